@@ -1,0 +1,32 @@
+// Lint: TypeScript rules everywhere, and purity of the maths libraries.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const impure = ['@nestjs/*', 'typeorm', 'typeorm/*', 'pg', 'pg-*', 'onnxruntime-node', '@electric-sql/*', 'fastify', 'fastify/*'];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'apps/console/dist/**', '**/*.js', '**/*.mjs', '**/*.cjs', '.slotwise/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+    },
+  },
+  {
+    // libs/bandit, libs/stats and libs/assignment are pure maths: no framework, database or model runtime.
+    files: ['libs/bandit/**/*.ts', 'libs/stats/**/*.ts', 'libs/assignment/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: impure, message: 'libs/bandit, libs/stats and libs/assignment must stay pure TypeScript.' }] }],
+    },
+  },
+  {
+    // Only the config module reads the environment.
+    files: ['apps/**/*.ts', 'libs/**/*.ts'],
+    ignores: ['apps/api/src/config/**', '**/*.spec.ts'],
+    rules: {
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration through AppConfig.' }],
+    },
+  },
+);

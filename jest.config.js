@@ -1,0 +1,22 @@
+// One jest config for unit tests (beside the code) and end-to-end tests (test/).
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      target: 'es2022',
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+    },
+    module: { type: 'commonjs' },
+  },
+];
+module.exports = {
+  testEnvironment: 'node',
+  rootDir: __dirname,
+  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test', '<rootDir>/tools'],
+  testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/apps/console/'],
+  transform: { '^.+\\.ts$': swc },
+  moduleNameMapper: { '^@slotwise/([a-z-]+)$': '<rootDir>/libs/$1/src' },
+  testTimeout: 60000,
+};
