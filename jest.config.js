@@ -16,7 +16,9 @@ module.exports = {
   roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test', '<rootDir>/tools'],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/apps/console/'],
-  transform: { '^.+\\.ts$': swc },
+  // A few dependencies ship ESM only; jest on Node 20 cannot require() them, so SWC turns them into CommonJS.
+  transform: { '^.+\\.ts$': swc, '/node_modules/(content-disposition|cookie)/.+\\.js$': swc },
+  transformIgnorePatterns: ['/node_modules/(?!(content-disposition|cookie)/)'],
   moduleNameMapper: { '^@slotwise/([a-z-]+)$': '<rootDir>/libs/$1/src' },
   testTimeout: 60000,
 };

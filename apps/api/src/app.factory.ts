@@ -1,0 +1,101 @@
+import 'reflect-metadata';
+import { ConsoleLogger, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import { AppModule } from './app.module';
+import { sendProblem, toProblem } from './common/http/problem.filter';
+import { AppConfig } from './config/app-config';
+import { EmbeddedPostgres } from './database/embedded-postgres';
+import { ApiKeysService } from './modules/api-keys/api-keys.service';
+import { MetricsService } from './modules/observability/metrics.service';
+
+export interface RunningApp {
+  app: NestFastifyApplication;
+  /** The database the app uses (embedded server URL or DATABASE_URL). */
+  databaseUrl: string;
+  /** An admin key generated at first start (print it once), else null. */
+  generatedAdminKey: string | null;
+  /** Stop accepting, finish in-flight requests, close the database (and the embedded server). */
+  close(): Promise<void>;
+}
+
+const NEST_LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
+  fatal: ['fatal'],
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  info: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
+  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+  silent: [],
+};
+
+/** Build the API: database (embedded unless DATABASE_URL), migrations, Fastify, OpenAPI, metrics. */
+export async function createApp(config: AppConfig): Promise<RunningApp> {
+  const embedded = config.databaseUrl ? null : new EmbeddedPostgres(config.dataDir, config.dbPoolSize + 5);
+  const databaseUrl = config.databaseUrl ?? (await embedded!.start());
+  let app: NestFastifyApplication | undefined;
+  try {
+    const adapter = new FastifyAdapter({
+      logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+      bodyLimit: config.bodyLimitBytes,
+      requestIdHeader: 'x-request-id',
+      genReqId: () => randomUUID(),
+      disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
+      return503OnClosing: true,
+    });
+    app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl), adapter, {
+      logger: new ConsoleLogger({ json: true, logLevels: NEST_LEVELS[config.logLevel] }),
+      abortOnError: false,
+    });
+    if (config.corsOrigins.length) app.enableCors({ origin: config.corsOrigins.includes('*') ? true : config.corsOrigins, credentials: true });
+
+    const fastify = app.getHttpAdapter().getInstance();
+    fastify.removeContentTypeParser('text/plain'); // the API speaks JSON only: anything else is a 415
+    const metrics = app.get(MetricsService);
+    fastify.addHook('onSend', async (request, reply, payload) => {
+      reply.header('x-request-id', request.id);
+      return payload;
+    });
+    fastify.addHook('onResponse', async (request, reply) => {
+      metrics.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    });
+    // Errors raised before a Nest handler runs (body parsing, size limit): problem+json too. Unknown routes
+    // reach Nest's not-found handler and so the ProblemFilter.
+    fastify.setErrorHandler((err, request, reply) => sendProblem(reply, toProblem(err, String(request.id))));
+
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Slotwise API')
+        .setDescription('Ranked slots with contextual Thompson sampling, A/B experiments and their statistics. Errors are application/problem+json.')
+        .setVersion(config.version)
+        .addBearerAuth()
+        .build(),
+    );
+    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+
+    app.enableShutdownHooks([]); // signals are handled by main.ts so the embedded database closes last
+    await app.init();
+    await fastify.ready();
+    const generatedAdminKey = await app.get(ApiKeysService).initialize();
+
+    let closed: Promise<void> | undefined;
+    const running: RunningApp = {
+      app,
+      databaseUrl,
+      generatedAdminKey,
+      close: () =>
+        (closed ??= (async () => {
+          await app!.close();
+          await embedded?.stop();
+        })()),
+    };
+    return running;
+  } catch (err) {
+    await app?.close().catch(() => undefined);
+    await embedded?.stop().catch(() => undefined);
+    throw err;
+  }
+}

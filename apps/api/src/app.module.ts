@@ -1,0 +1,53 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ApiKeyGuard } from './common/auth/api-key.guard';
+import { ProblemFilter } from './common/http/problem.filter';
+import { APP_CONFIG, AppConfig } from './config/app-config';
+import { dataSourceOptions } from './database/data-source';
+import { ApiKeysController } from './modules/api-keys/api-keys.controller';
+import { ApiKeysRepository } from './modules/api-keys/api-keys.repository';
+import { ApiKeysService } from './modules/api-keys/api-keys.service';
+import { AuditController } from './modules/audit/audit.controller';
+import { AuditRepository } from './modules/audit/audit.repository';
+import { AuditService } from './modules/audit/audit.service';
+import { ExperimentEvents } from './modules/experiments/experiment-events';
+import { ExperimentsController } from './modules/experiments/experiments.controller';
+import { ExperimentsRepository } from './modules/experiments/experiments.repository';
+import { ExperimentsService } from './modules/experiments/experiments.service';
+import { ItemEvents } from './modules/items/item-events';
+import { ItemsController } from './modules/items/items.controller';
+import { ItemsRepository } from './modules/items/items.repository';
+import { ItemsService } from './modules/items/items.service';
+import { HealthService } from './modules/observability/health.service';
+import { MetricsService } from './modules/observability/metrics.service';
+import { ObservabilityController } from './modules/observability/observability.controller';
+
+@Module({})
+export class AppModule {
+  /** The whole API wired to one database URL (the embedded server's or DATABASE_URL). Migrations run at start. */
+  static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl, config.dbPoolSize), migrationsRun: true })],
+      controllers: [ObservabilityController, ApiKeysController, AuditController, ExperimentsController, ItemsController],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_FILTER, useClass: ProblemFilter },
+        MetricsService,
+        HealthService,
+        AuditRepository,
+        AuditService,
+        ApiKeysRepository,
+        ApiKeysService,
+        ExperimentEvents,
+        ExperimentsRepository,
+        ExperimentsService,
+        ItemEvents,
+        ItemsRepository,
+        ItemsService,
+      ],
+    };
+  }
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+
+/**
+ * The only place that reads the process environment. Validated once at boot;
+ * everything else receives an AppConfig.
+ */
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const integer = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `${name} must be a whole number`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `${name} must be between ${min} and ${max}`);
+
+const envSchema = z.object({
+  PORT: integer('PORT', 0, 65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  SLOTWISE_DATA_DIR: z.string().min(1).default('./.slotwise/data'),
+  SLOTWISE_ADMIN_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{32,128}$/, 'must be 32–128 characters of A–Z, a–z, 0–9, _ or -')
+    .optional(),
+  SLOTWISE_KEY_PEPPER: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(logLevels).default('info'),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .refine((list) => list.every((o) => o === '*' || /^https?:\/\/[^\s/]+$/.test(o)), 'must be a comma-separated list of http(s) origins or *'),
+  BODY_LIMIT_BYTES: integer('BODY_LIMIT_BYTES', 1024, 256 * 1024 * 1024).default(10 * 1024 * 1024),
+  DB_POOL_SIZE: integer('DB_POOL_SIZE', 1, 200).default(10),
+  SLOTWISE_DEMO: z.enum(['on', 'off', 'auto']).default('auto'),
+});
+
+export interface AppConfig {
+  port: number;
+  host: string;
+  /** A PostgreSQL server; when absent, the embedded PostgreSQL (PGlite) is started on `dataDir`. */
+  databaseUrl?: string;
+  dataDir: string;
+  adminKey?: string;
+  keyPepper?: string;
+  logLevel: (typeof logLevels)[number];
+  corsOrigins: string[];
+  bodyLimitBytes: number;
+  dbPoolSize: number;
+  demo: 'on' | 'off' | 'auto';
+  version: string;
+}
+
+export class ConfigError extends Error {}
+
+/** Validate the environment; throws ConfigError with one line naming the variable and what is wrong. */
+export function loadConfig(env: Record<string, string | undefined>, version = '0.0.0'): AppConfig {
+  // Empty strings mean "unset" so `FOO= npm start` behaves like leaving FOO out.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`Invalid configuration: ${name} ${issue.message.startsWith(name) ? issue.message.slice(name.length).trim() : issue.message}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.SLOTWISE_DATA_DIR,
+    adminKey: e.SLOTWISE_ADMIN_KEY,
+    keyPepper: e.SLOTWISE_KEY_PEPPER,
+    logLevel: e.LOG_LEVEL,
+    corsOrigins: e.CORS_ORIGINS,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    dbPoolSize: e.DB_POOL_SIZE,
+    demo: e.SLOTWISE_DEMO,
+    version,
+  };
+}
+
+/** Injection token for the validated configuration. */
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+/** Read the raw environment once (entry points only). */
+export function readProcessEnv(): Record<string, string | undefined> {
+  return { ...process.env };
+}

@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createApp } from './app.factory';
+import { ConfigError, loadConfig, readProcessEnv } from './config/app-config';
+import { DataDirLockedError } from './database/embedded-postgres';
+
+function packageVersion(): string {
+  try {
+    return JSON.parse(readFileSync(join(__dirname, '../../../../package.json'), 'utf8')).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(readProcessEnv(), packageVersion());
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  let running;
+  try {
+    running = await createApp(config);
+  } catch (err) {
+    if (err instanceof DataDirLockedError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(3);
+    }
+    throw err;
+  }
+  await running.app.listen({ port: config.port, host: config.host });
+  const base = `http://${config.host}:${(running.app.getHttpServer().address() as { port?: number } | null)?.port ?? config.port}`;
+  if (running.generatedAdminKey) {
+    process.stdout.write(
+      `\nSlotwise generated the first admin API key. It is shown only this once; keep it:\n\n    ${running.generatedAdminKey}\n\n` +
+        `Use it as "Authorization: Bearer <key>", or set SLOTWISE_ADMIN_KEY to choose your own.\n\n`,
+    );
+  }
+  process.stdout.write(
+    `Slotwise ${config.version} listening on ${base} (database: ${config.databaseUrl ? 'PostgreSQL server' : `embedded, ${config.dataDir}`}); API docs at ${base}/docs\n`,
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`${signal} received: finishing in-flight requests and closing the database\n`);
+    running
+      .close()
+      .then(() => process.exit(0))
+      .catch((err) => {
+        process.stderr.write(`shutdown failed: ${String(err)}\n`);
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+void main().catch((err) => {
+  process.stderr.write(`Slotwise failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,136 @@
+import { Injectable } from '@nestjs/common';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Principal } from '../../common/auth/access';
+import { Problem } from '../../common/http/problem';
+import { stableStringify } from '../../common/stable-json';
+import { parseOrThrow } from '../../common/validation/zod';
+import { ExperimentEntity, ExperimentStatus } from '../../database/entities/experiment.entity';
+import { VariantEntity } from '../../database/entities/variant.entity';
+import { AuditRepository } from '../audit/audit.repository';
+import { ExperimentEvents } from './experiment-events';
+import { createExperimentSchema, ExperimentDefinition, ExperimentPatch, ListExperimentsQuery } from './experiment.schema';
+import { definitionOf, ExperimentView, settingsOf, viewOf } from './experiment.view';
+import { ExperimentsRepository } from './experiments.repository';
+
+type LifecycleAction = 'start' | 'pause' | 'stop';
+
+/** Legal lifecycle transitions: the action, the states it may leave, the state it enters. */
+const TRANSITIONS: Record<LifecycleAction, { from: ExperimentStatus[]; to: ExperimentStatus }> = {
+  start: { from: ['draft', 'paused'], to: 'running' },
+  pause: { from: ['running'], to: 'paused' },
+  stop: { from: ['running', 'paused'], to: 'stopped' },
+};
+
+/** Changing these while units are being served would invalidate the data already collected. */
+const FROZEN_WHILE_LIVE = ['kind', 'assignment', 'features', 'slots'] as const;
+
+@Injectable()
+export class ExperimentsService {
+  constructor(
+    private readonly experiments: ExperimentsRepository,
+    private readonly audit: AuditRepository,
+    private readonly events: ExperimentEvents,
+  ) {}
+
+  async create(definition: ExperimentDefinition, actor: Principal): Promise<ExperimentView> {
+    const entity = toEntity(definition, { id: randomUUID(), salt: randomBytes(8).toString('hex'), status: 'draft', version: 1 });
+    await this.experiments.transaction(async (m) => {
+      if (await this.experiments.keyExists(m, definition.key)) throw Problem.conflict(`An experiment with key "${definition.key}" already exists.`, 'duplicate-key');
+      try {
+        await this.experiments.insert(m, entity);
+      } catch (err) {
+        if ((err as { code?: string }).code === '23505') throw Problem.conflict(`An experiment with key "${definition.key}" already exists.`, 'duplicate-key');
+        throw err;
+      }
+      await this.audit.append(m, actor, { action: 'experiment.create', entityType: 'experiment', entityId: definition.key, before: null, after: definition });
+    });
+    return this.get(definition.key);
+  }
+
+  async list(query: ListExperimentsQuery): Promise<{ experiments: ExperimentView[]; total: number }> {
+    const { rows, total } = await this.experiments.list(query);
+    return { experiments: rows.map(viewOf), total };
+  }
+
+  async get(key: string): Promise<ExperimentView> {
+    return viewOf(await this.require(key));
+  }
+
+  async patch(key: string, patch: ExperimentPatch, actor: Principal): Promise<ExperimentView> {
+    await this.experiments.transaction(async (m) => {
+      const current = await this.require(key, m);
+      if (current.status === 'stopped') throw Problem.conflict(`Experiment "${key}" is stopped and can no longer change.`, 'illegal-transition');
+      const before = definitionOf(current);
+      const merged = parseOrThrow(createExperimentSchema, { ...before, ...patch });
+      if (current.status !== 'draft') {
+        for (const field of FROZEN_WHILE_LIVE) {
+          if (stableStringify(merged[field]) !== stableStringify(before[field])) {
+            throw Problem.conflict(`"${field}" cannot change once the experiment has started; create a new experiment instead.`, 'frozen-field');
+          }
+        }
+        const variantKeys = (d: ExperimentDefinition) => d.variants.map((v) => v.key).join(',');
+        if (variantKeys(merged) !== variantKeys(before)) {
+          throw Problem.conflict('Variants cannot be added, removed or renamed once the experiment has started.', 'frozen-field');
+        }
+      }
+      const next = toEntity(merged, { id: current.id, salt: current.salt, status: current.status, version: current.version });
+      next.startedAt = current.startedAt;
+      next.stoppedAt = current.stoppedAt;
+      next.createdAt = current.createdAt;
+      if (!(await this.experiments.update(m, next, current.version))) {
+        throw Problem.conflict(`Experiment "${key}" was changed by someone else; read it again and retry.`, 'concurrent-change');
+      }
+      await this.audit.append(m, actor, { action: 'experiment.update', entityType: 'experiment', entityId: key, before, after: merged });
+    });
+    this.events.changed(key);
+    return this.get(key);
+  }
+
+  async transition(key: string, action: LifecycleAction, actor: Principal): Promise<ExperimentView> {
+    const rule = TRANSITIONS[action];
+    await this.experiments.transaction(async (m) => {
+      const current = await this.require(key, m);
+      if (!rule.from.includes(current.status)) {
+        throw Problem.conflict(`Cannot ${action} experiment "${key}" while it is ${current.status} (allowed from: ${rule.from.join(', ')}).`, 'illegal-transition');
+      }
+      const now = new Date();
+      const stamps = rule.to === 'running' && !current.startedAt ? { startedAt: now } : rule.to === 'stopped' ? { stoppedAt: now } : {};
+      if (!(await this.experiments.setStatus(m, current.id, rule.from, rule.to, stamps))) {
+        throw Problem.conflict(`Experiment "${key}" changed state concurrently; read it again and retry.`, 'concurrent-change');
+      }
+      await this.audit.append(m, actor, { action: `experiment.${action}`, entityType: 'experiment', entityId: key, before: { status: current.status }, after: { status: rule.to } });
+    });
+    this.events.changed(key);
+    return this.get(key);
+  }
+
+  private async require(key: string, manager?: Parameters<ExperimentsRepository['findByKey']>[1]): Promise<ExperimentEntity> {
+    const found = await this.experiments.findByKey(key, manager);
+    if (!found) throw Problem.notFound(`No experiment with key "${key}".`);
+    return found;
+  }
+}
+
+function toEntity(d: ExperimentDefinition, fixed: { id: string; salt: string; status: ExperimentStatus; version: number }): ExperimentEntity {
+  const e = new ExperimentEntity();
+  Object.assign(e, {
+    ...fixed,
+    key: d.key,
+    name: d.name,
+    hypothesis: d.hypothesis,
+    kind: d.kind,
+    assignment: d.assignment,
+    trafficPercent: d.trafficPercent,
+    layer: d.layer,
+    slots: d.slots ?? null,
+    settings: settingsOf(d) as unknown as Record<string, unknown>,
+    startedAt: null,
+    stoppedAt: null,
+  });
+  e.variants = d.variants.map((v, position) => {
+    const row = new VariantEntity();
+    Object.assign(row, { id: randomUUID(), experimentId: fixed.id, key: v.key, position, weight: v.weight, policy: v.policy ?? null, config: v.config ?? null });
+    return row;
+  });
+  return e;
+}

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+export const itemIdSchema = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[^\s\u0000-\u001f\u007f]+$/u, 'must be 1–256 characters without spaces or control characters');
+
+export const featureValues = z.record(
+  z.string().min(1).max(64),
+  z.number({ message: 'must be a finite number' }).refine(Number.isFinite, 'must be a finite number'),
+);
+
+const attributeValues = z.record(z.string().min(1).max(64), z.union([z.string().max(1000), z.number(), z.boolean(), z.null(), z.array(z.union([z.string().max(1000), z.number()])).max(100)]));
+
+export const putItemSchema = z.strictObject({
+  features: featureValues.default({}),
+  attributes: attributeValues.default({}),
+});
+export type PutItemInput = z.infer<typeof putItemSchema>;
+
+export const MAX_BATCH_ITEMS = 10_000;
+
+export const batchItemsSchema = z.strictObject({
+  items: z
+    .array(z.strictObject({ id: itemIdSchema, features: featureValues.default({}), attributes: attributeValues.default({}) }))
+    .min(1)
+    .max(MAX_BATCH_ITEMS, `at most ${MAX_BATCH_ITEMS} items per call`)
+    .superRefine((items, ctx) => {
+      const seen = new Set<string>();
+      items.forEach((it, i) => {
+        if (seen.has(it.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate item id "${it.id}" in this batch` });
+        seen.add(it.id);
+      });
+    }),
+});
+export type BatchItemsInput = z.infer<typeof batchItemsSchema>;
+
+export interface ItemView {
+  id: string;
+  features: Record<string, number>;
+  attributes: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
