@@ -11,7 +11,8 @@ const swc = [
   },
 ];
 module.exports = {
-  testEnvironment: 'node',
+  // Node's own typed arrays inside tests, so onnxruntime-node outputs pass instanceof checks (see the file).
+  testEnvironment: '<rootDir>/libs/ranker/testing/onnx-jest-environment.js',
   rootDir: __dirname,
   roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test', '<rootDir>/tools'],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],

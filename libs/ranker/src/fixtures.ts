@@ -1,0 +1,32 @@
+import { existsSync, readFileSync } from 'fs';
+import { resolve } from 'path';
+import type { ModelSignature } from './signature';
+
+/**
+ * The test fixture models built by `tools/ranker/make_fixture_model.py` (see libs/ranker/README.md).
+ * Resolved beside this source folder, or from the working directory when running from a build output.
+ */
+export function fixturePath(file: string): string {
+  const candidates = [resolve(__dirname, '..', 'fixtures', file), resolve(process.cwd(), 'libs', 'ranker', 'fixtures', file)];
+  for (const p of candidates) if (existsSync(p)) return p;
+  throw new Error(`ranker fixture ${file} not found (looked in ${candidates.join(', ')})`);
+}
+
+export const FIXTURE_SPLIT_SIGNATURE: ModelSignature = {
+  kind: 'split',
+  contextInput: 'context',
+  itemsInput: 'items',
+  scoreOutput: 'score',
+  embeddingOutput: 'embedding',
+};
+
+export const FIXTURE_CONCAT_SIGNATURE: ModelSignature = { kind: 'concat', input: 'x', scoreOutput: 'score', contextDim: 16 };
+
+export function loadFixtureModel(variant: 'split' | 'concat' = 'split'): { bytes: Uint8Array; signature: ModelSignature } {
+  const file = variant === 'split' ? 'news-mlp.onnx' : 'news-mlp-concat.onnx';
+  return {
+    bytes: new Uint8Array(readFileSync(fixturePath(file))),
+    signature: variant === 'split' ? FIXTURE_SPLIT_SIGNATURE : FIXTURE_CONCAT_SIGNATURE,
+  };
+}
+
