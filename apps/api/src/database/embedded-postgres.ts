@@ -117,9 +117,9 @@ export class EmbeddedPostgres {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         const holder = Number(readFileSync(lockPath, 'utf8').trim());
-        if (holder && holder !== process.pid && isAlive(holder)) {
+        if (holder && isAlive(holder)) {
           throw new DataDirLockedError(
-            `The embedded database folder ${dir} is in use by process ${holder}. Stop that process, set SLOTWISE_DATA_DIR to another folder, or set DATABASE_URL.`,
+            `The embedded database folder ${dir} is in use by process ${holder}${holder === process.pid ? ' (this one)' : ''}. Stop that process, set SLOTWISE_DATA_DIR to another folder, or set DATABASE_URL.`,
           );
         }
         rmSync(lockPath, { force: true }); // stale lock from a crashed process

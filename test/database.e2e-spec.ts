@@ -1,0 +1,90 @@
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { EmbeddedPostgres } from '../apps/api/src/database/embedded-postgres';
+import { createDataSource } from '../apps/api/src/database/data-source';
+import { MIGRATIONS } from '../apps/api/src/database/migrations';
+import { freshDatabase, SERVER_URL, startTestApp, abExperiment } from './support/test-app';
+
+async function withDatabase<T>(work: (ds: DataSource) => Promise<T>): Promise<T> {
+  const db = await freshDatabase();
+  const embedded = db.url ? null : new EmbeddedPostgres('memory://', 5);
+  const url = db.url ?? (await embedded!.start());
+  const ds = createDataSource(url, 2);
+  await ds.initialize();
+  try {
+    return await work(ds);
+  } finally {
+    await ds.destroy();
+    await embedded?.stop();
+    await db.drop();
+  }
+}
+
+const tablesOf = async (ds: DataSource) =>
+  (await ds.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`)).map((r: { table_name: string }) => r.table_name);
+
+describe('database', () => {
+  it('applies every migration up on an empty database, then all the way down', async () => {
+    await withDatabase(async (ds) => {
+      expect(await tablesOf(ds)).toEqual([]);
+      const applied = await ds.runMigrations({ transaction: 'each' });
+      expect(applied.map((m) => m.name)).toEqual(MIGRATIONS.map((m) => m.name));
+      const tables = await tablesOf(ds);
+      expect(tables).toEqual(expect.arrayContaining(['api_keys', 'audit_log', 'experiments', 'items', 'migrations', 'settings', 'variants']));
+      // Migration names are timestamped classes, strictly increasing.
+      const stamps = MIGRATIONS.map((m) => Number(/(\d{13})$/.exec(m.name)![1]));
+      expect([...stamps].sort((a, b) => a - b)).toEqual(stamps);
+      for (let i = 0; i < MIGRATIONS.length; i++) await ds.undoLastMigration({ transaction: 'each' });
+      expect(await tablesOf(ds)).toEqual(['migrations']);
+      expect(await ds.query('SELECT * FROM migrations')).toEqual([]);
+      // …and up again: down migrations leave nothing behind that blocks a re-run.
+      await ds.runMigrations({ transaction: 'each' });
+      expect((await tablesOf(ds)).length).toBe(tables.length);
+    });
+  });
+
+  it('keeps every row across a restart', async () => {
+    const db = await freshDatabase();
+    const first = await startTestApp({ db });
+    expect((await first.call('POST', '/v1/experiments', { body: abExperiment('survivor') })).status).toBe(201);
+    expect((await first.call('PUT', '/v1/items/kept', { body: { features: { price: 2 } } })).status).toBe(201);
+    const key = (await first.call('POST', '/v1/api-keys', { body: { name: 'kept', role: 'viewer' } })).body.key;
+    await first.close();
+
+    const second = await startTestApp({ db });
+    try {
+      expect((await second.call('GET', '/v1/experiments/survivor', { key })).body.name).toBe('A/B survivor');
+      expect((await second.call('GET', '/v1/items/kept', { key })).body.features).toEqual({ price: 2 });
+      expect((await second.call('GET', '/v1/audit?entityId=survivor')).body.entries).toHaveLength(1);
+    } finally {
+      await second.close(true);
+    }
+  });
+
+  (SERVER_URL ? it.skip : it)('refuses a second process on the same embedded data folder, and recovers from a stale lock', async () => {
+    const db = await freshDatabase();
+    const dir = join(db.dataDir, 'data');
+    const first = new EmbeddedPostgres(dir, 2);
+    await first.start();
+    try {
+      await expect(new EmbeddedPostgres(dir, 2).start()).rejects.toThrow(/is in use by process \d+/);
+      // The lock names a live process: a real second process holding it is refused the same way.
+      const holder = spawn('sleep', ['30']);
+      await first.stop();
+      writeFileSync(join(db.dataDir, 'data.lock'), String(holder.pid));
+      await expect(new EmbeddedPostgres(dir, 2).start()).rejects.toThrow(new RegExp(`in use by process ${holder.pid}`));
+      holder.kill('SIGKILL');
+      await new Promise((r) => holder.once('exit', r));
+      // The holder died without cleaning up: its stale lock is taken over.
+      const again = new EmbeddedPostgres(dir, 2);
+      await again.start();
+      await again.stop();
+      expect(existsSync(join(db.dataDir, 'data.lock'))).toBe(false);
+    } finally {
+      await first.stop();
+      await db.drop();
+    }
+  });
+});
