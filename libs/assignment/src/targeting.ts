@@ -1,0 +1,294 @@
+import { ValidationError, isPlainObject } from './errors';
+
+/** Values a rule compares with. Attribute values of other types (objects, arrays) never equal or order against them. */
+export type Scalar = string | number | boolean | null;
+export type Attributes = Readonly<Record<string, unknown>>;
+
+export type ComparisonOp = 'eq' | 'neq';
+export type SetOp = 'in' | 'nin';
+export type OrderOp = 'gt' | 'gte' | 'lt' | 'lte';
+
+/** Targeting rule AST. Leaf rules name an attribute (`attr`, a top-level key of the unit's attributes). */
+export type Rule =
+  | { op: 'and'; rules: Rule[] }
+  | { op: 'or'; rules: Rule[] }
+  | { op: 'not'; rule: Rule }
+  | { op: ComparisonOp; attr: string; value: Scalar }
+  | { op: SetOp; attr: string; value: Scalar[] }
+  | { op: OrderOp; attr: string; value: number | string }
+  | { op: 'exists'; attr: string }
+  | { op: 'regex'; attr: string; pattern: string; flags?: string };
+
+export const RULE_OPS = ['and', 'or', 'not', 'eq', 'neq', 'in', 'nin', 'gt', 'gte', 'lt', 'lte', 'exists', 'regex'] as const;
+
+/** Limits that keep rule evaluation cheap and safe. */
+export const RULE_LIMITS = {
+  /** Longest accepted regex pattern, in UTF-16 code units. */
+  maxPatternLength: 256,
+  /** Attribute strings longer than this never match a regex (bounds the matching time). */
+  maxRegexInputLength: 1024,
+  /** Deepest nesting of and/or/not. */
+  maxDepth: 16,
+  /** Most nodes in one rule tree. */
+  maxNodes: 512,
+  /** Most values in an in/nin list. */
+  maxSetSize: 10_000,
+  /** Longest attribute name. */
+  maxAttrLength: 128,
+} as const;
+
+/** Allowed regex flags: no `g` / `y` (they make `test` stateful). */
+const REGEX_FLAGS = /^[imsu]*$/;
+
+/**
+ * Reject patterns whose backtracking can blow up or that we do not want to support:
+ * back-references, lookbehind, and a quantified group that itself contains a quantifier or an
+ * alternation (`(a+)+`, `(a|aa)*`, `(?:x*y?)+`). A conservative heuristic, not a proof; the input length
+ * cap bounds what is left.
+ */
+export function unsafeRegexReason(pattern: string): string | null {
+  if (/\\[1-9]|\\k</.test(pattern)) return 'back-references are not allowed';
+  if (/\(\?<[=!]/.test(pattern)) return 'lookbehind is not allowed';
+  // Walk the pattern tracking, for each open group, whether its body has a quantifier or a `|`.
+  const stack: { risky: boolean }[] = [];
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') inClass = true;
+    else if (c === '(') stack.push({ risky: false });
+    else if (c === '|' && stack.length > 0) stack[stack.length - 1].risky = true;
+    else if (c === '*' || c === '+' || c === '?' || c === '{') {
+      // `(?` opens a group kind, not a quantifier.
+      if (c === '?' && pattern[i - 1] === '(') continue;
+      if (stack.length > 0) stack[stack.length - 1].risky = true;
+    } else if (c === ')') {
+      const g = stack.pop();
+      const next = pattern[i + 1];
+      const quantified = next === '*' || next === '+' || next === '{' || next === '?';
+      if (g?.risky && quantified && next !== '?') return 'a repeated group that contains a quantifier or alternation (catastrophic backtracking)';
+      if (g?.risky && stack.length > 0) stack[stack.length - 1].risky = true;
+    }
+  }
+  return null;
+}
+
+function isScalar(v: unknown): v is Scalar {
+  return v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+}
+
+function describe(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+}
+
+/**
+ * Field-path errors for a targeting rule given as untrusted JSON; an empty list means it is a valid {@link Rule}.
+ * `path` is the prefix of every error path (default `targeting`).
+ */
+export function validateRule(input: unknown, path = 'targeting'): ValidationError[] {
+  const errors: ValidationError[] = [];
+  let nodes = 0;
+  const visit = (node: unknown, p: string, depth: number): void => {
+    nodes++;
+    if (nodes > RULE_LIMITS.maxNodes) {
+      if (nodes === RULE_LIMITS.maxNodes + 1) errors.push({ path: p, message: `a rule may have at most ${RULE_LIMITS.maxNodes} nodes` });
+      return;
+    }
+    if (!isPlainObject(node)) {
+      errors.push({ path: p, message: `must be a rule object, got ${describe(node)}` });
+      return;
+    }
+    const op = node.op;
+    if (typeof op !== 'string' || !(RULE_OPS as readonly string[]).includes(op)) {
+      errors.push({ path: `${p}.op`, message: `must be one of ${RULE_OPS.join(', ')}` });
+      return;
+    }
+    const allowed = new Set(['op']);
+    if (op === 'and' || op === 'or' || op === 'not') {
+      if (depth >= RULE_LIMITS.maxDepth) {
+        errors.push({ path: p, message: `rules may nest at most ${RULE_LIMITS.maxDepth} deep` });
+        return;
+      }
+      if (op === 'not') {
+        allowed.add('rule');
+        if (node.rule === undefined) errors.push({ path: `${p}.rule`, message: 'is required' });
+        else visit(node.rule, `${p}.rule`, depth + 1);
+      } else {
+        allowed.add('rules');
+        if (!Array.isArray(node.rules)) errors.push({ path: `${p}.rules`, message: 'must be an array of rules' });
+        else node.rules.forEach((r: unknown, i: number) => visit(r, `${p}.rules[${i}]`, depth + 1));
+      }
+    } else {
+      allowed.add('attr');
+      const attr = node.attr;
+      if (typeof attr !== 'string' || attr.length === 0 || attr.length > RULE_LIMITS.maxAttrLength) {
+        errors.push({ path: `${p}.attr`, message: `must be a non-empty string of at most ${RULE_LIMITS.maxAttrLength} characters` });
+      }
+      const value = node.value;
+      switch (op) {
+        case 'eq':
+        case 'neq':
+          allowed.add('value');
+          if (!isScalar(value)) errors.push({ path: `${p}.value`, message: `must be a string, finite number, boolean or null, got ${describe(value)}` });
+          break;
+        case 'in':
+        case 'nin':
+          allowed.add('value');
+          if (!Array.isArray(value)) errors.push({ path: `${p}.value`, message: 'must be an array' });
+          else if (value.length > RULE_LIMITS.maxSetSize) errors.push({ path: `${p}.value`, message: `may hold at most ${RULE_LIMITS.maxSetSize} values` });
+          else
+            value.forEach((v: unknown, i: number) => {
+              if (!isScalar(v)) errors.push({ path: `${p}.value[${i}]`, message: `must be a string, finite number, boolean or null, got ${describe(v)}` });
+            });
+          break;
+        case 'gt':
+        case 'gte':
+        case 'lt':
+        case 'lte':
+          allowed.add('value');
+          if (!(typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value)))) {
+            errors.push({ path: `${p}.value`, message: `must be a finite number or a string, got ${describe(value)}` });
+          }
+          break;
+        case 'exists':
+          break;
+        case 'regex': {
+          allowed.add('pattern');
+          allowed.add('flags');
+          const { pattern, flags } = node;
+          if (flags !== undefined && (typeof flags !== 'string' || !REGEX_FLAGS.test(flags) || new Set(flags).size !== flags.length)) {
+            errors.push({ path: `${p}.flags`, message: 'may only hold the flags i, m, s, u, each at most once' });
+          }
+          if (typeof pattern !== 'string' || pattern.length === 0) {
+            errors.push({ path: `${p}.pattern`, message: 'must be a non-empty string' });
+          } else if (pattern.length > RULE_LIMITS.maxPatternLength) {
+            errors.push({ path: `${p}.pattern`, message: `must be at most ${RULE_LIMITS.maxPatternLength} characters` });
+          } else {
+            const unsafe = unsafeRegexReason(pattern);
+            if (unsafe) errors.push({ path: `${p}.pattern`, message: unsafe });
+            else {
+              try {
+                new RegExp(pattern, typeof flags === 'string' && REGEX_FLAGS.test(flags) ? flags : '');
+              } catch (e) {
+                errors.push({ path: `${p}.pattern`, message: `is not a valid regular expression: ${(e as Error).message}` });
+              }
+            }
+          }
+          break;
+        }
+      }
+    }
+    for (const k of Object.keys(node)) if (!allowed.has(k)) errors.push({ path: `${p}.${k}`, message: `is not a field of a "${op}" rule` });
+  };
+  visit(input, path, 0);
+  return errors;
+}
+
+/** Parse untrusted JSON into a {@link Rule}, or return the field-path errors. */
+export function parseRule(input: unknown, path = 'targeting'): { ok: true; rule: Rule } | { ok: false; errors: ValidationError[] } {
+  const errors = validateRule(input, path);
+  return errors.length === 0 ? { ok: true, rule: input as Rule } : { ok: false, errors };
+}
+
+export type RulePredicate = (attributes: Attributes) => boolean;
+
+function lookup(attributes: Attributes, attr: string): unknown {
+  return Object.prototype.hasOwnProperty.call(attributes, attr) ? attributes[attr] : undefined;
+}
+
+/**
+ * Compile a rule to a predicate (regexes compiled once). Throws a RangeError listing the errors when the rule is invalid.
+ *
+ * Semantics: `eq` is strict equality without coercion (`"1"` ≠ `1`); `neq` is `not eq`, `nin` is `not in`
+ * (so a missing attribute satisfies `neq` / `nin`); `exists` is true when the attribute is present and not
+ * null; `gt`/`gte`/`lt`/`lte` compare two finite numbers or two strings (UTF-16 code unit order) and are
+ * false otherwise; `regex` tests string attributes up to {@link RULE_LIMITS}.maxRegexInputLength; empty `and`
+ * is true, empty `or` is false.
+ */
+export function compileRule(rule: Rule): RulePredicate {
+  const errors = validateRule(rule);
+  if (errors.length > 0) throw new RangeError(`invalid targeting rule: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`);
+  return compileNode(rule);
+}
+
+function compileNode(rule: Rule): RulePredicate {
+  switch (rule.op) {
+    case 'and': {
+      const parts = rule.rules.map(compileNode);
+      return (a) => parts.every((f) => f(a));
+    }
+    case 'or': {
+      const parts = rule.rules.map(compileNode);
+      return (a) => parts.some((f) => f(a));
+    }
+    case 'not': {
+      const inner = compileNode(rule.rule);
+      return (a) => !inner(a);
+    }
+    case 'eq':
+    case 'neq': {
+      const { attr, value } = rule;
+      const neg = rule.op === 'neq';
+      return (a) => (lookup(a, attr) === value) !== neg;
+    }
+    case 'in':
+    case 'nin': {
+      const { attr } = rule;
+      const set = new Set<unknown>(rule.value);
+      const neg = rule.op === 'nin';
+      return (a) => {
+        const v = lookup(a, attr);
+        return (isScalar(v) && set.has(v)) !== neg;
+      };
+    }
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte': {
+      const { attr, value, op } = rule;
+      return (a) => {
+        const v = lookup(a, attr);
+        const comparable = typeof value === 'number' ? typeof v === 'number' && Number.isFinite(v) : typeof v === 'string';
+        if (!comparable) return false;
+        const x = v as number | string;
+        switch (op) {
+          case 'gt':
+            return x > value;
+          case 'gte':
+            return x >= value;
+          case 'lt':
+            return x < value;
+          case 'lte':
+            return x <= value;
+        }
+      };
+    }
+    case 'exists': {
+      const { attr } = rule;
+      return (a) => {
+        const v = lookup(a, attr);
+        return v !== undefined && v !== null;
+      };
+    }
+    case 'regex': {
+      const { attr } = rule;
+      const re = new RegExp(rule.pattern, rule.flags ?? '');
+      return (a) => {
+        const v = lookup(a, attr);
+        return typeof v === 'string' && v.length <= RULE_LIMITS.maxRegexInputLength && re.test(v);
+      };
+    }
+  }
+}
+
+/** Evaluate a rule once (compiles it; use {@link compileRule} for repeated use). */
+export function evaluateRule(rule: Rule, attributes: Attributes): boolean {
+  return compileRule(rule)(attributes);
+}
