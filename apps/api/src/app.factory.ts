@@ -3,6 +3,7 @@ import { ConsoleLogger, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { LogController } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { AppModule } from './app.module';
 import { sendProblem, toProblem } from './common/http/problem.filter';
@@ -42,8 +43,10 @@ export async function createApp(config: AppConfig): Promise<RunningApp> {
       bodyLimit: config.bodyLimitBytes,
       requestIdHeader: 'x-request-id',
       genReqId: () => randomUUID(),
-      disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
+      // Per-request log lines only at debug/trace: at serving rates they would cost more than the request.
+      logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
       return503OnClosing: true,
+      allowErrorHandlerOverride: true, // Nest installs one; ours answers in problem+json
     });
     app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl), adapter, {
       logger: new ConsoleLogger({ json: true, logLevels: NEST_LEVELS[config.logLevel] }),
@@ -76,7 +79,7 @@ export async function createApp(config: AppConfig): Promise<RunningApp> {
     );
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
 
-    app.enableShutdownHooks([]); // signals are handled by main.ts so the embedded database closes last
+    // No enableShutdownHooks(): main.ts handles signals, so the embedded database closes after the app.
     await app.init();
     await fastify.ready();
     const generatedAdminKey = await app.get(ApiKeysService).initialize();

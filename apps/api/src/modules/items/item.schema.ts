@@ -4,6 +4,7 @@ export const itemIdSchema = z
   .string()
   .min(1)
   .max(256)
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what ids must not contain
   .regex(/^[^\s\u0000-\u001f\u007f]+$/u, 'must be 1–256 characters without spaces or control characters');
 
 export const featureValues = z.record(

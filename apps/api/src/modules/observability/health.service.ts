@@ -10,7 +10,7 @@ export class HealthService {
   ) {}
 
   async check(): Promise<{ status: 'ok' | 'degraded'; db: 'up' | 'down'; version: string; database: 'embedded' | 'server' }> {
-    let up = false;
+    let up: boolean;
     try {
       await Promise.race([this.db.query('SELECT 1'), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref())]);
       up = true;
