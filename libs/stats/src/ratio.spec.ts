@@ -1,0 +1,67 @@
+import { RatioArmSummary, ratioEstimate, ratioMetricTest } from './ratio';
+import { expectClose } from './testing/expect-close';
+import { loadGolden } from './testing/golden';
+
+type Expected = Record<
+  | 'controlRatio'
+  | 'treatmentRatio'
+  | 'difference'
+  | 'differenceStandardError'
+  | 'pValue'
+  | 'ciLower'
+  | 'ciUpper'
+  | 'relativeLift'
+  | 'relativeStandardError'
+  | 'relativePValue'
+  | 'relativeCiLower'
+  | 'relativeCiUpper',
+  number
+>;
+interface Case {
+  name: string;
+  alpha: number;
+  control: RatioArmSummary;
+  treatment: RatioArmSummary;
+  expected: Expected | null;
+}
+
+const g = loadGolden<{ cases: Case[] }>('ratio');
+
+describe('ratioMetricTest (golden: delta method with NumPy gradient · covariance · gradient)', () => {
+  it.each(g.cases)('$name', (c) => {
+    const r = ratioMetricTest(c.control, c.treatment, { alpha: c.alpha });
+    if (c.expected === null) {
+      expect(r.reason).toEqual(expect.any(String));
+      expect(r.pValue).toBeNull();
+      expect(r.ci).toBeNull();
+      return;
+    }
+    expect(r.reason).toBeNull();
+    const e = c.expected;
+    expectClose(r.controlRatio, e.controlRatio, 1e-6, 1e-12, 'Rc');
+    expectClose(r.treatmentRatio, e.treatmentRatio, 1e-6, 1e-12, 'Rt');
+    expectClose(r.difference, e.difference, 1e-6, 1e-12, 'diff');
+    expectClose(r.differenceStandardError, e.differenceStandardError, 1e-6, 1e-12, 'se');
+    expectClose(r.pValue, e.pValue, 1e-6, 1e-300, 'p');
+    expectClose(r.ci?.lower, e.ciLower, 1e-6, 1e-12, 'lower');
+    expectClose(r.ci?.upper, e.ciUpper, 1e-6, 1e-12, 'upper');
+    expectClose(r.relativeLift, e.relativeLift, 1e-6, 1e-12, 'lift');
+    expectClose(r.relativeStandardError, e.relativeStandardError, 1e-6, 1e-12, 'rse');
+    expectClose(r.relativePValue, e.relativePValue, 1e-6, 1e-300, 'rp');
+    expectClose(r.relativeCi?.lower, e.relativeCiLower, 1e-6, 1e-12, 'rlower');
+    expectClose(r.relativeCi?.upper, e.relativeCiUpper, 1e-6, 1e-12, 'rupper');
+  });
+
+  it('ratioEstimate reduces to the mean-of-ratios variance when the denominator is constant 1', () => {
+    const e = ratioEstimate({ n: 50, meanNumerator: 2, meanDenominator: 1, varianceNumerator: 4, varianceDenominator: 0, covariance: 0 });
+    expect(e?.ratio).toBe(2);
+    expectClose(e?.variance, 4 / 50);
+  });
+
+  it('zero denominator or too few units give a reason, not NaN', () => {
+    const arm: RatioArmSummary = { n: 10, meanNumerator: 1, meanDenominator: 0, varianceNumerator: 1, varianceDenominator: 0, covariance: 0 };
+    const r = ratioMetricTest(arm, { ...arm, meanDenominator: 2 });
+    expect(r.reason).toMatch(/zero denominator/);
+    expect(JSON.stringify(r)).not.toMatch(/NaN|Infinity/);
+  });
+});
