@@ -1,0 +1,154 @@
+/**
+ * In-process micro-benchmarks for `npm run bench`. Each function returns figures (no printing, no timing asserts).
+ */
+import { HybridModel } from './models/hybrid';
+import { LinearModel } from './models/linear';
+import { ThompsonPolicy } from './policies/thompson';
+import { Rng } from './rng';
+import type { Candidate } from './types';
+
+function nowUs(): number {
+  return Number(process.hrtime.bigint()) / 1000;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * Machine calibration: ns per multiply-add in a plain Float64Array loop (d×d/2 outer-product update at d = 64).
+ * Lets the lead compare figures across machines (and spot a loaded CI box).
+ */
+export function benchCalibration(): { nsPerMultiplyAdd: number } {
+  const d = 64;
+  const A = new Float64Array(d * d);
+  const x = Float64Array.from({ length: d }, (_, i) => Math.sin(i));
+  const run = (): void => {
+    for (let i = 0; i < d; i++) {
+      const xi = x[i];
+      const ri = i * d;
+      for (let j = 0; j <= i; j++) A[ri + j] += xi * x[j];
+    }
+  };
+  for (let t = 0; t < 2000; t++) run();
+  const batches: number[] = [];
+  for (let b = 0; b < 7; b++) {
+    const t0 = nowUs();
+    for (let t = 0; t < 2000; t++) run();
+    batches.push(((nowUs() - t0) * 1000) / (2000 * ((d * (d + 1)) / 2)));
+  }
+  return { nsPerMultiplyAdd: median(batches) };
+}
+
+export interface UpdateBench {
+  d: number;
+  updates: number;
+  usPerUpdate: number;
+  usPerCorrection: number;
+}
+
+/** µs per observe (rank-one Cholesky update + statistics) and per reward correction of the linear model. */
+export function benchLinearUpdate(opts: { d?: number; updates?: number; seed?: number } = {}): UpdateBench {
+  const d = opts.d ?? 64;
+  const updates = opts.updates ?? 20000;
+  const rng = new Rng(opts.seed ?? 1);
+  // feature map 'item' has dimension itemDim + 1 = d
+  const model = LinearModel.create({ contextDim: 0, itemDim: d - 1, featureMap: 'item' });
+  const xs = Array.from({ length: 256 }, () => {
+    const x = new Float64Array(d);
+    for (let i = 0; i < d; i++) x[i] = rng.normal() / Math.sqrt(d);
+    return x;
+  });
+  for (let t = 0; t < 2000; t++) model.observeVector(xs[t & 255], 0); // warm-up
+  // median of 5 batches (robust to a briefly loaded machine)
+  const per = Math.max(1, Math.floor(updates / 5));
+  const obs: number[] = [];
+  const cor: number[] = [];
+  for (let b = 0; b < 5; b++) {
+    let t0 = nowUs();
+    for (let t = 0; t < per; t++) model.observeVector(xs[t & 255], 0);
+    obs.push((nowUs() - t0) / per);
+    t0 = nowUs();
+    for (let t = 0; t < per; t++) model.correctVector(xs[t & 255], 0, 1);
+    cor.push((nowUs() - t0) / per);
+  }
+  return { d, updates: per * 5, usPerUpdate: median(obs), usPerCorrection: median(cor) };
+}
+
+export interface DecisionBench {
+  model: 'hybrid';
+  candidates: number;
+  slots: number;
+  contextDim: number;
+  itemDim: number;
+  propensityDraws: number;
+  decisions: number;
+  /** median µs: prepare + one posterior draw + slate + greedy + sd + propensities */
+  usPerDecision: number;
+  /** the same without propensities */
+  usPerDecisionNoPropensities: number;
+  usPerObserve: number;
+  /** reload: rebase on a merged state in which another replica touched `touchedItems` items */
+  msPerRebase: number;
+  touchedItems: number;
+}
+
+/** µs per Thompson decision on the hybrid model (defaults: 50 candidates, 5 slots, 16×16 features, 1,000 draws). */
+export function benchDecision(opts: { candidates?: number; slots?: number; contextDim?: number; itemDim?: number; propensityDraws?: number; decisions?: number; items?: number; seed?: number } = {}): DecisionBench {
+  const nc = opts.candidates ?? 50;
+  const slots = opts.slots ?? 5;
+  const cd = opts.contextDim ?? 16;
+  const id = opts.itemDim ?? 16;
+  const draws = opts.propensityDraws ?? 1000;
+  const decisions = opts.decisions ?? 100;
+  const nItems = opts.items ?? 200;
+  const rng = new Rng(opts.seed ?? 7);
+  const vec = (k: number): number[] => Array.from({ length: k }, () => rng.normal() / Math.sqrt(k));
+  const catalog: Candidate[] = Array.from({ length: nItems }, (_, i) => ({ id: `item-${i}`, features: vec(id), rankerScore: rng.uniform() }));
+  const model = HybridModel.create({ contextDim: cd, itemDim: id });
+  // history: 2,000 observations over the catalog
+  const t0 = nowUs();
+  const history = 2000;
+  for (let t = 0; t < history; t++) {
+    const c = catalog[rng.int(nItems)];
+    model.observe(vec(cd), c, rng.uniform() < 0.1 ? 1 : 0);
+  }
+  const usPerObserve = (nowUs() - t0) / history;
+  // another replica's work on ~10% of the catalog, then a reload (rebase) on this one
+  const other = HybridModel.fromSnapshot(model.snapshot());
+  model.takeDelta();
+  const touched = new Set<string>();
+  for (let t = 0; t < 100; t++) {
+    const c = catalog[rng.int(Math.max(1, Math.floor(nItems / 10)))];
+    touched.add(c.id);
+    other.observe(vec(cd), c, rng.uniform() < 0.1 ? 1 : 0);
+  }
+  const merged = HybridModel.fromSnapshot(model.snapshot());
+  merged.mergeDelta(other.takeDelta());
+  const mergedSnapshot = merged.snapshot();
+  const r0 = nowUs();
+  model.rebase(mergedSnapshot);
+  const msPerRebase = (nowUs() - r0) / 1000;
+  const policy = new ThompsonPolicy(model);
+  const requests = Array.from({ length: decisions }, () => ({ context: vec(cd), candidates: rng.samplePrefix(nItems, nc).map((i) => catalog[i]) }));
+  const run = (pd: number): number => {
+    for (let t = 0; t < Math.min(decisions, 5); t++) policy.decide({ ...requests[t], slots, propensityDraws: pd }, new Rng(t)); // warm-up
+    const times: number[] = [];
+    for (let t = 0; t < decisions; t++) {
+      const s = nowUs();
+      policy.decide({ ...requests[t], slots, propensityDraws: pd }, new Rng(t));
+      times.push(nowUs() - s);
+    }
+    return median(times);
+  };
+  const usPerDecisionNoPropensities = run(0);
+  const usPerDecision = run(draws);
+  return { model: 'hybrid', candidates: nc, slots, contextDim: cd, itemDim: id, propensityDraws: draws, decisions, usPerDecision, usPerDecisionNoPropensities, usPerObserve, msPerRebase, touchedItems: touched.size };
+}
+
+/** All bandit figures for `npm run bench`. */
+export function runBanditBench(): { calibration: { nsPerMultiplyAdd: number }; linearUpdate: UpdateBench; decision: DecisionBench } {
+  return { calibration: benchCalibration(), linearUpdate: benchLinearUpdate(), decision: benchDecision() };
+}

@@ -1,0 +1,192 @@
+/**
+ * Dense linear algebra on Float64Array, row-major. Symmetric matrices are d×d and full; Cholesky factors are
+ * lower-triangular L (A = L Lᵀ) with zeros above the diagonal. No allocation in the hot paths when `out` is given.
+ */
+import type { Rng } from './rng';
+
+export class NotPositiveDefiniteError extends Error {
+  constructor(public readonly column: number, public readonly pivot: number) {
+    super(`matrix is not positive definite (pivot ${pivot} at column ${column})`);
+    this.name = 'NotPositiveDefiniteError';
+  }
+}
+
+function check(len: number, expected: number, what: string): void {
+  if (len !== expected) throw new RangeError(`${what}: expected length ${expected}, got ${len}`);
+}
+
+/** Cholesky factor L (lower, row-major) of a symmetric positive definite d×d matrix (reads the lower triangle). */
+export function cholesky(a: ArrayLike<number>, d: number, out: Float64Array = new Float64Array(d * d)): Float64Array {
+  check(a.length, d * d, 'cholesky');
+  const L = out;
+  for (let i = 0; i < d; i++) {
+    const ri = i * d;
+    for (let j = 0; j <= i; j++) {
+      const rj = j * d;
+      let s = a[ri + j];
+      for (let k = 0; k < j; k++) s -= L[ri + k] * L[rj + k];
+      if (i === j) {
+        if (!(s > 0)) throw new NotPositiveDefiniteError(i, s);
+        L[ri + i] = Math.sqrt(s);
+      } else {
+        L[ri + j] = s / L[rj + j];
+      }
+    }
+    for (let j = i + 1; j < d; j++) L[ri + j] = 0;
+  }
+  return L;
+}
+
+/**
+ * Cholesky of a symmetric positive SEMI-definite matrix: a pivot below `tol` × (largest diagonal) is treated as
+ * zero and its column of L is set to zero, so L Lᵀ reproduces A up to rounding even when A is singular
+ * (e.g. a score covariance of rank < n). Returns L.
+ */
+export function choleskySemidefinite(a: ArrayLike<number>, d: number, tol = 1e-12, out: Float64Array = new Float64Array(d * d)): Float64Array {
+  check(a.length, d * d, 'choleskySemidefinite');
+  let maxDiag = 0;
+  for (let i = 0; i < d; i++) maxDiag = Math.max(maxDiag, Math.abs(a[i * d + i]));
+  const eps = tol * maxDiag;
+  const L = out;
+  for (let i = 0; i < d; i++) {
+    const ri = i * d;
+    for (let j = 0; j <= i; j++) {
+      const rj = j * d;
+      let s = a[ri + j];
+      for (let k = 0; k < j; k++) s -= L[ri + k] * L[rj + k];
+      if (i === j) L[ri + i] = s > eps ? Math.sqrt(s) : 0;
+      else L[ri + j] = L[rj + j] > 0 ? s / L[rj + j] : 0;
+    }
+    for (let j = i + 1; j < d; j++) L[ri + j] = 0;
+  }
+  return L;
+}
+
+/**
+ * Rank-one update in place: on return L is the Cholesky factor of L Lᵀ + x xᵀ. The standard O(d²) algorithm
+ * (LINPACK dchud style: r = hypot(L_kk, x_k), c = r/L_kk, s = x_k/L_kk). `x` is not modified (`work` is scratch).
+ */
+export function cholUpdate(L: Float64Array, x: ArrayLike<number>, d: number, work: Float64Array = new Float64Array(d)): Float64Array {
+  check(x.length, d, 'cholUpdate');
+  for (let i = 0; i < d; i++) work[i] = x[i];
+  for (let k = 0; k < d; k++) {
+    const xk = work[k];
+    if (xk === 0) continue;
+    const kk = k * d + k;
+    const lkk = L[kk];
+    const r = Math.sqrt(lkk * lkk + xk * xk);
+    const c = r / lkk;
+    const s = xk / lkk;
+    const ic = 1 / c;
+    L[kk] = r;
+    for (let i = k + 1, p = kk + d; i < d; i++, p += d) {
+      const lik = (L[p] + s * work[i]) * ic;
+      L[p] = lik;
+      work[i] = c * work[i] - s * lik;
+    }
+  }
+  return L;
+}
+
+/** Solves L y = b for lower-triangular L. */
+export function forwardSolve(L: ArrayLike<number>, b: ArrayLike<number>, d: number, out: Float64Array = new Float64Array(d)): Float64Array {
+  check(b.length, d, 'forwardSolve');
+  for (let i = 0; i < d; i++) {
+    const ri = i * d;
+    let s = b[i];
+    for (let k = 0; k < i; k++) s -= L[ri + k] * out[k];
+    out[i] = s / L[ri + i];
+  }
+  return out;
+}
+
+/** Solves U x = y for upper-triangular U. */
+export function backSolve(U: ArrayLike<number>, y: ArrayLike<number>, d: number, out: Float64Array = new Float64Array(d)): Float64Array {
+  check(y.length, d, 'backSolve');
+  for (let i = d - 1; i >= 0; i--) {
+    const ri = i * d;
+    let s = y[i];
+    for (let k = i + 1; k < d; k++) s -= U[ri + k] * out[k];
+    out[i] = s / U[ri + i];
+  }
+  return out;
+}
+
+/** Solves Lᵀ x = y for lower-triangular L (a back substitution reading L by columns). */
+export function backSolveTransposed(L: ArrayLike<number>, y: ArrayLike<number>, d: number, out: Float64Array = new Float64Array(d)): Float64Array {
+  check(y.length, d, 'backSolveTransposed');
+  for (let i = 0; i < d; i++) out[i] = y[i];
+  for (let i = d - 1; i >= 0; i--) {
+    const xi = out[i] / L[i * d + i];
+    out[i] = xi;
+    if (xi === 0) continue;
+    const ri = i * d;
+    for (let k = 0; k < i; k++) out[k] -= L[ri + k] * xi;
+  }
+  return out;
+}
+
+/** Solves A x = b given the Cholesky factor L of A. */
+export function cholSolve(L: ArrayLike<number>, b: ArrayLike<number>, d: number, out: Float64Array = new Float64Array(d)): Float64Array {
+  const y = forwardSolve(L, b, d, new Float64Array(d));
+  return backSolveTransposed(L, y, d, out);
+}
+
+/** y = A x for a rows×cols row-major matrix. */
+export function matvec(A: ArrayLike<number>, x: ArrayLike<number>, rows: number, cols: number = rows, out: Float64Array = new Float64Array(rows)): Float64Array {
+  check(A.length, rows * cols, 'matvec');
+  check(x.length, cols, 'matvec x');
+  for (let i = 0; i < rows; i++) {
+    const ri = i * cols;
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += A[ri + j] * x[j];
+    out[i] = s;
+  }
+  return out;
+}
+
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>, n: number = a.length): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += a[i] * b[i];
+  return s;
+}
+
+/**
+ * Multivariate normal draw from a mean and the Cholesky factor L of a PRECISION matrix P = L Lᵀ:
+ * x = mean + scale · L⁻ᵀ z, so Cov(x) = scale² · P⁻¹ when z ~ N(0, I). The variates z are an input (golden tests
+ * feed the same z to NumPy); see `mvnSamplePrecision` for the RNG-driven form.
+ */
+export function mvnFromPrecision(mean: ArrayLike<number>, L: ArrayLike<number>, z: ArrayLike<number>, d: number, scale = 1, out: Float64Array = new Float64Array(d)): Float64Array {
+  check(z.length, d, 'mvnFromPrecision z');
+  backSolveTransposed(L, z, d, out);
+  for (let i = 0; i < d; i++) out[i] = mean[i] + scale * out[i];
+  return out;
+}
+
+/** mvnFromPrecision with z drawn from `rng` (d standard normals, in order). */
+export function mvnSamplePrecision(mean: ArrayLike<number>, L: ArrayLike<number>, d: number, rng: Rng, scale = 1, out: Float64Array = new Float64Array(d)): Float64Array {
+  const z = rng.normals(new Float64Array(d));
+  return mvnFromPrecision(mean, L, z, d, scale, out);
+}
+
+/** A += w · x xᵀ on the lower triangle only (j ≤ i). */
+export function addOuterLower(A: Float64Array, x: ArrayLike<number>, d: number, w = 1): void {
+  for (let i = 0; i < d; i++) {
+    const xi = w * x[i];
+    if (xi === 0) continue;
+    const ri = i * d;
+    for (let j = 0; j <= i; j++) A[ri + j] += xi * x[j];
+  }
+}
+
+/** Copies the lower triangle onto the upper one, in place. */
+export function symmetrizeFromLower(A: Float64Array, d: number): Float64Array {
+  for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) A[j * d + i] = A[i * d + j];
+  return A;
+}
+
+export function identity(d: number, scale = 1): Float64Array {
+  const I = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) I[i * d + i] = scale;
+  return I;
+}

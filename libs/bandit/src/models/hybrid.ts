@@ -1,0 +1,713 @@
+/**
+ * Hybrid linear model of Li, Chu, Langford & Schapire (2010, "A contextual-bandit approach to personalized news
+ * article recommendation", Algorithm 2, LinUCB hybrid) in Thompson-sampling form with NIG noise scaling.
+ *
+ *   r = zᵀβ + xᵀθ_a + ε,  ε ~ N(0, σ²),  x = [1, context] (d_x),  z = x ⊗ item features (d_z = d_x · d_item)
+ *   prior: σ² ~ InvGamma(a0, b0), β | σ² ~ N(0, σ²/λ I), θ_a | σ² ~ N(0, σ²/λ I) independently per item.
+ *
+ * Raw additive statistics: shared ZᵀZ, Zᵀr, rᵀr, n; per item XᵀX, ZᵀX, Xᵀr, n_a. Li's quantities derive from them:
+ *   A_a = λI + Σ_a x xᵀ,   B_a = Σ_a x zᵀ,   b_a = Σ_a x r,
+ *   A0 = λI + Σ z zᵀ − Σ_a B_aᵀ A_a⁻¹ B_a,   b0 = Σ z r − Σ_a B_aᵀ A_a⁻¹ b_a,
+ *   β | σ², data ~ N(A0⁻¹ b0, σ² A0⁻¹),   θ_a | β, σ², data ~ N(A_a⁻¹ (b_a − B_a β), σ² A_a⁻¹),
+ *   an = a0 + n/2,  bn = b0 + ½(rᵀr − μᵀΛμ),  μᵀΛμ = β̂ᵀ b0 + Σ_a b_aᵀ A_a⁻¹ b_a (the full joint posterior).
+ * A new item has A_a = λI, B_a = 0, b_a = 0: its score zᵀβ comes from the shared, feature-based part (cold start).
+ *
+ * Online, the Cholesky factor of A0 gets a rank-one update per observation: integrating θ_a out, an observation
+ * adds ũũᵀ with ũ = (z − B_aᵀA_a⁻¹x)/√(1 + xᵀA_a⁻¹x) (old A_a, B_a), so observe is O(d_z² + d_z d_x).
+ * A merge recomputes everything from the raw statistics (O(d_z³ + items · d_z² d_x)).
+ */
+import { addOuterLower, backSolveTransposed, cholSolve, cholUpdate, cholesky, choleskySemidefinite, dot, forwardSolve, symmetrizeFromLower } from '../linalg';
+import type { Rng } from '../rng';
+import {
+  type BanditModel, type Candidate, type Contribution, type FeatureNames, type SlateScorer, type SnapshotBase, type Vector,
+  assertCompatible, checkReward, checkUniqueIds, checkVector, sortContributions,
+} from '../types';
+import { NIG_DEFAULTS, NigScoreSampler, type NigPrior, checkPrior, posteriorScale, posteriorShape, scoreSd } from './nig';
+
+export interface HybridConfig extends NigPrior {
+  contextDim: number;
+  itemDim: number;
+  /** x = [1, context] (true, default) or x = context; with it z contains the raw item features too */
+  intercept: boolean;
+}
+
+export interface HybridItemStats {
+  n: number;
+  /** Σ x xᵀ, d_x × d_x */
+  xx: number[];
+  /** Σ z xᵀ (= B_aᵀ), d_z × d_x row-major */
+  zx: number[];
+  /** Σ x r, d_x */
+  xr: number[];
+}
+
+export interface HybridStats {
+  n: number;
+  yy: number;
+  /** Σ z zᵀ, d_z × d_z */
+  zz: number[];
+  /** Σ z r, d_z */
+  zr: number[];
+  items: Record<string, HybridItemStats>;
+}
+
+export type HybridSnapshot = SnapshotBase<'hybrid', HybridConfig, HybridStats>;
+
+export interface HybridOptions extends Partial<NigPrior> {
+  contextDim: number;
+  itemDim: number;
+  intercept?: boolean;
+}
+
+class ItemRaw {
+  n = 0;
+  readonly xx: Float64Array;
+  readonly zx: Float64Array;
+  readonly xr: Float64Array;
+  constructor(readonly dx: number, readonly dz: number) {
+    this.xx = new Float64Array(dx * dx);
+    this.zx = new Float64Array(dz * dx);
+    this.xr = new Float64Array(dx);
+  }
+}
+
+class HybridRaw {
+  n = 0;
+  yy = 0;
+  readonly zz: Float64Array;
+  readonly zr: Float64Array;
+  readonly items = new Map<string, ItemRaw>();
+  constructor(readonly dx: number, readonly dz: number) {
+    this.zz = new Float64Array(dz * dz);
+    this.zr = new Float64Array(dz);
+  }
+  item(id: string): ItemRaw {
+    let it = this.items.get(id);
+    if (!it) {
+      it = new ItemRaw(this.dx, this.dz);
+      this.items.set(id, it);
+    }
+    return it;
+  }
+  observe(id: string, x: Vector, z: Vector, r: number, withZZ = true): void {
+    const { dx, dz } = this;
+    this.n += 1;
+    this.yy += r * r;
+    if (withZZ) addOuterLower(this.zz, z, dz);
+    for (let i = 0; i < dz; i++) this.zr[i] += r * z[i];
+    const it = this.item(id);
+    it.n += 1;
+    addOuterLower(it.xx, x, dx);
+    for (let i = 0; i < dz; i++) {
+      const zi = z[i];
+      if (zi === 0) continue;
+      const row = i * dx;
+      for (let j = 0; j < dx; j++) it.zx[row + j] += zi * x[j];
+    }
+    for (let j = 0; j < dx; j++) it.xr[j] += r * x[j];
+  }
+  correct(id: string, x: Vector, z: Vector, oldR: number, newR: number): void {
+    const dr = newR - oldR;
+    this.yy += newR * newR - oldR * oldR;
+    for (let i = 0; i < this.dz; i++) this.zr[i] += dr * z[i];
+    const it = this.item(id);
+    for (let j = 0; j < this.dx; j++) it.xr[j] += dr * x[j];
+  }
+  /** Adds s; `parts` selects ZᵀZ only, everything but ZᵀZ, or all. */
+  add(s: HybridStats, parts: 'all' | 'zz' | 'rest' = 'all', sign = 1): void {
+    const { dx, dz } = this;
+    if (s.zz.length !== dz * dz || s.zr.length !== dz) throw new RangeError(`stats dimension mismatch: expected d_z=${dz}`);
+    if (parts !== 'rest') for (let i = 0; i < dz; i++) for (let j = 0; j <= i; j++) this.zz[i * dz + j] += sign * s.zz[i * dz + j];
+    if (parts === 'zz') return;
+    this.n += s.n;
+    this.yy += s.yy;
+    for (let i = 0; i < dz; i++) this.zr[i] += s.zr[i];
+    for (const [id, si] of Object.entries(s.items)) {
+      if (si.xx.length !== dx * dx || si.zx.length !== dz * dx || si.xr.length !== dx) throw new RangeError(`item ${id}: stats dimension mismatch`);
+      const it = this.item(id);
+      it.n += si.n;
+      for (let i = 0; i < dx; i++) for (let j = 0; j <= i; j++) it.xx[i * dx + j] += si.xx[i * dx + j];
+      for (let i = 0; i < dz * dx; i++) it.zx[i] += si.zx[i];
+      for (let i = 0; i < dx; i++) it.xr[i] += si.xr[i];
+    }
+  }
+  reset(): void {
+    this.n = 0;
+    this.yy = 0;
+    this.zz.fill(0);
+    this.zr.fill(0);
+    this.items.clear();
+  }
+  clone(): HybridRaw {
+    const c = new HybridRaw(this.dx, this.dz);
+    c.replaceWith(this, true);
+    return c;
+  }
+  /** Takes over `other`'s values (copying the arrays when `copy`). */
+  replaceWith(other: HybridRaw, copy = false): void {
+    this.n = other.n;
+    this.yy = other.yy;
+    this.zz.set(other.zz);
+    this.zr.set(other.zr);
+    this.items.clear();
+    for (const [id, it] of other.items) {
+      if (!copy) {
+        this.items.set(id, it);
+        continue;
+      }
+      const c = new ItemRaw(this.dx, this.dz);
+      c.n = it.n;
+      c.xx.set(it.xx);
+      c.zx.set(it.zx);
+      c.xr.set(it.xr);
+      this.items.set(id, c);
+    }
+  }
+  toJSON(): HybridStats {
+    const { dx, dz } = this;
+    const items: Record<string, HybridItemStats> = {};
+    for (const id of [...this.items.keys()].sort()) {
+      const it = this.items.get(id) as ItemRaw;
+      items[id] = { n: it.n, xx: Array.from(symmetrizeFromLower(Float64Array.from(it.xx), dx)), zx: Array.from(it.zx), xr: Array.from(it.xr) };
+    }
+    return { n: this.n, yy: this.yy, zz: Array.from(symmetrizeFromLower(Float64Array.from(this.zz), dz)), zr: Array.from(this.zr), items };
+  }
+}
+
+/** Derived per-item quantities: Cholesky of A_a and q_a = b_aᵀ A_a⁻¹ b_a. */
+interface ItemDerived {
+  La: Float64Array;
+  q: number;
+}
+
+export interface HybridPosterior {
+  dx: number;
+  dz: number;
+  /** Li's A0 (marginal precision of β per unit σ²), full d_z × d_z */
+  A0: Float64Array;
+  /** Li's b0 */
+  b0: Float64Array;
+  /** β̂ = A0⁻¹ b0 */
+  beta: Float64Array;
+  an: number;
+  bn: number;
+  n: number;
+}
+
+export interface HybridItemPosterior {
+  /** A_a = λI + Σ x xᵀ */
+  A: Float64Array;
+  /** B_a = Σ x zᵀ, d_x × d_z */
+  B: Float64Array;
+  /** b_a = Σ x r */
+  b: Float64Array;
+  /** θ̂_a = A_a⁻¹ (b_a − B_a β̂) */
+  theta: Float64Array;
+}
+
+export class HybridModel implements BanditModel<HybridSnapshot> {
+  readonly type = 'hybrid' as const;
+  readonly config: HybridConfig;
+  readonly dx: number;
+  readonly dz: number;
+  /**
+   * `stats` holds the whole state except that ZᵀZ of the pending delta lives only in `delta.zz` (folded into
+   * `stats.zz` by takeDelta), so an observation writes the d_z×d_z outer product once.
+   */
+  private readonly stats: HybridRaw;
+  private readonly delta: HybridRaw;
+  private readonly derived = new Map<string, ItemDerived>();
+  /** Cholesky factor of Li's A0 */
+  private readonly L0: Float64Array;
+  /** Li's b0 */
+  private readonly bt: Float64Array;
+  /** Σ_a b_aᵀ A_a⁻¹ b_a */
+  private q = 0;
+  private mergesSinceRebuild = 0;
+  private betaHat: Float64Array;
+  private betaDirty = true;
+  private readonly newItemL: Float64Array;
+  private readonly wz: Float64Array;
+  private readonly wx: Float64Array;
+  private readonly xbuf: Float64Array;
+  private readonly zbuf: Float64Array;
+
+  constructor(config: HybridConfig) {
+    checkPrior(config);
+    const { contextDim, itemDim } = config;
+    if (!Number.isInteger(contextDim) || contextDim < 0 || !Number.isInteger(itemDim) || itemDim <= 0) throw new RangeError('contextDim must be ≥ 0 and itemDim > 0 (integers)');
+    this.config = { lambda: config.lambda, a0: config.a0, b0: config.b0, contextDim, itemDim, intercept: config.intercept };
+    this.dx = contextDim + (config.intercept ? 1 : 0);
+    if (this.dx === 0) throw new RangeError('hybrid needs a context vector or the intercept');
+    this.dz = this.dx * itemDim;
+    this.stats = new HybridRaw(this.dx, this.dz);
+    this.delta = new HybridRaw(this.dx, this.dz);
+    this.L0 = new Float64Array(this.dz * this.dz);
+    this.bt = new Float64Array(this.dz);
+    this.betaHat = new Float64Array(this.dz);
+    this.newItemL = new Float64Array(this.dx * this.dx);
+    for (let i = 0; i < this.dx; i++) this.newItemL[i * this.dx + i] = Math.sqrt(config.lambda);
+    this.wz = new Float64Array(this.dz);
+    this.wx = new Float64Array(this.dx);
+    this.xbuf = new Float64Array(this.dx);
+    this.zbuf = new Float64Array(this.dz);
+    this.rebuild();
+  }
+
+  static create(opts: HybridOptions): HybridModel {
+    return new HybridModel({
+      lambda: opts.lambda ?? NIG_DEFAULTS.lambda, a0: opts.a0 ?? NIG_DEFAULTS.a0, b0: opts.b0 ?? NIG_DEFAULTS.b0,
+      contextDim: opts.contextDim, itemDim: opts.itemDim, intercept: opts.intercept ?? true,
+    });
+  }
+
+  static fromSnapshot(s: HybridSnapshot): HybridModel {
+    if (s.version !== 1 || s.type !== 'hybrid') throw new RangeError('not a hybrid model snapshot');
+    const m = new HybridModel(s.config);
+    m.stats.add(s.stats);
+    m.rebuild();
+    return m;
+  }
+
+  /** x = [1, context] (or context). */
+  encodeContext(context: Vector, out: Float64Array = new Float64Array(this.dx)): Float64Array {
+    checkVector(context, this.config.contextDim, 'context');
+    const off = this.config.intercept ? 1 : 0;
+    if (off) out[0] = 1;
+    for (let i = 0; i < this.config.contextDim; i++) out[off + i] = context[i];
+    return out;
+  }
+
+  /** z = x ⊗ item, index a · d_item + b. */
+  encodeShared(x: Vector, candidate: Candidate, out: Float64Array = new Float64Array(this.dz)): Float64Array {
+    const m = this.config.itemDim;
+    const item = candidate.features === undefined ? new Float64Array(m) : checkVector(candidate.features, m, `candidate ${candidate.id} features`);
+    for (let a = 0; a < this.dx; a++) for (let b = 0; b < m; b++) out[a * m + b] = x[a] * item[b];
+    return out;
+  }
+
+  private totalZZ(): Float64Array {
+    const A = Float64Array.from(this.stats.zz);
+    const D = this.delta.zz;
+    for (let i = 0; i < A.length; i++) A[i] += D[i];
+    return A;
+  }
+
+  /** Recomputes every derived quantity from the raw statistics. */
+  private rebuild(): void {
+    const { dz } = this;
+    const A0 = this.totalZZ(); // lower triangle used
+    for (let i = 0; i < dz; i++) A0[i * dz + i] += this.config.lambda;
+    this.bt.set(this.stats.zr);
+    this.q = 0;
+    this.derived.clear();
+    for (const [id, it] of this.stats.items) this.derived.set(id, this.applyItemTerms(it, A0, -1));
+    cholesky(A0, dz, this.L0);
+    this.mergesSinceRebuild = 0;
+    this.betaDirty = true;
+  }
+
+  /**
+   * Adds sign × (B_aᵀA_a⁻¹B_a) to A0 (lower), sign × B_aᵀA_a⁻¹b_a to b0 and −sign × b_aᵀA_a⁻¹b_a to q, i.e. removes
+   * (sign = +1) or adds (sign = −1) one item's Schur-complement terms. Returns the item's derived quantities.
+   */
+  private applyItemTerms(it: ItemRaw, A0: Float64Array, sign: number): ItemDerived {
+    const { dx, dz } = this;
+    const A = Float64Array.from(it.xx);
+    for (let i = 0; i < dx; i++) A[i * dx + i] += this.config.lambda;
+    const La = cholesky(A, dx);
+    const M = new Float64Array(dx * dz); // La⁻¹ B_a (B_a = zxᵀ): column j = La⁻¹ zx[j, :]
+    const col = new Float64Array(dx);
+    const sol = new Float64Array(dx);
+    for (let j = 0; j < dz; j++) {
+      for (let k = 0; k < dx; k++) col[k] = it.zx[j * dx + k];
+      forwardSolve(La, col, dx, sol);
+      for (let k = 0; k < dx; k++) M[k * dz + j] = sol[k];
+    }
+    const c = forwardSolve(La, it.xr, dx); // La⁻¹ b_a
+    const q = dot(c, c, dx);
+    this.q -= sign * q;
+    for (let k = 0; k < dx; k++) {
+      const row = k * dz;
+      const ck = c[k];
+      for (let i = 0; i < dz; i++) {
+        const mi = sign * M[row + i];
+        if (mi === 0) continue;
+        this.bt[i] += mi * ck;
+        const ri = i * dz;
+        for (let j = 0; j <= i; j++) A0[ri + j] += mi * M[row + j];
+      }
+    }
+    return { La, q };
+  }
+
+  /**
+   * Moves the state to `next` (raw statistics, ZᵀZ excluding the pending delta). Only the items whose statistics
+   * changed are re-derived: A0 = L0L0ᵀ − old terms + new terms + ΔZᵀZ, then one O(d_z³) factorisation. A full
+   * rebuild from raw statistics runs instead when most items changed, and every 32 incremental moves (bounding
+   * the rounding drift of recomposing A0 from its factor).
+   */
+  private moveTo(next: HybridRaw): void {
+    const { dz } = this;
+    const touched: string[] = [];
+    for (const [id, it] of next.items) {
+      const old = this.stats.items.get(id);
+      if (!old || old.n !== it.n || !sameArray(old.xr, it.xr) || !sameArray(old.xx, it.xx) || !sameArray(old.zx, it.zx)) touched.push(id);
+    }
+    for (const id of this.stats.items.keys()) if (!next.items.has(id)) touched.push(id);
+    if (this.mergesSinceRebuild >= 32 || touched.length * 2 > Math.max(next.items.size, 8)) {
+      this.stats.replaceWith(next);
+      this.rebuild();
+      return;
+    }
+    const L = this.L0;
+    const A0 = new Float64Array(dz * dz);
+    for (let i = 0; i < dz; i++) for (let j = 0; j <= i; j++) A0[i * dz + j] = dot(L.subarray(i * dz, i * dz + j + 1), L.subarray(j * dz, j * dz + j + 1), j + 1);
+    for (const id of touched) {
+      const old = this.stats.items.get(id);
+      if (old) this.applyItemTerms(old, A0, +1);
+    }
+    for (let i = 0; i < dz; i++) {
+      this.bt[i] += next.zr[i] - this.stats.zr[i];
+      const ri = i * dz;
+      for (let j = 0; j <= i; j++) A0[ri + j] += next.zz[ri + j] - this.stats.zz[ri + j];
+    }
+    this.stats.replaceWith(next);
+    for (const id of touched) {
+      const it = this.stats.items.get(id);
+      if (it) this.derived.set(id, this.applyItemTerms(it, A0, -1));
+      else this.derived.delete(id);
+    }
+    cholesky(A0, dz, this.L0);
+    this.mergesSinceRebuild += 1;
+    this.betaDirty = true;
+  }
+
+  /** Recomputes every derived quantity from the raw statistics (O(d_z³ + items · d_z² d_x)). */
+  refresh(): void {
+    this.rebuild();
+  }
+
+  private itemL(id: string): Float64Array {
+    return this.derived.get(id)?.La ?? this.newItemL;
+  }
+
+  private ensureDerived(id: string): ItemDerived {
+    let d = this.derived.get(id);
+    if (!d) {
+      d = { La: Float64Array.from(this.newItemL), q: 0 };
+      this.derived.set(id, d);
+    }
+    return d;
+  }
+
+  private refreshQ(id: string, d: ItemDerived): void {
+    const it = this.stats.items.get(id) as ItemRaw;
+    const c = forwardSolve(d.La, it.xr, this.dx, this.wx);
+    const q = dot(c, c, this.dx);
+    this.q += q - d.q;
+    d.q = q;
+  }
+
+  /** zx · w  (B_aᵀ w), into out (d_z). */
+  private btw(id: string, w: Float64Array, out: Float64Array): Float64Array {
+    const it = this.stats.items.get(id);
+    const { dx, dz } = this;
+    if (!it) return out.fill(0);
+    for (let i = 0; i < dz; i++) {
+      const row = i * dx;
+      let s = 0;
+      for (let j = 0; j < dx; j++) s += it.zx[row + j] * w[j];
+      out[i] = s;
+    }
+    return out;
+  }
+
+  observe(context: Vector, candidate: Candidate, reward = 0): void {
+    checkReward(reward);
+    const x = this.encodeContext(context, this.xbuf);
+    const z = this.encodeShared(x, candidate, this.zbuf);
+    const id = candidate.id;
+    const { dx, dz } = this;
+    const d = this.ensureDerived(id);
+    const w = cholSolve(d.La, x, dx, new Float64Array(dx));
+    const c = 1 + dot(x, w, dx);
+    const sc = 1 / Math.sqrt(c);
+    const u = this.btw(id, w, this.wz);
+    for (let i = 0; i < dz; i++) u[i] = (z[i] - u[i]) * sc;
+    const it = this.stats.items.get(id);
+    const rt = (reward - (it ? dot(w, it.xr, dx) : 0)) * sc;
+    for (let i = 0; i < dz; i++) this.bt[i] += u[i] * rt;
+    cholUpdate(this.L0, u, dz, new Float64Array(dz));
+    this.stats.observe(id, x, z, reward, false);
+    this.delta.observe(id, x, z, reward, true);
+    cholUpdate(d.La, x, dx, new Float64Array(dx));
+    this.refreshQ(id, d);
+    this.betaDirty = true;
+  }
+
+  correct(context: Vector, candidate: Candidate, oldReward: number, newReward: number): void {
+    checkReward(oldReward, 'oldReward');
+    checkReward(newReward, 'newReward');
+    const x = this.encodeContext(context, this.xbuf);
+    const z = this.encodeShared(x, candidate, this.zbuf);
+    const id = candidate.id;
+    const { dx, dz } = this;
+    const dr = newReward - oldReward;
+    const d = this.ensureDerived(id);
+    const w = cholSolve(d.La, x, dx, new Float64Array(dx));
+    const bw = this.btw(id, w, this.wz);
+    for (let i = 0; i < dz; i++) this.bt[i] += (z[i] - bw[i]) * dr;
+    this.stats.correct(id, x, z, oldReward, newReward);
+    this.delta.correct(id, x, z, oldReward, newReward);
+    this.refreshQ(id, d);
+    this.betaDirty = true;
+  }
+
+  observations(itemId?: string): number {
+    if (itemId === undefined) return this.stats.n;
+    return this.stats.items.get(itemId)?.n ?? 0;
+  }
+
+  private beta(): Float64Array {
+    if (this.betaDirty) {
+      this.betaHat = cholSolve(this.L0, this.bt, this.dz, this.betaHat);
+      this.betaDirty = false;
+    }
+    return this.betaHat;
+  }
+
+  an(): number {
+    return posteriorShape(this.config, this.stats.n);
+  }
+
+  bn(): number {
+    return posteriorScale(this.config, this.stats.yy, dot(this.beta(), this.bt, this.dz) + this.q);
+  }
+
+  posterior(): HybridPosterior {
+    const dz = this.dz;
+    const A0 = new Float64Array(dz * dz);
+    const L = this.L0;
+    for (let i = 0; i < dz; i++) for (let j = 0; j <= i; j++) {
+      const v = dot(L.subarray(i * dz, i * dz + j + 1), L.subarray(j * dz, j * dz + j + 1), j + 1);
+      A0[i * dz + j] = v;
+      A0[j * dz + i] = v;
+    }
+    return { dx: this.dx, dz, A0, b0: Float64Array.from(this.bt), beta: Float64Array.from(this.beta()), an: this.an(), bn: this.bn(), n: this.stats.n };
+  }
+
+  itemPosterior(id: string): HybridItemPosterior {
+    const { dx, dz } = this;
+    const lambda = this.config.lambda;
+    const it = this.stats.items.get(id);
+    const A = it ? symmetrizeFromLower(Float64Array.from(it.xx), dx) : new Float64Array(dx * dx);
+    for (let i = 0; i < dx; i++) A[i * dx + i] += lambda;
+    const B = new Float64Array(dx * dz);
+    if (it) for (let i = 0; i < dz; i++) for (let j = 0; j < dx; j++) B[j * dz + i] = it.zx[i * dx + j];
+    const b = it ? Float64Array.from(it.xr) : new Float64Array(dx);
+    return { A, B, b, theta: this.thetaGiven(id, this.beta()) };
+  }
+
+  /** A_a⁻¹ (b_a − B_a β) */
+  private thetaGiven(id: string, beta: Float64Array, out: Float64Array = new Float64Array(this.dx)): Float64Array {
+    const { dx, dz } = this;
+    const it = this.stats.items.get(id);
+    if (!it) return out.fill(0);
+    const rhs = new Float64Array(dx);
+    for (let j = 0; j < dx; j++) rhs[j] = it.xr[j];
+    for (let i = 0; i < dz; i++) {
+      const bi = beta[i];
+      if (bi === 0) continue;
+      const row = i * dx;
+      for (let j = 0; j < dx; j++) rhs[j] -= it.zx[row + j] * bi;
+    }
+    return cholSolve(this.itemL(id), rhs, dx, out);
+  }
+
+  /**
+   * Parameter draw for given variates: σ² = bn/g; β = β̂ + σ A0^{-½ᵀ} ζ0; for each listed item
+   * θ_a = A_a⁻¹(b_a − B_a β) + σ L_a⁻ᵀ ζ_a.
+   */
+  parametersFromVariates(g: number, zeta0: ArrayLike<number>, itemIds: readonly string[], zetas: readonly ArrayLike<number>[]): { sigma2: number; beta: Float64Array; theta: Float64Array[] } {
+    const { dx, dz } = this;
+    const sigma2 = this.bn() / g;
+    const sigma = Math.sqrt(sigma2);
+    const bh = this.beta();
+    const beta = backSolveTransposed(this.L0, zeta0, dz);
+    for (let i = 0; i < dz; i++) beta[i] = bh[i] + sigma * beta[i];
+    const theta = itemIds.map((id, k) => {
+      const mean = this.thetaGiven(id, beta);
+      const e = backSolveTransposed(this.itemL(id), zetas[k], dx);
+      for (let j = 0; j < dx; j++) mean[j] += sigma * e[j];
+      return mean;
+    });
+    return { sigma2, beta, theta };
+  }
+
+  /** One posterior draw: Gamma(an, 1), then d_z normals for β, then d_x normals per listed item (in order). */
+  sampleParameters(rng: Rng, itemIds: readonly string[]): { sigma2: number; beta: Float64Array; theta: Float64Array[] } {
+    const g = rng.gamma(this.an(), 1);
+    const zeta0 = rng.normals(new Float64Array(this.dz));
+    const zetas = itemIds.map(() => rng.normals(new Float64Array(this.dx)));
+    return this.parametersFromVariates(g, zeta0, itemIds, zetas);
+  }
+
+  prepare(context: Vector, candidates: readonly Candidate[]): SlateScorer {
+    checkUniqueIds(candidates);
+    const { dx, dz } = this;
+    const n = candidates.length;
+    const x = this.encodeContext(context);
+    const Z = new Float64Array(n * dz);
+    const G = new Float64Array(dz * n); // column a = g_a = z_a − B_aᵀ A_a⁻¹ x, stored dz × n for a multi-RHS solve
+    const v = new Float64Array(n);
+    const mean = new Float64Array(n);
+    const bh = this.beta();
+    const an = this.an();
+    const bn = this.bn();
+    const cbuf = new Float64Array(dz);
+    for (let a = 0; a < n; a++) {
+      const cand = candidates[a];
+      const za = this.encodeShared(x, cand, Z.subarray(a * dz, (a + 1) * dz));
+      const it = this.stats.items.get(cand.id);
+      const w = cholSolve(this.itemL(cand.id), x, dx);
+      v[a] = dot(x, w, dx);
+      const c = this.btw(cand.id, w, cbuf);
+      let m = it ? dot(w, it.xr, dx) : 0;
+      for (let i = 0; i < dz; i++) {
+        const gi = za[i] - c[i];
+        G[i * n + a] = gi;
+        m += gi * bh[i];
+      }
+      mean[a] = m;
+    }
+    const L = this.L0;
+    // S = YᵀY + diag(v) with Y = L0⁻¹ G: the unit-σ² covariance of the scores, built when first needed
+    let S: Float64Array | null = null;
+    const covariance = (): Float64Array => {
+      if (!S) S = scoreCovariance(L, G, v, dz, n);
+      return S;
+    };
+    let sampler: NigScoreSampler | null = null;
+    const ids = candidates.map((c) => c.id);
+    return {
+      n, mean,
+      sdOf(a: number): number {
+        if (S) return scoreSd(S[a * n + a], an, bn);
+        const g = new Float64Array(dz);
+        for (let i = 0; i < dz; i++) g[i] = G[i * n + a];
+        const y = forwardSolve(L, g, dz);
+        return scoreSd(dot(y, y, dz) + v[a], an, bn);
+      },
+      draw: (rng: Rng): Float64Array => {
+        const p = this.sampleParameters(rng, ids);
+        const s = new Float64Array(n);
+        for (let a = 0; a < n; a++) s[a] = dot(Z.subarray(a * dz, (a + 1) * dz), p.beta, dz) + dot(x, p.theta[a], dx);
+        return s;
+      },
+      redraw(rng: Rng, out: Float64Array): void {
+        if (!sampler) sampler = new NigScoreSampler(mean, choleskySemidefinite(covariance(), n), n, true, an, bn);
+        sampler.sample(rng, out);
+      },
+      covariance,
+    };
+  }
+
+  explain(context: Vector, candidate: Candidate, names?: FeatureNames): Contribution[] {
+    const x = this.encodeContext(context);
+    const z = this.encodeShared(x, candidate);
+    const bh = this.beta();
+    const theta = this.thetaGiven(candidate.id, bh);
+    const m = this.config.itemDim;
+    const xn = [...(this.config.intercept ? ['1'] : []), ...Array.from({ length: this.config.contextDim }, (_, i) => names?.context[i] ?? `context[${i}]`)];
+    const inames = Array.from({ length: m }, (_, i) => names?.item[i] ?? `item[${i}]`);
+    const out: Contribution[] = [];
+    for (let a = 0; a < this.dx; a++) for (let b = 0; b < m; b++) {
+      const k = a * m + b;
+      if (z[k] === 0) continue;
+      out.push({ feature: xn[a] === '1' ? inames[b] : `${xn[a]}×${inames[b]}`, value: z[k], coefficient: bh[k], contribution: bh[k] * z[k] });
+    }
+    for (let a = 0; a < this.dx; a++) {
+      if (x[a] === 0 || theta[a] === 0) continue;
+      out.push({ feature: xn[a] === '1' ? `item-bias` : `item-specific:${xn[a]}`, value: x[a], coefficient: theta[a], contribution: theta[a] * x[a] });
+    }
+    return sortContributions(out);
+  }
+
+  snapshot(): HybridSnapshot {
+    const stats = this.stats.toJSON();
+    stats.zz = Array.from(symmetrizeFromLower(this.totalZZ(), this.dz));
+    return { type: 'hybrid', version: 1, config: { ...this.config }, stats };
+  }
+
+  peekDelta(): HybridSnapshot {
+    return { type: 'hybrid', version: 1, config: { ...this.config }, stats: this.delta.toJSON() };
+  }
+
+  takeDelta(): HybridSnapshot {
+    const out = this.peekDelta();
+    this.stats.add(out.stats, 'zz');
+    this.delta.reset();
+    return out;
+  }
+
+  private checkCompatible(s: HybridSnapshot): void {
+    assertCompatible(this, s);
+  }
+
+  restoreDelta(delta: HybridSnapshot): void {
+    this.checkCompatible(delta);
+    this.delta.add(delta.stats);
+    this.stats.add(delta.stats, 'zz', -1);
+  }
+
+  mergeDelta(delta: HybridSnapshot): void {
+    this.checkCompatible(delta);
+    const next = this.stats.clone();
+    next.add(delta.stats);
+    this.moveTo(next);
+  }
+
+  rebase(merged: HybridSnapshot): void {
+    this.checkCompatible(merged);
+    const next = new HybridRaw(this.dx, this.dz);
+    next.add(merged.stats);
+    next.add(this.delta.toJSON(), 'rest');
+    this.moveTo(next);
+  }
+}
+
+/** S = YᵀY + diag(v), Y = L0⁻¹ G (G is d_z × n, one column per candidate): multi-RHS forward substitution. */
+function scoreCovariance(L: Float64Array, G: Float64Array, v: Float64Array, dz: number, n: number): Float64Array {
+  const Y = Float64Array.from(G);
+  for (let i = 0; i < dz; i++) {
+    const ri = i * n;
+    const li = i * dz;
+    for (let k = 0; k < i; k++) {
+      const lik = L[li + k];
+      if (lik === 0) continue;
+      const rk = k * n;
+      for (let a = 0; a < n; a++) Y[ri + a] -= lik * Y[rk + a];
+    }
+    const inv = 1 / L[li + i];
+    for (let a = 0; a < n; a++) Y[ri + a] *= inv;
+  }
+  const S = new Float64Array(n * n);
+  for (let i = 0; i < dz; i++) {
+    const ri = i * n;
+    for (let a = 0; a < n; a++) {
+      const ya = Y[ri + a];
+      if (ya === 0) continue;
+      const sa = a * n;
+      for (let b = 0; b <= a; b++) S[sa + b] += ya * Y[ri + b];
+    }
+  }
+  for (let a = 0; a < n; a++) S[a * n + a] += v[a];
+  return symmetrizeFromLower(S, n);
+}
+
+function sameArray(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

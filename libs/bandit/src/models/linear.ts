@@ -1,0 +1,355 @@
+/**
+ * Bayesian linear regression with a Normal–Inverse-Gamma prior (Riquelme, Tucker & Snoek 2018, "Deep Bayesian
+ * Bandits Showdown", LinFullPost). Prior: σ² ~ InvGamma(a0, b0), β | σ² ~ N(0, σ²/λ · I).
+ * Sufficient statistics (additive): XᵀX, Xᵀy, yᵀy, n. Posterior: Λn = XᵀX + λI, μn = Λn⁻¹Xᵀy, an = a0 + n/2,
+ * bn = b0 + ½(yᵀy − μnᵀΛnμn). Draw: σ² ~ InvGamma(an, bn), β ~ N(μn, σ²Λn⁻¹).
+ * The Cholesky factor of Λn is kept current by rank-one updates on observe, so a draw costs O(d²).
+ */
+import { addOuterLower, backSolveTransposed, cholSolve, cholUpdate, cholesky, dot, forwardSolve, symmetrizeFromLower } from '../linalg';
+import { createFeatureMap, type FeatureMap, type FeatureMapConfig } from '../features';
+import type { Rng } from '../rng';
+import {
+  type BanditModel, type Candidate, type Contribution, type FeatureNames, type SlateScorer, type SnapshotBase, type Vector,
+  assertCompatible, checkReward, checkUniqueIds, checkVector, sortContributions,
+} from '../types';
+import { NIG_DEFAULTS, NigScoreSampler, type NigPrior, checkPrior, posteriorScale, posteriorShape, scoreSd } from './nig';
+
+export interface LinearConfig extends NigPrior {
+  features: FeatureMapConfig;
+}
+
+export interface LinearStats {
+  n: number;
+  yy: number;
+  /** Xᵀy, length d */
+  xy: number[];
+  /** XᵀX, d×d row-major, symmetric */
+  xx: number[];
+}
+
+export type LinearSnapshot = SnapshotBase<'linear' | 'neural-linear', LinearConfig, LinearStats>;
+
+export interface LinearOptions extends Partial<NigPrior> {
+  contextDim: number;
+  itemDim: number;
+  /** default 'interaction' */
+  featureMap?: Exclude<FeatureMapConfig['kind'], 'embedding'>;
+}
+
+class RawStats {
+  n = 0;
+  yy = 0;
+  readonly xy: Float64Array;
+  /** lower triangle authoritative */
+  readonly xx: Float64Array;
+  constructor(readonly d: number) {
+    this.xy = new Float64Array(d);
+    this.xx = new Float64Array(d * d);
+  }
+  observe(x: Vector, r: number, withXX = true): void {
+    this.n += 1;
+    this.yy += r * r;
+    for (let i = 0; i < this.d; i++) this.xy[i] += r * x[i];
+    if (withXX) addOuterLower(this.xx, x, this.d);
+  }
+  correct(x: Vector, oldR: number, newR: number): void {
+    const dr = newR - oldR;
+    this.yy += newR * newR - oldR * oldR;
+    for (let i = 0; i < this.d; i++) this.xy[i] += dr * x[i];
+  }
+  /** Adds `sign` × s; `parts` selects XᵀX and/or the rest (n, yᵀy, Xᵀy). */
+  add(s: { n: number; yy: number; xy: ArrayLike<number>; xx: ArrayLike<number> }, sign = 1, parts: 'all' | 'xx' | 'rest' = 'all'): void {
+    const d = this.d;
+    if (s.xy.length !== d || s.xx.length !== d * d) throw new RangeError(`stats dimension mismatch: expected d=${d}`);
+    if (parts !== 'xx') {
+      this.n += sign * s.n;
+      this.yy += sign * s.yy;
+      for (let i = 0; i < d; i++) this.xy[i] += sign * s.xy[i];
+    }
+    if (parts !== 'rest') for (let i = 0; i < d; i++) for (let j = 0; j <= i; j++) this.xx[i * d + j] += sign * s.xx[i * d + j];
+  }
+  reset(): void {
+    this.n = 0;
+    this.yy = 0;
+    this.xy.fill(0);
+    this.xx.fill(0);
+  }
+  toJSON(): LinearStats {
+    const xx = symmetrizeFromLower(Float64Array.from(this.xx), this.d);
+    return { n: this.n, yy: this.yy, xy: Array.from(this.xy), xx: Array.from(xx) };
+  }
+}
+
+export interface LinearPosterior {
+  d: number;
+  /** μn */
+  mean: Float64Array;
+  /** Λn = XᵀX + λI (full, symmetric) */
+  precision: Float64Array;
+  /** Cholesky factor of Λn */
+  cholesky: Float64Array;
+  an: number;
+  bn: number;
+  n: number;
+}
+
+export class LinearModel implements BanditModel<LinearSnapshot> {
+  readonly type: 'linear' | 'neural-linear';
+  readonly config: LinearConfig;
+  readonly map: FeatureMap;
+  readonly d: number;
+  /**
+   * `stats` holds the whole state except that XᵀX of the pending delta lives only in `delta.xx` (it is folded
+   * into `stats.xx` by takeDelta), so an observation writes the d×d outer product once.
+   */
+  private readonly stats: RawStats;
+  private readonly delta: RawStats;
+  /** Cholesky factor of λI + XᵀX, maintained by rank-one updates */
+  private readonly L: Float64Array;
+  private mu: Float64Array;
+  private muDirty = true;
+  private readonly work: Float64Array;
+  private readonly xbuf: Float64Array;
+
+  constructor(config: LinearConfig, type: 'linear' | 'neural-linear' = 'linear') {
+    this.type = type;
+    this.config = { ...checkPrior(config), features: { ...config.features } };
+    this.map = createFeatureMap(this.config.features);
+    const d = (this.d = this.map.dim);
+    this.stats = new RawStats(d);
+    this.delta = new RawStats(d);
+    this.L = new Float64Array(d * d);
+    this.mu = new Float64Array(d);
+    this.work = new Float64Array(d);
+    this.xbuf = new Float64Array(d);
+    this.refactor();
+  }
+
+  static create(opts: LinearOptions): LinearModel {
+    return new LinearModel({
+      lambda: opts.lambda ?? NIG_DEFAULTS.lambda, a0: opts.a0 ?? NIG_DEFAULTS.a0, b0: opts.b0 ?? NIG_DEFAULTS.b0,
+      features: { kind: opts.featureMap ?? 'interaction', contextDim: opts.contextDim, itemDim: opts.itemDim },
+    });
+  }
+
+  static fromSnapshot(s: LinearSnapshot): LinearModel {
+    if (s.version !== 1 || (s.type !== 'linear' && s.type !== 'neural-linear')) throw new RangeError('not a linear model snapshot');
+    const m = new LinearModel(s.config, s.type);
+    m.stats.add(s.stats);
+    m.refactor();
+    return m;
+  }
+
+  /** XᵀX of the whole state (lower triangle authoritative). */
+  private totalXX(): Float64Array {
+    const A = Float64Array.from(this.stats.xx);
+    const D = this.delta.xx;
+    for (let i = 0; i < A.length; i++) A[i] += D[i];
+    return A;
+  }
+
+  /** Recomputes the Cholesky factor of Λn from the statistics (after merges). O(d³). */
+  private refactor(): void {
+    const d = this.d;
+    const A = this.totalXX();
+    for (let i = 0; i < d; i++) A[i * d + i] += this.config.lambda;
+    cholesky(A, d, this.L);
+    this.muDirty = true;
+  }
+
+  // ---- vector-level API (x already built) ----
+
+  observeVector(x: Vector, reward = 0): void {
+    checkVector(x, this.d, 'x');
+    checkReward(reward);
+    this.stats.observe(x, reward, false);
+    this.delta.observe(x, reward, true);
+    cholUpdate(this.L, x, this.d, this.work);
+    this.muDirty = true;
+  }
+
+  correctVector(x: Vector, oldReward: number, newReward: number): void {
+    checkVector(x, this.d, 'x');
+    checkReward(oldReward, 'oldReward');
+    checkReward(newReward, 'newReward');
+    this.stats.correct(x, oldReward, newReward);
+    this.delta.correct(x, oldReward, newReward);
+    this.muDirty = true;
+  }
+
+  /** μn (cached; recomputed in O(d²) after changes). */
+  posteriorMean(): Float64Array {
+    if (this.muDirty) {
+      this.mu = cholSolve(this.L, this.stats.xy, this.d, this.mu);
+      this.muDirty = false;
+    }
+    return this.mu;
+  }
+
+  posterior(): LinearPosterior {
+    const d = this.d;
+    const mean = Float64Array.from(this.posteriorMean());
+    const precision = symmetrizeFromLower(this.totalXX(), d);
+    for (let i = 0; i < d; i++) precision[i * d + i] += this.config.lambda;
+    return { d, mean, precision, cholesky: Float64Array.from(this.L), an: this.an(), bn: this.bn(), n: this.stats.n };
+  }
+
+  an(): number {
+    return posteriorShape(this.config, this.stats.n);
+  }
+
+  bn(): number {
+    // μᵀΛμ = μᵀXᵀy since Λμ = Xᵀy
+    return posteriorScale(this.config, this.stats.yy, dot(this.posteriorMean(), this.stats.xy));
+  }
+
+  /** β = μn + σ L⁻ᵀ z with σ² = bn/g: the coefficient draw for given variates g ~ Gamma(an,1), z ~ N(0, I_d). */
+  coefficientsFromVariates(g: number, z: ArrayLike<number>, out: Float64Array = new Float64Array(this.d)): Float64Array {
+    const sigma = Math.sqrt(this.bn() / g);
+    const mu = this.posteriorMean();
+    backSolveTransposed(this.L, z, this.d, out);
+    for (let i = 0; i < this.d; i++) out[i] = mu[i] + sigma * out[i];
+    return out;
+  }
+
+  /** One posterior draw of β: consumes Gamma(an, 1) then d standard normals. */
+  sampleCoefficients(rng: Rng, out: Float64Array = new Float64Array(this.d)): Float64Array {
+    const g = rng.gamma(this.an(), 1);
+    const z = rng.normals(new Float64Array(this.d));
+    return this.coefficientsFromVariates(g, z, out);
+  }
+
+  // ---- BanditModel ----
+
+  encode(context: Vector, candidate: Candidate, out: Float64Array = new Float64Array(this.d)): Float64Array {
+    return this.map.encode(context, candidate, out);
+  }
+
+  observe(context: Vector, candidate: Candidate, reward = 0): void {
+    this.observeVector(this.map.encode(context, candidate, this.xbuf), reward);
+  }
+
+  correct(context: Vector, candidate: Candidate, oldReward: number, newReward: number): void {
+    this.correctVector(this.map.encode(context, candidate, this.xbuf), oldReward, newReward);
+  }
+
+  observations(): number {
+    return this.stats.n;
+  }
+
+  prepare(context: Vector, candidates: readonly Candidate[]): SlateScorer {
+    checkUniqueIds(candidates);
+    const d = this.d;
+    const n = candidates.length;
+    const X = new Float64Array(n * d);
+    for (let i = 0; i < n; i++) this.map.encode(context, candidates[i], X.subarray(i * d, (i + 1) * d));
+    const mu = this.posteriorMean();
+    const an = this.an();
+    const bn = this.bn();
+    const mean = new Float64Array(n);
+    for (let i = 0; i < n; i++) mean[i] = dot(X.subarray(i * d, (i + 1) * d), mu, d);
+    const W = new Float64Array(n * d); // row i = L⁻¹ x_i, so S = W Wᵀ = X Λ⁻¹ Xᵀ (filled on demand)
+    const solved = new Uint8Array(n);
+    const L = this.L;
+    const row = (i: number): Float64Array => {
+      const wi = W.subarray(i * d, (i + 1) * d);
+      if (!solved[i]) {
+        forwardSolve(L, X.subarray(i * d, (i + 1) * d), d, wi);
+        solved[i] = 1;
+      }
+      return wi;
+    };
+    let sampler: NigScoreSampler | null = null;
+    return {
+      n, mean,
+      sdOf(i: number): number {
+        const wi = row(i);
+        return scoreSd(dot(wi, wi, d), an, bn);
+      },
+      draw: (rng: Rng): Float64Array => {
+        const beta = this.sampleCoefficients(rng);
+        const s = new Float64Array(n);
+        for (let i = 0; i < n; i++) s[i] = dot(X.subarray(i * d, (i + 1) * d), beta, d);
+        return s;
+      },
+      redraw(rng: Rng, out: Float64Array): void {
+        if (!sampler) {
+          for (let i = 0; i < n; i++) row(i);
+          sampler = scoreSampler(mean, W, n, d, an, bn);
+        }
+        sampler.sample(rng, out);
+      },
+      covariance(): Float64Array {
+        for (let i = 0; i < n; i++) row(i);
+        const S = new Float64Array(n * n);
+        for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) S[i * n + j] = dot(W.subarray(i * d, (i + 1) * d), W.subarray(j * d, (j + 1) * d), d);
+        return S;
+      },
+    };
+  }
+
+  explain(context: Vector, candidate: Candidate, names?: FeatureNames): Contribution[] {
+    const x = this.map.encode(context, candidate);
+    const mu = this.posteriorMean();
+    const fn = this.map.names(names);
+    const out: Contribution[] = [];
+    for (let i = 0; i < this.d; i++) if (x[i] !== 0) out.push({ feature: fn[i], value: x[i], coefficient: mu[i], contribution: mu[i] * x[i] });
+    return sortContributions(out);
+  }
+
+  snapshot(): LinearSnapshot {
+    const stats = this.stats.toJSON();
+    stats.xx = Array.from(symmetrizeFromLower(this.totalXX(), this.d));
+    return { type: this.type, version: 1, config: structuredClone(this.config), stats };
+  }
+
+  peekDelta(): LinearSnapshot {
+    return { type: this.type, version: 1, config: structuredClone(this.config), stats: this.delta.toJSON() };
+  }
+
+  takeDelta(): LinearSnapshot {
+    const out = this.peekDelta();
+    this.stats.add(out.stats, 1, 'xx');
+    this.delta.reset();
+    return out;
+  }
+
+  private checkCompatible(s: LinearSnapshot): void {
+    assertCompatible(this, s);
+  }
+
+  restoreDelta(delta: LinearSnapshot): void {
+    this.checkCompatible(delta);
+    this.delta.add(delta.stats);
+    this.stats.add(delta.stats, -1, 'xx');
+  }
+
+  mergeDelta(delta: LinearSnapshot): void {
+    this.checkCompatible(delta);
+    this.stats.add(delta.stats);
+    this.refactor();
+  }
+
+  rebase(merged: LinearSnapshot): void {
+    this.checkCompatible(merged);
+    this.stats.reset();
+    this.stats.add(merged.stats);
+    this.stats.add(this.delta, 1, 'rest');
+    this.refactor();
+  }
+}
+
+/**
+ * Joint score sampler for a linear-Gaussian model: S = W Wᵀ with W n×d. Uses W directly when d ≤ n (r = d),
+ * otherwise the (semidefinite) Cholesky factor of the n×n S (r = n), whichever is cheaper per draw.
+ */
+export function scoreSampler(mean: Float64Array, W: Float64Array, n: number, d: number, an: number, bn: number): NigScoreSampler {
+  if (d <= n) return new NigScoreSampler(mean, W, d, false, an, bn);
+  const S = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) {
+    const v = dot(W.subarray(i * d, (i + 1) * d), W.subarray(j * d, (j + 1) * d), d);
+    S[i * n + j] = v;
+    S[j * n + i] = v;
+  }
+  return NigScoreSampler.fromCovariance(mean, S, an, bn);
+}

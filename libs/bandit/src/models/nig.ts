@@ -1,0 +1,80 @@
+/** Normal–Inverse-Gamma helpers shared by the linear, neural-linear and hybrid models. */
+import { choleskySemidefinite } from '../linalg';
+import type { Rng } from '../rng';
+
+export interface NigPrior {
+  /** ridge precision λ of the coefficient prior β | σ² ~ N(0, σ²/λ · I) */
+  lambda: number;
+  /** inverse-gamma shape a0 of σ² */
+  a0: number;
+  /** inverse-gamma scale b0 of σ² */
+  b0: number;
+}
+
+/** Riquelme, Tucker & Snoek (2018), LinFullPost defaults. */
+export const NIG_DEFAULTS: NigPrior = { lambda: 0.25, a0: 6, b0: 6 };
+
+export function checkPrior(p: NigPrior): NigPrior {
+  for (const k of ['lambda', 'a0', 'b0'] as const) {
+    if (!(typeof p[k] === 'number' && p[k] > 0 && Number.isFinite(p[k]))) throw new RangeError(`${k} must be a positive number, got ${p[k]}`);
+  }
+  return p;
+}
+
+/** an = a0 + n/2. */
+export function posteriorShape(p: NigPrior, n: number): number {
+  return p.a0 + n / 2;
+}
+
+/** bn = b0 + ½(yᵀy − μᵀΛμ); the quadratic is ≥ 0 mathematically, clamped against rounding. */
+export function posteriorScale(p: NigPrior, yy: number, muLambdaMu: number): number {
+  return p.b0 + 0.5 * Math.max(0, yy - muLambdaMu);
+}
+
+/** Marginal sd of a score with unit-σ² variance v: the Student-t variance v·bn/(an − 1). */
+export function scoreSd(v: number, an: number, bn: number): number {
+  return an > 1 ? Math.sqrt((Math.max(v, 0) * bn) / (an - 1)) : Infinity;
+}
+
+/**
+ * Draws jointly Gaussian scores with an inverse-gamma variance: s = m + σ F ζ, σ² = bn / Gamma(an, 1),
+ * ζ ~ N(0, I_r). F is n×r row-major (lower-triangular when r = n and `lower`). Variates consumed in that order.
+ */
+export class NigScoreSampler {
+  constructor(
+    readonly mean: Float64Array,
+    readonly F: Float64Array,
+    readonly r: number,
+    readonly lower: boolean,
+    readonly an: number,
+    readonly bn: number,
+    private readonly zeta = new Float64Array(r),
+  ) {}
+
+  /** From the unit-σ² covariance S (n×n): F = semidefinite Cholesky of S. */
+  static fromCovariance(mean: Float64Array, S: Float64Array, an: number, bn: number): NigScoreSampler {
+    const n = mean.length;
+    return new NigScoreSampler(mean, choleskySemidefinite(S, n), n, true, an, bn);
+  }
+
+  sample(rng: Rng, out: Float64Array): Float64Array {
+    const g = rng.gamma(this.an, 1);
+    rng.normals(this.zeta);
+    return this.fromVariates(g, this.zeta, out);
+  }
+
+  /** The draw for given variates (golden tests): g ~ Gamma(an, 1), ζ ~ N(0, I_r). */
+  fromVariates(g: number, zeta: ArrayLike<number>, out: Float64Array): Float64Array {
+    const sigma = Math.sqrt(this.bn / g);
+    const { mean, F, r } = this;
+    const n = mean.length;
+    for (let i = 0; i < n; i++) {
+      const row = i * r;
+      const end = this.lower ? Math.min(i + 1, r) : r;
+      let s = 0;
+      for (let j = 0; j < end; j++) s += F[row + j] * zeta[j];
+      out[i] = mean[i] + sigma * s;
+    }
+    return out;
+  }
+}

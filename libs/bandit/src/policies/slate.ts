@@ -1,0 +1,120 @@
+/** Shared slate mechanics: greedy filling, greedy-with-mean, Monte-Carlo propensities, explanations. */
+import type { Rng } from '../rng';
+import type { BanditModel, Candidate, SlateScorer } from '../types';
+import type { DecisionInput, SlotDecision } from './types';
+
+export const DEFAULT_PROPENSITY_DRAWS = 1000;
+export const DEFAULT_EXPLAIN_TOP = 5;
+
+export function checkInput(input: DecisionInput): { n: number; k: number; draws: number } {
+  if (!Array.isArray(input.candidates)) throw new RangeError('candidates must be an array');
+  if (!(Number.isInteger(input.slots) && input.slots > 0)) throw new RangeError(`slots must be a positive integer, got ${input.slots}`);
+  const draws = input.propensityDraws ?? DEFAULT_PROPENSITY_DRAWS;
+  if (!(Number.isInteger(draws) && draws >= 0)) throw new RangeError(`propensityDraws must be a non-negative integer, got ${draws}`);
+  const seen = new Set<string>();
+  for (const c of input.candidates) {
+    if (seen.has(c.id)) throw new RangeError(`duplicate candidate id "${c.id}"`);
+    seen.add(c.id);
+  }
+  return { n: input.candidates.length, k: Math.min(input.slots, input.candidates.length), draws };
+}
+
+/**
+ * Greedy filling without repeats: the indices of the k largest scores in order (ties: lower index first).
+ * Writes into `out` (length ≥ k); `used` is scratch of length n.
+ */
+export function topK(scores: ArrayLike<number>, k: number, out: Int32Array = new Int32Array(k), used: Uint8Array = new Uint8Array(scores.length)): Int32Array {
+  const n = scores.length;
+  used.fill(0, 0, n);
+  for (let j = 0; j < k; j++) {
+    let best = -1;
+    let bv = -Infinity;
+    for (let i = 0; i < n; i++) {
+      if (used[i]) continue;
+      const v = scores[i];
+      if (best < 0 || v > bv) {
+        best = i;
+        bv = v;
+      }
+    }
+    used[best] = 1;
+    out[j] = best;
+  }
+  return out;
+}
+
+/** For each slot j: the index with the largest key among candidates not chosen in slots 0..j−1. */
+export function greedyGivenEarlier(keys: ArrayLike<number>, chosen: ArrayLike<number>): Int32Array {
+  const n = keys.length;
+  const k = chosen.length;
+  const used = new Uint8Array(n);
+  const out = new Int32Array(k);
+  for (let j = 0; j < k; j++) {
+    let best = -1;
+    let bv = -Infinity;
+    for (let i = 0; i < n; i++) {
+      if (used[i]) continue;
+      if (best < 0 || keys[i] > bv) {
+        best = i;
+        bv = keys[i];
+      }
+    }
+    out[j] = best;
+    used[chosen[j]] = 1;
+  }
+  return out;
+}
+
+/**
+ * Monte-Carlo propensities: re-draw the scores `draws` times (seeded `rng`), fill the slate greedily each time and
+ * count how often each chosen item lands in its position. The logged decision itself is one more draw from the
+ * same distribution, so the estimate is (count + 1) / (draws + 1): never zero, bias ≤ 1/(draws + 1).
+ */
+export function monteCarloPropensities(scorer: SlateScorer, chosen: ArrayLike<number>, draws: number, rng: Rng): number[] {
+  const n = scorer.n;
+  const k = chosen.length;
+  const counts = new Float64Array(k);
+  const buf = new Float64Array(n);
+  const order = new Int32Array(k);
+  const used = new Uint8Array(n);
+  for (let t = 0; t < draws; t++) {
+    scorer.redraw(rng, buf);
+    topK(buf, k, order, used);
+    for (let j = 0; j < k; j++) if (order[j] === chosen[j]) counts[j] += 1;
+  }
+  return Array.from(counts, (c) => (c + 1) / (draws + 1));
+}
+
+/** Baseline order key: ranker score (missing = −∞, so unscored candidates follow in input order). */
+export function rankerKeys(candidates: readonly Candidate[]): Float64Array {
+  return Float64Array.from(candidates, (c) => (typeof c.rankerScore === 'number' && Number.isFinite(c.rankerScore) ? c.rankerScore : -Infinity));
+}
+
+export function buildSlots(
+  candidates: readonly Candidate[],
+  chosen: ArrayLike<number>,
+  greedy: ArrayLike<number>,
+  f: { score: (i: number) => number | null; mean: (i: number) => number | null; sd: (i: number) => number | null; propensity: (j: number) => number | null },
+): SlotDecision[] {
+  return Array.from({ length: chosen.length }, (_, j) => {
+    const i = chosen[j];
+    const g = greedy[j];
+    return {
+      position: j + 1, index: i, itemId: candidates[i].id,
+      score: f.score(i), mean: f.mean(i), sd: f.sd(i),
+      greedyIndex: g, greedyItemId: candidates[g].id, explored: i !== g,
+      propensity: f.propensity(j),
+    };
+  });
+}
+
+export function attachExplanations(slots: SlotDecision[], input: DecisionInput, model: BanditModel | null): void {
+  if (!input.explain || !model) return;
+  const opts = input.explain === true ? {} : input.explain;
+  const top = opts.top ?? DEFAULT_EXPLAIN_TOP;
+  for (const s of slots) s.explanation = model.explain(input.context, input.candidates[s.index], opts.names).slice(0, top);
+}
+
+export function finiteOrNull(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}

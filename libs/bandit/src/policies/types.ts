@@ -1,0 +1,76 @@
+import type { Rng } from '../rng';
+import type { BanditModel, Candidate, Contribution, FeatureNames, ModelType, Vector } from '../types';
+
+export type PolicyType = 'thompson' | 'epsilon-greedy' | 'random' | 'ranker';
+
+export interface DecisionInput {
+  /** context vector in the experiment's context-feature order (may be empty for context-free models) */
+  context: Vector;
+  /** the shortlist; ids must be unique */
+  candidates: readonly Candidate[];
+  /** number of slots k (filled up to the number of candidates) */
+  slots: number;
+  /** Monte-Carlo re-draws for propensities (policies without a closed form). Default 1,000; 0 disables. */
+  propensityDraws?: number;
+  /** attach the 5 (or `top`) largest feature contributions per slot */
+  explain?: boolean | { names?: FeatureNames; top?: number };
+}
+
+export interface SlotDecision {
+  /** 1-based position */
+  position: number;
+  /** index of the chosen candidate in the input list */
+  index: number;
+  itemId: string;
+  /** the drawn score that placed the item (thompson), the exploited mean (epsilon-greedy), the ranker score (ranker) */
+  score: number | null;
+  /** posterior mean score (null without a model) */
+  mean: number | null;
+  /** marginal posterior sd of the score (null where not meaningful) */
+  sd: number | null;
+  /** what the same policy picks with the posterior mean instead of a draw, given the same earlier slots */
+  greedyIndex: number;
+  greedyItemId: string;
+  /** chosen ≠ greedy */
+  explored: boolean;
+  /** P(policy puts this item in this position); null when propensities were disabled */
+  propensity: number | null;
+  explanation?: Contribution[];
+}
+
+export interface SlateDecision {
+  policy: PolicyType;
+  model: ModelType | null;
+  slots: SlotDecision[];
+  propensity: { method: 'exact' | 'monte-carlo' | 'none'; draws: number };
+}
+
+export interface SlatePolicy {
+  readonly type: PolicyType;
+  /** the validated options, defaults filled in */
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly model: BanditModel | null;
+  /** Decides a slate. Replayable: the same rng state, model state and input give the same output. */
+  decide(input: DecisionInput, rng: Rng): SlateDecision;
+}
+
+export interface OptionSpec {
+  name: string;
+  type: 'number' | 'integer' | 'enum' | 'boolean';
+  description: string;
+  default?: unknown;
+  required?: boolean;
+  min?: number;
+  max?: number;
+  values?: readonly string[];
+}
+
+/** A policy type: declares its options (like Vowpal Wabbit's cb_explore_adf_* reductions) and builds policies. */
+export interface PolicyDefinition {
+  type: PolicyType;
+  description: string;
+  options: readonly OptionSpec[];
+  /** the model type the policy needs for these (validated) options, or null */
+  modelType(options: Readonly<Record<string, unknown>>): ModelType | null;
+  create(options: Readonly<Record<string, unknown>>, model: BanditModel | null): SlatePolicy;
+}

@@ -1,0 +1,213 @@
+/**
+ * Seedable pseudo-random numbers for the bandit library. Never Math.random.
+ *
+ * Generator: xoshiro128** 1.1 (Blackman & Vigna, https://prng.di.unimi.it/xoshiro128starstar.c), 128-bit state,
+ * seeded by four outputs of splitmix32 from a 32-bit seed (a string seed is first hashed with FNV-1a 32 over its
+ * UTF-8 bytes). Variates:
+ * - `uniform()`: 53-bit double in [0, 1) from two 32-bit outputs, (a >>> 5) * 2^26 + (b >>> 6), over 2^53.
+ * - `normal()`: exact standard normal by the Marsaglia polar method; the second variate of each pair is cached.
+ * - `gamma(shape, scale)`: Marsaglia & Tsang (2000); for shape < 1, gamma(shape + 1) * U^(1/shape).
+ * - `beta(a, b)`: X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b).
+ * The exact order in which outputs are consumed is part of the contract (replayable decisions, golden tests);
+ * `tools/bandit/gen_golden.py` holds an independent Python port.
+ */
+
+export type Seed = number | string;
+
+const UTF8 = new TextEncoder();
+
+/** FNV-1a 32-bit hash of the UTF-8 bytes of a string. */
+export function fnv1a32(text: string): number {
+  let h = 0x811c9dc5;
+  for (const byte of UTF8.encode(text)) {
+    h ^= byte;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+/** Normalises a seed to an unsigned 32-bit integer. Numbers must be integers (taken modulo 2^32). */
+export function seedToUint32(seed: Seed): number {
+  if (typeof seed === 'string') return fnv1a32(seed);
+  if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer or a string, got ${seed}`);
+  return Number(BigInt.asUintN(32, BigInt(seed)));
+}
+
+/** splitmix32 stream used only for seeding. */
+function splitmix32(state: { s: number }): number {
+  state.s = (state.s + 0x9e3779b9) >>> 0;
+  let z = state.s;
+  z = Math.imul(z ^ (z >>> 16), 0x21f0aaad);
+  z = Math.imul(z ^ (z >>> 15), 0x735a2d97);
+  return (z ^ (z >>> 15)) >>> 0;
+}
+
+export interface RngState {
+  s: [number, number, number, number];
+  /** cached second normal of the last polar pair, or null */
+  spare: number | null;
+}
+
+export class Rng {
+  private s0 = 0;
+  private s1 = 0;
+  private s2 = 0;
+  private s3 = 0;
+  private spare: number | null = null;
+
+  constructor(seed: Seed = 0) {
+    const st = { s: seedToUint32(seed) };
+    this.s0 = splitmix32(st);
+    this.s1 = splitmix32(st);
+    this.s2 = splitmix32(st);
+    this.s3 = splitmix32(st);
+    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+  }
+
+  /** A generator with an explicit 128-bit state (e.g. reference test vectors). */
+  static fromState(state: RngState): Rng {
+    const r = new Rng(0);
+    r.setState(state);
+    return r;
+  }
+
+  getState(): RngState {
+    return { s: [this.s0, this.s1, this.s2, this.s3], spare: this.spare };
+  }
+
+  setState(state: RngState): void {
+    const [a, b, c, d] = state.s;
+    if (((a | b | c | d) >>> 0) === 0) throw new RangeError('xoshiro128** state must not be all zero');
+    this.s0 = a >>> 0;
+    this.s1 = b >>> 0;
+    this.s2 = c >>> 0;
+    this.s3 = d >>> 0;
+    this.spare = state.spare;
+  }
+
+  /** Next unsigned 32-bit output of xoshiro128**. */
+  nextUint32(): number {
+    const s1 = this.s1;
+    const m = Math.imul(s1, 5);
+    const result = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
+    const t = s1 << 9;
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = (this.s3 << 11) | (this.s3 >>> 21);
+    return result;
+  }
+
+  /** Uniform double in [0, 1) with 53 random bits. */
+  uniform(): number {
+    const a = this.nextUint32() >>> 5;
+    const b = this.nextUint32() >>> 6;
+    return (a * 67108864 + b) / 9007199254740992;
+  }
+
+  /** Uniform integer in [0, n). */
+  int(n: number): number {
+    if (!(Number.isInteger(n) && n > 0)) throw new RangeError(`int(n) needs a positive integer, got ${n}`);
+    return Math.floor(this.uniform() * n);
+  }
+
+  /** Standard normal variate (Marsaglia polar method, exact). */
+  normal(): number {
+    if (this.spare !== null) {
+      const v = this.spare;
+      this.spare = null;
+      return v;
+    }
+    for (;;) {
+      const u = 2 * this.uniform() - 1;
+      const v = 2 * this.uniform() - 1;
+      const s = u * u + v * v;
+      if (s >= 1 || s === 0) continue;
+      const m = Math.sqrt((-2 * Math.log(s)) / s);
+      this.spare = v * m;
+      return u * m;
+    }
+  }
+
+  /** Fills `out[from..to)` with standard normals: the same sequence as repeated normal() calls, pairs inlined. */
+  normals(out: Float64Array, from = 0, to = out.length): Float64Array {
+    let i = from;
+    if (i < to && this.spare !== null) {
+      out[i++] = this.spare;
+      this.spare = null;
+    }
+    while (i < to) {
+      const u = 2 * this.uniform() - 1;
+      const v = 2 * this.uniform() - 1;
+      const s = u * u + v * v;
+      if (s >= 1 || s === 0) continue;
+      const m = Math.sqrt((-2 * Math.log(s)) / s);
+      out[i++] = u * m;
+      if (i < to) out[i++] = v * m;
+      else this.spare = v * m;
+    }
+    return out;
+  }
+
+  /** Gamma(shape, scale) variate (Marsaglia & Tsang 2000, with the shape < 1 boost). Mean shape * scale. */
+  gamma(shape: number, scale = 1): number {
+    if (!(shape > 0 && Number.isFinite(shape))) throw new RangeError(`gamma shape must be > 0, got ${shape}`);
+    if (!(scale > 0 && Number.isFinite(scale))) throw new RangeError(`gamma scale must be > 0, got ${scale}`);
+    if (shape < 1) {
+      const g = this.gamma(shape + 1, 1);
+      const u = 1 - this.uniform(); // (0, 1]
+      return g * Math.pow(u, 1 / shape) * scale;
+    }
+    const d = shape - 1 / 3;
+    const c = 1 / Math.sqrt(9 * d);
+    for (;;) {
+      const x = this.normal();
+      let v = 1 + c * x;
+      if (v <= 0) continue;
+      v = v * v * v;
+      const u = this.uniform();
+      const x2 = x * x;
+      if (u < 1 - 0.0331 * x2 * x2) return d * v * scale;
+      if (Math.log(u) < 0.5 * x2 + d * (1 - v + Math.log(v))) return d * v * scale;
+    }
+  }
+
+  /** Beta(a, b) variate via two gammas. */
+  beta(a: number, b: number): number {
+    const x = this.gamma(a, 1);
+    const y = this.gamma(b, 1);
+    return x / (x + y);
+  }
+
+  /**
+   * An independent child generator seeded from four outputs of this one (used for the propensity re-draws,
+   * so the number of re-draws never changes the decision itself).
+   */
+  split(): Rng {
+    const child = new Rng(0);
+    const s: [number, number, number, number] = [this.nextUint32(), this.nextUint32(), this.nextUint32(), this.nextUint32()];
+    if ((s[0] | s[1] | s[2] | s[3]) === 0) s[0] = 1;
+    child.setState({ s, spare: null });
+    return child;
+  }
+
+  /** The first k entries of a uniformly random permutation of 0..n-1 (partial Fisher–Yates). */
+  samplePrefix(n: number, k: number): number[] {
+    const idx = Array.from({ length: n }, (_, i) => i);
+    const m = Math.min(k, n);
+    for (let i = 0; i < m; i++) {
+      const j = i + this.int(n - i);
+      const t = idx[i];
+      idx[i] = idx[j];
+      idx[j] = t;
+    }
+    return idx.slice(0, m);
+  }
+}
+
+/** Convenience: a new generator from a seed. */
+export function createRng(seed: Seed): Rng {
+  return new Rng(seed);
+}
