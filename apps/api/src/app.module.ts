@@ -22,6 +22,7 @@ import { ItemsService } from './modules/items/items.service';
 import { HealthService } from './modules/observability/health.service';
 import { MetricsService } from './modules/observability/metrics.service';
 import { ObservabilityController } from './modules/observability/observability.controller';
+import { RANK_CONTROLLERS, RANK_PROVIDERS } from './modules/rank';
 
 @Module({})
 export class AppModule {
@@ -30,7 +31,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl, config.dbPoolSize), migrationsRun: true })],
-      controllers: [ObservabilityController, ApiKeysController, AuditController, ExperimentsController, ItemsController],
+      controllers: [ObservabilityController, ApiKeysController, AuditController, ExperimentsController, ItemsController, ...RANK_CONTROLLERS],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
@@ -47,6 +48,7 @@ export class AppModule {
         ItemEvents,
         ItemsRepository,
         ItemsService,
+        ...RANK_PROVIDERS,
       ],
     };
   }

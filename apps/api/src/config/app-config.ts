@@ -35,6 +35,12 @@ const envSchema = z.object({
   BODY_LIMIT_BYTES: integer('BODY_LIMIT_BYTES', 1024, 256 * 1024 * 1024).default(10 * 1024 * 1024),
   DB_POOL_SIZE: integer('DB_POOL_SIZE', 1, 200).default(10),
   SLOTWISE_DEMO: z.enum(['on', 'off', 'auto']).default('auto'),
+  SLOTWISE_ADMIN_EMAIL: z.email('must be an e-mail address').max(254).optional(),
+  SLOTWISE_ADMIN_PASSWORD: z.string().min(10, 'must be at least 10 characters').max(256).optional(),
+  SLOTWISE_SESSION_TTL_SECONDS: integer('SLOTWISE_SESSION_TTL_SECONDS', 60, 30 * 86_400).default(12 * 3600),
+  SLOTWISE_COOKIE_SECURE: z.enum(['auto', 'on', 'off']).default('auto'),
+  SLOTWISE_REPLICA_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1–64 characters of A–Z, a–z, 0–9, _ . -').default('replica-1'),
+  MODEL_FLUSH_MS: integer('MODEL_FLUSH_MS', 50, 60_000).default(1000),
 });
 
 export interface AppConfig {
@@ -50,6 +56,16 @@ export interface AppConfig {
   bodyLimitBytes: number;
   dbPoolSize: number;
   demo: 'on' | 'off' | 'auto';
+  /** First console admin, created at start when no console user has this e-mail (both or neither). */
+  consoleAdmin?: { email: string; password: string };
+  /** Console session lifetime (absolute, from sign-in). */
+  sessionTtlSeconds: number;
+  /** `Secure` on the session cookie: auto = when the request came over https. */
+  cookieSecure: 'auto' | 'on' | 'off';
+  /** Stable id of this API process: a restarted replica replays its own decisions and rewards not yet in the stored posterior. */
+  replicaId: string;
+  /** How often posterior deltas are added to PostgreSQL. */
+  modelFlushMs: number;
   version: string;
 }
 
@@ -66,6 +82,9 @@ export function loadConfig(env: Record<string, string | undefined>, version = '0
     throw new ConfigError(`Invalid configuration: ${name} ${issue.message.startsWith(name) ? issue.message.slice(name.length).trim() : issue.message}`);
   }
   const e = parsed.data;
+  if (!e.SLOTWISE_ADMIN_EMAIL !== !e.SLOTWISE_ADMIN_PASSWORD) {
+    throw new ConfigError(`Invalid configuration: ${e.SLOTWISE_ADMIN_EMAIL ? 'SLOTWISE_ADMIN_PASSWORD' : 'SLOTWISE_ADMIN_EMAIL'} must be set together with ${e.SLOTWISE_ADMIN_EMAIL ? 'SLOTWISE_ADMIN_EMAIL' : 'SLOTWISE_ADMIN_PASSWORD'}`);
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -78,6 +97,11 @@ export function loadConfig(env: Record<string, string | undefined>, version = '0
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     dbPoolSize: e.DB_POOL_SIZE,
     demo: e.SLOTWISE_DEMO,
+    consoleAdmin: e.SLOTWISE_ADMIN_EMAIL && e.SLOTWISE_ADMIN_PASSWORD ? { email: e.SLOTWISE_ADMIN_EMAIL, password: e.SLOTWISE_ADMIN_PASSWORD } : undefined,
+    sessionTtlSeconds: e.SLOTWISE_SESSION_TTL_SECONDS,
+    cookieSecure: e.SLOTWISE_COOKIE_SECURE,
+    replicaId: e.SLOTWISE_REPLICA_ID,
+    modelFlushMs: e.MODEL_FLUSH_MS,
     version,
   };
 }

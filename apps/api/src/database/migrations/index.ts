@@ -1,4 +1,5 @@
 import { Foundation1764345600000 } from './1764345600000-foundation';
+import { RankedSlots1764518400000 } from './1764518400000-ranked-slots';
 
 /** Every migration, oldest first. New migrations are appended here. */
-export const MIGRATIONS = [Foundation1764345600000];
+export const MIGRATIONS = [Foundation1764345600000, RankedSlots1764518400000];

@@ -16,6 +16,11 @@ export class ExperimentsRepository {
     return manager.getRepository(ExperimentEntity).findOne({ where: { key }, relations: { variants: true }, order: { variants: { position: 'ASC' } } });
   }
 
+  async keyById(id: string): Promise<string | null> {
+    const rows: Array<{ key: string }> = await this.db.query(`SELECT key FROM experiments WHERE id = $1`, [id]);
+    return rows[0]?.key ?? null;
+  }
+
   async list(query: ListExperimentsQuery): Promise<{ rows: ExperimentEntity[]; total: number }> {
     const qb = this.db
       .getRepository(ExperimentEntity)

@@ -1,0 +1,148 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { StoredShortlist } from './model-state.repository';
+
+export interface NewDecision {
+  id: string;
+  experimentId: string;
+  variantKey: string;
+  unitId: string;
+  seed: number;
+  modelVersion: string;
+  policy: unknown;
+  context: number[];
+  shortlist: StoredShortlist;
+  candidateCount: number;
+  replica: string;
+  slots: Array<{ position: number; itemId: string; shortlistIndex: number; score: number | null; propensity: number | null; explored: boolean; coldStart: boolean }>;
+}
+
+/** A (decision, item) pair a reward names, with what is needed to validate it and to correct the posterior. */
+export interface RewardTarget {
+  decisionId: string;
+  itemId: string;
+  experimentId: string;
+  variantKey: string;
+  createdAt: Date;
+  context: number[];
+  /** null when the item was not shown in that decision */
+  shortlistIndex: number | null;
+  features: number[] | null;
+  embedding: number[] | null;
+  slotReward: number | null;
+}
+
+export interface RewardRow {
+  decisionId: string;
+  itemId: string;
+  value: number;
+  eventId: string | null;
+  occurredAt: Date;
+}
+
+export interface AppliedReward {
+  decisionId: string;
+  itemId: string;
+  /** slot reward total before and after this batch */
+  before: number;
+  after: number;
+  seqs: string[];
+}
+
+@Injectable()
+export class DecisionsRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /** The decision and its shown slots in one statement: durable when it returns. */
+  async insert(d: NewDecision): Promise<void> {
+    await this.db.query(
+      `WITH d AS (
+         INSERT INTO decisions (id, experiment_id, variant_key, unit_id, seed, model_version, policy, context, shortlist, candidate_count, replica)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10, $11) RETURNING id, created_at)
+       INSERT INTO decision_slots (decision_id, experiment_id, variant_key, created_at, position, item_id, shortlist_index, score, propensity, explored, cold_start)
+       SELECT d.id, $2, $3, d.created_at, s.position, s."itemId", s."shortlistIndex", s.score, s.propensity, s.explored, s."coldStart"
+       FROM d, jsonb_to_recordset($12::jsonb) AS s(position int, "itemId" text, "shortlistIndex" int, score float8, propensity float8, explored boolean, "coldStart" boolean)`,
+      [
+        d.id,
+        d.experimentId,
+        d.variantKey,
+        d.unitId,
+        d.seed,
+        d.modelVersion,
+        JSON.stringify(d.policy),
+        JSON.stringify(d.context),
+        JSON.stringify(d.shortlist),
+        d.candidateCount,
+        d.replica,
+        JSON.stringify(d.slots),
+      ],
+    );
+  }
+
+  /** Looks up the decisions and slots that rewards name (one query for the whole batch). */
+  async rewardTargets(pairs: Array<{ decisionId: string; itemId: string }>): Promise<RewardTarget[]> {
+    if (!pairs.length) return [];
+    return this.db.query(
+      `SELECT p.decision_id AS "decisionId", p.item_id AS "itemId", d.experiment_id AS "experimentId", d.variant_key AS "variantKey",
+              d.created_at AS "createdAt", d.context, s.shortlist_index AS "shortlistIndex",
+              d.shortlist->'features'->s.shortlist_index AS features,
+              d.shortlist->'embeddings'->(s.shortlist_index::text) AS embedding,
+              s.reward AS "slotReward"
+       FROM unnest($1::uuid[], $2::text[]) AS p(decision_id, item_id)
+       JOIN decisions d ON d.id = p.decision_id
+       LEFT JOIN decision_slots s ON s.decision_id = p.decision_id AND s.item_id = p.item_id`,
+      [pairs.map((p) => p.decisionId), pairs.map((p) => p.itemId)],
+    );
+  }
+
+  /**
+   * Stores rewards and adds them to their slots in one transaction. A reward whose eventId was seen before is a
+   * duplicate and changes nothing. Returns the inserted rewards' slot totals (before/after) and the event ids that
+   * were duplicates.
+   */
+  async storeRewards(rows: RewardRow[], replica: string): Promise<{ applied: AppliedReward[]; duplicateEventIds: Set<string> }> {
+    return this.db.transaction(async (m) => {
+      const inserted: Array<{ seq: string; decision_id: string; item_id: string; value: number; event_id: string | null }> = await m.query(
+        `INSERT INTO rewards (event_id, decision_id, item_id, value, occurred_at, replica)
+         SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::float8[], $5::timestamptz[], $6::text[])
+         ON CONFLICT (event_id) WHERE event_id IS NOT NULL DO NOTHING
+         RETURNING seq::text, decision_id, item_id, value, event_id`,
+        [
+          rows.map((r) => r.eventId),
+          rows.map((r) => r.decisionId),
+          rows.map((r) => r.itemId),
+          rows.map((r) => r.value),
+          rows.map((r) => r.occurredAt.toISOString()),
+          rows.map(() => replica),
+        ],
+      );
+      const insertedEvents = new Set(inserted.filter((r) => r.event_id !== null).map((r) => r.event_id));
+      const duplicateEventIds = new Set(rows.filter((r) => r.eventId !== null && !insertedEvents.has(r.eventId)).map((r) => r.eventId!));
+      const bySlot = new Map<string, { decisionId: string; itemId: string; sum: number; count: number; seqs: string[] }>();
+      for (const r of inserted) {
+        const k = `${r.decision_id}\u0000${r.item_id}`;
+        const agg = bySlot.get(k) ?? { decisionId: r.decision_id, itemId: r.item_id, sum: 0, count: 0, seqs: [] };
+        agg.sum += r.value;
+        agg.count += 1;
+        agg.seqs.push(r.seq);
+        bySlot.set(k, agg);
+      }
+      if (!bySlot.size) return { applied: [], duplicateEventIds };
+      const aggs = [...bySlot.values()];
+      // TypeORM answers UPDATE … RETURNING with [rows, affectedCount].
+      const [updated]: [Array<{ decision_id: string; item_id: string; reward: number }>, number] = await m.query(
+        `UPDATE decision_slots s SET reward = s.reward + u.total, reward_count = s.reward_count + u.n
+         FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::int[]) AS u(decision_id, item_id, total, n)
+         WHERE s.decision_id = u.decision_id AND s.item_id = u.item_id
+         RETURNING s.decision_id, s.item_id, s.reward`,
+        [aggs.map((a) => a.decisionId), aggs.map((a) => a.itemId), aggs.map((a) => a.sum), aggs.map((a) => a.count)],
+      );
+      const after = new Map(updated.map((u) => [`${u.decision_id}\u0000${u.item_id}`, u.reward]));
+      const applied = aggs.map((a) => {
+        const total = after.get(`${a.decisionId}\u0000${a.itemId}`)!;
+        return { decisionId: a.decisionId, itemId: a.itemId, before: total - a.sum, after: total, seqs: a.seqs };
+      });
+      return { applied, duplicateEventIds };
+    });
+  }
+}

@@ -1,0 +1,112 @@
+import {
+  type AnyModel,
+  type BanditModel,
+  type Candidate,
+  type ModelSnapshot,
+  type ModelSpec,
+  type SlatePolicy,
+  createModel,
+  createPolicy,
+  modelFromSnapshot,
+} from '@slotwise/bandit';
+import { compileExperiment, type CompiledExperiment } from '@slotwise/assignment';
+import type { ExperimentEntity } from '../../database/entities/experiment.entity';
+import type { PolicySpec } from '../experiments/experiment.schema';
+import type { ExperimentSettings } from '../experiments/experiment.view';
+
+/** One variant's serving state: its policy, its posterior (if any) and what the next flush must write. */
+export class VariantRuntime {
+  /** Decisions and rewards whose effect is in the model but not yet in the stored snapshot. */
+  pendingDecisionIds: string[] = [];
+  pendingRewardSeqs: string[] = [];
+  /** Stored snapshot version this replica last saw (another replica wrote when it differs). */
+  storedVersion = 0;
+
+  constructor(
+    readonly key: string,
+    readonly spec: PolicySpec,
+    readonly policy: SlatePolicy,
+    readonly model: AnyModel | null,
+    readonly propensityDraws: number,
+  ) {}
+
+  get hasPending(): boolean {
+    return this.pendingDecisionIds.length > 0 || this.pendingRewardSeqs.length > 0;
+  }
+}
+
+/** Everything `rank` needs about one experiment, kept in memory between requests. */
+export class ExperimentRuntime {
+  readonly variants = new Map<string, VariantRuntime>();
+  /** Shown slots per item in this experiment: an item is cold below `coldStartThreshold`. */
+  impressions = new Map<string, number>();
+  assignment!: CompiledExperiment;
+  entity!: ExperimentEntity;
+  settings!: ExperimentSettings;
+
+  constructor(entity: ExperimentEntity) {
+    this.update(entity);
+  }
+
+  get id(): string {
+    return this.entity.id;
+  }
+  get key(): string {
+    return this.entity.key;
+  }
+
+  /** Takes a changed definition (status, weights) without touching the posteriors. */
+  update(entity: ExperimentEntity): void {
+    this.entity = entity;
+    this.settings = entity.settings as unknown as ExperimentSettings;
+    this.assignment = compileExperiment({
+      key: entity.key,
+      status: entity.status,
+      salt: entity.salt,
+      trafficPercent: entity.trafficPercent,
+      variants: [...entity.variants].sort((a, b) => a.position - b.position).map((v) => ({ key: v.key, weight: v.weight })),
+    });
+  }
+
+  featureNames(): { context: string[]; item: string[] } {
+    return { context: this.settings.features.context, item: this.settings.features.item };
+  }
+
+  isCold(itemId: string): boolean {
+    return (this.impressions.get(itemId) ?? 0) < this.settings.coldStartThreshold;
+  }
+}
+
+/** The posterior model a policy needs, built from the experiment's feature schema (and the ranker's embedding width). */
+export function modelSpecFor(spec: PolicySpec, dims: { contextDim: number; itemDim: number; embeddingDim: number | null }): ModelSpec | null {
+  if (spec.type !== 'thompson' && spec.type !== 'epsilon-greedy') return null;
+  const prior = { lambda: spec.lambda, a0: spec.a0, b0: spec.b0 };
+  switch (spec.model) {
+    case 'beta':
+      return { type: 'beta' };
+    case 'linear':
+      return { type: 'linear', contextDim: dims.contextDim, itemDim: dims.itemDim, ...prior };
+    case 'hybrid':
+      return { type: 'hybrid', contextDim: dims.contextDim, itemDim: dims.itemDim, ...prior };
+    case 'neural-linear':
+      if (!dims.embeddingDim) throw new Error('neural-linear needs a ranker model with an embedding output');
+      return { type: 'neural-linear', embeddingDim: dims.embeddingDim, ...prior };
+  }
+}
+
+export function buildVariant(key: string, spec: PolicySpec, modelSpec: ModelSpec | null, stored: ModelSnapshot | null): VariantRuntime {
+  let model: AnyModel | null = null;
+  if (modelSpec) {
+    model = createModel(modelSpec);
+    // A stored snapshot from the same configuration continues the posterior; otherwise start from the prior.
+    if (stored) model = modelFromSnapshot(stored);
+  }
+  const policyConfig =
+    spec.type === 'thompson' ? { type: 'thompson', model: spec.model } : spec.type === 'epsilon-greedy' ? { type: 'epsilon-greedy', epsilon: spec.epsilon, model: spec.model } : { type: spec.type };
+  const policy = createPolicy(policyConfig, model as BanditModel | null);
+  const draws = spec.type === 'thompson' ? spec.propensityDraws : 1000;
+  return new VariantRuntime(key, spec, policy, model, draws);
+}
+
+/** The bandit's view of a shortlisted candidate. */
+export type BanditCandidate = Candidate & { features: Float64Array };

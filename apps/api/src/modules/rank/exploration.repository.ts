@@ -1,0 +1,87 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+
+export interface ExplorationFigures {
+  decisions: number;
+  slots: number;
+  exploredSlots: number;
+  coldSlots: number;
+  exploreRate: number | null;
+  coldStartRate: number | null;
+}
+
+export interface ColdStartFigures {
+  /** items shortlisted in the window that are still below the threshold */
+  coldItems: number;
+  /** of those, how many were shown at least once */
+  coldItemsShown: number;
+  /** items that reached the threshold */
+  graduatedItems: number;
+  /** median number of the experiment's decisions between an item's first impression and its graduation */
+  medianDecisionsToGraduate: number | null;
+}
+
+const rate = (part: number, whole: number) => (whole > 0 ? part / whole : null);
+
+/** Exploration and cold-start figures, aggregated in SQL from the decision log. */
+@Injectable()
+export class ExplorationRepository {
+  constructor(private readonly db: DataSource) {}
+
+  async byVariant(experimentId: string, from: Date | null, to: Date | null): Promise<Array<ExplorationFigures & { variant: string }>> {
+    const rows: Array<{ variant: string; decisions: string; slots: string; explored: string; cold: string }> = await this.db.query(
+      `SELECT variant_key AS variant, count(DISTINCT decision_id) AS decisions, count(*) AS slots,
+              count(*) FILTER (WHERE explored) AS explored, count(*) FILTER (WHERE cold_start) AS cold
+       FROM decision_slots
+       WHERE experiment_id = $1 AND ($2::timestamptz IS NULL OR created_at >= $2) AND ($3::timestamptz IS NULL OR created_at < $3)
+       GROUP BY variant_key ORDER BY variant_key`,
+      [experimentId, from, to],
+    );
+    return rows.map((r) => figures(r.variant, Number(r.decisions), Number(r.slots), Number(r.explored), Number(r.cold)));
+  }
+
+  async coldStart(experimentId: string, threshold: number, from: Date | null, to: Date | null): Promise<ColdStartFigures> {
+    const [counts] = await this.db.query(
+      `WITH shortlisted AS (
+         SELECT DISTINCT jsonb_array_elements_text(shortlist->'ids') AS item_id FROM decisions
+         WHERE experiment_id = $1 AND ($3::timestamptz IS NULL OR created_at >= $3) AND ($4::timestamptz IS NULL OR created_at < $4)),
+       shown AS (SELECT item_id, count(*) AS n FROM decision_slots WHERE experiment_id = $1 GROUP BY item_id)
+       SELECT count(*) FILTER (WHERE COALESCE(s.n, 0) < $2) AS cold,
+              count(*) FILTER (WHERE COALESCE(s.n, 0) < $2 AND s.n >= 1) AS cold_shown,
+              (SELECT count(*) FROM shown WHERE n >= $2) AS graduated
+       FROM shortlisted l LEFT JOIN shown s USING (item_id)`,
+      [experimentId, threshold, from, to],
+    );
+    const [median] = await this.db.query(
+      `WITH ranked AS (
+         SELECT item_id, created_at, row_number() OVER (PARTITION BY item_id ORDER BY created_at, decision_id) AS rn
+         FROM decision_slots WHERE experiment_id = $1),
+       grad AS (
+         SELECT r.item_id, f.first_at, r.created_at AS grad_at FROM ranked r
+         JOIN (SELECT item_id, min(created_at) AS first_at FROM decision_slots WHERE experiment_id = $1 GROUP BY item_id) f USING (item_id)
+         WHERE r.rn = $2)
+       SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY (
+         SELECT count(*) FROM decisions d WHERE d.experiment_id = $1 AND d.created_at >= g.first_at AND d.created_at <= g.grad_at)) AS median
+       FROM grad g`,
+      [experimentId, threshold],
+    );
+    return {
+      coldItems: Number(counts.cold),
+      coldItemsShown: Number(counts.cold_shown),
+      graduatedItems: Number(counts.graduated),
+      medianDecisionsToGraduate: median?.median === null || median?.median === undefined ? null : Number(median.median),
+    };
+  }
+}
+
+function figures(variant: string, decisions: number, slots: number, explored: number, cold: number): ExplorationFigures & { variant: string } {
+  return { variant, decisions, slots, exploredSlots: explored, coldSlots: cold, exploreRate: rate(explored, slots), coldStartRate: rate(cold, slots) };
+}
+
+export function totalOf(rows: ExplorationFigures[]): ExplorationFigures {
+  const sum = (f: (r: ExplorationFigures) => number) => rows.reduce((a, r) => a + f(r), 0);
+  const slots = sum((r) => r.slots);
+  const explored = sum((r) => r.exploredSlots);
+  const cold = sum((r) => r.coldSlots);
+  return { decisions: sum((r) => r.decisions), slots, exploredSlots: explored, coldSlots: cold, exploreRate: rate(explored, slots), coldStartRate: rate(cold, slots) };
+}

@@ -1,0 +1,30 @@
+import { CatalogCache } from '../items/catalog-cache';
+import { ModelsController } from '../models/models.controller';
+import { ModelsRepository } from '../models/models.repository';
+import { ModelsService } from '../models/models.service';
+import { ReportsController } from '../reports/reports.controller';
+import { ReportsService } from '../reports/reports.service';
+import { DecisionsRepository } from './decisions.repository';
+import { ExplorationRepository } from './exploration.repository';
+import { ExplorationService } from './exploration.service';
+import { ModelStateRepository } from './model-state.repository';
+import { RankController } from './rank.controller';
+import { RankEngine } from './rank-engine';
+import { RankService } from './rank.service';
+import { RewardsService } from './rewards.service';
+
+/** Ranked slots: ranker models, rank, rewards, posterior state, exploration figures. */
+export const RANK_CONTROLLERS = [ModelsController, RankController, ReportsController];
+export const RANK_PROVIDERS = [
+  CatalogCache,
+  ModelsRepository,
+  ModelsService,
+  DecisionsRepository,
+  ModelStateRepository,
+  ExplorationRepository,
+  ExplorationService,
+  RankEngine,
+  RankService,
+  RewardsService,
+  ReportsService,
+];

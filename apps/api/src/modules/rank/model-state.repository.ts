@@ -1,0 +1,152 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { addStats, decodeStats, encodeStats } from './stats-codec';
+
+/** A model snapshot as the bandit library produces it. Per-item statistics (`stats.items`) are stored one row per item. */
+export interface ModelSnapshotLike {
+  type: string;
+  version: number;
+  config: unknown;
+  stats: Record<string, unknown> & { items?: Record<string, unknown> };
+}
+
+export interface UnappliedDecision {
+  id: string;
+  context: number[];
+  shortlist: StoredShortlist;
+  slots: Array<{ itemId: string; shortlistIndex: number }>;
+}
+
+export interface UnappliedReward {
+  seq: string;
+  decisionId: string;
+  variantKey: string;
+  itemId: string;
+  value: number;
+  /** The slot's reward total including every reward (applied or not). */
+  slotReward: number;
+}
+
+/** What a decision stores to be replayed or evaluated offline. */
+export interface StoredShortlist {
+  ids: string[];
+  rankerScores: number[];
+  /** item features of each shortlisted candidate, in schema order */
+  features: number[][];
+  /** ranker embeddings of the shown candidates, by shortlist index (neural-linear) */
+  embeddings?: Record<string, number[]>;
+}
+
+@Injectable()
+export class ModelStateRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /** The stored posterior of one variant (shared statistics + every item row), or null when none was flushed yet. */
+  async load(experimentId: string, variantKey: string): Promise<{ snapshot: ModelSnapshotLike; version: number } | null> {
+    const rows: Array<{ model_type: string; snapshot: { config: unknown; shared: Record<string, unknown>; version: number }; version: string }> = await this.db.query(
+      `SELECT model_type, snapshot, version FROM model_state WHERE experiment_id = $1 AND variant_key = $2`,
+      [experimentId, variantKey],
+    );
+    if (!rows.length) return null;
+    const { snapshot } = rows[0];
+    const items: Array<{ item_id: string; stats: unknown }> = await this.db.query(
+      `SELECT item_id, stats FROM model_item_state WHERE experiment_id = $1 AND variant_key = $2`,
+      [experimentId, variantKey],
+    );
+    const stats = decodeStats(snapshot.shared) as ModelSnapshotLike['stats'];
+    if (items.length || 'items' in stats) stats.items = Object.fromEntries(items.map((r) => [r.item_id, decodeStats(r.stats)]));
+    return { snapshot: { type: rows[0].model_type, version: 1, config: snapshot.config, stats }, version: Number(rows[0].version) };
+  }
+
+  /**
+   * Adds a delta to the stored statistics and marks the decisions and rewards it contains as applied, in one
+   * transaction: the stored posterior and the `in_model` flags never disagree. Returns the stored version before
+   * and after (another replica wrote in between when `before` differs from what this replica last saw).
+   */
+  async addDelta(
+    experimentId: string,
+    variantKey: string,
+    delta: ModelSnapshotLike,
+    decisionIds: readonly string[],
+    rewardSeqs: readonly string[],
+  ): Promise<{ before: number; after: number }> {
+    return this.db.transaction(async (m) => {
+      const { items: itemDelta, ...sharedDelta } = delta.stats;
+      await m.query(
+        `INSERT INTO model_state (experiment_id, variant_key, model_type, snapshot, version) VALUES ($1, $2, $3, $4::jsonb, 0)
+         ON CONFLICT (experiment_id, variant_key) DO NOTHING`,
+        [experimentId, variantKey, delta.type, JSON.stringify({ config: delta.config, shared: encodeStats(zeroLike(sharedDelta)) })],
+      );
+      const [row] = await m.query(`SELECT snapshot, version FROM model_state WHERE experiment_id = $1 AND variant_key = $2 FOR UPDATE`, [experimentId, variantKey]);
+      const shared = addStats(decodeStats(row.snapshot.shared), sharedDelta);
+      const before = Number(row.version);
+      await m.query(`UPDATE model_state SET snapshot = $3::jsonb, version = version + 1, updated_at = now() WHERE experiment_id = $1 AND variant_key = $2`, [
+        experimentId,
+        variantKey,
+        JSON.stringify({ config: row.snapshot.config, shared: encodeStats(shared) }),
+      ]);
+      const ids = Object.keys(itemDelta ?? {});
+      if (ids.length) {
+        const stored: Array<{ item_id: string; stats: unknown }> = await m.query(
+          `SELECT item_id, stats FROM model_item_state WHERE experiment_id = $1 AND variant_key = $2 AND item_id = ANY($3) FOR UPDATE`,
+          [experimentId, variantKey, ids],
+        );
+        const current = new Map(stored.map((r) => [r.item_id, decodeStats(r.stats)]));
+        const merged = ids.map((id) => JSON.stringify(encodeStats(addStats(current.get(id), itemDelta![id]))));
+        await m.query(
+          `INSERT INTO model_item_state (experiment_id, variant_key, item_id, stats)
+           SELECT $1, $2, unnest($3::text[]), unnest($4::text[])::jsonb
+           ON CONFLICT (experiment_id, variant_key, item_id) DO UPDATE SET stats = EXCLUDED.stats`,
+          [experimentId, variantKey, ids, merged],
+        );
+      }
+      if (decisionIds.length) await m.query(`UPDATE decisions SET in_model = true WHERE id = ANY($1::uuid[])`, [decisionIds]);
+      if (rewardSeqs.length) await m.query(`UPDATE rewards SET in_model = true WHERE seq = ANY($1::bigint[])`, [rewardSeqs]);
+      return { before, after: before + 1 };
+    });
+  }
+
+  /** This replica's decisions whose observations are not in the stored posterior (lost at a crash): replayed at load. */
+  unappliedDecisions(replica: string, experimentId: string, variantKey: string): Promise<UnappliedDecision[]> {
+    return this.db.query(
+      `SELECT d.id, d.context, d.shortlist,
+              COALESCE(json_agg(json_build_object('itemId', s.item_id, 'shortlistIndex', s.shortlist_index) ORDER BY s.position), '[]') AS slots
+       FROM decisions d JOIN decision_slots s ON s.decision_id = d.id
+       WHERE NOT d.in_model AND d.replica = $1 AND d.experiment_id = $2 AND d.variant_key = $3
+       GROUP BY d.id ORDER BY d.seq`,
+      [replica, experimentId, variantKey],
+    );
+  }
+
+  unappliedRewards(replica: string, experimentId: string, variantKey: string): Promise<UnappliedReward[]> {
+    return this.db.query(
+      `SELECT r.seq::text AS seq, r.decision_id AS "decisionId", d.variant_key AS "variantKey", r.item_id AS "itemId", r.value, s.reward AS "slotReward"
+       FROM rewards r JOIN decisions d ON d.id = r.decision_id JOIN decision_slots s ON s.decision_id = r.decision_id AND s.item_id = r.item_id
+       WHERE NOT r.in_model AND r.replica = $1 AND d.experiment_id = $2 AND d.variant_key = $3
+       ORDER BY r.seq`,
+      [replica, experimentId, variantKey],
+    );
+  }
+
+  /** Contexts and shortlists of decisions (rewards replayed for decisions already in the snapshot). */
+  decisionContexts(ids: string[]): Promise<Array<{ id: string; context: number[]; shortlist: StoredShortlist }>> {
+    if (!ids.length) return Promise.resolve([]);
+    return this.db.query(`SELECT id, context, shortlist FROM decisions WHERE id = ANY($1::uuid[])`, [ids]);
+  }
+
+  /** Shown-slot counts per item in an experiment (cold-start bookkeeping). */
+  async impressions(experimentId: string): Promise<Map<string, number>> {
+    const rows: Array<{ item_id: string; n: string }> = await this.db.query(
+      `SELECT item_id, count(*) AS n FROM decision_slots WHERE experiment_id = $1 GROUP BY item_id`,
+      [experimentId],
+    );
+    return new Map(rows.map((r) => [r.item_id, Number(r.n)]));
+  }
+}
+
+function zeroLike(value: unknown): unknown {
+  if (typeof value === 'number') return 0;
+  if (Array.isArray(value)) return value.map(zeroLike);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, zeroLike(v)]));
+  return value;
+}

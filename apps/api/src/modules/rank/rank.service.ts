@@ -1,0 +1,183 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createRng, type SlateDecision } from '@slotwise/bandit';
+import { RankerInputError, topN } from '@slotwise/ranker';
+import { randomInt, randomUUID } from 'node:crypto';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { FieldError, Problem } from '../../common/http/problem';
+import { CatalogCache } from '../items/catalog-cache';
+import { ModelsService } from '../models/models.service';
+import { DecisionsRepository } from './decisions.repository';
+import { BanditCandidate, ExperimentRuntime } from './experiment-runtime';
+import { toVector } from './feature-resolver';
+import type { StoredShortlist } from './model-state.repository';
+import { RankEngine } from './rank-engine';
+import { RankedSlot, RankRequest, RankResponse } from './rank.schema';
+
+interface ScoredCandidates {
+  context: Float64Array;
+  /** item features per candidate, schema order */
+  features: Float64Array[];
+  rankerScores: Float32Array;
+  embeddings?: Float32Array;
+  embeddingDim?: number;
+}
+
+@Injectable()
+export class RankService {
+  constructor(
+    private readonly engine: RankEngine,
+    private readonly catalog: CatalogCache,
+    private readonly models: ModelsService,
+    private readonly decisions: DecisionsRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async rank(req: RankRequest): Promise<RankResponse> {
+    const runtime = await this.engine.runtime(req.experiment);
+    const k = Math.min(req.slots ?? runtime.entity.slots ?? 5, req.candidates.length);
+    if (runtime.entity.status !== 'running') return this.baseline(runtime, req, k, 'not_running');
+    const assignment = runtime.assignment.assign(req.unitId, req.attributes as Record<string, never> | undefined);
+    if (!assignment.inExperiment || !assignment.variant) return this.baseline(runtime, req, k, assignment.reason ?? 'not_in_experiment');
+    const variant = runtime.variants.get(assignment.variant)!;
+
+    const scored = await this.score(runtime, req);
+    const shortlistSize = Math.min(runtime.settings.ranker.shortlist, req.candidates.length);
+    const shortlist = topN(scored.rankerScores, shortlistSize);
+    const candidates: BanditCandidate[] = shortlist.map((i) => ({
+      id: req.candidates[i].id,
+      features: scored.features[i],
+      rankerScore: scored.rankerScores[i],
+      ...(scored.embeddings ? { embedding: scored.embeddings.subarray(i * scored.embeddingDim!, (i + 1) * scored.embeddingDim!) } : {}),
+    }));
+
+    const seed = randomInt(0, 2 ** 31 - 1);
+    const decision = variant.policy.decide(
+      { context: scored.context, candidates, slots: k, propensityDraws: variant.propensityDraws, explain: req.explain ? { names: runtime.featureNames(), top: 5 } : false },
+      createRng(seed),
+    );
+    const decisionId = randomUUID();
+    const cold = decision.slots.map((s) => runtime.isCold(s.itemId));
+    const stored: StoredShortlist = {
+      ids: candidates.map((c) => c.id),
+      rankerScores: candidates.map((c) => c.rankerScore!),
+      features: candidates.map((c) => Array.from(c.features)),
+      ...(scored.embeddings ? { embeddings: Object.fromEntries(decision.slots.map((s) => [String(s.index), Array.from(candidates[s.index].embedding!)])) } : {}),
+    };
+    await this.decisions.insert({
+      id: decisionId,
+      experimentId: runtime.id,
+      variantKey: variant.key,
+      unitId: req.unitId,
+      seed,
+      modelVersion: this.modelVersion(runtime, variant.key),
+      policy: variant.spec,
+      context: Array.from(scored.context),
+      shortlist: stored,
+      candidateCount: req.candidates.length,
+      replica: this.config.replicaId,
+      slots: decision.slots.map((s, j) => ({
+        position: s.position,
+        itemId: s.itemId,
+        shortlistIndex: s.index,
+        score: finite(s.score),
+        propensity: finite(s.propensity),
+        explored: s.explored,
+        coldStart: cold[j],
+      })),
+    });
+    // Durable: now the shown slots count as observations with the default reward 0 (corrected when rewards arrive).
+    if (variant.model) {
+      for (const s of decision.slots) variant.model.observe(scored.context, candidates[s.index], 0);
+      variant.pendingDecisionIds.push(decisionId);
+    }
+    for (const s of decision.slots) runtime.impressions.set(s.itemId, (runtime.impressions.get(s.itemId) ?? 0) + 1);
+
+    return {
+      decisionId,
+      experiment: runtime.key,
+      variant: variant.key,
+      modelVersion: this.modelVersion(runtime, variant.key),
+      slots: this.slotsOf(decision, candidates, cold, runtime, req.explain),
+    };
+  }
+
+  private slotsOf(decision: SlateDecision, candidates: BanditCandidate[], cold: boolean[], runtime: ExperimentRuntime, explain: boolean): RankedSlot[] {
+    return decision.slots.map((s, j) => {
+      const slot: RankedSlot = { position: s.position, itemId: s.itemId, score: finite(s.score), propensity: finite(s.propensity), explored: s.explored, coldStart: cold[j] };
+      if (explain) {
+        slot.explanation = {
+          rankerScore: finite(candidates[s.index].rankerScore ?? null),
+          posteriorMean: finite(s.mean),
+          drawnScore: finite(s.score),
+          standardDeviation: finite(s.sd),
+          greedyItemId: s.greedyItemId,
+          explored: s.explored,
+          coldStart: cold[j],
+          impressions: runtime.impressions.get(s.itemId) ?? 0,
+          contributions: (s.explanation ?? []).slice(0, 5),
+        };
+      }
+      return slot;
+    });
+  }
+
+  /** The ranker version and the posterior's stored version: enough to tell which model answered. */
+  private modelVersion(runtime: ExperimentRuntime, variantKey: string): string {
+    const v = runtime.variants.get(variantKey);
+    return `${runtime.settings.ranker.model}+${v?.spec.type ?? 'none'}${v?.model ? `:${v.model.type}@${v.storedVersion}` : ''}`;
+  }
+
+  /** Features resolved (request, else catalog), then the ranker's scores for every candidate in one batch. */
+  private async score(runtime: ExperimentRuntime, req: RankRequest): Promise<ScoredCandidates> {
+    const names = runtime.featureNames();
+    const errors: FieldError[] = [];
+    const context = toVector(req.context, names.context, 'context', errors);
+    const needCatalog = names.item.length > 0 ? req.candidates.filter((c) => c.features === undefined).map((c) => c.id) : [];
+    const catalog = needCatalog.length ? await this.catalog.features(needCatalog) : new Map<string, Record<string, number> | null>();
+    const features = req.candidates.map((c, i) => {
+      if (c.features !== undefined || names.item.length === 0) return toVector(c.features, names.item, `candidates[${i}].features`, errors);
+      const stored = catalog.get(c.id);
+      if (!stored) {
+        errors.push({ path: `candidates[${i}].features`, message: `missing: "${c.id}" is not in the catalog, so send its features` });
+        return new Float64Array(names.item.length);
+      }
+      return toVector(stored, names.item, `candidates[${i}].features`, errors);
+    });
+    if (errors.length) throw Problem.validation(errors.slice(0, 50));
+    const n = req.candidates.length;
+    const scorer = await this.models.scorer(runtime.settings.ranker.model);
+    const d = names.item.length;
+    const items = new Float32Array(n * d);
+    features.forEach((f, i) => items.set(f, i * d));
+    let result;
+    try {
+      result = await scorer.score(Float32Array.from(context), items, n);
+    } catch (err) {
+      if (err instanceof RankerInputError) throw Problem.conflict(`The ranker ${runtime.settings.ranker.model} cannot score this experiment's features: ${err.message}`, 'misconfigured');
+      throw err;
+    }
+    return { context, features, rankerScores: result.scores, embeddings: result.embeddings, embeddingDim: result.embeddingDim };
+  }
+
+  /** Not serving this unit (experiment not running, or the unit is outside it): the baseline order, never an error page. */
+  private async baseline(runtime: ExperimentRuntime, req: RankRequest, k: number, reason: string): Promise<RankResponse> {
+    let order: number[];
+    try {
+      order = topN((await this.score(runtime, req)).rankerScores, k);
+    } catch {
+      order = req.candidates.slice(0, k).map((_, i) => i);
+    }
+    return {
+      decisionId: null,
+      experiment: runtime.key,
+      variant: null,
+      modelVersion: runtime.settings.ranker.model,
+      reason,
+      slots: order.map((i, j) => ({ position: j + 1, itemId: req.candidates[i].id, score: null, propensity: null, explored: false, coldStart: false })),
+    };
+  }
+}
+
+function finite(x: number | null | undefined): number | null {
+  return typeof x === 'number' && Number.isFinite(x) ? x : null;
+}
