@@ -34,8 +34,12 @@ const NEST_LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
 
 /** Build the API: database (embedded unless DATABASE_URL), migrations, Fastify, OpenAPI, metrics. */
 export async function createApp(config: AppConfig): Promise<RunningApp> {
-  const embedded = config.databaseUrl ? null : new EmbeddedPostgres(config.dataDir, config.dbPoolSize + 5);
+  // PGlite is one PostgreSQL session behind pglite-socket: statements from several pooled connections interleave
+  // their extended-protocol messages ("portal cannot be run") and cannot run in parallel anyway, so the embedded
+  // database gets a pool of one connection; a server gets DB_POOL_SIZE.
+  const embedded = config.databaseUrl ? null : new EmbeddedPostgres(config.dataDir, 4);
   const databaseUrl = config.databaseUrl ?? (await embedded!.start());
+  const poolSize = embedded ? 1 : config.dbPoolSize;
   let app: NestFastifyApplication | undefined;
   try {
     const adapter = new FastifyAdapter({
@@ -48,7 +52,7 @@ export async function createApp(config: AppConfig): Promise<RunningApp> {
       return503OnClosing: true,
       allowErrorHandlerOverride: true, // Nest installs one; ours answers in problem+json
     });
-    app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl), adapter, {
+    app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl, poolSize), adapter, {
       logger: new ConsoleLogger({ json: true, logLevels: NEST_LEVELS[config.logLevel] }),
       abortOnError: false,
     });
@@ -78,6 +82,7 @@ export async function createApp(config: AppConfig): Promise<RunningApp> {
         .build(),
     );
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+
 
     // No enableShutdownHooks(): main.ts handles signals, so the embedded database closes after the app.
     await app.init();

@@ -5,6 +5,7 @@ import { ApiKeyGuard } from './common/auth/api-key.guard';
 import { ProblemFilter } from './common/http/problem.filter';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 import { dataSourceOptions } from './database/data-source';
+import { AB_CONTROLLERS, AB_PROVIDERS } from './modules/ab';
 import { ApiKeysController } from './modules/api-keys/api-keys.controller';
 import { ApiKeysRepository } from './modules/api-keys/api-keys.repository';
 import { ApiKeysService } from './modules/api-keys/api-keys.service';
@@ -27,11 +28,11 @@ import { RANK_CONTROLLERS, RANK_PROVIDERS } from './modules/rank';
 @Module({})
 export class AppModule {
   /** The whole API wired to one database URL (the embedded server's or DATABASE_URL). Migrations run at start. */
-  static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
+  static forRoot(config: AppConfig, databaseUrl: string, poolSize = config.dbPoolSize): DynamicModule {
     return {
       module: AppModule,
-      imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl, config.dbPoolSize), migrationsRun: true })],
-      controllers: [ObservabilityController, ApiKeysController, AuditController, ExperimentsController, ItemsController, ...RANK_CONTROLLERS],
+      imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl, poolSize), migrationsRun: true })],
+      controllers: [ObservabilityController, ApiKeysController, AuditController, ExperimentsController, ItemsController, ...RANK_CONTROLLERS, ...AB_CONTROLLERS],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
@@ -49,6 +50,7 @@ export class AppModule {
         ItemsRepository,
         ItemsService,
         ...RANK_PROVIDERS,
+        ...AB_PROVIDERS,
       ],
     };
   }

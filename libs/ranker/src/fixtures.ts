@@ -7,7 +7,8 @@ import type { ModelSignature } from './signature';
  * Resolved beside this source folder, or from the working directory when running from a build output.
  */
 export function fixturePath(file: string): string {
-  const candidates = [resolve(__dirname, '..', 'fixtures', file), resolve(process.cwd(), 'libs', 'ranker', 'fixtures', file)];
+  // Beside the sources, beside the build (dist/libs/ranker/src → libs/ranker/fixtures), or under the working directory.
+  const candidates = [resolve(__dirname, '..', 'fixtures', file), resolve(__dirname, '..', '..', '..', '..', 'libs', 'ranker', 'fixtures', file), resolve(process.cwd(), 'libs', 'ranker', 'fixtures', file)];
   for (const p of candidates) if (existsSync(p)) return p;
   throw new Error(`ranker fixture ${file} not found (looked in ${candidates.join(', ')})`);
 }

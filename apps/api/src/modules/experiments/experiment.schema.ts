@@ -1,3 +1,4 @@
+import { validateRule } from '@slotwise/assignment';
 import { z } from 'zod';
 
 export const EXPERIMENT_KEY = /^[a-z0-9][a-z0-9_-]{1,63}$/;
@@ -95,7 +96,14 @@ const definitionShape = {
   tags: z.array(z.string().max(64)).max(20).default([]),
 };
 
-function checkDefinition(d: { kind: string; slots?: number; variants: VariantSpec[]; features: { context: string[]; item: string[] } }, ctx: z.RefinementCtx) {
+/** `targeting.rules[1].value[0]` → ['targeting', 'rules', 1, 'value', 0] (libs/assignment reports string paths). */
+const pathParts = (path: string): (string | number)[] => path.split(/\.|(?=\[)/).filter(Boolean).map((p) => (/^\[\d+\]$/.test(p) ? Number(p.slice(1, -1)) : p));
+
+function checkDefinition(d: { kind: string; slots?: number; variants: VariantSpec[]; features: { context: string[]; item: string[] }; targeting?: unknown }, ctx: z.RefinementCtx) {
+  // Targeting rules (libs/assignment's AST: eq, neq, in, nin, gt, gte, lt, lte, exists, regex, and, or, not).
+  if (d.targeting !== undefined && d.targeting !== null) {
+    for (const e of validateRule(d.targeting, 'targeting')) ctx.addIssue({ code: 'custom', path: pathParts(e.path), message: e.message });
+  }
   const keys = new Set<string>();
   d.variants.forEach((v, i) => {
     if (keys.has(v.key)) ctx.addIssue({ code: 'custom', path: ['variants', i, 'key'], message: `duplicate variant key "${v.key}"` });

@@ -60,6 +60,10 @@ export interface ExperimentView extends ExperimentDefinition {
   updatedAt: string;
   startedAt: string | null;
   stoppedAt: string | null;
+  /** Current assignment phase (a weight change on a live experiment starts the next one); 1 before the first start. */
+  phase?: number;
+  /** The variant served to everyone after `POST /v1/experiments/{key}/ship`. */
+  shippedVariant?: string | null;
 }
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);

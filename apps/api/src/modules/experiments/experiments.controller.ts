@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { Access, CurrentPrincipal, Principal } from '../../common/auth/access';
 import { ZodPipe } from '../../common/validation/zod';
+import { shipSchema, ShipInput } from '../ab/ab.schema';
 import {
   createExperimentSchema,
   ExperimentDefinition,
@@ -66,5 +67,14 @@ export class ExperimentsController {
   @Access('experiments:write')
   stop(@Param('key', keyPipe) key: string, @CurrentPrincipal() actor: Principal) {
     return this.experiments.transition(key, 'stop', actor);
+  }
+
+  /** Serve the winning variant to everyone from now on (stops the experiment; audited). */
+  @Post(':key/ship')
+  @HttpCode(200)
+  @Access('experiments:write')
+  @ApiBody({ schema: z.toJSONSchema(shipSchema, { io: 'input' }) as object })
+  ship(@Param('key', keyPipe) key: string, @Body(new ZodPipe(shipSchema)) body: ShipInput, @CurrentPrincipal() actor: Principal) {
+    return this.experiments.ship(key, body.variant, actor);
   }
 }

@@ -6,6 +6,7 @@ import { stableStringify } from '../../common/stable-json';
 import { parseOrThrow } from '../../common/validation/zod';
 import { ExperimentEntity, ExperimentStatus } from '../../database/entities/experiment.entity';
 import { VariantEntity } from '../../database/entities/variant.entity';
+import { AbStateService } from '../ab/ab-state.service';
 import { AuditRepository } from '../audit/audit.repository';
 import { ExperimentEvents } from './experiment-events';
 import { createExperimentSchema, ExperimentDefinition, ExperimentPatch, ListExperimentsQuery } from './experiment.schema';
@@ -30,6 +31,7 @@ export class ExperimentsService {
     private readonly experiments: ExperimentsRepository,
     private readonly audit: AuditRepository,
     private readonly events: ExperimentEvents,
+    private readonly abState: AbStateService,
   ) {}
 
   async create(definition: ExperimentDefinition, actor: Principal): Promise<ExperimentView> {
@@ -49,15 +51,18 @@ export class ExperimentsService {
 
   async list(query: ListExperimentsQuery): Promise<{ experiments: ExperimentView[]; total: number }> {
     const { rows, total } = await this.experiments.list(query);
-    return { experiments: rows.map(viewOf), total };
+    const state = await this.abState.summaries(rows.map((r) => r.id));
+    return { experiments: rows.map((r) => ({ ...viewOf(r), ...state.get(r.id) }) as ExperimentView), total };
   }
 
+  /** The definition with its assignment state: current `phase` and `shippedVariant` (A/B engine). */
   async get(key: string): Promise<ExperimentView> {
-    return viewOf(await this.require(key));
+    const entity = await this.require(key);
+    return { ...viewOf(entity), ...(await this.abState.summaries([entity.id])).get(entity.id) } as ExperimentView;
   }
 
   async patch(key: string, patch: ExperimentPatch, actor: Principal): Promise<ExperimentView> {
-    await this.experiments.transaction(async (m) => {
+    const neighbours = await this.experiments.transaction(async (m) => {
       const current = await this.require(key, m);
       if (current.status === 'stopped') throw Problem.conflict(`Experiment "${key}" is stopped and can no longer change.`, 'illegal-transition');
       const before = definitionOf(current);
@@ -81,26 +86,57 @@ export class ExperimentsService {
         throw Problem.conflict(`Experiment "${key}" was changed by someone else; read it again and retry.`, 'concurrent-change');
       }
       await this.audit.append(m, actor, { action: 'experiment.update', entityType: 'experiment', entityId: key, before, after: merged });
+      // Weight changes while live ramp the allocation and start a new phase; layer shares follow traffic.
+      return this.abState.onPatch(m, current, before, merged, actor);
     });
     this.events.changed(key);
+    for (const k of neighbours) this.events.changed(k);
     return this.get(key);
   }
 
   async transition(key: string, action: LifecycleAction, actor: Principal): Promise<ExperimentView> {
     const rule = TRANSITIONS[action];
-    await this.experiments.transaction(async (m) => {
+    const neighbours = await this.experiments.transaction(async (m) => {
       const current = await this.require(key, m);
       if (!rule.from.includes(current.status)) {
         throw Problem.conflict(`Cannot ${action} experiment "${key}" while it is ${current.status} (allowed from: ${rule.from.join(', ')}).`, 'illegal-transition');
       }
+      // Start needs a primary metric and an assignable definition; it fixes the allocation (phase 1) and the
+      // layer share. Stop ends the phase and frees the layer share.
+      const neighbours =
+        action === 'start' ? await this.abState.onStart(m, current, definitionOf(current)) : action === 'stop' ? await this.abState.onStop(m, current, definitionOf(current)) : [];
       const now = new Date();
       const stamps = rule.to === 'running' && !current.startedAt ? { startedAt: now } : rule.to === 'stopped' ? { stoppedAt: now } : {};
       if (!(await this.experiments.setStatus(m, current.id, rule.from, rule.to, stamps))) {
         throw Problem.conflict(`Experiment "${key}" changed state concurrently; read it again and retry.`, 'concurrent-change');
       }
       await this.audit.append(m, actor, { action: `experiment.${action}`, entityType: 'experiment', entityId: key, before: { status: current.status }, after: { status: rule.to } });
+      return neighbours;
     });
     this.events.changed(key);
+    for (const k of neighbours) this.events.changed(k);
+    return this.get(key);
+  }
+
+  /** Serve `variant` to everyone from now on: the experiment stops (if it was not) and remembers the winner. Audited. */
+  async ship(key: string, variant: string, actor: Principal): Promise<ExperimentView> {
+    const neighbours = await this.experiments.transaction(async (m) => {
+      const current = await this.require(key, m);
+      const neighbours = await this.abState.onShip(m, current, definitionOf(current), variant);
+      if (current.status !== 'stopped' && !(await this.experiments.setStatus(m, current.id, ['running', 'paused'], 'stopped', { stoppedAt: new Date() }))) {
+        throw Problem.conflict(`Experiment "${key}" changed state concurrently; read it again and retry.`, 'concurrent-change');
+      }
+      await this.audit.append(m, actor, {
+        action: 'experiment.ship',
+        entityType: 'experiment',
+        entityId: key,
+        before: { status: current.status, shippedVariant: null },
+        after: { status: 'stopped', shippedVariant: variant },
+      });
+      return neighbours;
+    });
+    this.events.changed(key);
+    for (const k of neighbours) this.events.changed(k);
     return this.get(key);
   }
 

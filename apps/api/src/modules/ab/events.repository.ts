@@ -1,0 +1,56 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+
+export interface EventRow {
+  /** The client's idempotency key; null: never deduplicated. */
+  eventId: string | null;
+  unitId: string;
+  metric: string;
+  value: number;
+  /** ISO 8601. */
+  ts: string;
+}
+
+/** Outcome events per unit (not per experiment): reports join them to exposures by unit. */
+@Injectable()
+export class EventsRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /**
+   * One statement for the whole batch (≤ 10,000 rows bound as five arrays): atomic, and committed (durable)
+   * before it returns. A row whose event_id exists, or repeats one earlier in the batch, is skipped; the unique
+   * index makes concurrent posts of the same ids wait for each other, so each id is stored exactly once.
+   * Returns how many rows were stored.
+   */
+  async insert(rows: EventRow[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    const [{ n }]: [{ n: number }] = await this.db.query(
+      `WITH ins AS (
+         INSERT INTO events (event_id, unit_id, metric, value, ts)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::timestamptz[])
+         ON CONFLICT (event_id) DO NOTHING RETURNING 1)
+       SELECT count(*)::int AS n FROM ins`,
+      [rows.map((r) => r.eventId), rows.map((r) => r.unitId), rows.map((r) => r.metric), rows.map((r) => r.value), rows.map((r) => r.ts)],
+    );
+    return n;
+  }
+
+  /**
+   * Erase one unit's events. There is no unit_id index (every insert would pay for it): the distinct metrics are
+   * walked with a loose index scan of events_metric_unit_ts, then each (metric, unit) range is deleted through it.
+   */
+  async eraseUnit(manager: EntityManager, unitId: string): Promise<number> {
+    const [{ n }]: [{ n: number }] = await manager.query(
+      `WITH RECURSIVE metrics AS (
+         (SELECT metric FROM events ORDER BY metric LIMIT 1)
+         UNION ALL
+         SELECT (SELECT e.metric FROM events e WHERE e.metric > metrics.metric ORDER BY e.metric LIMIT 1) FROM metrics WHERE metrics.metric IS NOT NULL
+       ), d AS (
+         DELETE FROM events WHERE unit_id = $1 AND metric IN (SELECT metric FROM metrics WHERE metric IS NOT NULL) RETURNING 1
+       )
+       SELECT count(*)::int AS n FROM d`,
+      [unitId],
+    );
+    return n;
+  }
+}

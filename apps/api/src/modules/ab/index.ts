@@ -1,0 +1,34 @@
+import { AbServingController, LayersController, MetricDefinitionsController, UnitsController } from './ab.controller';
+import { AbStateRepository } from './ab-state.repository';
+import { AbStateService } from './ab-state.service';
+import { AssignmentService } from './assignment.service';
+import { EventsRepository } from './events.repository';
+import { ExposuresRepository } from './exposures.repository';
+import { IngestService } from './ingest.service';
+import { MetricDefinitionsRepository } from './metric-definitions.repository';
+import { MetricDefinitionsService } from './metric-definitions.service';
+import { MetricValuesRepository } from './metric-values.repository';
+import { UnitErasureService } from './unit-erasure.service';
+
+export { AssignmentService } from './assignment.service';
+export type { ServingAssignment, ServingExperiment } from './assignment.service';
+export { MetricValuesRepository } from './metric-values.repository';
+export type { MetricAggregate, MetricSpec, MetricValuesQuery } from './metric-values.repository';
+export { ExposuresRepository } from './exposures.repository';
+export { UnitErasureService } from './unit-erasure.service';
+export type { UnitEraser } from './unit-erasure.service';
+
+/** The A/B engine: assignment, layers, exposures, events, metric definitions and values, unit erasure. */
+export const AB_CONTROLLERS = [AbServingController, MetricDefinitionsController, LayersController, UnitsController];
+export const AB_PROVIDERS = [
+  AbStateRepository,
+  AbStateService,
+  AssignmentService,
+  ExposuresRepository,
+  EventsRepository,
+  IngestService,
+  MetricDefinitionsRepository,
+  MetricDefinitionsService,
+  MetricValuesRepository,
+  UnitErasureService,
+];

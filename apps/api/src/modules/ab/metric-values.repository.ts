@@ -1,0 +1,217 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { Capping, MetricDefinitionView, MetricType } from './ab.schema';
+
+/** A metric resolved for computation (from its definition, or the default for an undefined key). */
+export interface MetricSpec {
+  key: string;
+  type: MetricType;
+  /** Event metric key of the value (sum, binary), of the numerator (mean: the values; ratio: the numerator). */
+  numerator: string;
+  /** Ratio: event metric key of the denominator. Null for the other types (mean's denominator is the event count). */
+  denominator: string | null;
+  /** Events count from first exposure until this many seconds later; null: until the phase / experiment ends. */
+  conversionWindowSeconds: number | null;
+  /** Applied to the per-unit value (mean and ratio: to the numerator only). Never to binary metrics. */
+  capping: Capping | null;
+  /** CUPED look-back before first exposure, in days. */
+  cupedLookbackDays: number;
+}
+
+/** What to aggregate. */
+export interface MetricValuesQuery {
+  experimentId: string;
+  /** Assignment phase (exposures are logged per phase; reports use the latest by default). */
+  phase: number;
+  metric: MetricSpec;
+  /** Only units first exposed at or after `from`. */
+  from?: Date;
+  /** Only units first exposed before `to`, and only their events before `to` (a report "as of" `to`). */
+  to?: Date;
+  /**
+   * Only units whose stored exposure attributes (the `attributes` given to /v1/assign or /v1/exposures at first
+   * exposure) hold `attribute` equal to `value`, compared as text (`attributes ->> attribute = String(value)`).
+   */
+  segment?: { attribute: string; value: string | number | boolean };
+  /** Also aggregate the CUPED covariate (the metric's value in the look-back before first exposure). */
+  cuped?: boolean | { lookbackDays: number };
+}
+
+/**
+ * Per-variant sufficient statistics of the per-unit metric values: everything a Welch test, the delta method
+ * (ratio / mean metrics) and CUPED need, as sums over units. With `n = units` and Y the unit value:
+ * mean = sum / n, sample variance = (sumSquares − sum² / n) / (n − 1), and likewise for cross products.
+ */
+export interface MetricAggregate {
+  variant: string;
+  /** Units exposed to this variant only (units exposed to several variants are excluded). */
+  units: number;
+  /** Σ Y and Σ Y². For ratio metrics Y is the numerator; for mean metrics the sum of event values. */
+  sum: number;
+  sumSquares: number;
+  /** Ratio and mean metrics: the denominator D (ratio: Σ of denominator events; mean: the unit's event count). */
+  denominator?: { sum: number; sumSquares: number; /** Σ Y·D */ crossProducts: number };
+  /** With `cuped`: the pre-exposure covariate X, the same metric (numerator for ratio / mean) in the look-back. */
+  covariate?: {
+    sum: number;
+    sumSquares: number;
+    /** Σ Y·X */
+    crossProducts: number;
+    /** Ratio and mean metrics: the pre-exposure denominator XD and the remaining cross products. */
+    denominator?: { sum: number; sumSquares: number; /** Σ X·XD */ crossCovariate: number; /** Σ Y·XD */ crossValue: number; /** Σ D·X */ crossDenominatorCovariate: number; /** Σ D·XD */ crossDenominator: number };
+  };
+}
+
+/** The default for a metric key without a definition: the sum of its events, no window, no capping. */
+export function defaultMetricSpec(key: string): MetricSpec {
+  return { key, type: 'sum', numerator: key, denominator: null, conversionWindowSeconds: null, capping: null, cupedLookbackDays: 14 };
+}
+
+export function metricSpecOf(d: Pick<MetricDefinitionView, 'key' | 'type' | 'event' | 'numerator' | 'denominator' | 'conversionWindowSeconds' | 'capping' | 'cupedLookbackDays'>): MetricSpec {
+  return {
+    key: d.key,
+    type: d.type,
+    numerator: d.type === 'ratio' ? d.numerator! : (d.event ?? d.key),
+    denominator: d.type === 'ratio' ? d.denominator! : null,
+    conversionWindowSeconds: d.conversionWindowSeconds,
+    capping: d.type === 'binary' ? null : d.capping,
+    cupedLookbackDays: d.cupedLookbackDays,
+  };
+}
+
+type Raw = Record<string, number | string | null>;
+const num = (v: number | string | null): number => (v === null ? 0 : Number(v));
+
+/**
+ * Per-unit metric values computed IN SQL and aggregated per variant; no event row ever reaches Node.
+ *
+ * A unit's value is computed over its events of the metric's event key with `first exposure ≤ ts < until`,
+ * where `until` = the earliest of first exposure + conversion window, the phase's end, the experiment's stop,
+ * and the query's `to`:
+ * - `sum`: Σ values (0 when none); `binary`: 1 if any event, else 0;
+ * - `mean`: numerator Σ values, denominator the event count (the report takes Σnum/Σden by the delta method);
+ * - `ratio`: numerator Σ numerator-event values, denominator Σ denominator-event values.
+ * Capping: `fixed` → min(value, cap); `percentile` p → min(value, the p-quantile of all included units' values,
+ * pooled over variants, zeros included, linear interpolation as percentile_cont). Units seen in more than one
+ * variant in the phase are excluded. CUPED covariate: the same computation over
+ * `first exposure − lookback ≤ ts < first exposure` (capped by the same rule; a percentile cap uses the
+ * covariate's own quantile).
+ *
+ * Plan at 1,000,000 units / 10,000,000 events: the phase's exposures come from the exposures primary key
+ * (experiment_id, phase, unit_id, variant) in unit order, grouped per unit; each unit's events come from
+ * events_metric_unit_ts (metric, unit_id, ts) INCLUDE (value), an index-only range per (metric, unit), or a
+ * merge join over the metric's range of the index.
+ */
+@Injectable()
+export class MetricValuesRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /** The metric's definition, or the default (sum of its events) for a key without one. `reward` is the rank module's. */
+  async resolveMetric(key: string): Promise<MetricSpec> {
+    if (key === 'reward') throw new RangeError('"reward" is computed from rewards by the rank module, not from events');
+    const rows: Array<Parameters<typeof metricSpecOf>[0] & Record<string, unknown>> = await this.db.query(
+      `SELECT key, type, event, numerator, denominator, conversion_window_seconds AS "conversionWindowSeconds", capping, cuped_lookback_days AS "cupedLookbackDays"
+       FROM metric_definitions WHERE key = $1`,
+      [key],
+    );
+    return rows.length ? metricSpecOf(rows[0]) : defaultMetricSpec(key);
+  }
+
+  async aggregate(q: MetricValuesQuery): Promise<MetricAggregate[]> {
+    const m = q.metric;
+    const twoPart = m.type === 'ratio' || m.type === 'mean';
+    const cuped = q.cuped ? (typeof q.cuped === 'object' ? q.cuped.lookbackDays : m.cupedLookbackDays) : 0;
+    const params: unknown[] = [];
+    /** Bind a value, returning its placeholder (only bound values appear in the statement). */
+    const $ = (value: unknown, type: string): string => {
+      params.push(value);
+      return `$${params.length}::${type}`;
+    };
+    const experimentId = $(q.experimentId, 'uuid');
+    const phase = $(q.phase, 'int');
+    const numerator = $(m.numerator, 'text');
+    const denominator = m.type === 'ratio' ? $(m.denominator, 'text') : 'NULL';
+    const windowSeconds = $(m.conversionWindowSeconds, 'float8');
+    const lookbackSeconds = $(cuped * 86_400, 'float8');
+    const from = q.from ? $(q.from.toISOString(), 'timestamptz') : null;
+    const to = q.to ? $(q.to.toISOString(), 'timestamptz') : null;
+    const eventKeys = $(m.type === 'ratio' ? [m.numerator, m.denominator] : [m.numerator], 'text[]');
+    const segment = q.segment ? `AND x.attributes ->> ${$(q.segment.attribute, 'text')} = ${$(String(q.segment.value), 'text')}` : '';
+    const post = `ev.ts >= w.first_at`;
+    const pre = `ev.ts < w.first_at`;
+    const valueOf = (when: string) =>
+      m.type === 'binary'
+        ? `(CASE WHEN count(ev.ts) FILTER (WHERE ev.metric = ${numerator} AND ${when}) > 0 THEN 1 ELSE 0 END)::float8`
+        : `COALESCE(sum(ev.value) FILTER (WHERE ev.metric = ${numerator} AND ${when}), 0)::float8`;
+    const denominatorOf = (when: string) =>
+      m.type === 'mean' ? `count(ev.ts) FILTER (WHERE ev.metric = ${numerator} AND ${when})::float8` : `COALESCE(sum(ev.value) FILTER (WHERE ev.metric = ${denominator} AND ${when}), 0)::float8`;
+
+    const unitCols = [`${valueOf(post)} AS y`];
+    if (twoPart) unitCols.push(`${denominatorOf(post)} AS d`);
+    if (cuped) {
+      unitCols.push(`${valueOf(pre)} AS xc`);
+      if (twoPart) unitCols.push(`${denominatorOf(pre)} AS xd`);
+    }
+
+    let capped = 'SELECT * FROM u';
+    if (m.capping?.type === 'fixed') {
+      const cap = $(m.capping.value, 'float8');
+      capped = `SELECT variant, LEAST(y, ${cap}) AS y${twoPart ? ', d' : ''}${cuped ? `, LEAST(xc, ${cap}) AS xc` : ''}${cuped && twoPart ? ', xd' : ''} FROM u`;
+    } else if (m.capping?.type === 'percentile') {
+      const p = $(m.capping.percentile, 'float8');
+      capped = `SELECT variant, LEAST(y, caps.cy) AS y${twoPart ? ', d' : ''}${cuped ? ', LEAST(xc, caps.cx) AS xc' : ''}${cuped && twoPart ? ', xd' : ''}
+        FROM u CROSS JOIN (SELECT percentile_cont(${p}) WITHIN GROUP (ORDER BY y) AS cy${cuped ? `, percentile_cont(${p}) WITHIN GROUP (ORDER BY xc) AS cx` : ''} FROM u) caps`;
+    }
+
+    const out = [`variant`, `count(*)::int AS units`, `sum(y) AS s_y`, `sum(y * y) AS s_yy`];
+    if (twoPart) out.push(`sum(d) AS s_d`, `sum(d * d) AS s_dd`, `sum(y * d) AS s_yd`);
+    if (cuped) out.push(`sum(xc) AS s_x`, `sum(xc * xc) AS s_xx`, `sum(y * xc) AS s_yx`);
+    if (cuped && twoPart) out.push(`sum(xd) AS s_xd`, `sum(xd * xd) AS s_xdxd`, `sum(xc * xd) AS s_xxd`, `sum(y * xd) AS s_yxd`, `sum(d * xc) AS s_dx`, `sum(d * xd) AS s_dxd`);
+
+    const sql = `
+      WITH bounds AS (
+        SELECT COALESCE(LEAST(p.ended_at, e.stopped_at${to ? `, ${to}` : ''}), 'infinity'::timestamptz) AS end_at
+        FROM experiments e LEFT JOIN experiment_phases p ON p.experiment_id = e.id AND p.phase = ${phase}
+        WHERE e.id = ${experimentId}
+      ),
+      x AS (
+        SELECT unit_id, min(variant) AS variant, min(first_at) AS first_at, (array_agg(attributes))[1] AS attributes
+        FROM exposures WHERE experiment_id = ${experimentId} AND phase = ${phase}
+        GROUP BY unit_id HAVING count(*) = 1
+      ),
+      w AS (
+        SELECT x.unit_id, x.variant, x.first_at,
+               COALESCE(LEAST(x.first_at + make_interval(secs => ${windowSeconds}), b.end_at), 'infinity'::timestamptz) AS until
+        FROM x CROSS JOIN bounds b
+        WHERE true ${from ? `AND x.first_at >= ${from}` : ''} ${to ? `AND x.first_at < ${to}` : ''} ${segment}
+      ),
+      u AS (
+        SELECT w.variant, ${unitCols.join(', ')}
+        FROM w LEFT JOIN events ev
+          ON ev.metric = ANY(${eventKeys}) AND ev.unit_id = w.unit_id
+         AND ev.ts >= w.first_at - make_interval(secs => ${lookbackSeconds}) AND ev.ts < w.until
+        GROUP BY w.variant, w.unit_id
+      ),
+      c AS (${capped})
+      SELECT ${out.join(', ')} FROM c GROUP BY variant ORDER BY variant`;
+    const rows: Raw[] = await this.db.query(sql, params);
+    return rows.map((r) => {
+      const a: MetricAggregate = { variant: String(r.variant), units: num(r.units), sum: num(r.s_y), sumSquares: num(r.s_yy) };
+      if (twoPart) a.denominator = { sum: num(r.s_d), sumSquares: num(r.s_dd), crossProducts: num(r.s_yd) };
+      if (cuped) {
+        a.covariate = { sum: num(r.s_x), sumSquares: num(r.s_xx), crossProducts: num(r.s_yx) };
+        if (twoPart) {
+          a.covariate.denominator = {
+            sum: num(r.s_xd),
+            sumSquares: num(r.s_xdxd),
+            crossCovariate: num(r.s_xxd),
+            crossValue: num(r.s_yxd),
+            crossDenominatorCovariate: num(r.s_dx),
+            crossDenominator: num(r.s_dxd),
+          };
+        }
+      }
+      return a;
+    });
+  }
+}
