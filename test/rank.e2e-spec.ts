@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
 import { RankEngine } from '../apps/api/src/modules/rank/rank-engine';
 import { freshDatabase, rankingExperiment, startTestApp, TestApp } from './support/test-app';
 
@@ -139,6 +140,17 @@ describe('POST /v1/rank and /v1/rewards', () => {
     const bad = await t.call('POST', '/v1/rewards', { key: serving, body: { rewards: [{ decisionId: 'nope', itemId: 'x', value: 'high' }] } });
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: { path: string }) => e.path)).toEqual(['rewards[0].decisionId', 'rewards[0].value']);
+  });
+
+  it('logs the exposure through the A/B engine, and erasing a unit unlinks its decisions', async () => {
+    const db = t.running.app.get(DataSource);
+    const rank = await t.call('POST', '/v1/rank', { key: serving, body: { experiment: 'feed', unitId: 'erase-me', context: { age: 0.3 }, candidates: candidates(5) } });
+    const [exposure] = await db.query(`SELECT variant FROM exposures WHERE unit_id = 'erase-me'`);
+    expect(exposure.variant).toBe(rank.body.variant);
+    const erased = await t.call('DELETE', '/v1/units/erase-me');
+    expect(erased.status).toBeLessThan(300);
+    expect(await db.query(`SELECT unit_id FROM decisions WHERE id = $1`, [rank.body.decisionId])).toEqual([{ unit_id: null }]);
+    expect(await db.query(`SELECT 1 FROM exposures WHERE unit_id = 'erase-me'`)).toEqual([]);
   });
 
   it('rejects rewards after the experiment reward window', async () => {

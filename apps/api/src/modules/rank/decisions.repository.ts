@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { StoredShortlist } from './model-state.repository';
 
 export interface NewDecision {
@@ -77,6 +77,15 @@ export class DecisionsRepository {
         JSON.stringify(d.slots),
       ],
     );
+  }
+
+  /** Erasure: decisions stay (the posterior and the reports need them) but lose their link to the unit. */
+  async unlinkUnit(manager: EntityManager, unitId: string): Promise<number> {
+    const [{ n }]: [{ n: number }] = await manager.query(
+      `WITH d AS (UPDATE decisions SET unit_id = NULL WHERE unit_id = $1 RETURNING 1) SELECT count(*)::int AS n FROM d`,
+      [unitId],
+    );
+    return n;
   }
 
   /** Looks up the decisions and slots that rewards name (one query for the whole batch). */

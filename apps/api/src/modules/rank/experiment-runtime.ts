@@ -9,7 +9,6 @@ import {
   createPolicy,
   modelFromSnapshot,
 } from '@slotwise/bandit';
-import { compileExperiment, type CompiledExperiment } from '@slotwise/assignment';
 import type { ExperimentEntity } from '../../database/entities/experiment.entity';
 import type { PolicySpec } from '../experiments/experiment.schema';
 import type { ExperimentSettings } from '../experiments/experiment.view';
@@ -40,7 +39,6 @@ export class ExperimentRuntime {
   readonly variants = new Map<string, VariantRuntime>();
   /** Shown slots per item in this experiment: an item is cold below `coldStartThreshold`. */
   impressions = new Map<string, number>();
-  assignment!: CompiledExperiment;
   entity!: ExperimentEntity;
   settings!: ExperimentSettings;
 
@@ -55,17 +53,10 @@ export class ExperimentRuntime {
     return this.entity.key;
   }
 
-  /** Takes a changed definition (status, weights) without touching the posteriors. */
+  /** Takes a changed definition without touching the posteriors (assignment itself is the A/B engine's). */
   update(entity: ExperimentEntity): void {
     this.entity = entity;
     this.settings = entity.settings as unknown as ExperimentSettings;
-    this.assignment = compileExperiment({
-      key: entity.key,
-      status: entity.status,
-      salt: entity.salt,
-      trafficPercent: entity.trafficPercent,
-      variants: [...entity.variants].sort((a, b) => a.position - b.position).map((v) => ({ key: v.key, weight: v.weight })),
-    });
   }
 
   featureNames(): { context: string[]; item: string[] } {

@@ -4,6 +4,9 @@ import { RankerInputError, topN } from '@slotwise/ranker';
 import { randomInt, randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { FieldError, Problem } from '../../common/http/problem';
+import { AssignmentService } from '../ab/assignment.service';
+import type { UnitAttributes } from '../ab/ab.schema';
+import { UnitErasureService } from '../ab/unit-erasure.service';
 import { CatalogCache } from '../items/catalog-cache';
 import { ModelsService } from '../models/models.service';
 import { DecisionsRepository } from './decisions.repository';
@@ -29,16 +32,21 @@ export class RankService {
     private readonly catalog: CatalogCache,
     private readonly models: ModelsService,
     private readonly decisions: DecisionsRepository,
+    private readonly assignment: AssignmentService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    erasure: UnitErasureService,
+  ) {
+    erasure.register('decisions', (manager, unitId) => this.decisions.unlinkUnit(manager, unitId));
+  }
 
   async rank(req: RankRequest): Promise<RankResponse> {
     const runtime = await this.engine.runtime(req.experiment);
     const k = Math.min(req.slots ?? runtime.entity.slots ?? 5, req.candidates.length);
-    if (runtime.entity.status !== 'running') return this.baseline(runtime, req, k, 'not_running');
-    const assignment = runtime.assignment.assign(req.unitId, req.attributes as Record<string, never> | undefined);
-    if (!assignment.inExperiment || !assignment.variant) return this.baseline(runtime, req, k, assignment.reason ?? 'not_in_experiment');
-    const variant = runtime.variants.get(assignment.variant)!;
+    // The A/B engine decides the variant (targeting, traffic, layers, phases, ship) and logs the first exposure.
+    const assignment = await this.assignment.assignForServing(req.experiment, req.unitId, (req.attributes ?? {}) as UnitAttributes);
+    const served = assignment.inExperiment || assignment.reason === 'shipped' ? assignment.variant : null;
+    if (!served) return this.baseline(runtime, req, k, assignment.reason ?? 'not_in_experiment');
+    const variant = runtime.variants.get(served)!;
 
     const scored = await this.score(runtime, req);
     const shortlistSize = Math.min(runtime.settings.ranker.shortlist, req.candidates.length);

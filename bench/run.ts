@@ -1,0 +1,58 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cpus } from 'node:os';
+import { runBanditBench } from '@slotwise/bandit';
+import { benchRanker } from '@slotwise/ranker';
+import { benchRank } from './rank.bench';
+
+/**
+ * `npm run bench`: every figure is a ratio against a baseline measured in the same run on the same machine, or a
+ * per-operation time next to the machine's calibration. Results are printed and written to bench/results/.
+ * Options (environment): BENCH_DURATION_MS (default 10000), BENCH_CONNECTIONS (default 8), DATABASE_URL.
+ */
+async function main(): Promise<void> {
+  // Bench options come from the command's environment; this script is an entry point like main.ts.
+  const env = process.env;
+  const durationMs = Number(env.BENCH_DURATION_MS ?? 10_000);
+  const connections = Number(env.BENCH_CONNECTIONS ?? 8);
+  const out: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
+    database: env.DATABASE_URL ? 'server' : 'embedded',
+  };
+
+  console.log('== in-process maths (libs/bandit, libs/ranker)');
+  const bandit = runBanditBench();
+  out.bandit = bandit;
+  console.log(`calibration: ${bandit.calibration.nsPerMultiplyAdd.toFixed(2)} ns per multiply-add`);
+  console.log(`posterior update at d=64: ${bandit.linearUpdate.usPerUpdate.toFixed(2)} µs (target ≤ 10 µs); reward correction ${bandit.linearUpdate.usPerCorrection.toFixed(2)} µs`);
+  console.log(`in-process decision: ${JSON.stringify(bandit.decision)}`);
+  const ranker = await benchRanker();
+  out.ranker = ranker;
+  console.log(`ONNX ranker, 500 candidates × 16 features: ${JSON.stringify(ranker)}`);
+
+  console.log(`== rank through HTTP vs a bare Fastify server (${connections} connections, ${durationMs} ms each)`);
+  const rank = await benchRank({ databaseUrl: env.DATABASE_URL, durationMs, connections });
+  out.rank = rank;
+  for (const r of rank) {
+    console.log(
+      `${r.shape.padEnd(7)} ${(r.payloadBytes / 1024).toFixed(0)} KB: slotwise ${r.slotwise.requestsPerSecond.toFixed(1)} req/s ` +
+        `(p50 ${r.slotwise.p50Ms.toFixed(1)} ms, p99 ${r.slotwise.p99Ms.toFixed(1)} ms, errors ${r.slotwise.errors + r.slotwise.non2xx}); ` +
+        `bare ${r.bare.requestsPerSecond.toFixed(1)} req/s (p50 ${r.bare.p50Ms.toFixed(2)} ms, p99 ${r.bare.p99Ms.toFixed(2)} ms); ratio ${r.ratio.toFixed(3)} (target ≥ 0.5)`,
+    );
+  }
+
+  const dir = join(__dirname, '..', '..', 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'latest.json');
+  writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
+  console.log(`written to ${file}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
