@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { cpus } from 'node:os';
 import { runBanditBench } from '@slotwise/bandit';
 import { benchRanker } from '@slotwise/ranker';
+import { benchEvents } from './events.bench';
 import { benchRank } from './rank.bench';
 
 /**
@@ -41,6 +42,11 @@ async function main(): Promise<void> {
         `bare ${r.bare.requestsPerSecond.toFixed(1)} req/s (p50 ${r.bare.p50Ms.toFixed(2)} ms, p99 ${r.bare.p99Ms.toFixed(2)} ms); ratio ${r.ratio.toFixed(3)} (target ≥ 0.5)`,
     );
   }
+
+  console.log('== events ingestion through HTTP vs psql COPY of the same rows into the same server');
+  const events = await benchEvents();
+  out.events = events;
+  console.log(JSON.stringify(events));
 
   const dir = join(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });
