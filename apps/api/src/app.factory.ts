@@ -6,7 +6,6 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { LogController } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { AppModule } from './app.module';
-import { sendProblem, toProblem } from './common/http/problem.filter';
 import { AppConfig } from './config/app-config';
 import { EmbeddedPostgres } from './database/embedded-postgres';
 import { ApiKeysService } from './modules/api-keys/api-keys.service';
@@ -50,7 +49,6 @@ export async function createApp(config: AppConfig): Promise<RunningApp> {
       // Per-request log lines only at debug/trace: at serving rates they would cost more than the request.
       logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
       return503OnClosing: true,
-      allowErrorHandlerOverride: true, // Nest installs one; ours answers in problem+json
     });
     app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl, poolSize), adapter, {
       logger: new ConsoleLogger({ json: true, logLevels: NEST_LEVELS[config.logLevel] }),
@@ -68,9 +66,8 @@ export async function createApp(config: AppConfig): Promise<RunningApp> {
     fastify.addHook('onResponse', async (request, reply) => {
       metrics.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     });
-    // Errors raised before a Nest handler runs (body parsing, size limit): problem+json too. Unknown routes
-    // reach Nest's not-found handler and so the ProblemFilter.
-    fastify.setErrorHandler((err, request, reply) => sendProblem(reply, toProblem(err, String(request.id))));
+    // Errors raised before a Nest handler runs (body parsing, size limit) and unknown routes reach Nest's own
+    // Fastify error and not-found handlers, which pass them to the ProblemFilter: problem+json everywhere.
 
     const document = SwaggerModule.createDocument(
       app,
