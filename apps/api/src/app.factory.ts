@@ -9,6 +9,7 @@ import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { EmbeddedPostgres } from './database/embedded-postgres';
 import { ApiKeysService } from './modules/api-keys/api-keys.service';
+import { registerConsoleStatic } from './modules/console';
 import { MetricsService } from './modules/observability/metrics.service';
 
 export interface RunningApp {
@@ -80,6 +81,7 @@ export async function createApp(config: AppConfig): Promise<RunningApp> {
     );
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
 
+    registerConsoleStatic(fastify); // the console SPA at / (dist/console), outside /v1
 
     // No enableShutdownHooks(): main.ts handles signals, so the embedded database closes after the app.
     await app.init();

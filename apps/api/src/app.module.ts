@@ -12,6 +12,7 @@ import { ApiKeysService } from './modules/api-keys/api-keys.service';
 import { AuditController } from './modules/audit/audit.controller';
 import { AuditRepository } from './modules/audit/audit.repository';
 import { AuditService } from './modules/audit/audit.service';
+import { CONSOLE_CONTROLLERS, CONSOLE_PROVIDERS } from './modules/console';
 import { ExperimentEvents } from './modules/experiments/experiment-events';
 import { ExperimentsController } from './modules/experiments/experiments.controller';
 import { ExperimentsRepository } from './modules/experiments/experiments.repository';
@@ -32,7 +33,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl, poolSize), migrationsRun: true })],
-      controllers: [ObservabilityController, ApiKeysController, AuditController, ExperimentsController, ItemsController, ...RANK_CONTROLLERS, ...AB_CONTROLLERS],
+      controllers: [ObservabilityController, ApiKeysController, AuditController, ExperimentsController, ItemsController, ...CONSOLE_CONTROLLERS, ...RANK_CONTROLLERS, ...AB_CONTROLLERS],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
@@ -49,6 +50,7 @@ export class AppModule {
         ItemEvents,
         ItemsRepository,
         ItemsService,
+        ...CONSOLE_PROVIDERS,
         ...RANK_PROVIDERS,
         ...AB_PROVIDERS,
       ],

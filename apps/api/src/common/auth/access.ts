@@ -10,19 +10,23 @@ export type Capability =
   | 'items:write'
   | 'serve'
   | 'audit:read'
-  | 'units:erase';
+  | 'units:erase'
+  | 'users:manage';
 
 export const ROLE_CAPABILITIES: Record<ApiKeyRole, ReadonlySet<Capability>> = {
-  admin: new Set<Capability>(['keys:manage', 'experiments:read', 'experiments:write', 'items:read', 'items:write', 'serve', 'audit:read', 'units:erase']),
+  admin: new Set<Capability>(['keys:manage', 'experiments:read', 'experiments:write', 'items:read', 'items:write', 'serve', 'audit:read', 'units:erase', 'users:manage']),
   editor: new Set<Capability>(['experiments:read', 'experiments:write', 'items:read', 'items:write', 'audit:read']),
   viewer: new Set<Capability>(['experiments:read', 'items:read']),
   serving: new Set<Capability>(['serve', 'items:read', 'items:write']),
 };
 
 export interface Principal {
+  /** The API key's id, or `user:<id>` for a console user signed in with a session cookie. */
   keyId: string;
   name: string;
   role: ApiKeyRole;
+  /** Set for console users (session cookie), absent for API keys. */
+  userId?: string;
 }
 
 export const ACCESS_KEY = 'slotwise:access';
