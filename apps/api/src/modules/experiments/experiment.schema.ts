@@ -1,8 +1,10 @@
 import { validateRule } from '@slotwise/assignment';
+import { MODEL_REF_PATTERN } from '@slotwise/ranker';
 import { z } from 'zod';
 
 export const EXPERIMENT_KEY = /^[a-z0-9][a-z0-9_-]{1,63}$/;
-export const MODEL_REF = /^[a-z0-9][a-z0-9_-]{0,63}@[0-9]{1,9}$/;
+/** `name@version` of an uploaded ranker (libs/ranker owns the format). */
+export const MODEL_REF = MODEL_REF_PATTERN;
 export const POLICY_TYPES = ['ranker', 'thompson', 'epsilon-greedy', 'random'] as const;
 export const THOMPSON_MODELS = ['beta', 'linear', 'hybrid', 'neural-linear'] as const;
 

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Principal } from '../../common/auth/access';
-import { Problem } from '../../common/http/problem';
+import { FieldError, Problem } from '../../common/http/problem';
+import { ModelsService } from '../models/models.service';
 import { stableStringify } from '../../common/stable-json';
 import { parseOrThrow } from '../../common/validation/zod';
 import { ExperimentEntity, ExperimentStatus } from '../../database/entities/experiment.entity';
@@ -32,9 +33,34 @@ export class ExperimentsService {
     private readonly audit: AuditRepository,
     private readonly events: ExperimentEvents,
     private readonly abState: AbStateService,
+    private readonly models: ModelsService,
   ) {}
 
+  /** The ranker a ranking experiment names must exist and fit its feature schema (and give embeddings to neural-linear). */
+  private async checkRanker(d: ExperimentDefinition): Promise<void> {
+    if (d.kind !== 'ranking') return;
+    const errors: FieldError[] = [];
+    const model = d.ranker.model === 'none' ? null : await this.models.describe(d.ranker.model);
+    if (d.ranker.model !== 'none' && !model) errors.push({ path: 'ranker.model', message: `no uploaded model ${d.ranker.model} (see GET /v1/models)` });
+    if (model) {
+      if (model.contextDim !== null && model.contextDim !== d.features.context.length) {
+        errors.push({ path: 'features.context', message: `the ranker ${model.ref} takes ${model.contextDim} context features; the experiment has ${d.features.context.length}` });
+      }
+      if (model.itemDim !== null && model.itemDim !== d.features.item.length) {
+        errors.push({ path: 'features.item', message: `the ranker ${model.ref} takes ${model.itemDim} item features; the experiment has ${d.features.item.length}` });
+      }
+    }
+    d.variants.forEach((v, i) => {
+      const p = v.policy;
+      if (p && (p.type === 'thompson' || p.type === 'epsilon-greedy') && p.model === 'neural-linear' && !model?.embeddingDim) {
+        errors.push({ path: `variants[${i}].policy.model`, message: 'neural-linear needs a ranker model with an embedding output' });
+      }
+    });
+    if (errors.length) throw Problem.validation(errors);
+  }
+
   async create(definition: ExperimentDefinition, actor: Principal): Promise<ExperimentView> {
+    await this.checkRanker(definition);
     const entity = toEntity(definition, { id: randomUUID(), salt: randomBytes(8).toString('hex'), status: 'draft', version: 1 });
     await this.experiments.transaction(async (m) => {
       if (await this.experiments.keyExists(m, definition.key)) throw Problem.conflict(`An experiment with key "${definition.key}" already exists.`, 'duplicate-key');
@@ -67,6 +93,7 @@ export class ExperimentsService {
       if (current.status === 'stopped') throw Problem.conflict(`Experiment "${key}" is stopped and can no longer change.`, 'illegal-transition');
       const before = definitionOf(current);
       const merged = parseOrThrow(createExperimentSchema, { ...before, ...patch });
+      await this.checkRanker(merged);
       if (current.status !== 'draft') {
         for (const field of FROZEN_WHILE_LIVE) {
           if (stableStringify(merged[field]) !== stableStringify(before[field])) {
