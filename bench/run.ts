@@ -5,6 +5,7 @@ import { runBanditBench } from '@slotwise/bandit';
 import { benchRanker } from '@slotwise/ranker';
 import { benchEvents } from './events.bench';
 import { benchRank } from './rank.bench';
+import { benchReport } from './report.bench';
 
 /**
  * `npm run bench`: every figure is a ratio against a baseline measured in the same run on the same machine, or a
@@ -47,6 +48,11 @@ async function main(): Promise<void> {
   const events = await benchEvents();
   out.events = events;
   console.log(JSON.stringify(events));
+
+  console.log('== experiment report vs the bare SQL aggregate (GROUP BY variant of per-unit sums) on the same database');
+  const report = await benchReport();
+  out.report = report;
+  console.log(JSON.stringify(report));
 
   const dir = join(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });

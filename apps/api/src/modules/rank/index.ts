@@ -2,7 +2,9 @@ import { CatalogCache } from '../items/catalog-cache';
 import { ModelsController } from '../models/models.controller';
 import { ModelsRepository } from '../models/models.repository';
 import { ModelsService } from '../models/models.service';
-import { ReportsController } from '../reports/reports.controller';
+import { ReportsController, StatsController } from '../reports/reports.controller';
+import { ReportsRepository } from '../reports/reports.repository';
+import { ReportsScheduler } from '../reports/reports.scheduler';
 import { ReportsService } from '../reports/reports.service';
 import { DecisionsRepository } from './decisions.repository';
 import { ExplorationRepository } from './exploration.repository';
@@ -14,7 +16,7 @@ import { RankService } from './rank.service';
 import { RewardsService } from './rewards.service';
 
 /** Ranked slots: ranker models, rank, rewards, posterior state, exploration figures. */
-export const RANK_CONTROLLERS = [ModelsController, RankController, ReportsController];
+export const RANK_CONTROLLERS = [ModelsController, RankController, ReportsController, StatsController];
 export const RANK_PROVIDERS = [
   CatalogCache,
   ModelsRepository,
@@ -27,4 +29,6 @@ export const RANK_PROVIDERS = [
   RankService,
   RewardsService,
   ReportsService,
+  ReportsRepository,
+  ReportsScheduler,
 ];
