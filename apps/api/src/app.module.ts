@@ -13,6 +13,7 @@ import { AuditController } from './modules/audit/audit.controller';
 import { AuditRepository } from './modules/audit/audit.repository';
 import { AuditService } from './modules/audit/audit.service';
 import { CONSOLE_CONTROLLERS, CONSOLE_PROVIDERS } from './modules/console';
+import { DemoService } from './modules/demo/demo.service';
 import { ExperimentEvents } from './modules/experiments/experiment-events';
 import { ExperimentsController } from './modules/experiments/experiments.controller';
 import { ExperimentsRepository } from './modules/experiments/experiments.repository';
@@ -53,6 +54,7 @@ export class AppModule {
         ...CONSOLE_PROVIDERS,
         ...RANK_PROVIDERS,
         ...AB_PROVIDERS,
+        DemoService,
       ],
     };
   }

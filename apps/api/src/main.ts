@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createApp } from './app.factory';
 import { ConfigError, loadConfig, readProcessEnv } from './config/app-config';
 import { DataDirLockedError } from './database/embedded-postgres';
+import { DemoService } from './modules/demo/demo.service';
 
 function packageVersion(): string {
   try {
@@ -44,6 +45,16 @@ async function main(): Promise<void> {
   process.stdout.write(
     `Slotwise ${config.version} listening on ${base} (database: ${config.databaseUrl ? 'PostgreSQL server' : `embedded, ${config.dataDir}`}); API docs at ${base}/docs\n`,
   );
+
+  // The demo workspace (SLOTWISE_DEMO): seeded through the HTTP API on a first start with an empty database.
+  running.app
+    .get(DemoService)
+    .start(base)
+    .then((outcome) => {
+      if (outcome === 'seeded') process.stdout.write(`Demo workspace seeded (experiments demo-home-feed and demo-checkout-button) with background traffic; SLOTWISE_DEMO=off disables it\n`);
+      if (outcome === 'resumed') process.stdout.write(`Demo traffic resumed; SLOTWISE_DEMO=off disables it\n`);
+    })
+    .catch((err) => process.stderr.write(`demo workspace failed (the API keeps running): ${err instanceof Error ? err.message : String(err)}\n`));
 
   let stopping = false;
   const stop = (signal: string) => {
