@@ -2,6 +2,10 @@ import { DataSource, DataSourceOptions } from 'typeorm';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
+/**
+ * A pool of one connection (the embedded database) queues every query behind the one running, so it waits longer
+ * for a connection before giving up than a server pool does.
+ */
 export function dataSourceOptions(url: string, poolSize: number): DataSourceOptions {
   return {
     type: 'postgres',
@@ -13,7 +17,7 @@ export function dataSourceOptions(url: string, poolSize: number): DataSourceOpti
     synchronize: false,
     logging: false,
     poolSize,
-    extra: { max: poolSize, connectionTimeoutMillis: 10_000 },
+    extra: { max: poolSize, connectionTimeoutMillis: poolSize === 1 ? 120_000 : 10_000 },
   };
 }
 

@@ -22,6 +22,10 @@ export function toProblem(err: unknown, requestId?: string): ProblemBody {
           : `The request could not be read: ${fastifyError.message ?? 'malformed body'}`;
     return problemBody(status, detail, undefined, fastifyError.code?.toLowerCase().replace(/_/g, '-'), requestId);
   }
+  const message = String((err as Error)?.message ?? '');
+  if (/timeout exceeded when trying to connect|Connection terminated|ECONNREFUSED/.test(message)) {
+    return problemBody(503, 'The database is busy or unreachable; retry shortly.', undefined, 'database-unavailable', requestId);
+  }
   return problemBody(500, 'An unexpected error occurred. It has been logged with this request id.', undefined, 'internal', requestId);
 }
 
