@@ -1,8 +1,15 @@
 import Fastify from 'fastify';
+import { createRng } from '@slotwise/bandit';
 import { FIXTURE_SPLIT_SIGNATURE, loadFixtureModel } from '@slotwise/ranker';
 import { createApp } from '../apps/api/src/app.factory';
 import { loadConfig } from '../apps/api/src/config/app-config';
 import { runLoad, LoadResult } from './load';
+
+/** Uniform draws in [0, 1) from the platform's seeded generator. */
+const uniformStream = (seed: number): (() => number) => {
+  const rng = createRng(seed);
+  return () => rng.uniform();
+};
 
 const ADMIN = 'sw_bench_admin_key_0123456789abcdefghijklmnopqrstuv';
 const CANDIDATES = 500;
@@ -16,24 +23,13 @@ export interface RankBenchResult {
   ratio: number;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * `rank` through HTTP (500 candidates × 16 item features, 16 context features, shortlist 50 by the fixture ONNX MLP,
  * 5 slots, hybrid Thompson sampling with 1,000 propensity draws) against a bare Fastify server that parses the same
  * payload and answers a slot list of the same size, in two shapes: features inline by name, and catalog ids only.
  */
 export async function benchRank(options: { databaseUrl?: string; durationMs: number; connections: number }): Promise<RankBenchResult[]> {
-  const rnd = mulberry32(7);
+  const rnd = uniformStream(7);
   const ctxNames = Array.from({ length: D }, (_, i) => `c${i}`);
   const itemNames = Array.from({ length: D }, (_, i) => `f${i}`);
   const items = Array.from({ length: CANDIDATES }, (_, i) => ({ id: `item-${i}`, features: Object.fromEntries(itemNames.map((n) => [n, Math.round(rnd() * 1000) / 1000])) }));

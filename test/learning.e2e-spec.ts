@@ -1,16 +1,11 @@
+import { createRng } from '@slotwise/bandit';
 import { startTestApp, TestApp } from './support/test-app';
 
-/** mulberry32: a tiny seeded generator for the synthetic world (the platform's own RNG is not under test here). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Uniform draws in [0, 1) from the platform's seeded generator. */
+const uniformStream = (seed: number): (() => number) => {
+  const rng = createRng(seed);
+  return () => rng.uniform();
+};
 
 interface Item {
   id: string;
@@ -23,7 +18,7 @@ interface Item {
  * after 1,000 decisions. Rewards are Bernoulli draws, sent in delayed batches.
  */
 function world(seed: number) {
-  const rnd = mulberry32(seed);
+  const rnd = uniformStream(seed);
   const items: Item[] = Array.from({ length: 20 }, (_, i) => ({ id: `w-${i}`, f: [rnd(), rnd()] as [number, number], arrivesAt: i < 15 ? 0 : 1000 }));
   // Two of the late items are among the best, so learning them matters.
   items[15].f = [0.95, 0.9];
@@ -35,13 +30,15 @@ function world(seed: number) {
 describe('learning through HTTP: hybrid Thompson sampling against random on a synthetic world', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp();
+    // Decision seeds from one seeded sequence: the whole run (world, assignment, decisions) is reproducible.
+    t = await startTestApp({ env: { SLOTWISE_DECISION_SEED: '4242' } });
   });
   afterAll(() => t.close(true));
 
   it('has lower regret than random, shows and graduates every late item, and explores less over time', async () => {
     const experiment = {
       key: 'learning',
+      salt: 'learning-world',
       name: 'Learning world',
       kind: 'ranking',
       slots: 2,
@@ -98,8 +95,10 @@ describe('learning through HTTP: hybrid Thompson sampling against random on a sy
       `learning world: ts ${decisions.ts} decisions, regret ${regret.ts.toFixed(1)} (${perDecision('ts').toFixed(4)}/decision); ` +
         `random ${decisions.random} decisions, regret ${regret.random.toFixed(1)} (${perDecision('random').toFixed(4)}/decision)`,
     );
-    expect(decisions.ts).toBeGreaterThan(2200);
-    expect(decisions.random).toBeGreaterThan(2200);
+    // Seeded world, fixed salt and seeded decisions: the run is exactly reproducible.
+    expect(decisions).toEqual({ ts: 2505, random: 2495 });
+    expect(regret.ts).toBeCloseTo(209.96296670850137, 6);
+    expect(regret.random).toBeCloseTo(609.0616963553638, 6);
     expect(regret.ts).toBeLessThan(0.5 * regret.random);
     expect(perDecision('ts')).toBeLessThan(0.5 * perDecision('random'));
 

@@ -41,6 +41,7 @@ const envSchema = z.object({
   SLOTWISE_COOKIE_SECURE: z.enum(['auto', 'on', 'off']).default('auto'),
   SLOTWISE_REPLICA_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1–64 characters of A–Z, a–z, 0–9, _ . -').default('replica-1'),
   MODEL_FLUSH_MS: integer('MODEL_FLUSH_MS', 50, 60_000).default(1000),
+  SLOTWISE_DECISION_SEED: integer('SLOTWISE_DECISION_SEED', 0, 2 ** 31 - 1).optional(),
 });
 
 export interface AppConfig {
@@ -66,6 +67,8 @@ export interface AppConfig {
   replicaId: string;
   /** How often posterior deltas are added to PostgreSQL. */
   modelFlushMs: number;
+  /** Seeds decisions from one seeded sequence instead of the OS (reproducible simulations and tests only). */
+  decisionSeed?: number;
   version: string;
 }
 
@@ -102,6 +105,7 @@ export function loadConfig(env: Record<string, string | undefined>, version = '0
     cookieSecure: e.SLOTWISE_COOKIE_SECURE,
     replicaId: e.SLOTWISE_REPLICA_ID,
     modelFlushMs: e.MODEL_FLUSH_MS,
+    decisionSeed: e.SLOTWISE_DECISION_SEED,
     version,
   };
 }

@@ -77,6 +77,8 @@ const metricsSchema = z.strictObject({
 /** Fields an experiment definition may carry; create requires key, name, kind and variants. */
 const definitionShape = {
   key: z.string().regex(EXPERIMENT_KEY, 'must match ^[a-z0-9][a-z0-9_-]{1,63}$'),
+  /** Assignment hash salt; random when omitted. Set it to reproduce an assignment; it can never change afterwards. */
+  salt: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 characters of A–Z, a–z, 0–9, _ or -').optional(),
   name: z.string().trim().min(1).max(200),
   hypothesis: z.string().max(5000).default(''),
   kind: z.enum(['ranking', 'ab'], { message: 'must be "ranking" or "ab"' }),
@@ -128,7 +130,7 @@ export type ExperimentDefinition = z.infer<typeof createExperimentSchema>;
  * PATCH takes any subset of the definition except the key. Only the field names are checked here;
  * the merged definition is then validated as a whole, so errors carry the same paths as on create.
  */
-const { key: _key, ...patchable } = definitionShape;
+const { key: _key, salt: _salt, ...patchable } = definitionShape;
 export const patchExperimentSchema = z
   .strictObject(Object.fromEntries(Object.keys(patchable).map((k) => [k, z.unknown()])) as Record<keyof typeof patchable, z.ZodUnknown>)
   .partial()

@@ -61,7 +61,7 @@ export class ExperimentsService {
 
   async create(definition: ExperimentDefinition, actor: Principal): Promise<ExperimentView> {
     await this.checkRanker(definition);
-    const entity = toEntity(definition, { id: randomUUID(), salt: randomBytes(8).toString('hex'), status: 'draft', version: 1 });
+    const entity = toEntity(definition, { id: randomUUID(), salt: definition.salt ?? randomBytes(8).toString('hex'), status: 'draft', version: 1 });
     await this.experiments.transaction(async (m) => {
       if (await this.experiments.keyExists(m, definition.key)) throw Problem.conflict(`An experiment with key "${definition.key}" already exists.`, 'duplicate-key');
       try {

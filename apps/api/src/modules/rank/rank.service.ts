@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createRng, type SlateDecision } from '@slotwise/bandit';
+import { createRng, type Rng, type SlateDecision } from '@slotwise/bandit';
 import { RankerInputError, topN } from '@slotwise/ranker';
 import { randomInt, randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
@@ -37,7 +37,11 @@ export class RankService {
     erasure: UnitErasureService,
   ) {
     erasure.register('decisions', (manager, unitId) => this.decisions.unlinkUnit(manager, unitId));
+    this.seeds = config.decisionSeed === undefined ? null : createRng(config.decisionSeed);
   }
+
+  /** Where decision seeds come from: the OS, or one seeded sequence when SLOTWISE_DECISION_SEED is set. */
+  private readonly seeds: Rng | null;
 
   async rank(req: RankRequest): Promise<RankResponse> {
     const runtime = await this.engine.runtime(req.experiment);
@@ -58,7 +62,7 @@ export class RankService {
       ...(scored.embeddings ? { embedding: scored.embeddings.subarray(i * scored.embeddingDim!, (i + 1) * scored.embeddingDim!) } : {}),
     }));
 
-    const seed = randomInt(0, 2 ** 31 - 1);
+    const seed = this.seeds ? this.seeds.int(2 ** 31 - 1) : randomInt(0, 2 ** 31 - 1);
     const decision = variant.policy.decide(
       { context: scored.context, candidates, slots: k, propensityDraws: variant.propensityDraws, explain: req.explain ? { names: runtime.featureNames(), top: 5 } : false },
       createRng(seed),
