@@ -3,6 +3,8 @@ import { createRng } from '@slotwise/bandit';
 import { FIXTURE_SPLIT_SIGNATURE, loadFixtureModel } from '@slotwise/ranker';
 import { createApp } from '../apps/api/src/app.factory';
 import { loadConfig } from '../apps/api/src/config/app-config';
+import { join } from 'node:path';
+import { freshDatabase } from '../test/support/test-app';
 import { runLoad, LoadResult } from './load';
 
 /** Uniform draws in [0, 1) from the platform's seeded generator. */
@@ -28,7 +30,7 @@ export interface RankBenchResult {
  * 5 slots, hybrid Thompson sampling with 1,000 propensity draws) against a bare Fastify server that parses the same
  * payload and answers a slot list of the same size, in two shapes: features inline by name, and catalog ids only.
  */
-export async function benchRank(options: { databaseUrl?: string; durationMs: number; connections: number }): Promise<RankBenchResult[]> {
+export async function benchRank(options: { durationMs: number; connections: number }): Promise<RankBenchResult[]> {
   const rnd = uniformStream(7);
   const ctxNames = Array.from({ length: D }, (_, i) => `c${i}`);
   const itemNames = Array.from({ length: D }, (_, i) => `f${i}`);
@@ -39,8 +41,10 @@ export async function benchRank(options: { databaseUrl?: string; durationMs: num
       JSON.stringify({ experiment: 'bench', unitId: `unit-${u}`, context, candidates: shape === 'inline' ? items : items.map((it) => ({ id: it.id })), slots: 5 }),
     );
 
+  // A fresh database (a new database on the server, or a new embedded folder), dropped afterwards.
+  const db = await freshDatabase();
   const running = await createApp(
-    loadConfig({ PORT: '0', LOG_LEVEL: 'error', SLOTWISE_ADMIN_KEY: ADMIN, SLOTWISE_DEMO: 'off', DATABASE_URL: options.databaseUrl, SLOTWISE_DATA_DIR: `/tmp/slotwise-bench-${process.pid}` }),
+    loadConfig({ PORT: '0', LOG_LEVEL: 'error', SLOTWISE_ADMIN_KEY: ADMIN, SLOTWISE_DEMO: 'off', DATABASE_URL: db.url, SLOTWISE_DATA_DIR: join(db.dataDir, 'data') }),
   );
   await running.app.listen({ port: 0, host: '127.0.0.1' });
   const base = `http://127.0.0.1:${(running.app.getHttpServer().address() as { port: number }).port}`;
@@ -92,6 +96,7 @@ export async function benchRank(options: { databaseUrl?: string; durationMs: num
   } finally {
     await bare.close();
     await running.close();
+    await db.drop();
   }
   return results;
 }

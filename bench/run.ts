@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   console.log(`ONNX ranker, 500 candidates × 16 features: ${JSON.stringify(ranker)}`);
 
   console.log(`== rank through HTTP vs a bare Fastify server (${connections} connections, ${durationMs} ms each)`);
-  const rank = await benchRank({ databaseUrl: env.DATABASE_URL, durationMs, connections });
+  const rank = await benchRank({ durationMs, connections }); // DATABASE_URL, when set, is read by the test-database helper
   out.rank = rank;
   for (const r of rank) {
     console.log(
