@@ -21,6 +21,27 @@ export interface ColdStartFigures {
   medianDecisionsToGraduate: number | null;
 }
 
+/** An item's shown slots in the window, aggregated in SQL. */
+export interface ItemCounts {
+  itemId: string;
+  /** shown slots in the window */
+  impressions: number;
+  /** Σ of the slots' reward totals */
+  rewards: number;
+  /** Σ of the squared slot reward totals (for the sample variance) */
+  rewardSquares: number;
+  /** every slot reward total of the item is 0 or 1 */
+  binary: boolean;
+  /** shown slots over the experiment's whole log (what cold start counts) */
+  lifetimeImpressions: number;
+}
+
+export interface ColdItem {
+  itemId: string;
+  impressions: number;
+  remaining: number;
+}
+
 const rate = (part: number, whole: number) => (whole > 0 ? part / whole : null);
 
 /** Exploration and cold-start figures, aggregated in SQL from the decision log. */
@@ -71,6 +92,48 @@ export class ExplorationRepository {
       graduatedItems: Number(counts.graduated),
       medianDecisionsToGraduate: median?.median === null || median?.median === undefined ? null : Number(median.median),
     };
+  }
+
+  /** The `limit` items with the most shown slots in the window (ties: item id), with reward sums and lifetime impressions. */
+  async topItems(experimentId: string, from: Date | null, to: Date | null, limit: number): Promise<ItemCounts[]> {
+    const rows: Array<{ item_id: string; n: number; r: number; rr: number; binary: boolean; lifetime: number }> = await this.db.query(
+      `WITH w AS (
+         SELECT item_id, count(*)::int AS n, sum(reward)::float8 AS r, sum(reward * reward)::float8 AS rr, bool_and(reward IN (0, 1)) AS binary
+         FROM decision_slots
+         WHERE experiment_id = $1 AND ($2::timestamptz IS NULL OR created_at >= $2) AND ($3::timestamptz IS NULL OR created_at < $3)
+         GROUP BY item_id ORDER BY n DESC, item_id LIMIT $4),
+       life AS (
+         SELECT item_id, count(*)::int AS n FROM decision_slots
+         WHERE experiment_id = $1 AND item_id IN (SELECT item_id FROM w) GROUP BY item_id)
+       SELECT w.item_id, w.n, w.r, w.rr, w.binary, life.n AS lifetime
+       FROM w JOIN life USING (item_id) ORDER BY w.n DESC, w.item_id`,
+      [experimentId, from, to, limit],
+    );
+    return rows.map((r) => ({
+      itemId: r.item_id,
+      impressions: Number(r.n),
+      rewards: Number(r.r),
+      rewardSquares: Number(r.rr),
+      binary: r.binary,
+      lifetimeImpressions: Number(r.lifetime),
+    }));
+  }
+
+  /**
+   * Cold items (the same set `coldStart` counts: shortlisted by a decision in the window, fewer than `threshold` shown
+   * slots over the experiment's log), most impressions first (ties: item id), with the impressions still missing.
+   */
+  async coldItems(experimentId: string, threshold: number, from: Date | null, to: Date | null, limit: number): Promise<ColdItem[]> {
+    const rows: Array<{ item_id: string; n: number; remaining: number }> = await this.db.query(
+      `WITH shortlisted AS (
+         SELECT DISTINCT jsonb_array_elements_text(shortlist->'ids') AS item_id FROM decisions
+         WHERE experiment_id = $1 AND ($3::timestamptz IS NULL OR created_at >= $3) AND ($4::timestamptz IS NULL OR created_at < $4)),
+       shown AS (SELECT item_id, count(*)::int AS n FROM decision_slots WHERE experiment_id = $1 GROUP BY item_id),
+       cold AS (SELECT l.item_id, COALESCE(s.n, 0) AS n FROM shortlisted l LEFT JOIN shown s USING (item_id) WHERE COALESCE(s.n, 0) < $2)
+       SELECT item_id, n, ($2::int - n) AS remaining FROM cold ORDER BY n DESC, item_id LIMIT $5`,
+      [experimentId, threshold, from, to, limit],
+    );
+    return rows.map((r) => ({ itemId: r.item_id, impressions: Number(r.n), remaining: Number(r.remaining) }));
   }
 }
 

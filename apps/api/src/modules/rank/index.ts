@@ -6,6 +6,9 @@ import { ReportsController, StatsController } from '../reports/reports.controlle
 import { ReportsRepository } from '../reports/reports.repository';
 import { ReportsScheduler } from '../reports/reports.scheduler';
 import { ReportsService } from '../reports/reports.service';
+import { DecisionLogController } from './decision-log.controller';
+import { DecisionLogRepository } from './decision-log.repository';
+import { DecisionLogService } from './decision-log.service';
 import { DecisionsRepository } from './decisions.repository';
 import { ExplorationRepository } from './exploration.repository';
 import { ExplorationService } from './exploration.service';
@@ -16,12 +19,14 @@ import { RankService } from './rank.service';
 import { RewardsService } from './rewards.service';
 
 /** Ranked slots: ranker models, rank, rewards, posterior state, exploration figures. */
-export const RANK_CONTROLLERS = [ModelsController, RankController, ReportsController, StatsController];
+export const RANK_CONTROLLERS = [ModelsController, RankController, ReportsController, StatsController, DecisionLogController];
 export const RANK_PROVIDERS = [
   CatalogCache,
   ModelsRepository,
   ModelsService,
   DecisionsRepository,
+  DecisionLogRepository,
+  DecisionLogService,
   ModelStateRepository,
   ExplorationRepository,
   ExplorationService,

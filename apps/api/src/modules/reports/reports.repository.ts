@@ -59,6 +59,14 @@ export interface ExplorationDay {
   cold: number;
 }
 
+/** One item's share of one day's shown slots (day index k since `start`). */
+export interface SelectionShareDay {
+  k: number;
+  itemId: string;
+  slots: number;
+  share: number;
+}
+
 export interface CachedReport {
   report: Record<string, unknown>;
   generatedAt: Date;
@@ -313,6 +321,26 @@ export class ReportsRepository {
       [experimentId, start.toISOString(), days],
     );
     return rows.map((r) => ({ variant: String(r.variant), k: n(r.k), decisions: n(r.decisions), slots: n(r.slots), explored: n(r.explored), cold: n(r.cold) }));
+  }
+
+  /**
+   * Per day, the share of that day's shown slots (all variants) that went to each of the `top` items with the most
+   * shown slots over the whole series (ties: item id). Same day bounds as explorationByDay.
+   */
+  async selectionShareByDay(experimentId: string, start: Date, days: number, top: number): Promise<SelectionShareDay[]> {
+    const rows: Raw[] = await this.db.query(
+      `WITH s AS (
+         SELECT item_id, floor(extract(epoch FROM (created_at - $2::timestamptz)) / 86400)::int AS k
+         FROM decision_slots
+         WHERE experiment_id = $1 AND created_at >= $2::timestamptz AND created_at < $2::timestamptz + make_interval(days => $3::int)),
+       top AS (SELECT item_id FROM s GROUP BY item_id ORDER BY count(*) DESC, item_id LIMIT $4),
+       totals AS (SELECT k, count(*)::int AS n FROM s GROUP BY k)
+       SELECT s.k, s.item_id, count(*)::int AS slots, count(*)::float8 / t.n AS share
+       FROM s JOIN top USING (item_id) JOIN totals t USING (k)
+       GROUP BY s.k, s.item_id, t.n ORDER BY s.k, s.item_id`,
+      [experimentId, start.toISOString(), days, top],
+    );
+    return rows.map((r) => ({ k: n(r.k), itemId: String(r.item_id), slots: n(r.slots), share: n(r.share) }));
   }
 
   // ---- cache --------------------------------------------------------------------------------------------------

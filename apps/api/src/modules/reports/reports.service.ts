@@ -33,6 +33,8 @@ export const MAX_MULTIPLE_EXPOSURE_FRACTION = 0.01;
 export const REPORT_REFRESH_MS = 300_000;
 const DAY_MS = 86_400_000;
 const MAX_SERIES_DAYS = 400;
+/** Items in the time series' per-day `selectionShare` (the most shown over the series). */
+export const SELECTION_SHARE_ITEMS = 10;
 
 export interface ReportOptions {
   metrics: string[] | null;
@@ -406,9 +408,10 @@ export class ReportsService {
     if (days > MAX_SERIES_DAYS) {
       throw Problem.validation([{ path: 'query.from', message: `the series would span ${days} days (at most ${MAX_SERIES_DAYS}); narrow it with from / to` }]);
     }
-    const [deltas, explorationDays] = await Promise.all([
+    const [deltas, explorationDays, shareDays] = await Promise.all([
       Promise.all(ctx.plans.map((p) => this.repo.seriesDeltas(ctx.scope, p.source === 'events' ? p.spec! : p.source, start, days))),
       e.kind === 'ranking' ? this.repo.explorationByDay(e.id, start, days) : Promise.resolve(null),
+      e.kind === 'ranking' ? this.repo.selectionShareByDay(e.id, start, days, SELECTION_SHARE_ITEMS) : Promise.resolve(null),
     ]);
     // Running sums per metric and variant.
     const running = ctx.plans.map(() => new Map(ctx.variants.map((v) => [v, { variant: v, units: 0, sum: 0, sumSquares: 0, denominator: { sum: 0, sumSquares: 0, crossProducts: 0 } } as Required<Pick<MetricAggregate, 'variant' | 'units' | 'sum' | 'sumSquares' | 'denominator'>>])));
@@ -487,6 +490,8 @@ export class ReportsService {
           variants: [...explore.variants.entries()].map(([variant, v]) => ({ variant, decisions: v.decisions, slots: v.slots, exploreRate: rate(v.explored, v.slots), coldStartRate: rate(v.cold, v.slots) })),
         };
       }
+      // Ranking experiments: {itemId: share of this day's shown slots} for the series' most shown items ({} on a day without slots).
+      if (shareDays) day.selectionShare = Object.fromEntries(shareDays.filter((x) => x.k === k).map((x) => [x.itemId, x.share]));
       out.push(day);
     }
     return { ...empty, start: start.toISOString(), end: end.toISOString(), days: out };
