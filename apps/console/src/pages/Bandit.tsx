@@ -199,7 +199,7 @@ function ItemTables({ ex, threshold }: { ex: Exploration; threshold: number }) {
                 <tr>
                   <th>Item</th>
                   <th className="num">Impressions</th>
-                  <th className="num">Posterior mean</th>
+                  <th className="num" title={ex.topItemsMethod === 'beta-normal' ? 'Beta posterior mean (normal-approximation interval)' : 'Mean reward per impression (Wilson or normal 95% interval)'}>{ex.topItemsMethod === 'beta-normal' ? 'Posterior mean' : 'Mean reward'}</th>
                   <th className="num">Interval</th>
                 </tr>
               </thead>
