@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RankedSlot } from './rank.schema';
 
 export const MAX_DECISIONS_PAGE = 100;
 
@@ -19,14 +20,7 @@ export const decisionsQuerySchema = z.strictObject({
 export type DecisionsQuery = z.infer<typeof decisionsQuerySchema>;
 
 /** What the decision log stored about one shown slot; nothing here is recomputed. */
-export interface LoggedSlot {
-  position: number;
-  itemId: string;
-  /** the policy's score for the slot (for Thompson sampling: the drawn score) */
-  score: number | null;
-  propensity: number | null;
-  explored: boolean;
-  coldStart: boolean;
+export interface LoggedSlot extends Omit<RankedSlot, 'explanation'> {
   /** Σ of the rewards received for this slot so far (0 when none) */
   reward: number;
   rewardCount: number;

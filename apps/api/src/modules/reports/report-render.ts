@@ -4,33 +4,12 @@
  * reading in HTML.
  */
 
-interface Interval {
-  lower: number;
-  upper: number;
-}
-interface VariantRow {
-  variant: string;
-  units: number;
-  sum: number;
-  mean: number | null;
-  stdDev: number | null;
-  denominatorSum?: number;
-}
-interface ComparisonRow {
-  variant: string;
-  baseline: string;
-  absoluteLift: number | null;
-  relativeLift: number | null;
-  ci: Interval | null;
-  relativeCi: Interval | null;
-  pValue: number | null;
-  adjustedPValue: number | null;
-  significant: boolean;
-  sequential: { pValue: number | null; ci: Interval | null };
-  bayesian: { chanceToBeatBaseline: number | null; expectedLoss: number | null };
-  cuped?: { applied: boolean; theta: number | null; varianceReduction: number | null; note: string | null };
-  reason: string | null;
-}
+import type { Interval } from '@slotwise/stats';
+import type { ComparisonResult, VariantStats } from './report-stats';
+
+/** What the renderings read of a variant row and a comparison (the report computes more). */
+type VariantRow = Pick<VariantStats, 'variant' | 'units' | 'sum' | 'mean' | 'stdDev' | 'denominatorSum'>;
+type ComparisonRow = Pick<ComparisonResult, 'variant' | 'baseline' | 'absoluteLift' | 'relativeLift' | 'ci' | 'relativeCi' | 'pValue' | 'adjustedPValue' | 'significant' | 'sequential' | 'bayesian' | 'cuped' | 'reason'>;
 interface MetricBlock {
   metric: string;
   role: string;
