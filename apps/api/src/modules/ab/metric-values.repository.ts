@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { exposedUnitsCtes } from './exposed-units.sql';
 import type { Capping, MetricDefinitionView, MetricType } from './ab.schema';
 
 /** A metric resolved for computation (from its definition, or the default for an undefined key). */
@@ -127,16 +128,11 @@ export class MetricValuesRepository {
       params.push(value);
       return `$${params.length}::${type}`;
     };
-    const experimentId = $(q.experimentId, 'uuid');
-    const phase = $(q.phase, 'int');
     const numerator = $(m.numerator, 'text');
     const denominator = m.type === 'ratio' ? $(m.denominator, 'text') : 'NULL';
     const windowSeconds = $(m.conversionWindowSeconds, 'float8');
     const lookbackSeconds = $(cuped * 86_400, 'float8');
-    const from = q.from ? $(q.from.toISOString(), 'timestamptz') : null;
-    const to = q.to ? $(q.to.toISOString(), 'timestamptz') : null;
     const eventKeys = $(m.type === 'ratio' ? [m.numerator, m.denominator] : [m.numerator], 'text[]');
-    const segment = q.segment ? `AND x.attributes ->> ${$(q.segment.attribute, 'text')} = ${$(String(q.segment.value), 'text')}` : '';
     const post = `ev.ts >= w.first_at`;
     const pre = `ev.ts < w.first_at`;
     const valueOf = (when: string) =>
@@ -169,22 +165,7 @@ export class MetricValuesRepository {
     if (cuped && twoPart) out.push(`sum(xd) AS s_xd`, `sum(xd * xd) AS s_xdxd`, `sum(xc * xd) AS s_xxd`, `sum(y * xd) AS s_yxd`, `sum(d * xc) AS s_dx`, `sum(d * xd) AS s_dxd`);
 
     const sql = `
-      WITH bounds AS (
-        SELECT COALESCE(LEAST(p.ended_at, e.stopped_at${to ? `, ${to}` : ''}), 'infinity'::timestamptz) AS end_at
-        FROM experiments e LEFT JOIN experiment_phases p ON p.experiment_id = e.id AND p.phase = ${phase}
-        WHERE e.id = ${experimentId}
-      ),
-      x AS (
-        SELECT unit_id, min(variant) AS variant, min(first_at) AS first_at, (array_agg(attributes))[1] AS attributes
-        FROM exposures WHERE experiment_id = ${experimentId} AND phase = ${phase}
-        GROUP BY unit_id HAVING count(*) = 1
-      ),
-      w AS (
-        SELECT x.unit_id, x.variant, x.first_at,
-               COALESCE(LEAST(x.first_at + make_interval(secs => ${windowSeconds}), b.end_at), 'infinity'::timestamptz) AS until
-        FROM x CROSS JOIN bounds b
-        WHERE true ${from ? `AND x.first_at >= ${from}` : ''} ${to ? `AND x.first_at < ${to}` : ''} ${segment}
-      ),
+      WITH ${exposedUnitsCtes($, q, windowSeconds)},
       u AS (
         SELECT w.variant, ${unitCols.join(', ')}
         FROM w LEFT JOIN events ev

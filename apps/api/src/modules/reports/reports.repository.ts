@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { exposedUnitsCtes } from '../ab/exposed-units.sql';
 import type { MetricAggregate, MetricSpec } from '../ab/metric-values.repository';
 
 /**
@@ -103,42 +104,9 @@ export class ReportsRepository {
     return rows.map((r) => ({ phase: r.phase, weights: r.weights, startedAt: new Date(r.started_at), endedAt: r.ended_at ? new Date(r.ended_at) : null }));
   }
 
-  /**
-   * CTEs `bounds` (end of the analysis: phase end, experiment stop, `to`), `x` (one row per unit seen in exactly one
-   * variant of the phase, with its first exposure time and attributes) and `w` (x after the from / to / segment
-   * filters, with `until`, the end of the unit's counting window).
-   */
+  /** The analysed units of the phase (see exposedUnitsCtes). */
   private unitsSql(p: Params, s: UnitsScope, windowSeconds = 'NULL::float8'): string {
-    const e = p.$(s.experimentId, 'uuid');
-    const phase = p.$(s.phase, 'int');
-    const to = s.to ? p.$(s.to.toISOString(), 'timestamptz') : null;
-    const from = s.from ? p.$(s.from.toISOString(), 'timestamptz') : null;
-    const segment = s.segment ? `AND x.attributes ->> ${p.$(s.segment.attribute, 'text')} = ${p.$(s.segment.value, 'text')}` : '';
-    const fallback = s.decisionsFallback
-      ? `UNION ALL
-         SELECT unit_id, min(variant_key) AS variant, min(created_at) AS first_at, NULL::jsonb AS attributes
-         FROM decisions
-         WHERE experiment_id = ${e} AND unit_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM exposures WHERE experiment_id = ${e} AND phase = ${phase})
-         GROUP BY unit_id HAVING count(DISTINCT variant_key) = 1`
-      : '';
-    return `
-      bounds AS (
-        SELECT COALESCE(LEAST(p.ended_at, e.stopped_at${to ? `, ${to}` : ''}), 'infinity'::timestamptz) AS end_at
-        FROM experiments e LEFT JOIN experiment_phases p ON p.experiment_id = e.id AND p.phase = ${phase}
-        WHERE e.id = ${e}
-      ),
-      x AS (
-        SELECT unit_id, min(variant) AS variant, min(first_at) AS first_at, (array_agg(attributes))[1] AS attributes
-        FROM exposures WHERE experiment_id = ${e} AND phase = ${phase}
-        GROUP BY unit_id HAVING count(*) = 1
-        ${fallback}
-      ),
-      w AS (
-        SELECT x.unit_id, x.variant, x.first_at,
-               COALESCE(LEAST(x.first_at + make_interval(secs => ${windowSeconds}), b.end_at), 'infinity'::timestamptz) AS until
-        FROM x CROSS JOIN bounds b
-        WHERE true ${from ? `AND x.first_at >= ${from}` : ''} ${to ? `AND x.first_at < ${to}` : ''} ${segment}
-      )`;
+    return exposedUnitsCtes((value, type) => p.$(value, type), s, windowSeconds);
   }
 
   /** Health of the phase's assignment: units per variant, multiple exposures, first / last exposure time. */
