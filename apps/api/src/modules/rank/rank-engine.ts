@@ -20,6 +20,8 @@ import { banditCandidate } from './candidates';
 export class RankEngine implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('RankEngine');
   private readonly runtimes = new Map<string, Promise<ExperimentRuntime>>();
+  /** Experiment id → key; both are immutable, so entries never go stale. */
+  private readonly keysById = new Map<string, string>();
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
   private readonly unsubscribe: () => void;
@@ -62,11 +64,15 @@ export class RankEngine implements OnApplicationBootstrap, OnModuleDestroy {
     return settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   }
 
-  /** The key of an experiment by id (rewards name decisions, which name experiments by id). */
-  async keyOf(experimentId: string): Promise<string> {
-    const key = await this.experiments.keyById(experimentId);
-    if (!key) throw Problem.notFound(`No experiment with id ${experimentId}.`);
-    return key;
+  /** The runtime of an experiment by id (rewards name decisions, which name experiments by id). */
+  async runtimeById(experimentId: string): Promise<ExperimentRuntime> {
+    let key = this.keysById.get(experimentId);
+    if (!key) {
+      const found = await this.experiments.keyById(experimentId);
+      if (!found) throw Problem.notFound(`No experiment with id ${experimentId}.`);
+      this.keysById.set(experimentId, (key = found));
+    }
+    return this.runtime(key);
   }
 
   private async load(key: string): Promise<ExperimentRuntime> {

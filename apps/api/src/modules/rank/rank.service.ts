@@ -68,6 +68,7 @@ export class RankService {
       createRng(seed),
     );
     const decisionId = randomUUID();
+    const modelVersion = this.modelVersion(runtime, variant.key);
     const cold = decision.slots.map((s) => runtime.isCold(s.itemId));
     const stored: StoredShortlist = {
       ids: candidates.map((c) => c.id),
@@ -81,7 +82,7 @@ export class RankService {
       variantKey: variant.key,
       unitId: req.unitId,
       seed,
-      modelVersion: this.modelVersion(runtime, variant.key),
+      modelVersion,
       policy: variant.spec,
       context: Array.from(scored.context),
       shortlist: stored,
@@ -108,7 +109,7 @@ export class RankService {
       decisionId,
       experiment: runtime.key,
       variant: variant.key,
-      modelVersion: this.modelVersion(runtime, variant.key),
+      modelVersion,
       slots: this.slotsOf(decision, candidates, cold, runtime, req.explain),
     };
   }

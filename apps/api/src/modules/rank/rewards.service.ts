@@ -56,7 +56,7 @@ export class RewardsService {
     // Durable. Now correct the posteriors by the difference between each slot's old and new reward totals.
     for (const a of applied) {
       const target = targets.get(key(a.decisionId, a.itemId))!;
-      const runtime = await this.engine.runtime(await this.experimentKey(target));
+      const runtime = await this.engine.runtimeById(target.experimentId);
       const variant = runtime.variants.get(target.variantKey);
       if (variant?.model) {
         const candidate = banditCandidate(
@@ -77,7 +77,7 @@ export class RewardsService {
     const at = r.timestamp ? Date.parse(r.timestamp) : now;
     if (at > now + CLOCK_SKEW_MS) return 'timestamp is in the future';
     if (at < decidedAt - CLOCK_SKEW_MS) return 'timestamp is before the decision';
-    const runtime = await this.engine.runtime(await this.experimentKey(target));
+    const runtime = await this.engine.runtimeById(target.experimentId);
     const windowMs = runtime.settings.rewardWindowSeconds * 1000;
     if (Math.max(at, now) > decidedAt + windowMs) return `reward window of ${runtime.settings.rewardWindowSeconds} s has closed`;
     const variant = runtime.variants.get(target.variantKey);
@@ -86,18 +86,6 @@ export class RewardsService {
       if (r.value < 0 || total > 1) return 'the beta model takes rewards in [0, 1] per slot';
     }
     return null;
-  }
-
-  private readonly keysById = new Map<string, string>();
-  private async experimentKey(target: RewardTarget): Promise<string> {
-    const cached = this.keysById.get(target.experimentId);
-    if (cached) return cached;
-    for (const runtime of await this.engine.loaded()) this.keysById.set(runtime.id, runtime.key);
-    const found = this.keysById.get(target.experimentId);
-    if (found) return found;
-    const key = await this.engine.keyOf(target.experimentId);
-    this.keysById.set(target.experimentId, key);
-    return key;
   }
 }
 
