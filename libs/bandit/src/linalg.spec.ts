@@ -1,4 +1,4 @@
-import { NotPositiveDefiniteError, addOuterLower, cholUpdate, cholesky, choleskySemidefinite, identity, symmetrizeFromLower } from './linalg';
+import { NotPositiveDefiniteError, addOuterLower, cholUpdate, cholesky, choleskySemidefinite, forwardSolve, forwardSolveRows, gramRows, identity, symmetrizeFromLower } from './linalg';
 import { Rng } from './rng';
 import { expectClose } from './testing';
 
@@ -31,5 +31,24 @@ describe('linalg', () => {
       cholUpdate(L, x, d);
     }
     expectClose(L, cholesky(symmetrizeFromLower(A, d), d), 1e-10);
+  });
+
+  it('forwardSolveRows equals a forward solve per row (odd and even row counts), gramRows equals Y Yᵀ', () => {
+    const r = new Rng(3);
+    const d = 11;
+    const A = identity(d, 0.5);
+    for (let t = 0; t < 20; t++) addOuterLower(A, Array.from({ length: d }, () => r.normal()), d);
+    const L = cholesky(A, d);
+    for (const rows of [1, 4, 5]) {
+      const B = Float64Array.from({ length: rows * d }, () => r.normal());
+      const Y = forwardSolveRows(L, B, rows, d);
+      for (let a = 0; a < rows; a++) expectClose(Y.subarray(a * d, (a + 1) * d), forwardSolve(L, B.subarray(a * d, (a + 1) * d), d), 1e-12);
+      const G = gramRows(Y, rows, d);
+      for (let a = 0; a < rows; a++) for (let b = 0; b < rows; b++) {
+        let s = 0;
+        for (let k = 0; k < d; k++) s += Y[a * d + k] * Y[b * d + k];
+        expect(G[a * rows + b]).toBeCloseTo(s, 12);
+      }
+    }
   });
 });

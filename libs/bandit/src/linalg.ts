@@ -100,6 +100,82 @@ export function forwardSolve(L: ArrayLike<number>, b: ArrayLike<number>, d: numb
   return out;
 }
 
+/**
+ * Solves L y = b for each of the `rows` right-hand sides stored as rows of B (rows × d, row-major), into out.
+ * Two right-hand sides per pass over L: each L element loaded once serves both, and the two dot products are
+ * independent chains — about 1.5× faster in V8 than one column at a time (bench: covariance of a hybrid slate).
+ */
+export function forwardSolveRows(L: ArrayLike<number>, B: ArrayLike<number>, rows: number, d: number, out: Float64Array = new Float64Array(rows * d)): Float64Array {
+  check(B.length, rows * d, 'forwardSolveRows');
+  let a = 0;
+  for (; a + 1 < rows; a += 2) {
+    const o = a * d;
+    const p = o + d;
+    for (let i = 0; i < d; i++) {
+      const li = i * d;
+      let s0 = 0;
+      let s1 = 0;
+      let t0 = 0;
+      let t1 = 0;
+      let k = 0;
+      for (; k + 1 < i; k += 2) {
+        const l0 = L[li + k];
+        const l1 = L[li + k + 1];
+        s0 += l0 * out[o + k];
+        s1 += l1 * out[o + k + 1];
+        t0 += l0 * out[p + k];
+        t1 += l1 * out[p + k + 1];
+      }
+      if (k < i) {
+        s0 += L[li + k] * out[o + k];
+        t0 += L[li + k] * out[p + k];
+      }
+      const lii = L[li + i];
+      out[o + i] = (B[o + i] - (s0 + s1)) / lii;
+      out[p + i] = (B[p + i] - (t0 + t1)) / lii;
+    }
+  }
+  if (a < rows) {
+    const o = a * d;
+    for (let i = 0; i < d; i++) {
+      const li = i * d;
+      let s0 = 0;
+      let s1 = 0;
+      let k = 0;
+      for (; k + 1 < i; k += 2) {
+        s0 += L[li + k] * out[o + k];
+        s1 += L[li + k + 1] * out[o + k + 1];
+      }
+      if (k < i) s0 += L[li + k] * out[o + k];
+      out[o + i] = (B[o + i] - (s0 + s1)) / L[li + i];
+    }
+  }
+  return out;
+}
+
+/** G = Y Yᵀ for Y (rows × d, row-major): the full symmetric rows × rows Gram matrix. */
+export function gramRows(Y: ArrayLike<number>, rows: number, d: number, out: Float64Array = new Float64Array(rows * rows)): Float64Array {
+  check(Y.length, rows * d, 'gramRows');
+  for (let a = 0; a < rows; a++) {
+    const o = a * d;
+    for (let b = 0; b <= a; b++) {
+      const p = b * d;
+      let s0 = 0;
+      let s1 = 0;
+      let k = 0;
+      for (; k + 1 < d; k += 2) {
+        s0 += Y[o + k] * Y[p + k];
+        s1 += Y[o + k + 1] * Y[p + k + 1];
+      }
+      if (k < d) s0 += Y[o + k] * Y[p + k];
+      const v = s0 + s1;
+      out[a * rows + b] = v;
+      out[b * rows + a] = v;
+    }
+  }
+  return out;
+}
+
 /** Solves U x = y for upper-triangular U. */
 export function backSolve(U: ArrayLike<number>, y: ArrayLike<number>, d: number, out: Float64Array = new Float64Array(d)): Float64Array {
   check(y.length, d, 'backSolve');

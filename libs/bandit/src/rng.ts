@@ -49,19 +49,19 @@ export interface RngState {
 }
 
 export class Rng {
-  private s0 = 0;
-  private s1 = 0;
-  private s2 = 0;
-  private s3 = 0;
-  private spare: number | null = null;
+  // State in an Int32Array and the spare normal as flag + double: uint32 fields and a number|null field would be
+  // boxed heap numbers in V8, which made every variate allocate (measured: 55 ns per normal before, see bench).
+  private readonly st = new Int32Array(4);
+  private hasSpare = false;
+  private spareValue = 0;
 
   constructor(seed: Seed = 0) {
     const st = { s: seedToUint32(seed) };
-    this.s0 = splitmix32(st);
-    this.s1 = splitmix32(st);
-    this.s2 = splitmix32(st);
-    this.s3 = splitmix32(st);
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+    this.st[0] = splitmix32(st);
+    this.st[1] = splitmix32(st);
+    this.st[2] = splitmix32(st);
+    this.st[3] = splitmix32(st);
+    if ((this.st[0] | this.st[1] | this.st[2] | this.st[3]) === 0) this.st[0] = 1;
   }
 
   /** A generator with an explicit 128-bit state (e.g. reference test vectors). */
@@ -72,31 +72,35 @@ export class Rng {
   }
 
   getState(): RngState {
-    return { s: [this.s0, this.s1, this.s2, this.s3], spare: this.spare };
+    const st = this.st;
+    return { s: [st[0] >>> 0, st[1] >>> 0, st[2] >>> 0, st[3] >>> 0], spare: this.hasSpare ? this.spareValue : null };
   }
 
   setState(state: RngState): void {
     const [a, b, c, d] = state.s;
     if (((a | b | c | d) >>> 0) === 0) throw new RangeError('xoshiro128** state must not be all zero');
-    this.s0 = a >>> 0;
-    this.s1 = b >>> 0;
-    this.s2 = c >>> 0;
-    this.s3 = d >>> 0;
-    this.spare = state.spare;
+    this.st[0] = a;
+    this.st[1] = b;
+    this.st[2] = c;
+    this.st[3] = d;
+    this.hasSpare = state.spare !== null;
+    this.spareValue = state.spare ?? 0;
   }
 
   /** Next unsigned 32-bit output of xoshiro128**. */
   nextUint32(): number {
-    const s1 = this.s1;
+    const st = this.st;
+    const s1 = st[1];
     const m = Math.imul(s1, 5);
     const result = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
     const t = s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = (this.s3 << 11) | (this.s3 >>> 21);
+    st[2] ^= st[0];
+    st[3] ^= st[1];
+    st[1] ^= st[2];
+    st[0] ^= st[3];
+    st[2] ^= t;
+    const s3 = st[3];
+    st[3] = (s3 << 11) | (s3 >>> 21);
     return result;
   }
 
@@ -115,10 +119,9 @@ export class Rng {
 
   /** Standard normal variate (Marsaglia polar method, exact). */
   normal(): number {
-    if (this.spare !== null) {
-      const v = this.spare;
-      this.spare = null;
-      return v;
+    if (this.hasSpare) {
+      this.hasSpare = false;
+      return this.spareValue;
     }
     for (;;) {
       const u = 2 * this.uniform() - 1;
@@ -126,28 +129,83 @@ export class Rng {
       const s = u * u + v * v;
       if (s >= 1 || s === 0) continue;
       const m = Math.sqrt((-2 * Math.log(s)) / s);
-      this.spare = v * m;
+      this.hasSpare = true;
+      this.spareValue = v * m;
       return u * m;
     }
   }
 
-  /** Fills `out[from..to)` with standard normals: the same sequence as repeated normal() calls, pairs inlined. */
+  /**
+   * Fills `out[from..to)` with standard normals: the same sequence as repeated normal() calls. The xoshiro step and
+   * the polar pairs are inlined on local state (written back once): ~3× faster than calling uniform() per variate,
+   * and this loop feeds every propensity re-draw.
+   */
   normals(out: Float64Array, from = 0, to = out.length): Float64Array {
     let i = from;
-    if (i < to && this.spare !== null) {
-      out[i++] = this.spare;
-      this.spare = null;
+    if (i < to && this.hasSpare) {
+      out[i++] = this.spareValue;
+      this.hasSpare = false;
     }
+    if (i >= to) return out;
+    const st = this.st;
+    let s0 = st[0];
+    let s1 = st[1];
+    let s2 = st[2];
+    let s3 = st[3];
     while (i < to) {
-      const u = 2 * this.uniform() - 1;
-      const v = 2 * this.uniform() - 1;
+      // four xoshiro128** outputs → two 53-bit uniforms u, v in [0, 1), exactly as uniform() builds them
+      let m = Math.imul(s1, 5);
+      let r0 = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
+      let t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      m = Math.imul(s1, 5);
+      let r1 = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
+      t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      const u = (2 * ((r0 >>> 5) * 67108864 + (r1 >>> 6))) / 9007199254740992 - 1;
+      m = Math.imul(s1, 5);
+      r0 = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
+      t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      m = Math.imul(s1, 5);
+      r1 = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
+      t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      const v = (2 * ((r0 >>> 5) * 67108864 + (r1 >>> 6))) / 9007199254740992 - 1;
       const s = u * u + v * v;
       if (s >= 1 || s === 0) continue;
-      const m = Math.sqrt((-2 * Math.log(s)) / s);
-      out[i++] = u * m;
-      if (i < to) out[i++] = v * m;
-      else this.spare = v * m;
+      const f = Math.sqrt((-2 * Math.log(s)) / s);
+      out[i++] = u * f;
+      if (i < to) out[i++] = v * f;
+      else {
+        this.hasSpare = true;
+        this.spareValue = v * f;
+      }
     }
+    st[0] = s0;
+    st[1] = s1;
+    st[2] = s2;
+    st[3] = s3;
     return out;
   }
 

@@ -16,7 +16,7 @@
  * adds ũũᵀ with ũ = (z − B_aᵀA_a⁻¹x)/√(1 + xᵀA_a⁻¹x) (old A_a, B_a), so observe is O(d_z² + d_z d_x).
  * A merge recomputes everything from the raw statistics (O(d_z³ + items · d_z² d_x)).
  */
-import { addOuterLower, backSolveTransposed, cholSolve, cholUpdate, cholesky, choleskySemidefinite, dot, forwardSolve, symmetrizeFromLower } from '../linalg';
+import { addOuterLower, backSolveTransposed, cholSolve, cholUpdate, cholesky, choleskySemidefinite, dot, forwardSolve, forwardSolveRows, gramRows, symmetrizeFromLower } from '../linalg';
 import type { Rng } from '../rng';
 import {
   type BanditModel, type Candidate, type Contribution, type FeatureNames, type SlateScorer, type SnapshotBase, type Vector,
@@ -559,7 +559,7 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
     const n = candidates.length;
     const x = this.encodeContext(context);
     const Z = new Float64Array(n * dz);
-    const G = new Float64Array(dz * n); // column a = g_a = z_a − B_aᵀ A_a⁻¹ x, stored dz × n for a multi-RHS solve
+    const G = new Float64Array(n * dz); // row a = g_a = z_a − B_aᵀ A_a⁻¹ x (one contiguous row per candidate)
     const v = new Float64Array(n);
     const mean = new Float64Array(n);
     const bh = this.beta();
@@ -576,13 +576,13 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
       let m = it ? dot(w, it.xr, dx) : 0;
       for (let i = 0; i < dz; i++) {
         const gi = za[i] - c[i];
-        G[i * n + a] = gi;
+        G[a * dz + i] = gi;
         m += gi * bh[i];
       }
       mean[a] = m;
     }
     const L = this.L0;
-    // S = YᵀY + diag(v) with Y = L0⁻¹ G: the unit-σ² covariance of the scores, built when first needed
+    // S = YYᵀ + diag(v) with Y = G L0⁻ᵀ: the unit-σ² covariance of the scores, built when first needed
     let S: Float64Array | null = null;
     const covariance = (): Float64Array => {
       if (!S) S = scoreCovariance(L, G, v, dz, n);
@@ -594,9 +594,7 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
       n, mean,
       sdOf(a: number): number {
         if (S) return scoreSd(S[a * n + a], an, bn);
-        const g = new Float64Array(dz);
-        for (let i = 0; i < dz; i++) g[i] = G[i * n + a];
-        const y = forwardSolve(L, g, dz);
+        const y = forwardSolve(L, G.subarray(a * dz, (a + 1) * dz), dz);
         return scoreSd(dot(y, y, dz) + v[a], an, bn);
       },
       draw: (rng: Rng): Float64Array => {
@@ -677,33 +675,11 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
   }
 }
 
-/** S = YᵀY + diag(v), Y = L0⁻¹ G (G is d_z × n, one column per candidate): multi-RHS forward substitution. */
+/** S = Y Yᵀ + diag(v), Y = G L0⁻ᵀ (G is n × d_z, one row per candidate): a forward solve per row, then a Gram matrix. */
 function scoreCovariance(L: Float64Array, G: Float64Array, v: Float64Array, dz: number, n: number): Float64Array {
-  const Y = Float64Array.from(G);
-  for (let i = 0; i < dz; i++) {
-    const ri = i * n;
-    const li = i * dz;
-    for (let k = 0; k < i; k++) {
-      const lik = L[li + k];
-      if (lik === 0) continue;
-      const rk = k * n;
-      for (let a = 0; a < n; a++) Y[ri + a] -= lik * Y[rk + a];
-    }
-    const inv = 1 / L[li + i];
-    for (let a = 0; a < n; a++) Y[ri + a] *= inv;
-  }
-  const S = new Float64Array(n * n);
-  for (let i = 0; i < dz; i++) {
-    const ri = i * n;
-    for (let a = 0; a < n; a++) {
-      const ya = Y[ri + a];
-      if (ya === 0) continue;
-      const sa = a * n;
-      for (let b = 0; b <= a; b++) S[sa + b] += ya * Y[ri + b];
-    }
-  }
+  const S = gramRows(forwardSolveRows(L, G, n, dz), n, dz);
   for (let a = 0; a < n; a++) S[a * n + a] += v[a];
-  return symmetrizeFromLower(S, n);
+  return S;
 }
 
 function sameArray(a: Float64Array, b: Float64Array): boolean {

@@ -71,9 +71,16 @@ export class NigScoreSampler {
     for (let i = 0; i < n; i++) {
       const row = i * r;
       const end = this.lower ? Math.min(i + 1, r) : r;
-      let s = 0;
-      for (let j = 0; j < end; j++) s += F[row + j] * zeta[j];
-      out[i] = mean[i] + sigma * s;
+      // two independent accumulators: the hot loop of the propensity re-draws
+      let s0 = 0;
+      let s1 = 0;
+      let j = 0;
+      for (; j + 1 < end; j += 2) {
+        s0 += F[row + j] * zeta[j];
+        s1 += F[row + j + 1] * zeta[j + 1];
+      }
+      if (j < end) s0 += F[row + j] * zeta[j];
+      out[i] = mean[i] + sigma * (s0 + s1);
     }
     return out;
   }

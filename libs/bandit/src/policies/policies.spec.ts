@@ -8,7 +8,7 @@ import { EpsilonGreedyPolicy } from './epsilon-greedy';
 import { RandomPolicy } from './random';
 import { RankerPolicy } from './ranker';
 import { POLICIES, PolicyConfigError, createPolicy, parsePolicyConfig, policyModelType } from './registry';
-import { greedyGivenEarlier, topK } from './slate';
+import { greedyGivenEarlier, topK, topKInto } from './slate';
 import { ThompsonPolicy } from './thompson';
 
 const vec = (r: Rng, k: number): number[] => Array.from({ length: k }, () => r.normal());
@@ -26,6 +26,19 @@ function hybridSetup(seed = 1): { m: HybridModel; cands: Candidate[]; ctx: numbe
 }
 
 describe('slate helpers', () => {
+  it('topKInto (one pass) gives exactly topK\'s order, ties included', () => {
+    const r = new Rng(11);
+    for (let t = 0; t < 500; t++) {
+      const n = 1 + r.int(30);
+      const k = 1 + r.int(n);
+      // few distinct values, so ties are frequent
+      const scores = Array.from({ length: n }, () => r.int(6) - 2);
+      const order = new Int32Array(k);
+      topKInto(scores, k, order, new Float64Array(k));
+      expect(Array.from(order)).toEqual(Array.from(topK(scores, k)));
+    }
+  });
+
   it('topK fills greedily without repeats (ties: lower index)', () => {
     expect(Array.from(topK([1, 3, 3, 2], 3))).toEqual([1, 2, 3]);
   });
