@@ -41,6 +41,8 @@ export interface SlateScorer {
   sdOf(i: number): number;
   draw(rng: Rng): Float64Array;
   redraw(rng: Rng, out: Float64Array): void;
+  /** `count` re-draws into out (count × n), the same values and variates as `count` redraw() calls; optional. */
+  redrawMany?(rng: Rng, count: number, out: Float64Array): void;
   /** Gaussian models: the n×n score covariance per unit noise variance σ² (the draw's covariance is σ² times it). */
   covariance?(): Float64Array;
 }

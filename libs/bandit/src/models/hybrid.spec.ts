@@ -23,6 +23,25 @@ function trained(seed = 1): { m: HybridModel; feats: Record<string, number[]> } 
 }
 
 describe('HybridModel', () => {
+  it('redrawMany gives bit-identical draws and leaves the generator where as many redraw() calls would', () => {
+    const { m, feats } = trained();
+    const cands = [...Object.entries(feats).map(([id, features]) => ({ id, features })), { id: 'unseen', features: [0.3, -1] }];
+    const sc = m.prepare([0.1, 0.7], cands);
+    const n = cands.length;
+    for (const count of [1, 2, 7]) {
+      const one = new Rng(`many-${count}`);
+      const many = new Rng(`many-${count}`);
+      const block = new Float64Array(count * n);
+      sc.redrawMany!(many, count, block);
+      const single = new Float64Array(n);
+      for (let t = 0; t < count; t++) {
+        sc.redraw(one, single);
+        expect(Array.from(block.subarray(t * n, (t + 1) * n))).toEqual(Array.from(single));
+      }
+      expect(many.getState()).toEqual(one.getState());
+    }
+  });
+
   it('cold start: an unseen item is scored by the shared part zᵀβ̂ (borrowing from its features)', () => {
     const { m } = trained();
     const ctx = [0.5, -0.2];

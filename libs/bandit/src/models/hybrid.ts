@@ -589,6 +589,7 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
       return S;
     };
     let sampler: NigScoreSampler | null = null;
+    const scoreSampler = (): NigScoreSampler => (sampler ??= new NigScoreSampler(mean, choleskySemidefinite(covariance(), n), n, true, an, bn));
     const ids = candidates.map((c) => c.id);
     return {
       n, mean,
@@ -604,8 +605,10 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
         return s;
       },
       redraw(rng: Rng, out: Float64Array): void {
-        if (!sampler) sampler = new NigScoreSampler(mean, choleskySemidefinite(covariance(), n), n, true, an, bn);
-        sampler.sample(rng, out);
+        scoreSampler().sample(rng, out);
+      },
+      redrawMany(rng: Rng, count: number, out: Float64Array): void {
+        scoreSampler().sampleMany(rng, count, out);
       },
       covariance,
     };

@@ -63,9 +63,63 @@ export class NigScoreSampler {
     return this.fromVariates(g, this.zeta, out);
   }
 
+  /**
+   * `count` draws into out (count × n, row-major), consuming the variates exactly as `count` calls of sample().
+   * Rows of F are shared by two draws at a time (each element loaded once for both), with the same two-accumulator
+   * sums as fromVariates, so every draw is bit-identical to sample()'s.
+   */
+  sampleMany(rng: Rng, count: number, out: Float64Array): Float64Array {
+    const { mean, F, r } = this;
+    const n = mean.length;
+    if (out.length < count * n) throw new RangeError(`sampleMany: out needs ${count * n} numbers`);
+    const zetas = this.zetaBlock.length >= count * r ? this.zetaBlock : (this.zetaBlock = new Float64Array(count * r));
+    const sigmas = new Float64Array(count);
+    for (let t = 0; t < count; t++) {
+      sigmas[t] = Math.sqrt(this.bn / rng.gamma(this.an, 1));
+      rng.normals(zetas, t * r, (t + 1) * r);
+    }
+    let t = 0;
+    for (; t + 1 < count; t += 2) {
+      const za = t * r;
+      const zb = za + r;
+      const oa = t * n;
+      const ob = oa + n;
+      for (let i = 0; i < n; i++) {
+        const row = i * r;
+        const end = this.lower ? Math.min(i + 1, r) : r;
+        let a0 = 0;
+        let a1 = 0;
+        let b0 = 0;
+        let b1 = 0;
+        let j = 0;
+        for (; j + 1 < end; j += 2) {
+          const f0 = F[row + j];
+          const f1 = F[row + j + 1];
+          a0 += f0 * zetas[za + j];
+          a1 += f1 * zetas[za + j + 1];
+          b0 += f0 * zetas[zb + j];
+          b1 += f1 * zetas[zb + j + 1];
+        }
+        if (j < end) {
+          a0 += F[row + j] * zetas[za + j];
+          b0 += F[row + j] * zetas[zb + j];
+        }
+        out[oa + i] = mean[i] + sigmas[t] * (a0 + a1);
+        out[ob + i] = mean[i] + sigmas[t + 1] * (b0 + b1);
+      }
+    }
+    if (t < count) this.fromSigma(sigmas[t], zetas.subarray(t * r, (t + 1) * r), out.subarray(t * n, (t + 1) * n));
+    return out;
+  }
+
+  private zetaBlock = new Float64Array(0);
+
   /** The draw for given variates (golden tests): g ~ Gamma(an, 1), ζ ~ N(0, I_r). */
   fromVariates(g: number, zeta: ArrayLike<number>, out: Float64Array): Float64Array {
-    const sigma = Math.sqrt(this.bn / g);
+    return this.fromSigma(Math.sqrt(this.bn / g), zeta, out);
+  }
+
+  private fromSigma(sigma: number, zeta: ArrayLike<number>, out: Float64Array): Float64Array {
     const { mean, F, r } = this;
     const n = mean.length;
     for (let i = 0; i < n; i++) {

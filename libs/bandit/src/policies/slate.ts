@@ -5,6 +5,8 @@ import type { DecisionInput, SlotDecision } from './types';
 
 export const DEFAULT_PROPENSITY_DRAWS = 1000;
 export const DEFAULT_EXPLAIN_TOP = 5;
+/** Re-draws computed per redrawMany call (bounded scratch: block × candidates doubles). */
+const PROPENSITY_BLOCK = 64;
 
 export function checkInput(input: DecisionInput): { n: number; k: number; draws: number } {
   if (!Array.isArray(input.candidates)) throw new RangeError('candidates must be an array');
@@ -74,13 +76,18 @@ export function monteCarloPropensities(scorer: SlateScorer, chosen: ArrayLike<nu
   const n = scorer.n;
   const k = chosen.length;
   const counts = new Float64Array(k);
-  const buf = new Float64Array(n);
   const order = new Int32Array(k);
   const values = new Float64Array(k);
-  for (let t = 0; t < draws; t++) {
-    scorer.redraw(rng, buf);
-    topKInto(buf, k, order, values);
-    for (let j = 0; j < k; j++) if (order[j] === chosen[j]) counts[j] += 1;
+  const block = scorer.redrawMany ? PROPENSITY_BLOCK : 1;
+  const buf = new Float64Array(block * n);
+  for (let t = 0; t < draws; t += block) {
+    const m = Math.min(block, draws - t);
+    if (scorer.redrawMany) scorer.redrawMany(rng, m, buf);
+    else scorer.redraw(rng, buf);
+    for (let b = 0; b < m; b++) {
+      topKInto(buf.subarray(b * n, (b + 1) * n), k, order, values);
+      for (let j = 0; j < k; j++) if (order[j] === chosen[j]) counts[j] += 1;
+    }
   }
   return Array.from(counts, (c) => (c + 1) / (draws + 1));
 }
