@@ -558,25 +558,30 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
     const { dx, dz } = this;
     const n = candidates.length;
     const x = this.encodeContext(context);
-    const Z = new Float64Array(n * dz);
     const G = new Float64Array(n * dz); // row a = g_a = z_a − B_aᵀ A_a⁻¹ x (one contiguous row per candidate)
-    const v = new Float64Array(n);
+    const U = new Float64Array(n * dx); // row a = u_a = L_a⁻¹ x
+    const v = new Float64Array(n); // xᵀ A_a⁻¹ x = |u_a|²
+    const itemMean = new Float64Array(n); // xᵀ A_a⁻¹ b_a
     const mean = new Float64Array(n);
     const bh = this.beta();
     const an = this.an();
     const bn = this.bn();
     const cbuf = new Float64Array(dz);
+    const w = new Float64Array(dx);
     for (let a = 0; a < n; a++) {
       const cand = candidates[a];
-      const za = this.encodeShared(x, cand, Z.subarray(a * dz, (a + 1) * dz));
+      const za = this.encodeShared(x, cand, G.subarray(a * dz, (a + 1) * dz));
       const it = this.stats.items.get(cand.id);
-      const w = cholSolve(this.itemL(cand.id), x, dx);
+      const La = this.itemL(cand.id);
+      const ua = forwardSolve(La, x, dx, U.subarray(a * dx, (a + 1) * dx));
+      backSolveTransposed(La, ua, dx, w);
       v[a] = dot(x, w, dx);
       const c = this.btw(cand.id, w, cbuf);
       let m = it ? dot(w, it.xr, dx) : 0;
+      itemMean[a] = m;
       for (let i = 0; i < dz; i++) {
         const gi = za[i] - c[i];
-        G[a * dz + i] = gi;
+        za[i] = gi;
         m += gi * bh[i];
       }
       mean[a] = m;
@@ -590,7 +595,6 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
     };
     let sampler: NigScoreSampler | null = null;
     const scoreSampler = (): NigScoreSampler => (sampler ??= new NigScoreSampler(mean, choleskySemidefinite(covariance(), n), n, true, an, bn));
-    const ids = candidates.map((c) => c.id);
     return {
       n, mean,
       sdOf(a: number): number {
@@ -598,10 +602,21 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
         const y = forwardSolve(L, G.subarray(a * dz, (a + 1) * dz), dz);
         return scoreSd(dot(y, y, dz) + v[a], an, bn);
       },
+      /**
+       * The canonical draw, with the variates of sampleParameters (Gamma, d_z normals for β, d_x per candidate):
+       * s_a = z_aᵀβ + xᵀθ_a with θ_a = A_a⁻¹(b_a − B_aβ) + σL_a⁻ᵀζ_a, which is g_aᵀβ + xᵀA_a⁻¹b_a + σ u_aᵀζ_a —
+       * so θ_a itself is never formed (saves O(n·d_z·d_x) per request).
+       */
       draw: (rng: Rng): Float64Array => {
-        const p = this.sampleParameters(rng, ids);
+        const sigma = Math.sqrt(bn / rng.gamma(an, 1));
+        const beta = backSolveTransposed(L, rng.normals(new Float64Array(dz)), dz);
+        for (let i = 0; i < dz; i++) beta[i] = bh[i] + sigma * beta[i];
+        const zeta = new Float64Array(dx);
         const s = new Float64Array(n);
-        for (let a = 0; a < n; a++) s[a] = dot(Z.subarray(a * dz, (a + 1) * dz), p.beta, dz) + dot(x, p.theta[a], dx);
+        for (let a = 0; a < n; a++) {
+          rng.normals(zeta);
+          s[a] = dot(G.subarray(a * dz, (a + 1) * dz), beta, dz) + itemMean[a] + sigma * dot(U.subarray(a * dx, (a + 1) * dx), zeta, dx);
+        }
         return s;
       },
       redraw(rng: Rng, out: Float64Array): void {
