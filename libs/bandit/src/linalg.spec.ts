@@ -51,4 +51,33 @@ describe('linalg', () => {
       }
     }
   });
+
+  it('cholUpdate (4-column blocks) is bit-identical to the column-by-column LINPACK update, zeros and odd d included', () => {
+    const reference = (L: Float64Array, x: number[], d: number): void => {
+      const w = Float64Array.from(x);
+      for (let k = 0; k < d; k++) {
+        if (w[k] === 0) continue;
+        const lkk = L[k * d + k];
+        const r = Math.sqrt(lkk * lkk + w[k] * w[k]);
+        const c = r / lkk, s = w[k] / lkk, ic = 1 / c;
+        L[k * d + k] = r;
+        for (let i = k + 1; i < d; i++) {
+          const lik = (L[i * d + k] + s * w[i]) * ic;
+          L[i * d + k] = lik;
+          w[i] = c * w[i] - s * lik;
+        }
+      }
+    };
+    const r = new Rng(4);
+    for (const d of [1, 3, 4, 9, 17]) {
+      const L1 = cholesky(identity(d, 0.25), d);
+      const L2 = Float64Array.from(L1);
+      for (let t = 0; t < 40; t++) {
+        const x = Array.from({ length: d }, () => (r.uniform() < 0.3 ? 0 : r.normal()));
+        cholUpdate(L1, x, d);
+        reference(L2, x, d);
+      }
+      expect(Array.from(L1)).toEqual(Array.from(L2));
+    }
+  });
 });
