@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Assignment, AssignmentReason, compileExperiment, CompiledExperiment } from '@slotwise/assignment';
+import { GroupCommit } from '../../common/group-commit';
 import { Problem } from '../../common/http/problem';
 import { ExperimentEvents } from '../experiments/experiment-events';
 import { definitionOf, ExperimentView, viewOf } from '../experiments/experiment.view';
@@ -49,8 +50,8 @@ export interface ServingAssignment {
 const REFRESH_MS = 30_000;
 /** Exposures this process remembers having written (per experiment, phase and unit). */
 const EXPOSED_CAPACITY = 200_000;
-/** Most rows per exposure write; concurrent assignments in one event-loop turn share a statement. */
-const FLUSH_MAX = 1_000;
+/** Most rows per exposure write; concurrent assignments share a statement. */
+const EXPOSURE_BATCH_MAX = 1_000;
 
 /**
  * Assignment for serving (`POST /v1/assign`, and `POST /v1/rank` through {@link assignForServing}).
@@ -58,8 +59,8 @@ const FLUSH_MAX = 1_000;
  * Hot path: compiled experiments are cached in memory (invalidated by ExperimentEvents, refreshed in the background
  * every 30 s for changes made on other replicas), so an assignment reads nothing from the database. The only write
  * is the unit's first exposure in the phase, `INSERT … ON CONFLICT DO NOTHING`, awaited (durable before the answer)
- * and coalesced with the other first exposures of the same event-loop turn; an LRU set of exposures already
- * written keeps repeat calls from writing at all.
+ * and group-committed with the other first exposures of the same event-loop turn or written meanwhile; an LRU set
+ * of exposures already written keeps repeat calls from writing at all.
  */
 @Injectable()
 export class AssignmentService implements OnModuleDestroy {
@@ -69,8 +70,7 @@ export class AssignmentService implements OnModuleDestroy {
   /** Bumped per key on invalidation, so a load that raced with a change is not cached. */
   private readonly generation = new Map<string, number>();
   private readonly exposed = new LruSet(EXPOSED_CAPACITY);
-  private pending: { row: ExposureRow; key: string; done: (err?: unknown) => void }[] = [];
-  private flushScheduled = false;
+  private readonly exposureWrites = new GroupCommit<{ row: ExposureRow; key: string }>((batch) => this.writeExposures(batch), EXPOSURE_BATCH_MAX);
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -82,8 +82,9 @@ export class AssignmentService implements OnModuleDestroy {
     this.unsubscribe = events.onChanged((key) => this.invalidate(key));
   }
 
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
     this.unsubscribe();
+    await this.exposureWrites.drain();
   }
 
   /** Drop an experiment from the cache (the next call reloads it). */
@@ -195,32 +196,12 @@ export class AssignmentService implements OnModuleDestroy {
       at: new Date(),
       attributes: Object.keys(attributes).length ? attributes : null,
     };
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ row, key, done: (err) => (err ? reject(err) : resolve()) });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => void this.flush());
-      }
-    });
+    return this.exposureWrites.submit({ row, key });
   }
 
-  private async flush(): Promise<void> {
-    this.flushScheduled = false;
-    const batch = this.pending;
-    this.pending = [];
-    for (let i = 0; i < batch.length; i += FLUSH_MAX) {
-      const part = batch.slice(i, i + FLUSH_MAX);
-      // One row per key: two concurrent first calls of a unit share the write.
-      const rows = [...new Map(part.map((p) => [p.key, p.row])).values()];
-      try {
-        await this.exposures.logFirst(rows);
-        for (const p of part) {
-          this.exposed.add(p.key);
-          p.done();
-        }
-      } catch (err) {
-        for (const p of part) p.done(err);
-      }
-    }
+  private async writeExposures(batch: Array<{ row: ExposureRow; key: string }>): Promise<void> {
+    // One row per key: two concurrent first calls of a unit share the write.
+    await this.exposures.logFirst([...new Map(batch.map((p) => [p.key, p.row])).values()]);
+    for (const p of batch) this.exposed.add(p.key);
   }
 }
