@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { addStats, decodeStats, encodeStats } from './stats-codec';
+import { addStats, PackedStats, packedColumns, packStats, unpackStats } from './stats-codec';
 
 /** A model snapshot as the bandit library produces it. Per-item statistics (`stats.items`) are stored one row per item. */
 export interface ModelSnapshotLike {
@@ -43,19 +43,18 @@ export class ModelStateRepository {
 
   /** The stored posterior of one variant (shared statistics + every item row), or null when none was flushed yet. */
   async load(experimentId: string, variantKey: string): Promise<{ snapshot: ModelSnapshotLike; version: number } | null> {
-    const rows: Array<{ model_type: string; snapshot: { config: unknown; shared: Record<string, unknown>; version: number }; version: string }> = await this.db.query(
-      `SELECT model_type, snapshot, version FROM model_state WHERE experiment_id = $1 AND variant_key = $2`,
+    const rows: Array<PackedStats & { model_type: string; config: unknown; version: string }> = await this.db.query(
+      `SELECT model_type, config, stats_layout AS layout, stats_values AS "values", version FROM model_state WHERE experiment_id = $1 AND variant_key = $2`,
       [experimentId, variantKey],
     );
     if (!rows.length) return null;
-    const { snapshot } = rows[0];
-    const items: Array<{ item_id: string; stats: unknown }> = await this.db.query(
-      `SELECT item_id, stats FROM model_item_state WHERE experiment_id = $1 AND variant_key = $2`,
+    const items: Array<PackedStats & { item_id: string }> = await this.db.query(
+      `SELECT item_id, stats_layout AS layout, stats_values AS "values" FROM model_item_state WHERE experiment_id = $1 AND variant_key = $2`,
       [experimentId, variantKey],
     );
-    const stats = decodeStats(snapshot.shared) as ModelSnapshotLike['stats'];
-    if (items.length || 'items' in stats) stats.items = Object.fromEntries(items.map((r) => [r.item_id, decodeStats(r.stats)]));
-    return { snapshot: { type: rows[0].model_type, version: 1, config: snapshot.config, stats }, version: Number(rows[0].version) };
+    const stats = unpackStats(rows[0]) as ModelSnapshotLike['stats'];
+    if (items.length || 'items' in stats) stats.items = Object.fromEntries(items.map((r) => [r.item_id, unpackStats(r)]));
+    return { snapshot: { type: rows[0].model_type, version: 1, config: rows[0].config, stats }, version: Number(rows[0].version) };
   }
 
   /**
@@ -72,32 +71,39 @@ export class ModelStateRepository {
   ): Promise<{ before: number; after: number }> {
     return this.db.transaction(async (m) => {
       const { items: itemDelta, ...sharedDelta } = delta.stats;
-      await m.query(
-        `INSERT INTO model_state (experiment_id, variant_key, model_type, snapshot, version) VALUES ($1, $2, $3, $4::jsonb, 0)
-         ON CONFLICT (experiment_id, variant_key) DO NOTHING`,
-        [experimentId, variantKey, delta.type, JSON.stringify({ config: delta.config, shared: encodeStats(zeroLike(sharedDelta)) })],
-      );
-      const [row] = await m.query(`SELECT snapshot, version FROM model_state WHERE experiment_id = $1 AND variant_key = $2 FOR UPDATE`, [experimentId, variantKey]);
-      const shared = addStats(decodeStats(row.snapshot.shared), sharedDelta);
+      const lockState = (): Promise<Array<PackedStats & { version: string }>> =>
+        m.query(`SELECT stats_layout AS layout, stats_values AS "values", version FROM model_state WHERE experiment_id = $1 AND variant_key = $2 FOR UPDATE`, [experimentId, variantKey]);
+      let [row] = await lockState();
+      if (!row) {
+        // The first flush creates an empty state (a no-op if another replica just did) and locks it like any other.
+        await m.query(
+          `INSERT INTO model_state (experiment_id, variant_key, model_type, config, stats_layout, stats_values, version) VALUES ($1, $2, $3, $4::jsonb, '{}', '', 0)
+           ON CONFLICT (experiment_id, variant_key) DO NOTHING`,
+          [experimentId, variantKey, delta.type, JSON.stringify(delta.config)],
+        );
+        [row] = await lockState();
+      }
+      const shared = packStats(addStats(unpackStats(row, { views: true }), sharedDelta));
       const before = Number(row.version);
-      await m.query(`UPDATE model_state SET snapshot = $3::jsonb, version = version + 1, updated_at = now() WHERE experiment_id = $1 AND variant_key = $2`, [
-        experimentId,
-        variantKey,
-        JSON.stringify({ config: row.snapshot.config, shared: encodeStats(shared) }),
-      ]);
+      await m.query(
+        `UPDATE model_state SET stats_layout = $3::jsonb, stats_values = $4, version = version + 1, updated_at = now() WHERE experiment_id = $1 AND variant_key = $2`,
+        [experimentId, variantKey, JSON.stringify(shared.layout), shared.values],
+      );
       const ids = Object.keys(itemDelta ?? {});
       if (ids.length) {
-        const stored: Array<{ item_id: string; stats: unknown }> = await m.query(
-          `SELECT item_id, stats FROM model_item_state WHERE experiment_id = $1 AND variant_key = $2 AND item_id = ANY($3) FOR UPDATE`,
+        const stored: Array<PackedStats & { item_id: string }> = await m.query(
+          `SELECT item_id, stats_layout AS layout, stats_values AS "values" FROM model_item_state
+           WHERE experiment_id = $1 AND variant_key = $2 AND item_id = ANY($3) FOR UPDATE`,
           [experimentId, variantKey, ids],
         );
-        const current = new Map(stored.map((r) => [r.item_id, decodeStats(r.stats)]));
-        const merged = ids.map((id) => JSON.stringify(encodeStats(addStats(current.get(id), itemDelta![id]))));
+        const current = new Map(stored.map((r) => [r.item_id, unpackStats(r, { views: true })]));
+        const merged = packedColumns(ids.map((id) => packStats(addStats(current.get(id), itemDelta![id]))));
         await m.query(
-          `INSERT INTO model_item_state (experiment_id, variant_key, item_id, stats)
-           SELECT $1, $2, unnest($3::text[]), unnest($4::text[])::jsonb
-           ON CONFLICT (experiment_id, variant_key, item_id) DO UPDATE SET stats = EXCLUDED.stats`,
-          [experimentId, variantKey, ids, merged],
+          `INSERT INTO model_item_state (experiment_id, variant_key, item_id, stats_layout, stats_values)
+           SELECT $1, $2, u.item_id, u.layout, substring($5::bytea FROM u.start + 1 FOR u.length)
+           FROM unnest($3::text[], $4::jsonb[], $6::int[], $7::int[]) AS u(item_id, layout, start, length)
+           ON CONFLICT (experiment_id, variant_key, item_id) DO UPDATE SET stats_layout = EXCLUDED.stats_layout, stats_values = EXCLUDED.stats_values`,
+          [experimentId, variantKey, ids, merged.layouts, merged.values, merged.starts, merged.lengths],
         );
       }
       if (decisionIds.length) await m.query(`UPDATE decisions SET in_model = true WHERE id = ANY($1::uuid[])`, [decisionIds]);
@@ -142,11 +148,4 @@ export class ModelStateRepository {
     );
     return new Map(rows.map((r) => [r.item_id, Number(r.n)]));
   }
-}
-
-function zeroLike(value: unknown): unknown {
-  if (typeof value === 'number') return 0;
-  if (Array.isArray(value)) return value.map(zeroLike);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, zeroLike(v)]));
-  return value;
 }
