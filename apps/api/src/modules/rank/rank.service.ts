@@ -7,7 +7,7 @@ import { FieldError, Problem } from '../../common/http/problem';
 import { AssignmentService } from '../ab/assignment.service';
 import type { UnitAttributes } from '../ab/ab.schema';
 import { UnitErasureService } from '../ab/unit-erasure.service';
-import { CatalogCache } from '../items/catalog-cache';
+import { CatalogCache, CatalogFeatures } from '../items/catalog-cache';
 import { ModelsService } from '../models/models.service';
 import { DecisionsRepository } from './decisions.repository';
 import { BanditCandidate, ExperimentRuntime } from './experiment-runtime';
@@ -146,15 +146,16 @@ export class RankService {
     const errors: FieldError[] = [];
     const context = toVector(req.context, names.context, 'context', errors);
     const needCatalog = names.item.length > 0 ? req.candidates.filter((c) => c.features === undefined).map((c) => c.id) : [];
-    const catalog = needCatalog.length ? await this.catalog.features(needCatalog) : new Map<string, Record<string, number> | null>();
+    const catalog = needCatalog.length ? await this.catalog.vectors(needCatalog, names.item) : new Map<string, CatalogFeatures>();
     const features = req.candidates.map((c, i) => {
       if (c.features !== undefined || names.item.length === 0) return toVector(c.features, names.item, `candidates[${i}].features`, errors);
       const stored = catalog.get(c.id);
-      if (!stored) {
+      if (!stored?.features) {
         errors.push({ path: `candidates[${i}].features`, message: `missing: "${c.id}" is not in the catalog, so send its features` });
         return new Float64Array(names.item.length);
       }
-      return toVector(stored, names.item, `candidates[${i}].features`, errors);
+      // the cached vector is shared: everything downstream only reads candidate features
+      return stored.vector ?? toVector(stored.features, names.item, `candidates[${i}].features`, errors);
     });
     if (errors.length) throw Problem.validation(errors.slice(0, 50));
     const n = req.candidates.length;
