@@ -25,20 +25,34 @@ export interface RankBenchResult {
   ratio: number;
 }
 
+/** Where the catalog-shape gap goes: the same request against lighter policies, each against the same bare run. */
+export interface RankBreakdownResult {
+  policy: string;
+  slotwise: LoadResult;
+  ratio: number;
+}
+
+/** Experiments of the breakdown: the benchmark's policy with fewer re-draws, and the ranker's greedy order. */
+const BREAKDOWN: Array<{ key: string; label: string; policy: Record<string, unknown> }> = [
+  { key: 'bench-draws-100', label: 'thompson hybrid, 100 propensity draws', policy: { type: 'thompson', model: 'hybrid', propensityDraws: 100 } },
+  { key: 'bench-draws-0', label: 'thompson hybrid, no propensities', policy: { type: 'thompson', model: 'hybrid', propensityDraws: 0 } },
+  { key: 'bench-ranker', label: 'ranker greedy (no posterior)', policy: { type: 'ranker' } },
+];
+
 /**
  * `rank` through HTTP (500 candidates × 16 item features, 16 context features, shortlist 50 by the fixture ONNX MLP,
  * 5 slots, hybrid Thompson sampling with 1,000 propensity draws) against a bare Fastify server that parses the same
  * payload and answers a slot list of the same size, in two shapes: features inline by name, and catalog ids only.
  */
-export async function benchRank(options: { durationMs: number; connections: number }): Promise<RankBenchResult[]> {
+export async function benchRank(options: { durationMs: number; connections: number }): Promise<{ shapes: RankBenchResult[]; breakdown: RankBreakdownResult[] }> {
   const rnd = uniformStream(7);
   const ctxNames = Array.from({ length: D }, (_, i) => `c${i}`);
   const itemNames = Array.from({ length: D }, (_, i) => `f${i}`);
   const items = Array.from({ length: CANDIDATES }, (_, i) => ({ id: `item-${i}`, features: Object.fromEntries(itemNames.map((n) => [n, Math.round(rnd() * 1000) / 1000])) }));
   const context = Object.fromEntries(ctxNames.map((n) => [n, Math.round(rnd() * 1000) / 1000]));
-  const bodies = (shape: 'inline' | 'catalog') =>
+  const bodies = (shape: 'inline' | 'catalog', experiment = 'bench') =>
     Array.from({ length: 64 }, (_, u) =>
-      JSON.stringify({ experiment: 'bench', unitId: `unit-${u}`, context, candidates: shape === 'inline' ? items : items.map((it) => ({ id: it.id })), slots: 5 }),
+      JSON.stringify({ experiment, unitId: `unit-${u}`, context, candidates: shape === 'inline' ? items : items.map((it) => ({ id: it.id })), slots: 5 }),
     );
 
   // A fresh database (a new database on the server, or a new embedded folder), dropped afterwards.
@@ -56,17 +70,21 @@ export async function benchRank(options: { durationMs: number; connections: numb
   const { bytes } = loadFixtureModel('split');
   const model = (await call('POST', '/v1/models', { name: 'bench-mlp', signature: FIXTURE_SPLIT_SIGNATURE, onnx: Buffer.from(bytes).toString('base64') })) as { ref: string };
   await call('POST', '/v1/items/batch', { items });
-  await call('POST', '/v1/experiments', {
-    key: 'bench',
-    name: 'Rank benchmark',
-    kind: 'ranking',
-    slots: 5,
-    features: { context: ctxNames, item: itemNames },
-    ranker: { model: model.ref, shortlist: 50 },
-    variants: [{ key: 'ts', weight: 1, policy: { type: 'thompson', model: 'hybrid', propensityDraws: 1000 } }],
-    metrics: { primary: 'reward' },
-  });
-  await call('POST', '/v1/experiments/bench/start', {});
+  const experiment = async (key: string, policy: Record<string, unknown>) => {
+    await call('POST', '/v1/experiments', {
+      key,
+      name: `Rank benchmark (${key})`,
+      kind: 'ranking',
+      slots: 5,
+      features: { context: ctxNames, item: itemNames },
+      ranker: { model: model.ref, shortlist: 50 },
+      variants: [{ key: 'ts', weight: 1, policy }],
+      metrics: { primary: 'reward' },
+    });
+    await call('POST', `/v1/experiments/${key}/start`, {});
+  };
+  await experiment('bench', { type: 'thompson', model: 'hybrid', propensityDraws: 1000 });
+  for (const b of BREAKDOWN) await experiment(b.key, b.policy);
 
   // The bare server: parse the same JSON, answer five slots of the same shape.
   const bare = Fastify({ bodyLimit: 10 * 1024 * 1024 });
@@ -83,20 +101,26 @@ export async function benchRank(options: { durationMs: number; connections: numb
   await bare.listen({ port: 0, host: '127.0.0.1' });
   const bareBase = `http://127.0.0.1:${(bare.server.address() as { port: number }).port}`;
 
-  const results: RankBenchResult[] = [];
+  const shapes: RankBenchResult[] = [];
+  const breakdown: RankBreakdownResult[] = [];
+  const headers = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
+  const load = (url: string, b: string[]) => runLoad({ method: 'POST', bodies: b, connections: options.connections, warmupMs: 2000, durationMs: options.durationMs, url, headers });
   try {
     for (const shape of ['catalog', 'inline'] as const) {
       const b = bodies(shape);
-      const spec = { method: 'POST' as const, bodies: b, connections: options.connections, warmupMs: 2000, durationMs: options.durationMs };
-      const headers = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
-      const slotwise = await runLoad({ ...spec, url: `${base}/v1/rank`, headers });
-      const bareResult = await runLoad({ ...spec, url: `${bareBase}/v1/rank`, headers });
-      results.push({ shape, payloadBytes: Buffer.byteLength(b[0]), slotwise, bare: bareResult, ratio: slotwise.requestsPerSecond / bareResult.requestsPerSecond });
+      const slotwise = await load(`${base}/v1/rank`, b);
+      const bareResult = await load(`${bareBase}/v1/rank`, b);
+      shapes.push({ shape, payloadBytes: Buffer.byteLength(b[0]), slotwise, bare: bareResult, ratio: slotwise.requestsPerSecond / bareResult.requestsPerSecond });
+    }
+    const bareCatalog = shapes[0].bare.requestsPerSecond;
+    for (const b of BREAKDOWN) {
+      const slotwise = await load(`${base}/v1/rank`, bodies('catalog', b.key));
+      breakdown.push({ policy: b.label, slotwise, ratio: slotwise.requestsPerSecond / bareCatalog });
     }
   } finally {
     await bare.close();
     await running.close();
     await db.drop();
   }
-  return results;
+  return { shapes, breakdown };
 }

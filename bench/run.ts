@@ -34,14 +34,20 @@ async function main(): Promise<void> {
   console.log(`ONNX ranker, 500 candidates × 16 features: ${JSON.stringify(ranker)}`);
 
   console.log(`== rank through HTTP vs a bare Fastify server (${connections} connections, ${durationMs} ms each)`);
-  const rank = await benchRank({ durationMs, connections }); // DATABASE_URL, when set, is read by the test-database helper
+  const { shapes: rank, breakdown } = await benchRank({ durationMs, connections }); // DATABASE_URL, when set, is read by the test-database helper
   out.rank = rank;
+  out.rankBreakdown = breakdown;
   for (const r of rank) {
     console.log(
       `${r.shape.padEnd(7)} ${(r.payloadBytes / 1024).toFixed(0)} KB: slotwise ${r.slotwise.requestsPerSecond.toFixed(1)} req/s ` +
         `(p50 ${r.slotwise.p50Ms.toFixed(1)} ms, p99 ${r.slotwise.p99Ms.toFixed(1)} ms, errors ${r.slotwise.errors + r.slotwise.non2xx}); ` +
         `bare ${r.bare.requestsPerSecond.toFixed(1)} req/s (p50 ${r.bare.p50Ms.toFixed(2)} ms, p99 ${r.bare.p99Ms.toFixed(2)} ms); ratio ${r.ratio.toFixed(3)} (target ≥ 0.5)`,
     );
+  }
+
+  console.log('where the catalog-shape gap goes (same request, lighter policies, against the same bare run):');
+  for (const b of breakdown) {
+    console.log(`  ${b.policy.padEnd(40)} ${b.slotwise.requestsPerSecond.toFixed(1)} req/s (p50 ${b.slotwise.p50Ms.toFixed(1)} ms, errors ${b.slotwise.errors + b.slotwise.non2xx}); ratio ${b.ratio.toFixed(3)}`);
   }
 
   console.log('== events ingestion through HTTP vs psql COPY of the same rows into the same server');
