@@ -23,6 +23,31 @@ function trained(seed = 1): { m: HybridModel; feats: Record<string, number[]> } 
 }
 
 describe('HybridModel', () => {
+  it('the pending ZᵀZ kept per (item, features) group equals the sum of z zᵀ (features changing under one id included)', () => {
+    const r = new Rng(21);
+    const m = HybridModel.create({ contextDim: 2, itemDim: 3 });
+    const dz = 3 * 3;
+    const direct = new Float64Array(dz * dz);
+    const feats: Record<string, number[][]> = { a: [[1, -0.5, 2]], b: [[0.3, 0, 1], [0.4, 0, 1]] };
+    for (let t = 0; t < 60; t++) {
+      const id = t % 3 === 0 ? 'a' : 'b';
+      const f = feats[id][t % feats[id].length];
+      const ctx = [r.normal(), r.normal()];
+      m.observe(ctx, { id, features: f }, r.uniform());
+      const x = [1, ...ctx];
+      const z = x.flatMap((xa) => f.map((fb) => xa * fb));
+      for (let i = 0; i < dz; i++) for (let j = 0; j < dz; j++) direct[i * dz + j] += z[i] * z[j];
+    }
+    m.observe([0.2, 0.1], { id: 'featureless' }, 1);
+    const zz = m.peekDelta().stats.zz;
+    expect(zz).toHaveLength(dz * dz);
+    for (let i = 0; i < dz * dz; i++) expect(zz[i]).toBeCloseTo(direct[i], 10);
+    // reading settles the groups once: a second read, and the snapshot, see the same sums
+    expect(m.peekDelta().stats.zz).toEqual(zz);
+    expect(m.takeDelta().stats.zz).toEqual(zz);
+    expect(m.peekDelta().stats.zz.every((v) => v === 0)).toBe(true);
+  });
+
   it('redrawMany gives bit-identical draws and leaves the generator where as many redraw() calls would', () => {
     const { m, feats } = trained();
     const cands = [...Object.entries(feats).map(([id, features]) => ({ id, features })), { id: 'unseen', features: [0.3, -1] }];

@@ -29,7 +29,7 @@ export class EpsilonGreedyPolicy implements SlatePolicy {
     const greedy = greedyGivenEarlier(scorer.mean, chosen);
     const eps = this.epsilon;
     const slots = buildSlots(cands, chosen, greedy, {
-      score: (i) => scorer.mean[i], mean: (i) => scorer.mean[i], sd: (i) => finiteOrNull(scorer.sdOf(i)),
+      score: (i) => scorer.mean[i], mean: (i) => scorer.mean[i], sd: (i) => (input.explain ? finiteOrNull(scorer.sdOf(i)) : null),
       propensity: (j) => eps / n + (1 - eps) * (chosen[j] === byMean[j] ? 1 : 0),
     });
     attachExplanations(slots, input, this.model);

@@ -21,7 +21,7 @@ export class ThompsonPolicy implements SlatePolicy {
     const greedy = greedyGivenEarlier(scorer.mean, chosen);
     const props = draws > 0 && k > 0 ? monteCarloPropensities(scorer, chosen, draws, rng.split()) : null;
     const slots = buildSlots(cands, chosen, greedy, {
-      score: (i) => drawn[i], mean: (i) => scorer.mean[i], sd: (i) => finiteOrNull(scorer.sdOf(i)),
+      score: (i) => drawn[i], mean: (i) => scorer.mean[i], sd: (i) => (input.explain || props ? finiteOrNull(scorer.sdOf(i)) : null),
       propensity: (j) => (props ? props[j] : null),
     });
     attachExplanations(slots, input, this.model);

@@ -26,7 +26,10 @@ export interface SlotDecision {
   score: number | null;
   /** posterior mean score (null without a model) */
   mean: number | null;
-  /** marginal posterior sd of the score (null where not meaningful) */
+  /**
+   * marginal posterior sd of the score; null where not meaningful, and unless the request asked for explanations or
+   * propensities were drawn (without the score covariance it costs one solve with the full factor per slot)
+   */
   sd: number | null;
   /** what the same policy picks with the posterior mean instead of a draw, given the same earlier slots */
   greedyIndex: number;
