@@ -43,19 +43,37 @@ describe('GroupCommit', () => {
     await Promise.all(later);
   });
 
-  it('rejects every caller of a failed batch and goes on with the next', async () => {
+  it('a failed batch is retried one item at a time: only the caller of the bad item is rejected, then the queue goes on', async () => {
     const w = controlledWriter();
     const gc = new GroupCommit(w.write, 100);
-    const failing = [1, 2].map((i) => gc.submit(i));
+    const first = [1, 2].map((i) => gc.submit(i));
     await settle();
     const next = gc.submit(3);
     const boom = new Error('constraint violated');
     w.batches[0].fail(boom);
-    for (const call of failing) await expect(call).rejects.toBe(boom);
     await settle();
-    expect(w.batches[1].items).toEqual([3]);
-    w.batches[1].commit();
+    expect(w.batches.map((b) => b.items)).toEqual([[1, 2], [1]]);
+    w.batches[1].fail(boom);
+    await expect(first[0]).rejects.toBe(boom);
+    await settle();
+    expect(w.batches[2].items).toEqual([2]);
+    w.batches[2].commit();
+    await expect(first[1]).resolves.toBeUndefined();
+    await settle();
+    expect(w.batches[3].items).toEqual([3]);
+    w.batches[3].commit();
     await expect(next).resolves.toBeUndefined();
+  });
+
+  it('a failed single-item batch rejects its caller without a retry', async () => {
+    const w = controlledWriter();
+    const gc = new GroupCommit(w.write, 100);
+    const only = gc.submit(7);
+    await settle();
+    const boom = new Error('database down');
+    w.batches[0].fail(boom);
+    await expect(only).rejects.toBe(boom);
+    expect(w.batches).toHaveLength(1);
   });
 
   it('bounds the batch size', async () => {

@@ -10,6 +10,8 @@ interface Waiting<T> {
  * carries many callers' rows instead of each queueing for a connection. A caller's promise settles only when its
  * batch has committed (or failed: then every caller in that batch gets the error), so an answer given after it
  * still means durable. `maxInFlight` batches are written at a time (1 for a single-connection database).
+ * A failed batch of several items is written again one item at a time (a batch is one atomic statement, so nothing
+ * of it was kept): one bad row fails only its own caller, not the up to `maxBatch` others that shared its statement.
  */
 export class GroupCommit<T> {
   private readonly queue: Waiting<T>[] = [];
@@ -45,6 +47,17 @@ export class GroupCommit<T> {
     while (this.writers.size) await Promise.all(this.writers);
   }
 
+  private async writeOneByOne(batch: Waiting<T>[]): Promise<void> {
+    for (const w of batch) {
+      try {
+        await this.writeBatch([w.item]);
+        w.resolve();
+      } catch (err) {
+        w.reject(err);
+      }
+    }
+  }
+
   private async writeQueued(): Promise<void> {
     // The rest of this event-loop turn's calls join the first batch.
     await new Promise<void>((next) => setImmediate(next));
@@ -57,7 +70,8 @@ export class GroupCommit<T> {
         await this.writeBatch(batch.map((w) => w.item));
         for (const w of batch) w.resolve();
       } catch (err) {
-        for (const w of batch) w.reject(err);
+        if (batch.length === 1) batch[0].reject(err);
+        else await this.writeOneByOne(batch);
       }
       this.busy--;
     }
