@@ -97,7 +97,11 @@ describe('POST /v1/rank and /v1/rewards', () => {
     expect(tooMany.body.errors[0]).toEqual({ path: 'candidates', message: 'at most 2000 candidates per request' });
     const malformed = await call({ experiment: 'feed', unitId: 'u', context: { age: 1 }, candidates: [{ id: 7 }, { id: 'b', features: { price: 'x' } }, { id: 'c', colour: 1 }] });
     expect(malformed.status).toBe(400);
-    expect(malformed.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['candidates[0].id', 'candidates[1].features', 'candidates[2].colour']);
+    expect(malformed.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['candidates[0].id', 'candidates[1].features.price', 'candidates[2].colour']);
+    expect(malformed.body.errors).toContainEqual({ path: 'candidates[1].features.price', message: 'must be a finite number' });
+    const badShapes = await call({ experiment: 'feed', unitId: 'u', context: 'old', candidates: [{ id: 'a', features: [0.5, null] }, { id: 'b', features: 3 }] });
+    expect(badShapes.status).toBe(400);
+    expect(badShapes.body.errors.map((e: { path: string }) => e.path)).toEqual(['context', 'candidates[0].features[1]', 'candidates[1].features']);
     const missingFeature = await call({ experiment: 'feed', unitId: 'u', context: {}, candidates: [{ id: 'a', features: {} }] });
     expect(missingFeature.status).toBe(400);
     expect(missingFeature.body.errors.map((e: { path: string }) => e.path)).toEqual(['context.age', 'candidates[0].features.price']);

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { Access } from '../../common/auth/access';
 import { ZodPipe } from '../../common/validation/zod';
-import { rankRequestSchema, RankRequest, rewardsRequestSchema, RewardsRequest } from './rank.schema';
+import { rankRequestDocumentation, rankRequestSchema, RankRequest, rewardsRequestSchema, RewardsRequest } from './rank.schema';
 import { RankService } from './rank.service';
 import { RewardsService } from './rewards.service';
 
@@ -20,7 +20,7 @@ export class RankController {
   @Post('rank')
   @HttpCode(200)
   @Access('serve')
-  @ApiBody({ schema: z.toJSONSchema(rankRequestSchema, { io: 'input' }) as object })
+  @ApiBody({ schema: z.toJSONSchema(rankRequestDocumentation, { io: 'input' }) as object })
   rank(@Body(new ZodPipe(rankRequestSchema)) body: RankRequest) {
     return this.ranker.rank(body);
   }

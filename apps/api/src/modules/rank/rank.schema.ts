@@ -4,28 +4,67 @@ import { featureValues, itemIdSchema } from '../items/item.schema';
 
 export const MAX_CANDIDATES = 2000;
 
-/** Features by name, or positionally in the order of the experiment's feature schema. */
-const featureInput = z.union([featureValues, z.array(z.number().refine(Number.isFinite, 'must be a finite number')).max(4096)]);
+const MAX_POSITIONAL_FEATURES = 4096;
+const MAX_FEATURE_NAME = 64;
+/** More problems than this in one feature set are not listed one by one. */
+const MAX_FEATURE_ISSUES = 20;
 
-export const rankRequestSchema = z.strictObject({
-  experiment: z.string().regex(EXPERIMENT_KEY, 'must match ^[a-z0-9][a-z0-9_-]{1,63}$'),
-  unitId: z.string().min(1).max(256),
-  attributes: z.record(z.string(), z.unknown()).optional(),
-  context: featureInput.default({}),
-  candidates: z
-    .array(z.strictObject({ id: itemIdSchema, features: featureInput.optional() }))
-    .min(1, 'send at least one candidate')
-    .max(MAX_CANDIDATES, `at most ${MAX_CANDIDATES} candidates per request`)
-    .superRefine((list, ctx) => {
-      const seen = new Set<string>();
-      list.forEach((c, i) => {
-        if (seen.has(c.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate candidate id "${c.id}"` });
-        seen.add(c.id);
-      });
-    }),
-  slots: z.int().min(1).max(50).optional(),
-  explain: z.boolean().default(false),
+/**
+ * Features by name, or positionally in the order of the experiment's feature schema. Checked by hand rather than as a
+ * union of a record and an array schema: with 500 candidates × 16 features per request the schema walk and the copies
+ * it made were a sixth of a rank's CPU. Each problem is reported at its own path (`candidates[3].features.price`).
+ */
+const featureInput = z.custom<Record<string, number> | number[]>(() => true).superRefine((value, ctx) => {
+  let issues = 0;
+  const problem = (path: Array<string | number>, message: string): boolean => {
+    ctx.addIssue({ code: 'custom', path, message });
+    return ++issues < MAX_FEATURE_ISSUES;
+  };
+  if (Array.isArray(value)) {
+    if (value.length > MAX_POSITIONAL_FEATURES) problem([], `at most ${MAX_POSITIONAL_FEATURES} numbers`);
+    for (let i = 0; i < value.length; i++) {
+      const x: unknown = value[i];
+      if ((typeof x !== 'number' || !Number.isFinite(x)) && !problem([i], 'must be a finite number')) return;
+    }
+    return;
+  }
+  if (value === null || typeof value !== 'object') {
+    problem([], 'expected features by name ({"price": 0.2}) or an array of numbers in the schema order');
+    return;
+  }
+  for (const [name, x] of Object.entries(value)) {
+    if ((name.length < 1 || name.length > MAX_FEATURE_NAME) && !problem([name], `feature names have 1 to ${MAX_FEATURE_NAME} characters`)) return;
+    if ((typeof x !== 'number' || !Number.isFinite(x)) && !problem([name], 'must be a finite number')) return;
+  }
 });
+
+/** The documented form of `featureInput` (OpenAPI cannot describe a hand-written check). */
+const documentedFeatureInput = z.union([featureValues, z.array(z.number()).max(MAX_POSITIONAL_FEATURES)]);
+
+const rankRequestOf = (features: typeof featureInput | typeof documentedFeatureInput) =>
+  z.strictObject({
+    experiment: z.string().regex(EXPERIMENT_KEY, 'must match ^[a-z0-9][a-z0-9_-]{1,63}$'),
+    unitId: z.string().min(1).max(256),
+    attributes: z.record(z.string(), z.unknown()).optional(),
+    context: features.default({}),
+    candidates: z
+      .array(z.strictObject({ id: itemIdSchema, features: features.optional() }))
+      .min(1, 'send at least one candidate')
+      .max(MAX_CANDIDATES, `at most ${MAX_CANDIDATES} candidates per request`)
+      .superRefine((list, ctx) => {
+        const seen = new Set<string>();
+        list.forEach((c, i) => {
+          if (seen.has(c.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate candidate id "${c.id}"` });
+          seen.add(c.id);
+        });
+      }),
+    slots: z.int().min(1).max(50).optional(),
+    explain: z.boolean().default(false),
+  });
+
+export const rankRequestSchema = rankRequestOf(featureInput);
+/** The same request for the OpenAPI document. */
+export const rankRequestDocumentation = rankRequestOf(documentedFeatureInput);
 export type RankRequest = z.infer<typeof rankRequestSchema>;
 
 export const MAX_REWARDS = 10_000;
