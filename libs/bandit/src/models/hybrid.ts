@@ -16,7 +16,8 @@
  * adds ũũᵀ with ũ = (z − B_aᵀA_a⁻¹x)/√(1 + xᵀA_a⁻¹x) (old A_a, B_a), so observe is O(d_z² + d_z d_x).
  * A merge recomputes everything from the raw statistics (O(d_z³ + items · d_z² d_x)).
  */
-import { addOuterLower, backSolveTransposed, cholSolve, cholUpdate, cholesky, choleskySemidefinite, dot, forwardSolve, forwardSolveRows, gramRows, symmetrizeFromLower } from '../linalg';
+import { solvedGram } from '../kernels';
+import { addOuterLower, backSolveTransposed, cholSolve, cholUpdate, cholesky, choleskySemidefinite, dot, forwardSolve, symmetrizeFromLower } from '../linalg';
 import type { Rng } from '../rng';
 import {
   type BanditModel, type Candidate, type Contribution, type FeatureNames, type SlateScorer, type SnapshotBase, type Vector,
@@ -770,7 +771,7 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
 
 /** S = Y Yᵀ + diag(v), Y = G L0⁻ᵀ (G is n × d_z, one row per candidate): a forward solve per row, then a Gram matrix. */
 function scoreCovariance(L: Float64Array, G: Float64Array, v: Float64Array, dz: number, n: number): Float64Array {
-  const S = gramRows(forwardSolveRows(L, G, n, dz), n, dz);
+  const S = solvedGram(L, G, n, dz);
   for (let a = 0; a < n; a++) S[a * n + a] += v[a];
   return S;
 }

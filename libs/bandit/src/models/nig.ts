@@ -1,4 +1,5 @@
 /** Normal–Inverse-Gamma helpers shared by the linear, neural-linear and hybrid models. */
+import { scoreDraws } from '../kernels';
 import { choleskySemidefinite } from '../linalg';
 import type { Rng } from '../rng';
 
@@ -65,8 +66,8 @@ export class NigScoreSampler {
 
   /**
    * `count` draws into out (count × n, row-major), consuming the variates exactly as `count` calls of sample().
-   * Rows of F are shared by two draws at a time (each element loaded once for both), with the same two-accumulator
-   * sums as fromVariates, so every draw is bit-identical to sample()'s.
+   * The products run in the kernels (two draws share each row of F; WebAssembly SIMD where available) with the same
+   * two-accumulator sums as a single draw, so every draw is bit-identical to sample()'s.
    */
   sampleMany(rng: Rng, count: number, out: Float64Array): Float64Array {
     const { mean, F, r } = this;
@@ -78,37 +79,7 @@ export class NigScoreSampler {
       sigmas[t] = Math.sqrt(this.bn / rng.gamma(this.an, 1));
       rng.normals(zetas, t * r, (t + 1) * r);
     }
-    let t = 0;
-    for (; t + 1 < count; t += 2) {
-      const za = t * r;
-      const zb = za + r;
-      const oa = t * n;
-      const ob = oa + n;
-      for (let i = 0; i < n; i++) {
-        const row = i * r;
-        const end = this.lower ? Math.min(i + 1, r) : r;
-        let a0 = 0;
-        let a1 = 0;
-        let b0 = 0;
-        let b1 = 0;
-        let j = 0;
-        for (; j + 1 < end; j += 2) {
-          const f0 = F[row + j];
-          const f1 = F[row + j + 1];
-          a0 += f0 * zetas[za + j];
-          a1 += f1 * zetas[za + j + 1];
-          b0 += f0 * zetas[zb + j];
-          b1 += f1 * zetas[zb + j + 1];
-        }
-        if (j < end) {
-          a0 += F[row + j] * zetas[za + j];
-          b0 += F[row + j] * zetas[zb + j];
-        }
-        out[oa + i] = mean[i] + sigmas[t] * (a0 + a1);
-        out[ob + i] = mean[i] + sigmas[t + 1] * (b0 + b1);
-      }
-    }
-    if (t < count) this.fromSigma(sigmas[t], zetas.subarray(t * r, (t + 1) * r), out.subarray(t * n, (t + 1) * n));
+    scoreDraws(F, zetas, mean, sigmas, out, n, r, count, this.lower);
     return out;
   }
 
@@ -120,22 +91,10 @@ export class NigScoreSampler {
   }
 
   private fromSigma(sigma: number, zeta: ArrayLike<number>, out: Float64Array): Float64Array {
-    const { mean, F, r } = this;
-    const n = mean.length;
-    for (let i = 0; i < n; i++) {
-      const row = i * r;
-      const end = this.lower ? Math.min(i + 1, r) : r;
-      // two independent accumulators: the hot loop of the propensity re-draws
-      let s0 = 0;
-      let s1 = 0;
-      let j = 0;
-      for (; j + 1 < end; j += 2) {
-        s0 += F[row + j] * zeta[j];
-        s1 += F[row + j + 1] * zeta[j + 1];
-      }
-      if (j < end) s0 += F[row + j] * zeta[j];
-      out[i] = mean[i] + sigma * (s0 + s1);
-    }
+    const n = this.mean.length;
+    const z = zeta instanceof Float64Array ? zeta : Float64Array.from(zeta);
+    scoreDraws(this.F, z, this.mean, Float64Array.of(sigma), out, n, this.r, 1, this.lower);
     return out;
   }
+
 }

@@ -1,0 +1,144 @@
+/**
+ * The two dense loops of the propensity path — the score covariance (forward solves with the shared factor, then a
+ * Gram matrix) and the re-draws (a triangular product per draw) — in WebAssembly SIMD when the runtime has it, else in
+ * TypeScript. Both backends sum in the same order (two accumulators: even and odd indices), so they give bit-identical
+ * numbers (kernels.spec.ts): the choice never changes a decision, a propensity or a golden value.
+ */
+import { forwardSolveRows, gramRows } from '../linalg';
+import { KERNELS_WASM_BASE64 } from './kernels-wasm';
+
+/** The part of the WebAssembly API used here (the project's type libraries do not declare it; Node and browsers have it). */
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+};
+
+interface KernelExports {
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  forward_solve_rows(L: number, B: number, Y: number, rows: number, d: number): void;
+  gram_rows(Y: number, S: number, rows: number, d: number): void;
+  score_draws(F: number, Z: number, mean: number, sigmas: number, out: number, n: number, r: number, count: number, lower: number): void;
+}
+
+export type KernelBackend = 'wasm' | 'typescript';
+
+let wasm: KernelExports | null | undefined;
+let preferred: KernelBackend = 'wasm';
+
+function instance(): KernelExports | null {
+  if (wasm === undefined) {
+    try {
+      const bytes = Uint8Array.from(atob(KERNELS_WASM_BASE64), (c) => c.charCodeAt(0));
+      wasm = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as KernelExports;
+    } catch {
+      wasm = null; // no WebAssembly SIMD here: the TypeScript loops give the same numbers
+    }
+  }
+  return preferred === 'wasm' ? wasm : null;
+}
+
+/** Which backend the kernels use (tests and benchmarks switch it; results are identical either way). */
+export function kernelBackend(): KernelBackend {
+  return instance() ? 'wasm' : 'typescript';
+}
+
+export function setKernelBackend(backend: KernelBackend): void {
+  preferred = backend;
+}
+
+/** Float64 views of consecutive regions of the module's memory, grown as needed (offsets in bytes). */
+function regions(k: KernelExports, sizes: number[]): { offsets: number[]; view: Float64Array } {
+  const offsets: number[] = [];
+  let end = 0;
+  for (const n of sizes) {
+    offsets.push(end);
+    end += n * 8 + ((16 - ((n * 8) % 16)) % 16); // 16-byte aligned regions
+  }
+  const missing = end - k.memory.buffer.byteLength;
+  if (missing > 0) k.memory.grow(Math.ceil(missing / 65536));
+  return { offsets, view: new Float64Array(k.memory.buffer) };
+}
+
+/**
+ * S = Y Yᵀ with Y = G L⁻ᵀ (each row of G solved against the lower-triangular d × d factor L): the rows × rows
+ * Gram matrix of the solved rows.
+ */
+export function solvedGram(L: Float64Array, G: Float64Array, rows: number, d: number): Float64Array {
+  const k = instance();
+  if (!k) return gramRows(forwardSolveRows(L, G, rows, d), rows, d);
+  const { offsets, view } = regions(k, [d * d, rows * d, rows * d, rows * rows]);
+  const [lAt, gAt, yAt, sAt] = offsets;
+  view.set(L.subarray(0, d * d), lAt / 8);
+  view.set(G.subarray(0, rows * d), gAt / 8);
+  k.forward_solve_rows(lAt, gAt, yAt, rows, d);
+  k.gram_rows(yAt, sAt, rows, d);
+  return view.slice(sAt / 8, sAt / 8 + rows * rows);
+}
+
+/**
+ * out[t] = mean + sigmas[t] · F zetas[t] for `count` draws (out: count × n). F is n × r row-major; with `lower` only
+ * entries j ≤ i of row i are read (a Cholesky factor).
+ */
+export function scoreDraws(F: Float64Array, zetas: Float64Array, mean: Float64Array, sigmas: Float64Array, out: Float64Array, n: number, r: number, count: number, lower: boolean): void {
+  const k = instance();
+  if (!k) return scoreDrawsTs(F, zetas, mean, sigmas, out, n, r, count, lower);
+  const { offsets, view } = regions(k, [n * r, count * r, n, count, count * n]);
+  const [fAt, zAt, mAt, sAt, oAt] = offsets;
+  view.set(F.subarray(0, n * r), fAt / 8);
+  view.set(zetas.subarray(0, count * r), zAt / 8);
+  view.set(mean.subarray(0, n), mAt / 8);
+  view.set(sigmas.subarray(0, count), sAt / 8);
+  k.score_draws(fAt, zAt, mAt, sAt, oAt, n, r, count, lower ? 1 : 0);
+  out.set(view.subarray(oAt / 8, oAt / 8 + count * n));
+}
+
+/** The TypeScript form of score_draws: two draws share each row of F, two accumulators per draw. */
+function scoreDrawsTs(F: Float64Array, zetas: Float64Array, mean: Float64Array, sigmas: Float64Array, out: Float64Array, n: number, r: number, count: number, lower: boolean): void {
+  let t = 0;
+  for (; t + 1 < count; t += 2) {
+    const za = t * r;
+    const zb = za + r;
+    const oa = t * n;
+    const ob = oa + n;
+    for (let i = 0; i < n; i++) {
+      const row = i * r;
+      const end = lower ? Math.min(i + 1, r) : r;
+      let a0 = 0;
+      let a1 = 0;
+      let b0 = 0;
+      let b1 = 0;
+      let j = 0;
+      for (; j + 1 < end; j += 2) {
+        const f0 = F[row + j];
+        const f1 = F[row + j + 1];
+        a0 += f0 * zetas[za + j];
+        a1 += f1 * zetas[za + j + 1];
+        b0 += f0 * zetas[zb + j];
+        b1 += f1 * zetas[zb + j + 1];
+      }
+      if (j < end) {
+        a0 += F[row + j] * zetas[za + j];
+        b0 += F[row + j] * zetas[zb + j];
+      }
+      out[oa + i] = mean[i] + sigmas[t] * (a0 + a1);
+      out[ob + i] = mean[i] + sigmas[t + 1] * (b0 + b1);
+    }
+  }
+  if (t < count) {
+    const za = t * r;
+    const oa = t * n;
+    for (let i = 0; i < n; i++) {
+      const row = i * r;
+      const end = lower ? Math.min(i + 1, r) : r;
+      let s0 = 0;
+      let s1 = 0;
+      let j = 0;
+      for (; j + 1 < end; j += 2) {
+        s0 += F[row + j] * zetas[za + j];
+        s1 += F[row + j + 1] * zetas[za + j + 1];
+      }
+      if (j < end) s0 += F[row + j] * zetas[za + j];
+      out[oa + i] = mean[i] + sigmas[t] * (s0 + s1);
+    }
+  }
+}

@@ -1,0 +1,213 @@
+;; Dense kernels of the propensity path in WebAssembly SIMD (f64x2). Each mirrors a TypeScript loop of linalg.ts /
+;; nig.ts that sums with two accumulators (even and odd indices, an odd tail added to the even one, then even + odd):
+;; the two lanes of a v128 are exactly those two accumulators, and f64x2.mul / f64x2.add round like the scalar
+;; operations, so the results are bit-identical to the TypeScript (tested). Arguments are byte offsets of row-major
+;; f64 arrays in the exported memory. Source of kernels-wasm.ts (tools/bandit/build-kernels.js).
+(module
+  (memory (export "memory") 1)
+
+  ;; Y[a] = L⁻¹ B[a] for each of `rows` right-hand sides (rows × d); L lower-triangular d × d. Two rows per pass.
+  (func (export "forward_solve_rows") (param $L i32) (param $B i32) (param $Y i32) (param $rows i32) (param $d i32)
+    (local $rowBytes i32) (local $a i32) (local $i i32) (local $k i32) (local $li i32)
+    (local $ya i32) (local $yb i32) (local $ba i32) (local $bb i32)
+    (local $accA v128) (local $accB v128) (local $l v128)
+    (local $sA f64) (local $sB f64) (local $lik f64) (local $lii f64)
+    (local.set $rowBytes (i32.shl (local.get $d) (i32.const 3)))
+    (local.set $a (i32.const 0))
+    (block $pairsDone
+      (loop $pairs
+        (br_if $pairsDone (i32.ge_s (i32.add (local.get $a) (i32.const 1)) (local.get $rows)))
+        (local.set $ya (i32.add (local.get $Y) (i32.mul (local.get $a) (local.get $rowBytes))))
+        (local.set $yb (i32.add (local.get $ya) (local.get $rowBytes)))
+        (local.set $ba (i32.add (local.get $B) (i32.mul (local.get $a) (local.get $rowBytes))))
+        (local.set $bb (i32.add (local.get $ba) (local.get $rowBytes)))
+        (local.set $i (i32.const 0))
+        (block $rowsDone
+          (loop $row
+            (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $d)))
+            (local.set $li (i32.add (local.get $L) (i32.mul (local.get $i) (local.get $rowBytes))))
+            (local.set $accA (f64x2.splat (f64.const 0)))
+            (local.set $accB (f64x2.splat (f64.const 0)))
+            (local.set $k (i32.const 0))
+            (block $dotDone
+              (loop $dot
+                (br_if $dotDone (i32.ge_s (i32.add (local.get $k) (i32.const 1)) (local.get $i)))
+                (local.set $l (v128.load (i32.add (local.get $li) (i32.shl (local.get $k) (i32.const 3)))))
+                (local.set $accA (f64x2.add (local.get $accA)
+                  (f64x2.mul (local.get $l) (v128.load (i32.add (local.get $ya) (i32.shl (local.get $k) (i32.const 3)))))))
+                (local.set $accB (f64x2.add (local.get $accB)
+                  (f64x2.mul (local.get $l) (v128.load (i32.add (local.get $yb) (i32.shl (local.get $k) (i32.const 3)))))))
+                (local.set $k (i32.add (local.get $k) (i32.const 2)))
+                (br $dot)))
+            (local.set $sA (f64x2.extract_lane 0 (local.get $accA)))
+            (local.set $sB (f64x2.extract_lane 0 (local.get $accB)))
+            (if (i32.lt_s (local.get $k) (local.get $i))
+              (then
+                (local.set $lik (f64.load (i32.add (local.get $li) (i32.shl (local.get $k) (i32.const 3)))))
+                (local.set $sA (f64.add (local.get $sA)
+                  (f64.mul (local.get $lik) (f64.load (i32.add (local.get $ya) (i32.shl (local.get $k) (i32.const 3)))))))
+                (local.set $sB (f64.add (local.get $sB)
+                  (f64.mul (local.get $lik) (f64.load (i32.add (local.get $yb) (i32.shl (local.get $k) (i32.const 3)))))))))
+            (local.set $sA (f64.add (local.get $sA) (f64x2.extract_lane 1 (local.get $accA))))
+            (local.set $sB (f64.add (local.get $sB) (f64x2.extract_lane 1 (local.get $accB))))
+            (local.set $lii (f64.load (i32.add (local.get $li) (i32.shl (local.get $i) (i32.const 3)))))
+            (f64.store (i32.add (local.get $ya) (i32.shl (local.get $i) (i32.const 3)))
+              (f64.div (f64.sub (f64.load (i32.add (local.get $ba) (i32.shl (local.get $i) (i32.const 3)))) (local.get $sA)) (local.get $lii)))
+            (f64.store (i32.add (local.get $yb) (i32.shl (local.get $i) (i32.const 3)))
+              (f64.div (f64.sub (f64.load (i32.add (local.get $bb) (i32.shl (local.get $i) (i32.const 3)))) (local.get $sB)) (local.get $lii)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $row)))
+        (local.set $a (i32.add (local.get $a) (i32.const 2)))
+        (br $pairs)))
+    ;; an odd last row alone
+    (if (i32.lt_s (local.get $a) (local.get $rows))
+      (then
+        (local.set $ya (i32.add (local.get $Y) (i32.mul (local.get $a) (local.get $rowBytes))))
+        (local.set $ba (i32.add (local.get $B) (i32.mul (local.get $a) (local.get $rowBytes))))
+        (local.set $i (i32.const 0))
+        (block $rowsDone1
+          (loop $row1
+            (br_if $rowsDone1 (i32.ge_s (local.get $i) (local.get $d)))
+            (local.set $li (i32.add (local.get $L) (i32.mul (local.get $i) (local.get $rowBytes))))
+            (local.set $accA (f64x2.splat (f64.const 0)))
+            (local.set $k (i32.const 0))
+            (block $dotDone1
+              (loop $dot1
+                (br_if $dotDone1 (i32.ge_s (i32.add (local.get $k) (i32.const 1)) (local.get $i)))
+                (local.set $accA (f64x2.add (local.get $accA)
+                  (f64x2.mul (v128.load (i32.add (local.get $li) (i32.shl (local.get $k) (i32.const 3))))
+                             (v128.load (i32.add (local.get $ya) (i32.shl (local.get $k) (i32.const 3)))))))
+                (local.set $k (i32.add (local.get $k) (i32.const 2)))
+                (br $dot1)))
+            (local.set $sA (f64x2.extract_lane 0 (local.get $accA)))
+            (if (i32.lt_s (local.get $k) (local.get $i))
+              (then
+                (local.set $sA (f64.add (local.get $sA)
+                  (f64.mul (f64.load (i32.add (local.get $li) (i32.shl (local.get $k) (i32.const 3))))
+                           (f64.load (i32.add (local.get $ya) (i32.shl (local.get $k) (i32.const 3)))))))))
+            (local.set $sA (f64.add (local.get $sA) (f64x2.extract_lane 1 (local.get $accA))))
+            (f64.store (i32.add (local.get $ya) (i32.shl (local.get $i) (i32.const 3)))
+              (f64.div (f64.sub (f64.load (i32.add (local.get $ba) (i32.shl (local.get $i) (i32.const 3)))) (local.get $sA))
+                       (f64.load (i32.add (local.get $li) (i32.shl (local.get $i) (i32.const 3))))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $row1))))))
+
+  ;; Dot product of n f64 at $x and $y with the two-accumulator order.
+  (func $dot (param $x i32) (param $y i32) (param $n i32) (result f64)
+    (local $k i32) (local $acc v128) (local $s f64)
+    (local.set $acc (f64x2.splat (f64.const 0)))
+    (local.set $k (i32.const 0))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_s (i32.add (local.get $k) (i32.const 1)) (local.get $n)))
+        (local.set $acc (f64x2.add (local.get $acc)
+          (f64x2.mul (v128.load (i32.add (local.get $x) (i32.shl (local.get $k) (i32.const 3))))
+                     (v128.load (i32.add (local.get $y) (i32.shl (local.get $k) (i32.const 3)))))))
+        (local.set $k (i32.add (local.get $k) (i32.const 2)))
+        (br $next)))
+    (local.set $s (f64x2.extract_lane 0 (local.get $acc)))
+    (if (i32.lt_s (local.get $k) (local.get $n))
+      (then
+        (local.set $s (f64.add (local.get $s)
+          (f64.mul (f64.load (i32.add (local.get $x) (i32.shl (local.get $k) (i32.const 3))))
+                   (f64.load (i32.add (local.get $y) (i32.shl (local.get $k) (i32.const 3)))))))))
+    (f64.add (local.get $s) (f64x2.extract_lane 1 (local.get $acc))))
+
+  ;; S = Y Yᵀ (rows × rows, full) for Y rows × d.
+  (func (export "gram_rows") (param $Y i32) (param $S i32) (param $rows i32) (param $d i32)
+    (local $a i32) (local $b i32) (local $v f64) (local $rowBytes i32)
+    (local.set $rowBytes (i32.shl (local.get $d) (i32.const 3)))
+    (local.set $a (i32.const 0))
+    (block $aDone
+      (loop $aNext
+        (br_if $aDone (i32.ge_s (local.get $a) (local.get $rows)))
+        (local.set $b (i32.const 0))
+        (block $bDone
+          (loop $bNext
+            (br_if $bDone (i32.gt_s (local.get $b) (local.get $a)))
+            (local.set $v (call $dot
+              (i32.add (local.get $Y) (i32.mul (local.get $a) (local.get $rowBytes)))
+              (i32.add (local.get $Y) (i32.mul (local.get $b) (local.get $rowBytes)))
+              (local.get $d)))
+            (f64.store (i32.add (local.get $S) (i32.shl (i32.add (i32.mul (local.get $a) (local.get $rows)) (local.get $b)) (i32.const 3))) (local.get $v))
+            (f64.store (i32.add (local.get $S) (i32.shl (i32.add (i32.mul (local.get $b) (local.get $rows)) (local.get $a)) (i32.const 3))) (local.get $v))
+            (local.set $b (i32.add (local.get $b) (i32.const 1)))
+            (br $bNext)))
+        (local.set $a (i32.add (local.get $a) (i32.const 1)))
+        (br $aNext))))
+
+  ;; OUT[t] = MEAN + SIG[t] · F Z[t] for `count` draws: F is n × r (lower-triangular rows when $lower), Z count × r,
+  ;; OUT count × n. Two draws share each row of F.
+  (func (export "score_draws") (param $F i32) (param $Z i32) (param $MEAN i32) (param $SIG i32) (param $OUT i32)
+        (param $n i32) (param $r i32) (param $count i32) (param $lower i32)
+    (local $t i32) (local $i i32) (local $k i32) (local $end i32) (local $fi i32)
+    (local $za i32) (local $zb i32) (local $oa i32) (local $ob i32)
+    (local $accA v128) (local $accB v128) (local $f v128)
+    (local $sA f64) (local $sB f64) (local $fk f64) (local $m f64)
+    (local.set $t (i32.const 0))
+    (block $pairsDone
+      (loop $pairs
+        (br_if $pairsDone (i32.ge_s (i32.add (local.get $t) (i32.const 1)) (local.get $count)))
+        (local.set $za (i32.add (local.get $Z) (i32.shl (i32.mul (local.get $t) (local.get $r)) (i32.const 3))))
+        (local.set $zb (i32.add (local.get $za) (i32.shl (local.get $r) (i32.const 3))))
+        (local.set $oa (i32.add (local.get $OUT) (i32.shl (i32.mul (local.get $t) (local.get $n)) (i32.const 3))))
+        (local.set $ob (i32.add (local.get $oa) (i32.shl (local.get $n) (i32.const 3))))
+        (local.set $i (i32.const 0))
+        (block $rowsDone
+          (loop $row
+            (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $n)))
+            (local.set $end (local.get $r))
+            (if (i32.and (local.get $lower) (i32.lt_s (i32.add (local.get $i) (i32.const 1)) (local.get $r)))
+              (then (local.set $end (i32.add (local.get $i) (i32.const 1)))))
+            (local.set $fi (i32.add (local.get $F) (i32.shl (i32.mul (local.get $i) (local.get $r)) (i32.const 3))))
+            (local.set $accA (f64x2.splat (f64.const 0)))
+            (local.set $accB (f64x2.splat (f64.const 0)))
+            (local.set $k (i32.const 0))
+            (block $dotDone
+              (loop $dot
+                (br_if $dotDone (i32.ge_s (i32.add (local.get $k) (i32.const 1)) (local.get $end)))
+                (local.set $f (v128.load (i32.add (local.get $fi) (i32.shl (local.get $k) (i32.const 3)))))
+                (local.set $accA (f64x2.add (local.get $accA)
+                  (f64x2.mul (local.get $f) (v128.load (i32.add (local.get $za) (i32.shl (local.get $k) (i32.const 3)))))))
+                (local.set $accB (f64x2.add (local.get $accB)
+                  (f64x2.mul (local.get $f) (v128.load (i32.add (local.get $zb) (i32.shl (local.get $k) (i32.const 3)))))))
+                (local.set $k (i32.add (local.get $k) (i32.const 2)))
+                (br $dot)))
+            (local.set $sA (f64x2.extract_lane 0 (local.get $accA)))
+            (local.set $sB (f64x2.extract_lane 0 (local.get $accB)))
+            (if (i32.lt_s (local.get $k) (local.get $end))
+              (then
+                (local.set $fk (f64.load (i32.add (local.get $fi) (i32.shl (local.get $k) (i32.const 3)))))
+                (local.set $sA (f64.add (local.get $sA)
+                  (f64.mul (local.get $fk) (f64.load (i32.add (local.get $za) (i32.shl (local.get $k) (i32.const 3)))))))
+                (local.set $sB (f64.add (local.get $sB)
+                  (f64.mul (local.get $fk) (f64.load (i32.add (local.get $zb) (i32.shl (local.get $k) (i32.const 3)))))))))
+            (local.set $sA (f64.add (local.get $sA) (f64x2.extract_lane 1 (local.get $accA))))
+            (local.set $sB (f64.add (local.get $sB) (f64x2.extract_lane 1 (local.get $accB))))
+            (local.set $m (f64.load (i32.add (local.get $MEAN) (i32.shl (local.get $i) (i32.const 3)))))
+            (f64.store (i32.add (local.get $oa) (i32.shl (local.get $i) (i32.const 3)))
+              (f64.add (local.get $m) (f64.mul (f64.load (i32.add (local.get $SIG) (i32.shl (local.get $t) (i32.const 3)))) (local.get $sA))))
+            (f64.store (i32.add (local.get $ob) (i32.shl (local.get $i) (i32.const 3)))
+              (f64.add (local.get $m) (f64.mul (f64.load (i32.add (local.get $SIG) (i32.shl (i32.add (local.get $t) (i32.const 1)) (i32.const 3)))) (local.get $sB))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $row)))
+        (local.set $t (i32.add (local.get $t) (i32.const 2)))
+        (br $pairs)))
+    ;; an odd last draw alone
+    (if (i32.lt_s (local.get $t) (local.get $count))
+      (then
+        (local.set $za (i32.add (local.get $Z) (i32.shl (i32.mul (local.get $t) (local.get $r)) (i32.const 3))))
+        (local.set $oa (i32.add (local.get $OUT) (i32.shl (i32.mul (local.get $t) (local.get $n)) (i32.const 3))))
+        (local.set $i (i32.const 0))
+        (block $rowsDone1
+          (loop $row1
+            (br_if $rowsDone1 (i32.ge_s (local.get $i) (local.get $n)))
+            (local.set $end (local.get $r))
+            (if (i32.and (local.get $lower) (i32.lt_s (i32.add (local.get $i) (i32.const 1)) (local.get $r)))
+              (then (local.set $end (i32.add (local.get $i) (i32.const 1)))))
+            (f64.store (i32.add (local.get $oa) (i32.shl (local.get $i) (i32.const 3)))
+              (f64.add (f64.load (i32.add (local.get $MEAN) (i32.shl (local.get $i) (i32.const 3))))
+                (f64.mul (f64.load (i32.add (local.get $SIG) (i32.shl (local.get $t) (i32.const 3))))
+                  (call $dot (i32.add (local.get $F) (i32.shl (i32.mul (local.get $i) (local.get $r)) (i32.const 3))) (local.get $za) (local.get $end)))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $row1)))))))
