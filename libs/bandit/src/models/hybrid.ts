@@ -621,14 +621,6 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
     return { sigma2, beta, theta };
   }
 
-  /** One posterior draw: Gamma(an, 1), then d_z normals for β, then d_x normals per listed item (in order). */
-  sampleParameters(rng: Rng, itemIds: readonly string[]): { sigma2: number; beta: Float64Array; theta: Float64Array[] } {
-    const g = rng.gamma(this.an(), 1);
-    const zeta0 = rng.normals(new Float64Array(this.dz));
-    const zetas = itemIds.map(() => rng.normals(new Float64Array(this.dx)));
-    return this.parametersFromVariates(g, zeta0, itemIds, zetas);
-  }
-
   prepare(context: Vector, candidates: readonly Candidate[]): SlateScorer {
     checkUniqueIds(candidates);
     const { dx, dz } = this;
@@ -679,7 +671,8 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
         return scoreSd(dot(y, y, dz) + v[a], an, bn);
       },
       /**
-       * The canonical draw, with the variates of sampleParameters (Gamma, d_z normals for β, d_x per candidate):
+       * The canonical draw, consuming Gamma(an, 1), then d_z normals for β, then d_x per candidate — the variates
+       * of parametersFromVariates, whose parameters it scores:
        * s_a = z_aᵀβ + xᵀθ_a with θ_a = A_a⁻¹(b_a − B_aβ) + σL_a⁻ᵀζ_a, which is g_aᵀβ + xᵀA_a⁻¹b_a + σ u_aᵀζ_a —
        * so θ_a itself is never formed (saves O(n·d_z·d_x) per request).
        */

@@ -37,14 +37,9 @@ export class CatalogCache implements OnModuleDestroy {
     this.unsubscribe = events.onChanged((ids) => ids.forEach((id) => this.entries.delete(id)));
   }
 
-  /** Features of each id (null when the item is not in the catalog), loading the missing ones in one query. */
-  async features(ids: readonly string[]): Promise<Map<string, Record<string, number> | null>> {
-    const entries = await this.entriesOf(ids);
-    return new Map([...entries].map(([id, e]) => [id, e.features]));
-  }
-
   /**
-   * Features of each id plus, when the item has every name in `order`, the vector in that order — memoised per
+   * Features of each id (null when the item is not in the catalog; the missing ones are loaded in one query) plus,
+   * when the item has every name in `order`, the vector in that order — memoised per
    * entry for the last order asked (one experiment schema per catalog is the common case), because resolving
    * 500 candidates × 16 names through object lookups was a tenth of a rank's CPU. Pass the experiment's own array:
    * the same array is recognised without comparing names.
