@@ -299,6 +299,13 @@ describeBrowser('console in Chromium', () => {
     await page.getByRole('button', { name: 'Add user' }).click();
     await page.getByRole('cell', { name: /Victor Viewer/ }).waitFor();
     await shot(page, '12-users');
+    // disable and enable again, each through its confirmation dialog
+    const viewerRow = page.getByRole('row', { name: /Victor Viewer/ });
+    await viewerRow.getByRole('button', { name: 'Disable' }).click();
+    await page.getByRole('button', { name: 'Disable user' }).click();
+    await viewerRow.getByRole('button', { name: 'Enable' }).click();
+    await page.getByRole('button', { name: 'Enable user' }).click();
+    await viewerRow.getByRole('button', { name: 'Disable' }).waitFor();
 
     await page.getByRole('link', { name: 'API keys' }).click();
     await page.fill('#k-name', 'home feed service');
@@ -309,6 +316,17 @@ describeBrowser('console in Chromium', () => {
     expect((await t.call('GET', '/v1/items/i-1', { key })).status).toBe(200); // the serving key works
     await page.getByRole('button', { name: 'Done' }).click();
     expect(await page.getByTestId('new-key').count()).toBe(0);
+
+    // a second key, revoked through the confirmation dialog: it leaves the list and stops working at once
+    await page.fill('#k-name', 'key to revoke');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const revoked = (await page.getByTestId('new-key').locator('code').textContent())!;
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('row', { name: /key to revoke/ }).getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('button', { name: 'Revoke key' }).click();
+    await page.getByRole('row', { name: /key to revoke/ }).waitFor({ state: 'detached' });
+    expect((await t.call('GET', '/v1/items/i-1', { key: revoked })).status).toBe(401);
+    expect((await t.call('GET', '/v1/items/i-1', { key })).status).toBe(200);
   });
 
   it('a viewer sees no write buttons and the API refuses its writes', async () => {

@@ -5,6 +5,24 @@ import { useUser } from '../lib/auth';
 import { age, dateTime } from '../lib/format';
 import type { Role, User } from '../lib/types';
 
+/** A confirmed action: busy while it runs, the dialog closed afterwards either way, the list reloaded on success. */
+async function runConfirmed(
+  call: () => Promise<unknown>,
+  ui: { close: () => void; reload: () => void; setBusy: (busy: boolean) => void; setError: (message: string) => void },
+): Promise<void> {
+  ui.setBusy(true);
+  try {
+    await call();
+    ui.close();
+    ui.reload();
+  } catch (err) {
+    ui.setError(errorMessage(err));
+    ui.close();
+  } finally {
+    ui.setBusy(false);
+  }
+}
+
 export function AdminUsers() {
   const me = useUser();
   const users = useAsync(() => api<{ users: User[] }>('GET', '/v1/console/users'), []);
@@ -42,18 +60,11 @@ export function AdminUsers() {
   };
   const act = async () => {
     if (!confirm) return;
-    setBusy(true);
-    try {
-      if (confirm.action === 'delete') await api('DELETE', `/v1/console/users/${confirm.user.id}`);
-      else await api('PATCH', `/v1/console/users/${confirm.user.id}`, { disabled: confirm.action === 'disable' });
-      setConfirm(null);
-      users.reload();
-    } catch (err) {
-      setError(errorMessage(err));
-      setConfirm(null);
-    } finally {
-      setBusy(false);
-    }
+    const { user, action } = confirm;
+    await runConfirmed(
+      () => (action === 'delete' ? api('DELETE', `/v1/console/users/${user.id}`) : api('PATCH', `/v1/console/users/${user.id}`, { disabled: action === 'disable' })),
+      { close: () => setConfirm(null), reload: users.reload, setBusy, setError },
+    );
   };
 
   return (
@@ -193,17 +204,8 @@ export function AdminKeys() {
   };
   const doRevoke = async () => {
     if (!revoke) return;
-    setBusy(true);
-    try {
-      await api('DELETE', `/v1/api-keys/${revoke.id}`);
-      setRevoke(null);
-      keys.reload();
-    } catch (err) {
-      setError(errorMessage(err));
-      setRevoke(null);
-    } finally {
-      setBusy(false);
-    }
+    const { id } = revoke;
+    await runConfirmed(() => api('DELETE', `/v1/api-keys/${id}`), { close: () => setRevoke(null), reload: keys.reload, setBusy, setError });
   };
 
   return (
