@@ -77,7 +77,36 @@ def datasets():
     d['skewed_revenue'] = (rng.exponential(20, 3000) * rng.binomial(1, 0.05, 3000), rng.exponential(22, 2800) * rng.binomial(1, 0.05, 2800))
     d['negative_lift'] = (rng.normal(50, 10, 300), rng.normal(47, 12, 280))
     d['zero_control_mean'] = (np.array([-1.0, 1.0, -2.0, 2.0]), np.array([0.5, 1.5, 1.0]))
+    # issue 14 field cases: a negative baseline (net margin), a control mean not clearly away from 0, large offsets
+    d['negative_baseline'] = (np.array([-12.0, -8.0]), np.array([-7.0, -3.0]))
+    d['negative_baseline_worse'] = (rng.normal(-20, 4, 200), rng.normal(-21, 4, 210))
+    d['control_mean_near_zero'] = (rng.normal(0.05, 1, 100), rng.normal(0.3, 1, 100))
+    for offset in (1e9, 1e8, 1e6):
+        d[f'offset_{offset:.0e}'] = (np.array([offset, offset + 1]), np.array([offset + 1, offset + 2]))
+    d['offset_1e9_n200'] = (1e9 + rng.normal(0, 3, 200).round(), 1e9 + rng.normal(0.5, 3, 200).round())
     return d
+
+
+def fieller_bounded(mc, var_mc, alpha):
+    """Fieller (1954): the (1 - alpha) confidence set of a ratio is a bounded interval iff the denominator's
+    z statistic exceeds z_{1-alpha/2}; otherwise no relative lift is reported."""
+    return mc * mc > stats.norm.ppf(1 - alpha / 2) ** 2 * var_mc
+
+
+# ----------------------------------------------------------------------------- summaries at large offsets
+def gen_summaries():
+    """Raw values with a large common offset (issue 14: 1e9 + small spread) and their ddof=1 moments (NumPy's
+    two-pass var / cov). The TS shifts by a reference value before squaring, as the report's SQL must."""
+    rng = np.random.default_rng(14)
+    cases = []
+    for offset in (0.0, 1e6, 1e8, 1e9, 1e12, -1e9):
+        for name, x in (('two', np.array([0.0, 1.0])), ('n50', rng.normal(0, 2, 50).round(3))):
+            v = offset + x
+            y = 3 * offset + 2 * x + rng.normal(0, 1, x.size).round(3)
+            cases.append({'name': f'{name} offset={offset:g}', 'values': [float(a) for a in v], 'paired': [float(a) for a in y],
+                          'expected': {'n': int(v.size), 'mean': f(v.mean()), 'variance': f(v.var(ddof=1)),
+                                       'pairedVariance': f(y.var(ddof=1)), 'covariance': f(np.cov(v, y, ddof=1)[0, 1])}})
+    write('summaries', cases, reference='numpy mean / var(ddof=1) / cov(ddof=1) (two-pass) of the raw values')
 
 
 # ----------------------------------------------------------------------------- distributions
@@ -134,13 +163,16 @@ def relative_expected(c, t, alpha):
     if c.size < 2 or t.size < 2 or c.mean() == 0:
         return None
     mc, mt = c.mean(), t.mean()
-    grad = np.array([1.0 / mc, -mt / mc ** 2])           # d(mt/mc)/d(mt, mc)
+    if not fieller_bounded(mc, c.var(ddof=1) / c.size, alpha):
+        return None
+    # L = (mt - mc) / |mc|; gradient with respect to (mt, mc)
+    grad = np.array([1.0 / abs(mc), -np.sign(mc) * mt / mc ** 2])
     cov = np.diag([t.var(ddof=1) / t.size, c.var(ddof=1) / c.size])
     var = float(grad @ cov @ grad)
     if var <= 0:
         return None
     se = math.sqrt(var)
-    lift = mt / mc - 1
+    lift = (mt - mc) / abs(mc)
     z = stats.norm.ppf(1 - alpha / 2)
     return {'relativeLift': f(lift), 'standardError': f(se), 'pValue': f(2 * stats.norm.sf(abs(lift) / se)),
             'ciLower': f(lift - z * se), 'ciUpper': f(lift + z * se)}
@@ -179,10 +211,13 @@ def ratio_expected(c, t, alpha):
     diff = rt - rc
     out = {'controlRatio': f(rc), 'treatmentRatio': f(rt), 'difference': f(diff), 'differenceStandardError': f(se),
            'pValue': f(2 * stats.norm.sf(abs(diff) / se)), 'ciLower': f(diff - z * se), 'ciUpper': f(diff + z * se)}
-    g = np.array([1.0 / rc, -rt / rc ** 2])
+    if not fieller_bounded(rc, vc, alpha):
+        out.update({k: None for k in ('relativeLift', 'relativeStandardError', 'relativePValue', 'relativeCiLower', 'relativeCiUpper')})
+        return out
+    g = np.array([1.0 / abs(rc), -np.sign(rc) * rt / rc ** 2])   # gradient of (rt - rc)/|rc|
     rv = float(g @ np.diag([vt, vc]) @ g)
     rse = math.sqrt(rv)
-    lift = rt / rc - 1
+    lift = (rt - rc) / abs(rc)
     out.update({'relativeLift': f(lift), 'relativeStandardError': f(rse), 'relativePValue': f(2 * stats.norm.sf(abs(lift) / rse)),
                 'relativeCiLower': f(lift - z * rse), 'relativeCiUpper': f(lift + z * rse)})
     return out
@@ -206,6 +241,10 @@ def gen_ratio():
                               (rng.gamma(2, 11, 900) * (rng.random(900) < 0.3), (rng.random(900) < 0.3).astype(float) + rng.poisson(0.5, 900))),
         'single_unit_control': ((np.array([1.0]), np.array([3.0])), sessions_clicks(20, 0.3, 2)),
         'zero_denominator_control': ((np.zeros(10), np.zeros(10)), sessions_clicks(20, 0.3, 2)),
+        # issue 14: net margin per order, negative in both arms (treatment less negative: better)
+        'negative_ratio': ((-rng.gamma(4, 5, 600), rng.poisson(2, 600) + 1.0), (-rng.gamma(4, 4.5, 650), rng.poisson(2, 650) + 1.0)),
+        # a control ratio whose interval contains 0: the relative figures are null
+        'control_ratio_near_zero': ((rng.normal(0.02, 1, 200), np.ones(200)), (rng.normal(0.5, 1, 200), np.ones(200))),
     }
     for name, (c, t) in sets.items():
         cases.append({'name': name, 'alpha': 0.05, 'control': ratio_arm(*c), 'treatment': ratio_arm(*t), 'expected': ratio_expected(c, t, 0.05)})
@@ -361,12 +400,12 @@ def bayes_expected(c, t, scale, prior, higher_better, alpha=0.05):
         est = t['mean'] - c['mean']
         var = t['variance'] / t['n'] + c['variance'] / c['n']
     else:
-        if c['mean'] == 0:
+        if c['mean'] == 0 or not fieller_bounded(c['mean'], c['variance'] / c['n'], alpha):
             return None
         mc, mt = c['mean'], t['mean']
-        g = np.array([1 / mc, -mt / mc ** 2])
+        g = np.array([1 / abs(mc), -np.sign(mc) * mt / mc ** 2])
         var = float(g @ np.diag([t['variance'] / t['n'], c['variance'] / c['n']]) @ g)
-        est = mt / mc - 1
+        est = (mt - mc) / abs(mc)
     if var <= 0:
         return None
     if prior:
@@ -398,7 +437,7 @@ def gen_bayes(ds):
     for name, (c, t) in ds.items():
         ca, ta = arm(c), arm(t)
         variants = [('relative', None, True), ('absolute', None, True)]
-        if name in ('normal_equal_n', 'unequal_sizes_and_variances', 'binary_conversion', 'negative_lift'):
+        if name in ('normal_equal_n', 'unequal_sizes_and_variances', 'binary_conversion', 'negative_lift', 'negative_baseline_worse'):
             variants += [('relative', {'mean': 0.0, 'variance': 0.3 ** 2}, True), ('absolute', {'mean': 0.05, 'variance': 0.01}, True),
                          ('relative', None, False)]
         for scale, prior, hb in variants:
@@ -502,6 +541,7 @@ def gen_decision():
 
 if __name__ == '__main__':
     ds = datasets()
+    gen_summaries()
     gen_distributions()
     gen_welch(ds)
     gen_relative(ds)

@@ -1,4 +1,5 @@
 import { normalQuantile, normalSf } from './distributions';
+import { controlNearZeroReason } from './relative-lift';
 import { allFinite } from './summaries';
 import { Interval } from './types';
 
@@ -35,7 +36,7 @@ export interface RatioComparisonResult {
   /** two-sided normal p-value for the difference */
   pValue: number | null;
   ci: Interval | null;
-  /** treatmentRatio / controlRatio − 1 */
+  /** (treatmentRatio − controlRatio) / |controlRatio|; null when the control ratio is not clearly away from 0 */
   relativeLift: number | null;
   relativeStandardError: number | null;
   relativePValue: number | null;
@@ -80,8 +81,10 @@ function empty(alpha: number, reason: string, partial: Partial<RatioComparisonRe
 
 /**
  * Compare a ratio metric between arms (arms independent). Absolute: Rt − Rc with
- * se² = Var(Rt) + Var(Rc). Relative: Rt/Rc − 1 with se² = Var(Rt)/Rc² + Rt²·Var(Rc)/Rc⁴.
- * Both use a two-sided normal test and z_{1−α/2} intervals.
+ * se² = Var(Rt) + Var(Rc). Relative: (Rt − Rc)/|Rc| (sign of the absolute difference for either sign of Rc;
+ * Rt/Rc − 1 when Rc > 0) with se² = Var(Rt)/Rc² + Rt²·Var(Rc)/Rc⁴. Both use a two-sided normal test and
+ * z_{1−α/2} intervals. The relative figures are null with a reason when |Rc| ≤ z_{1−α/2}·√Var(Rc) (Fieller's set
+ * for Rt/Rc unbounded; see relativeLift).
  */
 export function ratioMetricTest(control: RatioArmSummary, treatment: RatioArmSummary, options: RatioOptions = {}): RatioComparisonResult {
   const alpha = options.alpha ?? 0.05;
@@ -112,7 +115,11 @@ export function ratioMetricTest(control: RatioArmSummary, treatment: RatioArmSum
     result.reason = 'control ratio is zero: relative lift is undefined (absolute difference is valid)';
     return result;
   }
-  const lift = t.ratio / c.ratio - 1;
+  if (!(Math.abs(c.ratio) > z * Math.sqrt(c.variance))) {
+    result.reason = controlNearZeroReason(c.ratio, Math.sqrt(c.variance), alpha);
+    return result;
+  }
+  const lift = (t.ratio - c.ratio) / Math.abs(c.ratio);
   const rv = t.variance / c.ratio ** 2 + (t.ratio * t.ratio * c.variance) / c.ratio ** 4;
   result.relativeLift = lift;
   if (rv > 0) {

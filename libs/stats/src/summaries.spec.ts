@@ -1,5 +1,6 @@
 import { bivariateFromSums, summarize, summarizePairs, summaryFromSums } from './summaries';
 import { expectClose } from './testing/expect-close';
+import { loadGolden } from './testing/golden';
 
 describe('summaries', () => {
   it('summarize gives n, mean and the ddof = 1 variance', () => {
@@ -26,5 +27,41 @@ describe('summaries', () => {
     const b = bivariateFromSums(5, sum(xs), sum(ys), sum(xs.map((x) => x * x)), sum(ys.map((y) => y * y)), sum(xs.map((x, i) => x * ys[i])));
     for (const k of ['meanX', 'meanY', 'varianceX', 'varianceY', 'covarianceXY'] as const) expectClose(b[k], p[k], 1e-12);
     expect(p.covarianceXY).toBe(3); // numpy.cov([1..5], [2,1,4,3,7])[0, 1]
+  });
+});
+
+interface SummaryCase {
+  name: string;
+  values: number[];
+  paired: number[];
+  expected: { n: number; mean: number; variance: number; pairedVariance: number; covariance: number };
+}
+
+describe('summaries at large offsets (golden: NumPy two-pass moments; issue 14 "large values, small spread")', () => {
+  const g = loadGolden<{ cases: SummaryCase[] }>('summaries');
+  const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
+
+  it.each(g.cases)('summaryFromSums with a shift by one of the values: $name', (c) => {
+    const shift = c.values[0];
+    const d = c.values.map((v) => v - shift);
+    const s = summaryFromSums(d.length, sum(d), sum(d.map((v) => v * v)), shift);
+    expect(s.n).toBe(c.expected.n);
+    expectClose(s.mean, c.expected.mean, 1e-12, 1e-12, 'mean');
+    expectClose(s.variance, c.expected.variance, 1e-6, 1e-12, 'variance');
+  });
+
+  it.each(g.cases)('summarize / summarizePairs (shifted two-pass): $name', (c) => {
+    expectClose(summarize(c.values).variance, c.expected.variance, 1e-6, 1e-12, 'variance');
+    const p = summarizePairs(c.values, c.paired);
+    expectClose(p.varianceX, c.expected.variance, 1e-6, 1e-12, 'varianceX');
+    expectClose(p.varianceY, c.expected.pairedVariance, 1e-6, 1e-12, 'varianceY');
+    expectClose(p.covarianceXY, c.expected.covariance, 1e-6, 1e-12, 'covariance');
+  });
+
+  it('the unshifted form loses every digit at 1e9 (why the report must not use it)', () => {
+    const c = g.cases.find((x) => x.name === 'two offset=1e+09')!;
+    const naive = summaryFromSums(2, sum(c.values), sum(c.values.map((v) => v * v)));
+    expect(c.expected.variance).toBe(0.5);
+    expect(Math.abs(naive.variance - 0.5)).toBeGreaterThan(0.4);
   });
 });

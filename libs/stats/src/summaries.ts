@@ -14,30 +14,46 @@ export interface BivariateSummary {
 }
 
 /**
- * Summary from SQL aggregates: n = COUNT(*), sum = SUM(v), sumSquares = SUM(v*v).
+ * Summary from SHIFTED sums: n = COUNT(*), sum = Σ(v − shift), sumSquares = Σ(v − shift)²; mean = shift + sum/n,
+ * variance = (sumSquares − sum²/n)/(n − 1). The subtraction loses about log10(((mean − shift)/sd)²) digits, so
+ * `shift` must be a value near the data (e.g. one of them, or the arm's mean from an earlier pass): with shift = 0
+ * and values 1e9 ± 1 every digit cancels (Chan, Golub & LeVeque 1983, "Algorithms for computing the sample
+ * variance"). shift = 0 is only right for data whose mean is not large against its spread (e.g. 0/1 values).
  * Variance is clamped at 0 (rounding can make it slightly negative) and is 0 when n < 2.
  */
-export function summaryFromSums(n: number, sum: number, sumSquares: number): ArmSummary {
+export function summaryFromSums(n: number, sum: number, sumSquares: number, shift = 0): ArmSummary {
   if (!(n > 0)) return { n: 0, mean: 0, variance: 0 };
-  const mean = sum / n;
-  const variance = n > 1 ? Math.max(0, (sumSquares - sum * mean) / (n - 1)) : 0;
-  return { n, mean, variance };
+  const shiftedMean = sum / n;
+  const variance = n > 1 ? Math.max(0, (sumSquares - sum * shiftedMean) / (n - 1)) : 0;
+  return { n, mean: shift + shiftedMean, variance };
 }
 
-/** Summary of raw values (Welford's algorithm, numerically stable). */
+/**
+ * Summary of raw values: two passes over values shifted by the first one, with the Chan–Golub–LeVeque correction
+ * term (Σd)²/n, so a large common offset (1e9 ± 1) costs no digits.
+ */
 export function summarize(values: ArrayLike<number>): ArmSummary {
-  let mean = 0;
-  let m2 = 0;
   const n = values.length;
+  if (n === 0) return { n: 0, mean: 0, variance: 0 };
+  const shift = values[0];
+  let s = 0;
+  for (let i = 0; i < n; i++) s += values[i] - shift;
+  const mean = shift + s / n;
+  let m2 = 0;
+  let c = 0;
   for (let i = 0; i < n; i++) {
-    const delta = values[i] - mean;
-    mean += delta / (i + 1);
-    m2 += delta * (values[i] - mean);
+    const d = values[i] - mean;
+    m2 += d * d;
+    c += d;
   }
-  return { n, mean, variance: n > 1 ? m2 / (n - 1) : 0 };
+  return { n, mean, variance: n > 1 ? Math.max(0, (m2 - (c * c) / n) / (n - 1)) : 0 };
 }
 
-/** Bivariate summary from SQL aggregates SUM(x), SUM(y), SUM(x*x), SUM(y*y), SUM(x*y). */
+/**
+ * Bivariate summary from SQL aggregates SUM(x), SUM(y), SUM(x*x), SUM(y*y), SUM(x*y). Same cancellation as
+ * summaryFromSums with shift 0: only for values that are small against their spread; otherwise pass centred
+ * moments (SQL var_samp / covar_samp) directly as a BivariateSummary.
+ */
 export function bivariateFromSums(
   n: number,
   sumX: number,
@@ -60,18 +76,18 @@ export function bivariateFromSums(
   };
 }
 
-/** Bivariate summary of raw paired values (two-pass, numerically stable). */
+/** Bivariate summary of raw paired values (two-pass over values shifted by the first pair, numerically stable). */
 export function summarizePairs(xs: ArrayLike<number>, ys: ArrayLike<number>): BivariateSummary {
   const n = Math.min(xs.length, ys.length);
   if (n === 0) return { n: 0, meanX: 0, meanY: 0, varianceX: 0, varianceY: 0, covarianceXY: 0 };
   let sx = 0;
   let sy = 0;
   for (let i = 0; i < n; i++) {
-    sx += xs[i];
-    sy += ys[i];
+    sx += xs[i] - xs[0];
+    sy += ys[i] - ys[0];
   }
-  const meanX = sx / n;
-  const meanY = sy / n;
+  const meanX = xs[0] + sx / n;
+  const meanY = ys[0] + sy / n;
   let vx = 0;
   let vy = 0;
   let cxy = 0;
