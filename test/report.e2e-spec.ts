@@ -69,6 +69,10 @@ describe('experiment reports', () => {
           const c = m.comparisons[j];
           const at = `${gm.metric}.${gc.variant}`;
           expect(c).toMatchObject({ variant: gc.variant, baseline: 'control', significant: gc.significant });
+          expect(c.significance).toEqual({ basis: golden.expected.traffic.basis, ...gc.significance, agree: gc.significance.absolute === gc.significance.relative });
+          close(c.relativePValue, gc.relativePValue, `${at}.relativePValue`);
+          close(c.relativeAdjustedPValue, gc.relativeAdjustedPValue, `${at}.relativeAdjustedPValue`);
+          close(c.sequential.adjustedPValue, gc.sequential.adjustedPValue, `${at}.sequential.adjustedPValue`);
           close(c.absoluteLift, gc.absoluteLift, `${at}.absoluteLift`);
           close(c.relativeLift, gc.relativeLift, `${at}.relativeLift`);
           closeInterval(c.ci, gc.ci, `${at}.ci`);
@@ -81,11 +85,41 @@ describe('experiment reports', () => {
           close(c.bayesian.expectedLoss, gc.bayesian.expectedLoss, `${at}.bayesian.expectedLoss`);
         }
       }
-      // at least one comparison is significant after Holm, and the recommendation follows the primary metric
-      expect(r.metrics[0].comparisons.some((c: any) => c.significant)).toBe(true);
-      expect(['ship', 'keep-running']).toContain(r.recommendation.decision);
+      // a running experiment short of its planned size is judged by the always-valid intervals (issue 14, item 3)
+      expect(r.recommendation).toMatchObject({ basis: golden.expected.traffic.basis, plannedUnits: golden.expected.traffic.plannedUnits });
+      expect(r.recommendation.basisReason).toMatch(/running/);
+      expect(r.options.sequential).toBe(true);
+      // imported history: traffic from the exposures' own span, not from 2025 to now (issue 14, item 5)
+      close(r.health.unitsPerDay, golden.expected.traffic.unitsPerDay, 'health.unitsPerDay');
+      close(r.recommendation.unitsPerDay, golden.expected.traffic.unitsPerDay, 'recommendation.unitsPerDay');
       expect(typeof r.recommendation.reason).toBe('string');
       expect(r.exploration).toBeNull();
+    });
+
+    it('with sequential=false judges by the fixed-horizon tests; estimatedDays come from the exposures\' own time span', async () => {
+      const r = (await t.call('GET', `/v1/experiments/${key}/report?sequential=false`)).body;
+      expect(r.recommendation.basis).toBe('fixed-horizon');
+      expect(r.recommendation.basisReason).toMatch(/sequential=false/);
+      for (const [i, gm] of golden.expected.metrics.entries()) {
+        for (const [j, gc] of gm.comparisons.entries()) {
+          expect(r.metrics[i].comparisons[j].significant).toBe(gc.significance.absolute);
+          expect(r.metrics[i].comparisons[j].significance.basis).toBe('fixed-horizon');
+        }
+      }
+      expect(r.metrics[0].comparisons.some((c: any) => c.significant)).toBe(true);
+      // the star of revenue b is the (Holm-adjusted) absolute test's; the adjusted relative test is not significant,
+      // and the report says the two scales disagree (item 4)
+      const b = r.metrics[0].comparisons[0];
+      expect(b.significance).toMatchObject({ absolute: true, relative: false, agree: false });
+      expect(b.relativeAdjustedPValue).toBeGreaterThan(0.05);
+      for (const v of r.recommendation.variants) {
+        const gc = golden.expected.metrics[0].comparisons.find((c: any) => c.variant === v.variant);
+        if (v.decision !== 'keep-running') continue;
+        expect(v.requiredUnits).toBe(gc.requiredUnits);
+        expect(v.estimatedDays).toBe(gc.estimatedDays);
+        expect(v.estimatedDays).toBeLessThan(1000); // "~20,886 days" before the fix
+      }
+      expect(r.recommendation.variants.some((v: any) => v.decision === 'keep-running')).toBe(true);
     });
 
     it('Benjamini–Hochberg and CUPED match their golden values; no correction keeps the raw p-values', async () => {
@@ -192,9 +226,10 @@ describe('experiment reports', () => {
   describe('GET /v1/experiments/{key}/report/timeseries', () => {
     it('gives cumulative units, means and lifts per day, ending at the report as of the same time', async () => {
       const to = '2025-03-09T00:00:00Z';
-      const res = await t.call('GET', `/v1/experiments/${key}/report/timeseries?to=${to}`);
+      const res = await t.call('GET', `/v1/experiments/${key}/report/timeseries?to=${to}&bucket=day`);
       expect(res.status).toBe(200);
       const s = res.body;
+      expect(s.bucket).toBe('day');
       expect(s.days.map((d: any) => d.date)).toEqual(['2025-03-03', '2025-03-04', '2025-03-05', '2025-03-06', '2025-03-07', '2025-03-08']);
       for (const [i, d] of s.days.entries()) {
         expect(d.metrics.map((m: any) => m.metric)).toEqual(['revenue', 'clicks']);
@@ -218,6 +253,15 @@ describe('experiment reports', () => {
       // the always-valid p-value never increases over the days (running minimum)
       const seq = s.days.map((d: any) => d.metrics[0].comparisons[0].sequential.pValue).filter((p: any) => p !== null);
       for (let i = 1; i < seq.length; i++) expect(seq[i]).toBeLessThanOrEqual(seq[i - 1]);
+      // bucket=auto: a span of under 7 days is drawn per hour, ending at the same numbers
+      const hourly = (await t.call('GET', `/v1/experiments/${key}/report/timeseries?to=${to}`)).body;
+      expect(hourly.bucket).toBe('hour');
+      expect(hourly.days.length).toBeGreaterThan(100);
+      expect(Date.parse(hourly.days[1].start) - Date.parse(hourly.days[0].start)).toBe(3_600_000);
+      const lastHour = hourly.days[hourly.days.length - 1];
+      for (const [i, m] of report.metrics.entries()) for (const [j, v] of m.variants.entries()) close(lastHour.metrics[i].variants[j].stdDev, v.stdDev, `hourly ${m.metric}.${v.variant}.stdDev`);
+      expect(paths(await t.call('GET', `/v1/experiments/${key}/report/timeseries?to=${to}&bucket=minute`))).toEqual(['query.bucket']);
+      expect(paths(await t.call('GET', `/v1/experiments/${key}/report/timeseries?bucket=week`))).toEqual(['query.bucket']);
     });
   });
 

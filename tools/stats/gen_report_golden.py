@@ -136,16 +136,20 @@ def welch(c, t):
 
 
 def relative(c, t):
+    """(mt - mc) / |mc| with its delta-method se (gradient . covariance . gradient), CI and two-sided p."""
     mc, mt = c.mean(), t.mean()
-    grad = np.array([1 / mc, -mt / mc ** 2])  # d(mt/mc)/d(mt, mc)
+    grad = np.array([1 / abs(mc), -np.sign(mc) * mt / mc ** 2])  # d((mt - mc)/|mc|)/d(mt, mc)
     cov = np.diag([t.var(ddof=1) / t.size, c.var(ddof=1) / c.size])
     se = math.sqrt(grad @ cov @ grad)
-    lift = mt / mc - 1
+    lift = (mt - mc) / abs(mc)
     z = stats.norm.ppf(1 - ALPHA / 2)
-    return lift, se, lift - z * se, lift + z * se
+    return lift, se, lift - z * se, lift + z * se, float(2 * stats.norm.sf(abs(lift) / se))
 
 
-def bayes(lift, se):
+def bayes(c, t):
+    """Chance to beat and expected loss on the absolute scale: difference ~ N(mt - mc, Var_t/n_t + Var_c/n_c)."""
+    lift = t.mean() - c.mean()
+    se = math.sqrt(t.var(ddof=1) / t.size + c.var(ddof=1) / c.size)
     u = lift / se
     chance = stats.norm.cdf(u)
     loss = se * stats.norm.pdf(u) - lift * stats.norm.cdf(-u)
@@ -193,8 +197,8 @@ def main():
         comps = []
         for v in VARIANTS[1:]:
             diff, p, lo, hi = welch(ys['control'], ys[v])
-            lift, se, rlo, rhi = relative(ys['control'], ys[v])
-            chance, loss = bayes(lift, se)
+            lift, se, rlo, rhi, rp = relative(ys['control'], ys[v])
+            chance, loss = bayes(ys['control'], ys[v])
             sp, slo, shi = msprt(ys['control'], ys[v])
             comp = {
                 'variant': v,
@@ -204,6 +208,9 @@ def main():
                 'ci': {'lower': lo, 'upper': hi},
                 'relativeCi': {'lower': rlo, 'upper': rhi},
                 'pValue': p,
+                'relativePValue': rp,
+                'standardError': math.sqrt(ys[v].var(ddof=1) / ys[v].size + ys['control'].var(ddof=1) / ys['control'].size),
+                'units': int(ys['control'].size + ys[v].size),
                 'sequential': {'pValue': sp, 'ci': {'lower': slo, 'upper': shi}},
                 'bayesian': {'chanceToBeatBaseline': chance, 'expectedLoss': loss},
                 'cuped': cuped(ys, xs, 'control', v),
@@ -214,10 +221,42 @@ def main():
     ps = [c['pValue'] for c in comparisons]
     holm = multipletests(ps, method='holm')[1]
     bh = multipletests(ps, method='fdr_bh')[1]
-    for c, h, b in zip(comparisons, holm, bh):
+    holm_rel = multipletests([c['relativePValue'] for c in comparisons], method='holm')[1]
+    holm_seq = multipletests([c['sequential']['pValue'] for c in comparisons], method='holm')[1]
+    for c, h, b, hr, hs in zip(comparisons, holm, bh, holm_rel, holm_seq):
         c['adjustedPValue'] = float(h)
         c['adjustedPValueBh'] = float(b)
-        c['significant'] = bool(h < ALPHA)
+        c['relativeAdjustedPValue'] = float(hr)
+        c['sequential']['adjustedPValue'] = float(hs)
+        c['significance'] = {'absolute': bool(h < ALPHA), 'relative': bool(hr < ALPHA), 'alwaysValid': bool(hs < ALPHA)}
+
+    # Recommendation basis of the running experiment: always-valid until the planned size (the units the primary
+    # metric needs for 80 % power at a 5 % relative MDE, n (se / se*)^2 per comparison, scaled to all variants).
+    mde, power = 0.05, 0.8
+    zsum = stats.norm.ppf(1 - ALPHA / 2) + stats.norm.ppf(power)
+    prim = metrics_out[0]
+    mc = prim['variants'][0]['mean']
+    total_units = sum(v['units'] for v in prim['variants'])
+    planned = 0
+    for c in prim['comparisons']:
+        pair = math.ceil(c['units'] * (c['standardError'] / (mde * abs(mc) / zsum)) ** 2)
+        c['requiredUnits'] = pair
+        planned = max(planned, math.ceil(pair * total_units / c['units']))
+    basis = 'always-valid' if total_units < planned else 'fixed-horizon'
+    for c in comparisons:
+        c['significant'] = c['significance']['alwaysValid' if basis == 'always-valid' else 'absolute']
+    # Traffic from the exposures' own span (first to last first exposure of the analysed units), at least 1 hour;
+    # estimatedDays of a keep-running variant = ceil(extra units / (rate x the pair's share of units)).
+    firsts = {}
+    for x in exposures:
+        firsts.setdefault(x['unitId'], []).append(datetime.fromisoformat(x['timestamp'].replace('Z', '+00:00')))
+    single = [min(ts) for u, ts in firsts.items() if len(ts) == 1]
+    span_days = max((max(single) - min(single)).total_seconds(), 3600) / 86400
+    units_per_day = len(single) / span_days
+    for c in prim['comparisons']:
+        extra = max(0, c['requiredUnits'] - c['units'])
+        c['estimatedDays'] = math.ceil(extra / (units_per_day * c['units'] / total_units))
+    traffic = {'unitsPerDay': units_per_day, 'plannedUnits': planned, 'basis': basis, 'totalUnits': total_units}
     counts = [observed[v] for v in VARIANTS]
     total = sum(counts)
     expected = [total / 3] * 3
@@ -268,7 +307,7 @@ def main():
         'tuningN': TUNING_N,
         'exposures': exposures,
         'events': events,
-        'expected': {'srm': srm, 'multipleExposures': 1, 'metrics': metrics_out},
+        'expected': {'srm': srm, 'multipleExposures': 1, 'metrics': metrics_out, 'traffic': traffic},
         'power': power_cases,
     }
     os.makedirs(os.path.dirname(OUT), exist_ok=True)

@@ -36,6 +36,27 @@ export interface MetricValuesQuery {
   segment?: { attribute: string; value: string | number | boolean };
   /** Also aggregate the CUPED covariate (the metric's value in the look-back before first exposure). */
   cuped?: boolean | { lookbackDays: number };
+  /** Also return `moments`: means and centred (co)variances computed in SQL (what the report's statistics use). */
+  moments?: boolean;
+}
+
+/**
+ * Means and sample (ddof = 1) variances / covariances of the per-unit values, computed in SQL by avg / var_samp /
+ * covar_samp over the per-unit rows. PostgreSQL (≥ 12) accumulates these over float8 with the Youngs–Cramer
+ * algorithm, so values like 1e9 ± 1 keep their spread; the naive (Σy² − (Σy)²/n)/(n − 1) from `sumSquares` loses
+ * every digit there. Variances are 0 when units < 2.
+ */
+export interface MetricMoments {
+  meanY: number;
+  varianceY: number;
+  /** ratio / mean metrics: the denominator D */
+  meanD?: number;
+  varianceD?: number;
+  covarianceYD?: number;
+  /** with `cuped`: the covariate X */
+  meanX?: number;
+  varianceX?: number;
+  covarianceYX?: number;
 }
 
 /**
@@ -61,6 +82,8 @@ export interface MetricAggregate {
     /** Ratio and mean metrics: the pre-exposure denominator XD and the remaining cross products. */
     denominator?: { sum: number; sumSquares: number; /** Σ X·XD */ crossCovariate: number; /** Σ Y·XD */ crossValue: number; /** Σ D·X */ crossDenominatorCovariate: number; /** Σ D·XD */ crossDenominator: number };
   };
+  /** With `moments`: numerically stable means and centred second moments (see MetricMoments). */
+  moments?: MetricMoments;
 }
 
 /** The default for a metric key without a definition: the sum of its events, no window, no capping. */
@@ -163,6 +186,11 @@ export class MetricValuesRepository {
     if (twoPart) out.push(`sum(d) AS s_d`, `sum(d * d) AS s_dd`, `sum(y * d) AS s_yd`);
     if (cuped) out.push(`sum(xc) AS s_x`, `sum(xc * xc) AS s_xx`, `sum(y * xc) AS s_yx`);
     if (cuped && twoPart) out.push(`sum(xd) AS s_xd`, `sum(xd * xd) AS s_xdxd`, `sum(xc * xd) AS s_xxd`, `sum(y * xd) AS s_yxd`, `sum(d * xc) AS s_dx`, `sum(d * xd) AS s_dxd`);
+    if (q.moments) {
+      out.push(`avg(y) AS m_y`, `var_samp(y) AS v_y`);
+      if (twoPart) out.push(`avg(d) AS m_d`, `var_samp(d) AS v_d`, `covar_samp(y, d) AS c_yd`);
+      if (cuped) out.push(`avg(xc) AS m_x`, `var_samp(xc) AS v_x`, `covar_samp(y, xc) AS c_yx`);
+    }
 
     const sql = `
       WITH ${exposedUnitsCtes($, q, windowSeconds)},
@@ -191,6 +219,11 @@ export class MetricValuesRepository {
             crossDenominator: num(r.s_dxd),
           };
         }
+      }
+      if (q.moments) {
+        a.moments = { meanY: num(r.m_y), varianceY: num(r.v_y) };
+        if (twoPart) Object.assign(a.moments, { meanD: num(r.m_d), varianceD: num(r.v_d), covarianceYD: num(r.c_yd) });
+        if (cuped) Object.assign(a.moments, { meanX: num(r.m_x), varianceX: num(r.v_x), covarianceYX: num(r.c_yx) });
       }
       return a;
     });

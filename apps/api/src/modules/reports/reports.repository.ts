@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { exposedUnitsCtes } from '../ab/exposed-units.sql';
-import type { MetricAggregate, MetricSpec } from '../ab/metric-values.repository';
+import type { MetricAggregate, MetricMoments, MetricSpec } from '../ab/metric-values.repository';
 
 /**
  * Rank's reward reaches a unit's metric value up to this long BEFORE its first exposure time: exposures are stamped
@@ -39,17 +39,23 @@ export interface UnitsScope {
   segment?: { attribute: string; value: string };
 }
 
-/** One time-series step (day index k since `start`) of per-variant deltas of the sufficient statistics. */
-export interface SeriesDelta {
+/**
+ * A variant's statistics as of the end of time-series bucket k (index since `start`), cumulative over buckets 0…k.
+ * Present only for buckets in which something changed for the variant (a unit entered or a value changed).
+ */
+export interface SeriesPoint {
   variant: string;
   k: number;
   units: number;
+  /** Σ Y and (ratio / mean metrics) Σ D over the variant's units */
   sum: number;
-  sumSquares: number;
   denominatorSum: number;
-  denominatorSquares: number;
-  crossProducts: number;
+  /** means and centred (co)variances of Y and D (ddof = 1; 0 when units < 2) */
+  moments: MetricMoments;
 }
+
+/** Aggregates with the numerically stable moments the statistics use. */
+export type MomentAggregate = MetricAggregate & { moments: MetricMoments };
 
 export interface ExplorationDay {
   variant: string;
@@ -162,7 +168,7 @@ export class ReportsRepository {
    * Y = the unit's reward (Σ over its decisions in the experiment, same variant, from first exposure on, of the
    * decision's slot rewards), D = the unit's number of decisions (the denominator of `reward_rate`).
    */
-  async rewardAggregate(scope: UnitsScope): Promise<MetricAggregate[]> {
+  async rewardAggregate(scope: UnitsScope): Promise<MomentAggregate[]> {
     const p = new Params();
     const skew = p.$(REWARD_SKEW_SECONDS, 'float8');
     const sql = `
@@ -173,7 +179,8 @@ export class ReportsRepository {
           AND dv.ts >= w.first_at - make_interval(secs => ${skew}) AND dv.ts < w.until
         GROUP BY w.variant, w.unit_id
       )
-      SELECT variant, count(*)::int AS units, sum(y) AS s_y, sum(y * y) AS s_yy, sum(d) AS s_d, sum(d * d) AS s_dd, sum(y * d) AS s_yd
+      SELECT variant, count(*)::int AS units, sum(y) AS s_y, sum(y * y) AS s_yy, sum(d) AS s_d, sum(d * d) AS s_dd, sum(y * d) AS s_yd,
+             avg(y) AS m_y, var_samp(y) AS v_y, avg(d) AS m_d, var_samp(d) AS v_d, covar_samp(y, d) AS c_yd
       FROM u GROUP BY variant ORDER BY variant`;
     const rows: Raw[] = await this.db.query(sql, p.values);
     return rows.map((r) => ({
@@ -182,25 +189,31 @@ export class ReportsRepository {
       sum: n(r.s_y),
       sumSquares: n(r.s_yy),
       denominator: { sum: n(r.s_d), sumSquares: n(r.s_dd), crossProducts: n(r.s_yd) },
+      // var_samp / covar_samp over the per-unit rows (Youngs–Cramer): stable at any offset
+      moments: { meanY: n(r.m_y), varianceY: n(r.v_y), meanD: n(r.m_d), varianceD: n(r.v_d), covarianceYD: n(r.c_yd) },
     }));
   }
 
   /**
-   * Per-day deltas of the per-variant sufficient statistics of a metric, for cumulative time series: day k covers
-   * [start + k days, start + k + 1 days). A unit enters on its first-exposure day (`units`); its running value
-   * changes only on days with events, so Σ Y² as of day K = Σ_{k ≤ K} Σ_units (f(r_k)² − f(r_{k−1})²) with r the
-   * unit's running totals and f the metric's transform (binary, fixed cap). Everything is computed in SQL; the
-   * answer has one row per (variant, day).
+   * Cumulative per-variant statistics of a metric for the time series, per bucket of `bucketSeconds`: bucket k
+   * covers [start + k·b, start + (k + 1)·b). A unit enters in its first-exposure bucket; its running value changes
+   * only in buckets with events, so Σ Y² as of bucket K = Σ_{k ≤ K} Σ_units (f(r_k)² − f(r_{k−1})²) with r the
+   * unit's running totals and f the metric's transform (binary, fixed cap). Those per-bucket deltas are summed in
+   * `numeric` (exact for sums and products of float8 values) and accumulated over buckets by a window, and the
+   * centred moments are formed from the exact sums as (n·ΣY² − (ΣY)²) / (n(n − 1)) — exact up to the final
+   * division, so a metric of 1e9 ± 1 keeps its spread (float8 Σ y² − (Σ y)²/n would not). One row per (variant,
+   * bucket) with a change; the caller carries a variant's last row forward.
    * `metric` is an event metric spec, or `reward` / `reward_rate` (then the decision log is the source).
    */
-  async seriesDeltas(scope: UnitsScope, metric: MetricSpec | 'reward' | 'reward_rate', start: Date, days: number): Promise<SeriesDelta[]> {
+  async seriesPoints(scope: UnitsScope, metric: MetricSpec | 'reward' | 'reward_rate', start: Date, buckets: number, bucketSeconds: number): Promise<SeriesPoint[]> {
     const p = new Params();
     const isReward = metric === 'reward' || metric === 'reward_rate';
     const spec = isReward ? null : metric;
     const windowSeconds = spec ? p.$(spec.conversionWindowSeconds, 'float8') : 'NULL::float8';
     const units = this.unitsSql(p, scope, windowSeconds);
     const st = p.$(start.toISOString(), 'timestamptz');
-    const dayOf = (col: string) => `floor(extract(epoch FROM (${col} - ${st})) / 86400)::int`;
+    const width = p.$(bucketSeconds, 'float8');
+    const dayOf = (col: string) => `floor(extract(epoch FROM (${col} - ${st})) / ${width})::int`;
     let source: string;
     if (isReward) {
       const skew = p.$(REWARD_SKEW_SECONDS, 'float8');
@@ -241,7 +254,7 @@ export class ReportsRepository {
     }
     const fy = type === 'binary' ? `CASE WHEN r.rc > 0 THEN 1 ELSE 0 END::float8` : cap(`COALESCE(r.ry, 0)`);
     const fd = type === 'ratio' ? `COALESCE(r.rd, 0)` : type === 'mean' ? `COALESCE(r.rc, 0)` : `0::float8`;
-    const last = p.$(days - 1, 'int');
+    const last = p.$(buckets - 1, 'int');
     const sql = `
       WITH ${units}, ${source},
       r AS (
@@ -255,58 +268,71 @@ export class ReportsRepository {
         FROM f WINDOW u AS (PARTITION BY unit_id ORDER BY k)
       ),
       deltas AS (
-        SELECT variant, k, 0 AS units, sum(fy - py) AS s_y, sum(fy * fy - py * py) AS s_yy, sum(fd - pd) AS s_d, sum(fd * fd - pd * pd) AS s_dd, sum(fy * fd - py * pd) AS s_yd
+        SELECT variant, k, 0 AS units, sum(fy::numeric - py::numeric) AS s_y, sum(fy::numeric * fy::numeric - py::numeric * py::numeric) AS s_yy,
+               sum(fd::numeric - pd::numeric) AS s_d, sum(fd::numeric * fd::numeric - pd::numeric * pd::numeric) AS s_dd,
+               sum(fy::numeric * fd::numeric - py::numeric * pd::numeric) AS s_yd
         FROM l GROUP BY variant, k
       ),
       entries AS (
-        SELECT variant, GREATEST(${dayOf('first_at')}, 0) AS k, count(*)::int AS units, 0::float8 AS s_y, 0::float8 AS s_yy, 0::float8 AS s_d, 0::float8 AS s_dd, 0::float8 AS s_yd
+        SELECT variant, GREATEST(${dayOf('first_at')}, 0) AS k, count(*)::int AS units, 0::numeric AS s_y, 0::numeric AS s_yy, 0::numeric AS s_d, 0::numeric AS s_dd, 0::numeric AS s_yd
         FROM w WHERE ${dayOf('first_at')} <= ${last} GROUP BY 1, 2
+      ),
+      per_bucket AS (
+        SELECT variant, k, sum(units)::numeric AS units, sum(s_y) AS s_y, sum(s_yy) AS s_yy, sum(s_d) AS s_d, sum(s_dd) AS s_dd, sum(s_yd) AS s_yd
+        FROM (SELECT * FROM deltas UNION ALL SELECT * FROM entries) z GROUP BY variant, k
+      ),
+      cum AS (
+        SELECT variant, k, sum(units) OVER v AS n, sum(s_y) OVER v AS sy, sum(s_yy) OVER v AS syy, sum(s_d) OVER v AS sd,
+               sum(s_dd) OVER v AS sdd, sum(s_yd) OVER v AS syd
+        FROM per_bucket WINDOW v AS (PARTITION BY variant ORDER BY k)
       )
-      SELECT variant, k, sum(units)::int AS units, sum(s_y) AS s_y, sum(s_yy) AS s_yy, sum(s_d) AS s_d, sum(s_dd) AS s_dd, sum(s_yd) AS s_yd
-      FROM (SELECT * FROM deltas UNION ALL SELECT * FROM entries) z GROUP BY variant, k ORDER BY k, variant`;
+      SELECT variant, k, n::int AS units, sy::float8 AS s_y, sd::float8 AS s_d,
+             CASE WHEN n > 0 THEN (sy / n)::float8 END AS m_y, CASE WHEN n > 0 THEN (sd / n)::float8 END AS m_d,
+             CASE WHEN n > 1 THEN ((n * syy - sy * sy) / (n * (n - 1)))::float8 END AS v_y,
+             CASE WHEN n > 1 THEN ((n * sdd - sd * sd) / (n * (n - 1)))::float8 END AS v_d,
+             CASE WHEN n > 1 THEN ((n * syd - sy * sd) / (n * (n - 1)))::float8 END AS c_yd
+      FROM cum ORDER BY k, variant`;
     const rows: Raw[] = await this.db.query(sql, p.values);
     return rows.map((r) => ({
       variant: String(r.variant),
       k: n(r.k),
       units: n(r.units),
       sum: n(r.s_y),
-      sumSquares: n(r.s_yy),
       denominatorSum: n(r.s_d),
-      denominatorSquares: n(r.s_dd),
-      crossProducts: n(r.s_yd),
+      moments: { meanY: n(r.m_y), varianceY: n(r.v_y), meanD: n(r.m_d), varianceD: n(r.v_d), covarianceYD: n(r.c_yd) },
     }));
   }
 
-  /** Decisions, slots, explored and cold-start slots per variant and day (ranking experiments). */
-  async explorationByDay(experimentId: string, start: Date, days: number): Promise<ExplorationDay[]> {
+  /** Decisions, slots, explored and cold-start slots per variant and bucket of `bucketSeconds` (ranking experiments). */
+  async explorationByDay(experimentId: string, start: Date, buckets: number, bucketSeconds: number): Promise<ExplorationDay[]> {
     const rows: Raw[] = await this.db.query(
-      `SELECT variant_key AS variant, floor(extract(epoch FROM (created_at - $2::timestamptz)) / 86400)::int AS k,
+      `SELECT variant_key AS variant, floor(extract(epoch FROM (created_at - $2::timestamptz)) / $4::float8)::int AS k,
               count(DISTINCT decision_id)::int AS decisions, count(*)::int AS slots,
               count(*) FILTER (WHERE explored)::int AS explored, count(*) FILTER (WHERE cold_start)::int AS cold
        FROM decision_slots
-       WHERE experiment_id = $1 AND created_at >= $2::timestamptz AND created_at < $2::timestamptz + make_interval(days => $3::int)
+       WHERE experiment_id = $1 AND created_at >= $2::timestamptz AND created_at < $2::timestamptz + make_interval(secs => $3::int * $4::float8)
        GROUP BY 1, 2 ORDER BY 2, 1`,
-      [experimentId, start.toISOString(), days],
+      [experimentId, start.toISOString(), buckets, bucketSeconds],
     );
     return rows.map((r) => ({ variant: String(r.variant), k: n(r.k), decisions: n(r.decisions), slots: n(r.slots), explored: n(r.explored), cold: n(r.cold) }));
   }
 
   /**
-   * Per day, the share of that day's shown slots (all variants) that went to each of the `top` items with the most
-   * shown slots over the whole series (ties: item id). Same day bounds as explorationByDay.
+   * Per bucket, the share of that bucket's shown slots (all variants) that went to each of the `top` items with the
+   * most shown slots over the whole series (ties: item id). Same bucket bounds as explorationByDay.
    */
-  async selectionShareByDay(experimentId: string, start: Date, days: number, top: number): Promise<SelectionShareDay[]> {
+  async selectionShareByDay(experimentId: string, start: Date, buckets: number, bucketSeconds: number, top: number): Promise<SelectionShareDay[]> {
     const rows: Raw[] = await this.db.query(
       `WITH s AS (
-         SELECT item_id, floor(extract(epoch FROM (created_at - $2::timestamptz)) / 86400)::int AS k
+         SELECT item_id, floor(extract(epoch FROM (created_at - $2::timestamptz)) / $5::float8)::int AS k
          FROM decision_slots
-         WHERE experiment_id = $1 AND created_at >= $2::timestamptz AND created_at < $2::timestamptz + make_interval(days => $3::int)),
+         WHERE experiment_id = $1 AND created_at >= $2::timestamptz AND created_at < $2::timestamptz + make_interval(secs => $3::int * $5::float8)),
        top AS (SELECT item_id FROM s GROUP BY item_id ORDER BY count(*) DESC, item_id LIMIT $4),
        totals AS (SELECT k, count(*)::int AS n FROM s GROUP BY k)
        SELECT s.k, s.item_id, count(*)::int AS slots, count(*)::float8 / t.n AS share
        FROM s JOIN top USING (item_id) JOIN totals t USING (k)
        GROUP BY s.k, s.item_id, t.n ORDER BY s.k, s.item_id`,
-      [experimentId, start.toISOString(), days, top],
+      [experimentId, start.toISOString(), buckets, top, bucketSeconds],
     );
     return rows.map((r) => ({ k: n(r.k), itemId: String(r.item_id), slots: n(r.slots), share: n(r.share) }));
   }

@@ -21,8 +21,16 @@ const reportOptionsShape = {
   alpha: num('must be a number in (0, 0.5]').pipe(z.number().gt(0, 'must be in (0, 0.5]').max(0.5, 'must be in (0, 0.5]')).optional(),
   /** Variance reduction with the pre-exposure covariate (default look-back: the metric's, 14 days). */
   cuped: bool.optional(),
-  /** Judge significance (and the recommendation) by the always-valid (mSPRT) p-values and intervals. */
+  /**
+   * true: judge significance and the recommendation by the always-valid (mSPRT) p-values and intervals; false: by
+   * the fixed-horizon tests. Unset: always-valid while the experiment is running and short of its planned size /
+   * end, fixed-horizon after (the report's `recommendation.basis` says which).
+   */
   sequential: bool.optional(),
+  /** Planned total units (both arms, all variants); default: the units needed for `power` at `mde`. */
+  plannedUnits: num('must be a positive integer').pipe(z.int('must be a positive integer').min(1, 'must be a positive integer').max(1e12, 'must be at most 1e12')).optional(),
+  /** Planned end of the experiment: from then on a running experiment is judged fixed-horizon. */
+  plannedEnd: isoDateTime.optional(),
   /** mSPRT tuning N* (total units where the confidence sequence is tightest); default 5,000. */
   tuningN: num('must be a positive number').pipe(z.number().min(10, 'must be at least 10').max(1e9, 'must be at most 1e9')).optional(),
   correction: z.enum(['holm', 'bh', 'none'], { message: 'must be holm, bh or none' }).optional(),
@@ -65,6 +73,8 @@ export const timeseriesQuerySchema = z
     baseline: reportOptionsShape.baseline,
     from: reportOptionsShape.from,
     to: reportOptionsShape.to,
+    /** Width of a step: minute, hour or day; auto (default) picks it from the span (≤ 6 h: minute, ≤ 7 days: hour). */
+    bucket: z.enum(['auto', 'minute', 'hour', 'day'], { message: 'must be auto, minute, hour or day' }).optional(),
   })
   .superRefine(windowCheck);
 export type TimeseriesQuery = z.infer<typeof timeseriesQuerySchema>;

@@ -6,6 +6,7 @@ import {
   Interval,
   MetricDirection,
   minimumDetectableEffect,
+  normalQuantile,
   recommendDecision,
   sampleRatioMismatch,
   sampleSizePerArm,
@@ -14,13 +15,13 @@ import { Problem } from '../../common/http/problem';
 import { stableStringify } from '../../common/stable-json';
 import type { ExperimentEntity } from '../../database/entities/experiment.entity';
 import { MetricDefinitionsRepository } from '../ab/metric-definitions.repository';
-import { defaultMetricSpec, MetricAggregate, metricSpecOf, MetricSpec, MetricValuesRepository } from '../ab/metric-values.repository';
+import { defaultMetricSpec, metricSpecOf, MetricSpec, MetricValuesRepository } from '../ab/metric-values.repository';
 import type { ExperimentSettings } from '../experiments/experiment.view';
 import { ExperimentsRepository } from '../experiments/experiments.repository';
 import { ExplorationService } from '../rank/exploration.service';
-import { compare, ComparisonResult, emptyAggregate, MetricShape, variantStats, VariantStats } from './report-stats';
+import { compare, ComparisonResult, emptyAggregate, markSignificance, MetricShape, variantStats, VariantStats } from './report-stats';
 import { PowerInput, ReportOptionsQuery, TimeseriesQuery } from './reports.schema';
-import { Population, ReportsRepository, SeriesDelta, UnitsScope } from './reports.repository';
+import { MomentAggregate, Population, ReportsRepository, SeriesPoint, UnitsScope } from './reports.repository';
 
 /** Built-in metrics of ranking experiments. */
 export const REWARD = 'reward';
@@ -32,7 +33,17 @@ export const MAX_MULTIPLE_EXPOSURE_FRACTION = 0.01;
 /** Cached reports of running experiments are served while younger than this, and recomputed on this schedule. */
 export const REPORT_REFRESH_MS = 300_000;
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
+/** At most this many time-series buckets. */
 const MAX_SERIES_DAYS = 400;
+/** `bucket=auto`: minute buckets for a span up to 6 hours (≤ 360 points), hour buckets up to 7 days (≤ 168), then days. */
+const AUTO_MINUTE_SPAN_MS = 6 * HOUR_MS;
+const AUTO_HOUR_SPAN_MS = 7 * DAY_MS;
+export type Bucket = 'minute' | 'hour' | 'day';
+const BUCKET_MS: Record<Bucket, number> = { minute: MINUTE_MS, hour: HOUR_MS, day: DAY_MS };
+/** The traffic rate is measured over at least this span (a burst of exposures in one instant has no rate). */
+const MIN_TRAFFIC_SPAN_MS = HOUR_MS;
 /** Items in the time series' per-day `selectionShare` (the most shown over the series). */
 export const SELECTION_SHARE_ITEMS = 10;
 
@@ -40,7 +51,10 @@ export interface ReportOptions {
   metrics: string[] | null;
   alpha: number;
   cuped: boolean;
-  sequential: boolean;
+  /** null: automatic basis (always-valid while running and short of plan, see recommendationBasis) */
+  sequential: boolean | null;
+  plannedUnits: number | null;
+  plannedEnd: string | null;
   tuningN: number;
   correction: 'holm' | 'bh' | 'none';
   phase: number | null;
@@ -57,7 +71,9 @@ export function normalizeOptions(q: Partial<ReportOptionsQuery>): ReportOptions 
     metrics: q.metrics ?? null,
     alpha: q.alpha ?? 0.05,
     cuped: q.cuped ?? false,
-    sequential: q.sequential ?? false,
+    sequential: q.sequential ?? null,
+    plannedUnits: q.plannedUnits ?? null,
+    plannedEnd: q.plannedEnd ? new Date(q.plannedEnd).toISOString() : null,
     tuningN: q.tuningN ?? 5000,
     correction: q.correction ?? 'holm',
     phase: q.phase ?? null,
@@ -217,9 +233,10 @@ export class ReportsService {
     return plans;
   }
 
-  private aggregate(ctx: Context, plan: MetricPlan, cuped: boolean): Promise<MetricAggregate[]> {
+  private aggregate(ctx: Context, plan: MetricPlan, cuped: boolean): Promise<MomentAggregate[]> {
     if (plan.source === 'events') {
       return this.metricValues.aggregate({
+        moments: true,
         experimentId: ctx.e.id,
         phase: ctx.phase,
         metric: plan.spec!,
@@ -227,10 +244,12 @@ export class ReportsService {
         ...(ctx.scope.to ? { to: ctx.scope.to } : {}),
         ...(ctx.scope.segment ? { segment: ctx.scope.segment } : {}),
         cuped: cuped && plan.shape === 'plain',
-      });
+      }) as Promise<MomentAggregate[]>;
     }
     return this.repo.rewardAggregate(ctx.scope).then((rows) =>
-      plan.source === REWARD ? rows.map(({ variant, units, sum, sumSquares }) => ({ variant, units, sum, sumSquares })) : rows,
+      plan.source === REWARD
+        ? rows.map(({ variant, units, sum, sumSquares, moments }) => ({ variant, units, sum, sumSquares, moments: { meanY: moments.meanY, varianceY: moments.varianceY } }))
+        : rows,
     );
   }
 
@@ -269,22 +288,24 @@ export class ReportsService {
       };
     });
 
-    // Multiple testing across every metric and variant.
+    // Multiple testing across every metric and variant (each scale its own family of the same comparisons).
     const all = metrics.flatMap((m) => m.comparisons);
     const adjusted = adjustPValues(all.map((c) => c.pValue), opts.correction);
+    const adjustedRel = adjustPValues(all.map((c) => c.relativePValue), opts.correction);
     const adjustedSeq = adjustPValues(all.map((c) => c.sequential.pValue), opts.correction);
     all.forEach((c, i) => {
       c.adjustedPValue = adjusted[i];
+      c.relativeAdjustedPValue = adjustedRel[i];
       c.sequential.adjustedPValue = adjustedSeq[i];
-      const p = opts.sequential ? adjustedSeq[i] : adjusted[i];
-      c.significant = p !== null && p < opts.alpha;
     });
 
     // Health.
     const observed = metrics.length ? Object.fromEntries(metrics[0].variants.map((v) => [v.variant, v.units])) : { ...population.unitsPerVariant };
     const srm = sampleRatioMismatch(observed, ctx.weights);
     const health = this.health(ctx, population, srm.flagged, srm.pValue);
-    const recommendation = this.recommend(ctx, opts, metrics, srm, population, health.unitsPerDay);
+    const basis = this.recommendationBasis(ctx, opts, metrics);
+    all.forEach((c) => markSignificance(c, opts.alpha, basis.basis));
+    const recommendation = this.recommend(ctx, opts, metrics, srm, population, health.unitsPerDay, basis);
 
     return {
       experiment: e.key,
@@ -295,7 +316,18 @@ export class ReportsService {
       phase: ctx.phase,
       baseline: ctx.baseline,
       window: { from: opts.from, to: opts.to, end: this.analysisEnd(ctx).toISOString() },
-      options: { correction: opts.correction, cuped: opts.cuped, sequential: opts.sequential, tuningN: opts.tuningN, segment: opts.segment, mde: opts.mde, power: opts.power },
+      options: {
+        correction: opts.correction,
+        cuped: opts.cuped,
+        sequential: basis.basis === 'always-valid',
+        sequentialRequested: opts.sequential,
+        plannedUnits: opts.plannedUnits,
+        plannedEnd: opts.plannedEnd,
+        tuningN: opts.tuningN,
+        segment: opts.segment,
+        mde: opts.mde,
+        power: opts.power,
+      },
       srm: { observed: srm.observed, expected: srm.expected, chiSquare: srm.chiSquare, degreesOfFreedom: srm.degreesOfFreedom, pValue: srm.pValue, flagged: srm.flagged, threshold: srm.threshold, reason: srm.reason },
       health,
       recommendation,
@@ -307,12 +339,13 @@ export class ReportsService {
   private health(ctx: Context, population: Population, srmFlagged: boolean, srmP: number | null) {
     const total = Object.values(population.unitsPerVariant).reduce((a, b) => a + b, 0) + population.multipleExposures;
     const fraction = total > 0 ? population.multipleExposures / total : null;
-    const end = this.analysisEnd(ctx).getTime();
     const analysed = total - population.multipleExposures;
+    // Traffic from the exposures' own time span (first to last first-exposure), not from the first exposure to now:
+    // exposures imported with past timestamps would otherwise spread a day's traffic over years.
     let unitsPerDay: number | null = null;
-    if (population.firstAt && analysed > 0) {
-      const days = Math.max((end - population.firstAt.getTime()) / DAY_MS, 1 / 24);
-      unitsPerDay = analysed / days;
+    if (population.firstAt && population.lastAt && analysed > 0) {
+      const span = Math.max(population.lastAt.getTime() - population.firstAt.getTime(), MIN_TRAFFIC_SPAN_MS);
+      unitsPerDay = analysed / (span / DAY_MS);
     }
     const multipleFlagged = fraction !== null && fraction > MAX_MULTIPLE_EXPOSURE_FRACTION;
     return {
@@ -326,13 +359,72 @@ export class ReportsService {
     };
   }
 
-  /** Ship / roll back / keep running / unhealthy, per treatment variant (libs/stats recommendDecision), then overall. */
-  private recommend(ctx: Context, opts: ReportOptions, metrics: MetricReport[], srm: { flagged: boolean; pValue: number | null }, population: Population, unitsPerDay: number | null) {
+  private primaryOf(ctx: Context, metrics: MetricReport[]): MetricReport | undefined {
     const primaryKey = (ctx.e.settings as unknown as ExperimentSettings).metrics?.primary;
-    const primary = metrics.find((m) => m.metric === primaryKey) ?? metrics.find((m) => m.role === 'primary') ?? metrics[0];
+    return metrics.find((m) => m.metric === primaryKey) ?? metrics.find((m) => m.role === 'primary') ?? metrics[0];
+  }
+
+  /**
+   * Which inference the significance flags and the recommendation use. A running experiment is watched (its report
+   * is recomputed and read while data arrives), so a fixed-horizon test read at every look inflates the false
+   * positive rate (Johari et al. 2017): it is judged by the always-valid intervals until it reaches its planned
+   * size (`plannedUnits`, default the units the primary metric needs for `power` at `mde`) or its planned end
+   * (`plannedEnd`). A stopped / paused / draft experiment gets its single fixed-horizon analysis. `sequential=true`
+   * or `false` overrides.
+   */
+  private recommendationBasis(ctx: Context, opts: ReportOptions, metrics: MetricReport[]): { basis: 'always-valid' | 'fixed-horizon'; basisReason: string; plannedUnits: number | null } {
+    const primary = this.primaryOf(ctx, metrics);
+    const units = primary ? primary.variants.reduce((a, v) => a + v.units, 0) : 0;
+    let plannedUnits = opts.plannedUnits;
+    if (plannedUnits === null && primary) {
+      // the fixed-horizon design size: n·(se/se*)² for the comparison that needs the most units
+      const base = primary.variants.find((v) => v.variant === ctx.baseline);
+      const z = normalQuantile(1 - opts.alpha / 2) + normalQuantile(opts.power);
+      for (const c of primary.comparisons) {
+        const t = primary.variants.find((v) => v.variant === c.variant);
+        const n = (base?.units ?? 0) + (t?.units ?? 0);
+        const mde = base?.mean ? opts.mde * Math.abs(base.mean) : null;
+        if (c.standardError && mde && n > 0) {
+          const pair = Math.ceil(n * (c.standardError / (mde / z)) ** 2);
+          const total = Math.ceil((pair * units) / n);
+          plannedUnits = Math.max(plannedUnits ?? 0, total);
+        }
+      }
+    }
+    if (opts.sequential !== null) {
+      return { basis: opts.sequential ? 'always-valid' : 'fixed-horizon', basisReason: `sequential=${opts.sequential} was requested`, plannedUnits };
+    }
+    if (ctx.e.status !== 'running') {
+      return { basis: 'fixed-horizon', basisReason: `the experiment is ${ctx.e.status}: the data are final, so the fixed-horizon test applies`, plannedUnits };
+    }
+    if (opts.plannedEnd && Date.now() >= Date.parse(opts.plannedEnd)) {
+      return { basis: 'fixed-horizon', basisReason: `the planned end (${opts.plannedEnd}) has been reached`, plannedUnits };
+    }
+    if (plannedUnits !== null && units >= plannedUnits) {
+      return { basis: 'fixed-horizon', basisReason: `the planned sample size (${plannedUnits} units) has been reached (${units} units)`, plannedUnits };
+    }
+    return {
+      basis: 'always-valid',
+      basisReason: `the experiment is running and being watched${plannedUnits !== null ? ` (${units} of ${plannedUnits} planned units)` : ''}: decisions use the always-valid (mSPRT) intervals, which stay valid at every look`,
+      plannedUnits,
+    };
+  }
+
+  /** Ship / roll back / keep running / unhealthy, per treatment variant (libs/stats recommendDecision), then overall. */
+  private recommend(
+    ctx: Context,
+    opts: ReportOptions,
+    metrics: MetricReport[],
+    srm: { flagged: boolean; pValue: number | null },
+    population: Population,
+    unitsPerDay: number | null,
+    basisInfo: { basis: 'always-valid' | 'fixed-horizon'; basisReason: string; plannedUnits: number | null },
+  ) {
+    const primary = this.primaryOf(ctx, metrics);
     const guardrails = metrics.filter((m) => m.role === 'guardrail' && m !== primary);
     const multipleExposure = { units: population.multipleExposures, totalUnits: Object.values(population.unitsPerVariant).reduce((a, b) => a + b, 0) + population.multipleExposures, maxFraction: MAX_MULTIPLE_EXPOSURE_FRACTION };
-    const base = { metric: primary?.metric ?? null, alpha: opts.alpha, power: opts.power, mde: opts.mde, unitsPerDay, basis: opts.sequential ? 'always-valid' : 'fixed-horizon' };
+    const sequential = basisInfo.basis === 'always-valid';
+    const base = { metric: primary?.metric ?? null, alpha: opts.alpha, power: opts.power, mde: opts.mde, unitsPerDay, basis: basisInfo.basis, basisReason: basisInfo.basisReason, plannedUnits: basisInfo.plannedUnits };
     if (!primary) {
       const d = recommendDecision({ primary: { metric: '(none)', estimate: null, ci: null }, srm, multipleExposure });
       return { ...base, decision: d.decision, variant: null, reason: d.decision === 'unhealthy' ? d.reason : 'Keep running: the report has no metric to judge (set metrics.primary).', details: d.details, requiredUnits: null, extraUnits: null, estimatedDays: null, variants: [] };
@@ -340,11 +432,20 @@ export class ReportsService {
     const baselineStats = primary.variants.find((v) => v.variant === ctx.baseline);
     const perVariant = primary.comparisons.map((c) => {
       const t = primary.variants.find((v) => v.variant === c.variant);
-      const ci: Interval | null = opts.sequential ? c.sequential.ci : c.ci;
+      const ci: Interval | null = sequential ? c.sequential.ci : c.ci;
       const mdeAbs = baselineStats?.mean ? opts.mde * Math.abs(baselineStats.mean) : null;
       const gs: GuardrailComparison[] = guardrails.map((g) => {
         const gc = g.comparisons.find((x) => x.variant === c.variant);
-        return { metric: g.metric, estimate: gc?.relativeLift ?? null, ci: gc?.relativeCi ?? null, direction: g.direction, nonInferiorityMargin: g.guardrailMargin ?? DEFAULT_GUARDRAIL_MARGIN };
+        const margin = g.guardrailMargin ?? DEFAULT_GUARDRAIL_MARGIN;
+        if (sequential) {
+          // always-valid: the mSPRT interval of the difference against the relative margin in metric units,
+          // margin·|baseline mean| (sign-correct for negative baselines; no interval when the baseline mean is 0)
+          const gb = g.variants.find((v) => v.variant === ctx.baseline)?.mean;
+          const scale = gb ? Math.abs(gb) : null;
+          return { metric: g.metric, estimate: gc?.absoluteLift ?? null, ci: scale ? (gc?.sequential.ci ?? null) : null, direction: g.direction, nonInferiorityMargin: scale ? margin * scale : margin };
+        }
+        // fixed-horizon: the relative interval ((t − c)/|c|, sign-correct) against the relative margin
+        return { metric: g.metric, estimate: gc?.relativeLift ?? null, ci: gc?.relativeCi ?? null, direction: g.direction, nonInferiorityMargin: margin };
       });
       const d: DecisionResult = recommendDecision({
         alpha: opts.alpha,
@@ -363,14 +464,14 @@ export class ReportsService {
         multipleExposure,
         traffic: unitsPerDay ? { unitsPerDay: unitsPerDay * ((baselineStats?.units ?? 0) + (t?.units ?? 0)) / Math.max(1, primary.variants.reduce((a, v) => a + v.units, 0)) } : null,
       });
-      return { variant: c.variant, decision: d.decision, reason: d.reason, details: d.details, requiredUnits: d.requiredUnits, extraUnits: d.extraUnits, estimatedDays: d.extraDays, relativeLift: c.relativeLift };
+      return { variant: c.variant, decision: d.decision, reason: d.reason, details: d.details, requiredUnits: d.requiredUnits, extraUnits: d.extraUnits, estimatedDays: d.extraDays, lift: c.absoluteLift };
     });
     const pick = (() => {
       if (!perVariant.length) return null;
       if (perVariant.some((v) => v.decision === 'unhealthy')) return perVariant.find((v) => v.decision === 'unhealthy')!;
       const ships = perVariant.filter((v) => v.decision === 'ship');
       const sign = primary.direction === 'lower-is-better' ? -1 : 1;
-      if (ships.length) return ships.sort((a, b) => sign * ((b.relativeLift ?? 0) - (a.relativeLift ?? 0)))[0];
+      if (ships.length) return ships.sort((a, b) => sign * ((b.lift ?? 0) - (a.lift ?? 0)))[0];
       if (perVariant.every((v) => v.decision === 'rollback')) return perVariant[0];
       const running = perVariant.filter((v) => v.decision === 'keep-running');
       if (!running.length) return perVariant[0];
@@ -388,7 +489,7 @@ export class ReportsService {
       requiredUnits: pick.requiredUnits,
       extraUnits: pick.extraUnits,
       estimatedDays: pick.estimatedDays,
-      variants: perVariant.map(({ relativeLift: _r, ...v }) => v),
+      variants: perVariant.map(({ lift: _l, ...v }) => v),
     };
   }
 
@@ -401,48 +502,48 @@ export class ReportsService {
     const population = await this.repo.population(e.id, ctx.phase, e.kind === 'ranking');
     const empty = { experiment: e.key, status: e.status, generatedAt: new Date().toISOString(), alpha: opts.alpha, phase: ctx.phase, baseline: ctx.baseline, metrics: ctx.plans.map((p) => p.key) };
     const firstAt = ctx.scope.from && population.firstAt && ctx.scope.from > population.firstAt ? ctx.scope.from : population.firstAt;
-    if (!firstAt) return { ...empty, days: [] };
-    const start = new Date(Math.floor(firstAt.getTime() / DAY_MS) * DAY_MS);
+    if (!firstAt) return { ...empty, bucket: query.bucket && query.bucket !== 'auto' ? query.bucket : 'day', days: [] };
     const end = this.analysisEnd(ctx);
-    const days = Math.max(1, Math.ceil((end.getTime() - start.getTime()) / DAY_MS));
+    // A young experiment would show one dot per day: pick the step from the span (or take the requested one).
+    const span = end.getTime() - firstAt.getTime();
+    const bucket: Bucket = query.bucket && query.bucket !== 'auto' ? query.bucket : span <= AUTO_MINUTE_SPAN_MS ? 'minute' : span <= AUTO_HOUR_SPAN_MS ? 'hour' : 'day';
+    const width = BUCKET_MS[bucket];
+    const start = new Date(Math.floor(firstAt.getTime() / width) * width);
+    const days = Math.max(1, Math.ceil((end.getTime() - start.getTime()) / width));
     if (days > MAX_SERIES_DAYS) {
-      throw Problem.validation([{ path: 'query.from', message: `the series would span ${days} days (at most ${MAX_SERIES_DAYS}); narrow it with from / to` }]);
+      throw Problem.validation([
+        { path: query.bucket && query.bucket !== 'auto' ? 'query.bucket' : 'query.from', message: `the series would have ${days} ${bucket} steps (at most ${MAX_SERIES_DAYS}); narrow it with from / to${bucket === 'day' ? '' : ' or choose a wider bucket'}` },
+      ]);
     }
-    const [deltas, explorationDays, shareDays] = await Promise.all([
-      Promise.all(ctx.plans.map((p) => this.repo.seriesDeltas(ctx.scope, p.source === 'events' ? p.spec! : p.source, start, days))),
-      e.kind === 'ranking' ? this.repo.explorationByDay(e.id, start, days) : Promise.resolve(null),
-      e.kind === 'ranking' ? this.repo.selectionShareByDay(e.id, start, days, SELECTION_SHARE_ITEMS) : Promise.resolve(null),
+    const [points, explorationDays, shareDays] = await Promise.all([
+      Promise.all(ctx.plans.map((p) => this.repo.seriesPoints(ctx.scope, p.source === 'events' ? p.spec! : p.source, start, days, width / 1000))),
+      e.kind === 'ranking' ? this.repo.explorationByDay(e.id, start, days, width / 1000) : Promise.resolve(null),
+      e.kind === 'ranking' ? this.repo.selectionShareByDay(e.id, start, days, width / 1000, SELECTION_SHARE_ITEMS) : Promise.resolve(null),
     ]);
-    // Running sums per metric and variant.
-    const running = ctx.plans.map(() => new Map(ctx.variants.map((v) => [v, { variant: v, units: 0, sum: 0, sumSquares: 0, denominator: { sum: 0, sumSquares: 0, crossProducts: 0 } } as Required<Pick<MetricAggregate, 'variant' | 'units' | 'sum' | 'sumSquares' | 'denominator'>>])));
+    // The latest cumulative statistics per metric and variant (SQL returns a row only for steps with a change).
+    const running = ctx.plans.map((plan) => new Map(ctx.variants.map((v) => [v, emptyAggregate(v, plan.shape)])));
     const previous = ctx.plans.map(() => new Map<string, { pValue: number | null; ci: Interval | null }>());
-    const byDay = (rows: SeriesDelta[]) => {
-      const m = new Map<number, SeriesDelta[]>();
+    const byStep = (rows: SeriesPoint[]) => {
+      const m = new Map<number, SeriesPoint[]>();
       for (const r of rows) m.set(r.k, [...(m.get(r.k) ?? []), r]);
       return m;
     };
-    const deltaDays = deltas.map(byDay);
+    const pointSteps = points.map(byStep);
     const explore = { total: { decisions: 0, slots: 0, explored: 0, cold: 0 }, variants: new Map<string, { decisions: number; slots: number; explored: number; cold: number }>() };
     const rate = (a: number, b: number) => (b > 0 ? a / b : null);
     const out: Array<Record<string, unknown>> = [];
     for (let k = 0; k < days; k++) {
-      const dayStart = new Date(start.getTime() + k * DAY_MS);
-      const dayEnd = new Date(Math.min(dayStart.getTime() + DAY_MS, end.getTime()));
+      const dayStart = new Date(start.getTime() + k * width);
+      const dayEnd = new Date(Math.min(dayStart.getTime() + width, end.getTime()));
       const metricsOut = ctx.plans.map((plan, i) => {
-        for (const d of deltaDays[i].get(k) ?? []) {
-          const r = running[i].get(d.variant);
-          if (!r) continue;
-          r.units += d.units;
-          r.sum += d.sum;
-          r.sumSquares += d.sumSquares;
-          r.denominator.sum += d.denominatorSum;
-          r.denominator.sumSquares += d.denominatorSquares;
-          r.denominator.crossProducts += d.crossProducts;
+        for (const d of pointSteps[i].get(k) ?? []) {
+          if (!running[i].has(d.variant)) continue;
+          const agg: MomentAggregate = { variant: d.variant, units: d.units, sum: d.sum, sumSquares: 0, moments: d.moments };
+          if (plan.shape === 'ratio') agg.denominator = { sum: d.denominatorSum, sumSquares: 0, crossProducts: 0 };
+          else agg.moments = { meanY: d.moments.meanY, varianceY: d.moments.varianceY };
+          running[i].set(d.variant, agg);
         }
-        const agg = (v: string): MetricAggregate => {
-          const r = running[i].get(v)!;
-          return plan.shape === 'plain' ? { variant: v, units: r.units, sum: r.sum, sumSquares: r.sumSquares } : { ...r, denominator: { ...r.denominator } };
-        };
+        const agg = (v: string): MomentAggregate => running[i].get(v)!;
         const variants = ctx.variants.map((v) => {
           const s = variantStats(agg(v), plan.shape);
           return { variant: v, units: s.units, mean: s.mean, stdDev: s.stdDev };
@@ -458,6 +559,7 @@ export class ReportsService {
               absoluteLift: c.absoluteLift,
               ci: c.ci,
               relativeLift: c.relativeLift,
+              relativeLiftReason: c.relativeLiftReason,
               relativeCi: c.relativeCi,
               pValue: c.pValue,
               sequential: { pValue: c.sequential.pValue, ci: c.sequential.ci },
@@ -494,7 +596,7 @@ export class ReportsService {
       if (shareDays) day.selectionShare = Object.fromEntries(shareDays.filter((x) => x.k === k).map((x) => [x.itemId, x.share]));
       out.push(day);
     }
-    return { ...empty, start: start.toISOString(), end: end.toISOString(), days: out };
+    return { ...empty, bucket, start: start.toISOString(), end: end.toISOString(), days: out };
   }
 
   // ---- power -------------------------------------------------------------------------------------------------
