@@ -38,6 +38,7 @@ const comparison = (variant: string, rel: number, lo: number, hi: number, p: num
   pValue: p,
   adjustedPValue: Math.min(1, p * 2),
   significant: p < 0.05,
+  significance: { basis: 'fixed-horizon', absolute: p < 0.05, relative: lo > 0 || hi < 0, alwaysValid: p * 3 < 0.05, agree: p < 0.05 === (lo > 0 || hi < 0) },
   sequential: { pValue: Math.min(1, p * 3), ci: { lower: lo - 0.01, upper: hi + 0.01 } },
   bayesian: { chanceToBeatBaseline: chance, expectedLoss: 0.0004 },
 });
@@ -66,6 +67,14 @@ const REPORT_FIXTURE = {
     },
   ],
   exploration: { decisions: 90189, slots: 270567, exploreRate: 0.083, coldStartRate: 0.041, coldItems: 12 },
+  recommendation: {
+    decision: 'ship',
+    variant: 'ts',
+    reason: 'Ship: "reward" improved significantly.',
+    details: [],
+    basis: 'fixed-horizon',
+    basisReason: 'the planned sample size (80000 units) has been reached (90189 units)',
+  },
 };
 const SERIES_FIXTURE = {
   points: Array.from({ length: 10 }, (_, d) => {
@@ -263,6 +272,10 @@ describeBrowser('console in Chromium', () => {
       expect(table).toContain('[+1.2%, +7.0%]'); // its CI
       expect(table).toContain('97.2%'); // chance to beat control
       expect(await page.getByTestId('recommendation').textContent()).toContain('Ship ts: +4.1% reward, 95% CI +1.2% to +7.0%');
+      // the recommendation says which inference it used (issue 14), and the star says which test it is
+      expect(await page.getByTestId('recommendation-basis').getAttribute('data-basis')).toBe('fixed-horizon');
+      expect(await page.getByTestId('recommendation-basis').textContent()).toContain('Fixed-horizon tests');
+      expect(await page.getByTestId('metric-reward').getByTestId('significance-star').getAttribute('title')).toMatch(/absolute difference/);
       await page.locator('[data-testid="forest-plot"] canvas').first().waitFor();
       await page.locator('[data-testid="lift-chart"] canvas').waitFor();
       expect(await page.getByTestId('srm-banner').count()).toBe(0);

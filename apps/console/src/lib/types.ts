@@ -73,16 +73,31 @@ export interface VariantStats {
   stdDev?: number;
 }
 
+/** Significance per scale (the report's `significance`); `basis` names the test `significant` copies. */
+export interface Significance {
+  basis: Basis;
+  absolute: boolean;
+  relative: boolean | null;
+  alwaysValid: boolean;
+  agree: boolean | null;
+}
+
+export type Basis = 'always-valid' | 'fixed-horizon';
+
 export interface Comparison {
   variant: string;
   baseline: string;
   absoluteLift: number;
+  /** null when the control mean is not clearly away from 0 (`relativeLiftReason` says why) */
   relativeLift: number;
+  relativeLiftReason?: string | null;
   ci: Interval;
   relativeCi: Interval;
   pValue: number;
   adjustedPValue?: number;
+  relativeAdjustedPValue?: number | null;
   significant: boolean;
+  significance?: Significance;
   sequential?: { pValue: number; ci: Interval };
   bayesian?: { chanceToBeatBaseline: number; expectedLoss: number };
 }
@@ -172,6 +187,15 @@ export type Verdict = 'ship' | 'rollback' | 'keep-running' | 'unhealthy' | 'no-d
  * The recommendation in plain words: the report's own when it has one (`recommendation.decision` + `reason`),
  * else derived from the primary metric's comparisons.
  */
+/** Which inference the recommendation (and the significance stars) used, and why; null for reports without it. */
+export function recommendationBasis(report: Report): { basis: Basis; reason: string | null } | null {
+  const rec = report.recommendation;
+  if (!rec || typeof rec !== 'object') return null;
+  const r = rec as Record<string, unknown>;
+  if (r.basis !== 'always-valid' && r.basis !== 'fixed-horizon') return null;
+  return { basis: r.basis, reason: typeof r.basisReason === 'string' ? r.basisReason : null };
+}
+
 export function recommendation(report: Report, primary: string | undefined): { verdict: Verdict; text: string; details: string[] } {
   const rec = report.recommendation;
   if (typeof rec === 'string' && rec) return { verdict: 'keep-running', text: rec, details: [] };
@@ -208,9 +232,14 @@ export function recommendation(report: Report, primary: string | undefined): { v
   return { verdict: 'keep-running', text: `Keep running: no variant differs significantly from ${metric.comparisons[0]?.baseline ?? 'control'} on ${metric.metric} yet.`, details: [] };
 }
 
-/** One day of the time series, normalised from `points` / `days` / `series`. */
+export type Bucket = 'minute' | 'hour' | 'day';
+
+/** One step (minute, hour or day: the series' `bucket`) of the time series, normalised from `points` / `days` / `series`. */
 export interface SeriesPoint {
   date: string;
+  /** start of the step (ISO) and its width */
+  start: string;
+  bucket: Bucket;
   comparisons: { metric: string; variant: string; baseline?: string; relativeLift: number | null; lower: number | null; upper: number | null }[];
   exploration: { exploreRate?: number; coldStartRate?: number; decisions?: number } | null;
   selectionShare: Record<string, number> | null;
@@ -221,9 +250,11 @@ export function normaliseSeries(raw: unknown): SeriesPoint[] {
   const r = raw as Record<string, unknown>;
   const rows = (Array.isArray(raw) ? raw : (r.points ?? r.days ?? r.series ?? r.timeseries ?? [])) as Record<string, unknown>[];
   if (!Array.isArray(rows)) return [];
+  const bucket: Bucket = r.bucket === 'minute' || r.bucket === 'hour' ? r.bucket : 'day';
   return rows
     .map((p) => {
       const date = String(p.date ?? p.day ?? p.at ?? p.t ?? '');
+      const start = String(p.start ?? date);
       const comparisons: SeriesPoint['comparisons'] = [];
       const metrics = (Array.isArray(p.metrics) ? p.metrics : []) as Record<string, unknown>[];
       for (const m of metrics) {
@@ -245,6 +276,8 @@ export function normaliseSeries(raw: unknown): SeriesPoint[] {
       const share = (p.selectionShare ?? p.itemShare ?? null) as Record<string, number> | null;
       return {
         date,
+        start,
+        bucket,
         comparisons,
         exploration: ex ? { exploreRate: isNum(ex.exploreRate) ? ex.exploreRate : undefined, coldStartRate: isNum(ex.coldStartRate) ? ex.coldStartRate : undefined, decisions: isNum(ex.decisions) ? ex.decisions : undefined } : null,
         selectionShare: share && typeof share === 'object' ? share : null,
@@ -252,6 +285,18 @@ export function normaliseSeries(raw: unknown): SeriesPoint[] {
     })
     .filter((p) => p.date);
 }
+
+/** Axis label of a series step: the date for days, "MM-DD HH:00" for hours, "HH:MM" (UTC) for minutes. */
+export function stepLabel(p: SeriesPoint): string {
+  if (p.bucket === 'day') return p.date.slice(0, 10);
+  const t = new Date(p.start);
+  if (Number.isNaN(t.getTime())) return p.date.slice(0, 10);
+  const iso = t.toISOString();
+  return p.bucket === 'hour' ? `${iso.slice(5, 10)} ${iso.slice(11, 13)}:00` : iso.slice(11, 16);
+}
+
+/** "day" / "hour" / "minute" in words, for chart notes. */
+export const BUCKET_WORD: Record<Bucket, string> = { day: 'day', hour: 'hour', minute: 'minute' };
 
 export interface DecisionSlot {
   position: number;

@@ -3,6 +3,7 @@ import { Chart } from '../components/Chart';
 import { Badge, Card, EmptyState, ErrorBox, Spinner, Stat, useAsync } from '../components/ui';
 import { apiOptional } from '../lib/api';
 import { dateTime, int, isNum, num, pct } from '../lib/format';
+import { BUCKET_WORD, stepLabel } from '../lib/types';
 import type { DecisionRow, Experiment, Exploration, SeriesPoint } from '../lib/types';
 import { useReport } from './Results';
 
@@ -137,7 +138,7 @@ function ExplorationOverTime({ series }: { series: SeriesPoint[] | null }) {
       grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
       legend: { top: 0 },
       tooltip: { trigger: 'axis', valueFormatter: (v: number) => (isNum(v) ? `${v.toFixed(1)}%` : '—') },
-      xAxis: { type: 'category', data: points.map((p) => p.date.slice(0, 10)), boundaryGap: false },
+      xAxis: { type: 'category', data: points.map(stepLabel), boundaryGap: false },
       yAxis: { type: 'value', min: 0, axisLabel: { formatter: '{value}%' }, splitLine: { lineStyle: { color: '#eef0f4' } } },
       series: [
         { name: 'explore rate', type: 'line', data: points.map((p) => (isNum(p.exploration?.exploreRate) ? p.exploration!.exploreRate! * 100 : null)), symbolSize: 5 },
@@ -149,9 +150,9 @@ function ExplorationOverTime({ series }: { series: SeriesPoint[] | null }) {
   return (
     <Card title="Exploration over time">
       {points.length ? (
-        <Chart option={option} height={260} testId="exploration-chart" label="Explore rate and cold-start rate per day" />
+        <Chart option={option} height={260} testId="exploration-chart" label={`Explore rate and cold-start rate per ${BUCKET_WORD[points[0].bucket]}`} />
       ) : (
-        <p className="muted">{series === null ? 'Needs the report time series (GET …/report/timeseries), not offered by this server yet.' : 'Appears after the first day of decisions.'}</p>
+        <p className="muted">{series === null ? 'Needs the report time series (GET …/report/timeseries), not offered by this server yet.' : 'Appears after the first decisions.'}</p>
       )}
     </Card>
   );
@@ -167,7 +168,7 @@ function SelectionShare({ series }: { series: SeriesPoint[] | null }) {
       grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
       legend: { top: 0, type: 'scroll' },
       tooltip: { trigger: 'axis', valueFormatter: (v: number) => (isNum(v) ? `${v.toFixed(1)}%` : '—') },
-      xAxis: { type: 'category', data: points.map((p) => p.date.slice(0, 10)), boundaryGap: false },
+      xAxis: { type: 'category', data: points.map(stepLabel), boundaryGap: false },
       yAxis: { type: 'value', min: 0, max: 100, axisLabel: { formatter: '{value}%' }, splitLine: { lineStyle: { color: '#eef0f4' } } },
       series: [
         ...top.map((k) => ({ name: k, type: 'line', stack: 'share', areaStyle: { opacity: 0.5 }, symbol: 'none', data: points.map((p) => (p.selectionShare![k] ?? 0) * 100) })),
@@ -178,7 +179,7 @@ function SelectionShare({ series }: { series: SeriesPoint[] | null }) {
   return (
     <Card title="Selection share per item">
       {points.length ? (
-        <Chart option={option} height={260} testId="selection-share-chart" label="Share of slots per item per day" />
+        <Chart option={option} height={260} testId="selection-share-chart" label={`Share of slots per item per ${BUCKET_WORD[points[0].bucket]}`} />
       ) : (
         <p className="muted">{series === null ? 'Needs the report time series, not offered by this server yet.' : 'Per-item shares appear once the time series carries them.'}</p>
       )}

@@ -4,10 +4,33 @@ import { Badge, Banner, Button, Card, EmptyState, ErrorBox, Spinner, useAsync } 
 import { apiOptional } from '../lib/api';
 import { dateTime, int, isNum, num, pct, pValue, signed, signedPct } from '../lib/format';
 import { Link } from '../lib/router';
-import { Experiment, MetricReport, multipleExposures, normaliseReport, normaliseSeries, recommendation, Report, SeriesPoint, totalUnits } from '../lib/types';
+import {
+  BUCKET_WORD,
+  Comparison,
+  Experiment,
+  MetricReport,
+  multipleExposures,
+  normaliseReport,
+  normaliseSeries,
+  recommendation,
+  recommendationBasis,
+  Report,
+  SeriesPoint,
+  stepLabel,
+  totalUnits,
+} from '../lib/types';
 
 const VERDICT_TONE = { ship: 'green', rollback: 'red', 'keep-running': 'blue', unhealthy: 'red', 'no-data': 'blue' } as const;
 const VERDICT_LABEL = { ship: 'Ship', rollback: 'Roll back', 'keep-running': 'Keep running', unhealthy: 'Unhealthy', 'no-data': 'Waiting for data' } as const;
+const BASIS_LABEL = { 'always-valid': 'Always-valid (sequential) intervals', 'fixed-horizon': 'Fixed-horizon tests' } as const;
+
+/** What the ★ beside a comparison means: the test `significant` copies (absolute scale, or always-valid). */
+function starTitle(c: Comparison): string {
+  const basis = c.significance?.basis ?? 'fixed-horizon';
+  return basis === 'always-valid'
+    ? 'Significant by the always-valid (mSPRT) test of the absolute difference, adjusted for multiple comparisons'
+    : 'Significant by the fixed-horizon test of the absolute difference (Welch / delta method), adjusted for multiple comparisons';
+}
 
 export function useReport(key: string) {
   return useAsync(async () => {
@@ -51,6 +74,7 @@ export function ResultsView({ experiment: e }: { experiment: Experiment }) {
 
 function ReportBody({ e, report, series, reload, print }: { e: Experiment; report: Report; series: SeriesPoint[] | null; reload?: () => void; print?: boolean }) {
   const rec = recommendation(report, e.metrics.primary);
+  const basis = recommendationBasis(report);
   const me = multipleExposures(report);
   const units = totalUnits(report);
   const level = Math.round((1 - (report.alpha ?? 0.05)) * 100);
@@ -77,6 +101,12 @@ function ReportBody({ e, report, series, reload, print }: { e: Experiment; repor
               <li key={d}>{d}</li>
             ))}
           </ul>
+        )}
+        {basis && (
+          <div className="rec-basis small" data-testid="recommendation-basis" data-basis={basis.basis}>
+            <strong>Basis: {BASIS_LABEL[basis.basis]}</strong>
+            {basis.reason ? <span className="muted"> — {basis.reason}</span> : null}
+          </div>
         )}
       </div>
       <div className="report-meta muted small">
@@ -134,7 +164,7 @@ function MetricCard({ m, primary, guardrail, level, print }: { m: MetricReport; 
               <th className="num">Mean</th>
               <th className="num">Abs. lift ({level}% CI)</th>
               <th className="num">Rel. lift ({level}% CI)</th>
-              <th className="num" title="Fixed-horizon p-value (Welch), adjusted for multiple comparisons when shown in brackets">
+              <th className="num" title="Fixed-horizon p-value of the absolute difference (Welch), adjusted for multiple comparisons when shown below">
                 p-value
               </th>
               <th className="num" title="Always-valid p-value: safe to look at any time">
@@ -147,7 +177,7 @@ function MetricCard({ m, primary, guardrail, level, print }: { m: MetricReport; 
             {m.variants.map((v) => {
               const c = byVariant.get(v.variant);
               return (
-                <tr key={v.variant} className={c?.significant ? (c.relativeLift > 0 ? 'row-win' : 'row-loss') : ''}>
+                <tr key={v.variant} className={c?.significant ? (c.absoluteLift > 0 ? 'row-win' : 'row-loss') : ''}>
                   <td className="mono">
                     {v.variant} {v.variant === baseline && <span className="muted small">baseline</span>}
                   </td>
@@ -156,16 +186,34 @@ function MetricCard({ m, primary, guardrail, level, print }: { m: MetricReport; 
                   {c ? (
                     <>
                       <td className="num">
-                        {signed(c.absoluteLift)}
+                        <strong className={c.significant ? (c.absoluteLift > 0 ? 'pos' : 'neg') : ''}>{signed(c.absoluteLift)}</strong>
+                        {c.significant && (
+                          <span className="star" title={starTitle(c)} data-testid="significance-star">
+                            {' '}★
+                          </span>
+                        )}
                         <div className="ci">
                           [{signed(c.ci.lower)}, {signed(c.ci.upper)}]
                         </div>
                       </td>
                       <td className="num">
-                        <strong className={c.significant ? (c.relativeLift > 0 ? 'pos' : 'neg') : ''}>{signedPct(c.relativeLift)}</strong>
-                        <div className="ci">
-                          [{signedPct(c.relativeCi.lower)}, {signedPct(c.relativeCi.upper)}]
-                        </div>
+                        {isNum(c.relativeLift) ? (
+                          <>
+                            <strong className={c.significance?.relative ? (c.relativeLift > 0 ? 'pos' : 'neg') : ''}>{signedPct(c.relativeLift)}</strong>
+                            <div className="ci">
+                              [{signedPct(c.relativeCi.lower)}, {signedPct(c.relativeCi.upper)}]
+                            </div>
+                            {c.significance && c.significance.agree === false && (
+                              <div className="ci scale-note" data-testid="scale-note">
+                                {c.significance.relative ? 'significant on the relative scale only' : 'not significant on the relative scale (★ is the absolute test)'}
+                              </div>
+                            )}
+                          </>
+                        ) : (
+                          <span className="muted" title={c.relativeLiftReason ?? undefined} data-testid="relative-unavailable">
+                            —
+                          </span>
+                        )}
                       </td>
                       <td className="num">
                         {pValue(c.pValue)}
@@ -185,6 +233,10 @@ function MetricCard({ m, primary, guardrail, level, print }: { m: MetricReport; 
           </tbody>
         </table>
       </div>
+      <p className="muted small" data-testid="star-legend">
+        ★ = significant at the report’s α by the {m.comparisons[0]?.significance?.basis === 'always-valid' ? 'always-valid (sequential)' : 'fixed-horizon'} test of the absolute difference, after multiple-comparison
+        adjustment. A bold relative lift is significant on the relative scale (delta method); the two tests can disagree near the threshold.
+      </p>
       {m.comparisons.some((c) => isNum(c.relativeCi.lower) && isNum(c.relativeCi.upper)) ? (
         <ForestPlot m={m} level={level} print={print} />
       ) : m.comparisons.length > 0 ? (
@@ -198,7 +250,7 @@ function ForestPlot({ m, level, print }: { m: MetricReport; level: number; print
   const option = useMemo(() => {
     const rows = m.comparisons.filter((c) => isNum(c.relativeLift) && isNum(c.relativeCi.lower) && isNum(c.relativeCi.upper));
     const cats = rows.map((c) => `${c.variant} vs ${c.baseline}`);
-    const data = rows.map((c, i) => [c.relativeCi.lower * 100, c.relativeCi.upper * 100, c.relativeLift * 100, i, c.significant ? 1 : 0]);
+    const data = rows.map((c, i) => [c.relativeCi.lower * 100, c.relativeCi.upper * 100, c.relativeLift * 100, i, c.significance ? (c.significance.relative ? 1 : 0) : c.significant ? 1 : 0]);
     return {
       animation: !print,
       grid: { left: 8, right: 24, top: 16, bottom: 36, containLabel: true },
@@ -250,7 +302,7 @@ function LiftOverTime({ series, metric, level, print }: { series: SeriesPoint[] 
     if (!series || !metric) return null;
     const keys = [...new Set(series.flatMap((p) => p.comparisons.filter((c) => c.metric === metric).map((c) => c.variant)))];
     if (!keys.length) return null;
-    const dates = series.map((p) => p.date.slice(0, 10));
+    const dates = series.map(stepLabel);
     const seriesOpts: unknown[] = [];
     keys.forEach((k, i) => {
       const at = (f: (c: SeriesPoint['comparisons'][number]) => number | null) =>
@@ -294,7 +346,16 @@ function LiftOverTime({ series, metric, level, print }: { series: SeriesPoint[] 
       {option ? (
         <>
           <Chart option={option} height={300} testId="lift-chart" label={`Cumulative relative lift over time for ${metric}`} />
-          {series && series.length < 2 && <p className="muted small">One day of data so far: the line and its band grow with each day.</p>}
+          {series && series.length < 2 && (
+            <p className="muted small">
+              One {BUCKET_WORD[series[0]?.bucket ?? 'day']} of data so far: the line and its band grow with each {BUCKET_WORD[series[0]?.bucket ?? 'day']}.
+            </p>
+          )}
+          {series && series.length > 0 && series[0].bucket !== 'day' && (
+            <p className="muted small" data-testid="series-bucket">
+              One point per {BUCKET_WORD[series[0].bucket]} (UTC): the experiment is young.
+            </p>
+          )}
         </>
       ) : (
         <p className="muted" data-testid="lift-empty">
