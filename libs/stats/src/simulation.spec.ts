@@ -4,7 +4,8 @@
  */
 import { cupedTest } from './cuped';
 import { alwaysValidTest, AlwaysValidResult } from './msprt';
-import { summarizePairs } from './summaries';
+import { relativeLift } from './relative-lift';
+import { summarizePairs, summaryFromSums } from './summaries';
 import { createRng } from './testing/prng';
 import { ArmSummary } from './types';
 import { welchTTest } from './welch';
@@ -153,5 +154,77 @@ describe('simulations (seeded)', () => {
     figures.cupedAaFalsePositiveRate = rejections / runs;
     expect(Math.abs(figures.cupedMeanVarianceReduction - rho * rho)).toBeLessThan(0.03);
     expect(figures.cupedAaFalsePositiveRate).toBeLessThanOrEqual(0.1);
+  });
+
+  /**
+   * Issue 14: the same seeded A/A and coverage experiments on a metric with a negative mean and on one offset by
+   * 1e9 (summaries from sums shifted by a reference value, as the report's SQL forms them): error rates and
+   * coverage must not change.
+   */
+  it('negative-mean and 1e9-offset metrics: A/A false-positive rate and CI coverage unchanged, relative lift sign-correct', () => {
+    const run = (offset: number, mean: number, seed: number) => {
+      const rng = createRng(seed);
+      const trueDiff = 0.3;
+      let aaRejections = 0;
+      let covered = 0;
+      let relCovered = 0;
+      let relPositive = 0;
+      const c = new Float64Array(N_PER_ARM);
+      const t = new Float64Array(N_PER_ARM);
+      const a = new Float64Array(N_PER_ARM);
+      const shifted = (values: Float64Array): ArmSummary => {
+        const shift = values[0]; // a per-arm reference value near the data
+        let s1 = 0;
+        let s2 = 0;
+        for (const v of values) {
+          s1 += v - shift;
+          s2 += (v - shift) * (v - shift);
+        }
+        return summaryFromSums(values.length, s1, s2, shift);
+      };
+      for (let e = 0; e < EXPERIMENTS; e++) {
+        for (let i = 0; i < N_PER_ARM; i++) {
+          c[i] = offset + mean + 1.5 * rng.normal();
+          t[i] = offset + mean + trueDiff + 2.5 * rng.normal();
+          a[i] = offset + mean + 1.5 * rng.normal();
+        }
+        const cs = shifted(c);
+        const ts = shifted(t);
+        if ((welchTTest(cs, shifted(a), { alpha: ALPHA }).pValue as number) < ALPHA) aaRejections++;
+        const w = welchTTest(cs, ts);
+        if (w.ci && w.ci.lower <= trueDiff && trueDiff <= w.ci.upper) covered++;
+        const r = relativeLift(cs, ts);
+        const trueRel = trueDiff / Math.abs(offset + mean);
+        if (r.ci && r.ci.lower <= trueRel && trueRel <= r.ci.upper) relCovered++;
+        if ((r.relativeLift as number) > 0) relPositive++;
+      }
+      return { aa: aaRejections / EXPERIMENTS, coverage: covered / EXPERIMENTS, relativeCoverage: relCovered / EXPERIMENTS, relativePositive: relPositive / EXPERIMENTS };
+    };
+    const plain = run(0, 10, 9001);
+    const negative = run(0, -10, 9001);
+    const offset = run(1e9, 0, 9001);
+    const offsetRef = run(0, 0, 9001); // the same draws without the offset
+    figures.negativeMeanAaFalsePositiveRate = negative.aa;
+    figures.negativeMeanWelchCoverage = negative.coverage;
+    figures.negativeMeanRelativeCoverage = negative.relativeCoverage;
+    figures.offset1e9AaFalsePositiveRate = offset.aa;
+    figures.offset1e9WelchCoverage = offset.coverage;
+    // a shift of the mean changes no absolute-scale figure (same draws)
+    expect(negative.aa).toBe(plain.aa);
+    expect(negative.coverage).toBe(plain.coverage);
+    expect(offset.aa).toBe(offsetRef.aa);
+    expect(offset.coverage).toBe(offsetRef.coverage);
+    for (const r of [plain, negative, offset]) {
+      expect(r.aa).toBeGreaterThanOrEqual(0.035);
+      expect(r.aa).toBeLessThanOrEqual(0.065);
+      expect(r.coverage).toBeGreaterThanOrEqual(0.935);
+      expect(r.coverage).toBeLessThanOrEqual(0.965);
+    }
+    // relative lift (t − c)/|c|: same coverage and the same (positive) sign for mean +10 and −10
+    expect(negative.relativeCoverage).toBeGreaterThanOrEqual(0.935);
+    expect(negative.relativeCoverage).toBeLessThanOrEqual(0.965);
+    expect(Math.abs(negative.relativeCoverage - plain.relativeCoverage)).toBeLessThanOrEqual(0.01);
+    expect(negative.relativePositive).toBeGreaterThan(0.9);
+    expect(plain.relativePositive).toBeGreaterThan(0.9);
   });
 });

@@ -9,7 +9,10 @@ import type { ComparisonResult, VariantStats } from './report-stats';
 
 /** What the renderings read of a variant row and a comparison (the report computes more). */
 type VariantRow = Pick<VariantStats, 'variant' | 'units' | 'sum' | 'mean' | 'stdDev' | 'denominatorSum'>;
-type ComparisonRow = Pick<ComparisonResult, 'variant' | 'baseline' | 'absoluteLift' | 'relativeLift' | 'ci' | 'relativeCi' | 'pValue' | 'adjustedPValue' | 'significant' | 'sequential' | 'bayesian' | 'cuped' | 'reason'>;
+type ComparisonRow = Pick<
+  ComparisonResult,
+  'variant' | 'baseline' | 'absoluteLift' | 'relativeLift' | 'relativeLiftReason' | 'ci' | 'relativeCi' | 'pValue' | 'adjustedPValue' | 'relativeAdjustedPValue' | 'significant' | 'significance' | 'sequential' | 'bayesian' | 'cuped' | 'reason'
+>;
 interface MetricBlock {
   metric: string;
   role: string;
@@ -30,7 +33,7 @@ interface ReportView {
   options: { correction: string; cuped: boolean; sequential: boolean; tuningN: number; segment: { attribute: string; value: string } | null };
   srm: { observed: Record<string, number>; expected: Record<string, number> | null; chiSquare: number | null; pValue: number | null; flagged: boolean; reason: string | null };
   health: { multipleExposures: { units: number; totalUnits: number; fraction: number | null; flagged: boolean }; unitsPerDay: number | null };
-  recommendation: { decision: string; variant: string | null; reason: string; details: string[]; estimatedDays: number | null };
+  recommendation: { decision: string; variant: string | null; reason: string; details: string[]; estimatedDays: number | null; basis: string; basisReason: string };
   metrics: MetricBlock[];
   exploration: Record<string, unknown> | null;
 }
@@ -53,12 +56,15 @@ export const CSV_COLUMNS = [
   'pValue',
   'adjustedPValue',
   'significant',
+  'relativeAdjustedPValue',
+  'relativeSignificant',
   'sequentialPValue',
   'sequentialCiLower',
   'sequentialCiUpper',
   'chanceToBeatBaseline',
   'expectedLoss',
   'reason',
+  'relativeLiftReason',
 ] as const;
 
 const csvCell = (v: unknown): string => {
@@ -92,12 +98,15 @@ export function reportCsv(raw: Record<string, unknown>): string {
         pValue: c?.pValue,
         adjustedPValue: c?.adjustedPValue,
         significant: c ? c.significant : '',
+        relativeAdjustedPValue: c?.relativeAdjustedPValue,
+        relativeSignificant: c?.significance?.relative ?? '',
         sequentialPValue: c?.sequential.pValue,
         sequentialCiLower: c?.sequential.ci?.lower,
         sequentialCiUpper: c?.sequential.ci?.upper,
         chanceToBeatBaseline: c?.bayesian.chanceToBeatBaseline,
         expectedLoss: c?.bayesian.expectedLoss,
         reason: c?.reason,
+        relativeLiftReason: c?.relativeLiftReason,
       };
       lines.push(CSV_COLUMNS.map((k) => csvCell(row[k])).join(','));
     }
@@ -146,6 +155,7 @@ export function reportHtml(raw: Record<string, unknown>): string {
   parts.push(
     `<div class="decision ${esc(rec.decision)}"><strong>Recommendation: ${esc(rec.decision)}${rec.variant ? ` (${esc(rec.variant)})` : ''}</strong><br>${esc(rec.reason)}` +
       (rec.details.length ? `<ul>${rec.details.map((d) => `<li>${esc(d)}</li>`).join('')}</ul>` : '') +
+      `<br><span class="muted">Basis: ${rec.basis === 'always-valid' ? 'always-valid (sequential) intervals' : 'fixed-horizon tests'} — ${esc(rec.basisReason)}</span>` +
       `</div>`,
   );
   parts.push(`<h2>Health</h2><table><thead><tr><th>Check</th><th>Value</th><th>Flagged</th></tr></thead><tbody>`);
@@ -177,7 +187,7 @@ export function reportHtml(raw: Record<string, unknown>): string {
             .map(
               (c) =>
                 `<tr class="${c.significant ? 'sig' : ''}"><td>${esc(c.variant)} vs ${esc(c.baseline)}${c.significant ? ' ★' : ''}${c.reason ? `<br><span class="muted">${esc(c.reason)}</span>` : ''}${c.cuped ? `<br><span class="muted">CUPED ${c.cuped.applied ? `θ = ${fmt(c.cuped.theta, 4)}, variance −${pct(c.cuped.varianceReduction)}` : esc(c.cuped.note)}</span>` : ''}</td>` +
-                `<td>${fmt(c.absoluteLift)}</td><td>${interval(c.ci)}</td><td>${pct(c.relativeLift)}</td><td>${interval(c.relativeCi, pct)}</td>` +
+                `<td>${fmt(c.absoluteLift)}</td><td>${interval(c.ci)}</td><td>${c.relativeLift === null && c.relativeLiftReason ? `–<br><span class="muted">${esc(c.relativeLiftReason)}</span>` : pct(c.relativeLift)}${c.significance?.agree === false ? `<br><span class="muted">${c.significance.relative ? 'significant' : 'not significant'} on the relative scale</span>` : ''}</td><td>${interval(c.relativeCi, pct)}</td>` +
                 `<td>${fmt(c.pValue)}</td><td>${fmt(c.adjustedPValue)}</td><td>${fmt(c.sequential.pValue)}</td><td>${interval(c.sequential.ci)}</td>` +
                 `<td>${pct(c.bayesian.chanceToBeatBaseline)}</td><td>${fmt(c.bayesian.expectedLoss)}</td></tr>`,
             )
@@ -199,7 +209,7 @@ export function reportHtml(raw: Record<string, unknown>): string {
     );
   }
   parts.push(
-    `<p class="muted">Welch's t-test for absolute lifts, delta method for relative lifts and ratio metrics, ${esc(r.options.correction)} correction across every metric and variant, mSPRT always-valid p-values and confidence sequences (N* = ${esc(r.options.tuningN)}), Gaussian Bayesian chance to beat the baseline. ★ = significant at α = ${esc(r.alpha)}.</p>`,
+    `<p class="muted">Welch's t-test for absolute lifts, delta method for relative lifts and ratio metrics, ${esc(r.options.correction)} correction across every metric and variant, mSPRT always-valid p-values and confidence sequences (N* = ${esc(r.options.tuningN)}), Gaussian Bayesian chance to beat the baseline (absolute difference). ★ = the ${r.options.sequential ? 'always-valid' : 'fixed-horizon'} test of the absolute difference is significant at α = ${esc(r.alpha)} after adjustment; the relative test (delta method) can disagree near the threshold and is noted when it does.</p>`,
   );
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Report: ${esc(r.experiment)}</title><style>${STYLE}</style></head><body>${parts.join('\n')}</body></html>\n`;
 }
