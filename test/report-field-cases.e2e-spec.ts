@@ -111,7 +111,7 @@ describe('report field cases (issue 14)', () => {
       }
     });
 
-    it('ratio metrics and CUPED at a 1e9 offset match NumPy', async () => {
+    it('ratio metrics (1e9 per visit ± a little: the linearised delta method) and CUPED at a 1e9 offset match NumPy', async () => {
       const r = await report('field-large', 'sequential=false');
       const m = metric(r, 'field-big-ratio');
       const e = g.expected['field-big-ratio'];
@@ -130,13 +130,18 @@ describe('report field cases (issue 14)', () => {
     });
 
     it('the time series of a young experiment steps by the minute and keeps the spread at 1e9', async () => {
-      const s = (await t.call('GET', '/v1/experiments/field-large/report/timeseries?metrics=field-big9')).body;
+      const s = (await t.call('GET', '/v1/experiments/field-large/report/timeseries?metrics=field-big9,field-big-ratio')).body;
       expect(s.bucket).toBe('minute');
       expect(s.days.length).toBeGreaterThanOrEqual(20);
       expect(Date.parse(s.days[1].start) - Date.parse(s.days[0].start)).toBe(60_000);
       const last = s.days[s.days.length - 1].metrics[0];
       for (const v of last.variants) close(v.stdDev, 0.7071067811865476, `series ${v.variant}.stdDev`, 1e-9);
       close(last.comparisons[0].pValue, 0.29289321881345254, 'series pValue', 1e-9);
+      const ratio = s.days[s.days.length - 1].metrics[1];
+      const er = g.expected['field-big-ratio'];
+      close(ratio.variants[0].stdDev, er.control.stdDev, 'series ratio control stdDev');
+      close(ratio.variants[1].stdDev, er.treatment.stdDev, 'series ratio treatment stdDev');
+      close(ratio.comparisons[0].pValue, er.pValue, 'series ratio pValue');
       const hourly = (await t.call('GET', '/v1/experiments/field-large/report/timeseries?metrics=field-big9&bucket=hour')).body;
       expect(hourly.bucket).toBe('hour');
       expect(hourly.days.length).toBeLessThanOrEqual(2);

@@ -87,10 +87,15 @@ def plain_expected(c, t, higher=True):
 
 def ratio_expected(cn, cd, tn, td):
     def one(num, den):
-        mu = np.array([num.mean(), den.mean()])
+        # delta method in its linearised form Var(N - R D) / (n mean(D)^2): the gradient . covariance . gradient
+        # form cancels catastrophically when N is about R D per unit at R = 1e9 (checked equal where it does not)
+        r = num.sum() / den.sum()
+        lin = float(np.var(num - r * den, ddof=1)) / (num.size * den.mean() ** 2)
+        shifted = num - 1e9 * den  # the same data without the offset: the textbook form is exact there
+        mu = np.array([shifted.mean(), den.mean()])
         g = np.array([1.0 / mu[1], -mu[0] / mu[1] ** 2])
-        cv = np.cov(np.vstack([num, den]), ddof=1) / num.size
-        return num.sum() / den.sum(), float(g @ cv @ g)
+        assert abs(float(g @ (np.cov(np.vstack([shifted, den]), ddof=1) / num.size) @ g) - lin) <= 1e-6 * lin  # R = ΣN/ΣD itself is rounded at 1e-16 x 1e9
+        return r, lin
     rc, vc = one(cn, cd)
     rt, vt = one(tn, td)
     se = math.sqrt(vc + vt)
@@ -128,24 +133,27 @@ def main():
     values = {}
     offsets = {'field-big9': 1e9, 'field-big8': 1e8, 'field-big6': 1e6}
     pre = {'control': [1e9 + 3, 1e9 + 1], 'treatment': [1e9, 1e9 + 4]}
-    visits = {'control': [2.0, 2.0], 'treatment': [2.0, 2.0]}  # Σ big9 / Σ visits: a mean per visit at 5e8
+    visits = {'control': [1.0, 2.0], 'treatment': [2.0, 1.0]}
+    per_visit = {'control': [0.0, 3.0], 'treatment': [2.0, 2.0]}  # field-big-per-visit = 1e9 x visits + these
     spread = {'control': [0.0, 1.0], 'treatment': [1.0, 2.0]}
     for v in ('control', 'treatment'):
         for i in range(2):
             ev = [{'metric': m, 'value': off + spread[v][i], 'afterSeconds': 60} for m, off in offsets.items()]
             ev.append({'metric': 'field-big9', 'value': pre[v][i], 'afterSeconds': -3600})  # CUPED covariate (look-back)
             ev.append({'metric': 'field-visits', 'value': visits[v][i], 'afterSeconds': 90})
+            ev.append({'metric': 'field-big-per-visit', 'value': 1e9 * visits[v][i] + per_visit[v][i], 'afterSeconds': 120})
             units.append({'unitId': f'big-{v}-{i}', 'variant': v, 'events': ev})
     arr = lambda v, m: np.array([off + s for s in spread[v]]) if (off := offsets.get(m)) is not None else None
     expected = {m: plain_expected(arr('control', m), arr('treatment', m)) for m in offsets}
     yc, yt = arr('control', 'field-big9'), arr('treatment', 'field-big9')
-    expected['field-big-ratio'] = ratio_expected(yc * 1.0, np.array(visits['control']), yt * 1.0, np.array(visits['treatment']))
+    num = {v: np.array([1e9 * d + s for d, s in zip(visits[v], per_visit[v])]) for v in visits}
+    expected['field-big-ratio'] = ratio_expected(num['control'], np.array(visits['control']), num['treatment'], np.array(visits['treatment']))
     expected['cuped'] = {'field-big9': cuped_expected(yc, np.array(pre['control']), yt, np.array(pre['treatment']))}
     cases['large-values'] = {
         'experiment': {'key': 'field-large', 'name': 'Large values', 'kind': 'ab', 'assignment': 'external',
                        'variants': [{'key': 'control', 'weight': 1, 'config': {}}, {'key': 'treatment', 'weight': 1, 'config': {}}],
                        'metrics': {'primary': 'field-big9', 'guardrails': [], 'secondary': ['field-big8', 'field-big6', 'field-big-ratio']}},
-        'metricDefinitions': [{'key': 'field-big-ratio', 'name': 'Big per visit', 'type': 'ratio', 'numerator': 'field-big9', 'denominator': 'field-visits', 'direction': 'increase'}],
+        'metricDefinitions': [{'key': 'field-big-ratio', 'name': 'Big per visit', 'type': 'ratio', 'numerator': 'field-big-per-visit', 'denominator': 'field-visits', 'direction': 'increase'}],
         'units': units,
         'expected': expected,
     }

@@ -78,3 +78,15 @@ describe('ratioMetricTest (golden: delta method with NumPy gradient · covarianc
     expect(JSON.stringify(r)).not.toMatch(/NaN|Infinity/);
   });
 });
+
+describe('ratio metrics at a 1e7 offset (issue 14)', () => {
+  it('the three-moment delta bracket cancels; the linearised variance does not', () => {
+    const c = g.cases.find((x) => x.name === 'proportional_1e7')!;
+    const stable = ratioEstimate(c.control)!;
+    const { linearizedVariance: _l, ...moments } = c.control;
+    const naive = ratioEstimate(moments)!;
+    const expected = c.control.linearizedVariance! / (c.control.n * c.control.meanDenominator ** 2);
+    expectClose(stable.variance, expected, 1e-12);
+    expect(Math.abs(naive.variance - expected) / expected).toBeGreaterThan(1e-3);
+  });
+});

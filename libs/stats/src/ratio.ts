@@ -17,6 +17,13 @@ export interface RatioArmSummary {
   varianceDenominator: number;
   /** sample covariance (ddof = 1) of numerator and denominator */
   covariance: number;
+  /**
+   * Optional: the sample variance (ddof = 1) of the linearised unit values N − R·D with R = meanNumerator /
+   * meanDenominator, computed directly (e.g. SQL var_samp over the units). It equals σ²_N − 2Rσ_ND + R²σ²_D, but
+   * that sum cancels catastrophically when N ≈ R·D per unit at a large R (1e9 ± 1 per visit); given, it replaces
+   * the three moments in the delta-method variance.
+   */
+  linearizedVariance?: number;
 }
 
 export interface RatioEstimate {
@@ -50,14 +57,17 @@ export interface RatioOptions {
 
 /**
  * Delta method for one arm (Deng, Knoblich, Lu 2018, "Applying the Delta Method in Metric Analytics"):
- * R = μ_N/μ_D, Var(R) ≈ (1/n)·[ σ²_N/μ_D² − 2 μ_N σ_ND/μ_D³ + μ_N² σ²_D/μ_D⁴ ].
+ * R = μ_N/μ_D, Var(R) ≈ (1/n)·[ σ²_N/μ_D² − 2 μ_N σ_ND/μ_D³ + μ_N² σ²_D/μ_D⁴ ] = Var(N − R·D) / (n μ_D²);
+ * the last form (with `linearizedVariance`) is the numerically stable one.
  * Returns null when the denominator mean is zero or n < 2.
  */
 export function ratioEstimate(arm: RatioArmSummary): RatioEstimate | null {
   const { n, meanNumerator: mn, meanDenominator: md } = arm;
   if (!(n >= 2) || md === 0) return null;
   const variance =
-    (arm.varianceNumerator / (md * md) - (2 * mn * arm.covariance) / md ** 3 + (mn * mn * arm.varianceDenominator) / md ** 4) / n;
+    arm.linearizedVariance !== undefined && Number.isFinite(arm.linearizedVariance)
+      ? arm.linearizedVariance / (n * md * md)
+      : (arm.varianceNumerator / (md * md) - (2 * mn * arm.covariance) / md ** 3 + (mn * mn * arm.varianceDenominator) / md ** 4) / n;
   return { ratio: mn / md, variance: Math.max(0, variance) };
 }
 

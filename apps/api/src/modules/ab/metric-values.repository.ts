@@ -53,6 +53,8 @@ export interface MetricMoments {
   meanD?: number;
   varianceD?: number;
   covarianceYD?: number;
+  /** ratio / mean metrics: var_samp(Y − R·D) with R = ΣY/ΣD of the variant (the stable delta-method bracket) */
+  linearizedVariance?: number;
   /** with `cuped`: the covariate X */
   meanX?: number;
   varianceX?: number;
@@ -188,7 +190,9 @@ export class MetricValuesRepository {
     if (cuped && twoPart) out.push(`sum(xd) AS s_xd`, `sum(xd * xd) AS s_xdxd`, `sum(xc * xd) AS s_xxd`, `sum(y * xd) AS s_yxd`, `sum(d * xc) AS s_dx`, `sum(d * xd) AS s_dxd`);
     if (q.moments) {
       out.push(`avg(y) AS m_y`, `var_samp(y) AS v_y`);
-      if (twoPart) out.push(`avg(d) AS m_d`, `var_samp(d) AS v_d`, `covar_samp(y, d) AS c_yd`);
+      // r: the variant's ratio ΣY/ΣD (a window over the variant), so var_samp(y − r·d) is the delta-method bracket
+      // σ²_Y − 2Rσ_YD + R²σ²_D without its cancellation when Y ≈ R·D per unit
+      if (twoPart) out.push(`avg(d) AS m_d`, `var_samp(d) AS v_d`, `covar_samp(y, d) AS c_yd`, `var_samp(y - r * d) AS v_lin`);
       if (cuped) out.push(`avg(xc) AS m_x`, `var_samp(xc) AS v_x`, `covar_samp(y, xc) AS c_yx`);
     }
 
@@ -201,8 +205,9 @@ export class MetricValuesRepository {
          AND ev.ts >= w.first_at - make_interval(secs => ${lookbackSeconds}) AND ev.ts < w.until
         GROUP BY w.variant, w.unit_id
       ),
-      c AS (${capped})
-      SELECT ${out.join(', ')} FROM c GROUP BY variant ORDER BY variant`;
+      c AS (${capped})${q.moments && twoPart ? `,
+      cr AS (SELECT c.*, sum(y) OVER v / NULLIF(sum(d) OVER v, 0) AS r FROM c WINDOW v AS (PARTITION BY variant))` : ''}
+      SELECT ${out.join(', ')} FROM ${q.moments && twoPart ? 'cr' : 'c'} GROUP BY variant ORDER BY variant`;
     const rows: Raw[] = await this.db.query(sql, params);
     return rows.map((r) => {
       const a: MetricAggregate = { variant: String(r.variant), units: num(r.units), sum: num(r.s_y), sumSquares: num(r.s_yy) };
@@ -222,7 +227,7 @@ export class MetricValuesRepository {
       }
       if (q.moments) {
         a.moments = { meanY: num(r.m_y), varianceY: num(r.v_y) };
-        if (twoPart) Object.assign(a.moments, { meanD: num(r.m_d), varianceD: num(r.v_d), covarianceYD: num(r.c_yd) });
+        if (twoPart) Object.assign(a.moments, { meanD: num(r.m_d), varianceD: num(r.v_d), covarianceYD: num(r.c_yd), linearizedVariance: num(r.v_lin) });
         if (cuped) Object.assign(a.moments, { meanX: num(r.m_x), varianceX: num(r.v_x), covarianceYX: num(r.c_yx) });
       }
       return a;

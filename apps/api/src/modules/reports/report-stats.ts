@@ -99,6 +99,7 @@ export function ratioArm(a: MomentAggregate): RatioArmSummary {
     varianceNumerator: two ? m.varianceY : 0,
     varianceDenominator: two ? (m.varianceD ?? 0) : 0,
     covariance: two ? (m.covarianceYD ?? 0) : 0,
+    ...(two && m.linearizedVariance !== undefined ? { linearizedVariance: m.linearizedVariance } : {}),
   };
 }
 

@@ -178,10 +178,11 @@ export class ReportsRepository {
         FROM w LEFT JOIN dv ON dv.unit_id = w.unit_id AND dv.variant_key = w.variant
           AND dv.ts >= w.first_at - make_interval(secs => ${skew}) AND dv.ts < w.until
         GROUP BY w.variant, w.unit_id
-      )
+      ),
+      ur AS (SELECT u.*, sum(y) OVER v / NULLIF(sum(d) OVER v, 0) AS r FROM u WINDOW v AS (PARTITION BY variant))
       SELECT variant, count(*)::int AS units, sum(y) AS s_y, sum(y * y) AS s_yy, sum(d) AS s_d, sum(d * d) AS s_dd, sum(y * d) AS s_yd,
-             avg(y) AS m_y, var_samp(y) AS v_y, avg(d) AS m_d, var_samp(d) AS v_d, covar_samp(y, d) AS c_yd
-      FROM u GROUP BY variant ORDER BY variant`;
+             avg(y) AS m_y, var_samp(y) AS v_y, avg(d) AS m_d, var_samp(d) AS v_d, covar_samp(y, d) AS c_yd, var_samp(y - r * d) AS v_lin
+      FROM ur GROUP BY variant ORDER BY variant`;
     const rows: Raw[] = await this.db.query(sql, p.values);
     return rows.map((r) => ({
       variant: String(r.variant),
@@ -190,7 +191,7 @@ export class ReportsRepository {
       sumSquares: n(r.s_yy),
       denominator: { sum: n(r.s_d), sumSquares: n(r.s_dd), crossProducts: n(r.s_yd) },
       // var_samp / covar_samp over the per-unit rows (Youngs–Cramer): stable at any offset
-      moments: { meanY: n(r.m_y), varianceY: n(r.v_y), meanD: n(r.m_d), varianceD: n(r.v_d), covarianceYD: n(r.c_yd) },
+      moments: { meanY: n(r.m_y), varianceY: n(r.v_y), meanD: n(r.m_d), varianceD: n(r.v_d), covarianceYD: n(r.c_yd), linearizedVariance: n(r.v_lin) },
     }));
   }
 
@@ -290,7 +291,9 @@ export class ReportsRepository {
              CASE WHEN n > 0 THEN (sy / n)::float8 END AS m_y, CASE WHEN n > 0 THEN (sd / n)::float8 END AS m_d,
              CASE WHEN n > 1 THEN ((n * syy - sy * sy) / (n * (n - 1)))::float8 END AS v_y,
              CASE WHEN n > 1 THEN ((n * sdd - sd * sd) / (n * (n - 1)))::float8 END AS v_d,
-             CASE WHEN n > 1 THEN ((n * syd - sy * sd) / (n * (n - 1)))::float8 END AS c_yd
+             CASE WHEN n > 1 THEN ((n * syd - sy * sd) / (n * (n - 1)))::float8 END AS c_yd,
+             -- var(Y − R·D) with R = ΣY/ΣD, multiplied through by (ΣD)² so the numerator is exact
+             CASE WHEN n > 1 AND sd <> 0 THEN ((syy * sd * sd - 2 * sy * syd * sd + sy * sy * sdd) / (sd * sd * (n - 1)))::float8 END AS v_lin
       FROM cum ORDER BY k, variant`;
     const rows: Raw[] = await this.db.query(sql, p.values);
     return rows.map((r) => ({
@@ -299,7 +302,7 @@ export class ReportsRepository {
       units: n(r.units),
       sum: n(r.s_y),
       denominatorSum: n(r.s_d),
-      moments: { meanY: n(r.m_y), varianceY: n(r.v_y), meanD: n(r.m_d), varianceD: n(r.v_d), covarianceYD: n(r.c_yd) },
+      moments: { meanY: n(r.m_y), varianceY: n(r.v_y), meanD: n(r.m_d), varianceD: n(r.v_d), covarianceYD: n(r.c_yd), linearizedVariance: n(r.v_lin) },
     }));
   }
 
