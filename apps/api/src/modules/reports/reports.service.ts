@@ -375,7 +375,7 @@ export class ReportsService {
   private recommendationBasis(ctx: Context, opts: ReportOptions, metrics: MetricReport[]): { basis: 'always-valid' | 'fixed-horizon'; basisReason: string; plannedUnits: number | null } {
     const primary = this.primaryOf(ctx, metrics);
     const units = primary ? primary.variants.reduce((a, v) => a + v.units, 0) : 0;
-    let plannedUnits = opts.plannedUnits;
+    let plannedUnits = opts.plannedUnits ?? null;
     if (plannedUnits === null && primary) {
       // the fixed-horizon design size: n·(se/se*)² for the comparison that needs the most units
       const base = primary.variants.find((v) => v.variant === ctx.baseline);
@@ -391,7 +391,7 @@ export class ReportsService {
         }
       }
     }
-    if (opts.sequential !== null) {
+    if (opts.sequential !== null && opts.sequential !== undefined) {
       return { basis: opts.sequential ? 'always-valid' : 'fixed-horizon', basisReason: `sequential=${opts.sequential} was requested`, plannedUnits };
     }
     if (ctx.e.status !== 'running') {
