@@ -220,6 +220,9 @@ describe('experiment reports', () => {
       for (const x of [c.pValue, c.adjustedPValue, c.ci.lower, c.ci.upper, json.metrics[0].variants[0].mean, json.srm.chiSquare]) expect(html).toContain(fmt(x));
       expect(html).toContain('revenue');
       expect(html).toContain('clicks');
+      // the recommendation's basis and the scale of the ★ (issue 14)
+      expect(html).toContain('Basis: always-valid (sequential) intervals');
+      expect(html).toContain('★ = the always-valid test of the absolute difference');
     });
   });
 
