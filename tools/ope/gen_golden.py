@@ -24,14 +24,14 @@ What is computed (all logs read from the COMMITTED copies in libs/ope/data/obd, 
 - obd.json: per log (random/bts x men/women): on-policy value (mean click), and for two evaluation policies
   (uniform random; OBP's BernoulliTS with the ZOZOTOWN prior, its action distribution by OBP's own Monte-Carlo
   `compute_batch_action_dist`, stored here and used as an INPUT by the tests) OBP's IPW, SNIPW, IPW with clipping,
-  the round rewards' normal interval (SciPy), OBP's seeded bootstrap interval (NumPy RandomState; compared
-  statistically in TS), effective sample size and largest weight; and, on the first N_DM rounds, OBP's DM, DR,
-  SNDR, Switch-DR and clipped DR fed with OBP's RegressionModel (sklearn LogisticRegression, cross-fitting)
+  the round rewards' normal interval (SciPy), effective sample size and largest weight; and, on the first N_DM rounds, OBP's DM, DR,
+  SNDR, Switch-DR and clipped DR (and OBP's seeded bootstrap interval of IPS and DR, NumPy RandomState, compared
+  statistically in TS) fed with OBP's RegressionModel (sklearn LogisticRegression, cross-fitting)
   predictions rounded to 6 significant digits. The rounded q-hat array is stored and fed to BOTH OBP and the
   TypeScript estimators, so estimator arithmetic is compared at 1e-9 whatever the model. Also OBP's standard
   check: the uniform-random policy's value estimated from the BTS logs (full data; DM/DR with OBP's fitted model)
   against the on-policy value of the random logs.
-- reward_model.json: sklearn LogisticRegression (lbfgs, tol 1e-12) on the SAME design, folds and penalty as
+- reward_model.json: sklearn LogisticRegression (newton-cholesky, tol 1e-12) on the SAME design, folds and penalty as
   libs/ope's `fitRewardModel` (see libs/ope/src/reward-model.ts), with DM / DR values; the TS Newton fit is
   compared to it with a documented tolerance.
 - bootstrap.json: the percentile bootstrap of libs/ope replayed with a Python port of libs/bandit's Rng
@@ -62,6 +62,7 @@ LOGS = [('random', 'men'), ('bts', 'men'), ('random', 'women'), ('bts', 'women')
 N_DM = 300  # rounds of the stored q-hat per log (size of the golden file)
 CLIP = 20.0  # lambda for clipped IPW / DR and Switch-DR
 ALPHA = 0.05
+N_BOOT = 4000  # OBP bootstrap resamples (on the first N_DM rounds, so the TS comparison stays fast)
 SEED = 12345
 
 
@@ -175,13 +176,7 @@ def gen_obd(ope, contextfree):
                               ('snips', ope.SelfNormalizedInverseProbabilityWeighting()),
                               ('ipsClipped', ope.InverseProbabilityWeighting(lambda_=CLIP))]:
                 rr = est._estimate_round_rewards(**kw)
-                ci = est.estimate_interval(**kw, alpha=ALPHA, n_bootstrap_samples=2000, random_state=SEED)
-                res[name] = {
-                    'value': float(est.estimate_policy_value(**kw)),
-                    'normal': normal_interval(rr),
-                    'bootstrapObp': {'lower': float(list(ci.values())[1]), 'upper': float(list(ci.values())[2]),
-                                     'nBootstrap': 2000},
-                }
+                res[name] = {'value': float(est.estimate_policy_value(**kw)), 'normal': normal_interval(rr)}
             res['weights'] = weight_stats(w)
             res['weightsClipped'] = weight_stats(np.minimum(w, CLIP))
             # model-based estimators on the first N_DM rounds, with the stored (rounded) q-hat
@@ -198,6 +193,11 @@ def gen_obd(ope, contextfree):
                               ('snips', ope.SelfNormalizedInverseProbabilityWeighting())]:
                 rr = est._estimate_round_rewards(**kw_dm)
                 dm_res[name] = {'value': float(est.estimate_policy_value(**kw_dm)), 'normal': normal_interval(rr)}
+                if name in ('ips', 'dr'):
+                    # OBP's percentile bootstrap (NumPy RandomState(SEED).choice per resample)
+                    ci = list(est.estimate_interval(**kw_dm, alpha=ALPHA, n_bootstrap_samples=N_BOOT,
+                                                    random_state=SEED).values())
+                    dm_res[name]['bootstrapObp'] = {'lower': float(ci[1]), 'upper': float(ci[2]), 'nBootstrap': N_BOOT}
             res['firstRounds'] = dm_res
             # OBP's standard check uses its own fitted model on the full log
             kw_full = dict(kw, estimated_rewards_by_reg_model=q_hat_full)
@@ -259,7 +259,9 @@ def gen_reward_model(logs, policies_json):
                 te = np.where((fold == k) & (position == p))[0]
                 X = np.hstack([ctx[tr], eye[action[tr]]])
                 # sklearn minimises C * sum(logloss) + 0.5 ||w||^2 (intercept unpenalised) = our sum + l2/2 ||w||^2
-                lr = LogisticRegression(C=1.0 / l2, tol=1e-12, max_iter=100000, solver='lbfgs')
+                # newton-cholesky reaches the optimum (coefficients within ~1e-12 of a NumPy Newton); lbfgs stops early
+                # on its ftol criterion with coefficients ~1e-4 off, i.e. q-hat several % off for rare actions
+                lr = LogisticRegression(C=1.0 / l2, tol=1e-12, max_iter=1000, solver='newton-cholesky')
                 lr.fit(X, reward[tr])
                 for a in range(n_actions):
                     Xa = np.hstack([ctx[te], np.tile(eye[a], (len(te), 1))])
