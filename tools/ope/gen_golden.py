@@ -25,7 +25,7 @@ What is computed (all logs read from the COMMITTED copies in libs/ope/data/obd, 
   (uniform random; OBP's BernoulliTS with the ZOZOTOWN prior, its action distribution by OBP's own Monte-Carlo
   `compute_batch_action_dist`, stored here and used as an INPUT by the tests) OBP's IPW, SNIPW, IPW with clipping,
   the round rewards' normal interval (SciPy), effective sample size and largest weight; and, on the first N_DM rounds, OBP's DM, DR,
-  SNDR, Switch-DR and clipped DR (and OBP's seeded bootstrap interval of IPS and DR, NumPy RandomState, compared
+  SNDR, Switch-DR and clipped DR (and OBP's seeded bootstrap interval of DR, NumPy RandomState, compared
   statistically in TS) fed with OBP's RegressionModel (sklearn LogisticRegression, cross-fitting)
   predictions rounded to 6 significant digits. The rounded q-hat array is stored and fed to BOTH OBP and the
   TypeScript estimators, so estimator arithmetic is compared at 1e-9 whatever the model. Also OBP's standard
@@ -193,7 +193,7 @@ def gen_obd(ope, contextfree):
                               ('snips', ope.SelfNormalizedInverseProbabilityWeighting())]:
                 rr = est._estimate_round_rewards(**kw_dm)
                 dm_res[name] = {'value': float(est.estimate_policy_value(**kw_dm)), 'normal': normal_interval(rr)}
-                if name in ('ips', 'dr'):
+                if name == 'dr':
                     # OBP's percentile bootstrap (NumPy RandomState(SEED).choice per resample)
                     ci = list(est.estimate_interval(**kw_dm, alpha=ALPHA, n_bootstrap_samples=N_BOOT,
                                                     random_state=SEED).values())

@@ -137,17 +137,17 @@ function fitLogistic(rows: ArrayLike<number>, X: Sparse, action: ArrayLike<numbe
     // backtracking on the penalised objective (Newton from β = 0 can overshoot when clicks are rare)
     let scale = 1;
     const trial = new Float64Array(d);
-    let fTrial = Infinity;
-    for (let h = 0; h < 50; h++) {
+    let fTrial: number;
+    let h = 0;
+    do {
       for (let j = 0; j < d; j++) trial[j] = beta[j] - scale * step[j];
-      fTrial = objective(trial);
-      if (fTrial <= f) break;
+      fTrial = objective(trial); // also leaves eta at the trial point, the one accepted last
       scale /= 2;
-    }
+    } while (fTrial > f && ++h < 50);
     let moved = 0;
     for (let j = 0; j < d; j++) moved = Math.max(moved, Math.abs(trial[j] - beta[j]));
     beta.set(trial);
-    f = objective(beta); // refresh eta for the accepted coefficients
+    f = fTrial;
     if (moved < tolerance) return { coefficients: beta, iterations: iter };
   }
   throw new RangeError(`reward model: Newton did not converge in ${maxIterations} iterations`);
