@@ -75,6 +75,7 @@ describe('evaluatePolicy', () => {
     const report = evaluatePolicy(log, dist, { qHat, clip: 1.5, alpha: 0.1, bootstrap: { rng: new Rng(3), nBootstrap: 200 } });
     expect(report.estimates.map((e) => e.estimator)).toEqual(['ips', 'snips', 'dm', 'dr', 'sndr', 'switch-dr']);
     expect(report.switchThreshold).toBe(1.5);
+    expect(report.clip).toBe(1.5);
     expect(report.weights.clippedCount).toBe(2);
     expect(report.loggedValue).toBe(0.5);
     for (const e of report.estimates) {
@@ -95,5 +96,6 @@ describe('evaluatePolicy', () => {
     const d = contextFreeActionDist([[0.9, 0.1], [0.1, 0.9]], [0, 1, 1], 3);
     expect(Array.from(d.probs)).toEqual([0.9, 0.1, 0.1, 0.9, 0.1, 0.9]);
     expect(Array.from(uniformActionDist(4, 1).probs)).toEqual([0.25, 0.25, 0.25, 0.25]);
+    expect(() => contextFreeActionDist([[0.9, 0.1], [0.1, 0.9]], [0, 2], 2)).toThrow(/position\[1\]: slot 2/);
   });
 });

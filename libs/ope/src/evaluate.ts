@@ -27,6 +27,8 @@ export interface EstimateReport {
 
 export interface EvaluationReport {
   n: number;
+  /** λ used by IPS and DR (Infinity = no clipping) */
+  clip: number;
   /** raw (unclipped) weights; clippedCount counts the weights above the clip */
   weights: WeightDiagnostics;
   /** mean observed reward of the log: the on-policy value of the logging policy */
@@ -56,6 +58,7 @@ export function evaluatePolicy(log: BanditLog, dist: ActionDistribution, options
   loggedValue /= log.reward.length;
   return {
     n: log.action.length,
+    clip,
     weights: weightDiagnostics(raw, clip),
     loggedValue,
     switchThreshold: threshold,

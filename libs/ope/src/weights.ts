@@ -53,7 +53,10 @@ export function contextFreeActionDist(table: ArrayLike<ArrayLike<number>>, posit
   const probs = new Float64Array(n * k);
   for (let i = 0; i < n; i++) {
     const p = position ? position[i] : 0;
-    for (let a = 0; a < k; a++) probs[i * k + a] = table[a][p];
+    for (let a = 0; a < k; a++) {
+      if (!(p >= 0 && p < table[a].length)) throw new RangeError(`position[${i}]: slot ${p} is not in the table (slots 0..${table[a].length - 1})`);
+      probs[i * k + a] = table[a][p];
+    }
   }
   return { nActions: k, probs };
 }
