@@ -18,7 +18,7 @@ export interface ObdLog extends BanditLog {
 
 export const OBD_DIR = join(__dirname, '..', '..', 'data', 'obd');
 
-/** Splits one CSV line (the OBD files have no quoted fields). */
+/** One committed OBD log in file order (no sorting); positions made 0-based. The files have no quoted fields. */
 export function loadObd(behavior: 'random' | 'bts', campaign: 'men' | 'women'): ObdLog {
   const text = gunzipSync(readFileSync(join(OBD_DIR, `${behavior}-${campaign}.csv.gz`))).toString('utf8');
   const lines = text.split('\n').filter((l) => l.length > 0);
