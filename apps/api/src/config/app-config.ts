@@ -31,7 +31,10 @@ const envSchema = z.object({
     .string()
     .default('')
     .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
-    .refine((list) => list.every((o) => o === '*' || /^https?:\/\/[^\s/]+$/.test(o)), 'must be a comma-separated list of http(s) origins or *'),
+    // CORS answers with credentials (the console's session cookie): a wildcard would let every web site read the
+    // API as whoever is signed in, so only listed origins are allowed.
+    .refine((list) => !list.includes('*'), 'may not be *: CORS is answered with credentials (the console session cookie), so list the allowed origins (https://app.example.com,https://admin.example.com)')
+    .refine((list) => list.every((o) => /^https?:\/\/[^\s/*]+$/.test(o)), 'must be a comma-separated list of http(s) origins (scheme://host[:port], no path or wildcard)'),
   BODY_LIMIT_BYTES: integer('BODY_LIMIT_BYTES', 1024, 256 * 1024 * 1024).default(10 * 1024 * 1024),
   DB_POOL_SIZE: integer('DB_POOL_SIZE', 1, 200).default(10),
   SLOTWISE_DEMO: z.enum(['on', 'off', 'auto']).default('auto'),

@@ -75,16 +75,24 @@ export class ApiKeysService {
     return (await this.keys.listActive()).map(view);
   }
 
+  /**
+   * Revoke a key. The last active admin key cannot be revoked (409 `last-admin-key`): checked under a lock on the
+   * admin keys, and enforced by a database trigger (migration LastAdminKey), so concurrent revocations leave one.
+   */
   async revoke(id: string, actor: Principal): Promise<void> {
-    const row = await this.keys.findActiveById(id);
-    if (!row) throw Problem.notFound(`No active API key with id ${id}.`);
-    if (row.role === 'admin' && (await this.keys.countActiveAdmins()) <= 1) {
-      throw Problem.conflict('This is the last admin key; create another admin key before revoking it.');
+    try {
+      await this.keys.transaction(async (m) => {
+        const row = await this.keys.findActiveById(id, m);
+        if (!row) throw Problem.notFound(`No active API key with id ${id}.`);
+        if (row.role === 'admin' && (await this.keys.lockActiveAdmins(m)) <= 1) throw lastAdminKey();
+        await this.keys.revoke(m, id);
+        await this.audit.append(m, actor, { action: 'api-key.revoke', entityType: 'api-key', entityId: id, before: view(row), after: null });
+      });
+    } catch (err) {
+      const e = err as { code?: string; constraint?: string };
+      if (e.code === '23000' && e.constraint === LAST_ADMIN_CONSTRAINT) throw lastAdminKey();
+      throw err;
     }
-    await this.keys.transaction(async (m) => {
-      await this.keys.revoke(m, id);
-      await this.audit.append(m, actor, { action: 'api-key.revoke', entityType: 'api-key', entityId: id, before: view(row), after: null });
-    });
     for (const [hash, entry] of this.cache) if (entry.principal.keyId === id) this.cache.delete(hash);
   }
 
@@ -101,6 +109,13 @@ export class ApiKeysService {
     if (!this.hasher) throw new Error('ApiKeysService.initialize() has not run');
     return this.hasher;
   }
+}
+
+/** Raised by the database trigger of migration LastAdminKey1764781200000. */
+const LAST_ADMIN_CONSTRAINT = 'api_keys_last_admin';
+
+function lastAdminKey(): Problem {
+  return Problem.conflict('This is the last admin key; create another admin key before revoking it.', 'last-admin-key');
 }
 
 function view(row: ApiKeyEntity): ApiKeyView {
