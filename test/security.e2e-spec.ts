@@ -1,4 +1,5 @@
 import { assign as libAssign } from '@slotwise/assignment';
+import { request as httpRequest } from 'node:http';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { REPORT_CSP } from '../apps/api/src/common/http/security-headers';
@@ -202,5 +203,60 @@ describe('CORS', () => {
     } finally {
       await t.close(true);
     }
+  });
+});
+
+/** POST from a chosen local address (127.0.0.x are all this machine): another "client" for the per-client limits. */
+function postFrom(baseUrl: string, localAddress: string, path: string, body: string, contentType = 'application/json'): Promise<{ status: number; headers: Record<string, unknown>; body: any }> {
+  const url = new URL(path, baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress, headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text ? JSON.parse(text) : undefined }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('console sign-in hardening', () => {
+  const OWNER = { email: 'owner@example.com', password: 'the owner password' };
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { SLOTWISE_ADMIN_EMAIL: OWNER.email, SLOTWISE_ADMIN_PASSWORD: OWNER.password } });
+  });
+  afterAll(() => t.close(true));
+
+  it('sign-in and setup accept only application/json (415 otherwise): no login CSRF through an HTML form', async () => {
+    const form = `email=${encodeURIComponent(OWNER.email)}&password=${encodeURIComponent(OWNER.password)}`;
+    const viaForm = await postFrom(t.baseUrl, '127.0.0.1', '/v1/console/sign-in', form, 'application/x-www-form-urlencoded');
+    expect([viaForm.status, viaForm.headers['set-cookie']]).toEqual([415, undefined]);
+    expect(viaForm.body.type).toContain('unsupported-media-type');
+    for (const type of ['text/plain', 'multipart/form-data; boundary=x', 'application/jsonx']) {
+      expect([type, (await postFrom(t.baseUrl, '127.0.0.1', '/v1/console/sign-in', JSON.stringify(OWNER), type)).status]).toEqual([type, 415]);
+    }
+    const setup = await postFrom(t.baseUrl, '127.0.0.1', '/v1/console/setup', `email=a%40b.c&password=0123456789&apiKey=${ADMIN_KEY}`, 'application/x-www-form-urlencoded');
+    expect(setup.status).toBe(415);
+    const json = await postFrom(t.baseUrl, '127.0.0.1', '/v1/console/sign-in', JSON.stringify(OWNER), 'application/json; charset=utf-8');
+    expect(json.status).toBe(200);
+  });
+
+  it("an attacker's wrong passwords earn 429 + Retry-After back-off; the owner on another client still signs in", async () => {
+    const attacker = '127.0.0.2';
+    const wrong = JSON.stringify({ email: OWNER.email, password: 'not the password' });
+    for (let i = 0; i < 5; i++) expect((await postFrom(t.baseUrl, attacker, '/v1/console/sign-in', wrong)).status).toBe(401);
+    const throttled = await postFrom(t.baseUrl, attacker, '/v1/console/sign-in', wrong);
+    expect(throttled.status).toBe(429);
+    expect(Number(throttled.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(throttled.body.type).toContain('too-many-attempts');
+    // Even the right password waits out the back-off from that client…
+    expect((await postFrom(t.baseUrl, attacker, '/v1/console/sign-in', JSON.stringify(OWNER))).status).toBe(429);
+    // …and the owner, elsewhere, is not locked out (the old per-e-mail lock answered 429 here after ten failures).
+    for (let i = 0; i < 10; i++) await postFrom(t.baseUrl, attacker, '/v1/console/sign-in', wrong);
+    const owner = await postFrom(t.baseUrl, '127.0.0.3', '/v1/console/sign-in', JSON.stringify(OWNER));
+    expect(owner.status).toBe(200);
+    expect(owner.headers['set-cookie']).toEqual([expect.stringMatching(/^slotwise_session=/)]);
   });
 });
