@@ -207,7 +207,7 @@ describe('CORS', () => {
 });
 
 /** POST from a chosen local address (127.0.0.x are all this machine): another "client" for the per-client limits. */
-function postFrom(baseUrl: string, localAddress: string, path: string, body: string, contentType = 'application/json'): Promise<{ status: number; headers: Record<string, unknown>; body: any }> {
+function postFrom(baseUrl: string, localAddress: string, path: string, body: string, contentType = 'application/json'): Promise<{ status: number; headers: Record<string, unknown>; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
   const url = new URL(path, baseUrl);
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress, headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } }, (res) => {
