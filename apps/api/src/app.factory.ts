@@ -51,6 +51,7 @@ export async function createApp(config: AppConfig): Promise<RunningApp> {
       // Per-request log lines only at debug/trace: at serving rates they would cost more than the request.
       logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
       return503OnClosing: true,
+      trustProxy: config.trustProxy, // request.ip behind the configured reverse proxies (sign-in throttling is per client)
     });
     app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl, poolSize), adapter, {
       logger: new ConsoleLogger({ json: true, logLevels: NEST_LEVELS[config.logLevel] }),

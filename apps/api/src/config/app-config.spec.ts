@@ -13,3 +13,17 @@ describe('CORS_ORIGINS', () => {
     expect(loadConfig({}).corsOrigins).toEqual([]);
   });
 });
+
+describe('TRUST_PROXY', () => {
+  it('is off by default; takes a hop count or a list of proxy addresses, CIDRs or proxy-addr names', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, loopback, ::1' }).trustProxy).toEqual(['10.0.0.0/8', 'loopback', '::1']);
+  });
+
+  it('refuses "trust everyone" and malformed values (X-Forwarded-For would let any client pick its address)', () => {
+    for (const v of ['true', '*', '0', '11', 'proxy.internal', '10.0.0.0/8,nonsense']) {
+      expect(() => loadConfig({ TRUST_PROXY: v })).toThrow(/^Invalid configuration: TRUST_PROXY must be a hop count/);
+    }
+  });
+});
