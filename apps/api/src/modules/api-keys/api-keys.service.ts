@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import type { Principal } from '../../common/auth/access';
@@ -23,7 +24,8 @@ export interface ApiKeyView {
 @Injectable()
 export class ApiKeysService {
   private hasher?: ApiKeyHasher;
-  private readonly cache = new Map<string, { principal: Principal; expires: number }>();
+  /** Verified keys by hash: bounded, the least recently used entry goes first (never the whole cache). */
+  private readonly cache = new LRUCache<string, { principal: Principal; expires: number }>({ max: 10_000 });
 
   constructor(
     private readonly keys: ApiKeysRepository,
@@ -60,7 +62,6 @@ export class ApiKeysService {
       return null;
     }
     const principal: Principal = { keyId: row.id, name: row.name, role: row.role };
-    if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(hash, { principal, expires: now + CACHE_TTL_MS });
     return principal;
   }
@@ -93,7 +94,8 @@ export class ApiKeysService {
       if (e.code === '23000' && e.constraint === LAST_ADMIN_CONSTRAINT) throw lastAdminKey();
       throw err;
     }
-    for (const [hash, entry] of this.cache) if (entry.principal.keyId === id) this.cache.delete(hash);
+    const revoked = [...this.cache.entries()].filter(([, entry]) => entry.principal.keyId === id).map(([hash]) => hash);
+    for (const hash of revoked) this.cache.delete(hash);
   }
 
   private async insertKey(input: CreateApiKeyInput, key: string, actor: Principal | null): Promise<ApiKeyEntity> {
