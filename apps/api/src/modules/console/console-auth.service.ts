@@ -112,7 +112,7 @@ export class ConsoleAuthService implements OnApplicationBootstrap {
       // Verify against a dummy hash when the user is unknown, so timing does not tell which e-mails exist.
       ok = await argon2Verify(row?.passwordHash ?? (await this.dummy()), input.password).catch(() => false);
     } catch (err) {
-      attempt.succeeded(); // not the caller's failure (the database): take the reservation back
+      attempt.cancelled(); // not the caller's failure (the database): take the reservation back
       throw err;
     }
     if (!row || !ok || row.disabledAt) {

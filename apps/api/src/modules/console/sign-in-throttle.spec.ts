@@ -63,6 +63,17 @@ describe('SignInThrottle', () => {
     expect(burst.filter((d) => d.allowed)).toHaveLength(5);
   });
 
+  it('a cancelled attempt (the database failed) takes its reservation back and trusts no one', () => {
+    const { th, fail } = throttle({ globalBurst: 1, globalFailuresPerMinute: 1 });
+    const d = th.attempt('10.0.0.6', 'owner@example.com');
+    if (!d.allowed) throw new Error('expected the first attempt through');
+    expect(th.attempt('10.0.0.7', 'owner@example.com')).toMatchObject({ allowed: false, scope: 'global' }); // token taken
+    d.attempt.cancelled();
+    d.attempt.succeeded(); // ignored: already settled
+    expect(th.size().trusted).toBe(0);
+    expect(fail('10.0.0.7', 'owner@example.com').allowed).toBe(true); // the token came back
+  });
+
   it('forgets counters a day after their last failure', () => {
     const { clock, fail } = throttle();
     for (let i = 0; i < 5; i++) fail('10.0.0.5', 'owner@example.com');

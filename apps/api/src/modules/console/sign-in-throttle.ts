@@ -40,10 +40,14 @@ interface Counter {
   last: number;
 }
 
-/** An attempt let through: settle it with exactly one of succeeded / failed. */
+/** An attempt let through: settle it with exactly one of succeeded / failed / cancelled (later calls are ignored). */
 export interface SignInAttempt {
+  /** Right password: clears the (client, e-mail) counter and trusts the client for the global cap. */
   succeeded(): void;
+  /** Wrong pair: the reserved failure stays. */
   failed(): void;
+  /** Not decided (e.g. the database failed): the reservation is taken back, nothing else changes. */
+  cancelled(): void;
 }
 
 export type ThrottleDecision = { allowed: true; attempt: SignInAttempt } | { allowed: false; retryAfterMs: number; scope: 'account' | 'client' | 'global' };
@@ -119,6 +123,14 @@ export class SignInThrottle {
     this.pairs.set(pairKey, { failures: (pair?.failures ?? 0) + 1, last: t });
     this.clients.set(client, { failures: (byClient?.failures ?? 0) + 1, last: t });
     let settled = false;
+    const takeBack = (clearPair: boolean) => {
+      const p = this.pairs.get(pairKey);
+      if (p && (clearPair || p.failures <= 1)) this.pairs.delete(pairKey);
+      else if (p) p.failures -= 1;
+      const c = this.clients.get(client);
+      if (c) c.failures = Math.max(0, c.failures - 1);
+      if (!isTrusted) this.tokens = Math.min(this.limits.globalBurst, this.tokens + 1);
+    };
     return {
       allowed: true,
       attempt: {
@@ -128,11 +140,13 @@ export class SignInThrottle {
         succeeded: () => {
           if (settled) return;
           settled = true;
-          this.pairs.delete(pairKey);
-          const c = this.clients.get(client);
-          if (c) c.failures = Math.max(0, c.failures - 1);
-          if (!isTrusted) this.tokens = Math.min(this.limits.globalBurst, this.tokens + 1);
+          takeBack(true);
           this.trusted.set(client, this.now());
+        },
+        cancelled: () => {
+          if (settled) return;
+          settled = true;
+          takeBack(false);
         },
       },
     };
