@@ -207,10 +207,11 @@ describe('CORS', () => {
 });
 
 /** POST from a chosen local address (127.0.0.x are all this machine): another "client" for the per-client limits. */
-function postFrom(baseUrl: string, localAddress: string, path: string, body: string, contentType = 'application/json'): Promise<{ status: number; headers: Record<string, unknown>; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+function postFrom(baseUrl: string, localAddress: string, path: string, body: string, contentType = 'application/json', extraHeaders: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
   const url = new URL(path, baseUrl);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress, headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const headers = { 'content-type': contentType, 'content-length': Buffer.byteLength(body), ...extraHeaders };
+    const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress, headers }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));
@@ -251,12 +252,30 @@ describe('console sign-in hardening', () => {
     expect(throttled.status).toBe(429);
     expect(Number(throttled.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(throttled.body.type).toContain('too-many-attempts');
-    // Even the right password waits out the back-off from that client…
+    // Even the right password waits out the back-off from that client.
     expect((await postFrom(t.baseUrl, attacker, '/v1/console/sign-in', JSON.stringify(OWNER))).status).toBe(429);
+    // Without TRUST_PROXY a forged X-Forwarded-For does not make the attacker a new client.
+    expect((await postFrom(t.baseUrl, attacker, '/v1/console/sign-in', wrong, 'application/json', { 'x-forwarded-for': '198.51.100.77' })).status).toBe(429);
     // …and the owner, elsewhere, is not locked out (the old per-e-mail lock answered 429 here after ten failures).
     for (let i = 0; i < 10; i++) await postFrom(t.baseUrl, attacker, '/v1/console/sign-in', wrong);
     const owner = await postFrom(t.baseUrl, '127.0.0.3', '/v1/console/sign-in', JSON.stringify(OWNER));
     expect(owner.status).toBe(200);
     expect(owner.headers['set-cookie']).toEqual([expect.stringMatching(/^slotwise_session=/)]);
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  it('behind a trusted proxy the X-Forwarded-For client is the unit of throttling', async () => {
+    const owner = { email: 'owner@example.com', password: 'the owner password' };
+    const t = await startTestApp({ env: { SLOTWISE_ADMIN_EMAIL: owner.email, SLOTWISE_ADMIN_PASSWORD: owner.password, TRUST_PROXY: 'loopback' } });
+    try {
+      const via = (client: string, body: object) => postFrom(t.baseUrl, '127.0.0.1', '/v1/console/sign-in', JSON.stringify(body), 'application/json', { 'x-forwarded-for': client });
+      for (let i = 0; i < 5; i++) expect((await via('203.0.113.50', { ...owner, password: 'wrong password' })).status).toBe(401);
+      expect((await via('203.0.113.50', owner)).status).toBe(429);
+      // The same proxy connection on behalf of another client: not throttled.
+      expect((await via('198.51.100.20', owner)).status).toBe(200);
+    } finally {
+      await t.close(true);
+    }
   });
 });
