@@ -35,7 +35,7 @@ describe('A/B assignment engine', () => {
       expect(draft.status).toBe(200);
       expect(draft.body).toEqual({ experiment: 'color', variant: null, config: null, inExperiment: false, reason: 'not_running' });
       expect((await t.call('POST', '/v1/assign', { key: keys.serving, body: { experiment: 'nope-nope', unitId: 'u-1' } })).status).toBe(404);
-      const bad = await t.call('POST', '/v1/assign', { key: keys.serving, body: { experiment: 'color', unitId: 'has space', attributes: { plan: { nested: 1 } } } });
+      const bad = await t.call('POST', '/v1/assign', { key: keys.serving, body: { experiment: 'color', unitId: 'has\u0085next-line', attributes: { plan: { nested: 1 } } } });
       expect(bad.status).toBe(400);
       expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['attributes.plan', 'unitId']);
       expect((await t.call('POST', '/v1/assign', { key: keys.viewer, body: { experiment: 'color', unitId: 'u-1' } })).status).toBe(403);

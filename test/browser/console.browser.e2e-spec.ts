@@ -26,6 +26,8 @@ const KEY = 'home-feed';
 const tab = (page: Page, name: string) => page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name });
 
 const pageErrors: string[] = [];
+/** Content-Security-Policy violations Chromium reported on any page (it logs each as a console error). */
+const cspViolations: string[] = [];
 
 /** A report with every field the brief fixes (numbers made up, consistent with each other). */
 const comparison = (variant: string, rel: number, lo: number, hi: number, p: number, chance: number) => ({
@@ -110,11 +112,15 @@ describeBrowser('console in Chromium', () => {
     browser = await launchChromium(chromiumPath);
     page = await browser.context.newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) cspViolations.push(`${page.url()}: ${msg.text()}`);
+    });
     page.setDefaultTimeout(10_000);
   });
 
   afterAll(async () => {
     expect(pageErrors).toEqual([]); // no uncaught error in the page during the whole run
+    expect(cspViolations).toEqual([]); // the security headers' CSP allows everything the console needs
     await browser?.close();
     await t?.close(true);
   });
@@ -380,5 +386,16 @@ describeBrowser('console in Chromium', () => {
     await shot(page, '17-phone-menu');
     const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
     expect(overflow).toBeLessThanOrEqual(0);
+  });
+
+  it('the OpenAPI UI and the printable report render under their Content-Security-Policy', async () => {
+    await page.goto(`${t.baseUrl}/docs`);
+    await page.locator('.swagger-ui .info').waitFor();
+    const report = await page.goto(`${t.baseUrl}/v1/experiments/${KEY}/report.html`); // the viewer's session cookie
+    expect(report?.status()).toBe(200);
+    expect(report?.headers()['content-security-policy']).toMatch(/^default-src 'none'; style-src 'unsafe-inline'/);
+    // The inline <style> applied (its font stack, instead of the browser's default serif).
+    expect(String(await page.evaluate('getComputedStyle(document.body).fontFamily'))).toContain('sans-serif');
+    expect(cspViolations).toEqual([]);
   });
 });

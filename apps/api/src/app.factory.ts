@@ -6,6 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { LogController } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { AppModule } from './app.module';
+import { registerSecurityHeaders } from './common/http/security-headers';
 import { AppConfig } from './config/app-config';
 import { EmbeddedPostgres } from './database/embedded-postgres';
 import { ApiKeysService } from './modules/api-keys/api-keys.service';
@@ -50,14 +51,19 @@ export async function createApp(config: AppConfig): Promise<RunningApp> {
       // Per-request log lines only at debug/trace: at serving rates they would cost more than the request.
       logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
       return503OnClosing: true,
+      trustProxy: config.trustProxy, // request.ip behind the configured reverse proxies (sign-in throttling is per client)
     });
     app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl, poolSize), adapter, {
       logger: new ConsoleLogger({ json: true, logLevels: NEST_LEVELS[config.logLevel] }),
       abortOnError: false,
     });
-    if (config.corsOrigins.length) app.enableCors({ origin: config.corsOrigins.includes('*') ? true : config.corsOrigins, credentials: true });
+    if (config.corsOrigins.length) app.enableCors({ origin: config.corsOrigins, credentials: true }); // listed origins only (config refuses *)
 
     const fastify = app.getHttpAdapter().getInstance();
+    // Security headers (CSP, nosniff, frame-ancestors / X-Frame-Options, Referrer-Policy) on every response: before
+    // any route is registered (app.init below), so errors, 404s, the console, /docs and report.html all carry them.
+    await registerSecurityHeaders(fastify);
+
     fastify.removeContentTypeParser('text/plain'); // the API speaks JSON only: anything else is a 415
     const metrics = app.get(MetricsService);
     fastify.addHook('onSend', async (request, reply, payload) => {

@@ -22,7 +22,7 @@ export {
   validateRangeSets,
 } from './ranges';
 export type { BucketRange, Allocation, AllocationTarget, OwnerChange, RangeSet } from './ranges';
-export { RULE_OPS, RULE_LIMITS, validateRule, parseRule, compileRule, evaluateRule, unsafeRegexReason } from './targeting';
+export { RULE_OPS, RULE_LIMITS, validateRule, parseRule, compileRule, evaluateRule, compilePattern, unsupportedRegexReason } from './targeting';
 export type { Rule, Scalar, Attributes, ComparisonOp, SetOp, OrderOp, RulePredicate } from './targeting';
 export {
   planLayer,

@@ -1,3 +1,4 @@
+import { RE2JS } from 're2js';
 import { ValidationError, isPlainObject } from './errors';
 
 /** Values a rule compares with. Attribute values of other types (objects, arrays) never equal or order against them. */
@@ -25,7 +26,7 @@ export const RULE_OPS = ['and', 'or', 'not', 'eq', 'neq', 'in', 'nin', 'gt', 'gt
 export const RULE_LIMITS = {
   /** Longest accepted regex pattern, in UTF-16 code units. */
   maxPatternLength: 256,
-  /** Attribute strings longer than this never match a regex (bounds the matching time). */
+  /** Attribute strings longer than this never match a regex (RE2 time is linear in it; this bounds the constant). */
   maxRegexInputLength: 1024,
   /** Deepest nesting of and/or/not. */
   maxDepth: 16,
@@ -37,46 +38,32 @@ export const RULE_LIMITS = {
   maxAttrLength: 128,
 } as const;
 
-/** Allowed regex flags: no `g` / `y` (they make `test` stateful). */
+/** Allowed regex flags: no `g` / `y` (they make `test` stateful in JavaScript, and mean nothing for a predicate). */
 const REGEX_FLAGS = /^[imsu]*$/;
 
 /**
- * Reject patterns whose backtracking can blow up or that we do not want to support:
- * back-references, lookbehind, and a quantified group that itself contains a quantifier or an
- * alternation (`(a+)+`, `(a|aa)*`, `(?:x*y?)+`). A conservative heuristic, not a proof; the input length
- * cap bounds what is left.
+ * Compile a targeting pattern with RE2 semantics (re2js, a pure-JS port of RE2): matching time is linear in the
+ * input length for every pattern, so no pattern can make an assign hang (`^a*a*a*a*a*$` against 1,000 "a" + "!"
+ * is as cheap as `^a$`). Flags: `i` case-insensitive, `m` `^`/`$` at line breaks, `s` `.` matches `\n`; `u` is
+ * accepted for compatibility and changes nothing (RE2 always matches by code point). Syntax is RE2's
+ * (https://github.com/google/re2/wiki/Syntax): no back-references or lookaround, `\x{00e9}` for a code point.
+ * Throws RE2JSSyntaxException (or the RE2JSFlagsException family) on an invalid pattern.
  */
-export function unsafeRegexReason(pattern: string): string | null {
-  if (/\\[1-9]|\\k</.test(pattern)) return 'back-references are not allowed';
-  if (/\(\?<[=!]/.test(pattern)) return 'lookbehind is not allowed';
-  // Walk the pattern tracking, for each open group, whether its body has a quantifier or a `|`.
-  const stack: { risky: boolean }[] = [];
-  let inClass = false;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      continue;
-    }
-    if (c === '[') inClass = true;
-    else if (c === '(') stack.push({ risky: false });
-    else if (c === '|' && stack.length > 0) stack[stack.length - 1].risky = true;
-    else if (c === '*' || c === '+' || c === '?' || c === '{') {
-      // `(?` opens a group kind, not a quantifier.
-      if (c === '?' && pattern[i - 1] === '(') continue;
-      if (stack.length > 0) stack[stack.length - 1].risky = true;
-    } else if (c === ')') {
-      const g = stack.pop();
-      const next = pattern[i + 1];
-      const quantified = next === '*' || next === '+' || next === '{' || next === '?';
-      if (g?.risky && quantified && next !== '?') return 'a repeated group that contains a quantifier or alternation (catastrophic backtracking)';
-      if (g?.risky && stack.length > 0) stack[stack.length - 1].risky = true;
-    }
-  }
+export function compilePattern(pattern: string, flags = ''): { test(input: string): boolean } {
+  let f = 0;
+  if (flags.includes('i')) f |= RE2JS.CASE_INSENSITIVE;
+  if (flags.includes('m')) f |= RE2JS.MULTILINE;
+  if (flags.includes('s')) f |= RE2JS.DOTALL;
+  return RE2JS.compile(pattern, f);
+}
+
+/**
+ * For a pattern RE2 refused: a clear message when it looks like it uses JavaScript features RE2 does not have
+ * (back-references, lookaround), else null (the caller then shows RE2's own syntax error).
+ */
+export function unsupportedRegexReason(pattern: string): string | null {
+  if (/\\[1-9]|\\k</.test(pattern)) return 'back-references are not supported (patterns use RE2 syntax, which matches in linear time)';
+  if (/\(\?<?[=!]/.test(pattern)) return 'lookahead and lookbehind are not supported (patterns use RE2 syntax, which matches in linear time)';
   return null;
 }
 
@@ -171,14 +158,10 @@ export function validateRule(input: unknown, path = 'targeting'): ValidationErro
           } else if (pattern.length > RULE_LIMITS.maxPatternLength) {
             errors.push({ path: `${p}.pattern`, message: `must be at most ${RULE_LIMITS.maxPatternLength} characters` });
           } else {
-            const unsafe = unsafeRegexReason(pattern);
-            if (unsafe) errors.push({ path: `${p}.pattern`, message: unsafe });
-            else {
-              try {
-                new RegExp(pattern, typeof flags === 'string' && REGEX_FLAGS.test(flags) ? flags : '');
-              } catch (e) {
-                errors.push({ path: `${p}.pattern`, message: `is not a valid regular expression: ${(e as Error).message}` });
-              }
+            try {
+              compilePattern(pattern, typeof flags === 'string' && REGEX_FLAGS.test(flags) ? flags : '');
+            } catch (e) {
+              errors.push({ path: `${p}.pattern`, message: unsupportedRegexReason(pattern) ?? `is not a valid RE2 regular expression: ${(e as Error).message}` });
             }
           }
           break;
@@ -209,7 +192,7 @@ function lookup(attributes: Attributes, attr: string): unknown {
  * Semantics: `eq` is strict equality without coercion (`"1"` ≠ `1`); `neq` is `not eq`, `nin` is `not in`
  * (so a missing attribute satisfies `neq` / `nin`); `exists` is true when the attribute is present and not
  * null; `gt`/`gte`/`lt`/`lte` compare two finite numbers or two strings (UTF-16 code unit order) and are
- * false otherwise; `regex` tests string attributes up to {@link RULE_LIMITS}.maxRegexInputLength; empty `and`
+ * false otherwise; `regex` tests (RE2 semantics, unanchored, see {@link compilePattern}) string attributes up to {@link RULE_LIMITS}.maxRegexInputLength; empty `and`
  * is true, empty `or` is false.
  */
 export function compileRule(rule: Rule): RulePredicate {
@@ -279,7 +262,7 @@ function compileNode(rule: Rule): RulePredicate {
     }
     case 'regex': {
       const { attr } = rule;
-      const re = new RegExp(rule.pattern, rule.flags ?? '');
+      const re = compilePattern(rule.pattern, rule.flags ?? '');
       return (a) => {
         const v = lookup(a, attr);
         return typeof v === 'string' && v.length <= RULE_LIMITS.maxRegexInputLength && re.test(v);

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -12,6 +13,9 @@ const integer = (name: string, min: number, max: number) =>
     .regex(/^\d+$/, `${name} must be a whole number`)
     .transform(Number)
     .refine((n) => n >= min && n <= max, `${name} must be between ${min} and ${max}`);
+
+/** Address groups proxy-addr (Fastify's trustProxy) understands by name. */
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
 const envSchema = z.object({
   PORT: integer('PORT', 0, 65535).default(3000),
@@ -31,7 +35,18 @@ const envSchema = z.object({
     .string()
     .default('')
     .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
-    .refine((list) => list.every((o) => o === '*' || /^https?:\/\/[^\s/]+$/.test(o)), 'must be a comma-separated list of http(s) origins or *'),
+    // CORS answers with credentials (the console's session cookie): a wildcard would let every web site read the
+    // API as whoever is signed in, so only listed origins are allowed.
+    .refine((list) => !list.includes('*'), 'may not be *: CORS is answered with credentials (the console session cookie), so list the allowed origins (https://app.example.com,https://admin.example.com)')
+    .refine((list) => list.every((o) => /^https?:\/\/[^\s/*]+$/.test(o)), 'must be a comma-separated list of http(s) origins (scheme://host[:port], no path or wildcard)'),
+  TRUST_PROXY: z
+    .string()
+    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .refine(
+      (list) => (list.length === 1 && /^\d+$/.test(list[0]) && Number(list[0]) >= 1 && Number(list[0]) <= 10) || (list.length > 0 && list.every((e) => PROXY_NAMES.has(e) || isIP(e.split('/')[0]) !== 0)),
+      'must be a hop count (1–10) or a comma-separated list of proxy addresses / CIDRs (or loopback, linklocal, uniquelocal)',
+    )
+    .optional(),
   BODY_LIMIT_BYTES: integer('BODY_LIMIT_BYTES', 1024, 256 * 1024 * 1024).default(10 * 1024 * 1024),
   DB_POOL_SIZE: integer('DB_POOL_SIZE', 1, 200).default(10),
   SLOTWISE_DEMO: z.enum(['on', 'off', 'auto']).default('auto'),
@@ -54,6 +69,11 @@ export interface AppConfig {
   keyPepper?: string;
   logLevel: (typeof logLevels)[number];
   corsOrigins: string[];
+  /**
+   * Fastify `trustProxy`: which reverse proxies' X-Forwarded-For to believe for `request.ip` (the unit of sign-in
+   * throttling). Unset: none (the socket address). A number: that many hops; a list: those addresses / CIDRs.
+   */
+  trustProxy: number | string[] | false;
   bodyLimitBytes: number;
   dbPoolSize: number;
   demo: 'on' | 'off' | 'auto';
@@ -97,6 +117,7 @@ export function loadConfig(env: Record<string, string | undefined>, version = '0
     keyPepper: e.SLOTWISE_KEY_PEPPER,
     logLevel: e.LOG_LEVEL,
     corsOrigins: e.CORS_ORIGINS,
+    trustProxy: !e.TRUST_PROXY ? false : /^\d+$/.test(e.TRUST_PROXY[0]) ? Number(e.TRUST_PROXY[0]) : e.TRUST_PROXY,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     dbPoolSize: e.DB_POOL_SIZE,
     demo: e.SLOTWISE_DEMO,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { unitIdSchema } from '../../common/validation/unit-id';
 import { EXPERIMENT_KEY } from '../experiments/experiment.schema';
 
 /** Metric keys, the same rule as an experiment's `metrics.primary` / `guardrails` / `secondary`. */
@@ -8,12 +9,8 @@ export const experimentKeySchema = z.string().regex(EXPERIMENT_KEY, 'must match 
 export const LAYER_KEY = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export const layerKeySchema = z.string().regex(LAYER_KEY, 'must be 1–64 characters of a–z, 0–9, _ or - starting with a letter or digit');
 
-export const unitIdSchema = z
-  .string()
-  .min(1)
-  .max(256)
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what ids must not contain
-  .regex(/^[^\s\u0000-\u001f\u007f]+$/u, 'must be 1–256 characters without spaces or control characters');
+/** Unit ids: the one rule shared with /v1/rank (common/validation/unit-id). */
+export { unitIdSchema };
 
 /** Unit attributes for targeting: top-level scalars (the targeting rules compare scalars). */
 export const attributesSchema = z

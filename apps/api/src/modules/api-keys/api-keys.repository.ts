@@ -15,8 +15,17 @@ export class ApiKeysRepository {
     return this.db.getRepository(ApiKeyEntity).find({ where: { revokedAt: IsNull() }, order: { createdAt: 'ASC' } });
   }
 
-  findActiveById(id: string): Promise<ApiKeyEntity | null> {
-    return this.db.getRepository(ApiKeyEntity).findOne({ where: { id, revokedAt: IsNull() } });
+  findActiveById(id: string, manager: EntityManager = this.db.manager): Promise<ApiKeyEntity | null> {
+    return manager.getRepository(ApiKeyEntity).findOne({ where: { id, revokedAt: IsNull() } });
+  }
+
+  /**
+   * Lock the active admin keys (FOR UPDATE) until the transaction ends and return how many there are: a concurrent
+   * revocation waits here, then sees this one's result. The migration's trigger enforces the same rule for any writer.
+   */
+  async lockActiveAdmins(manager: EntityManager): Promise<number> {
+    const rows: unknown[] = await manager.query(`SELECT id FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL ORDER BY id FOR UPDATE`);
+    return rows.length;
   }
 
   countActiveAdmins(): Promise<number> {
@@ -29,7 +38,7 @@ export class ApiKeysRepository {
   }
 
   async revoke(manager: EntityManager, id: string): Promise<void> {
-    await manager.getRepository(ApiKeyEntity).update({ id }, { revokedAt: new Date() });
+    await manager.getRepository(ApiKeyEntity).update({ id, revokedAt: IsNull() }, { revokedAt: new Date() });
   }
 
   /** A value generated once per installation; concurrent first starts agree on the first writer's value. */

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import type { Principal } from '../../common/auth/access';
@@ -23,7 +24,8 @@ export interface ApiKeyView {
 @Injectable()
 export class ApiKeysService {
   private hasher?: ApiKeyHasher;
-  private readonly cache = new Map<string, { principal: Principal; expires: number }>();
+  /** Verified keys by hash: bounded, the least recently used entry goes first (never the whole cache). */
+  private readonly cache = new LRUCache<string, { principal: Principal; expires: number }>({ max: 10_000 });
 
   constructor(
     private readonly keys: ApiKeysRepository,
@@ -60,7 +62,6 @@ export class ApiKeysService {
       return null;
     }
     const principal: Principal = { keyId: row.id, name: row.name, role: row.role };
-    if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(hash, { principal, expires: now + CACHE_TTL_MS });
     return principal;
   }
@@ -75,17 +76,26 @@ export class ApiKeysService {
     return (await this.keys.listActive()).map(view);
   }
 
+  /**
+   * Revoke a key. The last active admin key cannot be revoked (409 `last-admin-key`): checked under a lock on the
+   * admin keys, and enforced by a database trigger (migration LastAdminKey), so concurrent revocations leave one.
+   */
   async revoke(id: string, actor: Principal): Promise<void> {
-    const row = await this.keys.findActiveById(id);
-    if (!row) throw Problem.notFound(`No active API key with id ${id}.`);
-    if (row.role === 'admin' && (await this.keys.countActiveAdmins()) <= 1) {
-      throw Problem.conflict('This is the last admin key; create another admin key before revoking it.');
+    try {
+      await this.keys.transaction(async (m) => {
+        const row = await this.keys.findActiveById(id, m);
+        if (!row) throw Problem.notFound(`No active API key with id ${id}.`);
+        if (row.role === 'admin' && (await this.keys.lockActiveAdmins(m)) <= 1) throw lastAdminKey();
+        await this.keys.revoke(m, id);
+        await this.audit.append(m, actor, { action: 'api-key.revoke', entityType: 'api-key', entityId: id, before: view(row), after: null });
+      });
+    } catch (err) {
+      const e = err as { code?: string; constraint?: string };
+      if (e.code === '23000' && e.constraint === LAST_ADMIN_CONSTRAINT) throw lastAdminKey();
+      throw err;
     }
-    await this.keys.transaction(async (m) => {
-      await this.keys.revoke(m, id);
-      await this.audit.append(m, actor, { action: 'api-key.revoke', entityType: 'api-key', entityId: id, before: view(row), after: null });
-    });
-    for (const [hash, entry] of this.cache) if (entry.principal.keyId === id) this.cache.delete(hash);
+    const revoked = [...this.cache.entries()].filter(([, entry]) => entry.principal.keyId === id).map(([hash]) => hash);
+    for (const hash of revoked) this.cache.delete(hash);
   }
 
   private async insertKey(input: CreateApiKeyInput, key: string, actor: Principal | null): Promise<ApiKeyEntity> {
@@ -101,6 +111,13 @@ export class ApiKeysService {
     if (!this.hasher) throw new Error('ApiKeysService.initialize() has not run');
     return this.hasher;
   }
+}
+
+/** Raised by the database trigger of migration LastAdminKey1764781200000. */
+const LAST_ADMIN_CONSTRAINT = 'api_keys_last_admin';
+
+function lastAdminKey(): Problem {
+  return Problem.conflict('This is the last admin key; create another admin key before revoking it.', 'last-admin-key');
 }
 
 function view(row: ApiKeyEntity): ApiKeyView {

@@ -8,6 +8,7 @@ import { ApiKeysService } from '../api-keys/api-keys.service';
 import { AuditRepository } from '../audit/audit.repository';
 import type { CreateUserInput, SetupInput, SignInInput, UpdateUserInput } from './console.schemas';
 import { ConsoleUserRow, ConsoleUsersRepository, SessionRow } from './console-users.repository';
+import { SignInThrottle } from './sign-in-throttle';
 
 export interface ConsoleUserView {
   id: string;
@@ -33,9 +34,18 @@ export interface SignedIn {
   view: SessionView;
 }
 
-/** Failed sign-ins per e-mail before a pause, and how long the pause lasts. */
-const MAX_FAILURES = 10;
-const FAILURE_WINDOW_MS = 15 * 60_000;
+/** 429 for a throttled sign-in; the controller sends `retryAfterSeconds` as Retry-After. */
+export class TooManySignIns extends Problem {
+  constructor(readonly retryAfterSeconds: number, scope: 'account' | 'client' | 'global') {
+    const why =
+      scope === 'account'
+        ? 'Too many failed sign-ins for this e-mail from your network'
+        : scope === 'client'
+          ? 'Too many failed sign-ins from your network'
+          : 'Too many failed sign-ins on this server right now';
+    super(429, `${why}; try again in ${retryAfterSeconds} s.`, undefined, 'too-many-attempts');
+  }
+}
 
 /**
  * Console users and sessions. Passwords are argon2id (OWASP parameters: m = 19 MiB, t = 2, p = 1, the library
@@ -44,7 +54,8 @@ const FAILURE_WINDOW_MS = 15 * 60_000;
 @Injectable()
 export class ConsoleAuthService implements OnApplicationBootstrap {
   private readonly logger = new Logger('Console');
-  private readonly failures = new Map<string, { count: number; since: number }>();
+  /** Sign-in back-off per client and (client, e-mail), with a global cap, in bounded memory (docs/console.md). */
+  readonly throttle = new SignInThrottle();
   private dummyHash?: Promise<string>;
 
   constructor(
@@ -88,24 +99,27 @@ export class ConsoleAuthService implements OnApplicationBootstrap {
     return this.openSession(row, userAgent);
   }
 
-  async signIn(input: SignInInput, userAgent: string | null): Promise<SignedIn> {
+  /** `client`: the caller's IP address (request.ip), the unit of throttling. */
+  async signIn(input: SignInInput, userAgent: string | null, client: string): Promise<SignedIn> {
     const email = input.email.toLowerCase();
-    const now = Date.now();
-    const failed = this.failures.get(email);
-    if (failed && now - failed.since < FAILURE_WINDOW_MS && failed.count >= MAX_FAILURES) {
-      throw new Problem(429, 'Too many failed sign-ins for this e-mail; wait 15 minutes and try again.', undefined, 'too-many-attempts');
+    const decision = this.throttle.attempt(client, email);
+    if (!decision.allowed) throw new TooManySignIns(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)), decision.scope);
+    const { attempt } = decision;
+    let row: ConsoleUserRow | null;
+    let ok: boolean;
+    try {
+      row = await this.users.findByEmail(email);
+      // Verify against a dummy hash when the user is unknown, so timing does not tell which e-mails exist.
+      ok = await argon2Verify(row?.passwordHash ?? (await this.dummy()), input.password).catch(() => false);
+    } catch (err) {
+      attempt.cancelled(); // not the caller's failure (the database): take the reservation back
+      throw err;
     }
-    const row = await this.users.findByEmail(email);
-    // Verify against a dummy hash when the user is unknown, so timing does not tell which e-mails exist.
-    const ok = await argon2Verify(row?.passwordHash ?? (await this.dummy()), input.password).catch(() => false);
     if (!row || !ok || row.disabledAt) {
-      const entry = failed && now - failed.since < FAILURE_WINDOW_MS ? failed : { count: 0, since: now };
-      entry.count += 1;
-      if (this.failures.size > 10_000) this.failures.clear();
-      this.failures.set(email, entry);
+      attempt.failed();
       throw Problem.unauthorized('The e-mail or password is not right.');
     }
-    this.failures.delete(email);
+    attempt.succeeded();
     await this.users.markSignedIn(row.id);
     void this.users.deleteExpiredSessions().catch(() => undefined);
     return this.openSession(row, userAgent);

@@ -39,23 +39,15 @@ The API is up: see <a href="/docs">/docs</a>.</p></body>`;
 /**
  * Serve the built console (dist/console) at `/`: hashed assets under /assets (cached for a year), index.html for the
  * app's own routes (never cached, so a new build is picked up). Registered on Fastify directly, outside Nest's guard.
+ * Security headers (CSP, nosniff, X-Frame-Options) come from common/http/security-headers, as on every response.
  */
 export function registerConsoleStatic(fastify: FastifyInstance, consoleDir: string | null = findConsoleDir()): void {
-  const security = (reply: FastifyReply) =>
-    reply
-      .header('x-content-type-options', 'nosniff')
-      .header('referrer-policy', 'same-origin')
-      .header('x-frame-options', 'DENY');
-
   const index = async (_req: unknown, reply: FastifyReply) => {
     const dir = consoleDir ?? findConsoleDir();
-    security(reply).header('cache-control', 'no-cache');
+    reply.header('cache-control', 'no-cache');
     if (!dir) return reply.status(503).type('text/html; charset=utf-8').send(NOT_BUILT);
     const html = await readFile(join(dir, 'index.html'));
-    return reply
-      .type('text/html; charset=utf-8')
-      .header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
-      .send(html);
+    return reply.type('text/html; charset=utf-8').send(html);
   };
   for (const url of CONSOLE_ROUTES) fastify.get(url, index);
 
@@ -67,7 +59,7 @@ export function registerConsoleStatic(fastify: FastifyInstance, consoleDir: stri
     if (!root || !file || !file.startsWith(root + sep) || !TYPES[extname(file)]) return reply.callNotFound();
     try {
       const body = await readFile(file);
-      return security(reply).type(TYPES[extname(file)]).header('cache-control', 'public, max-age=31536000, immutable').send(body);
+      return reply.type(TYPES[extname(file)]).header('cache-control', 'public, max-age=31536000, immutable').send(body);
     } catch {
       return reply.callNotFound();
     }
@@ -76,6 +68,6 @@ export function registerConsoleStatic(fastify: FastifyInstance, consoleDir: stri
   fastify.get('/favicon.svg', async (_req, reply) => {
     const dir = consoleDir ?? findConsoleDir();
     if (!dir || !existsSync(join(dir, 'favicon.svg'))) return reply.callNotFound();
-    return security(reply).type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(await readFile(join(dir, 'favicon.svg')));
+    return reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(await readFile(join(dir, 'favicon.svg')));
   });
 }

@@ -1,11 +1,12 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { Access, CurrentPrincipal, Principal, Public } from '../../common/auth/access';
 import { ZodPipe } from '../../common/validation/zod';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { ConsoleAuthService } from './console-auth.service';
+import { ConsoleAuthService, TooManySignIns } from './console-auth.service';
+import { JsonOnlyGuard } from './json-only.guard';
 import { CreateUserInput, createUserSchema, SetupInput, setupSchema, SignInInput, signInSchema, UpdateUserInput, updateUserSchema, userIdParam } from './console.schemas';
 import { clearSessionCookie, CSRF_HEADER, sessionTokenOf, setSessionCookie } from './session-cookie';
 
@@ -28,6 +29,7 @@ export class ConsoleController {
 
   @Post('setup')
   @Public()
+  @UseGuards(JsonOnlyGuard)
   @ApiBody({ schema: z.toJSONSchema(setupSchema, { io: 'input' }) as object })
   async setup(@Body(new ZodPipe(setupSchema)) body: SetupInput, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const signedIn = await this.auth.setup(body, userAgent(request));
@@ -35,12 +37,17 @@ export class ConsoleController {
     return signedIn.view;
   }
 
+  /** 401 for a wrong pair; 429 with Retry-After (seconds) while throttled (docs/console.md); 415 unless JSON. */
   @Post('sign-in')
   @HttpCode(200)
   @Public()
+  @UseGuards(JsonOnlyGuard)
   @ApiBody({ schema: z.toJSONSchema(signInSchema) as object })
   async signIn(@Body(new ZodPipe(signInSchema)) body: SignInInput, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
-    const signedIn = await this.auth.signIn(body, userAgent(request));
+    const signedIn = await this.auth.signIn(body, userAgent(request), request.ip).catch((err: unknown) => {
+      if (err instanceof TooManySignIns) void reply.header('retry-after', String(err.retryAfterSeconds));
+      throw err;
+    });
     setSessionCookie(reply, request, this.config, signedIn.token, this.config.sessionTtlSeconds);
     return signedIn.view;
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { unitIdSchema } from '../../common/validation/unit-id';
 import { EXPERIMENT_KEY } from '../experiments/experiment.schema';
 import { featureValues, itemIdSchema } from '../items/item.schema';
 
@@ -44,7 +45,7 @@ const documentedFeatureInput = z.union([featureValues, z.array(z.number()).max(M
 const rankRequestOf = (features: typeof featureInput | typeof documentedFeatureInput) =>
   z.strictObject({
     experiment: z.string().regex(EXPERIMENT_KEY, 'must match ^[a-z0-9][a-z0-9_-]{1,63}$'),
-    unitId: z.string().min(1).max(256),
+    unitId: unitIdSchema,
     attributes: z.record(z.string(), z.unknown()).optional(),
     context: features.default({}),
     candidates: z

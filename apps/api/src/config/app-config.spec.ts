@@ -1,0 +1,29 @@
+import { ConfigError, loadConfig } from './app-config';
+
+describe('CORS_ORIGINS', () => {
+  it('refuses * (CORS is answered with credentials: any site could read the API as the signed-in user)', () => {
+    expect(() => loadConfig({ CORS_ORIGINS: '*' })).toThrow(ConfigError);
+    expect(() => loadConfig({ CORS_ORIGINS: 'https://a.example.com,*' })).toThrow(/^Invalid configuration: CORS_ORIGINS may not be \*/);
+    expect(() => loadConfig({ CORS_ORIGINS: 'https://*.example.com' })).toThrow(/CORS_ORIGINS must be a comma-separated list of http\(s\) origins/);
+    expect(() => loadConfig({ CORS_ORIGINS: 'https://a.example.com/path' })).toThrow(/CORS_ORIGINS must be/);
+  });
+
+  it('accepts a list of origins, and none by default', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://a.example.com, http://localhost:5173' }).corsOrigins).toEqual(['https://a.example.com', 'http://localhost:5173']);
+    expect(loadConfig({}).corsOrigins).toEqual([]);
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  it('is off by default; takes a hop count or a list of proxy addresses, CIDRs or proxy-addr names', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, loopback, ::1' }).trustProxy).toEqual(['10.0.0.0/8', 'loopback', '::1']);
+  });
+
+  it('refuses "trust everyone" and malformed values (X-Forwarded-For would let any client pick its address)', () => {
+    for (const v of ['true', '*', '0', '11', 'proxy.internal', '10.0.0.0/8,nonsense']) {
+      expect(() => loadConfig({ TRUST_PROXY: v })).toThrow(/^Invalid configuration: TRUST_PROXY must be a hop count/);
+    }
+  });
+});
