@@ -6,6 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { LogController } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { AppModule } from './app.module';
+import { registerJsonBodyParser } from './common/http/json-body';
 import { AppConfig } from './config/app-config';
 import { EmbeddedPostgres } from './database/embedded-postgres';
 import { ApiKeysService } from './modules/api-keys/api-keys.service';
@@ -54,11 +55,13 @@ export async function createApp(config: AppConfig): Promise<RunningApp> {
     app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl, poolSize), adapter, {
       logger: new ConsoleLogger({ json: true, logLevels: NEST_LEVELS[config.logLevel] }),
       abortOnError: false,
+      bodyParser: false, // registerJsonBodyParser below is the one JSON parser
     });
     if (config.corsOrigins.length) app.enableCors({ origin: config.corsOrigins.includes('*') ? true : config.corsOrigins, credentials: true });
 
     const fastify = app.getHttpAdapter().getInstance();
     fastify.removeContentTypeParser('text/plain'); // the API speaks JSON only: anything else is a 415
+    registerJsonBodyParser(fastify, config.bodyLimitBytes); // NUL, lone surrogates, deep nesting: 400 before any handler
     const metrics = app.get(MetricsService);
     fastify.addHook('onSend', async (request, reply, payload) => {
       reply.header('x-request-id', request.id);
