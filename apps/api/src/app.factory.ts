@@ -3,10 +3,11 @@ import { ConsoleLogger, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { LogController } from 'fastify';
+import { FastifyReply, FastifyRequest, LogController } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { AppModule } from './app.module';
 import { registerJsonBodyParser } from './common/http/json-body';
+import { sendProblem, toProblem } from './common/http/problem.filter';
 import { AppConfig } from './config/app-config';
 import { EmbeddedPostgres } from './database/embedded-postgres';
 import { ApiKeysService } from './modules/api-keys/api-keys.service';
@@ -51,6 +52,10 @@ export async function createApp(config: AppConfig): Promise<RunningApp> {
       // Per-request log lines only at debug/trace: at serving rates they would cost more than the request.
       logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
       return503OnClosing: true,
+      // Item ids have up to 256 characters, three times that percent-encoded; longer ones are a problem+json 414.
+      routerOptions: { maxParamLength: 1024 },
+      // Malformed URLs and over-long path parameters are refused by the router before any route: problem+json too.
+      frameworkErrors: (err: Error, request: FastifyRequest, reply: FastifyReply) => sendProblem(reply, toProblem(err, String(request.id))),
     });
     app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl, poolSize), adapter, {
       logger: new ConsoleLogger({ json: true, logLevels: NEST_LEVELS[config.logLevel] }),
