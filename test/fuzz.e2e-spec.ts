@@ -59,7 +59,7 @@ function hostileValue(r: Rng, depth = 0): Json {
     case 11:
       return JSON.parse(pick(r, ['{"constructor":{"prototype":{"x":1}}}', '{"toString":1,"valueOf":2,"hasOwnProperty":3}'])) as Json;
     case 12:
-      return pick(r, [-2147483649, 2147483648, 9007199254740993, -9007199254740993, 1e21, 0.1 + 0.2]);
+      return pick(r, [-2147483649, 2147483648, Number.MAX_SAFE_INTEGER + 2, -Number.MAX_SAFE_INTEGER - 2, 1e21, 0.1 + 0.2]);
     case 13:
       return depth < 3 ? { [pick(r, ['a', '', 'k\u0000', '\ud800', 'x'.repeat(100)])]: hostileValue(r, depth + 1) } : 'deep';
     case 14:
