@@ -74,6 +74,23 @@ describe('hostile input (issue 11: items 3, 4, 5, 7)', () => {
       }
     });
 
+    it('features beyond ±1e6 (context, candidates, catalog) are refused with the path: x·xᵀ cannot overflow', async () => {
+      const call = (body: unknown) => t.call('POST', '/v1/rank', { body });
+      const context = await call({ experiment: 'hybrid-exp', unitId: 'feat-1', context: { age: 1e200 }, candidates: candidates(3) });
+      expectProblem(context, 400);
+      expect(context.body.errors).toEqual([{ path: 'context.age', message: 'must be within [-1000000, 1000000]' }]);
+      const positional = await call({ experiment: 'hybrid-exp', unitId: 'feat-1', context: [0.1], candidates: [{ id: 'a', features: [-2e6] }] });
+      expect(positional.body.errors).toEqual([{ path: 'candidates[0].features[0]', message: 'must be within [-1000000, 1000000]' }]);
+      const item = await t.call('PUT', '/v1/items/big', { body: { features: { price: 1e7 } } });
+      expectProblem(item, 400);
+      expect(item.body.errors).toEqual([{ path: 'features.price', message: 'must be within [-1000000, 1000000]' }]);
+      // At the bound the model stays finite.
+      const edge = await call({ experiment: 'hybrid-exp', unitId: 'feat-2', context: { age: 1e6 }, candidates: [{ id: 'e1', features: { price: -1e6 } }, { id: 'e2', features: { price: 1e6 } }] });
+      expect(edge.status).toBe(200);
+      const after = await rank(t, 'hybrid-exp', 'feat-3');
+      for (const s of after.slots) expect(Number.isFinite(s.score)).toBe(true);
+    });
+
     it('linear: the slot total (stored + the rest of the batch) stays within ±1e6', async () => {
       const d = await rank(t, 'linear-exp', 'lin-unit');
       const itemId = d.slots[0].itemId;

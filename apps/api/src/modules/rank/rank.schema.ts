@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { attributesSchema, unitIdSchema } from '../ab/ab.schema';
 import { EXPERIMENT_KEY } from '../experiments/experiment.schema';
-import { featureValues, itemIdSchema } from '../items/item.schema';
+import { FEATURE_RANGE_MESSAGE, featureValues, itemIdSchema, MAX_FEATURE_VALUE } from '../items/item.schema';
 
 export const MAX_CANDIDATES = 2000;
 
@@ -26,6 +26,7 @@ const featureInput = z.custom<Record<string, number> | number[]>(() => true).sup
     for (let i = 0; i < value.length; i++) {
       const x: unknown = value[i];
       if ((typeof x !== 'number' || !Number.isFinite(x)) && !problem([i], 'must be a finite number')) return;
+      if (typeof x === 'number' && Number.isFinite(x) && Math.abs(x) > MAX_FEATURE_VALUE && !problem([i], FEATURE_RANGE_MESSAGE)) return;
     }
     return;
   }
@@ -36,6 +37,7 @@ const featureInput = z.custom<Record<string, number> | number[]>(() => true).sup
   for (const [name, x] of Object.entries(value)) {
     if ((name.length < 1 || name.length > MAX_FEATURE_NAME) && !problem([name], `feature names have 1 to ${MAX_FEATURE_NAME} characters`)) return;
     if ((typeof x !== 'number' || !Number.isFinite(x)) && !problem([name], 'must be a finite number')) return;
+    if (typeof x === 'number' && Number.isFinite(x) && Math.abs(x) > MAX_FEATURE_VALUE && !problem([name], FEATURE_RANGE_MESSAGE)) return;
   }
 });
 
