@@ -178,6 +178,8 @@ describe('fuzz: hostile bodies on every write endpoint (seeded)', () => {
       { method: 'POST', path: () => '/v1/console/setup', weight: 1, key: 'none', body: () => ({ email: 'fz@example.com', name: 'F', password: 'short', apiKey: 'wrong' }) },
       { method: 'POST', path: () => '/v1/console/users', weight: 1, body: (r) => ({ email: `fz${r.int(1e6)}@example.com`, name: 'F', role: 'viewer', password: 'x' }) },
       { method: 'PATCH', path: () => '/v1/console/users/00000000-0000-0000-0000-000000000000', weight: 1, body: () => ({ name: 'x' }) },
+      { method: 'DELETE', path: (r) => `/v1/console/users/${pick(r, ['00000000-0000-0000-0000-000000000000', 'nope', '%00'])}`, weight: 1, body: null },
+      { method: 'POST', path: () => '/v1/console/sign-out', weight: 1, key: 'none', body: () => ({}) },
     ];
   }
 
