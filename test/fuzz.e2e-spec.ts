@@ -247,5 +247,5 @@ describe('fuzz: hostile bodies on every write endpoint (seeded)', () => {
       expect((await t.call('GET', `/v1/experiments/${key}/report`)).status).toBe(200);
       expect((await t.call('GET', `/v1/experiments/${key}/report/timeseries`)).status).toBe(200);
     }
-  }, 240_000);
+  }, 480_000);
 });
