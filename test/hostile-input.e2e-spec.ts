@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
 import { abExperiment, freshDatabase, rankingExperiment, SERVER_URL, startTestApp, TestApp, TestDatabase } from './support/test-app';
 
 /**
@@ -60,6 +61,18 @@ describe('hostile input (issue 11: items 3, 4, 5, 7)', () => {
       t = await startTestApp({ db, env: { MODEL_FLUSH_MS: '60000' } });
       const after = await rank(t, 'beta-exp', 'beta-unit-2');
       for (const s of after.slots) expect(Number.isFinite(s.score)).toBe(true);
+    });
+
+    it('beta: concurrent batches for one slot cannot together pass its range (checked again under a row lock)', async () => {
+      const d = await rank(t, 'beta-exp', 'beta-race');
+      const itemId = d.slots[0].itemId;
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => t.call('POST', '/v1/rewards', { body: { rewards: [{ decisionId: d.decisionId, itemId, value: 0.6, eventId: `race-${i}` }] } })),
+      );
+      for (const r of results) expect(r.status).toBe(200);
+      expect(results.reduce((a, r) => a + r.body.accepted, 0)).toBe(1);
+      const [slot] = await t.running.app.get(DataSource).query(`SELECT reward FROM decision_slots WHERE decision_id = $1 AND item_id = $2`, [d.decisionId, itemId]);
+      expect(slot.reward).toBe(0.6);
     });
 
     it('hybrid: a reward of 1e155 is refused with the documented range, and scores stay finite', async () => {
