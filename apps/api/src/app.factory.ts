@@ -3,10 +3,12 @@ import { ConsoleLogger, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { LogController } from 'fastify';
+import { FastifyReply, FastifyRequest, LogController } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { AppModule } from './app.module';
 import { registerSecurityHeaders } from './common/http/security-headers';
+import { registerJsonBodyParser } from './common/http/json-body';
+import { sendProblem, toProblem } from './common/http/problem.filter';
 import { AppConfig } from './config/app-config';
 import { EmbeddedPostgres } from './database/embedded-postgres';
 import { ApiKeysService } from './modules/api-keys/api-keys.service';
@@ -52,10 +54,15 @@ export async function createApp(config: AppConfig): Promise<RunningApp> {
       logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
       return503OnClosing: true,
       trustProxy: config.trustProxy, // request.ip behind the configured reverse proxies (sign-in throttling is per client)
+      // Item ids have up to 256 characters, three times that percent-encoded; longer ones are a problem+json 414.
+      routerOptions: { maxParamLength: 1024 },
+      // Malformed URLs and over-long path parameters are refused by the router before any route: problem+json too.
+      frameworkErrors: (err: Error, request: FastifyRequest, reply: FastifyReply) => sendProblem(reply, toProblem(err, String(request.id))),
     });
     app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl, poolSize), adapter, {
       logger: new ConsoleLogger({ json: true, logLevels: NEST_LEVELS[config.logLevel] }),
       abortOnError: false,
+      bodyParser: false, // registerJsonBodyParser below is the one JSON parser
     });
     if (config.corsOrigins.length) app.enableCors({ origin: config.corsOrigins, credentials: true }); // listed origins only (config refuses *)
 
@@ -65,6 +72,7 @@ export async function createApp(config: AppConfig): Promise<RunningApp> {
     await registerSecurityHeaders(fastify);
 
     fastify.removeContentTypeParser('text/plain'); // the API speaks JSON only: anything else is a 415
+    registerJsonBodyParser(fastify, config.bodyLimitBytes); // NUL, lone surrogates, deep nesting: 400 before any handler
     const metrics = app.get(MetricsService);
     fastify.addHook('onSend', async (request, reply, payload) => {
       reply.header('x-request-id', request.id);

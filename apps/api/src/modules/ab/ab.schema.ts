@@ -40,10 +40,22 @@ export const MAX_BATCH = 10_000;
 /** Events stamped further than this in the future are rejected (clock skew allowance). */
 export const MAX_FUTURE_MS = 5 * 60 * 1000;
 
+/**
+ * Largest |value| of an event. Reports sum values per unit and square those sums (variances, CUPED covariances) in
+ * float8, where PostgreSQL raises "value out of range: overflow" instead of answering; at 1e12 a unit would need
+ * more than 1e140 events before a square could overflow (float8 ends at ~1.8e308), and money in cents up to ten
+ * billion still fits.
+ */
+export const MAX_EVENT_VALUE = 1e12;
+const EVENT_VALUE_MESSAGE = `must be a finite number with |value| ≤ ${MAX_EVENT_VALUE}`;
+
 export const eventSchema = z.strictObject({
   unitId: unitIdSchema,
   metric: metricKeySchema,
-  value: z.number({ message: 'must be a finite number' }).refine(Number.isFinite, 'must be a finite number').default(1),
+  value: z
+    .number({ message: EVENT_VALUE_MESSAGE })
+    .refine((v) => Number.isFinite(v) && Math.abs(v) <= MAX_EVENT_VALUE, EVENT_VALUE_MESSAGE)
+    .default(1),
   timestamp: timestampSchema.optional(),
   eventId: z.string().min(1).max(128).optional(),
 });

@@ -39,6 +39,8 @@ export interface RewardRow {
   value: number;
   eventId: string | null;
   occurredAt: Date;
+  /** The range the slot's reward total must stay in once this reward is added (the model's range). */
+  totalRange: readonly [number, number];
 }
 
 export interface AppliedReward {
@@ -48,6 +50,14 @@ export interface AppliedReward {
   before: number;
   after: number;
   seqs: string[];
+}
+
+/** A reward batch met a concurrent one storing the same eventId; SQLSTATE 40001 (serialization failure): retry. */
+export class ConcurrentRewardError extends Error {
+  readonly code = '40001';
+  constructor() {
+    super('A concurrent request stored a reward with the same eventId; retry the batch.');
+  }
 }
 
 /** Most decisions one insert statement carries (a batch of 256 hybrid decisions is ~3 MB of JSON). */
@@ -118,39 +128,82 @@ export class DecisionsRepository implements OnModuleDestroy {
     );
   }
 
+  /** The event ids among `eventIds` that a stored reward already has (retries are duplicates before any other check). */
+  async existingRewardEventIds(eventIds: string[]): Promise<Set<string>> {
+    if (!eventIds.length) return new Set();
+    const rows: Array<{ event_id: string }> = await this.db.query(`SELECT event_id FROM rewards WHERE event_id = ANY($1::text[])`, [eventIds]);
+    return new Set(rows.map((r) => r.event_id));
+  }
+
   /**
-   * Stores rewards and adds them to their slots in one transaction. A reward whose eventId was seen before is a
-   * duplicate and changes nothing. Returns the inserted rewards' slot totals (before/after) and the event ids that
-   * were duplicates.
+   * Stores rewards and adds them to their slots in one transaction. The slots are locked first (in key order, so
+   * concurrent batches cannot deadlock) and each row is checked against the slot's committed total plus the rows
+   * before it in this batch: a row that would take the total outside its `totalRange` is not stored (`outOfRange`,
+   * by row index, with the total it would have made), so concurrent batches can never leave a total no model can
+   * take. A reward whose eventId was seen before is a duplicate and changes nothing. Returns the inserted rewards'
+   * slot totals (before/after), the duplicate event ids and the rows refused for their range.
    */
-  async storeRewards(rows: RewardRow[], replica: string): Promise<{ applied: AppliedReward[]; duplicateEventIds: Set<string> }> {
+  async storeRewards(
+    rows: RewardRow[],
+    replica: string,
+  ): Promise<{ applied: AppliedReward[]; duplicateEventIds: Set<string>; outOfRange: Array<{ row: number; total: number }> }> {
     return this.db.transaction(async (m) => {
+      const slotKeys = [...new Map(rows.map((r) => [`${r.decisionId}\u0000${r.itemId}`, r])).values()];
+      const locked: Array<{ decision_id: string; item_id: string; reward: number }> = await m.query(
+        `SELECT s.decision_id, s.item_id, s.reward FROM decision_slots s
+         JOIN unnest($1::uuid[], $2::text[]) AS p(decision_id, item_id) ON s.decision_id = p.decision_id AND s.item_id = p.item_id
+         ORDER BY s.decision_id, s.item_id
+         FOR UPDATE OF s`,
+        [slotKeys.map((r) => r.decisionId), slotKeys.map((r) => r.itemId)],
+      );
+      const stored = new Map(locked.map((l) => [`${l.decision_id}\u0000${l.item_id}`, l.reward]));
+      const seen = await this.existingEventIdsIn(m, rows);
+      // Per slot, the sum of this batch's admitted rows in order: the UPDATE below adds exactly this sum to the
+      // stored total, so the check sees the same floating-point total the row will have.
+      const batchSums = new Map<string, number>();
+      const outOfRange: Array<{ row: number; total: number }> = [];
+      const admitted: RewardRow[] = [];
+      const duplicateEventIds = new Set<string>();
+      rows.forEach((r, row) => {
+        if (r.eventId !== null && seen.has(r.eventId)) return void duplicateEventIds.add(r.eventId);
+        const k = `${r.decisionId}\u0000${r.itemId}`;
+        const sum = (batchSums.get(k) ?? 0) + r.value;
+        const total = (stored.get(k) ?? 0) + sum;
+        if (!(total >= r.totalRange[0] && total <= r.totalRange[1])) return void outOfRange.push({ row, total });
+        batchSums.set(k, sum);
+        if (r.eventId !== null) seen.add(r.eventId);
+        admitted.push(r);
+      });
+      if (!admitted.length) return { applied: [], duplicateEventIds, outOfRange };
       const inserted: Array<{ seq: string; decision_id: string; item_id: string; value: number; event_id: string | null }> = await m.query(
         `INSERT INTO rewards (event_id, decision_id, item_id, value, occurred_at, replica)
          SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::float8[], $5::timestamptz[], $6::text[])
          ON CONFLICT (event_id) WHERE event_id IS NOT NULL DO NOTHING
          RETURNING seq::text, decision_id, item_id, value, event_id`,
         [
-          rows.map((r) => r.eventId),
-          rows.map((r) => r.decisionId),
-          rows.map((r) => r.itemId),
-          rows.map((r) => r.value),
-          rows.map((r) => r.occurredAt.toISOString()),
-          rows.map(() => replica),
+          admitted.map((r) => r.eventId),
+          admitted.map((r) => r.decisionId),
+          admitted.map((r) => r.itemId),
+          admitted.map((r) => r.value),
+          admitted.map((r) => r.occurredAt.toISOString()),
+          admitted.map(() => replica),
         ],
       );
       const insertedEvents = new Set(inserted.filter((r) => r.event_id !== null).map((r) => r.event_id));
-      const duplicateEventIds = new Set(rows.filter((r) => r.eventId !== null && !insertedEvents.has(r.eventId)).map((r) => r.eventId!));
+      // A concurrent batch committed one of these eventIds after the check above: the range check counted that row,
+      // so roll back and let the client retry (503), when the row is classified as the duplicate it is.
+      if (admitted.some((r) => r.eventId !== null && !insertedEvents.has(r.eventId))) throw new ConcurrentRewardError();
       const bySlot = new Map<string, { decisionId: string; itemId: string; sum: number; count: number; seqs: string[] }>();
-      for (const r of inserted) {
-        const k = `${r.decision_id}\u0000${r.item_id}`;
-        const agg = bySlot.get(k) ?? { decisionId: r.decision_id, itemId: r.item_id, sum: 0, count: 0, seqs: [] };
+      // Sums in the admitted order (the order the range check used), seqs from what was inserted.
+      for (const r of admitted) {
+        const k = `${r.decisionId}\u0000${r.itemId}`;
+        const agg = bySlot.get(k) ?? { decisionId: r.decisionId, itemId: r.itemId, sum: 0, count: 0, seqs: [] };
         agg.sum += r.value;
         agg.count += 1;
-        agg.seqs.push(r.seq);
         bySlot.set(k, agg);
       }
-      if (!bySlot.size) return { applied: [], duplicateEventIds };
+      for (const r of inserted) bySlot.get(`${r.decision_id}\u0000${r.item_id}`)!.seqs.push(r.seq);
+      if (!bySlot.size) return { applied: [], duplicateEventIds, outOfRange };
       const aggs = [...bySlot.values()];
       // TypeORM answers UPDATE … RETURNING with [rows, affectedCount].
       const [updated]: [Array<{ decision_id: string; item_id: string; reward: number }>, number] = await m.query(
@@ -165,7 +218,14 @@ export class DecisionsRepository implements OnModuleDestroy {
         const total = after.get(`${a.decisionId}\u0000${a.itemId}`)!;
         return { decisionId: a.decisionId, itemId: a.itemId, before: total - a.sum, after: total, seqs: a.seqs };
       });
-      return { applied, duplicateEventIds };
+      return { applied, duplicateEventIds, outOfRange };
     });
+  }
+
+  private async existingEventIdsIn(m: EntityManager, rows: RewardRow[]): Promise<Set<string>> {
+    const ids = rows.flatMap((r) => (r.eventId === null ? [] : [r.eventId]));
+    if (!ids.length) return new Set();
+    const found: Array<{ event_id: string }> = await m.query(`SELECT event_id FROM rewards WHERE event_id = ANY($1::text[])`, [ids]);
+    return new Set(found.map((r) => r.event_id));
   }
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { unitIdSchema } from '../../common/validation/unit-id';
+import { attributesSchema, unitIdSchema } from '../ab/ab.schema';
 import { EXPERIMENT_KEY } from '../experiments/experiment.schema';
-import { featureValues, itemIdSchema } from '../items/item.schema';
+import { FEATURE_RANGE_MESSAGE, featureValues, itemIdSchema, MAX_FEATURE_VALUE } from '../items/item.schema';
 
 export const MAX_CANDIDATES = 2000;
 
@@ -26,6 +26,7 @@ const featureInput = z.custom<Record<string, number> | number[]>(() => true).sup
     for (let i = 0; i < value.length; i++) {
       const x: unknown = value[i];
       if ((typeof x !== 'number' || !Number.isFinite(x)) && !problem([i], 'must be a finite number')) return;
+      if (typeof x === 'number' && Number.isFinite(x) && Math.abs(x) > MAX_FEATURE_VALUE && !problem([i], FEATURE_RANGE_MESSAGE)) return;
     }
     return;
   }
@@ -36,6 +37,7 @@ const featureInput = z.custom<Record<string, number> | number[]>(() => true).sup
   for (const [name, x] of Object.entries(value)) {
     if ((name.length < 1 || name.length > MAX_FEATURE_NAME) && !problem([name], `feature names have 1 to ${MAX_FEATURE_NAME} characters`)) return;
     if ((typeof x !== 'number' || !Number.isFinite(x)) && !problem([name], 'must be a finite number')) return;
+    if (typeof x === 'number' && Number.isFinite(x) && Math.abs(x) > MAX_FEATURE_VALUE && !problem([name], FEATURE_RANGE_MESSAGE)) return;
   }
 });
 
@@ -46,7 +48,8 @@ const rankRequestOf = (features: typeof featureInput | typeof documentedFeatureI
   z.strictObject({
     experiment: z.string().regex(EXPERIMENT_KEY, 'must match ^[a-z0-9][a-z0-9_-]{1,63}$'),
     unitId: unitIdSchema,
-    attributes: z.record(z.string(), z.unknown()).optional(),
+    // The same rule as /v1/assign: top-level scalars, which is all targeting compares.
+    attributes: attributesSchema.optional(),
     context: features.default({}),
     candidates: z
       .array(z.strictObject({ id: itemIdSchema, features: features.optional() }))
@@ -70,13 +73,23 @@ export type RankRequest = z.infer<typeof rankRequestSchema>;
 
 export const MAX_REWARDS = 10_000;
 
+/**
+ * Largest |value| of a reward, and of a slot's reward total, for any model (the beta model takes [0, 1]). The
+ * linear, hybrid and neural-linear posteriors keep Σ r², Σ x·r and the noise scale bn = b0 + ½(Σ r² − μᵀΛμ) in
+ * float64: with |r| ≤ 1e6 a square is ≤ 1e12, so Σ r² stays finite for any realistic count (overflow needs ~1e296
+ * slot totals), and the rounding a correction leaves in Σ r² (ε·r² ≈ 1e-4) stays far below the prior b0 (6 by
+ * default), so the difference Σ r² − μᵀΛμ keeps its meaning; a reward of 1e155 made Σ r² infinite and every score null.
+ */
+export const MAX_REWARD_VALUE = 1e6;
+const REWARD_VALUE_MESSAGE = `must be a finite number with |value| ≤ ${MAX_REWARD_VALUE}`;
+
 export const rewardsRequestSchema = z.strictObject({
   rewards: z
     .array(
       z.strictObject({
         decisionId: z.uuid({ message: 'must be the decisionId returned by /v1/rank' }),
         itemId: itemIdSchema,
-        value: z.number({ message: 'must be a finite number' }).refine(Number.isFinite, 'must be a finite number'),
+        value: z.number({ message: REWARD_VALUE_MESSAGE }).refine((v) => Number.isFinite(v) && Math.abs(v) <= MAX_REWARD_VALUE, REWARD_VALUE_MESSAGE),
         eventId: z.string().min(1).max(256).optional(),
         timestamp: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).optional(),
       }),
