@@ -51,6 +51,8 @@ export class RankService {
     const served = assignment.inExperiment || assignment.reason === 'shipped' ? assignment.variant : null;
     if (!served) return this.baseline(runtime, req, k, assignment.reason ?? 'not_in_experiment');
     const variant = runtime.variants.get(served)!;
+    // 503 for a quarantined posterior; an idle replica first takes what other replicas stored meanwhile.
+    await this.engine.readyToDecide(runtime, variant);
 
     const scored = await this.score(runtime, req);
     const shortlistSize = Math.min(runtime.settings.ranker.shortlist, req.candidates.length);
@@ -99,7 +101,7 @@ export class RankService {
       })),
     });
     // Durable: now the shown slots count as observations with the default reward 0 (corrected when rewards arrive).
-    if (variant.model) {
+    if (variant.model && !variant.quarantine) {
       for (const s of decision.slots) variant.model.observe(scored.context, candidates[s.index], 0);
       variant.pendingDecisionIds.push(decisionId);
     }
