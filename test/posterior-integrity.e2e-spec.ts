@@ -149,7 +149,7 @@ describe('an idle replica before its first decision', () => {
       expect(after.body.modelVersion).toBe('none+thompson:hybrid@2');
       const runtime = await t.running.app.get(RankEngine).runtime('idle');
       // 3 of this replica's flushed + 20 of the other's + 3 of this decision (pending).
-      expect(runtime.variants.get('ts')!.model!.snapshot().stats.n).toBe(26);
+      expect((runtime.variants.get('ts')!.model!.snapshot().stats as { n: number }).n).toBe(26);
     } finally {
       await t.close(true);
     }

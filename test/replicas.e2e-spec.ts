@@ -1,6 +1,7 @@
 import { HybridModel, LinearModel } from '@slotwise/bandit';
+import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { unpackStats } from '../apps/api/src/modules/rank/stats-codec';
+import { recomputedStats, storedStats } from './support/posterior-check';
 import { freshDatabase, SERVER_URL, startTestApp, TestApp, TestDatabase } from './support/test-app';
 
 /**
@@ -15,36 +16,6 @@ import { freshDatabase, SERVER_URL, startTestApp, TestApp, TestDatabase } from '
  */
 const TRAFFIC_MS = Number(process.env.REPLICAS_TRAFFIC_MS ?? 8000);
 const ITEMS = Array.from({ length: 40 }, (_, i) => ({ id: `item-${i}`, features: { price: i % 4, size: (i * 3) % 5, stock: (i * 7) % 3 } }));
-
-interface Stored {
-  model_type: string;
-  config: unknown;
-  layout: unknown;
-  values: Buffer;
-}
-
-/** The stored statistics of a variant (shared row + item rows, decoded with the stats codec). */
-async function storedStats(c: Client, experimentId: string, variant: string): Promise<Record<string, unknown>> {
-  const [row] = (await c.query<Stored>(`SELECT model_type, config, stats_layout AS layout, stats_values AS "values" FROM model_state WHERE experiment_id = $1 AND variant_key = $2`, [experimentId, variant])).rows;
-  const stats = unpackStats(row) as Record<string, unknown>;
-  const items = (await c.query<Stored & { item_id: string }>(`SELECT item_id, stats_layout AS layout, stats_values AS "values" FROM model_item_state WHERE experiment_id = $1 AND variant_key = $2`, [experimentId, variant])).rows;
-  if (items.length || 'items' in stats) stats.items = Object.fromEntries(items.map((r) => [r.item_id, unpackStats(r)]));
-  return { type: row.model_type, config: row.config, stats };
-}
-
-/** The posterior recomputed from the decision log: every shown slot observed once with its final reward total. */
-async function recomputed(c: Client, experimentId: string, variant: string, model: HybridModel | LinearModel): Promise<{ stats: unknown; slots: number }> {
-  const rows = (
-    await c.query<{ context: number[]; features: number[]; item_id: string; reward: number }>(
-      `SELECT d.context, d.shortlist->'features'->s.shortlist_index AS features, s.item_id, s.reward
-       FROM decisions d JOIN decision_slots s ON s.decision_id = d.id
-       WHERE d.experiment_id = $1 AND d.variant_key = $2 ORDER BY d.seq, s.position`,
-      [experimentId, variant],
-    )
-  ).rows;
-  for (const r of rows) model.observe(r.context, { id: r.item_id, features: r.features }, r.reward);
-  return { stats: JSON.parse(JSON.stringify(model.snapshot().stats)), slots: rows.length };
-}
 
 (SERVER_URL ? describe : describe.skip)('two replicas on one PostgreSQL server (50 ms flush)', () => {
   let db: TestDatabase;
@@ -126,10 +97,10 @@ async function recomputed(c: Client, experimentId: string, variant: string, mode
         ['linear', LinearModel.create({ contextDim: 4, itemDim: 3 })],
       ] as const) {
         const stored = await storedStats(c, id, variant);
-        const expected = await recomputed(c, id, variant, model);
-        expect(expected.slots).toBeGreaterThan(300);
-        expect((stored.stats as { n: number }).n).toBe(expected.slots);
-        expect(stored.stats).toEqual(expected.stats);
+        const expected = await recomputedStats(c, id, variant, model);
+        expect(expected.slots).toBeGreaterThan(50);
+        expect(stored!.n).toBe(expected.slots);
+        expect(stored).toEqual(expected.stats);
       }
       // Every decision and reward is marked as inside the stored statistics.
       expect(Number(notInModel.n)).toBe(0);
@@ -137,6 +108,38 @@ async function recomputed(c: Client, experimentId: string, variant: string, mode
       await c.end();
     }
   }, 120_000);
+});
+
+(SERVER_URL ? describe : describe.skip)('replica ids are unique among live processes', () => {
+  it('refuses to start a second live process with the same SLOTWISE_REPLICA_ID; a restart after a stop or a crash takes the id', async () => {
+    const db = await freshDatabase();
+    const env = { SLOTWISE_REPLICA_LEASE_SECONDS: '2' };
+    const first = await startTestApp({ db, env });
+    try {
+      const started = Date.now();
+      await expect(startTestApp({ db, env })).rejects.toThrow(/SLOTWISE_REPLICA_ID "replica-1" is in use by a live process .*give each replica its own SLOTWISE_REPLICA_ID/);
+      // It waited for the lease to lapse (a crashed holder's would have) before refusing.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+      // Another id starts at once.
+      const other = await startTestApp({ db, env: { ...env, SLOTWISE_REPLICA_ID: 'replica-2' } });
+      await other.close();
+    } finally {
+      await first.close();
+    }
+    // A graceful stop released the id: a restart takes it at once.
+    const restarted = await startTestApp({ db, env });
+    // A crash leaves the lease behind (no release, no heartbeat): the next start takes it once it has lapsed.
+    const c = new Client({ connectionString: db.url });
+    await c.connect();
+    const crashedHolder = randomUUID();
+    await restarted.close();
+    await c.query(`INSERT INTO replica_leases (replica_id, holder, host, pid, heartbeat_at) VALUES ('replica-1', $1, 'crashed-host', 1, now())`, [crashedHolder]);
+    const afterCrash = await startTestApp({ db, env });
+    const [lease] = (await c.query(`SELECT holder, host FROM replica_leases WHERE replica_id = 'replica-1'`)).rows;
+    expect(lease.holder).not.toBe(crashedHolder);
+    await c.end();
+    await afterCrash.close(true);
+  }, 60_000);
 });
 
 if (!SERVER_URL) {
