@@ -106,6 +106,26 @@ describe('posterior integrity on one replica', () => {
     expect((await storedCount(ds, 'integrity', 'ts')).n).toBe(12);
   });
 
+  it('refuses feature values that would overflow the posterior, so one request cannot make it non-finite', async () => {
+    expect((await t.call('POST', '/v1/experiments', { body: experiment('overflow') })).status).toBe(201);
+    expect((await t.call('POST', '/v1/experiments/overflow/start')).status).toBe(200);
+    const [u] = await unitsIn(t, 'overflow', 'ts', 1);
+    const rank = (context: unknown, candidates: unknown = ITEMS) => t.call('POST', '/v1/rank', { body: { experiment: 'overflow', unitId: u, context, candidates } });
+    const huge = await rank({ age: 1e200 });
+    expect(huge.status).toBe(400);
+    expect(huge.body.errors).toEqual([{ path: 'context.age', message: expect.stringContaining('between -1e60 and 1e60') }]);
+    const hugeItem = await rank([1], [{ id: 'x', features: [-1e61] }, ...ITEMS]);
+    expect(hugeItem.status).toBe(400);
+    expect(hugeItem.body.errors).toEqual([{ path: 'candidates[0].features[0]', message: expect.stringContaining('overflow') }]);
+    expect((await rank({ age: 1e60 })).status).toBe(200);
+    await engine.flush();
+    const [{ id }] = await ds.query(`SELECT id FROM experiments WHERE key = 'overflow'`);
+    const stored = await new ModelStateRepository(ds).load(id, 'ts');
+    expect(stored!.snapshot.stats.n).toBe(3);
+    expect(JSON.stringify(stored!.snapshot.stats)).not.toMatch(/null|Infinity|NaN/);
+    expect((await rank({ age: 1 })).status).toBe(200);
+  });
+
   it('stops serving and flushing when another process takes over its replica id', async () => {
     expect((await t.call('POST', '/v1/experiments', { body: experiment('leased') })).status).toBe(201);
     expect((await t.call('POST', '/v1/experiments/leased/start')).status).toBe(200);

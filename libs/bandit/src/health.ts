@@ -27,6 +27,14 @@ export function nonFiniteStatistic(tree: unknown, path = ''): string | null {
   return null;
 }
 
+/**
+ * Largest |value| of a context or item feature that an observation may carry. The statistics are sums of products
+ * of up to four such values (ZᵀZ of the hybrid model holds x_i x_k f_j f_l); at 1e60 a product is at most 1e240,
+ * so even 1e60 observations keep every sum below the float64 maximum (~1.8e308). One larger value could turn the
+ * statistics into Infinity/NaN for good.
+ */
+export const MAX_FEATURE_MAGNITUDE = 1e60;
+
 export type PosteriorHealth = { healthy: true } | { healthy: false; reason: string };
 
 /**

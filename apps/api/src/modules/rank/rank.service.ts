@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createRng, type Rng, type SlateDecision } from '@slotwise/bandit';
+import { createRng, MAX_FEATURE_MAGNITUDE, type Rng, type SlateDecision } from '@slotwise/bandit';
 import { RankerInputError, topN } from '@slotwise/ranker';
 import { randomInt, randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
@@ -159,6 +159,9 @@ export class RankService {
       // the cached vector is shared: everything downstream only reads candidate features
       return stored.vector ?? toVector(stored.features, names.item, `candidates[${i}].features`, errors);
     });
+    // A shown slot becomes an observation: values that would overflow the posterior's sums are refused before any write.
+    tooLarge(context, names.context, Array.isArray(req.context) ? 'context' : 'context.', errors);
+    features.forEach((f, i) => tooLarge(f, names.item, `candidates[${i}].features${Array.isArray(req.candidates[i].features) ? '' : '.'}`, errors));
     if (errors.length) throw Problem.validation(errors.slice(0, 50));
     const n = req.candidates.length;
     const scorer = await this.models.scorer(runtime.settings.ranker.model);
@@ -191,6 +194,14 @@ export class RankService {
       reason,
       slots: order.map((i, j) => ({ position: j + 1, itemId: req.candidates[i].id, score: null, propensity: null, explored: false, coldStart: false })),
     };
+  }
+}
+
+function tooLarge(v: Float64Array, names: readonly string[], prefix: string, errors: FieldError[]): void {
+  for (let i = 0; i < v.length; i++) {
+    if (Math.abs(v[i]) > MAX_FEATURE_MAGNITUDE) {
+      errors.push({ path: prefix.endsWith('.') ? `${prefix}${names[i]}` : `${prefix}[${i}]`, message: `must be between -1e60 and 1e60 (larger values overflow the posterior statistics)` });
+    }
   }
 }
 
