@@ -251,6 +251,12 @@ export class RankEngine implements OnApplicationBootstrap, OnModuleDestroy {
       try {
         for (const runtime of await this.loaded()) {
           for (const variant of runtime.variants.values()) {
+            if (variant.quarantine && variant.hasPending) {
+              // Rewards still arrive for a quarantined variant: their rows stay for the replay at restart.
+              variant.pendingDecisionIds = [];
+              variant.pendingRewardSeqs = [];
+              variant.model?.takeDelta();
+            }
             if (variant.model && !variant.quarantine && (variant.hasPending || variant.inDoubt)) await variant.exclusive(() => this.flushVariant(runtime, variant));
           }
         }
@@ -383,6 +389,17 @@ export class RankEngine implements OnApplicationBootstrap, OnModuleDestroy {
    */
   private quarantine(runtime: ExperimentRuntime, variant: VariantRuntime, reason: string): void {
     variant.quarantine = { reason, since: new Date() };
+    // The model may be half-moved (a failed rebase): requests in flight and rewards still update a model, so give
+    // them a fresh prior of the same configuration, never flushed (an empty delta is a snapshot of the prior).
+    const model = variant.model;
+    if (model) {
+      try {
+        model.takeDelta();
+        variant.setModel(modelFromSnapshot(model.peekDelta() as ModelSnapshot));
+      } catch {
+        // keep the old model: a quarantined variant is never flushed nor ranked with
+      }
+    }
     variant.pendingDecisionIds = [];
     variant.pendingRewardSeqs = [];
     variant.inDoubt = null;
