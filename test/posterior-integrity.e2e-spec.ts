@@ -126,6 +126,42 @@ describe('posterior integrity on one replica', () => {
     expect((await rank({ age: 1 })).status).toBe(200);
   });
 
+  it('settles a flush whose outcome was lost (a failed COMMIT answer, a broken connection) by its rows, never adding it twice', async () => {
+    expect((await t.call('POST', '/v1/experiments', { body: experiment('doubt') })).status).toBe(201);
+    expect((await t.call('POST', '/v1/experiments/doubt/start')).status).toBe(200);
+    const units = await unitsIn(t, 'doubt', 'ts', 3);
+    const rank = (unitId: string) => t.call('POST', '/v1/rank', { body: { experiment: 'doubt', unitId, context: { age: 2 }, candidates: ITEMS } });
+    // A database fault of the kind a network gives: the transaction committed, but its answer never arrived.
+    const repo = t.running.app.get(ModelStateRepository);
+    const addDelta = repo.addDelta.bind(repo);
+    repo.addDelta = async (...args) => {
+      await addDelta(...args);
+      throw new Error('Connection terminated unexpectedly');
+    };
+    try {
+      expect((await rank(units[0])).status).toBe(200);
+      await engine.flush();
+    } finally {
+      repo.addDelta = addDelta;
+    }
+    expect(await storedCount(ds, 'doubt', 'ts')).toEqual({ n: 3, version: 1, slots: 3 });
+    // The other kind: the transaction never reached the server; the delta is put back and written once.
+    repo.addDelta = async () => {
+      throw new Error('Connection terminated unexpectedly');
+    };
+    try {
+      expect((await rank(units[1])).status).toBe(200);
+      await engine.flush();
+    } finally {
+      repo.addDelta = addDelta;
+    }
+    expect(await storedCount(ds, 'doubt', 'ts')).toEqual({ n: 3, version: 1, slots: 6 });
+    expect((await rank(units[2])).status).toBe(200);
+    await engine.flush();
+    await engine.flush();
+    expect(await storedCount(ds, 'doubt', 'ts')).toEqual({ n: 9, version: 2, slots: 9 });
+  });
+
   it('stops serving and flushing when another process takes over its replica id', async () => {
     expect((await t.call('POST', '/v1/experiments', { body: experiment('leased') })).status).toBe(201);
     expect((await t.call('POST', '/v1/experiments/leased/start')).status).toBe(200);
