@@ -106,6 +106,23 @@ describe('posterior integrity on one replica', () => {
     expect((await storedCount(ds, 'integrity', 'ts')).n).toBe(12);
   });
 
+  it('quarantines a broken stored posterior when a restarted process loads it: 503 for that variant, never a 500 loop', async () => {
+    const db = t.db;
+    await t.close();
+    t = await startTestApp({ db, env: { MODEL_FLUSH_MS: '60000', SLOTWISE_REPLICA_LEASE_SECONDS: '3' } });
+    ds = t.running.app.get(DataSource);
+    engine = t.running.app.get(RankEngine);
+    const [ts, lin] = [await unitsIn(t, 'integrity', 'ts', 1), await unitsIn(t, 'integrity', 'lin', 1)];
+    const rank = (unitId: string) => t.call('POST', '/v1/rank', { body: { experiment: 'integrity', unitId, context: { age: 1 }, candidates: ITEMS } });
+    for (let i = 0; i < 3; i++) {
+      const refused = await rank(ts[0]);
+      expect(refused.status).toBe(503);
+      expect(refused.body.title).toBe('Variant quarantined');
+      expect(refused.body.detail).toMatch(/stored posterior version 3: .*not positive definite/);
+    }
+    expect((await rank(lin[0])).status).toBe(200);
+  });
+
   it('refuses feature values that would overflow the posterior, so one request cannot make it non-finite', async () => {
     expect((await t.call('POST', '/v1/experiments', { body: experiment('overflow') })).status).toBe(201);
     expect((await t.call('POST', '/v1/experiments/overflow/start')).status).toBe(200);

@@ -170,14 +170,23 @@ export class RankEngine implements OnApplicationBootstrap, OnModuleDestroy {
         throw Problem.conflict(`Variant "${v.key}" of "${key}" cannot serve: ${(err as Error).message}.`, 'misconfigured');
       }
       const stored = modelSpec ? await this.state.load(entity.id, v.key) : null;
-      const health = stored ? posteriorHealth(stored.snapshot as unknown as ModelSnapshot) : null;
-      const usable = health?.healthy !== false ? (stored?.snapshot as unknown as ModelSnapshot | undefined) : undefined;
-      const variant = buildVariant(v.key, spec, modelSpec, usable ?? null);
+      const snapshot = (stored?.snapshot as unknown as ModelSnapshot | undefined) ?? null;
+      // Building the model factors its precision matrices: it fails unless they are positive definite.
+      let unusable = snapshot && nonFiniteStatistic(snapshot.stats) ? `statistic ${nonFiniteStatistic(snapshot.stats)} is not a finite number` : null;
+      let variant: VariantRuntime | undefined;
+      if (!unusable) {
+        try {
+          variant = buildVariant(v.key, spec, modelSpec, snapshot);
+        } catch (err) {
+          unusable = (err as Error).message;
+        }
+      }
+      variant ??= buildVariant(v.key, spec, modelSpec, null);
       variant.storedVersion = stored?.version ?? 0;
       variant.syncedAt = Date.now();
       runtime.variants.set(v.key, variant);
-      if (health && !health.healthy) {
-        this.quarantine(runtime, variant, `stored posterior version ${stored!.version}: ${health.reason}`);
+      if (unusable) {
+        this.quarantine(runtime, variant, `stored posterior version ${stored!.version}: ${unusable}`);
         continue;
       }
       if (variant.model) {
