@@ -4,6 +4,7 @@ import { createApp } from './app.factory';
 import { ConfigError, loadConfig, readProcessEnv } from './config/app-config';
 import { DataDirLockedError } from './database/embedded-postgres';
 import { DemoService } from './modules/demo/demo.service';
+import { ReplicaIdInUseError } from './modules/rank/replica-lease';
 
 function packageVersion(): string {
   try {
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
   try {
     running = await createApp(config);
   } catch (err) {
-    if (err instanceof DataDirLockedError) {
+    if (err instanceof DataDirLockedError || err instanceof ReplicaIdInUseError) {
       process.stderr.write(`${err.message}\n`);
       process.exit(3);
     }

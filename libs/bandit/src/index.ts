@@ -18,4 +18,5 @@ export * from './policies/ranker';
 export * from './policies/registry';
 export * from './explain';
 export * from './exploration';
+export * from './health';
 export * from './bench';

@@ -55,6 +55,7 @@ const envSchema = z.object({
   SLOTWISE_SESSION_TTL_SECONDS: integer('SLOTWISE_SESSION_TTL_SECONDS', 60, 30 * 86_400).default(12 * 3600),
   SLOTWISE_COOKIE_SECURE: z.enum(['auto', 'on', 'off']).default('auto'),
   SLOTWISE_REPLICA_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1–64 characters of A–Z, a–z, 0–9, _ . -').default('replica-1'),
+  SLOTWISE_REPLICA_LEASE_SECONDS: integer('SLOTWISE_REPLICA_LEASE_SECONDS', 2, 600).default(15),
   MODEL_FLUSH_MS: integer('MODEL_FLUSH_MS', 50, 60_000).default(1000),
   SLOTWISE_DECISION_SEED: integer('SLOTWISE_DECISION_SEED', 0, 2 ** 31 - 1).optional(),
 });
@@ -85,6 +86,11 @@ export interface AppConfig {
   cookieSecure: 'auto' | 'on' | 'off';
   /** Stable id of this API process: a restarted replica replays its own decisions and rewards not yet in the stored posterior. */
   replicaId: string;
+  /**
+   * How long a replica id's lease lasts without a heartbeat (renewed every third of it). A second live process
+   * with the same id waits this long at start, then refuses; a restart after a crash waits for the old lease to lapse.
+   */
+  replicaLeaseSeconds: number;
   /** How often posterior deltas are added to PostgreSQL. */
   modelFlushMs: number;
   /** Seeds decisions from one seeded sequence instead of the OS (reproducible simulations and tests only). */
@@ -125,6 +131,7 @@ export function loadConfig(env: Record<string, string | undefined>, version = '0
     sessionTtlSeconds: e.SLOTWISE_SESSION_TTL_SECONDS,
     cookieSecure: e.SLOTWISE_COOKIE_SECURE,
     replicaId: e.SLOTWISE_REPLICA_ID,
+    replicaLeaseSeconds: e.SLOTWISE_REPLICA_LEASE_SECONDS,
     modelFlushMs: e.MODEL_FLUSH_MS,
     decisionSeed: e.SLOTWISE_DECISION_SEED,
     version,

@@ -69,7 +69,8 @@ export class ProblemFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
     const body = toProblem(err, String(request.id));
-    if (body.status >= 500) this.logger.error({ msg: 'unhandled error', requestId: request.id, err: String((err as Error)?.stack ?? err) });
+    if (body.status >= 500 && !(err instanceof Problem)) this.logger.error({ msg: 'unhandled error', requestId: request.id, err: String((err as Error)?.stack ?? err) });
+    if (err instanceof Problem && err.headers) for (const [name, value] of Object.entries(err.headers)) void reply.header(name, value);
     sendProblem(reply, body);
   }
 }

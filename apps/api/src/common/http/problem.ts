@@ -33,6 +33,10 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /** Thrown anywhere in the API to answer with a problem+json body. */
 export class Problem extends Error {
+  /** A title more specific than the status's, and extra response headers (Retry-After). */
+  title?: string;
+  headers?: Record<string, string>;
+
   constructor(
     readonly status: number,
     readonly detail: string,
@@ -43,7 +47,17 @@ export class Problem extends Error {
   }
 
   body(requestId?: string): ProblemBody {
-    return problemBody(this.status, this.detail, this.errors, this.slug, requestId);
+    const body = problemBody(this.status, this.detail, this.errors, this.slug, requestId);
+    if (this.title) body.title = this.title;
+    return body;
+  }
+
+  /** 503 with a specific title and Retry-After: something on this server cannot serve now, the request was fine. */
+  static unavailable(title: string, detail: string, slug: string, retryAfterSeconds: number): Problem {
+    const p = new Problem(503, detail, undefined, slug);
+    p.title = title;
+    p.headers = { 'retry-after': String(retryAfterSeconds) };
+    return p;
   }
 
   static badRequest(detail: string, errors?: FieldError[]): Problem {

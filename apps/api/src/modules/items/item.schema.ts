@@ -1,3 +1,4 @@
+import { MAX_FEATURE_MAGNITUDE } from '@slotwise/bandit';
 import { z } from 'zod';
 
 export const itemIdSchema = z
@@ -7,13 +8,8 @@ export const itemIdSchema = z
   // eslint-disable-next-line no-control-regex -- control characters are exactly what ids must not contain
   .regex(/^[^\s\u0000-\u001f\u007f]+$/u, 'must be 1–256 characters without spaces or control characters');
 
-/**
- * Largest |feature value| (catalog, context and candidate features). The posteriors add x·xᵀ per observation in
- * float64: at 1e6 a product is ≤ 1e12, so sums stay finite and the ridge λ (0.25 by default) stays above the rounding
- * of one observation (ε·x² ≈ 1e-4), keeping the precision matrix positive definite; a feature of 1e200 made x·xᵀ
- * infinite and every later score null. Scale larger quantities (prices in units, not cents; log of counts).
- */
-export const MAX_FEATURE_VALUE = 1e6;
+/** Largest |feature value| (catalog, context and candidate features): libs/bandit's bound, reasoned there. */
+export const MAX_FEATURE_VALUE = MAX_FEATURE_MAGNITUDE;
 export const FEATURE_RANGE_MESSAGE = `must be within [-${MAX_FEATURE_VALUE}, ${MAX_FEATURE_VALUE}]`;
 
 export const featureValues = z.record(

@@ -13,12 +13,12 @@ export class ObservabilityController {
     private readonly metrics: MetricsService,
   ) {}
 
-  /** 200 only when the database answers. */
+  /** 200 only when the database answers and this process may serve (503 e.g. after its replica id was taken over). */
   @Get('health')
   @Public()
   async check(@Res({ passthrough: true }) reply: FastifyReply) {
     const report = await this.health.check();
-    reply.status(report.db === 'up' ? 200 : 503);
+    reply.status(report.db === 'up' && !report.unavailable ? 200 : 503);
     return report;
   }
 

@@ -4,6 +4,7 @@ import {
   type Candidate,
   type ModelSnapshot,
   type ModelSpec,
+  type PolicyConfig,
   type SlatePolicy,
   createModel,
   createPolicy,
@@ -13,6 +14,13 @@ import type { ExperimentEntity } from '../../database/entities/experiment.entity
 import type { PolicySpec } from '../experiments/experiment.schema';
 import type { ExperimentSettings } from '../experiments/experiment.view';
 
+/** A taken delta whose flush failed in a way that may or may not have committed (the engine finds out before retrying). */
+export interface InDoubtFlush {
+  delta: ModelSnapshot;
+  decisionIds: string[];
+  rewardSeqs: string[];
+}
+
 /** One variant's serving state: its policy, its posterior (if any) and what the next flush must write. */
 export class VariantRuntime {
   /** Decisions and rewards whose effect is in the model but not yet in the stored snapshot. */
@@ -20,17 +28,49 @@ export class VariantRuntime {
   pendingRewardSeqs: string[] = [];
   /** Stored snapshot version this replica last saw (another replica wrote when it differs). */
   storedVersion = 0;
+  /** When this replica last learnt the stored version (a flush, a load, a version check): Date.now() ms. */
+  syncedAt = Date.now();
+  /** Set when the posterior cannot serve (non-finite or not positive definite): rank answers 503 for this variant. */
+  quarantine: { reason: string; since: Date } | null = null;
+  inDoubt: InDoubtFlush | null = null;
+  private _model: AnyModel | null;
+  private _policy: SlatePolicy;
+  /** Flushes and reloads of this variant run one at a time (a reload during a flush would drop the delta in flight). */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly key: string,
     readonly spec: PolicySpec,
-    readonly policy: SlatePolicy,
-    readonly model: AnyModel | null,
+    private readonly policyConfig: PolicyConfig,
+    model: AnyModel | null,
     readonly propensityDraws: number,
-  ) {}
+  ) {
+    this._model = model;
+    this._policy = createPolicy(policyConfig, model as BanditModel | null);
+  }
+
+  get model(): AnyModel | null {
+    return this._model;
+  }
+  get policy(): SlatePolicy {
+    return this._policy;
+  }
+
+  /** Replaces the posterior (a rebuild from a clean reload) and the policy that reads it. */
+  setModel(model: AnyModel): void {
+    this._model = model;
+    this._policy = createPolicy(this.policyConfig, model as BanditModel);
+  }
 
   get hasPending(): boolean {
     return this.pendingDecisionIds.length > 0 || this.pendingRewardSeqs.length > 0;
+  }
+
+  /** Runs `task` after every earlier task of this variant has settled. */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 }
 
@@ -92,11 +132,11 @@ export function buildVariant(key: string, spec: PolicySpec, modelSpec: ModelSpec
     // A stored snapshot from the same configuration continues the posterior; otherwise start from the prior.
     if (stored) model = modelFromSnapshot(stored);
   }
-  const policyConfig =
-    spec.type === 'thompson' ? { type: 'thompson', model: spec.model } : spec.type === 'epsilon-greedy' ? { type: 'epsilon-greedy', epsilon: spec.epsilon, model: spec.model } : { type: spec.type };
-  const policy = createPolicy(policyConfig, model as BanditModel | null);
+  const policyConfig = (
+    spec.type === 'thompson' ? { type: 'thompson', model: spec.model } : spec.type === 'epsilon-greedy' ? { type: 'epsilon-greedy', epsilon: spec.epsilon, model: spec.model } : { type: spec.type }
+  ) as PolicyConfig;
   const draws = spec.type === 'thompson' ? spec.propensityDraws : 1000;
-  return new VariantRuntime(key, spec, policy, model, draws);
+  return new VariantRuntime(key, spec, policyConfig, model, draws);
 }
 
 /** The bandit's view of a shortlisted candidate. */

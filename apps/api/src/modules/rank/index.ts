@@ -16,6 +16,7 @@ import { ModelStateRepository } from './model-state.repository';
 import { RankController } from './rank.controller';
 import { RankEngine } from './rank-engine';
 import { RankService } from './rank.service';
+import { ReplicaLease, ReplicaLeaseRepository } from './replica-lease';
 import { RewardsService } from './rewards.service';
 
 /** Ranked slots: ranker models, rank, rewards, posterior state, exploration figures. */
@@ -28,6 +29,8 @@ export const RANK_PROVIDERS = [
   DecisionLogRepository,
   DecisionLogService,
   ModelStateRepository,
+  ReplicaLeaseRepository,
+  ReplicaLease,
   ExplorationRepository,
   ExplorationService,
   RankEngine,

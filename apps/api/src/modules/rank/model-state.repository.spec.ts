@@ -4,7 +4,8 @@ import { MIGRATIONS } from '../../database/migrations';
 import { SERVER_URL } from '../../../../../test/support/test-app';
 import { insertRankingExperiment, repositoryTestDatabase, useRankingDatabase } from '../../../../../test/support/test-db';
 import { DecisionsRepository } from './decisions.repository';
-import { ModelSnapshotLike, ModelStateRepository } from './model-state.repository';
+import { ModelSnapshotLike, ModelStateRepository, ReplicaLeaseLostError } from './model-state.repository';
+import { packStats } from './stats-codec';
 
 const rng = createRng(11);
 const vector = (n: number) => Float64Array.from({ length: n }, () => rng.normal());
@@ -110,6 +111,80 @@ describe('ModelStateRepository (on the database)', () => {
   });
 });
 
+describe('ModelStateRepository: snapshots, in-doubt flushes, replica leases', () => {
+  const ctx = useRankingDatabase('model-state-consistency');
+
+  // Needs a second session that blocks the reader between its two reads: a server (PGlite is one session).
+  (SERVER_URL ? it : it.skip)('reads the shared row and the item rows from one snapshot even when a flush commits in between', async () => {
+    const repo = new ModelStateRepository(ctx.ds);
+    const first = HybridModel.create({ contextDim: 1, itemDim: 1 });
+    for (let i = 0; i < 5; i++) first.observe([1], { id: 'a', features: [2] }, 1);
+    await repo.addDelta(ctx.experimentId, 'snap', asStored(first.takeDelta()), [], []);
+    const second = HybridModel.create({ contextDim: 1, itemDim: 1 });
+    for (let i = 0; i < 40; i++) second.observe([1], { id: 'a', features: [2] }, 1);
+
+    // Another replica's flush, held open with the item table locked: the reader gets the shared row, then waits.
+    const writer = await ctx.db.open();
+    const runner = writer.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    try {
+      await runner.query(`LOCK TABLE model_item_state IN ACCESS EXCLUSIVE MODE`);
+      const reading = repo.load(ctx.experimentId, 'snap');
+      for (let i = 0; i < 200; i++) {
+        const [{ n }] = await ctx.ds.query(`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = 'model_item_state'::regclass`);
+        if (n > 0) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      // The other flush (its item row is what matters here), committed while the reader waits.
+      const items = asStored(second.takeDelta()).stats.items!;
+      await runner.query(`UPDATE model_state SET version = version + 1, stats_values = stats_values WHERE experiment_id = $1 AND variant_key = 'snap'`, [ctx.experimentId]);
+      await runner.query(`UPDATE model_item_state SET stats_layout = $3::jsonb, stats_values = $4 WHERE experiment_id = $1 AND variant_key = 'snap' AND item_id = $2`, [
+        ctx.experimentId,
+        'a',
+        JSON.stringify(packStats(items.a).layout),
+        packStats(items.a).values,
+      ]);
+      await runner.commitTransaction();
+      const loaded = await reading;
+      // One snapshot: the version and the item rows from before the other flush (read separately, the item row was the new one).
+      expect(loaded!.version).toBe(1);
+      expect(loaded!.snapshot.stats.items!.a).toEqual(JSON.parse(JSON.stringify(first.snapshot().stats.items.a)));
+    } finally {
+      await runner.release();
+    }
+  });
+
+  it('tells whether a flush whose outcome is unknown committed (by its rows\' in_model marks)', async () => {
+    const repo = new ModelStateRepository(ctx.ds);
+    const decisions = new DecisionsRepository(ctx.ds);
+    const [kept, lost] = [randomUUID(), randomUUID()];
+    for (const id of [kept, lost]) {
+      await decisions.insert({
+        id, experimentId: ctx.experimentId, variantKey: 'doubt', unitId: 'u', seed: 1, modelVersion: 'm', policy: {}, context: [0],
+        shortlist: { ids: ['a'], rankerScores: [0], features: [[1]] }, candidateCount: 1, replica: 'r',
+        slots: [{ position: 1, itemId: 'a', shortlistIndex: 0, score: null, propensity: null, explored: false, coldStart: false }],
+      });
+    }
+    const model = HybridModel.create({ contextDim: 1, itemDim: 1 });
+    model.observe([0], { id: 'a', features: [1] }, 0);
+    await repo.addDelta(ctx.experimentId, 'doubt', asStored(model.takeDelta()), [kept], []);
+    expect(await repo.flushCommitted(ctx.experimentId, 'doubt', { decisionId: kept })).toBe(true);
+    expect(await repo.flushCommitted(ctx.experimentId, 'doubt', { decisionId: lost })).toBe(false);
+  });
+
+  it('refuses a flush from a process that no longer holds its replica id, writing nothing', async () => {
+    const repo = new ModelStateRepository(ctx.ds);
+    await ctx.ds.query(`INSERT INTO replica_leases (replica_id, holder, host, pid) VALUES ('r-1', $1, 'h', 1)`, [randomUUID()]);
+    const model = HybridModel.create({ contextDim: 1, itemDim: 1 });
+    model.observe([0], { id: 'a', features: [1] }, 0);
+    await expect(repo.addDelta(ctx.experimentId, 'leased', asStored(model.peekDelta()), [], [], { replicaId: 'r-1', holder: randomUUID() })).rejects.toBeInstanceOf(ReplicaLeaseLostError);
+    expect(await repo.load(ctx.experimentId, 'leased')).toBeNull();
+    const [{ holder }] = await ctx.ds.query(`SELECT holder FROM replica_leases WHERE replica_id = 'r-1'`);
+    expect(await repo.addDelta(ctx.experimentId, 'leased', asStored(model.takeDelta()), [], [], { replicaId: 'r-1', holder })).toEqual({ before: 0, after: 1 });
+  });
+});
+
 describe('migration to packed statistics', () => {
   const BEFORE = MIGRATIONS.findIndex((m) => m.name === 'PackedModelStats1764691200000');
   const legacyBlob = (values: number[]) => ({ $f64: Buffer.from(Float64Array.from(values).buffer).toString('base64') });
@@ -135,7 +210,8 @@ describe('migration to packed statistics', () => {
       ]);
       await old.destroy();
 
-      const ds = await db.open();
+      // Up to this migration (later ones are undone first otherwise).
+      const ds = await db.open({ migrations: MIGRATIONS.slice(0, BEFORE + 1) });
       const loaded = await new ModelStateRepository(ds).load(experimentId, 'ts');
       expect(loaded!.version).toBe(4);
       expect(loaded!.snapshot).toEqual({ type: 'hybrid', version: 1, config, stats: { n: 7, yy: 2.5, zz, zr: zz.slice(0, 8), items: { a: item, b: item } } });

@@ -37,30 +37,68 @@ export interface StoredShortlist {
   embeddings?: Record<string, number[]>;
 }
 
+/** This process no longer holds its replica id (another process with the same SLOTWISE_REPLICA_ID took it over). */
+export class ReplicaLeaseLostError extends Error {
+  constructor(readonly replicaId: string) {
+    super(`this process no longer holds replica id "${replicaId}": another process with the same SLOTWISE_REPLICA_ID took it over`);
+  }
+}
+
 @Injectable()
 export class ModelStateRepository {
   constructor(private readonly db: DataSource) {}
 
-  /** The stored posterior of one variant (shared statistics + every item row), or null when none was flushed yet. */
+  /**
+   * The stored posterior of one variant (shared statistics + every item row), or null when none was flushed yet.
+   * Both tables are read in one REPEATABLE READ transaction, i.e. from one snapshot: read separately, a flush
+   * committed between the two reads gave item rows that the shared row does not contain (an inconsistent
+   * posterior whose precision need not be positive definite).
+   */
   async load(experimentId: string, variantKey: string): Promise<{ snapshot: ModelSnapshotLike; version: number } | null> {
-    const rows: Array<PackedStats & { model_type: string; config: unknown; version: string }> = await this.db.query(
-      `SELECT model_type, config, stats_layout AS layout, stats_values AS "values", version FROM model_state WHERE experiment_id = $1 AND variant_key = $2`,
-      [experimentId, variantKey],
-    );
-    if (!rows.length) return null;
-    const items: Array<PackedStats & { item_id: string }> = await this.db.query(
-      `SELECT item_id, stats_layout AS layout, stats_values AS "values" FROM model_item_state WHERE experiment_id = $1 AND variant_key = $2`,
-      [experimentId, variantKey],
-    );
-    const stats = unpackStats(rows[0]) as ModelSnapshotLike['stats'];
-    if (items.length || 'items' in stats) stats.items = Object.fromEntries(items.map((r) => [r.item_id, unpackStats(r)]));
-    return { snapshot: { type: rows[0].model_type, version: 1, config: rows[0].config, stats }, version: Number(rows[0].version) };
+    return this.db.transaction('REPEATABLE READ', async (m) => {
+      const rows: Array<PackedStats & { model_type: string; config: unknown; version: string }> = await m.query(
+        `SELECT model_type, config, stats_layout AS layout, stats_values AS "values", version FROM model_state WHERE experiment_id = $1 AND variant_key = $2`,
+        [experimentId, variantKey],
+      );
+      if (!rows.length) return null;
+      const items: Array<PackedStats & { item_id: string }> = await m.query(
+        `SELECT item_id, stats_layout AS layout, stats_values AS "values" FROM model_item_state WHERE experiment_id = $1 AND variant_key = $2`,
+        [experimentId, variantKey],
+      );
+      const stats = unpackStats(rows[0]) as ModelSnapshotLike['stats'];
+      if (items.length || 'items' in stats) stats.items = Object.fromEntries(items.map((r) => [r.item_id, unpackStats(r)]));
+      return { snapshot: { type: rows[0].model_type, version: 1, config: rows[0].config, stats }, version: Number(rows[0].version) };
+    });
+  }
+
+  /** The stored version of a variant's posterior (0 when none was flushed): a cheap staleness check. */
+  async storedVersion(experimentId: string, variantKey: string): Promise<number> {
+    const rows: Array<{ version: string }> = await this.db.query(`SELECT version FROM model_state WHERE experiment_id = $1 AND variant_key = $2`, [experimentId, variantKey]);
+    return rows.length ? Number(rows[0].version) : 0;
+  }
+
+  /**
+   * Whether a flush whose outcome is unknown (its COMMIT failed or the connection broke) was committed: the
+   * `in_model` mark of one of its rows tells, since the marks and the statistics change in one transaction. The
+   * variant's row is locked first, so a flush transaction still running on the server finishes before the answer.
+   */
+  async flushCommitted(experimentId: string, variantKey: string, probe: { decisionId: string } | { rewardSeq: string }): Promise<boolean> {
+    return this.db.transaction(async (m) => {
+      await m.query(`SELECT 1 FROM model_state WHERE experiment_id = $1 AND variant_key = $2 FOR UPDATE`, [experimentId, variantKey]);
+      const rows: Array<{ in_model: boolean }> =
+        'decisionId' in probe
+          ? await m.query(`SELECT in_model FROM decisions WHERE id = $1`, [probe.decisionId])
+          : await m.query(`SELECT in_model FROM rewards WHERE seq = $1`, [probe.rewardSeq]);
+      return rows.length > 0 && rows[0].in_model;
+    });
   }
 
   /**
    * Adds a delta to the stored statistics and marks the decisions and rewards it contains as applied, in one
    * transaction: the stored posterior and the `in_model` flags never disagree. Returns the stored version before
    * and after (another replica wrote in between when `before` differs from what this replica last saw).
+   * With a `lease`, the transaction first checks (and holds, FOR SHARE) that this process still holds its replica
+   * id: a process that lost it must not flush, since the new holder replays the same unflushed rows.
    */
   async addDelta(
     experimentId: string,
@@ -68,8 +106,13 @@ export class ModelStateRepository {
     delta: ModelSnapshotLike,
     decisionIds: readonly string[],
     rewardSeqs: readonly string[],
+    lease: { replicaId: string; holder: string } | null = null,
   ): Promise<{ before: number; after: number }> {
     return this.db.transaction(async (m) => {
+      if (lease) {
+        const held: unknown[] = await m.query(`SELECT 1 FROM replica_leases WHERE replica_id = $1 AND holder = $2 FOR SHARE`, [lease.replicaId, lease.holder]);
+        if (!held.length) throw new ReplicaLeaseLostError(lease.replicaId);
+      }
       const { items: itemDelta, ...sharedDelta } = delta.stats;
       const lockState = (): Promise<Array<PackedStats & { version: string }>> =>
         m.query(`SELECT stats_layout AS layout, stats_values AS "values", version FROM model_state WHERE experiment_id = $1 AND variant_key = $2 FOR UPDATE`, [experimentId, variantKey]);

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createRng, type Rng, type SlateDecision } from '@slotwise/bandit';
+import { createRng, MAX_FEATURE_MAGNITUDE, type Rng, type SlateDecision } from '@slotwise/bandit';
 import { RankerInputError, topN } from '@slotwise/ranker';
 import { randomInt, randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
@@ -8,6 +8,7 @@ import { AssignmentService } from '../ab/assignment.service';
 import type { UnitAttributes } from '../ab/ab.schema';
 import { UnitErasureService } from '../ab/unit-erasure.service';
 import { CatalogCache, CatalogFeatures } from '../items/catalog-cache';
+import { FEATURE_RANGE_MESSAGE } from '../items/item.schema';
 import { ModelsService } from '../models/models.service';
 import { DecisionsRepository } from './decisions.repository';
 import { BanditCandidate, ExperimentRuntime } from './experiment-runtime';
@@ -51,6 +52,8 @@ export class RankService {
     const served = assignment.inExperiment || assignment.reason === 'shipped' ? assignment.variant : null;
     if (!served) return this.baseline(runtime, req, k, assignment.reason ?? 'not_in_experiment');
     const variant = runtime.variants.get(served)!;
+    // 503 for a quarantined posterior; an idle replica first takes what other replicas stored meanwhile.
+    await this.engine.readyToDecide(runtime, variant);
 
     const scored = await this.score(runtime, req);
     const shortlistSize = Math.min(runtime.settings.ranker.shortlist, req.candidates.length);
@@ -99,7 +102,7 @@ export class RankService {
       })),
     });
     // Durable: now the shown slots count as observations with the default reward 0 (corrected when rewards arrive).
-    if (variant.model) {
+    if (variant.model && !variant.quarantine) {
       for (const s of decision.slots) variant.model.observe(scored.context, candidates[s.index], 0);
       variant.pendingDecisionIds.push(decisionId);
     }
@@ -157,6 +160,9 @@ export class RankService {
       // the cached vector is shared: everything downstream only reads candidate features
       return stored.vector ?? toVector(stored.features, names.item, `candidates[${i}].features`, errors);
     });
+    // A shown slot becomes an observation: values that would overflow the posterior's sums are refused before any write.
+    tooLarge(context, names.context, Array.isArray(req.context) ? 'context' : 'context.', errors);
+    features.forEach((f, i) => tooLarge(f, names.item, `candidates[${i}].features${Array.isArray(req.candidates[i].features) ? '' : '.'}`, errors));
     if (errors.length) throw Problem.validation(errors.slice(0, 50));
     const n = req.candidates.length;
     const scorer = await this.models.scorer(runtime.settings.ranker.model);
@@ -189,6 +195,14 @@ export class RankService {
       reason,
       slots: order.map((i, j) => ({ position: j + 1, itemId: req.candidates[i].id, score: null, propensity: null, explored: false, coldStart: false })),
     };
+  }
+}
+
+function tooLarge(v: Float64Array, names: readonly string[], prefix: string, errors: FieldError[]): void {
+  for (let i = 0; i < v.length; i++) {
+    if (Math.abs(v[i]) > MAX_FEATURE_MAGNITUDE) {
+      errors.push({ path: prefix.endsWith('.') ? `${prefix}${names[i]}` : `${prefix}[${i}]`, message: `${FEATURE_RANGE_MESSAGE} (larger values overflow the posterior statistics)` });
+    }
   }
 }
 
