@@ -3,6 +3,8 @@
 
     /usr/bin/python3 tools/showdown/gen_worlds.py            # all worlds, 5 seeds each (committed output)
     /usr/bin/python3 tools/showdown/gen_worlds.py --golden   # only the LinFullPost golden file for the unit test
+    /usr/bin/python3 tools/showdown/gen_worlds.py --manifest # only bench/showdown/MANIFEST.json (hashes, sizes)
+    (run tools/showdown/export_datasets.py first when the datasets are missing; the outputs are committed)
 
 Each world is generated ONCE here and written to bench/showdown/worlds/<name>.json.gz: every context, item, arrival
 time, reward-noise draw and delay the TypeScript runner (apps/simulator/src/showdown) replays, plus the reference
@@ -29,6 +31,7 @@ Definitions shared with the TypeScript runner (keep them in step with apps/simul
 import argparse
 import csv
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -383,13 +386,32 @@ def golden():
     print('golden written')
 
 
+def manifest():
+    """bench/showdown/MANIFEST.json: SHA-256 and size of every committed data and world file (a unit test checks them)."""
+    out = {}
+    for sub in ('data', 'worlds'):
+        folder = os.path.join(ROOT, 'bench', 'showdown', sub)
+        for name in sorted(os.listdir(folder)):
+            if name.endswith('.gz'):
+                raw = open(os.path.join(folder, name), 'rb').read()
+                out[f'{sub}/{name}'] = {'sha256': hashlib.sha256(raw).hexdigest(), 'bytes': len(raw)}
+    with open(os.path.join(ROOT, 'bench', 'showdown', 'MANIFEST.json'), 'w') as f:
+        json.dump(out, f, indent=1, sort_keys=True)
+        f.write('\n')
+    print('manifest written')
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--golden', action='store_true')
+    ap.add_argument('--manifest', action='store_true')
     ap.add_argument('--only', nargs='*')
     args = ap.parse_args()
     if args.golden:
         golden()
+        return
+    if args.manifest:
+        manifest()
         return
     os.makedirs(OUT, exist_ok=True)
     for name, (meta, build) in world_specs().items():
@@ -407,6 +429,7 @@ def main():
             print(f"{name} seed {seed}: linfullpost {refs['linfullpost']['regret']:.1f}  egreedy {refs['egreedy']['regret']:.1f}  uniform {refs['uniform']['regret']:.1f}", flush=True)
         write_gz_json(os.path.join(OUT, f'{name}.json.gz'), {**meta, 'checkpoint': CHECKPOINT, 'seeds': seeds})
     golden()
+    manifest()
 
 
 if __name__ == '__main__':

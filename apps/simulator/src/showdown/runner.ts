@@ -70,6 +70,8 @@ export interface RunPolicyOptions {
   decisionSeed?: number;
   checkpoint?: number;
   record?: boolean;
+  /** called before each decision, after the due rewards were applied (tests read the model's state) */
+  inspect?: (t: number, model: BanditModel | null) => void;
 }
 
 /** The decision-seed sequence's start for a (world, seed, policy) triple. */
@@ -128,6 +130,7 @@ export function runPolicy(env: ShowdownEnv, key: ShowdownPolicy, options: RunPol
       due.delete(t);
       for (const p of arriving) if (p.reward !== 0) model!.correct(p.context, p.candidate, 0, p.reward);
     }
+    options.inspect?.(t, model);
     const avail = env.available(t);
     const cands = avail.map((a) => candidates[a]);
     const context = env.context(t);
