@@ -21,7 +21,7 @@ export function resolveWorldsDir(): string {
   return found;
 }
 
-export const WORLD_ORDER = ['linear', 'logistic', 'wine', 'digits', 'heavy-tail', 'cold-start', 'slate-position', 'delayed', 'drift'];
+export const WORLD_ORDER = ['linear', 'logistic', 'wine', 'digits', 'heavy-tail', 'cold-start', 'slate-position', 'delayed', 'drift', 'obd'];
 
 interface Args {
   quick: boolean;
@@ -160,7 +160,7 @@ async function main(): Promise<void> {
     for (const policy of p.policies) byPolicy.set(policy, p.seeds.map((seed) => runs[sorted.findIndex((u) => u.world === name && u.policy === policy && u.seed === seed)]));
     reports.push(buildWorldReport(p.file, p.seeds, p.horizon, byPolicy));
   }
-  const checks = args.policies.filter((p) => p.startsWith('thompson')).map((p) => checksFor(p, reports));
+  const checks = args.policies.filter((p) => p.startsWith('thompson')).map((p) => checksFor(p, reports)).filter((c) => c.worlds.length > 0);
   const result: ShowdownResult = {
     generatedAt: new Date().toISOString(),
     settings: { quick: args.quick, seeds: [...new Set([...plan.values()].flatMap((p) => p.seeds))], policies: Object.fromEntries(args.policies.map((p) => [p, POLICY_DESCRIPTION[p]])) },
@@ -169,7 +169,9 @@ async function main(): Promise<void> {
   };
   const out = resolve(args.out || join(dir, '..', '..', 'results'));
   mkdirSync(out, { recursive: true });
-  const base = args.quick ? 'showdown-quick' : 'showdown';
+  // Only the default full run writes the committed showdown.*; quick and partial runs get their own names.
+  const partial = args.worlds !== null || args.seeds !== null || args.policies.length !== SHOWDOWN_POLICIES.length;
+  const base = args.quick ? 'showdown-quick' : partial ? 'showdown-partial' : 'showdown';
   writeFileSync(join(out, `${base}.json`), `${JSON.stringify(result, null, 1)}\n`);
   writeFileSync(join(out, `${base}.svg`), `${svgChart(reports, reports.length ? plan.values().next().value!.file.checkpoint : 100)}\n`);
   const matrix = ratioMatrix(reports);
@@ -188,7 +190,7 @@ async function main(): Promise<void> {
   for (const c of checks) {
     const fails = c.worlds.flatMap((w) => [
       ...(w.ratioOk ? [] : [`${w.world}: ratio > 1`]), ...(w.beatsRanker === false ? [`${w.world}: not below ranker`] : []),
-      ...(w.beatsEpsilonGreedy ? [] : [`${w.world}: not below ε-greedy`]), ...(w.noAbandoned ? [] : [`${w.world}: abandoned an optimal action`]),
+      ...(w.beatsEpsilonGreedy ? [] : [`${w.world}: not below ε-greedy (linear)`]), ...(w.beatsNumpyEpsilonGreedy ? [] : [`${w.world}: not below numpy ε-greedy`]), ...(w.noAbandoned ? [] : [`${w.world}: abandoned an optimal action`]),
       ...(w.explorationFalls === false ? [`${w.world}: exploration did not halve`] : []),
     ]);
     process.stdout.write(`\n${c.policy}: mean ratio ${c.meanRatio.toFixed(2)}; ${c.allPass ? 'passes every check' : `fails: ${fails.join('; ')}`}`);

@@ -34,6 +34,7 @@ export interface WorldReport {
   horizon: number;
   slots: number;
   stationary: boolean;
+  learnable: boolean;
   rows: Row[];
 }
 
@@ -85,7 +86,7 @@ export function buildWorldReport(world: WorldFile, seeds: number[], horizon: num
       abandoned: referenceAbandoned(world, chosenSeeds, key, horizon), curve: meanCurve(per.map((p) => p.curve)),
     });
   }
-  return { world: world.name, description: world.description, source: world.source, licence: world.licence, horizon, slots: world.slots, stationary: world.stationary, rows };
+  return { world: world.name, description: world.description, source: world.source, licence: world.licence, horizon, slots: world.slots, stationary: world.stationary, learnable: world.learnable !== false, rows };
 }
 
 function referenceAbandoned(world: WorldFile, seeds: WorldFile['seeds'], key: ReferenceKey, horizon: number): { seed: number; actions: string[] }[] {
@@ -99,7 +100,20 @@ function referenceAbandoned(world: WorldFile, seeds: WorldFile['seeds'], key: Re
 /** The acceptance checks for one Thompson policy, per world. */
 export interface PolicyChecks {
   policy: string;
-  worlds: { world: string; ratioOk: boolean; beatsRanker: boolean | null; beatsEpsilonGreedy: boolean; noAbandoned: boolean; explorationFalls: boolean | null }[];
+  worlds: {
+    world: string;
+    /** mean regret ≤ 1.0 × NumPy LinFullPost */
+    ratioOk: boolean;
+    /** below ranker greedy (null: the world has no ranker score or no learnable structure) */
+    beatsRanker: boolean | null;
+    /** below the TypeScript ε-greedy (ε = 0.05, linear model) */
+    beatsEpsilonGreedy: boolean;
+    /** below the NumPy ε-greedy reference */
+    beatsNumpyEpsilonGreedy: boolean;
+    noAbandoned: boolean;
+    /** exploreRate of the last window < ½ of the first (null: non-stationary or not learnable world, or no posterior) */
+    explorationFalls: boolean | null;
+  }[];
   meanRatio: number;
   allPass: boolean;
 }
@@ -110,16 +124,18 @@ export function checksFor(policy: string, reports: WorldReport[]): PolicyChecks 
     if (!row) return [];
     const ranker = w.rows.find((r) => r.policy === 'ranker');
     const eg = w.rows.find((r) => r.policy === 'epsilon-greedy');
-    const explorationFalls = !w.stationary || row.exploreFirst === null || row.exploreLast === null ? null : row.exploreLast < row.exploreFirst / 2;
+    const npEg = w.rows.find((r) => r.policy === 'numpy:egreedy');
+    const learnable = w.learnable !== false;
+    const explorationFalls = !w.stationary || !learnable || row.exploreFirst === null || row.exploreLast === null ? null : row.exploreLast < row.exploreFirst / 2;
     return [{
-      world: w.world, ratioOk: row.ratioToLinFullPost <= 1.0, beatsRanker: ranker ? row.regretMean < ranker.regretMean : null,
-      beatsEpsilonGreedy: eg ? row.regretMean < eg.regretMean : true, noAbandoned: row.abandoned.length === 0, explorationFalls,
+      world: w.world, ratioOk: row.ratioToLinFullPost <= 1.0, beatsRanker: ranker && learnable ? row.regretMean < ranker.regretMean : null,
+      beatsEpsilonGreedy: eg && learnable ? row.regretMean < eg.regretMean : true, beatsNumpyEpsilonGreedy: npEg && learnable ? row.regretMean < npEg.regretMean : true, noAbandoned: row.abandoned.length === 0, explorationFalls,
     }];
   });
   const ratios = reports.map((w) => w.rows.find((r) => r.policy === policy)?.ratioToLinFullPost).filter((x): x is number => x !== undefined);
   return {
     policy, worlds, meanRatio: ratios.reduce((s, x) => s + x, 0) / Math.max(1, ratios.length),
-    allPass: worlds.every((w) => w.ratioOk && w.beatsRanker !== false && w.beatsEpsilonGreedy && w.noAbandoned && w.explorationFalls !== false),
+    allPass: worlds.every((w) => w.ratioOk && w.beatsRanker !== false && w.beatsEpsilonGreedy && w.beatsNumpyEpsilonGreedy && w.noAbandoned && w.explorationFalls !== false),
   };
 }
 

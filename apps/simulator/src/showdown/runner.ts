@@ -41,7 +41,7 @@ export function policySetup(key: ShowdownPolicy, dims: { contextDim: number; ite
 /** Whether a policy can run in a world: beta needs rewards in [0, 1]; ranker needs a ranker score. */
 export function applicable(key: ShowdownPolicy, env: ShowdownEnv): boolean {
   const rw = env.world.reward;
-  if (key === 'thompson-beta') return rw.type === 'multiclass' || (rw.type === 'bilinear' && rw.link === 'logistic');
+  if (key === 'thompson-beta') return rw.type === 'multiclass' || rw.type === 'position-table' || (rw.type === 'bilinear' && rw.link === 'logistic');
   if (key === 'ranker') return env.world.hasRanker;
   return true;
 }

@@ -12,6 +12,8 @@
  * - realized(t, a, j): logistic 1[noise[t][j] < w_j σ(η)]; identity w_j η + σ·noise[t][j]; multiclass 1[a = label];
  *   act-skip: skip 0, act +5 on good, on bad −35 when noise[t][0] < p else +5.
  * - regret(t) = Σ_j w_j·(j-th largest mean among available items) − Σ_j w_j·mean(t, chosen_j): expected (pseudo-)regret.
+ * - position-table (OBD): P(click) = table[context][item][position]; regret = oracle[context] − Σ_j table[context][chosen_j][j];
+ *   mean(t, a) is the first position's probability.
  */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
@@ -19,7 +21,9 @@ import { gunzipSync } from 'node:zlib';
 export type RewardSpec =
   | { type: 'bilinear'; link: 'logistic' | 'identity'; noiseSd?: number }
   | { type: 'multiclass' }
-  | { type: 'act-skip'; goodClass: number; win: number; loss: number; lossProbability: number };
+  | { type: 'act-skip'; goodClass: number; win: number; loss: number; lossProbability: number }
+  /** OBD: click probability per (distinct context, item, position) in a table, with the best slate's value per context */
+  | { type: 'position-table' };
 
 export interface ReferenceResult {
   /** cumulative (pseudo-)regret over the horizon */
@@ -44,6 +48,8 @@ export interface WorldSeed {
   seed: number;
   contexts?: number[][];
   rowIndex?: number[];
+  /** position-table worlds: index into WorldFile.contextRows per decision */
+  contextIndex?: number[];
   items?: WorldItem[];
   B0?: number[][];
   B1?: number[][];
@@ -69,7 +75,13 @@ export interface WorldFile {
   stationary: boolean;
   hasRanker: boolean;
   delayed: boolean;
+  /** false when no policy can learn much at this horizon (the "below ranker / ε-greedy" checks are skipped); default true */
+  learnable?: boolean;
   checkpoint: number;
+  /** position-table worlds: the distinct contexts, P(click) as [context][item][position], the oracle slate value per context */
+  contextRows?: number[][];
+  tableMeans?: number[][][];
+  oracle?: number[];
   /** classification worlds: the standardized dataset rows, labels and action names */
   rows?: number[][];
   labels?: number[];
@@ -92,6 +104,8 @@ export class ShowdownEnv {
   readonly itemDim: number;
   private readonly contexts: Float64Array[];
   private readonly labels: Int32Array | null;
+  /** position-table worlds: the context index per decision */
+  private readonly tableIndex: Int32Array | null = null;
   /** mean[t * K + a] */
   private readonly means: Float64Array;
 
@@ -103,7 +117,14 @@ export class ShowdownEnv {
     this.itemDim = world.itemDim;
     const T = horizon;
     const rw = world.reward;
-    if (rw.type === 'bilinear') {
+    if (rw.type === 'position-table') {
+      if (!world.contextRows || !world.tableMeans || !world.oracle || !data.contextIndex || !data.items) throw new Error(`world ${world.name}: table seed without contextRows/tableMeans/oracle/contextIndex/items`);
+      this.items = data.items;
+      const rows = world.contextRows.map((r) => Float64Array.from(r));
+      this.tableIndex = Int32Array.from(data.contextIndex.slice(0, T));
+      this.contexts = Array.from(this.tableIndex, (i) => rows[i]);
+      this.labels = null;
+    } else if (rw.type === 'bilinear') {
       if (!data.contexts || !data.items || !data.B0) throw new Error(`world ${world.name}: bilinear seed without contexts/items/B0`);
       this.items = data.items;
       this.contexts = data.contexts.slice(0, T).map((c) => Float64Array.from(c));
@@ -123,6 +144,7 @@ export class ShowdownEnv {
 
   private computeMean(t: number, a: number): number {
     const rw = this.world.reward;
+    if (rw.type === 'position-table') return this.world.tableMeans![this.tableIndex![t]][a][0];
     if (rw.type === 'bilinear') {
       const eta = this.eta(t, a);
       return rw.link === 'logistic' ? 1 / (1 + Math.exp(-eta)) : eta;
@@ -169,6 +191,7 @@ export class ShowdownEnv {
   realized(t: number, a: number, slot: number): number {
     const rw = this.world.reward;
     const w = this.weights[slot];
+    if (rw.type === 'position-table') return this.data.noise![t][slot] < this.world.tableMeans![this.tableIndex![t]][a][slot] ? 1 : 0;
     if (rw.type === 'bilinear') {
       const u = this.data.noise![t][slot];
       return rw.link === 'logistic' ? (u < w * this.mean(t, a) ? 1 : 0) : w * this.mean(t, a) + (rw.noiseSd ?? 1) * u;
@@ -187,6 +210,12 @@ export class ShowdownEnv {
   /** Expected regret of showing `chosen` (item indices, slot order) at t against the best slate of available items. */
   regret(t: number, available: readonly number[], chosen: readonly number[]): number {
     const k = chosen.length;
+    if (this.tableIndex) {
+      const c = this.tableIndex[t];
+      let got = 0;
+      for (let j = 0; j < k; j++) got += this.world.tableMeans![c][chosen[j]][j];
+      return this.world.oracle![c] - got;
+    }
     const m = available.map((a) => this.mean(t, a)).sort((x, y) => y - x);
     let best = 0;
     let got = 0;
