@@ -144,9 +144,16 @@ const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}
 function tableRows(w: WorldReport): string[][] {
   return w.rows.map((r) => [
     r.policy, `${r.regretMean.toFixed(1)} ± ${r.regretSd.toFixed(1)}`, r.ratioToLinFullPost.toFixed(2), pct(r.exploreFirst), pct(r.exploreLast),
-    r.abandoned.length ? r.abandoned.map((a) => `seed ${a.seed}: ${a.actions.join(' ')}`).join('; ') : '—',
+    abandonedCell(r),
   ]);
 }
+/** "2/5 seeds: item-03, item-17" (distinct actions, at most 4 named). */
+function abandonedCell(r: Row): string {
+  if (!r.abandoned.length) return '—';
+  const actions = [...new Set(r.abandoned.flatMap((a) => a.actions))].sort();
+  return `${r.abandoned.length}/${r.seeds} seeds: ${actions.slice(0, 4).join(', ')}${actions.length > 4 ? ` +${actions.length - 4}` : ''}`;
+}
+
 const HEADER = ['policy', 'cum. regret (mean ± sd)', '× LinFullPost', 'explore first', 'explore last', 'abandoned optimal action'];
 
 export function textTable(w: WorldReport): string {
@@ -201,9 +208,10 @@ export function svgChart(reports: WorldReport[], checkpoint: number): string {
     const y0 = Math.floor(i / cols) * ph + pad.t;
     const iw = pw - pad.l - pad.r;
     const ih = ph - pad.t - pad.b;
-    // The uniform references dwarf everything else; scale to the largest learning policy (random/uniform clipped).
-    const shown = w.rows.filter((r) => r.policy !== 'random' && r.policy !== 'numpy:uniform');
-    const maxY = Math.max(1e-9, ...shown.map((r) => r.curve[r.curve.length - 1] ?? 0)) * 1.1;
+    // Random and the weak baselines dwarf the learners: scale to 1.6 × the largest of the contextual learners and
+    // LinFullPost, clipping the rest at the top edge.
+    const scaled = w.rows.filter((r) => ['thompson-hybrid', 'thompson-linear', 'epsilon-greedy', 'numpy:linfullpost'].includes(r.policy));
+    const maxY = Math.max(1e-9, ...scaled.map((r) => r.curve[r.curve.length - 1] ?? 0)) * 1.6;
     const sx = (k: number) => x0 + (k / w.horizon) * iw;
     const sy = (v: number) => y0 + ih - (Math.min(v, maxY) / maxY) * ih;
     parts.push(`<text x="${x0 + iw / 2}" y="${y0 - 10}" text-anchor="middle" font-weight="bold">${esc(w.world)}</text>`);
@@ -222,6 +230,7 @@ export function svgChart(reports: WorldReport[], checkpoint: number): string {
     const y = rowsN * ph + 10 + Math.floor(k / 5) * 15;
     parts.push(`<rect x="${x}" y="${y}" width="12" height="3" fill="${COLORS[p] ?? '#17becf'}"/><text x="${x + 16}" y="${y + 5}">${esc(p)}</text>`);
   });
+  parts.push(`<text x="10" y="${H - 6}" fill="#555">Mean cumulative regret over seeds (NumPy references dashed); curves above a panel's top are clipped. npm run showdown</text>`);
   parts.push('</svg>');
   return parts.join('\n');
 }
