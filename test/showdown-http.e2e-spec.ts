@@ -34,5 +34,5 @@ describe('showdown: in-process decisions = HTTP API decisions', () => {
     } finally {
       await app.close(true);
     }
-  }, 120_000);
+  }, 240_000);
 });

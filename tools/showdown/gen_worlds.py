@@ -238,10 +238,12 @@ def world_specs():
     synth('drift', 'Drifting preferences: the logistic world whose truth moves linearly from B0 to an independent B1 over the run.',
           4000, 'logistic', stationary=False, b_sd=0.5, base=-1.5, item_sd=0.3, drift=True)
 
-    def classification(name, description, dataset, T, act_skip, transform=None):
+    def classification(name, description, dataset, T, act_skip, transform=None, relabel=None):
         _, x, y = read_csv_gz(dataset)
         if transform:
             x = transform(x)
+        if relabel:
+            y = relabel(y)
         x = r4(standardize(x))
         classes = sorted(set(int(v) for v in y))
         meta = {
@@ -262,6 +264,9 @@ def world_specs():
     classification('heavy-tail', 'Heavy-tailed act/skip (breast cancer, 569 samples, 30 standardized features): "act" pays +5 on a benign '
                    'sample and, on a malignant one, −35 or +5 with probability ½ each; "skip" pays 0 (the mushroom bandit\'s rewards).',
                    'breast_cancer', 2000, True)
+    classification('heavy-tail-digits', 'Heavy-tailed act/skip on the digits (16 pooled features): "act" pays +5 on a digit 5–9 and, on 0–4, '
+                   '−35 or +5 with probability ½ each; "skip" pays 0. About half the contexts are bad, as in the mushroom data.',
+                   'digits', 2000, True, transform=digits_pooled, relabel=lambda y: (y >= 5).astype(int))
     specs['obd'] = obd_world(3000)
     return specs
 

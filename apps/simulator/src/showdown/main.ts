@@ -21,7 +21,7 @@ export function resolveWorldsDir(): string {
   return found;
 }
 
-export const WORLD_ORDER = ['linear', 'logistic', 'wine', 'digits', 'heavy-tail', 'cold-start', 'slate-position', 'delayed', 'drift', 'obd'];
+export const WORLD_ORDER = ['linear', 'logistic', 'wine', 'digits', 'heavy-tail', 'heavy-tail-digits', 'cold-start', 'slate-position', 'delayed', 'drift', 'obd'];
 
 interface Args {
   quick: boolean;
