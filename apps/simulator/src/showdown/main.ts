@@ -10,7 +10,7 @@ import { fork } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildWorldReport, checksFor, markdownTables, ratioMatrix, svgChart, textTable, type WorldReport } from './report';
-import { applicable, type PolicyRun, POLICY_DESCRIPTION, runPolicy, SHOWDOWN_POLICIES, type ShowdownPolicy } from './runner';
+import { applicable, DEFAULT_THOMPSON_POLICY, type PolicyRun, POLICY_DESCRIPTION, runPolicy, SHOWDOWN_POLICIES, type ShowdownPolicy } from './runner';
 import { loadWorldFile, ShowdownEnv, type WorldFile } from './world';
 
 /** bench/showdown/worlds from the sources or the build output. */
@@ -123,9 +123,22 @@ function worker(): void {
   });
 }
 
+/** One line per Thompson policy: mean ratio and the failed acceptance checks. */
+function checkLines(checks: ReturnType<typeof checksFor>[]): string[] {
+  return checks.map((c) => {
+    const fails = c.worlds.flatMap((w) => [
+      ...(w.ratioOk ? [] : [`${w.world}: ratio > 1`]), ...(w.beatsRanker === false ? [`${w.world}: not below ranker`] : []),
+      ...(w.beatsEpsilonGreedy ? [] : [`${w.world}: not below ε-greedy (linear)`]), ...(w.beatsNumpyEpsilonGreedy ? [] : [`${w.world}: not below numpy ε-greedy`]),
+      ...(w.noAbandoned ? [] : [`${w.world}: abandoned an optimal action`]),
+      ...(w.explorationFalls === false ? [`${w.world}: exploration did not halve`] : []),
+    ]);
+    return `${c.policy}${c.policy === DEFAULT_THOMPSON_POLICY ? ' (default)' : ''}: mean ratio ${c.meanRatio.toFixed(2)}; ${c.allPass ? 'passes every check' : `fails: ${fails.join('; ')}`}`;
+  });
+}
+
 export interface ShowdownResult {
   generatedAt: string;
-  settings: { quick: boolean; seeds: number[]; policies: Record<string, string> };
+  settings: { quick: boolean; seeds: number[]; policies: Record<string, string>; defaultThompsonPolicy: string };
   worlds: WorldReport[];
   checks: ReturnType<typeof checksFor>[];
 }
@@ -163,7 +176,7 @@ async function main(): Promise<void> {
   const checks = args.policies.filter((p) => p.startsWith('thompson')).map((p) => checksFor(p, reports)).filter((c) => c.worlds.length > 0);
   const result: ShowdownResult = {
     generatedAt: new Date().toISOString(),
-    settings: { quick: args.quick, seeds: [...new Set([...plan.values()].flatMap((p) => p.seeds))], policies: Object.fromEntries(args.policies.map((p) => [p, POLICY_DESCRIPTION[p]])) },
+    settings: { quick: args.quick, seeds: [...new Set([...plan.values()].flatMap((p) => p.seeds))], policies: Object.fromEntries(args.policies.map((p) => [p, POLICY_DESCRIPTION[p]])), defaultThompsonPolicy: DEFAULT_THOMPSON_POLICY },
     worlds: reports,
     checks,
   };
@@ -183,18 +196,15 @@ async function main(): Promise<void> {
     `| ${matrix.header.join(' | ')} |`,
     `|---|${matrix.header.slice(1).map(() => '---:').join('|')}|`,
     ...matrix.rows.map((r) => `| ${r.join(' | ')} |`),
+    '',
+    '**Acceptance checks** (per Thompson model; docs/simulation.md "Definitions")',
+    '',
+    ...checkLines(checks).map((l) => `* ${l}`),
   ].join('\n');
   writeFileSync(join(out, `${base}.md`), `${md}\n`);
   for (const r of reports) process.stdout.write(`\n${textTable(r)}\n`);
   process.stdout.write(`\nRegret ratio to NumPy LinFullPost\n${[matrix.header, ...matrix.rows].map((r) => r.map((c, i) => (i === 0 ? c.padEnd(15) : c.padStart(18))).join('')).join('\n')}\n`);
-  for (const c of checks) {
-    const fails = c.worlds.flatMap((w) => [
-      ...(w.ratioOk ? [] : [`${w.world}: ratio > 1`]), ...(w.beatsRanker === false ? [`${w.world}: not below ranker`] : []),
-      ...(w.beatsEpsilonGreedy ? [] : [`${w.world}: not below ε-greedy (linear)`]), ...(w.beatsNumpyEpsilonGreedy ? [] : [`${w.world}: not below numpy ε-greedy`]), ...(w.noAbandoned ? [] : [`${w.world}: abandoned an optimal action`]),
-      ...(w.explorationFalls === false ? [`${w.world}: exploration did not halve`] : []),
-    ]);
-    process.stdout.write(`\n${c.policy}: mean ratio ${c.meanRatio.toFixed(2)}; ${c.allPass ? 'passes every check' : `fails: ${fails.join('; ')}`}`);
-  }
+  for (const line of checkLines(checks)) process.stdout.write(`\n${line}`);
   process.stdout.write(`\n\nwrote ${join(out, `${base}.json`)}, .md, .svg in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 }
 

@@ -2,11 +2,12 @@
 import type { PolicyRun, ShowdownPolicy } from './runner';
 import type { ReferenceResult, WorldFile } from './world';
 
-export type ReferenceKey = 'linfullpost' | 'egreedy' | 'uniform';
+export type ReferenceKey = 'linfullpost' | 'egreedy' | 'uniform' | 'lints';
 export const REFERENCE_LABEL: Record<ReferenceKey, string> = {
   linfullpost: 'numpy LinFullPost',
   egreedy: 'numpy ε-greedy 0.05',
   uniform: 'numpy uniform',
+  lints: 'numpy shared linear TS (interaction features; the counterpart of thompson-linear)',
 };
 
 export interface Row {
@@ -64,10 +65,13 @@ export function referenceAt(ref: ReferenceResult, horizon: number, checkpoint: n
 
 export function buildWorldReport(world: WorldFile, seeds: number[], horizon: number, runs: Map<ShowdownPolicy, PolicyRun[]>): WorldReport {
   const chosenSeeds = world.seeds.filter((s) => seeds.includes(s.seed));
-  const refs = (Object.keys(REFERENCE_LABEL) as ReferenceKey[]).map((key) => {
-    const per = chosenSeeds.map((s) => referenceAt(s.references[key], horizon, world.checkpoint, world.horizon));
-    return { key, per };
-  });
+  // `lints` is optional (worlds generated before it existed); a reference is shown only when every seed has it.
+  const refs = (Object.keys(REFERENCE_LABEL) as ReferenceKey[])
+    .filter((key) => chosenSeeds.every((s) => s.references[key] !== undefined))
+    .map((key) => {
+      const per = chosenSeeds.map((s) => referenceAt(s.references[key]!, horizon, world.checkpoint, world.horizon));
+      return { key, per };
+    });
   const lin = meanSd(refs[0].per.map((p) => p.regret)).mean;
   const rows: Row[] = [];
   for (const [policy, list] of runs) {
@@ -93,7 +97,7 @@ function referenceAbandoned(world: WorldFile, seeds: WorldFile['seeds'], key: Re
   if (horizon < world.horizon) return [];
   const names = world.actions ?? seeds[0].items?.map((i) => i.id) ?? [];
   return seeds
-    .map((s) => ({ seed: s.seed, actions: s.optimalShare.map((share, a) => (share >= 0.1 && s.references[key].lastWindowCounts[a] === 0 ? names[a] : null)).filter((x): x is string => x !== null) }))
+    .map((s) => ({ seed: s.seed, actions: s.optimalShare.map((share, a) => (share >= 0.1 && s.references[key]!.lastWindowCounts[a] === 0 ? names[a] : null)).filter((x): x is string => x !== null) }))
     .filter((x) => x.actions.length);
 }
 
@@ -189,7 +193,7 @@ export function ratioMatrix(reports: WorldReport[]): { header: string[]; rows: s
 
 const COLORS: Record<string, string> = {
   'thompson-hybrid': '#d62728', 'thompson-linear': '#1f77b4', 'thompson-beta': '#9467bd', 'epsilon-greedy': '#ff7f0e', ranker: '#8c564b', random: '#7f7f7f',
-  'numpy:linfullpost': '#000000', 'numpy:egreedy': '#e377c2', 'numpy:uniform': '#bcbd22',
+  'numpy:linfullpost': '#000000', 'numpy:egreedy': '#e377c2', 'numpy:uniform': '#bcbd22', 'numpy:lints': '#17becf',
 };
 
 /** One small panel per world: mean cumulative regret per policy against decisions (NumPy references dashed). */

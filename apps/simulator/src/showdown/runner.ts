@@ -5,15 +5,21 @@
  * real reward when it arrives (default reward accounting, apps/api rank.service / rewards.service). Propensities are
  * not drawn (they do not change the choices).
  */
-import { type BanditModel, type Candidate, createModel, createPolicy, createRng, fnv1a32, type ModelSpec, type SlatePolicy } from '@slotwise/bandit';
+import { type BanditModel, type Candidate, createModel, createPolicy, createRng, fnv1a32, type ModelSpec, POLICIES, type SlatePolicy } from '@slotwise/bandit';
 import type { ShowdownEnv } from './world';
 
 export const SHOWDOWN_POLICIES = ['thompson-hybrid', 'thompson-linear', 'thompson-beta', 'epsilon-greedy', 'ranker', 'random'] as const;
 export type ShowdownPolicy = (typeof SHOWDOWN_POLICIES)[number];
 
+/** The model a `thompson` policy gets when the experiment does not name one (libs/bandit's option default). */
+export const DEFAULT_THOMPSON_MODEL = String(POLICIES.thompson.options.find((o) => o.name === 'model')?.default);
+/** The showdown policy that is libs/bandit's default Thompson policy. */
+export const DEFAULT_THOMPSON_POLICY = `thompson-${DEFAULT_THOMPSON_MODEL}`;
+
+const dflt = (model: string) => (model === DEFAULT_THOMPSON_MODEL ? ' — the default' : '');
 export const POLICY_DESCRIPTION: Record<ShowdownPolicy, string> = {
-  'thompson-hybrid': 'thompson, model hybrid (the current default)',
-  'thompson-linear': 'thompson, model linear (interaction features)',
+  'thompson-hybrid': `thompson, model hybrid${dflt('hybrid')}`,
+  'thompson-linear': `thompson, model linear (interaction features)${dflt('linear')}`,
   'thompson-beta': 'thompson, model beta (context-free; rewards in [0, 1] only)',
   'epsilon-greedy': 'epsilon-greedy ε = 0.05 on the linear model',
   ranker: 'ranker greedy (a noisy, context-free ranker score)',

@@ -54,7 +54,7 @@ function tinyWorld(over: Partial<WorldFile> = {}, seed: Partial<WorldFile['seeds
       seed: 1, contexts: [[0], [1], [2], [-1]],
       items: [{ id: 'a', features: [0.5], arrival: 0, rankerScore: 2 }, { id: 'b', features: [1], arrival: 0, rankerScore: 1 }, { id: 'c', features: [3], arrival: 2, rankerScore: 0 }],
       B0: [[0, 1], [1, 0]], itemBias: [0, 0, 0], noise: [[0], [0], [0], [0]], optimalShare: [0, 0.5, 0.5],
-      references: { linfullpost: ref, egreedy: ref, uniform: ref }, ...seed,
+      references: { linfullpost: ref, egreedy: ref, uniform: ref, lints: ref }, ...seed,
     }],
     ...over,
   };

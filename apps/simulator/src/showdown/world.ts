@@ -58,7 +58,8 @@ export interface WorldSeed {
   lags?: number[];
   /** share of decisions at which each action is the best available one (slot 1) */
   optimalShare: number[];
-  references: Record<'linfullpost' | 'egreedy' | 'uniform', ReferenceResult>;
+  /** NumPy references: LinFullPost (per action), ε-greedy, uniform, and the shared linear TS (`lints`) */
+  references: Record<'linfullpost' | 'egreedy' | 'uniform', ReferenceResult> & { lints?: ReferenceResult };
 }
 
 export interface WorldFile {
