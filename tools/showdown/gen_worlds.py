@@ -16,6 +16,8 @@ policies' results on exactly those draws:
   slate is filled greedily by the drawn scores. Updated when the reward arrives (delayed worlds: later).
 - `egreedy`: ε = 0.05 — with probability ε a uniformly random slate, else the top slots by the same posterior mean.
 - `uniform`: a uniformly random slate.
+- `lints`: the NumPy counterpart of libs/bandit's `linear` model — ONE NIG regression (same prior) on the interaction
+  features [1, context] ⊗ [1, item features], one β draw per decision (a check on the TypeScript sampler; not a bar).
 
 Definitions shared with the TypeScript runner (keep them in step with apps/simulator/src/showdown/world.ts):
 - mean(t, a): expected reward of item a at decision t in a slot of weight 1; a slot j multiplies it by
@@ -316,6 +318,10 @@ class Env:
                 good = self.labels == rw['goodClass']
                 act = np.where(good, rw['win'], rw['win'] * (1 - rw['lossProbability']) + rw['loss'] * rw['lossProbability'])
                 self.mean = np.stack([act, np.zeros(self.T)], axis=1)
+        if 'items' in data:
+            self.item_feats = np.array([it['features'] for it in data['items']], dtype=float)
+        else:  # classification: one-hot actions, as the TypeScript runner builds them
+            self.item_feats = np.eye(self.K)
         self.noise = np.array(data['noise']) if 'noise' in data else None
         self.lags = np.array(data['lags']) if 'lags' in data else np.zeros(self.T, dtype=int)
 
@@ -390,6 +396,48 @@ class PerActionNig:
         return self.mu[acts] @ x + np.sqrt(sigma2) * (cz @ x)
 
 
+class SharedNig:
+    """The NumPy counterpart of libs/bandit's `linear` model: ONE NIG Bayesian linear regression (a0 = b0 = 6, λ = 0.25)
+    on the interaction features z = [1, context] ⊗ [1, item features]; one β draw per decision scores every item."""
+
+    def __init__(self, item_feats, d_x):
+        self.items = np.hstack([np.ones((len(item_feats), 1)), item_feats])
+        self.d = d_x * self.items.shape[1]
+        self.P = np.eye(self.d) * LAMBDA
+        self.xy = np.zeros(self.d)
+        self.yy = 0.0
+        self.n = 0
+        self.dirty = True
+
+    def z(self, acts, x):
+        return np.stack([np.kron(x, self.items[a]) for a in acts])
+
+    def update(self, a, x, r):
+        z = np.kron(x, self.items[a])
+        self.P += np.outer(z, z)
+        self.xy += r * z
+        self.yy += r * r
+        self.n += 1
+        self.dirty = True
+
+    def refresh(self):
+        if self.dirty:
+            self.L = np.linalg.cholesky(self.P)
+            self.mu = np.linalg.solve(self.L.T, np.linalg.solve(self.L, self.xy))
+            self.b = B0 + 0.5 * (self.yy - self.mu @ self.P @ self.mu)
+            self.dirty = False
+
+    def means(self, acts, x):
+        self.refresh()
+        return self.z(acts, x) @ self.mu
+
+    def draw(self, acts, x, rng):
+        self.refresh()
+        sigma2 = self.b / rng.gamma(A0 + self.n / 2)
+        beta = self.mu + np.sqrt(sigma2) * np.linalg.solve(self.L.T, rng.standard_normal(self.d))
+        return self.z(acts, x) @ beta
+
+
 def greedy_given_earlier(keys, chosen):
     used = np.zeros(len(keys), dtype=bool)
     out = []
@@ -405,10 +453,10 @@ def top_k(scores, k):
 
 
 def run_reference(env, policy, seed):
-    rng = np.random.default_rng([seed, 7919, {'linfullpost': 1, 'egreedy': 2, 'uniform': 3}[policy]])
+    rng = np.random.default_rng([seed, 7919, {'linfullpost': 1, 'egreedy': 2, 'uniform': 3, 'lints': 4}[policy]])
     T, slots = env.T, env.meta['slots']
     d = env.contexts.shape[1] + 1
-    model = PerActionNig(env.K, d)
+    model = SharedNig(env.item_feats, d) if policy == 'lints' else PerActionNig(env.K, d)
     pending = []  # (due, t, action, x, reward)
     cum = 0.0
     checkpoints = []
@@ -430,7 +478,7 @@ def run_reference(env, policy, seed):
             exp = 0.0
         else:
             means = model.means(avail, x)
-            if policy == 'linfullpost':
+            if policy in ('linfullpost', 'lints'):
                 chosen_local = top_k(model.draw(avail, x, rng), k)
             elif rng.uniform() < EPSILON:
                 chosen_local = [int(i) for i in rng.permutation(len(avail))[:k]]
@@ -533,10 +581,10 @@ def main():
             env = Env(meta, data)
             opt = np.array([env.optimal(t) for t in range(env.T)])
             data['optimalShare'] = [round(float(np.mean(opt == a)), 6) for a in range(env.K)]
-            data['references'] = {p: run_reference(env, p, seed) for p in ('linfullpost', 'egreedy', 'uniform')}
+            data['references'] = {p: run_reference(env, p, seed) for p in ('linfullpost', 'egreedy', 'uniform', 'lints')}
             seeds.append(data)
             refs = data['references']
-            print(f"{name} seed {seed}: linfullpost {refs['linfullpost']['regret']:.1f}  egreedy {refs['egreedy']['regret']:.1f}  uniform {refs['uniform']['regret']:.1f}", flush=True)
+            print(f"{name} seed {seed}: " + '  '.join(f"{p} {refs[p]['regret']:.1f}" for p in refs), flush=True)
         write_gz_json(os.path.join(OUT, f'{name}.json.gz'), {**meta, 'checkpoint': CHECKPOINT, 'seeds': seeds})
     golden()
     manifest()
