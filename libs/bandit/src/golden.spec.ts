@@ -142,8 +142,28 @@ describe('golden: linear (NIG) model', () => {
     expectClose(m.sampleCoefficients(new Rng(g.coefficientDraw.seed)), g.coefficientDraw.beta, 1e-9, 'β from seed');
   });
 
-  it('request: posterior mean, score covariance, sd, drawn scores, re-drawn scores', () => {
+  it('request with per-item noise (the default): covariance D S D, sd, drawn and re-drawn scores scaled per item', () => {
     const m = build();
+    const q = g.request;
+    const it = q.itemNoise;
+    const sc = m.prepare(q.context, q.candidates);
+    expectClose(m.noiseScales(q.candidates) as Float64Array, it.noiseScale, 1e-12, 'c');
+    expectClose(sc.mean, q.mean, 1e-9, 'mean');
+    expectClose((sc.covariance as () => Float64Array)(), it.covariance, 1e-9, 'S');
+    expectClose(q.candidates.map((_, i) => sc.sdOf(i)), it.sd, 1e-9, 'sd');
+    expectClose(sc.draw(new Rng(q.decision.seed)), it.drawn, 1e-9, 'drawn');
+    const out = new Float64Array(q.candidates.length);
+    sc.redraw(new Rng(q.redraw.seed), out);
+    expectClose(out, it.redrawn, 1e-9, 'redrawn');
+  });
+
+  it('request with pooled noise (snapshots from before per-item noise): posterior mean, score covariance, sd, drawn scores, re-drawn scores', () => {
+    // an old snapshot: no `noise` in the config, no per-item sums
+    const old = build().snapshot();
+    delete old.config.noise;
+    delete old.stats.items;
+    const m = LinearModel.fromSnapshot(JSON.parse(JSON.stringify(old)) as LinearSnapshot);
+    expect(m.noiseScales(g.request.candidates)).toBeNull();
     const q = g.request;
     const sc = m.prepare(q.context, q.candidates);
     expectClose(sc.mean, q.mean, 1e-9, 'mean');
@@ -213,6 +233,15 @@ describe('golden: hybrid model (Li et al. 2010, Thompson form)', () => {
     expectClose(sc.mean, q.mean, 1e-9, 'mean');
     expectClose((sc.covariance as () => Float64Array)(), q.covariance, 1e-9, 'S');
     expectClose(q.candidates.map((_, i) => sc.sdOf(i)), q.sd, 1e-9, 'sd');
+    // the same posterior with pooled noise (a snapshot whose config has no `noise`): S and sd unscaled
+    const old = m.snapshot();
+    delete old.config.noise;
+    const pooled = HybridModel.fromSnapshot(JSON.parse(JSON.stringify(old)));
+    const sp = pooled.prepare(q.context, q.candidates);
+    expectClose(sp.mean, q.mean, 1e-9, 'mean (pooled)');
+    expectClose((sp.covariance as () => Float64Array)(), q.covariancePooled, 1e-9, 'S (pooled)');
+    expectClose(q.candidates.map((_, i) => sp.sdOf(i)), q.sdPooled, 1e-9, 'sd (pooled)');
+    expectClose(sp.draw(new Rng(q.decision.seed)), q.decision.scoresPooled, 1e-9, 'drawn (pooled)');
   });
 
   it('canonical draw: β from the shared posterior, then θ_a | β, with the same variates as NumPy', () => {

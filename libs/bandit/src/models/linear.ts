@@ -12,10 +12,19 @@ import {
   type BanditModel, type Candidate, type Contribution, type FeatureNames, type SlateScorer, type SnapshotBase, type Vector,
   assertCompatible, checkReward, checkUniqueIds, checkVector, sortContributions,
 } from '../types';
-import { NIG_DEFAULTS, NigScoreSampler, type NigPrior, checkPrior, posteriorScale, posteriorShape, scoreSd } from './nig';
+import { NIG_DEFAULTS, NigScoreSampler, type NigPrior, type NoiseModel, checkPrior, itemNoiseScale, posteriorScale, posteriorShape, scoreSd } from './nig';
 
 export interface LinearConfig extends NigPrior {
   features: FeatureMapConfig;
+  /** absent: 'pooled' (snapshots written before per-item noise existed) */
+  noise?: NoiseModel;
+}
+
+/** Per-item reward sums for the per-item noise (NoiseModel 'item'): n_a, Σ y, Σ y². */
+export interface LinearItemStats {
+  n: number;
+  y: number;
+  yy: number;
 }
 
 export interface LinearStats {
@@ -25,6 +34,8 @@ export interface LinearStats {
   xy: number[];
   /** XᵀX, d×d row-major, symmetric */
   xx: number[];
+  /** per-item reward sums (noise 'item' only) */
+  items?: Record<string, LinearItemStats>;
 }
 
 export type LinearSnapshot = SnapshotBase<'linear' | 'neural-linear', LinearConfig, LinearStats>;
@@ -34,6 +45,8 @@ export interface LinearOptions extends Partial<NigPrior> {
   itemDim: number;
   /** default 'interaction' */
   featureMap?: Exclude<FeatureMapConfig['kind'], 'embedding'>;
+  /** default 'item' (LinFullPost-style per-action noise); 'pooled' is the original single σ² */
+  noise?: NoiseModel;
 }
 
 class RawStats {
@@ -42,9 +55,36 @@ class RawStats {
   readonly xy: Float64Array;
   /** lower triangle authoritative */
   readonly xx: Float64Array;
-  constructor(readonly d: number) {
+  /** per-item [n, Σy, Σy²] (noise 'item'), else null */
+  readonly items: Map<string, Float64Array> | null;
+  constructor(readonly d: number, perItem = false) {
     this.xy = new Float64Array(d);
     this.xx = new Float64Array(d * d);
+    this.items = perItem ? new Map() : null;
+  }
+  observeItem(id: string, r: number): void {
+    if (!this.items) return;
+    let it = this.items.get(id);
+    if (!it) this.items.set(id, (it = new Float64Array(3)));
+    it[0] += 1;
+    it[1] += r;
+    it[2] += r * r;
+  }
+  correctItem(id: string, oldR: number, newR: number): void {
+    if (!this.items) return;
+    let it = this.items.get(id);
+    if (!it) this.items.set(id, (it = new Float64Array(3)));
+    it[1] += newR - oldR;
+    it[2] += newR * newR - oldR * oldR;
+  }
+  addItems(items: Record<string, LinearItemStats> | Map<string, Float64Array> | null | undefined, sign = 1): void {
+    if (!this.items || !items) return;
+    const entries: Array<[string, ArrayLike<number>]> = items instanceof Map ? [...items] : Object.entries(items).map(([id, v]) => [id, [v.n, v.y, v.yy]]);
+    for (const [id, v] of entries) {
+      let it = this.items.get(id);
+      if (!it) this.items.set(id, (it = new Float64Array(3)));
+      for (let k = 0; k < 3; k++) it[k] += sign * v[k];
+    }
   }
   observe(x: Vector, r: number, withXX = true): void {
     this.n += 1;
@@ -58,10 +98,11 @@ class RawStats {
     for (let i = 0; i < this.d; i++) this.xy[i] += dr * x[i];
   }
   /** Adds `sign` × s; `parts` selects XᵀX and/or the rest (n, yᵀy, Xᵀy). */
-  add(s: { n: number; yy: number; xy: ArrayLike<number>; xx: ArrayLike<number> }, sign = 1, parts: 'all' | 'xx' | 'rest' = 'all'): void {
+  add(s: { n: number; yy: number; xy: ArrayLike<number>; xx: ArrayLike<number>; items?: Record<string, LinearItemStats> | Map<string, Float64Array> | null }, sign = 1, parts: 'all' | 'xx' | 'rest' = 'all'): void {
     const d = this.d;
     if (s.xy.length !== d || s.xx.length !== d * d) throw new RangeError(`stats dimension mismatch: expected d=${d}`);
     if (parts !== 'xx') {
+      this.addItems(s.items, sign);
       this.n += sign * s.n;
       this.yy += sign * s.yy;
       for (let i = 0; i < d; i++) this.xy[i] += sign * s.xy[i];
@@ -73,10 +114,29 @@ class RawStats {
     this.yy = 0;
     this.xy.fill(0);
     this.xx.fill(0);
+    this.items?.clear();
   }
   toJSON(): LinearStats {
     const xx = symmetrizeFromLower(Float64Array.from(this.xx), this.d);
-    return { n: this.n, yy: this.yy, xy: Array.from(this.xy), xx: Array.from(xx) };
+    const out: LinearStats = { n: this.n, yy: this.yy, xy: Array.from(this.xy), xx: Array.from(xx) };
+    if (this.items) {
+      out.items = {};
+      for (const id of [...this.items.keys()].sort()) {
+        const it = this.items.get(id) as Float64Array;
+        out.items[id] = { n: it[0], y: it[1], yy: it[2] };
+      }
+    }
+    return out;
+  }
+  /**
+   * Item a's residual sum of squares around its own mean reward, Σ(y − ȳ_a)² — the context-free residual (the
+   * shared regression keeps no per-item XᵀX, which would cost d² per item); it bounds the item's residual around
+   * the regression from above, so the per-item noise errs towards exploring.
+   */
+  itemRss(id: string): { n: number; rss: number } {
+    const it = this.items?.get(id);
+    if (!it || it[0] <= 0) return { n: 0, rss: 0 };
+    return { n: it[0], rss: it[2] - (it[1] * it[1]) / it[0] };
   }
 }
 
@@ -114,10 +174,12 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
   constructor(config: LinearConfig, type: 'linear' | 'neural-linear' = 'linear') {
     this.type = type;
     this.config = { ...checkPrior(config), features: { ...config.features } };
+    if (config.noise !== undefined && config.noise !== 'pooled' && config.noise !== 'item') throw new RangeError(`noise must be "pooled" or "item", got ${String(config.noise)}`);
     this.map = createFeatureMap(this.config.features);
     const d = (this.d = this.map.dim);
-    this.stats = new RawStats(d);
-    this.delta = new RawStats(d);
+    const perItem = config.noise === 'item';
+    this.stats = new RawStats(d, perItem);
+    this.delta = new RawStats(d, perItem);
     this.L = new Float64Array(d * d);
     this.mu = new Float64Array(d);
     this.work = new Float64Array(d);
@@ -129,13 +191,14 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     return new LinearModel({
       lambda: opts.lambda ?? NIG_DEFAULTS.lambda, a0: opts.a0 ?? NIG_DEFAULTS.a0, b0: opts.b0 ?? NIG_DEFAULTS.b0,
       features: { kind: opts.featureMap ?? 'interaction', contextDim: opts.contextDim, itemDim: opts.itemDim },
+      noise: opts.noise ?? 'item',
     });
   }
 
   static fromSnapshot(s: LinearSnapshot): LinearModel {
     if (s.version !== 1 || (s.type !== 'linear' && s.type !== 'neural-linear')) throw new RangeError('not a linear model snapshot');
     const m = new LinearModel(s.config, s.type);
-    m.stats.add(s.stats);
+    m.stats.add({ ...s.stats, items: s.stats.items ?? {} });
     m.refactor();
     return m;
   }
@@ -227,10 +290,24 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
 
   observe(context: Vector, candidate: Candidate, reward = 0): void {
     this.observeVector(this.map.encode(context, candidate, this.xbuf), reward);
+    this.stats.observeItem(candidate.id, reward);
+    this.delta.observeItem(candidate.id, reward);
   }
 
   correct(context: Vector, candidate: Candidate, oldReward: number, newReward: number): void {
     this.correctVector(this.map.encode(context, candidate, this.xbuf), oldReward, newReward);
+    this.stats.correctItem(candidate.id, oldReward, newReward);
+    this.delta.correctItem(candidate.id, oldReward, newReward);
+  }
+
+  /** Per-item noise scales c_a of the candidates ({@link itemNoiseScale}); null with pooled noise. */
+  noiseScales(candidates: readonly Candidate[]): Float64Array | null {
+    if (!this.stats.items) return null;
+    const an = this.an(), bn = this.bn();
+    return Float64Array.from(candidates, (c) => {
+      const { n, rss } = this.stats.itemRss(c.id);
+      return itemNoiseScale(this.config, an, bn, n, rss);
+    });
   }
 
   observations(): number {
@@ -248,6 +325,7 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     const bn = this.bn();
     const mean = new Float64Array(n);
     for (let i = 0; i < n; i++) mean[i] = dot(X.subarray(i * d, (i + 1) * d), mu, d);
+    const scale = this.noiseScales(candidates);
     const W = new Float64Array(n * d); // row i = L⁻¹ x_i, so S = W Wᵀ = X Λ⁻¹ Xᵀ (filled on demand)
     const solved = new Uint8Array(n);
     const L = this.L;
@@ -255,6 +333,7 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
       const wi = W.subarray(i * d, (i + 1) * d);
       if (!solved[i]) {
         forwardSolve(L, X.subarray(i * d, (i + 1) * d), d, wi);
+        if (scale) for (let k = 0; k < d; k++) wi[k] *= scale[i]; // per-item noise: S = D X Λ⁻¹ Xᵀ D
         solved[i] = 1;
       }
       return wi;
@@ -267,8 +346,13 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
         return scoreSd(dot(wi, wi, d), an, bn);
       },
       draw: (rng: Rng): Float64Array => {
-        const beta = this.sampleCoefficients(rng);
         const s = new Float64Array(n);
+        const beta = this.sampleCoefficients(rng);
+        if (scale) {
+          // per-item noise, the same variates: s_i = x_iᵀμ + c_i x_iᵀ(β − μ)
+          for (let i = 0; i < n; i++) s[i] = mean[i] + scale[i] * (dot(X.subarray(i * d, (i + 1) * d), beta, d) - mean[i]);
+          return s;
+        }
         for (let i = 0; i < n; i++) s[i] = dot(X.subarray(i * d, (i + 1) * d), beta, d);
         return s;
       },
