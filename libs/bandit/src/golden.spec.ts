@@ -10,6 +10,7 @@ import { Rng } from './rng';
 import { backSolve, backSolveTransposed, cholSolve, cholUpdate, cholesky, forwardSolve, matvec, mvnFromPrecision, mvnSamplePrecision } from './linalg';
 import { LinearModel, type LinearSnapshot } from './models/linear';
 import { HybridModel } from './models/hybrid';
+import type { NoiseModel } from './models/nig';
 import { ThompsonPolicy } from './policies/thompson';
 import type { Candidate } from './types';
 import { expectClose, expectScalar } from './testing';
@@ -88,7 +89,7 @@ function replay(events: Ev[], apply: { observe(ctx: number[], c: Candidate, r: n
 }
 
 describe('golden: linear (NIG) model', () => {
-  const g = linearGolden;
+  const g = { ...linearGolden, config: linearGolden.config as typeof linearGolden.config & { noise?: NoiseModel } };
   const build = (): LinearModel => {
     const m = LinearModel.create({ ...g.config, featureMap: 'concat' });
     replay(g.events as Ev[], { observe: (c, cand, r) => m.observe(c, cand, r), correct: (c, cand, o, n) => m.correct(c, cand, o, n) });
@@ -179,7 +180,7 @@ describe('golden: linear (NIG) model', () => {
 });
 
 describe('golden: hybrid model (Li et al. 2010, Thompson form)', () => {
-  const g = hybridGolden;
+  const g = { ...hybridGolden, config: hybridGolden.config as typeof hybridGolden.config & { noise: NoiseModel } };
   const build = (): HybridModel => {
     const m = HybridModel.create(g.config);
     replay(g.events as Ev[], { observe: (c, cand, r) => m.observe(c, cand, r), correct: (c, cand, o, n) => m.correct(c, cand, o, n) });
