@@ -42,14 +42,14 @@ describe('heavy-tailed classification bandit (mushroom shape: 117 one-hot featur
   const reference = seeds.map((s) => linFullPost(mushroomWorld(s), 117, s).regret);
 
   for (const type of ['linear', 'hybrid'] as const) {
-    it(`${type}: "act" is never abandoned after large negative rewards, regret within 1.45× LinFullPost`, () => {
+    it(`${type}: "act" is never abandoned after large negative rewards, regret within 1.3× LinFullPost`, () => {
       const runs = seeds.map((s) => {
         const m = createModel({ type, contextDim: 117, itemDim: 2 });
         return runWorld(mushroomWorld(s), new ThompsonPolicy(m), m, s);
       });
       // "act" is optimal in about half of the contexts: it must still be chosen there at the end of every run
       for (const r of runs) expect(r.lateRecall.act).toBeGreaterThan(0.6);
-      expect(mean(runs.map((r) => r.regret)) / mean(reference)).toBeLessThan(1.45);
+      expect(mean(runs.map((r) => r.regret)) / mean(reference)).toBeLessThan(1.3);
     }, 120_000);
   }
 });

@@ -768,16 +768,22 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
   }
 
   /**
-   * Per-item noise scales of the candidates ({@link itemNoiseScale}; null with pooled noise). RSS_a is the item's
-   * residual around its own mean reward, Σ_a r² − (Σ_a r)²/n_a (Σ_a r = b_a[0] with the intercept), as in the linear
-   * model: context-free, so it errs towards exploring; without the intercept, Σ_a r² − b_aᵀA_a⁻¹b_a.
+   * Per-item noise scales of the candidates ({@link itemNoiseScale}; null with pooled noise). RSS_a is LinFullPost's
+   * per-action quantity yᵀy − μᵀΛμ of the item's own ridge regression on x with the model's λ (not itemLambda):
+   * Σr² − b_aᵀ(λI + Σxxᵀ)⁻¹b_a, whose expectation under the prior is n_a σ² (Riquelme et al. 2018). One d_x Cholesky
+   * per seen candidate.
    */
   private noiseScales(candidates: readonly Candidate[], an: number, bn: number): Float64Array | null {
     if (this.config.noise !== 'item') return null;
     return Float64Array.from(candidates, (c) => {
       const it = this.stats.items.get(c.id);
       if (!it || it.n <= 0) return 1;
-      const rss = this.config.intercept ? it.yy - (it.xr[0] * it.xr[0]) / it.n : it.yy - (this.derived.get(c.id)?.q ?? 0);
+      // LinFullPost's per-action quantity: the item's own ridge regression on x with the model prior λ
+      const { dx } = this;
+      const A = Float64Array.from(it.xx);
+      for (let i = 0; i < dx; i++) A[i * dx + i] += this.config.lambda;
+      const c0 = forwardSolve(cholesky(A, dx), it.xr, dx);
+      const rss = it.yy - dot(c0, c0, dx);
       return itemNoiseScale(this.config, an, bn, it.n, rss);
     });
   }

@@ -77,7 +77,8 @@ describe('LinearModel (NIG, LinFullPost)', () => {
     m.correct([1], { id: 'a', features: [2] }, 0, 3);
     m.observe([0.5], { id: 'a', features: [2] }, -1);
     m.observe([0.5], { id: 'b', features: [1] }, 2);
-    expect(m.peekDelta().stats.items).toEqual({ a: { n: 2, y: 2, yy: 10 }, b: { n: 1, y: 2, yy: 4 } });
+    // c̃ = [1, context]: Σ c̃ y and Σ c̃ c̃ᵀ per item
+    expect(m.peekDelta().stats.items).toEqual({ a: { n: 2, yy: 10, xr: [2, 2.5], xx: [2, 1.5, 1.5, 1.25] }, b: { n: 1, yy: 4, xr: [2, 1], xx: [1, 0.5, 0.5, 0.25] } });
     // two replicas' deltas add up to one model's statistics
     const r1 = LinearModel.create({ contextDim: 1, itemDim: 1 });
     const r2 = LinearModel.create({ contextDim: 1, itemDim: 1 });
@@ -90,9 +91,12 @@ describe('LinearModel (NIG, LinFullPost)', () => {
     expect(merged.snapshot().stats.items).toEqual(m.snapshot().stats.items);
     const cands = [{ id: 'a', features: [2] }, { id: 'b', features: [1] }, { id: 'new', features: [1] }];
     expectClose(merged.noiseScales(cands) as Float64Array, m.noiseScales(cands) as Float64Array, 1e-12, 'c'); // bn: summation order
-    // item a: RSS = Σ(y − ȳ)² = 8 over 2 rewards; c_a² = ((a0·bn/an + 4)/(a0 + 1)) / (bn/an); unseen: 1
+    // item a: RSS = Σ (y − xᵀμ)² over its 2 rewards; c_a² = ((a0·bn/an + RSS/2)/(a0 + 1)) / (bn/an); unseen: 1
     const pooled = m.bn() / m.an();
-    expect((m.noiseScales(cands) as Float64Array)[0]).toBeCloseTo(Math.sqrt((6 * pooled + 4) / 7 / pooled), 12);
+    const mu = m.posteriorMean();
+    const pred = (ctx: number) => m.encode([ctx], { id: 'a', features: [2] }).reduce((s, v, i) => s + v * mu[i], 0);
+    const rss = (3 - pred(1)) ** 2 + (-1 - pred(0.5)) ** 2;
+    expect((m.noiseScales(cands) as Float64Array)[0]).toBeCloseTo(Math.sqrt((6 * pooled + rss / 2) / 7 / pooled), 12);
     expect((m.noiseScales(cands) as Float64Array)[2]).toBe(1);
     // the database's copy may have no items at all (no item rows yet): loads with empty sums
     const noRows = m.snapshot();

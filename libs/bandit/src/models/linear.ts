@@ -20,11 +20,15 @@ export interface LinearConfig extends NigPrior {
   noise?: NoiseModel;
 }
 
-/** Per-item reward sums for the per-item noise (NoiseModel 'item'): n_a, Σ y, Σ y². */
+/**
+ * Per-item sums for the per-item noise (NoiseModel 'item'), over the item's observations, with c̃ = [1, context]
+ * (`interaction`, `concat`) or c̃ = [1] (`item`, `embedding`): n_a, Σ y², Σ c̃ y, Σ c̃ c̃ᵀ (k × k, full).
+ */
 export interface LinearItemStats {
   n: number;
-  y: number;
   yy: number;
+  xr: number[];
+  xx: number[];
 }
 
 export interface LinearStats {
@@ -55,35 +59,49 @@ class RawStats {
   readonly xy: Float64Array;
   /** lower triangle authoritative */
   readonly xx: Float64Array;
-  /** per-item [n, Σy, Σy²] (noise 'item'), else null */
+  /** per item [n, Σy², Σ c̃y (k), Σ c̃c̃ᵀ (k², full)] with c̃ = [1, context] (noise 'item'), else null */
   readonly items: Map<string, Float64Array> | null;
-  constructor(readonly d: number, perItem = false) {
+  constructor(readonly d: number, perItem = false, readonly k = 1) {
     this.xy = new Float64Array(d);
     this.xx = new Float64Array(d * d);
     this.items = perItem ? new Map() : null;
   }
-  observeItem(id: string, r: number): void {
-    if (!this.items) return;
-    let it = this.items.get(id);
-    if (!it) this.items.set(id, (it = new Float64Array(3)));
-    it[0] += 1;
-    it[1] += r;
-    it[2] += r * r;
+  private itemRow(id: string): Float64Array {
+    const items = this.items as Map<string, Float64Array>;
+    let it = items.get(id);
+    if (!it) items.set(id, (it = new Float64Array(2 + this.k + this.k * this.k)));
+    return it;
   }
-  correctItem(id: string, oldR: number, newR: number): void {
+  /** c: the item-level context vector c̃ (length k). */
+  observeItem(id: string, c: Vector, r: number): void {
     if (!this.items) return;
-    let it = this.items.get(id);
-    if (!it) this.items.set(id, (it = new Float64Array(3)));
-    it[1] += newR - oldR;
-    it[2] += newR * newR - oldR * oldR;
+    const it = this.itemRow(id);
+    const k = this.k;
+    it[0] += 1;
+    it[1] += r * r;
+    for (let i = 0; i < k; i++) {
+      it[2 + i] += r * c[i];
+      const row = 2 + k + i * k;
+      for (let j = 0; j < k; j++) it[row + j] += c[i] * c[j];
+    }
+  }
+  correctItem(id: string, c: Vector, oldR: number, newR: number): void {
+    if (!this.items) return;
+    const it = this.itemRow(id);
+    it[1] += newR * newR - oldR * oldR;
+    for (let i = 0; i < this.k; i++) it[2 + i] += (newR - oldR) * c[i];
   }
   addItems(items: Record<string, LinearItemStats> | Map<string, Float64Array> | null | undefined, sign = 1): void {
     if (!this.items || !items) return;
-    const entries: Array<[string, ArrayLike<number>]> = items instanceof Map ? [...items] : Object.entries(items).map(([id, v]) => [id, [v.n, v.y, v.yy]]);
+    const k = this.k;
+    const entries: Array<[string, ArrayLike<number>]> =
+      items instanceof Map ? [...items] : Object.entries(items).map(([id, v]) => {
+        if (v.xr.length !== k || v.xx.length !== k * k) throw new RangeError(`item ${id}: stats dimension mismatch`);
+        return [id, [v.n, v.yy, ...v.xr, ...v.xx]];
+      });
     for (const [id, v] of entries) {
-      let it = this.items.get(id);
-      if (!it) this.items.set(id, (it = new Float64Array(3)));
-      for (let k = 0; k < 3; k++) it[k] += sign * v[k];
+      const it = this.itemRow(id);
+      for (let i = 0; i < it.length; i++) it[i] += sign * v[i];
     }
   }
   observe(x: Vector, r: number, withXX = true): void {
@@ -123,20 +141,27 @@ class RawStats {
       out.items = {};
       for (const id of [...this.items.keys()].sort()) {
         const it = this.items.get(id) as Float64Array;
-        out.items[id] = { n: it[0], y: it[1], yy: it[2] };
+        out.items[id] = { n: it[0], yy: it[1], xr: Array.from(it.subarray(2, 2 + this.k)), xx: Array.from(it.subarray(2 + this.k)) };
       }
     }
     return out;
   }
   /**
-   * Item a's residual sum of squares around its own mean reward, Σ(y − ȳ_a)² — the context-free residual (the
-   * shared regression keeps no per-item XᵀX, which would cost d² per item); it bounds the item's residual around
-   * the regression from above, so the per-item noise errs towards exploring.
+   * Item a's residual sum of squares around a prediction that is linear in c̃ with coefficients γ:
+   * Σ_a (y − c̃ᵀγ)² = Σy² − 2γᵀΣc̃y + γᵀ(Σc̃c̃ᵀ)γ (≥ 0; clamped against rounding).
    */
-  itemRss(id: string): { n: number; rss: number } {
+  itemRss(id: string, gamma: ArrayLike<number>): { n: number; rss: number } {
     const it = this.items?.get(id);
     if (!it || it[0] <= 0) return { n: 0, rss: 0 };
-    return { n: it[0], rss: it[2] - (it[1] * it[1]) / it[0] };
+    const k = this.k;
+    let rss = it[1];
+    for (let i = 0; i < k; i++) {
+      rss -= 2 * gamma[i] * it[2 + i];
+      let q = 0;
+      for (let j = 0; j < k; j++) q += it[2 + k + i * k + j] * gamma[j];
+      rss += gamma[i] * q;
+    }
+    return { n: it[0], rss: Math.max(0, rss) };
   }
 }
 
@@ -170,6 +195,9 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
   private muDirty = true;
   private readonly work: Float64Array;
   private readonly xbuf: Float64Array;
+  /** length of the item-level context vector c̃ of the per-item noise sums */
+  readonly k: number;
+  private readonly cbuf: Float64Array;
 
   constructor(config: LinearConfig, type: 'linear' | 'neural-linear' = 'linear') {
     this.type = type;
@@ -178,8 +206,11 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     this.map = createFeatureMap(this.config.features);
     const d = (this.d = this.map.dim);
     const perItem = config.noise === 'item';
-    this.stats = new RawStats(d, perItem);
-    this.delta = new RawStats(d, perItem);
+    const kind = this.config.features.kind;
+    this.k = kind === 'interaction' || kind === 'concat' ? this.config.features.contextDim + 1 : 1;
+    this.cbuf = new Float64Array(this.k);
+    this.stats = new RawStats(d, perItem, this.k);
+    this.delta = new RawStats(d, perItem, this.k);
     this.L = new Float64Array(d * d);
     this.mu = new Float64Array(d);
     this.work = new Float64Array(d);
@@ -290,22 +321,71 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
 
   observe(context: Vector, candidate: Candidate, reward = 0): void {
     this.observeVector(this.map.encode(context, candidate, this.xbuf), reward);
-    this.stats.observeItem(candidate.id, reward);
-    this.delta.observeItem(candidate.id, reward);
+    if (this.stats.items) {
+      const c = this.itemContext(context);
+      this.stats.observeItem(candidate.id, c, reward);
+      this.delta.observeItem(candidate.id, c, reward);
+    }
   }
 
   correct(context: Vector, candidate: Candidate, oldReward: number, newReward: number): void {
     this.correctVector(this.map.encode(context, candidate, this.xbuf), oldReward, newReward);
-    this.stats.correctItem(candidate.id, oldReward, newReward);
-    this.delta.correctItem(candidate.id, oldReward, newReward);
+    if (this.stats.items) {
+      const c = this.itemContext(context);
+      this.stats.correctItem(candidate.id, c, oldReward, newReward);
+      this.delta.correctItem(candidate.id, c, oldReward, newReward);
+    }
   }
 
-  /** Per-item noise scales c_a of the candidates ({@link itemNoiseScale}); null with pooled noise. */
+  /** c̃ = [1, context] (interaction, concat) or [1]. */
+  private itemContext(context: Vector): Float64Array {
+    const c = this.cbuf;
+    c[0] = 1;
+    for (let i = 1; i < this.k; i++) c[i] = context[i - 1];
+    return c;
+  }
+
+  /**
+   * γ with xᵀμ = c̃ᵀγ for this candidate at every context (its current item features f̃ = [1, f]):
+   * interaction γ_a = Σ_b μ[a, b] f̃_b; concat γ = [μ_0 + μ_fᵀf, μ_context]; item γ = [μ_0 + μ_fᵀf].
+   * Null for embedding (x depends on the pair, not on c̃): the item's own mean reward is used instead.
+   */
+  private itemCoefficients(candidate: Candidate): Float64Array | null {
+    const { kind, contextDim: C, itemDim: m } = this.config.features;
+    if (kind === 'embedding') return null;
+    const mu = this.posteriorMean();
+    const f = candidate.features === undefined ? new Float64Array(m) : checkVector(candidate.features, m, `candidate ${candidate.id} features`);
+    const g = new Float64Array(this.k);
+    if (kind === 'interaction') {
+      for (let a = 0; a <= C; a++) {
+        const row = a * (m + 1);
+        let s = mu[row];
+        for (let b = 0; b < m; b++) s += mu[row + 1 + b] * f[b];
+        g[a] = s;
+      }
+      return g;
+    }
+    const off = kind === 'concat' ? 1 + C : 1;
+    let s = mu[0];
+    for (let b = 0; b < m; b++) s += mu[off + b] * f[b];
+    g[0] = s;
+    if (kind === 'concat') for (let a = 0; a < C; a++) g[1 + a] = mu[1 + a];
+    return g;
+  }
+
+  /**
+   * Per-item noise scales c_a of the candidates ({@link itemNoiseScale}); null with pooled noise. RSS_a is the item's
+   * residual around the posterior-mean regression, evaluated with the candidate's current features (exact while an
+   * item's features do not change); for embedding maps, around the item's own mean reward.
+   */
   noiseScales(candidates: readonly Candidate[]): Float64Array | null {
     if (!this.stats.items) return null;
     const an = this.an(), bn = this.bn();
     return Float64Array.from(candidates, (c) => {
-      const { n, rss } = this.stats.itemRss(c.id);
+      const it = this.stats.items?.get(c.id);
+      if (!it || it[0] <= 0) return 1;
+      const g = this.itemCoefficients(c) ?? Float64Array.of(it[2] / it[0]);
+      const { n, rss } = this.stats.itemRss(c.id, g);
       return itemNoiseScale(this.config, an, bn, n, rss);
     });
   }
