@@ -97,7 +97,6 @@ describe('learning through HTTP: hybrid Thompson sampling against random on a sy
     );
     // Seeded world, fixed salt and seeded decisions: the run is exactly reproducible.
     expect(decisions).toEqual({ ts: 2505, random: 2495 });
-    expect(regret.ts).toBeCloseTo(209.96296670850137, 6);
     expect(regret.random).toBeCloseTo(609.0616963553638, 6);
     expect(regret.ts).toBeLessThan(0.5 * regret.random);
     expect(perDecision('ts')).toBeLessThan(0.5 * perDecision('random'));
@@ -117,5 +116,7 @@ describe('learning through HTTP: hybrid Thompson sampling against random on a sy
     expect(last).toBeLessThan(first);
     const tsReport = report.body.exploration.variants.find((v: { variant: string }) => v.variant === 'ts');
     expect(tsReport.decisions).toBe(decisions.ts);
+    // exact regret of the seeded run (checked last, so a legitimate model change still runs every other check first)
+    expect(regret.ts).toBeCloseTo(209.96296670850137, 6);
   }, 600_000);
 });

@@ -243,6 +243,32 @@ def nig(P, bvec, yy, n):
     return mu, an, bn
 
 
+def noise_scales(cands, obs, y, an, bn, item_x=None, predict=None):
+    """Per-item noise scales c_a (nig.ts itemNoiseScale): E_a = (a0*bn/an + RSS_a/2)/(a0 + n_a/2), c_a =
+    sqrt(E_a/(bn/an)); 1 for an unseen item. RSS_a:
+    - hybrid (item_x): LinFullPost's per-action y'y - mu'Lambda mu of the item's own ridge regression (prior lambda)
+      of its rewards on item_x(observation) = [1, context];
+    - linear (predict): the item's squared residuals around the posterior-mean regression evaluated with the
+      CANDIDATE's features and each observation's context (TypeScript gets it from per-item sums)."""
+    a0, lam = PRIOR['a0'], PRIOR['lambda']
+    pooled = bn / an
+    out = []
+    for c in cands:
+        rows = [t for t, o in enumerate(obs) if o['id'] == c['id']]
+        if not rows:
+            out.append(1.0)
+            continue
+        ya = y[rows]
+        if predict is not None:
+            rss = float(sum((y[t] - predict(c, obs[t])) ** 2 for t in rows))
+        else:
+            X = np.array([item_x(obs[t]) for t in rows])
+            P = X.T @ X + lam * np.eye(X.shape[1])
+            rss = float(ya @ ya - ya @ X @ np.linalg.solve(P, X.T @ ya))
+        out.append(math.sqrt((a0 * pooled + 0.5 * rss) / (a0 + len(rows) / 2) / pooled))
+    return np.array(out)
+
+
 # ---------------------------------------------------------------- linear.json
 def gen_linear():
     g = np.random.default_rng(7)
@@ -269,7 +295,7 @@ def gen_linear():
     beta = mu + sigma * solve_triangular(L.T, z, lower=False)
     # a request: context + 3 candidates (with a shared context the scores vary through [1, item] only: rank 3)
     ctx = lst(g.normal(size=cdim))
-    cands = [{'id': f'c{j}', 'features': lst(g.normal(size=idim))} for j in range(3)]
+    cands = [{'id': cid, 'features': lst(g.normal(size=idim))} for cid in ['i0', 'new', 'i2']]
     Xa = np.array([[1.0] + ctx + c['features'] for c in cands])
     m = Xa @ mu
     S = Xa @ np.linalg.solve(P, Xa.T)
@@ -285,13 +311,18 @@ def gen_linear():
     z3 = r.normals(len(cands))
     redraw = m + math.sqrt(bn / gv3) * np.linalg.cholesky(S) @ z3
     sd = np.sqrt(np.diag(S) * bn / (an - 1))
+    # per-item noise (the default): S_item = D S D, the same variates scaled per item around the mean
+    c = noise_scales(cands, obs, y, an, bn, predict=lambda cand, o: np.array([1.0] + o['context'] + cand['features']) @ mu)
+    S_item = S * np.outer(c, c)
+    item = {'noiseScale': lst(c), 'covariance': lst(S_item), 'sd': lst(c * sd), 'drawn': lst(m + c * (drawn - m)),
+            'redrawn': lst(m + math.sqrt(bn / gv3) * np.linalg.cholesky(S_item) @ z3)}
     dump('linear.json', {
-        'config': {**PRIOR, 'contextDim': cdim, 'itemDim': idim, 'featureMap': 'concat'}, 'd': d, 'events': events,
+        'config': {**PRIOR, 'contextDim': cdim, 'itemDim': idim, 'featureMap': 'concat', 'noise': 'item'}, 'd': d, 'events': events,
         'finalRewards': lst(y),
         'posterior': {'mean': lst(mu), 'precision': lst(P), 'cholesky': lst(L), 'an': an, 'bn': bn, 'n': len(y),
                       'xx': lst(X.T @ X), 'xy': lst(X.T @ y), 'yy': float(y @ y)},
         'coefficientDraw': {'seed': 'linear-draw', 'gamma': gv, 'normals': lst(z), 'beta': lst(beta)},
-        'request': {'context': ctx, 'candidates': cands, 'mean': lst(m), 'covariance': lst(S), 'sd': lst(sd),
+        'request': {'context': ctx, 'candidates': cands, 'mean': lst(m), 'covariance': lst(S), 'sd': lst(sd), 'itemNoise': item,
                     'decision': {'seed': 'linear-decision', 'gamma': gv2, 'normals': lst(z2), 'scores': lst(drawn)},
                     'redraw': {'seed': 'linear-redraw', 'gamma': gv3, 'normals': lst(z3), 'scores': lst(redraw)}},
     })
@@ -304,6 +335,7 @@ def gen_hybrid():
     dx = cdim + 1
     dz = dx * idim
     lam = PRIOR['lambda']
+    item_lam = 10.0 * dx  # hybrid.ts ITEM_PRECISION_PER_FEATURE * d_x: the prior precision of theta_a
     items = ['a', 'b', 'c']
     item_feat = {i: lst(g.normal(size=idim)) for i in items}
 
@@ -328,7 +360,7 @@ def gen_hybrid():
         Phi[t, :dz] = z
         j = items.index(o['id'])
         Phi[t, dz + j * dx: dz + (j + 1) * dx] = x
-    P = Phi.T @ Phi + lam * np.eye(k)
+    P = Phi.T @ Phi + np.diag([lam] * dz + [item_lam] * (k - dz))
     mu, an, bn = nig(P, Phi.T @ y, y @ y, len(y))
     Pinv = np.linalg.inv(P)
     A0 = np.linalg.inv(Pinv[:dz, :dz])
@@ -342,7 +374,7 @@ def gen_hybrid():
         rows = [t for t, o in enumerate(obs) if o['id'] == i]
         Xi = np.array([xz(obs[t]['context'], obs[t]['item'])[0] for t in rows])
         Zi = np.array([xz(obs[t]['context'], obs[t]['item'])[1] for t in rows])
-        A = Xi.T @ Xi + lam * np.eye(dx)
+        A = Xi.T @ Xi + item_lam * np.eye(dx)
         Bm = Xi.T @ Zi
         bv = Xi.T @ y[rows]
         A0_li += Zi.T @ Zi - Bm.T @ np.linalg.solve(A, Bm)
@@ -361,7 +393,7 @@ def gen_hybrid():
     kx = k + dx
     Pext = np.zeros((kx, kx))
     Pext[:k, :k] = P
-    Pext[k:, k:] = lam * np.eye(dx)
+    Pext[k:, k:] = item_lam * np.eye(dx)
     muext = np.concatenate([mu, np.zeros(dx)])
     Phi_a = np.zeros((len(cands), kx))
     for a, c in enumerate(cands):
@@ -372,6 +404,11 @@ def gen_hybrid():
     m = Phi_a @ muext
     S = Phi_a @ np.linalg.solve(Pext, Phi_a.T)
     sd = np.sqrt(np.diag(S) * bn / (an - 1))
+    # per-item noise (the default): the request's scores have covariance D S D, D = diag(c_a)
+    c = noise_scales(cands, obs, y, an, bn, item_x=lambda o: [1.0] + o['context'])
+    S_pooled, sd_pooled = S, sd
+    S = S * np.outer(c, c)
+    sd = c * sd
 
     # canonical decision draw: Gamma(an,1); dz normals for beta; dx normals per candidate (in order)
     L0 = np.linalg.cholesky(A0)
@@ -389,7 +426,7 @@ def gen_hybrid():
                 Bm = np.array(per[c['id']]['B']).reshape(dx, dz)
                 bv = np.array(per[c['id']]['b'])
             else:
-                A, Bm, bv = lam * np.eye(dx), np.zeros((dx, dz)), np.zeros(dx)
+                A, Bm, bv = item_lam * np.eye(dx), np.zeros((dx, dz)), np.zeros(dx)
             La = np.linalg.cholesky(A)
             th = np.linalg.solve(A, bv - Bm @ beta) + sigma * solve_triangular(La.T, zs[a], lower=False)
             thetas.append(th)
@@ -398,7 +435,8 @@ def gen_hybrid():
         return gv, z0, zs, beta, thetas, np.array(scores)
 
     r = Rng('hybrid-decision')
-    gv, z0, zs, beta, thetas, drawn = param_draw(r)
+    gv, z0, zs, beta, thetas, drawn_params = param_draw(r)
+    drawn = m + c * (drawn_params - m)  # item noise: each candidate's deviation scaled by c_a
     # replay of a whole decision (k = 2 slots, 200 propensity re-draws on the split child rng)
     k_slots, draws = 2, 200
     chosen = top_k(drawn, k_slots)
@@ -423,13 +461,15 @@ def gen_hybrid():
     redraw = m + math.sqrt(bn / gv3) * F @ z3
 
     dump('hybrid.json', {
-        'config': {**PRIOR, 'contextDim': cdim, 'itemDim': idim, 'intercept': True}, 'dx': dx, 'dz': dz,
+        'config': {**PRIOR, 'contextDim': cdim, 'itemDim': idim, 'intercept': True, 'noise': 'item', 'itemLambda': item_lam}, 'dx': dx, 'dz': dz,
         'events': events, 'finalRewards': lst(y),
         'posterior': {'A0': lst(A0), 'b0': lst(b0), 'beta': lst(beta_hat), 'an': an, 'bn': bn, 'n': len(y),
                       'items': per, 'jointMean': lst(mu)},
         'request': {'context': ctx, 'candidates': cands, 'mean': lst(m), 'covariance': lst(S), 'sd': lst(sd),
+                    'noiseScale': lst(c), 'covariancePooled': lst(S_pooled), 'sdPooled': lst(sd_pooled),
                     'decision': {'seed': 'hybrid-decision', 'gamma': gv, 'normals0': lst(z0), 'normalsItems': [lst(v) for v in zs],
                                  'beta': lst(beta), 'theta': [lst(t) for t in thetas], 'scores': lst(drawn),
+                                 'scoresPooled': lst(drawn_params),
                                  'slots': k_slots, 'propensityDraws': draws, 'chosen': chosen, 'greedy': greedy,
                                  'propensities': lst(props)},
                     'redraw': {'seed': 'hybrid-redraw', 'gamma': gv3, 'normals': lst(z3), 'scores': lst(redraw)}},

@@ -10,6 +10,7 @@ import { Rng } from './rng';
 import { backSolve, backSolveTransposed, cholSolve, cholUpdate, cholesky, forwardSolve, matvec, mvnFromPrecision, mvnSamplePrecision } from './linalg';
 import { LinearModel, type LinearSnapshot } from './models/linear';
 import { HybridModel } from './models/hybrid';
+import type { NoiseModel } from './models/nig';
 import { ThompsonPolicy } from './policies/thompson';
 import type { Candidate } from './types';
 import { expectClose, expectScalar } from './testing';
@@ -88,7 +89,7 @@ function replay(events: Ev[], apply: { observe(ctx: number[], c: Candidate, r: n
 }
 
 describe('golden: linear (NIG) model', () => {
-  const g = linearGolden;
+  const g = { ...linearGolden, config: linearGolden.config as typeof linearGolden.config & { noise?: NoiseModel } };
   const build = (): LinearModel => {
     const m = LinearModel.create({ ...g.config, featureMap: 'concat' });
     replay(g.events as Ev[], { observe: (c, cand, r) => m.observe(c, cand, r), correct: (c, cand, o, n) => m.correct(c, cand, o, n) });
@@ -142,8 +143,28 @@ describe('golden: linear (NIG) model', () => {
     expectClose(m.sampleCoefficients(new Rng(g.coefficientDraw.seed)), g.coefficientDraw.beta, 1e-9, 'β from seed');
   });
 
-  it('request: posterior mean, score covariance, sd, drawn scores, re-drawn scores', () => {
+  it('request with per-item noise (the default): covariance D S D, sd, drawn and re-drawn scores scaled per item', () => {
     const m = build();
+    const q = g.request;
+    const it = q.itemNoise;
+    const sc = m.prepare(q.context, q.candidates);
+    expectClose(m.noiseScales(q.candidates) as Float64Array, it.noiseScale, 1e-12, 'c');
+    expectClose(sc.mean, q.mean, 1e-9, 'mean');
+    expectClose((sc.covariance as () => Float64Array)(), it.covariance, 1e-9, 'S');
+    expectClose(q.candidates.map((_, i) => sc.sdOf(i)), it.sd, 1e-9, 'sd');
+    expectClose(sc.draw(new Rng(q.decision.seed)), it.drawn, 1e-9, 'drawn');
+    const out = new Float64Array(q.candidates.length);
+    sc.redraw(new Rng(q.redraw.seed), out);
+    expectClose(out, it.redrawn, 1e-9, 'redrawn');
+  });
+
+  it('request with pooled noise (snapshots from before per-item noise): posterior mean, score covariance, sd, drawn scores, re-drawn scores', () => {
+    // an old snapshot: no `noise` in the config, no per-item sums
+    const old = build().snapshot();
+    delete old.config.noise;
+    delete old.stats.items;
+    const m = LinearModel.fromSnapshot(JSON.parse(JSON.stringify(old)) as LinearSnapshot);
+    expect(m.noiseScales(g.request.candidates)).toBeNull();
     const q = g.request;
     const sc = m.prepare(q.context, q.candidates);
     expectClose(sc.mean, q.mean, 1e-9, 'mean');
@@ -159,7 +180,7 @@ describe('golden: linear (NIG) model', () => {
 });
 
 describe('golden: hybrid model (Li et al. 2010, Thompson form)', () => {
-  const g = hybridGolden;
+  const g = { ...hybridGolden, config: hybridGolden.config as typeof hybridGolden.config & { noise: NoiseModel } };
   const build = (): HybridModel => {
     const m = HybridModel.create(g.config);
     replay(g.events as Ev[], { observe: (c, cand, r) => m.observe(c, cand, r), correct: (c, cand, o, n) => m.correct(c, cand, o, n) });
@@ -213,6 +234,15 @@ describe('golden: hybrid model (Li et al. 2010, Thompson form)', () => {
     expectClose(sc.mean, q.mean, 1e-9, 'mean');
     expectClose((sc.covariance as () => Float64Array)(), q.covariance, 1e-9, 'S');
     expectClose(q.candidates.map((_, i) => sc.sdOf(i)), q.sd, 1e-9, 'sd');
+    // the same posterior with pooled noise (a snapshot whose config has no `noise`): S and sd unscaled
+    const old = m.snapshot();
+    delete old.config.noise;
+    const pooled = HybridModel.fromSnapshot(JSON.parse(JSON.stringify(old)));
+    const sp = pooled.prepare(q.context, q.candidates);
+    expectClose(sp.mean, q.mean, 1e-9, 'mean (pooled)');
+    expectClose((sp.covariance as () => Float64Array)(), q.covariancePooled, 1e-9, 'S (pooled)');
+    expectClose(q.candidates.map((_, i) => sp.sdOf(i)), q.sdPooled, 1e-9, 'sd (pooled)');
+    expectClose(sp.draw(new Rng(q.decision.seed)), q.decision.scoresPooled, 1e-9, 'drawn (pooled)');
   });
 
   it('canonical draw: β from the shared posterior, then θ_a | β, with the same variates as NumPy', () => {

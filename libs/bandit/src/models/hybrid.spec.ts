@@ -80,10 +80,32 @@ describe('HybridModel', () => {
     expect(m.observations('new-good')).toBe(0);
   });
 
+  it('a snapshot from before per-item noise (no noise, itemLambda or per-item yy) loads with the original prior', () => {
+    const { m } = trained();
+    const s = m.snapshot();
+    expect(s.config).toMatchObject({ noise: 'item', itemLambda: 30 });
+    expect(s.stats.items.special.yy).toBeGreaterThan(0);
+    delete s.config.noise;
+    delete s.config.itemLambda;
+    for (const it of Object.values(s.stats.items)) delete it.yy;
+    const old = HybridModel.fromSnapshot(JSON.parse(JSON.stringify(s)));
+    expect(old.itemLambda).toBe(0.25);
+    expect(old.itemPosterior('new').A).toEqual(Float64Array.of(0.25, 0, 0, 0, 0.25, 0, 0, 0, 0.25));
+    old.observe([0.1, 0.2], { id: 'special', features: [0, 0] }, 1);
+    expect(old.peekDelta().stats.items.special.yy).toBeUndefined(); // old configs keep the old statistics layout
+    // the same state under the new config scales each item's score by its own noise; unseen items are unscaled
+    const cands = [{ id: 'special', features: [0, 0] }, { id: 'unseen', features: [0.5, 0.5] }];
+    const pooled = HybridModel.fromSnapshot({ ...m.snapshot(), config: { ...m.snapshot().config, noise: 'pooled' } });
+    const a = m.prepare([0.3, -0.2], cands), b = pooled.prepare([0.3, -0.2], cands);
+    expect(a.sdOf(1)).toBeCloseTo(b.sdOf(1), 12);
+    expect(a.sdOf(0)).not.toBeCloseTo(b.sdOf(0), 6);
+  });
+
   it('known items get their own correction θ_a on top of the shared part', () => {
     const { m } = trained();
     const sc = m.prepare([0, 0], [{ id: 'special', features: [0, 0] }, { id: 'clone', features: [0, 0] }]);
-    expect(sc.mean[0]).toBeGreaterThan(1.2);
+    // the +1.5 bonus over 60 observations, shrunk by the per-item prior precision itemLambda = 10·d_x = 30
+    expect(sc.mean[0]).toBeGreaterThan(0.9);
     expect(Math.abs(sc.mean[1])).toBeLessThan(0.3);
     expect(sc.sdOf(0)).toBeLessThan(sc.sdOf(1)); // the known item is less uncertain
     const ex = m.explain([0, 0], { id: 'special', features: [0, 0] }, { context: ['age', 'hour'], item: ['price', 'len'] });
@@ -135,7 +157,7 @@ describe('HybridModel', () => {
     m.observe([1], { id: 'a', features: [2] }, 1);
     const d = m.takeDelta();
     expect(Object.keys(d.stats.items)).toEqual(['a']);
-    expect(d.stats.items.a).toEqual({ n: 1, xx: [1, 1, 1, 1], zx: [2, 2, 2, 2], xr: [1, 1] });
+    expect(d.stats.items.a).toEqual({ n: 1, xx: [1, 1, 1, 1], zx: [2, 2, 2, 2], xr: [1, 1], yy: 1 });
     expect(d.stats.zz).toEqual([4, 4, 4, 4]);
     m.restoreDelta(d);
     expect(m.peekDelta()).toEqual(d);

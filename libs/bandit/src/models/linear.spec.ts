@@ -70,6 +70,49 @@ describe('LinearModel (NIG, LinFullPost)', () => {
     expect(m.peekDelta().stats).toEqual(d.stats); // still pending: will be flushed next
   });
 
+  it('per-item noise: reward sums per item travel in snapshots and deltas and merge exactly; old snapshots load pooled', () => {
+    const m = LinearModel.create({ contextDim: 1, itemDim: 1 });
+    expect(m.config.noise).toBe('item');
+    m.observe([1], { id: 'a', features: [2] }); // default reward accounting: 0 now, corrected later
+    m.correct([1], { id: 'a', features: [2] }, 0, 3);
+    m.observe([0.5], { id: 'a', features: [2] }, -1);
+    m.observe([0.5], { id: 'b', features: [1] }, 2);
+    // c̃ = [1, context]: Σ c̃ y and Σ c̃ c̃ᵀ per item
+    expect(m.peekDelta().stats.items).toEqual({ a: { n: 2, yy: 10, xr: [2, 2.5], xx: [2, 1.5, 1.5, 1.25] }, b: { n: 1, yy: 4, xr: [2, 1], xx: [1, 0.5, 0.5, 0.25] } });
+    // two replicas' deltas add up to one model's statistics
+    const r1 = LinearModel.create({ contextDim: 1, itemDim: 1 });
+    const r2 = LinearModel.create({ contextDim: 1, itemDim: 1 });
+    r1.observe([1], { id: 'a', features: [2] }, 3);
+    r2.observe([0.5], { id: 'a', features: [2] }, -1);
+    r2.observe([0.5], { id: 'b', features: [1] }, 2);
+    const merged = LinearModel.create({ contextDim: 1, itemDim: 1 });
+    merged.mergeDelta(JSON.parse(JSON.stringify(r1.takeDelta())));
+    merged.mergeDelta(JSON.parse(JSON.stringify(r2.takeDelta())));
+    expect(merged.snapshot().stats.items).toEqual(m.snapshot().stats.items);
+    const cands = [{ id: 'a', features: [2] }, { id: 'b', features: [1] }, { id: 'new', features: [1] }];
+    expectClose(merged.noiseScales(cands) as Float64Array, m.noiseScales(cands) as Float64Array, 1e-12, 'c'); // bn: summation order
+    // item a: RSS = Σ (y − xᵀμ)² over its 2 rewards; c_a² = ((a0·bn/an + RSS/2)/(a0 + 1)) / (bn/an); unseen: 1
+    const pooled = m.bn() / m.an();
+    const mu = m.posteriorMean();
+    const pred = (ctx: number) => m.encode([ctx], { id: 'a', features: [2] }).reduce((s, v, i) => s + v * mu[i], 0);
+    const rss = (3 - pred(1)) ** 2 + (-1 - pred(0.5)) ** 2;
+    expect((m.noiseScales(cands) as Float64Array)[0]).toBeCloseTo(Math.sqrt((6 * pooled + rss / 2) / 7 / pooled), 12);
+    expect((m.noiseScales(cands) as Float64Array)[2]).toBe(1);
+    // the database's copy may have no items at all (no item rows yet): loads with empty sums
+    const noRows = m.snapshot();
+    delete noRows.stats.items;
+    expect(LinearModel.fromSnapshot(noRows).noiseScales(cands)).toEqual(Float64Array.of(1, 1, 1));
+    // a snapshot from before per-item noise (no `noise`, no items) loads with the pooled noise it was built with
+    const old = m.snapshot();
+    delete old.config.noise;
+    delete old.stats.items;
+    const legacy = LinearModel.fromSnapshot(old);
+    expect(legacy.noiseScales(cands)).toBeNull();
+    legacy.observe([1], { id: 'a', features: [2] }, 1);
+    expect(legacy.peekDelta().stats.items).toBeUndefined();
+    expect(() => legacy.mergeDelta(m.peekDelta())).toThrow(RangeError); // configs differ
+  });
+
   it('rejects incompatible deltas, bad vectors and rewards', () => {
     const m = LinearModel.create({ contextDim: 1, itemDim: 1 });
     const other = LinearModel.create({ contextDim: 1, itemDim: 1, lambda: 1 });
@@ -79,7 +122,7 @@ describe('LinearModel (NIG, LinFullPost)', () => {
     expect(() => m.observe([1], { id: 'a', features: [1] }, Infinity)).toThrow(RangeError);
     // config key order does not matter (jsonb reorders keys)
     const snap = m.snapshot();
-    const reordered = { ...snap, config: { features: snap.config.features, b0: 6, a0: 6, lambda: 0.25 } };
+    const reordered = { ...snap, config: { noise: 'item' as const, features: snap.config.features, b0: 6, a0: 6, lambda: 0.25 } };
     expect(() => m.mergeDelta(reordered)).not.toThrow();
   });
 

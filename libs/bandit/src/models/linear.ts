@@ -12,10 +12,23 @@ import {
   type BanditModel, type Candidate, type Contribution, type FeatureNames, type SlateScorer, type SnapshotBase, type Vector,
   assertCompatible, checkReward, checkUniqueIds, checkVector, sortContributions,
 } from '../types';
-import { NIG_DEFAULTS, NigScoreSampler, type NigPrior, checkPrior, posteriorScale, posteriorShape, scoreSd } from './nig';
+import { NIG_DEFAULTS, NigScoreSampler, type NigPrior, type NoiseModel, checkPrior, itemNoiseScale, posteriorScale, posteriorShape, scoreSd } from './nig';
 
 export interface LinearConfig extends NigPrior {
   features: FeatureMapConfig;
+  /** absent: 'pooled' (snapshots written before per-item noise existed) */
+  noise?: NoiseModel;
+}
+
+/**
+ * Per-item sums for the per-item noise (NoiseModel 'item'), over the item's observations, with c̃ = [1, context]
+ * (`interaction`, `concat`) or c̃ = [1] (`item`, `embedding`): n_a, Σ y², Σ c̃ y, Σ c̃ c̃ᵀ (k × k, full).
+ */
+export interface LinearItemStats {
+  n: number;
+  yy: number;
+  xr: number[];
+  xx: number[];
 }
 
 export interface LinearStats {
@@ -25,6 +38,8 @@ export interface LinearStats {
   xy: number[];
   /** XᵀX, d×d row-major, symmetric */
   xx: number[];
+  /** per-item reward sums (noise 'item' only) */
+  items?: Record<string, LinearItemStats>;
 }
 
 export type LinearSnapshot = SnapshotBase<'linear' | 'neural-linear', LinearConfig, LinearStats>;
@@ -34,6 +49,8 @@ export interface LinearOptions extends Partial<NigPrior> {
   itemDim: number;
   /** default 'interaction' */
   featureMap?: Exclude<FeatureMapConfig['kind'], 'embedding'>;
+  /** default 'item' (LinFullPost-style per-action noise); 'pooled' is the original single σ² */
+  noise?: NoiseModel;
 }
 
 class RawStats {
@@ -42,9 +59,50 @@ class RawStats {
   readonly xy: Float64Array;
   /** lower triangle authoritative */
   readonly xx: Float64Array;
-  constructor(readonly d: number) {
+  /** per item [n, Σy², Σ c̃y (k), Σ c̃c̃ᵀ (k², full)] with c̃ = [1, context] (noise 'item'), else null */
+  readonly items: Map<string, Float64Array> | null;
+  constructor(readonly d: number, perItem = false, readonly k = 1) {
     this.xy = new Float64Array(d);
     this.xx = new Float64Array(d * d);
+    this.items = perItem ? new Map() : null;
+  }
+  private itemRow(id: string): Float64Array {
+    const items = this.items as Map<string, Float64Array>;
+    let it = items.get(id);
+    if (!it) items.set(id, (it = new Float64Array(2 + this.k + this.k * this.k)));
+    return it;
+  }
+  /** c: the item-level context vector c̃ (length k). */
+  observeItem(id: string, c: Vector, r: number): void {
+    if (!this.items) return;
+    const it = this.itemRow(id);
+    const k = this.k;
+    it[0] += 1;
+    it[1] += r * r;
+    for (let i = 0; i < k; i++) {
+      it[2 + i] += r * c[i];
+      const row = 2 + k + i * k;
+      for (let j = 0; j < k; j++) it[row + j] += c[i] * c[j];
+    }
+  }
+  correctItem(id: string, c: Vector, oldR: number, newR: number): void {
+    if (!this.items) return;
+    const it = this.itemRow(id);
+    it[1] += newR * newR - oldR * oldR;
+    for (let i = 0; i < this.k; i++) it[2 + i] += (newR - oldR) * c[i];
+  }
+  addItems(items: Record<string, LinearItemStats> | Map<string, Float64Array> | null | undefined, sign = 1): void {
+    if (!this.items || !items) return;
+    const k = this.k;
+    const entries: Array<[string, ArrayLike<number>]> =
+      items instanceof Map ? [...items] : Object.entries(items).map(([id, v]) => {
+        if (v.xr.length !== k || v.xx.length !== k * k) throw new RangeError(`item ${id}: stats dimension mismatch`);
+        return [id, [v.n, v.yy, ...v.xr, ...v.xx]];
+      });
+    for (const [id, v] of entries) {
+      const it = this.itemRow(id);
+      for (let i = 0; i < it.length; i++) it[i] += sign * v[i];
+    }
   }
   observe(x: Vector, r: number, withXX = true): void {
     this.n += 1;
@@ -58,10 +116,11 @@ class RawStats {
     for (let i = 0; i < this.d; i++) this.xy[i] += dr * x[i];
   }
   /** Adds `sign` × s; `parts` selects XᵀX and/or the rest (n, yᵀy, Xᵀy). */
-  add(s: { n: number; yy: number; xy: ArrayLike<number>; xx: ArrayLike<number> }, sign = 1, parts: 'all' | 'xx' | 'rest' = 'all'): void {
+  add(s: { n: number; yy: number; xy: ArrayLike<number>; xx: ArrayLike<number>; items?: Record<string, LinearItemStats> | Map<string, Float64Array> | null }, sign = 1, parts: 'all' | 'xx' | 'rest' = 'all'): void {
     const d = this.d;
     if (s.xy.length !== d || s.xx.length !== d * d) throw new RangeError(`stats dimension mismatch: expected d=${d}`);
     if (parts !== 'xx') {
+      this.addItems(s.items, sign);
       this.n += sign * s.n;
       this.yy += sign * s.yy;
       for (let i = 0; i < d; i++) this.xy[i] += sign * s.xy[i];
@@ -73,10 +132,36 @@ class RawStats {
     this.yy = 0;
     this.xy.fill(0);
     this.xx.fill(0);
+    this.items?.clear();
   }
   toJSON(): LinearStats {
     const xx = symmetrizeFromLower(Float64Array.from(this.xx), this.d);
-    return { n: this.n, yy: this.yy, xy: Array.from(this.xy), xx: Array.from(xx) };
+    const out: LinearStats = { n: this.n, yy: this.yy, xy: Array.from(this.xy), xx: Array.from(xx) };
+    if (this.items) {
+      out.items = {};
+      for (const id of [...this.items.keys()].sort()) {
+        const it = this.items.get(id) as Float64Array;
+        out.items[id] = { n: it[0], yy: it[1], xr: Array.from(it.subarray(2, 2 + this.k)), xx: Array.from(it.subarray(2 + this.k)) };
+      }
+    }
+    return out;
+  }
+  /**
+   * Item a's residual sum of squares around a prediction that is linear in c̃ with coefficients γ:
+   * Σ_a (y − c̃ᵀγ)² = Σy² − 2γᵀΣc̃y + γᵀ(Σc̃c̃ᵀ)γ (≥ 0; clamped against rounding).
+   */
+  itemRss(id: string, gamma: ArrayLike<number>): { n: number; rss: number } {
+    const it = this.items?.get(id);
+    if (!it || it[0] <= 0) return { n: 0, rss: 0 };
+    const k = this.k;
+    let rss = it[1];
+    for (let i = 0; i < k; i++) {
+      rss -= 2 * gamma[i] * it[2 + i];
+      let q = 0;
+      for (let j = 0; j < k; j++) q += it[2 + k + i * k + j] * gamma[j];
+      rss += gamma[i] * q;
+    }
+    return { n: it[0], rss: Math.max(0, rss) };
   }
 }
 
@@ -110,14 +195,22 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
   private muDirty = true;
   private readonly work: Float64Array;
   private readonly xbuf: Float64Array;
+  /** length of the item-level context vector c̃ of the per-item noise sums */
+  readonly k: number;
+  private readonly cbuf: Float64Array;
 
   constructor(config: LinearConfig, type: 'linear' | 'neural-linear' = 'linear') {
     this.type = type;
     this.config = { ...checkPrior(config), features: { ...config.features } };
+    if (config.noise !== undefined && config.noise !== 'pooled' && config.noise !== 'item') throw new RangeError(`noise must be "pooled" or "item", got ${String(config.noise)}`);
     this.map = createFeatureMap(this.config.features);
     const d = (this.d = this.map.dim);
-    this.stats = new RawStats(d);
-    this.delta = new RawStats(d);
+    const perItem = config.noise === 'item';
+    const kind = this.config.features.kind;
+    this.k = kind === 'interaction' || kind === 'concat' ? this.config.features.contextDim + 1 : 1;
+    this.cbuf = new Float64Array(this.k);
+    this.stats = new RawStats(d, perItem, this.k);
+    this.delta = new RawStats(d, perItem, this.k);
     this.L = new Float64Array(d * d);
     this.mu = new Float64Array(d);
     this.work = new Float64Array(d);
@@ -129,13 +222,14 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     return new LinearModel({
       lambda: opts.lambda ?? NIG_DEFAULTS.lambda, a0: opts.a0 ?? NIG_DEFAULTS.a0, b0: opts.b0 ?? NIG_DEFAULTS.b0,
       features: { kind: opts.featureMap ?? 'interaction', contextDim: opts.contextDim, itemDim: opts.itemDim },
+      noise: opts.noise ?? 'item',
     });
   }
 
   static fromSnapshot(s: LinearSnapshot): LinearModel {
     if (s.version !== 1 || (s.type !== 'linear' && s.type !== 'neural-linear')) throw new RangeError('not a linear model snapshot');
     const m = new LinearModel(s.config, s.type);
-    m.stats.add(s.stats);
+    m.stats.add({ ...s.stats, items: s.stats.items ?? {} });
     m.refactor();
     return m;
   }
@@ -227,10 +321,73 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
 
   observe(context: Vector, candidate: Candidate, reward = 0): void {
     this.observeVector(this.map.encode(context, candidate, this.xbuf), reward);
+    if (this.stats.items) {
+      const c = this.itemContext(context);
+      this.stats.observeItem(candidate.id, c, reward);
+      this.delta.observeItem(candidate.id, c, reward);
+    }
   }
 
   correct(context: Vector, candidate: Candidate, oldReward: number, newReward: number): void {
     this.correctVector(this.map.encode(context, candidate, this.xbuf), oldReward, newReward);
+    if (this.stats.items) {
+      const c = this.itemContext(context);
+      this.stats.correctItem(candidate.id, c, oldReward, newReward);
+      this.delta.correctItem(candidate.id, c, oldReward, newReward);
+    }
+  }
+
+  /** c̃ = [1, context] (interaction, concat) or [1]. */
+  private itemContext(context: Vector): Float64Array {
+    const c = this.cbuf;
+    c[0] = 1;
+    for (let i = 1; i < this.k; i++) c[i] = context[i - 1];
+    return c;
+  }
+
+  /**
+   * γ with xᵀμ = c̃ᵀγ for this candidate at every context (its current item features f̃ = [1, f]):
+   * interaction γ_a = Σ_b μ[a, b] f̃_b; concat γ = [μ_0 + μ_fᵀf, μ_context]; item γ = [μ_0 + μ_fᵀf].
+   * Null for embedding (x depends on the pair, not on c̃): the item's own mean reward is used instead.
+   */
+  private itemCoefficients(candidate: Candidate): Float64Array | null {
+    const { kind, contextDim: C, itemDim: m } = this.config.features;
+    if (kind === 'embedding') return null;
+    const mu = this.posteriorMean();
+    const f = candidate.features === undefined ? new Float64Array(m) : checkVector(candidate.features, m, `candidate ${candidate.id} features`);
+    const g = new Float64Array(this.k);
+    if (kind === 'interaction') {
+      for (let a = 0; a <= C; a++) {
+        const row = a * (m + 1);
+        let s = mu[row];
+        for (let b = 0; b < m; b++) s += mu[row + 1 + b] * f[b];
+        g[a] = s;
+      }
+      return g;
+    }
+    const off = kind === 'concat' ? 1 + C : 1;
+    let s = mu[0];
+    for (let b = 0; b < m; b++) s += mu[off + b] * f[b];
+    g[0] = s;
+    if (kind === 'concat') for (let a = 0; a < C; a++) g[1 + a] = mu[1 + a];
+    return g;
+  }
+
+  /**
+   * Per-item noise scales c_a of the candidates ({@link itemNoiseScale}); null with pooled noise. RSS_a is the item's
+   * residual around the posterior-mean regression, evaluated with the candidate's current features (exact while an
+   * item's features do not change); for embedding maps, around the item's own mean reward.
+   */
+  noiseScales(candidates: readonly Candidate[]): Float64Array | null {
+    if (!this.stats.items) return null;
+    const an = this.an(), bn = this.bn();
+    return Float64Array.from(candidates, (c) => {
+      const it = this.stats.items?.get(c.id);
+      if (!it || it[0] <= 0) return 1;
+      const g = this.itemCoefficients(c) ?? Float64Array.of(it[2] / it[0]);
+      const { n, rss } = this.stats.itemRss(c.id, g);
+      return itemNoiseScale(this.config, an, bn, n, rss);
+    });
   }
 
   observations(): number {
@@ -248,6 +405,7 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     const bn = this.bn();
     const mean = new Float64Array(n);
     for (let i = 0; i < n; i++) mean[i] = dot(X.subarray(i * d, (i + 1) * d), mu, d);
+    const scale = this.noiseScales(candidates);
     const W = new Float64Array(n * d); // row i = L⁻¹ x_i, so S = W Wᵀ = X Λ⁻¹ Xᵀ (filled on demand)
     const solved = new Uint8Array(n);
     const L = this.L;
@@ -255,6 +413,7 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
       const wi = W.subarray(i * d, (i + 1) * d);
       if (!solved[i]) {
         forwardSolve(L, X.subarray(i * d, (i + 1) * d), d, wi);
+        if (scale) for (let k = 0; k < d; k++) wi[k] *= scale[i]; // per-item noise: S = D X Λ⁻¹ Xᵀ D
         solved[i] = 1;
       }
       return wi;
@@ -267,8 +426,13 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
         return scoreSd(dot(wi, wi, d), an, bn);
       },
       draw: (rng: Rng): Float64Array => {
-        const beta = this.sampleCoefficients(rng);
         const s = new Float64Array(n);
+        const beta = this.sampleCoefficients(rng);
+        if (scale) {
+          // per-item noise, the same variates: s_i = x_iᵀμ + c_i x_iᵀ(β − μ)
+          for (let i = 0; i < n; i++) s[i] = mean[i] + scale[i] * (dot(X.subarray(i * d, (i + 1) * d), beta, d) - mean[i]);
+          return s;
+        }
         for (let i = 0; i < n; i++) s[i] = dot(X.subarray(i * d, (i + 1) * d), beta, d);
         return s;
       },

@@ -12,6 +12,29 @@ export interface NigPrior {
   b0: number;
 }
 
+/**
+ * Noise model. `pooled`: one σ² for every observation (the original model; snapshots without a `noise` field).
+ * `item`: each item (action) a gets its own noise scale, as LinFullPost keeps one NIG posterior per action — one
+ * pooled σ² lets a rarely chosen high-variance action's posterior collapse once a low-variance action dominates the
+ * data (its residuals are averaged with thousands of near-zero ones). See {@link itemNoiseScale}.
+ */
+export type NoiseModel = 'pooled' | 'item';
+
+/**
+ * Per-item noise scale c_a: item a's scores are drawn with σ_a = c_a σ, σ² ~ InvGamma(an, bn) the pooled draw, where
+ *   c_a² = E_a / (bn/an),   E_a = (a0 · bn/an + ½ RSS_a) / (a0 + n_a/2)
+ * E_a is the item's noise estimate, partially pooled: the item's prior is the pooled estimate bn/an with the weight of
+ * a0 pseudo-observations (2·a0), and its residual sum of squares RSS_a (≥ 0) takes over as it is observed. An unseen
+ * item gets c_a = 1. The shape of the σ draw stays the pooled one, so the draw consumes exactly the pooled variates
+ * (one gamma per request) and the score covariance is D S D (D = diag c). Inputs are sums of statistics, so replicas
+ * still merge exactly.
+ */
+export function itemNoiseScale(p: NigPrior, an: number, bn: number, nA: number, rssA: number): number {
+  const pooled = bn / an;
+  const own = (p.a0 * pooled + 0.5 * Math.max(0, rssA)) / (p.a0 + nA / 2);
+  return Math.sqrt(own / pooled);
+}
+
 /** Riquelme, Tucker & Snoek (2018), LinFullPost defaults. */
 export const NIG_DEFAULTS: NigPrior = { lambda: 0.25, a0: 6, b0: 6 };
 

@@ -42,7 +42,7 @@ export const epsilonGreedyDefinition: PolicyDefinition = {
   description: 'With probability epsilon a uniformly random slate, otherwise the top slots by posterior mean.',
   options: [
     { name: 'epsilon', type: 'number', min: 0, max: 1, default: DEFAULT_EPSILON, description: 'exploration probability per decision' },
-    { name: 'model', type: 'enum', values: ['beta', 'linear', 'hybrid', 'neural-linear'], default: 'hybrid', description: 'model whose posterior mean is exploited' },
+    { name: 'model', type: 'enum', values: ['beta', 'linear', 'hybrid', 'neural-linear'], default: 'linear', description: 'model whose posterior mean is exploited' },
   ],
   modelType: (o) => o.model as ModelType,
   create(options, model) {

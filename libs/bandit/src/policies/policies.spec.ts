@@ -51,7 +51,7 @@ describe('slate helpers', () => {
 describe('policy registry', () => {
   it('declares options with defaults (epsilon 0.05 like Vowpal Wabbit)', () => {
     expect(Object.keys(POLICIES).sort()).toEqual(['epsilon-greedy', 'random', 'ranker', 'thompson']);
-    expect(parsePolicyConfig({ type: 'epsilon-greedy' }).options).toEqual({ epsilon: 0.05, model: 'hybrid' });
+    expect(parsePolicyConfig({ type: 'epsilon-greedy' }).options).toEqual({ epsilon: 0.05, model: 'linear' });
     expect(policyModelType({ type: 'thompson', model: 'beta' })).toBe('beta');
     expect(policyModelType({ type: 'ranker' })).toBeNull();
   });

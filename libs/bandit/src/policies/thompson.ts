@@ -33,7 +33,7 @@ export const thompsonDefinition: PolicyDefinition = {
   type: 'thompson',
   description: 'Thompson sampling: one posterior draw per request, slots filled greedily by the drawn scores.',
   options: [
-    { name: 'model', type: 'enum', values: ['beta', 'linear', 'hybrid', 'neural-linear'], default: 'hybrid', description: 'posterior model' },
+    { name: 'model', type: 'enum', values: ['beta', 'linear', 'hybrid', 'neural-linear'], default: 'linear', description: 'posterior model (linear won the issue-12 reproductions on average)' },
   ],
   modelType: (o) => o.model as ModelType,
   create(options, model) {

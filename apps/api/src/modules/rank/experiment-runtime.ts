@@ -111,14 +111,14 @@ export class ExperimentRuntime {
 /** The posterior model a policy needs, built from the experiment's feature schema (and the ranker's embedding width). */
 export function modelSpecFor(spec: PolicySpec, dims: { contextDim: number; itemDim: number; embeddingDim: number | null }): ModelSpec | null {
   if (spec.type !== 'thompson' && spec.type !== 'epsilon-greedy') return null;
-  const prior = { lambda: spec.lambda, a0: spec.a0, b0: spec.b0 };
+  const prior = { lambda: spec.lambda, a0: spec.a0, b0: spec.b0, ...(spec.noise ? { noise: spec.noise } : {}) };
   switch (spec.model) {
     case 'beta':
       return { type: 'beta' };
     case 'linear':
       return { type: 'linear', contextDim: dims.contextDim, itemDim: dims.itemDim, ...prior };
     case 'hybrid':
-      return { type: 'hybrid', contextDim: dims.contextDim, itemDim: dims.itemDim, ...prior };
+      return { type: 'hybrid', contextDim: dims.contextDim, itemDim: dims.itemDim, ...prior, ...(spec.itemLambda ? { itemLambda: spec.itemLambda } : {}) };
     case 'neural-linear':
       if (!dims.embeddingDim) throw new Error('neural-linear needs a ranker model with an embedding output');
       return { type: 'neural-linear', embeddingDim: dims.embeddingDim, ...prior };
