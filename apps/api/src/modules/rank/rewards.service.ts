@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { FeatureStoreService } from '../features';
 import { DecisionsRepository, RewardRow, RewardTarget } from './decisions.repository';
 import { banditCandidate } from './candidates';
 import { RankEngine } from './rank-engine';
@@ -20,6 +21,7 @@ export class RewardsService {
     private readonly decisions: DecisionsRepository,
     private readonly engine: RankEngine,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly features: FeatureStoreService,
   ) {}
 
   /**
@@ -53,6 +55,8 @@ export class RewardsService {
     }
     if (!rows.length) return { accepted: 0, duplicates, rejected };
     const { applied, duplicateEventIds } = await this.decisions.storeRewards(rows, this.config.replicaId);
+    // Feature store: the stored, non-duplicate rewards feed reward-sourced features (no I/O when none is defined).
+    await this.features.recordRewards(rows.filter((r) => r.eventId === null || !duplicateEventIds.has(r.eventId)));
     // Durable. Now correct the posteriors by the difference between each slot's old and new reward totals.
     for (const a of applied) {
       const target = targets.get(key(a.decisionId, a.itemId))!;
