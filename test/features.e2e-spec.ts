@@ -1,3 +1,4 @@
+import { stateOf, valueAt } from '@slotwise/features';
 import { DataSource } from 'typeorm';
 import { freshDatabase, rankingExperiment, startTestApp, TestApp } from './support/test-app';
 
@@ -127,5 +128,78 @@ describe('online feature store (issue 17): definitions, events → state → the
     expect((await t.call('GET', '/v1/units/u-1/features')).body.features).toEqual({ 'unit.clicks_20m': 0, 'unit.rewards_decay': 0 });
     // item state is not personal data and stays
     expect((await t.call('GET', '/v1/items/item-1/features')).body.features['item.shown_1h']).toBeGreaterThan(0);
+  });
+});
+
+describe('feature state in PostgreSQL equals the batch recomputation from the raw events (property)', () => {
+  let t: TestApp;
+  let db: DataSource;
+  const definitions = [
+    { name: 'unit.clicks_20m', aggregation: 'count', window: { type: 'sliding', seconds: 1200 } },
+    { name: 'unit.spend_1h', aggregation: 'sum', window: { type: 'sliding', seconds: 3600 } },
+    { name: 'unit.spend_mean_1h', aggregation: 'mean', window: { type: 'sliding', seconds: 3600 } },
+    { name: 'unit.last_spend_7d', aggregation: 'last', window: { type: 'sliding', seconds: 7 * 86400 } },
+    { name: 'unit.since_click_7d', aggregation: 'timeSinceLast', window: { type: 'sliding', seconds: 7 * 86400 } },
+    { name: 'unit.click_rate_1h', aggregation: 'rate', window: { type: 'sliding', seconds: 3600 } },
+    { name: 'unit.spend_decay_10m', aggregation: 'sum', window: { type: 'decay', halfLifeSeconds: 600 } },
+    { name: 'unit.count_decay_1h', aggregation: 'count', window: { type: 'decay', halfLifeSeconds: 3600 } },
+    { name: 'unit.mean_decay_1h', aggregation: 'mean', window: { type: 'decay', halfLifeSeconds: 3600 } },
+    { name: 'unit.rate_decay_1h', aggregation: 'rate', window: { type: 'decay', halfLifeSeconds: 3600 } },
+  ];
+
+  beforeAll(async () => {
+    t = await startTestApp({ db: await freshDatabase() });
+    db = t.running.app.get(DataSource);
+    await t.call('POST', '/v1/events', { body: { events: [{ unitId: 'seed', metric: 'spend', value: 1 }] } });
+    for (const d of definitions) {
+      const res = await t.call('POST', '/v1/features', { body: { ...d, entity: 'unit', source: { type: 'event', metric: 'spend' } } });
+      expect(res.status).toBe(201);
+    }
+  });
+  afterAll(() => t.close(true));
+
+  it('random late, out-of-order and duplicate events in concurrent batches', async () => {
+    // seeded (mulberry32): a failure reproduces
+    let a = 17;
+    const rand = () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let x = a;
+      x = Math.imul(x ^ (x >>> 15), x | 1);
+      x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+      return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+    };
+    const now = Date.now();
+    const units = ['p-1', 'p-2', 'p-3'];
+    const events = Array.from({ length: 300 }, (_, i) => ({
+      unitId: units[Math.floor(rand() * units.length)],
+      metric: 'spend',
+      value: Math.round(rand() * 1000) / 100,
+      // from 18 minutes ago to 4 minutes ahead (within every sliding window while the test runs), in random order
+      timestamp: new Date(now - 18 * 60_000 + Math.floor(rand() * 22 * 60_000)).toISOString(),
+      eventId: `e-${Math.floor(i * 0.8)}`, // every fifth id repeats (a duplicate: stored once)
+    }));
+    const batches: (typeof events)[] = [];
+    for (let i = 0; i < events.length; ) {
+      const n = 1 + Math.floor(rand() * 40);
+      batches.push(events.slice(i, i + n));
+      i += n;
+    }
+    // repeats of earlier batches (client retries) and concurrent posts
+    batches.push(batches[0], batches[3]);
+    const results = await Promise.all(batches.map((b) => t.call('POST', '/v1/events', { body: { events: b } })));
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    expect(results.reduce((s, r) => s + r.body.accepted, 0)).toBe(240);
+
+    for (const unit of units) {
+      const raw: Array<{ value: number; ts: Date }> = await db.query(`SELECT value, ts FROM events WHERE unit_id = $1 AND metric = 'spend'`, [unit]);
+      const read = await t.call('GET', `/v1/units/${unit}/features`);
+      const at = Date.parse(read.body.at);
+      for (const d of definitions) {
+        const window = d.window.type === 'sliding' ? { type: 'sliding' as const, ms: d.window.seconds! * 1000 } : { type: 'decay' as const, halfLifeMs: d.window.halfLifeSeconds! * 1000 };
+        const expected = valueAt(window, d.aggregation as 'count', raw.map((r) => stateOf(window, { ms: new Date(r.ts).getTime(), value: r.value })), at) ?? 0;
+        const actual = read.body.features[d.name];
+        expect({ feature: d.name, unit, close: Math.abs(actual - expected) <= 1e-9 * Math.max(1, Math.abs(expected)) }).toEqual({ feature: d.name, unit, close: true });
+      }
+    }
   });
 });

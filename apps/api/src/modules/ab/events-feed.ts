@@ -7,9 +7,12 @@ import type { EventRow } from './events.repository';
  * insert actually stored (no duplicates), inside the insert's transaction: a 2xx means both are durable.
  */
 export interface AcceptedEventsListener {
-  /** Whether any of these rows matter to it; when none do, the batch takes the plain single-statement insert. */
-  wants(rows: readonly EventRow[]): Promise<boolean>;
-  apply(manager: EntityManager, accepted: readonly EventRow[], receivedAtMs: number): Promise<void>;
+  /**
+   * Null when none of these rows matter to it (the batch then takes the plain single-statement insert); else what
+   * to run inside the insert's transaction with the rows stored. It must not touch the database outside `manager`
+   * there: the embedded database has one connection, which the transaction holds.
+   */
+  prepare(rows: readonly EventRow[]): Promise<((manager: EntityManager, accepted: readonly EventRow[], receivedAtMs: number) => Promise<void>) | null>;
 }
 
 /** Where a listener of accepted events registers (the features module does, at start). */

@@ -39,9 +39,9 @@ export class IngestService {
 
   /** Plain insert, or, when the accepted-events listener (the feature store) wants these rows, insert + its update in one transaction. */
   private async insertEvents(rows: EventRow[], now: number): Promise<number> {
-    const listener = this.feed.listener;
-    if (!listener || rows.length === 0 || !(await listener.wants(rows))) return this.events.insert(rows);
-    return this.events.insertThen(rows, (m, stored) => listener.apply(m, stored, now));
+    const apply = rows.length ? await this.feed.listener?.prepare(rows) : null;
+    if (!apply) return this.events.insert(rows);
+    return this.events.insertThen(rows, (m, stored) => apply(m, stored, now));
   }
 
   /**

@@ -51,14 +51,15 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
     if (this.pruneTimer) clearInterval(this.pruneTimer);
   }
 
-  async wants(rows: readonly EventRow[]): Promise<boolean> {
+  /** For the events insert: a closure over this moment's definitions (no reload inside the transaction), or null. */
+  async prepare(rows: readonly EventRow[]): Promise<((manager: EntityManager, accepted: readonly EventRow[], receivedAtMs: number) => Promise<void>) | null> {
     const { byMetric } = await this.definitions.catalog();
-    return byMetric.size > 0 && rows.some((r) => byMetric.has(r.metric));
+    if (!byMetric.size || !rows.some((r) => byMetric.has(r.metric))) return null;
+    return (manager, accepted, receivedAtMs) => this.apply(byMetric, manager, accepted, receivedAtMs);
   }
 
   /** Accepted events (inside their insert's transaction): each event at its own timestamp, to each feature of its metric. */
-  async apply(manager: EntityManager, accepted: readonly EventRow[], receivedAtMs: number): Promise<void> {
-    const { byMetric } = await this.definitions.catalog();
+  private async apply(byMetric: Map<string, CompiledFeature[]>, manager: EntityManager, accepted: readonly EventRow[], receivedAtMs: number): Promise<void> {
     const groups = new Groups();
     for (const e of accepted) for (const f of byMetric.get(e.metric) ?? []) groups.add(f, e.unitId, { ms: Date.parse(e.ts), value: e.value });
     await this.repo.addStates(groups.fold(receivedAtMs), manager);
