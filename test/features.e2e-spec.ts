@@ -8,6 +8,8 @@ const clicks20m = { name: 'unit.clicks_20m', entity: 'unit', source: { type: 'ev
 describe('online feature store (issue 17): definitions, events → state → the next rank, logged context, erasure', () => {
   let t: TestApp;
   let db: DataSource;
+  let nextDecision = '';
+  let rewardedDecision = '';
 
   beforeAll(async () => {
     t = await startTestApp({ db: await freshDatabase(), env: { MODEL_FLUSH_MS: '60000' } });
@@ -90,6 +92,7 @@ describe('online feature store (issue 17): definitions, events → state → the
 
     const next = await t.call('POST', '/v1/rank', { body: { experiment: 'feed', unitId: 'u-1', context: { age: 0.3 }, candidates: candidates(5), explain: true } });
     expect(await loggedContext(next.body.decisionId)).toEqual([0.3, 2, 0]);
+    nextDecision = next.body.decisionId;
     expect(next.body.storedFeatures.context['unit.clicks_20m']).toBe(2);
     // the first decision's three shown items were counted as impressions
     expect(next.body.storedFeatures.items['item-0']).toEqual({ 'item.shown_1h': 1 });
@@ -109,6 +112,7 @@ describe('online feature store (issue 17): definitions, events → state → the
 
   it('rewards feed a decayed sum credited to the decision unit, exactly v·2^(−Δ/h)', async () => {
     const decision = (await t.call('POST', '/v1/rank', { body: { experiment: 'feed', unitId: 'u-2', context: { age: 0.1 }, candidates: candidates(5) } })).body;
+    rewardedDecision = decision.decisionId;
     const at = Date.now() - 1000;
     const body = { rewards: [{ decisionId: decision.decisionId, itemId: decision.slots[0].itemId, value: 3, eventId: 'r-1', timestamp: new Date(at).toISOString() }] };
     expect((await t.call('POST', '/v1/rewards', { body })).body.accepted).toBe(1);
@@ -116,6 +120,42 @@ describe('online feature store (issue 17): definitions, events → state → the
     const read = await t.call('GET', '/v1/units/u-2/features');
     const expected = 3 * Math.pow(2, -(Date.parse(read.body.at) - at) / 600_000);
     expect(Math.abs(read.body.features['unit.rewards_decay'] - expected)).toBeLessThan(1e-9);
+  });
+
+  it('exports decisions with the features as logged and their rewards (NDJSON and CSV, streamed)', async () => {
+    const nd = await t.call('GET', '/v1/experiments/feed/training-export');
+    expect(nd.status).toBe(200);
+    expect(nd.headers.get('content-type')).toContain('application/x-ndjson');
+    const rows = nd.text.trim().split('\n').map((l) => JSON.parse(l));
+    const slotsLogged: Array<{ n: number }> = await db.query(`SELECT count(*)::int AS n FROM decision_slots`);
+    expect(rows).toHaveLength(slotsLogged[0].n);
+    expect(rows.find((r) => r.decisionId === nextDecision && r.itemId === 'item-0')).toMatchObject({
+      unitId: 'u-1',
+      variant: 'greedy',
+      position: 1,
+      propensity: 1,
+      context: { age: 0.3, 'unit.clicks_20m': 2, 'unit.rewards_decay': 0 },
+      item: { price: 0, 'item.shown_1h': 1 },
+      reward: 0,
+    });
+    const rewarded = rows.find((r) => r.decisionId === rewardedDecision && r.position === 1);
+    expect(rewarded).toMatchObject({ reward: 3, rewardCount: 1 });
+    // time-ordered
+    expect(rows.map((r) => r.at)).toEqual([...rows.map((r) => r.at)].sort());
+
+    const csv = await t.call('GET', '/v1/experiments/feed/training-export?format=csv');
+    expect(csv.headers.get('content-type')).toContain('text/csv');
+    const lines = csv.text.trim().split('\n');
+    expect(lines[0]).toBe(
+      'decisionId,at,unitId,variant,modelVersion,policy,position,itemId,score,propensity,explored,coldStart,reward,rewardCount,context:age,context:unit.clicks_20m,context:unit.rewards_decay,item:price,item:item.shown_1h',
+    );
+    expect(lines).toHaveLength(rows.length + 1);
+    expect(lines.find((l) => l.startsWith(`${nextDecision},`) && l.includes(',item-0,'))).toMatch(/,0\.3,2,0,0,1$/);
+
+    expect((await t.call('GET', '/v1/experiments/feed/training-export?format=xml')).body.errors[0].path).toBe('query.format');
+    expect((await t.call('GET', '/v1/experiments/nope/training-export')).status).toBe(404);
+    const none = await t.call('GET', `/v1/experiments/feed/training-export?to=${encodeURIComponent('2000-01-01T00:00:00Z')}`);
+    expect(none.text).toBe('');
   });
 
   it('DELETE /v1/units/{id} erases the unit feature state', async () => {

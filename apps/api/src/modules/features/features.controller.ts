@@ -1,5 +1,5 @@
-import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Param, Patch, Post, Query, StreamableFile } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { Access, CurrentPrincipal, Principal } from '../../common/auth/access';
 import { ZodPipe } from '../../common/validation/zod';
@@ -8,6 +8,7 @@ import { itemIdSchema } from '../items/item.schema';
 import { createFeatureSchema, FeatureDefinitionInput, featureNameSchema, FeaturePatch, patchFeatureSchema } from './feature.schema';
 import { FeatureDefinitionsService } from './feature-definitions.service';
 import { FeatureStoreService } from './feature-store.service';
+import { TrainingExportService } from './training-export.service';
 
 const schemaOf = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as object;
 
@@ -63,5 +64,31 @@ export class FeatureValuesController {
   async item(@Param('itemId', new ZodPipe(itemIdSchema, 'itemId')) itemId: string) {
     const at = Date.now();
     return { itemId, at: new Date(at).toISOString(), features: (await this.store.values('item', [itemId], at)).get(itemId)! };
+  }
+}
+
+const experimentKeySchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{1,63}$/, 'must be an experiment key');
+export const trainingExportQuerySchema = z.strictObject({
+  format: z.enum(['csv', 'ndjson']).default('ndjson'),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+});
+
+/** Decisions with the features as logged and their rewards, for off-policy evaluation and ranker training. */
+@ApiTags('features')
+@ApiBearerAuth()
+@Controller('v1/experiments')
+export class TrainingExportController {
+  constructor(private readonly exports: TrainingExportService) {}
+
+  @Get(':key/training-export')
+  @Access('experiments:read')
+  @ApiProduces('application/x-ndjson', 'text/csv')
+  async export(@Param('key', new ZodPipe(experimentKeySchema, 'key')) key: string, @Query(new ZodPipe(trainingExportQuerySchema, 'query')) query: z.output<typeof trainingExportQuerySchema>) {
+    const stream = await this.exports.stream(key, query.format, query.from ?? null, query.to ?? null);
+    return new StreamableFile(stream, {
+      type: query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+      disposition: `attachment; filename="${key}-training.${query.format === 'csv' ? 'csv' : 'ndjson'}"`,
+    });
   }
 }

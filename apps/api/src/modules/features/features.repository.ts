@@ -175,3 +175,59 @@ export class FeaturesRepository {
     return new Map(rows.map((r) => [r.id, r.unit_id]));
   }
 }
+
+/** One shown slot of a logged decision, with what the policy saw (see TrainingExportService). */
+export interface LoggedSlotRow {
+  decision_id: string;
+  at: string;
+  created_at: string;
+  unit_id: string | null;
+  variant_key: string;
+  model_version: string;
+  policy: string;
+  context: number[];
+  position: number;
+  item_id: string;
+  item_features: number[] | null;
+  score: number | null;
+  propensity: number | null;
+  explored: boolean;
+  cold_start: boolean;
+  reward: number;
+  reward_count: number;
+}
+
+/** Reads for the point-in-time training export (decision log + rewards), kept beside the feature store's SQL. */
+@Injectable()
+export class TrainingExportRepository {
+  constructor(private readonly db: DataSource) {}
+
+  async experiment(key: string): Promise<{ id: string; context: string[]; item: string[] } | null> {
+    const rows: Array<{ id: string; features: { context?: string[]; item?: string[] } | null }> = await this.db.query(
+      `SELECT id, settings->'features' AS features FROM experiments WHERE key = $1`,
+      [key],
+    );
+    if (!rows.length) return null;
+    return { id: rows[0].id, context: rows[0].features?.context ?? [], item: rows[0].features?.item ?? [] };
+  }
+
+  /**
+   * A page of shown slots in (time, decision, position) order after `after` (keyset: each page is one index range
+   * of decision_slots_experiment_time), within [from, to).
+   */
+  async slots(experimentId: string, from: string | null, to: string | null, after: { createdAt: string; decisionId: string; position: number } | null, limit: number): Promise<LoggedSlotRow[]> {
+    return this.db.query(
+      `SELECT s.decision_id, to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at, s.created_at::text AS created_at,
+              d.unit_id, s.variant_key, d.model_version, d.policy->>'type' AS policy, d.context,
+              s.position, s.item_id, d.shortlist->'features'->s.shortlist_index AS item_features,
+              s.score, s.propensity, s.explored, s.cold_start, s.reward, s.reward_count
+       FROM decision_slots s JOIN decisions d ON d.id = s.decision_id
+       WHERE s.experiment_id = $1
+         AND ($2::timestamptz IS NULL OR s.created_at >= $2::timestamptz) AND ($3::timestamptz IS NULL OR s.created_at < $3::timestamptz)
+         AND ($4::timestamptz IS NULL OR (s.created_at, s.decision_id, s.position) > ($4::timestamptz, $5::uuid, $6::int))
+       ORDER BY s.created_at, s.decision_id, s.position
+       LIMIT $7`,
+      [experimentId, from, to, after?.createdAt ?? null, after?.decisionId ?? null, after?.position ?? null, limit],
+    );
+  }
+}
