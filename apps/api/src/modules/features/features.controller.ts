@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { Access, CurrentPrincipal, Principal } from '../../common/auth/access';
 import { ZodPipe } from '../../common/validation/zod';
 import { unitIdSchema } from '../ab/ab.schema';
+import { experimentKeyParam } from '../experiments/experiment.schema';
 import { itemIdSchema } from '../items/item.schema';
 import { createFeatureSchema, FeatureDefinitionInput, featureNameSchema, FeaturePatch, patchFeatureSchema } from './feature.schema';
 import { FeatureDefinitionsService } from './feature-definitions.service';
@@ -67,7 +68,6 @@ export class FeatureValuesController {
   }
 }
 
-const experimentKeySchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{1,63}$/, 'must be an experiment key');
 export const trainingExportQuerySchema = z.strictObject({
   format: z.enum(['csv', 'ndjson']).default('ndjson'),
   from: z.iso.datetime({ offset: true }).optional(),
@@ -84,7 +84,7 @@ export class TrainingExportController {
   @Get(':key/training-export')
   @Access('experiments:read')
   @ApiProduces('application/x-ndjson', 'text/csv')
-  async export(@Param('key', new ZodPipe(experimentKeySchema, 'key')) key: string, @Query(new ZodPipe(trainingExportQuerySchema, 'query')) query: z.output<typeof trainingExportQuerySchema>) {
+  async export(@Param('key', new ZodPipe(experimentKeyParam, 'key')) key: string, @Query(new ZodPipe(trainingExportQuerySchema, 'query')) query: z.output<typeof trainingExportQuerySchema>) {
     const stream = await this.exports.stream(key, query.format, query.from ?? null, query.to ?? null);
     return new StreamableFile(stream, {
       type: query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
