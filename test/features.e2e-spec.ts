@@ -230,6 +230,8 @@ describe('feature state in PostgreSQL equals the batch recomputation from the ra
     expect(results.every((r) => r.status === 200)).toBe(true);
     expect(results.reduce((s, r) => s + r.body.accepted, 0)).toBe(240);
 
+    // features that differ only in their aggregation share one state: 10 features, 5 (source, window) states
+    expect((await db.query(`SELECT count(DISTINCT state_key)::int AS n FROM feature_state`))[0].n).toBe(5);
     for (const unit of units) {
       const raw: Array<{ value: number; ts: Date }> = await db.query(`SELECT value, ts FROM events WHERE unit_id = $1 AND metric = 'spend'`, [unit]);
       const read = await t.call('GET', `/v1/units/${unit}/features`);

@@ -1,10 +1,11 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The online feature store (docs/feature-store.md): feature definitions, and per (entity, feature, bucket) the
+ * The online feature store (docs/feature-store.md): feature definitions, and per (entity, state key, bucket) the
  * incremental state of libs/features — a sliding window's time buckets, or one decayed state (bucket 0) valued at
- * `ref_ms`. The primary key leads with the entity, so a rank reads one unit's features, and an erasure deletes
- * them, through one index range.
+ * `ref_ms`. The state key is entity, source and window (`unit:event:click:sliding:1200000`): features that differ
+ * only in their aggregation share one state. The primary key leads with the entity, so a rank reads one unit's
+ * features, and an erasure deletes them, through one index range.
  */
 export class FeatureStore1764810000000 implements MigrationInterface {
   name = 'FeatureStore1764810000000';
@@ -26,7 +27,7 @@ export class FeatureStore1764810000000 implements MigrationInterface {
     await q.query(`
       CREATE TABLE feature_state (
         entity_id text NOT NULL,
-        feature text NOT NULL,
+        state_key text NOT NULL,
         bucket bigint NOT NULL,
         count double precision NOT NULL,
         sum double precision NOT NULL,
@@ -34,7 +35,7 @@ export class FeatureStore1764810000000 implements MigrationInterface {
         half_life_ms double precision,
         last_ms bigint NOT NULL,
         last_value double precision NOT NULL,
-        PRIMARY KEY (entity_id, feature, bucket)
+        PRIMARY KEY (entity_id, state_key, bucket)
       )`);
   }
 

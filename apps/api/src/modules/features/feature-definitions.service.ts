@@ -9,6 +9,11 @@ import { FeaturesRepository } from './features.repository';
 /** A definition ready for the hot paths: the window in milliseconds. */
 export interface CompiledFeature {
   name: string;
+  /**
+   * Where its state lives: entity, source and window (`unit:event:click:sliding:1200000`). Features that differ only
+   * in aggregation share it (the state holds count, sum and the latest event), so an event writes one row for them.
+   */
+  stateKey: string;
   entity: 'unit' | 'item';
   source: FeatureDefinitionInput['source'];
   aggregation: Aggregation;
@@ -28,8 +33,12 @@ export interface FeatureCatalog {
 /** How long a replica trusts its copy of the definitions: a definition made on another replica applies within this. */
 export const DEFINITIONS_TTL_MS = 1000;
 
+const stateKeyOf = (d: FeatureDefinitionInput): string =>
+  [d.entity, d.source.type, ...(d.source.type === 'event' ? [d.source.metric] : []), d.window.type, d.window.type === 'sliding' ? d.window.seconds * 1000 : d.window.halfLifeSeconds * 1000].join(':');
+
 const compile = (d: FeatureDefinitionInput): CompiledFeature => ({
   name: d.name,
+  stateKey: stateKeyOf(d),
   entity: d.entity,
   source: d.source,
   aggregation: d.aggregation,

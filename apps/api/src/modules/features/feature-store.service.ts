@@ -61,7 +61,8 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
   /** Accepted events (inside their insert's transaction): each event at its own timestamp, to each feature of its metric. */
   private async apply(byMetric: Map<string, CompiledFeature[]>, manager: EntityManager, accepted: readonly EventRow[], receivedAtMs: number): Promise<void> {
     const groups = new Groups();
-    for (const e of accepted) for (const f of byMetric.get(e.metric) ?? []) groups.add(f, e.unitId, { ms: Date.parse(e.ts), value: e.value });
+    const states = new Map([...byMetric].map(([metric, features]) => [metric, oneper(features)]));
+    for (const e of accepted) for (const f of states.get(e.metric) ?? []) groups.add(f, e.unitId, { ms: Date.parse(e.ts), value: e.value });
     await this.repo.addStates(groups.fold(receivedAtMs), manager);
   }
 
@@ -70,7 +71,7 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
     const { impressions } = await this.definitions.catalog();
     if (!impressions.length) return;
     const groups = new Groups();
-    for (const f of impressions) for (const itemId of itemIds) groups.add(f, f.entity === 'unit' ? unitId : itemId, { ms: atMs, value: 1 });
+    for (const f of oneper(impressions)) for (const itemId of itemIds) groups.add(f, f.entity === 'unit' ? unitId : itemId, { ms: atMs, value: 1 });
     await this.repo.addStates(groups.fold(atMs));
     this.forgetItems(itemIds);
   }
@@ -81,8 +82,9 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
     if (!features.length || !rewards.length) return;
     const units = features.some((f) => f.entity === 'unit') ? await this.repo.unitsOfDecisions([...new Set(rewards.map((r) => r.decisionId))]) : new Map<string, string | null>();
     const groups = new Groups();
+    const states = oneper(features);
     for (const r of rewards) {
-      for (const f of features) {
+      for (const f of states) {
         const entityId = f.entity === 'unit' ? units.get(r.decisionId) : r.itemId;
         if (entityId) groups.add(f, entityId, { ms: r.occurredAt.getTime(), value: r.value });
       }
@@ -102,15 +104,15 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
     const out = new Map<string, Named>(entityIds.map((id) => [id, {}]));
     if (!features.length || !entityIds.length) return out;
     const byKey = new Map<string, StoredState[]>();
-    for (const s of await this.repo.states(entityIds, features.map((f) => f.name))) {
-      const k = `${s.entityId}\u0000${s.feature}`;
+    for (const s of await this.repo.states(entityIds, [...new Set(features.map((f) => f.stateKey))])) {
+      const k = `${s.entityId}\u0000${s.stateKey}`;
       const list = byKey.get(k);
       if (list) list.push(s);
       else byKey.set(k, [s]);
     }
     for (const id of entityIds) {
       const values = out.get(id)!;
-      for (const f of features) values[f.name] = valueAt(f.window, f.aggregation, byKey.get(`${id}\u0000${f.name}`) ?? [], atMs) ?? f.defaultValue;
+      for (const f of features) values[f.name] = valueAt(f.window, f.aggregation, byKey.get(`${id}\u0000${f.stateKey}`) ?? [], atMs) ?? f.defaultValue;
     }
     return out;
   }
@@ -168,17 +170,24 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
   /** Drops sliding buckets no read can reach (they are never read, so this only saves space). */
   async prune(nowMs = Date.now()): Promise<number> {
     const { all } = await this.definitions.catalog();
-    const cutoffs = all.flatMap((f) => (f.window.type === 'sliding' ? [{ feature: f.name, oldestBucket: oldestLiveBucket(f.window.ms, nowMs) }] : []));
+    const cutoffs = oneper(all).flatMap((f) => (f.window.type === 'sliding' ? [{ stateKey: f.stateKey, oldestBucket: oldestLiveBucket(f.window.ms, nowMs) }] : []));
     return this.repo.prune(cutoffs);
   }
 }
 
-/** Events grouped per (feature, entity), folded into one state row per bucket. */
+/** One feature per state key: features that share a state (same entity, source, window) get each event once. */
+function oneper(features: readonly CompiledFeature[]): CompiledFeature[] {
+  const seen = new Map<string, CompiledFeature>();
+  for (const f of features) if (!seen.has(f.stateKey)) seen.set(f.stateKey, f);
+  return [...seen.values()];
+}
+
+/** Events grouped per (state key, entity), folded into one state row per bucket. */
 class Groups {
   private readonly groups = new Map<string, { feature: CompiledFeature; entityId: string; events: FeatureEvent[] }>();
 
   add(feature: CompiledFeature, entityId: string, e: FeatureEvent): void {
-    const k = `${feature.name}\u0000${entityId}`;
+    const k = `${feature.stateKey}\u0000${entityId}`;
     const g = this.groups.get(k);
     if (g) g.events.push(e);
     else this.groups.set(k, { feature, entityId, events: [e] });
@@ -188,7 +197,7 @@ class Groups {
     const rows: StateRow[] = [];
     for (const { feature, entityId, events } of this.groups.values()) {
       const halfLifeMs = feature.window.type === 'decay' ? feature.window.halfLifeMs : null;
-      for (const s of foldEvents(feature.window, events, nowMs)) rows.push({ ...s, entityId, feature: feature.name, halfLifeMs });
+      for (const s of foldEvents(feature.window, events, nowMs)) rows.push({ ...s, entityId, stateKey: feature.stateKey, halfLifeMs });
     }
     return rows;
   }

@@ -32,14 +32,15 @@ const viewOf = (r: RawDefinition): FeatureDefinitionView => ({
 /** One row of feature state to add (a folded batch: see libs/features `foldEvents`). */
 export interface StateRow extends BucketState {
   entityId: string;
-  feature: string;
+  /** entity, source and window (see CompiledFeature.stateKey) */
+  stateKey: string;
   /** decayed windows only */
   halfLifeMs: number | null;
 }
 
 export interface StoredState extends BucketState {
   entityId: string;
-  feature: string;
+  stateKey: string;
 }
 
 /** Feature definitions and the per-entity feature state: every SQL call of the feature store. */
@@ -94,19 +95,19 @@ export class FeaturesRepository {
   /**
    * Adds folded states in one statement. Sliding buckets add counts and sums; a decayed state (half_life_ms set)
    * is merged as in libs/features `merge`: both sides valued at the later reference time. The SET expressions read
-   * the old row, so the merge is one multiply-add per side. Rows go in (entity, feature, bucket) order so that
+   * the old row, so the merge is one multiply-add per side. Rows go in (entity, state key, bucket) order so that
    * concurrent writers lock rows in the same order (no deadlock).
    */
   async addStates(rows: StateRow[], manager: EntityManager = this.db.manager): Promise<void> {
     if (!rows.length) return;
-    rows.sort((a, b) => (a.entityId < b.entityId ? -1 : a.entityId > b.entityId ? 1 : a.feature < b.feature ? -1 : a.feature > b.feature ? 1 : a.bucket - b.bucket));
+    rows.sort((a, b) => (a.entityId < b.entityId ? -1 : a.entityId > b.entityId ? 1 : a.stateKey < b.stateKey ? -1 : a.stateKey > b.stateKey ? 1 : a.bucket - b.bucket));
     const decayed = (col: 'count' | 'sum') =>
       `s.${col} * power(2::float8, (s.ref_ms - greatest(s.ref_ms, excluded.ref_ms))::float8 / s.half_life_ms)
        + excluded.${col} * power(2::float8, (excluded.ref_ms - greatest(s.ref_ms, excluded.ref_ms))::float8 / s.half_life_ms)`;
     await manager.query(
-      `INSERT INTO feature_state AS s (entity_id, feature, bucket, count, sum, ref_ms, half_life_ms, last_ms, last_value)
+      `INSERT INTO feature_state AS s (entity_id, state_key, bucket, count, sum, ref_ms, half_life_ms, last_ms, last_value)
        SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::float8[], $5::float8[], $6::int8[], $7::float8[], $8::int8[], $9::float8[])
-       ON CONFLICT (entity_id, feature, bucket) DO UPDATE SET
+       ON CONFLICT (entity_id, state_key, bucket) DO UPDATE SET
          count = CASE WHEN s.half_life_ms IS NULL THEN s.count + excluded.count ELSE ${decayed('count')} END,
          sum = CASE WHEN s.half_life_ms IS NULL THEN s.sum + excluded.sum ELSE ${decayed('sum')} END,
          ref_ms = greatest(s.ref_ms, excluded.ref_ms),
@@ -114,7 +115,7 @@ export class FeaturesRepository {
          last_ms = greatest(s.last_ms, excluded.last_ms)`,
       [
         rows.map((r) => r.entityId),
-        rows.map((r) => r.feature),
+        rows.map((r) => r.stateKey),
         rows.map((r) => r.bucket),
         rows.map((r) => r.count),
         rows.map((r) => r.sum),
@@ -126,16 +127,16 @@ export class FeaturesRepository {
     );
   }
 
-  /** The stored states of these entities' features (one index range per entity). */
-  async states(entityIds: readonly string[], features: readonly string[]): Promise<StoredState[]> {
-    if (!entityIds.length || !features.length) return [];
-    const rows: Array<{ entity_id: string; feature: string; bucket: string; count: number; sum: number; ref_ms: string | null; last_ms: string; last_value: number }> = await this.db.query(
-      `SELECT entity_id, feature, bucket, count, sum, ref_ms, last_ms, last_value FROM feature_state WHERE entity_id = ANY($1::text[]) AND feature = ANY($2::text[])`,
-      [entityIds, features],
+  /** The stored states of these entities under these state keys (one index range per entity). */
+  async states(entityIds: readonly string[], stateKeys: readonly string[]): Promise<StoredState[]> {
+    if (!entityIds.length || !stateKeys.length) return [];
+    const rows: Array<{ entity_id: string; state_key: string; bucket: string; count: number; sum: number; ref_ms: string | null; last_ms: string; last_value: number }> = await this.db.query(
+      `SELECT entity_id, state_key, bucket, count, sum, ref_ms, last_ms, last_value FROM feature_state WHERE entity_id = ANY($1::text[]) AND state_key = ANY($2::text[])`,
+      [entityIds, stateKeys],
     );
     return rows.map((r) => ({
       entityId: r.entity_id,
-      feature: r.feature,
+      stateKey: r.state_key,
       bucket: Number(r.bucket),
       count: r.count,
       sum: r.sum,
@@ -145,25 +146,25 @@ export class FeaturesRepository {
     }));
   }
 
-  /** Erase a unit's feature state (every `unit.` feature), inside the erasure transaction; returns the rows removed. */
+  /** Erase a unit's feature state (every unit state key), inside the erasure transaction; returns the rows removed. */
   async eraseUnit(manager: EntityManager, unitId: string): Promise<number> {
     const [{ n }]: [{ n: number }] = await manager.query(
-      `WITH d AS (DELETE FROM feature_state WHERE entity_id = $1 AND feature LIKE 'unit.%' RETURNING 1) SELECT count(*)::int AS n FROM d`,
+      `WITH d AS (DELETE FROM feature_state WHERE entity_id = $1 AND state_key LIKE 'unit:%' RETURNING 1) SELECT count(*)::int AS n FROM d`,
       [unitId],
     );
     return n;
   }
 
   /**
-   * Drop sliding buckets that no read can reach any more (older than each feature's oldest live bucket): one pass
-   * over the table, run every few minutes (an index on (feature, bucket) would cost every write more).
+   * Drop sliding buckets that no read can reach any more (older than each state's oldest live bucket): one pass
+   * over the table, run every few minutes (an index on (state_key, bucket) would cost every write more).
    */
-  async prune(cutoffs: Array<{ feature: string; oldestBucket: number }>): Promise<number> {
+  async prune(cutoffs: Array<{ stateKey: string; oldestBucket: number }>): Promise<number> {
     if (!cutoffs.length) return 0;
     const [, n]: [unknown, number] = await this.db.query(
-      `DELETE FROM feature_state s USING unnest($1::text[], $2::int8[]) AS c(feature, oldest)
-       WHERE s.feature = c.feature AND s.bucket < c.oldest AND s.half_life_ms IS NULL`,
-      [cutoffs.map((c) => c.feature), cutoffs.map((c) => c.oldestBucket)],
+      `DELETE FROM feature_state s USING unnest($1::text[], $2::int8[]) AS c(state_key, oldest)
+       WHERE s.state_key = c.state_key AND s.bucket < c.oldest AND s.half_life_ms IS NULL`,
+      [cutoffs.map((c) => c.stateKey), cutoffs.map((c) => c.oldestBucket)],
     );
     return n;
   }
