@@ -165,6 +165,11 @@ describe('online feature store (issue 17): definitions, events → state → the
     expect(erased.status).toBe(200);
     expect(erased.body.erased.features).toBe(before[0].n);
     expect((await db.query(`SELECT count(*)::int AS n FROM feature_state WHERE entity_id = 'u-1'`))[0].n).toBe(0);
+    // and the history the features came from: the unit's events, and its link from the decisions
+    expect(erased.body.erased.events).toBe(4);
+    expect((await db.query(`SELECT count(*)::int AS n FROM events WHERE unit_id = 'u-1'`))[0].n).toBe(0);
+    expect((await db.query(`SELECT count(*)::int AS n FROM decisions WHERE unit_id = 'u-1'`))[0].n).toBe(0);
+    expect((await t.call('GET', '/v1/experiments/feed/training-export')).text).not.toContain('"unitId":"u-1"');
     expect((await t.call('GET', '/v1/units/u-1/features')).body.features).toEqual({ 'unit.clicks_20m': 0, 'unit.rewards_decay': 0 });
     // item state is not personal data and stays
     expect((await t.call('GET', '/v1/items/item-1/features')).body.features['item.shown_1h']).toBeGreaterThan(0);
