@@ -152,19 +152,19 @@ export class RankService {
     const names = runtime.featureNames();
     const errors: FieldError[] = [];
     // Stored features (feature store) named by the schema fill in under what the request or the catalog sends.
-    const stored = await this.features.forRank(names, req.unitId, req.candidates.map((c) => c.id), Date.now());
-    const context = toVector(stored ? stored.mergeContext(req.context) : req.context, names.context, 'context', errors);
+    const fill = await this.features.forRank(names, req.unitId, req.candidates.map((c) => c.id), Date.now());
+    const context = toVector(fill ? fill.mergeContext(req.context) : req.context, names.context, 'context', errors);
     const needCatalog = names.item.length > 0 ? req.candidates.filter((c) => c.features === undefined).map((c) => c.id) : [];
     const catalog = needCatalog.length ? await this.catalog.vectors(needCatalog, names.item) : new Map<string, CatalogFeatures>();
     const features = req.candidates.map((c, i) => {
-      if (c.features !== undefined || names.item.length === 0) return toVector(stored ? stored.mergeItem(c.id, c.features) : c.features, names.item, `candidates[${i}].features`, errors);
-      const entry = catalog.get(c.id);
-      if (!entry?.features) {
+      if (c.features !== undefined || names.item.length === 0) return toVector(fill ? fill.mergeItem(c.id, c.features) : c.features, names.item, `candidates[${i}].features`, errors);
+      const stored = catalog.get(c.id);
+      if (!stored?.features) {
         errors.push({ path: `candidates[${i}].features`, message: `missing: "${c.id}" is not in the catalog, so send its features` });
         return new Float64Array(names.item.length);
       }
       // the cached vector is shared: everything downstream only reads candidate features
-      return entry.vector ?? toVector(stored ? stored.mergeItem(c.id, entry.features) : entry.features, names.item, `candidates[${i}].features`, errors);
+      return stored.vector ?? toVector(fill ? fill.mergeItem(c.id, stored.features) : stored.features, names.item, `candidates[${i}].features`, errors);
     });
     if (errors.length) throw Problem.validation(errors.slice(0, 50));
     const n = req.candidates.length;
@@ -179,7 +179,7 @@ export class RankService {
       if (err instanceof RankerInputError) throw Problem.conflict(`The ranker ${runtime.settings.ranker.model} cannot score this experiment's features: ${err.message}`, 'misconfigured');
       throw err;
     }
-    return { context, features, rankerScores: result.scores, embeddings: result.embeddings, embeddingDim: result.embeddingDim, stored };
+    return { context, features, rankerScores: result.scores, embeddings: result.embeddings, embeddingDim: result.embeddingDim, stored: fill };
   }
 
   /** Not serving this unit (experiment not running, or the unit is outside it): the baseline order, never an error page. */
