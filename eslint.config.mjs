@@ -15,10 +15,10 @@ export default tseslint.config(
     },
   },
   {
-    // libs/bandit, libs/stats, libs/assignment and libs/ope are pure maths: no framework, database or model runtime.
-    files: ['libs/bandit/**/*.ts', 'libs/stats/**/*.ts', 'libs/assignment/**/*.ts', 'libs/ope/**/*.ts'],
+    // libs/bandit, libs/stats, libs/assignment, libs/ope and libs/features are pure maths: no framework, database or model runtime.
+    files: ['libs/bandit/**/*.ts', 'libs/stats/**/*.ts', 'libs/assignment/**/*.ts', 'libs/ope/**/*.ts', 'libs/features/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: impure, message: 'libs/bandit, libs/stats, libs/assignment and libs/ope must stay pure TypeScript.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: impure, message: 'libs/bandit, libs/stats, libs/assignment, libs/ope and libs/features must stay pure TypeScript.' }] }],
     },
   },
   {

@@ -4,6 +4,7 @@ import { cpus } from 'node:os';
 import { runBanditBench } from '@slotwise/bandit';
 import { benchRanker } from '@slotwise/ranker';
 import { benchEvents } from './events.bench';
+import { benchFeatures } from './features.bench';
 import { benchRank } from './rank.bench';
 import { benchReport } from './report.bench';
 
@@ -54,6 +55,11 @@ async function main(): Promise<void> {
   const events = await benchEvents();
   out.events = events;
   console.log(JSON.stringify(events));
+
+  console.log('== feature store: events with 5 feature definitions vs none; rank with 10 stored context features vs 10 inline');
+  const features = await benchFeatures();
+  out.features = features;
+  console.log(JSON.stringify(features));
 
   console.log('== experiment report vs the bare SQL aggregate (GROUP BY variant of per-unit sums) on the same database');
   const report = await benchReport();

@@ -13,6 +13,7 @@ import { AuditController } from './modules/audit/audit.controller';
 import { AuditRepository } from './modules/audit/audit.repository';
 import { AuditService } from './modules/audit/audit.service';
 import { CONSOLE_CONTROLLERS, CONSOLE_PROVIDERS } from './modules/console';
+import { FEATURE_CONTROLLERS, FEATURE_PROVIDERS } from './modules/features';
 import { DemoService } from './modules/demo/demo.service';
 import { ExperimentEvents } from './modules/experiments/experiment-events';
 import { ExperimentsController } from './modules/experiments/experiments.controller';
@@ -34,7 +35,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl, poolSize), migrationsRun: true })],
-      controllers: [ObservabilityController, ApiKeysController, AuditController, ExperimentsController, ItemsController, ...CONSOLE_CONTROLLERS, ...RANK_CONTROLLERS, ...AB_CONTROLLERS],
+      controllers: [ObservabilityController, ApiKeysController, AuditController, ExperimentsController, ItemsController, ...CONSOLE_CONTROLLERS, ...RANK_CONTROLLERS, ...AB_CONTROLLERS, ...FEATURE_CONTROLLERS],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
@@ -54,6 +55,7 @@ export class AppModule {
         ...CONSOLE_PROVIDERS,
         ...RANK_PROVIDERS,
         ...AB_PROVIDERS,
+        ...FEATURE_PROVIDERS,
         DemoService,
       ],
     };

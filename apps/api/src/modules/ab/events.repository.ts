@@ -36,6 +36,30 @@ export class EventsRepository {
   }
 
   /**
+   * The same insert, then `after` with the rows it stored (duplicates left out), in one transaction: for the
+   * accepted-events listener (see events-feed.ts), so a 2xx means the events and its state are both durable.
+   * Returns how many rows were stored.
+   */
+  insertThen(rows: EventRow[], after: (manager: EntityManager, stored: EventRow[]) => Promise<void>): Promise<number> {
+    return this.db.transaction(async (m) => {
+      const stored = await this.insertReturning(m, rows);
+      await after(m, stored);
+      return stored.length;
+    });
+  }
+
+  private async insertReturning(manager: EntityManager, rows: EventRow[]): Promise<EventRow[]> {
+    if (rows.length === 0) return [];
+    const stored: Array<{ event_id: string | null; unit_id: string; metric: string; value: number; ts: Date }> = await manager.query(
+      `INSERT INTO events (event_id, unit_id, metric, value, ts)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::timestamptz[])
+       ON CONFLICT (event_id) DO NOTHING RETURNING event_id, unit_id, metric, value, ts`,
+      [rows.map((r) => r.eventId), rows.map((r) => r.unitId), rows.map((r) => r.metric), rows.map((r) => r.value), rows.map((r) => r.ts)],
+    );
+    return stored.map((r) => ({ eventId: r.event_id, unitId: r.unit_id, metric: r.metric, value: r.value, ts: new Date(r.ts).toISOString() }));
+  }
+
+  /**
    * Erase one unit's events. There is no unit_id index (every insert would pay for it): the distinct metrics are
    * walked with a loose index scan of events_metric_unit_ts, then each (metric, unit) range is deleted through it.
    */

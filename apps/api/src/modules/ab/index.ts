@@ -2,6 +2,7 @@ import { AbServingController, LayersController, MetricDefinitionsController, Uni
 import { AbStateRepository } from './ab-state.repository';
 import { AbStateService } from './ab-state.service';
 import { AssignmentService } from './assignment.service';
+import { EventsFeed } from './events-feed';
 import { EventsRepository } from './events.repository';
 import { ExposuresRepository } from './exposures.repository';
 import { IngestService } from './ingest.service';
@@ -16,6 +17,9 @@ export { MetricValuesRepository } from './metric-values.repository';
 export type { MetricAggregate, MetricSpec, MetricValuesQuery } from './metric-values.repository';
 export { ExposuresRepository } from './exposures.repository';
 export { UnitErasureService } from './unit-erasure.service';
+export { EventsFeed } from './events-feed';
+export type { AcceptedEventsListener } from './events-feed';
+export type { EventRow } from './events.repository';
 export type { UnitEraser } from './unit-erasure.service';
 
 /** The A/B engine: assignment, layers, exposures, events, metric definitions and values, unit erasure. */
@@ -26,6 +30,7 @@ export const AB_PROVIDERS = [
   AssignmentService,
   ExposuresRepository,
   EventsRepository,
+  EventsFeed,
   IngestService,
   MetricDefinitionsRepository,
   MetricDefinitionsService,

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { BatchResult, EventsBatchInput, ExposuresBatchInput, MAX_FUTURE_MS } from './ab.schema';
 import { AssignmentService } from './assignment.service';
+import { EventsFeed } from './events-feed';
 import { EventRow, EventsRepository } from './events.repository';
 import { ExposureRow, ExposuresRepository } from './exposures.repository';
 
@@ -13,6 +14,7 @@ export class IngestService {
     private readonly events: EventsRepository,
     private readonly exposures: ExposuresRepository,
     private readonly assignment: AssignmentService,
+    private readonly feed: EventsFeed,
   ) {}
 
   /**
@@ -31,8 +33,15 @@ export class IngestService {
       if (ts > now + MAX_FUTURE_MS) rejected.push({ index, reason: FUTURE });
       else rows.push({ eventId: e.eventId ?? null, unitId: e.unitId, metric: e.metric, value: e.value, ts: e.timestamp === undefined ? receivedAt : new Date(ts).toISOString() });
     });
-    const accepted = await this.events.insert(rows);
+    const accepted = await this.insertEvents(rows, now);
     return { accepted, duplicates: rows.length - accepted, rejected };
+  }
+
+  /** Plain insert, or, when the accepted-events listener (the feature store) wants these rows, insert + its update in one transaction. */
+  private async insertEvents(rows: EventRow[], now: number): Promise<number> {
+    const apply = rows.length ? await this.feed.listener?.prepare(rows) : null;
+    if (!apply) return this.events.insert(rows);
+    return this.events.insertThen(rows, (m, stored) => apply(m, stored, now));
   }
 
   /**

@@ -126,4 +126,6 @@ export interface RankResponse {
   modelVersion: string | null;
   reason?: string;
   slots: RankedSlot[];
+  /** with `explain: true`: the stored (feature store) values used, by name — context, and per shown item */
+  storedFeatures?: { context: Record<string, number>; items: Record<string, Record<string, number>> };
 }

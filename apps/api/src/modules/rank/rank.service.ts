@@ -9,6 +9,7 @@ import type { UnitAttributes } from '../ab/ab.schema';
 import { UnitErasureService } from '../ab/unit-erasure.service';
 import { CatalogCache, CatalogFeatures } from '../items/catalog-cache';
 import { FEATURE_RANGE_MESSAGE } from '../items/item.schema';
+import { FeatureStoreService, type RankFeatureFill } from '../features';
 import { ModelsService } from '../models/models.service';
 import { DecisionsRepository } from './decisions.repository';
 import { BanditCandidate, ExperimentRuntime } from './experiment-runtime';
@@ -24,6 +25,8 @@ interface ScoredCandidates {
   rankerScores: Float32Array;
   embeddings?: Float32Array;
   embeddingDim?: number;
+  /** stored feature values filled in (feature store), null when the schema names none */
+  stored: RankFeatureFill | null;
 }
 
 @Injectable()
@@ -36,6 +39,7 @@ export class RankService {
     private readonly assignment: AssignmentService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     erasure: UnitErasureService,
+    private readonly features: FeatureStoreService,
   ) {
     erasure.register('decisions', (manager, unitId) => this.decisions.unlinkUnit(manager, unitId));
     this.seeds = config.decisionSeed === undefined ? null : createRng(config.decisionSeed);
@@ -107,6 +111,8 @@ export class RankService {
       variant.pendingDecisionIds.push(decisionId);
     }
     for (const s of decision.slots) runtime.impressions.set(s.itemId, (runtime.impressions.get(s.itemId) ?? 0) + 1);
+    // Feature store: the shown slots feed impression-sourced features (no I/O when none is defined).
+    await this.features.recordImpressions(req.unitId, decision.slots.map((s) => s.itemId), Date.now());
 
     return {
       decisionId,
@@ -114,6 +120,7 @@ export class RankService {
       variant: variant.key,
       modelVersion,
       slots: this.slotsOf(decision, candidates, cold, runtime, req.explain),
+      ...(req.explain && scored.stored ? { storedFeatures: storedFeaturesShown(scored.stored, decision.slots.map((s) => s.itemId)) } : {}),
     };
   }
 
@@ -147,18 +154,20 @@ export class RankService {
   private async score(runtime: ExperimentRuntime, req: RankRequest): Promise<ScoredCandidates> {
     const names = runtime.featureNames();
     const errors: FieldError[] = [];
-    const context = toVector(req.context, names.context, 'context', errors);
+    // Stored features (feature store) named by the schema fill in under what the request or the catalog sends.
+    const fill = await this.features.forRank(names, req.unitId, req.candidates.map((c) => c.id), Date.now());
+    const context = toVector(fill ? fill.mergeContext(req.context) : req.context, names.context, 'context', errors);
     const needCatalog = names.item.length > 0 ? req.candidates.filter((c) => c.features === undefined).map((c) => c.id) : [];
     const catalog = needCatalog.length ? await this.catalog.vectors(needCatalog, names.item) : new Map<string, CatalogFeatures>();
     const features = req.candidates.map((c, i) => {
-      if (c.features !== undefined || names.item.length === 0) return toVector(c.features, names.item, `candidates[${i}].features`, errors);
+      if (c.features !== undefined || names.item.length === 0) return toVector(fill ? fill.mergeItem(c.id, c.features) : c.features, names.item, `candidates[${i}].features`, errors);
       const stored = catalog.get(c.id);
       if (!stored?.features) {
         errors.push({ path: `candidates[${i}].features`, message: `missing: "${c.id}" is not in the catalog, so send its features` });
         return new Float64Array(names.item.length);
       }
       // the cached vector is shared: everything downstream only reads candidate features
-      return stored.vector ?? toVector(stored.features, names.item, `candidates[${i}].features`, errors);
+      return stored.vector ?? toVector(fill ? fill.mergeItem(c.id, stored.features) : stored.features, names.item, `candidates[${i}].features`, errors);
     });
     // A shown slot becomes an observation: values that would overflow the posterior's sums are refused before any write.
     tooLarge(context, names.context, Array.isArray(req.context) ? 'context' : 'context.', errors);
@@ -176,7 +185,7 @@ export class RankService {
       if (err instanceof RankerInputError) throw Problem.conflict(`The ranker ${runtime.settings.ranker.model} cannot score this experiment's features: ${err.message}`, 'misconfigured');
       throw err;
     }
-    return { context, features, rankerScores: result.scores, embeddings: result.embeddings, embeddingDim: result.embeddingDim };
+    return { context, features, rankerScores: result.scores, embeddings: result.embeddings, embeddingDim: result.embeddingDim, stored: fill };
   }
 
   /** Not serving this unit (experiment not running, or the unit is outside it): the baseline order, never an error page. */
@@ -204,6 +213,11 @@ function tooLarge(v: Float64Array, names: readonly string[], prefix: string, err
       errors.push({ path: prefix.endsWith('.') ? `${prefix}${names[i]}` : `${prefix}[${i}]`, message: `${FEATURE_RANGE_MESSAGE} (larger values overflow the posterior statistics)` });
     }
   }
+}
+
+/** `explain: true`: the stored feature values this decision used, by name (context, and the shown items'). */
+function storedFeaturesShown(stored: RankFeatureFill, shown: string[]): NonNullable<RankResponse['storedFeatures']> {
+  return { context: stored.context, items: Object.fromEntries(shown.filter((id) => stored.items.has(id)).map((id) => [id, stored.items.get(id)!])) };
 }
 
 function finite(x: number | null | undefined): number | null {

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { FeatureStoreService } from '../features';
 import { DecisionsRepository, RewardRow, RewardTarget } from './decisions.repository';
 import { banditCandidate } from './candidates';
 import { RankEngine } from './rank-engine';
@@ -20,6 +21,7 @@ export class RewardsService {
     private readonly decisions: DecisionsRepository,
     private readonly engine: RankEngine,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly features: FeatureStoreService,
   ) {}
 
   /**
@@ -80,6 +82,9 @@ export class RewardsService {
     // A concurrent batch moved the slot's total between the check above and the lock.
     for (const o of outOfRange) rejected.push({ index: rowIndex[o.row], reason: totalReason(rowModel[o.row], rows[o.row].totalRange, o.total) });
     rejected.sort((a, b) => a.index - b.index);
+    // Feature store: the stored, non-duplicate, in-range rewards feed reward-sourced features (no I/O when none is defined).
+    const outOfRangeRows = new Set(outOfRange.map((o) => o.row));
+    await this.features.recordRewards(rows.filter((r, i) => !outOfRangeRows.has(i) && (r.eventId === null || !duplicateEventIds.has(r.eventId))));
     // Durable. Now correct the posteriors by the difference between each slot's old and new reward totals.
     for (const a of applied) {
       const target = targets.get(key(a.decisionId, a.itemId))!;

@@ -1,0 +1,204 @@
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { FeatureEvent, foldEvents, oldestLiveBucket, valueAt } from '@slotwise/features';
+import type { EntityManager } from 'typeorm';
+import { AcceptedEventsListener, EventRow, EventsFeed, UnitErasureService } from '../ab';
+import { CompiledFeature, FeatureDefinitionsService } from './feature-definitions.service';
+import { FeaturesRepository, StateRow, StoredState } from './features.repository';
+
+/** How long an item's stored feature values are reused by rank (unit features are read through on every rank). */
+export const ITEM_CACHE_MS = 1000;
+const ITEM_CACHE_MAX = 200_000;
+const PRUNE_EVERY_MS = 5 * 60_000;
+
+type Named = Record<string, number>;
+
+/** Stored feature values for one rank, merged under what the request (or the catalog) sends: sent values win. */
+export interface RankFeatureFill {
+  /** stored context features, by name */
+  context: Named;
+  /** stored item features per candidate id, by name */
+  items: Map<string, Named>;
+  mergeContext<T extends Named | number[] | undefined>(sent: T): T | Named;
+  mergeItem<T extends Named | number[] | undefined>(itemId: string, sent: T): T | Named;
+}
+
+/**
+ * The online feature store: keeps every defined feature's state current as events, rewards and impressions are
+ * accepted (libs/features maths, state in PostgreSQL), and serves values at a point in time.
+ */
+@Injectable()
+export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit, OnModuleDestroy {
+  private readonly log = new Logger('FeatureStore');
+  private readonly itemCache = new Map<string, { at: number; values: Named }>();
+  private pruneTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly definitions: FeatureDefinitionsService,
+    private readonly repo: FeaturesRepository,
+    feed: EventsFeed,
+    erasure: UnitErasureService,
+  ) {
+    feed.register(this);
+    erasure.register('features', (m, unitId) => this.repo.eraseUnit(m, unitId));
+  }
+
+  onModuleInit(): void {
+    this.pruneTimer = setInterval(() => void this.prune().catch((err: unknown) => this.log.warn(`prune failed: ${String(err)}`)), PRUNE_EVERY_MS);
+    this.pruneTimer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+  }
+
+  /** For the events insert: a closure over this moment's definitions (no reload inside the transaction), or null. */
+  async prepare(rows: readonly EventRow[]): Promise<((manager: EntityManager, accepted: readonly EventRow[], receivedAtMs: number) => Promise<void>) | null> {
+    const { byMetric } = await this.definitions.catalog();
+    if (!byMetric.size || !rows.some((r) => byMetric.has(r.metric))) return null;
+    return (manager, accepted, receivedAtMs) => this.apply(byMetric, manager, accepted, receivedAtMs);
+  }
+
+  /** Accepted events (inside their insert's transaction): each event at its own timestamp, to each feature of its metric. */
+  private async apply(byMetric: Map<string, CompiledFeature[]>, manager: EntityManager, accepted: readonly EventRow[], receivedAtMs: number): Promise<void> {
+    const groups = new Groups();
+    const states = new Map([...byMetric].map(([metric, features]) => [metric, oneper(features)]));
+    for (const e of accepted) for (const f of states.get(e.metric) ?? []) groups.add(f, e.unitId, { ms: Date.parse(e.ts), value: e.value });
+    await this.repo.addStates(groups.fold(receivedAtMs), manager);
+  }
+
+  /** Slots shown by a stored decision: value 1 each, to the unit's and each item's impression features. */
+  async recordImpressions(unitId: string, itemIds: readonly string[], atMs: number): Promise<void> {
+    const { impressions } = await this.definitions.catalog();
+    if (!impressions.length) return;
+    const groups = new Groups();
+    for (const f of oneper(impressions)) for (const itemId of itemIds) groups.add(f, f.entity === 'unit' ? unitId : itemId, { ms: atMs, value: 1 });
+    await this.repo.addStates(groups.fold(atMs));
+    this.forgetItems(itemIds);
+  }
+
+  /** Stored, non-duplicate rewards: their value at their time, to the decision's unit's and the item's reward features. */
+  async recordRewards(rewards: ReadonlyArray<{ decisionId: string; itemId: string; value: number; occurredAt: Date }>): Promise<void> {
+    const { rewards: features } = await this.definitions.catalog();
+    if (!features.length || !rewards.length) return;
+    const units = features.some((f) => f.entity === 'unit') ? await this.repo.unitsOfDecisions([...new Set(rewards.map((r) => r.decisionId))]) : new Map<string, string | null>();
+    const groups = new Groups();
+    const states = oneper(features);
+    for (const r of rewards) {
+      for (const f of states) {
+        const entityId = f.entity === 'unit' ? units.get(r.decisionId) : r.itemId;
+        if (entityId) groups.add(f, entityId, { ms: r.occurredAt.getTime(), value: r.value });
+      }
+    }
+    const now = Date.now();
+    await this.repo.addStates(groups.fold(now));
+    this.forgetItems(rewards.map((r) => r.itemId));
+  }
+
+  /**
+   * Values of an entity's features at `atMs` (all of that entity kind's features, or `names`), the definition's
+   * `defaultValue` where the window holds no event. Reads PostgreSQL: what any replica has committed is visible.
+   */
+  async values(entity: 'unit' | 'item', entityIds: readonly string[], atMs: number, names?: readonly string[]): Promise<Map<string, Named>> {
+    const { all, byName } = await this.definitions.catalog();
+    const features = names ? names.map((n) => byName.get(n)!).filter((f) => f?.entity === entity) : all.filter((f) => f.entity === entity);
+    const out = new Map<string, Named>(entityIds.map((id) => [id, {}]));
+    if (!features.length || !entityIds.length) return out;
+    const byKey = new Map<string, StoredState[]>();
+    for (const s of await this.repo.states(entityIds, [...new Set(features.map((f) => f.stateKey))])) {
+      const k = `${s.entityId}\u0000${s.stateKey}`;
+      const list = byKey.get(k);
+      if (list) list.push(s);
+      else byKey.set(k, [s]);
+    }
+    for (const id of entityIds) {
+      const values = out.get(id)!;
+      for (const f of features) values[f.name] = valueAt(f.window, f.aggregation, byKey.get(`${id}\u0000${f.stateKey}`) ?? [], atMs) ?? f.defaultValue;
+    }
+    return out;
+  }
+
+  /**
+   * What a rank needs: the experiment schema's names that are stored features (unit features among the context
+   * names, item features among the item names), read at `atMs`. Null when the schema names none (no I/O then).
+   * Unit values are read through; item values may be up to {@link ITEM_CACHE_MS} old (reads of 2,000 candidates
+   * per rank would otherwise dominate).
+   */
+  async forRank(names: { context: readonly string[]; item: readonly string[] }, unitId: string, itemIds: readonly string[], atMs: number): Promise<RankFeatureFill | null> {
+    if (!names.context.some((n) => n.startsWith('unit.')) && !names.item.some((n) => n.startsWith('item.'))) return null;
+    const { byName } = await this.definitions.catalog();
+    const contextNames = names.context.filter((n) => byName.get(n)?.entity === 'unit');
+    const itemNames = names.item.filter((n) => byName.get(n)?.entity === 'item');
+    if (!contextNames.length && !itemNames.length) return null;
+    const [context, items] = await Promise.all([
+      contextNames.length ? this.values('unit', [unitId], atMs, contextNames).then((m) => m.get(unitId)!) : Promise.resolve({} as Named),
+      itemNames.length ? this.itemValues([...new Set(itemIds)], itemNames, atMs) : Promise.resolve(new Map<string, Named>()),
+    ]);
+    return {
+      context,
+      items,
+      mergeContext: (sent) => (Array.isArray(sent) || !contextNames.length ? sent : { ...context, ...sent }),
+      mergeItem: (itemId, sent) => (Array.isArray(sent) || !itemNames.length ? sent : { ...items.get(itemId), ...sent }),
+    };
+  }
+
+  private async itemValues(itemIds: string[], names: string[], atMs: number): Promise<Map<string, Named>> {
+    const prefix = names.join(',');
+    const out = new Map<string, Named>();
+    const missing: string[] = [];
+    for (const id of itemIds) {
+      const hit = this.itemCache.get(`${prefix}\u0000${id}`);
+      if (hit && atMs - hit.at < ITEM_CACHE_MS && atMs >= hit.at) out.set(id, hit.values);
+      else missing.push(id);
+    }
+    if (missing.length) {
+      if (this.itemCache.size > ITEM_CACHE_MAX) this.itemCache.clear();
+      for (const [id, values] of await this.values('item', missing, atMs, names)) {
+        out.set(id, values);
+        this.itemCache.set(`${prefix}\u0000${id}`, { at: atMs, values });
+      }
+    }
+    return out;
+  }
+
+  /** This replica's own writes show at once; other replicas' within ITEM_CACHE_MS. */
+  private forgetItems(itemIds: readonly string[]): void {
+    if (!this.itemCache.size) return;
+    const ids = new Set(itemIds);
+    for (const k of this.itemCache.keys()) if (ids.has(k.slice(k.indexOf('\u0000') + 1))) this.itemCache.delete(k);
+  }
+
+  /** Drops sliding buckets no read can reach (they are never read, so this only saves space). */
+  async prune(nowMs = Date.now()): Promise<number> {
+    const { all } = await this.definitions.catalog();
+    const cutoffs = oneper(all).flatMap((f) => (f.window.type === 'sliding' ? [{ stateKey: f.stateKey, oldestBucket: oldestLiveBucket(f.window.ms, nowMs) }] : []));
+    return this.repo.prune(cutoffs);
+  }
+}
+
+/** One feature per state key: features that share a state (same entity, source, window) get each event once. */
+function oneper(features: readonly CompiledFeature[]): CompiledFeature[] {
+  const seen = new Map<string, CompiledFeature>();
+  for (const f of features) if (!seen.has(f.stateKey)) seen.set(f.stateKey, f);
+  return [...seen.values()];
+}
+
+/** Events grouped per (state key, entity), folded into one state row per bucket. */
+class Groups {
+  private readonly groups = new Map<string, { feature: CompiledFeature; entityId: string; events: FeatureEvent[] }>();
+
+  add(feature: CompiledFeature, entityId: string, e: FeatureEvent): void {
+    const k = `${feature.stateKey}\u0000${entityId}`;
+    const g = this.groups.get(k);
+    if (g) g.events.push(e);
+    else this.groups.set(k, { feature, entityId, events: [e] });
+  }
+
+  fold(nowMs: number): StateRow[] {
+    const rows: StateRow[] = [];
+    for (const { feature, entityId, events } of this.groups.values()) {
+      const halfLifeMs = feature.window.type === 'decay' ? feature.window.halfLifeMs : null;
+      for (const s of foldEvents(feature.window, events, nowMs)) rows.push({ ...s, entityId, stateKey: feature.stateKey, halfLifeMs });
+    }
+    return rows;
+  }
+}

@@ -1,0 +1,234 @@
+import { Injectable } from '@nestjs/common';
+import type { BucketState } from '@slotwise/features';
+import { DataSource, EntityManager } from 'typeorm';
+import type { FeatureDefinitionInput, FeatureDefinitionView } from './feature.schema';
+
+interface RawDefinition {
+  name: string;
+  entity: 'unit' | 'item';
+  source: FeatureDefinitionInput['source'];
+  aggregation: FeatureDefinitionInput['aggregation'];
+  window_spec: FeatureDefinitionInput['window'];
+  default_value: number;
+  description: string;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const viewOf = (r: RawDefinition): FeatureDefinitionView => ({
+  name: r.name,
+  entity: r.entity,
+  source: r.source,
+  aggregation: r.aggregation,
+  window: r.window_spec,
+  defaultValue: r.default_value,
+  description: r.description,
+  version: r.version,
+  createdAt: new Date(r.created_at).toISOString(),
+  updatedAt: new Date(r.updated_at).toISOString(),
+});
+
+/** One row of feature state to add (a folded batch: see libs/features `foldEvents`). */
+export interface StateRow extends BucketState {
+  entityId: string;
+  /** entity, source and window (see CompiledFeature.stateKey) */
+  stateKey: string;
+  /** decayed windows only */
+  halfLifeMs: number | null;
+}
+
+export interface StoredState extends BucketState {
+  entityId: string;
+  stateKey: string;
+}
+
+/** Feature definitions and the per-entity feature state: every SQL call of the feature store. */
+@Injectable()
+export class FeaturesRepository {
+  constructor(private readonly db: DataSource) {}
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  async findDefinition(name: string, manager: EntityManager = this.db.manager): Promise<FeatureDefinitionView | null> {
+    const rows: RawDefinition[] = await manager.query(`SELECT * FROM feature_definitions WHERE name = $1`, [name]);
+    return rows.length ? viewOf(rows[0]) : null;
+  }
+
+  async listDefinitions(): Promise<FeatureDefinitionView[]> {
+    const rows: RawDefinition[] = await this.db.query(`SELECT * FROM feature_definitions ORDER BY name`);
+    return rows.map(viewOf);
+  }
+
+  /** False when the name is taken. */
+  async insertDefinition(manager: EntityManager, d: FeatureDefinitionInput): Promise<boolean> {
+    const rows: unknown[] = await manager.query(
+      `INSERT INTO feature_definitions (name, entity, source, aggregation, window_spec, default_value, description)
+       VALUES ($1, $2, $3::jsonb, $4, $5::jsonb, $6, $7) ON CONFLICT (name) DO NOTHING RETURNING name`,
+      [d.name, d.entity, JSON.stringify(d.source), d.aggregation, JSON.stringify(d.window), d.defaultValue, d.description],
+    );
+    return rows.length === 1;
+  }
+
+  /** Optimistic update of what a patch may change; false when someone changed the row since `expectedVersion`. */
+  async updateDefinition(manager: EntityManager, name: string, patch: { defaultValue: number; description: string }, expectedVersion: number): Promise<boolean> {
+    const [rows]: [unknown[], number] = await manager.query(
+      `UPDATE feature_definitions SET default_value = $2, description = $3, version = version + 1, updated_at = now()
+       WHERE name = $1 AND version = $4 RETURNING name`,
+      [name, patch.defaultValue, patch.description, expectedVersion],
+    );
+    return rows.length === 1;
+  }
+
+  /** Whether events may carry this metric: a metric definition names it, or stored events already do (index probe). */
+  async metricKnown(metric: string): Promise<boolean> {
+    const [{ known }]: [{ known: boolean }] = await this.db.query(
+      `SELECT EXISTS (SELECT 1 FROM metric_definitions WHERE $1 IN (key, event, numerator, denominator))
+           OR EXISTS (SELECT 1 FROM events WHERE metric = $1) AS known`,
+      [metric],
+    );
+    return known;
+  }
+
+  /**
+   * Adds folded states in one statement. Sliding buckets add counts and sums; a decayed state (half_life_ms set)
+   * is merged as in libs/features `merge`: both sides valued at the later reference time. The SET expressions read
+   * the old row, so the merge is one multiply-add per side. Rows go in (entity, state key, bucket) order so that
+   * concurrent writers lock rows in the same order (no deadlock).
+   */
+  async addStates(rows: StateRow[], manager: EntityManager = this.db.manager): Promise<void> {
+    if (!rows.length) return;
+    rows.sort((a, b) => (a.entityId < b.entityId ? -1 : a.entityId > b.entityId ? 1 : a.stateKey < b.stateKey ? -1 : a.stateKey > b.stateKey ? 1 : a.bucket - b.bucket));
+    const decayed = (col: 'count' | 'sum') =>
+      `s.${col} * power(2::float8, (s.ref_ms - greatest(s.ref_ms, excluded.ref_ms))::float8 / s.half_life_ms)
+       + excluded.${col} * power(2::float8, (excluded.ref_ms - greatest(s.ref_ms, excluded.ref_ms))::float8 / s.half_life_ms)`;
+    await manager.query(
+      `INSERT INTO feature_state AS s (entity_id, state_key, bucket, count, sum, ref_ms, half_life_ms, last_ms, last_value)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::float8[], $5::float8[], $6::int8[], $7::float8[], $8::int8[], $9::float8[])
+       ON CONFLICT (entity_id, state_key, bucket) DO UPDATE SET
+         count = CASE WHEN s.half_life_ms IS NULL THEN s.count + excluded.count ELSE ${decayed('count')} END,
+         sum = CASE WHEN s.half_life_ms IS NULL THEN s.sum + excluded.sum ELSE ${decayed('sum')} END,
+         ref_ms = greatest(s.ref_ms, excluded.ref_ms),
+         last_value = CASE WHEN excluded.last_ms > s.last_ms OR (excluded.last_ms = s.last_ms AND excluded.last_value > s.last_value) THEN excluded.last_value ELSE s.last_value END,
+         last_ms = greatest(s.last_ms, excluded.last_ms)`,
+      [
+        rows.map((r) => r.entityId),
+        rows.map((r) => r.stateKey),
+        rows.map((r) => r.bucket),
+        rows.map((r) => r.count),
+        rows.map((r) => r.sum),
+        rows.map((r) => r.refMs),
+        rows.map((r) => r.halfLifeMs),
+        rows.map((r) => r.lastMs),
+        rows.map((r) => r.lastValue),
+      ],
+    );
+  }
+
+  /** The stored states of these entities under these state keys (one index range per entity). */
+  async states(entityIds: readonly string[], stateKeys: readonly string[]): Promise<StoredState[]> {
+    if (!entityIds.length || !stateKeys.length) return [];
+    const rows: Array<{ entity_id: string; state_key: string; bucket: string; count: number; sum: number; ref_ms: string | null; last_ms: string; last_value: number }> = await this.db.query(
+      `SELECT entity_id, state_key, bucket, count, sum, ref_ms, last_ms, last_value FROM feature_state WHERE entity_id = ANY($1::text[]) AND state_key = ANY($2::text[])`,
+      [entityIds, stateKeys],
+    );
+    return rows.map((r) => ({
+      entityId: r.entity_id,
+      stateKey: r.state_key,
+      bucket: Number(r.bucket),
+      count: r.count,
+      sum: r.sum,
+      refMs: r.ref_ms === null ? null : Number(r.ref_ms),
+      lastMs: Number(r.last_ms),
+      lastValue: r.last_value,
+    }));
+  }
+
+  /** Erase a unit's feature state (every unit state key), inside the erasure transaction; returns the rows removed. */
+  async eraseUnit(manager: EntityManager, unitId: string): Promise<number> {
+    const [{ n }]: [{ n: number }] = await manager.query(
+      `WITH d AS (DELETE FROM feature_state WHERE entity_id = $1 AND state_key LIKE 'unit:%' RETURNING 1) SELECT count(*)::int AS n FROM d`,
+      [unitId],
+    );
+    return n;
+  }
+
+  /**
+   * Drop sliding buckets that no read can reach any more (older than each state's oldest live bucket): one pass
+   * over the table, run every few minutes (an index on (state_key, bucket) would cost every write more).
+   */
+  async prune(cutoffs: Array<{ stateKey: string; oldestBucket: number }>): Promise<number> {
+    if (!cutoffs.length) return 0;
+    const [, n]: [unknown, number] = await this.db.query(
+      `DELETE FROM feature_state s USING unnest($1::text[], $2::int8[]) AS c(state_key, oldest)
+       WHERE s.state_key = c.state_key AND s.bucket < c.oldest AND s.half_life_ms IS NULL`,
+      [cutoffs.map((c) => c.stateKey), cutoffs.map((c) => c.oldestBucket)],
+    );
+    return n;
+  }
+
+  /** The unit of each decision (null once erased): what reward features are credited to. */
+  async unitsOfDecisions(decisionIds: readonly string[]): Promise<Map<string, string | null>> {
+    if (!decisionIds.length) return new Map();
+    const rows: Array<{ id: string; unit_id: string | null }> = await this.db.query(`SELECT id, unit_id FROM decisions WHERE id = ANY($1::uuid[])`, [decisionIds]);
+    return new Map(rows.map((r) => [r.id, r.unit_id]));
+  }
+}
+
+/** One shown slot of a logged decision, with what the policy saw (see TrainingExportService). */
+export interface LoggedSlotRow {
+  decision_id: string;
+  at: string;
+  created_at: string;
+  unit_id: string | null;
+  variant_key: string;
+  model_version: string;
+  policy: string;
+  context: number[];
+  position: number;
+  item_id: string;
+  item_features: number[] | null;
+  score: number | null;
+  propensity: number | null;
+  explored: boolean;
+  cold_start: boolean;
+  reward: number;
+  reward_count: number;
+}
+
+/** Reads for the point-in-time training export (decision log + rewards), kept beside the feature store's SQL. */
+@Injectable()
+export class TrainingExportRepository {
+  constructor(private readonly db: DataSource) {}
+
+  async experiment(key: string): Promise<{ id: string; context: string[]; item: string[] } | null> {
+    const rows: Array<{ id: string; features: { context?: string[]; item?: string[] } | null }> = await this.db.query(
+      `SELECT id, settings->'features' AS features FROM experiments WHERE key = $1`,
+      [key],
+    );
+    if (!rows.length) return null;
+    return { id: rows[0].id, context: rows[0].features?.context ?? [], item: rows[0].features?.item ?? [] };
+  }
+
+  /**
+   * A page of shown slots in (time, decision, position) order after `after` (keyset: each page is one index range
+   * of decision_slots_experiment_time), within [from, to).
+   */
+  async slots(experimentId: string, from: string | null, to: string | null, after: { createdAt: string; decisionId: string; position: number } | null, limit: number): Promise<LoggedSlotRow[]> {
+    return this.db.query(
+      `SELECT s.decision_id, to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at, s.created_at::text AS created_at,
+              d.unit_id, s.variant_key, d.model_version, d.policy->>'type' AS policy, d.context,
+              s.position, s.item_id, d.shortlist->'features'->s.shortlist_index AS item_features,
+              s.score, s.propensity, s.explored, s.cold_start, s.reward, s.reward_count
+       FROM decision_slots s JOIN decisions d ON d.id = s.decision_id
+       WHERE s.experiment_id = $1
+         AND ($2::timestamptz IS NULL OR s.created_at >= $2::timestamptz) AND ($3::timestamptz IS NULL OR s.created_at < $3::timestamptz)
+         AND ($4::timestamptz IS NULL OR (s.created_at, s.decision_id, s.position) > ($4::timestamptz, $5::uuid, $6::int))
+       ORDER BY s.created_at, s.decision_id, s.position
+       LIMIT $7`,
+      [experimentId, from, to, after?.createdAt ?? null, after?.decisionId ?? null, after?.position ?? null, limit],
+    );
+  }
+}
