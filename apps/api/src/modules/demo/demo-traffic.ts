@@ -1,6 +1,6 @@
 /**
  * The demo workspace, driven through the real HTTP API like any product back-end: a catalog from the simulator's
- * e-commerce world, a running ranking experiment (ranker greedy vs Thompson hybrid over the fixture ONNX ranker),
+ * e-commerce world, a running ranking experiment (ranker greedy vs Thompson linear over the fixture ONNX ranker),
  * a running A/B experiment with a primary metric and a guardrail, and gentle background traffic.
  */
 import { createRng, type Rng } from '@slotwise/bandit';
@@ -68,14 +68,14 @@ export async function seedDemo(client: SlotwiseClient, world: EcommerceWorld): P
     client.request('POST', '/v1/experiments', {
       key: DEMO_RANKING,
       name: 'Demo: home feed ranking',
-      hypothesis: 'Thompson sampling over the ranker shortlist (hybrid model) earns more clicks than the ranker order, and finds good new products sooner.',
+      hypothesis: 'Thompson sampling over the ranker shortlist (linear model, the default) earns more clicks than the ranker order, and finds good new products sooner.',
       kind: 'ranking',
       slots: world.spec.slots,
       features: { context: world.spec.contextFeatures, item: world.spec.itemFeatures },
       ranker: { model: ranker, shortlist: world.spec.shortlist },
       variants: [
         { key: 'control', name: 'Ranker order', weight: 50, policy: { type: 'ranker' } },
-        { key: 'thompson', name: 'Thompson hybrid', weight: 50, policy: { type: 'thompson', model: 'hybrid', propensityDraws: 200 } },
+        { key: 'thompson', name: 'Thompson linear', weight: 50, policy: { type: 'thompson', model: 'linear', propensityDraws: 200 } },
       ],
       metrics: { primary: 'reward', guardrails: [], secondary: [] },
       coldStartThreshold: 100,
