@@ -29,7 +29,8 @@ export class AutomationRepository {
 
   /** Remembers a finding for (experiment, phase, signal, subject); true only the first time (announce once). */
   async recordSignal(manager: EntityManager, experimentId: string, phase: number, signal: string, subject: string, evidence: unknown): Promise<boolean> {
-    const [rows]: [unknown[], number] = await manager.query(
+    // TypeORM answers INSERT … RETURNING with the rows.
+    const rows: unknown[] = await manager.query(
       `INSERT INTO experiment_signals (experiment_id, phase, signal, subject, evidence) VALUES ($1,$2,$3,$4,$5::jsonb) ON CONFLICT DO NOTHING RETURNING 1`,
       [experimentId, phase, signal, subject, JSON.stringify(evidence)],
     );

@@ -102,13 +102,13 @@ export class WebhooksRepository {
    * (`manager`) so the deliveries commit or roll back with the change. Returns how many were enqueued.
    */
   async enqueue(manager: EntityManager, type: string, data: unknown, at = new Date()): Promise<number> {
-    const [, affected]: [unknown[], number] = await manager.query(
+    const rows: unknown[] = await manager.query(
       `INSERT INTO webhook_deliveries (id, webhook_id, event_id, event_type, body, expires_at)
        SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), w.id, $1, $2, $3, now() + $4::double precision * interval '1 millisecond'
-       FROM webhooks w WHERE w.enabled AND $2 = ANY (w.event_types)`,
+       FROM webhooks w WHERE w.enabled AND $2 = ANY (w.event_types) RETURNING 1`,
       [randomUUID(), type, eventBody(type, data, at), MAX_DELIVERY_AGE_MS],
     );
-    return affected;
+    return rows.length;
   }
 
   /** One delivery to one webhook, whatever it subscribes to (the "send test" action). */
@@ -125,8 +125,9 @@ export class WebhooksRepository {
    * count goes up and its next attempt moves `leaseMs` ahead, so concurrent workers (SKIP LOCKED) and later polls
    * leave it alone while it is in flight, and a worker that dies mid-attempt leaves it due again after the lease.
    */
-  claimDue(limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-    return this.db.query(
+  async claimDue(limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+    // TypeORM answers UPDATE … RETURNING with [rows, affectedCount].
+    const [rows]: [ClaimedDelivery[], number] = await this.db.query(
       `UPDATE webhook_deliveries d SET attempts = d.attempts + 1, last_attempt_at = now(), next_attempt_at = now() + $2::double precision * interval '1 millisecond'
        FROM webhooks w
        WHERE w.id = d.webhook_id AND d.id IN (
@@ -134,6 +135,7 @@ export class WebhooksRepository {
        RETURNING d.id, d.body, d.attempts, w.url, w.secret`,
       [limit, leaseMs],
     );
+    return rows;
   }
 
   /** Records a successful attempt (only while the row is still pending: a redelivered or failed row keeps its state). */
