@@ -11,7 +11,6 @@ jest.setTimeout(300_000);
 async function startApi(db: TestDatabase, env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [apiEntry()], {
     env: {
-      // eslint-disable-next-line no-restricted-properties -- the child API inherits the test's environment (PATH, …)
       ...process.env,
       PORT: '0',
       HOST: '127.0.0.1',
