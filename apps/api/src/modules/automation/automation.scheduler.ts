@@ -7,6 +7,9 @@ import { AutomationEvaluation, ReportsService } from '../reports/reports.service
 import { WebhooksRepository } from '../webhooks';
 import { AutomationRepository } from './automation.repository';
 
+/** The findings the evaluation announces (each once per phase). */
+const ANNOUNCED = ['experiment.srm_flagged', 'experiment.guardrail_breached', 'experiment.primary_significant'] as const;
+
 /** Running experiments evaluated per pass at most. */
 const PER_PASS = 200;
 
@@ -60,10 +63,11 @@ export class AutomationScheduler implements OnApplicationBootstrap, OnModuleDest
 
   private async pass(): Promise<PassResult> {
     const result: PassResult = { evaluated: 0, announced: 0, stopped: [] };
+    const announcing = await this.outbox.anySubscribed(ANNOUNCED);
     for (const key of await this.repo.running(PER_PASS)) {
       if (this.stopped) break;
       try {
-        await this.evaluate(key, result);
+        await this.evaluate(key, announcing, result);
       } catch (err) {
         this.log.warn(`evaluating ${key} failed: ${String(err)}`);
       }
@@ -71,9 +75,12 @@ export class AutomationScheduler implements OnApplicationBootstrap, OnModuleDest
     return result;
   }
 
-  private async evaluate(key: string, result: PassResult): Promise<void> {
+  private async evaluate(key: string, announcing: boolean, result: PassResult): Promise<void> {
     const e = await this.experimentsRepo.findByKey(key);
     if (!e || e.status !== 'running') return;
+    const auto = (e.settings as unknown as ExperimentSettings).autoStop;
+    // Nobody listens and nothing may act: skip the statistics.
+    if (!auto && !announcing) return;
     const ev = await this.reports.evaluation(e);
     result.evaluated++;
     result.announced += await this.repo.transaction(async (m) => {
@@ -91,7 +98,6 @@ export class AutomationScheduler implements OnApplicationBootstrap, OnModuleDest
       return n;
     });
 
-    const auto = (e.settings as unknown as ExperimentSettings).autoStop;
     if (!auto) return;
     const decision = autoStopDecision(auto.on, ev);
     if (!decision) return;

@@ -111,6 +111,12 @@ export class WebhooksRepository {
     return rows.length;
   }
 
+  /** Whether any enabled webhook subscribes to one of `types` (work nobody listens to can be skipped). */
+  async anySubscribed(types: readonly string[]): Promise<boolean> {
+    const rows: unknown[] = await this.db.query(`SELECT 1 FROM webhooks WHERE enabled AND event_types && $1::text[] LIMIT 1`, [types]);
+    return rows.length > 0;
+  }
+
   /** One delivery to one webhook, whatever it subscribes to (the "send test" action). */
   async enqueueTo(webhookId: string, type: string, data: unknown): Promise<DeliveryRow> {
     const rows: DeliveryRow[] = await this.db.query(
@@ -121,7 +127,8 @@ export class WebhooksRepository {
   }
 
   /**
-   * Claims up to `limit` due deliveries for one attempt each, in one short statement: each claimed row's attempt
+   * Claims up to `limit` due deliveries of enabled webhooks (a disabled webhook's deliveries wait, and still expire
+   * 24 h after their event) for one attempt each, in one short statement: each claimed row's attempt
    * count goes up and its next attempt moves `leaseMs` ahead, so concurrent workers (SKIP LOCKED) and later polls
    * leave it alone while it is in flight, and a worker that dies mid-attempt leaves it due again after the lease.
    */
@@ -131,7 +138,8 @@ export class WebhooksRepository {
       `UPDATE webhook_deliveries d SET attempts = d.attempts + 1, last_attempt_at = now(), next_attempt_at = now() + $2::double precision * interval '1 millisecond'
        FROM webhooks w
        WHERE w.id = d.webhook_id AND d.id IN (
-         SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+         SELECT q.id FROM webhook_deliveries q JOIN webhooks qw ON qw.id = q.webhook_id AND qw.enabled
+         WHERE q.status = 'pending' AND q.next_attempt_at <= now() ORDER BY q.next_attempt_at LIMIT $1 FOR UPDATE OF q SKIP LOCKED)
        RETURNING d.id, d.body, d.attempts, w.url, w.secret`,
       [limit, leaseMs],
     );
