@@ -15,6 +15,16 @@ const ENV = {
   MODEL_FLUSH_MS: '60000',
 };
 
+/** A delivery once the worker has recorded its outcome (the receiver sees the request before the record is written). */
+async function settled(t: TestApp, hookId: string, id: string): Promise<any> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const d = (await t.call('GET', `/v1/webhooks/${hookId}/deliveries/${id}`)).body;
+    if (d.status !== 'pending' || Date.now() > deadline) return d;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 const paths = (res: { body: any }) => (res.body.errors ?? []).map((e: { path: string }) => e.path).sort();
 
 describe('webhooks (real local receiver)', () => {
@@ -91,6 +101,7 @@ describe('webhooks (real local receiver)', () => {
       expect(r.id).toMatch(/^msg_[0-9a-f]{32}$/);
       expect(Math.abs(Number(r.timestamp) - Date.now() / 1000)).toBeLessThan(60);
       expect(r.payload.data).toMatchObject({ experiment: key, from: 'draft', to: 'running', actor: expect.any(String) });
+      await settled(t, hook.id, r.id);
       const list = await t.call('GET', `/v1/webhooks/${hook.id}/deliveries`);
       expect(list.status).toBe(200);
       const d = list.body.deliveries.find((x: any) => x.id === r.id);
@@ -111,8 +122,7 @@ describe('webhooks (real local receiver)', () => {
       expect(new Set(attempts.map((a) => a.id)).size).toBe(1);
       expect(attempts.every((a) => a.verified)).toBe(true);
       expect(rx.processed.filter((r) => r.payload.type === 'experiment.paused')).toHaveLength(1);
-      const d = await t.call('GET', `/v1/webhooks/${hook.id}/deliveries/${attempts[0].id}`);
-      expect(d.body).toMatchObject({ status: 'delivered', attempts: 3, lastStatusCode: 204 });
+      expect(await settled(t, hook.id, attempts[0].id)).toMatchObject({ status: 'delivered', attempts: 3, lastStatusCode: 204 });
     });
 
     it('writes no delivery for a change that did not happen (refused transition)', async () => {
@@ -126,11 +136,12 @@ describe('webhooks (real local receiver)', () => {
       expect(test.status).toBe(202);
       expect(test.body).toMatchObject({ eventType: 'webhook.test', status: 'pending' });
       await rx.until(() => rx.requests.some((r) => r.id === test.body.id));
+      expect(await settled(t, hook.id, test.body.id)).toMatchObject({ status: 'delivered', attempts: 1 });
       const again = await t.call('POST', `/v1/webhooks/${hook.id}/deliveries/${test.body.id}/redeliver`);
       expect(again.status).toBe(202);
       await rx.until(() => rx.requests.filter((r) => r.id === test.body.id).length === 2);
       expect(rx.processed.filter((r) => r.id === test.body.id)).toHaveLength(1);
-      expect((await t.call('GET', `/v1/webhooks/${hook.id}/deliveries/${test.body.id}`)).body).toMatchObject({ status: 'delivered', attempts: 2 });
+      expect(await settled(t, hook.id, test.body.id)).toMatchObject({ status: 'delivered', attempts: 2 });
       const audit = await t.call('GET', `/v1/audit?entityType=webhook&entityId=${hook.id}`);
       expect(audit.body.entries.map((e: any) => e.action)).toEqual(expect.arrayContaining(['webhook.create', 'webhook.redeliver']));
     });

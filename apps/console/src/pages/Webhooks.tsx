@@ -208,7 +208,7 @@ function Deliveries({ webhookId }: { webhookId: string }) {
                 <th>Event</th>
                 <th>Status</th>
                 <th>Attempts</th>
-                <th className="hide-sm">Last error</th>
+                <th className="hide-sm">Last result</th>
                 <th />
               </tr>
             </thead>
@@ -226,7 +226,7 @@ function Deliveries({ webhookId }: { webhookId: string }) {
                     {d.status === 'pending' && d.nextAttemptAt && <div className="muted small">next {dateTime(d.nextAttemptAt)}</div>}
                   </td>
                   <td>{d.attempts}</td>
-                  <td className="hide-sm small">{d.lastError ?? (d.lastStatusCode ? `HTTP ${d.lastStatusCode}` : '—')}</td>
+                  <td className="hide-sm small">{d.lastError ?? (d.lastStatusCode ? `answered ${d.lastStatusCode}` : '—')}</td>
                   <td className="right">
                     <Button kind="ghost" onClick={() => void act(() => api('POST', `/v1/webhooks/${webhookId}/deliveries/${d.id}/redeliver`))}>
                       Redeliver
