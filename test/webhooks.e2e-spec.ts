@@ -1,4 +1,6 @@
 import { AutomationScheduler } from '../apps/api/src/modules/automation';
+import { AutomationRepository } from '../apps/api/src/modules/automation/automation.repository';
+import { ExperimentsService } from '../apps/api/src/modules/experiments/experiments.service';
 import { abExperiment, startTestApp, TestApp } from './support/test-app';
 import { WebhookReceiver } from './support/webhook-receiver';
 
@@ -222,6 +224,24 @@ describe('webhooks (real local receiver)', () => {
       expect(await scheduler.tick()).toMatchObject({ stopped: [] });
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(rx.requests.filter((r) => r.payload.type === 'experiment.guardrail_breached' && r.payload.data.experiment === key)).toHaveLength(1);
+    });
+
+    it('concurrent evaluations (replicas) stop an experiment once: one winner under the advisory lock', async () => {
+      const race = 'wh-autostop-race';
+      expect((await t.call('POST', '/v1/experiments', { body: abExperiment(race, { autoStop: { action: 'pause', on: ['srm'] } }) })).status).toBe(201);
+      expect((await t.call('POST', `/v1/experiments/${race}/start`)).status).toBe(200);
+      const experiments = t.running.app.get(ExperimentsService);
+      const repo = t.running.app.get(AutomationRepository);
+      const id = (await t.call('GET', `/v1/experiments/${race}`)).body.id;
+      const results = await Promise.all(Array.from({ length: 4 }, (_, i) => experiments.autoStop(race, 'pause', `race ${i}`, { replica: i }, (m) => repo.tryLock(m, id))));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect((await t.call('GET', `/v1/experiments/${race}`)).body.status).toBe('paused');
+      const audit = (await t.call('GET', `/v1/audit?entityType=experiment&entityId=${race}`)).body.entries;
+      expect(audit.filter((a: any) => a.action === 'experiment.auto_stop')).toHaveLength(1);
+      await rx.until(() => rx.processed.some((r) => r.payload.type === 'experiment.auto_stopped' && r.payload.data.experiment === race));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(rx.requests.filter((r) => r.payload.type === 'experiment.auto_stopped' && r.payload.data.experiment === race)).toHaveLength(1);
+      expect(rx.requests.filter((r) => r.payload.type === 'experiment.paused' && r.payload.data.experiment === race)).toHaveLength(1);
     });
   });
 });
