@@ -7,6 +7,7 @@ import { benchEvents } from './events.bench';
 import { benchFeatures } from './features.bench';
 import { benchRank } from './rank.bench';
 import { benchReport } from './report.bench';
+import { benchWebhooks } from './webhooks.bench';
 
 /**
  * `npm run bench`: every figure is a ratio against a baseline measured in the same run on the same machine, or a
@@ -65,6 +66,11 @@ async function main(): Promise<void> {
   const report = await benchReport();
   out.report = report;
   console.log(JSON.stringify(report));
+
+  console.log('== webhook deliveries to a local receiver (outbox → signed POST), sustained');
+  const webhooks = await benchWebhooks();
+  out.webhooks = webhooks;
+  console.log(`${JSON.stringify(webhooks)} (target ≥ 1,000 deliveries per minute)`);
 
   const dir = join(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });

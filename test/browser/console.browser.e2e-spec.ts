@@ -7,6 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { ADMIN_KEY, startTestApp, TestApp } from '../support/test-app';
+import { WebhookReceiver } from '../support/webhook-receiver';
 import { Browser, BROWSER_REQUIRED, findChromium, launchChromium } from './chromium';
 
 const ROOT = join(__dirname, '..', '..');
@@ -108,7 +109,7 @@ describeBrowser('console in Chromium', () => {
       execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-console.js')], { cwd: ROOT, stdio: 'inherit' });
     }
     mkdirSync(SHOTS, { recursive: true });
-    t = await startTestApp();
+    t = await startTestApp({ env: { WEBHOOK_ALLOW_PRIVATE: '127.0.0.0/8', WEBHOOK_POLL_MS: '200' } }); // the webhook check's receiver is local
     browser = await launchChromium(chromiumPath);
     page = await browser.context.newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -346,6 +347,31 @@ describeBrowser('console in Chromium', () => {
     await page.getByRole('row', { name: /key to revoke/ }).waitFor({ state: 'detached' });
     expect((await t.call('GET', '/v1/items/i-1', { key: revoked })).status).toBe(401);
     expect((await t.call('GET', '/v1/items/i-1', { key })).status).toBe(200);
+  });
+
+  it('admin adds a webhook, sends a test that a local receiver verifies, and redelivers it', async () => {
+    const rx = await new WebhookReceiver().start();
+    try {
+      await page.getByRole('link', { name: 'Webhooks' }).click();
+      await page.fill('#wh-url', rx.url);
+      await page.getByLabel('experiment.stopped').check();
+      await page.getByTestId('create-webhook').click();
+      rx.secret = (await page.getByTestId('webhook-secret').locator('code').textContent())!;
+      expect(rx.secret).toMatch(/^whsec_/);
+      await page.getByTestId('send-test').click();
+      await rx.until(() => rx.processed.length === 1);
+      const hookId = (await t.call('GET', '/v1/webhooks')).body.webhooks[0].id;
+      const deadline = Date.now() + 10_000;
+      while ((await t.call('GET', `/v1/webhooks/${hookId}/deliveries`)).body.deliveries[0]?.status !== 'delivered' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await page.getByTestId('deliveries-table').getByText('delivered').waitFor();
+      await page.getByRole('button', { name: 'Redeliver' }).click();
+      await rx.until(() => rx.requests.length === 2);
+      expect(rx.requests[1].id).toBe(rx.requests[0].id);
+      await shot(page, '13b-webhooks');
+    } finally {
+      await rx.stop();
+    }
   });
 
   it('a viewer sees no write buttons and the API refuses its writes', async () => {

@@ -27,6 +27,8 @@ import { HealthService } from './modules/observability/health.service';
 import { MetricsService } from './modules/observability/metrics.service';
 import { ObservabilityController } from './modules/observability/observability.controller';
 import { RANK_CONTROLLERS, RANK_PROVIDERS } from './modules/rank';
+import { AUTOMATION_PROVIDERS } from './modules/automation';
+import { WEBHOOK_CONTROLLERS, WEBHOOK_PROVIDERS } from './modules/webhooks';
 
 @Module({})
 export class AppModule {
@@ -35,7 +37,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl, poolSize), migrationsRun: true })],
-      controllers: [ObservabilityController, ApiKeysController, AuditController, ExperimentsController, ItemsController, ...CONSOLE_CONTROLLERS, ...RANK_CONTROLLERS, ...AB_CONTROLLERS, ...FEATURE_CONTROLLERS],
+      controllers: [ObservabilityController, ApiKeysController, AuditController, ExperimentsController, ItemsController, ...CONSOLE_CONTROLLERS, ...RANK_CONTROLLERS, ...AB_CONTROLLERS, ...FEATURE_CONTROLLERS, ...WEBHOOK_CONTROLLERS],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
@@ -56,6 +58,8 @@ export class AppModule {
         ...RANK_PROVIDERS,
         ...AB_PROVIDERS,
         ...FEATURE_PROVIDERS,
+        ...WEBHOOK_PROVIDERS,
+        ...AUTOMATION_PROVIDERS,
         DemoService,
       ],
     };

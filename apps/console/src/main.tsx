@@ -6,6 +6,7 @@ import { AuthContext, can, useAuth } from './lib/auth';
 import { Link, match, navigate, useLocation } from './lib/router';
 import type { Session } from './lib/types';
 import { AdminKeys, AdminUsers } from './pages/Admin';
+import { AdminWebhooks } from './pages/Webhooks';
 import { ExperimentPage } from './pages/Experiment';
 import { ExperimentsList } from './pages/Experiments';
 import { NewExperiment } from './pages/Wizard';
@@ -77,7 +78,7 @@ function Shell({ path }: { path: string }) {
       </ErrorBoundary>
     );
   }
-  const section = path.startsWith('/admin/users') ? 'users' : path.startsWith('/admin/keys') ? 'keys' : 'experiments';
+  const section = path.startsWith('/admin/users') ? 'users' : path.startsWith('/admin/keys') ? 'keys' : path.startsWith('/admin/webhooks') ? 'webhooks' : 'experiments';
   return (
     <div className="shell">
       <header className="topbar">
@@ -98,6 +99,9 @@ function Shell({ path }: { path: string }) {
               </Link>
               <Link to="/admin/keys" className={section === 'keys' ? 'active' : ''}>
                 API keys
+              </Link>
+              <Link to="/admin/webhooks" className={section === 'webhooks' ? 'active' : ''}>
+                Webhooks
               </Link>
             </>
           )}
@@ -155,6 +159,7 @@ function Routes({ path }: { path: string }) {
   if ((m = match('/experiments/:key/:tab', path))) return <ExperimentPage experimentKey={m.key} tab={m.tab} />;
   if (path === '/admin/users') return <AdminUsers />;
   if (path === '/admin/keys') return <AdminKeys />;
+  if (path === '/admin/webhooks') return <AdminWebhooks />;
   return (
     <div className="page">
       <h1>Page not found</h1>

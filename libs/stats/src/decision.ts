@@ -63,6 +63,16 @@ function better(c: DecisionComparison): Interval | null {
 }
 
 /**
+ * True when guardrail `g` is confidently worse than its non-inferiority margin: its interval, signed so that
+ * "better" is positive, lies entirely below −|margin| (the rollback rule of recommendDecision; the automatic stop
+ * uses the same rule on the always-valid interval).
+ */
+export function guardrailBreached(g: GuardrailComparison): boolean {
+  const gi = better(g);
+  return gi !== null && gi.upper < -Math.abs(g.nonInferiorityMargin);
+}
+
+/**
  * Ship / roll back / keep running / unhealthy, in this order of precedence:
  * 1. unhealthy — SRM flagged, or more than maxFraction (default 1 %) of units saw several variants:
  *    the comparison itself cannot be trusted, so no effect-based decision is made.
@@ -118,7 +128,7 @@ export function recommendDecision(input: DecisionInput): DecisionResult {
     const margin = Math.abs(g.nonInferiorityMargin);
     if (!gi) {
       unproven.push(`guardrail "${g.metric}" has no confidence interval yet`);
-    } else if (gi.upper < -margin) {
+    } else if (guardrailBreached(g)) {
       harms.push(`guardrail "${g.metric}" is worse than its non-inferiority margin of ${fmt(margin)} (CI ${fmt(g.ci!.lower)} to ${fmt(g.ci!.upper)})`);
     } else if (!(gi.lower > -margin)) {
       unproven.push(`guardrail "${g.metric}" is not yet shown within its margin of ${fmt(margin)}`);

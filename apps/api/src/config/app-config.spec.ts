@@ -27,3 +27,18 @@ describe('TRUST_PROXY', () => {
     }
   });
 });
+
+describe('WEBHOOK_ALLOW_PRIVATE', () => {
+  it('is off by default (SSRF defence); takes on, off or a list of addresses / CIDRs', () => {
+    expect(loadConfig({}).webhookAllowPrivate).toBe('off');
+    expect(loadConfig({ WEBHOOK_ALLOW_PRIVATE: 'on' }).webhookAllowPrivate).toBe('on');
+    expect(loadConfig({ WEBHOOK_ALLOW_PRIVATE: '127.0.0.0/8, ::1, 10.1.2.3' }).webhookAllowPrivate).toEqual(['127.0.0.0/8', '::1', '10.1.2.3']);
+  });
+
+  it('refuses malformed values', () => {
+    for (const v of ['yes', '127.0.0.0/33', 'fd00::/129', 'intranet.local', '10.0.0.0/8,nonsense']) {
+      expect(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE: v })).toThrow(/^Invalid configuration: WEBHOOK_ALLOW_PRIVATE must be off, on, or a comma-separated list/);
+    }
+    expect(() => loadConfig({ WEBHOOK_TIMEOUT_MS: '50' })).toThrow(/WEBHOOK_TIMEOUT_MS must be between 100 and 60000/);
+  });
+});

@@ -58,6 +58,17 @@ const envSchema = z.object({
   SLOTWISE_REPLICA_LEASE_SECONDS: integer('SLOTWISE_REPLICA_LEASE_SECONDS', 2, 600).default(15),
   MODEL_FLUSH_MS: integer('MODEL_FLUSH_MS', 50, 60_000).default(1000),
   SLOTWISE_DECISION_SEED: integer('SLOTWISE_DECISION_SEED', 0, 2 ** 31 - 1).optional(),
+  WEBHOOK_ALLOW_PRIVATE: z
+    .string()
+    .default('off')
+    .refine(
+      (s) => s === 'on' || s === 'off' || s.split(',').every((c) => /^[^/]+(\/\d{1,3})?$/.test(c.trim()) && isIP(c.trim().split('/')[0]) !== 0 && Number(c.trim().split('/')[1] ?? 0) <= (isIP(c.trim().split('/')[0]) === 6 ? 128 : 32)),
+      'must be off, on, or a comma-separated list of IP addresses / CIDRs that webhooks may reach although private (127.0.0.0/8,10.1.0.0/16)',
+    ),
+  WEBHOOK_TIMEOUT_MS: integer('WEBHOOK_TIMEOUT_MS', 100, 60_000).default(10_000),
+  WEBHOOK_RETRY_BASE_MS: integer('WEBHOOK_RETRY_BASE_MS', 10, 3_600_000).default(5_000),
+  WEBHOOK_POLL_MS: integer('WEBHOOK_POLL_MS', 20, 60_000).default(1_000),
+  AUTOMATION_INTERVAL_MS: integer('AUTOMATION_INTERVAL_MS', 100, 86_400_000).default(60_000),
 });
 
 export interface AppConfig {
@@ -95,6 +106,16 @@ export interface AppConfig {
   modelFlushMs: number;
   /** Seeds decisions from one seeded sequence instead of the OS (reproducible simulations and tests only). */
   decisionSeed?: number;
+  /** Webhook destinations: 'off' = public addresses only (SSRF defence), 'on' = any, or CIDRs allowed although private. */
+  webhookAllowPrivate: 'off' | 'on' | string[];
+  /** One delivery attempt's time limit (no 2xx within it = failed attempt). */
+  webhookTimeoutMs: number;
+  /** First retry delay; doubles per attempt (capped at 1 h, jittered) for 24 h. */
+  webhookRetryBaseMs: number;
+  /** How often the delivery worker looks for due deliveries. */
+  webhookPollMs: number;
+  /** How often running experiments are evaluated for auto-stop and announced findings. */
+  automationIntervalMs: number;
   version: string;
 }
 
@@ -134,6 +155,11 @@ export function loadConfig(env: Record<string, string | undefined>, version = '0
     replicaLeaseSeconds: e.SLOTWISE_REPLICA_LEASE_SECONDS,
     modelFlushMs: e.MODEL_FLUSH_MS,
     decisionSeed: e.SLOTWISE_DECISION_SEED,
+    webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'on' || e.WEBHOOK_ALLOW_PRIVATE === 'off' ? e.WEBHOOK_ALLOW_PRIVATE : e.WEBHOOK_ALLOW_PRIVATE.split(',').map((c) => c.trim()),
+    webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    webhookRetryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+    webhookPollMs: e.WEBHOOK_POLL_MS,
+    automationIntervalMs: e.AUTOMATION_INTERVAL_MS,
     version,
   };
 }

@@ -297,6 +297,40 @@ const short = (v: unknown) => {
   return s.length > 60 ? `${s.slice(0, 57)}…` : s;
 };
 
+interface AutoStopAfter {
+  status?: string;
+  reason?: string;
+  evidence?: {
+    evaluatedAt?: string;
+    srm?: { flagged: boolean; pValue: number | null };
+    guardrailBreaches?: Array<{ variant: string; metric: string; estimate: number | null; ci: { lower: number; upper: number }; nonInferiorityMargin: number; direction: string }>;
+  };
+}
+
+/** The automatic stop's evidence: why, and each guardrail's always-valid interval against its margin. */
+function AutoStopEvidence({ after }: { after: unknown }) {
+  const a = (after ?? {}) as AutoStopAfter;
+  const breaches = a.evidence?.guardrailBreaches ?? [];
+  const n = (x: number | null | undefined) => (x === null || x === undefined ? '—' : Number(x.toPrecision(4)).toString());
+  return (
+    <div className="banner banner-red" data-testid="auto-stop-evidence">
+      <div>
+        <strong>Automatically {a.status ?? 'stopped'}.</strong> {a.reason}
+        {breaches.length > 0 && (
+          <ul className="changes small mono">
+            {breaches.map((b) => (
+              <li key={`${b.variant}/${b.metric}`}>
+                {b.variant} · {b.metric} ({b.direction}): difference {n(b.estimate)}, always-valid interval [{n(b.ci.lower)}, {n(b.ci.upper)}], margin {n(b.nonInferiorityMargin)}
+              </li>
+            ))}
+          </ul>
+        )}
+        {a.evidence?.srm?.flagged && <div className="small">Sample ratio mismatch, p = {n(a.evidence.srm.pValue)}</div>}
+      </div>
+    </div>
+  );
+}
+
 function History({ experimentKey, tick }: { experimentKey: string; tick: number }) {
   const user = useUser();
   const audit = useAsync(
@@ -319,7 +353,9 @@ function History({ experimentKey, tick }: { experimentKey: string; tick: number 
                 {age(en.at)} ago
               </span>
             </div>
-            {changes(en.before, en.after).length > 0 && (
+            {en.action === 'experiment.auto_stop' ? (
+              <AutoStopEvidence after={en.after} />
+            ) : changes(en.before, en.after).length > 0 && (
               <ul className="changes small mono">
                 {changes(en.before, en.after).map((c) => (
                   <li key={c}>{c}</li>

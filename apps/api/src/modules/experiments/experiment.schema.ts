@@ -108,6 +108,22 @@ const definitionShape = {
     .optional(),
   targeting: z.unknown().optional(),
   tags: z.array(z.string().max(64)).max(20).default([]),
+  /**
+   * Automatic guardrail stop: while running, the scheduled evaluation pauses or stops the experiment as soon as a
+   * guardrail's always-valid interval lies entirely beyond its non-inferiority margin (`on` includes "guardrail")
+   * or SRM is flagged (`on` includes "srm"). null / absent: off.
+   */
+  autoStop: z
+    .strictObject({
+      action: z.enum(['pause', 'stop'], { message: 'must be "pause" or "stop"' }).default('stop'),
+      on: z
+        .array(z.enum(['guardrail', 'srm'], { message: 'must be "guardrail" or "srm"' }))
+        .min(1)
+        .default(['guardrail'])
+        .transform((l) => [...new Set(l)]),
+    })
+    .nullable()
+    .optional(),
 };
 
 /** `targeting.rules[1].value[0]` → ['targeting', 'rules', 1, 'value', 0] (libs/assignment reports string paths). */

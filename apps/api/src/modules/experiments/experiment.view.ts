@@ -4,7 +4,7 @@ import type { ExperimentDefinition } from './experiment.schema';
 /** Settings kept in the jsonb column: everything in the definition that has no column of its own. */
 export type ExperimentSettings = Pick<
   ExperimentDefinition,
-  'features' | 'ranker' | 'metrics' | 'coldStartThreshold' | 'rewardWindowSeconds' | 'exploration' | 'targeting' | 'tags'
+  'features' | 'ranker' | 'metrics' | 'coldStartThreshold' | 'rewardWindowSeconds' | 'exploration' | 'targeting' | 'tags' | 'autoStop'
 >;
 
 export function settingsOf(d: ExperimentDefinition): ExperimentSettings {
@@ -17,6 +17,7 @@ export function settingsOf(d: ExperimentDefinition): ExperimentSettings {
     exploration: d.exploration,
     targeting: d.targeting,
     tags: d.tags,
+    ...(d.autoStop ? { autoStop: d.autoStop } : {}),
   };
 }
 
@@ -49,6 +50,7 @@ export function definitionOf(e: ExperimentEntity): ExperimentDefinition {
   if (e.slots !== null) d.slots = e.slots;
   if (s.exploration) d.exploration = s.exploration;
   if (s.targeting !== undefined) d.targeting = s.targeting;
+  if (s.autoStop) d.autoStop = s.autoStop;
   return d;
 }
 

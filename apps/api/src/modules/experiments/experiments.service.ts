@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { EntityManager } from 'typeorm';
 import type { Principal } from '../../common/auth/access';
 import { FieldError, Problem } from '../../common/http/problem';
 import { ModelsService } from '../models/models.service';
@@ -9,6 +10,7 @@ import { ExperimentEntity, ExperimentStatus } from '../../database/entities/expe
 import { VariantEntity } from '../../database/entities/variant.entity';
 import { AbStateService } from '../ab/ab-state.service';
 import { AuditRepository } from '../audit/audit.repository';
+import { LIFECYCLE_EVENT, WebhooksRepository } from '../webhooks';
 import { ExperimentEvents } from './experiment-events';
 import { createExperimentSchema, ExperimentDefinition, ExperimentPatch, ListExperimentsQuery } from './experiment.schema';
 import { definitionOf, ExperimentView, settingsOf, viewOf } from './experiment.view';
@@ -34,6 +36,7 @@ export class ExperimentsService {
     private readonly events: ExperimentEvents,
     private readonly abState: AbStateService,
     private readonly models: ModelsService,
+    private readonly outbox: WebhooksRepository,
   ) {}
 
   /** The ranker a ranking experiment names must exist and fit its feature schema (and give embeddings to neural-linear). */
@@ -122,27 +125,58 @@ export class ExperimentsService {
   }
 
   async transition(key: string, action: LifecycleAction, actor: Principal): Promise<ExperimentView> {
-    const rule = TRANSITIONS[action];
-    const neighbours = await this.experiments.transaction(async (m) => {
-      const current = await this.require(key, m);
-      if (!rule.from.includes(current.status)) {
-        throw Problem.conflict(`Cannot ${action} experiment "${key}" while it is ${current.status} (allowed from: ${rule.from.join(', ')}).`, 'illegal-transition');
-      }
-      // Start needs a primary metric and an assignable definition; it fixes the allocation (phase 1) and the
-      // layer share. Stop ends the phase and frees the layer share.
-      const neighbours =
-        action === 'start' ? await this.abState.onStart(m, current, definitionOf(current)) : action === 'stop' ? await this.abState.onStop(m, current, definitionOf(current)) : [];
-      const now = new Date();
-      const stamps = rule.to === 'running' && !current.startedAt ? { startedAt: now } : rule.to === 'stopped' ? { stoppedAt: now } : {};
-      if (!(await this.experiments.setStatus(m, current.id, rule.from, rule.to, stamps))) {
-        throw Problem.conflict(`Experiment "${key}" changed state concurrently; read it again and retry.`, 'concurrent-change');
-      }
-      await this.audit.append(m, actor, { action: `experiment.${action}`, entityType: 'experiment', entityId: key, before: { status: current.status }, after: { status: rule.to } });
-      return neighbours;
-    });
+    const neighbours = await this.experiments.transaction(async (m) => this.applyTransition(m, await this.require(key, m), action, actor));
     this.events.changed(key);
     for (const k of neighbours) this.events.changed(k);
     return this.get(key);
+  }
+
+  /**
+   * The autoStop option acting (system actor): pauses or stops `key` when it is still running, in one transaction
+   * that first calls `claim` (the evaluation's lock; false = another replica is acting, do nothing) and then writes
+   * the status, an `experiment.auto_stop` audit entry with `evidence`, and the lifecycle and `experiment.auto_stopped`
+   * webhook deliveries. Returns whether this call stopped it.
+   */
+  async autoStop(key: string, action: 'pause' | 'stop', reason: string, evidence: unknown, claim: (m: EntityManager) => Promise<boolean>): Promise<boolean> {
+    const neighbours = await this.experiments.transaction(async (m) => {
+      if (!(await claim(m))) return null;
+      const current = await this.require(key, m);
+      if (current.status !== 'running') return null;
+      const neighbours = await this.applyTransition(m, current, action, null, { reason, evidence });
+      await this.outbox.enqueue(m, 'experiment.auto_stopped', { experiment: key, action, reason, evidence });
+      return neighbours;
+    });
+    if (!neighbours) return false;
+    this.events.changed(key);
+    for (const k of neighbours) this.events.changed(k);
+    return true;
+  }
+
+  /** One lifecycle transition inside `m`: status, stamps, A/B state, audit entry and the lifecycle webhook event. */
+  private async applyTransition(m: EntityManager, current: ExperimentEntity, action: LifecycleAction, actor: Principal | null, auto?: { reason: string; evidence: unknown }): Promise<string[]> {
+    const key = current.key;
+    const rule = TRANSITIONS[action];
+    if (!rule.from.includes(current.status)) {
+      throw Problem.conflict(`Cannot ${action} experiment "${key}" while it is ${current.status} (allowed from: ${rule.from.join(', ')}).`, 'illegal-transition');
+    }
+    // Start needs a primary metric and an assignable definition; it fixes the allocation (phase 1) and the
+    // layer share. Stop ends the phase and frees the layer share.
+    const neighbours =
+      action === 'start' ? await this.abState.onStart(m, current, definitionOf(current)) : action === 'stop' ? await this.abState.onStop(m, current, definitionOf(current)) : [];
+    const now = new Date();
+    const stamps = rule.to === 'running' && !current.startedAt ? { startedAt: now } : rule.to === 'stopped' ? { stoppedAt: now } : {};
+    if (!(await this.experiments.setStatus(m, current.id, rule.from, rule.to, stamps))) {
+      throw Problem.conflict(`Experiment "${key}" changed state concurrently; read it again and retry.`, 'concurrent-change');
+    }
+    await this.audit.append(m, actor, {
+      action: auto ? 'experiment.auto_stop' : `experiment.${action}`,
+      entityType: 'experiment',
+      entityId: key,
+      before: { status: current.status },
+      after: auto ? { status: rule.to, reason: auto.reason, evidence: auto.evidence } : { status: rule.to },
+    });
+    await this.outbox.enqueue(m, LIFECYCLE_EVENT[rule.to as 'running' | 'paused' | 'stopped'], { experiment: key, from: current.status, to: rule.to, actor: actor ? actor.name : 'system' });
+    return neighbours;
   }
 
   /** Serve `variant` to everyone from now on: the experiment stops (if it was not) and remembers the winner. Audited. */
@@ -160,6 +194,8 @@ export class ExperimentsService {
         before: { status: current.status, shippedVariant: null },
         after: { status: 'stopped', shippedVariant: variant },
       });
+      await this.outbox.enqueue(m, 'experiment.shipped', { experiment: key, variant, actor: actor.name });
+      if (current.status !== 'stopped') await this.outbox.enqueue(m, 'experiment.stopped', { experiment: key, from: current.status, to: 'stopped', actor: actor.name });
       return neighbours;
     });
     this.events.changed(key);

@@ -3,6 +3,7 @@ import {
   adjustPValues,
   DecisionResult,
   GuardrailComparison,
+  guardrailBreached,
   Interval,
   MetricDirection,
   minimumDetectableEffect,
@@ -116,6 +117,34 @@ export interface MetricReport {
   guardrailMargin?: number;
   variants: VariantStats[];
   comparisons: ComparisonResult[];
+}
+
+/** See ReportsService.evaluation. Intervals in metric units (difference treatment − baseline). */
+export interface AutomationEvaluation {
+  phase: number;
+  generatedAt: string;
+  srm: { flagged: boolean; pValue: number | null; observed: Record<string, number>; expected: Record<string, number> };
+  guardrailBreaches: Array<{ variant: string; metric: string; estimate: number | null; ci: Interval; nonInferiorityMargin: number; direction: MetricDirection }>;
+  primarySignificant: Array<{ variant: string; metric: string; estimate: number | null; ci: Interval; pValue: number | null }>;
+}
+
+/**
+ * The guardrail comparisons of treatment `variant` against `baseline` as the recommendation judges them.
+ * Always-valid: the mSPRT interval of the difference against the relative margin in metric units,
+ * margin·|baseline mean| (sign-correct for negative baselines; no interval when the baseline mean is 0).
+ * Fixed-horizon: the relative interval ((t − c)/|c|, sign-correct) against the relative margin.
+ */
+function guardrailComparisons(guardrails: MetricReport[], baseline: string, variant: string, sequential: boolean): GuardrailComparison[] {
+  return guardrails.map((g) => {
+    const gc = g.comparisons.find((x) => x.variant === variant);
+    const margin = g.guardrailMargin ?? DEFAULT_GUARDRAIL_MARGIN;
+    if (sequential) {
+      const gb = g.variants.find((v) => v.variant === baseline)?.mean;
+      const scale = gb ? Math.abs(gb) : null;
+      return { metric: g.metric, estimate: gc?.absoluteLift ?? null, ci: scale ? (gc?.sequential.ci ?? null) : null, direction: g.direction, nonInferiorityMargin: scale ? margin * scale : margin };
+    }
+    return { metric: g.metric, estimate: gc?.relativeLift ?? null, ci: gc?.relativeCi ?? null, direction: g.direction, nonInferiorityMargin: margin };
+  });
 }
 
 @Injectable()
@@ -434,19 +463,7 @@ export class ReportsService {
       const t = primary.variants.find((v) => v.variant === c.variant);
       const ci: Interval | null = sequential ? c.sequential.ci : c.ci;
       const mdeAbs = baselineStats?.mean ? opts.mde * Math.abs(baselineStats.mean) : null;
-      const gs: GuardrailComparison[] = guardrails.map((g) => {
-        const gc = g.comparisons.find((x) => x.variant === c.variant);
-        const margin = g.guardrailMargin ?? DEFAULT_GUARDRAIL_MARGIN;
-        if (sequential) {
-          // always-valid: the mSPRT interval of the difference against the relative margin in metric units,
-          // margin·|baseline mean| (sign-correct for negative baselines; no interval when the baseline mean is 0)
-          const gb = g.variants.find((v) => v.variant === ctx.baseline)?.mean;
-          const scale = gb ? Math.abs(gb) : null;
-          return { metric: g.metric, estimate: gc?.absoluteLift ?? null, ci: scale ? (gc?.sequential.ci ?? null) : null, direction: g.direction, nonInferiorityMargin: scale ? margin * scale : margin };
-        }
-        // fixed-horizon: the relative interval ((t − c)/|c|, sign-correct) against the relative margin
-        return { metric: g.metric, estimate: gc?.relativeLift ?? null, ci: gc?.relativeCi ?? null, direction: g.direction, nonInferiorityMargin: margin };
-      });
+      const gs = guardrailComparisons(guardrails, ctx.baseline, c.variant, sequential);
       const d: DecisionResult = recommendDecision({
         alpha: opts.alpha,
         power: opts.power,
@@ -491,6 +508,33 @@ export class ReportsService {
       estimatedDays: pick.estimatedDays,
       variants: perVariant.map(({ lift: _l, ...v }) => v),
     };
+  }
+
+  /**
+   * What the scheduled automation acts on, for `e` (normally running): its current phase judged on the always-valid
+   * (mSPRT) basis whatever its planned size, with the recommendation's own guardrail rule — SRM, guardrails whose
+   * always-valid interval lies entirely beyond the non-inferiority margin (margin·|baseline mean|), and primary
+   * comparisons significant on the always-valid p-value (after the report's multiple-testing correction).
+   */
+  async evaluation(e: ExperimentEntity): Promise<AutomationEvaluation> {
+    const report = await this.compute(e, { ...normalizeOptions({}), sequential: true });
+    const metrics = report.metrics as MetricReport[];
+    const srm = report.srm as AutomationEvaluation['srm'];
+    const ctx = { baseline: String(report.baseline) };
+    const primaryKey = (e.settings as unknown as ExperimentSettings).metrics?.primary;
+    const primary = metrics.find((m) => m.metric === primaryKey) ?? metrics.find((m) => m.role === 'primary') ?? metrics[0];
+    const guardrails = metrics.filter((m) => m.role === 'guardrail' && m !== primary);
+    const breaches: AutomationEvaluation['guardrailBreaches'] = [];
+    const significant: AutomationEvaluation['primarySignificant'] = [];
+    for (const c of primary?.comparisons ?? []) {
+      for (const g of guardrailComparisons(guardrails, ctx.baseline, c.variant, true)) {
+        if (guardrailBreached(g)) breaches.push({ variant: c.variant, metric: g.metric, estimate: g.estimate, ci: g.ci!, nonInferiorityMargin: g.nonInferiorityMargin, direction: g.direction ?? 'higher-is-better' });
+      }
+      if (c.significance?.alwaysValid && c.sequential.ci) {
+        significant.push({ variant: c.variant, metric: primary!.metric, estimate: c.absoluteLift, ci: c.sequential.ci, pValue: c.sequential.adjustedPValue ?? c.sequential.pValue });
+      }
+    }
+    return { phase: Number(report.phase), generatedAt: String(report.generatedAt), srm, guardrailBreaches: breaches, primarySignificant: significant };
   }
 
   // ---- time series ------------------------------------------------------------------------------------------
