@@ -22,4 +22,7 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(content-disposition|cookie)/)'],
   moduleNameMapper: { '^@slotwise/([a-z-]+)$': '<rootDir>/libs/$1/src' },
   testTimeout: 60000,
+  // On 2 cores jest runs the files in its own process; a keep-alive socket left by a child-process test (crash,
+  // webhooks restart) must not hold CI open after the summary.
+  forceExit: true,
 };

@@ -56,7 +56,8 @@ export function isDatabaseUnavailable(err: unknown): boolean {
 }
 
 export function sendProblem(reply: FastifyReply, body: ProblemBody): void {
-  if (body.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+  // A Problem may have set its own Retry-After (a quarantined variant: 60 s); the database's default is shorter.
+  if (body.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   void reply.status(body.status).header('content-type', PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
 }
 
