@@ -26,6 +26,7 @@ import { HealthService } from './modules/observability/health.service';
 import { MetricsService } from './modules/observability/metrics.service';
 import { ObservabilityController } from './modules/observability/observability.controller';
 import { RANK_CONTROLLERS, RANK_PROVIDERS } from './modules/rank';
+import { OPE_CONTROLLERS, OPE_PROVIDERS } from './modules/ope';
 
 @Module({})
 export class AppModule {
@@ -34,7 +35,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl, poolSize), migrationsRun: true })],
-      controllers: [ObservabilityController, ApiKeysController, AuditController, ExperimentsController, ItemsController, ...CONSOLE_CONTROLLERS, ...RANK_CONTROLLERS, ...AB_CONTROLLERS],
+      controllers: [ObservabilityController, ApiKeysController, AuditController, ExperimentsController, ItemsController, ...CONSOLE_CONTROLLERS, ...RANK_CONTROLLERS, ...AB_CONTROLLERS, ...OPE_CONTROLLERS],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
@@ -54,6 +55,7 @@ export class AppModule {
         ...CONSOLE_PROVIDERS,
         ...RANK_PROVIDERS,
         ...AB_PROVIDERS,
+        ...OPE_PROVIDERS,
         DemoService,
       ],
     };
