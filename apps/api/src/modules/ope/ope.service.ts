@@ -159,7 +159,7 @@ export class OpeService {
       };
     }
     let spec: PolicySpec;
-    let model: BanditModel | null = null;
+    let model: BanditModel | null;
     let posterior: string;
     if ('variant' in p) {
       const v = e.variants.find((x) => x.key === p.variant);
