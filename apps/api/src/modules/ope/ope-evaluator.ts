@@ -9,7 +9,7 @@
  * position). Actions are indexed over the items seen in the evaluated log.
  */
 import { createRng, rankerKeys, topK, topKInto, type BanditModel, type Candidate, type Rng } from '@slotwise/bandit';
-import { evaluatePolicy, fitRewardModel, type BanditLog } from '@slotwise/ope';
+import { evaluatePolicy, fitRewardModel, normalInterval, type BanditLog } from '@slotwise/ope';
 import { banditCandidate } from '../rank/candidates';
 import type { LoggedDecisionRow } from './ope.repository';
 import type { EstimateView, OpeEstimator, OpeResult } from './ope.schema';
@@ -118,6 +118,12 @@ export class OpeAccumulator {
 
   get rounds(): number {
     return this.action.length;
+  }
+
+  /** The logging policy's own value: mean reward per logged slot with its normal (1 − α) interval. */
+  onPolicy(alpha: number): { value: number; ci: { lower: number; upper: number; level: number }; stdErr: number; n: number } {
+    const r = normalInterval(this.reward, alpha);
+    return { value: r.mean, ci: { lower: r.lower, upper: r.upper, level: r.level }, stdErr: r.standardError, n: this.reward.length };
   }
 
   /** Runs the estimators on the accumulated rounds. */

@@ -16,7 +16,8 @@ export interface LoggedDecisionRow {
 
 export interface LogFilter {
   experimentId: string;
-  variantKey: string | null;
+  /** only these variants' decisions (null = every variant) */
+  variantKeys: string[] | null;
   from: string | null;
   to: string | null;
 }
@@ -49,11 +50,11 @@ export class OpeRepository {
                                                  'propensity', s.propensity, 'reward', s.reward) ORDER BY s.position)
                  FROM decision_slots s WHERE s.decision_id = d.id) AS slots
        FROM decisions d
-       WHERE d.experiment_id = $1 AND ($2::text IS NULL OR d.variant_key = $2)
+       WHERE d.experiment_id = $1 AND ($2::text[] IS NULL OR d.variant_key = ANY($2::text[]))
          AND ($3::timestamptz IS NULL OR d.created_at >= $3) AND ($4::timestamptz IS NULL OR d.created_at < $4)
          AND d.seq > $5::bigint
        ORDER BY d.seq LIMIT $6`,
-      [filter.experimentId, filter.variantKey, filter.from, filter.to, afterSeq, limit],
+      [filter.experimentId, filter.variantKeys, filter.from, filter.to, afterSeq, limit],
     );
   }
 
@@ -61,9 +62,9 @@ export class OpeRepository {
   async count(filter: LogFilter): Promise<number> {
     const [{ n }] = await this.db.query(
       `SELECT count(*)::int AS n FROM decisions d
-       WHERE d.experiment_id = $1 AND ($2::text IS NULL OR d.variant_key = $2)
+       WHERE d.experiment_id = $1 AND ($2::text[] IS NULL OR d.variant_key = ANY($2::text[]))
          AND ($3::timestamptz IS NULL OR d.created_at >= $3) AND ($4::timestamptz IS NULL OR d.created_at < $4)`,
-      [filter.experimentId, filter.variantKey, filter.from, filter.to],
+      [filter.experimentId, filter.variantKeys, filter.from, filter.to],
     );
     return n;
   }

@@ -9,12 +9,47 @@ import type { ExperimentSettings } from '../experiments/experiment.view';
 import { ExperimentsRepository } from '../experiments/experiments.repository';
 import { CatalogCache } from '../items/catalog-cache';
 import { ModelsService } from '../models/models.service';
+import { banditCandidate } from '../rank/candidates';
 import { buildVariant, modelSpecFor } from '../rank/experiment-runtime';
 import { toVector } from '../rank/feature-resolver';
 import { RankEngine } from '../rank/rank-engine';
 import { OpeAccumulator, type TargetKind } from './ope-evaluator';
 import { LogFilter, NewImportedDecision, OpeRepository } from './ope.repository';
 import { OPE_ESTIMATORS, type ImportDecisionsInput, type OpeRequest, type OpeResult, type OpeRunView } from './ope.schema';
+
+/** Most variants the report's cross-check evaluates (pairs grow quadratically). */
+export const CROSS_CHECK_MAX_VARIANTS = 5;
+/** Monte-Carlo draws per decision for Thompson targets in the cross-check. */
+const CROSS_CHECK_DRAWS = 100;
+
+export interface OffPolicyPair {
+  target: string;
+  logs: string;
+  estimator: string;
+  value: number;
+  ci: { lower: number; upper: number; level: number };
+  stdErr: number;
+  n: number;
+  effectiveSampleSize: number;
+  warnings: string[];
+  /** the target's own on-policy value (mean reward per slot on its own logs) and interval */
+  onPolicy: { value: number; ci: { lower: number; upper: number; level: number } } | null;
+  /** does the off-policy interval contain the on-policy value */
+  covers: boolean | null;
+  statement: string;
+}
+
+/** The report's `offPolicy` section. */
+export interface OffPolicySection {
+  estimator: 'dr';
+  alpha: number;
+  posterior: string;
+  variants: Array<{ variant: string; value: number; ci: { lower: number; upper: number; level: number }; stdErr: number; n: number }>;
+  pairs: OffPolicyPair[];
+  warnings: string[];
+}
+
+const fmt = (x: number): string => x.toPrecision(4);
 
 /** Decisions read per page: memory stays bounded by the page, not the log. */
 const PAGE = 500;
@@ -112,6 +147,81 @@ export class OpeService {
     return { ...result, posterior: target.posterior, actionDistribution: target.method };
   }
 
+  /**
+   * The report's cross-check: each variant's policy evaluated (DR; SNIPS when no reward model could be fitted) on
+   * every other variant's logs, next to its own on-policy value. The target is replayed as it was: a variant with a
+   * posterior starts from its prior and learns, in log order, from its own logged slots and their rewards, so each
+   * evaluated decision sees the posterior the variant had then — the same changing policy that produced its
+   * randomized A/B value. At most {@link CROSS_CHECK_MAX_VARIANTS} variants.
+   */
+  async crossCheck(e: ExperimentEntity, options: { alpha: number; from: string | null; to: string | null }): Promise<OffPolicySection> {
+    const settings = e.settings as unknown as ExperimentSettings;
+    const variants = e.variants.filter((v) => v.policy);
+    const section: OffPolicySection = {
+      estimator: 'dr',
+      alpha: options.alpha,
+      posterior: "each variant's posterior replayed from its prior through its own logged slots and rewards, in log order (time-matched)",
+      variants: [],
+      pairs: [],
+      warnings: [],
+    };
+    if (variants.length < 2) return section;
+    if (variants.length > CROSS_CHECK_MAX_VARIANTS) {
+      section.warnings.push(`Not computed: more than ${CROSS_CHECK_MAX_VARIANTS} variants (use POST /ope per pair).`);
+      return section;
+    }
+    const ranker = settings.ranker.model === 'none' ? null : await this.models.describe(settings.ranker.model);
+    const dims = { contextDim: settings.features.context.length, itemDim: settings.features.item.length, embeddingDim: ranker?.embeddingDim ?? null };
+    const onPolicy = new Map<string, OffPolicySection['variants'][number]>();
+    for (const target of variants) {
+      for (const logs of variants) {
+        if (logs.key === target.key) continue;
+        const spec = target.policy as PolicySpec;
+        let model: BanditModel | null;
+        try {
+          model = buildVariant(target.key, spec, modelSpecFor(spec, dims), null).model;
+        } catch (err) {
+          section.warnings.push(`${target.key}: ${(err as Error).message}`);
+          break;
+        }
+        const kind: TargetKind =
+          spec.type === 'thompson' ? { type: 'thompson', model: model!, draws: CROSS_CHECK_DRAWS } : spec.type === 'epsilon-greedy' ? { type: 'epsilon-greedy', epsilon: spec.epsilon, model: model! } : { type: spec.type };
+        const acc = new OpeAccumulator(kind, e.slots ?? 1, dims.contextDim, 1);
+        const filter: LogFilter = { experimentId: e.id, variantKeys: [target.key, logs.key], from: options.from, to: options.to };
+        let after = '0';
+        for (;;) {
+          const page = await this.repo.page(filter, after, PAGE);
+          for (const d of page) {
+            if (d.variantKey === logs.key) await acc.add(d);
+            else if (model) for (const s of d.slots) model.observe(d.context, banditCandidate(d.shortlist, s.shortlistIndex), s.reward);
+          }
+          if (page.length < PAGE) break;
+          after = page[page.length - 1].seq;
+        }
+        if (acc.rounds < 2) continue;
+        if (!onPolicy.has(logs.key)) onPolicy.set(logs.key, { variant: logs.key, ...acc.onPolicy(options.alpha) });
+        const r = acc.evaluate({ estimators: ['dr', 'snips'], alpha: options.alpha });
+        const est = r.estimates.find((x) => x.estimator === 'dr') ?? r.estimates.find((x) => x.estimator === 'snips')!;
+        section.pairs.push({ target: target.key, logs: logs.key, estimator: est.estimator, value: est.value, ci: est.ci, stdErr: est.stdErr, n: r.n, effectiveSampleSize: r.effectiveSampleSize, warnings: r.warnings, onPolicy: null, covers: null, statement: '' });
+      }
+    }
+    section.variants = [...onPolicy.values()];
+    for (const p of section.pairs) {
+      const own = onPolicy.get(p.target) ?? null;
+      p.onPolicy = own ? { value: own.value, ci: own.ci } : null;
+      if (!own) {
+        p.statement = `No on-policy value for "${p.target}" (it has no logged slots in this window) to compare with.`;
+        continue;
+      }
+      p.covers = p.ci.lower <= own.value && own.value <= p.ci.upper;
+      const est = `${p.estimator.toUpperCase()} estimate of "${p.target}" on "${p.logs}"'s logs is ${fmt(p.value)} (${Math.round(p.ci.level * 100)}% CI ${fmt(p.ci.lower)} to ${fmt(p.ci.upper)})`;
+      p.statement = p.covers
+        ? `Agrees with the A/B result: the ${est} and covers "${p.target}"'s own on-policy value ${fmt(own.value)}.`
+        : `Disagrees with the A/B result: the ${est} and misses "${p.target}"'s own on-policy value ${fmt(own.value)}.`;
+    }
+    return section;
+  }
+
   private async ranking(key: string): Promise<ExperimentEntity> {
     const e = await this.experiments.findByKey(key);
     if (!e) throw Problem.notFound(`No experiment with key "${key}".`);
@@ -123,7 +233,7 @@ export class OpeService {
     if (req.logs.variant !== undefined && !e.variants.some((v) => v.key === req.logs.variant)) {
       throw Problem.validation([{ path: 'logs.variant', message: `"${req.logs.variant}" is not a variant of ${e.key} (${e.variants.map((v) => v.key).join(', ')})` }]);
     }
-    return { experimentId: e.id, variantKey: req.logs.variant ?? null, from: req.logs.from ?? null, to: req.logs.to ?? null };
+    return { experimentId: e.id, variantKeys: req.logs.variant === undefined ? null : [req.logs.variant], from: req.logs.from ?? null, to: req.logs.to ?? null };
   }
 
   /**
