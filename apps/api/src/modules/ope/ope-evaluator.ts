@@ -97,7 +97,7 @@ export class OpeAccumulator {
       case 'epsilon-greedy': {
         const mean = tgt.model.prepare(d.context, candidates).mean;
         t.fill(tgt.epsilon / n);
-        topK(mean, k).forEach((i, j) => (t[j * n + i] += 1 - tgt.epsilon));
+        topK(mean, k).forEach((i, j) => (t[j * n + i] = Math.min(1, t[j * n + i] + (1 - tgt.epsilon))));
         return t;
       }
       case 'thompson': {
@@ -109,8 +109,10 @@ export class OpeAccumulator {
         for (let s = 0; s < tgt.draws; s++) {
           scorer.redraw(rng, buf);
           topKInto(buf, k, order, values);
-          for (let j = 0; j < k; j++) t[j * n + order[j]] += 1 / tgt.draws;
+          for (let j = 0; j < k; j++) t[j * n + order[j]] += 1;
         }
+        // counts, then one division: summing 1/draws could round above 1
+        for (let c = 0; c < t.length; c++) t[c] /= tgt.draws;
         return t;
       }
     }
