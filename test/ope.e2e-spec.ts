@@ -43,7 +43,7 @@ describe('off-policy evaluation over HTTP: imported decisions, OPE runs', () => 
       }),
     });
     expect(created.status).toBe(201);
-  });
+  }, 180_000);
   afterAll(() => t.close(true));
 
   it('imports the OBD sample (bts-men, 10,000 rounds) in batches, idempotently by decision id', async () => {
@@ -86,6 +86,31 @@ describe('off-policy evaluation over HTTP: imported decisions, OPE runs', () => 
     // stored and listed
     const list = await t.call('GET', '/v1/experiments/obd/ope');
     expect(list.body.runs.map((x: { id: string }) => x.id)).toContain(run.id);
+  });
+
+  it('evaluates the 10,000 imported decisions with every estimator (a job: 202, progress, then the stored result)', async () => {
+    const started = Date.now();
+    const res = await t.call('POST', '/v1/experiments/obd/ope', { body: { policy: { type: 'random' }, logs: { variant: 'bts' } } });
+    expect([200, 202]).toContain(res.status);
+    if (res.status === 202) expect(res.headers.get('location')).toBe(`/v1/experiments/obd/ope/${res.body.id}`);
+    let run = res.body;
+    for (let i = 0; run.status === 'running' && i < 600; i++) {
+      expect(run.progress).toBeGreaterThanOrEqual(0);
+      expect(run.progress).toBeLessThan(1);
+      await new Promise((r) => setTimeout(r, 100));
+      run = (await t.call('GET', `/v1/experiments/obd/ope/${run.id}`)).body;
+    }
+    const seconds = (Date.now() - started) / 1000;
+    process.stdout.write(`OPE of 10,000 imported decisions, all estimators, through HTTP: ${seconds.toFixed(2)} s (status ${res.status})\n`);
+    expect(run.status).toBe('succeeded');
+    expect(run.progress).toBe(1);
+    expect(run.result.estimates.map((e: { estimator: string }) => e.estimator)).toEqual(['ips', 'snips', 'dm', 'dr', 'sndr', 'switch-dr']);
+    const g = golden.logs['bts-men'].estimates.uniform;
+    close(run.result.estimates[0].value, g.ips.value);
+    for (const e of run.result.estimates) {
+      expect(e.ci.lower).toBeLessThanOrEqual(e.value);
+      expect(e.ci.upper).toBeGreaterThanOrEqual(e.value);
+    }
   });
 
   it('rejects bad input with 4xx and paths', async () => {
