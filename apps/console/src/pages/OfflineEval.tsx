@@ -121,7 +121,7 @@ function CrossCheck({ off }: { off: OffPolicy | null }) {
             <tr>
               <th>Policy</th>
               <th>Evaluated on logs of</th>
-              <th className="num">Off-policy ({off.pairs[0].estimator.toUpperCase()})</th>
+              <th className="num">Off-policy estimate</th>
               <th className="num">Interval</th>
               <th className="num">ESS</th>
               <th className="num">Own A/B value</th>
@@ -134,7 +134,9 @@ function CrossCheck({ off }: { off: OffPolicy | null }) {
               <tr key={`${p.target}|${p.logs}`} title={p.statement}>
                 <td className="mono">{p.target}</td>
                 <td className="mono">{p.logs}</td>
-                <td className="num">{num(p.value, 4)}</td>
+                <td className="num">
+                  {num(p.value, 4)} <span className="muted">{p.estimator.toUpperCase()}</span>
+                </td>
                 <td className="num">{ci(p.ci)}</td>
                 <td className="num">{int(p.effectiveSampleSize)}</td>
                 <td className="num">{p.onPolicy ? num(p.onPolicy.value, 4) : '—'}</td>
