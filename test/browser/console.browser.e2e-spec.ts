@@ -257,6 +257,15 @@ describeBrowser('console in Chromium', () => {
     console.log(`console browser test saw on the bandit page: ${bandit === 'stats' ? 'exploration figures' : 'the "not available yet" state'}`);
     await shot(page, '09-bandit');
 
+    // Offline evaluation: the report's cross-check, then OPE of the first variant's policy run from the form.
+    await tab(page, 'Offline evaluation').click();
+    await page.getByTestId('offpolicy-crosscheck').waitFor();
+    await page.getByTestId('ope-run').click();
+    await page.getByTestId('ope-estimates').waitFor({ timeout: 60_000 });
+    const estimators = await page.getByTestId('ope-estimates').locator('tbody td.mono').allTextContents();
+    expect(estimators.slice(0, 2)).toEqual(['ips', 'snips']);
+    await shot(page, '09b-offline-evaluation');
+
     await tab(page, 'History').click();
     await page.getByTestId('history').waitFor();
     const history = await page.getByTestId('history').textContent();

@@ -6,6 +6,7 @@ import { age, dateTime } from '../lib/format';
 import { Link } from '../lib/router';
 import type { Experiment, Status } from '../lib/types';
 import { BanditView } from './Bandit';
+import { OfflineEvalView } from './OfflineEval';
 import { PrintReport, ResultsView } from './Results';
 
 type Action = 'start' | 'pause' | 'stop' | 'ship';
@@ -121,14 +122,16 @@ export function ExperimentPage({ experimentKey, tab }: { experimentKey: string; 
           { id: 'overview', label: 'Overview', to: base },
           { id: 'results', label: 'Results', to: `${base}/results` },
           { id: 'bandit', label: 'Bandit', to: `${base}/bandit`, hidden: e.kind !== 'ranking' },
+          { id: 'offline', label: 'Offline evaluation', to: `${base}/offline`, hidden: e.kind !== 'ranking' },
           { id: 'history', label: 'History', to: `${base}/history` },
         ]}
       />
       {tab === 'overview' && <Overview e={e} />}
       {tab === 'results' && <ResultsView experiment={e} />}
       {tab === 'bandit' && e.kind === 'ranking' && <BanditView experiment={e} />}
+      {tab === 'offline' && e.kind === 'ranking' && <OfflineEvalView experiment={e} />}
       {tab === 'history' && <History experimentKey={e.key} tick={historyTick} />}
-      {!['overview', 'results', 'bandit', 'history'].includes(tab) && <EmptyState title="Unknown section" action={<Link to={base}>Overview</Link>} />}
+      {!['overview', 'results', 'bandit', 'offline', 'history'].includes(tab) && <EmptyState title="Unknown section" action={<Link to={base}>Overview</Link>} />}
 
       {pending && (
         <ConfirmDialog

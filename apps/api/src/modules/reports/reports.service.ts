@@ -20,6 +20,7 @@ import { defaultMetricSpec, metricSpecOf, MetricSpec, MetricValuesRepository } f
 import type { ExperimentSettings } from '../experiments/experiment.view';
 import { ExperimentsRepository } from '../experiments/experiments.repository';
 import { ExplorationService } from '../rank/exploration.service';
+import { OpeService } from '../ope/ope.service';
 import { compare, ComparisonResult, emptyAggregate, markSignificance, MetricShape, variantStats, VariantStats } from './report-stats';
 import { PowerInput, ReportOptionsQuery, TimeseriesQuery } from './reports.schema';
 import { MomentAggregate, Population, ReportsRepository, SeriesPoint, UnitsScope } from './reports.repository';
@@ -155,6 +156,7 @@ export class ReportsService {
     private readonly metricValues: MetricValuesRepository,
     private readonly metricDefinitions: MetricDefinitionsRepository,
     private readonly repo: ReportsRepository,
+    private readonly ope: OpeService,
   ) {}
 
   private async experiment(key: string): Promise<ExperimentEntity> {
@@ -293,10 +295,11 @@ export class ReportsService {
   async compute(e: ExperimentEntity, opts: ReportOptions): Promise<Record<string, unknown>> {
     const generatedAt = new Date().toISOString();
     const ctx = await this.context(e, opts);
-    const [population, aggregates, exploration] = await Promise.all([
+    const [population, aggregates, exploration, offPolicy] = await Promise.all([
       this.repo.population(e.id, ctx.phase, e.kind === 'ranking'),
       Promise.all(ctx.plans.map((p) => this.aggregate(ctx, p, opts.cuped))),
       this.exploration.section(e.key, ctx.scope.from ?? null, ctx.scope.to ?? null),
+      this.offPolicy(e, opts),
     ]);
 
     const metrics: MetricReport[] = ctx.plans.map((plan, i) => {
@@ -362,7 +365,18 @@ export class ReportsService {
       recommendation,
       metrics,
       exploration,
+      ...(offPolicy ? { offPolicy } : {}),
     };
+  }
+
+  /** Ranking experiments: each variant's policy evaluated off-policy on the other variants' logs (OpeService.crossCheck). */
+  private async offPolicy(e: ExperimentEntity, opts: ReportOptions): Promise<unknown> {
+    if (e.kind !== 'ranking') return null;
+    try {
+      return await this.ope.crossCheck(e, { alpha: opts.alpha, from: opts.from, to: opts.to });
+    } catch (err) {
+      return { error: `the off-policy cross-check failed: ${(err as Error).message}` };
+    }
   }
 
   private health(ctx: Context, population: Population, srmFlagged: boolean, srmP: number | null) {

@@ -1,0 +1,7 @@
+import { OpeController } from './ope.controller';
+import { OpeRepository } from './ope.repository';
+import { OpeService } from './ope.service';
+
+/** Off-policy evaluation: imported decisions, OPE runs (libs/ope on the decision log). */
+export const OPE_CONTROLLERS = [OpeController];
+export const OPE_PROVIDERS = [OpeRepository, OpeService];
