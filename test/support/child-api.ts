@@ -1,7 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ADMIN_KEY, TestResponse } from './test-app';
+import { waitForListening } from '../../apps/simulator/src/server';
+import { ADMIN_KEY, callApi, TestResponse } from './test-app';
 
 /** The built API (`npm run build`); CI builds before it tests. */
 export const BUILT_API = join(__dirname, '..', '..', 'dist', 'apps', 'api', 'src', 'main.js');
@@ -28,39 +29,13 @@ export async function startChildApi(env: Record<string, string>): Promise<ChildA
   child.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-20_000);
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
-      if (m) {
-        child.stdout!.off('data', onData);
-        child.stdout!.resume();
-        resolve(m[1]);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`the API exited with code ${code} before listening:\n${stderr.slice(-2000)}`)));
-    setTimeout(() => reject(new Error(`the API did not start within 120 s:\n${stderr.slice(-2000)}`)), 120_000).unref();
-  });
+  const url = await waitForListening(child, () => stderr, 120_000);
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return {
     url,
     async call(method, path, body) {
       try {
-        const res = await fetch(url + path, {
-          method,
-          headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-        const text = await res.text();
-        let parsed: unknown;
-        try {
-          parsed = text ? JSON.parse(text) : undefined;
-        } catch {
-          parsed = undefined;
-        }
-        return { status: res.status, headers: res.headers, body: parsed, text };
+        return await callApi(url, method, path, { body });
       } catch (err) {
         return { status: 0, headers: new Headers(), body: undefined, text: String(err) };
       }

@@ -46,9 +46,16 @@ export interface TestApp {
   baseUrl: string;
   db: TestDatabase;
   /** Call the API over real HTTP. */
-  call(method: string, path: string, options?: { key?: string | null; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<TestResponse>;
+  call(method: string, path: string, options?: CallOptions): Promise<TestResponse>;
   /** Close the app; keeps the database unless `dropDatabase` is set. */
   close(dropDatabase?: boolean): Promise<void>;
+}
+
+export interface CallOptions {
+  key?: string | null;
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
 }
 
 export interface TestResponse {
@@ -77,29 +84,32 @@ export async function startTestApp(options: { db?: TestDatabase; env?: Record<st
     running,
     baseUrl,
     db,
-    async call(method, path, opts = {}) {
-      const headers: Record<string, string> = { ...opts.headers };
-      const key = opts.key === undefined ? ADMIN_KEY : opts.key;
-      if (key) headers.authorization = `Bearer ${key}`;
-      let body: string | undefined;
-      if (opts.rawBody !== undefined) body = opts.rawBody;
-      else if (opts.body !== undefined) body = JSON.stringify(opts.body);
-      if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
-      const res = await fetch(baseUrl + path, { method, headers, body });
-      const text = await res.text();
-      let parsed: unknown;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      return { status: res.status, headers: res.headers, body: parsed, text };
-    },
+    call: (method, path, opts = {}) => callApi(baseUrl, method, path, opts),
     async close(dropDatabase = false) {
       await running.close();
       if (dropDatabase) await db.drop();
     },
   };
+}
+
+/** One HTTP call to the API at `baseUrl`: the admin key unless `key` says otherwise (null: none); JSON body parsed when it is JSON. */
+export async function callApi(baseUrl: string, method: string, path: string, opts: CallOptions = {}): Promise<TestResponse> {
+  const headers: Record<string, string> = { ...opts.headers };
+  const key = opts.key === undefined ? ADMIN_KEY : opts.key;
+  if (key) headers.authorization = `Bearer ${key}`;
+  let body: string | undefined;
+  if (opts.rawBody !== undefined) body = opts.rawBody;
+  else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+  if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
+  const res = await fetch(baseUrl + path, { method, headers, body });
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.status, headers: res.headers, body: parsed, text };
 }
 
 /** Minimal valid experiment bodies for tests. */

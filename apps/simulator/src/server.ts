@@ -21,6 +21,28 @@ export function apiEntry(): string {
 }
 
 /**
+ * Resolves with the URL a spawned API prints ("listening on http://…") on stdout; rejects if it exits first or does not
+ * listen within `timeoutMs`, with the tail of its stderr (`stderrSoFar`) in the message.
+ */
+export function waitForListening(child: ChildProcess, stderrSoFar: () => string, timeoutMs: number): Promise<string> {
+  return new Promise<string>((resolveUrl, reject) => {
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
+      if (m) {
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
+        resolveUrl(m[1]);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`the API exited with code ${code} before listening:\n${stderrSoFar().slice(-2000)}`)));
+    setTimeout(() => reject(new Error(`the API did not start within ${timeoutMs / 1000} s:\n${stderrSoFar().slice(-2000)}`)), timeoutMs).unref();
+  });
+}
+
+/**
  * The child uses the embedded PostgreSQL in a temporary folder, or the server in `databaseUrl` (a fresh experiment
  * key per run keeps runs apart). Its admin key is generated here and passed in SLOTWISE_ADMIN_KEY.
  */
@@ -47,21 +69,7 @@ export async function startChildApi(options: { databaseUrl?: string; log?: (line
     stderr += d.toString();
     if (stderr.length > 20_000) stderr = stderr.slice(-10_000);
   });
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    let out = '';
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
-      if (m) {
-        child.stdout!.off('data', onData);
-        child.stdout!.resume();
-        resolveUrl(m[1]);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`the API exited with code ${code} before listening:\n${stderr.slice(-2000)}`)));
-    setTimeout(() => reject(new Error(`the API did not start within 60 s:\n${stderr.slice(-2000)}`)), 60_000).unref();
-  });
+  const url = await waitForListening(child, () => stderr, 60_000);
   options.log?.(`API started at ${url} (${options.databaseUrl ? 'PostgreSQL server' : `embedded database in ${dataDir}`})`);
   return {
     url,
