@@ -1,27 +1,10 @@
 import { FormEvent, useState } from 'react';
 import { Badge, Button, Card, ConfirmDialog, EmptyState, ErrorBox, Field, Spinner, useAsync } from '../components/ui';
 import { api, ApiError, errorMessage } from '../lib/api';
+import { runConfirmed } from '../lib/run-confirmed';
 import { useUser } from '../lib/auth';
 import { age, dateTime } from '../lib/format';
 import type { Role, User } from '../lib/types';
-
-/** A confirmed action: busy while it runs, the dialog closed afterwards either way, the list reloaded on success. */
-async function runConfirmed(
-  call: () => Promise<unknown>,
-  ui: { close: () => void; reload: () => void; setBusy: (busy: boolean) => void; setError: (message: string) => void },
-): Promise<void> {
-  ui.setBusy(true);
-  try {
-    await call();
-    ui.close();
-    ui.reload();
-  } catch (err) {
-    ui.setError(errorMessage(err));
-    ui.close();
-  } finally {
-    ui.setBusy(false);
-  }
-}
 
 export function AdminUsers() {
   const me = useUser();

@@ -2,6 +2,7 @@ import { FormEvent, useState } from 'react';
 import { Badge, Button, Card, ConfirmDialog, EmptyState, ErrorBox, Field, Spinner, useAsync } from '../components/ui';
 import { api, ApiError, errorMessage } from '../lib/api';
 import { age, dateTime } from '../lib/format';
+import { runConfirmed } from '../lib/run-confirmed';
 
 interface Webhook {
   id: string;
@@ -59,17 +60,14 @@ export function AdminWebhooks() {
   };
   const remove = async () => {
     if (!confirm) return;
-    setBusy(true);
-    try {
-      await api('DELETE', `/v1/webhooks/${confirm.id}`);
-      if (selected === confirm.id) setSelected(null);
-      hooks.reload();
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-      setConfirm(null);
-    }
+    const id = confirm.id;
+    await runConfirmed(
+      async () => {
+        await api('DELETE', `/v1/webhooks/${id}`);
+        if (selected === id) setSelected(null);
+      },
+      { close: () => setConfirm(null), reload: hooks.reload, setBusy, setError },
+    );
   };
   const toggle = (type: string) => setForm((f) => ({ ...f, eventTypes: f.eventTypes.includes(type) ? f.eventTypes.filter((t) => t !== type) : [...f.eventTypes, type] }));
 
