@@ -29,6 +29,7 @@ import { ObservabilityController } from './modules/observability/observability.c
 import { RANK_CONTROLLERS, RANK_PROVIDERS } from './modules/rank';
 import { AUTOMATION_PROVIDERS } from './modules/automation';
 import { WEBHOOK_CONTROLLERS, WEBHOOK_PROVIDERS } from './modules/webhooks';
+import { TRIGGER_CONTROLLERS, TRIGGER_PROVIDERS } from './modules/triggers';
 import { OPE_CONTROLLERS, OPE_PROVIDERS } from './modules/ope';
 
 @Module({})
@@ -38,7 +39,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl, poolSize), migrationsRun: true })],
-      controllers: [ObservabilityController, ApiKeysController, AuditController, ExperimentsController, ItemsController, ...CONSOLE_CONTROLLERS, ...RANK_CONTROLLERS, ...AB_CONTROLLERS, ...FEATURE_CONTROLLERS, ...WEBHOOK_CONTROLLERS, ...OPE_CONTROLLERS],
+      controllers: [ObservabilityController, ApiKeysController, AuditController, ExperimentsController, ItemsController, ...CONSOLE_CONTROLLERS, ...RANK_CONTROLLERS, ...AB_CONTROLLERS, ...FEATURE_CONTROLLERS, ...WEBHOOK_CONTROLLERS, ...OPE_CONTROLLERS, ...TRIGGER_CONTROLLERS],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
@@ -61,6 +62,7 @@ export class AppModule {
         ...FEATURE_PROVIDERS,
         ...WEBHOOK_PROVIDERS,
         ...AUTOMATION_PROVIDERS,
+        ...TRIGGER_PROVIDERS,
         ...OPE_PROVIDERS,
         DemoService,
       ],

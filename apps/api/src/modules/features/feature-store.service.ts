@@ -2,7 +2,7 @@ import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import { FeatureEvent, foldEvents, oldestLiveBucket, valueAt } from '@slotwise/features';
 import type { EntityManager } from 'typeorm';
 import { AcceptedEventsListener, EventRow, EventsFeed, UnitErasureService } from '../ab';
-import { CompiledFeature, FeatureDefinitionsService } from './feature-definitions.service';
+import { CompiledFeature, FeatureCatalog, FeatureDefinitionsService } from './feature-definitions.service';
 import { FeaturesRepository, StateRow, StoredState } from './features.repository';
 
 /** How long an item's stored feature values are reused by rank (unit features are read through on every rank). */
@@ -23,6 +23,26 @@ export interface RankFeatureFill {
 }
 
 /**
+ * Told, inside the transaction that just wrote them, which units' feature states changed (the behavioural
+ * triggers evaluate there). It must use only `manager` (the embedded database has one connection).
+ */
+export interface UnitFeaturesListener {
+  /**
+   * `touched`: unit id → the state keys written for it; `atMs`: the time the update was received; `read`: the
+   * definitions in force for this update and a reader of unit values inside the transaction.
+   */
+  unitsUpdated(manager: EntityManager, touched: ReadonlyMap<string, ReadonlySet<string>>, atMs: number, read: UnitFeatureReader): Promise<void>;
+}
+
+/** What a {@link UnitFeaturesListener} may read, without another database connection. */
+export interface UnitFeatureReader {
+  /** The state key of a feature (null when not defined). */
+  stateKeyOf(name: string): string | null;
+  /** The named unit features' values at `atMs`, as {@link FeatureStoreService.values}, read through the transaction. */
+  values(unitIds: readonly string[], names: readonly string[]): Promise<Map<string, Named>>;
+}
+
+/**
  * The online feature store: keeps every defined feature's state current as events, rewards and impressions are
  * accepted (libs/features maths, state in PostgreSQL), and serves values at a point in time.
  */
@@ -31,6 +51,7 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
   private readonly log = new Logger('FeatureStore');
   private readonly itemCache = new Map<string, { at: number; values: Named }>();
   private pruneTimer: NodeJS.Timeout | null = null;
+  private unitListener: UnitFeaturesListener | null = null;
 
   constructor(
     private readonly definitions: FeatureDefinitionsService,
@@ -40,6 +61,26 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
   ) {
     feed.register(this);
     erasure.register('features', (m, unitId) => this.repo.eraseUnit(m, unitId));
+  }
+
+  /** The triggers module registers here (one listener). */
+  registerUnitListener(listener: UnitFeaturesListener): void {
+    if (this.unitListener) throw new Error('a unit-features listener is already registered');
+    this.unitListener = listener;
+  }
+
+  /** Writes the states; with a listener and unit rows among them, in one transaction with the listener's work. */
+  private async addStates(catalog: FeatureCatalog, rows: StateRow[], atMs: number, manager?: EntityManager): Promise<void> {
+    const touched = this.unitListener ? unitsTouched(rows) : null;
+    if (!touched?.size) return this.repo.addStates(rows, manager);
+    const write = async (m: EntityManager) => {
+      await this.repo.addStates(rows, m);
+      await this.unitListener!.unitsUpdated(m, touched, atMs, {
+        stateKeyOf: (name) => catalog.byName.get(name)?.stateKey ?? null,
+        values: (unitIds, names) => this.valuesWith(catalog, 'unit', unitIds, atMs, names, m),
+      });
+    };
+    return manager ? write(manager) : this.repo.transaction(write);
   }
 
   onModuleInit(): void {
@@ -53,32 +94,35 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
 
   /** For the events insert: a closure over this moment's definitions (no reload inside the transaction), or null. */
   async prepare(rows: readonly EventRow[]): Promise<((manager: EntityManager, accepted: readonly EventRow[], receivedAtMs: number) => Promise<void>) | null> {
-    const { byMetric } = await this.definitions.catalog();
+    const catalog = await this.definitions.catalog();
+    const { byMetric } = catalog;
     if (!byMetric.size || !rows.some((r) => byMetric.has(r.metric))) return null;
-    return (manager, accepted, receivedAtMs) => this.apply(byMetric, manager, accepted, receivedAtMs);
+    return (manager, accepted, receivedAtMs) => this.apply(catalog, manager, accepted, receivedAtMs);
   }
 
   /** Accepted events (inside their insert's transaction): each event at its own timestamp, to each feature of its metric. */
-  private async apply(byMetric: Map<string, CompiledFeature[]>, manager: EntityManager, accepted: readonly EventRow[], receivedAtMs: number): Promise<void> {
+  private async apply(catalog: FeatureCatalog, manager: EntityManager, accepted: readonly EventRow[], receivedAtMs: number): Promise<void> {
     const groups = new Groups();
-    const states = new Map([...byMetric].map(([metric, features]) => [metric, oneper(features)]));
+    const states = new Map([...catalog.byMetric].map(([metric, features]) => [metric, oneper(features)]));
     for (const e of accepted) for (const f of states.get(e.metric) ?? []) groups.add(f, e.unitId, { ms: Date.parse(e.ts), value: e.value });
-    await this.repo.addStates(groups.fold(receivedAtMs), manager);
+    await this.addStates(catalog, groups.fold(receivedAtMs), receivedAtMs, manager);
   }
 
   /** Slots shown by a stored decision: value 1 each, to the unit's and each item's impression features. */
   async recordImpressions(unitId: string, itemIds: readonly string[], atMs: number): Promise<void> {
-    const { impressions } = await this.definitions.catalog();
+    const catalog = await this.definitions.catalog();
+    const { impressions } = catalog;
     if (!impressions.length) return;
     const groups = new Groups();
     for (const f of oneper(impressions)) for (const itemId of itemIds) groups.add(f, f.entity === 'unit' ? unitId : itemId, { ms: atMs, value: 1 });
-    await this.repo.addStates(groups.fold(atMs));
+    await this.addStates(catalog, groups.fold(atMs), atMs);
     this.forgetItems(itemIds);
   }
 
   /** Stored, non-duplicate rewards: their value at their time, to the decision's unit's and the item's reward features. */
   async recordRewards(rewards: ReadonlyArray<{ decisionId: string; itemId: string; value: number; occurredAt: Date }>): Promise<void> {
-    const { rewards: features } = await this.definitions.catalog();
+    const catalog = await this.definitions.catalog();
+    const { rewards: features } = catalog;
     if (!features.length || !rewards.length) return;
     const units = features.some((f) => f.entity === 'unit') ? await this.repo.unitsOfDecisions([...new Set(rewards.map((r) => r.decisionId))]) : new Map<string, string | null>();
     const groups = new Groups();
@@ -90,7 +134,7 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
       }
     }
     const now = Date.now();
-    await this.repo.addStates(groups.fold(now));
+    await this.addStates(catalog, groups.fold(now), now);
     this.forgetItems(rewards.map((r) => r.itemId));
   }
 
@@ -99,12 +143,16 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
    * `defaultValue` where the window holds no event. Reads PostgreSQL: what any replica has committed is visible.
    */
   async values(entity: 'unit' | 'item', entityIds: readonly string[], atMs: number, names?: readonly string[]): Promise<Map<string, Named>> {
-    const { all, byName } = await this.definitions.catalog();
+    return this.valuesWith(await this.definitions.catalog(), entity, entityIds, atMs, names);
+  }
+
+  private async valuesWith(catalog: FeatureCatalog, entity: 'unit' | 'item', entityIds: readonly string[], atMs: number, names?: readonly string[], manager?: EntityManager): Promise<Map<string, Named>> {
+    const { all, byName } = catalog;
     const features = names ? names.map((n) => byName.get(n)!).filter((f) => f?.entity === entity) : all.filter((f) => f.entity === entity);
     const out = new Map<string, Named>(entityIds.map((id) => [id, {}]));
     if (!features.length || !entityIds.length) return out;
     const byKey = new Map<string, StoredState[]>();
-    for (const s of await this.repo.states(entityIds, [...new Set(features.map((f) => f.stateKey))])) {
+    for (const s of await this.repo.states(entityIds, [...new Set(features.map((f) => f.stateKey))], manager)) {
       const k = `${s.entityId}\u0000${s.stateKey}`;
       const list = byKey.get(k);
       if (list) list.push(s);
@@ -173,6 +221,18 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
     const cutoffs = oneper(all).flatMap((f) => (f.window.type === 'sliding' ? [{ stateKey: f.stateKey, oldestBucket: oldestLiveBucket(f.window.ms, nowMs) }] : []));
     return this.repo.prune(cutoffs);
   }
+}
+
+/** Unit id → state keys written, for the unit rows among `rows` (state keys of unit features start with `unit:`). */
+function unitsTouched(rows: readonly StateRow[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const r of rows) {
+    if (!r.stateKey.startsWith('unit:')) continue;
+    const keys = out.get(r.entityId);
+    if (keys) keys.add(r.stateKey);
+    else out.set(r.entityId, new Set([r.stateKey]));
+  }
+  return out;
 }
 
 /** One feature per state key: features that share a state (same entity, source, window) get each event once. */

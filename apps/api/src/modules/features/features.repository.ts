@@ -128,9 +128,9 @@ export class FeaturesRepository {
   }
 
   /** The stored states of these entities under these state keys (one index range per entity). */
-  async states(entityIds: readonly string[], stateKeys: readonly string[]): Promise<StoredState[]> {
+  async states(entityIds: readonly string[], stateKeys: readonly string[], manager: EntityManager = this.db.manager): Promise<StoredState[]> {
     if (!entityIds.length || !stateKeys.length) return [];
-    const rows: Array<{ entity_id: string; state_key: string; bucket: string; count: number; sum: number; ref_ms: string | null; last_ms: string; last_value: number }> = await this.db.query(
+    const rows: Array<{ entity_id: string; state_key: string; bucket: string; count: number; sum: number; ref_ms: string | null; last_ms: string; last_value: number }> = await manager.query(
       `SELECT entity_id, state_key, bucket, count, sum, ref_ms, last_ms, last_value FROM feature_state WHERE entity_id = ANY($1::text[]) AND state_key = ANY($2::text[])`,
       [entityIds, stateKeys],
     );
