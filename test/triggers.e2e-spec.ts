@@ -106,12 +106,14 @@ describe('behavioural triggers (issue 18 part 3) with a real local receiver', ()
 
   it('two concurrent events for one unit fire once', async () => {
     const base = (await firings((await t.call('GET', '/v1/triggers')).body.triggers.find((x: any) => x.name === 'deep-reader').id)).length;
-    clock += 10;
-    const at = clock;
+    // Timestamps a minute apart land in different buckets of the sliding window, i.e. different feature-state rows,
+    // so the feature update's own row locks do not serialise these requests: only the trigger-state row lock does.
+    // The unit is known and outside first (its state row exists: creating it would serialise them too).
+    const at = Date.now() - 30 * 60_000;
+    expect((await t.call('POST', '/v1/events', { body: { events: [{ unitId: 'u-concurrent', metric: 'depth', value: 1, timestamp: new Date(at - 61_000).toISOString() }] } })).body.accepted).toBe(1);
     const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => t.call('POST', '/v1/events', { body: { events: [{ unitId: 'u-concurrent', metric: 'depth', value: 5 + i, timestamp: new Date(at + i).toISOString() }] } })),
+      Array.from({ length: 8 }, (_, i) => t.call('POST', '/v1/events', { body: { events: [{ unitId: 'u-concurrent', metric: 'depth', value: 5 + i, timestamp: new Date(at + i * 61_000).toISOString() }] } })),
     );
-    clock += 10;
     expect(results.map((r) => r.status)).toEqual(Array(8).fill(200));
     const id = (await t.call('GET', '/v1/triggers')).body.triggers.find((x: any) => x.name === 'deep-reader').id;
     expect((await firings(id)).filter((f) => f.unitId === 'u-concurrent')).toHaveLength(1);
