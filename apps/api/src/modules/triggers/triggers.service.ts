@@ -10,29 +10,11 @@ import { TriggerEvaluator } from './trigger-evaluator';
 import { CreateTriggerInput, ListFiringsQuery, PatchTriggerInput } from './triggers.schema';
 import { FiringRow, TriggerRow, TriggersRepository } from './triggers.repository';
 
-export interface TriggerView {
-  id: string;
-  name: string;
-  description: string;
-  condition: Rule;
-  /** the unit features the condition reads (the values a firing carries) */
-  features: string[];
-  cooldownSeconds: number;
-  enabled: boolean;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
+/** A trigger as the API shows it (`features`: the unit features the condition reads, the values a firing carries). */
+export type TriggerView = Omit<TriggerRow, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
 
 const viewOf = (t: TriggerRow): TriggerView => ({
-  id: t.id,
-  name: t.name,
-  description: t.description,
-  condition: t.condition,
-  features: t.features,
-  cooldownSeconds: t.cooldownSeconds,
-  enabled: t.enabled,
-  version: t.version,
+  ...t,
   createdAt: new Date(t.createdAt).toISOString(),
   updatedAt: new Date(t.updatedAt).toISOString(),
 });
