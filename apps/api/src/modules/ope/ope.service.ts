@@ -427,7 +427,11 @@ export class OpeService {
         slots: slotRows,
       };
     });
-    if (errors.length) throw Problem.validation(errors.slice(0, 100));
+    if (errors.length) {
+      // in request order (the catalog's errors were found before the per-decision checks); sort is stable
+      const index = (e: FieldError) => Number(/^decisions\[(\d+)\]/.exec(e.path)?.[1] ?? 0);
+      throw Problem.validation(errors.sort((a, b) => index(a) - index(b)).slice(0, 100));
+    }
     const inserted = await this.repo.insertImported(rows);
     return { received: rows.length, imported: inserted.length, duplicates: rows.length - inserted.length };
   }
