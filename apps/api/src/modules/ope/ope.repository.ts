@@ -178,13 +178,18 @@ export class OpeRepository {
     );
   }
 
-  /** Shadow decisions logged per shadow variant (and the served decisions of the experiment, to tell what was missed). */
-  async shadowCounts(experimentId: string): Promise<{ served: number; shadows: Record<string, number> }> {
+  /** Shadow decisions logged per shadow variant in the window (and the served decisions in it, to tell what was missed). */
+  async shadowCounts(experimentId: string, from: string | null, to: string | null): Promise<{ served: number; shadows: Record<string, number> }> {
     const rows: Array<{ variant: string; n: number }> = await this.db.query(
-      `SELECT variant_key AS variant, count(*)::int AS n FROM shadow_decisions WHERE experiment_id = $1 GROUP BY variant_key`,
-      [experimentId],
+      `SELECT variant_key AS variant, count(*)::int AS n FROM shadow_decisions
+       WHERE experiment_id = $1 AND ($2::timestamptz IS NULL OR created_at >= $2) AND ($3::timestamptz IS NULL OR created_at < $3) GROUP BY variant_key`,
+      [experimentId, from, to],
     );
-    const [{ n }] = await this.db.query(`SELECT count(*)::int AS n FROM decisions WHERE experiment_id = $1 AND NOT imported`, [experimentId]);
+    const [{ n }] = await this.db.query(
+      `SELECT count(*)::int AS n FROM decisions
+       WHERE experiment_id = $1 AND NOT imported AND ($2::timestamptz IS NULL OR created_at >= $2) AND ($3::timestamptz IS NULL OR created_at < $3)`,
+      [experimentId, from, to],
+    );
     return { served: n, shadows: Object.fromEntries(rows.map((r) => [r.variant, r.n])) };
   }
 

@@ -119,7 +119,7 @@ export class ShadowService implements OnModuleDestroy {
   async values(e: ExperimentEntity, options: { alpha: number; from: string | null; to: string | null; clip?: number }): Promise<ShadowValue[]> {
     const shadows = e.variants.filter((v) => v.shadow).sort((a, b) => a.position - b.position);
     if (!shadows.length) return [];
-    const counts = await this.repo.shadowCounts(e.id);
+    const counts = await this.repo.shadowCounts(e.id, options.from, options.to);
     const out: ShadowValue[] = [];
     for (const s of shadows) {
       const acc = new OpeAccumulator({ type: 'logged' }, e.slots ?? 1, ((e.settings as { features?: { context?: string[] } }).features?.context ?? []).length, 1);
