@@ -117,7 +117,7 @@ describeBrowser('console in Chromium', () => {
       if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) cspViolations.push(`${page.url()}: ${msg.text()}`);
     });
     page.setDefaultTimeout(10_000);
-  });
+  }, 180_000); // app start with every migration, then Chromium: slow on a loaded machine
 
   afterAll(async () => {
     expect(pageErrors).toEqual([]); // no uncaught error in the page during the whole run
