@@ -13,6 +13,7 @@ const candidates = Array.from({ length: 8 }, (_, i) => ({ id: `item-${i}`, featu
 const clicked = (itemId: string, position: number, i: number) => Number(itemId.slice(5)) >= 4 && (i + position) % 3 !== 0 && (position === 1 || i % 2 === 0);
 
 describe('shadow variants over HTTP', () => {
+  jest.setTimeout(300_000); // 120 + 90 rank/reward round trips: minutes on a loaded machine
   let t: TestApp;
   const served: Array<{ decisionId: string; variant: string }> = [];
 
