@@ -367,6 +367,7 @@ export class OpeService {
     const shadows = new Set(e.variants.filter((v) => v.shadow).map((v) => v.key));
     const slots = e.slots ?? 1;
     const seen = new Set<string>();
+    const errors: FieldError[] = [];
     // Decisions that name no candidates chose from the catalog as it was at their time (items created no later).
     const catalogTimes = await this.catalogAt(body.decisions.filter((d) => !d.candidates).map((d) => d.timestamp));
     const candidatesOf = (d: ImportDecisionsInput['decisions'][number], at: string): NonNullable<ImportDecisionsInput['decisions'][number]['candidates']> => {
@@ -380,7 +381,6 @@ export class OpeService {
       if (!items.length) errors.push({ path: `${at}.candidates`, message: `required: the catalog was empty at ${d.timestamp}; send the decision's candidates` });
       return items.map((c) => ({ id: c.id }));
     };
-    const errors: FieldError[] = [];
     const candidateLists = body.decisions.map((d, i) => candidatesOf(d, `decisions[${i}]`));
     const needCatalog = names.item.length ? [...new Set(candidateLists.flatMap((list) => list.filter((c) => c.features === undefined).map((c) => c.id)))] : [];
     const catalog = needCatalog.length ? await this.catalog.vectors(needCatalog, names.item) : new Map();
