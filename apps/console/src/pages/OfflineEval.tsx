@@ -223,30 +223,7 @@ function Shadows({ experiment: e }: { experiment: Experiment }) {
             {s.estimate && <Stat label="Effective sample size" value={int(s.estimate.effectiveSampleSize)} />}
             {s.estimate && <Stat label="Served policies' value" value={num(s.estimate.loggedValue, 4)} />}
           </div>
-          {s.estimate && (
-            <div className="table-wrap">
-              <table className="table" data-testid="shadow-estimates">
-                <thead>
-                  <tr>
-                    <th>Estimator</th>
-                    <th className="num">Value</th>
-                    <th className="num">{Math.round((s.estimate.estimates[0]?.ci.level ?? 0.95) * 100)}% interval</th>
-                    <th className="num">Std. error</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {s.estimate.estimates.map((x) => (
-                    <tr key={x.estimator}>
-                      <td className="mono">{x.estimator}</td>
-                      <td className="num">{num(x.value, 5)}</td>
-                      <td className="num">{ci(x.ci)}</td>
-                      <td className="num">{num(x.stdErr, 5)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
+          {s.estimate && <EstimateTable estimates={s.estimate.estimates} testId="shadow-estimates" />}
           {s.series.length > 0 && (
             <div className="table-wrap">
               <table className="table" data-testid="shadow-series">
@@ -294,6 +271,34 @@ function Shadows({ experiment: e }: { experiment: Experiment }) {
   );
 }
 
+/** One row per estimator: value, (1 − α) interval, standard error. */
+function EstimateTable({ estimates, testId }: { estimates: Estimate[]; testId: string }) {
+  return (
+    <div className="table-wrap">
+      <table className="table" data-testid={testId}>
+        <thead>
+          <tr>
+            <th>Estimator</th>
+            <th className="num">Value</th>
+            <th className="num">{Math.round((estimates[0]?.ci.level ?? 0.95) * 100)}% interval</th>
+            <th className="num">Std. error</th>
+          </tr>
+        </thead>
+        <tbody>
+          {estimates.map((x) => (
+            <tr key={x.estimator}>
+              <td className="mono">{x.estimator}</td>
+              <td className="num">{num(x.value, 5)}</td>
+              <td className="num">{ci(x.ci)}</td>
+              <td className="num">{num(x.stdErr, 5)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 function ResultTable({ run }: { run: OpeRun }) {
   const r = run.result!;
   return (
@@ -307,28 +312,7 @@ function ResultTable({ run }: { run: OpeRun }) {
         <Stat label="Largest weight" value={num(r.maxWeight, 3)} />
         <Stat label="Logging policy's value" value={num(r.loggedValue, 4)} />
       </div>
-      <div className="table-wrap">
-        <table className="table" data-testid="ope-estimates">
-          <thead>
-            <tr>
-              <th>Estimator</th>
-              <th className="num">Value</th>
-              <th className="num">{Math.round((r.estimates[0]?.ci.level ?? 0.95) * 100)}% interval</th>
-              <th className="num">Std. error</th>
-            </tr>
-          </thead>
-          <tbody>
-            {r.estimates.map((x) => (
-              <tr key={x.estimator}>
-                <td className="mono">{x.estimator}</td>
-                <td className="num">{num(x.value, 5)}</td>
-                <td className="num">{ci(x.ci)}</td>
-                <td className="num">{num(x.stdErr, 5)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <EstimateTable estimates={r.estimates} testId="ope-estimates" />
       {r.warnings.map((w) => (
         <p key={w} className="muted" data-testid="ope-warning">
           ⚠ {w}
