@@ -320,6 +320,53 @@ describeBrowser('console in Chromium', () => {
     await shot(page, '11-experiments-list');
   });
 
+  it('shows a shadow variant\'s estimated value on the Offline evaluation tab and promotes it to served after a confirmation', async () => {
+    const SHADOWED = 'shadowed-feed';
+    const created = await t.call('POST', '/v1/experiments', {
+      body: {
+        key: SHADOWED,
+        name: 'Shadowed feed',
+        kind: 'ranking',
+        slots: 2,
+        features: { context: ['age'], item: [] },
+        variants: [
+          { key: 'served', weight: 1, policy: { type: 'random' } },
+          { key: 'apprentice', weight: 1, policy: { type: 'epsilon-greedy', epsilon: 0.3, model: 'beta' }, shadow: true },
+        ],
+        metrics: { primary: 'reward' },
+      },
+    });
+    expect(created.status).toBe(201);
+    expect((await t.call('POST', `/v1/experiments/${SHADOWED}/start`)).status).toBe(200);
+    for (let u = 0; u < 60; u++) {
+      const r = await t.call('POST', '/v1/rank', { body: { experiment: SHADOWED, unitId: `s-${u}`, context: { age: (u % 10) / 10 }, candidates: Array.from({ length: 6 }, (_, i) => ({ id: `s-${i}` })) } });
+      expect(r.body.variant).toBe('served');
+      const first = r.body.slots[0];
+      if (u % 2 === 0) await t.call('POST', '/v1/rewards', { body: { rewards: [{ decisionId: r.body.decisionId, itemId: first.itemId, value: 1, eventId: `s-${u}` }] } });
+    }
+    // the shadow rows are written off the request path
+    for (let i = 0; i < 100 && (await t.call('GET', `/v1/experiments/${SHADOWED}/ope/shadows`)).body.shadows[0].shadowDecisions < 60; i++) await new Promise((r) => setTimeout(r, 100));
+    await page.goto(`${t.baseUrl}/experiments/${SHADOWED}/offline`);
+    await page.getByTestId('shadow-apprentice').waitFor();
+    await page.getByTestId('shadow-estimates').waitFor();
+    expect((await page.getByTestId('shadow-estimates').locator('tbody td.mono').allTextContents()).slice(0, 2)).toEqual(['ips', 'snips']);
+    await page.getByTestId('shadow-series').waitFor();
+    expect(await page.getByTestId('shadow-apprentice').textContent()).toContain('60 of 60');
+    await shot(page, '09c-shadow-variant');
+    await page.getByTestId('promote-apprentice').click();
+    await page.getByRole('dialog').getByText('recorded in the audit').waitFor();
+    await page.getByTestId('confirm').click();
+    await page.getByTestId('shadow-promoted').waitFor();
+    const after = (await t.call('GET', `/v1/experiments/${SHADOWED}`)).body;
+    expect(after.variants.map((v: { key: string; shadow: boolean }) => [v.key, v.shadow])).toEqual([
+      ['served', false],
+      ['apprentice', false],
+    ]);
+    const audit = (await t.call('GET', `/v1/audit?entityId=${SHADOWED}&limit=5`)).body.entries.map((a: { action: string }) => a.action);
+    expect(audit).toContain('experiment.shadow_promote');
+    await page.goto(`${t.baseUrl}/experiments/${KEY}`);
+  });
+
   it('admin adds a viewer and creates an API key shown once', async () => {
     await page.getByRole('link', { name: 'Users' }).click();
     await page.fill('#u-email', VIEWER.email);

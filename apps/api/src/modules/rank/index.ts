@@ -6,6 +6,7 @@ import { ReportsController, StatsController } from '../reports/reports.controlle
 import { ReportsRepository } from '../reports/reports.repository';
 import { ReportsScheduler } from '../reports/reports.scheduler';
 import { ReportsService } from '../reports/reports.service';
+import { DecisionHooks } from './decision-hooks';
 import { DecisionLogController } from './decision-log.controller';
 import { DecisionLogRepository } from './decision-log.repository';
 import { DecisionLogService } from './decision-log.service';
@@ -26,6 +27,7 @@ export const RANK_PROVIDERS = [
   ModelsRepository,
   ModelsService,
   DecisionsRepository,
+  DecisionHooks,
   DecisionLogRepository,
   DecisionLogService,
   ModelStateRepository,

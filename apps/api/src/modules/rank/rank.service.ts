@@ -11,6 +11,7 @@ import { CatalogCache, CatalogFeatures } from '../items/catalog-cache';
 import { FEATURE_RANGE_MESSAGE } from '../items/item.schema';
 import { FeatureStoreService, type RankFeatureFill } from '../features';
 import { ModelsService } from '../models/models.service';
+import { DecisionHooks } from './decision-hooks';
 import { DecisionsRepository } from './decisions.repository';
 import { BanditCandidate, ExperimentRuntime } from './experiment-runtime';
 import { toVector } from './feature-resolver';
@@ -40,6 +41,7 @@ export class RankService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     erasure: UnitErasureService,
     private readonly features: FeatureStoreService,
+    private readonly hooks: DecisionHooks,
   ) {
     erasure.register('decisions', (manager, unitId) => this.decisions.unlinkUnit(manager, unitId));
     this.seeds = config.decisionSeed === undefined ? null : createRng(config.decisionSeed);
@@ -110,6 +112,8 @@ export class RankService {
       for (const s of decision.slots) variant.model.observe(scored.context, candidates[s.index], 0);
       variant.pendingDecisionIds.push(decisionId);
     }
+    // Observers of durable decisions (shadow variants): they defer their own work off this request.
+    this.hooks.after(runtime, () => ({ runtime, decisionId, seed, context: scored.context, candidates, k }));
     for (const s of decision.slots) runtime.impressions.set(s.itemId, (runtime.impressions.get(s.itemId) ?? 0) + 1);
     // Feature store: the shown slots feed impression-sourced features (no I/O when none is defined).
     await this.features.recordImpressions(req.unitId, decision.slots.map((s) => s.itemId), Date.now());
