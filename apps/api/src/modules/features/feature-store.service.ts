@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { FeatureEvent, foldEvents, oldestLiveBucket, valueAt } from '@slotwise/features';
+import { countsAsInteraction, FeatureEvent, foldEvents, HISTORY_CAPACITY, oldestLiveBucket, valueAt } from '@slotwise/features';
 import type { EntityManager } from 'typeorm';
 import { AcceptedEventsListener, EventRow, EventsFeed, UnitErasureService } from '../ab';
 import { CompiledFeature, FeatureDefinitionsService } from './feature-definitions.service';
@@ -40,6 +40,9 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
   ) {
     feed.register(this);
     erasure.register('features', (m, unitId) => this.repo.eraseUnit(m, unitId));
+    // Registered before the rank module's 'decisions' eraser (this service is its dependency), so the decisions
+    // still carry the unit id when their logged histories are removed.
+    erasure.register('history', (m, unitId) => this.repo.eraseHistory(m, unitId));
   }
 
   onModuleInit(): void {
@@ -78,9 +81,20 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
 
   /** Stored, non-duplicate rewards: their value at their time, to the decision's unit's and the item's reward features. */
   async recordRewards(rewards: ReadonlyArray<{ decisionId: string; itemId: string; value: number; occurredAt: Date }>): Promise<void> {
+    if (!rewards.length) return;
     const { rewards: features } = await this.definitions.catalog();
-    if (!features.length || !rewards.length) return;
-    const units = features.some((f) => f.entity === 'unit') ? await this.repo.unitsOfDecisions([...new Set(rewards.map((r) => r.decisionId))]) : new Map<string, string | null>();
+    // Sequences: a positive reward is an interaction of the decision's unit with the item, at the reward's time.
+    const interactions = rewards.filter((r) => countsAsInteraction(r.value));
+    const needUnits = interactions.length > 0 || features.some((f) => f.entity === 'unit');
+    const units = needUnits ? await this.repo.unitsOfDecisions([...new Set(rewards.map((r) => r.decisionId))]) : new Map<string, string | null>();
+    await this.repo.addHistory(
+      interactions.flatMap((r) => {
+        const unitId = units.get(r.decisionId);
+        return unitId ? [{ unitId, itemId: r.itemId, ms: r.occurredAt.getTime() }] : [];
+      }),
+      HISTORY_CAPACITY,
+    );
+    if (!features.length) return;
     const groups = new Groups();
     const states = oneper(features);
     for (const r of rewards) {
@@ -139,6 +153,14 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
       mergeContext: (sent) => (Array.isArray(sent) || !contextNames.length ? sent : { ...context, ...sent }),
       mergeItem: (itemId, sent) => (Array.isArray(sent) || !itemNames.length ? sent : { ...items.get(itemId), ...sent }),
     };
+  }
+
+  /**
+   * A unit's last `k` interacted items (rewards with a positive value), newest first — a sequence ranker's history
+   * input. Read through from PostgreSQL, so what any replica committed is visible at once.
+   */
+  async history(unitId: string, k: number): Promise<string[]> {
+    return (await this.repo.history(unitId, Math.min(k, HISTORY_CAPACITY))).map((h) => h.itemId);
   }
 
   private async itemValues(itemIds: string[], names: string[], atMs: number): Promise<Map<string, Named>> {
