@@ -211,9 +211,10 @@ export class RankService {
     const sent = new Map<string, Float64Array>(req.candidates.map((c, i) => [c.id, features[i]]));
     const others = itemIds.filter((id) => !sent.has(id));
     const catalog = others.length && itemNames.length ? await this.catalog.vectors(others, itemNames) : new Map<string, CatalogFeatures>();
-    const d = itemNames.length;
-    const matrix = historyMatrix(itemIds, k, d, (id) => sent.get(id) ?? catalog.get(id)?.vector ?? undefined);
-    return { itemIds, rows: itemIds.map((_, j) => Array.from(matrix.subarray(j * d, (j + 1) * d))), matrix };
+    const vectorOf = (id: string) => sent.get(id) ?? catalog.get(id)?.vector ?? undefined;
+    // Logged at full precision (as the decision's other features are); the model is fed float32.
+    const rows = itemIds.map((id) => Array.from(vectorOf(id) ?? new Float64Array(itemNames.length)));
+    return { itemIds, rows, matrix: historyMatrix(itemIds, k, itemNames.length, vectorOf) };
   }
 
   /** Not serving this unit (experiment not running, or the unit is outside it): the baseline order, never an error page. */
