@@ -16,7 +16,7 @@ Writes, into libs/ranker/fixtures/:
 
 The world ("session intent"): 40 items in 4 categories; an item's features are its category one-hot (4) and 4
 style values. A unit has a long-term taste c (4 values, its context). Each session has an intent, one of the 4
-categories, drawn uniformly and switched to a fresh draw with probability 0.1 after every step; the true click
+categories, drawn uniformly and switched to a fresh draw with probability 0.05 after every step; the true click
 probability of item x is
 
     sigmoid(intentBoost * [category(x) == intent] + tasteWeight * c . style(x) + popularity . style(x) + bias)
@@ -26,7 +26,8 @@ K clicked items (newest first, zero-padded) can rank the intended category first
 
 Training data: 8,000 sessions of 12 steps under a uniform logging policy (one of 10 random candidates shown per
 step); a click puts the item at the head of the history. The GRU reads the history oldest-first (the zero padding
-first), its last hidden state joins the context and the item in a 2-layer MLP. Deterministic: fixed seeds, one
+first); its last hidden state and the context make the user tower, whose dot product with the item tower (plus an
+item bias) is the click logit. Deterministic: fixed seeds, one
 thread, deterministic algorithms.
 """
 
@@ -44,13 +45,15 @@ CATEGORIES = 4
 ITEMS = 40
 HISTORY = 5
 HIDDEN = 16
+TOWER = 16
+EPOCHS = 8
 OPSET = 13
 
 WORLD = {
-    "intentBoost": 3.0,
-    "tasteWeight": 0.6,
-    "bias": -2.5,
-    "switchProbability": 0.1,
+    "intentBoost": 4.0,
+    "tasteWeight": 0.4,
+    "bias": -3.0,
+    "switchProbability": 0.05,
     "sessionLength": 12,
     "candidates": 10,
     "historyLength": HISTORY,
@@ -78,7 +81,7 @@ def click_logit(items, popularity, c, intent, idx):
 
 def simulate(rng, items, popularity, sessions):
     """Uniform logging policy: per step one random candidate of 10 is shown; returns the training samples."""
-    ctx, hist, item, click = [], [], [], []
+    ctx, hist, item, click, truth = [], [], [], [], []
     for _ in range(sessions):
         c = rng.normal(0.0, 1.0, size=CONTEXT_DIM)
         intent = rng.integers(CATEGORIES)
@@ -86,7 +89,9 @@ def simulate(rng, items, popularity, sessions):
         for _ in range(WORLD["sessionLength"]):
             cands = rng.choice(ITEMS, size=WORLD["candidates"], replace=False)
             shown = cands[rng.integers(WORLD["candidates"])]
-            p = 1.0 / (1.0 + math.exp(-click_logit(items, popularity, c, intent, shown)))
+            logit = click_logit(items, popularity, c, intent, shown)
+            truth.append(logit)
+            p = 1.0 / (1.0 + math.exp(-logit))
             y = float(rng.random() < p)
             h = np.zeros((HISTORY, ITEM_DIM))
             for k, j in enumerate(history[:HISTORY]):
@@ -100,24 +105,31 @@ def simulate(rng, items, popularity, sessions):
             if rng.random() < WORLD["switchProbability"]:
                 intent = rng.integers(CATEGORIES)
     t = lambda a: torch.tensor(np.array(a), dtype=torch.float32)
-    return t(ctx), t(hist), t(item), t(click)
+    return t(ctx), t(hist), t(item), t(click), np.array(truth)
 
 
 class SessionGru(nn.Module):
-    """history [B, K, D] (newest first) -> GRU (oldest first) -> h [B, H]; concat(context, h, item) -> 32 ReLU -> 1."""
+    """Two towers: user = W_u [context, GRU(history)], item = W_i x; score = user . item + w . x + b.
+
+    The history [B, K, D] (newest first) is read oldest first by the GRU (the zero padding first); its last hidden
+    state summarises the session. The dot product lets the session state select item categories directly (the true
+    click logit is bilinear in the intent and the category, and in the taste and the style).
+    """
 
     def __init__(self):
         super().__init__()
         self.gru = nn.GRU(ITEM_DIM, HIDDEN, batch_first=True)
-        self.hidden = nn.Linear(CONTEXT_DIM + HIDDEN + ITEM_DIM, 32)
-        self.head = nn.Linear(32, 1)
+        self.user = nn.Linear(CONTEXT_DIM + HIDDEN, TOWER)
+        self.item = nn.Linear(ITEM_DIM, TOWER, bias=False)
+        self.bias = nn.Linear(ITEM_DIM, 1)
 
     def state(self, history):
         _, h = self.gru(torch.flip(history, [1]))
         return h[0]
 
     def forward_pairs(self, context, h, items):
-        return self.head(torch.relu(self.hidden(torch.cat([context, h, items], dim=1)))).squeeze(-1)
+        u = self.user(torch.cat([context, h], dim=1))
+        return (u * self.item(items)).sum(dim=1) + self.bias(items).squeeze(-1)
 
 
 class SplitSequenceRanker(nn.Module):
@@ -156,7 +168,7 @@ def main():
     loss_fn = nn.BCEWithLogitsLoss()
     gen = torch.Generator().manual_seed(3)
     n = train[0].shape[0]
-    for epoch in range(6):
+    for epoch in range(EPOCHS):
         perm = torch.randperm(n, generator=gen)
         for s in range(0, n, 512):
             b = perm[s : s + 512]
@@ -176,6 +188,7 @@ def main():
             "testClickRate": round(float(labels.mean()), 6),
             "testAucWithHistory": round(auc(with_history, labels), 6),
             "testAucHistoryZeroed": round(auc(without, labels), 6),
+            "testAucTrueLogit": round(auc(test[4], labels), 6),
             "finalTrainLoss": round(float(loss.item()), 6),
         }
 
@@ -218,7 +231,7 @@ def main():
         f.write("\n")
     world = {
         "generator": "tools/ranker/make_session_gru.py",
-        "description": "session intent: 40 items in 4 categories; the session's intent (a category, switched with probability 0.1 per step) drives clicks and is visible only through the recent clicks",
+        "description": "session intent: 40 items in 4 categories; the session's intent (a category, switched with probability 0.05 per step) drives clicks and is visible only through the recent clicks",
         **WORLD,
         "contextDim": CONTEXT_DIM,
         "itemDim": ITEM_DIM,
