@@ -22,7 +22,7 @@ describe('sequence ranker: history from the feature store → the next decision 
     t = await startTestApp({ db: await freshDatabase(), env: { MODEL_FLUSH_MS: '60000' } });
     db = t.running.app.get(DataSource);
     scorer = await OnnxScorer.create(gru.bytes, gru.signature);
-  });
+  }, 240_000); // the embedded database's start-up on a loaded machine
   afterAll(async () => {
     await scorer.dispose();
     await t.close(true);
@@ -86,6 +86,23 @@ describe('sequence ranker: history from the feature store → the next decision 
 
   it('another unit has its own history', async () => {
     expect((await rank('u-2')).history).toEqual({ itemIds: [], features: [] });
+  });
+
+  it('a stored feature beyond the rank bound (timeSinceLast of 20 days = 1.7e6 s) is saturated at 1e6, not refused', async () => {
+    expect((await t.call('POST', '/v1/events', { body: { events: [{ unitId: 'someone', metric: 'click' }] } })).status).toBe(200);
+    const since = { name: 'unit.since_click', entity: 'unit', source: { type: 'event', metric: 'click' }, aggregation: 'timeSinceLast', window: { type: 'decay', halfLifeSeconds: 30 * 86400 } };
+    expect((await t.call('POST', '/v1/features', { body: since })).status).toBe(201);
+    const at = Date.now() - 20 * 86400_000;
+    expect((await t.call('POST', '/v1/events', { body: { events: [{ unitId: 'u-old', metric: 'click', timestamp: new Date(at).toISOString() }] } })).status).toBe(200);
+    const stored = await t.call('GET', '/v1/units/u-old/features');
+    expect(stored.body.features['unit.since_click']).toBeCloseTo((Date.parse(stored.body.at) - at) / 1000, 6); // the true value, > 1e6
+    const experiment = rankingExperiment('old', { features: { context: ['unit.since_click'], item: ['price'] }, variants: [{ key: 'greedy', weight: 1, policy: { type: 'ranker' } }] });
+    expect((await t.call('POST', '/v1/experiments', { body: experiment })).status).toBe(201);
+    expect((await t.call('POST', '/v1/experiments/old/start')).status).toBe(200);
+    const r = await t.call('POST', '/v1/rank', { body: { experiment: 'old', unitId: 'u-old', candidates: [{ id: 'a', features: { price: 1 } }, { id: 'b', features: { price: 2 } }], explain: true } });
+    expect(r.status).toBe(200); // was 400 "must be a finite number with |value| ≤ 1000000"
+    expect(r.body.storedFeatures.context).toEqual({ 'unit.since_click': 1e6 });
+    expect((await db.query(`SELECT context FROM decisions WHERE id = $1`, [r.body.decisionId]))[0].context).toEqual([1e6]);
   });
 
   it('DELETE /v1/units/{id} erases the history and the history logged with its decisions', async () => {

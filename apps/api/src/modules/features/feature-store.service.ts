@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { MAX_FEATURE_MAGNITUDE } from '@slotwise/bandit';
 import { countsAsInteraction, FeatureEvent, foldEvents, HISTORY_CAPACITY, oldestLiveBucket, valueAt } from '@slotwise/features';
 import type { EntityManager } from 'typeorm';
 import { AcceptedEventsListener, EventRow, EventsFeed, UnitErasureService } from '../ab';
@@ -144,7 +145,7 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
     const itemNames = names.item.filter((n) => byName.get(n)?.entity === 'item');
     if (!contextNames.length && !itemNames.length) return null;
     const [context, items] = await Promise.all([
-      contextNames.length ? this.values('unit', [unitId], atMs, contextNames).then((m) => m.get(unitId)!) : Promise.resolve({} as Named),
+      contextNames.length ? this.values('unit', [unitId], atMs, contextNames).then((m) => saturate(m.get(unitId)!)) : Promise.resolve({} as Named),
       itemNames.length ? this.itemValues([...new Set(itemIds)], itemNames, atMs) : Promise.resolve(new Map<string, Named>()),
     ]);
     return {
@@ -174,7 +175,8 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
     }
     if (missing.length) {
       if (this.itemCache.size > ITEM_CACHE_MAX) this.itemCache.clear();
-      for (const [id, values] of await this.values('item', missing, atMs, names)) {
+      for (const [id, raw] of await this.values('item', missing, atMs, names)) {
+        const values = saturate(raw);
         out.set(id, values);
         this.itemCache.set(`${prefix}\u0000${id}`, { at: atMs, values });
       }
@@ -195,6 +197,21 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
     const cutoffs = oneper(all).flatMap((f) => (f.window.type === 'sliding' ? [{ stateKey: f.stateKey, oldestBucket: oldestLiveBucket(f.window.ms, nowMs) }] : []));
     return this.repo.prune(cutoffs);
   }
+}
+
+/**
+ * Stored values served to rank are saturated at ±MAX_FEATURE_MAGNITUDE (libs/bandit), the bound rank enforces on
+ * every feature: a sent value beyond it is the caller's error (400), but a stored one is the store's own arithmetic —
+ * a `timeSinceLast` of 11.6 days is 1,000,000 s, a `sum` of large event values can pass 1e6 — and must not make every
+ * later rank of that unit fail. Saturated, the value still says "at least this much"; it is what the decision logs.
+ */
+function saturate(values: Named): Named {
+  for (const k of Object.keys(values)) {
+    const v = values[k];
+    if (v > MAX_FEATURE_MAGNITUDE) values[k] = MAX_FEATURE_MAGNITUDE;
+    else if (v < -MAX_FEATURE_MAGNITUDE) values[k] = -MAX_FEATURE_MAGNITUDE;
+  }
+  return values;
 }
 
 /** One feature per state key: features that share a state (same entity, source, window) get each event once. */
