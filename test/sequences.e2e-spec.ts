@@ -69,6 +69,8 @@ describe('sequence ranker: history from the feature store → the next decision 
     const ids = [d2.slots[1].itemId, d1.slots[0].itemId, d1.slots[1].itemId];
     expect(d3.history.itemIds).toEqual(ids);
     expect(await loggedHistory(d3.decisionId)).toEqual(d3.history);
+    const exported = (await t.call('GET', '/v1/experiments/session/training-export')).text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(exported.find((r) => r.decisionId === d3.decisionId).history).toEqual(d3.history);
 
     // the ranker saw exactly that history: its scores are the GRU's on the logged rows, zero-padded to K = 5
     const matrix = new Float32Array(5 * 8);

@@ -233,6 +233,8 @@ export interface LoggedSlotRow {
   position: number;
   item_id: string;
   item_features: number[] | null;
+  /** a sequence ranker's history input as logged (null without one, or once the unit is erased) */
+  history: { itemIds: string[]; features: number[][] } | null;
   score: number | null;
   propensity: number | null;
   explored: boolean;
@@ -263,7 +265,7 @@ export class TrainingExportRepository {
     return this.db.query(
       `SELECT s.decision_id, to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at, s.created_at::text AS created_at,
               d.unit_id, s.variant_key, d.model_version, d.policy->>'type' AS policy, d.context,
-              s.position, s.item_id, d.shortlist->'features'->s.shortlist_index AS item_features,
+              s.position, s.item_id, d.shortlist->'features'->s.shortlist_index AS item_features, d.shortlist->'history' AS history,
               s.score, s.propensity, s.explored, s.cold_start, s.reward, s.reward_count
        FROM decision_slots s JOIN decisions d ON d.id = s.decision_id
        WHERE s.experiment_id = $1
