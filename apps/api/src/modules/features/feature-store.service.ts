@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { FeatureEvent, foldEvents, oldestLiveBucket, valueAt } from '@slotwise/features';
+import { MAX_FEATURE_MAGNITUDE } from '@slotwise/bandit';
+import { countsAsInteraction, FeatureEvent, foldEvents, HISTORY_CAPACITY, oldestLiveBucket, valueAt } from '@slotwise/features';
 import type { EntityManager } from 'typeorm';
 import { AcceptedEventsListener, EventRow, EventsFeed, UnitErasureService } from '../ab';
 import { CompiledFeature, FeatureCatalog, FeatureDefinitionsService } from './feature-definitions.service';
@@ -61,6 +62,9 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
   ) {
     feed.register(this);
     erasure.register('features', (m, unitId) => this.repo.eraseUnit(m, unitId));
+    // Registered before the rank module's 'decisions' eraser (this service is its dependency), so the decisions
+    // still carry the unit id when their logged histories are removed.
+    erasure.register('history', (m, unitId) => this.repo.eraseHistory(m, unitId));
   }
 
   /** The triggers module registers here (one listener). */
@@ -121,10 +125,21 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
 
   /** Stored, non-duplicate rewards: their value at their time, to the decision's unit's and the item's reward features. */
   async recordRewards(rewards: ReadonlyArray<{ decisionId: string; itemId: string; value: number; occurredAt: Date }>): Promise<void> {
+    if (!rewards.length) return;
     const catalog = await this.definitions.catalog();
     const { rewards: features } = catalog;
-    if (!features.length || !rewards.length) return;
-    const units = features.some((f) => f.entity === 'unit') ? await this.repo.unitsOfDecisions([...new Set(rewards.map((r) => r.decisionId))]) : new Map<string, string | null>();
+    // Sequences: a positive reward is an interaction of the decision's unit with the item, at the reward's time.
+    const interactions = rewards.filter((r) => countsAsInteraction(r.value));
+    const needUnits = interactions.length > 0 || features.some((f) => f.entity === 'unit');
+    const units = needUnits ? await this.repo.unitsOfDecisions([...new Set(rewards.map((r) => r.decisionId))]) : new Map<string, string | null>();
+    await this.repo.addHistory(
+      interactions.flatMap((r) => {
+        const unitId = units.get(r.decisionId);
+        return unitId ? [{ unitId, itemId: r.itemId, ms: r.occurredAt.getTime() }] : [];
+      }),
+      HISTORY_CAPACITY,
+    );
+    if (!features.length) return;
     const groups = new Groups();
     const states = oneper(features);
     for (const r of rewards) {
@@ -178,7 +193,7 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
     const itemNames = names.item.filter((n) => byName.get(n)?.entity === 'item');
     if (!contextNames.length && !itemNames.length) return null;
     const [context, items] = await Promise.all([
-      contextNames.length ? this.values('unit', [unitId], atMs, contextNames).then((m) => m.get(unitId)!) : Promise.resolve({} as Named),
+      contextNames.length ? this.values('unit', [unitId], atMs, contextNames).then((m) => saturate(m.get(unitId)!)) : Promise.resolve({} as Named),
       itemNames.length ? this.itemValues([...new Set(itemIds)], itemNames, atMs) : Promise.resolve(new Map<string, Named>()),
     ]);
     return {
@@ -187,6 +202,14 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
       mergeContext: (sent) => (Array.isArray(sent) || !contextNames.length ? sent : { ...context, ...sent }),
       mergeItem: (itemId, sent) => (Array.isArray(sent) || !itemNames.length ? sent : { ...items.get(itemId), ...sent }),
     };
+  }
+
+  /**
+   * A unit's last `k` interacted items (rewards with a positive value), newest first — a sequence ranker's history
+   * input. Read through from PostgreSQL, so what any replica committed is visible at once.
+   */
+  async history(unitId: string, k: number): Promise<string[]> {
+    return (await this.repo.history(unitId, Math.min(k, HISTORY_CAPACITY))).map((h) => h.itemId);
   }
 
   private async itemValues(itemIds: string[], names: string[], atMs: number): Promise<Map<string, Named>> {
@@ -200,7 +223,8 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
     }
     if (missing.length) {
       if (this.itemCache.size > ITEM_CACHE_MAX) this.itemCache.clear();
-      for (const [id, values] of await this.values('item', missing, atMs, names)) {
+      for (const [id, raw] of await this.values('item', missing, atMs, names)) {
+        const values = saturate(raw);
         out.set(id, values);
         this.itemCache.set(`${prefix}\u0000${id}`, { at: atMs, values });
       }
@@ -233,6 +257,21 @@ function unitsTouched(rows: readonly StateRow[]): Map<string, Set<string>> {
     else out.set(r.entityId, new Set([r.stateKey]));
   }
   return out;
+}
+
+/**
+ * Stored values served to rank are saturated at ±MAX_FEATURE_MAGNITUDE (libs/bandit), the bound rank enforces on
+ * every feature: a sent value beyond it is the caller's error (400), but a stored one is the store's own arithmetic —
+ * a `timeSinceLast` of 11.6 days is 1,000,000 s, a `sum` of large event values can pass 1e6 — and must not make every
+ * later rank of that unit fail. Saturated, the value still says "at least this much"; it is what the decision logs.
+ */
+function saturate(values: Named): Named {
+  for (const k of Object.keys(values)) {
+    const v = values[k];
+    if (v > MAX_FEATURE_MAGNITUDE) values[k] = MAX_FEATURE_MAGNITUDE;
+    else if (v < -MAX_FEATURE_MAGNITUDE) values[k] = -MAX_FEATURE_MAGNITUDE;
+  }
+  return values;
 }
 
 /** One feature per state key: features that share a state (same entity, source, window) get each event once. */

@@ -35,6 +35,14 @@ export interface StoredShortlist {
   features: number[][];
   /** ranker embeddings of the shown candidates, by shortlist index (neural-linear) */
   embeddings?: Record<string, number[]>;
+  /** a sequence ranker's history input as scored (feature store); removed when the unit is erased */
+  history?: DecisionHistory;
+}
+
+/** The unit's last interacted items the ranker saw, newest first, and their item feature rows (schema order). */
+export interface DecisionHistory {
+  itemIds: string[];
+  features: number[][];
 }
 
 /** This process no longer holds its replica id (another process with the same SLOTWISE_REPLICA_ID took it over). */

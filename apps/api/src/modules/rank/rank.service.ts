@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createRng, MAX_FEATURE_MAGNITUDE, type Rng, type SlateDecision } from '@slotwise/bandit';
+import { historyMatrix } from '@slotwise/features';
 import { RankerInputError, topN } from '@slotwise/ranker';
 import { randomInt, randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
@@ -15,7 +16,7 @@ import { DecisionHooks } from './decision-hooks';
 import { DecisionsRepository } from './decisions.repository';
 import { BanditCandidate, ExperimentRuntime } from './experiment-runtime';
 import { toVector } from './feature-resolver';
-import type { StoredShortlist } from './model-state.repository';
+import type { DecisionHistory, StoredShortlist } from './model-state.repository';
 import { RankEngine } from './rank-engine';
 import { RankedSlot, RankRequest, RankResponse } from './rank.schema';
 
@@ -28,6 +29,8 @@ interface ScoredCandidates {
   embeddingDim?: number;
   /** stored feature values filled in (feature store), null when the schema names none */
   stored: RankFeatureFill | null;
+  /** a sequence ranker's history input: the unit's last K interacted items, newest first, and their feature rows */
+  history?: DecisionHistory;
 }
 
 @Injectable()
@@ -84,6 +87,7 @@ export class RankService {
       rankerScores: candidates.map((c) => c.rankerScore!),
       features: candidates.map((c) => Array.from(c.features)),
       ...(scored.embeddings ? { embeddings: Object.fromEntries(decision.slots.map((s) => [String(s.index), Array.from(candidates[s.index].embedding!)])) } : {}),
+      ...(scored.history ? { history: scored.history } : {}),
     };
     await this.decisions.insert({
       id: decisionId,
@@ -125,6 +129,7 @@ export class RankService {
       modelVersion,
       slots: this.slotsOf(decision, candidates, cold, runtime, req.explain),
       ...(req.explain && scored.stored ? { storedFeatures: storedFeaturesShown(scored.stored, decision.slots.map((s) => s.itemId)) } : {}),
+      ...(req.explain && scored.history ? { history: scored.history } : {}),
     };
   }
 
@@ -182,14 +187,38 @@ export class RankService {
     const d = names.item.length;
     const items = new Float32Array(n * d);
     features.forEach((f, i) => items.set(f, i * d));
+    const history = scorer.metadata.historyLength ? await this.historyInput(req, scorer.metadata.historyLength, names.item, features) : undefined;
     let result;
     try {
-      result = await scorer.score(Float32Array.from(context), items, n);
+      result = await scorer.score(Float32Array.from(context), items, n, history?.matrix);
     } catch (err) {
       if (err instanceof RankerInputError) throw Problem.conflict(`The ranker ${runtime.settings.ranker.model} cannot score this experiment's features: ${err.message}`, 'misconfigured');
       throw err;
     }
-    return { context, features, rankerScores: result.scores, embeddings: result.embeddings, embeddingDim: result.embeddingDim, stored: fill };
+    return {
+      context,
+      features,
+      rankerScores: result.scores,
+      embeddings: result.embeddings,
+      embeddingDim: result.embeddingDim,
+      stored: fill,
+      ...(history ? { history: { itemIds: history.itemIds, features: history.rows } } : {}),
+    };
+  }
+
+  /**
+   * A sequence ranker's history input (feature store): the unit's last k interacted items, each described by its
+   * features in this request (a candidate), else in the catalog; an item with neither is a zero row, like padding.
+   */
+  private async historyInput(req: RankRequest, k: number, itemNames: readonly string[], features: Float64Array[]): Promise<{ itemIds: string[]; rows: number[][]; matrix: Float32Array }> {
+    const itemIds = await this.features.history(req.unitId, k);
+    const sent = new Map<string, Float64Array>(req.candidates.map((c, i) => [c.id, features[i]]));
+    const others = itemIds.filter((id) => !sent.has(id));
+    const catalog = others.length && itemNames.length ? await this.catalog.vectors(others, itemNames) : new Map<string, CatalogFeatures>();
+    const vectorOf = (id: string) => sent.get(id) ?? catalog.get(id)?.vector ?? undefined;
+    // Logged at full precision (as the decision's other features are); the model is fed float32.
+    const rows = itemIds.map((id) => Array.from(vectorOf(id) ?? new Float64Array(itemNames.length)));
+    return { itemIds, rows, matrix: historyMatrix(itemIds, k, itemNames.length, vectorOf) };
   }
 
   /** Not serving this unit (experiment not running, or the unit is outside it): the baseline order, never an error page. */
