@@ -107,7 +107,7 @@ export class RankService {
     });
     // Durable: now the shown slots count as observations with the default reward 0 (corrected when rewards arrive).
     if (variant.model && !variant.quarantine) {
-      for (const s of decision.slots) variant.model.observe(scored.context, candidates[s.index], 0);
+      for (const s of decision.slots) variant.model.observe(scored.context, candidates[s.index], 0, s.position - 1);
       variant.pendingDecisionIds.push(decisionId);
     }
     for (const s of decision.slots) runtime.impressions.set(s.itemId, (runtime.impressions.get(s.itemId) ?? 0) + 1);
