@@ -7,8 +7,9 @@ A seeded slate log from a position-based model (Craswell et al. 2008; Chuklin, M
 examined with probability kappa_k, an examined item is clicked with probability sigmoid(relevance). The log's sums per
 slot (X_k^T X_k, X_k^T y) give the examination estimate by alternating least squares, starting from kappa = 1:
   Lambda = lambda I + sum_k kappa_k^2 X_k^T X_k,  b = sum_k kappa_k X_k^T y,  mu = Lambda^-1 b
-  kappa_k = clip((mu^T X_k^T y + w qbar) / (mu^T X_k^T X_k mu + w qbar), 0.05, 1),  qbar = mu^T X^T X mu / n,  w = 20
-(kappa_0 = 1), 3 rounds, then mu with the final kappa; bn = b0 + (y^T y - mu^T b) / 2.
+  kappa_k = clip((mu^T X_k^T y / s2 + 1/tau^2) / (mu^T X_k^T X_k mu / s2 + 1/tau^2), 0.05, 1),
+  s2 = bn/an (the posterior noise estimate at the current kappa), tau = 0.25
+(kappa_0 = 1), 3 rounds, then mu with the final kappa; bn = b0 + (y^T y - mu^T b) / 2, an = a0 + n/2.
 """
 import json
 import os
@@ -16,7 +17,7 @@ import os
 import numpy as np
 
 LAMBDA, A0, B0 = 0.25, 6.0, 6.0
-KAPPA_MIN, W, ROUNDS = 0.05, 20.0, 3
+KAPPA_MIN, TAU, ROUNDS = 0.05, 0.25, 3
 
 
 def features(context, item):
@@ -54,11 +55,13 @@ def main():
         b = xy + sum((kappa[s] - 1) * xyk[s] for s in xyk)
         return np.linalg.solve(lam, b), b
 
+    an = A0 + n / 2
     kappa = {s: 1.0 for s in XXk}
     for _ in range(ROUNDS):
-        mu, _ = posterior(kappa)
-        prior = W * (mu @ XX @ mu) / n
-        kappa = {s: float(np.clip((mu @ xyk[s] + prior) / (mu @ XXk[s] @ mu + prior), KAPPA_MIN, 1.0)) for s in XXk}
+        mu, b = posterior(kappa)
+        s2 = (B0 + 0.5 * max(0.0, float(y @ y - mu @ b))) / an
+        prior = 1 / TAU ** 2
+        kappa = {s: float(np.clip((mu @ xyk[s] / s2 + prior) / (mu @ XXk[s] @ mu / s2 + prior), KAPPA_MIN, 1.0)) for s in XXk}
     mu, b = posterior(kappa)
     bn = B0 + 0.5 * max(0.0, float(y @ y - mu @ b))
     # without the position model (every slot alike): the plain ridge posterior mean

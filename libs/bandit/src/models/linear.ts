@@ -79,8 +79,8 @@ export interface LinearOptions extends Partial<NigPrior> {
 
 /** Examination κ_k is kept in [KAPPA_MIN, 1]: the top slot is the most examined one (list layouts). */
 export const KAPPA_MIN = 0.05;
-/** Prior weight of κ_k = 1, in pseudo-observations of an average squared predicted relevance. */
-export const KAPPA_PRIOR_WEIGHT = 20;
+/** Prior sd τ of κ_k around 1 (examination-probability scale): the data outweigh it once κ_k is known to ±τ. */
+export const KAPPA_PRIOR_SD = 0.25;
 
 class RawStats {
   n = 0;
@@ -378,10 +378,12 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
 
   /**
    * Re-estimates κ (positionModel 'pbm') from the per-slot sums, then refactors. Alternating least squares on
-   * y ≈ κ_k · xᵀβ (the PBM's mean): with β fixed at the posterior mean μ, κ_k minimises Σ_k (y − κ_k xᵀμ)² plus a
-   * Normal prior κ_k ~ N(1, ·) worth KAPPA_PRIOR_WEIGHT average observations:
-   *   κ_k = (μᵀX_kᵀy + w·q̄) / (μᵀX_kᵀX_kμ + w·q̄),   q̄ = μᵀXᵀXμ / n  (the mean squared predicted relevance),
-   * clamped to [KAPPA_MIN, 1]; then μ is refitted with the new κ. Starts from κ = 1 and runs `rounds` rounds, so κ
+   * y ≈ κ_k · xᵀβ (the PBM's mean): with β fixed at the posterior mean μ, κ_k is the posterior mean of the regression
+   * of slot k's rewards on their predicted relevance xᵀμ with noise variance σ̂² = bn/an and a Normal prior
+   * κ_k ~ N(1, τ²), τ = KAPPA_PRIOR_SD:
+   *   κ_k = (μᵀX_kᵀy / σ̂² + 1/τ²) / (μᵀX_kᵀX_kμ / σ̂² + 1/τ²),
+   * clamped to [KAPPA_MIN, 1]; then μ is refitted with the new κ. With rare rewards (little information about κ per
+   * observation) κ stays near 1, i.e. near the model without position bias. Starts from κ = 1 and runs `rounds` rounds, so κ
    * is a function of the additive sums only: replicas holding the same statistics hold the same κ.
    */
   estimateExamination(rounds = 3): void {
@@ -393,7 +395,6 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
       return;
     }
     const d = this.d;
-    const total = symmetrizeFromLower(this.totalXX(), d);
     const slots = [...positions.keys()].sort((a, b) => a - b);
     const XX = new Map(slots.map((k) => [k, symmetrizeFromLower(this.positionXX(k), d)]));
     const quad = (A: Float64Array, v: Float64Array): number => {
@@ -404,11 +405,12 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     this.refactor();
     for (let round = 0; round < rounds; round++) {
       const mu = this.posteriorMean();
-      const prior = (KAPPA_PRIOR_WEIGHT * quad(total, mu)) / this.stats.n;
+      const noise = this.bn() / this.an();
+      const prior = 1 / (KAPPA_PRIOR_SD * KAPPA_PRIOR_SD);
       for (const k of slots) {
         const p = positions.get(k) as Float64Array;
-        const num = dot(mu, p.subarray(1, 1 + d), d) + prior;
-        const den = quad(XX.get(k) as Float64Array, mu) + prior;
+        const num = dot(mu, p.subarray(1, 1 + d), d) / noise + prior;
+        const den = quad(XX.get(k) as Float64Array, mu) / noise + prior;
         const kappa = den > 0 ? Math.min(1, Math.max(KAPPA_MIN, num / den)) : 1;
         this.kappa.set(k, kappa);
       }
