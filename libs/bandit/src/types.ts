@@ -60,10 +60,13 @@ export interface SnapshotBase<T extends ModelType, C, S> {
  */
 export interface BanditModel<S extends SnapshotBase<ModelType, unknown, unknown> = SnapshotBase<ModelType, unknown, unknown>> {
   readonly type: ModelType;
-  /** Records a shown slot with a reward (default 0: default reward accounting). */
-  observe(context: Vector, candidate: Candidate, reward?: number): void;
-  /** Replaces an observed reward: changes only reward-side statistics. */
-  correct(context: Vector, candidate: Candidate, oldReward: number, newReward: number): void;
+  /**
+   * Records a shown slot with a reward (default 0: default reward accounting). slot: its 0-based index in the slate
+   * (0 = top, the default); models with a position model (linear 'pbm') weigh it by the slot's examination.
+   */
+  observe(context: Vector, candidate: Candidate, reward?: number, slot?: number): void;
+  /** Replaces an observed reward: changes only reward-side statistics. slot: as given to observe. */
+  correct(context: Vector, candidate: Candidate, oldReward: number, newReward: number, slot?: number): void;
   /** Posterior scores of the candidates in this context. Candidate ids must be unique. */
   prepare(context: Vector, candidates: readonly Candidate[]): SlateScorer;
   /** Feature contributions (posterior-mean coefficient × value), largest |contribution| first. */

@@ -242,7 +242,7 @@ export class OpeService {
           const page = await this.repo.page(filter, after, PAGE);
           for (const d of page) {
             if (d.variantKey === logs.key) await acc.add(d);
-            else if (model) for (const s of d.slots) model.observe(d.context, banditCandidate(d.shortlist, s.shortlistIndex), s.reward);
+            else if (model) for (const s of d.slots) model.observe(d.context, banditCandidate(d.shortlist, s.shortlistIndex), s.reward, s.position - 1);
           }
           if (page.length < PAGE) break;
           after = page[page.length - 1].seq;

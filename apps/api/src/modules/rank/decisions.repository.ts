@@ -28,6 +28,8 @@ export interface RewardTarget {
   context: number[];
   /** null when the item was not shown in that decision */
   shortlistIndex: number | null;
+  /** 1-based slot position (null when the item was not shown): the position model weighs the slot by it */
+  position: number | null;
   features: number[] | null;
   embedding: number[] | null;
   slotReward: number | null;
@@ -117,7 +119,7 @@ export class DecisionsRepository implements OnModuleDestroy {
     if (!pairs.length) return [];
     return this.db.query(
       `SELECT p.decision_id AS "decisionId", p.item_id AS "itemId", d.experiment_id AS "experimentId", d.variant_key AS "variantKey",
-              d.created_at AS "createdAt", d.context, s.shortlist_index AS "shortlistIndex",
+              d.created_at AS "createdAt", d.context, s.shortlist_index AS "shortlistIndex", s.position,
               d.shortlist->'features'->s.shortlist_index AS features,
               d.shortlist->'embeddings'->(s.shortlist_index::text) AS embedding,
               s.reward AS "slotReward"

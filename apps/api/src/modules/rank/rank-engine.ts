@@ -210,7 +210,7 @@ export class RankEngine implements OnApplicationBootstrap, OnModuleDestroy {
     const contexts = new Map<string, { context: number[]; shortlist: StoredShortlist }>();
     for (const d of decisions) {
       contexts.set(d.id, d);
-      for (const s of d.slots) model.observe(d.context, banditCandidate(d.shortlist, s.shortlistIndex), 0);
+      for (const s of d.slots) model.observe(d.context, banditCandidate(d.shortlist, s.shortlistIndex), 0, s.position - 1);
       variant.pendingDecisionIds.push(d.id);
     }
     const rewards = await this.state.unappliedRewards(this.config.replicaId, runtime.id, variant.key);
@@ -230,7 +230,7 @@ export class RankEngine implements OnApplicationBootstrap, OnModuleDestroy {
       const after = before + r.value;
       const d = contexts.get(r.decisionId)!;
       const index = d.shortlist.ids.indexOf(r.itemId);
-      model.correct(d.context, banditCandidate(d.shortlist, index), before, after);
+      model.correct(d.context, banditCandidate(d.shortlist, index), before, after, r.position - 1);
       running.set(k, after);
       variant.pendingRewardSeqs.push(r.seq);
     }

@@ -113,7 +113,7 @@ export class RankService {
     });
     // Durable: now the shown slots count as observations with the default reward 0 (corrected when rewards arrive).
     if (variant.model && !variant.quarantine) {
-      for (const s of decision.slots) variant.model.observe(scored.context, candidates[s.index], 0);
+      for (const s of decision.slots) variant.model.observe(scored.context, candidates[s.index], 0, s.position - 1);
       variant.pendingDecisionIds.push(decisionId);
     }
     // Observers of durable decisions (shadow variants): they defer their own work off this request.
