@@ -5,6 +5,7 @@ import { runBanditBench } from '@slotwise/bandit';
 import { benchRanker } from '@slotwise/ranker';
 import { benchEvents } from './events.bench';
 import { benchFeatures } from './features.bench';
+import { benchNumpyReference } from './numpy-reference.bench';
 import { benchRank } from './rank.bench';
 import { benchReport } from './report.bench';
 import { benchWebhooks } from './webhooks.bench';
@@ -31,6 +32,15 @@ async function main(): Promise<void> {
   console.log(`calibration: ${bandit.calibration.nsPerMultiplyAdd.toFixed(2)} ns per multiply-add`);
   console.log(`posterior update at d=64: ${bandit.linearUpdate.usPerUpdate.toFixed(2)} µs (target ≤ 10 µs); reward correction ${bandit.linearUpdate.usPerCorrection.toFixed(2)} µs`);
   console.log(`in-process decision: ${JSON.stringify(bandit.decision)}`);
+  const numpyReference = await benchNumpyReference();
+  out.numpyReference = numpyReference;
+  if (numpyReference.skipped) console.log(`NumPy reference skipped: ${numpyReference.skipped}`);
+  else {
+    console.log(
+      `in-process hybrid decision (1,000 draws) vs the NumPy reference, interleaved: ${numpyReference.slotwiseUs?.toFixed(0)} / ${numpyReference.numpyUs?.toFixed(0)} µs ` +
+        `→ ratio ${numpyReference.ratio?.toFixed(3)} (target ≤ 0.3; load average ${numpyReference.loadAverage?.map((l) => l.toFixed(2)).join(' ')})`,
+    );
+  }
   const ranker = await benchRanker();
   out.ranker = ranker;
   console.log(`ONNX ranker, 500 candidates × 16 features: ${JSON.stringify(ranker)}`);

@@ -11,11 +11,14 @@ The decision, per request (sizes as the benchmark: d_z = 17 · 17 = 289, 50 cand
 Inputs are synthetic but shaped like a learnt posterior (A0 = λI + ZᵀZ of 2,000 Kronecker rows z = [1,x] ⊗ [1,f]);
 only the time matters here. Timing: median of `reps` decisions after 5 warm-up runs, in µs.
 
-Usage: /usr/bin/python3 tools/bandit/numpy_decision.py [--reps 100] [--candidates 50] [--slots 5] [--draws 1000]
+Usage: /usr/bin/python3 tools/bandit/numpy_decision.py [--reps 100] [--candidates 50] [--slots 5] [--draws 1000] [--serve]
+With --serve it reads one integer k per stdin line and answers each with one JSON line (the median of k decisions), so
+`npm run bench` can interleave it with Slotwise's decisions and compare them under the same machine load.
 """
 import argparse
 import json
 import os
+import sys
 import time
 
 import numpy as np
@@ -37,9 +40,14 @@ def decision(L, G, v, mean, an, bn, slots, draws, rng):
     sigma = np.sqrt(bn / rng.gamma(an, 1.0, size=draws))
     Z = rng.standard_normal((draws, len(mean)))
     scores = mean + sigma[:, None] * (Z @ F.T)
-    # top `slots` of each draw, in order: argpartition then sort the few
-    part = np.argpartition(-scores, slots - 1, axis=1)[:, :slots]
-    order = np.take_along_axis(part, np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1), axis=1)
+    # top `slots` of each draw, in order (ties: lower index, as argmax): `slots` vectorised argmax passes — measured
+    # 10-40× faster here than argpartition or argsort of the 1,000 × 50 block
+    rows = np.arange(draws)
+    order = np.empty((draws, slots), dtype=np.intp)
+    for j in range(slots):
+        best = scores.argmax(axis=1)
+        order[:, j] = best
+        scores[rows, best] = -np.inf
     chosen = np.argsort(-(mean))[:slots]
     counts = (order == chosen[None, :]).sum(axis=0)
     return (counts + 1) / (draws + 1)
@@ -53,6 +61,7 @@ def main():
     ap.add_argument('--draws', type=int, default=1000)
     ap.add_argument('--context-dim', type=int, default=16)
     ap.add_argument('--item-dim', type=int, default=16)
+    ap.add_argument('--serve', action='store_true')
     a = ap.parse_args()
     rng = np.random.default_rng(7)
     dx, m = a.context_dim + 1, a.item_dim + 1
@@ -72,19 +81,30 @@ def main():
     for t in range(5):
         G, v, mean = requests[t % len(requests)]
         decision(L, G, v, mean, an, bn, a.slots, a.draws, rng)
-    times = []
-    for t in range(a.reps):
-        G, v, mean = requests[t % len(requests)]
-        t0 = time.perf_counter()
-        decision(L, G, v, mean, an, bn, a.slots, a.draws, rng)
-        times.append((time.perf_counter() - t0) * 1e6)
-    times.sort()
-    print(json.dumps({
-        'usPerDecision': times[len(times) // 2],
-        'reps': a.reps, 'candidates': a.candidates, 'slots': a.slots, 'draws': a.draws, 'dz': dz,
-        'numpy': np.__version__, 'triangularSolve': 'scipy.linalg.solve_triangular' if solve_triangular else 'numpy.linalg.solve',
-        'threads': os.environ.get('OPENBLAS_NUM_THREADS', 'default'),
-    }))
+
+    def run(reps):
+        times = []
+        for t in range(reps):
+            G, v, mean = requests[t % len(requests)]
+            t0 = time.perf_counter()
+            decision(L, G, v, mean, an, bn, a.slots, a.draws, rng)
+            times.append((time.perf_counter() - t0) * 1e6)
+        times.sort()
+        return {
+            'usPerDecision': times[len(times) // 2],
+            'reps': reps, 'candidates': a.candidates, 'slots': a.slots, 'draws': a.draws, 'dz': dz,
+            'numpy': np.__version__, 'triangularSolve': 'scipy.linalg.solve_triangular' if solve_triangular else 'numpy.linalg.solve',
+            'threads': os.environ.get('OPENBLAS_NUM_THREADS', 'default'),
+        }
+
+    if not a.serve:
+        print(json.dumps(run(a.reps)))
+        return
+    print(json.dumps({'ready': True}), flush=True)
+    for line in sys.stdin:
+        if not line.strip():
+            break
+        print(json.dumps(run(max(1, int(line)))), flush=True)
 
 
 if __name__ == '__main__':
