@@ -9,6 +9,7 @@ import { benchNumpyReference } from './numpy-reference.bench';
 import { benchRank } from './rank.bench';
 import { benchReport } from './report.bench';
 import { benchWebhooks } from './webhooks.bench';
+import { benchWorkers } from './workers.bench';
 
 /**
  * `npm run bench`: every figure is a ratio against a baseline measured in the same run on the same machine, or a
@@ -61,6 +62,25 @@ async function main(): Promise<void> {
   for (const b of breakdown) {
     console.log(`  ${b.policy.padEnd(40)} ${b.slotwise.requestsPerSecond.toFixed(1)} req/s (p50 ${b.slotwise.p50Ms.toFixed(1)} ms, errors ${b.slotwise.errors + b.slotwise.non2xx}); ratio ${b.ratio.toFixed(3)}`);
   }
+
+  // issue 13's bars are against the ranker policy's req/s in the same run
+  const rankerRps = breakdown.find((b) => b.policy.startsWith('ranker'))?.slotwise.requestsPerSecond;
+  const deferred = breakdown.find((b) => b.policy.includes('deferred'));
+  if (rankerRps) {
+    const catalog = rank.find((r) => r.shape === 'catalog');
+    out.rankVsRanker = {
+      inline: catalog ? catalog.slotwise.requestsPerSecond / rankerRps : null,
+      inlineP99Ms: catalog?.slotwise.p99Ms ?? null,
+      deferred: deferred ? deferred.slotwise.requestsPerSecond / rankerRps : null,
+    };
+    console.log(`thompson hybrid 1,000 draws / ranker policy req/s: inline ${JSON.stringify(out.rankVsRanker)} (targets: inline ≥ 0.7 with p99 ≤ 100 ms, deferred ≥ 0.9)`);
+  }
+
+  console.log('== two API worker processes vs one on the PostgreSQL server (WORKERS)');
+  const workers = await benchWorkers({ durationMs, connections });
+  out.workers = workers;
+  if (workers.skipped) console.log(`skipped: ${workers.skipped}`);
+  else console.log(`${workers.runs!.map((r) => `${r.workers} worker(s): ${r.slotwise.requestsPerSecond.toFixed(1)} req/s (p99 ${r.slotwise.p99Ms.toFixed(1)} ms)`).join('; ')}; ratio ${workers.ratio!.toFixed(2)}`);
 
   console.log('== events ingestion through HTTP vs psql COPY of the same rows into the same server');
   const events = await benchEvents();
