@@ -5,15 +5,17 @@ import { runBanditBench } from '@slotwise/bandit';
 import { benchRanker } from '@slotwise/ranker';
 import { benchEvents } from './events.bench';
 import { benchFeatures } from './features.bench';
+import { benchNumpyReference } from './numpy-reference.bench';
 import { benchRank } from './rank.bench';
 import { benchReport } from './report.bench';
 import { benchWebhooks } from './webhooks.bench';
+import { benchWorkers } from './workers.bench';
 
 /**
  * `npm run bench`: every figure is a ratio against a baseline measured in the same run on the same machine, or a
  * per-operation time next to the machine's calibration. Results are printed and written to bench/results/.
  * Options (environment): BENCH_DURATION_MS (default 10000), BENCH_CONNECTIONS (default 8), DATABASE_URL,
- * BENCH_ONLY (comma-separated sections: bandit, rank, events, features, report, webhooks — runs only those and
+ * BENCH_ONLY (comma-separated sections: bandit, rank, workers, events, features, report, webhooks — runs only those and
  * updates only their figures in latest.json, stamping each with `measuredAt`; default: all).
  */
 async function main(): Promise<void> {
@@ -43,6 +45,15 @@ async function main(): Promise<void> {
     console.log(`calibration: ${bandit.calibration.nsPerMultiplyAdd.toFixed(2)} ns per multiply-add`);
     console.log(`posterior update at d=64: ${bandit.linearUpdate.usPerUpdate.toFixed(2)} µs (target ≤ 10 µs); reward correction ${bandit.linearUpdate.usPerCorrection.toFixed(2)} µs`);
     console.log(`in-process decision: ${JSON.stringify(bandit.decision)}`);
+    const numpyReference = await benchNumpyReference();
+    out.numpyReference = numpyReference;
+    if (numpyReference.skipped) console.log(`NumPy reference skipped: ${numpyReference.skipped}`);
+    else {
+      console.log(
+        `in-process hybrid decision (1,000 draws) vs the NumPy reference, interleaved: ${numpyReference.slotwiseUs?.toFixed(0)} / ${numpyReference.numpyUs?.toFixed(0)} µs ` +
+          `→ ratio ${numpyReference.ratio?.toFixed(3)} (target ≤ 0.3; load average ${numpyReference.loadAverage?.map((l) => l.toFixed(2)).join(' ')})`,
+      );
+    }
     const ranker = await benchRanker();
     out.ranker = ranker;
     console.log(`ONNX ranker, 500 candidates × 16 features: ${JSON.stringify(ranker)}`);
@@ -66,6 +77,27 @@ async function main(): Promise<void> {
     console.log(`  ${b.policy.padEnd(40)} ${b.slotwise.requestsPerSecond.toFixed(1)} req/s (p50 ${b.slotwise.p50Ms.toFixed(1)} ms, errors ${b.slotwise.errors + b.slotwise.non2xx}); ratio ${b.ratio.toFixed(3)}`);
   }
 
+    // issue 13's bars are against the ranker policy's req/s in the same run
+    const rankerRps = breakdown.find((b) => b.policy.startsWith('ranker'))?.slotwise.requestsPerSecond;
+    const deferred = breakdown.find((b) => b.policy.includes('deferred'));
+    if (rankerRps) {
+      const catalog = rank.find((r) => r.shape === 'catalog');
+      out.rankVsRanker = {
+        inline: catalog ? catalog.slotwise.requestsPerSecond / rankerRps : null,
+        inlineP99Ms: catalog?.slotwise.p99Ms ?? null,
+        deferred: deferred ? deferred.slotwise.requestsPerSecond / rankerRps : null,
+      };
+      console.log(`thompson hybrid 1,000 draws / ranker policy req/s: inline ${JSON.stringify(out.rankVsRanker)} (targets: inline ≥ 0.7 with p99 ≤ 100 ms, deferred ≥ 0.9)`);
+    }
+  }
+
+
+  if (runs('workers')) {
+    console.log('== two API worker processes vs one on the PostgreSQL server (WORKERS)');
+    const workers = await benchWorkers({ durationMs, connections });
+    out.workers = workers;
+    if (workers.skipped) console.log(`skipped: ${workers.skipped}`);
+    else console.log(`${workers.runs!.map((r) => `${r.workers} worker(s): ${r.slotwise.requestsPerSecond.toFixed(1)} req/s (p99 ${r.slotwise.p99Ms.toFixed(1)} ms)`).join('; ')}; ratio ${workers.ratio!.toFixed(2)}`);
   }
 
   if (runs('events')) {

@@ -43,6 +43,12 @@ export interface SlateScorer {
   redraw(rng: Rng, out: Float64Array): void;
   /** `count` re-draws into out (count × n), the same values and variates as `count` redraw() calls; optional. */
   redrawMany?(rng: Rng, count: number, out: Float64Array): void;
+  /**
+   * Antithetic re-draws for Monte-Carlo propensities (optional; Gaussian models): `pairs` pairs into out
+   * (2·pairs × n), pair t from one σ_t and one ζ_t as s = m + σ_t p_t and s' = m − σ_t p_t (p_t = F ζ_t). Each draw is
+   * exactly distributed as redraw(); a pair costs one draw's variates and product.
+   */
+  redrawPairs?(rng: Rng, pairs: number, out: Float64Array): void;
   /** Gaussian models: the n×n score covariance per unit noise variance σ² (the draw's covariance is σ² times it). */
   covariance?(): Float64Array;
 }

@@ -635,6 +635,13 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
         }
         sampler.sample(rng, out);
       },
+      redrawPairs(rng: Rng, pairs: number, out: Float64Array): void {
+        if (!sampler) {
+          for (let i = 0; i < n; i++) row(i);
+          sampler = scoreSampler(mean, W, n, d, an, bn);
+        }
+        sampler.samplePairs(rng, pairs, out);
+      },
       covariance(): Float64Array {
         for (let i = 0; i < n; i++) row(i);
         const S = new Float64Array(n * n);

@@ -34,6 +34,12 @@ const thompsonPolicy = z.strictObject({
   model: z.enum(THOMPSON_MODELS, { message: `must be one of ${THOMPSON_MODELS.join(', ')}` }).default(DEFAULT_THOMPSON_MODEL),
   ...linearPrior,
   propensityDraws: z.int().min(0).max(100_000).default(1000),
+  /**
+   * `inline` (absent): the answer carries the Monte-Carlo propensities. `deferred`: the answer has `propensity: null`
+   * and they are computed after it and written to the decision's slots (within ~1 s); the decision itself is durable
+   * before the answer either way. What a crash can lose: README "Deferred propensities".
+   */
+  propensities: z.enum(['inline', 'deferred'], { message: 'must be "inline" or "deferred"' }).optional(),
 });
 const epsilonGreedyPolicy = z.strictObject({
   type: z.literal('epsilon-greedy'),

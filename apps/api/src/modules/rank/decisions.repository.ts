@@ -105,6 +105,20 @@ export class DecisionsRepository implements OnModuleDestroy {
     );
   }
 
+  /**
+   * Deferred propensities (thompson `propensities: "deferred"`): sets the logged slots' propensities of already
+   * stored decisions, many decisions in one statement. Rows are (decision id, item id, propensity).
+   */
+  async setPropensities(rows: Array<{ decisionId: string; itemId: string; propensity: number }>): Promise<void> {
+    if (!rows.length) return;
+    await this.db.query(
+      `UPDATE decision_slots s SET propensity = u.propensity
+       FROM unnest($1::uuid[], $2::text[], $3::float8[]) AS u(decision_id, item_id, propensity)
+       WHERE s.decision_id = u.decision_id AND s.item_id = u.item_id`,
+      [rows.map((r) => r.decisionId), rows.map((r) => r.itemId), rows.map((r) => r.propensity)],
+    );
+  }
+
   /** Erasure: decisions stay (the posterior and the reports need them) but lose their link to the unit. */
   async unlinkUnit(manager: EntityManager, unitId: string): Promise<number> {
     const [{ n }]: [{ n: number }] = await manager.query(

@@ -11,6 +11,7 @@ import { DecisionLogController } from './decision-log.controller';
 import { DecisionLogRepository } from './decision-log.repository';
 import { DecisionLogService } from './decision-log.service';
 import { DecisionsRepository } from './decisions.repository';
+import { DeferredPropensities } from './deferred-propensities';
 import { ExplorationRepository } from './exploration.repository';
 import { ExplorationService } from './exploration.service';
 import { ModelStateRepository } from './model-state.repository';
@@ -28,6 +29,7 @@ export const RANK_PROVIDERS = [
   ModelsService,
   DecisionsRepository,
   DecisionHooks,
+  DeferredPropensities,
   DecisionLogRepository,
   DecisionLogService,
   ModelStateRepository,

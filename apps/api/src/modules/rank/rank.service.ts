@@ -14,6 +14,7 @@ import { FeatureStoreService, type RankFeatureFill } from '../features';
 import { ModelsService } from '../models/models.service';
 import { DecisionHooks } from './decision-hooks';
 import { DecisionsRepository } from './decisions.repository';
+import { DeferredPropensities } from './deferred-propensities';
 import { BanditCandidate, ExperimentRuntime } from './experiment-runtime';
 import { toVector } from './feature-resolver';
 import type { DecisionHistory, StoredShortlist } from './model-state.repository';
@@ -45,6 +46,7 @@ export class RankService {
     erasure: UnitErasureService,
     private readonly features: FeatureStoreService,
     private readonly hooks: DecisionHooks,
+    private readonly deferred: DeferredPropensities,
   ) {
     erasure.register('decisions', (manager, unitId) => this.decisions.unlinkUnit(manager, unitId));
     this.seeds = config.decisionSeed === undefined ? null : createRng(config.decisionSeed);
@@ -76,7 +78,10 @@ export class RankService {
 
     const seed = this.seeds ? this.seeds.int(2 ** 31 - 1) : randomInt(0, 2 ** 31 - 1);
     const decision = variant.policy.decide(
-      { context: scored.context, candidates, slots: k, propensityDraws: variant.propensityDraws, explain: req.explain ? { names: runtime.featureNames(), top: 5 } : false },
+      {
+        context: scored.context, candidates, slots: k, propensityDraws: variant.propensityDraws,
+        explain: req.explain ? { names: runtime.featureNames(), top: 5 } : false, deferPropensities: variant.deferPropensities,
+      },
       createRng(seed),
     );
     const decisionId = randomUUID();
@@ -111,6 +116,8 @@ export class RankService {
         coldStart: cold[j],
       })),
     });
+    // propensities: "deferred" — computed and written after the answer (the decision above is already durable)
+    if (decision.deferredPropensities) this.deferred.enqueue(decisionId, decision.slots.map((s) => s.itemId), decision.deferredPropensities);
     // Durable: now the shown slots count as observations with the default reward 0 (corrected when rewards arrive).
     if (variant.model && !variant.quarantine) {
       for (const s of decision.slots) variant.model.observe(scored.context, candidates[s.index], 0, s.position - 1);
