@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { createApp, RunningApp } from '../../apps/api/src/app.factory';
 import { loadConfig } from '../../apps/api/src/config/app-config';
+import { citusTopology, dropCitusDatabase, prepareCitusDatabase } from './citus';
 
 /** Tests run on the embedded database by default; CI's second pass sets DATABASE_URL to a real server. */
 export const SERVER_URL = process.env.DATABASE_URL || undefined;
@@ -17,7 +18,10 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh, empty database: a new database on the server, or a new embedded data folder. */
+/**
+ * A fresh, empty database: a new database on the server, or a new embedded data folder. On a Citus coordinator
+ * (detected: see citus.ts) the database also exists on every worker, with `citus` loaded and the nodes registered.
+ */
 export async function freshDatabase(): Promise<TestDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), 'slotwise-test-'));
   if (!SERVER_URL) return { dataDir, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
@@ -26,6 +30,8 @@ export async function freshDatabase(): Promise<TestDatabase> {
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
+  const citus = await citusTopology(SERVER_URL);
+  if (citus) await prepareCitusDatabase(SERVER_URL, citus, name);
   const url = new URL(SERVER_URL);
   url.pathname = `/${name}`;
   return {
@@ -36,6 +42,7 @@ export async function freshDatabase(): Promise<TestDatabase> {
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
+      if (citus) await dropCitusDatabase(SERVER_URL, citus, name);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

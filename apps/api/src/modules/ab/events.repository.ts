@@ -28,7 +28,7 @@ export class EventsRepository {
       `WITH ins AS (
          INSERT INTO events (event_id, unit_id, metric, value, ts)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::timestamptz[])
-         ON CONFLICT (event_id) DO NOTHING RETURNING 1)
+         ON CONFLICT DO NOTHING RETURNING 1)
        SELECT count(*)::int AS n FROM ins`,
       [rows.map((r) => r.eventId), rows.map((r) => r.unitId), rows.map((r) => r.metric), rows.map((r) => r.value), rows.map((r) => r.ts)],
     );
@@ -53,7 +53,7 @@ export class EventsRepository {
     const stored: Array<{ event_id: string | null; unit_id: string; metric: string; value: number; ts: Date }> = await manager.query(
       `INSERT INTO events (event_id, unit_id, metric, value, ts)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::timestamptz[])
-       ON CONFLICT (event_id) DO NOTHING RETURNING event_id, unit_id, metric, value, ts`,
+       ON CONFLICT DO NOTHING RETURNING event_id, unit_id, metric, value, ts`,
       [rows.map((r) => r.eventId), rows.map((r) => r.unitId), rows.map((r) => r.metric), rows.map((r) => r.value), rows.map((r) => r.ts)],
     );
     return stored.map((r) => ({ eventId: r.event_id, unitId: r.unit_id, metric: r.metric, value: r.value, ts: new Date(r.ts).toISOString() }));

@@ -178,7 +178,7 @@ export class DecisionsRepository implements OnModuleDestroy {
       const inserted: Array<{ seq: string; decision_id: string; item_id: string; value: number; event_id: string | null }> = await m.query(
         `INSERT INTO rewards (event_id, decision_id, item_id, value, occurred_at, replica)
          SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::float8[], $5::timestamptz[], $6::text[])
-         ON CONFLICT (event_id) WHERE event_id IS NOT NULL DO NOTHING
+         ON CONFLICT DO NOTHING
          RETURNING seq::text, decision_id, item_id, value, event_id`,
         [
           admitted.map((r) => r.eventId),
