@@ -7,16 +7,29 @@ import { benchEvents } from './events.bench';
 import { benchFeatures } from './features.bench';
 import { benchRank } from './rank.bench';
 import { benchReport } from './report.bench';
+import { benchScaleOut } from './scale-out.bench';
 import { benchWebhooks } from './webhooks.bench';
 
 /**
  * `npm run bench`: every figure is a ratio against a baseline measured in the same run on the same machine, or a
  * per-operation time next to the machine's calibration. Results are printed and written to bench/results/.
  * Options (environment): BENCH_DURATION_MS (default 10000), BENCH_CONNECTIONS (default 8), DATABASE_URL.
+ * `npm run bench -- scale-out` runs only the single server (DATABASE_URL) vs Citus (BENCH_CITUS_URL, a coordinator)
+ * comparison (bench/scale-out.bench.ts) and writes bench/results/scale-out.json.
  */
 async function main(): Promise<void> {
   // Bench options come from the command's environment; this script is an entry point like main.ts.
   const env = process.env;
+  if (process.argv[2] === 'scale-out') {
+    if (!env.DATABASE_URL || !env.BENCH_CITUS_URL) throw new Error('scale-out needs DATABASE_URL (a plain PostgreSQL server) and BENCH_CITUS_URL (a Citus coordinator)');
+    console.log('== events ingestion and report: one PostgreSQL server vs Citus');
+    const scaleOut = { date: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, ...(await benchScaleOut({ single: env.DATABASE_URL, citus: env.BENCH_CITUS_URL })) };
+    const dir = join(__dirname, '..', '..', 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'scale-out.json'), JSON.stringify(scaleOut, null, 2) + '\n');
+    console.log(JSON.stringify(scaleOut.citusToSingle));
+    return;
+  }
   const durationMs = Number(env.BENCH_DURATION_MS ?? 10_000);
   const connections = Number(env.BENCH_CONNECTIONS ?? 8);
   const out: Record<string, unknown> = {

@@ -22,27 +22,27 @@ export interface TestDatabase {
  * A fresh, empty database: a new database on the server, or a new embedded data folder. On a Citus coordinator
  * (detected: see citus.ts) the database also exists on every worker, with `citus` loaded and the nodes registered.
  */
-export async function freshDatabase(): Promise<TestDatabase> {
+export async function freshDatabase(serverUrl: string | undefined = SERVER_URL): Promise<TestDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), 'slotwise-test-'));
-  if (!SERVER_URL) return { dataDir, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
+  if (!serverUrl) return { dataDir, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
   const name = `slotwise_t_${randomBytes(6).toString('hex')}`;
-  const admin = new Client({ connectionString: SERVER_URL });
+  const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
-  const citus = await citusTopology(SERVER_URL);
-  if (citus) await prepareCitusDatabase(SERVER_URL, citus, name);
-  const url = new URL(SERVER_URL);
+  const citus = await citusTopology(serverUrl);
+  if (citus) await prepareCitusDatabase(serverUrl, citus, name);
+  const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     dataDir,
     drop: async () => {
-      const c = new Client({ connectionString: SERVER_URL });
+      const c = new Client({ connectionString: serverUrl });
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
-      if (citus) await dropCitusDatabase(SERVER_URL, citus, name);
+      if (citus) await dropCitusDatabase(serverUrl, citus, name);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
