@@ -23,7 +23,11 @@ async function main(): Promise<void> {
   if (process.argv[2] === 'scale-out') {
     if (!env.DATABASE_URL || !env.BENCH_CITUS_URL) throw new Error('scale-out needs DATABASE_URL (a plain PostgreSQL server) and BENCH_CITUS_URL (a Citus coordinator)');
     console.log('== events ingestion and report: one PostgreSQL server vs Citus');
-    const scaleOut = { date: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, ...(await benchScaleOut({ single: env.DATABASE_URL, citus: env.BENCH_CITUS_URL })) };
+    const scaleOut: Record<string, unknown> = {
+      date: new Date().toISOString(),
+      machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
+      ...(await benchScaleOut({ single: env.DATABASE_URL, citus: env.BENCH_CITUS_URL })),
+    };
     const dir = join(__dirname, '..', '..', 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'scale-out.json'), JSON.stringify(scaleOut, null, 2) + '\n');

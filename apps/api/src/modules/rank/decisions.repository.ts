@@ -67,6 +67,7 @@ const INSERT_BATCH_MAX = 256;
 export class DecisionsRepository implements OnModuleDestroy {
   /** Concurrent inserts share statements: the embedded database has one connection, where each statement queues. */
   private readonly inserts: GroupCommit<NewDecision>;
+  private citus?: Promise<boolean>;
 
   constructor(private readonly db: DataSource) {
     // A server pool writes a few batches in parallel (measured: 2 beat 1 and 4 on a 2-core server); the rest of the pool serves reads.
@@ -112,7 +113,10 @@ export class DecisionsRepository implements OnModuleDestroy {
     return n;
   }
 
-  /** Looks up the decisions and slots that rewards name (one query for the whole batch). */
+  /**
+   * Looks up the decisions and slots that rewards name (one query for the whole batch). The slots join on `d.id`
+   * (equal to p.decision_id): Citus joins co-located tables only on their distribution columns.
+   */
   async rewardTargets(pairs: Array<{ decisionId: string; itemId: string }>): Promise<RewardTarget[]> {
     if (!pairs.length) return [];
     return this.db.query(
@@ -123,9 +127,48 @@ export class DecisionsRepository implements OnModuleDestroy {
               s.reward AS "slotReward"
        FROM unnest($1::uuid[], $2::text[]) AS p(decision_id, item_id)
        JOIN decisions d ON d.id = p.decision_id
-       LEFT JOIN decision_slots s ON s.decision_id = p.decision_id AND s.item_id = p.item_id`,
+       LEFT JOIN decision_slots s ON s.decision_id = d.id AND s.item_id = p.item_id`,
       [pairs.map((p) => p.decisionId), pairs.map((p) => p.itemId)],
     );
+  }
+
+  /**
+   * Locks the named slots (FOR UPDATE) in (decision, item) order, so concurrent batches cannot deadlock, and returns
+   * their reward totals. Citus runs FOR UPDATE only on one shard per statement, so there it takes one statement per
+   * decision (a decision's slots share its shard), in the same order; a plain server takes them in one statement.
+   */
+  private async lockSlots(m: EntityManager, slotKeys: Array<{ decisionId: string; itemId: string }>): Promise<Array<{ decision_id: string; item_id: string; reward: number }>> {
+    if (!(await this.isCitus(m))) {
+      return m.query(
+        `SELECT s.decision_id, s.item_id, s.reward FROM decision_slots s
+         JOIN unnest($1::uuid[], $2::text[]) AS p(decision_id, item_id) ON s.decision_id = p.decision_id AND s.item_id = p.item_id
+         ORDER BY s.decision_id, s.item_id
+         FOR UPDATE OF s`,
+        [slotKeys.map((r) => r.decisionId), slotKeys.map((r) => r.itemId)],
+      );
+    }
+    const byDecision = new Map<string, string[]>();
+    // Lower-case canonical uuids compare as text in the order PostgreSQL sorts uuid values.
+    for (const k of slotKeys) {
+      const id = k.decisionId.toLowerCase();
+      byDecision.set(id, [...(byDecision.get(id) ?? []), k.itemId]);
+    }
+    const locked: Array<{ decision_id: string; item_id: string; reward: number }> = [];
+    for (const decisionId of [...byDecision.keys()].sort()) {
+      locked.push(
+        ...(await m.query(`SELECT decision_id, item_id, reward FROM decision_slots WHERE decision_id = $1 AND item_id = ANY($2::text[]) ORDER BY item_id FOR UPDATE`, [
+          decisionId,
+          byDecision.get(decisionId),
+        ])),
+      );
+    }
+    return locked;
+  }
+
+  /** Whether the database is a Citus coordinator (asked once). */
+  private isCitus(m: EntityManager): Promise<boolean> {
+    this.citus ??= m.query(`SELECT 1 FROM pg_extension WHERE extname = 'citus'`).then((rows: unknown[]) => rows.length > 0);
+    return this.citus;
   }
 
   /** The event ids among `eventIds` that a stored reward already has (retries are duplicates before any other check). */
@@ -149,13 +192,7 @@ export class DecisionsRepository implements OnModuleDestroy {
   ): Promise<{ applied: AppliedReward[]; duplicateEventIds: Set<string>; outOfRange: Array<{ row: number; total: number }> }> {
     return this.db.transaction(async (m) => {
       const slotKeys = [...new Map(rows.map((r) => [`${r.decisionId}\u0000${r.itemId}`, r])).values()];
-      const locked: Array<{ decision_id: string; item_id: string; reward: number }> = await m.query(
-        `SELECT s.decision_id, s.item_id, s.reward FROM decision_slots s
-         JOIN unnest($1::uuid[], $2::text[]) AS p(decision_id, item_id) ON s.decision_id = p.decision_id AND s.item_id = p.item_id
-         ORDER BY s.decision_id, s.item_id
-         FOR UPDATE OF s`,
-        [slotKeys.map((r) => r.decisionId), slotKeys.map((r) => r.itemId)],
-      );
+      const locked = await this.lockSlots(m, slotKeys);
       const stored = new Map(locked.map((l) => [`${l.decision_id}\u0000${l.item_id}`, l.reward]));
       const seen = await this.existingEventIdsIn(m, rows);
       // Per slot, the sum of this batch's admitted rows in order: the UPDATE below adds exactly this sum to the
