@@ -76,7 +76,7 @@ export async function startTestApp(options: { db?: TestDatabase; env?: Record<st
   const db = options.db ?? (await freshDatabase());
   const config = loadConfig({
     PORT: '0',
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', // e.g. TEST_LOG_LEVEL=error to see a 5xx's cause
     SLOTWISE_ADMIN_KEY: ADMIN_KEY,
     SLOTWISE_DEMO: 'off',
     DATABASE_URL: db.url,

@@ -1,6 +1,7 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { GroupCommit } from '../../common/group-commit';
+import { citusSequentialShards, isCitus } from '../../database/citus';
 import type { StoredShortlist } from './model-state.repository';
 
 export interface NewDecision {
@@ -67,7 +68,6 @@ const INSERT_BATCH_MAX = 256;
 export class DecisionsRepository implements OnModuleDestroy {
   /** Concurrent inserts share statements: the embedded database has one connection, where each statement queues. */
   private readonly inserts: GroupCommit<NewDecision>;
-  private citus?: Promise<boolean>;
 
   constructor(private readonly db: DataSource) {
     // A server pool writes a few batches in parallel (measured: 2 beat 1 and 4 on a 2-core server); the rest of the pool serves reads.
@@ -138,7 +138,7 @@ export class DecisionsRepository implements OnModuleDestroy {
    * decision (a decision's slots share its shard), in the same order; a plain server takes them in one statement.
    */
   private async lockSlots(m: EntityManager, slotKeys: Array<{ decisionId: string; itemId: string }>): Promise<Array<{ decision_id: string; item_id: string; reward: number }>> {
-    if (!(await this.isCitus(m))) {
+    if (!(await isCitus(this.db))) {
       return m.query(
         `SELECT s.decision_id, s.item_id, s.reward FROM decision_slots s
          JOIN unnest($1::uuid[], $2::text[]) AS p(decision_id, item_id) ON s.decision_id = p.decision_id AND s.item_id = p.item_id
@@ -165,12 +165,6 @@ export class DecisionsRepository implements OnModuleDestroy {
     return locked;
   }
 
-  /** Whether the database is a Citus coordinator (asked once). */
-  private isCitus(m: EntityManager): Promise<boolean> {
-    this.citus ??= m.query(`SELECT 1 FROM pg_extension WHERE extname = 'citus'`).then((rows: unknown[]) => rows.length > 0);
-    return this.citus;
-  }
-
   /** The event ids among `eventIds` that a stored reward already has (retries are duplicates before any other check). */
   async existingRewardEventIds(eventIds: string[]): Promise<Set<string>> {
     if (!eventIds.length) return new Set();
@@ -191,6 +185,7 @@ export class DecisionsRepository implements OnModuleDestroy {
     replica: string,
   ): Promise<{ applied: AppliedReward[]; duplicateEventIds: Set<string>; outOfRange: Array<{ row: number; total: number }> }> {
     return this.db.transaction(async (m) => {
+      if (await isCitus(this.db)) await citusSequentialShards(m);
       const slotKeys = [...new Map(rows.map((r) => [`${r.decisionId}\u0000${r.itemId}`, r])).values()];
       const locked = await this.lockSlots(m, slotKeys);
       const stored = new Map(locked.map((l) => [`${l.decision_id}\u0000${l.item_id}`, l.reward]));
