@@ -4,6 +4,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { createApp } from '../apps/api/src/app.factory';
 import { loadConfig } from '../apps/api/src/config/app-config';
+import { citusTopology, dropCitusDatabase, prepareCitusDatabase } from '../test/support/citus';
 
 const ADMIN = 'sw_bench_admin_key_0123456789abcdefghijklmnopqrstuv';
 const KEY = 'bench-report';
@@ -35,11 +36,13 @@ async function timed(runs: number, work: () => Promise<unknown>): Promise<{ medi
  *   - bare: `GROUP BY variant` of per-unit sums (exposures LEFT JOIN events from first exposure on), the least
  *     SQL any report of this metric must run;
  * and prints report / bare (target ≤ 2). The database is dropped afterwards unless BENCH_REPORT_KEEP=1.
+ * `serverUrl` (default DATABASE_URL) may be a Citus coordinator: the database is then created on every node.
  */
-export async function benchReport(): Promise<Record<string, unknown>> {
+export async function benchReport(options: { serverUrl?: string } = {}): Promise<Record<string, unknown>> {
   // Bench options come from the command's environment, like bench/run.ts.
   const env = process.env;
-  const server = env.DATABASE_URL || undefined;
+  const server = options.serverUrl ?? (env.DATABASE_URL || undefined);
+  const citus = server ? await citusTopology(server) : null;
   const units = Number(env.BENCH_REPORT_UNITS ?? (server ? 1_000_000 : 20_000));
   const events = Number(env.BENCH_REPORT_EVENTS ?? (server ? 10_000_000 : 200_000));
   const runs = Number(env.BENCH_REPORT_RUNS ?? 3);
@@ -53,6 +56,7 @@ export async function benchReport(): Promise<Record<string, unknown>> {
     await admin.connect();
     await admin.query(`CREATE DATABASE ${dbName}`);
     await admin.end();
+    if (citus) await prepareCitusDatabase(server, citus, dbName);
     const u = new URL(server);
     u.pathname = `/${dbName}`;
     url = u.toString();
@@ -143,7 +147,7 @@ export async function benchReport(): Promise<Record<string, unknown>> {
       [id],
     )) as Array<{ counted: number }>;
     return {
-      database: server ? 'server' : 'embedded (PGlite): reduced size',
+      database: citus ? `Citus (coordinator + ${citus.workers.length} worker(s))` : server ? 'server' : 'embedded (PGlite): reduced size',
       units,
       events,
       eventsCounted: counted,
@@ -164,6 +168,7 @@ export async function benchReport(): Promise<Record<string, unknown>> {
       await admin.connect();
       await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
       await admin.end();
+      if (citus) await dropCitusDatabase(server, citus, dbName);
     }
   }
 }

@@ -8,6 +8,7 @@ import { benchFeatures } from './features.bench';
 import { benchNumpyReference } from './numpy-reference.bench';
 import { benchRank } from './rank.bench';
 import { benchReport } from './report.bench';
+import { benchScaleOut } from './scale-out.bench';
 import { benchWebhooks } from './webhooks.bench';
 import { benchWorkers } from './workers.bench';
 
@@ -17,10 +18,26 @@ import { benchWorkers } from './workers.bench';
  * Options (environment): BENCH_DURATION_MS (default 10000), BENCH_CONNECTIONS (default 8), DATABASE_URL,
  * BENCH_ONLY (comma-separated sections: bandit, rank, workers, events, features, report, webhooks — runs only those and
  * updates only their figures in latest.json, stamping each with `measuredAt`; default: all).
+ * `npm run bench -- scale-out` runs only the single server (DATABASE_URL) vs Citus (BENCH_CITUS_URL, a coordinator)
+ * comparison (bench/scale-out.bench.ts) and writes bench/results/scale-out.json.
  */
 async function main(): Promise<void> {
   // Bench options come from the command's environment; this script is an entry point like main.ts.
   const env = process.env;
+  if (process.argv[2] === 'scale-out') {
+    if (!env.DATABASE_URL || !env.BENCH_CITUS_URL) throw new Error('scale-out needs DATABASE_URL (a plain PostgreSQL server) and BENCH_CITUS_URL (a Citus coordinator)');
+    console.log('== events ingestion and report: one PostgreSQL server vs Citus');
+    const scaleOut: Record<string, unknown> = {
+      date: new Date().toISOString(),
+      machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
+      ...(await benchScaleOut({ single: env.DATABASE_URL, citus: env.BENCH_CITUS_URL })),
+    };
+    const dir = join(__dirname, '..', '..', 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'scale-out.json'), JSON.stringify(scaleOut, null, 2) + '\n');
+    console.log(JSON.stringify(scaleOut.citusToSingle));
+    return;
+  }
   const durationMs = Number(env.BENCH_DURATION_MS ?? 10_000);
   const connections = Number(env.BENCH_CONNECTIONS ?? 8);
   const only = env.BENCH_ONLY ? new Set(env.BENCH_ONLY.split(',').map((x) => x.trim())) : null;

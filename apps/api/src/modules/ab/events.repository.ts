@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { citusSequentialShards, isCitus, withOrderedShardWrites } from '../../database/citus';
 
 export interface EventRow {
   /** The client's idempotency key; null: never deduplicated. */
@@ -24,11 +25,15 @@ export class EventsRepository {
    */
   async insert(rows: EventRow[]): Promise<number> {
     if (rows.length === 0) return 0;
-    const [{ n }]: [{ n: number }] = await this.db.query(
+    return withOrderedShardWrites(this.db, this.db.manager, (m) => this.insertCounting(m, rows));
+  }
+
+  private async insertCounting(manager: EntityManager, rows: EventRow[]): Promise<number> {
+    const [{ n }]: [{ n: number }] = await manager.query(
       `WITH ins AS (
          INSERT INTO events (event_id, unit_id, metric, value, ts)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::timestamptz[])
-         ON CONFLICT (event_id) DO NOTHING RETURNING 1)
+         ON CONFLICT DO NOTHING RETURNING 1)
        SELECT count(*)::int AS n FROM ins`,
       [rows.map((r) => r.eventId), rows.map((r) => r.unitId), rows.map((r) => r.metric), rows.map((r) => r.value), rows.map((r) => r.ts)],
     );
@@ -42,6 +47,7 @@ export class EventsRepository {
    */
   insertThen(rows: EventRow[], after: (manager: EntityManager, stored: EventRow[]) => Promise<void>): Promise<number> {
     return this.db.transaction(async (m) => {
+      if (await isCitus(this.db)) await citusSequentialShards(m);
       const stored = await this.insertReturning(m, rows);
       await after(m, stored);
       return stored.length;
@@ -53,7 +59,7 @@ export class EventsRepository {
     const stored: Array<{ event_id: string | null; unit_id: string; metric: string; value: number; ts: Date }> = await manager.query(
       `INSERT INTO events (event_id, unit_id, metric, value, ts)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::timestamptz[])
-       ON CONFLICT (event_id) DO NOTHING RETURNING event_id, unit_id, metric, value, ts`,
+       ON CONFLICT DO NOTHING RETURNING event_id, unit_id, metric, value, ts`,
       [rows.map((r) => r.eventId), rows.map((r) => r.unitId), rows.map((r) => r.metric), rows.map((r) => r.value), rows.map((r) => r.ts)],
     );
     return stored.map((r) => ({ eventId: r.event_id, unitId: r.unit_id, metric: r.metric, value: r.value, ts: new Date(r.ts).toISOString() }));
@@ -62,8 +68,13 @@ export class EventsRepository {
   /**
    * Erase one unit's events. There is no unit_id index (every insert would pay for it): the distinct metrics are
    * walked with a loose index scan of events_metric_unit_ts, then each (metric, unit) range is deleted through it.
+   * On Citus (no recursive CTEs over distributed tables) the unit's rows are deleted from its one shard directly.
    */
   async eraseUnit(manager: EntityManager, unitId: string): Promise<number> {
+    if (await isCitus(this.db)) {
+      const [{ n }]: [{ n: number }] = await manager.query(`WITH d AS (DELETE FROM events WHERE unit_id = $1 RETURNING 1) SELECT count(*)::int AS n FROM d`, [unitId]);
+      return n;
+    }
     const [{ n }]: [{ n: number }] = await manager.query(
       `WITH RECURSIVE metrics AS (
          (SELECT metric FROM events ORDER BY metric LIMIT 1)

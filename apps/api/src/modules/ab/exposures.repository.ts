@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { withOrderedShardWrites } from '../../database/citus';
 
 export interface ExposureRow {
   experimentId: string;
@@ -31,6 +32,11 @@ export class ExposuresRepository {
 
   /** First-exposure logging for /v1/assign: a row that exists already is left alone. Returns rows written. */
   async logFirst(rows: ExposureRow[], manager: EntityManager = this.db.manager): Promise<number> {
+    if (rows.length === 0) return 0;
+    return withOrderedShardWrites(this.db, manager, (m) => this.logFirstChunks(rows, m));
+  }
+
+  private async logFirstChunks(rows: ExposureRow[], manager: EntityManager): Promise<number> {
     let written = 0;
     for (let i = 0; i < rows.length; i += CHUNK) {
       const chunk = rows.slice(i, i + CHUNK);
@@ -52,13 +58,13 @@ export class ExposuresRepository {
    */
   async importRows(rows: ExposureRow[]): Promise<number> {
     if (rows.length === 0) return 0;
-    const result: Array<{ inserted: boolean }> = await this.db.query(
+    const result: Array<{ inserted: boolean }> = await withOrderedShardWrites(this.db, this.db.manager, (m) => m.query(
       `INSERT INTO exposures (experiment_id, phase, unit_id, variant, first_at, attributes) ${UNNEST}
        ON CONFLICT (experiment_id, phase, unit_id, variant) DO UPDATE SET first_at = EXCLUDED.first_at
          WHERE EXCLUDED.first_at < exposures.first_at
        RETURNING (xmax = 0) AS inserted`,
       columns(rows),
-    );
+    ));
     return result.filter((r) => r.inserted).length;
   }
 
