@@ -10,6 +10,8 @@ import { MetricDefinitionsRepository } from './metric-definitions.repository';
 import { MetricDefinitionsService } from './metric-definitions.service';
 import { MetricValuesRepository } from './metric-values.repository';
 import { UnitErasureService } from './unit-erasure.service';
+import { UnitRollupsRepository } from './unit-rollups.repository';
+import { UnitRollupsWorker } from './unit-rollups.worker';
 
 export { AssignmentService } from './assignment.service';
 export type { ServingAssignment, ServingExperiment } from './assignment.service';
@@ -17,6 +19,7 @@ export { MetricValuesRepository } from './metric-values.repository';
 export type { MetricAggregate, MetricSpec, MetricValuesQuery } from './metric-values.repository';
 export { ExposuresRepository } from './exposures.repository';
 export { UnitErasureService } from './unit-erasure.service';
+export { UnitRollupsRepository } from './unit-rollups.repository';
 export { EventsFeed } from './events-feed';
 export type { AcceptedEventsListener } from './events-feed';
 export type { EventRow } from './events.repository';
@@ -36,4 +39,6 @@ export const AB_PROVIDERS = [
   MetricDefinitionsService,
   MetricValuesRepository,
   UnitErasureService,
+  UnitRollupsRepository,
+  UnitRollupsWorker,
 ];
