@@ -69,6 +69,7 @@ const envSchema = z.object({
   WEBHOOK_RETRY_BASE_MS: integer('WEBHOOK_RETRY_BASE_MS', 10, 3_600_000).default(5_000),
   WEBHOOK_POLL_MS: integer('WEBHOOK_POLL_MS', 20, 60_000).default(1_000),
   AUTOMATION_INTERVAL_MS: integer('AUTOMATION_INTERVAL_MS', 100, 86_400_000).default(60_000),
+  SLOTWISE_EVENT_RETENTION_DAYS: integer('SLOTWISE_EVENT_RETENTION_DAYS', 1, 36_500).optional(),
 });
 
 export interface AppConfig {
@@ -116,6 +117,11 @@ export interface AppConfig {
   webhookPollMs: number;
   /** How often running experiments are evaluated for auto-stop and announced findings. */
   automationIntervalMs: number;
+  /**
+   * Raw outcome events (`events`) older than this many days (by their timestamp) are deleted in bounded batches,
+   * and their units' report rollups recomputed, so reports count only retained events. Unset: kept forever.
+   */
+  eventRetentionDays?: number;
   version: string;
 }
 
@@ -160,6 +166,7 @@ export function loadConfig(env: Record<string, string | undefined>, version = '0
     webhookRetryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
     webhookPollMs: e.WEBHOOK_POLL_MS,
     automationIntervalMs: e.AUTOMATION_INTERVAL_MS,
+    eventRetentionDays: e.SLOTWISE_EVENT_RETENTION_DAYS,
     version,
   };
 }

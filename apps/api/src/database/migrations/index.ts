@@ -10,6 +10,7 @@ import { FeatureStore1764954000000 } from './1764954000000-feature-store';
 import { Webhooks1765040400000 } from './1765040400000-webhooks';
 import { OffPolicyEvaluation1765126800000 } from './1765126800000-off-policy-evaluation';
 import { ReportRollups1765645200000 } from './1765645200000-report-rollups';
+import { EventTimeIndex1765645201000 } from './1765645201000-event-time-index';
 
 /** Every migration, oldest first. New migrations are appended here. */
-export const MIGRATIONS = [Foundation1764345600000, AbEngine1764432000000, Console1764460800000, RankedSlots1764518400000, ReportCache1764604800000, PackedModelStats1764691200000, LastAdminKey1764781200000, ReplicaLeases1764867600000, FeatureStore1764954000000, Webhooks1765040400000, OffPolicyEvaluation1765126800000, ReportRollups1765645200000];
+export const MIGRATIONS = [Foundation1764345600000, AbEngine1764432000000, Console1764460800000, RankedSlots1764518400000, ReportCache1764604800000, PackedModelStats1764691200000, LastAdminKey1764781200000, ReplicaLeases1764867600000, FeatureStore1764954000000, Webhooks1765040400000, OffPolicyEvaluation1765126800000, ReportRollups1765645200000, EventTimeIndex1765645201000];

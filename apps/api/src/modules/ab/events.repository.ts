@@ -71,6 +71,22 @@ export class EventsRepository {
   }
 
   /**
+   * Retention: deletes up to `limit` events with a timestamp before `cutoff` (found through the BRIN index
+   * events_ts_brin) and queues their units for the report rollups in the same statement, so the rollups follow the
+   * raw table. Returns how many were deleted (fewer than `limit`: none left).
+   */
+  async deleteExpired(cutoff: Date, limit: number): Promise<number> {
+    const [{ n }]: [{ n: number }] = await this.db.query(
+      `WITH d AS (
+         DELETE FROM events WHERE ctid = ANY(ARRAY(SELECT ctid FROM events WHERE ts < $1::timestamptz LIMIT $2)) RETURNING unit_id
+       ), queued AS (INSERT INTO rollup_queue (unit_id) SELECT DISTINCT unit_id FROM d)
+       SELECT count(*)::int AS n FROM d`,
+      [cutoff.toISOString(), limit],
+    );
+    return n;
+  }
+
+  /**
    * Erase one unit's events. There is no unit_id index (every insert would pay for it): the distinct metrics are
    * walked with a loose index scan of events_metric_unit_ts, then each (metric, unit) range is deleted through it.
    * The unit is queued for the report rollups, whose recomputation then drops its rows.

@@ -2,6 +2,7 @@ import { AbServingController, LayersController, MetricDefinitionsController, Uni
 import { AbStateRepository } from './ab-state.repository';
 import { AbStateService } from './ab-state.service';
 import { AssignmentService } from './assignment.service';
+import { EventRetentionWorker } from './event-retention.worker';
 import { EventsFeed } from './events-feed';
 import { EventsRepository } from './events.repository';
 import { ExposuresRepository } from './exposures.repository';
@@ -20,6 +21,7 @@ export type { MetricAggregate, MetricSpec, MetricValuesQuery } from './metric-va
 export { ExposuresRepository } from './exposures.repository';
 export { UnitErasureService } from './unit-erasure.service';
 export { UnitRollupsRepository } from './unit-rollups.repository';
+export { EventRetentionWorker } from './event-retention.worker';
 export { EventsFeed } from './events-feed';
 export type { AcceptedEventsListener } from './events-feed';
 export type { EventRow } from './events.repository';
@@ -34,6 +36,7 @@ export const AB_PROVIDERS = [
   ExposuresRepository,
   EventsRepository,
   EventsFeed,
+  EventRetentionWorker,
   IngestService,
   MetricDefinitionsRepository,
   MetricDefinitionsService,
