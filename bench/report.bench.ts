@@ -52,7 +52,13 @@ export async function benchReport(): Promise<Record<string, unknown>> {
 
   let url: string | undefined;
   let dbName: string | null = null;
-  if (server) {
+  // BENCH_REPORT_DATABASE: a database this benchmark loaded before (BENCH_REPORT_KEEP=1), timed again without reloading.
+  const reuse = server ? env.BENCH_REPORT_DATABASE : undefined;
+  if (server && reuse) {
+    const u = new URL(server);
+    u.pathname = `/${reuse}`;
+    url = u.toString();
+  } else if (server) {
     dbName = `slotwise_bench_report_${randomBytes(4).toString('hex')}`;
     const admin = new Client({ connectionString: server });
     await admin.connect();
@@ -79,7 +85,7 @@ export async function benchReport(): Promise<Record<string, unknown>> {
       if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
       return JSON.parse(text) as Record<string, unknown>;
     };
-    await call('POST', '/v1/experiments', {
+    if (!reuse) await call('POST', '/v1/experiments', {
       key: KEY,
       name: 'Report bench',
       kind: 'ab',
@@ -90,12 +96,12 @@ export async function benchReport(): Promise<Record<string, unknown>> {
       ],
       metrics: { primary: 'purchase' },
     });
-    await call('POST', `/v1/experiments/${KEY}/start`);
+    if (!reuse) await call('POST', `/v1/experiments/${KEY}/start`);
     const db = running.app.get(DataSource);
     const [{ id }] = (await db.query(`SELECT id FROM experiments WHERE key = $1`, [KEY])) as Array<{ id: string }>;
 
     const load0 = performance.now();
-    await db.query(
+    if (!reuse) await db.query(
       `INSERT INTO exposures (experiment_id, phase, unit_id, variant, first_at, attributes)
        SELECT $1::uuid, 1, 'u' || g, CASE WHEN g % 2 = 0 THEN 'control' ELSE 'treatment' END,
               timestamptz '2025-03-01T00:00:00Z' + make_interval(secs => (g % 604800)::float8), NULL
@@ -104,7 +110,7 @@ export async function benchReport(): Promise<Record<string, unknown>> {
     );
     // events: 10 per unit (unit = 1 + g·2654435761 mod units, a bijection), 10 % of them an hour before the unit's
     // exposure (not counted), values 0–12; treatment units (odd numbers) get +1 on one event in seven
-    for (let from = 1; from <= events; from += 2_000_000) {
+    for (let from = 1; !reuse && from <= events; from += 2_000_000) {
       const to = Math.min(events, from + 2_000_000 - 1);
       await db.query(
         `INSERT INTO events (unit_id, metric, value, ts)
@@ -117,7 +123,7 @@ export async function benchReport(): Promise<Record<string, unknown>> {
     // Rows written by the API queue their units for the report rollups in the same statement; these were written in
     // bulk by SQL, so their units are queued here, and the catch-up (what the background worker does as events
     // arrive) is timed on its own.
-    await db.query(`INSERT INTO rollup_queue (unit_id) SELECT 'u' || g FROM generate_series(1, $1::int) g`, [units]);
+    if (!reuse) await db.query(`INSERT INTO rollup_queue (unit_id) SELECT 'u' || g FROM generate_series(1, $1::int) g`, [units]);
     await db.query(`ANALYZE exposures`);
     await db.query(`ANALYZE events`);
     const loadSeconds = (performance.now() - load0) / 1000;
@@ -182,7 +188,7 @@ export async function benchReport(): Promise<Record<string, unknown>> {
   } finally {
     await running.close();
     rmSync(dataDir, { recursive: true, force: true });
-    if (server && dbName && !keep) {
+    if (server && dbName && !keep && !reuse) {
       const admin = new Client({ connectionString: server });
       await admin.connect();
       await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);

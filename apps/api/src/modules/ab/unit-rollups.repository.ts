@@ -3,8 +3,10 @@ import { DataSource } from 'typeorm';
 
 /** Advisory lock key of rollup maintenance ("swroll"): one worker at a time across all replicas. */
 const ROLLUP_LOCK = 0x7377726f6c6c;
-/** Units recomputed per transaction: bounds a batch's locks and work (a few hundred ms at 10 events per unit). */
+/** Queue entries recomputed per transaction by the background worker: bounds a batch's locks and work. */
 export const ROLLUP_BATCH_UNITS = 20_000;
+/** Per transaction when a report drains the queue (it waits for it anyway; larger batches use hash joins). */
+export const ROLLUP_DRAIN_BATCH_UNITS = 1_000_000;
 
 /**
  * The report rollups (`unit_metric_rollups`, migration ReportRollups1765645200000): per (experiment, phase, metric,
@@ -34,15 +36,21 @@ export class UnitRollupsRepository {
         const [{ locked }]: [{ locked: boolean }] = await m.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [ROLLUP_LOCK]);
         if (!locked) return 0;
       }
-      const [{ taken, units }]: [{ taken: number; units: string[] | null }] = await m.query(
+      const [{ any }]: [{ any: boolean }] = await m.query(`SELECT EXISTS (SELECT 1 FROM rollup_queue) AS any`);
+      if (!any) return 0;
+      // The batch's units go into a temporary table with statistics, so the planner picks index lookups for a
+      // small batch and hash joins for a large one (a catch-up after a bulk load).
+      await m.query(`CREATE TEMPORARY TABLE rollup_batch (unit_id text) ON COMMIT DROP`);
+      const [{ taken }]: [{ taken: number }] = await m.query(
         `WITH taken AS (
            DELETE FROM rollup_queue WHERE ctid = ANY(ARRAY(SELECT ctid FROM rollup_queue LIMIT $1)) RETURNING unit_id
-         )
-         SELECT count(*)::int AS taken, array_agg(DISTINCT unit_id) AS units FROM taken`,
+         ), batch AS (INSERT INTO rollup_batch SELECT DISTINCT unit_id FROM taken)
+         SELECT count(*)::int AS taken FROM taken`,
         [limit],
       );
-      if (!taken || !units) return 0;
-      await m.query(`DELETE FROM unit_metric_rollups WHERE unit_id = ANY($1::text[])`, [units]);
+      if (!taken) return 0;
+      await m.query(`ANALYZE rollup_batch`);
+      await m.query(`DELETE FROM unit_metric_rollups r USING rollup_batch b WHERE r.unit_id = b.unit_id`);
       // The metrics are walked by a loose index scan of events_metric_unit_ts, then each (metric, unit) range from
       // the unit's first exposure on is read through it. The sum's ORDER BY is the report's (see
       // MetricValuesRepository): the same values added in the same order give the same float8.
@@ -53,7 +61,7 @@ export class UnitRollupsRepository {
            SELECT (SELECT e.metric FROM events e WHERE e.metric > metrics.metric ORDER BY e.metric LIMIT 1) FROM metrics WHERE metrics.metric IS NOT NULL
          ),
          x AS (
-           SELECT experiment_id, phase, unit_id, min(first_at) AS first_at FROM exposures WHERE unit_id = ANY($1::text[]) GROUP BY 1, 2, 3
+           SELECT x.experiment_id, x.phase, x.unit_id, min(x.first_at) AS first_at FROM exposures x JOIN rollup_batch b ON b.unit_id = x.unit_id GROUP BY 1, 2, 3
          )
          INSERT INTO unit_metric_rollups (experiment_id, phase, metric, unit_id, value_sum, event_count)
          SELECT x.experiment_id, x.phase, ev.metric, x.unit_id, sum(ev.value ORDER BY ev.ts, ev.value), count(*)
@@ -61,7 +69,6 @@ export class UnitRollupsRepository {
          JOIN events ev ON ev.metric = mt.metric AND ev.unit_id = x.unit_id AND ev.ts >= x.first_at
          WHERE mt.metric IS NOT NULL
          GROUP BY 1, 2, 3, 4`,
-        [units],
       );
       return taken;
     });
@@ -71,9 +78,9 @@ export class UnitRollupsRepository {
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
-      const n = await this.processBatch(ROLLUP_BATCH_UNITS, true);
+      const n = await this.processBatch(ROLLUP_DRAIN_BATCH_UNITS, true);
       total += n;
-      if (n < ROLLUP_BATCH_UNITS) return total;
+      if (n < ROLLUP_DRAIN_BATCH_UNITS) return total;
     }
   }
 
