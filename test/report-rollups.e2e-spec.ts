@@ -54,7 +54,7 @@ describe('report rollups equal the raw-table computation (random data)', () => {
     // An exposure replayed with an earlier time moves the unit's first exposure back, after its events arrived.
     const moved = exposures.find((e) => e.unitId === 'u5')!;
     expect((await t.call('POST', '/v1/exposures', { body: { exposures: [{ ...moved, timestamp: iso(firstAt.get('u5')! - 4 * 3600_000) }] } })).status).toBe(200);
-  }, 120_000);
+  }, 600_000);
   afterAll(async () => {
     await t?.close(true);
   });
@@ -125,5 +125,5 @@ describe('event retention (SLOTWISE_EVENT_RETENTION_DAYS)', () => {
     expect(after).toEqual(await metricValues.aggregate({ ...q, rollups: false }));
     expect(after.map((a) => a.sum)).not.toEqual(before.map((a) => a.sum));
     expect(after.reduce((s, a) => s + a.sum, 0)).toBeCloseTo(events.filter((_, i) => i % 5 >= 3).reduce((s, e) => s + e.value, 0), 9);
-  }, 180_000);
+  }, 600_000);
 });
