@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKeyGuard } from './common/auth/api-key.guard';
 import { ProblemFilter } from './common/http/problem.filter';
 import { APP_CONFIG, AppConfig } from './config/app-config';
+import { ClusterBus } from './database/cluster-bus';
 import { dataSourceOptions } from './database/data-source';
 import { AB_CONTROLLERS, AB_PROVIDERS } from './modules/ab';
 import { ApiKeysController } from './modules/api-keys/api-keys.controller';
@@ -44,6 +45,7 @@ export class AppModule {
         { provide: APP_CONFIG, useValue: config },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
+        ClusterBus,
         MetricsService,
         HealthService,
         AuditRepository,

@@ -68,3 +68,13 @@ describe('WORKERS', () => {
     expect(() => loadConfig({ ...server, SLOTWISE_WORKER_INDEX: '0' })).toThrow(/SLOTWISE_WORKER_INDEX must be between 1 and 64/);
   });
 });
+
+describe('SLOTWISE_EVENT_RETENTION_DAYS', () => {
+  it('keeps events forever by default; takes a whole number of days from 1 to 36,500', () => {
+    expect(loadConfig({}).eventRetentionDays).toBeUndefined();
+    expect(loadConfig({ SLOTWISE_EVENT_RETENTION_DAYS: '400' }).eventRetentionDays).toBe(400);
+    for (const v of ['0', '36501', '7.5', '-1', 'forever']) {
+      expect(() => loadConfig({ SLOTWISE_EVENT_RETENTION_DAYS: v })).toThrow(/^Invalid configuration: SLOTWISE_EVENT_RETENTION_DAYS must be/);
+    }
+  });
+});

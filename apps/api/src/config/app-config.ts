@@ -72,6 +72,7 @@ const envSchema = z.object({
   WORKERS: integer('WORKERS', 1, 64).default(1),
   /** set by the cluster primary on each worker it forks (apps/api/src/cluster.ts), not by operators */
   SLOTWISE_WORKER_INDEX: integer('SLOTWISE_WORKER_INDEX', 1, 64).optional(),
+  SLOTWISE_EVENT_RETENTION_DAYS: integer('SLOTWISE_EVENT_RETENTION_DAYS', 1, 36_500).optional(),
 });
 
 export interface AppConfig {
@@ -129,6 +130,10 @@ export interface AppConfig {
   workerIndex?: number;
   /** Lines start-up prints about adjusted settings (e.g. WORKERS on the embedded database). */
   notes: string[];
+   * Raw outcome events (`events`) older than this many days (by their timestamp) are deleted in bounded batches,
+   * and their units' report rollups recomputed, so reports count only retained events. Unset: kept forever.
+   */
+  eventRetentionDays?: number;
   version: string;
 }
 
@@ -184,6 +189,7 @@ export function loadConfig(env: Record<string, string | undefined>, version = '0
     notes,
     // the demo traffic is seeded and driven by one process: the first worker
     ...(e.SLOTWISE_WORKER_INDEX !== undefined && e.SLOTWISE_WORKER_INDEX > 1 ? { demo: 'off' as const } : {}),
+    eventRetentionDays: e.SLOTWISE_EVENT_RETENTION_DAYS,
     version,
   };
 }
