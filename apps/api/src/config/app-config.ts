@@ -130,6 +130,7 @@ export interface AppConfig {
   workerIndex?: number;
   /** Lines start-up prints about adjusted settings (e.g. WORKERS on the embedded database). */
   notes: string[];
+  /**
    * Raw outcome events (`events`) older than this many days (by their timestamp) are deleted in bounded batches,
    * and their units' report rollups recomputed, so reports count only retained events. Unset: kept forever.
    */
