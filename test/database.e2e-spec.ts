@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { EmbeddedPostgres } from '../apps/api/src/database/embedded-postgres';
 import { createDataSource } from '../apps/api/src/database/data-source';
 import { MIGRATIONS } from '../apps/api/src/database/migrations';
-import { freshDatabase, SERVER_URL, startTestApp, abExperiment } from './support/test-app';
+import { abExperiment, freshDatabase, rankingExperiment, SERVER_URL, startTestApp } from './support/test-app';
 
 async function withDatabase<T>(work: (ds: DataSource) => Promise<T>): Promise<T> {
   const db = await freshDatabase();
@@ -62,6 +62,29 @@ describe('database', () => {
       await second.close(true);
     }
   });
+
+  // Regression: the Citus check (database/citus.ts) asked the pool for a second connection inside the rewards
+  // transaction; on the embedded database's single connection the first reward after a restart hung until timeout.
+  it('stores a reward that is the first write after a restart', async () => {
+    const db = await freshDatabase();
+    const first = await startTestApp({ db });
+    expect((await first.call('POST', '/v1/experiments', { body: rankingExperiment('restarted') })).status).toBe(201);
+    expect((await first.call('POST', '/v1/experiments/restarted/start')).status).toBe(200);
+    const rank = await first.call('POST', '/v1/rank', {
+      body: { experiment: 'restarted', unitId: 'u1', context: { age: 3 }, candidates: [{ id: 'a', features: { price: 1 } }, { id: 'b', features: { price: 2 } }, { id: 'c', features: { price: 3 } }] },
+    });
+    expect(rank.status).toBe(200);
+    await first.close();
+
+    const second = await startTestApp({ db });
+    try {
+      const reward = await second.call('POST', '/v1/rewards', { body: { rewards: [{ decisionId: rank.body.decisionId, itemId: rank.body.slots[0].itemId, value: 1, eventId: 'first-after-restart' }] } });
+      expect(reward.status).toBe(200);
+      expect(reward.body).toMatchObject({ accepted: 1, duplicates: 0, rejected: [] });
+    } finally {
+      await second.close(true);
+    }
+  }, 120_000);
 
   (SERVER_URL ? it.skip : it)('refuses a second process on the same embedded data folder, and recovers from a stale lock', async () => {
     const db = await freshDatabase();

@@ -5,12 +5,15 @@ const known = new WeakMap<DataSource, Promise<boolean>>();
 /**
  * Whether `db` is a Citus coordinator's database (the `citus` extension is loaded in it; see docs/scale-out.md).
  * Asked once per DataSource. Repositories use it only where Citus refuses a statement a plain server runs faster.
+ * Inside a transaction pass its `manager`: the first answer is then read on that transaction's connection, since
+ * asking the pool for a second one deadlocks the embedded database (one connection).
  */
-export function isCitus(db: DataSource): Promise<boolean> {
+export function isCitus(db: DataSource, manager?: EntityManager): Promise<boolean> {
   let answer = known.get(db);
   if (!answer) {
-    answer = db.query(`SELECT 1 FROM pg_extension WHERE extname = 'citus'`).then((rows: unknown[]) => rows.length > 0);
+    answer = (manager ?? db).query(`SELECT 1 FROM pg_extension WHERE extname = 'citus'`).then((rows: unknown[]) => rows.length > 0);
     known.set(db, answer);
+    answer.catch(() => known.delete(db)); // a failed first ask (e.g. an aborted transaction) is asked again
   }
   return answer;
 }
@@ -27,7 +30,7 @@ export async function citusSequentialShards(manager: EntityManager): Promise<voi
 
 /** Runs `work` in a transaction that writes shards in shard order on Citus; on plain PostgreSQL runs it as it is. */
 export async function withOrderedShardWrites<T>(db: DataSource, manager: EntityManager, work: (m: EntityManager) => Promise<T>): Promise<T> {
-  if (!(await isCitus(db))) return work(manager);
+  if (!(await isCitus(db, manager.queryRunner?.isTransactionActive ? manager : undefined))) return work(manager);
   if (manager.queryRunner?.isTransactionActive) {
     await citusSequentialShards(manager);
     return work(manager);

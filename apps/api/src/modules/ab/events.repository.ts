@@ -55,7 +55,7 @@ export class EventsRepository {
    */
   insertThen(rows: EventRow[], after: (manager: EntityManager, stored: EventRow[]) => Promise<void>): Promise<number> {
     return this.db.transaction(async (m) => {
-      if (await isCitus(this.db)) await citusSequentialShards(m);
+      if (await isCitus(this.db, m)) await citusSequentialShards(m);
       const stored = await this.insertReturning(m, rows);
       await after(m, stored);
       return stored.length;
@@ -99,7 +99,7 @@ export class EventsRepository {
    * The unit is queued for the report rollups, whose recomputation then drops its rows.
    */
   async eraseUnit(manager: EntityManager, unitId: string): Promise<number> {
-    if (await isCitus(this.db)) {
+    if (await isCitus(this.db, manager)) {
       const [{ n }]: [{ n: number }] = await manager.query(`WITH d AS (DELETE FROM events WHERE unit_id = $1 RETURNING 1), queued AS (INSERT INTO rollup_queue (unit_id) VALUES ($1)) SELECT count(*)::int AS n FROM d`, [unitId]);
       return n;
     }

@@ -154,7 +154,7 @@ export class DecisionsRepository implements OnModuleDestroy {
    * decision (a decision's slots share its shard), in the same order; a plain server takes them in one statement.
    */
   private async lockSlots(m: EntityManager, slotKeys: Array<{ decisionId: string; itemId: string }>): Promise<Array<{ decision_id: string; item_id: string; reward: number }>> {
-    if (!(await isCitus(this.db))) {
+    if (!(await isCitus(this.db, m))) {
       return m.query(
         `SELECT s.decision_id, s.item_id, s.reward FROM decision_slots s
          JOIN unnest($1::uuid[], $2::text[]) AS p(decision_id, item_id) ON s.decision_id = p.decision_id AND s.item_id = p.item_id
@@ -201,7 +201,7 @@ export class DecisionsRepository implements OnModuleDestroy {
     replica: string,
   ): Promise<{ applied: AppliedReward[]; duplicateEventIds: Set<string>; outOfRange: Array<{ row: number; total: number }> }> {
     return this.db.transaction(async (m) => {
-      if (await isCitus(this.db)) await citusSequentialShards(m);
+      if (await isCitus(this.db, m)) await citusSequentialShards(m);
       const slotKeys = [...new Map(rows.map((r) => [`${r.decisionId}\u0000${r.itemId}`, r])).values()];
       const locked = await this.lockSlots(m, slotKeys);
       const stored = new Map(locked.map((l) => [`${l.decision_id}\u0000${l.item_id}`, l.reward]));
