@@ -50,21 +50,8 @@ async function main(): Promise<void> {
         `Use it as "Authorization: Bearer <key>", or set SLOTWISE_ADMIN_KEY to choose your own.\n\n`,
     );
   }
-  process.stdout.write(
-    `Slotwise ${config.version} listening on ${base} (database: ${config.databaseUrl ? 'PostgreSQL server' : `embedded, ${config.dataDir}`}` +
-      `${config.workerIndex !== undefined ? `; worker ${config.workerIndex} of ${config.workers}, replica ${config.replicaId}` : ''}); API docs at ${base}/docs\n`,
-  );
-
-  // The demo workspace (SLOTWISE_DEMO): seeded through the HTTP API on a first start with an empty database.
-  running.app
-    .get(DemoService)
-    .start(base)
-    .then((outcome) => {
-      if (outcome === 'seeded') process.stdout.write(`Demo workspace seeded (experiments demo-home-feed and demo-checkout-button) with background traffic; SLOTWISE_DEMO=off disables it\n`);
-      if (outcome === 'resumed') process.stdout.write(`Demo traffic resumed; SLOTWISE_DEMO=off disables it\n`);
-    })
-    .catch((err) => process.stderr.write(`demo workspace failed (the API keeps running): ${err instanceof Error ? err.message : String(err)}\n`));
-
+  // Handlers before the "listening" line: a supervisor (or a test) that stops the process as soon as it reads that line
+  // must get the graceful shutdown, not the default SIGTERM action.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -80,6 +67,21 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  process.stdout.write(
+    `Slotwise ${config.version} listening on ${base} (database: ${config.databaseUrl ? 'PostgreSQL server' : `embedded, ${config.dataDir}`}` +
+      `${config.workerIndex !== undefined ? `; worker ${config.workerIndex} of ${config.workers}, replica ${config.replicaId}` : ''}); API docs at ${base}/docs\n`,
+  );
+
+  // The demo workspace (SLOTWISE_DEMO): seeded through the HTTP API on a first start with an empty database.
+  running.app
+    .get(DemoService)
+    .start(base)
+    .then((outcome) => {
+      if (outcome === 'seeded') process.stdout.write(`Demo workspace seeded (experiments demo-home-feed and demo-checkout-button) with background traffic; SLOTWISE_DEMO=off disables it\n`);
+      if (outcome === 'resumed') process.stdout.write(`Demo traffic resumed; SLOTWISE_DEMO=off disables it\n`);
+    })
+    .catch((err) => process.stderr.write(`demo workspace failed (the API keeps running): ${err instanceof Error ? err.message : String(err)}\n`));
+
 }
 
 void main().catch((err) => {
