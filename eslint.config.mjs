@@ -15,10 +15,19 @@ export default tseslint.config(
     },
   },
   {
-    // libs/bandit, libs/stats, libs/assignment, libs/ope and libs/features are pure maths: no framework, database or model runtime.
-    files: ['libs/bandit/**/*.ts', 'libs/stats/**/*.ts', 'libs/assignment/**/*.ts', 'libs/ope/**/*.ts', 'libs/features/**/*.ts'],
+    // libs/bandit, libs/stats, libs/assignment, libs/ope and libs/features are pure maths, and libs/contracts is shared
+    // with the browser: no framework, database or model runtime.
+    files: ['libs/bandit/**/*.ts', 'libs/stats/**/*.ts', 'libs/assignment/**/*.ts', 'libs/ope/**/*.ts', 'libs/features/**/*.ts', 'libs/contracts/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: impure, message: 'libs/bandit, libs/stats, libs/assignment, libs/ope and libs/features must stay pure TypeScript.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: impure, message: 'libs/bandit, libs/stats, libs/assignment, libs/ope, libs/features and libs/contracts must stay pure TypeScript.' }] }],
+    },
+  },
+  {
+    // The contracts run in the console's browser bundle too: no Node built-ins, no model runtime (libs/ranker).
+    files: ['libs/contracts/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: [...impure, 'node:*', '@slotwise/ranker'], message: 'libs/contracts is shared with the browser: zod and the pure libraries only.' }] }],
     },
   },
   {
