@@ -17,3 +17,5 @@ export * from './api-keys';
 export * from './webhooks';
 export * from './reports';
 export * from './console';
+export * from './responses';
+export * from './routes';
