@@ -245,7 +245,22 @@ export const offPolicySectionSchema = z.object({
   alpha: num,
   posterior: z.string(),
   variants: z.array(z.object({ variant: z.string(), value: num, ci: levelInterval, stdErr: num, n: z.int() })),
-  pairs: z.array(z.record(z.string(), z.unknown())),
+  pairs: z.array(
+    z.object({
+      target: z.string(),
+      logs: z.string(),
+      estimator: z.string(),
+      value: num,
+      ci: levelInterval,
+      stdErr: num,
+      n: z.int(),
+      effectiveSampleSize: num,
+      warnings: z.array(z.string()),
+      onPolicy: z.object({ value: num, ci: levelInterval }).nullable(),
+      covers: z.boolean().nullable(),
+      statement: z.string(),
+    }),
+  ),
   warnings: z.array(z.string()),
 });
 
@@ -319,7 +334,7 @@ export type RecommendationBody = z.infer<typeof recommendationSchema>;
 
 export const srmSchema = z.object({
   observed: counts,
-  expected: counts,
+  expected: counts.nullable(),
   chiSquare: nullableNum,
   degreesOfFreedom: nullableNum,
   pValue: nullableNum,
@@ -344,11 +359,27 @@ export const explorationSectionSchema = z
     ...explorationRates,
     coldStartThreshold: z.int(),
     variants: z.array(z.object({ variant: z.string(), ...explorationRates })),
-    topItems: z.array(z.record(z.string(), z.unknown())),
-    topItemsMethod: z.string(),
-    coldItemList: z.array(z.record(z.string(), z.unknown())),
-  })
-  .catchall(z.unknown());
+    coldItems: z.int(),
+    coldItemsShown: z.int(),
+    graduatedItems: z.int(),
+    medianDecisionsToGraduate: nullableNum,
+    /** the most shown items in the window; `topItemsMethod` says what their mean and interval are */
+    topItems: z.array(
+      z.object({
+        itemId: z.string(),
+        impressions: z.int(),
+        rewards: num,
+        rewardRate: num,
+        posteriorMean: num,
+        lower: nullableNum,
+        upper: nullableNum,
+        interval: z.enum(['beta-normal', 'wilson', 'normal']),
+        cold: z.boolean(),
+      }),
+    ),
+    topItemsMethod: z.enum(['beta-normal', 'empirical']),
+    coldItemList: z.array(z.object({ itemId: z.string(), impressions: z.int(), remaining: z.int() })),
+  });
 
 /** `GET /v1/experiments/{key}/report` (format json) and `POST …/report/refresh`. */
 export const reportSchema = z.object({
@@ -435,6 +466,8 @@ export const powerResultSchema = z.union([
   z.object({ solveFor: z.literal('sampleSize'), method: z.string(), mdeType: z.string(), days: nullableNum }).catchall(z.unknown()),
   z.object({ solveFor: z.literal('mde'), method: z.string(), nControl: num, nTreatment: num }).catchall(z.unknown()),
 ]);
+
+export type PowerResultBody = z.infer<typeof powerResultSchema>;
 
 // ---- access: keys, console users, webhooks ----------------------------------------------------------------------
 
