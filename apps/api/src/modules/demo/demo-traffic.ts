@@ -5,7 +5,7 @@
  */
 import { createRng, type Rng } from '@slotwise/bandit';
 import { existsSync } from 'node:fs';
-import { ApiError, SlotwiseClient } from '../../../../simulator/src/client';
+import { ApiError, SlotwiseClient } from '@slotwise/client';
 import { EcommerceWorld } from '../../../../simulator/src/worlds/ecommerce';
 import { fixturePath, loadFixtureModel } from '@slotwise/ranker';
 

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { ApiKeysService } from '../api-keys/api-keys.service';
-import { SlotwiseClient } from '../../../../simulator/src/client';
+import { SlotwiseClient } from '@slotwise/client';
 import { EcommerceWorld } from '../../../../simulator/src/worlds/ecommerce';
 import { DEMO_AB, DEMO_RANKING, DemoTraffic, seedDemo } from './demo-traffic';
 
