@@ -15,9 +15,9 @@ export interface RouteContract {
   contentType?: string;
 }
 
-const json = (response: z.ZodType, status = 200): RouteContract => ({ status, response });
-const empty: RouteContract = { status: 204, response: null };
-const other = (contentType: string): RouteContract => ({ status: 200, response: null, contentType });
+const json = <S extends z.ZodType>(response: S, status = 200) => ({ status, response });
+const empty = { status: 204, response: null };
+const other = (contentType: string) => ({ status: 200, response: null, contentType });
 
 export const ROUTES = {
   'GET /health': json(r.healthSchema),
@@ -100,7 +100,7 @@ export const ROUTES = {
 
 export type RouteKey = keyof typeof ROUTES;
 /** The parsed response body of an operation. */
-export type ResponseOf<K extends RouteKey> = (typeof ROUTES)[K]['response'] extends z.ZodType ? z.output<(typeof ROUTES)[K]['response']> : undefined;
+export type ResponseOf<K extends RouteKey> = (typeof ROUTES)[K]['response'] extends infer S extends z.ZodType ? z.output<S> : undefined;
 
 const compiled = Object.entries(ROUTES as Record<string, RouteContract>).map(([key, contract]) => {
   const [method, path] = key.split(' ');
