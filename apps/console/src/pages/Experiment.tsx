@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { Badge, Button, Card, ConfirmDialog, EmptyState, ErrorBox, Spinner, StatusBadge, Tabs, useAsync } from '../components/ui';
 import { api, ApiError, errorMessage } from '../lib/api';
 import { can, useUser } from '../lib/auth';
