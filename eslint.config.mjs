@@ -31,6 +31,19 @@ export default tseslint.config(
     },
   },
   {
+    // No app imports another app (apps/api, apps/simulator, apps/console): shared code lives in libs/.
+    files: ['apps/api/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/simulator/src/**', '**/console/src/**', '**/apps/*/src/**'], message: 'apps/api must not import another app: move shared code into libs/.' }] }] },
+  },
+  {
+    files: ['apps/simulator/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/api/src/**', '**/console/src/**', '**/apps/*/src/**'], message: 'apps/simulator must not import another app: move shared code into libs/.' }] }] },
+  },
+  {
+    files: ['apps/console/**/*.ts', 'apps/console/**/*.tsx'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/api/src/**', '**/simulator/src/**', '**/apps/*/src/**'], message: 'apps/console must not import another app: use @slotwise/contracts and @slotwise/client.' }] }] },
+  },
+  {
     // Only the config module reads the environment.
     files: ['apps/**/*.ts', 'libs/**/*.ts'],
     ignores: ['apps/api/src/config/**', '**/*.spec.ts'],

@@ -6,7 +6,7 @@
 import { createRng, type Rng } from '@slotwise/bandit';
 import { existsSync } from 'node:fs';
 import { ApiError, SlotwiseClient } from '@slotwise/client';
-import { EcommerceWorld } from '../../../../simulator/src/worlds/ecommerce';
+import { EcommerceWorld } from '@slotwise/simulation';
 import { fixturePath, loadFixtureModel } from '@slotwise/ranker';
 
 export const DEMO_RANKING = 'demo-home-feed';

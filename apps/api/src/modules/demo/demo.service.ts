@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { ApiKeysService } from '../api-keys/api-keys.service';
 import { SlotwiseClient } from '@slotwise/client';
-import { EcommerceWorld } from '../../../../simulator/src/worlds/ecommerce';
+import { EcommerceWorld } from '@slotwise/simulation';
 import { DEMO_AB, DEMO_RANKING, DemoTraffic, seedDemo } from './demo-traffic';
 
 const DEMO_KEY_NAME = 'demo traffic (SLOTWISE_DEMO)';
