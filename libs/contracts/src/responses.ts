@@ -211,16 +211,18 @@ export const loggedDecisionSchema = z.object({
 export const decisionLogSchema = z.object({ decisions: z.array(loggedDecisionSchema), nextBefore: z.string().nullable() });
 export const decisionImportResultSchema = z.object({ received: z.int(), imported: z.int(), duplicates: z.int() });
 
-const levelInterval = interval.extend({ level: num });
-export const opeEstimateSchema = z.object({ estimator: z.string(), value: num, ci: levelInterval, stdErr: num });
+/** Estimates from few logged slots can be NaN or infinite, which JSON writes as null. */
+const estimate = z.number().nullable();
+const levelInterval = z.object({ lower: estimate, upper: estimate, level: num });
+export const opeEstimateSchema = z.object({ estimator: z.string(), value: estimate, ci: levelInterval, stdErr: estimate });
 export const opeResultSchema = z.object({
   n: z.int(),
   decisions: z.int(),
-  effectiveSampleSize: num,
-  maxWeight: num,
-  meanWeight: num,
+  effectiveSampleSize: estimate,
+  maxWeight: estimate,
+  meanWeight: estimate,
   clip: nullableNum,
-  loggedValue: num,
+  loggedValue: estimate,
   estimates: z.array(opeEstimateSchema),
   posterior: z.string(),
   actionDistribution: z.object({ method: z.enum(['exact', 'monte-carlo']), draws: z.int() }),
@@ -244,19 +246,19 @@ export const offPolicySectionSchema = z.object({
   estimator: z.literal('dr'),
   alpha: num,
   posterior: z.string(),
-  variants: z.array(z.object({ variant: z.string(), value: num, ci: levelInterval, stdErr: num, n: z.int() })),
+  variants: z.array(z.object({ variant: z.string(), value: estimate, ci: levelInterval, stdErr: estimate, n: z.int() })),
   pairs: z.array(
     z.object({
       target: z.string(),
       logs: z.string(),
       estimator: z.string(),
-      value: num,
+      value: estimate,
       ci: levelInterval,
-      stdErr: num,
+      stdErr: estimate,
       n: z.int(),
-      effectiveSampleSize: num,
+      effectiveSampleSize: estimate,
       warnings: z.array(z.string()),
-      onPolicy: z.object({ value: num, ci: levelInterval }).nullable(),
+      onPolicy: z.object({ value: estimate, ci: levelInterval }).nullable(),
       covers: z.boolean().nullable(),
       statement: z.string(),
     }),
