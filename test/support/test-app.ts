@@ -119,7 +119,8 @@ export async function callApi(baseUrl: string, method: string, path: string, opt
  * libs/contracts (`ROUTES`); a mismatch, or an API operation without a contract, fails the calling test.
  */
 export function checkContract(method: string, path: string, res: Response, body: unknown): void {
-  if (res.status < 200 || res.status >= 300 || !/^\/(v1\/|health)/.test(path)) return;
+  // CORS preflights (OPTIONS) and HEAD carry no operation body
+  if (res.status < 200 || res.status >= 300 || !/^\/(v1\/|health)/.test(path) || !/^(GET|POST|PUT|PATCH|DELETE)$/i.test(method)) return;
   const route = routeOf(method, path);
   if (!route) throw new Error(`contract: no response schema for ${method} ${path} in libs/contracts ROUTES`);
   if (!route.contract.response || !(res.headers.get('content-type') ?? '').startsWith('application/json')) return;
