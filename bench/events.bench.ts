@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { startTestApp } from '../test/support/test-app';
+import { citusTopology } from '../test/support/citus';
+import { freshDatabase, startTestApp } from '../test/support/test-app';
 
 /**
  * Event ingestion throughput: `POST /v1/events` in batches of 1,000 (a test app on a fresh database of the server
@@ -11,10 +12,13 @@ import { startTestApp } from '../test/support/test-app';
  * same columns and indexes (`CREATE TABLE … (LIKE events INCLUDING ALL)`) on the same server. The ratio is
  * printed only when a server and psql are available; otherwise the reason is printed and the ratio left out.
  *
+ * On a Citus coordinator (`serverUrl`, default DATABASE_URL) the app's database is distributed by its migrations and
+ * the COPY table is distributed the same way (by unit_id), so both sides write to the worker's shards.
+ *
  * Figures: httpEventsPerSecond, copyEventsPerSecond, httpToCopyRatio (target ≥ 0.5), events, batchSize, concurrency.
  */
-export async function benchEvents(): Promise<Record<string, number>> {
-  const t = await startTestApp();
+export async function benchEvents(options: { serverUrl?: string } = {}): Promise<Record<string, number>> {
+  const t = await startTestApp({ db: await freshDatabase(options.serverUrl ?? (process.env.DATABASE_URL || undefined)) });
   const server = t.db.url ?? null;
   const events = Number(process.env.BENCH_EVENTS ?? (server ? 100_000 : 20_000));
   const batchSize = 1_000;
@@ -68,6 +72,7 @@ export async function benchEvents(): Promise<Record<string, number>> {
     try {
       await c.query(`DROP TABLE IF EXISTS events_copy_bench`);
       await c.query(`CREATE TABLE events_copy_bench (LIKE events INCLUDING ALL)`);
+      if (await citusTopology(server)) await c.query(`SELECT create_distributed_table('events_copy_bench', 'unit_id')`);
       const copyStarted = process.hrtime.bigint();
       execFileSync('psql', [server, '-v', 'ON_ERROR_STOP=1', '-q', '-c', `\\copy events_copy_bench (event_id, unit_id, metric, value, ts) FROM '${csv}' WITH (FORMAT csv)`]);
       const copySeconds = Number(process.hrtime.bigint() - copyStarted) / 1e9;

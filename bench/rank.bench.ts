@@ -35,6 +35,7 @@ export interface RankBreakdownResult {
 /** Experiments of the breakdown: the benchmark's policy with fewer re-draws, and the ranker's greedy order. */
 const BREAKDOWN: Array<{ key: string; label: string; policy: Record<string, unknown> }> = [
   { key: 'bench-draws-100', label: 'thompson hybrid, 100 propensity draws', policy: { type: 'thompson', model: 'hybrid', propensityDraws: 100 } },
+  { key: 'bench-deferred', label: 'thompson hybrid, 1,000 draws, propensities deferred', policy: { type: 'thompson', model: 'hybrid', propensityDraws: 1000, propensities: 'deferred' } },
   { key: 'bench-draws-0', label: 'thompson hybrid, no propensities', policy: { type: 'thompson', model: 'hybrid', propensityDraws: 0 } },
   { key: 'bench-ranker', label: 'ranker greedy (no posterior)', policy: { type: 'ranker' } },
 ];
@@ -45,16 +46,7 @@ const BREAKDOWN: Array<{ key: string; label: string; policy: Record<string, unkn
  * payload and answers a slot list of the same size, in two shapes: features inline by name, and catalog ids only.
  */
 export async function benchRank(options: { durationMs: number; connections: number }): Promise<{ shapes: RankBenchResult[]; breakdown: RankBreakdownResult[] }> {
-  const rnd = uniformStream(7);
-  const ctxNames = Array.from({ length: D }, (_, i) => `c${i}`);
-  const itemNames = Array.from({ length: D }, (_, i) => `f${i}`);
-  const items = Array.from({ length: CANDIDATES }, (_, i) => ({ id: `item-${i}`, features: Object.fromEntries(itemNames.map((n) => [n, Math.round(rnd() * 1000) / 1000])) }));
-  const context = Object.fromEntries(ctxNames.map((n) => [n, Math.round(rnd() * 1000) / 1000]));
-  const bodies = (shape: 'inline' | 'catalog', experiment = 'bench') =>
-    Array.from({ length: 64 }, (_, u) =>
-      JSON.stringify({ experiment, unitId: `unit-${u}`, context, candidates: shape === 'inline' ? items : items.map((it) => ({ id: it.id })), slots: 5 }),
-    );
-
+  const { bodies, setup } = rankWorkload();
   // A fresh database (a new database on the server, or a new embedded folder), dropped afterwards.
   const db = await freshDatabase();
   const running = await createApp(
@@ -62,30 +54,12 @@ export async function benchRank(options: { durationMs: number; connections: numb
   );
   await running.app.listen({ port: 0, host: '127.0.0.1' });
   const base = `http://127.0.0.1:${(running.app.getHttpServer().address() as { port: number }).port}`;
-  const call = async (method: string, path: string, body: unknown) => {
+  const call: Call = async (method, path, body) => {
     const res = await fetch(base + path, { method, headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
     return res.json();
   };
-  const { bytes } = loadFixtureModel('split');
-  const model = (await call('POST', '/v1/models', { name: 'bench-mlp', signature: FIXTURE_SPLIT_SIGNATURE, onnx: Buffer.from(bytes).toString('base64') })) as { ref: string };
-  await call('POST', '/v1/items/batch', { items });
-  const experiment = async (key: string, policy: Record<string, unknown>) => {
-    await call('POST', '/v1/experiments', {
-      key,
-      name: `Rank benchmark (${key})`,
-      kind: 'ranking',
-      slots: 5,
-      features: { context: ctxNames, item: itemNames },
-      ranker: { model: model.ref, shortlist: 50 },
-      variants: [{ key: 'ts', weight: 1, policy }],
-      metrics: { primary: 'reward' },
-    });
-    await call('POST', `/v1/experiments/${key}/start`, {});
-  };
-  await experiment('bench', { type: 'thompson', model: 'hybrid', propensityDraws: 1000 });
-  for (const b of BREAKDOWN) await experiment(b.key, b.policy);
-
+  await setup(call, BREAKDOWN);
   // The bare server: parse the same JSON, answer five slots of the same shape.
   const bare = Fastify({ bodyLimit: 10 * 1024 * 1024 });
   bare.post('/v1/rank', async (req) => {
@@ -123,4 +97,48 @@ export async function benchRank(options: { durationMs: number; connections: numb
     await db.drop();
   }
   return { shapes, breakdown };
+}
+
+type Call = (method: string, path: string, body: unknown) => Promise<unknown>;
+
+/**
+ * The benchmark's data: 500 catalog items × 16 features, a 16-feature context, request bodies per shape, and `setup`
+ * (through the API: the fixture ONNX ranker, the catalog, the experiment `bench` — thompson hybrid, 1,000 draws —
+ * and `extra` experiments with other policies, all running).
+ */
+export function rankWorkload(): {
+  bodies: (shape: 'inline' | 'catalog', experiment?: string) => string[];
+  setup: (call: Call, extra?: Array<{ key: string; policy: Record<string, unknown> }>) => Promise<void>;
+} {
+  const rnd = uniformStream(7);
+  const ctxNames = Array.from({ length: D }, (_, i) => `c${i}`);
+  const itemNames = Array.from({ length: D }, (_, i) => `f${i}`);
+  const items = Array.from({ length: CANDIDATES }, (_, i) => ({ id: `item-${i}`, features: Object.fromEntries(itemNames.map((n) => [n, Math.round(rnd() * 1000) / 1000])) }));
+  const context = Object.fromEntries(ctxNames.map((n) => [n, Math.round(rnd() * 1000) / 1000]));
+  const bodies = (shape: 'inline' | 'catalog', experiment = 'bench') =>
+    Array.from({ length: 64 }, (_, u) =>
+      JSON.stringify({ experiment, unitId: `unit-${u}`, context, candidates: shape === 'inline' ? items : items.map((it) => ({ id: it.id })), slots: 5 }),
+    );
+
+  const setup = async (call: Call, extra: Array<{ key: string; policy: Record<string, unknown> }> = []): Promise<void> => {
+    const { bytes } = loadFixtureModel('split');
+    const model = (await call('POST', '/v1/models', { name: 'bench-mlp', signature: FIXTURE_SPLIT_SIGNATURE, onnx: Buffer.from(bytes).toString('base64') })) as { ref: string };
+    await call('POST', '/v1/items/batch', { items });
+    const experiment = async (key: string, policy: Record<string, unknown>) => {
+      await call('POST', '/v1/experiments', {
+        key,
+        name: `Rank benchmark (${key})`,
+        kind: 'ranking',
+        slots: 5,
+        features: { context: ctxNames, item: itemNames },
+        ranker: { model: model.ref, shortlist: 50 },
+        variants: [{ key: 'ts', weight: 1, policy }],
+        metrics: { primary: 'reward' },
+      });
+      await call('POST', `/v1/experiments/${key}/start`, {});
+    };
+    await experiment('bench', { type: 'thompson', model: 'hybrid', propensityDraws: 1000 });
+    for (const b of extra) await experiment(b.key, b.policy);
+  };
+  return { bodies, setup };
 }

@@ -6,7 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { ADMIN_KEY, startTestApp, TestApp } from '../support/test-app';
+import { ExperimentsService } from '../../apps/api/src/modules/experiments/experiments.service';
+import { abExperiment, ADMIN_KEY, startTestApp, TestApp } from '../support/test-app';
 import { WebhookReceiver } from '../support/webhook-receiver';
 import { Browser, BROWSER_REQUIRED, findChromium, launchChromium } from './chromium';
 
@@ -117,7 +118,7 @@ describeBrowser('console in Chromium', () => {
       if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) cspViolations.push(`${page.url()}: ${msg.text()}`);
     });
     page.setDefaultTimeout(10_000);
-  });
+  }, 180_000); // starting the embedded database, the app and Chromium can take over a minute on a loaded machine
 
   afterAll(async () => {
     expect(pageErrors).toEqual([]); // no uncaught error in the page during the whole run
@@ -319,6 +320,53 @@ describeBrowser('console in Chromium', () => {
     await shot(page, '11-experiments-list');
   });
 
+  it('shows a shadow variant\'s estimated value on the Offline evaluation tab and promotes it to served after a confirmation', async () => {
+    const SHADOWED = 'shadowed-feed';
+    const created = await t.call('POST', '/v1/experiments', {
+      body: {
+        key: SHADOWED,
+        name: 'Shadowed feed',
+        kind: 'ranking',
+        slots: 2,
+        features: { context: ['age'], item: [] },
+        variants: [
+          { key: 'served', weight: 1, policy: { type: 'random' } },
+          { key: 'apprentice', weight: 1, policy: { type: 'epsilon-greedy', epsilon: 0.3, model: 'beta' }, shadow: true },
+        ],
+        metrics: { primary: 'reward' },
+      },
+    });
+    expect(created.status).toBe(201);
+    expect((await t.call('POST', `/v1/experiments/${SHADOWED}/start`)).status).toBe(200);
+    for (let u = 0; u < 60; u++) {
+      const r = await t.call('POST', '/v1/rank', { body: { experiment: SHADOWED, unitId: `s-${u}`, context: { age: (u % 10) / 10 }, candidates: Array.from({ length: 6 }, (_, i) => ({ id: `s-${i}` })) } });
+      expect(r.body.variant).toBe('served');
+      const first = r.body.slots[0];
+      if (u % 2 === 0) await t.call('POST', '/v1/rewards', { body: { rewards: [{ decisionId: r.body.decisionId, itemId: first.itemId, value: 1, eventId: `s-${u}` }] } });
+    }
+    // the shadow rows are written off the request path
+    for (let i = 0; i < 100 && (await t.call('GET', `/v1/experiments/${SHADOWED}/ope/shadows`)).body.shadows[0].shadowDecisions < 60; i++) await new Promise((r) => setTimeout(r, 100));
+    await page.goto(`${t.baseUrl}/experiments/${SHADOWED}/offline`);
+    await page.getByTestId('shadow-apprentice').waitFor();
+    await page.getByTestId('shadow-estimates').waitFor();
+    expect((await page.getByTestId('shadow-estimates').locator('tbody td.mono').allTextContents()).slice(0, 2)).toEqual(['ips', 'snips']);
+    await page.getByTestId('shadow-series').waitFor();
+    expect(await page.getByTestId('shadow-apprentice').textContent()).toContain('60 of 60');
+    await shot(page, '09c-shadow-variant');
+    await page.getByTestId('promote-apprentice').click();
+    await page.getByRole('dialog').getByText('recorded in the audit').waitFor();
+    await page.getByTestId('confirm').click();
+    await page.getByTestId('shadow-promoted').waitFor();
+    const after = (await t.call('GET', `/v1/experiments/${SHADOWED}`)).body;
+    expect(after.variants.map((v: { key: string; shadow: boolean }) => [v.key, v.shadow])).toEqual([
+      ['served', false],
+      ['apprentice', false],
+    ]);
+    const audit = (await t.call('GET', `/v1/audit?entityId=${SHADOWED}&limit=5`)).body.entries.map((a: { action: string }) => a.action);
+    expect(audit).toContain('experiment.shadow_promote');
+    await page.goto(`${t.baseUrl}/experiments/${KEY}`);
+  });
+
   it('admin adds a viewer and creates an API key shown once', async () => {
     await page.getByRole('link', { name: 'Users' }).click();
     await page.fill('#u-email', VIEWER.email);
@@ -381,6 +429,66 @@ describeBrowser('console in Chromium', () => {
     } finally {
       await rx.stop();
     }
+  });
+
+  it('admin defines a trigger, sees a unit fire it, edits and deletes it', async () => {
+    await t.call('POST', '/v1/events', { body: { events: [{ unitId: 'seed', metric: 'depth', value: 0 }] } });
+    const feature = { name: 'unit.page_depth', entity: 'unit', source: { type: 'event', metric: 'depth' }, aggregation: 'last', window: { type: 'sliding', seconds: 3600 } };
+    expect((await t.call('POST', '/v1/features', { body: feature })).status).toBe(201);
+    await page.getByRole('link', { name: 'Triggers' }).click();
+    await page.getByTestId('triggers-page').waitFor();
+    await page.fill('#tr-name', 'deep-reader');
+    await page.fill('#tr-cond', '{ "op": "gte", "attr": "unit.nope", "value": 3 }');
+    await page.getByTestId('save-trigger').click();
+    await page.getByTestId('trigger-form').getByText('condition.attr: unknown feature "unit.nope"').waitFor();
+    await page.fill('#tr-cond', '{ "op": "gte", "attr": "unit.page_depth", "value": 3 }');
+    await page.fill('#tr-cool', '0');
+    await page.getByTestId('save-trigger').click();
+    await page.getByTestId('triggers-table').getByText('unit.page_depth ≥ 3').waitFor();
+    await page.getByTestId('firings').getByText('No firings yet').waitFor();
+    expect((await t.call('POST', '/v1/events', { body: { events: [{ unitId: 'reader-1', metric: 'depth', value: 4 }] } })).body.accepted).toBe(1);
+    await page.getByTestId('firings').getByRole('button', { name: 'Refresh' }).click();
+    await page.getByTestId('firings-table').getByText('unit.page_depth = 4').waitFor();
+    expect(await page.getByTestId('firings-table').getByText('reader-1').count()).toBe(1);
+    await shot(page, '13c-triggers');
+
+    await page.getByTestId('edit-trigger-deep-reader').click();
+    expect(await page.inputValue('#tr-cool')).toBe('0');
+    await page.fill('#tr-cool', '60');
+    await page.getByTestId('save-trigger').click();
+    await page.getByTestId('triggers-table').getByText('60 s').waitFor();
+    const [trigger] = (await t.call('GET', '/v1/triggers')).body.triggers;
+    expect(trigger).toMatchObject({ name: 'deep-reader', cooldownSeconds: 60, version: 2 });
+
+    await page.getByTestId('triggers-table').getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('No triggers yet').waitFor();
+    expect((await t.call('GET', '/v1/triggers')).body.triggers).toEqual([]);
+  });
+
+  it('the experiment page turns the automatic stop on (pause or stop, SRM) and shows the stored evidence of an automatic stop', async () => {
+    expect((await t.call('POST', '/v1/experiments', { body: abExperiment('auto-ui', { metrics: { primary: 'purchase', guardrails: ['errors'] } }) })).status).toBe(201);
+    expect((await t.call('POST', '/v1/experiments/auto-ui/start')).status).toBe(200);
+    await page.goto(`${t.baseUrl}/experiments/auto-ui`);
+    await page.getByTestId('auto-stop-state').getByText('Now: off').waitFor();
+    await page.getByTestId('auto-stop-enabled').check();
+    await page.getByTestId('auto-stop-action').selectOption('stop');
+    await page.getByTestId('auto-stop-srm').check();
+    await page.getByTestId('save-auto-stop').click();
+    await page.getByTestId('auto-stop-state').getByText('Now: on — stop on guardrail and srm').waitFor();
+    expect((await t.call('GET', '/v1/experiments/auto-ui')).body.autoStop).toEqual({ action: 'stop', on: ['guardrail', 'srm'] });
+    await page.getByTestId('auto-stop-enabled').uncheck();
+    await page.getByTestId('save-auto-stop').click();
+    await page.getByTestId('auto-stop-state').getByText('Now: off').waitFor();
+    expect((await t.call('GET', '/v1/experiments/auto-ui')).body.autoStop ?? null).toBeNull();
+
+    // An automatic stop as the scheduled evaluation makes it (audited with its evidence); the card shows that evidence.
+    const evidence = { phase: 1, evaluatedAt: new Date().toISOString(), basis: 'always-valid', srm: { flagged: false, pValue: 0.5 }, guardrailBreaches: [{ variant: 'treatment', metric: 'errors', estimate: 0.3, ci: { lower: 0.2, upper: 0.4 }, nonInferiorityMargin: 0.01, direction: 'lower-is-better' }] };
+    const experiments = t.running.app.get(ExperimentsService);
+    expect(await experiments.autoStop('auto-ui', 'pause', 'guardrail "errors" of "treatment" is beyond its non-inferiority margin 0.01.', evidence, async () => true)).toBe(true);
+    await page.reload();
+    await page.getByTestId('auto-stop').getByTestId('auto-stop-evidence').getByText('always-valid interval [0.2, 0.4], margin 0.01').waitFor();
+    await shot(page, '13d-auto-stop');
   });
 
   it('a viewer sees no write buttons and the API refuses its writes', async () => {

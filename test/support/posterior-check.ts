@@ -27,14 +27,15 @@ export async function storedStats(c: Client, experimentId: string, variant: stri
  */
 export async function recomputedStats(c: Client, experimentId: string, variant: string, model: HybridModel | LinearModel): Promise<{ stats: unknown; slots: number }> {
   const rows = (
-    await c.query<{ context: number[]; features: number[]; item_id: string; reward: number }>(
-      `SELECT d.context, d.shortlist->'features'->s.shortlist_index AS features, s.item_id, s.reward
+    await c.query<{ context: number[]; features: number[]; item_id: string; reward: number; position: number }>(
+      `SELECT d.context, d.shortlist->'features'->s.shortlist_index AS features, s.item_id, s.reward, s.position
        FROM decisions d JOIN decision_slots s ON s.decision_id = d.id
        WHERE d.experiment_id = $1 AND d.variant_key = $2 ORDER BY d.seq, s.position`,
       [experimentId, variant],
     )
   ).rows;
-  for (const r of rows) model.observe(r.context, { id: r.item_id, features: r.features }, r.reward);
+  // the slot's 0-based index: the linear model's position model keeps per-slot sums
+  for (const r of rows) model.observe(r.context, { id: r.item_id, features: r.features }, r.reward, r.position - 1);
   return { stats: JSON.parse(JSON.stringify(model.snapshot().stats)), slots: rows.length };
 }
 

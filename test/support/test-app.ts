@@ -6,6 +6,7 @@ import { routeOf } from '@slotwise/contracts';
 import { Client } from 'pg';
 import { createApp, RunningApp } from '../../apps/api/src/app.factory';
 import { loadConfig } from '../../apps/api/src/config/app-config';
+import { citusTopology, dropCitusDatabase, prepareCitusDatabase } from './citus';
 
 /** Tests run on the embedded database by default; CI's second pass sets DATABASE_URL to a real server. */
 export const SERVER_URL = process.env.DATABASE_URL || undefined;
@@ -18,25 +19,31 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh, empty database: a new database on the server, or a new embedded data folder. */
-export async function freshDatabase(): Promise<TestDatabase> {
+/**
+ * A fresh, empty database: a new database on the server, or a new embedded data folder. On a Citus coordinator
+ * (detected: see citus.ts) the database also exists on every worker, with `citus` loaded and the nodes registered.
+ */
+export async function freshDatabase(serverUrl: string | undefined = SERVER_URL): Promise<TestDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), 'slotwise-test-'));
-  if (!SERVER_URL) return { dataDir, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
+  if (!serverUrl) return { dataDir, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
   const name = `slotwise_t_${randomBytes(6).toString('hex')}`;
-  const admin = new Client({ connectionString: SERVER_URL });
+  const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
-  const url = new URL(SERVER_URL);
+  const citus = await citusTopology(serverUrl);
+  if (citus) await prepareCitusDatabase(serverUrl, citus, name);
+  const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     dataDir,
     drop: async () => {
-      const c = new Client({ connectionString: SERVER_URL });
+      const c = new Client({ connectionString: serverUrl });
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
+      if (citus) await dropCitusDatabase(serverUrl, citus, name);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -70,7 +77,7 @@ export async function startTestApp(options: { db?: TestDatabase; env?: Record<st
   const db = options.db ?? (await freshDatabase());
   const config = loadConfig({
     PORT: '0',
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', // e.g. TEST_LOG_LEVEL=error to see a 5xx's cause
     SLOTWISE_ADMIN_KEY: ADMIN_KEY,
     SLOTWISE_DEMO: 'off',
     DATABASE_URL: db.url,

@@ -447,10 +447,18 @@ def gen_hybrid():
     child = r.split()
     F = np.linalg.cholesky(S)
     counts = np.zeros(k_slots)
-    for _ in range(draws):
+    # antithetic pairs (slate.ts monteCarloPropensities): one Gamma and one ζ per pair, scores m ± σ F ζ;
+    # an odd last draw is a plain one
+    draw_rows = []
+    for _ in range(draws // 2):
         gvr = child.gamma(an, 1.0)
-        zr = child.normals(len(cands))
-        s = m + math.sqrt(bn / gvr) * F @ zr
+        p = F @ child.normals(len(cands))
+        sr = math.sqrt(bn / gvr)
+        draw_rows += [m + sr * p, m - sr * p]
+    if draws % 2:
+        gvr = child.gamma(an, 1.0)
+        draw_rows.append(m + math.sqrt(bn / gvr) * F @ child.normals(len(cands)))
+    for s in draw_rows:
         o = top_k(s, k_slots)
         for j in range(k_slots):
             counts[j] += o[j] == chosen[j]

@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKeyGuard } from './common/auth/api-key.guard';
 import { ProblemFilter } from './common/http/problem.filter';
 import { APP_CONFIG, AppConfig } from './config/app-config';
+import { ClusterBus } from './database/cluster-bus';
 import { dataSourceOptions } from './database/data-source';
 import { AB_CONTROLLERS, AB_PROVIDERS } from './modules/ab';
 import { ApiKeysController } from './modules/api-keys/api-keys.controller';
@@ -29,6 +30,7 @@ import { ObservabilityController } from './modules/observability/observability.c
 import { RANK_CONTROLLERS, RANK_PROVIDERS } from './modules/rank';
 import { AUTOMATION_PROVIDERS } from './modules/automation';
 import { WEBHOOK_CONTROLLERS, WEBHOOK_PROVIDERS } from './modules/webhooks';
+import { TRIGGER_CONTROLLERS, TRIGGER_PROVIDERS } from './modules/triggers';
 import { OPE_CONTROLLERS, OPE_PROVIDERS } from './modules/ope';
 
 @Module({})
@@ -38,11 +40,12 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl, poolSize), migrationsRun: true })],
-      controllers: [ObservabilityController, ApiKeysController, AuditController, ExperimentsController, ItemsController, ...CONSOLE_CONTROLLERS, ...RANK_CONTROLLERS, ...AB_CONTROLLERS, ...FEATURE_CONTROLLERS, ...WEBHOOK_CONTROLLERS, ...OPE_CONTROLLERS],
+      controllers: [ObservabilityController, ApiKeysController, AuditController, ExperimentsController, ItemsController, ...CONSOLE_CONTROLLERS, ...RANK_CONTROLLERS, ...AB_CONTROLLERS, ...FEATURE_CONTROLLERS, ...WEBHOOK_CONTROLLERS, ...OPE_CONTROLLERS, ...TRIGGER_CONTROLLERS],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
+        ClusterBus,
         MetricsService,
         HealthService,
         AuditRepository,
@@ -61,6 +64,7 @@ export class AppModule {
         ...FEATURE_PROVIDERS,
         ...WEBHOOK_PROVIDERS,
         ...AUTOMATION_PROVIDERS,
+        ...TRIGGER_PROVIDERS,
         ...OPE_PROVIDERS,
         DemoService,
       ],

@@ -1,6 +1,8 @@
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApp } from './app.factory';
+import { runClusterPrimary } from './cluster';
 import { ConfigError, loadConfig, readProcessEnv } from './config/app-config';
 import { DataDirLockedError } from './database/embedded-postgres';
 import { DemoService } from './modules/demo/demo.service';
@@ -25,6 +27,11 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  if (cluster.isPrimary) for (const note of config.notes) process.stdout.write(`${note}\n`);
+  if (cluster.isPrimary && config.workers > 1) {
+    await runClusterPrimary(config);
+    return;
+  }
   let running;
   try {
     running = await createApp(config);
@@ -44,7 +51,8 @@ async function main(): Promise<void> {
     );
   }
   process.stdout.write(
-    `Slotwise ${config.version} listening on ${base} (database: ${config.databaseUrl ? 'PostgreSQL server' : `embedded, ${config.dataDir}`}); API docs at ${base}/docs\n`,
+    `Slotwise ${config.version} listening on ${base} (database: ${config.databaseUrl ? 'PostgreSQL server' : `embedded, ${config.dataDir}`}` +
+      `${config.workerIndex !== undefined ? `; worker ${config.workerIndex} of ${config.workers}, replica ${config.replicaId}` : ''}); API docs at ${base}/docs\n`,
   );
 
   // The demo workspace (SLOTWISE_DEMO): seeded through the HTTP API on a first start with an empty database.

@@ -6,6 +6,7 @@ import { AuthContext, can, useAuth } from './lib/auth';
 import { Link, match, navigate, useLocation } from './lib/router';
 import type { Session } from './lib/types';
 import { AdminKeys, AdminUsers } from './pages/Admin';
+import { AdminTriggers } from './pages/Triggers';
 import { AdminWebhooks } from './pages/Webhooks';
 import { ExperimentPage } from './pages/Experiment';
 import { ExperimentsList } from './pages/Experiments';
@@ -78,7 +79,7 @@ function Shell({ path }: { path: string }) {
       </ErrorBoundary>
     );
   }
-  const section = path.startsWith('/admin/users') ? 'users' : path.startsWith('/admin/keys') ? 'keys' : path.startsWith('/admin/webhooks') ? 'webhooks' : 'experiments';
+  const section = path.startsWith('/admin/users') ? 'users' : path.startsWith('/admin/keys') ? 'keys' : path.startsWith('/admin/webhooks') ? 'webhooks' : path.startsWith('/admin/triggers') ? 'triggers' : 'experiments';
   return (
     <div className="shell">
       <header className="topbar">
@@ -102,6 +103,9 @@ function Shell({ path }: { path: string }) {
               </Link>
               <Link to="/admin/webhooks" className={section === 'webhooks' ? 'active' : ''}>
                 Webhooks
+              </Link>
+              <Link to="/admin/triggers" className={section === 'triggers' ? 'active' : ''}>
+                Triggers
               </Link>
             </>
           )}
@@ -160,6 +164,7 @@ function Routes({ path }: { path: string }) {
   if (path === '/admin/users') return <AdminUsers />;
   if (path === '/admin/keys') return <AdminKeys />;
   if (path === '/admin/webhooks') return <AdminWebhooks />;
+  if (path === '/admin/triggers') return <AdminTriggers />;
   return (
     <div className="page">
       <h1>Page not found</h1>

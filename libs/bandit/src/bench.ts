@@ -152,3 +152,34 @@ export function benchDecision(opts: { candidates?: number; slots?: number; conte
 export function runBanditBench(): { calibration: { nsPerMultiplyAdd: number }; linearUpdate: UpdateBench; decision: DecisionBench } {
   return { calibration: benchCalibration(), linearUpdate: benchLinearUpdate(), decision: benchDecision() };
 }
+
+/**
+ * A prepared hybrid decision workload (the benchDecision defaults: 200 catalog items after 2,000 observations, 50
+ * candidates, 5 slots, 16 × 16 features) whose `run(k)` times k decisions with `propensityDraws` re-draws and returns
+ * the median µs — for interleaving with the NumPy reference (tools/bandit/numpy_decision.py) under the same load.
+ */
+export function decisionTimer(opts: { propensityDraws?: number; seed?: number } = {}): { run(k: number): number } {
+  const draws = opts.propensityDraws ?? 1000;
+  const rng = new Rng(opts.seed ?? 7);
+  const vec = (k: number): number[] => Array.from({ length: k }, () => rng.normal() / Math.sqrt(k));
+  const catalog: Candidate[] = Array.from({ length: 200 }, (_, i) => ({ id: `item-${i}`, features: vec(16), rankerScore: rng.uniform() }));
+  const model = HybridModel.create({ contextDim: 16, itemDim: 16 });
+  for (let t = 0; t < 2000; t++) model.observe(vec(16), catalog[rng.int(200)], rng.uniform() < 0.1 ? 1 : 0);
+  model.takeDelta();
+  const policy = new ThompsonPolicy(model);
+  const requests = Array.from({ length: 16 }, () => ({ context: vec(16), candidates: rng.samplePrefix(200, 50).map((i) => catalog[i]), slots: 5, propensityDraws: draws }));
+  for (let t = 0; t < 5; t++) policy.decide(requests[t], new Rng(t)); // warm-up
+  let seed = 0;
+  return {
+    run(k: number): number {
+      const times: number[] = [];
+      for (let t = 0; t < k; t++) {
+        const s = nowUs();
+        policy.decide(requests[t % requests.length], new Rng(seed++));
+        times.push(nowUs() - s);
+      }
+      return median(times);
+    },
+  };
+}
+

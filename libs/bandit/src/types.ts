@@ -43,6 +43,12 @@ export interface SlateScorer {
   redraw(rng: Rng, out: Float64Array): void;
   /** `count` re-draws into out (count × n), the same values and variates as `count` redraw() calls; optional. */
   redrawMany?(rng: Rng, count: number, out: Float64Array): void;
+  /**
+   * Antithetic re-draws for Monte-Carlo propensities (optional; Gaussian models): `pairs` pairs into out
+   * (2·pairs × n), pair t from one σ_t and one ζ_t as s = m + σ_t p_t and s' = m − σ_t p_t (p_t = F ζ_t). Each draw is
+   * exactly distributed as redraw(); a pair costs one draw's variates and product.
+   */
+  redrawPairs?(rng: Rng, pairs: number, out: Float64Array): void;
   /** Gaussian models: the n×n score covariance per unit noise variance σ² (the draw's covariance is σ² times it). */
   covariance?(): Float64Array;
 }
@@ -60,10 +66,13 @@ export interface SnapshotBase<T extends ModelType, C, S> {
  */
 export interface BanditModel<S extends SnapshotBase<ModelType, unknown, unknown> = SnapshotBase<ModelType, unknown, unknown>> {
   readonly type: ModelType;
-  /** Records a shown slot with a reward (default 0: default reward accounting). */
-  observe(context: Vector, candidate: Candidate, reward?: number): void;
-  /** Replaces an observed reward: changes only reward-side statistics. */
-  correct(context: Vector, candidate: Candidate, oldReward: number, newReward: number): void;
+  /**
+   * Records a shown slot with a reward (default 0: default reward accounting). slot: its 0-based index in the slate
+   * (0 = top, the default); models with a position model (linear 'pbm') weigh it by the slot's examination.
+   */
+  observe(context: Vector, candidate: Candidate, reward?: number, slot?: number): void;
+  /** Replaces an observed reward: changes only reward-side statistics. slot: as given to observe. */
+  correct(context: Vector, candidate: Candidate, oldReward: number, newReward: number, slot?: number): void;
   /** Posterior scores of the candidates in this context. Candidate ids must be unique. */
   prepare(context: Vector, candidates: readonly Candidate[]): SlateScorer;
   /** Feature contributions (posterior-mean coefficient × value), largest |contribution| first. */

@@ -34,6 +34,12 @@ const thompsonPolicy = z.strictObject({
   model: z.enum(THOMPSON_MODELS, { message: `must be one of ${THOMPSON_MODELS.join(', ')}` }).default(DEFAULT_THOMPSON_MODEL),
   ...linearPrior,
   propensityDraws: z.int().min(0).max(100_000).default(1000),
+  /**
+   * `inline` (absent): the answer carries the Monte-Carlo propensities. `deferred`: the answer has `propensity: null`
+   * and they are computed after it and written to the decision's slots (within ~1 s); the decision itself is durable
+   * before the answer either way. What a crash can lose: README "Deferred propensities".
+   */
+  propensities: z.enum(['inline', 'deferred'], { message: 'must be "inline" or "deferred"' }).optional(),
 });
 const epsilonGreedyPolicy = z.strictObject({
   type: z.literal('epsilon-greedy'),
@@ -55,10 +61,21 @@ export const variantSchema = z.strictObject({
   description: z.string().max(2000).optional(),
   weight: z.number().gt(0, 'must be greater than 0').max(1e6).default(1),
   policy: policySchema.optional(),
+  /**
+   * Shadow (apprentice mode, ranking experiments): the variant gets no traffic (assignment, weights and SRM leave it
+   * out); on every served decision it decides too and its slate is logged beside the served one. PATCH it to false
+   * to serve it (audited; a new phase gives it its weight's share).
+   */
+  shadow: z.boolean().default(false),
   /** Free-form payload returned by /v1/assign for "ab" experiments. */
   config: z.record(z.string(), z.unknown()).optional(),
 });
 export type VariantSpec = z.infer<typeof variantSchema>;
+
+/** The variants that take traffic (shadow variants decide beside them but are never assigned). */
+export function servedVariants<V extends { shadow?: boolean }>(variants: readonly V[]): V[] {
+  return variants.filter((v) => !v.shadow);
+}
 
 const uniqueNames = (names: string[], ctx: z.RefinementCtx) => {
   const seen = new Set<string>();
@@ -141,6 +158,12 @@ function checkDefinition(d: { kind: string; slots?: number; variants: VariantSpe
     if (d.kind === 'ranking' && !v.policy) ctx.addIssue({ code: 'custom', path: ['variants', i, 'policy'], message: 'a ranking experiment needs a policy for every variant' });
     if (d.kind === 'ab' && v.policy) ctx.addIssue({ code: 'custom', path: ['variants', i, 'policy'], message: 'policies belong to ranking experiments; use config for "ab"' });
   });
+  d.variants.forEach((v, i) => {
+    if (v.shadow && d.kind !== 'ranking') ctx.addIssue({ code: 'custom', path: ['variants', i, 'shadow'], message: 'shadow variants belong to ranking experiments (they decide beside served rankings)' });
+  });
+  if (d.variants.length > 0 && d.variants.every((v) => v.shadow)) {
+    ctx.addIssue({ code: 'custom', path: ['variants'], message: 'at least one variant must be served (every variant is a shadow)' });
+  }
   if (d.kind === 'ab' && d.variants.length < 2) ctx.addIssue({ code: 'custom', path: ['variants'], message: 'an "ab" experiment needs at least two variants' });
   if (d.kind === 'ranking' && d.slots === undefined) ctx.addIssue({ code: 'custom', path: ['slots'], message: 'a ranking experiment needs slots (1–50)' });
   const both = new Set(d.features.context);

@@ -6,6 +6,8 @@ export type OpeEstimator = (typeof OPE_ESTIMATORS)[number];
 
 /** Most decisions one import request carries. */
 export const MAX_IMPORT_BATCH = 1000;
+/** Most candidates of one imported decision (sent, or the catalog at its time). */
+export const MAX_IMPORT_CANDIDATES = 2000;
 
 const featureInput = z.union([z.record(z.string(), z.number().finite()), z.array(z.number().finite()).max(512)]);
 const itemId = z.string().min(1).max(256);
@@ -45,6 +47,23 @@ export const opeRequestSchema = z.strictObject({
 });
 export type OpeRequest = z.infer<typeof opeRequestSchema>;
 
+/** `GET /v1/experiments/{key}/ope/shadows` query */
+export const shadowQuerySchema = z.strictObject({
+  alpha: z.coerce.number().gt(0).lt(1).default(0.05),
+  from: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).optional(),
+  to: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).optional(),
+  clip: z.coerce.number().gt(0).max(1e9).optional(),
+});
+export type ShadowQuery = z.infer<typeof shadowQuerySchema>;
+
+/** `GET /v1/experiments/{key}/ope/shadows/{variant}/decisions` query */
+export const shadowDecisionsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  /** exclusive: decisions logged before this time (page with the last `at`) */
+  before: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).optional(),
+});
+export type ShadowDecisionsQuery = z.infer<typeof shadowDecisionsQuerySchema>;
+
 export const opeRunIdParam = z.uuid({ message: 'must be a UUID' });
 
 const importedSlotSchema = z.strictObject({
@@ -63,11 +82,15 @@ export const importedDecisionSchema = z.strictObject({
   timestamp: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }),
   unitId: z.string().min(1).max(256).optional(),
   context: featureInput.optional(),
-  /** the items the logging policy chose from (its shortlist), in its order */
+  /**
+   * the items the logging policy chose from (its shortlist), in its order; omitted = the catalog at `timestamp` (the
+   * items created no later, at most 2,000, oldest first, with their current catalog features)
+   */
   candidates: z
     .array(z.strictObject({ id: itemId, features: featureInput.optional(), rankerScore: z.number().finite().optional() }))
     .min(1)
-    .max(2000),
+    .max(MAX_IMPORT_CANDIDATES)
+    .optional(),
   slots: z.array(importedSlotSchema).min(1).max(50),
 });
 export type ImportedDecision = z.infer<typeof importedDecisionSchema>;

@@ -128,4 +128,6 @@ export interface RankResponse {
   slots: RankedSlot[];
   /** with `explain: true`: the stored (feature store) values used, by name — context, and per shown item */
   storedFeatures?: { context: Record<string, number>; items: Record<string, Record<string, number>> };
+  /** with `explain: true` and a sequence ranker: the unit's last interacted items it saw, newest first, and their features */
+  history?: { itemIds: string[]; features: number[][] };
 }

@@ -11,7 +11,8 @@ import { z } from 'zod';
  * - experiment.primary_significant: `{ experiment, phase, variant, metric, estimate, ci }` (always-valid interval
  *   excludes 0)
  * - experiment.auto_stopped: `{ experiment, action, reason, evidence }` (the autoStop option acted)
- * - trigger.fired: reserved for behavioural triggers (the feature store's; not emitted yet)
+ * - trigger.fired: `{ firingId, trigger: { id, name, condition, cooldownSeconds }, unitId, firedAt, values }` (a unit
+ *   entered a behavioural trigger's condition; `values`: the condition's unit features as evaluated)
  * `webhook.test` is sent by the "send test" action to one webhook only; nobody subscribes to it.
  */
 export const WEBHOOK_EVENT_TYPES = [

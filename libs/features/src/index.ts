@@ -4,3 +4,4 @@
  * the aggregations read from them. Pure TypeScript: no framework, database or I/O.
  */
 export * from './window';
+export * from './history';

@@ -64,6 +64,7 @@ describe('OnnxScorer on the PyTorch fixture (split signature)', () => {
       contextDim: 16,
       itemDim: 16,
       embeddingDim: 8,
+      historyLength: null,
     });
   });
 

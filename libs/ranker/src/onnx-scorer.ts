@@ -2,7 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { FieldError, RankerInputError, RankerModelError } from './errors';
 import { parseModelRef } from './model-ref';
 import { checkCount, Scorer, ScorerMetadata, ScoreResult } from './scorer';
-import { ModelSignature, parseModelSignature } from './signature';
+import { MAX_HISTORY_LENGTH, ModelSignature, parseModelSignature } from './signature';
 
 export interface OnnxScorerOptions {
   /** `name@version` for metadata and error messages; without it the scorer is reported as `inline`. */
@@ -26,6 +26,10 @@ interface Plan {
   embeddingDim: number | null;
   /** split: feed the context as [1, C] (true) or [C] (false). */
   contextRank2: boolean;
+  /** history input length K, or null without one */
+  historyLength: number | null;
+  /** feed the history as [1, K, D] (true) or [K, D] (false). */
+  historyRank3: boolean;
 }
 
 /**
@@ -54,6 +58,7 @@ export class OnnxScorer implements Scorer {
       contextDim: plan.contextDim,
       itemDim: plan.itemDim,
       embeddingDim: plan.embeddingDim,
+      historyLength: plan.historyLength,
     };
   }
 
@@ -105,7 +110,7 @@ export class OnnxScorer implements Scorer {
     return scorer;
   }
 
-  async score(context: Float32Array | number[], items: Float32Array, n: number): Promise<ScoreResult> {
+  async score(context: Float32Array | number[], items: Float32Array, n: number, history?: Float32Array): Promise<ScoreResult> {
     if (this.disposed) throw new Error(`scorer ${this.metadata.ref} is disposed`);
     checkCount(n, this.maxItems);
     const { contextDim: c, itemDim: d } = this.plan;
@@ -113,6 +118,10 @@ export class OnnxScorer implements Scorer {
     if (!(items instanceof Float32Array)) throw new RankerInputError('items', 'must be a Float32Array (row-major n × itemDim)');
     if (items.length !== n * d) {
       throw new RankerInputError('items', `has ${items.length} values, expected n × itemDim = ${n} × ${d} = ${n * d}`);
+    }
+    const k = this.plan.historyLength;
+    if (history !== undefined && (k === null || !(history instanceof Float32Array) || history.length !== k * d)) {
+      throw new RankerInputError('history', k === null ? `model ${this.metadata.ref} has no history input` : `must be a Float32Array of historyLength × itemDim = ${k} × ${d} = ${k * d} values`);
     }
     const sig = this.signature;
     if (n === 0) {
@@ -128,6 +137,10 @@ export class OnnxScorer implements Scorer {
     if (sig.kind === 'split') {
       feeds[sig.contextInput] = new ort.Tensor('float32', ctx, this.plan.contextRank2 ? [1, c] : [c]);
       feeds[sig.itemsInput] = new ort.Tensor('float32', items, [n, d]);
+      if (sig.historyInput && k !== null) {
+        // No history given: the unit has interacted with nothing yet (all padding).
+        feeds[sig.historyInput] = new ort.Tensor('float32', history ?? new Float32Array(k * d), this.plan.historyRank3 ? [1, k, d] : [k, d]);
+      }
     } else {
       const w = c + d;
       const x = new Float32Array(n * w);
@@ -184,9 +197,10 @@ export class OnnxScorer implements Scorer {
     for (const t of cases) {
       const ctx = Float32Array.from({ length: c }, t.fill);
       const items = Float32Array.from({ length: t.n * d }, t.fill);
+      const history = this.plan.historyLength === null ? undefined : Float32Array.from({ length: this.plan.historyLength * d }, t.fill);
       let r: ScoreResult;
       try {
-        r = await this.score(ctx, items, t.n);
+        r = await this.score(ctx, items, t.n, history);
       } catch (e) {
         return [{ path: 'model', message: `test inference failed (${t.label}): ${errorText(e)}` }];
       }
@@ -263,7 +277,7 @@ function planFor(session: ort.InferenceSession, sig: ModelSignature, errors: Fie
     }
     return m.shape;
   };
-  const used = sig.kind === 'split' ? [sig.contextInput, sig.itemsInput] : [sig.input];
+  const used = sig.kind === 'split' ? [sig.contextInput, sig.itemsInput, ...(sig.historyInput ? [sig.historyInput] : [])] : [sig.input];
   for (const name of session.inputNames) {
     if (!used.includes(name)) {
       errors.push({ path: 'signature', message: `model input "${name}" is not mapped by the signature (every input must be fed; mapped: ${used.join(', ')})` });
@@ -363,8 +377,38 @@ function planFor(session: ort.InferenceSession, sig: ModelSignature, errors: Fie
       }
     }
   }
+  let historyLength: number | null = null;
+  let historyRank3 = true;
+  if (sig.kind === 'split' && sig.historyInput) {
+    const hs = tensor('historyInput', sig.historyInput, 'input');
+    if (hs) {
+      // [1, K, D] or [K, D]; K fixed in the model or given as historyLength, D equal to the items' D.
+      const lead = hs.length === 3 ? fixedDim(hs[0]) : 1;
+      if (hs.length !== 2 && hs.length !== 3) {
+        errors.push({ path: 'signature.historyInput', message: `input "${sig.historyInput}" has shape [${hs.join(', ')}], expected [1, K, D] or [K, D]` });
+      } else if (lead !== null && lead !== 1) {
+        errors.push({ path: 'signature.historyInput', message: `input "${sig.historyInput}" has shape [${hs.join(', ')}], expected [1, K, D]` });
+      } else {
+        historyRank3 = hs.length === 3;
+        const kAxis = fixedDim(hs[hs.length - 2]);
+        const dAxis = fixedDim(hs[hs.length - 1]);
+        if (kAxis !== null && sig.historyLength !== undefined && kAxis !== sig.historyLength) {
+          errors.push({ path: 'signature.historyLength', message: `is ${sig.historyLength} but the model's "${sig.historyInput}" input holds ${kAxis} items` });
+        } else if (kAxis === null && sig.historyLength === undefined) {
+          errors.push({ path: 'signature.historyLength', message: `the model's "${sig.historyInput}" input has no fixed length axis (shape [${hs.join(', ')}]); give historyLength` });
+        } else if (kAxis !== null && kAxis > MAX_HISTORY_LENGTH) {
+          errors.push({ path: 'signature.historyInput', message: `input "${sig.historyInput}" holds ${kAxis} items; at most ${MAX_HISTORY_LENGTH} are kept per unit` });
+        } else {
+          historyLength = kAxis ?? sig.historyLength!;
+        }
+        if (dAxis !== null && itemDim !== null && dAxis !== itemDim) {
+          errors.push({ path: 'signature.historyInput', message: `input "${sig.historyInput}" has ${dAxis} features per item but "${sig.itemsInput}" has ${itemDim}; history rows are item feature vectors` });
+        }
+      }
+    }
+  }
   if (errors.length > 0 || contextDim === null || itemDim === null) return null;
-  return { kind: sig.kind, contextDim, itemDim, embeddingDim, contextRank2 };
+  return { kind: sig.kind, contextDim, itemDim, embeddingDim, contextRank2, historyLength, historyRank3 };
 }
 
 // ---- helpers ----

@@ -9,7 +9,7 @@ describe('NoneScorer', () => {
     expect(Array.from(r.scores)).toEqual([5, 4, 3, 2, 1]);
     expect(r.embeddings).toBeUndefined();
     expect(topN(r.scores, 3)).toEqual([0, 1, 2]);
-    expect(s.metadata).toEqual({ ref: 'none', name: 'none', version: null, kind: 'none', contextDim: null, itemDim: null, embeddingDim: null });
+    expect(s.metadata).toEqual({ ref: 'none', name: 'none', version: null, kind: 'none', contextDim: null, itemDim: null, embeddingDim: null, historyLength: null });
     await s.dispose();
   });
 

@@ -21,17 +21,21 @@ export interface ScorerMetadata {
   itemDim: number | null;
   /** Embedding width K, or null when the model has no embedding output. */
   embeddingDim: number | null;
+  /** Length of the history input (the unit's last interacted items), or null when the model has none. */
+  historyLength: number | null;
 }
 
 /**
  * Scores a candidate set for one request. Implementations score all `n` candidates in one batch.
  *
  * - `context`: C numbers;
- * - `items`: row-major `n × D` (item i's features at `[i*D, (i+1)*D)`).
+ * - `items`: row-major `n × D` (item i's features at `[i*D, (i+1)*D)`);
+ * - `history` (models with `metadata.historyLength` K only): row-major `K × D`, the unit's last interacted items'
+ *   features, newest first, zero rows for padding; omitted means no history (all zeros).
  */
 export interface Scorer {
   readonly metadata: ScorerMetadata;
-  score(context: Float32Array | number[], items: Float32Array, n: number): Promise<ScoreResult>;
+  score(context: Float32Array | number[], items: Float32Array, n: number, history?: Float32Array): Promise<ScoreResult>;
   /** Release native resources; idempotent; waits for in-flight `score` calls. */
   dispose(): Promise<void>;
 }
@@ -55,6 +59,7 @@ export class NoneScorer implements Scorer {
     contextDim: null,
     itemDim: null,
     embeddingDim: null,
+    historyLength: null,
   };
 
   constructor(private readonly maxItems = 10_000) {}

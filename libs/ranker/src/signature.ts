@@ -12,6 +12,11 @@ import type { FieldError } from './errors';
  * (the last hidden layer, used by the neural-linear bandit).
  *
  * `contextDim` / `itemDim` are optional for `split` (read from the model) but, when given, must match it.
+ *
+ * Sequences (`split` only): `historyInput` names a float32 input `[1, K, D]` (or `[K, D]`) that receives the unit's
+ * last K interacted items' feature vectors (the same D item features as `itemsInput`), newest first, zero-padded
+ * when the unit has fewer than K. K is read from the model, or given as `historyLength` when the model leaves it
+ * symbolic. The feature store keeps the history (docs/feature-store.md).
  */
 export type ModelSignature = SplitSignature | ConcatSignature;
 
@@ -23,7 +28,14 @@ export interface SplitSignature {
   embeddingOutput?: string;
   contextDim?: number;
   itemDim?: number;
+  /** Optional sequence input: the unit's last K interacted items, float32 `[1, K, D]` or `[K, D]`, newest first. */
+  historyInput?: string;
+  /** K, when the model's history input leaves it symbolic (at most {@link MAX_HISTORY_LENGTH}). */
+  historyLength?: number;
 }
+
+/** Most history items a signature may declare (the feature store keeps at most this many per unit). */
+export const MAX_HISTORY_LENGTH = 50;
 
 export interface ConcatSignature {
   kind: 'concat';
@@ -60,20 +72,20 @@ export function parseModelSignature(raw: unknown, base = 'signature'): ParsedSig
     }
     return v;
   };
-  const dim = (key: string, required: boolean): number | undefined => {
+  const dim = (key: string, required: boolean, max = MAX_DIM): number | undefined => {
     const v = o[key];
     if (v === undefined) {
       if (required) errors.push({ path: `${base}.${key}`, message: 'is required' });
       return undefined;
     }
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_DIM) {
-      errors.push({ path: `${base}.${key}`, message: `must be an integer from 1 to ${MAX_DIM}` });
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
+      errors.push({ path: `${base}.${key}`, message: `must be an integer from 1 to ${max}` });
       return undefined;
     }
     return v;
   };
   const allowed: Record<string, string[]> = {
-    split: ['kind', 'contextInput', 'itemsInput', 'scoreOutput', 'embeddingOutput', 'contextDim', 'itemDim'],
+    split: ['kind', 'contextInput', 'itemsInput', 'scoreOutput', 'embeddingOutput', 'contextDim', 'itemDim', 'historyInput', 'historyLength'],
     concat: ['kind', 'input', 'scoreOutput', 'embeddingOutput', 'contextDim', 'itemDim'],
   };
   const kind = o.kind;
@@ -91,11 +103,19 @@ export function parseModelSignature(raw: unknown, base = 'signature'): ParsedSig
     const contextInput = name('contextInput', true);
     const itemsInput = name('itemsInput', true);
     const contextDim = dim('contextDim', false);
+    const historyInput = name('historyInput', false);
+    const historyLength = dim('historyLength', false, MAX_HISTORY_LENGTH);
     if (contextInput !== undefined && contextInput === itemsInput) {
       errors.push({ path: `${base}.itemsInput`, message: 'must differ from contextInput' });
     }
+    if (historyInput !== undefined && (historyInput === contextInput || historyInput === itemsInput)) {
+      errors.push({ path: `${base}.historyInput`, message: 'must differ from contextInput and itemsInput' });
+    }
+    if (historyLength !== undefined && historyInput === undefined && o.historyInput === undefined) {
+      errors.push({ path: `${base}.historyLength`, message: 'needs historyInput' });
+    }
     if (contextInput && itemsInput && scoreOutput) {
-      value = { kind, contextInput, itemsInput, scoreOutput, embeddingOutput, contextDim, itemDim };
+      value = { kind, contextInput, itemsInput, scoreOutput, embeddingOutput, contextDim, itemDim, historyInput, historyLength };
     }
   } else {
     const input = name('input', true);

@@ -42,3 +42,39 @@ describe('WEBHOOK_ALLOW_PRIVATE', () => {
     expect(() => loadConfig({ WEBHOOK_TIMEOUT_MS: '50' })).toThrow(/WEBHOOK_TIMEOUT_MS must be between 100 and 60000/);
   });
 });
+
+describe('WORKERS', () => {
+  it('defaults to one process; a PostgreSQL server may run 1–64 workers', () => {
+    expect(loadConfig({}).workers).toBe(1);
+    expect(loadConfig({ WORKERS: '4', DATABASE_URL: 'postgresql://u:p@127.0.0.1:5432/db' }).workers).toBe(4);
+    expect(loadConfig({ WORKERS: '4', DATABASE_URL: 'postgresql://u:p@127.0.0.1:5432/db' }).notes).toEqual([]);
+  });
+
+  it('refuses values outside 1–64 and non-integers', () => {
+    for (const v of ['0', '65', '1.5', 'two', '-1']) expect(() => loadConfig({ WORKERS: v })).toThrow(/^Invalid configuration: WORKERS must be/);
+  });
+
+  it('the embedded database keeps one process, with a line saying so', () => {
+    const c = loadConfig({ WORKERS: '3' });
+    expect(c.workers).toBe(1);
+    expect(c.notes).toEqual(['WORKERS=3 ignored: the embedded database serves one process (set DATABASE_URL to run several); starting 1']);
+  });
+
+  it('worker i > 1 is its own replica (<id>-w<i>); worker 1 keeps the id; only worker 1 runs the demo traffic', () => {
+    const server = { DATABASE_URL: 'postgresql://u:p@127.0.0.1:5432/db', WORKERS: '3', SLOTWISE_REPLICA_ID: 'api-a', SLOTWISE_DEMO: 'on' };
+    expect(loadConfig({ ...server, SLOTWISE_WORKER_INDEX: '1' })).toMatchObject({ replicaId: 'api-a', workerIndex: 1, demo: 'on' });
+    expect(loadConfig({ ...server, SLOTWISE_WORKER_INDEX: '3' })).toMatchObject({ replicaId: 'api-a-w3', workerIndex: 3, demo: 'off' });
+    expect(loadConfig(server)).toMatchObject({ replicaId: 'api-a', workerIndex: undefined });
+    expect(() => loadConfig({ ...server, SLOTWISE_WORKER_INDEX: '0' })).toThrow(/SLOTWISE_WORKER_INDEX must be between 1 and 64/);
+  });
+});
+
+describe('SLOTWISE_EVENT_RETENTION_DAYS', () => {
+  it('keeps events forever by default; takes a whole number of days from 1 to 36,500', () => {
+    expect(loadConfig({}).eventRetentionDays).toBeUndefined();
+    expect(loadConfig({ SLOTWISE_EVENT_RETENTION_DAYS: '400' }).eventRetentionDays).toBe(400);
+    for (const v of ['0', '36501', '7.5', '-1', 'forever']) {
+      expect(() => loadConfig({ SLOTWISE_EVENT_RETENTION_DAYS: v })).toThrow(/^Invalid configuration: SLOTWISE_EVENT_RETENTION_DAYS must be/);
+    }
+  });
+});

@@ -69,6 +69,10 @@ const envSchema = z.object({
   WEBHOOK_RETRY_BASE_MS: integer('WEBHOOK_RETRY_BASE_MS', 10, 3_600_000).default(5_000),
   WEBHOOK_POLL_MS: integer('WEBHOOK_POLL_MS', 20, 60_000).default(1_000),
   AUTOMATION_INTERVAL_MS: integer('AUTOMATION_INTERVAL_MS', 100, 86_400_000).default(60_000),
+  WORKERS: integer('WORKERS', 1, 64).default(1),
+  /** set by the cluster primary on each worker it forks (apps/api/src/cluster.ts), not by operators */
+  SLOTWISE_WORKER_INDEX: integer('SLOTWISE_WORKER_INDEX', 1, 64).optional(),
+  SLOTWISE_EVENT_RETENTION_DAYS: integer('SLOTWISE_EVENT_RETENTION_DAYS', 1, 36_500).optional(),
 });
 
 export interface AppConfig {
@@ -116,6 +120,21 @@ export interface AppConfig {
   webhookPollMs: number;
   /** How often running experiments are evaluated for auto-stop and announced findings. */
   automationIntervalMs: number;
+  /**
+   * Worker processes `npm start` runs (node:cluster), each a replica of the scale-out design with its own replica id
+   * ({@link workerReplicaId}). Always 1 on the embedded database (one process holds its data folder): a larger
+   * WORKERS is then reduced to 1 and `notes` says so.
+   */
+  workers: number;
+  /** In a cluster worker: its index (1..workers); absent in a single process or the primary. */
+  workerIndex?: number;
+  /** Lines start-up prints about adjusted settings (e.g. WORKERS on the embedded database). */
+  notes: string[];
+  /**
+   * Raw outcome events (`events`) older than this many days (by their timestamp) are deleted in bounded batches,
+   * and their units' report rollups recomputed, so reports count only retained events. Unset: kept forever.
+   */
+  eventRetentionDays?: number;
   version: string;
 }
 
@@ -135,6 +154,12 @@ export function loadConfig(env: Record<string, string | undefined>, version = '0
   if (!e.SLOTWISE_ADMIN_EMAIL !== !e.SLOTWISE_ADMIN_PASSWORD) {
     throw new ConfigError(`Invalid configuration: ${e.SLOTWISE_ADMIN_EMAIL ? 'SLOTWISE_ADMIN_PASSWORD' : 'SLOTWISE_ADMIN_EMAIL'} must be set together with ${e.SLOTWISE_ADMIN_EMAIL ? 'SLOTWISE_ADMIN_EMAIL' : 'SLOTWISE_ADMIN_PASSWORD'}`);
   }
+  const notes: string[] = [];
+  let workers = e.WORKERS;
+  if (workers > 1 && !e.DATABASE_URL) {
+    notes.push(`WORKERS=${workers} ignored: the embedded database serves one process (set DATABASE_URL to run several); starting 1`);
+    workers = 1;
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -151,7 +176,7 @@ export function loadConfig(env: Record<string, string | undefined>, version = '0
     consoleAdmin: e.SLOTWISE_ADMIN_EMAIL && e.SLOTWISE_ADMIN_PASSWORD ? { email: e.SLOTWISE_ADMIN_EMAIL, password: e.SLOTWISE_ADMIN_PASSWORD } : undefined,
     sessionTtlSeconds: e.SLOTWISE_SESSION_TTL_SECONDS,
     cookieSecure: e.SLOTWISE_COOKIE_SECURE,
-    replicaId: e.SLOTWISE_REPLICA_ID,
+    replicaId: workerReplicaId(e.SLOTWISE_REPLICA_ID, e.SLOTWISE_WORKER_INDEX),
     replicaLeaseSeconds: e.SLOTWISE_REPLICA_LEASE_SECONDS,
     modelFlushMs: e.MODEL_FLUSH_MS,
     decisionSeed: e.SLOTWISE_DECISION_SEED,
@@ -160,8 +185,23 @@ export function loadConfig(env: Record<string, string | undefined>, version = '0
     webhookRetryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
     webhookPollMs: e.WEBHOOK_POLL_MS,
     automationIntervalMs: e.AUTOMATION_INTERVAL_MS,
+    workers,
+    workerIndex: e.SLOTWISE_WORKER_INDEX,
+    notes,
+    // the demo traffic is seeded and driven by one process: the first worker
+    ...(e.SLOTWISE_WORKER_INDEX !== undefined && e.SLOTWISE_WORKER_INDEX > 1 ? { demo: 'off' as const } : {}),
+    eventRetentionDays: e.SLOTWISE_EVENT_RETENTION_DAYS,
     version,
   };
+}
+
+/**
+ * The replica id of cluster worker `index`: worker 1 keeps SLOTWISE_REPLICA_ID (so going from one process to N keeps
+ * its crash replay), worker i > 1 is `<id>-w<i>`. Ids are stable per index: a worker restarted after a crash replays
+ * its own unflushed decisions and rewards.
+ */
+export function workerReplicaId(base: string, index: number | undefined): string {
+  return index === undefined || index === 1 ? base : `${base}-w${index}`;
 }
 
 /** Injection token for the validated configuration. */

@@ -45,6 +45,8 @@ export interface Experiment {
   startedAt: string | null;
   stoppedAt: string | null;
   shippedVariant?: string | null;
+  /** automatic guardrail stop; null / absent: off */
+  autoStop?: { action: 'pause' | 'stop'; on: Array<'guardrail' | 'srm'> } | null;
 }
 
 export interface Interval {

@@ -122,7 +122,16 @@ export function ExperimentPage({ experimentKey, tab }: { experimentKey: string; 
           { id: 'history', label: 'History', to: `${base}/history` },
         ]}
       />
-      {tab === 'overview' && <Overview e={e} />}
+      {tab === 'overview' && (
+        <Overview
+          e={e}
+          writer={writer}
+          onChanged={() => {
+            exp.reload();
+            setHistoryTick((t) => t + 1);
+          }}
+        />
+      )}
       {tab === 'results' && <ResultsView experiment={e} />}
       {tab === 'bandit' && e.kind === 'ranking' && <BanditView experiment={e} />}
       {tab === 'offline' && e.kind === 'ranking' && <OfflineEvalView experiment={e} />}
@@ -166,7 +175,8 @@ function policyText(v: Experiment['variants'][number]): string {
   return p.type === 'ranker' ? 'ranker order (greedy)' : 'random';
 }
 
-function ruleText(rule: unknown): string {
+/** A targeting rule in words (`unit.views_1h ≥ 5 and …`); also the Triggers page's condition column. */
+export function ruleText(rule: unknown): string {
   if (!rule || typeof rule !== 'object') return 'everyone';
   const r = rule as { op: string; attr?: string; value?: unknown; rules?: unknown[]; rule?: unknown; pattern?: string };
   const ops: Record<string, string> = { eq: '=', neq: '≠', gt: '>', gte: '≥', lt: '<', lte: '≤', in: 'in', nin: 'not in' };
@@ -177,7 +187,7 @@ function ruleText(rule: unknown): string {
   return `${r.attr} ${ops[r.op] ?? r.op} ${Array.isArray(r.value) ? r.value.join(', ') : String(r.value)}`;
 }
 
-function Overview({ e }: { e: Experiment }) {
+function Overview({ e, writer, onChanged }: { e: Experiment; writer: boolean; onChanged: () => void }) {
   const total = e.variants.reduce((s, v) => s + v.weight, 0);
   return (
     <div className="grid-2-1">
@@ -212,67 +222,156 @@ function Overview({ e }: { e: Experiment }) {
           </div>
         </Card>
       </div>
-      <Card title="Setup">
-        <dl className="facts">
-          <dt>Status</dt>
-          <dd>
-            <StatusBadge status={e.status} />
-          </dd>
-          <dt>Metrics</dt>
-          <dd>
-            <div>
-              primary <span className="mono">{e.metrics.primary ?? '—'}</span>
-            </div>
-            {e.metrics.guardrails.length > 0 && (
+      <div className="stack">
+        <Card title="Setup">
+          <dl className="facts">
+            <dt>Status</dt>
+            <dd>
+              <StatusBadge status={e.status} />
+            </dd>
+            <dt>Metrics</dt>
+            <dd>
               <div>
-                guardrails <span className="mono">{e.metrics.guardrails.join(', ')}</span>
+                primary <span className="mono">{e.metrics.primary ?? '—'}</span>
               </div>
+              {e.metrics.guardrails.length > 0 && (
+                <div>
+                  guardrails <span className="mono">{e.metrics.guardrails.join(', ')}</span>
+                </div>
+              )}
+              {e.metrics.secondary.length > 0 && (
+                <div>
+                  secondary <span className="mono">{e.metrics.secondary.join(', ')}</span>
+                </div>
+              )}
+            </dd>
+            <dt>Traffic</dt>
+            <dd>{e.trafficPercent}%</dd>
+            <dt>Layer</dt>
+            <dd>{e.layer ?? 'none'}</dd>
+            <dt>Targeting</dt>
+            <dd className="mono small">{ruleText(e.targeting)}</dd>
+            <dt>Assignment</dt>
+            <dd>{e.assignment === 'hash' ? 'Slotwise (hashing)' : 'external (exposures sent by you)'}</dd>
+            {e.kind === 'ranking' && (
+              <>
+                <dt>Features</dt>
+                <dd className="small">
+                  context: <span className="mono">{e.features.context.join(', ') || '—'}</span>
+                  <br />
+                  item: <span className="mono">{e.features.item.join(', ') || '—'}</span>
+                </dd>
+                <dt>Ranker</dt>
+                <dd className="mono">{e.ranker.model}</dd>
+                <dt>Cold start</dt>
+                <dd>until {e.coldStartThreshold} rewarded impressions</dd>
+              </>
             )}
-            {e.metrics.secondary.length > 0 && (
-              <div>
-                secondary <span className="mono">{e.metrics.secondary.join(', ')}</span>
-              </div>
+            <dt>Created</dt>
+            <dd>{dateTime(e.createdAt)}</dd>
+            {e.startedAt && (
+              <>
+                <dt>Started</dt>
+                <dd>{dateTime(e.startedAt)}</dd>
+              </>
             )}
-          </dd>
-          <dt>Traffic</dt>
-          <dd>{e.trafficPercent}%</dd>
-          <dt>Layer</dt>
-          <dd>{e.layer ?? 'none'}</dd>
-          <dt>Targeting</dt>
-          <dd className="mono small">{ruleText(e.targeting)}</dd>
-          <dt>Assignment</dt>
-          <dd>{e.assignment === 'hash' ? 'Slotwise (hashing)' : 'external (exposures sent by you)'}</dd>
-          {e.kind === 'ranking' && (
-            <>
-              <dt>Features</dt>
-              <dd className="small">
-                context: <span className="mono">{e.features.context.join(', ') || '—'}</span>
-                <br />
-                item: <span className="mono">{e.features.item.join(', ') || '—'}</span>
-              </dd>
-              <dt>Ranker</dt>
-              <dd className="mono">{e.ranker.model}</dd>
-              <dt>Cold start</dt>
-              <dd>until {e.coldStartThreshold} rewarded impressions</dd>
-            </>
-          )}
-          <dt>Created</dt>
-          <dd>{dateTime(e.createdAt)}</dd>
-          {e.startedAt && (
-            <>
-              <dt>Started</dt>
-              <dd>{dateTime(e.startedAt)}</dd>
-            </>
-          )}
-          {e.stoppedAt && (
-            <>
-              <dt>Stopped</dt>
-              <dd>{dateTime(e.stoppedAt)}</dd>
-            </>
-          )}
-        </dl>
-      </Card>
+            {e.stoppedAt && (
+              <>
+                <dt>Stopped</dt>
+                <dd>{dateTime(e.stoppedAt)}</dd>
+              </>
+            )}
+          </dl>
+        </Card>
+        <AutoStopCard e={e} writer={writer} onChanged={onChanged} />
+      </div>
     </div>
+  );
+}
+
+/**
+ * The `autoStop` option: on/off, pause or stop, on a guardrail breach and/or SRM (PATCH /v1/experiments/{key},
+ * audited), and the evidence of the last automatic stop (its `experiment.auto_stop` audit entry).
+ */
+function AutoStopCard({ e, writer, onChanged }: { e: Experiment; writer: boolean; onChanged: () => void }) {
+  const user = useUser();
+  const current = e.autoStop ?? null;
+  const [enabled, setEnabled] = useState(current !== null);
+  const [action, setAction] = useState<'pause' | 'stop'>(current?.action ?? 'pause');
+  const [onGuardrail, setOnGuardrail] = useState(current ? current.on.includes('guardrail') : true);
+  const [onSrm, setOnSrm] = useState(current ? current.on.includes('srm') : false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [saved, setSaved] = useState(false);
+  const last = useAsync(
+    () =>
+      can.audit(user.role)
+        ? api<{ entries: AuditEntry[] }>('GET', `/v1/audit?entityType=experiment&entityId=${encodeURIComponent(e.key)}&limit=200`).then((r) => r.entries.find((en) => en.action === 'experiment.auto_stop') ?? null)
+        : Promise.resolve(null),
+    [e.key, e.version, e.status],
+  );
+  const editable = writer && e.status !== 'stopped';
+  const on = [...(onGuardrail ? ['guardrail' as const] : []), ...(onSrm ? ['srm' as const] : [])];
+  const save = async () => {
+    setBusy(true);
+    setError(null);
+    setSaved(false);
+    try {
+      await api('PATCH', `/v1/experiments/${encodeURIComponent(e.key)}`, { autoStop: enabled ? { action, on } : null });
+      setSaved(true);
+      onChanged();
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Card title="Automatic stop" testId="auto-stop">
+      <p className="muted small">
+        While the experiment runs, a scheduled always-valid evaluation {current ? <strong>{current.action === 'stop' ? 'stops' : 'pauses'}</strong> : 'can pause or stop'} it as soon as a guardrail&apos;s
+        interval lies entirely beyond its non-inferiority margin{current?.on.includes('srm') ? ' or a sample ratio mismatch is flagged' : ''}. Audited and announced by webhook.
+      </p>
+      <div className="muted small" data-testid="auto-stop-state">
+        Now: {current ? `on — ${current.action} on ${current.on.join(' and ')}` : 'off'}
+      </div>
+      {editable && (
+        <div className="form">
+          <label className="check-list">
+            <span>
+              <input type="checkbox" checked={enabled} onChange={(ev) => setEnabled(ev.target.checked)} data-testid="auto-stop-enabled" /> Stop automatically
+            </span>
+          </label>
+          {enabled && (
+            <>
+              <label className="field">
+                Action
+                <select value={action} onChange={(ev) => setAction(ev.target.value as 'pause' | 'stop')} data-testid="auto-stop-action">
+                  <option value="pause">pause (can be started again)</option>
+                  <option value="stop">stop (for good)</option>
+                </select>
+              </label>
+              <div className="check-list">
+                <label>
+                  <input type="checkbox" checked={onGuardrail} onChange={(ev) => setOnGuardrail(ev.target.checked)} /> on a guardrail breach
+                </label>
+                <label>
+                  <input type="checkbox" checked={onSrm} onChange={(ev) => setOnSrm(ev.target.checked)} data-testid="auto-stop-srm" /> on a sample ratio mismatch
+                </label>
+              </div>
+            </>
+          )}
+          {error && <ErrorBox error={error} />}
+          <div className="actions">
+            <Button kind="primary" onClick={() => void save()} disabled={busy || (enabled && !on.length)} data-testid="save-auto-stop">
+              Save
+            </Button>
+            {saved && <span className="muted small">Saved.</span>}
+          </div>
+        </div>
+      )}
+      {last.data && <AutoStopEvidence after={last.data.after} />}
+    </Card>
   );
 }
 

@@ -1,6 +1,7 @@
 import { useState } from 'react';
-import { Badge, Button, Card, EmptyState, ErrorBox, Field, Spinner, Stat, useAsync } from '../components/ui';
+import { Badge, Button, Card, ConfirmDialog, EmptyState, ErrorBox, Field, Spinner, Stat, useAsync } from '../components/ui';
 import { api, apiOptional, errorMessage } from '../lib/api';
+import { runConfirmed } from '../lib/run-confirmed';
 import { dateTime, int, num } from '../lib/format';
 import type { Experiment } from '../lib/types';
 
@@ -52,6 +53,21 @@ interface OffPolicy {
   error?: string;
 }
 
+interface SeriesValue {
+  value: number;
+  ci: Interval;
+  stdErr: number;
+}
+interface ShadowValue {
+  variant: string;
+  policy: { type?: string };
+  servedDecisions: number;
+  shadowDecisions: number;
+  estimate: (Omit<OpeResult, 'posterior'> & { meanWeight: number }) | null;
+  series: Array<{ day: string; n: number; daily: Record<'ips' | 'dr', SeriesValue | null>; cumulative: Record<'ips' | 'dr', SeriesValue | null> }>;
+  warnings: string[];
+}
+
 const ci = (c: Interval | undefined) => (c ? `${num(c.lower, 4)} – ${num(c.upper, 4)}` : '—');
 const describePolicy = (p: unknown): string => {
   const o = (p ?? {}) as Record<string, unknown>;
@@ -75,6 +91,7 @@ export function OfflineEvalView({ experiment: e }: { experiment: Experiment }) {
       <Card title="Cross-check: each policy on the other variants' logs" testId="offpolicy-crosscheck">
         {report.loading && !report.data ? <Spinner label="Computing the report…" /> : report.error ? <ErrorBox error={report.error} onRetry={report.reload} /> : <CrossCheck off={report.data?.offPolicy ?? null} />}
       </Card>
+      <Shadows experiment={e} />
       <RunForm experiment={e} onDone={runs.reload} />
       <Card title="Latest OPE result" testId="ope-latest">
         {latest?.result ? <ResultTable run={latest} /> : <EmptyState title="No OPE run yet">Run OPE for a policy with the form above.</EmptyState>}
@@ -157,6 +174,131 @@ function CrossCheck({ off }: { off: OffPolicy | null }) {
   );
 }
 
+/**
+ * Shadow variants (no traffic; they decide beside every served decision): their value estimated on the served logs,
+ * overall and per day, and "Promote to served" (one audited PATCH of the definition: the variant then gets its
+ * weight's share of traffic in a new phase).
+ */
+function Shadows({ experiment: e }: { experiment: Experiment }) {
+  const base = `/v1/experiments/${encodeURIComponent(e.key)}`;
+  const shadows = useAsync(() => api<{ shadows: ShadowValue[] }>('GET', `${base}/ope/shadows`), [e.key]);
+  const [confirm, setConfirm] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [promoted, setPromoted] = useState<string | null>(null);
+  const promote = async (key: string) => {
+    setError(null);
+    await runConfirmed(
+      async () => {
+        // the definition as stored now (the page's copy may be older): only this variant's flag changes
+        const current = await api<Experiment>('GET', base);
+        const variants = current.variants.map((v) => (v.key === key ? { ...v, shadow: false } : v));
+        await api('PATCH', base, { variants });
+        setPromoted(key);
+      },
+      { close: () => setConfirm(null), reload: shadows.reload, setBusy, setError },
+    );
+  };
+  const list = shadows.data?.shadows ?? [];
+  if (!shadows.loading && !shadows.error && list.length === 0 && !promoted) return null;
+  return (
+    <Card title="Shadow variants (no traffic): value on the served logs" testId="shadow-variants">
+      {promoted && (
+        <p data-testid="shadow-promoted">
+          <span className="mono">{promoted}</span> is served now: it takes its weight's share of traffic from the new phase on (see History).
+        </p>
+      )}
+      {error && <ErrorBox error={error} />}
+      {shadows.loading && !shadows.data ? <Spinner label="Evaluating shadows…" /> : shadows.error ? <ErrorBox error={shadows.error} onRetry={shadows.reload} /> : null}
+      {list.map((s) => (
+        <div key={s.variant} className="stack" data-testid={`shadow-${s.variant}`}>
+          <h3>
+            <span className="mono">{s.variant}</span> <span className="muted">({s.policy.type ?? '?'})</span>{' '}
+            <Button kind="primary" onClick={() => setConfirm(s.variant)} data-testid={`promote-${s.variant}`}>
+              Promote to served
+            </Button>
+          </h3>
+          <div className="stats">
+            <Stat label="Decided beside" value={`${int(s.shadowDecisions)} of ${int(s.servedDecisions)}`} />
+            {s.estimate && <Stat label="Effective sample size" value={int(s.estimate.effectiveSampleSize)} />}
+            {s.estimate && <Stat label="Served policies' value" value={num(s.estimate.loggedValue, 4)} />}
+          </div>
+          {s.estimate && <EstimateTable estimates={s.estimate.estimates} testId="shadow-estimates" />}
+          {s.series.length > 0 && (
+            <div className="table-wrap">
+              <table className="table" data-testid="shadow-series">
+                <thead>
+                  <tr>
+                    <th>Day (UTC)</th>
+                    <th className="num">Rounds</th>
+                    <th className="num">IPS that day</th>
+                    <th className="num">IPS to date</th>
+                    <th className="num">Interval</th>
+                    <th className="num">DR to date</th>
+                    <th className="num">Interval</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {s.series.map((p) => (
+                    <tr key={p.day}>
+                      <td className="mono">{p.day}</td>
+                      <td className="num">{int(p.n)}</td>
+                      <td className="num">{p.daily.ips ? num(p.daily.ips.value, 4) : '—'}</td>
+                      <td className="num">{p.cumulative.ips ? num(p.cumulative.ips.value, 4) : '—'}</td>
+                      <td className="num">{ci(p.cumulative.ips?.ci)}</td>
+                      <td className="num">{p.cumulative.dr ? num(p.cumulative.dr.value, 4) : '—'}</td>
+                      <td className="num">{ci(p.cumulative.dr?.ci)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+          {s.warnings.map((w) => (
+            <p key={w} className="muted">
+              ⚠ {w}
+            </p>
+          ))}
+        </div>
+      ))}
+      {confirm && (
+        <ConfirmDialog title={`Serve ${confirm}?`} confirmLabel="Promote to served" busy={busy} onConfirm={() => void promote(confirm)} onCancel={() => setConfirm(null)}>
+          <span className="mono">{confirm}</span> stops being a shadow and gets its weight&apos;s share of traffic: the allocation is ramped and a new phase starts. This is recorded in the audit
+          history and cannot be undone while the experiment runs.
+        </ConfirmDialog>
+      )}
+    </Card>
+  );
+}
+
+/** One row per estimator: value, (1 − α) interval, standard error. */
+function EstimateTable({ estimates, testId }: { estimates: Estimate[]; testId: string }) {
+  return (
+    <div className="table-wrap">
+      <table className="table" data-testid={testId}>
+        <thead>
+          <tr>
+            <th>Estimator</th>
+            <th className="num">Value</th>
+            <th className="num">{Math.round((estimates[0]?.ci.level ?? 0.95) * 100)}% interval</th>
+            <th className="num">Std. error</th>
+          </tr>
+        </thead>
+        <tbody>
+          {estimates.map((x) => (
+            <tr key={x.estimator}>
+              <td className="mono">{x.estimator}</td>
+              <td className="num">{num(x.value, 5)}</td>
+              <td className="num">{ci(x.ci)}</td>
+              <td className="num">{num(x.stdErr, 5)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 function ResultTable({ run }: { run: OpeRun }) {
   const r = run.result!;
   return (
@@ -170,28 +312,7 @@ function ResultTable({ run }: { run: OpeRun }) {
         <Stat label="Largest weight" value={num(r.maxWeight, 3)} />
         <Stat label="Logging policy's value" value={num(r.loggedValue, 4)} />
       </div>
-      <div className="table-wrap">
-        <table className="table" data-testid="ope-estimates">
-          <thead>
-            <tr>
-              <th>Estimator</th>
-              <th className="num">Value</th>
-              <th className="num">{Math.round((r.estimates[0]?.ci.level ?? 0.95) * 100)}% interval</th>
-              <th className="num">Std. error</th>
-            </tr>
-          </thead>
-          <tbody>
-            {r.estimates.map((x) => (
-              <tr key={x.estimator}>
-                <td className="mono">{x.estimator}</td>
-                <td className="num">{num(x.value, 5)}</td>
-                <td className="num">{ci(x.ci)}</td>
-                <td className="num">{num(x.stdErr, 5)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <EstimateTable estimates={r.estimates} testId="ope-estimates" />
       {r.warnings.map((w) => (
         <p key={w} className="muted" data-testid="ope-warning">
           ⚠ {w}
@@ -247,7 +368,8 @@ function RunForm({ experiment: e, onDone }: { experiment: Experiment; onDone: ()
         <Field label="Logs of" htmlFor="ope-logs">
           <select id="ope-logs" value={logs} onChange={(x) => setLogs(x.target.value)}>
             <option value="">all variants</option>
-            {e.variants.map((v) => (
+            {/* shadow variants have no logs of their own */}
+            {e.variants.filter((v) => !(v as { shadow?: boolean }).shadow).map((v) => (
               <option key={v.key} value={v.key}>
                 {v.key}
               </option>

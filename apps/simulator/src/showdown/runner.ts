@@ -111,6 +111,8 @@ interface Pending {
   context: Float64Array;
   candidate: Candidate;
   reward: number;
+  /** 0-based slot index (the position model's examination) */
+  slot: number;
 }
 
 export function runPolicy(env: ShowdownEnv, key: ShowdownPolicy, options: RunPolicyOptions = {}): PolicyRun {
@@ -134,7 +136,7 @@ export function runPolicy(env: ShowdownEnv, key: ShowdownPolicy, options: RunPol
     const arriving = due.get(t);
     if (arriving) {
       due.delete(t);
-      for (const p of arriving) if (p.reward !== 0) model!.correct(p.context, p.candidate, 0, p.reward);
+      for (const p of arriving) if (p.reward !== 0) model!.correct(p.context, p.candidate, 0, p.reward, p.slot);
     }
     options.inspect?.(t, model);
     const avail = env.available(t);
@@ -156,8 +158,8 @@ export function runPolicy(env: ShowdownEnv, key: ShowdownPolicy, options: RunPol
       if (when < T && !list) due.set(when, (list = []));
       decision.slots.forEach((s, j) => {
         const candidate = cands[s.index];
-        model.observe(context, candidate, 0);
-        if (list) list.push({ context, candidate, reward: env.realized(t, avail[s.index], j) });
+        model.observe(context, candidate, 0, j);
+        if (list) list.push({ context, candidate, reward: env.realized(t, avail[s.index], j), slot: j });
       });
     }
     if ((t + 1) % checkpoint === 0) cumulative.push(regret);

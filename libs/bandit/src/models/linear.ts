@@ -18,6 +18,26 @@ export interface LinearConfig extends NigPrior {
   features: FeatureMapConfig;
   /** absent: 'pooled' (snapshots written before per-item noise existed) */
   noise?: NoiseModel;
+  /** absent: 'none' (snapshots written before the position model existed); see {@link PositionModel} */
+  positionModel?: PositionModel;
+}
+
+/**
+ * How slot positions enter the likelihood. `none`: every shown slot is one observation of y = xᵀβ + ε.
+ * `pbm`: the position-based click model (Craswell et al. 2008; Chuklin, Markov & de Rijke 2015, "Click Models for
+ * Web Search", ch. 3): a result at slot k is examined with probability κ_k (κ_0 = 1 for the top slot) and, if
+ * examined, rewards with its relevance, so E[y | x, k] = κ_k · xᵀβ (as in PBM-TS, Komiyama et al. 2015, and the
+ * position discounts of Lattimore et al. 2018 TopRank / Li et al. 2016 cascading linear bandits). The regression takes
+ * the regressor κ_k·x: a slot's update weighs κ_k² in the precision, so a non-click at a rarely examined slot is weak
+ * evidence. κ is learned from the per-slot sums by alternating least squares ({@link LinearModel.examination}).
+ */
+export type PositionModel = 'none' | 'pbm';
+
+/** Per-slot sums (slot index k ≥ 1; slot 0 is the rest): n_k, X_kᵀy, X_kᵀX_k (d×d, symmetric). */
+export interface LinearPositionStats {
+  n: number;
+  xy: number[];
+  xx: number[];
 }
 
 /**
@@ -40,6 +60,8 @@ export interface LinearStats {
   xx: number[];
   /** per-item reward sums (noise 'item' only) */
   items?: Record<string, LinearItemStats>;
+  /** per-slot sums for slots 1, 2, … keyed by the 0-based slot index (positionModel 'pbm' only) */
+  positions?: Record<string, LinearPositionStats>;
 }
 
 export type LinearSnapshot = SnapshotBase<'linear' | 'neural-linear', LinearConfig, LinearStats>;
@@ -51,7 +73,14 @@ export interface LinearOptions extends Partial<NigPrior> {
   featureMap?: Exclude<FeatureMapConfig['kind'], 'embedding'>;
   /** default 'item' (LinFullPost-style per-action noise); 'pooled' is the original single σ² */
   noise?: NoiseModel;
+  /** default 'pbm' (learned per-slot examination); 'none' treats every slot alike */
+  positionModel?: PositionModel;
 }
+
+/** Examination κ_k is kept in [KAPPA_MIN, 1]: the top slot is the most examined one (list layouts). */
+export const KAPPA_MIN = 0.05;
+/** Prior sd τ of κ_k around 1 (examination-probability scale): the data outweigh it once κ_k is known to ±τ. */
+export const KAPPA_PRIOR_SD = 0.25;
 
 class RawStats {
   n = 0;
@@ -61,10 +90,49 @@ class RawStats {
   readonly xx: Float64Array;
   /** per item [n, Σy², Σ c̃y (k), Σ c̃c̃ᵀ (k², full)] with c̃ = [1, context] (noise 'item'), else null */
   readonly items: Map<string, Float64Array> | null;
-  constructor(readonly d: number, perItem = false, readonly k = 1) {
+  /** per slot k ≥ 1: [n, X_kᵀy (d), X_kᵀX_k (d², lower triangle authoritative)] (positionModel 'pbm'), else null */
+  readonly positions: Map<number, Float64Array> | null;
+  constructor(readonly d: number, perItem = false, readonly k = 1, perPosition = false) {
     this.xy = new Float64Array(d);
     this.xx = new Float64Array(d * d);
     this.items = perItem ? new Map() : null;
+    this.positions = perPosition ? new Map() : null;
+  }
+  positionRow(slot: number): Float64Array {
+    const positions = this.positions as Map<number, Float64Array>;
+    let p = positions.get(slot);
+    if (!p) positions.set(slot, (p = new Float64Array(1 + this.d + this.d * this.d)));
+    return p;
+  }
+  /** Slot k ≥ 1's sums (slot 0's are the totals minus the others', never kept apart). */
+  observePosition(slot: number, x: Vector, r: number, withXX: boolean): void {
+    if (!this.positions || slot < 1) return;
+    const p = this.positionRow(slot);
+    const d = this.d;
+    p[0] += 1;
+    for (let i = 0; i < d; i++) p[1 + i] += r * x[i];
+    if (withXX) addOuterLower(p.subarray(1 + d), x, d);
+  }
+  correctPosition(slot: number, x: Vector, oldR: number, newR: number): void {
+    if (!this.positions || slot < 1) return;
+    const p = this.positionRow(slot);
+    for (let i = 0; i < this.d; i++) p[1 + i] += (newR - oldR) * x[i];
+  }
+  addPositions(positions: Record<string, LinearPositionStats> | Map<number, Float64Array> | null | undefined, sign: number, parts: 'all' | 'xx' | 'rest'): void {
+    if (!this.positions || !positions) return;
+    const d = this.d;
+    const entries: Array<[number, ArrayLike<number>]> =
+      positions instanceof Map ? [...positions] : Object.entries(positions).map(([k, v]) => {
+        const slot = Number(k);
+        if (!(Number.isInteger(slot) && slot >= 1)) throw new RangeError(`position stats: slot "${k}" is not an integer ≥ 1`);
+        if (v.xy.length !== d || v.xx.length !== d * d) throw new RangeError(`position ${k}: stats dimension mismatch`);
+        return [slot, [v.n, ...v.xy, ...v.xx]];
+      });
+    for (const [slot, v] of entries) {
+      const p = this.positionRow(slot);
+      if (parts !== 'xx') for (let i = 0; i <= d; i++) p[i] += sign * v[i];
+      if (parts !== 'rest') for (let i = 1 + d; i < p.length; i++) p[i] += sign * v[i];
+    }
   }
   private itemRow(id: string): Float64Array {
     const items = this.items as Map<string, Float64Array>;
@@ -116,9 +184,10 @@ class RawStats {
     for (let i = 0; i < this.d; i++) this.xy[i] += dr * x[i];
   }
   /** Adds `sign` × s; `parts` selects XᵀX and/or the rest (n, yᵀy, Xᵀy). */
-  add(s: { n: number; yy: number; xy: ArrayLike<number>; xx: ArrayLike<number>; items?: Record<string, LinearItemStats> | Map<string, Float64Array> | null }, sign = 1, parts: 'all' | 'xx' | 'rest' = 'all'): void {
+  add(s: { n: number; yy: number; xy: ArrayLike<number>; xx: ArrayLike<number>; items?: Record<string, LinearItemStats> | Map<string, Float64Array> | null; positions?: Record<string, LinearPositionStats> | Map<number, Float64Array> | null }, sign = 1, parts: 'all' | 'xx' | 'rest' = 'all'): void {
     const d = this.d;
     if (s.xy.length !== d || s.xx.length !== d * d) throw new RangeError(`stats dimension mismatch: expected d=${d}`);
+    this.addPositions(s.positions, sign, parts);
     if (parts !== 'xx') {
       this.addItems(s.items, sign);
       this.n += sign * s.n;
@@ -133,6 +202,7 @@ class RawStats {
     this.xy.fill(0);
     this.xx.fill(0);
     this.items?.clear();
+    this.positions?.clear();
   }
   toJSON(): LinearStats {
     const xx = symmetrizeFromLower(Float64Array.from(this.xx), this.d);
@@ -142,6 +212,14 @@ class RawStats {
       for (const id of [...this.items.keys()].sort()) {
         const it = this.items.get(id) as Float64Array;
         out.items[id] = { n: it[0], yy: it[1], xr: Array.from(it.subarray(2, 2 + this.k)), xx: Array.from(it.subarray(2 + this.k)) };
+      }
+    }
+    if (this.positions) {
+      out.positions = {};
+      const d = this.d;
+      for (const slot of [...this.positions.keys()].sort((a, b) => a - b)) {
+        const p = this.positions.get(slot) as Float64Array;
+        out.positions[String(slot)] = { n: p[0], xy: Array.from(p.subarray(1, 1 + d)), xx: Array.from(symmetrizeFromLower(Float64Array.from(p.subarray(1 + d)), d)) };
       }
     }
     return out;
@@ -198,6 +276,12 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
   /** length of the item-level context vector c̃ of the per-item noise sums */
   readonly k: number;
   private readonly cbuf: Float64Array;
+  /** examination κ_k of slots k ≥ 1 (absent: 1), as used by L and the posterior mean (positionModel 'pbm') */
+  private readonly kappa = new Map<number, number>();
+  /** observations at slots ≥ 1 since κ was last estimated */
+  private sinceKappa = 0;
+  private readonly sbuf: Float64Array;
+  private readonly kbuf: Float64Array;
 
   constructor(config: LinearConfig, type: 'linear' | 'neural-linear' = 'linear') {
     this.type = type;
@@ -205,12 +289,16 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     if (config.noise !== undefined && config.noise !== 'pooled' && config.noise !== 'item') throw new RangeError(`noise must be "pooled" or "item", got ${String(config.noise)}`);
     this.map = createFeatureMap(this.config.features);
     const d = (this.d = this.map.dim);
+    if (config.positionModel !== undefined && config.positionModel !== 'none' && config.positionModel !== 'pbm') throw new RangeError(`positionModel must be "none" or "pbm", got ${String(config.positionModel)}`);
     const perItem = config.noise === 'item';
+    const perPosition = config.positionModel === 'pbm';
     const kind = this.config.features.kind;
     this.k = kind === 'interaction' || kind === 'concat' ? this.config.features.contextDim + 1 : 1;
     this.cbuf = new Float64Array(this.k);
-    this.stats = new RawStats(d, perItem, this.k);
-    this.delta = new RawStats(d, perItem, this.k);
+    this.stats = new RawStats(d, perItem, this.k, perPosition);
+    this.delta = new RawStats(d, perItem, this.k, perPosition);
+    this.sbuf = new Float64Array(d);
+    this.kbuf = new Float64Array(d);
     this.L = new Float64Array(d * d);
     this.mu = new Float64Array(d);
     this.work = new Float64Array(d);
@@ -223,14 +311,15 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
       lambda: opts.lambda ?? NIG_DEFAULTS.lambda, a0: opts.a0 ?? NIG_DEFAULTS.a0, b0: opts.b0 ?? NIG_DEFAULTS.b0,
       features: { kind: opts.featureMap ?? 'interaction', contextDim: opts.contextDim, itemDim: opts.itemDim },
       noise: opts.noise ?? 'item',
+      positionModel: opts.positionModel ?? 'pbm',
     });
   }
 
   static fromSnapshot(s: LinearSnapshot): LinearModel {
     if (s.version !== 1 || (s.type !== 'linear' && s.type !== 'neural-linear')) throw new RangeError('not a linear model snapshot');
     const m = new LinearModel(s.config, s.type);
-    m.stats.add({ ...s.stats, items: s.stats.items ?? {} });
-    m.refactor();
+    m.stats.add({ ...s.stats, items: s.stats.items ?? {}, positions: s.stats.positions ?? {} });
+    m.estimateExamination();
     return m;
   }
 
@@ -242,39 +331,136 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     return A;
   }
 
-  /** Recomputes the Cholesky factor of Λn from the statistics (after merges). O(d³). */
+  /** X_kᵀX_k of slot k's whole state (lower triangle authoritative). */
+  private positionXX(slot: number): Float64Array {
+    const d = this.d;
+    const A = new Float64Array(d * d);
+    const s = this.stats.positions?.get(slot);
+    const p = this.delta.positions?.get(slot);
+    if (s) A.set(s.subarray(1 + d));
+    if (p) for (let i = 0; i < A.length; i++) A[i] += p[1 + d + i];
+    return A;
+  }
+
+  /**
+   * Recomputes the Cholesky factor of Λn from the statistics (after merges, or a new κ). O(d³).
+   * Λn = λI + Σ_k κ_k² X_kᵀX_k = λI + XᵀX + Σ_{k≥1} (κ_k² − 1) X_kᵀX_k.
+   */
   private refactor(): void {
     const d = this.d;
     const A = this.totalXX();
+    for (const [slot, kappa] of this.kappa) {
+      const P = this.positionXX(slot);
+      const w = kappa * kappa - 1;
+      for (let i = 0; i < A.length; i++) A[i] += w * P[i];
+    }
     for (let i = 0; i < d; i++) A[i * d + i] += this.config.lambda;
     cholesky(A, d, this.L);
     this.muDirty = true;
   }
 
-  // ---- vector-level API (x already built) ----
-
-  observeVector(x: Vector, reward = 0): void {
-    checkVector(x, this.d, 'x');
-    checkReward(reward);
-    this.stats.observe(x, reward, false);
-    this.delta.observe(x, reward, true);
-    cholUpdate(this.L, x, this.d, this.work);
-    this.muDirty = true;
+  /** The regression's Xᵀy with scaled regressors: Σ_k κ_k X_kᵀy = Xᵀy + Σ_{k≥1} (κ_k − 1) X_kᵀy. */
+  private weightedXy(): Float64Array {
+    const d = this.d;
+    const b = this.sbuf;
+    b.set(this.stats.xy);
+    for (const [slot, kappa] of this.kappa) {
+      const p = this.stats.positions?.get(slot);
+      if (p) for (let i = 0; i < d; i++) b[i] += (kappa - 1) * p[1 + i];
+    }
+    return b;
   }
 
-  correctVector(x: Vector, oldReward: number, newReward: number): void {
+  /** κ_k of slot k (0-based; 1 for the top slot, for unseen slots and without the position model). */
+  examination(slot: number): number {
+    return slot >= 1 ? (this.kappa.get(slot) ?? 1) : 1;
+  }
+
+  /**
+   * Re-estimates κ (positionModel 'pbm') from the per-slot sums, then refactors. Alternating least squares on
+   * y ≈ κ_k · xᵀβ (the PBM's mean): with β fixed at the posterior mean μ, κ_k is the posterior mean of the regression
+   * of slot k's rewards on their predicted relevance xᵀμ with noise variance σ̂² = bn/an and a Normal prior
+   * κ_k ~ N(1, τ²), τ = KAPPA_PRIOR_SD:
+   *   κ_k = (μᵀX_kᵀy / σ̂² + 1/τ²) / (μᵀX_kᵀX_kμ / σ̂² + 1/τ²),
+   * clamped to [KAPPA_MIN, 1]; then μ is refitted with the new κ. With rare rewards (little information about κ per
+   * observation) κ stays near 1, i.e. near the model without position bias. Starts from κ = 1 and runs `rounds` rounds, so κ
+   * is a function of the additive sums only: replicas holding the same statistics hold the same κ.
+   */
+  estimateExamination(rounds = 3): void {
+    this.sinceKappa = 0;
+    this.kappa.clear();
+    const positions = this.stats.positions;
+    if (!positions || positions.size === 0 || this.stats.n <= 0) {
+      this.refactor();
+      return;
+    }
+    const d = this.d;
+    const slots = [...positions.keys()].sort((a, b) => a - b);
+    const XX = new Map(slots.map((k) => [k, symmetrizeFromLower(this.positionXX(k), d)]));
+    const quad = (A: Float64Array, v: Float64Array): number => {
+      let q = 0;
+      for (let i = 0; i < d; i++) q += v[i] * dot(A.subarray(i * d, (i + 1) * d), v, d);
+      return q;
+    };
+    this.refactor();
+    for (let round = 0; round < rounds; round++) {
+      const mu = this.posteriorMean();
+      const noise = this.bn() / this.an();
+      const prior = 1 / (KAPPA_PRIOR_SD * KAPPA_PRIOR_SD);
+      for (const k of slots) {
+        const p = positions.get(k) as Float64Array;
+        const num = dot(mu, p.subarray(1, 1 + d), d) / noise + prior;
+        const den = quad(XX.get(k) as Float64Array, mu) / noise + prior;
+        const kappa = den > 0 ? Math.min(1, Math.max(KAPPA_MIN, num / den)) : 1;
+        this.kappa.set(k, kappa);
+      }
+      this.refactor();
+    }
+  }
+
+  // ---- vector-level API (x already built) ----
+
+  /** slot: the 0-based slot the row was shown in (the position model's examination applies from slot 1). */
+  observeVector(x: Vector, reward = 0, slot = 0): void {
+    checkVector(x, this.d, 'x');
+    checkReward(reward);
+    checkSlot(slot);
+    this.stats.observe(x, reward, false);
+    this.delta.observe(x, reward, true);
+    this.stats.observePosition(slot, x, reward, false);
+    this.delta.observePosition(slot, x, reward, true);
+    const kappa = this.stats.positions ? this.examination(slot) : 1;
+    if (kappa !== 1) {
+      const xs = this.kbuf;
+      for (let i = 0; i < this.d; i++) xs[i] = kappa * x[i];
+      cholUpdate(this.L, xs, this.d, this.work);
+    } else cholUpdate(this.L, x, this.d, this.work);
+    this.muDirty = true;
+    if (this.stats.positions && slot >= 1) this.maybeEstimateExamination();
+  }
+
+  correctVector(x: Vector, oldReward: number, newReward: number, slot = 0): void {
     checkVector(x, this.d, 'x');
     checkReward(oldReward, 'oldReward');
     checkReward(newReward, 'newReward');
+    checkSlot(slot);
     this.stats.correct(x, oldReward, newReward);
     this.delta.correct(x, oldReward, newReward);
+    this.stats.correctPosition(slot, x, oldReward, newReward);
+    this.delta.correctPosition(slot, x, oldReward, newReward);
     this.muDirty = true;
+  }
+
+  /** κ is re-estimated after every max(50, n/10) observations at slots ≥ 1 (O(P·d³) each time). */
+  private maybeEstimateExamination(): void {
+    this.sinceKappa += 1;
+    if (this.sinceKappa >= Math.max(50, this.stats.n / 10)) this.estimateExamination();
   }
 
   /** μn (cached; recomputed in O(d²) after changes). */
   posteriorMean(): Float64Array {
     if (this.muDirty) {
-      this.mu = cholSolve(this.L, this.stats.xy, this.d, this.mu);
+      this.mu = cholSolve(this.L, this.kappa.size ? this.weightedXy() : this.stats.xy, this.d, this.mu);
       this.muDirty = false;
     }
     return this.mu;
@@ -285,6 +471,10 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     const mean = Float64Array.from(this.posteriorMean());
     const precision = symmetrizeFromLower(this.totalXX(), d);
     for (let i = 0; i < d; i++) precision[i * d + i] += this.config.lambda;
+    for (const [slot, kappa] of this.kappa) {
+      const P = symmetrizeFromLower(this.positionXX(slot), d);
+      for (let i = 0; i < precision.length; i++) precision[i] += (kappa * kappa - 1) * P[i];
+    }
     return { d, mean, precision, cholesky: Float64Array.from(this.L), an: this.an(), bn: this.bn(), n: this.stats.n };
   }
 
@@ -293,8 +483,9 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
   }
 
   bn(): number {
-    // μᵀΛμ = μᵀXᵀy since Λμ = Xᵀy
-    return posteriorScale(this.config, this.stats.yy, dot(this.posteriorMean(), this.stats.xy));
+    // μᵀΛμ = μᵀXᵀy since Λμ = Xᵀy (the κ-weighted Xᵀy under the position model)
+    const mu = this.posteriorMean();
+    return posteriorScale(this.config, this.stats.yy, dot(mu, this.kappa.size ? this.weightedXy() : this.stats.xy));
   }
 
   /** β = μn + σ L⁻ᵀ z with σ² = bn/g: the coefficient draw for given variates g ~ Gamma(an,1), z ~ N(0, I_d). */
@@ -319,8 +510,9 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     return this.map.encode(context, candidate, out);
   }
 
-  observe(context: Vector, candidate: Candidate, reward = 0): void {
-    this.observeVector(this.map.encode(context, candidate, this.xbuf), reward);
+  /** slot: 0-based slot index in the shown slate (0 = top); it matters only with positionModel 'pbm'. */
+  observe(context: Vector, candidate: Candidate, reward = 0, slot = 0): void {
+    this.observeVector(this.map.encode(context, candidate, this.xbuf), reward, slot);
     if (this.stats.items) {
       const c = this.itemContext(context);
       this.stats.observeItem(candidate.id, c, reward);
@@ -328,8 +520,8 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     }
   }
 
-  correct(context: Vector, candidate: Candidate, oldReward: number, newReward: number): void {
-    this.correctVector(this.map.encode(context, candidate, this.xbuf), oldReward, newReward);
+  correct(context: Vector, candidate: Candidate, oldReward: number, newReward: number, slot = 0): void {
+    this.correctVector(this.map.encode(context, candidate, this.xbuf), oldReward, newReward, slot);
     if (this.stats.items) {
       const c = this.itemContext(context);
       this.stats.correctItem(candidate.id, c, oldReward, newReward);
@@ -443,6 +635,13 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
         }
         sampler.sample(rng, out);
       },
+      redrawPairs(rng: Rng, pairs: number, out: Float64Array): void {
+        if (!sampler) {
+          for (let i = 0; i < n; i++) row(i);
+          sampler = scoreSampler(mean, W, n, d, an, bn);
+        }
+        sampler.samplePairs(rng, pairs, out);
+      },
       covariance(): Float64Array {
         for (let i = 0; i < n; i++) row(i);
         const S = new Float64Array(n * n);
@@ -464,6 +663,7 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
   snapshot(): LinearSnapshot {
     const stats = this.stats.toJSON();
     stats.xx = Array.from(symmetrizeFromLower(this.totalXX(), this.d));
+    if (stats.positions) for (const k of Object.keys(stats.positions)) stats.positions[k].xx = Array.from(symmetrizeFromLower(this.positionXX(Number(k)), this.d));
     return { type: this.type, version: 1, config: structuredClone(this.config), stats };
   }
 
@@ -491,7 +691,7 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
   mergeDelta(delta: LinearSnapshot): void {
     this.checkCompatible(delta);
     this.stats.add(delta.stats);
-    this.refactor();
+    this.estimateExamination();
   }
 
   rebase(merged: LinearSnapshot): void {
@@ -499,8 +699,12 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     this.stats.reset();
     this.stats.add(merged.stats);
     this.stats.add(this.delta, 1, 'rest');
-    this.refactor();
+    this.estimateExamination();
   }
+}
+
+function checkSlot(slot: number): void {
+  if (!(Number.isInteger(slot) && slot >= 0)) throw new RangeError(`slot must be an integer ≥ 0, got ${slot}`);
 }
 
 /**

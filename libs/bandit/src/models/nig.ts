@@ -107,6 +107,43 @@ export class NigScoreSampler {
   }
 
   private zetaBlock = new Float64Array(0);
+  private productBlock = new Float64Array(0);
+  private zeroMean = new Float64Array(0);
+  private unitSigmas = new Float64Array(0);
+
+  /**
+   * Antithetic pairs (Hammersley & Morton 1956): for t < pairs, one σ_t = √(bn / Gamma(an, 1)) and one ζ_t ~ N(0, I_r)
+   * (consumed in that order, as sample()), p_t = F ζ_t, then out[2t] = m + σ_t p_t and out[2t+1] = m − σ_t p_t.
+   * ζ and −ζ have the same law, so each row is an exact draw; a pair costs half the normals, gammas and products of
+   * two independent draws. p_t is summed as in sampleMany (the kernels with zero mean and unit σ: bit-identical).
+   */
+  samplePairs(rng: Rng, pairs: number, out: Float64Array): Float64Array {
+    const { mean, F, r } = this;
+    const n = mean.length;
+    if (out.length < 2 * pairs * n) throw new RangeError(`samplePairs: out needs ${2 * pairs * n} numbers`);
+    const zetas = this.zetaBlock.length >= pairs * r ? this.zetaBlock : (this.zetaBlock = new Float64Array(pairs * r));
+    const prods = this.productBlock.length >= pairs * n ? this.productBlock : (this.productBlock = new Float64Array(pairs * n));
+    if (this.zeroMean.length < n) this.zeroMean = new Float64Array(n);
+    if (this.unitSigmas.length < pairs) this.unitSigmas = new Float64Array(pairs).fill(1);
+    const sigmas = new Float64Array(pairs);
+    for (let t = 0; t < pairs; t++) {
+      sigmas[t] = Math.sqrt(this.bn / rng.gamma(this.an, 1));
+      rng.normals(zetas, t * r, (t + 1) * r);
+    }
+    scoreDraws(F, zetas, this.zeroMean, this.unitSigmas, prods, n, r, pairs, this.lower);
+    for (let t = 0; t < pairs; t++) {
+      const s = sigmas[t];
+      const p = t * n;
+      const a = 2 * t * n;
+      const b = a + n;
+      for (let i = 0; i < n; i++) {
+        const d = s * prods[p + i];
+        out[a + i] = mean[i] + d;
+        out[b + i] = mean[i] - d;
+      }
+    }
+    return out;
+  }
 
   /** The draw for given variates (golden tests): g ~ Gamma(an, 1), ζ ~ N(0, I_r). */
   fromVariates(g: number, zeta: ArrayLike<number>, out: Float64Array): Float64Array {

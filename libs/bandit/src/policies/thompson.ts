@@ -19,13 +19,28 @@ export class ThompsonPolicy implements SlatePolicy {
     const drawn = scorer.draw(rng);
     const chosen = topK(drawn, k);
     const greedy = greedyGivenEarlier(scorer.mean, chosen);
-    const props = draws > 0 && k > 0 ? monteCarloPropensities(scorer, chosen, draws, rng.split()) : null;
+    const wanted = draws > 0 && k > 0;
+    const child = wanted ? rng.split() : null;
+    let deferred: (() => number[]) | undefined;
+    if (child && input.deferPropensities) {
+      // Fix the joint score distribution now (the covariance and its factor read the model's current factor, which
+      // the observations of this very decision update next); the re-draws and counting run when called.
+      scorer.redrawPairs?.(child, 0, new Float64Array(0));
+      if (!scorer.redrawPairs) scorer.covariance?.();
+      let done: number[] | null = null;
+      deferred = () => (done ??= monteCarloPropensities(scorer, chosen, draws, child));
+    }
+    const props = child && !deferred ? monteCarloPropensities(scorer, chosen, draws, child) : null;
     const slots = buildSlots(cands, chosen, greedy, {
       score: (i) => drawn[i], mean: (i) => scorer.mean[i], sd: (i) => (input.explain || props ? finiteOrNull(scorer.sdOf(i)) : null),
       propensity: (j) => (props ? props[j] : null),
     });
     attachExplanations(slots, input, this.model);
-    return { policy: 'thompson', model: this.model.type, slots, propensity: { method: props ? 'monte-carlo' : 'none', draws: props ? draws : 0 } };
+    return {
+      policy: 'thompson', model: this.model.type, slots,
+      propensity: { method: props || deferred ? 'monte-carlo' : 'none', draws: props || deferred ? draws : 0 },
+      ...(deferred ? { deferredPropensities: deferred } : {}),
+    };
   }
 }
 

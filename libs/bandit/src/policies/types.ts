@@ -14,6 +14,12 @@ export interface DecisionInput {
   propensityDraws?: number;
   /** attach the 5 (or `top`) largest feature contributions per slot */
   explain?: boolean | { names?: FeatureNames; top?: number };
+  /**
+   * Monte-Carlo propensities later (thompson): the decision's slots carry `propensity: null` and the decision a
+   * `deferredPropensities()` that computes exactly the numbers an inline decision with the same rng and model state
+   * would have logged, whatever the model learns meanwhile. Default false.
+   */
+  deferPropensities?: boolean;
 }
 
 export interface SlotDecision {
@@ -46,6 +52,12 @@ export interface SlateDecision {
   model: ModelType | null;
   slots: SlotDecision[];
   propensity: { method: 'exact' | 'monte-carlo' | 'none'; draws: number };
+  /**
+   * With `deferPropensities`: the per-slot Monte-Carlo propensities, computed when called (once; O(draws · n)). The
+   * joint score distribution it re-draws from is fixed when the decision is made, so the model may change before
+   * the call.
+   */
+  deferredPropensities?: () => number[];
 }
 
 export interface SlatePolicy {

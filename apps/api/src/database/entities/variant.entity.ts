@@ -25,6 +25,10 @@ export class VariantEntity {
   @Column('jsonb', { nullable: true })
   policy!: Record<string, unknown> | null;
 
+  /** A shadow variant gets no traffic; it decides beside every served decision (apprentice mode). */
+  @Column('boolean', { default: false })
+  shadow!: boolean;
+
   @Column('jsonb', { nullable: true })
   config!: Record<string, unknown> | null;
 }

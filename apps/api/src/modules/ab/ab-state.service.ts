@@ -18,7 +18,7 @@ import { FieldError, Problem } from '../../common/http/problem';
 import type { ExperimentEntity } from '../../database/entities/experiment.entity';
 import { AuditRepository } from '../audit/audit.repository';
 import { ExperimentEvents } from '../experiments/experiment-events';
-import type { ExperimentDefinition } from '../experiments/experiment.schema';
+import { servedVariants, type ExperimentDefinition } from '../experiments/experiment.schema';
 import { PutLayerInput } from './ab.schema';
 import { AbStateRepository, LayerRow, PhaseRow } from './ab-state.repository';
 
@@ -38,8 +38,10 @@ export interface LayerView {
   updatedAt: string;
 }
 
-const weightsOf = (d: Pick<ExperimentDefinition, 'variants'>): Record<string, number> => Object.fromEntries(d.variants.map((v) => [v.key, v.weight]));
-const bucketsOf = (d: Pick<ExperimentDefinition, 'variants'>): string => countsFromWeights(d.variants.map((v) => v.weight)).join(',');
+// Shadow variants take no traffic: weights, buckets and allocations are the served variants' only.
+type WeightedVariants = { variants: ReadonlyArray<{ key: string; weight: number; shadow?: boolean }> };
+const weightsOf = (d: WeightedVariants): Record<string, number> => Object.fromEntries(servedVariants(d.variants).map((v) => [v.key, v.weight]));
+const bucketsOf = (d: WeightedVariants): string => countsFromWeights(servedVariants(d.variants).map((v) => v.weight)).join(',');
 
 function toLayer(row: LayerRow): Layer {
   return { key: row.key, salt: row.salt, hashVersion: row.hashVersion, holdout: row.holdout, experiments: row.experiments };
@@ -62,7 +64,7 @@ export function assignableOf(
     status: entity.status,
     salt: entity.salt,
     trafficPercent: layered ? 100 : d.trafficPercent,
-    variants: d.variants.map((v) => ({ key: v.key, weight: v.weight })),
+    variants: servedVariants(d.variants).map((v) => ({ key: v.key, weight: v.weight })),
     ...(current ? { allocation: phase.allocation } : {}),
     targeting: (d.targeting ?? null) as AssignableExperiment['targeting'],
     layer: layered ? (layer ?? { key: d.layer!, ranges: [] }) : null,
@@ -92,7 +94,7 @@ export class AbStateService {
       throw new Problem(409, `Experiment "${d.key}" cannot start: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors, 'not-startable');
     }
     const phase = await this.state.currentPhase(entity.id, m);
-    if (!phase) await this.state.insertPhase(m, entity.id, 1, rampVariants(undefined, d.variants), weightsOf(d));
+    if (!phase) await this.state.insertPhase(m, entity.id, 1, rampVariants(undefined, servedVariants(d.variants)), weightsOf(d));
     if (d.layer !== null && d.assignment === 'hash') return this.placeInLayer(m, d.layer, d.key, d.trafficPercent);
     return [];
   }
@@ -108,7 +110,7 @@ export class AbStateService {
     if (after.assignment === 'hash') {
       const phase = await this.state.currentPhase(entity.id, m);
       if (phase && bucketsOf(after) !== bucketsOf(before)) {
-        const allocation = rampVariants(phase.allocation, after.variants);
+        const allocation = rampVariants(phase.allocation, servedVariants(after.variants));
         const moved = diffAllocations(phase.allocation, allocation);
         await this.state.insertPhase(m, entity.id, phase.phase + 1, allocation, weightsOf(after));
         await this.audit.append(m, actor, {
@@ -134,8 +136,11 @@ export class AbStateService {
 
   /** Ship a variant: validated against the definition; the caller stops the experiment and audits. */
   async onShip(m: EntityManager, entity: ExperimentEntity, d: ExperimentDefinition, variant: string): Promise<string[]> {
-    if (!d.variants.some((v) => v.key === variant)) {
-      throw Problem.validation([{ path: 'variant', message: `is not a variant of "${d.key}" (${d.variants.map((v) => v.key).join(', ')})` }]);
+    if (!servedVariants(d.variants).some((v) => v.key === variant)) {
+      const shadow = d.variants.some((v) => v.key === variant);
+      throw Problem.validation([
+        { path: 'variant', message: shadow ? `"${variant}" is a shadow variant: promote it (PATCH shadow: false) and let it earn its result first` : `is not a variant of "${d.key}" (${d.variants.map((v) => v.key).join(', ')})` },
+      ]);
     }
     const current = (await this.state.summaries([entity.id], m)).get(entity.id);
     if (current?.shippedVariant) throw Problem.conflict(`Experiment "${d.key}" already shipped "${current.shippedVariant}".`, 'already-shipped');

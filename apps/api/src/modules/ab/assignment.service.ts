@@ -4,6 +4,7 @@ import { GroupCommit } from '../../common/group-commit';
 import { Problem } from '../../common/http/problem';
 import { ExperimentEvents } from '../experiments/experiment-events';
 import { definitionOf, ExperimentView, viewOf } from '../experiments/experiment.view';
+import { servedVariants } from '../experiments/experiment.schema';
 import { ExperimentsRepository } from '../experiments/experiments.repository';
 import { AssignInput, UnitAttributes } from './ab.schema';
 import { AbStateRepository } from './ab-state.repository';
@@ -178,7 +179,8 @@ export class AssignmentService implements OnModuleDestroy {
       assignment: d.assignment,
       phase,
       shippedVariant: st.shippedVariant,
-      configs: new Map(d.variants.map((v) => [v.key, v.config ?? null])),
+      // served variants only: shadow variants are never assigned nor reported as exposures
+      configs: new Map(servedVariants(d.variants).map((v) => [v.key, v.config ?? null])),
       compiled,
       compileError,
       loadedAt: Date.now(),

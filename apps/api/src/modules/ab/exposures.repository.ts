@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { withOrderedShardWrites } from '../../database/citus';
 
 export interface ExposureRow {
   experimentId: string;
@@ -24,6 +25,12 @@ const columns = (rows: ExposureRow[]) => [
 ];
 const UNNEST = `SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[])`;
 
+/**
+ * Units whose exposures a statement inserted or moved (its `ins` CTE), queued for the report rollups in the same
+ * statement: a unit's rollups count its events from its first exposure on, so they are recomputed.
+ */
+const ENQUEUE_CHANGED = `INSERT INTO rollup_queue (unit_id) SELECT DISTINCT unit_id FROM ins`;
+
 /** Exposures: one row per (experiment, phase, unit, variant) with the first time it happened. */
 @Injectable()
 export class ExposuresRepository {
@@ -31,12 +38,18 @@ export class ExposuresRepository {
 
   /** First-exposure logging for /v1/assign: a row that exists already is left alone. Returns rows written. */
   async logFirst(rows: ExposureRow[], manager: EntityManager = this.db.manager): Promise<number> {
+    if (rows.length === 0) return 0;
+    return withOrderedShardWrites(this.db, manager, (m) => this.logFirstChunks(rows, m));
+  }
+
+  private async logFirstChunks(rows: ExposureRow[], manager: EntityManager): Promise<number> {
     let written = 0;
     for (let i = 0; i < rows.length; i += CHUNK) {
       const chunk = rows.slice(i, i + CHUNK);
       const [{ n }]: [{ n: number }] = await manager.query(
         `WITH ins AS (INSERT INTO exposures (experiment_id, phase, unit_id, variant, first_at, attributes) ${UNNEST}
-           ON CONFLICT (experiment_id, phase, unit_id, variant) DO NOTHING RETURNING 1)
+           ON CONFLICT (experiment_id, phase, unit_id, variant) DO NOTHING RETURNING unit_id),
+         queued AS (${ENQUEUE_CHANGED})
          SELECT count(*)::int AS n FROM ins`,
         columns(chunk),
       );
@@ -52,13 +65,16 @@ export class ExposuresRepository {
    */
   async importRows(rows: ExposureRow[]): Promise<number> {
     if (rows.length === 0) return 0;
-    const result: Array<{ inserted: boolean }> = await this.db.query(
-      `INSERT INTO exposures (experiment_id, phase, unit_id, variant, first_at, attributes) ${UNNEST}
-       ON CONFLICT (experiment_id, phase, unit_id, variant) DO UPDATE SET first_at = EXCLUDED.first_at
-         WHERE EXCLUDED.first_at < exposures.first_at
-       RETURNING (xmax = 0) AS inserted`,
+    const result: Array<{ inserted: boolean }> = await withOrderedShardWrites(this.db, this.db.manager, (m) => m.query(
+      `WITH ins AS (
+         INSERT INTO exposures (experiment_id, phase, unit_id, variant, first_at, attributes) ${UNNEST}
+         ON CONFLICT (experiment_id, phase, unit_id, variant) DO UPDATE SET first_at = EXCLUDED.first_at
+           WHERE EXCLUDED.first_at < exposures.first_at
+         RETURNING unit_id, (xmax = 0) AS inserted),
+       queued AS (${ENQUEUE_CHANGED})
+       SELECT inserted FROM ins`,
       columns(rows),
-    );
+    ));
     return result.filter((r) => r.inserted).length;
   }
 
@@ -87,7 +103,10 @@ export class ExposuresRepository {
 
   /** Erase one unit's exposures in every experiment; returns rows removed. */
   async eraseUnit(manager: EntityManager, unitId: string): Promise<number> {
-    const [{ n }]: [{ n: number }] = await manager.query(`WITH d AS (DELETE FROM exposures WHERE unit_id = $1 RETURNING 1) SELECT count(*)::int AS n FROM d`, [unitId]);
+    const [{ n }]: [{ n: number }] = await manager.query(
+      `WITH d AS (DELETE FROM exposures WHERE unit_id = $1 RETURNING 1), queued AS (INSERT INTO rollup_queue (unit_id) VALUES ($1)) SELECT count(*)::int AS n FROM d`,
+      [unitId],
+    );
     return n;
   }
 }

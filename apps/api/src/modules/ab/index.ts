@@ -2,6 +2,7 @@ import { AbServingController, LayersController, MetricDefinitionsController, Uni
 import { AbStateRepository } from './ab-state.repository';
 import { AbStateService } from './ab-state.service';
 import { AssignmentService } from './assignment.service';
+import { EventRetentionWorker } from './event-retention.worker';
 import { EventsFeed } from './events-feed';
 import { EventsRepository } from './events.repository';
 import { ExposuresRepository } from './exposures.repository';
@@ -10,6 +11,8 @@ import { MetricDefinitionsRepository } from './metric-definitions.repository';
 import { MetricDefinitionsService } from './metric-definitions.service';
 import { MetricValuesRepository } from './metric-values.repository';
 import { UnitErasureService } from './unit-erasure.service';
+import { UnitRollupsRepository } from './unit-rollups.repository';
+import { UnitRollupsWorker } from './unit-rollups.worker';
 
 export { AssignmentService } from './assignment.service';
 export type { ServingAssignment, ServingExperiment } from './assignment.service';
@@ -17,6 +20,8 @@ export { MetricValuesRepository } from './metric-values.repository';
 export type { MetricAggregate, MetricSpec, MetricValuesQuery } from './metric-values.repository';
 export { ExposuresRepository } from './exposures.repository';
 export { UnitErasureService } from './unit-erasure.service';
+export { UnitRollupsRepository } from './unit-rollups.repository';
+export { EventRetentionWorker } from './event-retention.worker';
 export { EventsFeed } from './events-feed';
 export type { AcceptedEventsListener } from './events-feed';
 export type { EventRow } from './events.repository';
@@ -31,9 +36,12 @@ export const AB_PROVIDERS = [
   ExposuresRepository,
   EventsRepository,
   EventsFeed,
+  EventRetentionWorker,
   IngestService,
   MetricDefinitionsRepository,
   MetricDefinitionsService,
   MetricValuesRepository,
   UnitErasureService,
+  UnitRollupsRepository,
+  UnitRollupsWorker,
 ];

@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { exposedUnitsCtes } from './exposed-units.sql';
+import { UnitRollupsRepository } from './unit-rollups.repository';
 import type { Capping, MetricDefinitionView, MetricType } from './ab.schema';
 
 /** A metric resolved for computation (from its definition, or the default for an undefined key). */
@@ -38,6 +39,8 @@ export interface MetricValuesQuery {
   cuped?: boolean | { lookbackDays: number };
   /** Also return `moments`: means and centred (co)variances computed in SQL (what the report's statistics use). */
   moments?: boolean;
+  /** false: read the raw events even where the per-unit rollups apply (the equality test's reference). */
+  rollups?: boolean;
 }
 
 /**
@@ -130,7 +133,20 @@ const num = (v: number | string | null): number => (v === null ? 0 : Number(v));
  */
 @Injectable()
 export class MetricValuesRepository {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    @Optional() private readonly rollups?: UnitRollupsRepository,
+  ) {}
+
+  /**
+   * Whether the per-unit rollups can stand in for the raw events: they hold each unit's events from first exposure
+   * on with no upper bound and no look-back, so the metric must have no conversion window, the query no `to` and
+   * no CUPED, and the phase must still be open (no end, experiment not stopped).
+   */
+  private async useRollups(q: MetricValuesQuery, cuped: number): Promise<boolean> {
+    if (!this.rollups || q.rollups === false || cuped || q.to || q.metric.conversionWindowSeconds !== null) return false;
+    return this.rollups.phaseOpen(q.experimentId, q.phase);
+  }
 
   /** The metric's definition, or the default (sum of its events) for a key without one. `reward` is the rank module's. */
   async resolveMetric(key: string): Promise<MetricSpec> {
@@ -156,16 +172,19 @@ export class MetricValuesRepository {
     const numerator = $(m.numerator, 'text');
     const denominator = m.type === 'ratio' ? $(m.denominator, 'text') : 'NULL';
     const windowSeconds = $(m.conversionWindowSeconds, 'float8');
-    const lookbackSeconds = $(cuped * 86_400, 'float8');
-    const eventKeys = $(m.type === 'ratio' ? [m.numerator, m.denominator] : [m.numerator], 'text[]');
+    const rollup = await this.useRollups(q, cuped);
+    // Every write committed before this call is then in the rollups (bounded batches, usually already done).
+    if (rollup) await this.rollups!.drain();
     const post = `ev.ts >= w.first_at`;
     const pre = `ev.ts < w.first_at`;
     const valueOf = (when: string) =>
       m.type === 'binary'
         ? `(CASE WHEN count(ev.ts) FILTER (WHERE ev.metric = ${numerator} AND ${when}) > 0 THEN 1 ELSE 0 END)::float8`
-        : `COALESCE(sum(ev.value) FILTER (WHERE ev.metric = ${numerator} AND ${when}), 0)::float8`;
+        : `COALESCE(sum(ev.value ORDER BY ev.ts, ev.value) FILTER (WHERE ev.metric = ${numerator} AND ${when}), 0)::float8`;
     const denominatorOf = (when: string) =>
-      m.type === 'mean' ? `count(ev.ts) FILTER (WHERE ev.metric = ${numerator} AND ${when})::float8` : `COALESCE(sum(ev.value) FILTER (WHERE ev.metric = ${denominator} AND ${when}), 0)::float8`;
+      m.type === 'mean'
+        ? `count(ev.ts) FILTER (WHERE ev.metric = ${numerator} AND ${when})::float8`
+        : `COALESCE(sum(ev.value ORDER BY ev.ts, ev.value) FILTER (WHERE ev.metric = ${denominator} AND ${when}), 0)::float8`;
 
     const unitCols = [`${valueOf(post)} AS y`];
     if (twoPart) unitCols.push(`${denominatorOf(post)} AS d`);
@@ -173,14 +192,18 @@ export class MetricValuesRepository {
       unitCols.push(`${valueOf(pre)} AS xc`);
       if (twoPart) unitCols.push(`${denominatorOf(pre)} AS xd`);
     }
+    // The same per-unit values from the rollups (Σ value in the same (ts, value) order, and the count).
+    const rollupCols = [m.type === 'binary' ? `(CASE WHEN COALESCE(rn.event_count, 0) > 0 THEN 1 ELSE 0 END)::float8 AS y` : `COALESCE(rn.value_sum, 0)::float8 AS y`];
+    if (m.type === 'mean') rollupCols.push(`COALESCE(rn.event_count, 0)::float8 AS d`);
+    if (m.type === 'ratio') rollupCols.push(`COALESCE(rd.value_sum, 0)::float8 AS d`);
 
     let capped = 'SELECT * FROM u';
     if (m.capping?.type === 'fixed') {
       const cap = $(m.capping.value, 'float8');
-      capped = `SELECT variant, LEAST(y, ${cap}) AS y${twoPart ? ', d' : ''}${cuped ? `, LEAST(xc, ${cap}) AS xc` : ''}${cuped && twoPart ? ', xd' : ''} FROM u`;
+      capped = `SELECT variant, unit_id, LEAST(y, ${cap}) AS y${twoPart ? ', d' : ''}${cuped ? `, LEAST(xc, ${cap}) AS xc` : ''}${cuped && twoPart ? ', xd' : ''} FROM u`;
     } else if (m.capping?.type === 'percentile') {
       const p = $(m.capping.percentile, 'float8');
-      capped = `SELECT variant, LEAST(y, caps.cy) AS y${twoPart ? ', d' : ''}${cuped ? ', LEAST(xc, caps.cx) AS xc' : ''}${cuped && twoPart ? ', xd' : ''}
+      capped = `SELECT variant, unit_id, LEAST(y, caps.cy) AS y${twoPart ? ', d' : ''}${cuped ? ', LEAST(xc, caps.cx) AS xc' : ''}${cuped && twoPart ? ', xd' : ''}
         FROM u CROSS JOIN (SELECT percentile_cont(${p}) WITHIN GROUP (ORDER BY y) AS cy${cuped ? `, percentile_cont(${p}) WITHIN GROUP (ORDER BY xc) AS cx` : ''} FROM u) caps`;
     }
 
@@ -196,18 +219,28 @@ export class MetricValuesRepository {
       if (cuped) out.push(`avg(xc) AS m_x`, `var_samp(xc) AS v_x`, `covar_samp(y, xc) AS c_yx`);
     }
 
+    const scope = rollup ? { e: $(q.experimentId, 'uuid'), phase: $(q.phase, 'int') } : null;
+    const units = scope
+      ? `SELECT w.variant, w.unit_id, ${rollupCols.join(', ')}
+        FROM w LEFT JOIN unit_metric_rollups rn
+          ON rn.experiment_id = ${scope.e} AND rn.phase = ${scope.phase} AND rn.metric = ${numerator} AND rn.unit_id = w.unit_id
+        ${m.type === 'ratio' ? `LEFT JOIN unit_metric_rollups rd ON rd.experiment_id = ${scope.e} AND rd.phase = ${scope.phase} AND rd.metric = ${denominator} AND rd.unit_id = w.unit_id` : ''}`
+      : `SELECT w.variant, w.unit_id, ${unitCols.join(', ')}
+        FROM w LEFT JOIN events ev
+          ON ev.metric = ANY(${$(m.type === 'ratio' ? [m.numerator, m.denominator] : [m.numerator], 'text[]')}) AND ev.unit_id = w.unit_id
+         AND ev.ts >= w.first_at - make_interval(secs => ${$(cuped * 86_400, 'float8')}) AND ev.ts < w.until
+        GROUP BY w.variant, w.unit_id`;
+    // Float sums depend on the order of their terms: every aggregate over units reads them in unit order (the
+    // window too), so the figures are the same whichever plan or source (raw events or rollups) produced the rows.
     const sql = `
       WITH ${exposedUnitsCtes($, q, windowSeconds)},
-      u AS (
-        SELECT w.variant, ${unitCols.join(', ')}
-        FROM w LEFT JOIN events ev
-          ON ev.metric = ANY(${eventKeys}) AND ev.unit_id = w.unit_id
-         AND ev.ts >= w.first_at - make_interval(secs => ${lookbackSeconds}) AND ev.ts < w.until
-        GROUP BY w.variant, w.unit_id
-      ),
+      u AS (${units}),
       c AS (${capped})${q.moments && twoPart ? `,
-      cr AS (SELECT c.*, sum(y) OVER v / NULLIF(sum(d) OVER v, 0) AS r FROM c WINDOW v AS (PARTITION BY variant))` : ''}
-      SELECT ${out.join(', ')} FROM ${q.moments && twoPart ? 'cr' : 'c'} GROUP BY variant ORDER BY variant`;
+      cr AS (
+        SELECT c.*, sum(y) OVER v / NULLIF(sum(d) OVER v, 0) AS r FROM c
+        WINDOW v AS (PARTITION BY variant ORDER BY unit_id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+      )` : ''}
+      SELECT ${out.join(', ')} FROM (SELECT * FROM ${q.moments && twoPart ? 'cr' : 'c'} ORDER BY variant, unit_id) o GROUP BY variant ORDER BY variant`;
     const rows: Raw[] = await this.db.query(sql, params);
     return rows.map((r) => {
       const a: MetricAggregate = { variant: String(r.variant), units: num(r.units), sum: num(r.s_y), sumSquares: num(r.s_yy) };

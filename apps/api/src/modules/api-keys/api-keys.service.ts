@@ -4,14 +4,20 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import type { Principal } from '../../common/auth/access';
 import { Problem } from '../../common/http/problem';
+import { ClusterBus } from '../../database/cluster-bus';
 import { ApiKeyEntity } from '../../database/entities/api-key.entity';
 import { AuditRepository } from '../audit/audit.repository';
 import { ApiKeyHasher } from './api-key-hasher';
 import { ApiKeysRepository } from './api-keys.repository';
 import { CreateApiKeyInput } from './api-keys.schemas';
 
-/** How long a verified key is trusted without asking the database again (revocation on other replicas lags by at most this). */
+/**
+ * How long a verified key is trusted without asking the database again. A revocation reaches the other replicas
+ * at once through the ClusterBus (LISTEN/NOTIFY); this TTL is the fallback for a lost notification.
+ */
 const CACHE_TTL_MS = 5_000;
+/** The TTL while this process is not listening to other replicas (its listening connection is reconnecting). */
+const UNLISTENED_CACHE_TTL_MS = 1_000;
 
 export interface ApiKeyView {
   id: string;
@@ -31,7 +37,12 @@ export class ApiKeysService {
     private readonly keys: ApiKeysRepository,
     private readonly audit: AuditRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    private readonly bus: ClusterBus,
+  ) {
+    bus.on('api-key', ({ id }) => this.forget(id));
+    // Revocations may have been missed while the listener was away.
+    bus.onResync(() => this.cache.clear());
+  }
 
   /** Run once at boot: load the pepper and make sure an admin key exists. Returns a generated key to print once, if any. */
   async initialize(): Promise<string | null> {
@@ -62,7 +73,7 @@ export class ApiKeysService {
       return null;
     }
     const principal: Principal = { keyId: row.id, name: row.name, role: row.role };
-    this.cache.set(hash, { principal, expires: now + CACHE_TTL_MS });
+    this.cache.set(hash, { principal, expires: now + (this.bus.listening ? CACHE_TTL_MS : UNLISTENED_CACHE_TTL_MS) });
     return principal;
   }
 
@@ -94,6 +105,12 @@ export class ApiKeysService {
       if (e.code === '23000' && e.constraint === LAST_ADMIN_CONSTRAINT) throw lastAdminKey();
       throw err;
     }
+    this.forget(id);
+    await this.bus.publish('api-key', { id });
+  }
+
+  /** Drops the cached verification of key `id` (revoked here or on another replica). */
+  private forget(id: string): void {
     const revoked = [...this.cache.entries()].filter(([, entry]) => entry.principal.keyId === id).map(([hash]) => hash);
     for (const hash of revoked) this.cache.delete(hash);
   }

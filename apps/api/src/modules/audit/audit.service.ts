@@ -3,7 +3,7 @@ import { AuditRepository } from './audit.repository';
 import { z } from 'zod';
 
 export const auditQuerySchema = z.strictObject({
-  entityType: z.enum(['experiment', 'item', 'api-key', 'feature', 'webhook']).optional(),
+  entityType: z.enum(['experiment', 'item', 'api-key', 'feature', 'webhook', 'trigger']).optional(),
   entityId: z.string().max(256).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   before: z.string().regex(/^\d+$/, 'must be an audit entry id').optional(),

@@ -40,6 +40,7 @@ export function definitionOf(e: ExperimentEntity): ExperimentDefinition {
         key: v.key,
         weight: v.weight,
         ...(v.policy ? { policy: v.policy as never } : {}),
+        shadow: v.shadow ?? false,
         ...(v.config ? { config: v.config } : {}),
       })),
     metrics: s.metrics,

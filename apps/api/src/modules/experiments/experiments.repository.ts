@@ -66,7 +66,7 @@ export class ExperimentsRepository {
 
   private async insertVariants(manager: EntityManager, variants: VariantEntity[]): Promise<void> {
     for (const v of variants) {
-      await manager.query(`INSERT INTO variants (id, experiment_id, key, position, weight, policy, config) VALUES ($1,$2,$3,$4,$5,$6::jsonb,$7::jsonb)`, [
+      await manager.query(`INSERT INTO variants (id, experiment_id, key, position, weight, policy, config, shadow) VALUES ($1,$2,$3,$4,$5,$6::jsonb,$7::jsonb,$8)`, [
         v.id,
         v.experimentId,
         v.key,
@@ -74,6 +74,7 @@ export class ExperimentsRepository {
         v.weight,
         v.policy ? JSON.stringify(v.policy) : null,
         v.config ? JSON.stringify(v.config) : null,
+        v.shadow ?? false,
       ]);
     }
   }

@@ -107,6 +107,13 @@ export class ExperimentsService {
         if (variantKeys(merged) !== variantKeys(before)) {
           throw Problem.conflict('Variants cannot be added, removed or renamed once the experiment has started.', 'frozen-field');
         }
+        // A shadow may be promoted (it then gets traffic in a new phase); a served variant cannot become a shadow:
+        // its units would lose their variant mid-experiment.
+        const demoted = merged.variants.filter((v, i) => v.shadow && !before.variants[i].shadow).map((v) => v.key);
+        if (demoted.length) throw Problem.conflict(`A served variant cannot become a shadow once the experiment has started (${demoted.join(', ')}).`, 'frozen-field');
+        // A shadow's policy is compared off-policy on the logs it decided beside: it stays as it was until promoted.
+        const changed = merged.variants.filter((v, i) => before.variants[i].shadow && stableStringify(v.policy) !== stableStringify(before.variants[i].policy)).map((v) => v.key);
+        if (changed.length) throw Problem.conflict(`The policy of a shadow variant cannot change once the experiment has started (${changed.join(', ')}); its logged shadow decisions were made with it.`, 'frozen-field');
       }
       const next = toEntity(merged, { id: current.id, salt: current.salt, status: current.status, version: current.version });
       next.startedAt = current.startedAt;
@@ -116,6 +123,16 @@ export class ExperimentsService {
         throw Problem.conflict(`Experiment "${key}" was changed by someone else; read it again and retry.`, 'concurrent-change');
       }
       await this.audit.append(m, actor, { action: 'experiment.update', entityType: 'experiment', entityId: key, before, after: merged });
+      const promoted = merged.variants.filter((v, i) => !v.shadow && before.variants[i]?.key === v.key && before.variants[i].shadow).map((v) => v.key);
+      if (promoted.length) {
+        await this.audit.append(m, actor, {
+          action: 'experiment.shadow_promote',
+          entityType: 'experiment',
+          entityId: key,
+          before: { shadow: promoted },
+          after: { served: promoted, weights: Object.fromEntries(merged.variants.filter((v) => !v.shadow).map((v) => [v.key, v.weight])) },
+        });
+      }
       // Weight changes while live ramp the allocation and start a new phase; layer shares follow traffic.
       return this.abState.onPatch(m, current, before, merged, actor);
     });
@@ -228,7 +245,7 @@ function toEntity(d: ExperimentDefinition, fixed: { id: string; salt: string; st
   });
   e.variants = d.variants.map((v, position) => {
     const row = new VariantEntity();
-    Object.assign(row, { id: randomUUID(), experimentId: fixed.id, key: v.key, position, weight: v.weight, policy: v.policy ?? null, config: v.config ?? null });
+    Object.assign(row, { id: randomUUID(), experimentId: fixed.id, key: v.key, position, weight: v.weight, policy: v.policy ?? null, shadow: v.shadow, config: v.config ?? null });
     return row;
   });
   return e;

@@ -1,8 +1,9 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { FeatureEvent, foldEvents, oldestLiveBucket, valueAt } from '@slotwise/features';
+import { MAX_FEATURE_MAGNITUDE } from '@slotwise/bandit';
+import { countsAsInteraction, FeatureEvent, foldEvents, HISTORY_CAPACITY, oldestLiveBucket, valueAt } from '@slotwise/features';
 import type { EntityManager } from 'typeorm';
 import { AcceptedEventsListener, EventRow, EventsFeed, UnitErasureService } from '../ab';
-import { CompiledFeature, FeatureDefinitionsService } from './feature-definitions.service';
+import { CompiledFeature, FeatureCatalog, FeatureDefinitionsService } from './feature-definitions.service';
 import { FeaturesRepository, StateRow, StoredState } from './features.repository';
 
 /** How long an item's stored feature values are reused by rank (unit features are read through on every rank). */
@@ -23,6 +24,26 @@ export interface RankFeatureFill {
 }
 
 /**
+ * Told, inside the transaction that just wrote them, which units' feature states changed (the behavioural
+ * triggers evaluate there). It must use only `manager` (the embedded database has one connection).
+ */
+export interface UnitFeaturesListener {
+  /**
+   * `touched`: unit id → the state keys written for it; `atMs`: the time the update was received; `read`: the
+   * definitions in force for this update and a reader of unit values inside the transaction.
+   */
+  unitsUpdated(manager: EntityManager, touched: ReadonlyMap<string, ReadonlySet<string>>, atMs: number, read: UnitFeatureReader): Promise<void>;
+}
+
+/** What a {@link UnitFeaturesListener} may read, without another database connection. */
+export interface UnitFeatureReader {
+  /** The state key of a feature (null when not defined). */
+  stateKeyOf(name: string): string | null;
+  /** The named unit features' values at `atMs`, as {@link FeatureStoreService.values}, read through the transaction. */
+  values(unitIds: readonly string[], names: readonly string[]): Promise<Map<string, Named>>;
+}
+
+/**
  * The online feature store: keeps every defined feature's state current as events, rewards and impressions are
  * accepted (libs/features maths, state in PostgreSQL), and serves values at a point in time.
  */
@@ -31,6 +52,7 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
   private readonly log = new Logger('FeatureStore');
   private readonly itemCache = new Map<string, { at: number; values: Named }>();
   private pruneTimer: NodeJS.Timeout | null = null;
+  private unitListener: UnitFeaturesListener | null = null;
 
   constructor(
     private readonly definitions: FeatureDefinitionsService,
@@ -40,6 +62,29 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
   ) {
     feed.register(this);
     erasure.register('features', (m, unitId) => this.repo.eraseUnit(m, unitId));
+    // Registered before the rank module's 'decisions' eraser (this service is its dependency), so the decisions
+    // still carry the unit id when their logged histories are removed.
+    erasure.register('history', (m, unitId) => this.repo.eraseHistory(m, unitId));
+  }
+
+  /** The triggers module registers here (one listener). */
+  registerUnitListener(listener: UnitFeaturesListener): void {
+    if (this.unitListener) throw new Error('a unit-features listener is already registered');
+    this.unitListener = listener;
+  }
+
+  /** Writes the states; with a listener and unit rows among them, in one transaction with the listener's work. */
+  private async addStates(catalog: FeatureCatalog, rows: StateRow[], atMs: number, manager?: EntityManager): Promise<void> {
+    const touched = this.unitListener ? unitsTouched(rows) : null;
+    if (!touched?.size) return this.repo.addStates(rows, manager);
+    const write = async (m: EntityManager) => {
+      await this.repo.addStates(rows, m);
+      await this.unitListener!.unitsUpdated(m, touched, atMs, {
+        stateKeyOf: (name) => catalog.byName.get(name)?.stateKey ?? null,
+        values: (unitIds, names) => this.valuesWith(catalog, 'unit', unitIds, atMs, names, m),
+      });
+    };
+    return manager ? write(manager) : this.repo.transaction(write);
   }
 
   onModuleInit(): void {
@@ -53,34 +98,48 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
 
   /** For the events insert: a closure over this moment's definitions (no reload inside the transaction), or null. */
   async prepare(rows: readonly EventRow[]): Promise<((manager: EntityManager, accepted: readonly EventRow[], receivedAtMs: number) => Promise<void>) | null> {
-    const { byMetric } = await this.definitions.catalog();
+    const catalog = await this.definitions.catalog();
+    const { byMetric } = catalog;
     if (!byMetric.size || !rows.some((r) => byMetric.has(r.metric))) return null;
-    return (manager, accepted, receivedAtMs) => this.apply(byMetric, manager, accepted, receivedAtMs);
+    return (manager, accepted, receivedAtMs) => this.apply(catalog, manager, accepted, receivedAtMs);
   }
 
   /** Accepted events (inside their insert's transaction): each event at its own timestamp, to each feature of its metric. */
-  private async apply(byMetric: Map<string, CompiledFeature[]>, manager: EntityManager, accepted: readonly EventRow[], receivedAtMs: number): Promise<void> {
+  private async apply(catalog: FeatureCatalog, manager: EntityManager, accepted: readonly EventRow[], receivedAtMs: number): Promise<void> {
     const groups = new Groups();
-    const states = new Map([...byMetric].map(([metric, features]) => [metric, oneper(features)]));
+    const states = new Map([...catalog.byMetric].map(([metric, features]) => [metric, oneper(features)]));
     for (const e of accepted) for (const f of states.get(e.metric) ?? []) groups.add(f, e.unitId, { ms: Date.parse(e.ts), value: e.value });
-    await this.repo.addStates(groups.fold(receivedAtMs), manager);
+    await this.addStates(catalog, groups.fold(receivedAtMs), receivedAtMs, manager);
   }
 
   /** Slots shown by a stored decision: value 1 each, to the unit's and each item's impression features. */
   async recordImpressions(unitId: string, itemIds: readonly string[], atMs: number): Promise<void> {
-    const { impressions } = await this.definitions.catalog();
+    const catalog = await this.definitions.catalog();
+    const { impressions } = catalog;
     if (!impressions.length) return;
     const groups = new Groups();
     for (const f of oneper(impressions)) for (const itemId of itemIds) groups.add(f, f.entity === 'unit' ? unitId : itemId, { ms: atMs, value: 1 });
-    await this.repo.addStates(groups.fold(atMs));
+    await this.addStates(catalog, groups.fold(atMs), atMs);
     this.forgetItems(itemIds);
   }
 
   /** Stored, non-duplicate rewards: their value at their time, to the decision's unit's and the item's reward features. */
   async recordRewards(rewards: ReadonlyArray<{ decisionId: string; itemId: string; value: number; occurredAt: Date }>): Promise<void> {
-    const { rewards: features } = await this.definitions.catalog();
-    if (!features.length || !rewards.length) return;
-    const units = features.some((f) => f.entity === 'unit') ? await this.repo.unitsOfDecisions([...new Set(rewards.map((r) => r.decisionId))]) : new Map<string, string | null>();
+    if (!rewards.length) return;
+    const catalog = await this.definitions.catalog();
+    const { rewards: features } = catalog;
+    // Sequences: a positive reward is an interaction of the decision's unit with the item, at the reward's time.
+    const interactions = rewards.filter((r) => countsAsInteraction(r.value));
+    const needUnits = interactions.length > 0 || features.some((f) => f.entity === 'unit');
+    const units = needUnits ? await this.repo.unitsOfDecisions([...new Set(rewards.map((r) => r.decisionId))]) : new Map<string, string | null>();
+    await this.repo.addHistory(
+      interactions.flatMap((r) => {
+        const unitId = units.get(r.decisionId);
+        return unitId ? [{ unitId, itemId: r.itemId, ms: r.occurredAt.getTime() }] : [];
+      }),
+      HISTORY_CAPACITY,
+    );
+    if (!features.length) return;
     const groups = new Groups();
     const states = oneper(features);
     for (const r of rewards) {
@@ -90,7 +149,7 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
       }
     }
     const now = Date.now();
-    await this.repo.addStates(groups.fold(now));
+    await this.addStates(catalog, groups.fold(now), now);
     this.forgetItems(rewards.map((r) => r.itemId));
   }
 
@@ -99,12 +158,16 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
    * `defaultValue` where the window holds no event. Reads PostgreSQL: what any replica has committed is visible.
    */
   async values(entity: 'unit' | 'item', entityIds: readonly string[], atMs: number, names?: readonly string[]): Promise<Map<string, Named>> {
-    const { all, byName } = await this.definitions.catalog();
+    return this.valuesWith(await this.definitions.catalog(), entity, entityIds, atMs, names);
+  }
+
+  private async valuesWith(catalog: FeatureCatalog, entity: 'unit' | 'item', entityIds: readonly string[], atMs: number, names?: readonly string[], manager?: EntityManager): Promise<Map<string, Named>> {
+    const { all, byName } = catalog;
     const features = names ? names.map((n) => byName.get(n)!).filter((f) => f?.entity === entity) : all.filter((f) => f.entity === entity);
     const out = new Map<string, Named>(entityIds.map((id) => [id, {}]));
     if (!features.length || !entityIds.length) return out;
     const byKey = new Map<string, StoredState[]>();
-    for (const s of await this.repo.states(entityIds, [...new Set(features.map((f) => f.stateKey))])) {
+    for (const s of await this.repo.states(entityIds, [...new Set(features.map((f) => f.stateKey))], manager)) {
       const k = `${s.entityId}\u0000${s.stateKey}`;
       const list = byKey.get(k);
       if (list) list.push(s);
@@ -130,7 +193,7 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
     const itemNames = names.item.filter((n) => byName.get(n)?.entity === 'item');
     if (!contextNames.length && !itemNames.length) return null;
     const [context, items] = await Promise.all([
-      contextNames.length ? this.values('unit', [unitId], atMs, contextNames).then((m) => m.get(unitId)!) : Promise.resolve({} as Named),
+      contextNames.length ? this.values('unit', [unitId], atMs, contextNames).then((m) => saturate(m.get(unitId)!)) : Promise.resolve({} as Named),
       itemNames.length ? this.itemValues([...new Set(itemIds)], itemNames, atMs) : Promise.resolve(new Map<string, Named>()),
     ]);
     return {
@@ -139,6 +202,14 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
       mergeContext: (sent) => (Array.isArray(sent) || !contextNames.length ? sent : { ...context, ...sent }),
       mergeItem: (itemId, sent) => (Array.isArray(sent) || !itemNames.length ? sent : { ...items.get(itemId), ...sent }),
     };
+  }
+
+  /**
+   * A unit's last `k` interacted items (rewards with a positive value), newest first — a sequence ranker's history
+   * input. Read through from PostgreSQL, so what any replica committed is visible at once.
+   */
+  async history(unitId: string, k: number): Promise<string[]> {
+    return (await this.repo.history(unitId, Math.min(k, HISTORY_CAPACITY))).map((h) => h.itemId);
   }
 
   private async itemValues(itemIds: string[], names: string[], atMs: number): Promise<Map<string, Named>> {
@@ -152,7 +223,8 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
     }
     if (missing.length) {
       if (this.itemCache.size > ITEM_CACHE_MAX) this.itemCache.clear();
-      for (const [id, values] of await this.values('item', missing, atMs, names)) {
+      for (const [id, raw] of await this.values('item', missing, atMs, names)) {
+        const values = saturate(raw);
         out.set(id, values);
         this.itemCache.set(`${prefix}\u0000${id}`, { at: atMs, values });
       }
@@ -173,6 +245,33 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
     const cutoffs = oneper(all).flatMap((f) => (f.window.type === 'sliding' ? [{ stateKey: f.stateKey, oldestBucket: oldestLiveBucket(f.window.ms, nowMs) }] : []));
     return this.repo.prune(cutoffs);
   }
+}
+
+/** Unit id → state keys written, for the unit rows among `rows` (state keys of unit features start with `unit:`). */
+function unitsTouched(rows: readonly StateRow[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const r of rows) {
+    if (!r.stateKey.startsWith('unit:')) continue;
+    const keys = out.get(r.entityId);
+    if (keys) keys.add(r.stateKey);
+    else out.set(r.entityId, new Set([r.stateKey]));
+  }
+  return out;
+}
+
+/**
+ * Stored values served to rank are saturated at ±MAX_FEATURE_MAGNITUDE (libs/bandit), the bound rank enforces on
+ * every feature: a sent value beyond it is the caller's error (400), but a stored one is the store's own arithmetic —
+ * a `timeSinceLast` of 11.6 days is 1,000,000 s, a `sum` of large event values can pass 1e6 — and must not make every
+ * later rank of that unit fail. Saturated, the value still says "at least this much"; it is what the decision logs.
+ */
+function saturate(values: Named): Named {
+  for (const k of Object.keys(values)) {
+    const v = values[k];
+    if (v > MAX_FEATURE_MAGNITUDE) values[k] = MAX_FEATURE_MAGNITUDE;
+    else if (v < -MAX_FEATURE_MAGNITUDE) values[k] = -MAX_FEATURE_MAGNITUDE;
+  }
+  return values;
 }
 
 /** One feature per state key: features that share a state (same entity, source, window) get each event once. */

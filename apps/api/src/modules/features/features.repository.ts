@@ -128,9 +128,9 @@ export class FeaturesRepository {
   }
 
   /** The stored states of these entities under these state keys (one index range per entity). */
-  async states(entityIds: readonly string[], stateKeys: readonly string[]): Promise<StoredState[]> {
+  async states(entityIds: readonly string[], stateKeys: readonly string[], manager: EntityManager = this.db.manager): Promise<StoredState[]> {
     if (!entityIds.length || !stateKeys.length) return [];
-    const rows: Array<{ entity_id: string; state_key: string; bucket: string; count: number; sum: number; ref_ms: string | null; last_ms: string; last_value: number }> = await this.db.query(
+    const rows: Array<{ entity_id: string; state_key: string; bucket: string; count: number; sum: number; ref_ms: string | null; last_ms: string; last_value: number }> = await manager.query(
       `SELECT entity_id, state_key, bucket, count, sum, ref_ms, last_ms, last_value FROM feature_state WHERE entity_id = ANY($1::text[]) AND state_key = ANY($2::text[])`,
       [entityIds, stateKeys],
     );
@@ -169,6 +169,49 @@ export class FeaturesRepository {
     return n;
   }
 
+  /**
+   * Adds interactions to units' histories (one statement: insert, a repeated (unit, time, item) ignored), then
+   * drops each touched unit's entries beyond the newest `capacity` (libs/features `addInteractions` is the reference).
+   */
+  async addHistory(rows: ReadonlyArray<{ unitId: string; itemId: string; ms: number }>, capacity: number): Promise<void> {
+    if (!rows.length) return;
+    const sorted = [...rows].sort((a, b) => (a.unitId < b.unitId ? -1 : a.unitId > b.unitId ? 1 : a.ms - b.ms));
+    const units = [...new Set(sorted.map((r) => r.unitId))];
+    await this.db.transaction(async (m) => {
+      await m.query(
+        `INSERT INTO unit_history (unit_id, at_ms, item_id) SELECT * FROM unnest($1::text[], $2::int8[], $3::text[]) ON CONFLICT DO NOTHING`,
+        [sorted.map((r) => r.unitId), sorted.map((r) => r.ms), sorted.map((r) => r.itemId)],
+      );
+      // A second statement: a data-modifying CTE's rows are not visible to the rest of its statement.
+      await m.query(
+        `DELETE FROM unit_history h USING (
+           SELECT unit_id, at_ms, item_id, row_number() OVER (PARTITION BY unit_id ORDER BY at_ms DESC, item_id DESC) AS rn
+           FROM unit_history WHERE unit_id = ANY($1::text[])) old
+         WHERE old.rn > $2 AND h.unit_id = old.unit_id AND h.at_ms = old.at_ms AND h.item_id = old.item_id`,
+        [units, capacity],
+      );
+    });
+  }
+
+  /** A unit's newest `k` interactions, newest first (ties: larger item id first, byte order). */
+  async history(unitId: string, k: number): Promise<Array<{ itemId: string; ms: number }>> {
+    const rows: Array<{ item_id: string; at_ms: string }> = await this.db.query(
+      `SELECT item_id, at_ms FROM unit_history WHERE unit_id = $1 ORDER BY at_ms DESC, item_id DESC LIMIT $2`,
+      [unitId, k],
+    );
+    return rows.map((r) => ({ itemId: r.item_id, ms: Number(r.at_ms) }));
+  }
+
+  /**
+   * Erase a unit's history, and the history logged with its decisions (which items it interacted with), inside the
+   * erasure transaction; runs before the decisions lose their unit link. Returns the history rows removed.
+   */
+  async eraseHistory(manager: EntityManager, unitId: string): Promise<number> {
+    await manager.query(`UPDATE decisions SET shortlist = shortlist - 'history' WHERE unit_id = $1 AND shortlist ? 'history'`, [unitId]);
+    const [{ n }]: [{ n: number }] = await manager.query(`WITH d AS (DELETE FROM unit_history WHERE unit_id = $1 RETURNING 1) SELECT count(*)::int AS n FROM d`, [unitId]);
+    return n;
+  }
+
   /** The unit of each decision (null once erased): what reward features are credited to. */
   async unitsOfDecisions(decisionIds: readonly string[]): Promise<Map<string, string | null>> {
     if (!decisionIds.length) return new Map();
@@ -190,6 +233,8 @@ export interface LoggedSlotRow {
   position: number;
   item_id: string;
   item_features: number[] | null;
+  /** a sequence ranker's history input as logged (null without one, or once the unit is erased) */
+  history: { itemIds: string[]; features: number[][] } | null;
   score: number | null;
   propensity: number | null;
   explored: boolean;
@@ -220,7 +265,7 @@ export class TrainingExportRepository {
     return this.db.query(
       `SELECT s.decision_id, to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at, s.created_at::text AS created_at,
               d.unit_id, s.variant_key, d.model_version, d.policy->>'type' AS policy, d.context,
-              s.position, s.item_id, d.shortlist->'features'->s.shortlist_index AS item_features,
+              s.position, s.item_id, d.shortlist->'features'->s.shortlist_index AS item_features, d.shortlist->'history' AS history,
               s.score, s.propensity, s.explored, s.cold_start, s.reward, s.reward_count
        FROM decision_slots s JOIN decisions d ON d.id = s.decision_id
        WHERE s.experiment_id = $1

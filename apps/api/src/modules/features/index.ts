@@ -5,7 +5,8 @@ import { FeaturesRepository, TrainingExportRepository } from './features.reposit
 import { TrainingExportService } from './training-export.service';
 
 export { FeatureStoreService } from './feature-store.service';
-export type { RankFeatureFill } from './feature-store.service';
+export type { RankFeatureFill, UnitFeatureReader, UnitFeaturesListener } from './feature-store.service';
+export { FeatureDefinitionsService } from './feature-definitions.service';
 
 /** The online feature store: definitions, incremental state from events / rewards / impressions, values for rank. */
 export const FEATURE_CONTROLLERS = [FeatureDefinitionsController, FeatureValuesController, TrainingExportController];

@@ -70,6 +70,8 @@ function jsonRow(r: LoggedSlotRow, exp: { context: string[]; item: string[] }) {
     rewardCount: r.reward_count,
     context: Object.fromEntries(exp.context.map((n, i) => [n, r.context?.[i] ?? null])),
     item: Object.fromEntries(exp.item.map((n, i) => [n, r.item_features?.[i] ?? null])),
+    // Sequence rankers: the unit's last interacted items the ranker saw (newest first) and their item features.
+    ...(r.history ? { history: r.history } : {}),
   };
 }
 

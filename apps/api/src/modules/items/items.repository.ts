@@ -40,7 +40,7 @@ export class ItemsRepository {
       });
       const rows: Array<{ inserted: boolean }> = await manager.query(
         `INSERT INTO items (id, features, attributes, created_at, updated_at) VALUES ${values.join(',')}
-         ON CONFLICT (id) DO UPDATE SET features = EXCLUDED.features, attributes = EXCLUDED.attributes, updated_at = now()
+         ON CONFLICT (id) DO UPDATE SET features = EXCLUDED.features, attributes = EXCLUDED.attributes, updated_at = EXCLUDED.updated_at
          RETURNING (xmax = 0) AS inserted`,
         params,
       );

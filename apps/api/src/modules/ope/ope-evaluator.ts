@@ -9,7 +9,7 @@
  * position). Actions are indexed over the items seen in the evaluated log.
  */
 import { createRng, rankerKeys, topK, topKInto, type BanditModel, type Candidate, type Rng } from '@slotwise/bandit';
-import { evaluatePolicy, fitRewardModel, normalInterval, type BanditLog } from '@slotwise/ope';
+import { doublyRobust, evaluatePolicy, fitRewardModel, ips, normalInterval, type ActionDistribution, type BanditLog, type RewardEstimates } from '@slotwise/ope';
 import { banditCandidate } from '../rank/candidates';
 import type { LoggedDecisionRow } from './ope.repository';
 import type { EstimateView, OpeEstimator, OpeResult } from './ope.schema';
@@ -19,7 +19,62 @@ export type TargetKind =
   | { type: 'ranker'; scores?: (d: LoggedDecisionRow, candidates: Candidate[]) => Promise<ArrayLike<number>> }
   | { type: 'random' }
   | { type: 'epsilon-greedy'; epsilon: number; model: BanditModel }
-  | { type: 'thompson'; model: BanditModel; draws: number };
+  | { type: 'thompson'; model: BanditModel; draws: number }
+  /** π_e as logged beside the decision (a shadow variant's distribution at decision time, `LoggedDecisionRow.targetProbs`) */
+  | { type: 'logged' };
+
+/** One point of an estimate over time: the rounds of one day, and all rounds up to its end. */
+export interface SeriesPoint {
+  /** UTC day, YYYY-MM-DD */
+  day: string;
+  n: number;
+  daily: Record<'ips' | 'dr', { value: number; ci: { lower: number; upper: number; level: number }; stdErr: number } | null>;
+  cumulative: Record<'ips' | 'dr', { value: number; ci: { lower: number; upper: number; level: number }; stdErr: number } | null>;
+}
+
+/**
+ * π_e(item i at position j) for one decision, (k × n) row-major over its shortlist: exact for ranker (one-hot greedy),
+ * random (1/n) and ε-greedy (ε/n + (1 − ε)·[greedy top-k by posterior mean]); Thompson: the share of `draws` seeded
+ * re-draws of its posterior that put each item at each position.
+ */
+export async function targetTable(tgt: TargetKind, d: Pick<LoggedDecisionRow, 'context' | 'targetProbs'> & Partial<LoggedDecisionRow>, candidates: Candidate[], k: number, rng: Rng): Promise<Float64Array> {
+  const n = candidates.length;
+  const t = new Float64Array(k * n);
+  switch (tgt.type) {
+    case 'random':
+      t.fill(1 / n);
+      return t;
+    case 'logged':
+      // logged with the served k (a request may ask fewer slots): positions beyond it have no logged rounds
+      t.set((d.targetProbs ?? []).slice(0, k * n));
+      return t;
+    case 'ranker': {
+      const keys = tgt.scores ? Float64Array.from(await tgt.scores(d as LoggedDecisionRow, candidates)) : rankerKeys(candidates);
+      topK(keys, k).forEach((i, j) => (t[j * n + i] = 1));
+      return t;
+    }
+    case 'epsilon-greedy': {
+      const mean = tgt.model.prepare(d.context, candidates).mean;
+      t.fill(tgt.epsilon / n);
+      topK(mean, k).forEach((i, j) => (t[j * n + i] = Math.min(1, t[j * n + i] + (1 - tgt.epsilon))));
+      return t;
+    }
+    case 'thompson': {
+      const scorer = tgt.model.prepare(d.context, candidates);
+      const buf = new Float64Array(n);
+      const order = new Int32Array(k);
+      const values = new Float64Array(k);
+      for (let s = 0; s < tgt.draws; s++) {
+        scorer.redraw(rng, buf);
+        topKInto(buf, k, order, values);
+        for (let j = 0; j < k; j++) t[j * n + order[j]] += 1;
+      }
+      // counts, then one division: summing 1/draws could round above 1
+      for (let c = 0; c < t.length; c++) t[c] /= tgt.draws;
+      return t;
+    }
+  }
+}
 
 /** Largest (rounds × actions) table of π_e and q̂ kept in memory; above it only IPS and SNIPS (which need π_e(a_i) alone) run. */
 const MAX_DENSE_CELLS = 20_000_000;
@@ -33,6 +88,8 @@ export class OpeAccumulator {
   private readonly reward: number[] = [];
   private readonly pscore: number[] = [];
   private readonly contexts: number[] = [];
+  /** per round: the decision's UTC day (for the estimate over time) */
+  private readonly day: string[] = [];
   /** per round: the items the target can place (global index) and their probability at the round's position */
   private readonly rowItems: Int32Array[] = [];
   private readonly rowProbs: Float64Array[] = [];
@@ -56,7 +113,7 @@ export class OpeAccumulator {
     const n = d.shortlist.ids.length;
     const candidates = d.shortlist.ids.map((_, i) => banditCandidate(d.shortlist, i));
     const k = Math.min(this.slots, n);
-    const table = await this.table(d, candidates, k);
+    const table = await targetTable(this.target, d, candidates, k, this.target.type === 'thompson' ? this.rng.split() : this.rng);
     const global = Int32Array.from(d.shortlist.ids, (id) => {
       let g = this.itemIndex.get(id);
       if (g === undefined) this.itemIndex.set(id, (g = this.itemIndex.size));
@@ -73,48 +130,11 @@ export class OpeAccumulator {
       this.position.push(j);
       this.reward.push(s.reward);
       this.pscore.push(s.propensity);
+      this.day.push(d.createdAt ? new Date(d.createdAt).toISOString().slice(0, 10) : '');
       for (let c = 0; c < this.contextDim; c++) this.contexts.push(d.context[c] ?? 0);
       this.rowItems.push(global);
       this.rowProbs.push(table.subarray(j * n, (j + 1) * n));
       if (s.propensity === 1) this.unsupportedMass += 1 - table[j * n + s.shortlistIndex];
-    }
-  }
-
-  /** π_e(item i at position j), (k × n) row-major. */
-  private async table(d: LoggedDecisionRow, candidates: Candidate[], k: number): Promise<Float64Array> {
-    const n = candidates.length;
-    const t = new Float64Array(k * n);
-    const tgt = this.target;
-    switch (tgt.type) {
-      case 'random':
-        t.fill(1 / n);
-        return t;
-      case 'ranker': {
-        const keys = tgt.scores ? Float64Array.from(await tgt.scores(d, candidates)) : rankerKeys(candidates);
-        topK(keys, k).forEach((i, j) => (t[j * n + i] = 1));
-        return t;
-      }
-      case 'epsilon-greedy': {
-        const mean = tgt.model.prepare(d.context, candidates).mean;
-        t.fill(tgt.epsilon / n);
-        topK(mean, k).forEach((i, j) => (t[j * n + i] = Math.min(1, t[j * n + i] + (1 - tgt.epsilon))));
-        return t;
-      }
-      case 'thompson': {
-        const scorer = tgt.model.prepare(d.context, candidates);
-        const buf = new Float64Array(n);
-        const order = new Int32Array(k);
-        const values = new Float64Array(k);
-        const rng = this.rng.split();
-        for (let s = 0; s < tgt.draws; s++) {
-          scorer.redraw(rng, buf);
-          topKInto(buf, k, order, values);
-          for (let j = 0; j < k; j++) t[j * n + order[j]] += 1;
-        }
-        // counts, then one division: summing 1/draws could round above 1
-        for (let c = 0; c < t.length; c++) t[c] /= tgt.draws;
-        return t;
-      }
     }
   }
 
@@ -128,8 +148,8 @@ export class OpeAccumulator {
     return { value: r.mean, ci: { lower: r.lower, upper: r.upper, level: r.level }, stdErr: r.standardError, n: this.reward.length };
   }
 
-  /** Runs the estimators on the accumulated rounds. */
-  evaluate(options: { estimators: readonly OpeEstimator[]; alpha: number; clip?: number }): Omit<OpeResult, 'posterior' | 'actionDistribution'> {
+  /** The accumulated rounds as libs/ope's inputs, with the cross-fitted reward model when one is wanted and can be fitted. */
+  private prepare(wantsModel: boolean): { n: number; log: BanditLog; dist: ActionDistribution; qHat: RewardEstimates | undefined; warnings: string[] } {
     const n = this.action.length;
     const nItems = this.itemIndex.size;
     const warnings: string[] = [];
@@ -149,8 +169,7 @@ export class OpeAccumulator {
       else probs[r] = p[items.indexOf(this.action[r])];
     }
     const dist = { nActions: width, probs };
-    const wantsModel = options.estimators.some((e) => e !== 'ips' && e !== 'snips');
-    let qHat;
+    let qHat: RewardEstimates | undefined;
     if (wantsModel) {
       const why = !dense
         ? `the log has too many rounds × items (${n} × ${nItems}) for the reward model`
@@ -168,6 +187,12 @@ export class OpeAccumulator {
         }
       }
     }
+    return { n, log, dist, qHat, warnings };
+  }
+
+  /** Runs the estimators on the accumulated rounds. */
+  evaluate(options: { estimators: readonly OpeEstimator[]; alpha: number; clip?: number }): Omit<OpeResult, 'posterior' | 'actionDistribution'> {
+    const { n, log, dist, qHat, warnings } = this.prepare(options.estimators.some((e) => e !== 'ips' && e !== 'snips'));
     const report = evaluatePolicy(log, dist, { alpha: options.alpha, clip: options.clip, qHat });
     const estimates: EstimateView[] = report.estimates
       .filter((e) => options.estimators.includes(e.estimator as OpeEstimator))
@@ -195,6 +220,43 @@ export class OpeAccumulator {
       estimates,
       warnings,
     };
+  }
+
+  /**
+   * The estimate over time: IPS and DR per UTC day of the decisions and cumulative up to each day's end, each a mean
+   * of per-round terms (libs/ope's round rewards, the reward model cross-fitted once on the whole log) with its
+   * normal (1 − α) interval. DR is null when no reward model could be fitted (see `warnings`).
+   */
+  series(options: { alpha: number; clip?: number }): { points: SeriesPoint[]; warnings: string[] } {
+    const { n, log, dist, qHat, warnings } = this.prepare(true);
+    const terms = { ips: ips(log, dist, { clip: options.clip }).roundRewards, dr: qHat ? doublyRobust(log, dist, qHat, { clip: options.clip }).roundRewards : null };
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (this.day[a] < this.day[b] ? -1 : this.day[a] > this.day[b] ? 1 : a - b));
+    const points: SeriesPoint[] = [];
+    const stat = (values: number[]) => {
+      if (values.length < 2) return null;
+      const r = normalInterval(values, options.alpha);
+      return { value: r.mean, ci: { lower: r.lower, upper: r.upper, level: r.level }, stdErr: r.standardError };
+    };
+    const cumulative: Record<'ips' | 'dr', number[]> = { ips: [], dr: [] };
+    for (let i = 0; i < order.length; ) {
+      const day = this.day[order[i]];
+      const today: Record<'ips' | 'dr', number[]> = { ips: [], dr: [] };
+      for (; i < order.length && this.day[order[i]] === day; i++) {
+        for (const e of ['ips', 'dr'] as const) {
+          const t = terms[e];
+          if (!t) continue;
+          today[e].push(t[order[i]]);
+          cumulative[e].push(t[order[i]]);
+        }
+      }
+      points.push({
+        day,
+        n: today.ips.length,
+        daily: { ips: stat(today.ips), dr: terms.dr ? stat(today.dr) : null },
+        cumulative: { ips: stat(cumulative.ips), dr: terms.dr ? stat(cumulative.dr) : null },
+      });
+    }
+    return { points, warnings };
   }
 }
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
@@ -6,7 +6,7 @@ import { Access, CurrentPrincipal, Principal } from '../../common/auth/access';
 import { Problem } from '../../common/http/problem';
 import { ZodPipe } from '../../common/validation/zod';
 import { experimentKeyParam } from '../experiments/experiment.schema';
-import { importDecisionsSchema, ImportDecisionsInput, OpeRequest, opeRequestSchema, opeRunIdParam } from './ope.schema';
+import { importDecisionsSchema, ImportDecisionsInput, OpeRequest, opeRequestSchema, opeRunIdParam, ShadowDecisionsQuery, shadowDecisionsQuerySchema, ShadowQuery, shadowQuerySchema } from './ope.schema';
 import { OpeService } from './ope.service';
 
 const keyPipe = new ZodPipe(experimentKeyParam, 'key');
@@ -33,6 +33,24 @@ export class OpeController {
   @Access('experiments:read')
   list(@Param('key', keyPipe) key: string) {
     return this.ope.runs(key);
+  }
+
+  /** Shadow variants' estimated value on the served logs they decided beside: all estimators, and IPS / DR per day and cumulative. */
+  @Get(':key/ope/shadows')
+  @Access('experiments:read')
+  shadows(@Param('key', keyPipe) key: string, @Query(new ZodPipe(shadowQuerySchema, 'query')) q: ShadowQuery) {
+    return this.ope.shadowValues(key, q);
+  }
+
+  /** A shadow variant's logged decisions, newest first: its slate and propensities beside the served slate. */
+  @Get(':key/ope/shadows/:variant/decisions')
+  @Access('experiments:read')
+  shadowDecisions(
+    @Param('key', keyPipe) key: string,
+    @Param('variant', new ZodPipe(z.string().min(1).max(64), 'variant')) variant: string,
+    @Query(new ZodPipe(shadowDecisionsQuerySchema, 'query')) q: ShadowDecisionsQuery,
+  ) {
+    return this.ope.shadowDecisions(key, variant, q);
   }
 
   /** One OPE run: status, progress in [0, 1], and its result when it has succeeded. */

@@ -14,8 +14,9 @@ import { buildVariant, modelSpecFor } from '../rank/experiment-runtime';
 import { toVector } from '../rank/feature-resolver';
 import { RankEngine } from '../rank/rank-engine';
 import { OpeAccumulator, type TargetKind } from './ope-evaluator';
-import { LogFilter, NewImportedDecision, OpeRepository } from './ope.repository';
-import { OPE_ESTIMATORS, type ImportDecisionsInput, type OpeRequest, type OpeResult, type OpeRunView } from './ope.schema';
+import { LogFilter, NewImportedDecision, OpeRepository, type ShadowDecisionView } from './ope.repository';
+import { MAX_IMPORT_CANDIDATES, OPE_ESTIMATORS, type ImportDecisionsInput, type OpeRequest, type OpeResult, type OpeRunView, type ShadowDecisionsQuery, type ShadowQuery } from './ope.schema';
+import { ShadowService, type ShadowValue } from './shadow.service';
 
 /** Most variants the report's cross-check evaluates (pairs grow quadratically). */
 export const CROSS_CHECK_MAX_VARIANTS = 5;
@@ -46,8 +47,16 @@ export interface OffPolicySection {
   posterior: string;
   variants: Array<{ variant: string; value: number; ci: { lower: number; upper: number; level: number }; stdErr: number; n: number }>;
   pairs: OffPolicyPair[];
+  /** shadow variants (no traffic) evaluated on the served logs they decided beside */
+  shadows: ShadowValue[];
   warnings: string[];
+  /** when this section was computed and from which data (decisions, rewards, shadow rows): cached until it changes */
+  computedAt: string;
+  dataVersion: string;
 }
+
+/** Cross-check sections kept per (experiment definition, options, data version); the oldest goes first. */
+const CROSS_CHECK_CACHE_SIZE = 64;
 
 const fmt = (x: number): string => x.toPrecision(4);
 
@@ -74,7 +83,29 @@ export class OpeService {
     private readonly engine: RankEngine,
     private readonly models: ModelsService,
     private readonly catalog: CatalogCache,
+    private readonly shadows: ShadowService,
   ) {}
+
+  /** Computed cross-check sections by (experiment id, definition version, options, data version). */
+  private readonly crossChecks = new Map<string, OffPolicySection>();
+  /** How many cross-checks were computed (not served from the cache) since start. */
+  crossCheckComputations = 0;
+
+  /** `GET …/ope/shadows/{variant}/decisions`: the shadow's slates beside the served ones, newest first. */
+  async shadowDecisions(key: string, variant: string, q: ShadowDecisionsQuery): Promise<{ decisions: ShadowDecisionView[]; nextBefore: string | null }> {
+    const e = await this.ranking(key);
+    if (!e.variants.some((v) => v.key === variant && v.shadow)) {
+      throw Problem.notFound(`"${variant}" is not a shadow variant of "${key}" (shadows: ${e.variants.filter((v) => v.shadow).map((v) => v.key).join(', ') || 'none'}).`);
+    }
+    const decisions = await this.repo.shadowDecisions(e.id, variant, q.before ?? null, q.limit);
+    return { decisions, nextBefore: decisions.length === q.limit ? decisions[decisions.length - 1].at : null };
+  }
+
+  /** `GET …/ope/shadows`: each shadow variant's estimated value on the served logs, over time. */
+  async shadowValues(key: string, q: ShadowQuery): Promise<{ experiment: string; alpha: number; shadows: ShadowValue[] }> {
+    const e = await this.ranking(key);
+    return { experiment: key, alpha: q.alpha, shadows: await this.shadows.values(e, { alpha: q.alpha, from: q.from ?? null, to: q.to ?? null, clip: q.clip }) };
+  }
 
   /**
    * Starts an evaluation: validated up front (4xx with paths), stored as a run, executed in this process. Resolves
@@ -155,15 +186,33 @@ export class OpeService {
    * randomized A/B value. At most {@link CROSS_CHECK_MAX_VARIANTS} variants.
    */
   async crossCheck(e: ExperimentEntity, options: { alpha: number; from: string | null; to: string | null }): Promise<OffPolicySection> {
+    // The section is a deterministic function of the definition, the options and the logged data (replays from the
+    // prior, seeded draws): an unchanged log answers from the cache; a new decision, reward or shadow row recomputes.
+    const dataVersion = await this.repo.dataVersion(e.id);
+    const cacheKey = JSON.stringify([e.id, e.version, options.alpha, options.from, options.to, dataVersion]);
+    const cached = this.crossChecks.get(cacheKey);
+    if (cached) return cached;
+    const section = await this.computeCrossCheck(e, options, dataVersion);
+    this.crossCheckComputations++;
+    this.crossChecks.set(cacheKey, section);
+    if (this.crossChecks.size > CROSS_CHECK_CACHE_SIZE) this.crossChecks.delete(this.crossChecks.keys().next().value!);
+    return section;
+  }
+
+  private async computeCrossCheck(e: ExperimentEntity, options: { alpha: number; from: string | null; to: string | null }, dataVersion: string): Promise<OffPolicySection> {
     const settings = e.settings as unknown as ExperimentSettings;
-    const variants = e.variants.filter((v) => v.policy);
+    // shadow variants have no logs of their own: they are evaluated on the served logs (`shadows`)
+    const variants = e.variants.filter((v) => v.policy && !v.shadow);
     const section: OffPolicySection = {
       estimator: 'dr',
       alpha: options.alpha,
       posterior: "each variant's posterior replayed from its prior through its own logged slots and rewards, in log order (time-matched)",
       variants: [],
       pairs: [],
+      shadows: await this.shadows.values(e, options),
       warnings: [],
+      computedAt: new Date().toISOString(),
+      dataVersion,
     };
     if (variants.length < 2) return section;
     if (variants.length > CROSS_CHECK_MAX_VARIANTS) {
@@ -193,7 +242,7 @@ export class OpeService {
           const page = await this.repo.page(filter, after, PAGE);
           for (const d of page) {
             if (d.variantKey === logs.key) await acc.add(d);
-            else if (model) for (const s of d.slots) model.observe(d.context, banditCandidate(d.shortlist, s.shortlistIndex), s.reward);
+            else if (model) for (const s of d.slots) model.observe(d.context, banditCandidate(d.shortlist, s.shortlistIndex), s.reward, s.position - 1);
           }
           if (page.length < PAGE) break;
           after = page[page.length - 1].seq;
@@ -315,19 +364,36 @@ export class OpeService {
     const settings = e.settings as unknown as ExperimentSettings;
     const names = settings.features;
     const variants = new Set(e.variants.map((v) => v.key));
+    const shadows = new Set(e.variants.filter((v) => v.shadow).map((v) => v.key));
     const slots = e.slots ?? 1;
-    const errors: FieldError[] = [];
     const seen = new Set<string>();
-    const needCatalog = names.item.length ? [...new Set(body.decisions.flatMap((d) => d.candidates.filter((c) => c.features === undefined).map((c) => c.id)))] : [];
+    const errors: FieldError[] = [];
+    // Decisions that name no candidates chose from the catalog as it was at their time (items created no later).
+    const catalogTimes = await this.catalogAt(body.decisions.filter((d) => !d.candidates).map((d) => d.timestamp));
+    const candidatesOf = (d: ImportDecisionsInput['decisions'][number], at: string): NonNullable<ImportDecisionsInput['decisions'][number]['candidates']> => {
+      if (d.candidates) return d.candidates;
+      const t = Date.parse(d.timestamp);
+      const items = catalogTimes.items.filter((c) => Date.parse(c.createdAt) <= t);
+      if (catalogTimes.truncated && items.length === catalogTimes.items.length) {
+        errors.push({ path: `${at}.candidates`, message: `required: the catalog at ${d.timestamp} has more than ${MAX_IMPORT_CANDIDATES} items; send the decision's candidates` });
+        return [];
+      }
+      if (!items.length) errors.push({ path: `${at}.candidates`, message: `required: the catalog was empty at ${d.timestamp}; send the decision's candidates` });
+      return items.map((c) => ({ id: c.id }));
+    };
+    const candidateLists = body.decisions.map((d, i) => candidatesOf(d, `decisions[${i}]`));
+    const needCatalog = names.item.length ? [...new Set(candidateLists.flatMap((list) => list.filter((c) => c.features === undefined).map((c) => c.id)))] : [];
     const catalog = needCatalog.length ? await this.catalog.vectors(needCatalog, names.item) : new Map();
     const rows: NewImportedDecision[] = body.decisions.map((d, i) => {
       const at = `decisions[${i}]`;
+      const candidates = candidateLists[i];
       if (seen.has(d.decisionId)) errors.push({ path: `${at}.decisionId`, message: `"${d.decisionId}" appears twice in this request` });
       seen.add(d.decisionId);
       if (!variants.has(d.variant)) errors.push({ path: `${at}.variant`, message: `"${d.variant}" is not a variant of ${key} (${[...variants].join(', ')})` });
+      else if (shadows.has(d.variant)) errors.push({ path: `${at}.variant`, message: `"${d.variant}" is a shadow variant: it serves no decisions` });
       const context = toVector(d.context, names.context, `${at}.context`, errors);
       const index = new Map<string, number>();
-      const features = d.candidates.map((c, j) => {
+      const features = candidates.map((c, j) => {
         if (index.has(c.id)) errors.push({ path: `${at}.candidates[${j}].id`, message: `duplicate candidate "${c.id}"` });
         index.set(c.id, j);
         if (c.features !== undefined || names.item.length === 0) return Array.from(toVector(c.features, names.item, `${at}.candidates[${j}].features`, errors));
@@ -344,7 +410,9 @@ export class OpeService {
         if (shown.has(s.itemId)) errors.push({ path: `${at}.slots[${j}].itemId`, message: `"${s.itemId}" is shown twice in this decision` });
         shown.add(s.itemId);
         const shortlistIndex = index.get(s.itemId);
-        if (shortlistIndex === undefined) errors.push({ path: `${at}.slots[${j}].itemId`, message: `"${s.itemId}" is not among the decision's candidates` });
+        if (shortlistIndex === undefined && candidates.length) {
+          errors.push({ path: `${at}.slots[${j}].itemId`, message: d.candidates ? `"${s.itemId}" is not among the decision's candidates` : `"${s.itemId}" was not in the catalog at ${d.timestamp}` });
+        }
         return { position: s.position, itemId: s.itemId, shortlistIndex: shortlistIndex ?? 0, propensity: s.propensity, reward: s.reward };
       });
       return {
@@ -355,13 +423,25 @@ export class OpeService {
         unitId: d.unitId ?? null,
         createdAt: d.timestamp,
         context: Array.from(context),
-        shortlist: { ids: d.candidates.map((c) => c.id), rankerScores: d.candidates.map((c) => c.rankerScore ?? (null as unknown as number)), features },
+        shortlist: { ids: candidates.map((c) => c.id), rankerScores: candidates.map((c) => c.rankerScore ?? (null as unknown as number)), features },
         slots: slotRows,
       };
     });
-    if (errors.length) throw Problem.validation(errors.slice(0, 100));
+    if (errors.length) {
+      // in request order (the catalog's errors were found before the per-decision checks); sort is stable
+      const index = (e: FieldError) => Number(/^decisions\[(\d+)\]/.exec(e.path)?.[1] ?? 0);
+      throw Problem.validation(errors.sort((a, b) => index(a) - index(b)).slice(0, 100));
+    }
     const inserted = await this.repo.insertImported(rows);
     return { received: rows.length, imported: inserted.length, duplicates: rows.length - inserted.length };
+  }
+
+  /** The catalog items created up to the latest of `times`, oldest first; `truncated` when there were more than the cap. */
+  private async catalogAt(times: string[]): Promise<{ items: Array<{ id: string; createdAt: string }>; truncated: boolean }> {
+    if (!times.length) return { items: [], truncated: false };
+    const latest = times.reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b));
+    const items = await this.repo.catalogAt(latest, MAX_IMPORT_CANDIDATES + 1);
+    return items.length > MAX_IMPORT_CANDIDATES ? { items: items.slice(0, MAX_IMPORT_CANDIDATES), truncated: true } : { items, truncated: false };
   }
 }
 

@@ -1,6 +1,7 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { GroupCommit } from '../../common/group-commit';
+import { citusSequentialShards, isCitus } from '../../database/citus';
 import type { StoredShortlist } from './model-state.repository';
 
 export interface NewDecision {
@@ -28,6 +29,8 @@ export interface RewardTarget {
   context: number[];
   /** null when the item was not shown in that decision */
   shortlistIndex: number | null;
+  /** 1-based slot position (null when the item was not shown): the position model weighs the slot by it */
+  position: number | null;
   features: number[] | null;
   embedding: number[] | null;
   slotReward: number | null;
@@ -103,6 +106,20 @@ export class DecisionsRepository implements OnModuleDestroy {
     );
   }
 
+  /**
+   * Deferred propensities (thompson `propensities: "deferred"`): sets the logged slots' propensities of already
+   * stored decisions, many decisions in one statement. Rows are (decision id, item id, propensity).
+   */
+  async setPropensities(rows: Array<{ decisionId: string; itemId: string; propensity: number }>): Promise<void> {
+    if (!rows.length) return;
+    await this.db.query(
+      `UPDATE decision_slots s SET propensity = u.propensity
+       FROM unnest($1::uuid[], $2::text[], $3::float8[]) AS u(decision_id, item_id, propensity)
+       WHERE s.decision_id = u.decision_id AND s.item_id = u.item_id`,
+      [rows.map((r) => r.decisionId), rows.map((r) => r.itemId), rows.map((r) => r.propensity)],
+    );
+  }
+
   /** Erasure: decisions stay (the posterior and the reports need them) but lose their link to the unit. */
   async unlinkUnit(manager: EntityManager, unitId: string): Promise<number> {
     const [{ n }]: [{ n: number }] = await manager.query(
@@ -112,20 +129,56 @@ export class DecisionsRepository implements OnModuleDestroy {
     return n;
   }
 
-  /** Looks up the decisions and slots that rewards name (one query for the whole batch). */
+  /**
+   * Looks up the decisions and slots that rewards name (one query for the whole batch). The slots join on `d.id`
+   * (equal to p.decision_id): Citus joins co-located tables only on their distribution columns.
+   */
   async rewardTargets(pairs: Array<{ decisionId: string; itemId: string }>): Promise<RewardTarget[]> {
     if (!pairs.length) return [];
     return this.db.query(
       `SELECT p.decision_id AS "decisionId", p.item_id AS "itemId", d.experiment_id AS "experimentId", d.variant_key AS "variantKey",
-              d.created_at AS "createdAt", d.context, s.shortlist_index AS "shortlistIndex",
+              d.created_at AS "createdAt", d.context, s.shortlist_index AS "shortlistIndex", s.position,
               d.shortlist->'features'->s.shortlist_index AS features,
               d.shortlist->'embeddings'->(s.shortlist_index::text) AS embedding,
               s.reward AS "slotReward"
        FROM unnest($1::uuid[], $2::text[]) AS p(decision_id, item_id)
        JOIN decisions d ON d.id = p.decision_id
-       LEFT JOIN decision_slots s ON s.decision_id = p.decision_id AND s.item_id = p.item_id`,
+       LEFT JOIN decision_slots s ON s.decision_id = d.id AND s.item_id = p.item_id`,
       [pairs.map((p) => p.decisionId), pairs.map((p) => p.itemId)],
     );
+  }
+
+  /**
+   * Locks the named slots (FOR UPDATE) in (decision, item) order, so concurrent batches cannot deadlock, and returns
+   * their reward totals. Citus runs FOR UPDATE only on one shard per statement, so there it takes one statement per
+   * decision (a decision's slots share its shard), in the same order; a plain server takes them in one statement.
+   */
+  private async lockSlots(m: EntityManager, slotKeys: Array<{ decisionId: string; itemId: string }>): Promise<Array<{ decision_id: string; item_id: string; reward: number }>> {
+    if (!(await isCitus(this.db))) {
+      return m.query(
+        `SELECT s.decision_id, s.item_id, s.reward FROM decision_slots s
+         JOIN unnest($1::uuid[], $2::text[]) AS p(decision_id, item_id) ON s.decision_id = p.decision_id AND s.item_id = p.item_id
+         ORDER BY s.decision_id, s.item_id
+         FOR UPDATE OF s`,
+        [slotKeys.map((r) => r.decisionId), slotKeys.map((r) => r.itemId)],
+      );
+    }
+    const byDecision = new Map<string, string[]>();
+    // Lower-case canonical uuids compare as text in the order PostgreSQL sorts uuid values.
+    for (const k of slotKeys) {
+      const id = k.decisionId.toLowerCase();
+      byDecision.set(id, [...(byDecision.get(id) ?? []), k.itemId]);
+    }
+    const locked: Array<{ decision_id: string; item_id: string; reward: number }> = [];
+    for (const decisionId of [...byDecision.keys()].sort()) {
+      locked.push(
+        ...(await m.query(`SELECT decision_id, item_id, reward FROM decision_slots WHERE decision_id = $1 AND item_id = ANY($2::text[]) ORDER BY item_id FOR UPDATE`, [
+          decisionId,
+          byDecision.get(decisionId),
+        ])),
+      );
+    }
+    return locked;
   }
 
   /** The event ids among `eventIds` that a stored reward already has (retries are duplicates before any other check). */
@@ -148,14 +201,9 @@ export class DecisionsRepository implements OnModuleDestroy {
     replica: string,
   ): Promise<{ applied: AppliedReward[]; duplicateEventIds: Set<string>; outOfRange: Array<{ row: number; total: number }> }> {
     return this.db.transaction(async (m) => {
+      if (await isCitus(this.db)) await citusSequentialShards(m);
       const slotKeys = [...new Map(rows.map((r) => [`${r.decisionId}\u0000${r.itemId}`, r])).values()];
-      const locked: Array<{ decision_id: string; item_id: string; reward: number }> = await m.query(
-        `SELECT s.decision_id, s.item_id, s.reward FROM decision_slots s
-         JOIN unnest($1::uuid[], $2::text[]) AS p(decision_id, item_id) ON s.decision_id = p.decision_id AND s.item_id = p.item_id
-         ORDER BY s.decision_id, s.item_id
-         FOR UPDATE OF s`,
-        [slotKeys.map((r) => r.decisionId), slotKeys.map((r) => r.itemId)],
-      );
+      const locked = await this.lockSlots(m, slotKeys);
       const stored = new Map(locked.map((l) => [`${l.decision_id}\u0000${l.item_id}`, l.reward]));
       const seen = await this.existingEventIdsIn(m, rows);
       // Per slot, the sum of this batch's admitted rows in order: the UPDATE below adds exactly this sum to the
@@ -178,7 +226,7 @@ export class DecisionsRepository implements OnModuleDestroy {
       const inserted: Array<{ seq: string; decision_id: string; item_id: string; value: number; event_id: string | null }> = await m.query(
         `INSERT INTO rewards (event_id, decision_id, item_id, value, occurred_at, replica)
          SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::float8[], $5::timestamptz[], $6::text[])
-         ON CONFLICT (event_id) WHERE event_id IS NOT NULL DO NOTHING
+         ON CONFLICT DO NOTHING
          RETURNING seq::text, decision_id, item_id, value, event_id`,
         [
           admitted.map((r) => r.eventId),

@@ -44,6 +44,8 @@ export class VariantRuntime {
     private readonly policyConfig: PolicyConfig,
     model: AnyModel | null,
     readonly propensityDraws: number,
+    /** thompson `propensities: "deferred"`: Monte-Carlo propensities after the answer */
+    readonly deferPropensities = false,
   ) {
     this._model = model;
     this._policy = createPolicy(policyConfig, model as BanditModel | null);
@@ -136,7 +138,7 @@ export function buildVariant(key: string, spec: PolicySpec, modelSpec: ModelSpec
     spec.type === 'thompson' ? { type: 'thompson', model: spec.model } : spec.type === 'epsilon-greedy' ? { type: 'epsilon-greedy', epsilon: spec.epsilon, model: spec.model } : { type: spec.type }
   ) as PolicyConfig;
   const draws = spec.type === 'thompson' ? spec.propensityDraws : 1000;
-  return new VariantRuntime(key, spec, policyConfig, model, draws);
+  return new VariantRuntime(key, spec, policyConfig, model, draws, spec.type === 'thompson' && spec.propensities === 'deferred');
 }
 
 /** The bandit's view of a shortlisted candidate. */

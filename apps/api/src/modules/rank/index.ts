@@ -6,10 +6,12 @@ import { ReportsController, StatsController } from '../reports/reports.controlle
 import { ReportsRepository } from '../reports/reports.repository';
 import { ReportsScheduler } from '../reports/reports.scheduler';
 import { ReportsService } from '../reports/reports.service';
+import { DecisionHooks } from './decision-hooks';
 import { DecisionLogController } from './decision-log.controller';
 import { DecisionLogRepository } from './decision-log.repository';
 import { DecisionLogService } from './decision-log.service';
 import { DecisionsRepository } from './decisions.repository';
+import { DeferredPropensities } from './deferred-propensities';
 import { ExplorationRepository } from './exploration.repository';
 import { ExplorationService } from './exploration.service';
 import { ModelStateRepository } from './model-state.repository';
@@ -26,6 +28,8 @@ export const RANK_PROVIDERS = [
   ModelsRepository,
   ModelsService,
   DecisionsRepository,
+  DecisionHooks,
+  DeferredPropensities,
   DecisionLogRepository,
   DecisionLogService,
   ModelStateRepository,

@@ -14,7 +14,8 @@ export interface UnappliedDecision {
   id: string;
   context: number[];
   shortlist: StoredShortlist;
-  slots: Array<{ itemId: string; shortlistIndex: number }>;
+  /** ordered by position (1-based) */
+  slots: Array<{ itemId: string; shortlistIndex: number; position: number }>;
 }
 
 export interface UnappliedReward {
@@ -25,6 +26,8 @@ export interface UnappliedReward {
   value: number;
   /** The slot's reward total including every reward (applied or not). */
   slotReward: number;
+  /** the slot's 1-based position */
+  position: number;
 }
 
 /** What a decision stores to be replayed or evaluated offline. */
@@ -35,6 +38,14 @@ export interface StoredShortlist {
   features: number[][];
   /** ranker embeddings of the shown candidates, by shortlist index (neural-linear) */
   embeddings?: Record<string, number[]>;
+  /** a sequence ranker's history input as scored (feature store); removed when the unit is erased */
+  history?: DecisionHistory;
+}
+
+/** The unit's last interacted items the ranker saw, newest first, and their item feature rows (schema order). */
+export interface DecisionHistory {
+  itemIds: string[];
+  features: number[][];
 }
 
 /** This process no longer holds its replica id (another process with the same SLOTWISE_REPLICA_ID took it over). */
@@ -159,7 +170,7 @@ export class ModelStateRepository {
   unappliedDecisions(replica: string, experimentId: string, variantKey: string): Promise<UnappliedDecision[]> {
     return this.db.query(
       `SELECT d.id, d.context, d.shortlist,
-              COALESCE(json_agg(json_build_object('itemId', s.item_id, 'shortlistIndex', s.shortlist_index) ORDER BY s.position), '[]') AS slots
+              COALESCE(json_agg(json_build_object('itemId', s.item_id, 'shortlistIndex', s.shortlist_index, 'position', s.position) ORDER BY s.position), '[]') AS slots
        FROM decisions d JOIN decision_slots s ON s.decision_id = d.id
        WHERE NOT d.in_model AND d.replica = $1 AND d.experiment_id = $2 AND d.variant_key = $3
        GROUP BY d.id ORDER BY d.seq`,
@@ -169,7 +180,7 @@ export class ModelStateRepository {
 
   unappliedRewards(replica: string, experimentId: string, variantKey: string): Promise<UnappliedReward[]> {
     return this.db.query(
-      `SELECT r.seq::text AS seq, r.decision_id AS "decisionId", d.variant_key AS "variantKey", r.item_id AS "itemId", r.value, s.reward AS "slotReward"
+      `SELECT r.seq::text AS seq, r.decision_id AS "decisionId", d.variant_key AS "variantKey", r.item_id AS "itemId", r.value, s.reward AS "slotReward", s.position
        FROM rewards r JOIN decisions d ON d.id = r.decision_id JOIN decision_slots s ON s.decision_id = r.decision_id AND s.item_id = r.item_id
        WHERE NOT r.in_model AND r.replica = $1 AND d.experiment_id = $2 AND d.variant_key = $3
        ORDER BY r.seq`,

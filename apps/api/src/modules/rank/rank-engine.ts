@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { type AnyModel, type ModelSnapshot, modelFromSnapshot, nonFiniteStatistic, posteriorHealth } from '@slotwise/bandit';
 import { Gauge } from 'prom-client';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { ClusterBus } from '../../database/cluster-bus';
 import { Problem } from '../../common/http/problem';
 import { ExperimentEvents } from '../experiments/experiment-events';
 import { ExperimentsRepository } from '../experiments/experiments.repository';
@@ -36,7 +37,7 @@ export class RankEngine implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly keysById = new Map<string, string>();
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
-  private readonly unsubscribe: () => void;
+  private readonly unsubscribe: Array<() => void>;
 
   constructor(
     private readonly experiments: ExperimentsRepository,
@@ -47,8 +48,15 @@ export class RankEngine implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly lease: ReplicaLease,
     metrics: MetricsService,
     health: HealthService,
+    private readonly bus: ClusterBus,
   ) {
-    this.unsubscribe = events.onChanged((key) => void this.refresh(key));
+    this.unsubscribe = [
+      events.onChanged((key) => void this.refresh(key)),
+      // Another replica's flush committed a version: reload now rather than at our next flush or idle check.
+      bus.on('model', (m) => void this.heard(m.experimentId, m.variant, m.version)),
+      // Versions may have been missed while the listener was away: every variant checks before its next decision.
+      bus.onResync(() => void this.loaded().then((rs) => rs.forEach((r) => r.variants.forEach((v) => (v.syncedAt = 0))))),
+    ];
     const quarantined = () => this.quarantined();
     new Gauge({
       name: 'slotwise_model_quarantined',
@@ -78,7 +86,7 @@ export class RankEngine implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.unsubscribe();
+    this.unsubscribe.forEach((u) => u());
     if (this.timer) clearInterval(this.timer);
     // A flush in flight took its delta before the last requests finished: wait for it, then flush the rest.
     await this.flushing;
@@ -159,6 +167,7 @@ export class RankEngine implements OnApplicationBootstrap, OnModuleDestroy {
       throw Problem.badRequest(`Experiment "${key}" is an A/B experiment; ask /v1/assign for its variant.`, [{ path: 'experiment', message: 'is not a ranking experiment' }]);
     }
     const runtime = new ExperimentRuntime(entity);
+    this.keysById.set(entity.id, key);
     const ranker = runtime.settings.ranker.model === 'none' ? null : await this.models.describe(runtime.settings.ranker.model);
     const dims = { contextDim: runtime.settings.features.context.length, itemDim: runtime.settings.features.item.length, embeddingDim: ranker?.embeddingDim ?? null };
     for (const v of entity.variants.sort((a, b) => a.position - b.position)) {
@@ -210,7 +219,7 @@ export class RankEngine implements OnApplicationBootstrap, OnModuleDestroy {
     const contexts = new Map<string, { context: number[]; shortlist: StoredShortlist }>();
     for (const d of decisions) {
       contexts.set(d.id, d);
-      for (const s of d.slots) model.observe(d.context, banditCandidate(d.shortlist, s.shortlistIndex), 0);
+      for (const s of d.slots) model.observe(d.context, banditCandidate(d.shortlist, s.shortlistIndex), 0, s.position - 1);
       variant.pendingDecisionIds.push(d.id);
     }
     const rewards = await this.state.unappliedRewards(this.config.replicaId, runtime.id, variant.key);
@@ -230,11 +239,27 @@ export class RankEngine implements OnApplicationBootstrap, OnModuleDestroy {
       const after = before + r.value;
       const d = contexts.get(r.decisionId)!;
       const index = d.shortlist.ids.indexOf(r.itemId);
-      model.correct(d.context, banditCandidate(d.shortlist, index), before, after);
+      model.correct(d.context, banditCandidate(d.shortlist, index), before, after, r.position - 1);
       running.set(k, after);
       variant.pendingRewardSeqs.push(r.seq);
     }
     this.logger.log(`replayed ${decisions.length} decisions and ${rewards.length} rewards of ${runtime.key}/${variant.key}`);
+  }
+
+  /**
+   * Another replica stored version `version` of a variant's posterior: a variant loaded here and behind it reloads
+   * (stored snapshot + what is pending here) in its exclusive section, so the next decision uses the merged model.
+   */
+  private async heard(experimentId: string, variantKey: string, version: number): Promise<void> {
+    const key = this.keysById.get(experimentId);
+    const pending = key ? this.runtimes.get(key) : undefined;
+    if (!pending) return;
+    const runtime = await pending.catch(() => null);
+    const variant = runtime?.variants.get(variantKey);
+    if (!runtime || !variant?.model || variant.quarantine || version <= variant.storedVersion) return;
+    await variant.exclusive(async () => {
+      if (!variant.quarantine && version > variant.storedVersion) await this.reload(runtime, variant);
+    });
   }
 
   /** A definition changed (status, weights): keep the posteriors, take the new definition. */
@@ -309,6 +334,7 @@ export class RankEngine implements OnApplicationBootstrap, OnModuleDestroy {
       return;
     }
     // Committed: from here on the delta is in the stored posterior and is never put back.
+    void this.bus.publish('model', { experimentId: runtime.id, variant: variant.key, version: result.after });
     if (result.before === variant.storedVersion) {
       variant.storedVersion = result.after;
       variant.syncedAt = Date.now();

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createRng, MAX_FEATURE_MAGNITUDE, type Rng, type SlateDecision } from '@slotwise/bandit';
+import { historyMatrix } from '@slotwise/features';
 import { RankerInputError, topN } from '@slotwise/ranker';
 import { randomInt, randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
@@ -11,10 +12,12 @@ import { CatalogCache, CatalogFeatures } from '../items/catalog-cache';
 import { FEATURE_RANGE_MESSAGE } from '../items/item.schema';
 import { FeatureStoreService, type RankFeatureFill } from '../features';
 import { ModelsService } from '../models/models.service';
+import { DecisionHooks } from './decision-hooks';
 import { DecisionsRepository } from './decisions.repository';
+import { DeferredPropensities } from './deferred-propensities';
 import { BanditCandidate, ExperimentRuntime } from './experiment-runtime';
 import { toVector } from './feature-resolver';
-import type { StoredShortlist } from './model-state.repository';
+import type { DecisionHistory, StoredShortlist } from './model-state.repository';
 import { RankEngine } from './rank-engine';
 import { RankedSlot, RankRequest, RankResponse } from './rank.schema';
 
@@ -27,6 +30,8 @@ interface ScoredCandidates {
   embeddingDim?: number;
   /** stored feature values filled in (feature store), null when the schema names none */
   stored: RankFeatureFill | null;
+  /** a sequence ranker's history input: the unit's last K interacted items, newest first, and their feature rows */
+  history?: DecisionHistory;
 }
 
 @Injectable()
@@ -40,6 +45,8 @@ export class RankService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     erasure: UnitErasureService,
     private readonly features: FeatureStoreService,
+    private readonly hooks: DecisionHooks,
+    private readonly deferred: DeferredPropensities,
   ) {
     erasure.register('decisions', (manager, unitId) => this.decisions.unlinkUnit(manager, unitId));
     this.seeds = config.decisionSeed === undefined ? null : createRng(config.decisionSeed);
@@ -71,7 +78,10 @@ export class RankService {
 
     const seed = this.seeds ? this.seeds.int(2 ** 31 - 1) : randomInt(0, 2 ** 31 - 1);
     const decision = variant.policy.decide(
-      { context: scored.context, candidates, slots: k, propensityDraws: variant.propensityDraws, explain: req.explain ? { names: runtime.featureNames(), top: 5 } : false },
+      {
+        context: scored.context, candidates, slots: k, propensityDraws: variant.propensityDraws,
+        explain: req.explain ? { names: runtime.featureNames(), top: 5 } : false, deferPropensities: variant.deferPropensities,
+      },
       createRng(seed),
     );
     const decisionId = randomUUID();
@@ -82,6 +92,7 @@ export class RankService {
       rankerScores: candidates.map((c) => c.rankerScore!),
       features: candidates.map((c) => Array.from(c.features)),
       ...(scored.embeddings ? { embeddings: Object.fromEntries(decision.slots.map((s) => [String(s.index), Array.from(candidates[s.index].embedding!)])) } : {}),
+      ...(scored.history ? { history: scored.history } : {}),
     };
     await this.decisions.insert({
       id: decisionId,
@@ -105,11 +116,15 @@ export class RankService {
         coldStart: cold[j],
       })),
     });
+    // propensities: "deferred" — computed and written after the answer (the decision above is already durable)
+    if (decision.deferredPropensities) this.deferred.enqueue(decisionId, decision.slots.map((s) => s.itemId), decision.deferredPropensities);
     // Durable: now the shown slots count as observations with the default reward 0 (corrected when rewards arrive).
     if (variant.model && !variant.quarantine) {
-      for (const s of decision.slots) variant.model.observe(scored.context, candidates[s.index], 0);
+      for (const s of decision.slots) variant.model.observe(scored.context, candidates[s.index], 0, s.position - 1);
       variant.pendingDecisionIds.push(decisionId);
     }
+    // Observers of durable decisions (shadow variants): they defer their own work off this request.
+    this.hooks.after(runtime, () => ({ runtime, decisionId, seed, context: scored.context, candidates, k }));
     for (const s of decision.slots) runtime.impressions.set(s.itemId, (runtime.impressions.get(s.itemId) ?? 0) + 1);
     // Feature store: the shown slots feed impression-sourced features (no I/O when none is defined).
     await this.features.recordImpressions(req.unitId, decision.slots.map((s) => s.itemId), Date.now());
@@ -121,6 +136,7 @@ export class RankService {
       modelVersion,
       slots: this.slotsOf(decision, candidates, cold, runtime, req.explain),
       ...(req.explain && scored.stored ? { storedFeatures: storedFeaturesShown(scored.stored, decision.slots.map((s) => s.itemId)) } : {}),
+      ...(req.explain && scored.history ? { history: scored.history } : {}),
     };
   }
 
@@ -178,14 +194,38 @@ export class RankService {
     const d = names.item.length;
     const items = new Float32Array(n * d);
     features.forEach((f, i) => items.set(f, i * d));
+    const history = scorer.metadata.historyLength ? await this.historyInput(req, scorer.metadata.historyLength, names.item, features) : undefined;
     let result;
     try {
-      result = await scorer.score(Float32Array.from(context), items, n);
+      result = await scorer.score(Float32Array.from(context), items, n, history?.matrix);
     } catch (err) {
       if (err instanceof RankerInputError) throw Problem.conflict(`The ranker ${runtime.settings.ranker.model} cannot score this experiment's features: ${err.message}`, 'misconfigured');
       throw err;
     }
-    return { context, features, rankerScores: result.scores, embeddings: result.embeddings, embeddingDim: result.embeddingDim, stored: fill };
+    return {
+      context,
+      features,
+      rankerScores: result.scores,
+      embeddings: result.embeddings,
+      embeddingDim: result.embeddingDim,
+      stored: fill,
+      ...(history ? { history: { itemIds: history.itemIds, features: history.rows } } : {}),
+    };
+  }
+
+  /**
+   * A sequence ranker's history input (feature store): the unit's last k interacted items, each described by its
+   * features in this request (a candidate), else in the catalog; an item with neither is a zero row, like padding.
+   */
+  private async historyInput(req: RankRequest, k: number, itemNames: readonly string[], features: Float64Array[]): Promise<{ itemIds: string[]; rows: number[][]; matrix: Float32Array }> {
+    const itemIds = await this.features.history(req.unitId, k);
+    const sent = new Map<string, Float64Array>(req.candidates.map((c, i) => [c.id, features[i]]));
+    const others = itemIds.filter((id) => !sent.has(id));
+    const catalog = others.length && itemNames.length ? await this.catalog.vectors(others, itemNames) : new Map<string, CatalogFeatures>();
+    const vectorOf = (id: string) => sent.get(id) ?? catalog.get(id)?.vector ?? undefined;
+    // Logged at full precision (as the decision's other features are); the model is fed float32.
+    const rows = itemIds.map((id) => Array.from(vectorOf(id) ?? new Float64Array(itemNames.length)));
+    return { itemIds, rows, matrix: historyMatrix(itemIds, k, itemNames.length, vectorOf) };
   }
 
   /** Not serving this unit (experiment not running, or the unit is outside it): the baseline order, never an error page. */

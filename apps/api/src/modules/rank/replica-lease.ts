@@ -21,13 +21,15 @@ export class ReplicaLeaseRepository {
 
   /**
    * Takes the lease when it is free, lapsed (no heartbeat for `ttlSeconds`), already ours, or `force`d. Returns
-   * null when taken, else the live holder.
+   * null when taken, else the live holder. The update takes the times from EXCLUDED (the row's defaults, the
+   * database's now()) and compares intervals: Citus refuses non-immutable functions in ON CONFLICT DO UPDATE,
+   * such as now() and timestamptz − interval.
    */
   async claim(replicaId: string, holder: string, ttlSeconds: number, force: boolean): Promise<LeaseRow | null> {
     const taken: unknown[] = await this.db.query(
       `INSERT INTO replica_leases (replica_id, holder, host, pid) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (replica_id) DO UPDATE SET holder = EXCLUDED.holder, host = EXCLUDED.host, pid = EXCLUDED.pid, acquired_at = now(), heartbeat_at = now()
-       WHERE $5 OR replica_leases.holder = EXCLUDED.holder OR replica_leases.heartbeat_at < now() - make_interval(secs => $6)
+       ON CONFLICT (replica_id) DO UPDATE SET holder = EXCLUDED.holder, host = EXCLUDED.host, pid = EXCLUDED.pid, acquired_at = EXCLUDED.acquired_at, heartbeat_at = EXCLUDED.heartbeat_at
+       WHERE $5 OR replica_leases.holder = EXCLUDED.holder OR EXCLUDED.heartbeat_at - replica_leases.heartbeat_at > make_interval(secs => $6)
        RETURNING 1`,
       [replicaId, holder, hostname(), process.pid, force, ttlSeconds],
     );

@@ -95,7 +95,7 @@ export class RewardsService {
           { ids: [target.itemId], rankerScores: [0], features: [target.features ?? []], ...(target.embedding ? { embeddings: { '0': target.embedding } } : {}) },
           0,
         );
-        variant.model.correct(target.context, candidate, a.before, a.after);
+        variant.model.correct(target.context, candidate, a.before, a.after, target.position! - 1);
         variant.pendingRewardSeqs.push(...a.seqs);
       }
     }

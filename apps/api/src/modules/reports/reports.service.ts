@@ -205,7 +205,8 @@ export class ReportsService {
   // ---- the statistics ---------------------------------------------------------------------------------------
 
   private async context(e: ExperimentEntity, opts: ReportOptions, metricsOverride?: string[] | null): Promise<Context> {
-    const variants = [...e.variants].sort((a, b) => a.position - b.position).map((v) => v.key);
+    // Shadow variants take no traffic: no units, no comparison, no SRM share (their value is in offPolicy.shadows).
+    const variants = [...e.variants].filter((v) => !v.shadow).sort((a, b) => a.position - b.position).map((v) => v.key);
     const baseline = opts.baseline ?? variants[0];
     if (!variants.includes(baseline)) throw Problem.validation([{ path: 'query.baseline', message: `"${baseline}" is not a variant of "${e.key}" (${variants.join(', ')})` }]);
     const phases = await this.repo.phases(e.id);
@@ -213,7 +214,7 @@ export class ReportsService {
     const phase = opts.phase ?? current;
     if (phase > current) throw Problem.validation([{ path: 'query.phase', message: `experiment "${e.key}" has ${current === 1 ? 'one phase' : `phases 1–${current}`}` }]);
     const row = phases.find((p) => p.phase === phase);
-    const weights = row?.weights ?? Object.fromEntries(e.variants.map((v) => [v.key, v.weight]));
+    const weights = row?.weights ?? Object.fromEntries(e.variants.filter((v) => !v.shadow).map((v) => [v.key, v.weight]));
     const scope: UnitsScope = {
       experimentId: e.id,
       phase,
