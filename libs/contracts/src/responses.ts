@@ -241,6 +241,41 @@ export const opeRunSchema = z.object({
 });
 export const opeRunListSchema = z.object({ runs: z.array(opeRunSchema) });
 
+/** A shadow variant's value: every estimator over the window, IPS and DR per UTC day and cumulative. */
+const seriesEstimate = z.object({ value: estimate, ci: levelInterval, stdErr: estimate }).nullable();
+export const shadowValueSchema = z.object({
+  variant: z.string(),
+  policy: z.unknown(),
+  servedDecisions: z.int(),
+  shadowDecisions: z.int(),
+  estimate: opeResultSchema.omit({ posterior: true, actionDistribution: true }).nullable(),
+  series: z.array(
+    z.object({
+      day: z.string(),
+      n: z.int(),
+      daily: z.object({ ips: seriesEstimate, dr: seriesEstimate }),
+      cumulative: z.object({ ips: seriesEstimate, dr: seriesEstimate }),
+    }),
+  ),
+  warnings: z.array(z.string()),
+});
+export const shadowValuesSchema = z.object({ experiment: z.string(), alpha: num, shadows: z.array(shadowValueSchema) });
+/** A shadow's logged decisions, newest first, beside the served slates. */
+export const shadowDecisionListSchema = z.object({
+  decisions: z.array(
+    z.object({
+      decisionId: z.string(),
+      at: z.string(),
+      seed: num,
+      modelVersion: z.string(),
+      servedVariant: z.string(),
+      servedSlots: z.array(z.object({ position: z.int(), itemId: z.string(), propensity: nullableNum, reward: num })),
+      shadowSlots: z.array(z.object({ position: z.int(), itemId: z.string(), shortlistIndex: z.int(), score: nullableNum, propensity: nullableNum })),
+    }),
+  ),
+  nextBefore: z.string().nullable(),
+});
+
 /** The report's `offPolicy` section: each variant evaluated (DR) on the other variants' logs. */
 export const offPolicySectionSchema = z.object({
   estimator: z.literal('dr'),
@@ -515,6 +550,23 @@ export const webhookDeliverySchema = z.object({
   deliveredAt: iso.nullable(),
   createdAt: iso,
   payload: z.unknown(),
+});
+/** A behavioural trigger (`features`: the unit features its condition reads). */
+export const triggerViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  condition: z.unknown(),
+  features: z.array(z.string()),
+  cooldownSeconds: num,
+  enabled: z.boolean(),
+  version: z.int(),
+  createdAt: iso,
+  updatedAt: iso,
+});
+export const triggerListSchema = z.object({ triggers: z.array(triggerViewSchema) });
+export const triggerFiringListSchema = z.object({
+  firings: z.array(z.object({ id: z.string(), unitId: z.string(), firedAt: iso, values: z.record(z.string(), num) })),
 });
 export const webhookDeliveryListSchema = z.object({ deliveries: z.array(webhookDeliverySchema) });
 

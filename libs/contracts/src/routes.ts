@@ -50,6 +50,8 @@ export const ROUTES = {
   'POST /v1/experiments/{key}/ope': json(r.opeRunSchema),
   'GET /v1/experiments/{key}/ope': json(r.opeRunListSchema),
   'GET /v1/experiments/{key}/ope/{id}': json(r.opeRunSchema),
+  'GET /v1/experiments/{key}/ope/shadows': json(r.shadowValuesSchema),
+  'GET /v1/experiments/{key}/ope/shadows/{variant}/decisions': json(r.shadowDecisionListSchema),
   'GET /v1/experiments/{key}/training-export': other('application/x-ndjson'),
 
   'POST /v1/metrics': json(r.metricDefinitionViewSchema, 201),
@@ -87,6 +89,12 @@ export const ROUTES = {
   'PATCH /v1/console/users/{id}': json(r.consoleUserSchema),
   'DELETE /v1/console/users/{id}': empty,
 
+  'POST /v1/triggers': json(r.triggerViewSchema, 201),
+  'GET /v1/triggers': json(r.triggerListSchema),
+  'GET /v1/triggers/{id}': json(r.triggerViewSchema),
+  'PATCH /v1/triggers/{id}': json(r.triggerViewSchema),
+  'DELETE /v1/triggers/{id}': empty,
+  'GET /v1/triggers/{id}/firings': json(r.triggerFiringListSchema),
   'POST /v1/webhooks': json(r.createdWebhookSchema, 201),
   'GET /v1/webhooks': json(r.webhookListSchema),
   'GET /v1/webhooks/{id}': json(r.webhookViewSchema),
