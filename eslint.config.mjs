@@ -15,11 +15,33 @@ export default tseslint.config(
     },
   },
   {
-    // libs/bandit, libs/stats, libs/assignment, libs/ope and libs/features are pure maths: no framework, database or model runtime.
-    files: ['libs/bandit/**/*.ts', 'libs/stats/**/*.ts', 'libs/assignment/**/*.ts', 'libs/ope/**/*.ts', 'libs/features/**/*.ts'],
+    // libs/bandit, libs/stats, libs/assignment, libs/ope and libs/features are pure maths, and libs/contracts is shared
+    // with the browser: no framework, database or model runtime.
+    files: ['libs/bandit/**/*.ts', 'libs/stats/**/*.ts', 'libs/assignment/**/*.ts', 'libs/ope/**/*.ts', 'libs/features/**/*.ts', 'libs/contracts/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: impure, message: 'libs/bandit, libs/stats, libs/assignment, libs/ope and libs/features must stay pure TypeScript.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: impure, message: 'libs/bandit, libs/stats, libs/assignment, libs/ope, libs/features and libs/contracts must stay pure TypeScript.' }] }],
     },
+  },
+  {
+    // The contracts run in the console's browser bundle too: no Node built-ins, no model runtime (libs/ranker).
+    files: ['libs/contracts/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: [...impure, 'node:*', '@slotwise/ranker'], message: 'libs/contracts is shared with the browser: zod and the pure libraries only.' }] }],
+    },
+  },
+  {
+    // No app imports another app (apps/api, apps/simulator, apps/console): shared code lives in libs/.
+    files: ['apps/api/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/simulator/src/**', '**/console/src/**', '**/apps/*/src/**'], message: 'apps/api must not import another app: move shared code into libs/.' }] }] },
+  },
+  {
+    files: ['apps/simulator/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/api/src/**', '**/console/src/**', '**/apps/*/src/**'], message: 'apps/simulator must not import another app: move shared code into libs/.' }] }] },
+  },
+  {
+    files: ['apps/console/**/*.ts', 'apps/console/**/*.tsx'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/api/src/**', '**/simulator/src/**', '**/apps/*/src/**'], message: 'apps/console must not import another app: use @slotwise/contracts and @slotwise/client.' }] }] },
   },
   {
     // Only the config module reads the environment.

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { routeOf } from '@slotwise/contracts';
 import { Client } from 'pg';
 import { createApp, RunningApp } from '../../apps/api/src/app.factory';
 import { loadConfig } from '../../apps/api/src/config/app-config';
@@ -116,7 +117,25 @@ export async function callApi(baseUrl: string, method: string, path: string, opt
   } catch {
     parsed = undefined;
   }
+  checkContract(method, path, res, parsed);
   return { status: res.status, headers: res.headers, body: parsed, text };
+}
+
+/**
+ * The contract test: every successful JSON answer of the API must parse with its operation's response schema in
+ * libs/contracts (`ROUTES`); a mismatch, or an API operation without a contract, fails the calling test.
+ */
+export function checkContract(method: string, path: string, res: Response, body: unknown): void {
+  // CORS preflights (OPTIONS) and HEAD carry no operation body
+  if (res.status < 200 || res.status >= 300 || !/^\/(v1\/|health)/.test(path) || !/^(GET|POST|PUT|PATCH|DELETE)$/i.test(method)) return;
+  const route = routeOf(method, path);
+  if (!route) throw new Error(`contract: no response schema for ${method} ${path} in libs/contracts ROUTES`);
+  if (!route.contract.response || !(res.headers.get('content-type') ?? '').startsWith('application/json')) return;
+  const result = route.contract.response.safeParse(body);
+  if (!result.success) {
+    const issues = result.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+    throw new Error(`contract: the answer of ${method} ${path} (${route.key}) does not match its response schema:\n  ${issues.join('\n  ')}`);
+  }
 }
 
 /** Minimal valid experiment bodies for tests. */

@@ -14,6 +14,7 @@ import { EmbeddedPostgres } from './database/embedded-postgres';
 import { ApiKeysService } from './modules/api-keys/api-keys.service';
 import { registerConsoleStatic } from './modules/console';
 import { MetricsService } from './modules/observability/metrics.service';
+import { applyResponseSchemas } from './openapi';
 
 export interface RunningApp {
   app: NestFastifyApplication;
@@ -93,6 +94,7 @@ export async function createApp(config: AppConfig): Promise<RunningApp> {
         .addBearerAuth()
         .build(),
     );
+    applyResponseSchemas(document); // response schemas from libs/contracts
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
 
     registerConsoleStatic(fastify); // the console SPA at / (dist/console), outside /v1

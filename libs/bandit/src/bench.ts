@@ -7,8 +7,9 @@ import { ThompsonPolicy } from './policies/thompson';
 import { Rng } from './rng';
 import type { Candidate } from './types';
 
+// performance.now() (not process.hrtime): the console's build type-checks this barrel without Node's types
 function nowUs(): number {
-  return Number(process.hrtime.bigint()) / 1000;
+  return performance.now() * 1000;
 }
 
 function median(xs: number[]): number {

@@ -7,8 +7,9 @@
  *
  * `none` (no model: keep the input order) is not a reference; see {@link parseRankerModel}.
  */
-export const MODEL_REF_PATTERN = /^([a-z0-9][a-z0-9_-]{0,63})@([1-9][0-9]{0,8})$/;
-export const MODEL_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+import { MODEL_NAME_PATTERN, MODEL_REF_PATTERN } from '@slotwise/contracts';
+
+export { MODEL_NAME_PATTERN, MODEL_REF_PATTERN };
 
 export interface ModelRef {
   name: string;

@@ -72,20 +72,3 @@ export function errorMessage(err: unknown): string {
   if (err instanceof ApiError) return err.detail;
   return err instanceof Error ? err.message : String(err);
 }
-
-/** Routes this server offers, from its OpenAPI document: lets pages light up as endpoints land. */
-let routes: Promise<Set<string>> | null = null;
-export function serverRoutes(): Promise<Set<string>> {
-  routes ??= api<{ paths?: Record<string, Record<string, unknown>> }>('GET', '/docs/openapi.json')
-    .then((doc) => {
-      const set = new Set<string>();
-      for (const [path, ops] of Object.entries(doc.paths ?? {})) for (const m of Object.keys(ops)) set.add(`${m.toUpperCase()} ${path.replace(/\{[^}]+\}/g, '{}')}`);
-      return set;
-    })
-    .catch(() => new Set<string>());
-  return routes;
-}
-
-export async function hasRoute(method: string, path: string): Promise<boolean> {
-  return (await serverRoutes()).has(`${method.toUpperCase()} ${path.replace(/\{[^}]+\}/g, '{}')}`);
-}

@@ -1,24 +1,11 @@
-/** Shapes the console reads. The report's fields are fixed by the API contract; the rest is read defensively. */
+/** Shapes the console reads: the API's contracts (libs/contracts), plus what the pages derive for display. */
+import type { ConsoleRole, consoleUserSchema, RecommendationBody, sessionSchema } from '@slotwise/contracts';
+import type { z } from 'zod';
 import { isNum, signedPct } from './format';
 
-export type Role = 'admin' | 'editor' | 'viewer';
-
-export interface User {
-  id: string;
-  email: string;
-  name: string;
-  role: Role;
-  createdAt: string;
-  lastSignInAt: string | null;
-  disabled: boolean;
-}
-
-export interface Session {
-  user: User | null;
-  csrfToken: string | null;
-  expiresAt: string | null;
-  setupRequired: boolean;
-}
+export type Role = ConsoleRole;
+export type User = z.infer<typeof consoleUserSchema>;
+export type Session = z.infer<typeof sessionSchema>;
 
 export interface Policy {
   type: 'ranker' | 'thompson' | 'epsilon-greedy' | 'random';
@@ -127,7 +114,7 @@ export interface Report {
   srm?: { observed: Record<string, number>; expected: Record<string, number>; chiSquare: number; pValue: number; flagged: boolean } | null;
   metrics: MetricReport[];
   exploration?: Exploration | null;
-  recommendation?: unknown;
+  recommendation?: RecommendationBody;
   [extra: string]: unknown;
 }
 
@@ -191,47 +178,24 @@ export type Verdict = 'ship' | 'rollback' | 'keep-running' | 'unhealthy' | 'no-d
  */
 /** Which inference the recommendation (and the significance stars) used, and why; null for reports without it. */
 export function recommendationBasis(report: Report): { basis: Basis; reason: string | null } | null {
-  const rec = report.recommendation;
-  if (!rec || typeof rec !== 'object') return null;
-  const r = rec as Record<string, unknown>;
-  if (r.basis !== 'always-valid' && r.basis !== 'fixed-horizon') return null;
-  return { basis: r.basis, reason: typeof r.basisReason === 'string' ? r.basisReason : null };
+  const r = report.recommendation;
+  return r ? { basis: r.basis, reason: r.basisReason } : null;
 }
 
-export function recommendation(report: Report, primary: string | undefined): { verdict: Verdict; text: string; details: string[] } {
-  const rec = report.recommendation;
-  if (typeof rec === 'string' && rec) return { verdict: 'keep-running', text: rec, details: [] };
-  if (rec && typeof rec === 'object') {
-    const r = rec as Record<string, unknown>;
-    const verdict = String(r.decision ?? r.action ?? 'keep-running') as Verdict;
-    const text = String(r.reason ?? r.summary ?? r.message ?? '');
-    const details = Array.isArray(r.details) ? r.details.map(String) : [];
-    // "Ship ts: +4.1% reward, 95% CI +1.2% to +7.0%" when the report names the variant; its reason goes below.
-    const variant = typeof r.variant === 'string' ? r.variant : null;
-    const metric = report.metrics.find((m) => m.metric === primary) ?? report.metrics[0];
-    const c = variant && metric ? metric.comparisons.find((x) => x.variant === variant) : undefined;
-    if ((verdict === 'ship' || verdict === 'rollback') && variant && c && isNum(c.relativeLift)) {
-      const level = Math.round((1 - (report.alpha ?? 0.05)) * 100);
-      const ci = isNum(c.relativeCi.lower) && isNum(c.relativeCi.upper) ? `, ${level}% CI ${signedPct(c.relativeCi.lower)} to ${signedPct(c.relativeCi.upper)}` : '';
-      const head = `${verdict === 'ship' ? 'Ship' : 'Roll back'} ${variant}: ${signedPct(c.relativeLift)} ${metric!.metric}${ci}.`;
-      return { verdict, text: head, details: [text, ...details].filter(Boolean) };
-    }
-    if (text) return { verdict, text, details: details.filter((d) => !text.includes(d)) };
+export function recommendation(report: Report, _primary?: string): { verdict: Verdict; text: string; details: string[] } {
+  const r = report.recommendation;
+  if (!r || totalUnits(report) === 0) return { verdict: 'no-data', text: 'No units have been exposed yet: the recommendation appears once traffic arrives.', details: [] };
+  const verdict: Verdict = r.decision;
+  // "Ship ts: +4.1% reward, 95% CI +1.2% to +7.0%" when the report names the variant; its reason goes below.
+  const metric = report.metrics.find((m) => m.metric === r.metric) ?? report.metrics[0];
+  const c = r.variant && metric ? metric.comparisons.find((x) => x.variant === r.variant) : undefined;
+  if ((verdict === 'ship' || verdict === 'rollback') && r.variant && c && isNum(c.relativeLift)) {
+    const level = Math.round((1 - report.alpha) * 100);
+    const ci = isNum(c.relativeCi.lower) && isNum(c.relativeCi.upper) ? `, ${level}% CI ${signedPct(c.relativeCi.lower)} to ${signedPct(c.relativeCi.upper)}` : '';
+    const head = `${verdict === 'ship' ? 'Ship' : 'Roll back'} ${r.variant}: ${signedPct(c.relativeLift)} ${metric!.metric}${ci}.`;
+    return { verdict, text: head, details: [r.reason, ...r.details].filter(Boolean) };
   }
-  if (report.srm?.flagged) return { verdict: 'unhealthy', text: `Do not decide yet: the traffic split does not match the weights (sample-ratio mismatch, p = ${report.srm.pValue.toExponential(1)}). Find the cause first.`, details: [] };
-  const me = multipleExposures(report);
-  if (me && me.units > 0) return { verdict: 'unhealthy', text: `Do not decide yet: ${me.units} units saw more than one variant.`, details: [] };
-  const metric = report.metrics.find((m) => m.metric === primary) ?? report.metrics[0];
-  if (!metric || totalUnits(report) === 0) return { verdict: 'no-data', text: 'No units have been exposed yet: the recommendation appears once traffic arrives.', details: [] };
-  const level = Math.round((1 - (report.alpha ?? 0.05)) * 100);
-  const sig = metric.comparisons.filter((c) => c.significant);
-  const winners = sig.filter((c) => c.relativeLift > 0).sort((a, b) => b.relativeLift - a.relativeLift);
-  const describe = (c: Comparison) =>
-    `${signedPct(c.relativeLift)} ${metric.metric}, ${level}% CI ${signedPct(c.relativeCi.lower)} to ${signedPct(c.relativeCi.upper)}`;
-  if (winners.length) return { verdict: 'ship', text: `Ship ${winners[0].variant}: ${describe(winners[0])}.`, details: [] };
-  const losers = sig.filter((c) => c.relativeLift < 0);
-  if (losers.length && losers.length === metric.comparisons.length) return { verdict: 'rollback', text: `Roll back: ${losers.map((c) => `${c.variant} ${describe(c)}`).join('; ')}.`, details: [] };
-  return { verdict: 'keep-running', text: `Keep running: no variant differs significantly from ${metric.comparisons[0]?.baseline ?? 'control'} on ${metric.metric} yet.`, details: [] };
+  return { verdict, text: r.reason, details: r.details.filter((d) => !r.reason.includes(d)) };
 }
 
 export type Bucket = 'minute' | 'hour' | 'day';

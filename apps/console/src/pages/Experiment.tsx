@@ -1,6 +1,6 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { Badge, Button, Card, ConfirmDialog, EmptyState, ErrorBox, Spinner, StatusBadge, Tabs, useAsync } from '../components/ui';
-import { api, ApiError, errorMessage, hasRoute } from '../lib/api';
+import { api, ApiError, errorMessage } from '../lib/api';
 import { can, useUser } from '../lib/auth';
 import { age, dateTime } from '../lib/format';
 import { Link } from '../lib/router';
@@ -33,11 +33,7 @@ export function ExperimentPage({ experimentKey, tab }: { experimentKey: string; 
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const [shipVariant, setShipVariant] = useState('');
-  const [canShip, setCanShip] = useState(false);
   const [historyTick, setHistoryTick] = useState(0);
-  useEffect(() => {
-    void hasRoute('POST', '/v1/experiments/{key}/ship').then(setCanShip);
-  }, []);
 
   if (tab === 'print') return exp.data ? <PrintReport experiment={exp.data} /> : exp.error ? <ErrorBox error={exp.error} /> : <Spinner />;
   if (exp.loading && !exp.data) return <div className="page"><Spinner label="Loading experiment…" /></div>;
@@ -74,7 +70,7 @@ export function ExperimentPage({ experimentKey, tab }: { experimentKey: string; 
     }
   };
   const base = `/experiments/${e.key}`;
-  const available = (Object.keys(ACTIONS) as Action[]).filter((a) => ACTIONS[a].from.includes(e.status) && (a !== 'ship' || (canShip && !e.shippedVariant)));
+  const available = (Object.keys(ACTIONS) as Action[]).filter((a) => ACTIONS[a].from.includes(e.status) && (a !== 'ship' || !e.shippedVariant));
 
   return (
     <div className="page">

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { Badge, Button, EmptyState, ErrorBox, Spinner, StatusBadge, useAsync } from '../components/ui';
-import { api, apiOptional, hasRoute } from '../lib/api';
+import { api, apiOptional } from '../lib/api';
 import { can, useUser } from '../lib/auth';
 import { age, dateTime } from '../lib/format';
 import { Link, navigate, useLocation } from '../lib/router';
@@ -9,9 +9,8 @@ import { Experiment, multipleExposures, normaliseReport, Report, totalUnits } fr
 type Health = { tone: string; label: string; title: string };
 
 /** The health badge: SRM and multiple exposures from the report; drafts are not started; no report → unknown. */
-export function healthOf(e: Experiment, report: (Report & { hasStatistics: boolean }) | null | undefined, reportsAvailable: boolean): Health {
+export function healthOf(e: Experiment, report: (Report & { hasStatistics: boolean }) | null | undefined): Health {
   if (e.status === 'draft') return { tone: 'neutral', label: 'Not started', title: 'Start the experiment to collect data.' };
-  if (!reportsAvailable) return { tone: 'neutral', label: 'n/a', title: 'The statistics report is not available on this server yet.' };
   if (report === undefined) return { tone: 'neutral', label: '…', title: 'Checking' };
   if (report === null) return { tone: 'neutral', label: 'No report', title: 'No report for this experiment yet.' };
   if (report.srm?.flagged) return { tone: 'red', label: 'SRM', title: `Sample-ratio mismatch (p = ${report.srm.pValue.toExponential(1)}): the split does not match the weights.` };
@@ -56,13 +55,9 @@ export function ExperimentsList() {
     return api<{ experiments: Experiment[]; total: number }>('GET', `/v1/experiments?${params}`);
   }, [debounced, status, kind]);
 
-  const [reportsAvailable, setReportsAvailable] = useState(false);
   const [reports, setReports] = useState<Record<string, (Report & { hasStatistics: boolean }) | null>>({});
   useEffect(() => {
-    void hasRoute('GET', '/v1/experiments/{key}/report').then(setReportsAvailable);
-  }, []);
-  useEffect(() => {
-    if (!reportsAvailable || !list.data) return;
+    if (!list.data) return;
     let live = true;
     const started = list.data.experiments.filter((e) => e.status !== 'draft' && !(e.key in reports)).slice(0, 25);
     void Promise.all(
@@ -75,7 +70,7 @@ export function ExperimentsList() {
       live = false;
     };
     // reports is read only to skip what is loaded
-  }, [reportsAvailable, list.data]);
+  }, [list.data]);
 
   const filtered = Boolean(debounced || status || kind);
   const rows = list.data?.experiments ?? [];
@@ -147,7 +142,7 @@ export function ExperimentsList() {
               </thead>
               <tbody>
                 {rows.map((e) => {
-                  const h = healthOf(e, reports[e.key], reportsAvailable);
+                  const h = healthOf(e, reports[e.key]);
                   return (
                     <tr key={e.key} onClick={() => navigate(`/experiments/${e.key}`)} data-key={e.key}>
                       <td>

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import { Button, Card, Field } from '../components/ui';
-import { api, ApiError, errorMessage, hasRoute } from '../lib/api';
+import { api, ApiError, errorMessage } from '../lib/api';
 import { can, useUser } from '../lib/auth';
 import { int, slugify } from '../lib/format';
 import { Link, navigate } from '../lib/router';
@@ -516,16 +516,11 @@ interface PowerResult {
 
 /** Sample size from POST /v1/stats/power, shown only when the server has that calculator. */
 function SampleSize({ variants }: { variants: number }) {
-  const [available, setAvailable] = useState(false);
   const [baseline, setBaseline] = useState('0.05');
   const [mde, setMde] = useState('5');
   const [result, setResult] = useState<PowerResult | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    void hasRoute('POST', '/v1/stats/power').then(setAvailable);
-  }, []);
-  useEffect(() => {
-    if (!available) return;
     const p = Number(baseline);
     const m = Number(mde) / 100;
     if (!(p > 0 && p < 1) || !(m > 0)) {
@@ -538,8 +533,7 @@ function SampleSize({ variants }: { variants: number }) {
         .catch((err) => (setResult(null), setError(errorMessage(err))));
     }, 300);
     return () => clearTimeout(t);
-  }, [available, baseline, mde]);
-  if (!available) return null;
+  }, [baseline, mde]);
   return (
     <Card title="Sample size estimate" testId="sample-size">
       <div className="form-grid">

@@ -1,7 +1,8 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 
-export const API_KEY_ROLES = ['admin', 'editor', 'viewer', 'serving'] as const;
-export type ApiKeyRole = (typeof API_KEY_ROLES)[number];
+import { API_KEY_ROLES, type ApiKeyRole } from '@slotwise/contracts';
+
+export { API_KEY_ROLES, type ApiKeyRole };
 
 @Entity({ name: 'api_keys' })
 export class ApiKeyEntity {

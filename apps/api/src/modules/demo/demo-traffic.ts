@@ -5,8 +5,8 @@
  */
 import { createRng, type Rng } from '@slotwise/bandit';
 import { existsSync } from 'node:fs';
-import { ApiError, SlotwiseClient } from '../../../../simulator/src/client';
-import { EcommerceWorld } from '../../../../simulator/src/worlds/ecommerce';
+import { ApiError, SlotwiseClient } from '@slotwise/client';
+import { EcommerceWorld } from '@slotwise/simulation';
 import { fixturePath, loadFixtureModel } from '@slotwise/ranker';
 
 export const DEMO_RANKING = 'demo-home-feed';

@@ -2,8 +2,8 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { ApiKeysService } from '../api-keys/api-keys.service';
-import { SlotwiseClient } from '../../../../simulator/src/client';
-import { EcommerceWorld } from '../../../../simulator/src/worlds/ecommerce';
+import { SlotwiseClient } from '@slotwise/client';
+import { EcommerceWorld } from '@slotwise/simulation';
 import { DEMO_AB, DEMO_RANKING, DemoTraffic, seedDemo } from './demo-traffic';
 
 const DEMO_KEY_NAME = 'demo traffic (SLOTWISE_DEMO)';

@@ -22,6 +22,7 @@ import { ExperimentsRepository } from '../experiments/experiments.repository';
 import { ExplorationService } from '../rank/exploration.service';
 import { OpeService } from '../ope/ope.service';
 import { compare, ComparisonResult, emptyAggregate, markSignificance, MetricShape, variantStats, VariantStats } from './report-stats';
+import type { PowerResultBody, RecommendationBody, ReportBody, SeriesStepBody, TimeseriesBody } from '@slotwise/contracts';
 import { PowerInput, ReportOptionsQuery, TimeseriesQuery } from './reports.schema';
 import { MomentAggregate, Population, ReportsRepository, SeriesPoint, UnitsScope } from './reports.repository';
 
@@ -169,18 +170,18 @@ export class ReportsService {
    * The report. Running experiments are served from the cache while it is younger than the refresh interval
    * (recomputed on the schedule and on `refresh`); the others are computed on each call.
    */
-  async report(key: string, query: Partial<ReportOptionsQuery>): Promise<Record<string, unknown>> {
+  async report(key: string, query: Partial<ReportOptionsQuery>): Promise<ReportBody> {
     const e = await this.experiment(key);
     const opts = normalizeOptions(query);
     if (e.status !== 'running') return this.compute(e, opts);
     const optionsKey = stableStringify(opts);
     const hit = await this.repo.cached(e.id, optionsKey);
-    if (hit && Date.now() - hit.generatedAt.getTime() < REPORT_REFRESH_MS) return hit.report;
+    if (hit && Date.now() - hit.generatedAt.getTime() < REPORT_REFRESH_MS) return hit.report as ReportBody; // stored by computeAndStore
     return this.computeAndStore(e, opts);
   }
 
   /** Recompute now (and store when the experiment is running). */
-  async refresh(key: string, query: Partial<ReportOptionsQuery>): Promise<Record<string, unknown>> {
+  async refresh(key: string, query: Partial<ReportOptionsQuery>): Promise<ReportBody> {
     const e = await this.experiment(key);
     const opts = normalizeOptions(query);
     return e.status === 'running' ? this.computeAndStore(e, opts) : this.compute(e, opts);
@@ -192,7 +193,7 @@ export class ReportsService {
     if (e && e.status === 'running') await this.computeAndStore(e, options);
   }
 
-  private async computeAndStore(e: ExperimentEntity, opts: ReportOptions): Promise<Record<string, unknown>> {
+  private async computeAndStore(e: ExperimentEntity, opts: ReportOptions): Promise<ReportBody> {
     const started = performance.now();
     const report = await this.compute(e, opts);
     const ms = performance.now() - started;
@@ -293,7 +294,7 @@ export class ReportsService {
     return new Date(Math.min(...ends));
   }
 
-  async compute(e: ExperimentEntity, opts: ReportOptions): Promise<Record<string, unknown>> {
+  async compute(e: ExperimentEntity, opts: ReportOptions): Promise<ReportBody> {
     const generatedAt = new Date().toISOString();
     const ctx = await this.context(e, opts);
     const [population, aggregates, exploration, offPolicy] = await Promise.all([
@@ -371,7 +372,7 @@ export class ReportsService {
   }
 
   /** Ranking experiments: each variant's policy evaluated off-policy on the other variants' logs (OpeService.crossCheck). */
-  private async offPolicy(e: ExperimentEntity, opts: ReportOptions): Promise<unknown> {
+  private async offPolicy(e: ExperimentEntity, opts: ReportOptions): Promise<ReportBody['offPolicy']> {
     if (e.kind !== 'ranking') return null;
     try {
       return await this.ope.crossCheck(e, { alpha: opts.alpha, from: opts.from, to: opts.to });
@@ -463,7 +464,7 @@ export class ReportsService {
     population: Population,
     unitsPerDay: number | null,
     basisInfo: { basis: 'always-valid' | 'fixed-horizon'; basisReason: string; plannedUnits: number | null },
-  ) {
+  ): RecommendationBody {
     const primary = this.primaryOf(ctx, metrics);
     const guardrails = metrics.filter((m) => m.role === 'guardrail' && m !== primary);
     const multipleExposure = { units: population.multipleExposures, totalUnits: Object.values(population.unitsPerVariant).reduce((a, b) => a + b, 0) + population.multipleExposures, maxFraction: MAX_MULTIPLE_EXPOSURE_FRACTION };
@@ -554,7 +555,7 @@ export class ReportsService {
 
   // ---- time series ------------------------------------------------------------------------------------------
 
-  async timeseries(key: string, query: TimeseriesQuery): Promise<Record<string, unknown>> {
+  async timeseries(key: string, query: TimeseriesQuery): Promise<TimeseriesBody> {
     const e = await this.experiment(key);
     const opts = normalizeOptions(query);
     const ctx = await this.context(e, opts);
@@ -590,7 +591,7 @@ export class ReportsService {
     const pointSteps = points.map(byStep);
     const explore = { total: { decisions: 0, slots: 0, explored: 0, cold: 0 }, variants: new Map<string, { decisions: number; slots: number; explored: number; cold: number }>() };
     const rate = (a: number, b: number) => (b > 0 ? a / b : null);
-    const out: Array<Record<string, unknown>> = [];
+    const out: SeriesStepBody[] = [];
     for (let k = 0; k < days; k++) {
       const dayStart = new Date(start.getTime() + k * width);
       const dayEnd = new Date(Math.min(dayStart.getTime() + width, end.getTime()));
@@ -629,7 +630,7 @@ export class ReportsService {
         return { metric: plan.key, variants, comparisons };
       });
       const units = Object.fromEntries(ctx.variants.map((v) => [v, running[0]?.get(v)?.units ?? 0]));
-      const day: Record<string, unknown> = { date: dayStart.toISOString().slice(0, 10), start: dayStart.toISOString(), end: dayEnd.toISOString(), units, metrics: metricsOut };
+      const day: SeriesStepBody = { date: dayStart.toISOString().slice(0, 10), start: dayStart.toISOString(), end: dayEnd.toISOString(), units, metrics: metricsOut };
       if (explorationDays) {
         const today = { decisions: 0, slots: 0, explored: 0, cold: 0 };
         for (const r of explorationDays.filter((x) => x.k === k)) {
@@ -660,7 +661,7 @@ export class ReportsService {
 
   // ---- power -------------------------------------------------------------------------------------------------
 
-  power(input: PowerInput): Record<string, unknown> {
+  power(input: PowerInput): PowerResultBody {
     const baseline = 'proportion' in input.baseline ? { proportion: input.baseline.proportion } : { mean: input.baseline.mean, stdDev: input.baseline.stdDev };
     if (input.mde !== undefined) {
       const r = sampleSizePerArm({ baseline, mde: input.mde, mdeType: input.mdeType, alpha: input.alpha, power: input.power, ratio: input.ratio });
@@ -670,6 +671,6 @@ export class ReportsService {
     }
     const r = minimumDetectableEffect({ baseline, nControl: input.nControl!, ratio: input.ratio, alpha: input.alpha, power: input.power });
     if (r.reason) throw Problem.validation([{ path: 'baseline', message: r.reason }]);
-    return { solveFor: 'mde', method: 'two-sided z-test (statsmodels NormalIndPower)', nControl: input.nControl, nTreatment: input.nControl! * input.ratio, ...r };
+    return { solveFor: 'mde', method: 'two-sided z-test (statsmodels NormalIndPower)', nControl: input.nControl!, nTreatment: input.nControl! * input.ratio, ...r };
   }
 }
