@@ -85,17 +85,22 @@ export function monteCarloPropensities(scorer: SlateScorer, chosen: ArrayLike<nu
   const counts = new Float64Array(k);
   const order = new Int32Array(k);
   const values = new Float64Array(k);
-  const count = (row: Float64Array): void => {
-    topKInto(row, k, order, values);
-    for (let j = 0; j < k; j++) if (order[j] === chosen[j]) counts[j] += 1;
+  const chosenAt = Int32Array.from(chosen);
+  // rows b0..b1 of buf (n scores each): one subarray-free pass per row (this loop runs `draws` times per request)
+  const countRows = (buf: Float64Array, rows: number): void => {
+    for (let b = 0; b < rows; b++) {
+      topKAt(buf, b * n, n, k, order, values);
+      for (let j = 0; j < k; j++) if (order[j] === chosenAt[j]) counts[j] += 1;
+    }
   };
+  const count = (row: Float64Array): void => countRows(row, 1);
   if (scorer.redrawPairs) {
     const buf = new Float64Array(PROPENSITY_BLOCK * n);
     const pairs = draws >> 1;
     for (let t = 0; t < pairs; t += PROPENSITY_BLOCK >> 1) {
       const m = Math.min(PROPENSITY_BLOCK >> 1, pairs - t);
       scorer.redrawPairs(rng, m, buf);
-      for (let b = 0; b < 2 * m; b++) count(buf.subarray(b * n, (b + 1) * n));
+      countRows(buf, 2 * m);
     }
     if (draws & 1) {
       scorer.redraw(rng, buf);
@@ -109,7 +114,7 @@ export function monteCarloPropensities(scorer: SlateScorer, chosen: ArrayLike<nu
     const m = Math.min(block, draws - t);
     if (scorer.redrawMany) scorer.redrawMany(rng, m, buf);
     else scorer.redraw(rng, buf);
-    for (let b = 0; b < m; b++) count(buf.subarray(b * n, (b + 1) * n));
+    countRows(buf, m);
   }
   return Array.from(counts, (c) => (c + 1) / (draws + 1));
 }
@@ -134,6 +139,26 @@ export function topKInto(scores: ArrayLike<number>, k: number, order: Int32Array
     values[p] = v;
     order[p] = i;
     if (filled < k) filled++;
+  }
+}
+
+/** {@link topKInto} over scores[offset, offset + n) of a Float64Array (monomorphic, no subarray per row). */
+function topKAt(scores: Float64Array, offset: number, n: number, k: number, order: Int32Array, values: Float64Array): void {
+  let filled = 0;
+  let last = -Infinity; // values[k − 1] once filled
+  for (let i = 0; i < n; i++) {
+    const v = scores[offset + i];
+    if (filled === k && !(v > last)) continue;
+    let p = filled < k ? filled : k - 1;
+    while (p > 0 && v > values[p - 1]) {
+      values[p] = values[p - 1];
+      order[p] = order[p - 1];
+      p--;
+    }
+    values[p] = v;
+    order[p] = i;
+    if (filled < k) filled++;
+    last = values[k - 1];
   }
 }
 
