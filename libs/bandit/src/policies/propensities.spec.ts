@@ -2,7 +2,7 @@ import { Rng } from '../rng';
 import { HybridModel } from '../models/hybrid';
 import { LinearModel } from '../models/linear';
 import type { Candidate } from '../types';
-import { monteCarloPropensities, topK } from './slate';
+import { PROPENSITY_MIN_DRAWS, monteCarloPropensities, monteCarloPropensitiesStopped, propensityErrorBound, topK } from './slate';
 import { ThompsonPolicy } from './thompson';
 
 /** Issue 13: antithetic propensity re-draws (error bound) and deferred propensities (exact replay). */
@@ -72,6 +72,70 @@ describe('antithetic Monte-Carlo propensities', () => {
         expect(Math.round(x * (N + 1))).toBeCloseTo(x * (N + 1), 9); // (count + 1)/(N + 1)
       });
     }
+  });
+});
+
+describe('sequential stopping of the propensity re-draws (stated error bound)', () => {
+  // reference propensities of one prepared decision: 60,000 independent re-draws (SE ≤ 0.002)
+  const { m, cands, ctx } = hybridSetup(4);
+  const scorer = m.prepare(ctx, cands);
+  const chosen = topK(scorer.mean, 2);
+  const refRng = new Rng('reference');
+  const row = new Float64Array(cands.length);
+  const refCounts = [0, 0];
+  const R = 60_000;
+  for (let t = 0; t < R; t++) {
+    scorer.redraw(refRng, row);
+    const o = topK(row, 2);
+    for (let j = 0; j < 2; j++) if (o[j] === chosen[j]) refCounts[j]++;
+  }
+  const p = refCounts.map((c) => c / R);
+  const rms = (target: number | 'auto', N: number): { rms: number[]; meanDraws: number } => {
+    const se = [0, 0];
+    let used = 0;
+    const seeds = 150;
+    for (let s = 0; s < seeds; s++) {
+      const r = monteCarloPropensitiesStopped(scorer, chosen, N, new Rng(`stop-${s}`), target);
+      used += r.draws;
+      for (let j = 0; j < 2; j++) se[j] += (r.propensities[j] - p[j]) ** 2;
+    }
+    return { rms: se.map((x) => Math.sqrt(x / seeds)), meanDraws: used / seeds };
+  };
+
+  it('a target ε: the estimates\' RMS error stays within ε, with fewer draws than the maximum', () => {
+    expect(Math.min(...p)).toBeGreaterThan(0.05);
+    const eps = 0.03;
+    const r = rms(eps, 4000);
+    for (const e of r.rms) expect(e).toBeLessThan(eps * 1.15); // room for the RMS's own sampling error (150 runs)
+    expect(r.meanDraws).toBeLessThan(2000);
+    expect(r.meanDraws).toBeGreaterThanOrEqual(PROPENSITY_MIN_DRAWS);
+  });
+
+  it("'auto' keeps the full run's worst-case bound 1/√(2N); null always uses every draw", () => {
+    const N = 1000;
+    const r = rms('auto', N);
+    for (const e of r.rms) expect(e).toBeLessThan(Math.sqrt(1 / (2 * N)) * 1.15);
+    expect(r.meanDraws).toBeLessThanOrEqual(N);
+    const full = monteCarloPropensitiesStopped(scorer, chosen, N, new Rng(1), null);
+    expect(full.draws).toBe(N);
+    // the same variates as without stopping: the stopped run's first draws are the full run's (same rng)
+    expect(monteCarloPropensities(scorer, chosen, N, new Rng(1))).toEqual(full.propensities);
+  });
+
+  it('the bound: larger for propensities near ½, √2 larger for antithetic pairs, shrinking as 1/√N', () => {
+    expect(propensityErrorBound([500], 1000, 1)).toBeCloseTo(Math.sqrt(0.25 / 1000), 12);
+    expect(propensityErrorBound([10], 1000, 1)).toBeLessThan(propensityErrorBound([300], 1000, 1));
+    expect(propensityErrorBound([10], 1000, 2) / propensityErrorBound([10], 1000, 1)).toBeGreaterThan(Math.SQRT2 * 0.99);
+    expect(propensityErrorBound([0, 40], 400, 2)).toBeGreaterThan(propensityErrorBound([0, 160], 1600, 2));
+  });
+
+  it('the policy stops by default, reports valid propensities, and rejects a bad target', () => {
+    const p2 = new ThompsonPolicy(m);
+    const d = p2.decide({ context: ctx, candidates: cands, slots: 2, propensityDraws: 1000 }, new Rng(3));
+    for (const s of d.slots) expect(s.propensity! > 0 && s.propensity! <= 1).toBe(true);
+    expect(() => p2.decide({ context: ctx, candidates: cands, slots: 2, propensityError: -1 }, new Rng(3))).toThrow(RangeError);
+    const all = p2.decide({ context: ctx, candidates: cands, slots: 2, propensityDraws: 1000, propensityError: null }, new Rng(3));
+    expect(all.slots.map((s) => s.itemId)).toEqual(d.slots.map((s) => s.itemId)); // the decision never depends on it
   });
 });
 

@@ -21,6 +21,7 @@ export class ThompsonPolicy implements SlatePolicy {
     const greedy = greedyGivenEarlier(scorer.mean, chosen);
     const wanted = draws > 0 && k > 0;
     const child = wanted ? rng.split() : null;
+    const target = input.propensityError === undefined ? 'auto' : input.propensityError;
     let deferred: (() => number[]) | undefined;
     if (child && input.deferPropensities) {
       // Fix the joint score distribution now (the covariance and its factor read the model's current factor, which
@@ -28,9 +29,9 @@ export class ThompsonPolicy implements SlatePolicy {
       scorer.redrawPairs?.(child, 0, new Float64Array(0));
       if (!scorer.redrawPairs) scorer.covariance?.();
       let done: number[] | null = null;
-      deferred = () => (done ??= monteCarloPropensities(scorer, chosen, draws, child));
+      deferred = () => (done ??= monteCarloPropensities(scorer, chosen, draws, child, target));
     }
-    const props = child && !deferred ? monteCarloPropensities(scorer, chosen, draws, child) : null;
+    const props = child && !deferred ? monteCarloPropensities(scorer, chosen, draws, child, target) : null;
     const slots = buildSlots(cands, chosen, greedy, {
       score: (i) => drawn[i], mean: (i) => scorer.mean[i], sd: (i) => (input.explain || props ? finiteOrNull(scorer.sdOf(i)) : null),
       propensity: (j) => (props ? props[j] : null),

@@ -12,6 +12,13 @@ export interface DecisionInput {
   slots: number;
   /** Monte-Carlo re-draws for propensities (policies without a closed form). Default 1,000; 0 disables. */
   propensityDraws?: number;
+  /**
+   * Sequential stopping of those re-draws (slate.ts, `monteCarloPropensitiesStopped`): stop once every slot's
+   * standard-error bound is ≤ this (a probability, > 0), after at least 256 and at most `propensityDraws` draws.
+   * Default (undefined): the worst-case bound of all `propensityDraws` draws, 1/√(2N) (0.022 at N = 1,000) — the
+   * guarantee of the full run, without the draws it does not need. null: always all draws.
+   */
+  propensityError?: number | null;
   /** attach the 5 (or `top`) largest feature contributions per slot */
   explain?: boolean | { names?: FeatureNames; top?: number };
   /**
