@@ -46,13 +46,24 @@ export function setKernelBackend(backend: KernelBackend): void {
   preferred = backend;
 }
 
-/** Float64 views of consecutive regions of the module's memory, grown as needed (offsets in bytes). */
-function regions(k: KernelExports, sizes: number[]): { offsets: number[]; view: Float64Array } {
+/**
+ * The factor last copied by {@link solvedGram} with a version: it stays at offset 0 of the module's memory (the
+ * other kernels' regions start after it), so a decision on an unchanged posterior skips the d² copy (592 KB at
+ * d_z = 272). Keyed by the array itself and the caller's version number, which the caller bumps on every change.
+ */
+let resident: { L: Float64Array; version: number; d: number; bytes: number } | null = null;
+
+function aligned(n: number): number {
+  return n * 8 + ((16 - ((n * 8) % 16)) % 16);
+}
+
+/** Float64 views of consecutive regions of the module's memory from byte `base`, grown as needed (offsets in bytes). */
+function regions(k: KernelExports, sizes: number[], base = 0): { offsets: number[]; view: Float64Array } {
   const offsets: number[] = [];
-  let end = 0;
+  let end = base;
   for (const n of sizes) {
     offsets.push(end);
-    end += n * 8 + ((16 - ((n * 8) % 16)) % 16); // 16-byte aligned regions
+    end += aligned(n); // 16-byte aligned regions
   }
   const missing = end - k.memory.buffer.byteLength;
   if (missing > 0) k.memory.grow(Math.ceil(missing / 65536));
@@ -63,12 +74,16 @@ function regions(k: KernelExports, sizes: number[]): { offsets: number[]; view: 
  * S = Y Yᵀ with Y = G L⁻ᵀ (each row of G solved against the lower-triangular d × d factor L): the rows × rows
  * Gram matrix of the solved rows.
  */
-export function solvedGram(L: Float64Array, G: Float64Array, rows: number, d: number): Float64Array {
+export function solvedGram(L: Float64Array, G: Float64Array, rows: number, d: number, version?: number): Float64Array {
   const k = instance();
   if (!k) return gramRows(forwardSolveRows(L, G, rows, d), rows, d);
   const { offsets, view } = regions(k, [d * d, rows * d, rows * d, rows * rows]);
   const [lAt, gAt, yAt, sAt] = offsets;
-  view.set(L.subarray(0, d * d), lAt / 8);
+  const same = version !== undefined && resident !== null && resident.L === L && resident.version === version && resident.d === d;
+  if (!same) {
+    view.set(L.subarray(0, d * d), lAt / 8);
+    resident = version === undefined ? null : { L, version, d, bytes: aligned(d * d) };
+  }
   view.set(G.subarray(0, rows * d), gAt / 8);
   k.forward_solve_rows(lAt, gAt, yAt, rows, d);
   k.gram_rows(yAt, sAt, rows, d);
@@ -82,7 +97,7 @@ export function solvedGram(L: Float64Array, G: Float64Array, rows: number, d: nu
 export function scoreDraws(F: Float64Array, zetas: Float64Array, mean: Float64Array, sigmas: Float64Array, out: Float64Array, n: number, r: number, count: number, lower: boolean): void {
   const k = instance();
   if (!k) return scoreDrawsTs(F, zetas, mean, sigmas, out, n, r, count, lower);
-  const { offsets, view } = regions(k, [n * r, count * r, n, count, count * n]);
+  const { offsets, view } = regions(k, [n * r, count * r, n, count, count * n], resident?.bytes ?? 0);
   const [fAt, zAt, mAt, sAt, oAt] = offsets;
   view.set(F.subarray(0, n * r), fAt / 8);
   view.set(zetas.subarray(0, count * r), zAt / 8);
