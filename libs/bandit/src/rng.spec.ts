@@ -61,6 +61,46 @@ describe('Rng (xoshiro128**)', () => {
   });
 });
 
+describe('Ziggurat normals (split(\'ziggurat\'))', () => {
+  it('are standard normal: moments, tail mass beyond R and a Kolmogorov–Smirnov distance', () => {
+    const r = new Rng(77).split('ziggurat');
+    expect(r.normalMethod).toBe('ziggurat');
+    const N = 200_000;
+    const xs = r.normals(new Float64Array(N));
+    let m1 = 0, m2 = 0, m4 = 0, tail = 0;
+    for (const x of xs) {
+      m1 += x; m2 += x * x; m4 += x ** 4;
+      if (Math.abs(x) > 3.6541528853610088) tail++;
+    }
+    m1 /= N; m2 /= N; m4 /= N;
+    expect(Math.abs(m1)).toBeLessThan(5 / Math.sqrt(N));
+    expect(Math.abs(m2 - 1)).toBeLessThan(5 * Math.sqrt(2 / N));
+    expect(Math.abs(m4 - 3)).toBeLessThan(5 * Math.sqrt(96 / N));
+    // P(|x| > R) = 2.58e-4: the tail path is exercised and has the right mass (Poisson, 5 sd)
+    const expTail = 2.5802e-4 * N;
+    expect(Math.abs(tail - expTail)).toBeLessThan(5 * Math.sqrt(expTail));
+    // KS against Φ (erf by Abramowitz–Stegun 7.1.26, |error| < 1.5e-7): critical value at α = 0.001 is 1.95/√N
+    const sorted = Float64Array.from(xs).sort();
+    const phi = (x: number): number => {
+      const t = 1 / (1 + (0.3275911 * Math.abs(x)) / Math.SQRT2);
+      const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp((-x * x) / 2);
+      return 0.5 * (1 + Math.sign(x) * y);
+    };
+    let ks = 0;
+    for (let i = 0; i < N; i++) ks = Math.max(ks, Math.abs(phi(sorted[i]) - i / N), Math.abs(phi(sorted[i]) - (i + 1) / N));
+    expect(ks).toBeLessThan(1.95 / Math.sqrt(N));
+  });
+
+  it('the state round-trips with the method; the default split stays polar', () => {
+    const a = new Rng(3).split('ziggurat');
+    a.normal();
+    const b = Rng.fromState(a.getState());
+    expect([b.normal(), b.gamma(2)]).toEqual([a.normal(), a.gamma(2)]);
+    expect(new Rng(3).split().normalMethod).toBe('polar');
+    expect(new Rng(3).split().getState().normal).toBeUndefined();
+  });
+});
+
 /** Moment checks: with N draws the sample mean has sd sigma/sqrt(N); bounds are ~5 standard errors. */
 describe('Rng distributions (moments)', () => {
   const N = 100000;

@@ -20,7 +20,8 @@ export class ThompsonPolicy implements SlatePolicy {
     const chosen = topK(drawn, k);
     const greedy = greedyGivenEarlier(scorer.mean, chosen);
     const wanted = draws > 0 && k > 0;
-    const child = wanted ? rng.split() : null;
+    // the re-draws' stream: Ziggurat normals (faster; the decision's own draw above keeps the polar variates)
+    const child = wanted ? rng.split('ziggurat') : null;
     const target = input.propensityError === undefined ? 'auto' : input.propensityError;
     let deferred: (() => number[]) | undefined;
     if (child && input.deferPropensities) {
