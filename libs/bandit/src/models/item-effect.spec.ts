@@ -93,6 +93,10 @@ describe('LinearModel per-item effect (itemEffect "intercept")', () => {
     delete old.config.itemEffect;
     delete old.stats.itemSlots;
     expect(LinearModel.fromSnapshot(old).itemEffects(candidates)).toBeNull();
-    expect(() => LinearModel.create({ contextDim: 2, itemDim: 2, itemEffectPrecision: 0 })).toThrow(/itemEffectPrecision/);
+    // not the default (yet): a model created without the option has none, and its config has no itemEffect key
+    const plain = LinearModel.create({ contextDim: 2, itemDim: 2 });
+    expect(plain.itemEffects(candidates)).toBeNull();
+    expect('itemEffect' in plain.config).toBe(false);
+    expect(() => LinearModel.create({ contextDim: 2, itemDim: 2, itemEffect: 'intercept', itemEffectPrecision: 0 })).toThrow(/itemEffectPrecision/);
   });
 });

@@ -123,7 +123,7 @@ describe('LinearModel (NIG, LinFullPost)', () => {
     expect(() => m.observe([1], { id: 'a', features: [1] }, Infinity)).toThrow(RangeError);
     // config key order does not matter (jsonb reorders keys)
     const snap = m.snapshot();
-    const reordered = { ...snap, config: { itemEffect: 'intercept' as const, positionModel: 'pbm' as const, noise: 'item' as const, features: snap.config.features, b0: 6, a0: 6, lambda: 0.25 } };
+    const reordered = { ...snap, config: { positionModel: 'pbm' as const, noise: 'item' as const, features: snap.config.features, b0: 6, a0: 6, lambda: 0.25 } };
     expect(() => m.mergeDelta(reordered)).not.toThrow();
   });
 

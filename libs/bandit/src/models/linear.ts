@@ -115,7 +115,11 @@ export interface LinearOptions extends Partial<NigPrior> {
   noise?: NoiseModel;
   /** default 'pbm' (learned per-slot examination); 'none' treats every slot alike */
   positionModel?: PositionModel;
-  /** default 'intercept' (a per-item random intercept shrunk to the shared model); 'none': features only */
+  /**
+   * default 'none' (features only); 'intercept' adds a per-item random intercept shrunk to the shared model. Not the
+   * default yet: it fixes the OBD replay's abandoned item-17 but changed the mushroom reproduction's outcome
+   * (libs/bandit learning.spec.ts: "act" unshown late in seed 1; docs/simulation.md, issue 12 session 5)
+   */
   itemEffect?: ItemEffect;
   /** default {@link ITEM_EFFECT_PRECISION} */
   itemEffectPrecision?: number;
@@ -439,8 +443,8 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
       features: { kind: opts.featureMap ?? 'interaction', contextDim: opts.contextDim, itemDim: opts.itemDim },
       noise: opts.noise ?? 'item',
       positionModel: opts.positionModel ?? 'pbm',
-      itemEffect: opts.itemEffect ?? 'intercept',
-      ...(opts.itemEffectPrecision === undefined ? {} : { itemEffectPrecision: opts.itemEffectPrecision }),
+      // absent = 'none': the default's config stays byte-identical to the stored posteriors' (deltas still merge)
+      ...(opts.itemEffect === 'intercept' ? { itemEffect: 'intercept' as const, ...(opts.itemEffectPrecision === undefined ? {} : { itemEffectPrecision: opts.itemEffectPrecision }) } : {}),
     });
   }
 
