@@ -102,7 +102,7 @@ function replay(events: Ev[], apply: { observe(ctx: number[], c: Candidate, r: n
 describe('golden: linear (NIG) model', () => {
   const g = { ...linearGolden, config: linearGolden.config as typeof linearGolden.config & { noise?: NoiseModel } };
   const build = (): LinearModel => {
-    const m = LinearModel.create({ ...g.config, featureMap: 'concat' });
+    const m = LinearModel.create({ ...g.config, featureMap: 'concat', itemEffect: 'none' });
     replay(g.events as Ev[], { observe: (c, cand, r) => m.observe(c, cand, r), correct: (c, cand, o, n) => m.correct(c, cand, o, n) });
     return m;
   };
@@ -131,7 +131,7 @@ describe('golden: linear (NIG) model', () => {
   });
 
   it('replicas: deltas from two replicas merge into the same posterior', () => {
-    const base = LinearModel.create({ ...g.config, featureMap: 'concat' });
+    const base = LinearModel.create({ ...g.config, featureMap: 'concat', itemEffect: 'none' });
     const r1 = LinearModel.fromSnapshot(base.snapshot());
     const r2 = LinearModel.fromSnapshot(base.snapshot());
     // observations alternate between replicas; each correction happens on the OTHER replica

@@ -132,7 +132,9 @@ function checkLines(checks: ReturnType<typeof checksFor>[]): string[] {
       ...(w.noAbandoned ? [] : [`${w.world}: abandoned an optimal action`]),
       ...(w.explorationFalls === false ? [`${w.world}: exploration did not halve`] : []),
     ]);
-    return `${c.policy}${c.policy === DEFAULT_THOMPSON_POLICY ? ' (default)' : ''}: mean ratio ${c.meanRatio.toFixed(2)}; ${c.allPass ? 'passes every check' : `fails: ${fails.join('; ')}`}`;
+    const costFails = c.worlds.filter((w) => w.explorationCostFalls === false).map((w) => w.world);
+    const cost = c.worlds.some((w) => w.explorationCostFalls !== null) ? ` (exploration cost halves ${costFails.length ? `except in ${costFails.join(', ')}` : 'in every stationary world'})` : '';
+    return `${c.policy}${c.policy === DEFAULT_THOMPSON_POLICY ? ' (default)' : ''}: mean ratio ${c.meanRatio.toFixed(2)}; ${c.allPass ? 'passes every check' : `fails: ${fails.join('; ')}`}${cost}`;
   });
 }
 

@@ -21,6 +21,8 @@ export interface Row {
   ratioToLinFullPost: number;
   exploreFirst: number | null;
   exploreLast: number | null;
+  /** mean over seeds of the per-slot exploreRate and the exploration's true cost per decision (runner.ts; absent: references, no posterior) */
+  exploreBySlot?: { first: number[]; last: number[]; costFirst: number; costLast: number } | null;
   /** seeds in which the policy stopped showing an action that is optimal for ≥ 10 % of the decisions */
   abandoned: { seed: number; actions: string[] }[];
   /** mean cumulative regret after every checkpoint (for the chart) */
@@ -63,6 +65,13 @@ export function referenceAt(ref: ReferenceResult, horizon: number, checkpoint: n
   return { regret: ref.cumulativeRegret[n - 1], curve: ref.cumulativeRegret.slice(0, n), exploreFirst: null, exploreLast: null };
 }
 
+function meanExploreBySlot(list: PolicyRun[]): Row['exploreBySlot'] {
+  const xs = list.map((r) => r.exploreBySlot).filter((x): x is NonNullable<PolicyRun['exploreBySlot']> => !!x);
+  if (!xs.length || xs.length !== list.length) return null;
+  const avg = (f: (x: (typeof xs)[number]) => number) => xs.reduce((s, x) => s + f(x), 0) / xs.length;
+  return { first: xs[0].first.map((_, j) => avg((x) => x.first[j])), last: xs[0].last.map((_, j) => avg((x) => x.last[j])), costFirst: avg((x) => x.costFirst), costLast: avg((x) => x.costLast) };
+}
+
 export function buildWorldReport(world: WorldFile, seeds: number[], horizon: number, runs: Map<ShowdownPolicy, PolicyRun[]>): WorldReport {
   const chosenSeeds = world.seeds.filter((s) => seeds.includes(s.seed));
   // `lints` is optional (worlds generated before it existed); a reference is shown only when every seed has it.
@@ -79,6 +88,7 @@ export function buildWorldReport(world: WorldFile, seeds: number[], horizon: num
     rows.push({
       policy, seeds: list.length, regretMean: mean, regretSd: sd, perSeed: list.map((r) => r.regret), ratioToLinFullPost: mean / lin,
       exploreFirst: meanOrNull(list.map((r) => r.exploreFirst)), exploreLast: meanOrNull(list.map((r) => r.exploreLast)),
+      exploreBySlot: meanExploreBySlot(list),
       abandoned: list.filter((r) => r.abandoned.length).map((r) => ({ seed: r.seed, actions: r.abandoned })), curve: meanCurve(list.map((r) => r.cumulativeRegret)),
     });
   }
@@ -117,6 +127,11 @@ export interface PolicyChecks {
     noAbandoned: boolean;
     /** exploreRate of the last window < ½ of the first (null: non-stationary or not learnable world, or no posterior) */
     explorationFalls: boolean | null;
+    /**
+     * the regret-weighted counterpart (informational, not in allPass): the exploration's true cost per decision in the
+     * last window < ½ of the first's (runner.ts exploreBySlot); null where explorationFalls is null
+     */
+    explorationCostFalls: boolean | null;
   }[];
   meanRatio: number;
   allPass: boolean;
@@ -131,9 +146,11 @@ export function checksFor(policy: string, reports: WorldReport[]): PolicyChecks 
     const npEg = w.rows.find((r) => r.policy === 'numpy:egreedy');
     const learnable = w.learnable !== false;
     const explorationFalls = !w.stationary || !learnable || row.exploreFirst === null || row.exploreLast === null ? null : row.exploreLast < row.exploreFirst / 2;
+    const cost = row.exploreBySlot;
+    const explorationCostFalls = explorationFalls === null || !cost ? null : cost.costLast < cost.costFirst / 2;
     return [{
       world: w.world, ratioOk: row.ratioToLinFullPost <= 1.0, beatsRanker: ranker && learnable ? row.regretMean < ranker.regretMean : null,
-      beatsEpsilonGreedy: eg && learnable ? row.regretMean < eg.regretMean : true, beatsNumpyEpsilonGreedy: npEg && learnable ? row.regretMean < npEg.regretMean : true, noAbandoned: row.abandoned.length === 0, explorationFalls,
+      beatsEpsilonGreedy: eg && learnable ? row.regretMean < eg.regretMean : true, beatsNumpyEpsilonGreedy: npEg && learnable ? row.regretMean < npEg.regretMean : true, noAbandoned: row.abandoned.length === 0, explorationFalls, explorationCostFalls,
     }];
   });
   const ratios = reports.map((w) => w.rows.find((r) => r.policy === policy)?.ratioToLinFullPost).filter((x): x is number => x !== undefined);
@@ -148,6 +165,7 @@ const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}
 function tableRows(w: WorldReport): string[][] {
   return w.rows.map((r) => [
     r.policy, `${r.regretMean.toFixed(1)} ± ${r.regretSd.toFixed(1)}`, r.ratioToLinFullPost.toFixed(2), pct(r.exploreFirst), pct(r.exploreLast),
+    r.exploreBySlot && r.exploreBySlot.costFirst > 0 ? (r.exploreBySlot.costLast / r.exploreBySlot.costFirst).toFixed(2) : '—',
     abandonedCell(r),
   ]);
 }
@@ -158,12 +176,12 @@ function abandonedCell(r: Row): string {
   return `${r.abandoned.length}/${r.seeds} seeds: ${actions.slice(0, 4).join(', ')}${actions.length > 4 ? ` +${actions.length - 4}` : ''}`;
 }
 
-const HEADER = ['policy', 'cum. regret (mean ± sd)', '× LinFullPost', 'explore first', 'explore last', 'abandoned optimal action'];
+const HEADER = ['policy', 'cum. regret (mean ± sd)', '× LinFullPost', 'explore first', 'explore last', 'explore cost last ÷ first', 'abandoned optimal action'];
 
 export function textTable(w: WorldReport): string {
   const all = [HEADER, ...tableRows(w)];
   const widths = HEADER.map((_, c) => Math.max(...all.map((r) => r[c].length)));
-  const line = (r: string[]) => r.map((cell, c) => (c === 0 || c === 5 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
+  const line = (r: string[]) => r.map((cell, c) => (c === 0 || c === 6 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
   return [`${w.world} (${w.horizon} decisions, ${w.slots} slot${w.slots > 1 ? 's' : ''}, ${w.rows[0]?.seeds ?? 0} seeds)`, line(HEADER), widths.map((x) => '-'.repeat(x)).join('  '), ...tableRows(w).map(line)].join('\n');
 }
 
@@ -173,7 +191,7 @@ export function markdownTables(reports: WorldReport[]): string {
       `**${w.world}** (${w.horizon} decisions, ${w.slots} slot${w.slots > 1 ? 's' : ''}, ${w.rows[0]?.seeds ?? 0} seeds${w.stationary ? '' : ', non-stationary'})`,
       '',
       `| ${HEADER.join(' | ')} |`,
-      `|---|---:|---:|---:|---:|---|`,
+      `|---|---:|---:|---:|---:|---:|---|`,
       ...tableRows(w).map((r) => `| ${r.join(' | ')} |`),
     ].join('\n'))
     .join('\n\n');

@@ -63,6 +63,12 @@ export interface PolicyRun {
   /** share of explored slots in the first / last min(1,000, T/2) decisions (null: the policy has no posterior) */
   exploreFirst: number | null;
   exploreLast: number | null;
+  /**
+   * per slot (0-based): the share of explored decisions in the first / last window (the all-slot exploreRate is their
+   * mean), and the exploration's true cost per decision, Σ_j w_j·(mean(greedy_j) − mean(chosen_j)) over explored slots
+   * j (null: no posterior)
+   */
+  exploreBySlot?: { first: number[]; last: number[]; costFirst: number; costLast: number } | null;
   /** items shown per action in the last window */
   lastWindowCounts: number[];
   /** actions optimal (slot 1) at ≥ 10 % of the decisions that the policy never showed in the last window */
@@ -78,6 +84,8 @@ export interface RunPolicyOptions {
   record?: boolean;
   /** called before each decision, after the due rewards were applied (tests read the model's state) */
   inspect?: (t: number, model: BanditModel | null) => void;
+  /** options merged into the policy's model spec (tests compare a model option against the default) */
+  modelOptions?: Record<string, unknown>;
 }
 
 /** The decision-seed sequence's start for a (world, seed, policy) triple. */
@@ -119,7 +127,7 @@ export function runPolicy(env: ShowdownEnv, key: ShowdownPolicy, options: RunPol
   const T = env.horizon;
   const checkpoint = options.checkpoint ?? env.world.checkpoint;
   const { policy: config, model: spec } = policySetup(key, { contextDim: env.contextDim, itemDim: env.itemDim });
-  const model: BanditModel | null = spec ? createModel(spec) : null;
+  const model: BanditModel | null = spec ? createModel({ ...spec, ...options.modelOptions } as ModelSpec) : null;
   const policy: SlatePolicy = createPolicy(config as { type: string }, model);
   const seeds = createRng(options.decisionSeed ?? defaultDecisionSeed(env.world.name, env.data.seed, key));
   const candidates: Candidate[] = env.items.map((it) => ({ id: it.id, features: Float64Array.from(it.features), ...(it.rankerScore === undefined ? {} : { rankerScore: it.rankerScore }) }));
@@ -130,6 +138,10 @@ export function runPolicy(env: ShowdownEnv, key: ShowdownPolicy, options: RunPol
   const chosenLog: string[][] = [];
   let explFirst = 0;
   let explLast = 0;
+  const slotFirst = new Array<number>(env.slots).fill(0);
+  const slotLast = new Array<number>(env.slots).fill(0);
+  let costFirst = 0;
+  let costLast = 0;
   let regret = 0;
   const hasPosterior = model !== null;
   for (let t = 0; t < T; t++) {
@@ -147,8 +159,19 @@ export function runPolicy(env: ShowdownEnv, key: ShowdownPolicy, options: RunPol
     if (options.record) chosenLog.push(decision.slots.map((s) => s.itemId));
     regret += env.regret(t, avail, chosen);
     const explored = decision.slots.reduce((n, s) => n + (s.explored ? 1 : 0), 0) / decision.slots.length;
-    if (t < window) explFirst += explored;
+    let cost = 0;
+    decision.slots.forEach((s, j) => {
+      if (!s.explored) return;
+      cost += (env.world.positionWeights[j] ?? 1) * (env.mean(t, avail[s.greedyIndex]) - env.mean(t, avail[s.index]));
+      if (t < window) slotFirst[j] += 1;
+      if (t >= T - window) slotLast[j] += 1;
+    });
+    if (t < window) {
+      explFirst += explored;
+      costFirst += cost;
+    }
     if (t >= T - window) {
+      costLast += cost;
       explLast += explored;
       for (const a of chosen) lastCounts[a] += 1;
     }
@@ -169,6 +192,7 @@ export function runPolicy(env: ShowdownEnv, key: ShowdownPolicy, options: RunPol
   return {
     policy: key, seed: env.data.seed, decisions: T, regret, cumulativeRegret: cumulative,
     exploreFirst: hasPosterior ? explFirst / window : null, exploreLast: hasPosterior ? explLast / window : null,
+    exploreBySlot: hasPosterior ? { first: slotFirst.map((x) => x / window), last: slotLast.map((x) => x / window), costFirst: costFirst / window, costLast: costLast / window } : null,
     lastWindowCounts: lastCounts, abandoned, ...(options.record ? { chosen: chosenLog } : {}),
   };
 }

@@ -117,6 +117,21 @@ describe('showdown regret bookkeeping (hand-computed)', () => {
     expect(checksFor('ranker', [report]).worlds[0]).toMatchObject({ ratioOk: false, noAbandoned: false });
   });
 
+  it('exploration per slot and its true cost: averaged over seeds; the cost check halves independently of the rate', () => {
+    const w = tinyWorld({ slots: 2, positionWeights: [1, 0.5] });
+    w.seeds[0].references.linfullpost = { regret: 4, cumulativeRegret: [1, 4], exploreFirst: 0.5, exploreLast: 0.1, lastWindowCounts: [0, 1, 1] };
+    const base = runPolicy(new ShowdownEnv(w, w.seeds[0]), 'ranker');
+    // two seeds' results of a policy with a posterior: the rate falls 0.4 → 0.3 (not halved), the cost 0.2 → 0.05
+    const a = { ...base, policy: 'thompson-linear' as const, exploreFirst: 0.4, exploreLast: 0.3, exploreBySlot: { first: [0.2, 0.6], last: [0.1, 0.5], costFirst: 0.3, costLast: 0.04 } };
+    const b = { ...a, exploreBySlot: { first: [0.2, 0.6], last: [0.1, 0.5], costFirst: 0.1, costLast: 0.06 } };
+    const report = buildWorldReport(w, [1], 4, new Map([['thompson-linear', [a, b]]]));
+    const row = report.rows.find((r) => r.policy === 'thompson-linear')!;
+    expect(row.exploreBySlot).toEqual({ first: [0.2, 0.6], last: [0.1, 0.5], costFirst: 0.2, costLast: 0.05 });
+    expect(checksFor('thompson-linear', [report]).worlds[0]).toMatchObject({ explorationFalls: false, explorationCostFalls: true });
+    // policies without a posterior have neither
+    expect(base.exploreBySlot).toBeNull();
+  });
+
   it('delayed rewards reach the model before decision t + 1 + lag; until then the slot counts with reward 0', () => {
     // lags [1, 0, 5, 0]: the rewards of decisions 0 and 1 arrive before decision 2; those of 2 and 3 after the horizon.
     const w = tinyWorld({}, { lags: [1, 0, 5, 0] });
@@ -149,4 +164,19 @@ describe('golden: NumPy LinFullPost (per-action NIG) = libs/bandit LinearModel o
       });
     });
   });
+});
+
+describe('regression: the OBD replay abandoned item-17 (the same 5 item features as item-03 and item-21)', () => {
+  it('thompson-linear without the per-item term (the default) never shows it in the last 1,000 decisions of seed 2; with it, it does', () => {
+    const w = loadWorldFile(join(worldsDir, 'obd.json.gz'));
+    const env = new ShowdownEnv(w, w.seeds.find((s) => s.seed === 2)!);
+    const twins = ['item-03', 'item-17', 'item-21'].map((id) => env.items.find((it) => it.id === id)!.features);
+    expect(twins[1]).toEqual(twins[0]);
+    expect(twins[2]).toEqual(twins[0]);
+    const before = runPolicy(env, 'thompson-linear', { modelOptions: { itemEffect: 'none' } });
+    expect(before.abandoned).toEqual(['item-17']);
+    const after = runPolicy(env, 'thompson-linear', { modelOptions: { itemEffect: 'intercept' } });
+    expect(after.abandoned).toEqual([]);
+    expect(after.lastWindowCounts[env.items.findIndex((it) => it.id === 'item-17')]).toBeGreaterThan(0);
+  }, 300_000);
 });

@@ -105,6 +105,7 @@ describe('LinearModel (NIG, LinFullPost)', () => {
     // a snapshot from before per-item noise (no `noise`, no items) loads with the pooled noise it was built with
     const old = m.snapshot();
     delete old.config.noise;
+    delete old.config.itemEffect;
     delete old.stats.items;
     const legacy = LinearModel.fromSnapshot(old);
     expect(legacy.noiseScales(cands)).toBeNull();

@@ -20,7 +20,42 @@ export interface LinearConfig extends NigPrior {
   noise?: NoiseModel;
   /** absent: 'none' (snapshots written before the position model existed); see {@link PositionModel} */
   positionModel?: PositionModel;
+  /** absent: 'none' (snapshots written before the per-item term existed); see {@link ItemEffect} */
+  itemEffect?: ItemEffect;
+  /**
+   * the smallest prior precision λ_δ of the per-item effect δ_a | σ² ~ N(0, σ²/λ_δ), i.e. its largest prior variance;
+   * λ_δ itself is estimated by empirical Bayes (absent: {@link ITEM_EFFECT_PRECISION})
+   */
+  itemEffectPrecision?: number;
 }
+
+/**
+ * A per-item term the features cannot express. `none`: scores are xᵀβ only, so items with the same features are
+ * indistinguishable (the OBD replay's item-17 shares its 5 features with item-03 and item-21). `intercept`: each
+ * item a adds a random intercept δ_a | σ² ~ N(0, σ²/λ_δ) shrunk to the shared model (a hierarchical / random-effects
+ * term, as the per-arm blocks of Li et al. 2010's hybrid LinUCB, reduced to one coefficient). It is fitted on the
+ * item's residuals around the shared posterior mean μ (two-stage empirical Bayes: β's posterior is not refitted on
+ * δ), with the position model's examination κ_k (rows of item a at slot k, prediction xᵀμ = c̃ᵀγ_a):
+ *   N_a = Σ_k κ_k² n_{a,k},  W_a = Σ_k κ_k (Σy_{a,k} − κ_k γ_aᵀΣc̃_{a,k}),  P_a = λ_δ + N_a,  m_a = W_a / P_a,
+ * λ_δ estimated per request by empirical Bayes over the candidates (see itemEffectPrecisionFor: bounded by
+ * [itemEffectPrecision, ITEM_EFFECT_PRECISION_MAX]),
+ * and drawn independently per item, δ_a = m_a + σ c_a ζ_a / √P_a (c_a the per-item noise scale, σ the request's
+ * σ draw, ζ_a ~ N(0, 1) consumed after β's normals). The unit-σ² score covariance gains diag(c_a²/P_a).
+ */
+export type ItemEffect = 'none' | 'intercept';
+
+/**
+ * Default smallest λ_δ: at most one pseudo-observation's weight for the prior (prior sd of δ_a ≤ σ, the reward noise),
+ * however large the empirical-Bayes estimate of the per-item variation.
+ */
+export const ITEM_EFFECT_PRECISION = 1;
+/**
+ * The largest λ_δ the empirical-Bayes estimate takes: prior sd of δ_a ≥ σ/10 even when the moment estimate finds no
+ * per-item variation (with rare clicks it cannot: the OBD replay's ~0.5 % CTR). Chosen on the showdown: 1e6
+ * (the term off without evidence) left OBD's item-17 abandoned; 400 kept it barely; 100 fixed it with the least cost
+ * elsewhere (docs/simulation.md, issue 12 session 5).
+ */
+export const ITEM_EFFECT_PRECISION_MAX = 100;
 
 /**
  * How slot positions enter the likelihood. `none`: every shown slot is one observation of y = xᵀβ + ε.
@@ -62,6 +97,11 @@ export interface LinearStats {
   items?: Record<string, LinearItemStats>;
   /** per-slot sums for slots 1, 2, … keyed by the 0-based slot index (positionModel 'pbm' only) */
   positions?: Record<string, LinearPositionStats>;
+  /**
+   * per item, per slot k ≥ 1 (0-based index as key): [n_{a,k}, Σy, Σc̃ (k numbers)] (itemEffect 'intercept' with
+   * positionModel 'pbm' only; slot 0's are the item's totals minus these)
+   */
+  itemSlots?: Record<string, Record<string, number[]>>;
 }
 
 export type LinearSnapshot = SnapshotBase<'linear' | 'neural-linear', LinearConfig, LinearStats>;
@@ -75,6 +115,14 @@ export interface LinearOptions extends Partial<NigPrior> {
   noise?: NoiseModel;
   /** default 'pbm' (learned per-slot examination); 'none' treats every slot alike */
   positionModel?: PositionModel;
+  /**
+   * default 'none' (features only); 'intercept' adds a per-item random intercept shrunk to the shared model. Not the
+   * default yet: it fixes the OBD replay's abandoned item-17 but changed the mushroom reproduction's outcome
+   * (libs/bandit learning.spec.ts: "act" unshown late in seed 1; docs/simulation.md, issue 12 session 5)
+   */
+  itemEffect?: ItemEffect;
+  /** default {@link ITEM_EFFECT_PRECISION} */
+  itemEffectPrecision?: number;
 }
 
 /** Examination κ_k is kept in [KAPPA_MIN, 1]: the top slot is the most examined one (list layouts). */
@@ -92,11 +140,48 @@ class RawStats {
   readonly items: Map<string, Float64Array> | null;
   /** per slot k ≥ 1: [n, X_kᵀy (d), X_kᵀX_k (d², lower triangle authoritative)] (positionModel 'pbm'), else null */
   readonly positions: Map<number, Float64Array> | null;
-  constructor(readonly d: number, perItem = false, readonly k = 1, perPosition = false) {
+  /** per item, per slot k ≥ 1: [n, Σy, Σc̃ (k)] (itemEffect with the position model), else null */
+  readonly itemSlots: Map<string, Map<number, Float64Array>> | null;
+  constructor(readonly d: number, perItem = false, readonly k = 1, perPosition = false, perItemSlot = false) {
     this.xy = new Float64Array(d);
     this.xx = new Float64Array(d * d);
     this.items = perItem ? new Map() : null;
     this.positions = perPosition ? new Map() : null;
+    this.itemSlots = perItemSlot ? new Map() : null;
+  }
+  itemSlotRow(id: string, slot: number): Float64Array {
+    const all = this.itemSlots as Map<string, Map<number, Float64Array>>;
+    let rows = all.get(id);
+    if (!rows) all.set(id, (rows = new Map()));
+    let r = rows.get(slot);
+    if (!r) rows.set(slot, (r = new Float64Array(2 + this.k)));
+    return r;
+  }
+  observeItemSlot(id: string, slot: number, c: Vector, r: number): void {
+    if (!this.itemSlots || slot < 1) return;
+    const row = this.itemSlotRow(id, slot);
+    row[0] += 1;
+    row[1] += r;
+    for (let i = 0; i < this.k; i++) row[2 + i] += c[i];
+  }
+  correctItemSlot(id: string, slot: number, oldR: number, newR: number): void {
+    if (!this.itemSlots || slot < 1) return;
+    this.itemSlotRow(id, slot)[1] += newR - oldR;
+  }
+  addItemSlots(src: Record<string, Record<string, number[]>> | Map<string, Map<number, Float64Array>> | null | undefined, sign: number): void {
+    if (!this.itemSlots || !src) return;
+    const k = this.k;
+    const entries: Array<[string, Array<[number, ArrayLike<number>]>]> =
+      src instanceof Map ? [...src].map(([id, rows]) => [id, [...rows]]) : Object.entries(src).map(([id, rows]) => [id, Object.entries(rows).map(([key, v]) => {
+        const slot = Number(key);
+        if (!(Number.isInteger(slot) && slot >= 1)) throw new RangeError(`item ${id} slot stats: slot "${key}" is not an integer ≥ 1`);
+        if (v.length !== 2 + k) throw new RangeError(`item ${id} slot ${key}: stats dimension mismatch`);
+        return [slot, v];
+      })]);
+    for (const [id, rows] of entries) for (const [slot, v] of rows) {
+      const r = this.itemSlotRow(id, slot);
+      for (let i = 0; i < r.length; i++) r[i] += sign * v[i];
+    }
   }
   positionRow(slot: number): Float64Array {
     const positions = this.positions as Map<number, Float64Array>;
@@ -184,12 +269,13 @@ class RawStats {
     for (let i = 0; i < this.d; i++) this.xy[i] += dr * x[i];
   }
   /** Adds `sign` × s; `parts` selects XᵀX and/or the rest (n, yᵀy, Xᵀy). */
-  add(s: { n: number; yy: number; xy: ArrayLike<number>; xx: ArrayLike<number>; items?: Record<string, LinearItemStats> | Map<string, Float64Array> | null; positions?: Record<string, LinearPositionStats> | Map<number, Float64Array> | null }, sign = 1, parts: 'all' | 'xx' | 'rest' = 'all'): void {
+  add(s: { n: number; yy: number; xy: ArrayLike<number>; xx: ArrayLike<number>; items?: Record<string, LinearItemStats> | Map<string, Float64Array> | null; positions?: Record<string, LinearPositionStats> | Map<number, Float64Array> | null; itemSlots?: Record<string, Record<string, number[]>> | Map<string, Map<number, Float64Array>> | null }, sign = 1, parts: 'all' | 'xx' | 'rest' = 'all'): void {
     const d = this.d;
     if (s.xy.length !== d || s.xx.length !== d * d) throw new RangeError(`stats dimension mismatch: expected d=${d}`);
     this.addPositions(s.positions, sign, parts);
     if (parts !== 'xx') {
       this.addItems(s.items, sign);
+      this.addItemSlots(s.itemSlots, sign);
       this.n += sign * s.n;
       this.yy += sign * s.yy;
       for (let i = 0; i < d; i++) this.xy[i] += sign * s.xy[i];
@@ -203,6 +289,7 @@ class RawStats {
     this.xx.fill(0);
     this.items?.clear();
     this.positions?.clear();
+    this.itemSlots?.clear();
   }
   toJSON(): LinearStats {
     const xx = symmetrizeFromLower(Float64Array.from(this.xx), this.d);
@@ -220,6 +307,13 @@ class RawStats {
       for (const slot of [...this.positions.keys()].sort((a, b) => a - b)) {
         const p = this.positions.get(slot) as Float64Array;
         out.positions[String(slot)] = { n: p[0], xy: Array.from(p.subarray(1, 1 + d)), xx: Array.from(symmetrizeFromLower(Float64Array.from(p.subarray(1 + d)), d)) };
+      }
+    }
+    if (this.itemSlots) {
+      out.itemSlots = {};
+      for (const id of [...this.itemSlots.keys()].sort()) {
+        const rows = this.itemSlots.get(id) as Map<number, Float64Array>;
+        out.itemSlots[id] = Object.fromEntries([...rows.keys()].sort((a, b) => a - b).map((slot) => [String(slot), Array.from(rows.get(slot) as Float64Array)]));
       }
     }
     return out;
@@ -240,6 +334,33 @@ class RawStats {
       rss += gamma[i] * q;
     }
     return { n: it[0], rss: Math.max(0, rss) };
+  }
+  /**
+   * Item a's per-item-effect sums around the prediction κ_k c̃ᵀγ: precision Σ_k κ_k² n_{a,k} and
+   * Σ_k κ_k (Σy_{a,k} − κ_k γᵀΣc̃_{a,k}) (slot 0, κ = 1: the totals minus the slots ≥ 1; Σc̃ is row 0 of Σc̃c̃ᵀ as c̃_0 = 1).
+   */
+  itemEffectSums(id: string, gamma: ArrayLike<number>, kappaOf: (slot: number) => number): { precision: number; weighted: number } {
+    const it = this.items?.get(id);
+    if (!it || it[0] <= 0) return { precision: 0, weighted: 0 };
+    const k = this.k;
+    let n0 = it[0];
+    let y0 = it[2];
+    let pred0 = 0;
+    for (let j = 0; j < k; j++) pred0 += gamma[j] * it[2 + k + j];
+    let precision = 0;
+    let weighted = 0;
+    const rows = this.itemSlots?.get(id);
+    if (rows) for (const [slot, r] of rows) {
+      const kappa = kappaOf(slot);
+      let pred = 0;
+      for (let j = 0; j < k; j++) pred += gamma[j] * r[2 + j];
+      n0 -= r[0];
+      y0 -= r[1];
+      pred0 -= pred;
+      precision += kappa * kappa * r[0];
+      weighted += kappa * (r[1] - kappa * pred);
+    }
+    return { precision: precision + n0, weighted: weighted + y0 - pred0 };
   }
 }
 
@@ -282,6 +403,10 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
   private sinceKappa = 0;
   private readonly sbuf: Float64Array;
   private readonly kbuf: Float64Array;
+  /** itemEffect 'intercept' */
+  private readonly itemEffect: boolean;
+  /** λ_δ */
+  private readonly lambdaItem: number;
 
   constructor(config: LinearConfig, type: 'linear' | 'neural-linear' = 'linear') {
     this.type = type;
@@ -290,13 +415,19 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     this.map = createFeatureMap(this.config.features);
     const d = (this.d = this.map.dim);
     if (config.positionModel !== undefined && config.positionModel !== 'none' && config.positionModel !== 'pbm') throw new RangeError(`positionModel must be "none" or "pbm", got ${String(config.positionModel)}`);
-    const perItem = config.noise === 'item';
-    const perPosition = config.positionModel === 'pbm';
+    if (config.itemEffect !== undefined && config.itemEffect !== 'none' && config.itemEffect !== 'intercept') throw new RangeError(`itemEffect must be "none" or "intercept", got ${String(config.itemEffect)}`);
     const kind = this.config.features.kind;
+    this.itemEffect = config.itemEffect === 'intercept';
+    if (this.itemEffect && kind === 'embedding') throw new RangeError('itemEffect "intercept" needs item features (not the embedding map)');
+    const lambdaItem = config.itemEffectPrecision ?? ITEM_EFFECT_PRECISION;
+    if (!(typeof lambdaItem === 'number' && lambdaItem > 0 && Number.isFinite(lambdaItem))) throw new RangeError(`itemEffectPrecision must be a positive number, got ${String(lambdaItem)}`);
+    this.lambdaItem = lambdaItem;
+    const perItem = config.noise === 'item' || this.itemEffect;
+    const perPosition = config.positionModel === 'pbm';
     this.k = kind === 'interaction' || kind === 'concat' ? this.config.features.contextDim + 1 : 1;
     this.cbuf = new Float64Array(this.k);
-    this.stats = new RawStats(d, perItem, this.k, perPosition);
-    this.delta = new RawStats(d, perItem, this.k, perPosition);
+    this.stats = new RawStats(d, perItem, this.k, perPosition, this.itemEffect && perPosition);
+    this.delta = new RawStats(d, perItem, this.k, perPosition, this.itemEffect && perPosition);
     this.sbuf = new Float64Array(d);
     this.kbuf = new Float64Array(d);
     this.L = new Float64Array(d * d);
@@ -312,13 +443,15 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
       features: { kind: opts.featureMap ?? 'interaction', contextDim: opts.contextDim, itemDim: opts.itemDim },
       noise: opts.noise ?? 'item',
       positionModel: opts.positionModel ?? 'pbm',
+      // absent = 'none': the default's config stays byte-identical to the stored posteriors' (deltas still merge)
+      ...(opts.itemEffect === 'intercept' ? { itemEffect: 'intercept' as const, ...(opts.itemEffectPrecision === undefined ? {} : { itemEffectPrecision: opts.itemEffectPrecision }) } : {}),
     });
   }
 
   static fromSnapshot(s: LinearSnapshot): LinearModel {
     if (s.version !== 1 || (s.type !== 'linear' && s.type !== 'neural-linear')) throw new RangeError('not a linear model snapshot');
     const m = new LinearModel(s.config, s.type);
-    m.stats.add({ ...s.stats, items: s.stats.items ?? {}, positions: s.stats.positions ?? {} });
+    m.stats.add({ ...s.stats, items: s.stats.items ?? {}, positions: s.stats.positions ?? {}, itemSlots: s.stats.itemSlots ?? {} });
     m.estimateExamination();
     return m;
   }
@@ -517,6 +650,8 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
       const c = this.itemContext(context);
       this.stats.observeItem(candidate.id, c, reward);
       this.delta.observeItem(candidate.id, c, reward);
+      this.stats.observeItemSlot(candidate.id, slot, c, reward);
+      this.delta.observeItemSlot(candidate.id, slot, c, reward);
     }
   }
 
@@ -526,6 +661,8 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
       const c = this.itemContext(context);
       this.stats.correctItem(candidate.id, c, oldReward, newReward);
       this.delta.correctItem(candidate.id, c, oldReward, newReward);
+      this.stats.correctItemSlot(candidate.id, slot, oldReward, newReward);
+      this.delta.correctItemSlot(candidate.id, slot, oldReward, newReward);
     }
   }
 
@@ -571,7 +708,7 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
    * item's features do not change); for embedding maps, around the item's own mean reward.
    */
   noiseScales(candidates: readonly Candidate[]): Float64Array | null {
-    if (!this.stats.items) return null;
+    if (!this.stats.items || this.config.noise !== 'item') return null;
     const an = this.an(), bn = this.bn();
     return Float64Array.from(candidates, (c) => {
       const it = this.stats.items?.get(c.id);
@@ -580,6 +717,56 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
       const { n, rss } = this.stats.itemRss(c.id, g);
       return itemNoiseScale(this.config, an, bn, n, rss);
     });
+  }
+
+  /**
+   * The per-item effects' posterior ({@link ItemEffect}) for the candidates: mean m_a and unit-σ² variance
+   * c_a²/P_a (c_a = 1 without per-item noise), and the prior precision λ_δ estimated over these candidates; null
+   * when itemEffect is 'none'. An unseen item: m_a = 0, variance c_a²/λ_δ.
+   */
+  itemEffects(candidates: readonly Candidate[], scale: Float64Array | null = this.noiseScales(candidates)): { mean: Float64Array; variance: Float64Array; precision: number } | null {
+    if (!this.itemEffect) return null;
+    const n = candidates.length;
+    const mean = new Float64Array(n);
+    const variance = new Float64Array(n);
+    const kappaOf = (slot: number) => this.examination(slot);
+    const N = new Float64Array(n);
+    const W = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const c = candidates[i];
+      if (!this.stats.items?.get(c.id)) continue;
+      const { precision, weighted } = this.stats.itemEffectSums(c.id, this.itemCoefficients(c) as Float64Array, kappaOf);
+      N[i] = precision;
+      W[i] = weighted;
+    }
+    const lambda = this.itemEffectPrecisionFor(N, W);
+    for (let i = 0; i < n; i++) {
+      const P = lambda + N[i];
+      const ca = scale ? scale[i] : 1;
+      mean[i] = W[i] / P;
+      variance[i] = (ca * ca) / P;
+    }
+    return { mean, variance, precision: lambda };
+  }
+
+  /**
+   * λ_δ by empirical Bayes over the request's candidates (method of moments, as DerSimonian & Laird 1986 for random
+   * effects): with s² = bn/an, each observed item's W_a²/N_a has expectation N_a τ² + s² when δ_a ~ N(0, τ²), so
+   *   τ̂² = (Σ_a W_a²/N_a − s² · #{a: N_a > 0}) / Σ_a N_a,   λ_δ = s²/τ̂²,
+   * kept in [itemEffectPrecision, ITEM_EFFECT_PRECISION_MAX] (τ̂² ≤ 0: the maximum, i.e. the term nearly off). So the
+   * per-item term explores only as much as the items' own residuals say the features leave unexplained; the
+   * configured itemEffectPrecision bounds how exploratory it may get.
+   */
+  private itemEffectPrecisionFor(N: Float64Array, W: Float64Array): number {
+    const s2 = this.bn() / this.an();
+    let q = 0, total = 0, seen = 0;
+    for (let i = 0; i < N.length; i++) if (N[i] > 0) {
+      q += (W[i] * W[i]) / N[i];
+      total += N[i];
+      seen += 1;
+    }
+    const tau2 = total > 0 ? (q - s2 * seen) / total : 0;
+    return tau2 > 0 ? Math.min(ITEM_EFFECT_PRECISION_MAX, Math.max(this.lambdaItem, s2 / tau2)) : ITEM_EFFECT_PRECISION_MAX;
   }
 
   observations(): number {
@@ -598,6 +785,10 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     const mean = new Float64Array(n);
     for (let i = 0; i < n; i++) mean[i] = dot(X.subarray(i * d, (i + 1) * d), mu, d);
     const scale = this.noiseScales(candidates);
+    const effects = this.itemEffects(candidates, scale);
+    // xᵀμ before the item effects (the β part of a draw deviates around it)
+    const base = effects ? Float64Array.from(mean) : mean;
+    if (effects) for (let i = 0; i < n; i++) mean[i] += effects.mean[i];
     const W = new Float64Array(n * d); // row i = L⁻¹ x_i, so S = W Wᵀ = X Λ⁻¹ Xᵀ (filled on demand)
     const solved = new Uint8Array(n);
     const L = this.L;
@@ -611,14 +802,39 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
       return wi;
     };
     let sampler: NigScoreSampler | null = null;
+    const covariance = (): Float64Array => {
+      for (let i = 0; i < n; i++) row(i);
+      const S = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) S[i * n + j] = dot(W.subarray(i * d, (i + 1) * d), W.subarray(j * d, (j + 1) * d), d);
+      if (effects) for (let i = 0; i < n; i++) S[i * n + i] += effects.variance[i];
+      return S;
+    };
+    // with item effects the covariance gains a diagonal: its n×n factor (r = n) is the cheaper one to draw from
+    const makeSampler = (): NigScoreSampler => {
+      if (effects) return NigScoreSampler.fromCovariance(mean, covariance(), an, bn);
+      for (let i = 0; i < n; i++) row(i);
+      return scoreSampler(mean, W, n, d, an, bn);
+    };
     return {
       n, mean,
       sdOf(i: number): number {
         const wi = row(i);
-        return scoreSd(dot(wi, wi, d), an, bn);
+        return scoreSd(dot(wi, wi, d) + (effects ? effects.variance[i] : 0), an, bn);
       },
       draw: (rng: Rng): Float64Array => {
         const s = new Float64Array(n);
+        if (effects) {
+          // the same variates as sampleCoefficients (gamma, d normals), then one normal per candidate for δ
+          const g = rng.gamma(an, 1);
+          const beta = this.coefficientsFromVariates(g, rng.normals(new Float64Array(d)));
+          const zeta = rng.normals(new Float64Array(n));
+          const sigma = Math.sqrt(bn / g);
+          for (let i = 0; i < n; i++) {
+            const c = scale ? scale[i] : 1;
+            s[i] = mean[i] + c * (dot(X.subarray(i * d, (i + 1) * d), beta, d) - base[i]) + sigma * Math.sqrt(effects.variance[i]) * zeta[i];
+          }
+          return s;
+        }
         const beta = this.sampleCoefficients(rng);
         if (scale) {
           // per-item noise, the same variates: s_i = x_iᵀμ + c_i x_iᵀ(β − μ)
@@ -629,25 +845,12 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
         return s;
       },
       redraw(rng: Rng, out: Float64Array): void {
-        if (!sampler) {
-          for (let i = 0; i < n; i++) row(i);
-          sampler = scoreSampler(mean, W, n, d, an, bn);
-        }
-        sampler.sample(rng, out);
+        (sampler ??= makeSampler()).sample(rng, out);
       },
       redrawPairs(rng: Rng, pairs: number, out: Float64Array): void {
-        if (!sampler) {
-          for (let i = 0; i < n; i++) row(i);
-          sampler = scoreSampler(mean, W, n, d, an, bn);
-        }
-        sampler.samplePairs(rng, pairs, out);
+        (sampler ??= makeSampler()).samplePairs(rng, pairs, out);
       },
-      covariance(): Float64Array {
-        for (let i = 0; i < n; i++) row(i);
-        const S = new Float64Array(n * n);
-        for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) S[i * n + j] = dot(W.subarray(i * d, (i + 1) * d), W.subarray(j * d, (j + 1) * d), d);
-        return S;
-      },
+      covariance,
     };
   }
 
