@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { waitForListening } from '../apps/simulator/src/server';
 import { freshDatabase } from '../test/support/test-app';
@@ -19,6 +20,8 @@ export interface WorkersBenchResult {
   ratio?: number;
   /** rewards req/s with two workers over one */
   rewardsRatio?: number;
+  /** 1-minute load average before and after each run: the ratios mean little on a machine others are loading */
+  loadAverage?: Array<{ workers: number; before: number; after: number }>;
 }
 
 /** Decisions collected for the rewards load (ranked after the rank load), and reward bodies built on them. */
@@ -38,6 +41,7 @@ export async function benchWorkers(options: { durationMs: number; connections: n
   const entry = [join(__dirname, '..', 'apps', 'api', 'src', 'main.js'), join(__dirname, '..', 'dist', 'apps', 'api', 'src', 'main.js')].find((f) => existsSync(f));
   if (!entry) return { skipped: 'the built API is missing (npm run build)' };
   const runs: Array<{ workers: number; slotwise: LoadResult; rewards: LoadResult }> = [];
+  const loadAverage: Array<{ workers: number; before: number; after: number }> = [];
   for (const workers of [1, 2]) {
     const db = await freshDatabase();
     const child = spawn(process.execPath, [entry], {
@@ -64,6 +68,7 @@ export async function benchWorkers(options: { durationMs: number; connections: n
         if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
         return res.json();
       });
+      const before = loadavg()[0];
       const slotwise = await runLoad({ method: 'POST', bodies: bodies('catalog'), connections: options.connections, warmupMs: 2000, durationMs: options.durationMs, url: `${base}/v1/rank`, headers });
       const rankBodies = bodies('catalog');
       const decisions: Array<{ decisionId: string; slots: Array<{ itemId: string }> }> = [];
@@ -84,6 +89,7 @@ export async function benchWorkers(options: { durationMs: number; connections: n
       });
       const rewards = await runLoad({ method: 'POST', bodies: rewardBodies, connections: options.connections, warmupMs: 1000, durationMs: options.durationMs, url: `${base}/v1/rewards`, headers });
       runs.push({ workers, slotwise, rewards });
+      loadAverage.push({ workers, before, after: loadavg()[0] });
     } finally {
       child.kill('SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
@@ -95,5 +101,6 @@ export async function benchWorkers(options: { durationMs: number; connections: n
     runs,
     ratio: runs[1].slotwise.requestsPerSecond / runs[0].slotwise.requestsPerSecond,
     rewardsRatio: runs[1].rewards.requestsPerSecond / runs[0].rewards.requestsPerSecond,
+    loadAverage,
   };
 }

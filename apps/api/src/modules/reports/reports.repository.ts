@@ -1,4 +1,4 @@
-import { Injectable, Optional } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { exposedUnitsCtes } from '../ab/exposed-units.sql';
 import { UnitRollupsRepository } from '../ab/unit-rollups.repository';
@@ -103,7 +103,7 @@ class Params {
 export class ReportsRepository {
   constructor(
     private readonly db: DataSource,
-    @Optional() private readonly rollups?: UnitRollupsRepository,
+    private readonly rollups: UnitRollupsRepository,
   ) {}
 
   async phases(experimentId: string): Promise<PhaseInfo[]> {
@@ -125,8 +125,8 @@ export class ReportsRepository {
    * exposures grouped per unit: the equality test's reference).
    */
   async population(experimentId: string, phase: number, decisionsFallback: boolean, rollups = true): Promise<Population> {
-    const fromRollups = rollups && this.rollups !== undefined;
-    if (fromRollups) await this.rollups!.drain();
+    const fromRollups = rollups;
+    if (fromRollups) await this.rollups.drain();
     const rows: Raw[] = await this.db.query(
       `WITH per_unit AS (
          ${
