@@ -114,7 +114,10 @@ async function main(): Promise<void> {
     const workers = await benchWorkers({ durationMs, connections });
     out.workers = workers;
     if (workers.skipped) console.log(`skipped: ${workers.skipped}`);
-    else console.log(`${workers.runs!.map((r) => `${r.workers} worker(s): ${r.slotwise.requestsPerSecond.toFixed(1)} req/s (p99 ${r.slotwise.p99Ms.toFixed(1)} ms)`).join('; ')}; ratio ${workers.ratio!.toFixed(2)}`);
+    else {
+      console.log(`rank: ${workers.runs!.map((r) => `${r.workers} worker(s): ${r.slotwise.requestsPerSecond.toFixed(1)} req/s (p99 ${r.slotwise.p99Ms.toFixed(1)} ms)`).join('; ')}; ratio ${workers.ratio!.toFixed(2)}`);
+      console.log(`rewards: ${workers.runs!.map((r) => `${r.workers} worker(s): ${r.rewards.requestsPerSecond.toFixed(1)} req/s (p99 ${r.rewards.p99Ms.toFixed(1)} ms)`).join('; ')}; ratio ${workers.rewardsRatio!.toFixed(2)}`);
+    }
   }
 
   if (runs('events')) {

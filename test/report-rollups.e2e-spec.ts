@@ -2,10 +2,11 @@ import { createRng } from '@slotwise/bandit';
 import { DataSource } from 'typeorm';
 import { EventRetentionWorker, MetricValuesRepository, UnitRollupsRepository } from '../apps/api/src/modules/ab';
 import type { MetricSpec, MetricValuesQuery } from '../apps/api/src/modules/ab';
+import { ReportsRepository } from '../apps/api/src/modules/reports/reports.repository';
 import { abExperiment, startTestApp, TestApp } from './support/test-app';
 
 /**
- * The report's per-unit rollups (unit_metric_rollups) against the raw-table computation, on random data through the
+ * The report's per-unit rollups (unit_exposure_rollups, unit_metric_rollups) against the raw-table computation, on random data through the
  * HTTP API: every figure of every metric shape must be the same float64, bit for bit (toEqual compares with
  * Object.is). The values are random reals with full mantissas, so any difference in which events are counted or in
  * the order they are summed shows up. The data includes retried event batches (same eventIds), units exposed to
@@ -77,11 +78,37 @@ describe('report rollups equal the raw-table computation (random data)', () => {
     expect(fromRollups).toEqual(raw);
   });
 
+  it('the exposure rollups hold exactly the per-unit grouping of the raw exposures, and the population figures agree', async () => {
+    const db = t.running.app.get(DataSource);
+    await t.running.app.get(UnitRollupsRepository).drain();
+    const grouped = await db.query(
+      `SELECT unit_id, experiment_id, phase, CASE WHEN count(*) = 1 THEN min(variant) END AS variant, min(first_at) AS first_at,
+              CASE WHEN count(*) = 1 THEN (array_agg(attributes))[1] END AS attributes
+       FROM exposures GROUP BY unit_id, experiment_id, phase ORDER BY unit_id COLLATE "C", experiment_id, phase`,
+    );
+    const rolled = await db.query(`SELECT unit_id, experiment_id, phase, variant, first_at, attributes FROM unit_exposure_rollups ORDER BY unit_id, experiment_id, phase`);
+    expect(grouped.length).toBe(400);
+    expect(grouped.filter((r: { variant: string | null }) => r.variant === null).length).toBeGreaterThan(5); // multiply-exposed units
+    expect(rolled).toEqual(grouped);
+    // metric rollups exist only for single-variant units, under the unit's variant
+    const [{ stray }] = await db.query(
+      `SELECT count(*)::int AS stray FROM unit_metric_rollups m
+       LEFT JOIN unit_exposure_rollups x ON x.experiment_id = m.experiment_id AND x.phase = m.phase AND x.unit_id = m.unit_id
+       WHERE x.variant IS DISTINCT FROM m.variant`,
+    );
+    expect(stray).toBe(0);
+    const reports = t.running.app.get(ReportsRepository);
+    const population = await reports.population(experimentId, 1, false);
+    expect(population.multipleExposures).toBeGreaterThan(5);
+    expect(population).toEqual(await reports.population(experimentId, 1, false, false));
+  });
+
   it('reads the rollups (queue drained, rows present) and recomputing a unit twice changes nothing', async () => {
     const db = t.running.app.get(DataSource);
     const rollups = t.running.app.get(UnitRollupsRepository);
     expect(await rollups.queued()).toBe(0);
     const before = await db.query(`SELECT * FROM unit_metric_rollups ORDER BY experiment_id, phase, metric, unit_id`);
+    const exposuresBefore = await db.query(`SELECT * FROM unit_exposure_rollups ORDER BY unit_id, experiment_id, phase`);
     expect(before.length).toBeGreaterThan(300);
     // a unit queued again (a retry, a race) is recomputed to the same rows
     await db.query(`INSERT INTO rollup_queue (unit_id) SELECT unit_id FROM unit_metric_rollups LIMIT 50`);
@@ -89,6 +116,7 @@ describe('report rollups equal the raw-table computation (random data)', () => {
     await rollups.drain(); // (the background worker may take some of them first)
     expect(await rollups.queued()).toBe(0);
     expect(await db.query(`SELECT * FROM unit_metric_rollups ORDER BY experiment_id, phase, metric, unit_id`)).toEqual(before);
+    expect(await db.query(`SELECT * FROM unit_exposure_rollups ORDER BY unit_id, experiment_id, phase`)).toEqual(exposuresBefore);
   });
 });
 

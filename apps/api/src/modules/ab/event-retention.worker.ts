@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { PeriodicPass, runBatches } from '../../common/periodic-pass';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { EventsRepository } from './events.repository';
 
@@ -16,46 +17,34 @@ const BATCHES_PER_PASS = 100;
 @Injectable()
 export class EventRetentionWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger('EventRetention');
-  private timer?: NodeJS.Timeout;
-  private running: Promise<number> | null = null;
+  private readonly runner: PeriodicPass<number>;
 
   constructor(
     private readonly events: EventsRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    if (!this.config.eventRetentionDays) return;
-    const tick = () => void this.runOnce().catch((err: unknown) => this.log.warn(`event retention pass failed, retried later: ${String(err)}`));
-    this.timer = setInterval(tick, INTERVAL_MS);
-    this.timer.unref();
-    setImmediate(tick);
+  ) {
+    this.runner = new PeriodicPass({ intervalMs: INTERVAL_MS, log: this.log, what: 'event retention pass', runAtStart: true, pass: () => this.pass() });
   }
 
-  async onModuleDestroy(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+  onApplicationBootstrap(): void {
+    if (this.config.eventRetentionDays) this.runner.start();
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.runner.stop();
   }
 
   /** One pass; returns how many events were deleted (0 when retention is off). Concurrent calls share the pass. */
-  runOnce(now = Date.now()): Promise<number> {
-    const days = this.config.eventRetentionDays;
-    if (!days) return Promise.resolve(0);
-    this.running ??= (async () => {
-      try {
-        const cutoff = new Date(now - days * 86_400_000);
-        let total = 0;
-        for (let i = 0; i < BATCHES_PER_PASS; i++) {
-          const n = await this.events.deleteExpired(cutoff, BATCH);
-          total += n;
-          if (n < BATCH) break;
-        }
-        if (total) this.log.log(`deleted ${total} events older than ${days} days`);
-        return total;
-      } finally {
-        this.running = null;
-      }
-    })();
-    return this.running;
+  runOnce(): Promise<number> {
+    if (!this.config.eventRetentionDays) return Promise.resolve(0);
+    return this.runner.run();
+  }
+
+  private async pass(): Promise<number> {
+    const days = this.config.eventRetentionDays!;
+    const cutoff = new Date(Date.now() - days * 86_400_000);
+    const total = await runBatches(() => this.events.deleteExpired(cutoff, BATCH), BATCH, BATCHES_PER_PASS, () => this.runner.stopped);
+    if (total) this.log.log(`deleted ${total} events older than ${days} days`);
+    return total;
   }
 }

@@ -9,12 +9,17 @@ export interface ExposedUnitsScope {
   segment?: { attribute: string; value: string | number | boolean };
   /** Ranking experiments: take units from the decision log when the phase has no exposures. */
   decisionsFallback?: boolean;
+  /**
+   * Read `x` from unit_exposure_rollups (drained first by the caller) instead of grouping the raw exposures: the
+   * same rows, keyed in the "C" collation and readable in (variant, unit) order from its index.
+   */
+  rollups?: boolean;
 }
 
 /**
  * The analysed units of an experiment phase, as CTEs shared by the metric values and the report:
  * `bounds` (end of the analysis: phase end, experiment stop, `to`), `x` (one row per unit seen in exactly one
- * variant of the phase, with its first exposure time and attributes) and `w` (x after the from / to / segment
+ * variant of the phase, with its first exposure time and attributes; from the raw exposures or their rollups) and `w` (x after the from / to / segment
  * filters, with `until`, the end of the unit's counting window of `windowSeconds` after its first exposure).
  */
 export function exposedUnitsCtes(bind: Bind, s: ExposedUnitsScope, windowSeconds = 'NULL::float8'): string {
@@ -23,9 +28,12 @@ export function exposedUnitsCtes(bind: Bind, s: ExposedUnitsScope, windowSeconds
   const to = s.to ? bind(s.to.toISOString(), 'timestamptz') : null;
   const from = s.from ? bind(s.from.toISOString(), 'timestamptz') : null;
   const segment = s.segment ? `AND x.attributes ->> ${bind(s.segment.attribute, 'text')} = ${bind(String(s.segment.value), 'text')}` : '';
+  // In rollup mode x's keys are in the "C" collation; the fallback's rows are given it too (a union of two
+  // collations has none, and the report's joins with the rollups need one).
+  const c = s.rollups ? ' COLLATE "C"' : '';
   const fallback = s.decisionsFallback
     ? `UNION ALL
-         SELECT unit_id, min(variant_key) AS variant, min(created_at) AS first_at, NULL::jsonb AS attributes
+         SELECT unit_id${c} AS unit_id, min(variant_key)${c} AS variant, min(created_at) AS first_at, NULL::jsonb AS attributes
          FROM decisions
          WHERE experiment_id = ${e} AND unit_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM exposures WHERE experiment_id = ${e} AND phase = ${phase})
          GROUP BY unit_id HAVING count(DISTINCT variant_key) = 1`
@@ -37,9 +45,13 @@ export function exposedUnitsCtes(bind: Bind, s: ExposedUnitsScope, windowSeconds
         WHERE e.id = ${e}
       ),
       x AS (
-        SELECT unit_id, min(variant) AS variant, min(first_at) AS first_at, (array_agg(attributes))[1] AS attributes
+        ${
+          s.rollups
+            ? `SELECT unit_id, variant, first_at, attributes FROM unit_exposure_rollups WHERE experiment_id = ${e} AND phase = ${phase} AND variant IS NOT NULL`
+            : `SELECT unit_id, min(variant) AS variant, min(first_at) AS first_at, (array_agg(attributes))[1] AS attributes
         FROM exposures WHERE experiment_id = ${e} AND phase = ${phase}
-        GROUP BY unit_id HAVING count(*) = 1
+        GROUP BY unit_id HAVING count(*) = 1`
+        }
         ${fallback}
       ),
       w AS (

@@ -223,24 +223,26 @@ export class MetricValuesRepository {
     const units = scope
       ? `SELECT w.variant, w.unit_id, ${rollupCols.join(', ')}
         FROM w LEFT JOIN unit_metric_rollups rn
-          ON rn.experiment_id = ${scope.e} AND rn.phase = ${scope.phase} AND rn.metric = ${numerator} AND rn.unit_id = w.unit_id
-        ${m.type === 'ratio' ? `LEFT JOIN unit_metric_rollups rd ON rd.experiment_id = ${scope.e} AND rd.phase = ${scope.phase} AND rd.metric = ${denominator} AND rd.unit_id = w.unit_id` : ''}`
+          ON rn.experiment_id = ${scope.e} AND rn.phase = ${scope.phase} AND rn.metric = ${numerator} AND rn.variant = w.variant AND rn.unit_id = w.unit_id
+        ${m.type === 'ratio' ? `LEFT JOIN unit_metric_rollups rd ON rd.experiment_id = ${scope.e} AND rd.phase = ${scope.phase} AND rd.metric = ${denominator} AND rd.variant = w.variant AND rd.unit_id = w.unit_id` : ''}`
       : `SELECT w.variant, w.unit_id, ${unitCols.join(', ')}
         FROM w LEFT JOIN events ev
           ON ev.metric = ANY(${$(m.type === 'ratio' ? [m.numerator, m.denominator] : [m.numerator], 'text[]')}) AND ev.unit_id = w.unit_id
          AND ev.ts >= w.first_at - make_interval(secs => ${$(cuped * 86_400, 'float8')}) AND ev.ts < w.until
         GROUP BY w.variant, w.unit_id`;
-    // Float sums depend on the order of their terms: every aggregate over units reads them in unit order (the
-    // window too), so the figures are the same whichever plan or source (raw events or rollups) produced the rows.
+    // Float sums depend on the order of their terms: every aggregate over units reads them in (variant, unit) order
+    // in the "C" collation (the window too), so the figures are the same whichever plan or source (raw events or
+    // rollups) produced the rows. From the rollups that order comes from the indexes (a merge join of the exposure
+    // and metric rollups, no sort); from the raw tables it is a sort.
     const sql = `
-      WITH ${exposedUnitsCtes($, q, windowSeconds)},
+      WITH ${exposedUnitsCtes($, { ...q, rollups: rollup }, windowSeconds)},
       u AS (${units}),
       c AS (${capped})${q.moments && twoPart ? `,
       cr AS (
         SELECT c.*, sum(y) OVER v / NULLIF(sum(d) OVER v, 0) AS r FROM c
-        WINDOW v AS (PARTITION BY variant ORDER BY unit_id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+        WINDOW v AS (PARTITION BY variant ORDER BY unit_id COLLATE "C" ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
       )` : ''}
-      SELECT ${out.join(', ')} FROM (SELECT * FROM ${q.moments && twoPart ? 'cr' : 'c'} ORDER BY variant, unit_id) o GROUP BY variant ORDER BY variant`;
+      SELECT ${out.join(', ')} FROM (SELECT * FROM ${q.moments && twoPart ? 'cr' : 'c'} ORDER BY variant COLLATE "C", unit_id COLLATE "C") o GROUP BY variant ORDER BY variant COLLATE "C"`;
     const rows: Raw[] = await this.db.query(sql, params);
     return rows.map((r) => {
       const a: MetricAggregate = { variant: String(r.variant), units: num(r.units), sum: num(r.s_y), sumSquares: num(r.s_yy) };

@@ -9,10 +9,13 @@ export const ROLLUP_BATCH_UNITS = 20_000;
 export const ROLLUP_DRAIN_BATCH_UNITS = 1_000_000;
 
 /**
- * The report rollups (`unit_metric_rollups`, migration ReportRollups1765645200000): per (experiment, phase, metric,
- * unit) the unit's events of the metric from its first exposure in the phase on — Σ value in (ts, value) order and
- * the count — kept up to date from `rollup_queue`, where every event and exposure write enqueues its units in the
- * same statement.
+ * The report rollups, kept up to date from `rollup_queue`, where every event and exposure write enqueues its units
+ * in the same statement:
+ * - `unit_exposure_rollups` (migration ReportExposureRollups1765920000000): per (experiment, phase, unit) its
+ *   variant (NULL when exposed to several), first exposure time and attributes;
+ * - `unit_metric_rollups` (migration ReportRollups1765645200000): per (experiment, phase, metric, variant, unit) of
+ *   the single-variant units, the unit's events of the metric from its first exposure in the phase on — Σ value in
+ *   (ts, value) order and the count.
  *
  * Maintenance is a recomputation, never an increment: a batch takes queued units, deletes their rollup rows and
  * recomputes them from the raw exposures and events, in one transaction. So a unit processed twice (a retry, a
@@ -50,10 +53,22 @@ export class UnitRollupsRepository {
       );
       if (!taken) return 0;
       await m.query(`ANALYZE rollup_batch`);
-      await m.query(`DELETE FROM unit_metric_rollups r USING rollup_batch b WHERE r.unit_id = b.unit_id`);
-      // The metrics are walked by a loose index scan of events_metric_unit_ts, then each (metric, unit) range from
-      // the unit's first exposure on is read through it. The sum's ORDER BY is the report's (see
-      // MetricValuesRepository): the same values added in the same order give the same float8.
+      // The rollup tables key units in the "C" collation (migration ReportExposureRollups1765920000000): comparisons
+      // with the raw tables' unit ids name it, so the rollups' unit indexes serve them.
+      await m.query(`DELETE FROM unit_metric_rollups r USING rollup_batch b WHERE r.unit_id = b.unit_id COLLATE "C"`);
+      await m.query(`DELETE FROM unit_exposure_rollups r USING rollup_batch b WHERE r.unit_id = b.unit_id COLLATE "C"`);
+      // What the report's raw path derives per unit from its exposure rows (exposedUnitsCtes): the variant when it
+      // is the only one, the earliest first exposure, the attributes of a single row.
+      await m.query(
+        `INSERT INTO unit_exposure_rollups (unit_id, experiment_id, phase, variant, first_at, attributes)
+         SELECT x.unit_id, x.experiment_id, x.phase, CASE WHEN count(*) = 1 THEN min(x.variant) END, min(x.first_at),
+                CASE WHEN count(*) = 1 THEN (array_agg(x.attributes))[1] END
+         FROM exposures x JOIN rollup_batch b ON b.unit_id = x.unit_id GROUP BY x.unit_id, x.experiment_id, x.phase`,
+      );
+      // The metric rollups of the units analysed (one variant in the phase). The metrics are walked by a loose index
+      // scan of events_metric_unit_ts, then each (metric, unit) range from the unit's first exposure on is read
+      // through it. The sum's ORDER BY is the report's (see MetricValuesRepository): the same values added in the
+      // same order give the same float8.
       await m.query(
         `WITH RECURSIVE metrics AS (
            (SELECT metric FROM events ORDER BY metric LIMIT 1)
@@ -61,14 +76,15 @@ export class UnitRollupsRepository {
            SELECT (SELECT e.metric FROM events e WHERE e.metric > metrics.metric ORDER BY e.metric LIMIT 1) FROM metrics WHERE metrics.metric IS NOT NULL
          ),
          x AS (
-           SELECT x.experiment_id, x.phase, x.unit_id, min(x.first_at) AS first_at FROM exposures x JOIN rollup_batch b ON b.unit_id = x.unit_id GROUP BY 1, 2, 3
+           SELECT r.experiment_id, r.phase, r.variant, b.unit_id, r.first_at
+           FROM rollup_batch b JOIN unit_exposure_rollups r ON r.unit_id = b.unit_id COLLATE "C" WHERE r.variant IS NOT NULL
          )
-         INSERT INTO unit_metric_rollups (experiment_id, phase, metric, unit_id, value_sum, event_count)
-         SELECT x.experiment_id, x.phase, ev.metric, x.unit_id, sum(ev.value ORDER BY ev.ts, ev.value), count(*)
+         INSERT INTO unit_metric_rollups (experiment_id, phase, metric, variant, unit_id, value_sum, event_count)
+         SELECT x.experiment_id, x.phase, ev.metric, x.variant, x.unit_id, sum(ev.value ORDER BY ev.ts, ev.value), count(*)
          FROM x CROSS JOIN metrics mt
          JOIN events ev ON ev.metric = mt.metric AND ev.unit_id = x.unit_id AND ev.ts >= x.first_at
          WHERE mt.metric IS NOT NULL
-         GROUP BY 1, 2, 3, 4`,
+         GROUP BY 1, 2, 3, 4, 5`,
       );
       return taken;
     });

@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { PeriodicPass, runBatches } from '../../common/periodic-pass';
 import { ROLLUP_BATCH_UNITS, UnitRollupsRepository } from './unit-rollups.repository';
 
 /** How often the queue is looked at. */
@@ -13,32 +14,27 @@ const BATCHES_PER_TICK = 10;
  */
 @Injectable()
 export class UnitRollupsWorker implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly log = new Logger('UnitRollups');
-  private timer?: NodeJS.Timeout;
-  private running: Promise<void> | null = null;
+  private readonly runner: PeriodicPass<number>;
 
-  constructor(private readonly rollups: UnitRollupsRepository) {}
+  constructor(private readonly rollups: UnitRollupsRepository) {
+    this.runner = new PeriodicPass({
+      intervalMs: INTERVAL_MS,
+      log: new Logger('UnitRollups'),
+      what: 'rollup batch',
+      pass: () => runBatches(() => this.rollups.processBatch(), ROLLUP_BATCH_UNITS, BATCHES_PER_TICK, () => this.runner.stopped),
+    });
+  }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.tick(), INTERVAL_MS);
-    this.timer.unref();
+    this.runner.start();
   }
 
-  async onModuleDestroy(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  onModuleDestroy(): Promise<void> {
+    return this.runner.stop();
   }
 
-  private tick(): Promise<void> {
-    this.running ??= (async () => {
-      try {
-        for (let i = 0; i < BATCHES_PER_TICK; i++) if ((await this.rollups.processBatch()) < ROLLUP_BATCH_UNITS) break;
-      } catch (err) {
-        this.log.warn(`rollup batch failed, retried next tick: ${(err as Error).message}`);
-      } finally {
-        this.running = null;
-      }
-    })();
-    return this.running;
+  /** One pass now (up to BATCHES_PER_TICK batches); returns the queue entries processed. Shares a pass in flight. */
+  runOnce(): Promise<number> {
+    return this.runner.run();
   }
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { PeriodicPass } from '../../common/periodic-pass';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import type { ExperimentSettings } from '../experiments/experiment.view';
 import { ExperimentsRepository } from '../experiments/experiments.repository';
@@ -31,9 +32,7 @@ export interface PassResult {
 @Injectable()
 export class AutomationScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger(AutomationScheduler.name);
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<PassResult> | null = null;
-  private stopped = false;
+  private readonly runner: PeriodicPass<PassResult>;
 
   constructor(
     private readonly repo: AutomationRepository,
@@ -41,31 +40,29 @@ export class AutomationScheduler implements OnApplicationBootstrap, OnModuleDest
     private readonly experiments: ExperimentsService,
     private readonly reports: ReportsService,
     private readonly outbox: WebhooksRepository,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.tick().catch((err: unknown) => this.log.warn(`automation pass failed: ${String(err)}`)), this.config.automationIntervalMs);
-    this.timer.unref();
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.runner = new PeriodicPass({ intervalMs: config.automationIntervalMs, log: this.log, what: 'automation pass', pass: () => this.pass() });
   }
 
-  async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+  onApplicationBootstrap(): void {
+    this.runner.start();
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.runner.stop();
   }
 
   /** One pass over the running experiments. Concurrent calls share the pass in progress. */
   tick(): Promise<PassResult> {
-    this.running ??= this.pass().finally(() => (this.running = null));
-    return this.running;
+    return this.runner.run();
   }
 
   private async pass(): Promise<PassResult> {
     const result: PassResult = { evaluated: 0, announced: 0, stopped: [] };
     const announcing = await this.outbox.anySubscribed(ANNOUNCED);
     for (const key of await this.repo.running(PER_PASS)) {
-      if (this.stopped) break;
+      if (this.runner.stopped) break;
       try {
         await this.evaluate(key, announcing, result);
       } catch (err) {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { exposedUnitsCtes } from '../ab/exposed-units.sql';
+import { UnitRollupsRepository } from '../ab/unit-rollups.repository';
 import type { MetricAggregate, MetricMoments, MetricSpec } from '../ab/metric-values.repository';
 
 /**
@@ -100,7 +101,10 @@ class Params {
  */
 @Injectable()
 export class ReportsRepository {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly rollups: UnitRollupsRepository,
+  ) {}
 
   async phases(experimentId: string): Promise<PhaseInfo[]> {
     const rows: Array<{ phase: number; weights: Record<string, number>; started_at: Date; ended_at: Date | null }> = await this.db.query(
@@ -115,12 +119,22 @@ export class ReportsRepository {
     return exposedUnitsCtes((value, type) => p.$(value, type), s, windowSeconds);
   }
 
-  /** Health of the phase's assignment: units per variant, multiple exposures, first / last exposure time. */
-  async population(experimentId: string, phase: number, decisionsFallback: boolean): Promise<Population> {
+  /**
+   * Health of the phase's assignment: units per variant, multiple exposures, first / last exposure time. Read from
+   * the exposure rollups (one row per unit, after draining the rollup queue) unless `rollups` is false (the raw
+   * exposures grouped per unit: the equality test's reference).
+   */
+  async population(experimentId: string, phase: number, decisionsFallback: boolean, rollups = true): Promise<Population> {
+    const fromRollups = rollups;
+    if (fromRollups) await this.rollups.drain();
     const rows: Raw[] = await this.db.query(
       `WITH per_unit AS (
-         SELECT CASE WHEN count(*) = 1 THEN min(variant) END AS variant, min(first_at) AS first_at
-         FROM exposures WHERE experiment_id = $1 AND phase = $2 GROUP BY unit_id
+         ${
+           fromRollups
+             ? `SELECT variant COLLATE "default" AS variant, first_at FROM unit_exposure_rollups WHERE experiment_id = $1 AND phase = $2`
+             : `SELECT CASE WHEN count(*) = 1 THEN min(variant) END AS variant, min(first_at) AS first_at
+         FROM exposures WHERE experiment_id = $1 AND phase = $2 GROUP BY unit_id`
+         }
        ),
        from_decisions AS (
          SELECT CASE WHEN count(DISTINCT variant_key) = 1 THEN min(variant_key) END AS variant, min(created_at) AS first_at

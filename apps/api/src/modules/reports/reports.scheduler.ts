@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { PeriodicPass } from '../../common/periodic-pass';
 import { stableStringify } from '../../common/stable-json';
 import { ReportsRepository } from './reports.repository';
 import { normalizeOptions, REPORT_REFRESH_MS, ReportOptions, ReportsService } from './reports.service';
@@ -16,30 +17,26 @@ const PER_TICK = 50;
 @Injectable()
 export class ReportsScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger(ReportsScheduler.name);
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<number> | null = null;
-  private stopped = false;
+  private readonly runner: PeriodicPass<number, number>;
 
   constructor(
     private readonly reports: ReportsService,
     private readonly repo: ReportsRepository,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.tick().catch((err: unknown) => this.log.warn(`report refresh failed: ${String(err)}`)), REPORT_REFRESH_MS);
-    this.timer.unref();
+  ) {
+    this.runner = new PeriodicPass({ intervalMs: REPORT_REFRESH_MS, log: this.log, what: 'report refresh', pass: (maxAgeMs) => this.pass(maxAgeMs ?? REPORT_REFRESH_MS) });
   }
 
-  async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+  onApplicationBootstrap(): void {
+    this.runner.start();
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.runner.stop();
   }
 
   /** One pass; returns how many reports were recomputed. Concurrent calls share the pass in progress. */
   tick(maxAgeMs = REPORT_REFRESH_MS): Promise<number> {
-    this.running ??= this.pass(maxAgeMs).finally(() => (this.running = null));
-    return this.running;
+    return this.runner.run(maxAgeMs);
   }
 
   private async pass(maxAgeMs: number): Promise<number> {
@@ -47,12 +44,12 @@ export class ReportsScheduler implements OnApplicationBootstrap, OnModuleDestroy
     await this.repo.prune(KEEP_UNREAD_MS);
     const defaults = normalizeOptions({});
     for (const key of await this.repo.runningWithoutDefault(stableStringify(defaults), PER_TICK)) {
-      if (this.stopped) return done;
+      if (this.runner.stopped) return done;
       await this.reports.recompute(key, defaults);
       done++;
     }
     for (const s of await this.repo.stale(maxAgeMs, KEEP_UNREAD_MS, PER_TICK)) {
-      if (this.stopped) return done;
+      if (this.runner.stopped) return done;
       await this.reports.recompute(s.experimentKey, s.options as unknown as ReportOptions);
       done++;
     }
