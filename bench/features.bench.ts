@@ -1,3 +1,4 @@
+import { FeatureQueueWorker } from '../apps/api/src/modules/features';
 import { startTestApp, TestApp } from '../test/support/test-app';
 
 /**
@@ -5,8 +6,11 @@ import { startTestApp, TestApp } from '../test/support/test-app';
  * app, interleaved with it (the dev machine is shared and its load drifts, so only same-run ratios mean anything):
  * - events: after 5 feature definitions read metric `click` (sliding 20 min / 1 h / 7 d, two half-lives), rounds of
  *   4 concurrent `POST /v1/events` batches of 1,000 `view` events (no feature reads `view`: the plain insert) and
- *   then 4 of `click` events (insert + feature-state upsert in one transaction), same units and timestamps.
- *   Figures: eventsPerSecondWithout, eventsPerSecondWith5Features, eventsRatio (target ≥ 0.8).
+ *   then 4 of `click` events (insert + their feature-queue entries in one statement; the queue worker folds them into
+ *   the state in the background, interleaved with both kinds of rounds), same units and timestamps.
+ *   Figures: eventsPerSecondWithout, eventsPerSecondWith5Features, eventsRatio (target ≥ 0.8: the request path);
+ *   eventsPerSecondWith5FeaturesApplied / eventsRatioApplied: with the time to drain the queue after each round
+ *   added (the sustained rate, state applied).
  * - rank: ranker-greedy over 50 inline candidates, one request at a time, alternating between an experiment whose
  *   10 context features are sent inline and one whose 10 context features are stored unit features.
  *   Figures: rankP50MsInline, rankP50MsStored, rankAddedMs (target ≤ 1).
@@ -36,7 +40,11 @@ export async function benchFeatures(): Promise<Record<string, number>> {
     const windows = [{ type: 'sliding', seconds: 1200 }, { type: 'sliding', seconds: 3600 }, { type: 'sliding', seconds: 604800 }, { type: 'decay', halfLifeSeconds: 600 }, { type: 'decay', halfLifeSeconds: 86400 }];
     const aggregations = ['count', 'sum', 'mean', 'last', 'rate'];
     for (let i = 0; i < 5; i++) await define(t, { name: `unit.bench_${i}`, entity: 'unit', source: { type: 'event', metric: 'click' }, aggregation: aggregations[i], window: windows[i] });
-    const seconds: Record<string, number> = { view: 0, click: 0 };
+    // The feature state is applied after the 2xx by the queue worker. After each `click` round the queue is drained
+    // (timed apart), so the worker's work never lands in the next `view` round: `click` seconds are the request path
+    // (plus whatever the worker did meanwhile), `apply` seconds what was left to fold in after the last answer.
+    const queue = t.running.app.get(FeatureQueueWorker);
+    const seconds: Record<string, number> = { view: 0, click: 0, apply: 0 };
     const eventRounds = Math.ceil(events / (batchSize * inFlight));
     for (let r = -1; r < eventRounds; r++) {
       for (const metric of ['view', 'click']) {
@@ -44,12 +52,20 @@ export async function benchFeatures(): Promise<Record<string, number>> {
         const started = process.hrtime.bigint();
         await Promise.all(bodies.map(post));
         if (r >= 0) seconds[metric] += Number(process.hrtime.bigint() - started) / 1e9; // round -1 warms up
+        if (metric === 'click') {
+          const applyStarted = process.hrtime.bigint();
+          await queue.drain();
+          if (r >= 0) seconds.apply += Number(process.hrtime.bigint() - applyStarted) / 1e9;
+        }
       }
     }
     const measured = eventRounds * inFlight * batchSize;
     out.eventsPerSecondWithout = Math.round(measured / seconds.view);
     out.eventsPerSecondWith5Features = Math.round(measured / seconds.click);
     out.eventsRatio = Math.round((out.eventsPerSecondWith5Features / out.eventsPerSecondWithout) * 1000) / 1000;
+    // Sustained: the request path and the state's application together (what the machine can keep up with).
+    out.eventsPerSecondWith5FeaturesApplied = Math.round(measured / (seconds.click + seconds.apply));
+    out.eventsRatioApplied = Math.round((out.eventsPerSecondWith5FeaturesApplied / out.eventsPerSecondWithout) * 1000) / 1000;
 
     for (let i = 5; i < 10; i++) await define(t, { name: `unit.bench_${i}`, entity: 'unit', source: { type: 'event', metric: 'click' }, aggregation: 'timeSinceLast', window: windows[i - 5] });
     const stored = Array.from({ length: 10 }, (_, i) => `unit.bench_${i}`);

@@ -287,7 +287,7 @@ describe('A/B assignment engine', () => {
       expect((await t.call('DELETE', '/v1/units/erase-me', { key: keys.editor })).status).toBe(403);
       const res = await t.call('DELETE', '/v1/units/erase-me');
       expect(res.status).toBe(200);
-      expect(res.body.erased).toEqual({ exposures: exposuresBefore, events: 2, decisions: 0, features: 0, history: 0, triggers: 0 });
+      expect(res.body.erased).toEqual({ exposures: exposuresBefore, events: 2, decisions: 0, features: 0, queuedFeatureEvents: 0, history: 0, triggers: 0 });
       expect((await db.query(`SELECT count(*)::int AS n FROM exposures WHERE unit_id = 'erase-me'`))[0].n).toBe(0);
       expect((await db.query(`SELECT count(*)::int AS n FROM events WHERE unit_id = 'erase-me'`))[0].n).toBe(0);
       expect((await db.query(`SELECT count(*)::int AS n FROM events WHERE unit_id = 'keep-me'`))[0].n).toBe(1);

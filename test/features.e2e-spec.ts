@@ -1,5 +1,6 @@
 import { stateOf, valueAt } from '@slotwise/features';
 import { DataSource } from 'typeorm';
+import { FeatureQueueWorker } from '../apps/api/src/modules/features';
 import { freshDatabase, rankingExperiment, startTestApp, TestApp } from './support/test-app';
 
 const candidates = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `item-${i}`, features: { price: i / 10 } }));
@@ -120,6 +121,8 @@ describe('online feature store (issue 17): definitions, events → state → the
     const read = await t.call('GET', '/v1/units/u-2/features');
     const expected = 3 * Math.pow(2, -(Date.parse(read.body.at) - at) / 600_000);
     expect(Math.abs(read.body.features['unit.rewards_decay'] - expected)).toBeLessThan(1e-9);
+    // No stored ranker declares a history input: a positive reward writes no interaction history.
+    expect((await db.query(`SELECT count(*)::int AS n FROM unit_history`))[0].n).toBe(0);
   });
 
   it('exports decisions with the features as logged and their rewards (NDJSON and CSV, streamed)', async () => {
@@ -161,10 +164,16 @@ describe('online feature store (issue 17): definitions, events → state → the
   it('DELETE /v1/units/{id} erases the unit feature state', async () => {
     const before: Array<{ n: number }> = await db.query(`SELECT count(*)::int AS n FROM feature_state WHERE entity_id = 'u-1'`);
     expect(before[0].n).toBeGreaterThan(0);
+    // An accepted click not yet applied by the queue worker (as if from another replica): the erasure removes it
+    // from the queue, or, if a batch took it first, waits for that batch and removes the state it wrote.
+    await db.query(`INSERT INTO feature_queue (unit_id, metric, value, ts, received_ms, write_id) VALUES ('u-1', 'click', 1, now(), 0, 0)`);
     const erased = await t.call('DELETE', '/v1/units/u-1');
     expect(erased.status).toBe(200);
-    expect(erased.body.erased.features).toBe(before[0].n);
+    expect(erased.body.erased.features).toBeGreaterThanOrEqual(before[0].n);
+    expect(erased.body.erased.queuedFeatureEvents).toBeLessThanOrEqual(1);
+    await t.running.app.get(FeatureQueueWorker).drain();
     expect((await db.query(`SELECT count(*)::int AS n FROM feature_state WHERE entity_id = 'u-1'`))[0].n).toBe(0);
+    expect((await db.query(`SELECT count(*)::int AS n FROM feature_queue WHERE unit_id = 'u-1'`))[0].n).toBe(0);
     // and the history the features came from: the unit's events, and its link from the decisions
     expect(erased.body.erased.events).toBe(4);
     expect((await db.query(`SELECT count(*)::int AS n FROM events WHERE unit_id = 'u-1'`))[0].n).toBe(0);
@@ -235,18 +244,37 @@ describe('feature state in PostgreSQL equals the batch recomputation from the ra
     expect(results.every((r) => r.status === 200)).toBe(true);
     expect(results.reduce((s, r) => s + r.body.accepted, 0)).toBe(240);
 
+    const matchesBatch = async (when: string) => {
+      for (const unit of units) {
+        const raw: Array<{ value: number; ts: Date }> = await db.query(`SELECT value, ts FROM events WHERE unit_id = $1 AND metric = 'spend'`, [unit]);
+        const read = await t.call('GET', `/v1/units/${unit}/features`);
+        const at = Date.parse(read.body.at);
+        for (const d of definitions) {
+          const window = d.window.type === 'sliding' ? { type: 'sliding' as const, ms: d.window.seconds! * 1000 } : { type: 'decay' as const, halfLifeMs: d.window.halfLifeSeconds! * 1000 };
+          const expected = valueAt(window, d.aggregation as 'count', raw.map((r) => stateOf(window, { ms: new Date(r.ts).getTime(), value: r.value })), at) ?? 0;
+          const actual = read.body.features[d.name];
+          expect({ when, feature: d.name, unit, close: Math.abs(actual - expected) <= 1e-9 * Math.max(1, Math.abs(expected)) }).toEqual({ when, feature: d.name, unit, close: true });
+        }
+      }
+    };
+    // Right after the writes: whatever the queue worker has applied so far, the rest is read through from the queue.
+    await matchesBatch('read-through');
+    // Applied: the queue is empty and the state alone gives the same values.
+    await t.running.app.get(FeatureQueueWorker).drain();
+    expect((await db.query(`SELECT count(*)::int AS n FROM feature_queue`))[0].n).toBe(0);
     // features that differ only in their aggregation share one state: 10 features, 5 (source, window) states
     expect((await db.query(`SELECT count(DISTINCT state_key)::int AS n FROM feature_state`))[0].n).toBe(5);
-    for (const unit of units) {
-      const raw: Array<{ value: number; ts: Date }> = await db.query(`SELECT value, ts FROM events WHERE unit_id = $1 AND metric = 'spend'`, [unit]);
-      const read = await t.call('GET', `/v1/units/${unit}/features`);
-      const at = Date.parse(read.body.at);
-      for (const d of definitions) {
-        const window = d.window.type === 'sliding' ? { type: 'sliding' as const, ms: d.window.seconds! * 1000 } : { type: 'decay' as const, halfLifeMs: d.window.halfLifeSeconds! * 1000 };
-        const expected = valueAt(window, d.aggregation as 'count', raw.map((r) => stateOf(window, { ms: new Date(r.ts).getTime(), value: r.value })), at) ?? 0;
-        const actual = read.body.features[d.name];
-        expect({ feature: d.name, unit, close: Math.abs(actual - expected) <= 1e-9 * Math.max(1, Math.abs(expected)) }).toEqual({ feature: d.name, unit, close: true });
-      }
-    }
+    await matchesBatch('applied');
+  });
+
+  it('a batch in progress and a read at the same time see each event once (state or queue, never both)', async () => {
+    // Events queued, then half of them applied by a batch while reads run concurrently: every read equals the batch value.
+    const now = Date.now();
+    const events = Array.from({ length: 40 }, (_, i) => ({ unitId: 'p-4', metric: 'spend', value: i + 1, timestamp: new Date(now - i * 1000).toISOString() }));
+    const queue = t.running.app.get(FeatureQueueWorker);
+    await Promise.all([t.call('POST', '/v1/events', { body: { events } }), ...Array.from({ length: 6 }, () => t.call('GET', '/v1/units/p-4/features'))]);
+    const reads = await Promise.all([queue.drain(), ...Array.from({ length: 6 }, () => t.call('GET', '/v1/units/p-4/features'))]);
+    for (const r of reads.slice(1) as Array<{ body: { features: Record<string, number> } }>) expect(r.body.features['unit.spend_1h']).toBe(820);
+    expect((await t.call('GET', '/v1/units/p-4/features')).body.features['unit.spend_1h']).toBe(820);
   });
 });

@@ -1,3 +1,5 @@
+import { DataSource } from 'typeorm';
+import { FeatureQueueWorker } from '../apps/api/src/modules/features';
 import { startTestApp, TestApp } from './support/test-app';
 import { WebhookReceiver } from './support/webhook-receiver';
 
@@ -115,10 +117,34 @@ describe('behavioural triggers (issue 18 part 3) with a real local receiver', ()
       Array.from({ length: 8 }, (_, i) => t.call('POST', '/v1/events', { body: { events: [{ unitId: 'u-concurrent', metric: 'depth', value: 5 + i, timestamp: new Date(at + i * 61_000).toISOString() }] } })),
     );
     expect(results.map((r) => r.status)).toEqual(Array(8).fill(200));
+    // Event features are applied (and the triggers evaluated) by the feature-queue worker after the 2xx: wait until
+    // every queued write has been evaluated, then exactly one firing exists.
+    await t.running.app.get(FeatureQueueWorker).drain();
     const id = (await t.call('GET', '/v1/triggers')).body.triggers.find((x: any) => x.name === 'deep-reader').id;
     expect((await firings(id)).filter((f) => f.unitId === 'u-concurrent')).toHaveLength(1);
     expect((await firings(id)).length).toBe(base + 1);
     await rx.until(() => firedFor('deep-reader', 'u-concurrent').length === 1);
+  });
+
+  it('writes applied in one queue batch are evaluated write by write, in receipt order (enter, leave, enter: two firings)', async () => {
+    const id = (await t.call('GET', '/v1/triggers')).body.triggers.find((x: any) => x.name === 'deep-reader').id;
+    // Four writes (as from another replica) queued in one statement, so one worker batch takes them all; receipt
+    // order differs from the order the rows are stored in, and it is the receipt order that counts.
+    const now = Date.now();
+    const writes = [
+      { value: 4, order: 3 },
+      { value: 3, order: 1 },
+      { value: 5, order: 4 },
+      { value: 1, order: 2 },
+    ];
+    const db = t.running.app.get(DataSource);
+    await db.query(
+      `INSERT INTO feature_queue (unit_id, metric, value, ts, received_ms, write_id)
+       SELECT 'u-batch', 'depth', v, to_timestamp(($2::int8 + o * 10) / 1000.0), $2::int8 + o * 10, 1000 + o FROM unnest($1::float8[], $3::int[]) AS w(v, o)`,
+      [writes.map((w) => w.value), now - 1000, writes.map((w) => w.order)],
+    );
+    await t.running.app.get(FeatureQueueWorker).drain();
+    expect((await firings(id)).filter((f) => f.unitId === 'u-batch').map((f) => f.values)).toEqual([{ 'unit.page_depth': 4 }, { 'unit.page_depth': 3 }]);
   });
 
   it('is audited; a changed condition starts afresh; disabled triggers and deleted ones do not fire; erasure removes the unit\'s trigger state', async () => {
@@ -131,10 +157,12 @@ describe('behavioural triggers (issue 18 part 3) with a real local receiver', ()
     expect(paths(await t.call('PATCH', `/v1/triggers/${reader.id}`, { body: { cooldownSeconds: -5 } }))).toEqual(['cooldownSeconds']);
     const before = (await firings(reader.id)).length;
     await depth('u-1', 9); // u-1 was inside; the new condition counts everyone as outside: it fires
+    await t.running.app.get(FeatureQueueWorker).drain();
     expect((await firings(reader.id)).length).toBe(before + 1);
 
     expect((await t.call('PATCH', `/v1/triggers/${reader.id}`, { body: { enabled: false } })).body.enabled).toBe(false);
     await depth('u-3', 9);
+    await t.running.app.get(FeatureQueueWorker).drain();
     expect((await firings(reader.id)).filter((f) => f.unitId === 'u-3')).toHaveLength(0);
 
     const erased = await t.call('DELETE', '/v1/units/u-1');

@@ -1,18 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import type { EventRow } from './events.repository';
 
 /**
- * Something that keeps state derived from accepted events (the feature store). It sees the rows the events
- * insert actually stored (no duplicates), inside the insert's transaction: a 2xx means both are durable.
+ * Something that keeps state derived from accepted events (the feature store). The events insert queues the
+ * stored rows of the metrics it names in the same statement (`feature_queue`): a 2xx means the events and their
+ * queue entries are durable; the listener folds them in later.
  */
 export interface AcceptedEventsListener {
-  /**
-   * Null when none of these rows matter to it (the batch then takes the plain single-statement insert); else what
-   * to run inside the insert's transaction with the rows stored. It must not touch the database outside `manager`
-   * there: the embedded database has one connection, which the transaction holds.
-   */
-  prepare(rows: readonly EventRow[]): Promise<((manager: EntityManager, accepted: readonly EventRow[], receivedAtMs: number) => Promise<void>) | null>;
+  /** The metrics among these rows whose stored events are to be queued for it (none: the plain insert). */
+  queuedMetrics(rows: readonly EventRow[]): Promise<readonly string[]>;
+  /** A write that queued entries has committed (on this replica). */
+  queued(): void;
 }
 
 /** Where a listener of accepted events registers (the features module does, at start). */

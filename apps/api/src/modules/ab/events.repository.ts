@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { citusSequentialShards, isCitus, withOrderedShardWrites } from '../../database/citus';
+import { isCitus, withOrderedShardWrites } from '../../database/citus';
 
 export interface EventRow {
   /** The client's idempotency key; null: never deduplicated. */
@@ -19,6 +19,22 @@ export interface EventRow {
  */
 const ENQUEUE_STORED = `INSERT INTO rollup_queue (unit_id) SELECT DISTINCT unit_id FROM ins`;
 
+/**
+ * The stored rows of the metrics feature definitions read ($6), queued for the feature store in the same statement
+ * with the write's receipt time ($7, epoch ms) and id ($8): as with the rollups, a row that did not commit (or a
+ * duplicate, not stored) is never queued, and a stored one always is.
+ */
+const ENQUEUE_FEATURES = `INSERT INTO feature_queue (unit_id, metric, value, ts, received_ms, write_id) SELECT unit_id, metric, value, ts, $7::int8, $8::int8 FROM ins WHERE metric = ANY($6::text[])`;
+
+/** Which stored events go to the feature store's queue, and the write they came with. */
+export interface FeatureQueueing {
+  metrics: readonly string[];
+  /** when the write was received (epoch ms): the time the behavioural triggers evaluate it at */
+  receivedMs: number;
+  /** one id per write (the triggers evaluate write by write) */
+  writeId: number;
+}
+
 /** Outcome events per unit (not per experiment): reports join them to exposures by unit. */
 @Injectable()
 export class EventsRepository {
@@ -28,52 +44,28 @@ export class EventsRepository {
    * One statement for the whole batch (≤ 10,000 rows bound as five arrays): atomic, and committed (durable)
    * before it returns. A row whose event_id exists, or repeats one earlier in the batch, is skipped; the unique
    * index makes concurrent posts of the same ids wait for each other, so each id is stored exactly once.
+   * `features`: the stored rows of these metrics are also queued for the feature store in the same statement
+   * (`feature_queue`, see migration FeatureQueue1765900000000), with the write's receipt time and id.
    * Returns how many rows were stored.
    */
-  async insert(rows: EventRow[]): Promise<number> {
+  async insert(rows: EventRow[], features?: FeatureQueueing): Promise<number> {
     if (rows.length === 0) return 0;
-    return withOrderedShardWrites(this.db, this.db.manager, (m) => this.insertCounting(m, rows));
+    return withOrderedShardWrites(this.db, this.db.manager, (m) => this.insertCounting(m, rows, features?.metrics.length ? features : undefined));
   }
 
-  private async insertCounting(manager: EntityManager, rows: EventRow[]): Promise<number> {
+  private async insertCounting(manager: EntityManager, rows: EventRow[], features: FeatureQueueing | undefined): Promise<number> {
+    const params: unknown[] = [rows.map((r) => r.eventId), rows.map((r) => r.unitId), rows.map((r) => r.metric), rows.map((r) => r.value), rows.map((r) => r.ts)];
+    if (features) params.push(features.metrics, features.receivedMs, features.writeId);
     const [{ n }]: [{ n: number }] = await manager.query(
       `WITH ins AS (
          INSERT INTO events (event_id, unit_id, metric, value, ts)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::timestamptz[])
-         ON CONFLICT DO NOTHING RETURNING unit_id),
-       queued AS (${ENQUEUE_STORED})
+         ON CONFLICT DO NOTHING RETURNING unit_id${features ? ', metric, value, ts' : ''}),
+       queued AS (${ENQUEUE_STORED})${features ? `, feature_queued AS (${ENQUEUE_FEATURES})` : ''}
        SELECT count(*)::int AS n FROM ins`,
-      [rows.map((r) => r.eventId), rows.map((r) => r.unitId), rows.map((r) => r.metric), rows.map((r) => r.value), rows.map((r) => r.ts)],
+      params,
     );
     return n;
-  }
-
-  /**
-   * The same insert, then `after` with the rows it stored (duplicates left out), in one transaction: for the
-   * accepted-events listener (see events-feed.ts), so a 2xx means the events and its state are both durable.
-   * Returns how many rows were stored.
-   */
-  insertThen(rows: EventRow[], after: (manager: EntityManager, stored: EventRow[]) => Promise<void>): Promise<number> {
-    return this.db.transaction(async (m) => {
-      if (await isCitus(this.db, m)) await citusSequentialShards(m);
-      const stored = await this.insertReturning(m, rows);
-      await after(m, stored);
-      return stored.length;
-    });
-  }
-
-  private async insertReturning(manager: EntityManager, rows: EventRow[]): Promise<EventRow[]> {
-    if (rows.length === 0) return [];
-    const stored: Array<{ event_id: string | null; unit_id: string; metric: string; value: number; ts: Date }> = await manager.query(
-      `WITH ins AS (
-         INSERT INTO events (event_id, unit_id, metric, value, ts)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::timestamptz[])
-         ON CONFLICT DO NOTHING RETURNING event_id, unit_id, metric, value, ts),
-       queued AS (${ENQUEUE_STORED})
-       SELECT * FROM ins`,
-      [rows.map((r) => r.eventId), rows.map((r) => r.unitId), rows.map((r) => r.metric), rows.map((r) => r.value), rows.map((r) => r.ts)],
-    );
-    return stored.map((r) => ({ eventId: r.event_id, unitId: r.unit_id, metric: r.metric, value: r.value, ts: new Date(r.ts).toISOString() }));
   }
 
   /**

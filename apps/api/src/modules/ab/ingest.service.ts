@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { randomInt } from 'node:crypto';
 import { BatchResult, EventsBatchInput, ExposuresBatchInput, MAX_FUTURE_MS } from './ab.schema';
 import { AssignmentService } from './assignment.service';
 import { EventsFeed } from './events-feed';
@@ -37,11 +38,14 @@ export class IngestService {
     return { accepted, duplicates: rows.length - accepted, rejected };
   }
 
-  /** Plain insert, or, when the accepted-events listener (the feature store) wants these rows, insert + its update in one transaction. */
+  /** One insert statement; the stored rows the accepted-events listener (the feature store) reads are queued for it in that statement. */
   private async insertEvents(rows: EventRow[], now: number): Promise<number> {
-    const apply = rows.length ? await this.feed.listener?.prepare(rows) : null;
-    if (!apply) return this.events.insert(rows);
-    return this.events.insertThen(rows, (m, stored) => apply(m, stored, now));
+    const listener = rows.length ? this.feed.listener : null;
+    const metrics = listener ? await listener.queuedMetrics(rows) : [];
+    if (!metrics.length) return this.events.insert(rows);
+    const stored = await this.events.insert(rows, { metrics, receivedMs: now, writeId: randomInt(0, 2 ** 48 - 1) });
+    if (stored) listener!.queued();
+    return stored;
   }
 
   /**

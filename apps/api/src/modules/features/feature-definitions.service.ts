@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Aggregation, FeatureWindow } from '@slotwise/features';
+import type { EntityManager } from 'typeorm';
 import type { Principal } from '../../common/auth/access';
 import { Problem } from '../../common/http/problem';
 import { AuditRepository } from '../audit/audit.repository';
@@ -101,10 +102,19 @@ export class FeatureDefinitionsService {
     return this.get(name);
   }
 
-  /** The compiled definitions, reloaded when older than {@link DEFINITIONS_TTL_MS} (one load at a time). */
-  async catalog(): Promise<FeatureCatalog> {
+  /**
+   * The compiled definitions, reloaded when older than `maxAgeMs` (default {@link DEFINITIONS_TTL_MS}; one load at
+   * a time). The queue worker asks for a fresh copy, read through its transaction's `manager`, when an entry names
+   * a metric its copy does not know yet.
+   */
+  async catalog(maxAgeMs = DEFINITIONS_TTL_MS, manager?: EntityManager): Promise<FeatureCatalog> {
     const now = Date.now();
-    if (this.cached && now - this.cached.at < DEFINITIONS_TTL_MS) return this.cached.catalog;
+    if (this.cached && now - this.cached.at < maxAgeMs) return this.cached.catalog;
+    if (manager) {
+      const catalog = catalogOf((await this.repo.listDefinitions(manager)).map(compile));
+      this.cached = { at: now, catalog };
+      return catalog;
+    }
     this.loading ??= this.repo
       .listDefinitions()
       .then((defs) => {

@@ -1,15 +1,17 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { MAX_FEATURE_MAGNITUDE } from '@slotwise/bandit';
-import { countsAsInteraction, FeatureEvent, foldEvents, HISTORY_CAPACITY, oldestLiveBucket, valueAt } from '@slotwise/features';
+import { BucketState, countsAsInteraction, FeatureEvent, foldEvents, HISTORY_CAPACITY, oldestLiveBucket, stateOf, valueAt } from '@slotwise/features';
 import type { EntityManager } from 'typeorm';
 import { AcceptedEventsListener, EventRow, EventsFeed, UnitErasureService } from '../ab';
 import { CompiledFeature, FeatureCatalog, FeatureDefinitionsService } from './feature-definitions.service';
-import { FeaturesRepository, StateRow, StoredState } from './features.repository';
+import { FeaturesRepository, StateRow } from './features.repository';
 
 /** How long an item's stored feature values are reused by rank (unit features are read through on every rank). */
 export const ITEM_CACHE_MS = 1000;
 const ITEM_CACHE_MAX = 200_000;
 const PRUNE_EVERY_MS = 5 * 60_000;
+/** How long "no stored ranker has a history input" is trusted before it is asked again. */
+export const SEQUENCE_CHECK_TTL_MS = 1000;
 
 type Named = Record<string, number>;
 
@@ -33,6 +35,12 @@ export interface UnitFeaturesListener {
    * definitions in force for this update and a reader of unit values inside the transaction.
    */
   unitsUpdated(manager: EntityManager, touched: ReadonlyMap<string, ReadonlySet<string>>, atMs: number, read: UnitFeatureReader): Promise<void>;
+  /**
+   * The unit state keys whose updates it evaluates (through `manager`: called inside the queue batch's
+   * transaction). The queue worker applies the other keys' events of a batch in one statement, and these write by
+   * write, in order, each followed by {@link unitsUpdated} — as when each write updated the state itself.
+   */
+  watchedStateKeys(manager: EntityManager, read: Pick<UnitFeatureReader, 'stateKeyOf'>): Promise<ReadonlySet<string>>;
 }
 
 /** What a {@link UnitFeaturesListener} may read, without another database connection. */
@@ -53,6 +61,8 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
   private readonly itemCache = new Map<string, { at: number; values: Named }>();
   private pruneTimer: NodeJS.Timeout | null = null;
   private unitListener: UnitFeaturesListener | null = null;
+  private queueWaker: (() => void) | null = null;
+  private sequenceRanker = { known: false, at: -Infinity };
 
   constructor(
     private readonly definitions: FeatureDefinitionsService,
@@ -62,6 +72,8 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
   ) {
     feed.register(this);
     erasure.register('features', (m, unitId) => this.repo.eraseUnit(m, unitId));
+    // After 'features', which took the queue lock: the unit's events not yet folded into its state.
+    erasure.register('queuedFeatureEvents', (m, unitId) => this.repo.eraseQueued(m, unitId));
     // Registered before the rank module's 'decisions' eraser (this service is its dependency), so the decisions
     // still carry the unit id when their logged histories are removed.
     erasure.register('history', (m, unitId) => this.repo.eraseHistory(m, unitId));
@@ -96,20 +108,60 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
     if (this.pruneTimer) clearInterval(this.pruneTimer);
   }
 
-  /** For the events insert: a closure over this moment's definitions (no reload inside the transaction), or null. */
-  async prepare(rows: readonly EventRow[]): Promise<((manager: EntityManager, accepted: readonly EventRow[], receivedAtMs: number) => Promise<void>) | null> {
-    const catalog = await this.definitions.catalog();
-    const { byMetric } = catalog;
-    if (!byMetric.size || !rows.some((r) => byMetric.has(r.metric))) return null;
-    return (manager, accepted, receivedAtMs) => this.apply(catalog, manager, accepted, receivedAtMs);
+  /** For the events insert: the metrics among `rows` that event-sourced features read (their stored rows are queued). */
+  async queuedMetrics(rows: readonly EventRow[]): Promise<readonly string[]> {
+    const { byMetric } = await this.definitions.catalog();
+    if (!byMetric.size) return [];
+    return [...new Set(rows.map((r) => r.metric))].filter((m) => byMetric.has(m));
   }
 
-  /** Accepted events (inside their insert's transaction): each event at its own timestamp, to each feature of its metric. */
-  private async apply(catalog: FeatureCatalog, manager: EntityManager, accepted: readonly EventRow[], receivedAtMs: number): Promise<void> {
-    const groups = new Groups();
-    const states = new Map([...catalog.byMetric].map(([metric, features]) => [metric, oneper(features)]));
-    for (const e of accepted) for (const f of states.get(e.metric) ?? []) groups.add(f, e.unitId, { ms: Date.parse(e.ts), value: e.value });
-    await this.addStates(catalog, groups.fold(receivedAtMs), receivedAtMs, manager);
+  /** A write on this replica queued events: the worker looks soon (other replicas' writes: at its next tick). */
+  queued(): void {
+    this.queueWaker?.();
+  }
+
+  /** Set by the queue worker: how {@link queued} wakes it. */
+  onQueued(wake: () => void): void {
+    this.queueWaker = wake;
+  }
+
+  /**
+   * One batch of the feature queue (see migration FeatureQueue1765900000000): takes up to `limit` queued events
+   * and adds them, each at its own timestamp, to every state its metric feeds, in one transaction with the
+   * entries' delete — so each event is applied exactly once, whichever replica runs the batch. States no trigger
+   * watches take the whole batch in one statement; watched unit states are applied write by write (in receipt
+   * order), each followed by the triggers' evaluation at the write's receipt time. `wait`: wait for another
+   * replica's batch instead of skipping. Returns how many entries were taken (0: empty, or skipped).
+   */
+  async applyQueued(limit: number, wait = false): Promise<number> {
+    let catalog = await this.definitions.catalog();
+    return this.repo.transaction(async (m) => {
+      if (!(await this.repo.lockQueue(m, wait))) return 0;
+      const entries = await this.repo.takeQueued(m, limit);
+      if (!entries.length) return 0;
+      // A definition made on another replica less than a TTL ago: its events are already queued there.
+      if (entries.some((e) => !catalog.byMetric.has(e.metric))) catalog = await this.definitions.catalog(0, m);
+      const watched = this.unitListener ? await this.unitListener.watchedStateKeys(m, { stateKeyOf: (name) => catalog.byName.get(name)?.stateKey ?? null }) : new Set<string>();
+      const states = new Map([...catalog.byMetric].map(([metric, features]) => [metric, oneper(features)]));
+      const unwatched = new Groups();
+      const writes = new Map<string, { receivedMs: number; groups: Groups }>();
+      for (const e of entries) {
+        for (const f of states.get(e.metric) ?? []) {
+          if (!watched.has(f.stateKey)) {
+            unwatched.add(f, e.unitId, e);
+            continue;
+          }
+          let w = writes.get(e.writeId);
+          if (!w) writes.set(e.writeId, (w = { receivedMs: e.receivedMs, groups: new Groups() }));
+          w.groups.add(f, e.unitId, e);
+        }
+      }
+      const now = Date.now();
+      await this.repo.addStates(unwatched.fold(now), m);
+      const ordered = [...writes.entries()].sort(([ia, a], [ib, b]) => a.receivedMs - b.receivedMs || (ia < ib ? -1 : ia > ib ? 1 : 0));
+      for (const [, w] of ordered) await this.addStates(catalog, w.groups.fold(now), w.receivedMs, m);
+      return entries.length;
+    });
   }
 
   /** Slots shown by a stored decision: value 1 each, to the unit's and each item's impression features. */
@@ -128,8 +180,9 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
     if (!rewards.length) return;
     const catalog = await this.definitions.catalog();
     const { rewards: features } = catalog;
-    // Sequences: a positive reward is an interaction of the decision's unit with the item, at the reward's time.
-    const interactions = rewards.filter((r) => countsAsInteraction(r.value));
+    // Sequences: a positive reward is an interaction of the decision's unit with the item, at the reward's time —
+    // kept only while a stored ranker declares a history input (nothing reads unit_history otherwise).
+    const interactions = rewards.some((r) => countsAsInteraction(r.value)) && (await this.sequenceRankerStored()) ? rewards.filter((r) => countsAsInteraction(r.value)) : [];
     const needUnits = interactions.length > 0 || features.some((f) => f.entity === 'unit');
     const units = needUnits ? await this.repo.unitsOfDecisions([...new Set(rewards.map((r) => r.decisionId))]) : new Map<string, string | null>();
     await this.repo.addHistory(
@@ -154,24 +207,51 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
   }
 
   /**
+   * Whether any stored ranker model declares a history input. Once true it stays true (models are not deleted);
+   * false is re-asked after {@link SEQUENCE_CHECK_TTL_MS}, so a sequence model uploaded on any replica starts the
+   * histories within that.
+   */
+  private async sequenceRankerStored(): Promise<boolean> {
+    if (this.sequenceRanker.known) return true;
+    const now = Date.now();
+    if (now - this.sequenceRanker.at < SEQUENCE_CHECK_TTL_MS) return false;
+    const known = await this.repo.sequenceRankerStored();
+    this.sequenceRanker = { known, at: now };
+    return known;
+  }
+
+  /**
    * Values of an entity's features at `atMs` (all of that entity kind's features, or `names`), the definition's
-   * `defaultValue` where the window holds no event. Reads PostgreSQL: what any replica has committed is visible.
+   * `defaultValue` where the window holds no event. Reads PostgreSQL: what any replica has committed is visible —
+   * a unit's events still in the feature queue are folded in on read (read-through), so a read right after an
+   * accepted event sees it, before the queue worker has applied it.
    */
   async values(entity: 'unit' | 'item', entityIds: readonly string[], atMs: number, names?: readonly string[]): Promise<Map<string, Named>> {
     return this.valuesWith(await this.definitions.catalog(), entity, entityIds, atMs, names);
   }
 
+  /** `manager` given: inside a state update's transaction, the state alone (the queue's later entries are not read). */
   private async valuesWith(catalog: FeatureCatalog, entity: 'unit' | 'item', entityIds: readonly string[], atMs: number, names?: readonly string[], manager?: EntityManager): Promise<Map<string, Named>> {
     const { all, byName } = catalog;
     const features = names ? names.map((n) => byName.get(n)!).filter((f) => f?.entity === entity) : all.filter((f) => f.entity === entity);
     const out = new Map<string, Named>(entityIds.map((id) => [id, {}]));
     if (!features.length || !entityIds.length) return out;
-    const byKey = new Map<string, StoredState[]>();
-    for (const s of await this.repo.states(entityIds, [...new Set(features.map((f) => f.stateKey))], manager)) {
-      const k = `${s.entityId}\u0000${s.stateKey}`;
+    const byKey = new Map<string, BucketState[]>();
+    const push = (entityId: string, stateKey: string, s: BucketState) => {
+      const k = `${entityId}\u0000${stateKey}`;
       const list = byKey.get(k);
       if (list) list.push(s);
       else byKey.set(k, [s]);
+    };
+    const stateKeys = [...new Set(features.map((f) => f.stateKey))];
+    const metrics = manager || entity !== 'unit' ? [] : [...new Set(features.flatMap((f) => (f.source.type === 'event' ? [f.source.metric] : [])))];
+    const { states, queued } = await this.repo.statesReadThrough(entityIds, stateKeys, metrics, manager);
+    for (const s of states) push(s.entityId, s.stateKey, s);
+    if (queued.length) {
+      // Each queued event as a state of its own, for every requested state its metric feeds (valueAt adds them up).
+      const fed = new Map<string, CompiledFeature[]>();
+      for (const f of oneper(features)) if (f.source.type === 'event') fed.set(f.source.metric, [...(fed.get(f.source.metric) ?? []), f]);
+      for (const e of queued) for (const f of fed.get(e.metric) ?? []) push(e.unitId, f.stateKey, stateOf(f.window, e));
     }
     for (const id of entityIds) {
       const values = out.get(id)!;
@@ -209,6 +289,7 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
    * input. Read through from PostgreSQL, so what any replica committed is visible at once.
    */
   async history(unitId: string, k: number): Promise<string[]> {
+    this.sequenceRanker = { known: true, at: Date.now() }; // a sequence ranker is in use: interactions are recorded
     return (await this.repo.history(unitId, Math.min(k, HISTORY_CAPACITY))).map((h) => h.itemId);
   }
 

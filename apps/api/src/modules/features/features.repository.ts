@@ -43,6 +43,23 @@ export interface StoredState extends BucketState {
   stateKey: string;
 }
 
+/** An accepted event waiting in `feature_queue` (migration FeatureQueue1765900000000). */
+export interface QueuedEvent {
+  unitId: string;
+  metric: string;
+  value: number;
+  /** the event's timestamp, epoch ms */
+  ms: number;
+  /** when its write was received, epoch ms */
+  receivedMs: number;
+  writeId: string;
+}
+
+/** Advisory lock key of the feature queue ("swfeat"): one batch at a time across all replicas, and erasure waits for it. */
+const FEATURE_QUEUE_LOCK = 0x737766656174;
+/** An event's timestamp as epoch milliseconds (timestamps are stored at millisecond precision). */
+const TS_MS = `(extract(epoch FROM ts) * 1000)::int8`;
+
 /** Feature definitions and the per-entity feature state: every SQL call of the feature store. */
 @Injectable()
 export class FeaturesRepository {
@@ -57,8 +74,8 @@ export class FeaturesRepository {
     return rows.length ? viewOf(rows[0]) : null;
   }
 
-  async listDefinitions(): Promise<FeatureDefinitionView[]> {
-    const rows: RawDefinition[] = await this.db.query(`SELECT * FROM feature_definitions ORDER BY name`);
+  async listDefinitions(manager: EntityManager = this.db.manager): Promise<FeatureDefinitionView[]> {
+    const rows: RawDefinition[] = await manager.query(`SELECT * FROM feature_definitions ORDER BY name`);
     return rows.map(viewOf);
   }
 
@@ -127,27 +144,72 @@ export class FeaturesRepository {
     );
   }
 
-  /** The stored states of these entities under these state keys (one index range per entity). */
-  async states(entityIds: readonly string[], stateKeys: readonly string[], manager: EntityManager = this.db.manager): Promise<StoredState[]> {
-    if (!entityIds.length || !stateKeys.length) return [];
-    const rows: Array<{ entity_id: string; state_key: string; bucket: string; count: number; sum: number; ref_ms: string | null; last_ms: string; last_value: number }> = await manager.query(
-      `SELECT entity_id, state_key, bucket, count, sum, ref_ms, last_ms, last_value FROM feature_state WHERE entity_id = ANY($1::text[]) AND state_key = ANY($2::text[])`,
-      [entityIds, stateKeys],
+  /**
+   * The stored states of these units under these state keys, and — in the same statement, so in one snapshot —
+   * their entries still in `feature_queue` for these metrics (read-through). A queue batch deletes its entries and
+   * adds their state in one transaction, so each event is seen exactly once: in the state or in the queue.
+   */
+  async statesReadThrough(unitIds: readonly string[], stateKeys: readonly string[], metrics: readonly string[], manager: EntityManager = this.db.manager): Promise<{ states: StoredState[]; queued: QueuedEvent[] }> {
+    if (!unitIds.length || !stateKeys.length) return { states: [], queued: [] };
+    const rows: Array<{ q: boolean; entity_id: string; state_key: string; bucket: string; count: number; sum: number; ref_ms: string | null; last_ms: string; last_value: number }> = await manager.query(
+      `SELECT false AS q, entity_id, state_key, bucket, count, sum, ref_ms, last_ms, last_value FROM feature_state WHERE entity_id = ANY($1::text[]) AND state_key = ANY($2::text[])
+       UNION ALL
+       SELECT true, unit_id, metric, NULL, NULL, value, NULL, ${TS_MS}, NULL FROM feature_queue WHERE $3::text[] <> '{}' AND unit_id = ANY($1::text[]) AND metric = ANY($3::text[])`,
+      [unitIds, stateKeys, metrics],
     );
-    return rows.map((r) => ({
-      entityId: r.entity_id,
-      stateKey: r.state_key,
-      bucket: Number(r.bucket),
-      count: r.count,
-      sum: r.sum,
-      refMs: r.ref_ms === null ? null : Number(r.ref_ms),
-      lastMs: Number(r.last_ms),
-      lastValue: r.last_value,
-    }));
+    const states: StoredState[] = [];
+    const queued: QueuedEvent[] = [];
+    for (const r of rows) {
+      if (r.q) queued.push({ unitId: r.entity_id, metric: r.state_key, value: r.sum, ms: Number(r.last_ms), receivedMs: 0, writeId: '' });
+      else states.push({ entityId: r.entity_id, stateKey: r.state_key, bucket: Number(r.bucket), count: r.count, sum: r.sum, refMs: r.ref_ms === null ? null : Number(r.ref_ms), lastMs: Number(r.last_ms), lastValue: r.last_value });
+    }
+    return { states, queued };
   }
 
-  /** Erase a unit's feature state (every unit state key), inside the erasure transaction; returns the rows removed. */
+  /** The feature-queue lock for this transaction: `wait` blocks until another replica's batch is done, else false when one runs. */
+  async lockQueue(manager: EntityManager, wait: boolean): Promise<boolean> {
+    if (wait) {
+      await manager.query(`SELECT pg_advisory_xact_lock($1)`, [FEATURE_QUEUE_LOCK]);
+      return true;
+    }
+    const [{ locked }]: [{ locked: boolean }] = await manager.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [FEATURE_QUEUE_LOCK]);
+    return locked;
+  }
+
+  /** Takes (deletes and returns) up to `limit` queued events, inside the caller's transaction (which holds the queue lock). */
+  async takeQueued(manager: EntityManager, limit: number): Promise<QueuedEvent[]> {
+    const rows: Array<{ unit_id: string; metric: string; value: number; ms: string; received_ms: string; write_id: string }> = await manager.query(
+      `WITH taken AS (
+         DELETE FROM feature_queue WHERE ctid = ANY(ARRAY(SELECT ctid FROM feature_queue LIMIT $1))
+         RETURNING unit_id, metric, value, ${TS_MS} AS ms, received_ms, write_id)
+       SELECT * FROM taken`,
+      [limit],
+    );
+    return rows.map((r) => ({ unitId: r.unit_id, metric: r.metric, value: r.value, ms: Number(r.ms), receivedMs: Number(r.received_ms), writeId: String(r.write_id) }));
+  }
+
+  /** Entries waiting in the feature queue (for /metrics and tests). */
+  async queuedCount(): Promise<number> {
+    const [{ n }]: [{ n: number }] = await this.db.query(`SELECT count(*)::int AS n FROM feature_queue`);
+    return n;
+  }
+
+  /**
+   * Erase a unit's queued events, inside the erasure transaction. Runs after {@link eraseUnit}, which took the
+   * queue lock: no batch holding the unit's entries can commit their state after the erasure.
+   */
+  async eraseQueued(manager: EntityManager, unitId: string): Promise<number> {
+    const [{ n }]: [{ n: number }] = await manager.query(`WITH d AS (DELETE FROM feature_queue WHERE unit_id = $1 RETURNING 1) SELECT count(*)::int AS n FROM d`, [unitId]);
+    return n;
+  }
+
+  /**
+   * Erase a unit's feature state (every unit state key), inside the erasure transaction; returns the rows removed.
+   * It first waits for the feature-queue lock (before any state row lock, the order a queue batch takes them in),
+   * so a batch that took the unit's queued events has committed, and the next one sees them erased.
+   */
   async eraseUnit(manager: EntityManager, unitId: string): Promise<number> {
+    await this.lockQueue(manager, true);
     const [{ n }]: [{ n: number }] = await manager.query(
       `WITH d AS (DELETE FROM feature_state WHERE entity_id = $1 AND state_key LIKE 'unit:%' RETURNING 1) SELECT count(*)::int AS n FROM d`,
       [unitId],
@@ -210,6 +272,12 @@ export class FeaturesRepository {
     await manager.query(`UPDATE decisions SET shortlist = shortlist - 'history' WHERE unit_id = $1 AND shortlist ? 'history'`, [unitId]);
     const [{ n }]: [{ n: number }] = await manager.query(`WITH d AS (DELETE FROM unit_history WHERE unit_id = $1 RETURNING 1) SELECT count(*)::int AS n FROM d`, [unitId]);
     return n;
+  }
+
+  /** Whether any stored ranker model's signature declares a history input (a sequence ranker). */
+  async sequenceRankerStored(): Promise<boolean> {
+    const [{ known }]: [{ known: boolean }] = await this.db.query(`SELECT EXISTS (SELECT 1 FROM ranker_models WHERE signature ? 'historyInput') AS known`);
+    return known;
   }
 
   /** The unit of each decision (null once erased): what reward features are credited to. */

@@ -58,15 +58,17 @@ export class RankService {
   async rank(req: RankRequest): Promise<RankResponse> {
     const runtime = await this.engine.runtime(req.experiment);
     const k = Math.min(req.slots ?? runtime.entity.slots ?? 5, req.candidates.length);
+    // Stored features (feature store) are read while the variant is assigned, not after (null: the schema names none).
+    const fill = this.storedFeatures(runtime, req);
     // The A/B engine decides the variant (targeting, traffic, layers, phases, ship) and logs the first exposure.
     const assignment = await this.assignment.assignForServing(req.experiment, req.unitId, (req.attributes ?? {}) as UnitAttributes);
     const served = assignment.inExperiment || assignment.reason === 'shipped' ? assignment.variant : null;
-    if (!served) return this.baseline(runtime, req, k, assignment.reason ?? 'not_in_experiment');
+    if (!served) return this.baseline(runtime, req, k, assignment.reason ?? 'not_in_experiment', fill);
     const variant = runtime.variants.get(served)!;
     // 503 for a quarantined posterior; an idle replica first takes what other replicas stored meanwhile.
     await this.engine.readyToDecide(runtime, variant);
 
-    const scored = await this.score(runtime, req);
+    const scored = await this.score(runtime, req, fill);
     const shortlistSize = Math.min(runtime.settings.ranker.shortlist, req.candidates.length);
     const shortlist = topN(scored.rankerScores, shortlistSize);
     const candidates: BanditCandidate[] = shortlist.map((i) => ({
@@ -167,11 +169,11 @@ export class RankService {
   }
 
   /** Features resolved (request, else catalog), then the ranker's scores for every candidate in one batch. */
-  private async score(runtime: ExperimentRuntime, req: RankRequest): Promise<ScoredCandidates> {
+  private async score(runtime: ExperimentRuntime, req: RankRequest, storedFeatures: Promise<RankFeatureFill | null>): Promise<ScoredCandidates> {
     const names = runtime.featureNames();
     const errors: FieldError[] = [];
     // Stored features (feature store) named by the schema fill in under what the request or the catalog sends.
-    const fill = await this.features.forRank(names, req.unitId, req.candidates.map((c) => c.id), Date.now());
+    const fill = await storedFeatures;
     const context = toVector(fill ? fill.mergeContext(req.context) : req.context, names.context, 'context', errors);
     const needCatalog = names.item.length > 0 ? req.candidates.filter((c) => c.features === undefined).map((c) => c.id) : [];
     const catalog = needCatalog.length ? await this.catalog.vectors(needCatalog, names.item) : new Map<string, CatalogFeatures>();
@@ -228,11 +230,21 @@ export class RankService {
     return { itemIds, rows, matrix: historyMatrix(itemIds, k, itemNames.length, vectorOf) };
   }
 
+  /**
+   * The stored feature values the experiment's schema names, read at this moment (started before the assignment so
+   * the two overlap). A failure surfaces where it is awaited (score); until then it is not an unhandled rejection.
+   */
+  private storedFeatures(runtime: ExperimentRuntime, req: RankRequest): Promise<RankFeatureFill | null> {
+    const fill = this.features.forRank(runtime.featureNames(), req.unitId, req.candidates.map((c) => c.id), Date.now());
+    fill.catch(() => undefined);
+    return fill;
+  }
+
   /** Not serving this unit (experiment not running, or the unit is outside it): the baseline order, never an error page. */
-  private async baseline(runtime: ExperimentRuntime, req: RankRequest, k: number, reason: string): Promise<RankResponse> {
+  private async baseline(runtime: ExperimentRuntime, req: RankRequest, k: number, reason: string, fill: Promise<RankFeatureFill | null>): Promise<RankResponse> {
     let order: number[];
     try {
-      order = topN((await this.score(runtime, req)).rankerScores, k);
+      order = topN((await this.score(runtime, req, fill)).rankerScores, k);
     } catch {
       order = req.candidates.slice(0, k).map((_, i) => i);
     }

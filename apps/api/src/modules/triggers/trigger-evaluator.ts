@@ -20,7 +20,8 @@ interface CompiledTrigger {
 
 /**
  * Evaluates the enabled triggers for the units whose feature state was just updated, inside the update's own
- * transaction (registered with the feature store; events, rewards and impressions all pass here). Per affected
+ * transaction (registered with the feature store; rewards and impressions pass here as they are written, events
+ * when the feature-queue worker applies them — write by write, at each write's receipt time). Per affected
  * (trigger, unit) — only triggers reading a feature whose state the update touched — it locks the durable edge
  * state row (see TriggersRepository.lockStates), then reads the unit's feature values at the update's time (after
  * the lock: a concurrent update for the same unit that committed first is seen), applies {@link nextEdge}, and for
@@ -45,6 +46,10 @@ export class TriggerEvaluator implements UnitFeaturesListener {
   /** Drop the cached triggers (after a change on this replica). */
   forget(): void {
     this.cached = null;
+  }
+
+  async watchedStateKeys(manager: EntityManager, read: Pick<UnitFeatureReader, 'stateKeyOf'>): Promise<ReadonlySet<string>> {
+    return new Set((await this.enabled(manager, read)).flatMap((t) => [...t.stateKeys]));
   }
 
   async unitsUpdated(manager: EntityManager, touched: ReadonlyMap<string, ReadonlySet<string>>, atMs: number, read: UnitFeatureReader): Promise<void> {
@@ -80,7 +85,7 @@ export class TriggerEvaluator implements UnitFeaturesListener {
   }
 
   /** Enabled triggers, compiled, reloaded when older than {@link TRIGGERS_TTL_MS} (through `manager`: we are inside a transaction). */
-  private async enabled(manager: EntityManager, read: UnitFeatureReader): Promise<CompiledTrigger[]> {
+  private async enabled(manager: EntityManager, read: Pick<UnitFeatureReader, 'stateKeyOf'>): Promise<CompiledTrigger[]> {
     const now = Date.now();
     if (this.cached && now - this.cached.at < TRIGGERS_TTL_MS) return this.cached.triggers;
     // A feature's state key never changes (its source and window cannot be patched) and features are never deleted.
