@@ -15,6 +15,7 @@ import { UnitHistory1765386000000 } from './1765386000000-unit-history';
 import { CitusDistribution1765558800000 } from './1765558800000-citus-distribution';
 import { ReportRollups1765645200000 } from './1765645200000-report-rollups';
 import { EventTimeIndex1765645201000 } from './1765645201000-event-time-index';
+import { CitusRollups1765910000000 } from './1765910000000-citus-rollups';
 
 /** Every migration, oldest first. New migrations are appended here. */
-export const MIGRATIONS = [Foundation1764345600000, AbEngine1764432000000, Console1764460800000, RankedSlots1764518400000, ReportCache1764604800000, PackedModelStats1764691200000, LastAdminKey1764781200000, ReplicaLeases1764867600000, FeatureStore1764954000000, Webhooks1765040400000, OffPolicyEvaluation1765126800000, ShadowPolicies1765213200000, Triggers1765299600000, UnitHistory1765386000000, CitusDistribution1765558800000, ReportRollups1765645200000, EventTimeIndex1765645201000];
+export const MIGRATIONS = [Foundation1764345600000, AbEngine1764432000000, Console1764460800000, RankedSlots1764518400000, ReportCache1764604800000, PackedModelStats1764691200000, LastAdminKey1764781200000, ReplicaLeases1764867600000, FeatureStore1764954000000, Webhooks1765040400000, OffPolicyEvaluation1765126800000, ShadowPolicies1765213200000, Triggers1765299600000, UnitHistory1765386000000, CitusDistribution1765558800000, ReportRollups1765645200000, EventTimeIndex1765645201000, CitusRollups1765910000000];

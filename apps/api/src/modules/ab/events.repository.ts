@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { citusSequentialShards, isCitus, withOrderedShardWrites } from '../../database/citus';
+import { isCitus, shardOrderedTransaction, withOrderedShardWrites } from '../../database/citus';
 
 export interface EventRow {
   /** The client's idempotency key; null: never deduplicated. */
@@ -54,8 +54,7 @@ export class EventsRepository {
    * Returns how many rows were stored.
    */
   insertThen(rows: EventRow[], after: (manager: EntityManager, stored: EventRow[]) => Promise<void>): Promise<number> {
-    return this.db.transaction(async (m) => {
-      if (await isCitus(this.db, m)) await citusSequentialShards(m);
+    return shardOrderedTransaction(this.db, async (m) => {
       const stored = await this.insertReturning(m, rows);
       await after(m, stored);
       return stored.length;
@@ -82,6 +81,7 @@ export class EventsRepository {
    * raw table. Returns how many were deleted (fewer than `limit`: none left).
    */
   async deleteExpired(cutoff: Date, limit: number): Promise<number> {
+    if (await isCitus(this.db)) return this.deleteExpiredByTime(cutoff, limit);
     const [{ n }]: [{ n: number }] = await this.db.query(
       `WITH d AS (
          DELETE FROM events WHERE ctid = ANY(ARRAY(SELECT ctid FROM events WHERE ts < $1::timestamptz LIMIT $2)) RETURNING unit_id
@@ -90,6 +90,27 @@ export class EventsRepository {
       [cutoff.toISOString(), limit],
     );
     return n;
+  }
+
+  /**
+   * deleteExpired on Citus, where a `ctid` names a row only within one shard: the batch is bounded by time instead —
+   * the events older than the (limit+1)-th oldest one (at most `limit`; fewer when it shares its timestamp with others,
+   * and then, when none is older, that timestamp's events, so a pass always progresses).
+   */
+  private async deleteExpiredByTime(cutoff: Date, limit: number): Promise<number> {
+    // As text: a Date would drop the microseconds.
+    const next: Array<{ ts: string }> = await this.db.query(`SELECT ts::text AS ts FROM events WHERE ts < $1::timestamptz ORDER BY ts OFFSET $2 LIMIT 1`, [cutoff.toISOString(), limit]);
+    const remove = (condition: string, at: string) =>
+      this.db
+        .query(
+          `WITH d AS (DELETE FROM events WHERE ${condition} RETURNING unit_id), queued AS (INSERT INTO rollup_queue (unit_id) SELECT DISTINCT unit_id FROM d)
+           SELECT count(*)::int AS n FROM d`,
+          [at],
+        )
+        .then((rows: Array<{ n: number }>) => rows[0].n);
+    if (!next.length) return remove(`ts < $1::timestamptz`, cutoff.toISOString());
+    const n = await remove(`ts < $1::timestamptz`, next[0].ts);
+    return n > 0 ? n : remove(`ts = $1::timestamptz`, next[0].ts);
   }
 
   /**
