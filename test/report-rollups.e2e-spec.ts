@@ -58,6 +58,18 @@ describe('report rollups equal the raw-table computation (random data)', () => {
   afterAll(async () => {
     await t?.close(true);
   });
+  let onCitus = false;
+  beforeAll(async () => {
+    onCitus = (await t.running.app.get(DataSource).query(`SELECT 1 FROM pg_extension WHERE extname = 'citus'`)).length > 0;
+  });
+  const expectClose = (a: unknown, b: unknown, path: string): void => {
+    if (typeof a === 'number' && typeof b === 'number') {
+      if (Math.abs(a - b) > 1e-12 * Math.max(Math.abs(a), Math.abs(b))) expect([path, a]).toEqual([path, b]);
+    } else if (a && b && typeof a === 'object' && typeof b === 'object') {
+      expect([path, Object.keys(a).sort()]).toEqual([path, Object.keys(b).sort()]);
+      for (const k of Object.keys(a)) expectClose((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`);
+    } else expect([path, a]).toEqual([path, b]);
+  };
 
   const spec = (over: Partial<MetricSpec>): MetricSpec => ({ key: 'm', type: 'sum', numerator: 'm1', denominator: null, conversionWindowSeconds: null, capping: null, cupedLookbackDays: 14, ...over });
   const cases: Array<[string, MetricSpec, Partial<MetricValuesQuery>]> = [
@@ -74,7 +86,12 @@ describe('report rollups equal the raw-table computation (random data)', () => {
     const fromRollups = await metricValues.aggregate(q);
     const raw = await metricValues.aggregate({ ...q, rollups: false });
     expect(raw.map((r) => r.units).reduce((a, b) => a + b, 0)).toBeGreaterThan(20);
-    expect(fromRollups).toEqual(raw);
+    if (!onCitus) return expect(fromRollups).toEqual(raw);
+    // On Citus each shard sums its own units and the coordinator adds the shards' partial sums, in an order that
+    // depends on the plan (the two sources plan differently): the per-unit figures are the same floats, the totals
+    // over units agree to rounding only. Same shape and counts; every number to 1e-12 relative.
+    console.log('on Citus: totals over units compared to 1e-12 relative, not bit for bit (shards add partial sums in plan order)');
+    expectClose(fromRollups, raw, '');
   });
 
   it('reads the rollups (queue drained, rows present) and recomputing a unit twice changes nothing', async () => {
