@@ -22,8 +22,9 @@ async function withDatabase<T>(work: (ds: DataSource) => Promise<T>): Promise<T>
   }
 }
 
+// Tables only: the citus extension puts two views (citus_tables, citus_schemas) in public.
 const tablesOf = async (ds: DataSource) =>
-  (await ds.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`)).map((r: { table_name: string }) => r.table_name);
+  (await ds.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`)).map((r: { table_name: string }) => r.table_name);
 
 describe('database', () => {
   it('applies every migration up on an empty database, then all the way down', async () => {
