@@ -224,8 +224,15 @@ describe('feature state in PostgreSQL equals the batch recomputation from the ra
     };
     const now = Date.now();
     const units = ['p-1', 'p-2', 'p-3'];
+    // A repeated id repeats its unit too (a retry resends the same event): on Citus an eventId is unique per unit
+    // (docs/scale-out.md), so the same id for another unit would be another event there.
+    const unitOfId = new Map<string, string>();
+    const unitFor = (id: string) => {
+      if (!unitOfId.has(id)) unitOfId.set(id, units[Math.floor(rand() * units.length)]);
+      return unitOfId.get(id)!;
+    };
     const events = Array.from({ length: 300 }, (_, i) => ({
-      unitId: units[Math.floor(rand() * units.length)],
+      unitId: unitFor(`e-${Math.floor(i * 0.8)}`),
       metric: 'spend',
       value: Math.round(rand() * 1000) / 100,
       // from 18 minutes ago to 4 minutes ahead (within every sliding window while the test runs), in random order

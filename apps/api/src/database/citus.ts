@@ -22,21 +22,32 @@ export function isCitus(db: DataSource, manager?: EntityManager): Promise<boolea
  * On Citus, makes the current transaction write its shards one after another, in shard order, on one connection per
  * node. In the default parallel mode two statements that write the same unique keys (a batch of events posted twice
  * at once) lock them on several connections in no fixed order and deadlock; in shard order they queue instead.
- * A no-op custom setting on plain PostgreSQL; call it only on Citus.
+ * Not a setting plain PostgreSQL knows; run only on Citus (through the two helpers below).
  */
-export async function citusSequentialShards(manager: EntityManager): Promise<void> {
+async function citusSequentialShards(manager: EntityManager): Promise<void> {
   await manager.query(`SET LOCAL citus.multi_shard_modify_mode TO 'sequential'`);
 }
 
-/** Runs `work` in a transaction that writes shards in shard order on Citus; on plain PostgreSQL runs it as it is. */
-export async function withOrderedShardWrites<T>(db: DataSource, manager: EntityManager, work: (m: EntityManager) => Promise<T>): Promise<T> {
-  if (!(await isCitus(db, manager.queryRunner?.isTransactionActive ? manager : undefined))) return work(manager);
-  if (manager.queryRunner?.isTransactionActive) {
-    await citusSequentialShards(manager);
-    return work(manager);
-  }
+/**
+ * Runs `work` in a new transaction that writes its shards in shard order on Citus (see citusSequentialShards); on
+ * plain PostgreSQL and the embedded database, in a plain transaction. For writes that need a transaction of their
+ * own (events with their listener's state, a reward batch with its slot locks).
+ */
+export function shardOrderedTransaction<T>(db: DataSource, work: (m: EntityManager) => Promise<T>): Promise<T> {
   return db.transaction(async (m) => {
-    await citusSequentialShards(m);
+    if (await isCitus(db, m)) await citusSequentialShards(m);
     return work(m);
   });
+}
+
+/**
+ * Runs `work` on `manager`'s transaction when it has one (made shard-ordered on Citus); otherwise, on Citus, in a new
+ * shard-ordered transaction, and on plain PostgreSQL directly on `manager` (one statement needs no transaction).
+ */
+export async function withOrderedShardWrites<T>(db: DataSource, manager: EntityManager, work: (m: EntityManager) => Promise<T>): Promise<T> {
+  const inTransaction = manager.queryRunner?.isTransactionActive === true;
+  if (!(await isCitus(db, inTransaction ? manager : undefined))) return work(manager);
+  if (!inTransaction) return shardOrderedTransaction(db, work);
+  await citusSequentialShards(manager);
+  return work(manager);
 }

@@ -21,6 +21,14 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   primary key already makes the import idempotent.
  * `exposures` (experiment_id, phase, unit_id, variant) and `feature_state` keys already include their columns.
  *
+ * Three tables from migrations merged in the same session (shadow policies, triggers, unit history) exist before this
+ * one runs and were first missed here, which made it fail on Citus ("foreign keys from ... local tables to
+ * distributed tables are not supported": shadow_decisions → decisions). They are distributed below; the edit touches
+ * only the Citus branch, which had never completed on any database, so no applied migration changes:
+ * - `shadow_decisions` by `decision_id` (co-located with decisions: the OPE reads join them on the decision);
+ * - `trigger_states` and `unit_history` by `unit_id` (co-located with events: per-unit state, erased per unit);
+ * - `trigger_firings` by `id` (its key; listed per trigger); `triggers` is a reference table.
+ *
  * `api_keys` stays a plain table on the coordinator: its last-admin trigger (an advisory lock, then a count of the
  * whole table) must run on one node, Citus refuses to distribute tables with triggers, and nothing joins keys
  * with distributed tables (keys are read by id through a cache).
@@ -58,12 +66,17 @@ export class CitusDistribution1765558800000 implements MigrationInterface {
     await q.query(`SELECT create_distributed_table('rewards', 'decision_id', colocate_with => 'decisions')`);
 
     await q.query(`SELECT create_distributed_table('feature_state', 'entity_id')`);
+    await q.query(`SELECT create_distributed_table('shadow_decisions', 'decision_id', colocate_with => 'decisions')`);
+    await q.query(`SELECT create_distributed_table('trigger_states', 'unit_id', colocate_with => 'events')`);
+    await q.query(`SELECT create_distributed_table('trigger_firings', 'id')`);
+    await q.query(`SELECT create_distributed_table('unit_history', 'unit_id', colocate_with => 'events')`);
     for (const fk of foreignKeys) await q.query(`ALTER TABLE ${fk.table} ADD CONSTRAINT ${fk.name} ${fk.definition}`);
   }
 
   async down(q: QueryRunner): Promise<void> {
     const citus: unknown[] = await q.query(`SELECT 1 FROM pg_extension WHERE extname = 'citus'`);
     if (!citus.length) return;
+    await q.query(`SET LOCAL citus.multi_shard_modify_mode TO 'sequential'`);
     for (const table of [...[...DISTRIBUTED_TABLES].reverse(), ...[...REFERENCE_TABLES].reverse()]) {
       await q.query(`SELECT undistribute_table($1, cascade_via_foreign_keys => true) WHERE EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = $1::regclass)`, [table]);
     }
@@ -77,7 +90,7 @@ export class CitusDistribution1765558800000 implements MigrationInterface {
 }
 
 /** The large append-only tables, distributed in this order. */
-const DISTRIBUTED_TABLES = ['events', 'exposures', 'decisions', 'decision_slots', 'rewards', 'feature_state'];
+const DISTRIBUTED_TABLES = ['events', 'exposures', 'decisions', 'decision_slots', 'rewards', 'feature_state', 'shadow_decisions', 'trigger_states', 'trigger_firings', 'unit_history'];
 
 /** Small tables, copied to every node (joins with distributed tables stay local; foreign keys to them are allowed). */
 const REFERENCE_TABLES = [
@@ -101,4 +114,5 @@ const REFERENCE_TABLES = [
   'webhook_deliveries',
   'experiment_signals',
   'ope_runs',
+  'triggers',
 ];

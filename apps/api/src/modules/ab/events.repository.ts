@@ -74,6 +74,7 @@ export class EventsRepository {
    * raw table. Returns how many were deleted (fewer than `limit`: none left).
    */
   async deleteExpired(cutoff: Date, limit: number): Promise<number> {
+    if (await isCitus(this.db)) return this.deleteExpiredByTime(cutoff, limit);
     const [{ n }]: [{ n: number }] = await this.db.query(
       `WITH d AS (
          DELETE FROM events WHERE ctid = ANY(ARRAY(SELECT ctid FROM events WHERE ts < $1::timestamptz LIMIT $2)) RETURNING unit_id
@@ -82,6 +83,27 @@ export class EventsRepository {
       [cutoff.toISOString(), limit],
     );
     return n;
+  }
+
+  /**
+   * deleteExpired on Citus, where a `ctid` names a row only within one shard: the batch is bounded by time instead —
+   * the events older than the (limit+1)-th oldest one (at most `limit`; fewer when it shares its timestamp with others,
+   * and then, when none is older, that timestamp's events, so a pass always progresses).
+   */
+  private async deleteExpiredByTime(cutoff: Date, limit: number): Promise<number> {
+    // As text: a Date would drop the microseconds.
+    const next: Array<{ ts: string }> = await this.db.query(`SELECT ts::text AS ts FROM events WHERE ts < $1::timestamptz ORDER BY ts OFFSET $2 LIMIT 1`, [cutoff.toISOString(), limit]);
+    const remove = (condition: string, at: string) =>
+      this.db
+        .query(
+          `WITH d AS (DELETE FROM events WHERE ${condition} RETURNING unit_id), queued AS (INSERT INTO rollup_queue (unit_id) SELECT DISTINCT unit_id FROM d)
+           SELECT count(*)::int AS n FROM d`,
+          [at],
+        )
+        .then((rows: Array<{ n: number }>) => rows[0].n);
+    if (!next.length) return remove(`ts < $1::timestamptz`, cutoff.toISOString());
+    const n = await remove(`ts < $1::timestamptz`, next[0].ts);
+    return n > 0 ? n : remove(`ts = $1::timestamptz`, next[0].ts);
   }
 
   /**

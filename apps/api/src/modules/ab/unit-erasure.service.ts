@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import type { Principal } from '../../common/auth/access';
+import { shardOrderedTransaction } from '../../database/citus';
 import { AuditRepository } from '../audit/audit.repository';
 import { AssignmentService } from './assignment.service';
 import { EventsRepository } from './events.repository';
@@ -39,7 +40,9 @@ export class UnitErasureService {
 
   async erase(unitId: string, actor: Principal): Promise<{ erasureId: string; erased: Record<string, number> }> {
     const erasureId = randomUUID();
-    const erased = await this.db.transaction(async (m) => {
+    // Shard-ordered on Citus: the erasers delete on several shards (trigger firings on all of them) before the audit
+    // row goes to a reference table, which Citus refuses after a parallel multi-shard statement in the transaction.
+    const erased = await shardOrderedTransaction(this.db, async (m) => {
       const counts: Record<string, number> = {};
       for (const [name, eraser] of this.erasers) counts[name] = await eraser(m, unitId);
       await this.audit.append(m, actor, { action: 'unit.erase', entityType: 'unit-erasure', entityId: erasureId, before: null, after: { erased: counts } });

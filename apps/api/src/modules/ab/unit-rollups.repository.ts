@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { isCitus } from '../../database/citus';
 
 /** Advisory lock key of rollup maintenance ("swroll"): one worker at a time across all replicas. */
 const ROLLUP_LOCK = 0x7377726f6c6c;
@@ -39,8 +40,10 @@ export class UnitRollupsRepository {
         const [{ locked }]: [{ locked: boolean }] = await m.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [ROLLUP_LOCK]);
         if (!locked) return 0;
       }
-      const [{ any }]: [{ any: boolean }] = await m.query(`SELECT EXISTS (SELECT 1 FROM rollup_queue) AS any`);
-      if (!any) return 0;
+      // Not `SELECT EXISTS (subquery)`: Citus refuses a subquery over a distributed table in the target list.
+      const any: unknown[] = await m.query(`SELECT 1 FROM rollup_queue LIMIT 1`);
+      if (!any.length) return 0;
+      if (await isCitus(this.db, m)) return this.processCitusBatch(m, limit);
       // The batch's units go into a temporary table with statistics, so the planner picks index lookups for a
       // small batch and hash joins for a large one (a catch-up after a bulk load).
       await m.query(`CREATE TEMPORARY TABLE rollup_batch (unit_id text) ON COMMIT DROP`);
@@ -88,6 +91,31 @@ export class UnitRollupsRepository {
       );
       return taken;
     });
+  }
+
+  /**
+   * The same batch on Citus, where `rollup_queue`, `unit_metric_rollups`, `exposures` and `events` are distributed by
+   * unit and co-located (CitusRollups1765910000000): a `ctid` names a row only within one shard, and a recursive CTE
+   * or a temporary table cannot join distributed tables, so the batch takes whole units (every queue entry of a unit
+   * taken: the recomputation covers them all) and names them in an array; each statement then runs per shard.
+   */
+  private async processCitusBatch(m: EntityManager, limit: number): Promise<number> {
+    const taken: Array<{ unit_id: string }> = await m.query(
+      `WITH taken AS (DELETE FROM rollup_queue WHERE unit_id IN (SELECT unit_id FROM rollup_queue LIMIT $1) RETURNING unit_id) SELECT unit_id FROM taken`,
+      [limit],
+    );
+    if (!taken.length) return 0;
+    const units = [...new Set(taken.map((r) => r.unit_id))];
+    await m.query(`DELETE FROM unit_metric_rollups WHERE unit_id = ANY($1::text[])`, [units]);
+    await m.query(
+      `INSERT INTO unit_metric_rollups (experiment_id, phase, metric, unit_id, value_sum, event_count)
+       SELECT x.experiment_id, x.phase, ev.metric, x.unit_id, sum(ev.value ORDER BY ev.ts, ev.value), count(*)
+       FROM (SELECT experiment_id, phase, unit_id, min(first_at) AS first_at FROM exposures WHERE unit_id = ANY($1::text[]) GROUP BY 1, 2, 3) x
+       JOIN events ev ON ev.unit_id = x.unit_id AND ev.ts >= x.first_at
+       GROUP BY 1, 2, 3, 4`,
+      [units],
+    );
+    return taken.length;
   }
 
   /** Processes the whole queue as it stands (waiting for another replica's batch): afterwards the rollups hold every write committed before the call. */

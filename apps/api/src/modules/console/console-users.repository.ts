@@ -77,11 +77,14 @@ export class ConsoleUsersRepository {
     await manager.query(
       `UPDATE console_users SET
          name = COALESCE($2, name), role = COALESCE($3, role), password_hash = COALESCE($4, password_hash),
-         disabled_at = CASE WHEN $5::boolean IS NULL THEN disabled_at WHEN $5::boolean THEN COALESCE(disabled_at, now()) ELSE NULL END,
+         disabled_at = CASE WHEN $5::boolean IS NOT FALSE THEN disabled_at END,
          updated_at = now()
        WHERE id = $1`,
       [id, change.name ?? null, change.role ?? null, change.passwordHash ?? null, change.disabled ?? null],
     );
+    // A second statement, not COALESCE(disabled_at, now()) in the CASE above: Citus refuses a non-immutable
+    // function inside CASE or COALESCE in an UPDATE (console_users is a reference table there).
+    if (change.disabled) await manager.query(`UPDATE console_users SET disabled_at = now() WHERE id = $1 AND disabled_at IS NULL`, [id]);
   }
 
   async delete(manager: EntityManager, id: string): Promise<void> {

@@ -30,12 +30,19 @@ export class ModelsRepository {
   ): Promise<RankerModelRow | null> {
     // Serialise concurrent uploads of one name so "next version" is unique.
     await manager.query(`SELECT pg_advisory_xact_lock(hashtext('ranker_models:' || $1))`, [model.name]);
+    // The next version in its own statement (under the lock above), not a subquery in VALUES: Citus refuses
+    // subqueries in an INSERT (ranker_models is a reference table there).
+    let version = model.version;
+    if (version === undefined || version === null) {
+      const [{ next }]: [{ next: number }] = await manager.query(`SELECT COALESCE(MAX(version), 0)::int + 1 AS next FROM ranker_models WHERE name = $1`, [model.name]);
+      version = next;
+    }
     const rows: RankerModelRow[] = await manager.query(
       `INSERT INTO ranker_models (name, version, signature, metadata, bytes, sha256, created_by)
-       VALUES ($1, COALESCE($2, (SELECT COALESCE(MAX(version), 0) + 1 FROM ranker_models WHERE name = $1)), $3::jsonb, $4::jsonb, $5, $6, $7)
+       VALUES ($1, $2, $3::jsonb, $4::jsonb, $5, $6, $7)
        ON CONFLICT (name, version) DO NOTHING
        RETURNING ${COLUMNS}`,
-      [model.name, model.version ?? null, JSON.stringify(model.signature), JSON.stringify(model.metadata), model.bytes, model.sha256, model.createdBy],
+      [model.name, version, JSON.stringify(model.signature), JSON.stringify(model.metadata), model.bytes, model.sha256, model.createdBy],
     );
     return rows[0] ?? null;
   }

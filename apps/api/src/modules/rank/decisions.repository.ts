@@ -1,7 +1,7 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { GroupCommit } from '../../common/group-commit';
-import { citusSequentialShards, isCitus } from '../../database/citus';
+import { isCitus, shardOrderedTransaction } from '../../database/citus';
 import type { StoredShortlist } from './model-state.repository';
 
 export interface NewDecision {
@@ -200,8 +200,7 @@ export class DecisionsRepository implements OnModuleDestroy {
     rows: RewardRow[],
     replica: string,
   ): Promise<{ applied: AppliedReward[]; duplicateEventIds: Set<string>; outOfRange: Array<{ row: number; total: number }> }> {
-    return this.db.transaction(async (m) => {
-      if (await isCitus(this.db, m)) await citusSequentialShards(m);
+    return shardOrderedTransaction(this.db, async (m) => {
       const slotKeys = [...new Map(rows.map((r) => [`${r.decisionId}\u0000${r.itemId}`, r])).values()];
       const locked = await this.lockSlots(m, slotKeys);
       const stored = new Map(locked.map((l) => [`${l.decision_id}\u0000${l.item_id}`, l.reward]));

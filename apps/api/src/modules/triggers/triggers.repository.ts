@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Rule } from '@slotwise/assignment';
 import { DataSource, EntityManager } from 'typeorm';
+import { isCitus } from '../../database/citus';
 
 export interface TriggerRow {
   id: string;
@@ -102,12 +103,32 @@ export class TriggersRepository {
        ON CONFLICT (trigger_id, unit_id) DO NOTHING`,
       [triggerIds, unitIds],
     );
-    const rows: Array<{ trigger_id: string; unit_id: string; inside: boolean; last_fired_ms: string | null }> = await manager.query(
-      `SELECT s.trigger_id, s.unit_id, s.inside, (extract(epoch FROM s.last_fired_at) * 1000)::int8 AS last_fired_ms
-       FROM trigger_states s JOIN unnest($1::uuid[], $2::text[]) AS p(trigger_id, unit_id) ON s.trigger_id = p.trigger_id AND s.unit_id = p.unit_id
-       ORDER BY s.unit_id, s.trigger_id FOR UPDATE OF s`,
-      [triggerIds, unitIds],
-    );
+    type Row = { trigger_id: string; unit_id: string; inside: boolean; last_fired_ms: string | null };
+    const rows: Row[] = [];
+    if (await isCitus(this.db, manager)) {
+      // Citus locks rows on one shard per statement (trigger_states is distributed by unit): one FOR UPDATE per unit,
+      // units in one fixed order, so concurrent evaluations still wait for each other instead of deadlocking.
+      const byUnit = new Map<string, string[]>();
+      for (const p of pairs) byUnit.set(p.unitId, [...(byUnit.get(p.unitId) ?? []), p.triggerId]);
+      for (const unitId of [...byUnit.keys()].sort()) {
+        rows.push(
+          ...(await manager.query(
+            `SELECT trigger_id, unit_id, inside, (extract(epoch FROM last_fired_at) * 1000)::int8 AS last_fired_ms
+             FROM trigger_states WHERE unit_id = $1 AND trigger_id = ANY($2::uuid[]) ORDER BY trigger_id FOR UPDATE`,
+            [unitId, byUnit.get(unitId)],
+          )),
+        );
+      }
+    } else {
+      rows.push(
+        ...(await manager.query(
+          `SELECT s.trigger_id, s.unit_id, s.inside, (extract(epoch FROM s.last_fired_at) * 1000)::int8 AS last_fired_ms
+           FROM trigger_states s JOIN unnest($1::uuid[], $2::text[]) AS p(trigger_id, unit_id) ON s.trigger_id = p.trigger_id AND s.unit_id = p.unit_id
+           ORDER BY s.unit_id, s.trigger_id FOR UPDATE OF s`,
+          [triggerIds, unitIds],
+        )),
+      );
+    }
     return rows.map((r) => ({ triggerId: r.trigger_id, unitId: r.unit_id, inside: r.inside, lastFiredMs: r.last_fired_ms === null ? null : Number(r.last_fired_ms) }));
   }
 

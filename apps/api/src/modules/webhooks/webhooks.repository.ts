@@ -156,13 +156,16 @@ export class WebhooksRepository {
    * latest claim writes (a stale worker whose lease was taken over does not).
    */
   async markFailed(id: string, attempt: number, statusCode: number | null, error: string, retryMs: number): Promise<void> {
-    await this.db.query(
-      `UPDATE webhook_deliveries SET last_status_code = $3, last_error = $4,
-         status = CASE WHEN now() + $5::double precision * interval '1 millisecond' > expires_at THEN 'failed' ELSE 'pending' END,
-         next_attempt_at = now() + $5::double precision * interval '1 millisecond'
-       WHERE id = $1 AND attempts = $2 AND status = 'pending'`,
-      [id, attempt, statusCode, error, retryMs],
-    );
+    // Two statements in one transaction, not `status = CASE WHEN now() + … > expires_at`: Citus refuses a
+    // non-immutable function inside CASE in an UPDATE (webhook_deliveries is a reference table there).
+    await this.db.transaction(async (m) => {
+      await m.query(
+        `UPDATE webhook_deliveries SET last_status_code = $3, last_error = $4, next_attempt_at = now() + $5::double precision * interval '1 millisecond'
+         WHERE id = $1 AND attempts = $2 AND status = 'pending'`,
+        [id, attempt, statusCode, error, retryMs],
+      );
+      await m.query(`UPDATE webhook_deliveries SET status = 'failed' WHERE id = $1 AND attempts = $2 AND status = 'pending' AND next_attempt_at > expires_at`, [id, attempt]);
+    });
   }
 
   deliveries(webhookId: string, limit: number, status?: DeliveryStatus): Promise<DeliveryRow[]> {
