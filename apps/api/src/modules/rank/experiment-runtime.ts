@@ -26,6 +26,7 @@ export class VariantRuntime {
   private _policy: SlatePolicy;
   /** Flushes and reloads of this variant run one at a time (a reload during a flush would drop the delta in flight). */
   private queue: Promise<unknown> = Promise.resolve();
+  private queued = 0;
 
   constructor(
     readonly key: string,
@@ -54,9 +55,15 @@ export class VariantRuntime {
 
   /** Runs `task` after every earlier task of this variant has settled. */
   exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task, task);
+    this.queued++;
+    const run = this.queue.then(task, task).finally(() => this.queued--);
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Whether a flush or reload of this variant is queued or running (it takes the stored version when it ends). */
+  get busy(): boolean {
+    return this.queued > 0;
   }
 }
 

@@ -155,7 +155,9 @@ export class RankEngine implements OnApplicationBootstrap, OnModuleDestroy {
    * versions) checks the stored version and reloads the merged posterior when another replica wrote.
    */
   async readyToDecide(runtime: ExperimentRuntime, variant: VariantRuntime): Promise<void> {
-    if (variant.model && !variant.quarantine && Date.now() - variant.syncedAt > this.config.modelFlushMs) {
+    // Not while a flush or reload of the variant runs: it takes the stored version itself, and waiting for it put
+    // every request that arrived during a flush pass behind the whole pass.
+    if (variant.model && !variant.quarantine && !variant.busy && Date.now() - variant.syncedAt > this.config.modelFlushMs) {
       await variant.exclusive(async () => {
         if (variant.quarantine || Date.now() - variant.syncedAt <= this.config.modelFlushMs) return;
         const version = await this.state.storedVersion(runtime.id, variant.key);
