@@ -34,7 +34,6 @@ export class RankEngine implements OnApplicationBootstrap, OnModuleDestroy {
   /** Experiment id → key; both are immutable, so entries never go stale. */
   private readonly keysById = new Map<string, string>();
   private timer?: NodeJS.Timeout;
-  private stopped = false;
   private flushing?: Promise<void>;
   private readonly unsubscribe: Array<() => void>;
 
@@ -82,25 +81,13 @@ export class RankEngine implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onApplicationBootstrap(): void {
-    this.scheduleFlush(this.config.modelFlushMs);
-  }
-
-  /** The periodic flush, paced so that flushing occupies the database at most a share of the time (flushPause). */
-  private scheduleFlush(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      const started = performance.now();
-      void this.flush()
-        .catch((err: unknown) => this.logger.warn(`model flush pass failed: ${(err as Error).message}`))
-        .then(() => this.scheduleFlush(flushPause(this.config.modelFlushMs, performance.now() - started)));
-    }, delayMs);
+    this.timer = setInterval(() => void this.flush(), this.config.modelFlushMs);
     this.timer.unref();
   }
 
   async onModuleDestroy(): Promise<void> {
     this.unsubscribe.forEach((u) => u());
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) clearInterval(this.timer);
     // A flush in flight took its delta before the last requests finished: wait for it, then flush the rest.
     await this.flushing;
     await this.flush();
@@ -280,16 +267,3 @@ export class RankEngine implements OnApplicationBootstrap, OnModuleDestroy {
   }
 }
 
-/** At most this share of wall time goes to flush passes (a flush holds the embedded database's only connection). */
-export const FLUSH_DUTY_CYCLE = 0.25;
-
-/**
- * The pause before the next flush pass: MODEL_FLUSH_MS, or longer when the last pass took long, so that passes take
- * at most FLUSH_DUTY_CYCLE of the time. A hybrid delta is dense (Σzzᵀ is d_z² numbers whatever the traffic), so a
- * pass costs about the same at any request rate; on a busy embedded database, back-to-back passes held its one
- * connection most of the time and every request waited behind them. Nothing is lost by waiting longer: the rows
- * are durable before the 2xx and replayed after a crash; other replicas learn the version a little later.
- */
-export function flushPause(intervalMs: number, lastPassMs: number): number {
-  return Math.max(intervalMs, (lastPassMs * (1 - FLUSH_DUTY_CYCLE)) / FLUSH_DUTY_CYCLE);
-}
