@@ -1,4 +1,4 @@
-import { HybridModel } from '@slotwise/bandit';
+import { HybridModel, type HybridStats } from '@slotwise/bandit';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ModelStateRepository } from '../apps/api/src/modules/rank/model-state.repository';
@@ -38,7 +38,7 @@ async function storedCount(ds: DataSource, key: string, variant: string): Promis
   const [{ id }] = await ds.query(`SELECT id FROM experiments WHERE key = $1`, [key]);
   const stored = await new ModelStateRepository(ds).load(id, variant);
   const [{ slots }] = await ds.query(`SELECT count(*)::int AS slots FROM decision_slots WHERE experiment_id = $1 AND variant_key = $2`, [id, variant]);
-  return { n: (stored?.snapshot.stats.n as number) ?? 0, version: stored?.version ?? 0, slots };
+  return { n: stored && 'n' in stored.snapshot.stats ? stored.snapshot.stats.n : 0, version: stored?.version ?? 0, slots };
 }
 
 describe('posterior integrity on one replica', () => {
@@ -138,7 +138,7 @@ describe('posterior integrity on one replica', () => {
     await engine.flush();
     const [{ id }] = await ds.query(`SELECT id FROM experiments WHERE key = 'overflow'`);
     const stored = await new ModelStateRepository(ds).load(id, 'ts');
-    expect(stored!.snapshot.stats.n).toBe(3);
+    expect((stored!.snapshot.stats as HybridStats).n).toBe(3);
     expect(JSON.stringify(stored!.snapshot.stats)).not.toMatch(/null|Infinity|NaN/);
     expect((await rank({ age: 1 })).status).toBe(200);
   });
@@ -216,7 +216,7 @@ describe('an idle replica before its first decision', () => {
       const [{ id }] = await ds.query(`SELECT id FROM experiments WHERE key = 'idle'`);
       const other = HybridModel.create({ contextDim: 1, itemDim: 1 });
       for (let i = 0; i < 20; i++) other.observe([i % 2], { id: `item-${i % 6}`, features: [i % 3] }, i % 2);
-      await new ModelStateRepository(ds).addDelta(id, 'ts', other.takeDelta() as never, [], []);
+      await new ModelStateRepository(ds).addDelta(id, 'ts', other.takeDelta(), [], []);
       await new Promise((r) => setTimeout(r, 250));
       const after = await rank();
       expect(after.body.modelVersion).toBe('none+thompson:hybrid@2');

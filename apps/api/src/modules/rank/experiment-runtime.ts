@@ -10,69 +10,60 @@ import {
   createPolicy,
   modelFromSnapshot,
 } from '@slotwise/bandit';
+import { type Quarantine, ServingState } from './serving-state';
 import type { ExperimentEntity } from '../../database/entities/experiment.entity';
 import type { PolicySpec } from '../experiments/experiment.schema';
 import type { ExperimentSettings } from '../experiments/experiment.view';
 
-/** A taken delta whose flush failed in a way that may or may not have committed (the engine finds out before retrying). */
-export interface InDoubtFlush {
-  delta: ModelSnapshot;
-  decisionIds: string[];
-  rewardSeqs: string[];
-}
-
-/** One variant's serving state: its policy, its posterior (if any) and what the next flush must write. */
+/** One variant's serving state: its policy and, for a posterior policy, the posterior's serving state. */
 export class VariantRuntime {
-  /** Decisions and rewards whose effect is in the model but not yet in the stored snapshot. */
-  pendingDecisionIds: string[] = [];
-  pendingRewardSeqs: string[] = [];
+  /** The posterior and what the next flush must write (null: a policy without a posterior). */
+  readonly serving: ServingState | null;
   /** Stored snapshot version this replica last saw (another replica wrote when it differs). */
   storedVersion = 0;
   /** When this replica last learnt the stored version (a flush, a load, a version check): Date.now() ms. */
   syncedAt = Date.now();
-  /** Set when the posterior cannot serve (non-finite or not positive definite): rank answers 503 for this variant. */
-  quarantine: { reason: string; since: Date } | null = null;
-  inDoubt: InDoubtFlush | null = null;
-  private _model: AnyModel | null;
   private _policy: SlatePolicy;
   /** Flushes and reloads of this variant run one at a time (a reload during a flush would drop the delta in flight). */
   private queue: Promise<unknown> = Promise.resolve();
+  private queued = 0;
 
   constructor(
     readonly key: string,
     readonly spec: PolicySpec,
-    private readonly policyConfig: PolicyConfig,
+    policyConfig: PolicyConfig,
     model: AnyModel | null,
     readonly propensityDraws: number,
     /** thompson `propensities: "deferred"`: Monte-Carlo propensities after the answer */
     readonly deferPropensities = false,
   ) {
-    this._model = model;
+    // The policy reads the model object: a replaced model (rebuild, quarantine) gets a new policy.
+    this.serving = model ? new ServingState(model, (m) => (this._policy = createPolicy(policyConfig, m as BanditModel))) : null;
     this._policy = createPolicy(policyConfig, model as BanditModel | null);
   }
 
   get model(): AnyModel | null {
-    return this._model;
+    return this.serving?.model ?? null;
   }
   get policy(): SlatePolicy {
     return this._policy;
   }
-
-  /** Replaces the posterior (a rebuild from a clean reload) and the policy that reads it. */
-  setModel(model: AnyModel): void {
-    this._model = model;
-    this._policy = createPolicy(this.policyConfig, model as BanditModel);
-  }
-
-  get hasPending(): boolean {
-    return this.pendingDecisionIds.length > 0 || this.pendingRewardSeqs.length > 0;
+  /** Set when the posterior cannot serve (non-finite or not positive definite): rank answers 503 for this variant. */
+  get quarantine(): Quarantine | null {
+    return this.serving?.quarantine ?? null;
   }
 
   /** Runs `task` after every earlier task of this variant has settled. */
   exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task, task);
+    this.queued++;
+    const run = this.queue.then(task, task).finally(() => this.queued--);
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Whether a flush or reload of this variant is queued or running (it takes the stored version when it ends). */
+  get busy(): boolean {
+    return this.queued > 0;
   }
 }
 

@@ -14,6 +14,8 @@ import { DecisionsRepository } from './decisions.repository';
 import { DeferredPropensities } from './deferred-propensities';
 import { ExplorationRepository } from './exploration.repository';
 import { ExplorationService } from './exploration.service';
+import { ModelFlusher } from './model-flusher';
+import { ModelReplay } from './model-replay';
 import { ModelStateRepository } from './model-state.repository';
 import { RankController } from './rank.controller';
 import { RankEngine } from './rank-engine';
@@ -33,6 +35,8 @@ export const RANK_PROVIDERS = [
   DecisionLogRepository,
   DecisionLogService,
   ModelStateRepository,
+  ModelFlusher,
+  ModelReplay,
   ReplicaLeaseRepository,
   ReplicaLease,
   ExplorationRepository,

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { BetaModel, createRng, HybridModel, LinearModel } from '@slotwise/bandit';
+import { BetaModel, createRng, HybridModel, type HybridSnapshot, LinearModel } from '@slotwise/bandit';
 import { MIGRATIONS } from '../../database/migrations';
 import { SERVER_URL } from '../../../../../test/support/test-app';
 import { insertRankingExperiment, repositoryTestDatabase, useRankingDatabase } from '../../../../../test/support/test-db';
 import { DecisionsRepository } from './decisions.repository';
-import { ModelSnapshotLike, ModelStateRepository, ReplicaLeaseLostError } from './model-state.repository';
+import { ModelStateRepository, ReplicaLeaseLostError } from './model-state.repository';
 import { packStats } from './stats-codec';
 
 const rng = createRng(11);
@@ -15,11 +15,8 @@ function observeSome(model: HybridModel, n: number): void {
   for (let k = 0; k < n; k++) model.observe(vector(4), items[k % items.length], rng.uniform() < 0.3 ? 1 : 0);
 }
 
-/** What the engine passes in: the library's snapshot type, without an index signature. */
-const asStored = (snapshot: unknown) => snapshot as ModelSnapshotLike;
-
 /** Stored snapshots compare as JSON: the bandit library's own canonical form (sorted items, full matrices). */
-const canonical = (snapshot: unknown) => JSON.stringify(HybridModel.fromSnapshot(snapshot as never).snapshot());
+const canonical = (snapshot: unknown) => JSON.stringify(HybridModel.fromSnapshot(snapshot as HybridSnapshot).snapshot());
 
 describe('ModelStateRepository (on the database)', () => {
   const ctx = useRankingDatabase('model-state');
@@ -34,7 +31,7 @@ describe('ModelStateRepository (on the database)', () => {
       const delta = model.takeDelta();
       if (reference) reference.mergeDelta(delta);
       else reference = HybridModel.fromSnapshot(delta);
-      expect(await repo.addDelta(ctx.experimentId, 'exact', asStored(delta), [], [])).toEqual({ before: flush - 1, after: flush });
+      expect(await repo.addDelta(ctx.experimentId, 'exact', delta, [], [])).toEqual({ before: flush - 1, after: flush });
     }
     const loaded = await repo.load(ctx.experimentId, 'exact');
     expect(loaded!.version).toBe(3);
@@ -48,11 +45,11 @@ describe('ModelStateRepository (on the database)', () => {
     const beta = BetaModel.create();
     beta.observe([], { id: 'a' }, 1);
     beta.observe([], { id: 'b' }, 0);
-    await repo.addDelta(ctx.experimentId, 'beta', asStored(beta.takeDelta()), [], []);
+    await repo.addDelta(ctx.experimentId, 'beta', beta.takeDelta(), [], []);
     expect((await repo.load(ctx.experimentId, 'beta'))!.snapshot.stats).toEqual(beta.snapshot().stats);
     const linear = LinearModel.create({ contextDim: 2, itemDim: 1 });
     linear.observe(vector(2), { id: 'a', features: vector(1) }, 0.5);
-    await repo.addDelta(ctx.experimentId, 'linear', asStored(linear.takeDelta()), [], []);
+    await repo.addDelta(ctx.experimentId, 'linear', linear.takeDelta(), [], []);
     expect((await repo.load(ctx.experimentId, 'linear'))!.snapshot).toEqual(JSON.parse(JSON.stringify(linear.snapshot())));
   });
 
@@ -82,10 +79,10 @@ describe('ModelStateRepository (on the database)', () => {
     const model = HybridModel.create({ contextDim: 4, itemDim: 3 });
     observeSome(model, 5);
     // A bad reward id fails the last statement: the delta must not be stored either.
-    await expect(repo.addDelta(ctx.experimentId, 'flags', asStored(model.peekDelta()), ids, ['not-a-number'])).rejects.toThrow();
+    await expect(repo.addDelta(ctx.experimentId, 'flags', model.peekDelta(), ids, ['not-a-number'])).rejects.toThrow();
     expect(await repo.load(ctx.experimentId, 'flags')).toBeNull();
     expect(await inModel()).toBe(false);
-    await repo.addDelta(ctx.experimentId, 'flags', asStored(model.takeDelta()), ids, []);
+    await repo.addDelta(ctx.experimentId, 'flags', model.takeDelta(), ids, []);
     expect(await inModel()).toBe(true);
     expect((await repo.load(ctx.experimentId, 'flags'))!.version).toBe(1);
   });
@@ -98,13 +95,13 @@ describe('ModelStateRepository (on the database)', () => {
       observeSome(m, 10);
       return m.takeDelta();
     });
-    const versions = await Promise.all(deltas.map((d, i) => replicas[i % 2].addDelta(ctx.experimentId, 'replicas', asStored(d), [], [])));
+    const versions = await Promise.all(deltas.map((d, i) => replicas[i % 2].addDelta(ctx.experimentId, 'replicas', d, [], [])));
     expect(versions.map((v) => v.after).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     const loaded = await replicas[0].load(ctx.experimentId, 'replicas');
     const expected = HybridModel.fromSnapshot(deltas[0]);
     for (const d of deltas.slice(1)) expected.mergeDelta(d);
     // Sums in another order may differ in the last bit: compare to within rounding, and counts exactly.
-    const got = HybridModel.fromSnapshot(loaded!.snapshot as never).snapshot();
+    const got = HybridModel.fromSnapshot(loaded!.snapshot as HybridSnapshot).snapshot();
     const want = expected.snapshot();
     expect(got.stats.n).toBe(want.stats.n);
     got.stats.zz.forEach((x, i) => expect(x).toBeCloseTo(want.stats.zz[i], 9));
@@ -119,7 +116,7 @@ describe('ModelStateRepository: snapshots, in-doubt flushes, replica leases', ()
     const repo = new ModelStateRepository(ctx.ds);
     const first = HybridModel.create({ contextDim: 1, itemDim: 1 });
     for (let i = 0; i < 5; i++) first.observe([1], { id: 'a', features: [2] }, 1);
-    await repo.addDelta(ctx.experimentId, 'snap', asStored(first.takeDelta()), [], []);
+    await repo.addDelta(ctx.experimentId, 'snap', first.takeDelta(), [], []);
     const second = HybridModel.create({ contextDim: 1, itemDim: 1 });
     for (let i = 0; i < 40; i++) second.observe([1], { id: 'a', features: [2] }, 1);
 
@@ -137,7 +134,7 @@ describe('ModelStateRepository: snapshots, in-doubt flushes, replica leases', ()
         await new Promise((r) => setTimeout(r, 10));
       }
       // The other flush (its item row is what matters here), committed while the reader waits.
-      const items = asStored(second.takeDelta()).stats.items!;
+      const items = second.takeDelta().stats.items!;
       await runner.query(`UPDATE model_state SET version = version + 1, stats_values = stats_values WHERE experiment_id = $1 AND variant_key = 'snap'`, [ctx.experimentId]);
       await runner.query(`UPDATE model_item_state SET stats_layout = $3::jsonb, stats_values = $4 WHERE experiment_id = $1 AND variant_key = 'snap' AND item_id = $2`, [
         ctx.experimentId,
@@ -168,7 +165,7 @@ describe('ModelStateRepository: snapshots, in-doubt flushes, replica leases', ()
     }
     const model = HybridModel.create({ contextDim: 1, itemDim: 1 });
     model.observe([0], { id: 'a', features: [1] }, 0);
-    await repo.addDelta(ctx.experimentId, 'doubt', asStored(model.takeDelta()), [kept], []);
+    await repo.addDelta(ctx.experimentId, 'doubt', model.takeDelta(), [kept], []);
     expect(await repo.flushCommitted(ctx.experimentId, 'doubt', { decisionId: kept })).toBe(true);
     expect(await repo.flushCommitted(ctx.experimentId, 'doubt', { decisionId: lost })).toBe(false);
   });
@@ -178,10 +175,10 @@ describe('ModelStateRepository: snapshots, in-doubt flushes, replica leases', ()
     await ctx.ds.query(`INSERT INTO replica_leases (replica_id, holder, host, pid) VALUES ('r-1', $1, 'h', 1)`, [randomUUID()]);
     const model = HybridModel.create({ contextDim: 1, itemDim: 1 });
     model.observe([0], { id: 'a', features: [1] }, 0);
-    await expect(repo.addDelta(ctx.experimentId, 'leased', asStored(model.peekDelta()), [], [], { replicaId: 'r-1', holder: randomUUID() })).rejects.toBeInstanceOf(ReplicaLeaseLostError);
+    await expect(repo.addDelta(ctx.experimentId, 'leased', model.peekDelta(), [], [], { replicaId: 'r-1', holder: randomUUID() })).rejects.toBeInstanceOf(ReplicaLeaseLostError);
     expect(await repo.load(ctx.experimentId, 'leased')).toBeNull();
     const [{ holder }] = await ctx.ds.query(`SELECT holder FROM replica_leases WHERE replica_id = 'r-1'`);
-    expect(await repo.addDelta(ctx.experimentId, 'leased', asStored(model.takeDelta()), [], [], { replicaId: 'r-1', holder })).toEqual({ before: 0, after: 1 });
+    expect(await repo.addDelta(ctx.experimentId, 'leased', model.takeDelta(), [], [], { replicaId: 'r-1', holder })).toEqual({ before: 0, after: 1 });
   });
 });
 

@@ -1,14 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import type { ModelSnapshot } from '@slotwise/bandit';
 import { DataSource } from 'typeorm';
 import { addStats, PackedStats, packedColumns, packStats, unpackStats } from './stats-codec';
-
-/** A model snapshot as the bandit library produces it. Per-item statistics (`stats.items`) are stored one row per item. */
-export interface ModelSnapshotLike {
-  type: string;
-  version: number;
-  config: unknown;
-  stats: Record<string, unknown> & { items?: Record<string, unknown> };
-}
 
 export interface UnappliedDecision {
   id: string;
@@ -65,9 +58,9 @@ export class ModelStateRepository {
    * committed between the two reads gave item rows that the shared row does not contain (an inconsistent
    * posterior whose precision need not be positive definite).
    */
-  async load(experimentId: string, variantKey: string): Promise<{ snapshot: ModelSnapshotLike; version: number } | null> {
+  async load(experimentId: string, variantKey: string): Promise<{ snapshot: ModelSnapshot; version: number } | null> {
     return this.db.transaction('REPEATABLE READ', async (m) => {
-      const rows: Array<PackedStats & { model_type: string; config: unknown; version: string }> = await m.query(
+      const rows: Array<PackedStats & { model_type: ModelSnapshot['type']; config: ModelSnapshot['config']; version: string }> = await m.query(
         `SELECT model_type, config, stats_layout AS layout, stats_values AS "values", version FROM model_state WHERE experiment_id = $1 AND variant_key = $2`,
         [experimentId, variantKey],
       );
@@ -76,9 +69,11 @@ export class ModelStateRepository {
         `SELECT item_id, stats_layout AS layout, stats_values AS "values" FROM model_item_state WHERE experiment_id = $1 AND variant_key = $2`,
         [experimentId, variantKey],
       );
-      const stats = unpackStats(rows[0]) as ModelSnapshotLike['stats'];
-      if (items.length || 'items' in stats) stats.items = Object.fromEntries(items.map((r) => [r.item_id, unpackStats(r)]));
-      return { snapshot: { type: rows[0].model_type, version: 1, config: rows[0].config, stats }, version: Number(rows[0].version) };
+      const stats = unpackStats(rows[0]) as ModelSnapshot['stats'];
+      if (items.length || 'items' in stats) Object.assign(stats, { items: Object.fromEntries(items.map((r) => [r.item_id, unpackStats(r)])) });
+      // The row holds what a flush of this model type wrote: the bandit library's snapshot of that type.
+      const snapshot = { type: rows[0].model_type, version: 1, config: rows[0].config, stats } as ModelSnapshot;
+      return { snapshot, version: Number(rows[0].version) };
     });
   }
 
@@ -114,7 +109,7 @@ export class ModelStateRepository {
   async addDelta(
     experimentId: string,
     variantKey: string,
-    delta: ModelSnapshotLike,
+    delta: ModelSnapshot,
     decisionIds: readonly string[],
     rewardSeqs: readonly string[],
     lease: { replicaId: string; holder: string } | null = null,
@@ -124,7 +119,7 @@ export class ModelStateRepository {
         const held: unknown[] = await m.query(`SELECT 1 FROM replica_leases WHERE replica_id = $1 AND holder = $2 FOR SHARE`, [lease.replicaId, lease.holder]);
         if (!held.length) throw new ReplicaLeaseLostError(lease.replicaId);
       }
-      const { items: itemDelta, ...sharedDelta } = delta.stats;
+      const { items: itemDelta, ...sharedDelta }: { items?: Record<string, unknown> } = delta.stats;
       const lockState = (): Promise<Array<PackedStats & { version: string }>> =>
         m.query(`SELECT stats_layout AS layout, stats_values AS "values", version FROM model_state WHERE experiment_id = $1 AND variant_key = $2 FOR UPDATE`, [experimentId, variantKey]);
       let [row] = await lockState();

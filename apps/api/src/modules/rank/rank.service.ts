@@ -121,10 +121,7 @@ export class RankService {
     // propensities: "deferred" — computed and written after the answer (the decision above is already durable)
     if (decision.deferredPropensities) this.deferred.enqueue(decisionId, decision.slots.map((s) => s.itemId), decision.deferredPropensities);
     // Durable: now the shown slots count as observations with the default reward 0 (corrected when rewards arrive).
-    if (variant.model && !variant.quarantine) {
-      for (const s of decision.slots) variant.model.observe(scored.context, candidates[s.index], 0, s.position - 1);
-      variant.pendingDecisionIds.push(decisionId);
-    }
+    variant.serving?.recordDecision(decisionId, scored.context, decision.slots.map((s) => ({ candidate: candidates[s.index], slot: s.position - 1 })));
     // Observers of durable decisions (shadow variants): they defer their own work off this request.
     this.hooks.after(runtime, () => ({ runtime, decisionId, seed, context: scored.context, candidates, k }));
     for (const s of decision.slots) runtime.impressions.set(s.itemId, (runtime.impressions.get(s.itemId) ?? 0) + 1);

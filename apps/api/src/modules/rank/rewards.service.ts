@@ -90,13 +90,12 @@ export class RewardsService {
       const target = targets.get(key(a.decisionId, a.itemId))!;
       const runtime = await this.engine.runtimeById(target.experimentId);
       const variant = runtime.variants.get(target.variantKey);
-      if (variant?.model) {
+      if (variant?.serving) {
         const candidate = banditCandidate(
           { ids: [target.itemId], rankerScores: [0], features: [target.features ?? []], ...(target.embedding ? { embeddings: { '0': target.embedding } } : {}) },
           0,
         );
-        variant.model.correct(target.context, candidate, a.before, a.after, target.position! - 1);
-        variant.pendingRewardSeqs.push(...a.seqs);
+        variant.serving.recordReward(a.seqs, target.context, candidate, a.before, a.after, target.position! - 1);
       }
     }
     const stored = rows.length - outOfRange.length - duplicateEventIds.size;
