@@ -564,6 +564,8 @@ def main():
     ap.add_argument('--golden', action='store_true')
     ap.add_argument('--manifest', action='store_true')
     ap.add_argument('--only', nargs='*')
+    ap.add_argument('--seeds', type=int, help='seeds 1..N (default 5); with --out, for a wider check than the committed worlds')
+    ap.add_argument('--out', help='write the world files here and skip the golden file and manifest (the committed ones stay)')
     args = ap.parse_args()
     if args.golden:
         golden()
@@ -571,12 +573,16 @@ def main():
     if args.manifest:
         manifest()
         return
-    os.makedirs(OUT, exist_ok=True)
+    out = args.out or OUT
+    seed_list = list(range(1, args.seeds + 1)) if args.seeds else SEEDS
+    if args.seeds and not args.out:
+        ap.error('--seeds needs --out (the committed worlds keep seeds 1-5)')
+    os.makedirs(out, exist_ok=True)
     for name, (meta, build) in world_specs().items():
         if args.only and name not in args.only:
             continue
         seeds = []
-        for seed in SEEDS:
+        for seed in seed_list:
             data = build(seed)
             env = Env(meta, data)
             opt = np.array([env.optimal(t) for t in range(env.T)])
@@ -585,7 +591,9 @@ def main():
             seeds.append(data)
             refs = data['references']
             print(f"{name} seed {seed}: " + '  '.join(f"{p} {refs[p]['regret']:.1f}" for p in refs), flush=True)
-        write_gz_json(os.path.join(OUT, f'{name}.json.gz'), {**meta, 'checkpoint': CHECKPOINT, 'seeds': seeds})
+        write_gz_json(os.path.join(out, f'{name}.json.gz'), {**meta, 'checkpoint': CHECKPOINT, 'seeds': seeds})
+    if args.out:
+        return
     golden()
     manifest()
 
