@@ -1,4 +1,4 @@
-import { validateRule } from '@slotwise/assignment';
+import { validateTargeting } from '@slotwise/assignment';
 import { MODEL_REF_PATTERN } from './model-ref';
 import { z } from 'zod';
 
@@ -143,13 +143,11 @@ const definitionShape = {
     .optional(),
 };
 
-/** `targeting.rules[1].value[0]` → ['targeting', 'rules', 1, 'value', 0] (libs/assignment reports string paths). */
-const pathParts = (path: string): (string | number)[] => path.split(/\.|(?=\[)/).filter(Boolean).map((p) => (/^\[\d+\]$/.test(p) ? Number(p.slice(1, -1)) : p));
-
 function checkDefinition(d: { kind: string; slots?: number; variants: VariantSpec[]; features: { context: string[]; item: string[] }; targeting?: unknown }, ctx: z.RefinementCtx) {
-  // Targeting rules (libs/assignment's AST: eq, neq, in, nin, gt, gte, lt, lte, exists, regex, and, or, not).
+  // Targeting: libs/assignment's rule tree (eq, neq, in, nin, gt, gte, lt, lte, exists, regex, and, or, not) or a
+  // GrowthBook-style condition ({"country": {"$in": ["DE"]}}), translated into it; paths point into what was sent.
   if (d.targeting !== undefined && d.targeting !== null) {
-    for (const e of validateRule(d.targeting, 'targeting')) ctx.addIssue({ code: 'custom', path: pathParts(e.path), message: e.message });
+    for (const e of validateTargeting(d.targeting, 'targeting')) ctx.addIssue({ code: 'custom', path: e.parts, message: e.message });
   }
   const keys = new Set<string>();
   d.variants.forEach((v, i) => {
