@@ -311,7 +311,7 @@ describeBrowser('console in Chromium', () => {
     expect(history).toContain('create');
     expect(history).toContain(ADMIN.email);
     await shot(page, '10-history');
-  });
+  }, 180_000); // 60 rank+reward calls, assigns and an OPE run that may itself wait 60 s on a loaded machine
 
   it('renders a report in the contract shape as table, forest plot, lift band and recommendation (fixture served by page.route)', async () => {
     // The statistics engine may not have landed: this checks the results page against the brief's fixed report
