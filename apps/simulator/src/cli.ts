@@ -1,4 +1,5 @@
 /** Command-line options of `npm run simulate -- …`. */
+import { DEFAULT_PROPENSITY_DRAWS } from '@slotwise/bandit';
 import { POLICY_CATALOG, type PolicyKey } from './runner';
 
 export interface CliOptions {
@@ -34,7 +35,7 @@ Drives the Slotwise HTTP API with a simulated world and compares ranking policie
   --decisions N                rank calls in total, split over the variants by the API's hashing (default 20000)
   --seed N                     world seed (default 1)
   --variants a,b,…             from ${POLICY_CATALOG.join(', ')} (default: all that the world supports)
-  --propensity-draws N         Monte-Carlo draws per Thompson decision (default 100; the API's default is 1000)
+  --propensity-draws N         Monte-Carlo draws per Thompson decision (default 100; the API's default is ${DEFAULT_PROPENSITY_DRAWS})
   --concurrency N              rank requests in flight (default 8)
   --rate N                     at most N rank requests per second (default 0 = as fast as the API answers)
   --reward-batch N             rewards per POST /v1/rewards (default 200)

@@ -3,6 +3,8 @@
  * one variant per compared policy (equal weights; units are hashed to variants by the API), ranks every request,
  * sends the clicks as rewards after their simulated lag (batched), and measures each variant against the oracle.
  */
+import { DEFAULT_EPSILON } from '@slotwise/bandit';
+import { decisionItemKey } from '@slotwise/contracts';
 import { loadFixtureModel } from '@slotwise/ranker';
 import { randomBytes } from 'node:crypto';
 import { SlotwiseClient } from './client';
@@ -53,7 +55,7 @@ export function policyFor(key: PolicyKey, propensityDraws: number): Record<strin
     case 'ts-beta':
       return { type: 'thompson', model: 'beta', propensityDraws };
     case 'egreedy':
-      return { type: 'epsilon-greedy', epsilon: 0.05, model: 'hybrid' };
+      return { type: 'epsilon-greedy', epsilon: DEFAULT_EPSILON, model: 'hybrid' };
     case 'ranker':
       return { type: 'ranker' };
     case 'random':
@@ -65,7 +67,7 @@ const POLICY_LABEL: Record<PolicyKey, string> = {
   'ts-hybrid': 'thompson hybrid',
   'ts-neural-linear': 'thompson neural-linear',
   'ts-beta': 'thompson beta',
-  egreedy: 'epsilon-greedy ε=0.05 (hybrid)',
+  egreedy: `epsilon-greedy ε=${DEFAULT_EPSILON} (hybrid)`,
   ranker: 'ranker greedy',
   random: 'random',
 };
@@ -170,7 +172,7 @@ export async function runSimulation(client: SlotwiseClient, world: World, option
       const res = await client.request<{ accepted: number; duplicates: number; rejected: unknown[] }>(
         'POST',
         '/v1/rewards',
-        { rewards: batch.map((b) => ({ decisionId: b.decisionId, itemId: b.itemId, value: 1, eventId: `${b.decisionId}:${b.itemId}` })) },
+        { rewards: batch.map((b) => ({ decisionId: b.decisionId, itemId: b.itemId, value: 1, eventId: decisionItemKey(b.decisionId, b.itemId) })) },
         { retries: 3 },
       );
       rewards.sent += batch.length;

@@ -1,7 +1,8 @@
 import { BUCKETS, DEFAULT_HASH_VERSION, HashVersion, bucketOf, isHashVersion, trafficSalt } from './hash';
 import { ValidationError, isPlainObject } from './errors';
 import { Allocation, BucketRange, countsFromWeights, inRanges, rangesSize, rebalance, validateAllocation } from './ranges';
-import { Attributes, Rule, RulePredicate, compileRule, validateRule } from './targeting';
+import { parseTargeting, validateTargeting } from './conditions';
+import { Attributes, Rule, RulePredicate, compileRule } from './targeting';
 import { LayerPlacement, validatePlacement } from './layers';
 
 export interface VariantSpec {
@@ -30,7 +31,8 @@ export interface AssignableExperiment {
   /** QA overrides: unit id → variant key. Checked before targeting, layers and traffic. */
   forcedVariants?: Record<string, string>;
   /** Targeting rule on the unit's attributes; absent or null: everyone. */
-  targeting?: Rule | null;
+  /** a rule tree (`{op, …}`) or a GrowthBook-style condition (conditions.ts) */
+  targeting?: Rule | Record<string, unknown> | null;
   /** This experiment's place in a layer of mutually exclusive experiments; absent or null: no layer. */
   layer?: LayerPlacement | null;
 }
@@ -106,7 +108,7 @@ export function validateAssignable(input: unknown): ValidationError[] {
         if (typeof v !== 'string' || (variantsOk && !keys.includes(v))) e(`forcedVariants.${unit}`, 'must be the key of a variant');
       }
   }
-  if (input.targeting !== undefined && input.targeting !== null) errors.push(...validateRule(input.targeting, 'targeting'));
+  if (input.targeting !== undefined && input.targeting !== null) errors.push(...validateTargeting(input.targeting, 'targeting').map(({ path, message }) => ({ path, message })));
   if (input.layer !== undefined && input.layer !== null) errors.push(...validatePlacement(input.layer, 'layer'));
   return errors;
 }
@@ -127,6 +129,13 @@ export function trafficBuckets(percent: number): number {
   return Math.round(percent * (BUCKETS / 100));
 }
 
+/** The rule tree of targeting in either syntax; throws a RangeError listing the errors when it is invalid. */
+function targetingRule(targeting: unknown): Rule {
+  const r = parseTargeting(targeting);
+  if (!r.ok) throw new RangeError(`invalid targeting rule: ${r.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`);
+  return r.rule;
+}
+
 /** Validate once, compile the targeting rule and the bucket layout; throws a RangeError listing field-path errors. */
 export function compileExperiment(experiment: AssignableExperiment): CompiledExperiment {
   const errors = validateAssignable(experiment);
@@ -144,7 +153,7 @@ export function compileExperiment(experiment: AssignableExperiment): CompiledExp
     for (const r of allocation[k] ?? []) byBucket.fill(i, r.start, r.end);
   });
   const forced = new Map<string, string>(Object.entries(experiment.forcedVariants ?? {}));
-  const predicate: RulePredicate | null = experiment.targeting ? compileRule(experiment.targeting) : null;
+  const predicate: RulePredicate | null = experiment.targeting ? compileRule(targetingRule(experiment.targeting)) : null;
   const tSalt = trafficSalt(salt);
   const tBuckets = trafficBuckets(experiment.trafficPercent ?? 100);
   const layer = experiment.layer ?? null;

@@ -23,6 +23,8 @@ export {
 } from './ranges';
 export type { BucketRange, Allocation, AllocationTarget, OwnerChange, RangeSet } from './ranges';
 export { RULE_OPS, RULE_LIMITS, validateRule, parseRule, compileRule, evaluateRule, compilePattern, unsupportedRegexReason } from './targeting';
+export { CONDITION_FIELD_OPS, CONDITION_LOGICAL_OPS, conditionToRule, isCondition, parseTargeting, validateTargeting } from './conditions';
+export type { ConditionError } from './conditions';
 export type { Rule, Scalar, Attributes, ComparisonOp, SetOp, OrderOp, RulePredicate } from './targeting';
 export {
   planLayer,

@@ -3,6 +3,7 @@
  */
 import { HybridModel } from './models/hybrid';
 import { LinearModel } from './models/linear';
+import { DEFAULT_PROPENSITY_DRAWS } from './policies/slate';
 import { ThompsonPolicy } from './policies/thompson';
 import { Rng } from './rng';
 import type { Candidate } from './types';
@@ -102,7 +103,7 @@ export function benchDecision(opts: { candidates?: number; slots?: number; conte
   const slots = opts.slots ?? 5;
   const cd = opts.contextDim ?? 16;
   const id = opts.itemDim ?? 16;
-  const draws = opts.propensityDraws ?? 1000;
+  const draws = opts.propensityDraws ?? DEFAULT_PROPENSITY_DRAWS;
   const decisions = opts.decisions ?? 100;
   const nItems = opts.items ?? 200;
   const rng = new Rng(opts.seed ?? 7);
@@ -160,7 +161,7 @@ export function runBanditBench(): { calibration: { nsPerMultiplyAdd: number }; l
  * the median µs — for interleaving with the NumPy reference (tools/bandit/numpy_decision.py) under the same load.
  */
 export function decisionTimer(opts: { propensityDraws?: number; seed?: number } = {}): { run(k: number): number } {
-  const draws = opts.propensityDraws ?? 1000;
+  const draws = opts.propensityDraws ?? DEFAULT_PROPENSITY_DRAWS;
   const rng = new Rng(opts.seed ?? 7);
   const vec = (k: number): number[] => Array.from({ length: k }, () => rng.normal() / Math.sqrt(k));
   const catalog: Candidate[] = Array.from({ length: 200 }, (_, i) => ({ id: `item-${i}`, features: vec(16), rankerScore: rng.uniform() }));

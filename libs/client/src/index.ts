@@ -26,11 +26,13 @@ export class ApiError extends Error {
   readonly detail: string;
   readonly errors: Array<{ path: string; message: string }>;
   readonly type: string;
+  /** `status` 0: no answer (network failure). `operation`: "METHOD /path" of the call. */
   constructor(
     readonly status: number,
     readonly body: unknown,
-    what: string,
+    readonly operation: string,
   ) {
+    const what = operation;
     const p = (body && typeof body === 'object' ? body : {}) as { detail?: unknown; errors?: unknown; type?: unknown };
     const detail = typeof p.detail === 'string' ? p.detail : typeof body === 'string' && body ? body : `HTTP ${status}`;
     super(`${what} → HTTP ${status}: ${detail}`);

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { unitIdSchema } from './unit-id';
 import { EXPERIMENT_KEY } from './experiments';
+import { METRIC_KEY } from './metric-key';
 
 /** Metric keys, the same rule as an experiment's `metrics.primary` / `guardrails` / `secondary`. */
-export const METRIC_KEY = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+export { METRIC_KEY };
 export const metricKeySchema = z.string().regex(METRIC_KEY, 'must be 1–64 characters of a–z, 0–9, _ . - starting with a letter or digit');
 export const experimentKeySchema = z.string().regex(EXPERIMENT_KEY, 'must match ^[a-z0-9][a-z0-9_-]{1,63}$');
 export const LAYER_KEY = /^[a-z0-9][a-z0-9_-]{0,63}$/;

@@ -1,4 +1,7 @@
-import { validateRule } from '@slotwise/assignment';
+import { validateTargeting } from '@slotwise/assignment';
+import { DEFAULT_MODEL_TYPE, MODEL_TYPES } from '@slotwise/bandit';
+import { METRIC_KEY } from './metric-key';
+import { epsilonGreedyOptionsShape, thompsonOptionsShape } from './policy-options';
 import { MODEL_REF_PATTERN } from './model-ref';
 import { z } from 'zod';
 
@@ -6,48 +9,21 @@ export const EXPERIMENT_KEY = /^[a-z0-9][a-z0-9_-]{1,63}$/;
 /** `name@version` of an uploaded ranker (libs/ranker owns the format). */
 export const MODEL_REF = MODEL_REF_PATTERN;
 export const POLICY_TYPES = ['ranker', 'thompson', 'epsilon-greedy', 'random'] as const;
-export const THOMPSON_MODELS = ['beta', 'linear', 'hybrid', 'neural-linear'] as const;
+/** libs/bandit's model list (policy and model options: policy-options.ts). */
+export const THOMPSON_MODELS = MODEL_TYPES;
 
 const featureName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/, 'must start with a letter or _ and use letters, digits, _ . : - (at most 64)');
-const metricKey = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'must be 1–64 characters of a–z, 0–9, _ . - starting with a letter or digit');
+const metricKey = z.string().regex(METRIC_KEY, 'must be 1–64 characters of a–z, 0–9, _ . - starting with a letter or digit');
 
-const linearPrior = {
-  lambda: z.number().positive().max(1e6).default(0.25),
-  a0: z.number().positive().max(1e6).default(6),
-  b0: z.number().positive().max(1e6).default(6),
-  /** σ² per item (LinFullPost-style, the library's default) or one pooled σ²; omitted: the library default 'item' */
-  noise: z.enum(['item', 'pooled'], { message: 'must be "item" or "pooled"' }).optional(),
-  /** hybrid only: prior precision of the per-item block θ_a; omitted: 10 · (context features + 1) */
-  itemLambda: z.number().positive().max(1e6).optional(),
-};
-/**
- * The default Thompson / ε-greedy model: `linear` won the issue-12 reproductions on average (libs/bandit README,
- * "Learning failure classes": cold start with late items 290 vs hybrid 410 regret; heavy-tailed classification 1.39×
- * vs 1.35× LinFullPost).
- */
-export const DEFAULT_THOMPSON_MODEL = 'linear';
+/** The default Thompson / ε-greedy model (libs/bandit `DEFAULT_MODEL_TYPE`, where the choice is explained). */
+export const DEFAULT_THOMPSON_MODEL = DEFAULT_MODEL_TYPE;
 
 const rankerPolicy = z.strictObject({ type: z.literal('ranker') });
 const randomPolicy = z.strictObject({ type: z.literal('random') });
-const thompsonPolicy = z.strictObject({
-  type: z.literal('thompson'),
-  model: z.enum(THOMPSON_MODELS, { message: `must be one of ${THOMPSON_MODELS.join(', ')}` }).default(DEFAULT_THOMPSON_MODEL),
-  ...linearPrior,
-  propensityDraws: z.int().min(0).max(100_000).default(1000),
-  /**
-   * `inline` (absent): the answer carries the Monte-Carlo propensities. `deferred`: the answer has `propensity: null`
-   * and they are computed after it and written to the decision's slots (within ~1 s); the decision itself is durable
-   * before the answer either way. What a crash can lose: README "Deferred propensities".
-   */
-  propensities: z.enum(['inline', 'deferred'], { message: 'must be "inline" or "deferred"' }).optional(),
-});
-const epsilonGreedyPolicy = z.strictObject({
-  type: z.literal('epsilon-greedy'),
-  /** Vowpal Wabbit's default exploration rate. */
-  epsilon: z.number().min(0).max(1).default(0.05),
-  model: z.enum(THOMPSON_MODELS).default(DEFAULT_THOMPSON_MODEL),
-  ...linearPrior,
-});
+/** Options, defaults and bounds generated from libs/bandit's specs (THOMPSON_OPTIONS, NIG_MODEL_OPTIONS). */
+const thompsonPolicy = z.strictObject({ type: z.literal('thompson'), ...thompsonOptionsShape });
+/** EPSILON_GREEDY_OPTIONS (ε defaults to Vowpal Wabbit's 0.05) and NIG_MODEL_OPTIONS. */
+const epsilonGreedyPolicy = z.strictObject({ type: z.literal('epsilon-greedy'), ...epsilonGreedyOptionsShape });
 
 export const policySchema = z.discriminatedUnion('type', [rankerPolicy, randomPolicy, thompsonPolicy, epsilonGreedyPolicy], {
   error: (issue) =>
@@ -143,13 +119,11 @@ const definitionShape = {
     .optional(),
 };
 
-/** `targeting.rules[1].value[0]` → ['targeting', 'rules', 1, 'value', 0] (libs/assignment reports string paths). */
-const pathParts = (path: string): (string | number)[] => path.split(/\.|(?=\[)/).filter(Boolean).map((p) => (/^\[\d+\]$/.test(p) ? Number(p.slice(1, -1)) : p));
-
 function checkDefinition(d: { kind: string; slots?: number; variants: VariantSpec[]; features: { context: string[]; item: string[] }; targeting?: unknown }, ctx: z.RefinementCtx) {
-  // Targeting rules (libs/assignment's AST: eq, neq, in, nin, gt, gte, lt, lte, exists, regex, and, or, not).
+  // Targeting: libs/assignment's rule tree (eq, neq, in, nin, gt, gte, lt, lte, exists, regex, and, or, not) or a
+  // GrowthBook-style condition ({"country": {"$in": ["DE"]}}), translated into it; paths point into what was sent.
   if (d.targeting !== undefined && d.targeting !== null) {
-    for (const e of validateRule(d.targeting, 'targeting')) ctx.addIssue({ code: 'custom', path: pathParts(e.path), message: e.message });
+    for (const e of validateTargeting(d.targeting, 'targeting')) ctx.addIssue({ code: 'custom', path: e.parts, message: e.message });
   }
   const keys = new Set<string>();
   d.variants.forEach((v, i) => {

@@ -1,5 +1,6 @@
 import { AGGREGATIONS, type Aggregation } from '@slotwise/features';
 import { z } from 'zod';
+import { METRIC_KEY } from './metric-key';
 
 const MAX_WINDOW_SECONDS = 366 * 24 * 3600;
 
@@ -17,7 +18,7 @@ export const windowSchema = z.discriminatedUnion('type', [
 
 export const sourceSchema = z.discriminatedUnion('type', [
   /** events posted to /v1/events with this `metric` (their `value`) */
-  z.strictObject({ type: z.literal('event'), metric: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'must be an event metric key') }),
+  z.strictObject({ type: z.literal('event'), metric: z.string().regex(METRIC_KEY, 'must be an event metric key') }),
   /** rewards posted to /v1/rewards (their `value`), credited to the decision's unit or to the item */
   z.strictObject({ type: z.literal('reward') }),
   /** slots shown by /v1/rank (value 1 each), credited to the unit or to the item */

@@ -6,6 +6,7 @@
 export * from './unit-id';
 export * from './model-ref';
 export * from './experiments';
+export * from './policy-options';
 export * from './ab';
 export * from './items';
 export * from './rank';

@@ -131,3 +131,11 @@ export interface RankResponse {
   /** with `explain: true` and a sequence ranker: the unit's last interacted items it saw, newest first, and their features */
   history?: { itemIds: string[]; features: number[][] };
 }
+
+/**
+ * The key of one (decision, item) pair: a reward's slot. Clients send it as the `eventId` of a one-per-slot reward
+ * (a retry then counts once); the API keys its per-slot sums by it.
+ */
+export function decisionItemKey(decisionId: string, itemId: string): string {
+  return `${decisionId}:${itemId}`;
+}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { METRIC_KEY } from './metric-key';
 
-const METRIC_KEY = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 const isoDateTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' });
 const bool = z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' }).transform((v) => v === 'true' || v === '1');
 const num = (message: string) =>

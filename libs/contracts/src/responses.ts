@@ -83,7 +83,7 @@ export const experimentViewSchema = z.object({
   slots: z.int().optional(),
   features: z.object({ context: z.array(z.string()), item: z.array(z.string()) }),
   ranker: z.object({ model: z.string(), shortlist: z.int() }),
-  variants: z.array(z.object({ key: z.string(), weight: num, policy: policyViewSchema.optional(), config: z.record(z.string(), z.unknown()).optional() })),
+  variants: z.array(z.object({ key: z.string(), weight: num, policy: policyViewSchema.optional(), config: z.record(z.string(), z.unknown()).optional(), shadow: z.boolean().optional() })),
   metrics: z.object({ primary: z.string().optional(), guardrails: z.array(z.string()), secondary: z.array(z.string()) }),
   coldStartThreshold: z.int(),
   rewardWindowSeconds: num,

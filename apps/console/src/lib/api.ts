@@ -1,24 +1,10 @@
-/** The console's HTTP client: same-origin JSON, the session cookie, and the CSRF token on every write. */
+/**
+ * The console's HTTP client: @slotwise/client over same-origin fetch with the session cookie, and the CSRF token on
+ * every write. Errors are the client's ApiError (problem+json `detail`, `errors: [{path, message}]`, `type`).
+ */
+import { ApiError, SlotwiseClient } from '@slotwise/client';
 
-export interface FieldError {
-  path: string;
-  message: string;
-}
-
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly detail: string,
-    readonly errors: FieldError[] = [],
-    readonly type = '',
-  ) {
-    super(detail);
-  }
-  /** The route is not on this server (yet), or the thing does not exist. */
-  get notFound(): boolean {
-    return this.status === 404 || this.status === 405 || this.status === 501;
-  }
-}
+export { ApiError };
 
 let csrfToken: string | null = null;
 const unauthorizedListeners = new Set<() => void>();
@@ -33,42 +19,24 @@ export function onUnauthorized(listener: () => void): () => void {
   return () => unauthorizedListeners.delete(listener);
 }
 
-export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
-  let res: Response;
-  try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
-  } catch {
-    throw new ApiError(0, 'The server could not be reached. Check your connection and try again.');
-  }
-  const text = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  if (!res.ok) {
-    const p = (parsed ?? {}) as { detail?: string; errors?: FieldError[]; type?: string };
-    if (res.status === 401 && !path.startsWith('/v1/console/')) unauthorizedListeners.forEach((l) => l());
-    throw new ApiError(res.status, p.detail ?? `${res.status} ${res.statusText}`, p.errors ?? [], p.type ?? '');
-  }
-  return parsed as T;
-}
+/** The SDK the pages call: typed operations (`client.report(key)`, …) and `client.request` for the console's own routes. */
+export const client = new SlotwiseClient('', {
+  credentials: 'same-origin',
+  headers: (method): Record<string, string> => (method !== 'GET' && csrfToken ? { 'x-csrf-token': csrfToken } : {}),
+  // A person is waiting: no silent retries (each page offers "Retry").
+  retry: { retries: 0 },
+  // A 401 outside the sign-in routes: the session expired or was signed out elsewhere; the app shows sign-in again.
+  onError: (e) => {
+    if (e.status === 401 && !e.operation.split(' ')[1]?.startsWith('/v1/console/')) unauthorizedListeners.forEach((l) => l());
+  },
+});
 
-/** A read that may not exist on this server yet: null on 404 instead of an error. */
-export async function apiOptional<T>(path: string): Promise<T | null> {
-  try {
-    return await api<T>('GET', path);
-  } catch (err) {
-    if (err instanceof ApiError && err.notFound) return null;
-    throw err;
-  }
+/** An untyped call (the console's own routes and the few operations the SDK has no method for). */
+export function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return client.request<T>(method, path, body);
 }
 
 export function errorMessage(err: unknown): string {
-  if (err instanceof ApiError) return err.detail;
+  if (err instanceof ApiError) return err.status === 0 ? 'The server could not be reached. Check your connection and try again.' : err.detail;
   return err instanceof Error ? err.message : String(err);
 }

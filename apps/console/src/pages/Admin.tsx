@@ -1,3 +1,5 @@
+import type { apiKeyViewSchema } from '@slotwise/contracts';
+import type { z } from 'zod';
 import { FormEvent, useState } from 'react';
 import { Badge, Button, Card, ConfirmDialog, EmptyState, ErrorBox, Field, Spinner, useAsync } from '../components/ui';
 import { api, ApiError, errorMessage } from '../lib/api';
@@ -153,13 +155,7 @@ export function AdminUsers() {
   );
 }
 
-interface ApiKey {
-  id: string;
-  name: string;
-  role: string;
-  prefix: string;
-  createdAt: string;
-}
+type ApiKey = z.infer<typeof apiKeyViewSchema>;
 
 export function AdminKeys() {
   const keys = useAsync(() => api<{ keys: ApiKey[] }>('GET', '/v1/api-keys'), []);

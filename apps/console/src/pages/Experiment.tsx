@@ -1,6 +1,9 @@
+import { isCondition, parseTargeting } from '@slotwise/assignment';
+import { type auditListSchema, POLICY_DEFAULTS } from '@slotwise/contracts';
+import type { z } from 'zod';
 import { useState } from 'react';
 import { Badge, Button, Card, ConfirmDialog, EmptyState, ErrorBox, Spinner, StatusBadge, Tabs, useAsync } from '../components/ui';
-import { api, ApiError, errorMessage } from '../lib/api';
+import { api, client, errorMessage } from '../lib/api';
 import { can, useUser } from '../lib/auth';
 import { age, dateTime } from '../lib/format';
 import { Link } from '../lib/router';
@@ -28,7 +31,7 @@ const ACTIONS: Record<Action, { label: string; from: Status[]; tone: 'primary' |
 
 export function ExperimentPage({ experimentKey, tab }: { experimentKey: string; tab: string }) {
   const user = useUser();
-  const exp = useAsync(() => api<Experiment>('GET', `/v1/experiments/${encodeURIComponent(experimentKey)}`), [experimentKey]);
+  const exp = useAsync(() => client.experiment(experimentKey), [experimentKey]);
   const [pending, setPending] = useState<Action | null>(null);
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
@@ -58,13 +61,13 @@ export function ExperimentPage({ experimentKey, tab }: { experimentKey: string; 
     setBusy(true);
     setActionError(null);
     try {
-      if (pending === 'ship') await api('POST', `/v1/experiments/${e.key}/ship`, { variant: shipVariant });
-      else await api('POST', `/v1/experiments/${e.key}/${pending}`);
+      if (pending === 'ship') await client.ship(e.key, shipVariant);
+      else await client.transition(e.key, pending);
       setPending(null);
       exp.reload();
       setHistoryTick((t) => t + 1);
     } catch (err) {
-      setActionError(err instanceof ApiError && err.notFound && pending === 'ship' ? 'Shipping is not available on this server yet.' : errorMessage(err));
+      setActionError(errorMessage(err));
     } finally {
       setBusy(false);
     }
@@ -170,14 +173,23 @@ export function ExperimentPage({ experimentKey, tab }: { experimentKey: string; 
 function policyText(v: Experiment['variants'][number]): string {
   const p = v.policy;
   if (!p) return v.config ? JSON.stringify(v.config) : '—';
-  if (p.type === 'thompson') return `Thompson sampling (${p.model})`;
-  if (p.type === 'epsilon-greedy') return `ε-greedy, ε = ${p.epsilon ?? 0.05} (${p.model ?? 'hybrid'})`;
+  // Stored definitions have their defaults filled in; the spec defaults (libs/bandit, via contracts) cover older ones.
+  const d = POLICY_DEFAULTS['epsilon-greedy'];
+  if (p.type === 'thompson') return `Thompson sampling (${String(p.model ?? POLICY_DEFAULTS.thompson.model)})`;
+  if (p.type === 'epsilon-greedy') return `ε-greedy, ε = ${String(p.epsilon ?? d.epsilon)} (${String(p.model ?? d.model)})`;
   return p.type === 'ranker' ? 'ranker order (greedy)' : 'random';
 }
 
-/** A targeting rule in words (`unit.views_1h ≥ 5 and …`); also the Triggers page's condition column. */
+/**
+ * A targeting rule in words (`unit.views_1h ≥ 5 and …`); also the Triggers page's condition column. A GrowthBook-style
+ * condition is worded through its translation into the rule tree (libs/assignment).
+ */
 export function ruleText(rule: unknown): string {
   if (!rule || typeof rule !== 'object') return 'everyone';
+  if (isCondition(rule)) {
+    const parsed = parseTargeting(rule);
+    return parsed.ok ? ruleText(parsed.rule) : JSON.stringify(rule);
+  }
   const r = rule as { op: string; attr?: string; value?: unknown; rules?: unknown[]; rule?: unknown; pattern?: string };
   const ops: Record<string, string> = { eq: '=', neq: '≠', gt: '>', gte: '≥', lt: '<', lte: '≤', in: 'in', nin: 'not in' };
   if (r.op === 'and' || r.op === 'or') return (r.rules ?? []).map(ruleText).join(` ${r.op} `);
@@ -306,7 +318,7 @@ function AutoStopCard({ e, writer, onChanged }: { e: Experiment; writer: boolean
   const last = useAsync(
     () =>
       can.audit(user.role)
-        ? api<{ entries: AuditEntry[] }>('GET', `/v1/audit?entityType=experiment&entityId=${encodeURIComponent(e.key)}&limit=200`).then((r) => r.entries.find((en) => en.action === 'experiment.auto_stop') ?? null)
+        ? api<AuditList>('GET', `/v1/audit?entityType=experiment&entityId=${encodeURIComponent(e.key)}&limit=200`).then((r) => r.entries.find((en) => en.action === 'experiment.auto_stop') ?? null)
         : Promise.resolve(null),
     [e.key, e.version, e.status],
   );
@@ -317,7 +329,7 @@ function AutoStopCard({ e, writer, onChanged }: { e: Experiment; writer: boolean
     setError(null);
     setSaved(false);
     try {
-      await api('PATCH', `/v1/experiments/${encodeURIComponent(e.key)}`, { autoStop: enabled ? { action, on } : null });
+      await client.patchExperiment(e.key, { autoStop: enabled ? { action, on } : null });
       setSaved(true);
       onChanged();
     } catch (err) {
@@ -375,14 +387,7 @@ function AutoStopCard({ e, writer, onChanged }: { e: Experiment; writer: boolean
   );
 }
 
-interface AuditEntry {
-  id: string;
-  at: string;
-  actor: { name: string };
-  action: string;
-  before: unknown;
-  after: unknown;
-}
+type AuditList = z.infer<typeof auditListSchema>;
 
 function changes(before: unknown, after: unknown): string[] {
   if (!before || !after || typeof before !== 'object' || typeof after !== 'object') return [];
@@ -432,7 +437,7 @@ function AutoStopEvidence({ after }: { after: unknown }) {
 function History({ experimentKey, tick }: { experimentKey: string; tick: number }) {
   const user = useUser();
   const audit = useAsync(
-    () => (can.audit(user.role) ? api<{ entries: AuditEntry[] }>('GET', `/v1/audit?entityType=experiment&entityId=${encodeURIComponent(experimentKey)}&limit=200`) : Promise.resolve(null)),
+    () => (can.audit(user.role) ? api<AuditList>('GET', `/v1/audit?entityType=experiment&entityId=${encodeURIComponent(experimentKey)}&limit=200`) : Promise.resolve(null)),
     [experimentKey, tick],
   );
   if (!can.audit(user.role)) return <EmptyState title="History is visible to editors and admins">Ask an admin if you need to see who changed this experiment.</EmptyState>;

@@ -1,26 +1,19 @@
 import { useEffect, useState } from 'react';
 import { Badge, Button, EmptyState, ErrorBox, Spinner, StatusBadge, useAsync } from '../components/ui';
-import { api, apiOptional } from '../lib/api';
+import { client } from '../lib/api';
 import { can, useUser } from '../lib/auth';
 import { age, dateTime } from '../lib/format';
 import { Link, navigate, useLocation } from '../lib/router';
-import { Experiment, multipleExposures, normaliseReport, Report, totalUnits } from '../lib/types';
+import { Experiment, multipleExposures, Report, totalUnits } from '../lib/types';
 
 type Health = { tone: string; label: string; title: string };
 
-/** The health badge: SRM and multiple exposures from the report; drafts are not started; no report → unknown. */
-export function healthOf(e: Experiment, report: (Report & { hasStatistics: boolean }) | null | undefined): Health {
+/** The health badge: SRM and multiple exposures from the report; drafts are not started; report failed → unknown. */
+export function healthOf(e: Experiment, report: Report | null | undefined): Health {
   if (e.status === 'draft') return { tone: 'neutral', label: 'Not started', title: 'Start the experiment to collect data.' };
   if (report === undefined) return { tone: 'neutral', label: '…', title: 'Checking' };
-  if (report === null) return { tone: 'neutral', label: 'No report', title: 'No report for this experiment yet.' };
-  if (report.srm?.flagged) return { tone: 'red', label: 'SRM', title: `Sample-ratio mismatch (p = ${report.srm.pValue.toExponential(1)}): the split does not match the weights.` };
-  if (!report.hasStatistics) {
-    const decisions = report.exploration?.decisions;
-    if (decisions === 0) return { tone: 'amber', label: 'No traffic', title: 'No decision has been made yet.' };
-    return e.status === 'running'
-      ? { tone: 'neutral', label: 'Collecting', title: 'Serving; the statistics (SRM, lift) are not available on this server yet.' }
-      : { tone: 'neutral', label: 'No statistics', title: 'The statistics (SRM, lift) are not available on this server yet.' };
-  }
+  if (report === null) return { tone: 'neutral', label: 'No report', title: 'The report could not be loaded.' };
+  if (report.srm.flagged) return { tone: 'red', label: 'SRM', title: `Sample-ratio mismatch (p = ${report.srm.pValue?.toExponential(1) ?? '—'}): the split does not match the weights.` };
   const me = multipleExposures(report);
   if (me) return { tone: 'amber', label: 'Multiple exposures', title: `${me.units} units saw more than one variant.` };
   if (totalUnits(report) === 0) return { tone: 'amber', label: 'No traffic', title: 'No unit has been exposed yet.' };
@@ -47,23 +40,17 @@ export function ExperimentsList() {
     if (search !== location.search.slice(1)) navigate(`/${search ? `?${search}` : ''}`, true);
   }, [debounced, status, kind]);
 
-  const list = useAsync(() => {
-    const params = new URLSearchParams({ limit: '200' });
-    if (debounced) params.set('q', debounced);
-    if (status) params.set('status', status);
-    if (kind) params.set('kind', kind);
-    return api<{ experiments: Experiment[]; total: number }>('GET', `/v1/experiments?${params}`);
-  }, [debounced, status, kind]);
+  const list = useAsync(() => client.listExperiments({ limit: 200, q: debounced || undefined, status: status || undefined, kind: kind || undefined }), [debounced, status, kind]);
 
-  const [reports, setReports] = useState<Record<string, (Report & { hasStatistics: boolean }) | null>>({});
+  const [reports, setReports] = useState<Record<string, Report | null>>({});
   useEffect(() => {
     if (!list.data) return;
     let live = true;
     const started = list.data.experiments.filter((e) => e.status !== 'draft' && !(e.key in reports)).slice(0, 25);
     void Promise.all(
       started.map(async (e) => {
-        const r = await apiOptional<unknown>(`/v1/experiments/${encodeURIComponent(e.key)}/report`).catch(() => null);
-        if (live) setReports((prev) => ({ ...prev, [e.key]: r === null ? null : normaliseReport(r) }));
+        const r = await client.report(e.key).catch(() => null);
+        if (live) setReports((prev) => ({ ...prev, [e.key]: r }));
       }),
     );
     return () => {

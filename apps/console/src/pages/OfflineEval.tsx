@@ -1,74 +1,15 @@
 import { useState } from 'react';
 import { Badge, Button, Card, ConfirmDialog, EmptyState, ErrorBox, Field, Spinner, Stat, useAsync } from '../components/ui';
-import { api, apiOptional, errorMessage } from '../lib/api';
+import { api, client, errorMessage } from '../lib/api';
 import { runConfirmed } from '../lib/run-confirmed';
 import { dateTime, int, num } from '../lib/format';
-import type { Experiment } from '../lib/types';
+import type { Experiment, OffPolicy, OpeResult, OpeRun, ShadowValue } from '../lib/types';
 
-interface Interval {
-  lower: number;
-  upper: number;
-  level: number;
-}
-interface Estimate {
-  estimator: string;
-  value: number;
-  ci: Interval;
-  stdErr: number;
-}
-interface OpeResult {
-  n: number;
-  decisions: number;
-  effectiveSampleSize: number;
-  maxWeight: number;
-  loggedValue: number;
-  estimates: Estimate[];
-  posterior: string;
-  warnings: string[];
-}
-interface OpeRun {
-  id: string;
-  status: 'running' | 'succeeded' | 'failed';
-  progress: number;
-  request: { policy?: unknown; logs?: { variant?: string } };
-  result: OpeResult | null;
-  error: { detail: string; errors?: { path: string; message: string }[] } | null;
-  createdAt: string;
-}
-interface CrossPair {
-  target: string;
-  logs: string;
-  estimator: string;
-  value: number;
-  ci: Interval;
-  effectiveSampleSize: number;
-  onPolicy: { value: number; ci: Interval } | null;
-  covers: boolean | null;
-  statement: string;
-}
-interface OffPolicy {
-  posterior?: string;
-  pairs?: CrossPair[];
-  warnings?: string[];
-  error?: string;
-}
+type Estimate = OpeResult['estimates'][number];
 
-interface SeriesValue {
-  value: number;
-  ci: Interval;
-  stdErr: number;
-}
-interface ShadowValue {
-  variant: string;
-  policy: { type?: string };
-  servedDecisions: number;
-  shadowDecisions: number;
-  estimate: (Omit<OpeResult, 'posterior'> & { meanWeight: number }) | null;
-  series: Array<{ day: string; n: number; daily: Record<'ips' | 'dr', SeriesValue | null>; cumulative: Record<'ips' | 'dr', SeriesValue | null> }>;
-  warnings: string[];
-}
-
-const ci = (c: Interval | undefined) => (c ? `${num(c.lower, 4)} – ${num(c.upper, 4)}` : '—');
+const ci = (c: { lower: number | null; upper: number | null } | undefined) => (c ? `${num(c.lower, 4)} – ${num(c.upper, 4)}` : '—');
+/** The run's stored request (POST …/ope's body as validated: libs/contracts `opeRequestSchema`). */
+const requestOf = (run: OpeRun) => (run.request ?? {}) as { policy?: unknown; logs?: { variant?: string } };
 const describePolicy = (p: unknown): string => {
   const o = (p ?? {}) as Record<string, unknown>;
   if (typeof o.variant === 'string') return `variant ${o.variant}`;
@@ -82,9 +23,8 @@ const describePolicy = (p: unknown): string => {
  * to run OPE for a policy (POST /v1/experiments/{key}/ope).
  */
 export function OfflineEvalView({ experiment: e }: { experiment: Experiment }) {
-  const base = `/v1/experiments/${encodeURIComponent(e.key)}`;
-  const report = useAsync(() => apiOptional<{ offPolicy?: OffPolicy }>(`${base}/report`), [e.key]);
-  const runs = useAsync(() => apiOptional<{ runs: OpeRun[] }>(`${base}/ope`), [e.key]);
+  const report = useAsync(() => client.report(e.key), [e.key]);
+  const runs = useAsync(() => client.opeRuns(e.key), [e.key]);
   const latest = runs.data?.runs.find((r) => r.status === 'succeeded') ?? null;
   return (
     <div className="stack" data-testid="offline-eval">
@@ -112,8 +52,8 @@ export function OfflineEvalView({ experiment: e }: { experiment: Experiment }) {
                 {runs.data.runs.map((r) => (
                   <tr key={r.id}>
                     <td>{dateTime(r.createdAt)}</td>
-                    <td className="mono">{describePolicy(r.request.policy)}</td>
-                    <td className="mono">{r.request.logs?.variant ?? 'all variants'}</td>
+                    <td className="mono">{describePolicy(requestOf(r).policy)}</td>
+                    <td className="mono">{requestOf(r).logs?.variant ?? 'all variants'}</td>
                     <td>{r.status === 'running' ? `running ${Math.round(r.progress * 100)}%` : r.status === 'failed' ? <Badge tone="red" title={r.error?.detail}>failed</Badge> : <Badge tone="green">done</Badge>}</td>
                   </tr>
                 ))}
@@ -127,9 +67,9 @@ export function OfflineEvalView({ experiment: e }: { experiment: Experiment }) {
 }
 
 function CrossCheck({ off }: { off: OffPolicy | null }) {
-  if (!off) return <EmptyState title="Not available">The report has no off-policy section for this experiment yet.</EmptyState>;
-  if (off.error) return <ErrorBox error={off.error} />;
-  if (!off.pairs?.length) return <EmptyState title="Nothing to compare yet">{off.warnings?.join(' ') || 'It needs logged decisions of at least two variants.'}</EmptyState>;
+  if (!off) return <EmptyState title="Not available">The report has an off-policy section for ranking experiments only.</EmptyState>;
+  if ('error' in off) return <ErrorBox error={off.error} />;
+  if (!off.pairs.length) return <EmptyState title="Nothing to compare yet">{off.warnings.join(' ') || 'It needs logged decisions of at least two variants.'}</EmptyState>;
   return (
     <>
       <div className="table-wrap">
@@ -180,8 +120,7 @@ function CrossCheck({ off }: { off: OffPolicy | null }) {
  * weight's share of traffic in a new phase).
  */
 function Shadows({ experiment: e }: { experiment: Experiment }) {
-  const base = `/v1/experiments/${encodeURIComponent(e.key)}`;
-  const shadows = useAsync(() => api<{ shadows: ShadowValue[] }>('GET', `${base}/ope/shadows`), [e.key]);
+  const shadows = useAsync(() => api<{ shadows: ShadowValue[] }>('GET', `/v1/experiments/${encodeURIComponent(e.key)}/ope/shadows`), [e.key]);
   const [confirm, setConfirm] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -191,9 +130,9 @@ function Shadows({ experiment: e }: { experiment: Experiment }) {
     await runConfirmed(
       async () => {
         // the definition as stored now (the page's copy may be older): only this variant's flag changes
-        const current = await api<Experiment>('GET', base);
+        const current = await client.experiment(e.key);
         const variants = current.variants.map((v) => (v.key === key ? { ...v, shadow: false } : v));
-        await api('PATCH', base, { variants });
+        await client.patchExperiment(e.key, { variants });
         setPromoted(key);
       },
       { close: () => setConfirm(null), reload: shadows.reload, setBusy, setError },
@@ -213,7 +152,7 @@ function Shadows({ experiment: e }: { experiment: Experiment }) {
       {list.map((s) => (
         <div key={s.variant} className="stack" data-testid={`shadow-${s.variant}`}>
           <h3>
-            <span className="mono">{s.variant}</span> <span className="muted">({s.policy.type ?? '?'})</span>{' '}
+            <span className="mono">{s.variant}</span> <span className="muted">({describePolicy(s.policy)})</span>{' '}
             <Button kind="primary" onClick={() => setConfirm(s.variant)} data-testid={`promote-${s.variant}`}>
               Promote to served
             </Button>
@@ -304,7 +243,7 @@ function ResultTable({ run }: { run: OpeRun }) {
   return (
     <>
       <p>
-        Policy <span className="mono">{describePolicy(run.request.policy)}</span> on the logs of <span className="mono">{run.request.logs?.variant ?? 'all variants'}</span>. Posterior: {r.posterior}.
+        Policy <span className="mono">{describePolicy(requestOf(run).policy)}</span> on the logs of <span className="mono">{requestOf(run).logs?.variant ?? 'all variants'}</span>. Posterior: {r.posterior}.
       </p>
       <div className="stats">
         <Stat label="Logged slots (n)" value={int(r.n)} />
@@ -337,11 +276,11 @@ function RunForm({ experiment: e, onDone }: { experiment: Experiment; onDone: ()
     if (logs) body.logs = { variant: logs };
     if (clip) body.clip = Number(clip);
     try {
-      let run = await api<OpeRun>('POST', `/v1/experiments/${encodeURIComponent(e.key)}/ope`, body);
+      let run = await client.startOpe(e.key, body as Parameters<typeof client.startOpe>[1]);
       while (run.status === 'running') {
         setBusy(`Running… ${Math.round(run.progress * 100)}%`);
         await new Promise((r) => setTimeout(r, 1000));
-        run = await api<OpeRun>('GET', `/v1/experiments/${encodeURIComponent(e.key)}/ope/${run.id}`);
+        run = await client.opeRun(e.key, run.id);
       }
       if (run.status === 'failed') setError(run.error?.detail ?? 'the run failed');
       onDone();
@@ -369,7 +308,7 @@ function RunForm({ experiment: e, onDone }: { experiment: Experiment; onDone: ()
           <select id="ope-logs" value={logs} onChange={(x) => setLogs(x.target.value)}>
             <option value="">all variants</option>
             {/* shadow variants have no logs of their own */}
-            {e.variants.filter((v) => !(v as { shadow?: boolean }).shadow).map((v) => (
+            {e.variants.filter((v) => !v.shadow).map((v) => (
               <option key={v.key} value={v.key}>
                 {v.key}
               </option>

@@ -1,24 +1,10 @@
 import { useEffect, useMemo } from 'react';
 import { Chart, PALETTE } from '../components/Chart';
 import { Badge, Banner, Button, Card, EmptyState, ErrorBox, Spinner, useAsync } from '../components/ui';
-import { apiOptional } from '../lib/api';
+import { client } from '../lib/api';
 import { dateTime, int, isNum, num, pct, pValue, signed, signedPct } from '../lib/format';
 import { Link } from '../lib/router';
-import {
-  BUCKET_WORD,
-  Comparison,
-  Experiment,
-  MetricReport,
-  multipleExposures,
-  normaliseReport,
-  normaliseSeries,
-  recommendation,
-  recommendationBasis,
-  Report,
-  SeriesPoint,
-  stepLabel,
-  totalUnits,
-} from '../lib/types';
+import { Comparison, Experiment, MetricReport, multipleExposures, recommendation, Report, stepLabel, Timeseries, totalUnits } from '../lib/types';
 
 const VERDICT_TONE = { ship: 'green', rollback: 'red', 'keep-running': 'blue', unhealthy: 'red', 'no-data': 'blue' } as const;
 const VERDICT_LABEL = { ship: 'Ship', rollback: 'Roll back', 'keep-running': 'Keep running', unhealthy: 'Unhealthy', 'no-data': 'Waiting for data' } as const;
@@ -26,19 +12,17 @@ const BASIS_LABEL = { 'always-valid': 'Always-valid (sequential) intervals', 'fi
 
 /** What the ★ beside a comparison means: the test `significant` copies (absolute scale, or always-valid). */
 function starTitle(c: Comparison): string {
-  const basis = c.significance?.basis ?? 'fixed-horizon';
+  const basis = c.significance.basis;
   return basis === 'always-valid'
     ? 'Significant by the always-valid (mSPRT) test of the absolute difference, adjusted for multiple comparisons'
     : 'Significant by the fixed-horizon test of the absolute difference (Welch / delta method), adjusted for multiple comparisons';
 }
 
+/** The report and its time series, as the API sends them (libs/contracts `reportSchema`, `timeseriesSchema`). */
 export function useReport(key: string) {
   return useAsync(async () => {
-    const [raw, series] = await Promise.all([
-      apiOptional<unknown>(`/v1/experiments/${encodeURIComponent(key)}/report`),
-      apiOptional<unknown>(`/v1/experiments/${encodeURIComponent(key)}/report/timeseries`).catch(() => null),
-    ]);
-    return { report: raw === null ? null : normaliseReport(raw), series: series === null ? null : normaliseSeries(series) };
+    const [report, series] = await Promise.all([client.report(key), client.timeseries(key)]);
+    return { report, series };
   }, [key]);
 }
 
@@ -47,41 +31,19 @@ export function ResultsView({ experiment: e }: { experiment: Experiment }) {
   if (data.loading && !data.data) return <Spinner label="Computing the report…" />;
   if (data.error) return <ErrorBox error={data.error} onRetry={data.reload} />;
   const { report, series } = data.data!;
-  if (!report) {
-    return (
-      <EmptyState title="Results are not available yet" testId="report-unavailable" icon="∿">
-        {e.status === 'draft'
-          ? 'This experiment has not started. Start it, send traffic, and the statistics appear here.'
-          : 'This server does not serve the statistics report for this experiment yet (GET /v1/experiments/{key}/report answered 404). The table, charts and recommendation appear here as soon as it does.'}
-      </EmptyState>
-    );
-  }
-  if (!report.hasStatistics) {
-    return (
-      <EmptyState title="Statistics are not available yet" testId="report-unavailable" icon="∿">
-        The report for this experiment answers, but without its statistics section (lift, confidence intervals, p-values) on this server yet.
-        {e.kind === 'ranking' && report.exploration ? (
-          <>
-            {' '}
-            Its exploration figures are on the <Link to={`/experiments/${e.key}/bandit`}>Bandit</Link> tab.
-          </>
-        ) : null}
-      </EmptyState>
-    );
-  }
   return <ReportBody e={e} report={report} series={series} reload={data.reload} />;
 }
 
-function ReportBody({ e, report, series, reload, print }: { e: Experiment; report: Report; series: SeriesPoint[] | null; reload?: () => void; print?: boolean }) {
-  const rec = recommendation(report, e.metrics.primary);
-  const basis = recommendationBasis(report);
+function ReportBody({ e, report, series, reload, print }: { e: Experiment; report: Report; series: Timeseries; reload?: () => void; print?: boolean }) {
+  const rec = recommendation(report);
+  const basis = { basis: report.recommendation.basis, reason: report.recommendation.basisReason };
   const me = multipleExposures(report);
   const units = totalUnits(report);
-  const level = Math.round((1 - (report.alpha ?? 0.05)) * 100);
+  const level = Math.round((1 - report.alpha) * 100);
   const metrics = [...report.metrics].sort((a, b) => (a.metric === e.metrics.primary ? -1 : b.metric === e.metrics.primary ? 1 : 0));
   return (
     <div className="stack" data-testid="results">
-      {report.srm?.flagged && (
+      {report.srm.flagged && (
         <Banner tone="red" title="Sample-ratio mismatch." testId="srm-banner">
           The split of units ({Object.entries(report.srm.observed).map(([k, v]) => `${k} ${int(v)}`).join(', ')}) does not match the weights (χ² = {num(report.srm.chiSquare)}, p = {pValue(report.srm.pValue)}). Results are not
           trustworthy until the cause is found: check assignment, targeting, and exposure logging.
@@ -102,12 +64,10 @@ function ReportBody({ e, report, series, reload, print }: { e: Experiment; repor
             ))}
           </ul>
         )}
-        {basis && (
-          <div className="rec-basis small" data-testid="recommendation-basis" data-basis={basis.basis}>
-            <strong>Basis: {BASIS_LABEL[basis.basis]}</strong>
-            {basis.reason ? <span className="muted"> — {basis.reason}</span> : null}
-          </div>
-        )}
+        <div className="rec-basis small" data-testid="recommendation-basis" data-basis={basis.basis}>
+          <strong>Basis: {BASIS_LABEL[basis.basis]}</strong>
+          {basis.reason ? <span className="muted"> — {basis.reason}</span> : null}
+        </div>
       </div>
       <div className="report-meta muted small">
         <span>{int(units)} units</span>
@@ -177,7 +137,7 @@ function MetricCard({ m, primary, guardrail, level, print }: { m: MetricReport; 
             {m.variants.map((v) => {
               const c = byVariant.get(v.variant);
               return (
-                <tr key={v.variant} className={c?.significant ? (c.absoluteLift > 0 ? 'row-win' : 'row-loss') : ''}>
+                <tr key={v.variant} className={c?.significant ? ((c.absoluteLift ?? 0) > 0 ? 'row-win' : 'row-loss') : ''}>
                   <td className="mono">
                     {v.variant} {v.variant === baseline && <span className="muted small">baseline</span>}
                   </td>
@@ -186,24 +146,24 @@ function MetricCard({ m, primary, guardrail, level, print }: { m: MetricReport; 
                   {c ? (
                     <>
                       <td className="num">
-                        <strong className={c.significant ? (c.absoluteLift > 0 ? 'pos' : 'neg') : ''}>{signed(c.absoluteLift)}</strong>
+                        <strong className={c.significant ? ((c.absoluteLift ?? 0) > 0 ? 'pos' : 'neg') : ''}>{signed(c.absoluteLift)}</strong>
                         {c.significant && (
                           <span className="star" title={starTitle(c)} data-testid="significance-star">
                             {' '}★
                           </span>
                         )}
                         <div className="ci">
-                          [{signed(c.ci.lower)}, {signed(c.ci.upper)}]
+                          [{signed(c.ci?.lower)}, {signed(c.ci?.upper)}]
                         </div>
                       </td>
                       <td className="num">
                         {isNum(c.relativeLift) ? (
                           <>
-                            <strong className={c.significance?.relative ? (c.relativeLift > 0 ? 'pos' : 'neg') : ''}>{signedPct(c.relativeLift)}</strong>
+                            <strong className={c.significance.relative ? (c.relativeLift > 0 ? 'pos' : 'neg') : ''}>{signedPct(c.relativeLift)}</strong>
                             <div className="ci">
-                              [{signedPct(c.relativeCi.lower)}, {signedPct(c.relativeCi.upper)}]
+                              [{signedPct(c.relativeCi?.lower)}, {signedPct(c.relativeCi?.upper)}]
                             </div>
-                            {c.significance && c.significance.agree === false && (
+                            {c.significance.agree === false && (
                               <div className="ci scale-note" data-testid="scale-note">
                                 {c.significance.relative ? 'significant on the relative scale only' : 'not significant on the relative scale (★ is the absolute test)'}
                               </div>
@@ -219,8 +179,8 @@ function MetricCard({ m, primary, guardrail, level, print }: { m: MetricReport; 
                         {pValue(c.pValue)}
                         {isNum(c.adjustedPValue) && c.adjustedPValue !== c.pValue && <div className="ci">adj. {pValue(c.adjustedPValue)}</div>}
                       </td>
-                      <td className="num">{pValue(c.sequential?.pValue)}</td>
-                      <td className="num">{pct(c.bayesian?.chanceToBeatBaseline)}</td>
+                      <td className="num">{pValue(c.sequential.pValue)}</td>
+                      <td className="num">{pct(c.bayesian.chanceToBeatBaseline)}</td>
                     </>
                   ) : (
                     <td colSpan={5} className="muted small">
@@ -234,10 +194,10 @@ function MetricCard({ m, primary, guardrail, level, print }: { m: MetricReport; 
         </table>
       </div>
       <p className="muted small" data-testid="star-legend">
-        ★ = significant at the report’s α by the {m.comparisons[0]?.significance?.basis === 'always-valid' ? 'always-valid (sequential)' : 'fixed-horizon'} test of the absolute difference, after multiple-comparison
+        ★ = significant at the report’s α by the {m.comparisons[0]?.significance.basis === 'always-valid' ? 'always-valid (sequential)' : 'fixed-horizon'} test of the absolute difference, after multiple-comparison
         adjustment. A bold relative lift is significant on the relative scale (delta method); the two tests can disagree near the threshold.
       </p>
-      {m.comparisons.some((c) => isNum(c.relativeCi.lower) && isNum(c.relativeCi.upper)) ? (
+      {m.comparisons.some((c) => c.relativeCi !== null) ? (
         <ForestPlot m={m} level={level} print={print} />
       ) : m.comparisons.length > 0 ? (
         <p className="muted small">Confidence intervals appear once every variant has enough units.</p>
@@ -248,9 +208,9 @@ function MetricCard({ m, primary, guardrail, level, print }: { m: MetricReport; 
 
 function ForestPlot({ m, level, print }: { m: MetricReport; level: number; print?: boolean }) {
   const option = useMemo(() => {
-    const rows = m.comparisons.filter((c) => isNum(c.relativeLift) && isNum(c.relativeCi.lower) && isNum(c.relativeCi.upper));
+    const rows = m.comparisons.flatMap((c) => (c.relativeLift !== null && c.relativeCi ? [{ ...c, relativeLift: c.relativeLift, relativeCi: c.relativeCi }] : []));
     const cats = rows.map((c) => `${c.variant} vs ${c.baseline}`);
-    const data = rows.map((c, i) => [c.relativeCi.lower * 100, c.relativeCi.upper * 100, c.relativeLift * 100, i, c.significance ? (c.significance.relative ? 1 : 0) : c.significant ? 1 : 0]);
+    const data = rows.map((c, i) => [c.relativeCi.lower * 100, c.relativeCi.upper * 100, c.relativeLift * 100, i, c.significance.relative ? 1 : 0]);
     return {
       animation: !print,
       grid: { left: 8, right: 24, top: 16, bottom: 36, containLabel: true },
@@ -297,22 +257,24 @@ function ForestPlot({ m, level, print }: { m: MetricReport; level: number; print
   );
 }
 
-function LiftOverTime({ series, metric, level, print }: { series: SeriesPoint[] | null; metric?: string; level: number; print?: boolean }) {
+function LiftOverTime({ series, metric, level, print }: { series: Timeseries; metric?: string; level: number; print?: boolean }) {
+  const steps = series.days;
   const option = useMemo(() => {
-    if (!series || !metric) return null;
-    const keys = [...new Set(series.flatMap((p) => p.comparisons.filter((c) => c.metric === metric).map((c) => c.variant)))];
+    if (!metric) return null;
+    const comparisonsOf = (step: Timeseries['days'][number]) => step.metrics.find((m) => m.metric === metric)?.comparisons ?? [];
+    const keys = [...new Set(steps.flatMap((step) => comparisonsOf(step).map((c) => c.variant)))];
     if (!keys.length) return null;
-    const dates = series.map(stepLabel);
+    const dates = steps.map((step) => stepLabel(step, series.bucket));
     const seriesOpts: unknown[] = [];
     keys.forEach((k, i) => {
-      const at = (f: (c: SeriesPoint['comparisons'][number]) => number | null) =>
-        series.map((p) => {
-          const c = p.comparisons.find((x) => x.metric === metric && x.variant === k);
+      const at = (f: (c: ReturnType<typeof comparisonsOf>[number]) => number | null | undefined) =>
+        steps.map((step) => {
+          const c = comparisonsOf(step).find((x) => x.variant === k);
           const v = c ? f(c) : null;
           return isNum(v) ? v * 100 : null;
         });
-      const lower = at((c) => c.lower);
-      const upper = at((c) => c.upper);
+      const lower = at((c) => c.relativeCi?.lower);
+      const upper = at((c) => c.relativeCi?.upper);
       const color = PALETTE[(i + 1) % PALETTE.length];
       seriesOpts.push(
         { name: `${k} lower`, type: 'line', data: lower, stack: `band-${k}`, stackStrategy: 'all', symbol: 'none', lineStyle: { opacity: 0 }, tooltip: { show: false }, silent: true },
@@ -340,28 +302,26 @@ function LiftOverTime({ series, metric, level, print }: { series: SeriesPoint[] 
       yAxis: { type: 'value', axisLabel: { formatter: '{value}%' }, splitLine: { lineStyle: { color: '#eef0f4' } } },
       series: [...seriesOpts, { type: 'line', data: [], markLine: { silent: true, symbol: 'none', data: [{ yAxis: 0 }], lineStyle: { color: '#64748b', type: 'dashed' } } }],
     };
-  }, [series, metric, level, print]);
+  }, [series, steps, metric, level, print]);
   return (
     <Card title={<>Cumulative lift over time{metric ? <span className="muted"> · {metric}</span> : null}</>} testId="lift-over-time">
       {option ? (
         <>
           <Chart option={option} height={300} testId="lift-chart" label={`Cumulative relative lift over time for ${metric}`} />
-          {series && series.length < 2 && (
+          {steps.length < 2 && (
             <p className="muted small">
-              One {BUCKET_WORD[series[0]?.bucket ?? 'day']} of data so far: the line and its band grow with each {BUCKET_WORD[series[0]?.bucket ?? 'day']}.
+              One {series.bucket} of data so far: the line and its band grow with each {series.bucket}.
             </p>
           )}
-          {series && series.length > 0 && series[0].bucket !== 'day' && (
+          {series.bucket !== 'day' && (
             <p className="muted small" data-testid="series-bucket">
-              One point per {BUCKET_WORD[series[0].bucket]} (UTC): the experiment is young.
+              One point per {series.bucket} (UTC): the experiment is young.
             </p>
           )}
         </>
       ) : (
         <p className="muted" data-testid="lift-empty">
-          {series === null
-            ? 'The lift-over-time chart needs GET …/report/timeseries, which this server does not offer yet.'
-            : 'The cumulative lift and its confidence band appear after the first day with data in every variant.'}
+          The cumulative lift and its confidence band appear after the first {series.bucket} with data in every variant.
         </p>
       )}
     </Card>
@@ -398,13 +358,9 @@ export function PrintReport({ experiment: e }: { experiment: Experiment }) {
         <Spinner />
       ) : data.error ? (
         <ErrorBox error={data.error} />
-      ) : data.data?.report?.hasStatistics ? (
+      ) : data.data ? (
         <ReportBody e={e} report={data.data.report} series={data.data.series} print />
-      ) : (
-        <EmptyState title="No report to print yet" testId="report-unavailable">
-          The statistics report is not available for this experiment yet.
-        </EmptyState>
-      )}
+      ) : null}
     </div>
   );
 }

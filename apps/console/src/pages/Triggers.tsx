@@ -1,3 +1,5 @@
+import type { triggerFiringListSchema, triggerViewSchema } from '@slotwise/contracts';
+import type { z } from 'zod';
 import { FormEvent, useState } from 'react';
 import { Badge, Button, Card, ConfirmDialog, EmptyState, ErrorBox, Field, Spinner, useAsync } from '../components/ui';
 import { api, ApiError, errorMessage } from '../lib/api';
@@ -5,24 +7,9 @@ import { age, dateTime } from '../lib/format';
 import { runConfirmed } from '../lib/run-confirmed';
 import { ruleText } from './Experiment';
 
-interface Trigger {
-  id: string;
-  name: string;
-  description: string;
-  condition: unknown;
-  features: string[];
-  cooldownSeconds: number;
-  enabled: boolean;
-  version: number;
-  updatedAt: string;
-}
+type Trigger = z.infer<typeof triggerViewSchema>;
 
-interface Firing {
-  id: string;
-  unitId: string;
-  firedAt: string;
-  values: Record<string, number>;
-}
+type Firing = z.infer<typeof triggerFiringListSchema>['firings'][number];
 
 const EXAMPLE = '{ "op": "and", "rules": [\n  { "op": "gte", "attr": "unit.views_1h", "value": 5 },\n  { "op": "gte", "attr": "unit.compares_1h", "value": 2 }\n] }';
 const blank = { name: '', description: '', condition: EXAMPLE, cooldownSeconds: '3600', enabled: true };

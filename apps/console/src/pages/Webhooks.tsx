@@ -1,31 +1,14 @@
+import type { webhookDeliverySchema, webhookViewSchema } from '@slotwise/contracts';
+import type { z } from 'zod';
 import { FormEvent, useState } from 'react';
 import { Badge, Button, Card, ConfirmDialog, EmptyState, ErrorBox, Field, Spinner, useAsync } from '../components/ui';
 import { api, ApiError, errorMessage } from '../lib/api';
 import { age, dateTime } from '../lib/format';
 import { runConfirmed } from '../lib/run-confirmed';
 
-interface Webhook {
-  id: string;
-  url: string;
-  description: string;
-  eventTypes: string[];
-  enabled: boolean;
-  secretHint: string;
-  createdAt: string;
-}
+type Webhook = z.infer<typeof webhookViewSchema>;
 
-interface Delivery {
-  id: string;
-  eventType: string;
-  status: 'pending' | 'delivered' | 'failed';
-  attempts: number;
-  nextAttemptAt: string | null;
-  lastAttemptAt: string | null;
-  lastStatusCode: number | null;
-  lastError: string | null;
-  deliveredAt: string | null;
-  createdAt: string;
-}
+type Delivery = z.infer<typeof webhookDeliverySchema>;
 
 const STATUS_TONE: Record<Delivery['status'], string> = { pending: 'amber', delivered: 'green', failed: 'red' };
 

@@ -4,11 +4,12 @@ import { api, ApiError, errorMessage } from '../lib/api';
 import { can, useUser } from '../lib/auth';
 import { int, slugify } from '../lib/format';
 import { Link, navigate } from '../lib/router';
+import { EXPERIMENT_KEY, METRIC_KEY, MODEL_REF_PATTERN, POLICY_DEFAULTS, POLICY_TYPES, THOMPSON_MODELS } from '@slotwise/contracts';
 import type { Experiment } from '../lib/types';
 
-const KEY_RE = /^[a-z0-9][a-z0-9_-]{1,63}$/;
+const KEY_RE = EXPERIMENT_KEY;
 const VARIANT_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-const METRIC_RE = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+const METRIC_RE = METRIC_KEY;
 const FEATURE_RE = /^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/;
 const OPS = [
   ['eq', 'equals'],
@@ -25,8 +26,8 @@ const OPS = [
 interface VariantDraft {
   key: string;
   weight: string;
-  policy: 'ranker' | 'thompson' | 'epsilon-greedy' | 'random';
-  model: 'beta' | 'linear' | 'hybrid' | 'neural-linear';
+  policy: (typeof POLICY_TYPES)[number];
+  model: (typeof THOMPSON_MODELS)[number];
   epsilon: string;
   config: string;
 }
@@ -55,7 +56,7 @@ interface Draft {
   rules: RuleDraft[];
 }
 
-const variant = (key: string, policy: VariantDraft['policy'] = 'ranker', config = ''): VariantDraft => ({ key, weight: '50', policy, model: 'hybrid', epsilon: '0.05', config });
+const variant = (key: string, policy: VariantDraft['policy'] = 'ranker', config = ''): VariantDraft => ({ key, weight: '50', policy, model: POLICY_DEFAULTS.thompson.model as VariantDraft['model'], epsilon: String(POLICY_DEFAULTS['epsilon-greedy'].epsilon), config });
 
 function initial(kind: 'ab' | 'ranking'): Draft {
   return {
@@ -123,7 +124,7 @@ function validate(d: Draft): Record<string, string> {
     if (bad) e.features = `“${bad}” is not a valid feature name.`;
     const dup = [...ctx, ...item].find((f, i, all) => all.indexOf(f) !== i);
     if (dup) e.features = `“${dup}” appears twice; feature names must be unique.`;
-    if (d.rankerModel !== 'none' && !/^[a-z0-9][a-z0-9_-]{0,63}@[0-9]{1,9}$/.test(d.rankerModel)) e.rankerModel = '“none” or an uploaded model “name@version”.';
+    if (d.rankerModel !== 'none' && !MODEL_REF_PATTERN.test(d.rankerModel)) e.rankerModel = '“none” or an uploaded model “name@version”.';
     const c = Number(d.coldStartThreshold);
     if (!Number.isInteger(c) || c < 1) e.coldStartThreshold = 'A whole number ≥ 1.';
   }

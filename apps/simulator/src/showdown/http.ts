@@ -5,6 +5,7 @@
  * with SLOTWISE_DECISION_SEED = the in-process run's decision seed (and no posterior flush in between:
  * MODEL_FLUSH_MS large) and the chosen slates are the same (test/showdown-http.e2e-spec.ts).
  */
+import { decisionItemKey } from '@slotwise/contracts';
 import type { SlotwiseClient } from '../client';
 import { policySetup, type ShowdownPolicy } from './runner';
 import type { ShowdownEnv } from './world';
@@ -37,7 +38,7 @@ export async function runPolicyHttp(client: SlotwiseClient, env: ShowdownEnv, ke
   for (let t = 0; t < env.horizon; t++) {
     const rewards = due.get(t);
     if (rewards?.length) {
-      const res = await client.request<{ accepted: number }>('POST', '/v1/rewards', { rewards: rewards.map((r) => ({ ...r, eventId: `${r.decisionId}:${r.itemId}` })) });
+      const res = await client.request<{ accepted: number }>('POST', '/v1/rewards', { rewards: rewards.map((r) => ({ ...r, eventId: decisionItemKey(r.decisionId, r.itemId) })) });
       if (res.accepted !== rewards.length) throw new Error(`decision ${t}: ${rewards.length - res.accepted} rewards not accepted`);
     }
     const avail = env.available(t);

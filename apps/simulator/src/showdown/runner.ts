@@ -5,7 +5,7 @@
  * real reward when it arrives (default reward accounting, apps/api rank.service / rewards.service). Propensities are
  * not drawn (they do not change the choices).
  */
-import { type BanditModel, type Candidate, createModel, createPolicy, createRng, fnv1a32, type ModelSpec, POLICIES, type SlatePolicy } from '@slotwise/bandit';
+import { type BanditModel, type Candidate, createModel, createPolicy, createRng, DEFAULT_EPSILON, fnv1a32, type ModelSpec, POLICIES, type SlatePolicy } from '@slotwise/bandit';
 import type { ShowdownEnv } from './world';
 
 export const SHOWDOWN_POLICIES = ['thompson-hybrid', 'thompson-linear', 'thompson-beta', 'epsilon-greedy', 'ranker', 'random'] as const;
@@ -21,7 +21,7 @@ export const POLICY_DESCRIPTION: Record<ShowdownPolicy, string> = {
   'thompson-hybrid': `thompson, model hybrid${dflt('hybrid')}`,
   'thompson-linear': `thompson, model linear (interaction features)${dflt('linear')}`,
   'thompson-beta': 'thompson, model beta (context-free; rewards in [0, 1] only)',
-  'epsilon-greedy': 'epsilon-greedy ε = 0.05 on the linear model',
+  'epsilon-greedy': `epsilon-greedy ε = ${DEFAULT_EPSILON} on the linear model`,
   ranker: 'ranker greedy (a noisy, context-free ranker score)',
   random: 'uniformly random slate',
 };
@@ -36,7 +36,7 @@ export function policySetup(key: ShowdownPolicy, dims: { contextDim: number; ite
     case 'thompson-beta':
       return { policy: { type: 'thompson', model: 'beta' }, model: { type: 'beta' } };
     case 'epsilon-greedy':
-      return { policy: { type: 'epsilon-greedy', epsilon: 0.05, model: 'linear' }, model: { type: 'linear', ...dims } };
+      return { policy: { type: 'epsilon-greedy', epsilon: DEFAULT_EPSILON, model: 'linear' }, model: { type: 'linear', ...dims } };
     case 'ranker':
       return { policy: { type: 'ranker' }, model: null };
     case 'random':

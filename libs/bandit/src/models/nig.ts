@@ -1,6 +1,7 @@
 /** Normal–Inverse-Gamma helpers shared by the linear, neural-linear and hybrid models. */
 import { scoreDraws } from '../kernels';
 import { choleskySemidefinite } from '../linalg';
+import type { OptionSpec } from '../policies/types';
 import type { Rng } from '../rng';
 
 export interface NigPrior {
@@ -37,6 +38,18 @@ export function itemNoiseScale(p: NigPrior, an: number, bn: number, nA: number, 
 
 /** Riquelme, Tucker & Snoek (2018), LinFullPost defaults. */
 export const NIG_DEFAULTS: NigPrior = { lambda: 0.25, a0: 6, b0: 6 };
+
+/**
+ * Options of the Normal-inverse-gamma models (linear, hybrid, neural-linear), as a Thompson or ε-greedy policy
+ * takes them: the prior (defaults above) and the noise model. `noise` omitted: the models' default 'item'.
+ */
+export const NIG_MODEL_OPTIONS = [
+  { name: 'lambda', type: 'number', exclusiveMin: 0, max: 1e6, default: NIG_DEFAULTS.lambda, description: 'prior precision of the coefficients (λ)' },
+  { name: 'a0', type: 'number', exclusiveMin: 0, max: 1e6, default: NIG_DEFAULTS.a0, description: 'inverse-gamma shape of the noise prior' },
+  { name: 'b0', type: 'number', exclusiveMin: 0, max: 1e6, default: NIG_DEFAULTS.b0, description: 'inverse-gamma scale of the noise prior' },
+  { name: 'noise', type: 'enum', values: ['item', 'pooled'], description: "σ² per item (LinFullPost-style, the default 'item') or one pooled σ²" },
+  { name: 'itemLambda', type: 'number', exclusiveMin: 0, max: 1e6, description: 'hybrid only: prior precision of the per-item block; omitted: 10 · (context features + 1)' },
+] as const satisfies readonly OptionSpec[];
 
 export function checkPrior(p: NigPrior): NigPrior {
   for (const k of ['lambda', 'a0', 'b0'] as const) {

@@ -1,5 +1,5 @@
 /** Model construction by type, and from a stored snapshot. */
-import type { BanditModel, ModelType } from '../types';
+import { type BanditModel, MODEL_TYPES } from '../types';
 import { BetaModel, type BetaOptions, type BetaSnapshot } from './beta';
 import { HybridModel, type HybridOptions, type HybridSnapshot } from './hybrid';
 import { LinearModel, type LinearOptions, type LinearSnapshot } from './linear';
@@ -14,8 +14,6 @@ export type ModelSpec =
 export type ModelSnapshot = BetaSnapshot | LinearSnapshot | HybridSnapshot;
 
 export type AnyModel = BetaModel | LinearModel | HybridModel;
-
-export const MODEL_TYPES: readonly ModelType[] = ['beta', 'linear', 'hybrid', 'neural-linear'];
 
 export function createModel(spec: ModelSpec): AnyModel {
   switch (spec.type) {

@@ -5,11 +5,17 @@
  * (Vowpal Wabbit's cb_explore_adf default).
  */
 import type { Rng } from '../rng';
-import type { BanditModel, ModelType } from '../types';
+import { type BanditModel, DEFAULT_MODEL_TYPE, MODEL_TYPES, type ModelType } from '../types';
 import { attachExplanations, buildSlots, checkInput, finiteOrNull, greedyGivenEarlier, topK } from './slate';
-import type { DecisionInput, PolicyDefinition, SlateDecision, SlatePolicy } from './types';
+import type { DecisionInput, OptionSpec, PolicyDefinition, SlateDecision, SlatePolicy } from './types';
 
+/** Vowpal Wabbit's cb_explore_adf default exploration rate. */
 export const DEFAULT_EPSILON = 0.05;
+
+export const EPSILON_GREEDY_OPTIONS = [
+  { name: 'epsilon', type: 'number', min: 0, max: 1, default: DEFAULT_EPSILON, description: 'exploration probability per decision' },
+  { name: 'model', type: 'enum', values: MODEL_TYPES, default: DEFAULT_MODEL_TYPE, description: 'model whose posterior mean is exploited' },
+] as const satisfies readonly OptionSpec[];
 
 export class EpsilonGreedyPolicy implements SlatePolicy {
   readonly type = 'epsilon-greedy' as const;
@@ -40,10 +46,7 @@ export class EpsilonGreedyPolicy implements SlatePolicy {
 export const epsilonGreedyDefinition: PolicyDefinition = {
   type: 'epsilon-greedy',
   description: 'With probability epsilon a uniformly random slate, otherwise the top slots by posterior mean.',
-  options: [
-    { name: 'epsilon', type: 'number', min: 0, max: 1, default: DEFAULT_EPSILON, description: 'exploration probability per decision' },
-    { name: 'model', type: 'enum', values: ['beta', 'linear', 'hybrid', 'neural-linear'], default: 'linear', description: 'model whose posterior mean is exploited' },
-  ],
+  options: EPSILON_GREEDY_OPTIONS,
   modelType: (o) => o.model as ModelType,
   create(options, model) {
     if (!model) throw new RangeError('epsilon-greedy needs a model');

@@ -33,6 +33,7 @@ function validateOption(spec: OptionSpec, v: unknown): string | null {
       if (typeof v !== 'number' || !Number.isFinite(v)) return 'must be a finite number';
       if (spec.type === 'integer' && !Number.isInteger(v)) return 'must be an integer';
       if (spec.min !== undefined && v < spec.min) return `must be ≥ ${spec.min}`;
+      if (spec.exclusiveMin !== undefined && v <= spec.exclusiveMin) return `must be > ${spec.exclusiveMin}`;
       if (spec.max !== undefined && v > spec.max) return `must be ≤ ${spec.max}`;
       return null;
     case 'enum':

@@ -4,9 +4,20 @@
  * Propensities by Monte-Carlo re-draws of the joint score distribution (seeded child of the decision rng).
  */
 import type { Rng } from '../rng';
-import type { BanditModel, ModelType } from '../types';
-import { attachExplanations, buildSlots, checkInput, finiteOrNull, greedyGivenEarlier, monteCarloPropensities, topK } from './slate';
-import type { DecisionInput, PolicyDefinition, SlateDecision, SlatePolicy } from './types';
+import { type BanditModel, DEFAULT_MODEL_TYPE, MODEL_TYPES, type ModelType } from '../types';
+import { attachExplanations, buildSlots, checkInput, DEFAULT_PROPENSITY_DRAWS, finiteOrNull, greedyGivenEarlier, monteCarloPropensities, topK } from './slate';
+import type { DecisionInput, OptionSpec, PolicyDefinition, SlateDecision, SlatePolicy } from './types';
+
+/**
+ * Thompson sampling's options. `propensityDraws` and `propensities` are the serving layer's (the draws come with
+ * each DecisionInput): `inline` (absent) puts the Monte-Carlo propensities in the answer; `deferred` computes them
+ * after it (README "Deferred propensities").
+ */
+export const THOMPSON_OPTIONS = [
+  { name: 'model', type: 'enum', values: MODEL_TYPES, default: DEFAULT_MODEL_TYPE, description: 'posterior model (linear won the issue-12 reproductions on average)' },
+  { name: 'propensityDraws', type: 'integer', min: 0, max: 100_000, default: DEFAULT_PROPENSITY_DRAWS, description: 'Monte-Carlo re-draws per decision for the slot propensities (0: none)' },
+  { name: 'propensities', type: 'enum', values: ['inline', 'deferred'], description: 'propensities in the answer (inline, the default) or computed after it (deferred)' },
+] as const satisfies readonly OptionSpec[];
 
 export class ThompsonPolicy implements SlatePolicy {
   readonly type = 'thompson' as const;
@@ -49,9 +60,7 @@ export class ThompsonPolicy implements SlatePolicy {
 export const thompsonDefinition: PolicyDefinition = {
   type: 'thompson',
   description: 'Thompson sampling: one posterior draw per request, slots filled greedily by the drawn scores.',
-  options: [
-    { name: 'model', type: 'enum', values: ['beta', 'linear', 'hybrid', 'neural-linear'], default: 'linear', description: 'posterior model (linear won the issue-12 reproductions on average)' },
-  ],
+  options: THOMPSON_OPTIONS,
   modelType: (o) => o.model as ModelType,
   create(options, model) {
     if (!model) throw new RangeError('thompson needs a model');

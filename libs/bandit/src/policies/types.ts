@@ -76,15 +76,22 @@ export interface SlatePolicy {
   decide(input: DecisionInput, rng: Rng): SlateDecision;
 }
 
+/**
+ * One option of a policy or model (like a Vowpal Wabbit reduction's declared options): the bandit validates with it
+ * and libs/contracts generates the API's zod schema and the console's defaults from it.
+ */
 export interface OptionSpec {
-  name: string;
-  type: 'number' | 'integer' | 'enum' | 'boolean';
-  description: string;
-  default?: unknown;
-  required?: boolean;
-  min?: number;
-  max?: number;
-  values?: readonly string[];
+  readonly name: string;
+  readonly type: 'number' | 'integer' | 'enum' | 'boolean';
+  readonly description: string;
+  readonly default?: unknown;
+  readonly required?: boolean;
+  /** inclusive bounds */
+  readonly min?: number;
+  readonly max?: number;
+  /** exclusive lower bound (a value must be greater) */
+  readonly exclusiveMin?: number;
+  readonly values?: readonly string[];
 }
 
 /** A policy type: declares its options (like Vowpal Wabbit's cb_explore_adf_* reductions) and builds policies. */

@@ -6,6 +6,7 @@
 import { createRng, type Rng } from '@slotwise/bandit';
 import { existsSync } from 'node:fs';
 import { ApiError, SlotwiseClient } from '@slotwise/client';
+import { decisionItemKey } from '@slotwise/contracts';
 import { EcommerceWorld } from '@slotwise/simulation';
 import { fixturePath, loadFixtureModel } from '@slotwise/ranker';
 
@@ -198,6 +199,6 @@ export class DemoTraffic {
     const due = this.pendingRewards.filter((p) => p.due <= now);
     if (!due.length) return;
     this.pendingRewards = this.pendingRewards.filter((p) => p.due > now);
-    await this.client.request('POST', '/v1/rewards', { rewards: due.map((d) => ({ decisionId: d.decisionId, itemId: d.itemId, value: 1, eventId: `${d.decisionId}:${d.itemId}` })) }, { retries: 2 });
+    await this.client.request('POST', '/v1/rewards', { rewards: due.map((d) => ({ decisionId: d.decisionId, itemId: d.itemId, value: 1, eventId: decisionItemKey(d.decisionId, d.itemId) })) }, { retries: 2 });
   }
 }

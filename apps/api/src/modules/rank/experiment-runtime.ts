@@ -8,6 +8,7 @@ import {
   type SlatePolicy,
   createModel,
   createPolicy,
+  DEFAULT_PROPENSITY_DRAWS,
   modelFromSnapshot,
 } from '@slotwise/bandit';
 import { type Quarantine, ServingState } from './serving-state';
@@ -128,7 +129,7 @@ export function buildVariant(key: string, spec: PolicySpec, modelSpec: ModelSpec
   const policyConfig = (
     spec.type === 'thompson' ? { type: 'thompson', model: spec.model } : spec.type === 'epsilon-greedy' ? { type: 'epsilon-greedy', epsilon: spec.epsilon, model: spec.model } : { type: spec.type }
   ) as PolicyConfig;
-  const draws = spec.type === 'thompson' ? spec.propensityDraws : 1000;
+  const draws = spec.type === 'thompson' ? spec.propensityDraws : DEFAULT_PROPENSITY_DRAWS;
   return new VariantRuntime(key, spec, policyConfig, model, draws, spec.type === 'thompson' && spec.propensities === 'deferred');
 }
 

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { decisionItemKey } from '@slotwise/contracts';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { banditCandidate } from './candidates';
 import type { ExperimentRuntime, VariantRuntime } from './experiment-runtime';
@@ -34,12 +35,12 @@ export class ModelReplay {
     }
     // Each slot's total before the unapplied rewards = its stored total minus those rewards.
     const unappliedSum = new Map<string, number>();
-    for (const r of rewards) unappliedSum.set(`${r.decisionId}|${r.itemId}`, (unappliedSum.get(`${r.decisionId}|${r.itemId}`) ?? 0) + r.value);
+    for (const r of rewards) unappliedSum.set(decisionItemKey(r.decisionId, r.itemId), (unappliedSum.get(decisionItemKey(r.decisionId, r.itemId)) ?? 0) + r.value);
     const running = new Map<string, number>();
     const missing = rewards.filter((r) => !contexts.has(r.decisionId)).map((r) => r.decisionId);
     for (const d of await this.state.decisionContexts([...new Set(missing)])) contexts.set(d.id, d);
     for (const r of rewards) {
-      const k = `${r.decisionId}|${r.itemId}`;
+      const k = decisionItemKey(r.decisionId, r.itemId);
       const before = running.get(k) ?? r.slotReward - unappliedSum.get(k)!;
       const after = before + r.value;
       const d = contexts.get(r.decisionId)!;
