@@ -18,20 +18,30 @@ import { freshDatabase, startTestApp } from '../test/support/test-app';
  * Figures: httpEventsPerSecond, copyEventsPerSecond, httpToCopyRatio (target ≥ 0.5), events, batchSize, concurrency.
  */
 export async function benchEvents(options: { serverUrl?: string } = {}): Promise<Record<string, number>> {
-  const t = await startTestApp({ db: await freshDatabase(options.serverUrl ?? (process.env.DATABASE_URL || undefined)) });
+  const t = await startTestApp({
+    db: await freshDatabase(options.serverUrl ?? (process.env.DATABASE_URL || undefined)),
+  });
   const server = t.db.url ?? null;
   const events = Number(process.env.BENCH_EVENTS ?? (server ? 100_000 : 20_000));
   const batchSize = 1_000;
   const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 4);
   const base = Date.now() - 3_600_000;
-  const row = (i: number) => ({ eventId: `bench-${i}`, unitId: `u-${i % 50_000}`, metric: i % 3 === 0 ? 'purchase' : 'click', value: (i % 97) / 7, timestamp: new Date(base + i).toISOString() });
+  const row = (i: number) => ({
+    eventId: `bench-${i}`,
+    unitId: `u-${i % 50_000}`,
+    metric: i % 3 === 0 ? 'purchase' : 'click',
+    value: (i % 97) / 7,
+    timestamp: new Date(base + i).toISOString(),
+  });
   try {
     const key = (await t.call('POST', '/v1/api-keys', { body: { name: 'bench', role: 'serving' } })).body.key as string;
     // Bodies are serialized before the clock starts: the client's JSON work is not the server's throughput.
-    const body = (from: number, n: number) => JSON.stringify({ events: Array.from({ length: n }, (_, j) => row(from + j)) });
+    const body = (from: number, n: number) =>
+      JSON.stringify({ events: Array.from({ length: n }, (_, j) => row(from + j)) });
     const post = async (rawBody: string, n: number) => {
       const res = await t.call('POST', '/v1/events', { key, rawBody });
-      if (res.status !== 200 || res.body.accepted !== n) throw new Error(`bench batch failed: ${res.status} ${res.text.slice(0, 200)}`);
+      if (res.status !== 200 || res.body.accepted !== n)
+        throw new Error(`bench batch failed: ${res.status} ${res.text.slice(0, 200)}`);
     };
     // Warm up (JIT, pool, plan cache) on ids outside the measured range.
     for (let w = 0; w < 3; w++) await post(body(-(w + 1) * batchSize - 1_000_000, batchSize), batchSize);
@@ -48,7 +58,12 @@ export async function benchEvents(options: { serverUrl?: string } = {}): Promise
       }),
     );
     const httpSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const out: Record<string, number> = { events, batchSize, concurrency, httpEventsPerSecond: Math.round(events / httpSeconds) };
+    const out: Record<string, number> = {
+      events,
+      batchSize,
+      concurrency,
+      httpEventsPerSecond: Math.round(events / httpSeconds),
+    };
 
     const psql = spawnSync('psql', ['--version'], { encoding: 'utf8' });
     if (!server) {
@@ -74,7 +89,14 @@ export async function benchEvents(options: { serverUrl?: string } = {}): Promise
       await c.query(`CREATE TABLE events_copy_bench (LIKE events INCLUDING ALL)`);
       if (await citusTopology(server)) await c.query(`SELECT create_distributed_table('events_copy_bench', 'unit_id')`);
       const copyStarted = process.hrtime.bigint();
-      execFileSync('psql', [server, '-v', 'ON_ERROR_STOP=1', '-q', '-c', `\\copy events_copy_bench (event_id, unit_id, metric, value, ts) FROM '${csv}' WITH (FORMAT csv)`]);
+      execFileSync('psql', [
+        server,
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-q',
+        '-c',
+        `\\copy events_copy_bench (event_id, unit_id, metric, value, ts) FROM '${csv}' WITH (FORMAT csv)`,
+      ]);
       const copySeconds = Number(process.hrtime.bigint() - copyStarted) / 1e9;
       const [{ n }] = (await c.query(`SELECT count(*)::int AS n FROM events_copy_bench`)).rows;
       if (n !== events) throw new Error(`COPY stored ${n} rows, expected ${events}`);

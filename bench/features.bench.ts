@@ -27,7 +27,13 @@ export async function benchFeatures(): Promise<Record<string, number>> {
       JSON.stringify({
         events: Array.from({ length: batchSize }, (_, j) => {
           const i = b * batchSize + j;
-          return { eventId: `fb-${metric}-${i}`, unitId: `u-${i % 5_000}`, metric, value: (i % 13) / 3, timestamp: new Date(base + (i % 600_000)).toISOString() };
+          return {
+            eventId: `fb-${metric}-${i}`,
+            unitId: `u-${i % 5_000}`,
+            metric,
+            value: (i % 13) / 3,
+            timestamp: new Date(base + (i % 600_000)).toISOString(),
+          };
         }),
       });
     const post = async (raw: string) => {
@@ -37,9 +43,22 @@ export async function benchFeatures(): Promise<Record<string, number>> {
     // Both metrics known before the features are defined (a feature's metric must be known).
     await post(batch('view', -1));
     await post(batch('click', -1));
-    const windows = [{ type: 'sliding', seconds: 1200 }, { type: 'sliding', seconds: 3600 }, { type: 'sliding', seconds: 604800 }, { type: 'decay', halfLifeSeconds: 600 }, { type: 'decay', halfLifeSeconds: 86400 }];
+    const windows = [
+      { type: 'sliding', seconds: 1200 },
+      { type: 'sliding', seconds: 3600 },
+      { type: 'sliding', seconds: 604800 },
+      { type: 'decay', halfLifeSeconds: 600 },
+      { type: 'decay', halfLifeSeconds: 86400 },
+    ];
     const aggregations = ['count', 'sum', 'mean', 'last', 'rate'];
-    for (let i = 0; i < 5; i++) await define(t, { name: `unit.bench_${i}`, entity: 'unit', source: { type: 'event', metric: 'click' }, aggregation: aggregations[i], window: windows[i] });
+    for (let i = 0; i < 5; i++)
+      await define(t, {
+        name: `unit.bench_${i}`,
+        entity: 'unit',
+        source: { type: 'event', metric: 'click' },
+        aggregation: aggregations[i],
+        window: windows[i],
+      });
     // The feature state is applied after the 2xx by the queue worker. After each `click` round the queue is drained
     // (timed apart), so the worker's work never lands in the next `view` round: `click` seconds are the request path
     // (plus whatever the worker did meanwhile), `apply` seconds what was left to fold in after the last answer.
@@ -65,19 +84,46 @@ export async function benchFeatures(): Promise<Record<string, number>> {
     out.eventsRatio = Math.round((out.eventsPerSecondWith5Features / out.eventsPerSecondWithout) * 1000) / 1000;
     // Sustained: the request path and the state's application together (what the machine can keep up with).
     out.eventsPerSecondWith5FeaturesApplied = Math.round(measured / (seconds.click + seconds.apply));
-    out.eventsRatioApplied = Math.round((out.eventsPerSecondWith5FeaturesApplied / out.eventsPerSecondWithout) * 1000) / 1000;
+    out.eventsRatioApplied =
+      Math.round((out.eventsPerSecondWith5FeaturesApplied / out.eventsPerSecondWithout) * 1000) / 1000;
 
-    for (let i = 5; i < 10; i++) await define(t, { name: `unit.bench_${i}`, entity: 'unit', source: { type: 'event', metric: 'click' }, aggregation: 'timeSinceLast', window: windows[i - 5] });
+    for (let i = 5; i < 10; i++)
+      await define(t, {
+        name: `unit.bench_${i}`,
+        entity: 'unit',
+        source: { type: 'event', metric: 'click' },
+        aggregation: 'timeSinceLast',
+        window: windows[i - 5],
+      });
     const stored = Array.from({ length: 10 }, (_, i) => `unit.bench_${i}`);
     const inline = Array.from({ length: 10 }, (_, i) => `c${i}`);
-    for (const [key, context] of [['bench-inline', inline], ['bench-stored', stored]] as const) {
-      const body = { key, name: key, kind: 'ranking', slots: 5, features: { context, item: ['price'] }, variants: [{ key: 'greedy', weight: 1, policy: { type: 'ranker' } }, { key: 'greedy2', weight: 1, policy: { type: 'ranker' } }], metrics: { primary: 'reward' } };
+    for (const [key, context] of [
+      ['bench-inline', inline],
+      ['bench-stored', stored],
+    ] as const) {
+      const body = {
+        key,
+        name: key,
+        kind: 'ranking',
+        slots: 5,
+        features: { context, item: ['price'] },
+        variants: [
+          { key: 'greedy', weight: 1, policy: { type: 'ranker' } },
+          { key: 'greedy2', weight: 1, policy: { type: 'ranker' } },
+        ],
+        metrics: { primary: 'reward' },
+      };
       if ((await t.call('POST', '/v1/experiments', { body })).status !== 201) throw new Error(`cannot create ${key}`);
       await t.call('POST', `/v1/experiments/${key}/start`);
     }
     const candidates = Array.from({ length: 50 }, (_, i) => ({ id: `item-${i}`, features: { price: i / 50 } }));
     const request = (experiment: string, u: number) =>
-      JSON.stringify({ experiment, unitId: `u-${u % 5_000}`, context: experiment === 'bench-inline' ? Object.fromEntries(inline.map((n, i) => [n, i])) : {}, candidates });
+      JSON.stringify({
+        experiment,
+        unitId: `u-${u % 5_000}`,
+        context: experiment === 'bench-inline' ? Object.fromEntries(inline.map((n, i) => [n, i])) : {},
+        candidates,
+      });
     const rounds = Number(process.env.BENCH_FEATURE_RANKS ?? 500);
     const times: Record<string, number[]> = { 'bench-inline': [], 'bench-stored': [] };
     for (let r = -50; r < rounds; r++) {

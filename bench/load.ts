@@ -58,7 +58,14 @@ async function worker(spec: LoadSpec): Promise<LoadResult> {
       const body = spec.bodies[next++ % spec.bodies.length];
       const started = process.hrtime.bigint();
       const req = request(
-        { agent, host: url.hostname, port: url.port, path: url.pathname, method: spec.method, headers: { ...spec.headers, 'content-length': Buffer.byteLength(body) } },
+        {
+          agent,
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: spec.method,
+          headers: { ...spec.headers, 'content-length': Buffer.byteLength(body) },
+        },
         (res) => {
           res.on('data', () => undefined);
           res.on('end', () => {

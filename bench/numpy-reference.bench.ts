@@ -32,14 +32,21 @@ function median(xs: number[]): number {
  * (tools/bandit/numpy_decision.py, one BLAS thread: Slotwise's decision is single-threaded too), interleaved in
  * `rounds` rounds of `reps` decisions each, so both see the same machine load; the ratio is the median of the rounds'.
  */
-export async function benchNumpyReference(opts: { rounds?: number; reps?: number } = {}): Promise<NumpyReferenceResult> {
+export async function benchNumpyReference(
+  opts: { rounds?: number; reps?: number } = {},
+): Promise<NumpyReferenceResult> {
   const rounds = opts.rounds ?? 7;
   const reps = opts.reps ?? 30;
   // bench/ from source, dist/bench/ when built
-  const script = [join(__dirname, '..', 'tools'), join(__dirname, '..', '..', 'tools')].map((d) => join(d, 'bandit', 'numpy_decision.py')).find((f) => existsSync(f));
+  const script = [join(__dirname, '..', 'tools'), join(__dirname, '..', '..', 'tools')]
+    .map((d) => join(d, 'bandit', 'numpy_decision.py'))
+    .find((f) => existsSync(f));
   if (!script) return { skipped: 'tools/bandit/numpy_decision.py not found' };
   if (!existsSync(PYTHON)) return { skipped: `${PYTHON} not found` };
-  const child = spawn(PYTHON, [script, '--serve'], { env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(PYTHON, [script, '--serve'], {
+    env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
@@ -49,7 +56,10 @@ export async function benchNumpyReference(opts: { rounds?: number; reps?: number
   };
   try {
     const ready = await next();
-    if (!ready) return { skipped: `the NumPy reference did not start (numpy missing?): ${stderr.trim().split('\n').pop() ?? ''}` };
+    if (!ready)
+      return {
+        skipped: `the NumPy reference did not start (numpy missing?): ${stderr.trim().split('\n').pop() ?? ''}`,
+      };
     const timer = decisionTimer({ propensityDraws: 1000 });
     const perRound: Array<{ slotwiseUs: number; numpyUs: number; ratio: number }> = [];
     let numpy: Record<string, unknown> = {};
@@ -63,9 +73,13 @@ export async function benchNumpyReference(opts: { rounds?: number; reps?: number
       perRound.push({ slotwiseUs, numpyUs, ratio: slotwiseUs / numpyUs });
     }
     return {
-      rounds, perRound,
-      slotwiseUs: median(perRound.map((p) => p.slotwiseUs)), numpyUs: median(perRound.map((p) => p.numpyUs)),
-      ratio: median(perRound.map((p) => p.ratio)), loadAverage: loadavg(), numpy,
+      rounds,
+      perRound,
+      slotwiseUs: median(perRound.map((p) => p.slotwiseUs)),
+      numpyUs: median(perRound.map((p) => p.numpyUs)),
+      ratio: median(perRound.map((p) => p.ratio)),
+      loadAverage: loadavg(),
+      numpy,
     };
   } finally {
     child.stdin.end();

@@ -33,10 +33,22 @@ async function main(): Promise<void> {
   const order = (process.argv[4] ?? 'bench-ranker,bench-draws-0,bench-deferred,bench').split(',');
   const dir = mkdtempSync(join(tmpdir(), 'slotwise-profile-'));
   const profDir = join(dir, 'prof');
-  const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, join(__dirname, '..', 'apps', 'api', 'src', 'main.js')], {
-    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', SLOTWISE_ADMIN_KEY: ADMIN, SLOTWISE_DEMO: 'off', LOG_LEVEL: 'error', SLOTWISE_DATA_DIR: join(dir, 'data') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--cpu-prof', `--cpu-prof-dir=${profDir}`, join(__dirname, '..', 'apps', 'api', 'src', 'main.js')],
+    {
+      env: {
+        PATH: process.env.PATH,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        SLOTWISE_ADMIN_KEY: ADMIN,
+        SLOTWISE_DEMO: 'off',
+        LOG_LEVEL: 'error',
+        SLOTWISE_DATA_DIR: join(dir, 'data'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -50,17 +62,29 @@ async function main(): Promise<void> {
         if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
         return res.json();
       },
-      Object.entries(POLICIES).filter(([k]) => k !== 'bench').map(([key, policy]) => ({ key, policy })),
+      Object.entries(POLICIES)
+        .filter(([k]) => k !== 'bench')
+        .map(([key, policy]) => ({ key, policy })),
     );
     const results: Record<string, { rps: number; p99: number; p50: number }> = {};
     for (const key of order) {
-      const r = await runLoad({ method: 'POST', url: `${base}/v1/rank`, headers, bodies: bodies('catalog', key), connections, warmupMs: 1500, durationMs: seconds * 1000 });
+      const r = await runLoad({
+        method: 'POST',
+        url: `${base}/v1/rank`,
+        headers,
+        bodies: bodies('catalog', key),
+        connections,
+        warmupMs: 1500,
+        durationMs: seconds * 1000,
+      });
       if (r.errors || r.non2xx) throw new Error(`${key}: ${r.errors} errors, ${r.non2xx} non-2xx answers`);
       results[key] = { rps: r.requestsPerSecond, p50: r.p50Ms, p99: r.p99Ms };
     }
     const ranker = results['bench-ranker']?.rps;
     for (const [key, r] of Object.entries(results)) {
-      console.log(`${key.padEnd(16)} ${r.rps.toFixed(1).padStart(7)} req/s  p50 ${r.p50.toFixed(1).padStart(6)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms${ranker ? `  ÷ ranker ${(r.rps / ranker).toFixed(2)}` : ''}`);
+      console.log(
+        `${key.padEnd(16)} ${r.rps.toFixed(1).padStart(7)} req/s  p50 ${r.p50.toFixed(1).padStart(6)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms${ranker ? `  ÷ ranker ${(r.rps / ranker).toFixed(2)}` : ''}`,
+      );
     }
   } finally {
     child.kill('SIGTERM');
@@ -84,7 +108,9 @@ function summarise(profile: { nodes: ProfileNode[] }): void {
     self.set(name, (self.get(name) ?? 0) + hits);
   }
   console.log(`\nself time, share of ${total} samples:`);
-  for (const [name, hits] of [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.PROFILE_TOP ?? 40))) {
+  for (const [name, hits] of [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, Number(process.env.PROFILE_TOP ?? 40))) {
     console.log(`${((100 * hits) / total).toFixed(1).padStart(5)}%  ${name}`);
   }
 }

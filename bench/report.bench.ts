@@ -73,7 +73,14 @@ export async function benchReport(options: { serverUrl?: string } = {}): Promise
   }
   const dataDir = `/tmp/slotwise-bench-report-${process.pid}`;
   const running = await createApp(
-    loadConfig({ PORT: '0', LOG_LEVEL: 'error', SLOTWISE_ADMIN_KEY: ADMIN, SLOTWISE_DEMO: 'off', DATABASE_URL: url, SLOTWISE_DATA_DIR: dataDir }),
+    loadConfig({
+      PORT: '0',
+      LOG_LEVEL: 'error',
+      SLOTWISE_ADMIN_KEY: ADMIN,
+      SLOTWISE_DEMO: 'off',
+      DATABASE_URL: url,
+      SLOTWISE_DATA_DIR: dataDir,
+    }),
   );
   try {
     await running.app.listen({ port: 0, host: '127.0.0.1' });
@@ -88,29 +95,31 @@ export async function benchReport(options: { serverUrl?: string } = {}): Promise
       if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
       return JSON.parse(text) as Record<string, unknown>;
     };
-    if (!reuse) await call('POST', '/v1/experiments', {
-      key: KEY,
-      name: 'Report bench',
-      kind: 'ab',
-      assignment: 'external',
-      variants: [
-        { key: 'control', weight: 1, config: {} },
-        { key: 'treatment', weight: 1, config: {} },
-      ],
-      metrics: { primary: 'purchase' },
-    });
+    if (!reuse)
+      await call('POST', '/v1/experiments', {
+        key: KEY,
+        name: 'Report bench',
+        kind: 'ab',
+        assignment: 'external',
+        variants: [
+          { key: 'control', weight: 1, config: {} },
+          { key: 'treatment', weight: 1, config: {} },
+        ],
+        metrics: { primary: 'purchase' },
+      });
     if (!reuse) await call('POST', `/v1/experiments/${KEY}/start`);
     const db = running.app.get(DataSource);
     const [{ id }] = (await db.query(`SELECT id FROM experiments WHERE key = $1`, [KEY])) as Array<{ id: string }>;
 
     const load0 = performance.now();
-    if (!reuse) await db.query(
-      `INSERT INTO exposures (experiment_id, phase, unit_id, variant, first_at, attributes)
+    if (!reuse)
+      await db.query(
+        `INSERT INTO exposures (experiment_id, phase, unit_id, variant, first_at, attributes)
        SELECT $1::uuid, 1, 'u' || g, CASE WHEN g % 2 = 0 THEN 'control' ELSE 'treatment' END,
               timestamptz '2025-03-01T00:00:00Z' + make_interval(secs => (g % 604800)::float8), NULL
        FROM generate_series(1, $2::int) g`,
-      [id, units],
-    );
+        [id, units],
+      );
     // events: 10 per unit (unit = 1 + g·2654435761 mod units, a bijection), 10 % of them an hour before the unit's
     // exposure (not counted), values 0–12; treatment units (odd numbers) get +1 on one event in seven
     for (let from = 1; !reuse && from <= events; from += 2_000_000) {
@@ -126,7 +135,8 @@ export async function benchReport(options: { serverUrl?: string } = {}): Promise
     // Rows written by the API queue their units for the report rollups in the same statement; these were written in
     // bulk by SQL, so their units are queued here, and the catch-up (what the background worker does as events
     // arrive) is timed on its own.
-    if (!reuse) await db.query(`INSERT INTO rollup_queue (unit_id) SELECT 'u' || g FROM generate_series(1, $1::int) g`, [units]);
+    if (!reuse)
+      await db.query(`INSERT INTO rollup_queue (unit_id) SELECT 'u' || g FROM generate_series(1, $1::int) g`, [units]);
     await db.query(`ANALYZE exposures`);
     await db.query(`ANALYZE events`);
     const loadSeconds = (performance.now() - load0) / 1000;
@@ -159,11 +169,14 @@ export async function benchReport(options: { serverUrl?: string } = {}): Promise
     const aggregateRaw = await timed(runs, () => metricValues.aggregate({ ...query, rollups: false }));
 
     // the report and the bare aggregate agree
-    const variants = (report.metrics as Array<{ variants: Array<{ variant: string; units: number; sum: number }> }>)[0].variants;
+    const variants = (report.metrics as Array<{ variants: Array<{ variant: string; units: number; sum: number }> }>)[0]
+      .variants;
     for (const b of bareRows) {
       const v = variants.find((x) => x.variant === b.variant);
       if (!v || v.units !== Number(b.units) || Math.abs(v.sum - Number(b.sum)) > 1e-9 * Math.abs(Number(b.sum))) {
-        throw new Error(`report and bare aggregate disagree for ${b.variant}: ${JSON.stringify(v)} vs ${JSON.stringify(b)}`);
+        throw new Error(
+          `report and bare aggregate disagree for ${b.variant}: ${JSON.stringify(v)} vs ${JSON.stringify(b)}`,
+        );
       }
     }
     const [{ counted }] = (await db.query(
@@ -171,7 +184,11 @@ export async function benchReport(options: { serverUrl?: string } = {}): Promise
       [id],
     )) as Array<{ counted: number }>;
     return {
-      database: citus ? `Citus (coordinator + ${citus.workers.length} worker(s))` : server ? 'server' : 'embedded (PGlite): reduced size',
+      database: citus
+        ? `Citus (coordinator + ${citus.workers.length} worker(s))`
+        : server
+          ? 'server'
+          : 'embedded (PGlite): reduced size',
       units,
       events,
       eventsCounted: counted,
@@ -183,7 +200,13 @@ export async function benchReport(options: { serverUrl?: string } = {}): Promise
       cachedReportMs: cached.medianMs,
       metricAggregateFromRollupsMs: aggregateRollups.medianMs,
       metricAggregateFromRawEventsMs: aggregateRaw.medianMs,
-      runs: { bare: bare.runsMs, report: computed.runsMs, cached: cached.runsMs, aggregateRollups: aggregateRollups.runsMs, aggregateRaw: aggregateRaw.runsMs },
+      runs: {
+        bare: bare.runsMs,
+        report: computed.runsMs,
+        cached: cached.runsMs,
+        aggregateRollups: aggregateRollups.runsMs,
+        aggregateRaw: aggregateRaw.runsMs,
+      },
       ratio: Math.round((computed.medianMs / bare.medianMs) * 1000) / 1000,
       target: '≤ 2',
       recommendation: (report.recommendation as { decision: string }).decision,

@@ -25,7 +25,10 @@ async function main(): Promise<void> {
   // Bench options come from the command's environment; this script is an entry point like main.ts.
   const env = process.env;
   if (process.argv[2] === 'scale-out') {
-    if (!env.DATABASE_URL || !env.BENCH_CITUS_URL) throw new Error('scale-out needs DATABASE_URL (a plain PostgreSQL server) and BENCH_CITUS_URL (a Citus coordinator)');
+    if (!env.DATABASE_URL || !env.BENCH_CITUS_URL)
+      throw new Error(
+        'scale-out needs DATABASE_URL (a plain PostgreSQL server) and BENCH_CITUS_URL (a Citus coordinator)',
+      );
     console.log('== events ingestion and report: one PostgreSQL server vs Citus');
     const scaleOut: Record<string, unknown> = {
       date: new Date().toISOString(),
@@ -44,7 +47,8 @@ async function main(): Promise<void> {
   const runs = (section: string) => !only || only.has(section);
   const dir = join(__dirname, '..', '..', 'bench', 'results');
   const file = join(dir, 'latest.json');
-  const previous: Record<string, unknown> = only && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  const previous: Record<string, unknown> =
+    only && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
   const out: Record<string, unknown> = {
     ...previous,
     date: new Date().toISOString(),
@@ -52,7 +56,12 @@ async function main(): Promise<void> {
     database: env.DATABASE_URL ? 'server' : 'embedded',
   };
 
-  if (only) out.partial = { sections: [...only], measuredAt: new Date().toISOString(), note: 'only these sections were measured in this run; the others are from the run dated above' };
+  if (only)
+    out.partial = {
+      sections: [...only],
+      measuredAt: new Date().toISOString(),
+      note: 'only these sections were measured in this run; the others are from the run dated above',
+    };
   if (only) out.date = previous.date ?? out.date;
 
   if (runs('bandit')) {
@@ -60,7 +69,9 @@ async function main(): Promise<void> {
     const bandit = runBanditBench();
     out.bandit = bandit;
     console.log(`calibration: ${bandit.calibration.nsPerMultiplyAdd.toFixed(2)} ns per multiply-add`);
-    console.log(`posterior update at d=64: ${bandit.linearUpdate.usPerUpdate.toFixed(2)} µs (target ≤ 10 µs); reward correction ${bandit.linearUpdate.usPerCorrection.toFixed(2)} µs`);
+    console.log(
+      `posterior update at d=64: ${bandit.linearUpdate.usPerUpdate.toFixed(2)} µs (target ≤ 10 µs); reward correction ${bandit.linearUpdate.usPerCorrection.toFixed(2)} µs`,
+    );
     console.log(`in-process decision: ${JSON.stringify(bandit.decision)}`);
     const numpyReference = await benchNumpyReference();
     out.numpyReference = numpyReference;
@@ -87,12 +98,14 @@ async function main(): Promise<void> {
           `(p50 ${r.slotwise.p50Ms.toFixed(1)} ms, p99 ${r.slotwise.p99Ms.toFixed(1)} ms, errors ${r.slotwise.errors + r.slotwise.non2xx}); ` +
           `bare ${r.bare.requestsPerSecond.toFixed(1)} req/s (p50 ${r.bare.p50Ms.toFixed(2)} ms, p99 ${r.bare.p99Ms.toFixed(2)} ms); ratio ${r.ratio.toFixed(3)} (target ≥ 0.5)`,
       );
-  }
+    }
 
-  console.log('where the catalog-shape gap goes (same request, lighter policies, against the same bare run):');
-  for (const b of breakdown) {
-    console.log(`  ${b.policy.padEnd(40)} ${b.slotwise.requestsPerSecond.toFixed(1)} req/s (p50 ${b.slotwise.p50Ms.toFixed(1)} ms, errors ${b.slotwise.errors + b.slotwise.non2xx}); ratio ${b.ratio.toFixed(3)}`);
-  }
+    console.log('where the catalog-shape gap goes (same request, lighter policies, against the same bare run):');
+    for (const b of breakdown) {
+      console.log(
+        `  ${b.policy.padEnd(40)} ${b.slotwise.requestsPerSecond.toFixed(1)} req/s (p50 ${b.slotwise.p50Ms.toFixed(1)} ms, errors ${b.slotwise.errors + b.slotwise.non2xx}); ratio ${b.ratio.toFixed(3)}`,
+      );
+    }
 
     // issue 13's bars are against the ranker policy's req/s in the same run
     const rankerRps = breakdown.find((b) => b.policy.startsWith('ranker'))?.slotwise.requestsPerSecond;
@@ -104,10 +117,11 @@ async function main(): Promise<void> {
         inlineP99Ms: catalog?.slotwise.p99Ms ?? null,
         deferred: deferred ? deferred.slotwise.requestsPerSecond / rankerRps : null,
       };
-      console.log(`thompson hybrid 1,000 draws / ranker policy req/s: inline ${JSON.stringify(out.rankVsRanker)} (targets: inline ≥ 0.7 with p99 ≤ 100 ms, deferred ≥ 0.9)`);
+      console.log(
+        `thompson hybrid 1,000 draws / ranker policy req/s: inline ${JSON.stringify(out.rankVsRanker)} (targets: inline ≥ 0.7 with p99 ≤ 100 ms, deferred ≥ 0.9)`,
+      );
     }
   }
-
 
   if (runs('workers')) {
     console.log('== two API worker processes vs one on the PostgreSQL server (WORKERS)');
@@ -115,8 +129,12 @@ async function main(): Promise<void> {
     out.workers = workers;
     if (workers.skipped) console.log(`skipped: ${workers.skipped}`);
     else {
-      console.log(`rank: ${workers.runs!.map((r) => `${r.workers} worker(s): ${r.slotwise.requestsPerSecond.toFixed(1)} req/s (p99 ${r.slotwise.p99Ms.toFixed(1)} ms)`).join('; ')}; ratio ${workers.ratio!.toFixed(2)}`);
-      console.log(`rewards: ${workers.runs!.map((r) => `${r.workers} worker(s): ${r.rewards.requestsPerSecond.toFixed(1)} req/s (p99 ${r.rewards.p99Ms.toFixed(1)} ms)`).join('; ')}; ratio ${workers.rewardsRatio!.toFixed(2)}`);
+      console.log(
+        `rank: ${workers.runs!.map((r) => `${r.workers} worker(s): ${r.slotwise.requestsPerSecond.toFixed(1)} req/s (p99 ${r.slotwise.p99Ms.toFixed(1)} ms)`).join('; ')}; ratio ${workers.ratio!.toFixed(2)}`,
+      );
+      console.log(
+        `rewards: ${workers.runs!.map((r) => `${r.workers} worker(s): ${r.rewards.requestsPerSecond.toFixed(1)} req/s (p99 ${r.rewards.p99Ms.toFixed(1)} ms)`).join('; ')}; ratio ${workers.rewardsRatio!.toFixed(2)}`,
+      );
     }
   }
 
@@ -125,29 +143,35 @@ async function main(): Promise<void> {
     const events = await benchEvents();
     out.events = events;
     console.log(JSON.stringify(events));
-
   }
 
   if (runs('features')) {
-    console.log('== feature store: events with 5 feature definitions vs none; rank with 10 stored context features vs 10 inline');
+    console.log(
+      '== feature store: events with 5 feature definitions vs none; rank with 10 stored context features vs 10 inline',
+    );
     const features = await benchFeatures();
     out.features = features;
     console.log(JSON.stringify(features));
-
   }
 
   if (runs('report')) {
-    console.log('== experiment report vs the bare SQL aggregate (GROUP BY variant of per-unit sums) on the same database');
+    console.log(
+      '== experiment report vs the bare SQL aggregate (GROUP BY variant of per-unit sums) on the same database',
+    );
     const report = await benchReport();
     out.report = report;
     console.log(JSON.stringify(report));
-
   }
 
   if (runs('webhooks')) {
     console.log('== webhook deliveries to a local receiver (outbox → signed POST), sustained');
     const webhooks = await benchWebhooks();
-    out.webhooks = { ...webhooks, measuredAt: new Date().toISOString(), database: out.database, target: 'deliveriesPerMinute ≥ 1000' };
+    out.webhooks = {
+      ...webhooks,
+      measuredAt: new Date().toISOString(),
+      database: out.database,
+      target: 'deliveriesPerMinute ≥ 1000',
+    };
     console.log(`${JSON.stringify(webhooks)} (target ≥ 1,000 deliveries per minute)`);
   }
 

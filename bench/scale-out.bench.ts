@@ -13,8 +13,12 @@ import { benchReport } from './report.bench';
  */
 export async function benchScaleOut(servers: { single: string; citus: string }): Promise<Record<string, unknown>> {
   const topology = await citusTopology(servers.citus);
-  if (!topology) throw new Error(`BENCH_CITUS_URL (${new URL(servers.citus).host}) is not a Citus coordinator: no citus extension with registered nodes in its database`);
-  if (await citusTopology(servers.single)) throw new Error('DATABASE_URL is a Citus coordinator; the baseline must be a plain PostgreSQL server');
+  if (!topology)
+    throw new Error(
+      `BENCH_CITUS_URL (${new URL(servers.citus).host}) is not a Citus coordinator: no citus extension with registered nodes in its database`,
+    );
+  if (await citusTopology(servers.single))
+    throw new Error('DATABASE_URL is a Citus coordinator; the baseline must be a plain PostgreSQL server');
   const out: Record<string, unknown> = { cpus: cpus().length, citusWorkers: topology.workers.length };
   for (const [name, serverUrl] of Object.entries(servers)) {
     const loadBefore = loadavg()[0];
@@ -29,7 +33,8 @@ export async function benchScaleOut(servers: { single: string; citus: string }):
   const single = out.single as { events: Record<string, number>; report: Record<string, number> };
   const citus = out.citus as { events: Record<string, number>; report: Record<string, number> };
   out.citusToSingle = {
-    httpEventsPerSecond: Math.round((citus.events.httpEventsPerSecond / single.events.httpEventsPerSecond) * 1000) / 1000,
+    httpEventsPerSecond:
+      Math.round((citus.events.httpEventsPerSecond / single.events.httpEventsPerSecond) * 1000) / 1000,
     reportMs: Math.round((citus.report.reportMs / single.report.reportMs) * 1000) / 1000,
     bareAggregateMs: Math.round((citus.report.bareAggregateMs / single.report.bareAggregateMs) * 1000) / 1000,
   };

@@ -11,7 +11,9 @@ import { WebhookReceiver } from '../test/support/webhook-receiver';
 export async function benchWebhooks(): Promise<Record<string, number>> {
   const n = Number(process.env.BENCH_WEBHOOK_DELIVERIES ?? 5_000);
   const rx = await new WebhookReceiver().start();
-  const t = await startTestApp({ env: { WEBHOOK_ALLOW_PRIVATE: '127.0.0.0/8', WEBHOOK_POLL_MS: '200', MODEL_FLUSH_MS: '60000' } });
+  const t = await startTestApp({
+    env: { WEBHOOK_ALLOW_PRIVATE: '127.0.0.0/8', WEBHOOK_POLL_MS: '200', MODEL_FLUSH_MS: '60000' },
+  });
   try {
     const hook = await t.call('POST', '/v1/webhooks', { body: { url: rx.url, eventTypes: ['trigger.fired'] } });
     if (hook.status !== 201) throw new Error(`bench webhook: ${hook.status} ${hook.text}`);

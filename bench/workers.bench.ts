@@ -38,14 +38,26 @@ const REWARD_BODIES = 40_000;
 export async function benchWorkers(options: { durationMs: number; connections: number }): Promise<WorkersBenchResult> {
   // bench options come from the command's environment, as in run.ts
   if (!process.env.DATABASE_URL) return { skipped: 'needs DATABASE_URL (the embedded database serves one process)' };
-  const entry = [join(__dirname, '..', 'apps', 'api', 'src', 'main.js'), join(__dirname, '..', 'dist', 'apps', 'api', 'src', 'main.js')].find((f) => existsSync(f));
+  const entry = [
+    join(__dirname, '..', 'apps', 'api', 'src', 'main.js'),
+    join(__dirname, '..', 'dist', 'apps', 'api', 'src', 'main.js'),
+  ].find((f) => existsSync(f));
   if (!entry) return { skipped: 'the built API is missing (npm run build)' };
   const runs: Array<{ workers: number; slotwise: LoadResult; rewards: LoadResult }> = [];
   const loadAverage: Array<{ workers: number; before: number; after: number }> = [];
   for (const workers of [1, 2]) {
     const db = await freshDatabase();
     const child = spawn(process.execPath, [entry], {
-      env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', SLOTWISE_ADMIN_KEY: ADMIN, SLOTWISE_DEMO: 'off', LOG_LEVEL: 'error', DATABASE_URL: db.url, WORKERS: String(workers) },
+      env: {
+        PATH: process.env.PATH,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        SLOTWISE_ADMIN_KEY: ADMIN,
+        SLOTWISE_DEMO: 'off',
+        LOG_LEVEL: 'error',
+        DATABASE_URL: db.url,
+        WORKERS: String(workers),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
@@ -69,7 +81,15 @@ export async function benchWorkers(options: { durationMs: number; connections: n
         return res.json();
       });
       const before = loadavg()[0];
-      const slotwise = await runLoad({ method: 'POST', bodies: bodies('catalog'), connections: options.connections, warmupMs: 2000, durationMs: options.durationMs, url: `${base}/v1/rank`, headers });
+      const slotwise = await runLoad({
+        method: 'POST',
+        bodies: bodies('catalog'),
+        connections: options.connections,
+        warmupMs: 2000,
+        durationMs: options.durationMs,
+        url: `${base}/v1/rank`,
+        headers,
+      });
       const rankBodies = bodies('catalog');
       const decisions: Array<{ decisionId: string; slots: Array<{ itemId: string }> }> = [];
       for (let i = 0; i < REWARD_DECISIONS; i += 10) {
@@ -85,9 +105,26 @@ export async function benchWorkers(options: { durationMs: number; connections: n
       const rewardBodies = Array.from({ length: REWARD_BODIES }, (_, i) => {
         const d = decisions[i % decisions.length];
         const slot = d.slots[Math.floor(i / decisions.length) % d.slots.length];
-        return JSON.stringify({ rewards: [{ decisionId: d.decisionId, itemId: slot.itemId, value: i % 3 === 0 ? 1 : 0, eventId: `bench-w${workers}-r${i}` }] });
+        return JSON.stringify({
+          rewards: [
+            {
+              decisionId: d.decisionId,
+              itemId: slot.itemId,
+              value: i % 3 === 0 ? 1 : 0,
+              eventId: `bench-w${workers}-r${i}`,
+            },
+          ],
+        });
       });
-      const rewards = await runLoad({ method: 'POST', bodies: rewardBodies, connections: options.connections, warmupMs: 1000, durationMs: options.durationMs, url: `${base}/v1/rewards`, headers });
+      const rewards = await runLoad({
+        method: 'POST',
+        bodies: rewardBodies,
+        connections: options.connections,
+        warmupMs: 1000,
+        durationMs: options.durationMs,
+        url: `${base}/v1/rewards`,
+        headers,
+      });
       runs.push({ workers, slotwise, rewards });
       loadAverage.push({ workers, before, after: loadavg()[0] });
     } finally {

@@ -5,4 +5,7 @@ const { execFileSync } = require('node:child_process');
 const { join } = require('node:path');
 const root = join(__dirname, '..');
 execFileSync(process.execPath, [join(__dirname, 'build.js')], { cwd: root, stdio: 'inherit' });
-execFileSync(process.execPath, [join(root, 'dist/bench/run.js'), ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+execFileSync(process.execPath, [join(root, 'dist/bench/run.js'), ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: 'inherit',
+});

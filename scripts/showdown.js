@@ -6,7 +6,15 @@ const { join } = require('node:path');
 
 const root = join(__dirname, '..');
 try {
-  execFileSync(process.execPath, [join(root, 'tools', 'bandit', 'run-ts.js'), join(root, 'apps', 'simulator', 'src', 'showdown', 'main.ts'), ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [
+      join(root, 'tools', 'bandit', 'run-ts.js'),
+      join(root, 'apps', 'simulator', 'src', 'showdown', 'main.ts'),
+      ...process.argv.slice(2),
+    ],
+    { cwd: root, stdio: 'inherit' },
+  );
 } catch (err) {
   process.exit(typeof err.status === 'number' ? err.status : 1);
 }

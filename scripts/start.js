@@ -17,7 +17,11 @@ function newestMtime(dir) {
   return newest;
 }
 
-const sources = Math.max(newestMtime(join(root, 'apps')), newestMtime(join(root, 'libs')), statSync(join(root, 'package.json')).mtimeMs);
+const sources = Math.max(
+  newestMtime(join(root, 'apps')),
+  newestMtime(join(root, 'libs')),
+  statSync(join(root, 'package.json')).mtimeMs,
+);
 if (!existsSync(entry) || statSync(entry).mtimeMs < sources) {
   process.stdout.write('Building Slotwise (first start or sources changed)…\n');
   execFileSync(process.execPath, [join(__dirname, 'build.js')], { cwd: root, stdio: 'inherit' });

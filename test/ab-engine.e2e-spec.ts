@@ -11,7 +11,8 @@ describe('A/B assignment engine', () => {
   let svc: AssignmentService;
   const keys: Record<string, string> = {};
   const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
-  const saltOf = async (key: string): Promise<string> => (await db.query(`SELECT salt FROM experiments WHERE key = $1`, [key]))[0].salt;
+  const saltOf = async (key: string): Promise<string> =>
+    (await db.query(`SELECT salt FROM experiments WHERE key = $1`, [key]))[0].salt;
   const create = async (body: Record<string, unknown>, start = true) => {
     const res = await t.call('POST', '/v1/experiments', { body });
     expect(res.status).toBe(201);
@@ -31,33 +32,74 @@ describe('A/B assignment engine', () => {
   describe('POST /v1/assign', () => {
     it('answers not_running before start, 404 for an unknown experiment, 400 with paths, 403 for a viewer', async () => {
       await create(abExperiment('color'), false);
-      const draft = await t.call('POST', '/v1/assign', { key: keys.serving, body: { experiment: 'color', unitId: 'u-1' } });
+      const draft = await t.call('POST', '/v1/assign', {
+        key: keys.serving,
+        body: { experiment: 'color', unitId: 'u-1' },
+      });
       expect(draft.status).toBe(200);
-      expect(draft.body).toEqual({ experiment: 'color', variant: null, config: null, inExperiment: false, reason: 'not_running' });
-      expect((await t.call('POST', '/v1/assign', { key: keys.serving, body: { experiment: 'nope-nope', unitId: 'u-1' } })).status).toBe(404);
-      const bad = await t.call('POST', '/v1/assign', { key: keys.serving, body: { experiment: 'color', unitId: 'has\u0085next-line', attributes: { plan: { nested: 1 } } } });
+      expect(draft.body).toEqual({
+        experiment: 'color',
+        variant: null,
+        config: null,
+        inExperiment: false,
+        reason: 'not_running',
+      });
+      expect(
+        (await t.call('POST', '/v1/assign', { key: keys.serving, body: { experiment: 'nope-nope', unitId: 'u-1' } }))
+          .status,
+      ).toBe(404);
+      const bad = await t.call('POST', '/v1/assign', {
+        key: keys.serving,
+        body: { experiment: 'color', unitId: 'has\u0085next-line', attributes: { plan: { nested: 1 } } },
+      });
       expect(bad.status).toBe(400);
       expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['attributes.plan', 'unitId']);
-      expect((await t.call('POST', '/v1/assign', { key: keys.viewer, body: { experiment: 'color', unitId: 'u-1' } })).status).toBe(403);
+      expect(
+        (await t.call('POST', '/v1/assign', { key: keys.viewer, body: { experiment: 'color', unitId: 'u-1' } })).status,
+      ).toBe(403);
     });
 
     it('assigns as libs/assignment does, returns the config, and logs the exposure once with its first time', async () => {
       expect((await t.call('POST', '/v1/experiments/color/start')).status).toBe(200);
       const salt = await saltOf('color');
-      const def = { key: 'color', status: 'running', salt, variants: [{ key: 'control', weight: 1 }, { key: 'treatment', weight: 1 }] };
+      const def = {
+        key: 'color',
+        status: 'running',
+        salt,
+        variants: [
+          { key: 'control', weight: 1 },
+          { key: 'treatment', weight: 1 },
+        ],
+      };
       const configs: Record<string, unknown> = { control: { color: 'blue' }, treatment: { color: 'green' } };
       for (const unitId of ids('c', 20)) {
         const expected = libAssign(def, unitId);
         const res = await t.call('POST', '/v1/assign', { key: keys.serving, body: { experiment: 'color', unitId } });
-        expect(res.body).toEqual({ experiment: 'color', variant: expected.variant, config: configs[expected.variant!], inExperiment: true });
+        expect(res.body).toEqual({
+          experiment: 'color',
+          variant: expected.variant,
+          config: configs[expected.variant!],
+          inExperiment: true,
+        });
       }
-      const first = await db.query(`SELECT first_at FROM exposures x JOIN experiments e ON e.id = x.experiment_id WHERE e.key = 'color' AND unit_id = 'c-0'`);
-      for (let i = 0; i < 5; i++) await t.call('POST', '/v1/assign', { key: keys.serving, body: { experiment: 'color', unitId: 'c-0' } });
-      const rows = await db.query(`SELECT phase, variant, first_at FROM exposures x JOIN experiments e ON e.id = x.experiment_id WHERE e.key = 'color' AND unit_id = 'c-0'`);
+      const first = await db.query(
+        `SELECT first_at FROM exposures x JOIN experiments e ON e.id = x.experiment_id WHERE e.key = 'color' AND unit_id = 'c-0'`,
+      );
+      for (let i = 0; i < 5; i++)
+        await t.call('POST', '/v1/assign', { key: keys.serving, body: { experiment: 'color', unitId: 'c-0' } });
+      const rows = await db.query(
+        `SELECT phase, variant, first_at FROM exposures x JOIN experiments e ON e.id = x.experiment_id WHERE e.key = 'color' AND unit_id = 'c-0'`,
+      );
       expect(rows).toHaveLength(1);
       expect(rows[0].first_at).toEqual(first[0].first_at);
       expect(rows[0].phase).toBe(1);
-      expect((await db.query(`SELECT count(*)::int AS n FROM exposures x JOIN experiments e ON e.id = x.experiment_id WHERE e.key = 'color'`))[0].n).toBe(20);
+      expect(
+        (
+          await db.query(
+            `SELECT count(*)::int AS n FROM exposures x JOIN experiments e ON e.id = x.experiment_id WHERE e.key = 'color'`,
+          )
+        )[0].n,
+      ).toBe(20);
       expect((await t.call('GET', '/v1/experiments/color')).body).toMatchObject({ phase: 1, shippedVariant: null });
     });
 
@@ -68,7 +110,15 @@ describe('A/B assignment engine', () => {
       expect(res.body.errors).toEqual([{ path: 'metrics.primary', message: 'a primary metric is required to start' }]);
       expect((await t.call('GET', '/v1/experiments/no-primary')).body.status).toBe('draft');
       const bad = await t.call('POST', '/v1/experiments', {
-        body: abExperiment('bad-targeting', { targeting: { op: 'and', rules: [{ op: 'eq', attr: 'country', value: 'US' }, { op: 'gt', attr: 'age', value: [1] }] } }),
+        body: abExperiment('bad-targeting', {
+          targeting: {
+            op: 'and',
+            rules: [
+              { op: 'eq', attr: 'country', value: 'US' },
+              { op: 'gt', attr: 'age', value: [1] },
+            ],
+          },
+        }),
       });
       expect(bad.status).toBe(400);
       expect(bad.body.errors.map((e: { path: string }) => e.path)).toEqual(['targeting.rules[1].value']);
@@ -97,14 +147,23 @@ describe('A/B assignment engine', () => {
         [{}, false],
       ];
       for (const [attributes, inside] of cases) {
-        const res = await t.call('POST', '/v1/assign', { key: keys.serving, body: { experiment: 'targeted', unitId: 'tt-1', attributes } });
+        const res = await t.call('POST', '/v1/assign', {
+          key: keys.serving,
+          body: { experiment: 'targeted', unitId: 'tt-1', attributes },
+        });
         expect(res.status).toBe(200);
         if (inside) {
           expect(res.body.inExperiment).toBe(true);
           expect(['control', 'treatment']).toContain(res.body.variant);
           expect(res.body.reason).toBeUndefined();
         } else {
-          expect(res.body).toEqual({ experiment: 'targeted', variant: null, config: null, inExperiment: false, reason: 'targeting' });
+          expect(res.body).toEqual({
+            experiment: 'targeted',
+            variant: null,
+            config: null,
+            inExperiment: false,
+            reason: 'targeting',
+          });
         }
       }
     });
@@ -112,7 +171,16 @@ describe('A/B assignment engine', () => {
     it('traffic percent keeps the share out with reason traffic', async () => {
       await create(abExperiment('half', { trafficPercent: 50 }));
       const salt = await saltOf('half');
-      const def = { key: 'half', status: 'running', salt, trafficPercent: 50, variants: [{ key: 'control', weight: 1 }, { key: 'treatment', weight: 1 }] };
+      const def = {
+        key: 'half',
+        status: 'running',
+        salt,
+        trafficPercent: 50,
+        variants: [
+          { key: 'control', weight: 1 },
+          { key: 'treatment', weight: 1 },
+        ],
+      };
       const all = ids('h', 400);
       const got = await Promise.all(all.map((u) => svc.assignForServing('half', u)));
       got.forEach((g, i) => {
@@ -122,7 +190,13 @@ describe('A/B assignment engine', () => {
       const out = got.filter((g) => g.reason === 'traffic').length;
       expect(out).toBeGreaterThan(150);
       expect(out).toBeLessThan(250);
-      expect((await db.query(`SELECT count(*)::int AS n FROM exposures x JOIN experiments e ON e.id = x.experiment_id WHERE e.key = 'half'`))[0].n).toBe(400 - out);
+      expect(
+        (
+          await db.query(
+            `SELECT count(*)::int AS n FROM exposures x JOIN experiments e ON e.id = x.experiment_id WHERE e.key = 'half'`,
+          )
+        )[0].n,
+      ).toBe(400 - out);
     });
   });
 
@@ -130,7 +204,14 @@ describe('A/B assignment engine', () => {
     it('experiments of a layer never share a unit; holdout units are in none; a full layer refuses a start', async () => {
       const put = await t.call('PUT', '/v1/layers/home', { key: keys.editor, body: { holdoutPercent: 10 } });
       expect(put.status).toBe(200);
-      expect(put.body).toMatchObject({ key: 'home', salt: 'home', holdoutPercent: 10, holdout: [{ start: 0, end: 1000 }], experiments: {}, freePercent: 90 });
+      expect(put.body).toMatchObject({
+        key: 'home',
+        salt: 'home',
+        holdoutPercent: 10,
+        holdout: [{ start: 0, end: 1000 }],
+        experiments: {},
+        freePercent: 90,
+      });
       await create(rankingExperiment('home-a', { layer: 'home', trafficPercent: 30 }));
       await create(abExperiment('home-b', { layer: 'home', trafficPercent: 30 }));
       await create(abExperiment('home-c', { layer: 'home', trafficPercent: 20 }));
@@ -147,7 +228,9 @@ describe('A/B assignment engine', () => {
         'home-b': { percent: 30, ranges: [{ start: 4000, end: 7000 }] },
         'home-c': { percent: 20, ranges: [{ start: 7000, end: 9000 }] },
       });
-      const owners: Record<string, BucketRange[]> = Object.fromEntries(Object.entries(layer.experiments).map(([k, v]) => [k, (v as { ranges: BucketRange[] }).ranges]));
+      const owners: Record<string, BucketRange[]> = Object.fromEntries(
+        Object.entries(layer.experiments).map(([k, v]) => [k, (v as { ranges: BucketRange[] }).ranges]),
+      );
 
       const units = ids('lay', 2000);
       const exps = ['home-a', 'home-b', 'home-c'];
@@ -171,7 +254,13 @@ describe('A/B assignment engine', () => {
         }
       });
       expect(tally.holdout + tally.none + tally['home-a'] + tally['home-b'] + tally['home-c']).toBe(2000);
-      for (const [k, share] of [['holdout', 0.1], ['none', 0.1], ['home-a', 0.3], ['home-b', 0.3], ['home-c', 0.2]] as const) {
+      for (const [k, share] of [
+        ['holdout', 0.1],
+        ['none', 0.1],
+        ['home-a', 0.3],
+        ['home-b', 0.3],
+        ['home-c', 0.2],
+      ] as const) {
         expect(Math.abs(tally[k] / 2000 - share)).toBeLessThan(0.04);
       }
 
@@ -184,23 +273,47 @@ describe('A/B assignment engine', () => {
       expect((await svc.assignForServing('home-c', 'lay-1')).reason).toBe('not_running');
       // The holdout cannot grow into experiments' buckets; the salt cannot change while experiments hold buckets.
       expect((await t.call('PUT', '/v1/layers/home', { body: { holdoutPercent: 25 } })).status).toBe(409);
-      expect((await t.call('PUT', '/v1/layers/home', { body: { holdoutPercent: 10, salt: 'other' } })).status).toBe(409);
-      expect((await t.call('PUT', '/v1/layers/home', { key: keys.viewer, body: { holdoutPercent: 10 } })).status).toBe(403);
+      expect((await t.call('PUT', '/v1/layers/home', { body: { holdoutPercent: 10, salt: 'other' } })).status).toBe(
+        409,
+      );
+      expect((await t.call('PUT', '/v1/layers/home', { key: keys.viewer, body: { holdoutPercent: 10 } })).status).toBe(
+        403,
+      );
       expect((await t.call('GET', '/v1/layers/nope')).status).toBe(404);
       // A layered experiment's share follows its traffic percent while live.
       expect((await t.call('PATCH', '/v1/experiments/home-b', { body: { trafficPercent: 35 } })).status).toBe(200);
-      expect((await t.call('GET', '/v1/layers/home')).body.experiments['home-b']).toEqual({ percent: 35, ranges: [{ start: 4000, end: 7000 }, { start: 9000, end: 9500 }] });
+      expect((await t.call('GET', '/v1/layers/home')).body.experiments['home-b']).toEqual({
+        percent: 35,
+        ranges: [
+          { start: 4000, end: 7000 },
+          { start: 9000, end: 9500 },
+        ],
+      });
       expect((await t.call('PATCH', '/v1/experiments/home-b', { body: { layer: 'elsewhere' } })).status).toBe(409);
     });
   });
 
   describe('ramps and phases', () => {
     it('after a weight change exactly the units predicted by diffAllocations move, in a new audited phase', async () => {
-      await create(abExperiment('ramp', { variants: [{ key: 'control', weight: 50 }, { key: 'treatment', weight: 50 }] }));
+      await create(
+        abExperiment('ramp', {
+          variants: [
+            { key: 'control', weight: 50 },
+            { key: 'treatment', weight: 50 },
+          ],
+        }),
+      );
       const salt = await saltOf('ramp');
       const units = ids('r', 2000);
       const before = await Promise.all(units.map((u) => svc.assignForServing('ramp', u)));
-      const patched = await t.call('PATCH', '/v1/experiments/ramp', { body: { variants: [{ key: 'control', weight: 40 }, { key: 'treatment', weight: 60 }] } });
+      const patched = await t.call('PATCH', '/v1/experiments/ramp', {
+        body: {
+          variants: [
+            { key: 'control', weight: 40 },
+            { key: 'treatment', weight: 60 },
+          ],
+        },
+      });
       expect(patched.status).toBe(200);
       expect(patched.body.phase).toBe(2);
       const after = await Promise.all(units.map((u) => svc.assignForServing('ramp', u)));
@@ -211,8 +324,18 @@ describe('A/B assignment engine', () => {
       expect(phaseEntry.after.phase).toBe(2);
       const a1: Allocation = phaseEntry.before.allocation;
       const a2: Allocation = phaseEntry.after.allocation;
-      expect(a1).toEqual(rampVariants(undefined, [{ key: 'control', weight: 50 }, { key: 'treatment', weight: 50 }]));
-      expect(a2).toEqual(rampVariants(a1, [{ key: 'control', weight: 40 }, { key: 'treatment', weight: 60 }]));
+      expect(a1).toEqual(
+        rampVariants(undefined, [
+          { key: 'control', weight: 50 },
+          { key: 'treatment', weight: 50 },
+        ]),
+      );
+      expect(a2).toEqual(
+        rampVariants(a1, [
+          { key: 'control', weight: 40 },
+          { key: 'treatment', weight: 60 },
+        ]),
+      );
       const moved = diffAllocations(a1, a2).changes;
       expect(moved).toEqual([{ from: 'control', to: 'treatment', range: { start: 4000, end: 5000 } }]);
 
@@ -232,13 +355,26 @@ describe('A/B assignment engine', () => {
         { phase: 1, n: 2000 },
         { phase: 2, n: 2000 },
       ]);
-      const phases = await db.query(`SELECT phase, ended_at IS NOT NULL AS ended FROM experiment_phases p JOIN experiments e ON e.id = p.experiment_id WHERE e.key = 'ramp' ORDER BY phase`);
+      const phases = await db.query(
+        `SELECT phase, ended_at IS NOT NULL AS ended FROM experiment_phases p JOIN experiments e ON e.id = p.experiment_id WHERE e.key = 'ramp' ORDER BY phase`,
+      );
       expect(phases).toEqual([
         { phase: 1, ended: true },
         { phase: 2, ended: false },
       ]);
       // Same split with other numbers is not a new phase.
-      expect((await t.call('PATCH', '/v1/experiments/ramp', { body: { variants: [{ key: 'control', weight: 2 }, { key: 'treatment', weight: 3 }] } })).body.phase).toBe(2);
+      expect(
+        (
+          await t.call('PATCH', '/v1/experiments/ramp', {
+            body: {
+              variants: [
+                { key: 'control', weight: 2 },
+                { key: 'treatment', weight: 3 },
+              ],
+            },
+          })
+        ).body.phase,
+      ).toBe(2);
     });
   });
 
@@ -249,21 +385,46 @@ describe('A/B assignment engine', () => {
       const bogus = await t.call('POST', '/v1/experiments/shipme/ship', { body: { variant: 'purple' } });
       expect(bogus.status).toBe(400);
       expect(bogus.body.errors[0].path).toBe('variant');
-      expect((await t.call('POST', '/v1/experiments/shipme/ship', { key: keys.viewer, body: { variant: 'treatment' } })).status).toBe(403);
+      expect(
+        (await t.call('POST', '/v1/experiments/shipme/ship', { key: keys.viewer, body: { variant: 'treatment' } }))
+          .status,
+      ).toBe(403);
       expect((await t.call('POST', '/v1/experiments/shipme/stop')).status).toBe(200);
-      const stopped = await t.call('POST', '/v1/assign', { key: keys.serving, body: { experiment: 'shipme', unitId: 's-1' } });
-      expect(stopped.body).toEqual({ experiment: 'shipme', variant: null, config: null, inExperiment: false, reason: 'not_running' });
+      const stopped = await t.call('POST', '/v1/assign', {
+        key: keys.serving,
+        body: { experiment: 'shipme', unitId: 's-1' },
+      });
+      expect(stopped.body).toEqual({
+        experiment: 'shipme',
+        variant: null,
+        config: null,
+        inExperiment: false,
+        reason: 'not_running',
+      });
 
-      const shipped = await t.call('POST', '/v1/experiments/shipme/ship', { key: keys.editor, body: { variant: 'treatment' } });
+      const shipped = await t.call('POST', '/v1/experiments/shipme/ship', {
+        key: keys.editor,
+        body: { variant: 'treatment' },
+      });
       expect(shipped.status).toBe(200);
       expect(shipped.body).toMatchObject({ status: 'stopped', shippedVariant: 'treatment' });
       for (const unitId of ['s-1', 's-2', 'anyone']) {
         const res = await t.call('POST', '/v1/assign', { key: keys.serving, body: { experiment: 'shipme', unitId } });
-        expect(res.body).toEqual({ experiment: 'shipme', variant: 'treatment', config: { color: 'green' }, inExperiment: false, reason: 'shipped' });
+        expect(res.body).toEqual({
+          experiment: 'shipme',
+          variant: 'treatment',
+          config: { color: 'green' },
+          inExperiment: false,
+          reason: 'shipped',
+        });
       }
       expect((await t.call('POST', '/v1/experiments/shipme/ship', { body: { variant: 'control' } })).status).toBe(409);
       const audit = (await t.call('GET', '/v1/audit?entityType=experiment&entityId=shipme')).body.entries;
-      expect(audit[0]).toMatchObject({ action: 'experiment.ship', before: { status: 'stopped', shippedVariant: null }, after: { status: 'stopped', shippedVariant: 'treatment' } });
+      expect(audit[0]).toMatchObject({
+        action: 'experiment.ship',
+        before: { status: 'stopped', shippedVariant: null },
+        after: { status: 'stopped', shippedVariant: 'treatment' },
+      });
       // Shipping a running experiment stops it too.
       await create(abExperiment('shiplive'));
       const live = await t.call('POST', '/v1/experiments/shiplive/ship', { body: { variant: 'control' } });
@@ -278,29 +439,55 @@ describe('A/B assignment engine', () => {
       await svc.assignForServing('half', 'erase-me');
       const ev = await t.call('POST', '/v1/events', {
         key: keys.serving,
-        body: { events: [{ unitId: 'erase-me', metric: 'purchase', value: 3, eventId: 'er-1' }, { unitId: 'erase-me', metric: 'visit' }, { unitId: 'keep-me', metric: 'visit' }] },
+        body: {
+          events: [
+            { unitId: 'erase-me', metric: 'purchase', value: 3, eventId: 'er-1' },
+            { unitId: 'erase-me', metric: 'visit' },
+            { unitId: 'keep-me', metric: 'visit' },
+          ],
+        },
       });
       expect(ev.body.accepted).toBe(3);
-      const exposuresBefore = (await db.query(`SELECT count(*)::int AS n FROM exposures WHERE unit_id = 'erase-me'`))[0].n;
+      const exposuresBefore = (await db.query(`SELECT count(*)::int AS n FROM exposures WHERE unit_id = 'erase-me'`))[0]
+        .n;
       expect(exposuresBefore).toBeGreaterThanOrEqual(1);
 
       expect((await t.call('DELETE', '/v1/units/erase-me', { key: keys.editor })).status).toBe(403);
       const res = await t.call('DELETE', '/v1/units/erase-me');
       expect(res.status).toBe(200);
-      expect(res.body.erased).toEqual({ exposures: exposuresBefore, events: 2, decisions: 0, features: 0, queuedFeatureEvents: 0, history: 0, triggers: 0 });
+      expect(res.body.erased).toEqual({
+        exposures: exposuresBefore,
+        events: 2,
+        decisions: 0,
+        features: 0,
+        queuedFeatureEvents: 0,
+        history: 0,
+        triggers: 0,
+      });
       expect((await db.query(`SELECT count(*)::int AS n FROM exposures WHERE unit_id = 'erase-me'`))[0].n).toBe(0);
       expect((await db.query(`SELECT count(*)::int AS n FROM events WHERE unit_id = 'erase-me'`))[0].n).toBe(0);
       expect((await db.query(`SELECT count(*)::int AS n FROM events WHERE unit_id = 'keep-me'`))[0].n).toBe(1);
 
       const audit = (await t.call('GET', `/v1/audit?entityId=${res.body.erasureId}`)).body.entries;
       expect(audit).toHaveLength(1);
-      expect(audit[0]).toMatchObject({ action: 'unit.erase', entityType: 'unit-erasure', after: { erased: { exposures: exposuresBefore, events: 2 } } });
+      expect(audit[0]).toMatchObject({
+        action: 'unit.erase',
+        entityType: 'unit-erasure',
+        after: { erased: { exposures: exposuresBefore, events: 2 } },
+      });
       expect(JSON.stringify(audit)).not.toContain('erase-me');
 
       await svc.assignForServing('color', 'erase-me');
       expect((await db.query(`SELECT count(*)::int AS n FROM exposures WHERE unit_id = 'erase-me'`))[0].n).toBe(1);
       // An event id that was erased may be sent again (it is a new event now).
-      expect((await t.call('POST', '/v1/events', { key: keys.serving, body: { events: [{ unitId: 'erase-me', metric: 'purchase', eventId: 'er-1' }] } })).body.accepted).toBe(1);
+      expect(
+        (
+          await t.call('POST', '/v1/events', {
+            key: keys.serving,
+            body: { events: [{ unitId: 'erase-me', metric: 'purchase', eventId: 'er-1' }] },
+          })
+        ).body.accepted,
+      ).toBe(1);
     });
   });
 });

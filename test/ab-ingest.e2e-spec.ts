@@ -22,15 +22,24 @@ describe('A/B ingestion and metric values', () => {
 
   describe('POST /v1/events', () => {
     it('100 parallel posts of the same batch of eventIds store each event exactly once', async () => {
-      const batch = Array.from({ length: 200 }, (_, i) => ({ unitId: `p-${i % 37}`, metric: 'click', value: i, eventId: `par-${i}` }));
-      const results = await Promise.all(Array.from({ length: 100 }, () => t.call('POST', '/v1/events', { key: keys.serving, body: { events: batch } })));
+      const batch = Array.from({ length: 200 }, (_, i) => ({
+        unitId: `p-${i % 37}`,
+        metric: 'click',
+        value: i,
+        eventId: `par-${i}`,
+      }));
+      const results = await Promise.all(
+        Array.from({ length: 100 }, () => t.call('POST', '/v1/events', { key: keys.serving, body: { events: batch } })),
+      );
       for (const r of results) expect(r.status).toBe(200);
       const accepted = results.reduce((a, r) => a + r.body.accepted, 0);
       const duplicates = results.reduce((a, r) => a + r.body.duplicates, 0);
       expect(accepted).toBe(200);
       expect(duplicates).toBe(100 * 200 - 200);
       for (const r of results) expect(r.body.rejected).toEqual([]);
-      const [row] = await db.query(`SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS d, sum(value)::float8 AS s FROM events WHERE event_id LIKE 'par-%'`);
+      const [row] = await db.query(
+        `SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS d, sum(value)::float8 AS s FROM events WHERE event_id LIKE 'par-%'`,
+      );
       expect(row).toEqual({ n: 200, d: 200, s: (199 * 200) / 2 });
     });
 
@@ -38,10 +47,19 @@ describe('A/B ingestion and metric values', () => {
       const before = Date.now();
       const res = await t.call('POST', '/v1/events', {
         key: keys.serving,
-        body: { events: [{ unitId: 'd-1', metric: 'visit', eventId: 'dflt-1' }, { unitId: 'd-1', metric: 'visit', eventId: 'dflt-1' }, { unitId: 'd-1', metric: 'noid' }] },
+        body: {
+          events: [
+            { unitId: 'd-1', metric: 'visit', eventId: 'dflt-1' },
+            { unitId: 'd-1', metric: 'visit', eventId: 'dflt-1' },
+            { unitId: 'd-1', metric: 'noid' },
+          ],
+        },
       });
       expect(res.body).toEqual({ accepted: 2, duplicates: 1, rejected: [] });
-      const again = await t.call('POST', '/v1/events', { key: keys.serving, body: { events: [{ unitId: 'd-1', metric: 'noid', value: 2.5 }] } });
+      const again = await t.call('POST', '/v1/events', {
+        key: keys.serving,
+        body: { events: [{ unitId: 'd-1', metric: 'noid', value: 2.5 }] },
+      });
       expect(again.body).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
       const rows = await db.query(`SELECT metric, value, ts FROM events WHERE unit_id = 'd-1' ORDER BY metric, value`);
       expect(rows.map((r: { metric: string; value: number }) => [r.metric, r.value])).toEqual([
@@ -68,11 +86,19 @@ describe('A/B ingestion and metric values', () => {
         { index: 1, reason: 'timestamp is more than 5 minutes in the future' },
         { index: 3, reason: 'timestamp is more than 5 minutes in the future' },
       ]);
-      expect((await db.query(`SELECT event_id FROM events WHERE unit_id = 'f-1' ORDER BY event_id`)).map((r: { event_id: string }) => r.event_id)).toEqual(['fut-0', 'fut-2']);
+      expect(
+        (await db.query(`SELECT event_id FROM events WHERE unit_id = 'f-1' ORDER BY event_id`)).map(
+          (r: { event_id: string }) => r.event_id,
+        ),
+      ).toEqual(['fut-0', 'fut-2']);
     });
 
     it('400 with field paths for a bad metric key, a bad value and timestamp, unknown fields, and 10,001 events; nothing stored', async () => {
-      const events = Array.from({ length: 5 }, (_, i) => ({ unitId: `v-${i}`, metric: 'ok', eventId: `bad-batch-${i}` })) as Record<string, unknown>[];
+      const events = Array.from({ length: 5 }, (_, i) => ({
+        unitId: `v-${i}`,
+        metric: 'ok',
+        eventId: `bad-batch-${i}`,
+      })) as Record<string, unknown>[];
       events[3].metric = 'Bad Metric!';
       events[1].value = 'ten';
       events[2].timestamp = 'yesterday';
@@ -80,7 +106,12 @@ describe('A/B ingestion and metric values', () => {
       const res = await t.call('POST', '/v1/events', { key: keys.serving, body: { events } });
       expect(res.status).toBe(400);
       expect(res.headers.get('content-type')).toContain('application/problem+json');
-      expect(res.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['events[1].value', 'events[2].timestamp', 'events[3].metric', 'events[4].colour']);
+      expect(res.body.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+        'events[1].value',
+        'events[2].timestamp',
+        'events[3].metric',
+        'events[4].colour',
+      ]);
       expect((await db.query(`SELECT count(*)::int AS n FROM events WHERE event_id LIKE 'bad-batch-%'`))[0].n).toBe(0);
 
       const tooMany = Array.from({ length: 10_001 }, (_, i) => ({ unitId: 'u', metric: 'm', eventId: `many-${i}` }));
@@ -89,11 +120,19 @@ describe('A/B ingestion and metric values', () => {
       expect(big.body.errors).toEqual([{ path: 'events', message: 'at most 10000 events per call' }]);
       const empty = await t.call('POST', '/v1/events', { key: keys.serving, body: { events: [] } });
       expect(empty.status).toBe(400);
-      expect((await t.call('POST', '/v1/events', { key: keys.viewer, body: { events: [{ unitId: 'u', metric: 'm' }] } })).status).toBe(403);
+      expect(
+        (await t.call('POST', '/v1/events', { key: keys.viewer, body: { events: [{ unitId: 'u', metric: 'm' }] } }))
+          .status,
+      ).toBe(403);
     });
 
     it('takes a full batch of 10,000 in one call', async () => {
-      const events = Array.from({ length: 10_000 }, (_, i) => ({ unitId: `big-${i % 1000}`, metric: 'bulk', value: 1, eventId: `bulk-${i}` }));
+      const events = Array.from({ length: 10_000 }, (_, i) => ({
+        unitId: `big-${i % 1000}`,
+        metric: 'bulk',
+        value: 1,
+        eventId: `bulk-${i}`,
+      }));
       const res = await t.call('POST', '/v1/events', { key: keys.serving, body: { events } });
       expect(res.body).toEqual({ accepted: 10_000, duplicates: 0, rejected: [] });
       expect((await db.query(`SELECT count(*)::int AS n FROM events WHERE metric = 'bulk'`))[0].n).toBe(10_000);
@@ -104,7 +143,13 @@ describe('A/B ingestion and metric values', () => {
     it('creates, lists, reads and patches (audited); validates types with paths', async () => {
       const created = await t.call('POST', '/v1/metrics', {
         key: keys.editor,
-        body: { key: 'revenue', name: 'Revenue', type: 'sum', capping: { type: 'percentile', percentile: 0.99 }, conversionWindowSeconds: 86400 },
+        body: {
+          key: 'revenue',
+          name: 'Revenue',
+          type: 'sum',
+          capping: { type: 'percentile', percentile: 0.99 },
+          conversionWindowSeconds: 86400,
+        },
       });
       expect(created.status).toBe(201);
       expect(created.body).toMatchObject({
@@ -118,26 +163,51 @@ describe('A/B ingestion and metric values', () => {
         cupedLookbackDays: 14,
         version: 1,
       });
-      expect((await t.call('POST', '/v1/metrics', { body: { key: 'revenue', name: 'again', type: 'sum' } })).status).toBe(409);
-      const ratio = await t.call('POST', '/v1/metrics', { body: { key: 'aov', name: 'Order value', type: 'ratio', numerator: 'revenue' } });
+      expect(
+        (await t.call('POST', '/v1/metrics', { body: { key: 'revenue', name: 'again', type: 'sum' } })).status,
+      ).toBe(409);
+      const ratio = await t.call('POST', '/v1/metrics', {
+        body: { key: 'aov', name: 'Order value', type: 'ratio', numerator: 'revenue' },
+      });
       expect(ratio.status).toBe(400);
-      expect(ratio.body.errors).toEqual([{ path: 'denominator', message: 'a ratio metric needs a denominator event metric key' }]);
-      const bad = await t.call('POST', '/v1/metrics', { body: { key: 'Bad Key', name: 'x', type: 'median', capping: { type: 'fixed' }, direction: 'up' } });
-      expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['capping.value', 'direction', 'key', 'type']);
+      expect(ratio.body.errors).toEqual([
+        { path: 'denominator', message: 'a ratio metric needs a denominator event metric key' },
+      ]);
+      const bad = await t.call('POST', '/v1/metrics', {
+        body: { key: 'Bad Key', name: 'x', type: 'median', capping: { type: 'fixed' }, direction: 'up' },
+      });
+      expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+        'capping.value',
+        'direction',
+        'key',
+        'type',
+      ]);
       const reward = await t.call('POST', '/v1/metrics', { body: { key: 'reward', name: 'r', type: 'sum' } });
       expect(reward.status).toBe(400);
       expect(reward.body.errors[0].path).toBe('key');
 
-      const patched = await t.call('PATCH', '/v1/metrics/revenue', { key: keys.editor, body: { direction: 'decrease', guardrailMargin: 0.02, capping: { type: 'fixed', value: 500 } } });
+      const patched = await t.call('PATCH', '/v1/metrics/revenue', {
+        key: keys.editor,
+        body: { direction: 'decrease', guardrailMargin: 0.02, capping: { type: 'fixed', value: 500 } },
+      });
       expect(patched.status).toBe(200);
-      expect(patched.body).toMatchObject({ direction: 'decrease', guardrailMargin: 0.02, capping: { type: 'fixed', value: 500 }, version: 2 });
+      expect(patched.body).toMatchObject({
+        direction: 'decrease',
+        guardrailMargin: 0.02,
+        capping: { type: 'fixed', value: 500 },
+        version: 2,
+      });
       const badPatch = await t.call('PATCH', '/v1/metrics/revenue', { body: { type: 'ratio' } });
       expect(badPatch.status).toBe(400);
       expect(badPatch.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['denominator', 'numerator']);
       expect((await t.call('PATCH', '/v1/metrics/nope', { body: { name: 'x' } })).status).toBe(404);
       expect((await t.call('GET', '/v1/metrics/revenue', { key: keys.viewer })).body.version).toBe(2);
-      expect((await t.call('GET', '/v1/metrics', { key: keys.viewer })).body.metrics.map((m: { key: string }) => m.key)).toContain('revenue');
-      expect((await t.call('POST', '/v1/metrics', { key: keys.viewer, body: { key: 'x1', name: 'x', type: 'sum' } })).status).toBe(403);
+      expect(
+        (await t.call('GET', '/v1/metrics', { key: keys.viewer })).body.metrics.map((m: { key: string }) => m.key),
+      ).toContain('revenue');
+      expect(
+        (await t.call('POST', '/v1/metrics', { key: keys.viewer, body: { key: 'x1', name: 'x', type: 'sum' } })).status,
+      ).toBe(403);
       const audit = await t.call('GET', '/v1/audit?entityId=revenue');
       expect(audit.body.entries.map((e: { action: string }) => e.action)).toEqual(['metric.update', 'metric.create']);
       expect(audit.body.entries[0].before.direction).toBe('increase');
@@ -194,7 +264,13 @@ describe('A/B ingestion and metric values', () => {
         { index: 4, reason: 'timestamp is more than 5 minutes in the future' },
       ]);
 
-      const ev = (unitId: string, metric: string, value: number, at: number) => ({ unitId, metric, value, timestamp: iso(at), eventId: `ext-${unitId}-${metric}-${at}-${value}` });
+      const ev = (unitId: string, metric: string, value: number, at: number) => ({
+        unitId,
+        metric,
+        value,
+        timestamp: iso(at),
+        eventId: `ext-${unitId}-${metric}-${at}-${value}`,
+      });
       const events = [
         ev('u1', 'purchase', 10, T0 + 10 * MIN),
         ev('u1', 'purchase', 5, T0 + 20 * MIN),
@@ -216,13 +292,36 @@ describe('A/B ingestion and metric values', () => {
         ev('u7', 'purchase', 50, T0 + 5 * MIN), // u7 saw both variants: excluded
         ev('u9', 'purchase', 99, T0 + 5 * MIN), // never exposed
       ];
-      expect((await t.call('POST', '/v1/events', { key: keys.serving, body: { events } })).body).toEqual({ accepted: events.length, duplicates: 0, rejected: [] });
+      expect((await t.call('POST', '/v1/events', { key: keys.serving, body: { events } })).body).toEqual({
+        accepted: events.length,
+        duplicates: 0,
+        rejected: [],
+      });
 
       const defs = [
-        { key: 'purchase-1h-cap15', name: 'Purchases, 1 h, capped at 15', type: 'sum', event: 'purchase', conversionWindowSeconds: 3600, capping: { type: 'fixed', value: 15 } },
-        { key: 'purchase-p50', name: 'Purchases capped at the median', type: 'sum', event: 'purchase', capping: { type: 'percentile', percentile: 0.5 } },
+        {
+          key: 'purchase-1h-cap15',
+          name: 'Purchases, 1 h, capped at 15',
+          type: 'sum',
+          event: 'purchase',
+          conversionWindowSeconds: 3600,
+          capping: { type: 'fixed', value: 15 },
+        },
+        {
+          key: 'purchase-p50',
+          name: 'Purchases capped at the median',
+          type: 'sum',
+          event: 'purchase',
+          capping: { type: 'percentile', percentile: 0.5 },
+        },
         { key: 'purchased', name: 'Purchased', type: 'binary', event: 'purchase' },
-        { key: 'purchase-per-visit', name: 'Purchases per visit', type: 'ratio', numerator: 'purchase', denominator: 'visit' },
+        {
+          key: 'purchase-per-visit',
+          name: 'Purchases per visit',
+          type: 'ratio',
+          numerator: 'purchase',
+          denominator: 'visit',
+        },
         { key: 'purchase-mean', name: 'Mean purchase', type: 'mean', event: 'purchase' },
       ];
       for (const d of defs) expect((await t.call('POST', '/v1/metrics', { body: d })).status).toBe(201);
@@ -233,7 +332,10 @@ describe('A/B ingestion and metric values', () => {
       values().aggregate({ experimentId, phase: 1, metric: await values().resolveMetric(metric), ...extra });
 
     it('stores exposures once per (experiment, unit, variant) with the first time, and counts multiple exposures', async () => {
-      const rows = await db.query(`SELECT unit_id, variant, first_at FROM exposures WHERE experiment_id = $1 ORDER BY unit_id, variant`, [experimentId]);
+      const rows = await db.query(
+        `SELECT unit_id, variant, first_at FROM exposures WHERE experiment_id = $1 ORDER BY unit_id, variant`,
+        [experimentId],
+      );
       expect(rows).toHaveLength(8);
       for (const r of rows) expect(new Date(r.first_at).getTime()).toBe(T0);
       const health = await t.running.app.get(ExposuresRepository).health(experimentId, 1);
@@ -274,16 +376,40 @@ describe('A/B ingestion and metric values', () => {
     it('ratio: numerator and denominator sums, squares and cross products', async () => {
       // control Y = [15, 0, 7], D = [2, 1, 0]; treatment Y = [7, 20, 3], D = [3, 0, 0]
       expect(await aggregate('purchase-per-visit')).toEqual([
-        { variant: 'control', units: 3, sum: 22, sumSquares: 274, denominator: { sum: 3, sumSquares: 5, crossProducts: 30 } },
-        { variant: 'treatment', units: 3, sum: 30, sumSquares: 458, denominator: { sum: 3, sumSquares: 9, crossProducts: 21 } },
+        {
+          variant: 'control',
+          units: 3,
+          sum: 22,
+          sumSquares: 274,
+          denominator: { sum: 3, sumSquares: 5, crossProducts: 30 },
+        },
+        {
+          variant: 'treatment',
+          units: 3,
+          sum: 30,
+          sumSquares: 458,
+          denominator: { sum: 3, sumSquares: 9, crossProducts: 21 },
+        },
       ]);
     });
 
     it('mean: event values over event counts', async () => {
       // control counts [2, 0, 1]; treatment [2, 1, 2]
       expect(await aggregate('purchase-mean')).toEqual([
-        { variant: 'control', units: 3, sum: 22, sumSquares: 274, denominator: { sum: 3, sumSquares: 5, crossProducts: 15 * 2 + 7 } },
-        { variant: 'treatment', units: 3, sum: 30, sumSquares: 458, denominator: { sum: 5, sumSquares: 9, crossProducts: 14 + 20 + 6 } },
+        {
+          variant: 'control',
+          units: 3,
+          sum: 22,
+          sumSquares: 274,
+          denominator: { sum: 3, sumSquares: 5, crossProducts: 15 * 2 + 7 },
+        },
+        {
+          variant: 'treatment',
+          units: 3,
+          sum: 30,
+          sumSquares: 458,
+          denominator: { sum: 5, sumSquares: 9, crossProducts: 14 + 20 + 6 },
+        },
       ]);
     });
 

@@ -10,20 +10,47 @@ import { rankingExperiment, startTestApp, TestApp } from './support/test-app';
 const ITEMS = 12;
 const THRESHOLD = 12;
 const Z95 = 1.959963984540054;
-const candidates = () => Array.from({ length: ITEMS }, (_, i) => ({ id: `it-${String(i).padStart(2, '0')}`, features: { price: (i % 10) / 10 } }));
+const candidates = () =>
+  Array.from({ length: ITEMS }, (_, i) => ({
+    id: `it-${String(i).padStart(2, '0')}`,
+    features: { price: (i % 10) / 10 },
+  }));
 
 interface Ranked {
   decisionId: string;
   variant: string;
-  slots: Array<{ position: number; itemId: string; score: number | null; propensity: number | null; explored: boolean; coldStart: boolean; explanation: { rankerScore: number | null } }>;
+  slots: Array<{
+    position: number;
+    itemId: string;
+    score: number | null;
+    propensity: number | null;
+    explored: boolean;
+    coldStart: boolean;
+    explanation: { rankerScore: number | null };
+  }>;
 }
 
 /** Rank `n` units, then reward some slots (binary and fractional values, one slot twice). */
-async function traffic(t: TestApp, key: string, serving: string, n: number, rewardOf: (i: number, position: number) => number[]) {
+async function traffic(
+  t: TestApp,
+  key: string,
+  serving: string,
+  n: number,
+  rewardOf: (i: number, position: number) => number[],
+) {
   const ranked: Ranked[] = [];
   const rewards = new Map<string, number[]>(); // `${decisionId}/${itemId}` → values sent
   for (let i = 0; i < n; i++) {
-    const res = await t.call('POST', '/v1/rank', { key: serving, body: { experiment: key, unitId: `${key}-u${i}`, context: { age: (i % 7) / 7 }, candidates: candidates(), explain: true } });
+    const res = await t.call('POST', '/v1/rank', {
+      key: serving,
+      body: {
+        experiment: key,
+        unitId: `${key}-u${i}`,
+        context: { age: (i % 7) / 7 },
+        candidates: candidates(),
+        explain: true,
+      },
+    });
     expect(res.status).toBe(200);
     expect(res.body.decisionId).toMatch(/^[0-9a-f-]{36}$/);
     ranked.push(res.body);
@@ -61,7 +88,8 @@ function handCounts(ranked: Ranked[], rewards: Map<string, number[]>) {
   return items;
 }
 
-const byImpressions = (a: [string, { impressions: number }], b: [string, { impressions: number }]) => b[1].impressions - a[1].impressions || (a[0] < b[0] ? -1 : 1);
+const byImpressions = (a: [string, { impressions: number }], b: [string, { impressions: number }]) =>
+  b[1].impressions - a[1].impressions || (a[0] < b[0] ? -1 : 1);
 
 describe('Bandit page data: decisions, top items, cold items, selection share', () => {
   let t: TestApp;
@@ -73,7 +101,13 @@ describe('Bandit page data: decisions, top items, cold items, selection share', 
   beforeAll(async () => {
     t = await startTestApp({ env: { MODEL_FLUSH_MS: '60000' } });
     serving = (await t.call('POST', '/v1/api-keys', { body: { name: 'backend', role: 'serving' } })).body.key;
-    expect((await t.call('POST', '/v1/experiments', { body: rankingExperiment('bandit', { coldStartThreshold: THRESHOLD, rewardWindowSeconds: 3600 }) })).status).toBe(201);
+    expect(
+      (
+        await t.call('POST', '/v1/experiments', {
+          body: rankingExperiment('bandit', { coldStartThreshold: THRESHOLD, rewardWindowSeconds: 3600 }),
+        })
+      ).status,
+    ).toBe(201);
     expect((await t.call('POST', '/v1/experiments/bandit/start')).status).toBe(200);
     // Position 1: reward 1 on every third decision; position 2: 0.5 on every fourth; decision 5's position 1 twice (1 + 1).
     ({ ranked, rewards } = await traffic(t, 'bandit', serving, 36, (i, position) => {
@@ -100,7 +134,14 @@ describe('Bandit page data: decisions, top items, cold items, selection share', 
         expect(d.slots).toHaveLength(r.slots.length);
         d.slots.forEach((s: any, j: number) => {
           const shown = r.slots[j];
-          expect({ position: s.position, itemId: s.itemId, score: s.score, propensity: s.propensity, explored: s.explored, coldStart: s.coldStart }).toEqual({
+          expect({
+            position: s.position,
+            itemId: s.itemId,
+            score: s.score,
+            propensity: s.propensity,
+            explored: s.explored,
+            coldStart: s.coldStart,
+          }).toEqual({
             position: shown.position,
             itemId: shown.itemId,
             score: shown.score,
@@ -130,12 +171,19 @@ describe('Bandit page data: decisions, top items, cold items, selection share', 
       expect(first.body.decisions.map((d: any) => d.decisionId)).toEqual(log.slice(0, 25).map((d) => d.decisionId));
       const page1 = await t.call('GET', '/v1/experiments/bandit/decisions?limit=20');
       expect(page1.body.nextBefore).toBe(page1.body.decisions[19].at);
-      const page2 = await t.call('GET', `/v1/experiments/bandit/decisions?limit=20&before=${encodeURIComponent(page1.body.nextBefore)}`);
+      const page2 = await t.call(
+        'GET',
+        `/v1/experiments/bandit/decisions?limit=20&before=${encodeURIComponent(page1.body.nextBefore)}`,
+      );
       expect(page2.status).toBe(200);
-      expect([...page1.body.decisions, ...page2.body.decisions].map((d: any) => d.decisionId)).toEqual(log.map((d) => d.decisionId));
+      expect([...page1.body.decisions, ...page2.body.decisions].map((d: any) => d.decisionId)).toEqual(
+        log.map((d) => d.decisionId),
+      );
       expect(page2.body.nextBefore).toBeNull();
       const ts = await t.call('GET', '/v1/experiments/bandit/decisions?limit=100&variant=ts');
-      expect(ts.body.decisions.map((d: any) => d.decisionId)).toEqual(log.filter((d) => d.variant === 'ts').map((d) => d.decisionId));
+      expect(ts.body.decisions.map((d: any) => d.decisionId)).toEqual(
+        log.filter((d) => d.variant === 'ts').map((d) => d.decisionId),
+      );
       const viewer = (await t.call('POST', '/v1/api-keys', { body: { name: 'pm', role: 'viewer' } })).body.key;
       expect((await t.call('GET', '/v1/experiments/bandit/decisions?limit=1', { key: viewer })).status).toBe(200);
       expect((await t.call('GET', '/v1/experiments/bandit/decisions', { key: serving })).status).toBe(403);
@@ -202,10 +250,17 @@ describe('Bandit page data: decisions, top items, cold items, selection share', 
       const ex = (await t.call('POST', '/v1/experiments/bandit/report/refresh')).body.exploration;
       const counts = handCounts(ranked, rewards);
       // Every candidate was shortlisted (12 ≤ the shortlist of 50); never-shown ones have 0 impressions.
-      const all = candidates().map((c) => [c.id, { impressions: counts.get(c.id)?.impressions ?? 0 }] as [string, { impressions: number }]);
-      const cold = all.filter(([, c]) => c.impressions < THRESHOLD).sort(byImpressions).slice(0, 20);
+      const all = candidates().map(
+        (c) => [c.id, { impressions: counts.get(c.id)?.impressions ?? 0 }] as [string, { impressions: number }],
+      );
+      const cold = all
+        .filter(([, c]) => c.impressions < THRESHOLD)
+        .sort(byImpressions)
+        .slice(0, 20);
       expect(cold.length).toBeGreaterThan(0);
-      expect(ex.coldItemList).toEqual(cold.map(([itemId, c]) => ({ itemId, impressions: c.impressions, remaining: THRESHOLD - c.impressions })));
+      expect(ex.coldItemList).toEqual(
+        cold.map(([itemId, c]) => ({ itemId, impressions: c.impressions, remaining: THRESHOLD - c.impressions })),
+      );
       expect(ex.coldItems).toBe(all.filter(([, c]) => c.impressions < THRESHOLD).length);
       expect(ex.coldStartThreshold).toBe(THRESHOLD);
     });
@@ -220,7 +275,9 @@ describe('Bandit page data: decisions, top items, cold items, selection share', 
       });
       expect((await t.call('POST', '/v1/experiments', { body })).status).toBe(201);
       expect((await t.call('POST', '/v1/experiments/bandit-beta/start')).status).toBe(200);
-      const beta = await traffic(t, 'bandit-beta', serving, 16, (i, position) => (position === 1 && i % 2 === 0 ? [1] : []));
+      const beta = await traffic(t, 'bandit-beta', serving, 16, (i, position) =>
+        position === 1 && i % 2 === 0 ? [1] : [],
+      );
       const ex = (await t.call('GET', '/v1/experiments/bandit-beta/report')).body.exploration;
       expect(ex.topItemsMethod).toBe('beta-normal');
       const counts = handCounts(beta.ranked, beta.rewards);
@@ -246,7 +303,12 @@ describe('Bandit page data: decisions, top items, cold items, selection share', 
       const res = await t.call('GET', '/v1/experiments/bandit/report/timeseries');
       expect(res.status).toBe(200);
       const counts = handCounts(ranked, rewards);
-      const top = new Set([...counts.entries()].sort(byImpressions).slice(0, 10).map(([id]) => id));
+      const top = new Set(
+        [...counts.entries()]
+          .sort(byImpressions)
+          .slice(0, 10)
+          .map(([id]) => id),
+      );
       // Hand counts per UTC day, the day taken from the logged decision time.
       const perDay = new Map<string, Map<string, number>>();
       for (const d of log) {
@@ -264,7 +326,9 @@ describe('Bandit page data: decisions, top items, cold items, selection share', 
         expect(sum).toBeLessThanOrEqual(1 + 1e-12);
         const hand = perDay.get(day.date) ?? new Map<string, number>();
         const slots = [...hand.values()].reduce((a, b) => a + b, 0);
-        const expected = Object.fromEntries([...hand.entries()].filter(([id]) => top.has(id)).map(([id, n]) => [id, n / slots]));
+        const expected = Object.fromEntries(
+          [...hand.entries()].filter(([id]) => top.has(id)).map(([id, n]) => [id, n / slots]),
+        );
         expect(Object.keys(share).sort()).toEqual(Object.keys(expected).sort());
         for (const [id, s] of Object.entries(expected)) expect(share[id]).toBeCloseTo(s, 12);
         seen += slots;
@@ -274,10 +338,21 @@ describe('Bandit page data: decisions, top items, cold items, selection share', 
     });
 
     it('A/B experiments get no selectionShare', async () => {
-      const ab = { key: 'plain-ab', name: 'plain', kind: 'ab', variants: [{ key: 'a', weight: 1, config: {} }, { key: 'b', weight: 1, config: {} }], metrics: { primary: 'buy' } };
+      const ab = {
+        key: 'plain-ab',
+        name: 'plain',
+        kind: 'ab',
+        variants: [
+          { key: 'a', weight: 1, config: {} },
+          { key: 'b', weight: 1, config: {} },
+        ],
+        metrics: { primary: 'buy' },
+      };
       expect((await t.call('POST', '/v1/experiments', { body: ab })).status).toBe(201);
       expect((await t.call('POST', '/v1/experiments/plain-ab/start')).status).toBe(200);
-      expect((await t.call('POST', '/v1/assign', { key: serving, body: { experiment: 'plain-ab', unitId: 'x' } })).status).toBe(200);
+      expect(
+        (await t.call('POST', '/v1/assign', { key: serving, body: { experiment: 'plain-ab', unitId: 'x' } })).status,
+      ).toBe(200);
       const res = await t.call('GET', '/v1/experiments/plain-ab/report/timeseries');
       expect(res.status).toBe(200);
       expect(res.body.days.length).toBeGreaterThan(0);

@@ -36,16 +36,29 @@ describe('console sign-in, sessions and users', () => {
     const s = await b.call('GET', '/v1/console/session');
     expect(s.status).toBe(200);
     expect(s.body).toMatchObject({ user: null, setupRequired: true });
-    const wrong = await b.call('POST', '/v1/console/setup', { email: 'ada@example.com', password: 'correct horse battery', apiKey: 'sw_not_a_key' });
+    const wrong = await b.call('POST', '/v1/console/setup', {
+      email: 'ada@example.com',
+      password: 'correct horse battery',
+      apiKey: 'sw_not_a_key',
+    });
     expect(wrong.status).toBe(403);
-    const weak = await b.call('POST', '/v1/console/setup', { email: 'ada@example.com', password: 'short', apiKey: ADMIN_KEY });
+    const weak = await b.call('POST', '/v1/console/setup', {
+      email: 'ada@example.com',
+      password: 'short',
+      apiKey: ADMIN_KEY,
+    });
     expect(weak.status).toBe(400);
     expect(weak.body.errors[0].path).toBe('password');
   });
 
   it('setup creates the first admin with an argon2id hash and an HTTP-only SameSite session cookie', async () => {
     const b = new Browser(t);
-    const res = await b.call('POST', '/v1/console/setup', { email: 'Ada@Example.com', name: 'Ada', password: 'correct horse battery', apiKey: ADMIN_KEY });
+    const res = await b.call('POST', '/v1/console/setup', {
+      email: 'Ada@Example.com',
+      name: 'Ada',
+      password: 'correct horse battery',
+      apiKey: ADMIN_KEY,
+    });
     expect(res.status).toBe(201);
     const cookie = res.headers.get('set-cookie')!;
     expect(cookie).toMatch(/slotwise_session=[A-Za-z0-9_-]{40,}/);
@@ -54,7 +67,11 @@ describe('console sign-in, sessions and users', () => {
     expect(cookie).toContain('Path=/');
     expect(res.body.user).toMatchObject({ email: 'Ada@Example.com', role: 'admin' });
     expect(res.body.csrfToken).toEqual(expect.any(String));
-    const again = await new Browser(t).call('POST', '/v1/console/setup', { email: 'eve@example.com', password: 'correct horse battery', apiKey: ADMIN_KEY });
+    const again = await new Browser(t).call('POST', '/v1/console/setup', {
+      email: 'eve@example.com',
+      password: 'correct horse battery',
+      apiKey: ADMIN_KEY,
+    });
     expect(again.status).toBe(409);
 
     const db = new Client({ connectionString: t.running.databaseUrl });
@@ -72,8 +89,13 @@ describe('console sign-in, sessions and users', () => {
 
   it('sign-in (e-mail case-insensitive), reads with the cookie, writes only with the CSRF token', async () => {
     const b = new Browser(t);
-    expect((await b.call('POST', '/v1/console/sign-in', { email: 'ada@example.com', password: 'wrong password!' })).status).toBe(401);
-    const ok = await b.call('POST', '/v1/console/sign-in', { email: 'ada@example.com', password: 'correct horse battery' });
+    expect(
+      (await b.call('POST', '/v1/console/sign-in', { email: 'ada@example.com', password: 'wrong password!' })).status,
+    ).toBe(401);
+    const ok = await b.call('POST', '/v1/console/sign-in', {
+      email: 'ada@example.com',
+      password: 'correct horse battery',
+    });
     expect(ok.status).toBe(200);
     expect((await b.call('GET', '/v1/experiments')).status).toBe(200);
     const noCsrf = await b.call('POST', '/v1/experiments', rankingExperiment('csrf-check'), { csrf: false });
@@ -91,9 +113,22 @@ describe('console sign-in, sessions and users', () => {
   it('admin manages users; a viewer reads but cannot write; the last admin is protected', async () => {
     const admin = new Browser(t);
     await admin.call('POST', '/v1/console/sign-in', { email: 'ada@example.com', password: 'correct horse battery' });
-    const v = await admin.call('POST', '/v1/console/users', { email: 'vic@example.com', name: 'Vic', role: 'viewer', password: 'viewer password 1' });
+    const v = await admin.call('POST', '/v1/console/users', {
+      email: 'vic@example.com',
+      name: 'Vic',
+      role: 'viewer',
+      password: 'viewer password 1',
+    });
     expect(v.status).toBe(201);
-    expect((await admin.call('POST', '/v1/console/users', { email: 'VIC@example.com', role: 'viewer', password: 'viewer password 1' })).status).toBe(409);
+    expect(
+      (
+        await admin.call('POST', '/v1/console/users', {
+          email: 'VIC@example.com',
+          role: 'viewer',
+          password: 'viewer password 1',
+        })
+      ).status,
+    ).toBe(409);
     const list = await admin.call('GET', '/v1/console/users');
     expect(list.body.users.map((u: { email: string }) => u.email)).toEqual(['Ada@Example.com', 'vic@example.com']);
     const adaId = list.body.users[0].id;
@@ -101,7 +136,10 @@ describe('console sign-in, sessions and users', () => {
     expect((await admin.call('DELETE', `/v1/console/users/${adaId}`)).status).toBe(409);
 
     const viewer = new Browser(t);
-    expect((await viewer.call('POST', '/v1/console/sign-in', { email: 'vic@example.com', password: 'viewer password 1' })).status).toBe(200);
+    expect(
+      (await viewer.call('POST', '/v1/console/sign-in', { email: 'vic@example.com', password: 'viewer password 1' }))
+        .status,
+    ).toBe(200);
     expect((await viewer.call('GET', '/v1/experiments/csrf-check')).status).toBe(200);
     const write = await viewer.call('POST', '/v1/experiments/csrf-check/start');
     expect(write.status).toBe(403);
@@ -111,7 +149,10 @@ describe('console sign-in, sessions and users', () => {
     // Disabling a user ends their sessions at once.
     expect((await admin.call('PATCH', `/v1/console/users/${v.body.id}`, { disabled: true })).status).toBe(200);
     expect((await viewer.call('GET', '/v1/experiments')).status).toBe(401);
-    expect((await viewer.call('POST', '/v1/console/sign-in', { email: 'vic@example.com', password: 'viewer password 1' })).status).toBe(401);
+    expect(
+      (await viewer.call('POST', '/v1/console/sign-in', { email: 'vic@example.com', password: 'viewer password 1' }))
+        .status,
+    ).toBe(401);
     expect((await admin.call('DELETE', `/v1/console/users/${v.body.id}`)).status).toBe(204);
   });
 
@@ -152,7 +193,9 @@ describe('console sign-in, sessions and users', () => {
     expect([200, 503]).toContain(home.status);
     expect(home.headers.get('content-type')).toContain('text/html');
     if (home.status === 200) expect(home.text).toContain('<div id="root">');
-    expect((await t.call('GET', '/experiments/some-key/results', { key: null })).headers.get('content-type')).toContain('text/html');
+    expect((await t.call('GET', '/experiments/some-key/results', { key: null })).headers.get('content-type')).toContain(
+      'text/html',
+    );
     const api404 = await t.call('GET', '/v1/nothing-here', { key: null });
     expect(api404.status).toBe(404);
     expect(api404.headers.get('content-type')).toContain('application/problem+json');
@@ -162,11 +205,20 @@ describe('console sign-in, sessions and users', () => {
 
 describe('console admin from the environment', () => {
   it('SLOTWISE_ADMIN_EMAIL / SLOTWISE_ADMIN_PASSWORD create the first admin at start', async () => {
-    const t = await startTestApp({ env: { SLOTWISE_ADMIN_EMAIL: 'ops@example.com', SLOTWISE_ADMIN_PASSWORD: 'an env password', SLOTWISE_SESSION_TTL_SECONDS: '120' } });
+    const t = await startTestApp({
+      env: {
+        SLOTWISE_ADMIN_EMAIL: 'ops@example.com',
+        SLOTWISE_ADMIN_PASSWORD: 'an env password',
+        SLOTWISE_SESSION_TTL_SECONDS: '120',
+      },
+    });
     try {
       const b = new Browser(t);
       expect((await b.call('GET', '/v1/console/session')).body.setupRequired).toBe(false);
-      const res = await b.call('POST', '/v1/console/sign-in', { email: 'ops@example.com', password: 'an env password' });
+      const res = await b.call('POST', '/v1/console/sign-in', {
+        email: 'ops@example.com',
+        password: 'an env password',
+      });
       expect(res.status).toBe(200);
       expect(res.headers.get('set-cookie')).toContain('Max-Age=120');
       expect(res.body.user.role).toBe('admin');

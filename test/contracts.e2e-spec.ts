@@ -17,20 +17,30 @@ describe('API contracts', () => {
     expect(res.status).toBe(200);
     const operations: string[] = [];
     const undocumented: string[] = [];
-    for (const [path, item] of Object.entries(res.body.paths as Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema?: unknown }> }> }>>)) {
+    for (const [path, item] of Object.entries(
+      res.body.paths as Record<
+        string,
+        Record<string, { responses: Record<string, { content?: Record<string, { schema?: unknown }> }> }>
+      >,
+    )) {
       for (const [method, op] of Object.entries(item)) {
         const key = `${method.toUpperCase()} ${path}`;
         operations.push(key);
         const success = Object.entries(op.responses).filter(([status]) => status.startsWith('2'));
-        const ok = success.length === 1 && (success[0][0] === '204' || Object.values(success[0][1].content ?? {}).some((c) => c.schema));
+        const ok =
+          success.length === 1 &&
+          (success[0][0] === '204' || Object.values(success[0][1].content ?? {}).some((c) => c.schema));
         if (!ok || !op.responses.default?.content?.['application/problem+json']) undocumented.push(key);
       }
     }
     expect(undocumented).toEqual([]);
     expect(operations.sort()).toEqual(Object.keys(ROUTES).sort());
     // the report's schema is spelled out, not an empty object
-    const report = res.body.paths['/v1/experiments/{key}/report'].get.responses['200'].content['application/json'].schema;
-    expect(Object.keys(report.properties)).toEqual(expect.arrayContaining(['recommendation', 'metrics', 'srm', 'health']));
+    const report =
+      res.body.paths['/v1/experiments/{key}/report'].get.responses['200'].content['application/json'].schema;
+    expect(Object.keys(report.properties)).toEqual(
+      expect.arrayContaining(['recommendation', 'metrics', 'srm', 'health']),
+    );
   });
 });
 

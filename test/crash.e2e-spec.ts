@@ -14,7 +14,10 @@ import { freshDatabase, SERVER_URL, TestDatabase } from './support/test-app';
 /** 8 context × 8 item features: a hybrid posterior of 81 shared dimensions, whose rows take long enough to read that a reload overlaps other replicas' flushes. */
 const CONTEXT = Array.from({ length: 8 }, (_, j) => `c${j}`);
 const FEATURES = Array.from({ length: 8 }, (_, j) => `f${j}`);
-const ITEMS = Array.from({ length: 30 }, (_, i) => ({ id: `item-${i}`, features: Object.fromEntries(FEATURES.map((f, j) => [f, (i * (j + 1)) % 4])) }));
+const ITEMS = Array.from({ length: 30 }, (_, i) => ({
+  id: `item-${i}`,
+  features: Object.fromEntries(FEATURES.map((f, j) => [f, (i * (j + 1)) % 4])),
+}));
 const contextOf = (u: number) => Object.fromEntries(CONTEXT.map((c, j) => [c, (u * (j + 3)) % 3]));
 const EXPERIMENT = {
   key: 'durable',
@@ -29,10 +32,11 @@ const EXPERIMENT = {
   ],
   metrics: { primary: 'reward' },
 };
-const MODELS = () => [
-  ['hybrid', HybridModel.create({ contextDim: 8, itemDim: 8 })],
-  ['linear', LinearModel.create({ contextDim: 8, itemDim: 8 })],
-] as const;
+const MODELS = () =>
+  [
+    ['hybrid', HybridModel.create({ contextDim: 8, itemDim: 8 })],
+    ['linear', LinearModel.create({ contextDim: 8, itemDim: 8 })],
+  ] as const;
 
 /** Rank and reward traffic against whichever process is current; remembers what was acknowledged. */
 class Traffic {
@@ -55,7 +59,12 @@ class Traffic {
     const api = this.ranker();
     if (!api) return;
     const u = this.unit++;
-    const res = await api.call('POST', '/v1/rank', { experiment: 'durable', unitId: `u-${u}`, context: contextOf(u), candidates: ITEMS });
+    const res = await api.call('POST', '/v1/rank', {
+      experiment: 'durable',
+      unitId: `u-${u}`,
+      context: contextOf(u),
+      candidates: ITEMS,
+    });
     if (res.status === 200) {
       const d = { id: res.body.decisionId, items: res.body.slots.map((s: { itemId: string }) => s.itemId) };
       this.decisions.push(d);
@@ -66,10 +75,12 @@ class Traffic {
   async reward(): Promise<void> {
     const api = this.rewarder();
     if (!api) return;
-    const batch = this.rewardQueue.splice(0, 3).flatMap((d, i) => [
-      { decisionId: d.id, itemId: d.items[0], value: 1, eventId: `e-${this.event++}` },
-      ...(i % 2 ? [{ decisionId: d.id, itemId: d.items[1], value: 2, eventId: `e-${this.event++}` }] : []),
-    ]);
+    const batch = this.rewardQueue
+      .splice(0, 3)
+      .flatMap((d, i) => [
+        { decisionId: d.id, itemId: d.items[0], value: 1, eventId: `e-${this.event++}` },
+        ...(i % 2 ? [{ decisionId: d.id, itemId: d.items[1], value: 2, eventId: `e-${this.event++}` }] : []),
+      ]);
     const rewards = [...this.retry.splice(0, 20), ...batch];
     if (!rewards.length) return new Promise((r) => setTimeout(r, 5));
     const res = await api.call('POST', '/v1/rewards', { rewards });
@@ -87,18 +98,31 @@ class Traffic {
     const target = this.decisions.length + minDecisions;
     const hardStop = until + 60_000;
     const busy = () => Date.now() < hardStop && (Date.now() < until || this.decisions.length < target);
-    await Promise.all(loops.map(async (step) => {
-      while (busy()) await step();
-    }));
+    await Promise.all(
+      loops.map(async (step) => {
+        while (busy()) await step();
+      }),
+    );
   }
 }
 
 /** Compares the stored posteriors with the decision log; returns the figures for the report line. */
-async function verify(c: Client, traffic: Traffic): Promise<{ decisions: number; rewards: number; lost: number; doubleCounted: number }> {
+async function verify(
+  c: Client,
+  traffic: Traffic,
+): Promise<{ decisions: number; rewards: number; lost: number; doubleCounted: number }> {
   const [{ id }] = (await c.query<{ id: string }>(`SELECT id FROM experiments WHERE key = 'durable'`)).rows;
-  const storedDecisions = new Set((await c.query<{ id: string }>(`SELECT id FROM decisions WHERE experiment_id = $1`, [id])).rows.map((r) => r.id));
-  const storedEvents = new Set((await c.query<{ event_id: string }>(`SELECT event_id FROM rewards WHERE event_id IS NOT NULL`)).rows.map((r) => r.event_id));
-  const lost = traffic.decisions.filter((d) => !storedDecisions.has(d.id)).length + [...traffic.acknowledged.keys()].filter((e) => !storedEvents.has(e)).length;
+  const storedDecisions = new Set(
+    (await c.query<{ id: string }>(`SELECT id FROM decisions WHERE experiment_id = $1`, [id])).rows.map((r) => r.id),
+  );
+  const storedEvents = new Set(
+    (await c.query<{ event_id: string }>(`SELECT event_id FROM rewards WHERE event_id IS NOT NULL`)).rows.map(
+      (r) => r.event_id,
+    ),
+  );
+  const lost =
+    traffic.decisions.filter((d) => !storedDecisions.has(d.id)).length +
+    [...traffic.acknowledged.keys()].filter((e) => !storedEvents.has(e)).length;
   let doubleCounted = await slotRewardMismatches(c, id);
   for (const [variant, model] of MODELS()) {
     const stored = await storedStats(c, id, variant);
@@ -107,7 +131,11 @@ async function verify(c: Client, traffic: Traffic): Promise<{ decisions: number;
     expect(stored).toEqual(expected.stats);
     doubleCounted += Math.abs(((stored as { n: number } | null)?.n ?? 0) - expected.slots);
   }
-  const [{ n }] = (await c.query<{ n: string }>(`SELECT (SELECT count(*) FROM decisions WHERE NOT in_model) + (SELECT count(*) FROM rewards WHERE NOT in_model) AS n`)).rows;
+  const [{ n }] = (
+    await c.query<{ n: string }>(
+      `SELECT (SELECT count(*) FROM decisions WHERE NOT in_model) + (SELECT count(*) FROM rewards WHERE NOT in_model) AS n`,
+    )
+  ).rows;
   expect(Number(n)).toBe(0);
   return { decisions: storedDecisions.size, rewards: storedEvents.size, lost, doubleCounted };
 }
@@ -128,15 +156,26 @@ needsBuild('kill -9 under load', () => {
   it('loses no acknowledged decision or reward and double-counts nothing over repeated kill -9s', async () => {
     db = await freshDatabase();
     const dataDir = db.url ? undefined : join(db.dataDir, 'data');
-    const env = { MODEL_FLUSH_MS: '200', SLOTWISE_REPLICA_LEASE_SECONDS: '2', ...(db.url ? { DATABASE_URL: db.url } : { SLOTWISE_DATA_DIR: dataDir! }) };
+    const env = {
+      MODEL_FLUSH_MS: '200',
+      SLOTWISE_REPLICA_LEASE_SECONDS: '2',
+      ...(db.url ? { DATABASE_URL: db.url } : { SLOTWISE_DATA_DIR: dataDir! }),
+    };
     let api: ChildApi | null = await startChildApi(env);
     expect((await api.call('POST', '/v1/experiments', EXPERIMENT)).status).toBe(201);
     expect((await api.call('POST', '/v1/experiments/durable/start')).status).toBe(200);
-    const traffic = new Traffic(() => api, () => api);
+    const traffic = new Traffic(
+      () => api,
+      () => api,
+    );
     const kills = Number(process.env.CRASH_KILLS ?? 3);
     for (let k = 0; k < kills; k++) {
       const until = Date.now() + 2500 + 500 * k;
-      await traffic.run(until, [() => traffic.rank(), () => traffic.rank(), () => traffic.rank(), () => traffic.reward()], 10);
+      await traffic.run(
+        until,
+        [() => traffic.rank(), () => traffic.rank(), () => traffic.rank(), () => traffic.reward()],
+        10,
+      );
       // kill -9 while requests are in flight
       const inFlight = traffic.run(Date.now() + 300, [() => traffic.rank(), () => traffic.reward()]);
       await new Promise((r) => setTimeout(r, 100));
@@ -154,11 +193,15 @@ needsBuild('kill -9 under load', () => {
     await api.stop();
 
     let embedded: EmbeddedPostgres | null = null;
-    const c = new Client({ connectionString: db.url ?? (await (embedded = new EmbeddedPostgres(dataDir!, 2)).start()) });
+    const c = new Client({
+      connectionString: db.url ?? (await (embedded = new EmbeddedPostgres(dataDir!, 2)).start()),
+    });
     await c.connect();
     try {
       const figures = await verify(c, traffic);
-      process.stdout.write(`kill -9 test (${db.url ? 'server' : 'embedded'}): ${kills} kills, ${figures.decisions} decisions, ${figures.rewards} rewards, ${figures.lost} lost, ${figures.doubleCounted} double-counted\n`);
+      process.stdout.write(
+        `kill -9 test (${db.url ? 'server' : 'embedded'}): ${kills} kills, ${figures.decisions} decisions, ${figures.rewards} rewards, ${figures.lost} lost, ${figures.doubleCounted} double-counted\n`,
+      );
       expect(figures.decisions).toBeGreaterThanOrEqual(10 * kills);
       expect(figures.lost).toBe(0);
       expect(figures.doubleCounted).toBe(0);
@@ -169,38 +212,57 @@ needsBuild('kill -9 under load', () => {
   }, 600_000);
 });
 
-(HAVE_BUILT_API && SERVER_URL ? describe : describe.skip)('two replica processes on one PostgreSQL server (50 ms flush)', () => {
-  it('end with stored statistics exactly equal to a recomputation from the logged decisions and rewards', async () => {
-    const db = await freshDatabase();
-    const env = { DATABASE_URL: db.url!, MODEL_FLUSH_MS: '50' };
-    const a = await startChildApi({ ...env, SLOTWISE_REPLICA_ID: 'replica-a' });
-    const b = await startChildApi({ ...env, SLOTWISE_REPLICA_ID: 'replica-b' });
-    try {
-      expect((await a.call('POST', '/v1/experiments', EXPERIMENT)).status).toBe(201);
-      expect((await a.call('POST', '/v1/experiments/durable/start')).status).toBe(200);
-      // Rank traffic on one replica, rewards on the other.
-      const traffic = new Traffic(() => a, () => b);
-      const ms = Number(process.env.REPLICAS_TRAFFIC_MS ?? 15_000);
-      await traffic.run(Date.now() + ms, [() => traffic.rank(), () => traffic.rank(), () => traffic.rank(), () => traffic.reward(), () => traffic.reward()]);
-      for (let i = 0; i < 50 && (traffic.retry.length || traffic.rewardQueue.length); i++) await traffic.reward();
-      expect(traffic.errors).toEqual([]);
-      const flushErrors = [a, b].flatMap((p) => p.stderr().split('\n').filter((l) => /flush|rebase|quarantine/.test(l)));
-      await a.stop();
-      await b.stop();
-      const c = new Client({ connectionString: db.url });
-      await c.connect();
+(HAVE_BUILT_API && SERVER_URL ? describe : describe.skip)(
+  'two replica processes on one PostgreSQL server (50 ms flush)',
+  () => {
+    it('end with stored statistics exactly equal to a recomputation from the logged decisions and rewards', async () => {
+      const db = await freshDatabase();
+      const env = { DATABASE_URL: db.url!, MODEL_FLUSH_MS: '50' };
+      const a = await startChildApi({ ...env, SLOTWISE_REPLICA_ID: 'replica-a' });
+      const b = await startChildApi({ ...env, SLOTWISE_REPLICA_ID: 'replica-b' });
       try {
-        const figures = await verify(c, traffic);
-        process.stdout.write(`two replica processes: ${figures.decisions} decisions, ${figures.rewards} rewards, ${figures.lost} lost, ${figures.doubleCounted} double-counted; flush warnings: ${flushErrors.length}\n${flushErrors.slice(0, 3).join('\n')}\n`);
-        expect(figures.lost).toBe(0);
-        expect(figures.doubleCounted).toBe(0);
+        expect((await a.call('POST', '/v1/experiments', EXPERIMENT)).status).toBe(201);
+        expect((await a.call('POST', '/v1/experiments/durable/start')).status).toBe(200);
+        // Rank traffic on one replica, rewards on the other.
+        const traffic = new Traffic(
+          () => a,
+          () => b,
+        );
+        const ms = Number(process.env.REPLICAS_TRAFFIC_MS ?? 15_000);
+        await traffic.run(Date.now() + ms, [
+          () => traffic.rank(),
+          () => traffic.rank(),
+          () => traffic.rank(),
+          () => traffic.reward(),
+          () => traffic.reward(),
+        ]);
+        for (let i = 0; i < 50 && (traffic.retry.length || traffic.rewardQueue.length); i++) await traffic.reward();
+        expect(traffic.errors).toEqual([]);
+        const flushErrors = [a, b].flatMap((p) =>
+          p
+            .stderr()
+            .split('\n')
+            .filter((l) => /flush|rebase|quarantine/.test(l)),
+        );
+        await a.stop();
+        await b.stop();
+        const c = new Client({ connectionString: db.url });
+        await c.connect();
+        try {
+          const figures = await verify(c, traffic);
+          process.stdout.write(
+            `two replica processes: ${figures.decisions} decisions, ${figures.rewards} rewards, ${figures.lost} lost, ${figures.doubleCounted} double-counted; flush warnings: ${flushErrors.length}\n${flushErrors.slice(0, 3).join('\n')}\n`,
+          );
+          expect(figures.lost).toBe(0);
+          expect(figures.doubleCounted).toBe(0);
+        } finally {
+          await c.end();
+        }
       } finally {
-        await c.end();
+        await a.stop();
+        await b.stop();
+        await db.drop();
       }
-    } finally {
-      await a.stop();
-      await b.stop();
-      await db.drop();
-    }
-  }, 300_000);
-});
+    }, 300_000);
+  },
+);

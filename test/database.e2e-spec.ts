@@ -24,7 +24,11 @@ async function withDatabase<T>(work: (ds: DataSource) => Promise<T>): Promise<T>
 
 // Tables only: the citus extension puts two views (citus_tables, citus_schemas) in public.
 const tablesOf = async (ds: DataSource) =>
-  (await ds.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`)).map((r: { table_name: string }) => r.table_name);
+  (
+    await ds.query(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`,
+    )
+  ).map((r: { table_name: string }) => r.table_name);
 
 describe('database', () => {
   it('applies every migration up on an empty database, then all the way down', async () => {
@@ -33,7 +37,9 @@ describe('database', () => {
       const applied = await ds.runMigrations({ transaction: 'each' });
       expect(applied.map((m) => m.name)).toEqual(MIGRATIONS.map((m) => m.name));
       const tables = await tablesOf(ds);
-      expect(tables).toEqual(expect.arrayContaining(['api_keys', 'audit_log', 'experiments', 'items', 'migrations', 'settings', 'variants']));
+      expect(tables).toEqual(
+        expect.arrayContaining(['api_keys', 'audit_log', 'experiments', 'items', 'migrations', 'settings', 'variants']),
+      );
       // Migration names are timestamped classes, strictly increasing.
       const stamps = MIGRATIONS.map((m) => Number(/(\d{13})$/.exec(m.name)![1]));
       expect([...stamps].sort((a, b) => a - b)).toEqual(stamps);
@@ -64,7 +70,19 @@ describe('database', () => {
       );
       expect(placed.filter((t) => !t.kind).map((t) => t.table)).toEqual(['api_keys', 'migrations']);
       const kind = Object.fromEntries(placed.map((t) => [t.table, t.kind]));
-      for (const table of ['events', 'exposures', 'decisions', 'decision_slots', 'rewards', 'feature_state', 'shadow_decisions', 'trigger_states', 'unit_history', 'unit_metric_rollups', 'rollup_queue']) {
+      for (const table of [
+        'events',
+        'exposures',
+        'decisions',
+        'decision_slots',
+        'rewards',
+        'feature_state',
+        'shadow_decisions',
+        'trigger_states',
+        'unit_history',
+        'unit_metric_rollups',
+        'rollup_queue',
+      ]) {
         expect([table, kind[table]]).toEqual([table, 'distributed']);
       }
       // co-located with events: the rollup batch and the report join them on the unit within a shard
@@ -102,14 +120,34 @@ describe('database', () => {
     expect((await first.call('POST', '/v1/experiments', { body: rankingExperiment('restarted') })).status).toBe(201);
     expect((await first.call('POST', '/v1/experiments/restarted/start')).status).toBe(200);
     const rank = await first.call('POST', '/v1/rank', {
-      body: { experiment: 'restarted', unitId: 'u1', context: { age: 3 }, candidates: [{ id: 'a', features: { price: 1 } }, { id: 'b', features: { price: 2 } }, { id: 'c', features: { price: 3 } }] },
+      body: {
+        experiment: 'restarted',
+        unitId: 'u1',
+        context: { age: 3 },
+        candidates: [
+          { id: 'a', features: { price: 1 } },
+          { id: 'b', features: { price: 2 } },
+          { id: 'c', features: { price: 3 } },
+        ],
+      },
     });
     expect(rank.status).toBe(200);
     await first.close();
 
     const second = await startTestApp({ db });
     try {
-      const reward = await second.call('POST', '/v1/rewards', { body: { rewards: [{ decisionId: rank.body.decisionId, itemId: rank.body.slots[0].itemId, value: 1, eventId: 'first-after-restart' }] } });
+      const reward = await second.call('POST', '/v1/rewards', {
+        body: {
+          rewards: [
+            {
+              decisionId: rank.body.decisionId,
+              itemId: rank.body.slots[0].itemId,
+              value: 1,
+              eventId: 'first-after-restart',
+            },
+          ],
+        },
+      });
       expect(reward.status).toBe(200);
       expect(reward.body).toMatchObject({ accepted: 1, duplicates: 0, rejected: [] });
     } finally {
@@ -117,28 +155,33 @@ describe('database', () => {
     }
   }, 120_000);
 
-  (SERVER_URL ? it.skip : it)('refuses a second process on the same embedded data folder, and recovers from a stale lock', async () => {
-    const db = await freshDatabase();
-    const dir = join(db.dataDir, 'data');
-    const first = new EmbeddedPostgres(dir, 2);
-    await first.start();
-    try {
-      await expect(new EmbeddedPostgres(dir, 2).start()).rejects.toThrow(/is in use by process \d+/);
-      // The lock names a live process: a real second process holding it is refused the same way.
-      const holder = spawn('sleep', ['30']);
-      await first.stop();
-      writeFileSync(join(db.dataDir, 'data.lock'), String(holder.pid));
-      await expect(new EmbeddedPostgres(dir, 2).start()).rejects.toThrow(new RegExp(`in use by process ${holder.pid}`));
-      holder.kill('SIGKILL');
-      await new Promise((r) => holder.once('exit', r));
-      // The holder died without cleaning up: its stale lock is taken over.
-      const again = new EmbeddedPostgres(dir, 2);
-      await again.start();
-      await again.stop();
-      expect(existsSync(join(db.dataDir, 'data.lock'))).toBe(false);
-    } finally {
-      await first.stop();
-      await db.drop();
-    }
-  });
+  (SERVER_URL ? it.skip : it)(
+    'refuses a second process on the same embedded data folder, and recovers from a stale lock',
+    async () => {
+      const db = await freshDatabase();
+      const dir = join(db.dataDir, 'data');
+      const first = new EmbeddedPostgres(dir, 2);
+      await first.start();
+      try {
+        await expect(new EmbeddedPostgres(dir, 2).start()).rejects.toThrow(/is in use by process \d+/);
+        // The lock names a live process: a real second process holding it is refused the same way.
+        const holder = spawn('sleep', ['30']);
+        await first.stop();
+        writeFileSync(join(db.dataDir, 'data.lock'), String(holder.pid));
+        await expect(new EmbeddedPostgres(dir, 2).start()).rejects.toThrow(
+          new RegExp(`in use by process ${holder.pid}`),
+        );
+        holder.kill('SIGKILL');
+        await new Promise((r) => holder.once('exit', r));
+        // The holder died without cleaning up: its stale lock is taken over.
+        const again = new EmbeddedPostgres(dir, 2);
+        await again.start();
+        await again.stop();
+        expect(existsSync(join(db.dataDir, 'data.lock'))).toBe(false);
+      } finally {
+        await first.stop();
+        await db.drop();
+      }
+    },
+  );
 });

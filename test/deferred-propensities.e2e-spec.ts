@@ -11,7 +11,10 @@ import { rankingExperiment, startTestApp, TestApp } from './support/test-app';
  */
 const POLICY = { type: 'thompson', model: 'hybrid', propensityDraws: 400, propensities: 'deferred' } as const;
 const candidates = (t: number) =>
-  Array.from({ length: 12 }, (_, i) => ({ id: `item-${i}`, features: { price: ((i * 7 + t) % 5) - 2, size: ((i * 3) % 4) - 1.5 } }));
+  Array.from({ length: 12 }, (_, i) => ({
+    id: `item-${i}`,
+    features: { price: ((i * 7 + t) % 5) - 2, size: ((i * 3) % 4) - 1.5 },
+  }));
 
 describe('deferred propensities', () => {
   let t: TestApp;
@@ -20,7 +23,11 @@ describe('deferred propensities', () => {
     t = await startTestApp();
     db = t.running.app.get(DataSource);
     const created = await t.call('POST', '/v1/experiments', {
-      body: rankingExperiment('deferred', { slots: 3, features: { context: ['age', 'visits'], item: ['price', 'size'] }, variants: [{ key: 'ts', weight: 1, policy: POLICY }] }),
+      body: rankingExperiment('deferred', {
+        slots: 3,
+        features: { context: ['age', 'visits'], item: ['price', 'size'] },
+        variants: [{ key: 'ts', weight: 1, policy: POLICY }],
+      }),
     });
     expect(created.status).toBe(201);
     expect(created.body.variants[0].policy.propensities).toBe('deferred');
@@ -31,12 +38,19 @@ describe('deferred propensities', () => {
   });
 
   const slotPropensities = async (decisionId: string): Promise<Array<number | null>> =>
-    (await db.query(`SELECT propensity FROM decision_slots WHERE decision_id = $1 ORDER BY position`, [decisionId])).map((r: { propensity: number | null }) => r.propensity);
+    (
+      await db.query(`SELECT propensity FROM decision_slots WHERE decision_id = $1 ORDER BY position`, [decisionId])
+    ).map((r: { propensity: number | null }) => r.propensity);
 
   async function waitForPropensities(ids: string[], withinMs: number): Promise<number> {
     const t0 = Date.now();
     for (;;) {
-      const missing = (await db.query(`SELECT count(*)::int AS n FROM decision_slots WHERE decision_id = ANY($1::uuid[]) AND propensity IS NULL`, [ids]))[0].n;
+      const missing = (
+        await db.query(
+          `SELECT count(*)::int AS n FROM decision_slots WHERE decision_id = ANY($1::uuid[]) AND propensity IS NULL`,
+          [ids],
+        )
+      )[0].n;
       const elapsed = Date.now() - t0;
       if (missing === 0) return elapsed;
       if (elapsed > withinMs) throw new Error(`${missing} slot propensities still missing after ${elapsed} ms`);
@@ -45,7 +59,9 @@ describe('deferred propensities', () => {
   }
 
   it('answers without propensities, the decision already stored; the propensities follow within 1 s and replay exactly', async () => {
-    const res = await t.call('POST', '/v1/rank', { body: { experiment: 'deferred', unitId: 'u-first', context: { age: 0.5, visits: -1 }, candidates: candidates(0) } });
+    const res = await t.call('POST', '/v1/rank', {
+      body: { experiment: 'deferred', unitId: 'u-first', context: { age: 0.5, visits: -1 }, candidates: candidates(0) },
+    });
     expect(res.status).toBe(200);
     expect(res.body.variant).toBe('ts');
     expect(res.body.slots.map((s: { propensity: number | null }) => s.propensity)).toEqual([null, null, null]);
@@ -55,10 +71,21 @@ describe('deferred propensities', () => {
     expect(await waitForPropensities([res.body.decisionId], 1000)).toBeLessThanOrEqual(1000);
 
     // exact replay: the first decision of a fresh variant was drawn from the prior; same seed, row and model → same numbers
-    const model = createModel(modelSpecFor(policySchema.parse(POLICY), { contextDim: 2, itemDim: 2, embeddingDim: null })!) as BanditModel;
+    const model = createModel(
+      modelSpecFor(policySchema.parse(POLICY), { contextDim: 2, itemDim: 2, embeddingDim: null })!,
+    ) as BanditModel;
     const shortlist = row.shortlist as { ids: string[]; rankerScores: number[]; features: number[][] };
     const replay = new ThompsonPolicy(model).decide(
-      { context: row.context, candidates: shortlist.ids.map((id, i) => ({ id, features: shortlist.features[i], rankerScore: shortlist.rankerScores[i] })), slots: 3, propensityDraws: POLICY.propensityDraws },
+      {
+        context: row.context,
+        candidates: shortlist.ids.map((id, i) => ({
+          id,
+          features: shortlist.features[i],
+          rankerScore: shortlist.rankerScores[i],
+        })),
+        slots: 3,
+        propensityDraws: POLICY.propensityDraws,
+      },
       createRng(Number(row.seed)),
     );
     expect(replay.slots.map((s) => s.itemId)).toEqual(res.body.slots.map((s: { itemId: string }) => s.itemId));
@@ -67,7 +94,16 @@ describe('deferred propensities', () => {
 
   it('under a burst of 30 concurrent requests every propensity is logged within 1 s of the last answer', async () => {
     const answers = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => t.call('POST', '/v1/rank', { body: { experiment: 'deferred', unitId: `u-${i}`, context: { age: i % 3, visits: (i % 5) - 2 }, candidates: candidates(i) } })),
+      Array.from({ length: 30 }, (_, i) =>
+        t.call('POST', '/v1/rank', {
+          body: {
+            experiment: 'deferred',
+            unitId: `u-${i}`,
+            context: { age: i % 3, visits: (i % 5) - 2 },
+            candidates: candidates(i),
+          },
+        }),
+      ),
     );
     expect(answers.map((a) => a.status)).toEqual(Array(30).fill(200));
     const ids = answers.map((a) => a.body.decisionId as string);
@@ -81,9 +117,15 @@ describe('deferred propensities', () => {
 
   it('refuses an unknown mode with the path', async () => {
     const bad = await t.call('POST', '/v1/experiments', {
-      body: rankingExperiment('deferred-bad', { variants: [{ key: 'ts', weight: 1, policy: { ...POLICY, propensities: 'later' } }] }),
+      body: rankingExperiment('deferred-bad', {
+        variants: [{ key: 'ts', weight: 1, policy: { ...POLICY, propensities: 'later' } }],
+      }),
     });
     expect(bad.status).toBe(400);
-    expect(bad.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ path: 'variants[0].policy.propensities', message: 'must be "inline" or "deferred"' })]));
+    expect(bad.body.errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: 'variants[0].policy.propensities', message: 'must be "inline" or "deferred"' }),
+      ]),
+    );
   });
 });

@@ -3,8 +3,15 @@ import { DataSource } from 'typeorm';
 import { FeatureQueueWorker } from '../apps/api/src/modules/features';
 import { freshDatabase, rankingExperiment, startTestApp, TestApp } from './support/test-app';
 
-const candidates = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `item-${i}`, features: { price: i / 10 } }));
-const clicks20m = { name: 'unit.clicks_20m', entity: 'unit', source: { type: 'event', metric: 'click' }, aggregation: 'count', window: { type: 'sliding', seconds: 1200 } };
+const candidates = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({ id: `item-${i}`, features: { price: i / 10 } }));
+const clicks20m = {
+  name: 'unit.clicks_20m',
+  entity: 'unit',
+  source: { type: 'event', metric: 'click' },
+  aggregation: 'count',
+  window: { type: 'sliding', seconds: 1200 },
+};
 
 describe('online feature store (issue 17): definitions, events → state → the next rank, logged context, erasure', () => {
   let t: TestApp;
@@ -18,17 +25,24 @@ describe('online feature store (issue 17): definitions, events → state → the
   });
   afterAll(() => t.close(true));
 
-  const loggedContext = async (decisionId: string): Promise<number[]> => (await db.query(`SELECT context FROM decisions WHERE id = $1`, [decisionId]))[0].context;
+  const loggedContext = async (decisionId: string): Promise<number[]> =>
+    (await db.query(`SELECT context FROM decisions WHERE id = $1`, [decisionId]))[0].context;
 
   it('refuses bad definitions with 4xx and field paths', async () => {
     const unknownMetric = await t.call('POST', '/v1/features', { body: clicks20m });
     expect(unknownMetric.status).toBe(400);
-    expect(unknownMetric.body.errors).toEqual([{ path: 'source.metric', message: expect.stringContaining('unknown metric "click"') }]);
+    expect(unknownMetric.body.errors).toEqual([
+      { path: 'source.metric', message: expect.stringContaining('unknown metric "click"') },
+    ]);
 
-    const zeroWindow = await t.call('POST', '/v1/features', { body: { ...clicks20m, window: { type: 'sliding', seconds: 0 } } });
+    const zeroWindow = await t.call('POST', '/v1/features', {
+      body: { ...clicks20m, window: { type: 'sliding', seconds: 0 } },
+    });
     expect(zeroWindow.status).toBe(400);
     expect(zeroWindow.body.errors.map((e: { path: string }) => e.path)).toContain('window.seconds');
-    const negativeHalfLife = await t.call('POST', '/v1/features', { body: { ...clicks20m, window: { type: 'decay', halfLifeSeconds: -5 } } });
+    const negativeHalfLife = await t.call('POST', '/v1/features', {
+      body: { ...clicks20m, window: { type: 'decay', halfLifeSeconds: -5 } },
+    });
     expect(negativeHalfLife.body.errors.map((e: { path: string }) => e.path)).toContain('window.halfLifeSeconds');
 
     const wrongEntity = await t.call('POST', '/v1/features', { body: { ...clicks20m, entity: 'item' } });
@@ -39,31 +53,59 @@ describe('online feature store (issue 17): definitions, events → state → the
     expect(badAggregation.body.errors.map((e: { path: string }) => e.path)).toEqual(['aggregation']);
 
     // a metric becomes known once events carry it (or a metric definition names it)
-    expect((await t.call('POST', '/v1/events', { body: { events: [{ unitId: 'someone', metric: 'click' }] } })).status).toBe(200);
+    expect(
+      (await t.call('POST', '/v1/events', { body: { events: [{ unitId: 'someone', metric: 'click' }] } })).status,
+    ).toBe(200);
     expect((await t.call('POST', '/v1/features', { body: clicks20m })).status).toBe(201);
     const clash = await t.call('POST', '/v1/features', { body: clicks20m });
     expect(clash.status).toBe(409);
     expect(clash.body.errors).toEqual([{ path: 'name', message: 'already taken' }]);
 
-    const patchWindow = await t.call('PATCH', '/v1/features/unit.clicks_20m', { body: { window: { type: 'sliding', seconds: 60 } } });
+    const patchWindow = await t.call('PATCH', '/v1/features/unit.clicks_20m', {
+      body: { window: { type: 'sliding', seconds: 60 } },
+    });
     expect(patchWindow.status).toBe(400);
     expect(patchWindow.body.errors).toEqual([{ path: 'window', message: 'unknown field' }]);
     expect((await t.call('GET', '/v1/features/unit.nope')).status).toBe(404);
   });
 
   it('is audited and listed', async () => {
-    const patched = await t.call('PATCH', '/v1/features/unit.clicks_20m', { body: { description: 'clicks in the last 20 minutes' } });
+    const patched = await t.call('PATCH', '/v1/features/unit.clicks_20m', {
+      body: { description: 'clicks in the last 20 minutes' },
+    });
     expect(patched.status).toBe(200);
-    expect(patched.body).toMatchObject({ name: 'unit.clicks_20m', version: 2, description: 'clicks in the last 20 minutes', window: { type: 'sliding', seconds: 1200 } });
+    expect(patched.body).toMatchObject({
+      name: 'unit.clicks_20m',
+      version: 2,
+      description: 'clicks in the last 20 minutes',
+      window: { type: 'sliding', seconds: 1200 },
+    });
     const audit = await t.call('GET', '/v1/audit?entityType=feature');
-    expect(audit.body.entries.map((e: { action: string }) => e.action).sort()).toEqual(['feature.create', 'feature.update']);
-    expect((await t.call('GET', '/v1/features')).body.features.map((f: { name: string }) => f.name)).toEqual(['unit.clicks_20m']);
+    expect(audit.body.entries.map((e: { action: string }) => e.action).sort()).toEqual([
+      'feature.create',
+      'feature.update',
+    ]);
+    expect((await t.call('GET', '/v1/features')).body.features.map((f: { name: string }) => f.name)).toEqual([
+      'unit.clicks_20m',
+    ]);
   });
 
   it('events raise unit.clicks_20m and the next decision logs it (duplicates once, late events at their time, too old ones not)', async () => {
     const more = [
-      { name: 'unit.rewards_decay', entity: 'unit', source: { type: 'reward' }, aggregation: 'sum', window: { type: 'decay', halfLifeSeconds: 600 } },
-      { name: 'item.shown_1h', entity: 'item', source: { type: 'impression' }, aggregation: 'count', window: { type: 'sliding', seconds: 3600 } },
+      {
+        name: 'unit.rewards_decay',
+        entity: 'unit',
+        source: { type: 'reward' },
+        aggregation: 'sum',
+        window: { type: 'decay', halfLifeSeconds: 600 },
+      },
+      {
+        name: 'item.shown_1h',
+        entity: 'item',
+        source: { type: 'impression' },
+        aggregation: 'count',
+        window: { type: 'sliding', seconds: 3600 },
+      },
     ];
     for (const body of more) expect((await t.call('POST', '/v1/features', { body })).status).toBe(201);
     const experiment = rankingExperiment('feed', {
@@ -74,10 +116,15 @@ describe('online feature store (issue 17): definitions, events → state → the
     expect((await t.call('POST', '/v1/experiments', { body: experiment })).status).toBe(201);
     expect((await t.call('POST', '/v1/experiments/feed/start')).status).toBe(200);
 
-    const first = await t.call('POST', '/v1/rank', { body: { experiment: 'feed', unitId: 'u-1', context: { age: 0.3 }, candidates: candidates(5), explain: true } });
+    const first = await t.call('POST', '/v1/rank', {
+      body: { experiment: 'feed', unitId: 'u-1', context: { age: 0.3 }, candidates: candidates(5), explain: true },
+    });
     expect(first.status).toBe(200);
     expect(await loggedContext(first.body.decisionId)).toEqual([0.3, 0, 0]);
-    expect(first.body.storedFeatures).toEqual({ context: { 'unit.clicks_20m': 0, 'unit.rewards_decay': 0 }, items: { 'item-0': { 'item.shown_1h': 0 }, 'item-1': { 'item.shown_1h': 0 }, 'item-2': { 'item.shown_1h': 0 } } });
+    expect(first.body.storedFeatures).toEqual({
+      context: { 'unit.clicks_20m': 0, 'unit.rewards_decay': 0 },
+      items: { 'item-0': { 'item.shown_1h': 0 }, 'item-1': { 'item.shown_1h': 0 }, 'item-2': { 'item.shown_1h': 0 } },
+    });
 
     const now = Date.now();
     const events = [
@@ -87,21 +134,39 @@ describe('online feature store (issue 17): definitions, events → state → the
       { unitId: 'u-1', metric: 'click', eventId: 'c-3', timestamp: new Date(now - 40 * 60_000).toISOString() }, // outside the window
       { unitId: 'u-1', metric: 'view', eventId: 'v-1' }, // no feature reads it
     ];
-    expect((await t.call('POST', '/v1/events', { body: { events } })).body).toEqual({ accepted: 4, duplicates: 1, rejected: [] });
+    expect((await t.call('POST', '/v1/events', { body: { events } })).body).toEqual({
+      accepted: 4,
+      duplicates: 1,
+      rejected: [],
+    });
     // a retry of the whole batch counts nothing twice
-    expect((await t.call('POST', '/v1/events', { body: { events } })).body).toEqual({ accepted: 0, duplicates: 5, rejected: [] });
+    expect((await t.call('POST', '/v1/events', { body: { events } })).body).toEqual({
+      accepted: 0,
+      duplicates: 5,
+      rejected: [],
+    });
 
-    const next = await t.call('POST', '/v1/rank', { body: { experiment: 'feed', unitId: 'u-1', context: { age: 0.3 }, candidates: candidates(5), explain: true } });
+    const next = await t.call('POST', '/v1/rank', {
+      body: { experiment: 'feed', unitId: 'u-1', context: { age: 0.3 }, candidates: candidates(5), explain: true },
+    });
     expect(await loggedContext(next.body.decisionId)).toEqual([0.3, 2, 0]);
     nextDecision = next.body.decisionId;
     expect(next.body.storedFeatures.context['unit.clicks_20m']).toBe(2);
     // the first decision's three shown items were counted as impressions
     expect(next.body.storedFeatures.items['item-0']).toEqual({ 'item.shown_1h': 1 });
-    const logged = (await db.query(`SELECT shortlist FROM decisions WHERE id = $1`, [next.body.decisionId]))[0].shortlist;
+    const logged = (await db.query(`SELECT shortlist FROM decisions WHERE id = $1`, [next.body.decisionId]))[0]
+      .shortlist;
     expect(logged.features[0]).toEqual([0, 1]); // item-0: price 0, shown once before
 
     // the request overrides a stored value, and that is what is logged
-    const overridden = await t.call('POST', '/v1/rank', { body: { experiment: 'feed', unitId: 'u-1', context: { age: 0.3, 'unit.clicks_20m': 7 }, candidates: candidates(5) } });
+    const overridden = await t.call('POST', '/v1/rank', {
+      body: {
+        experiment: 'feed',
+        unitId: 'u-1',
+        context: { age: 0.3, 'unit.clicks_20m': 7 },
+        candidates: candidates(5),
+      },
+    });
     expect(await loggedContext(overridden.body.decisionId)).toEqual([0.3, 7, 0]);
 
     const read = await t.call('GET', '/v1/units/u-1/features');
@@ -112,10 +177,24 @@ describe('online feature store (issue 17): definitions, events → state → the
   });
 
   it('rewards feed a decayed sum credited to the decision unit, exactly v·2^(−Δ/h)', async () => {
-    const decision = (await t.call('POST', '/v1/rank', { body: { experiment: 'feed', unitId: 'u-2', context: { age: 0.1 }, candidates: candidates(5) } })).body;
+    const decision = (
+      await t.call('POST', '/v1/rank', {
+        body: { experiment: 'feed', unitId: 'u-2', context: { age: 0.1 }, candidates: candidates(5) },
+      })
+    ).body;
     rewardedDecision = decision.decisionId;
     const at = Date.now() - 1000;
-    const body = { rewards: [{ decisionId: decision.decisionId, itemId: decision.slots[0].itemId, value: 3, eventId: 'r-1', timestamp: new Date(at).toISOString() }] };
+    const body = {
+      rewards: [
+        {
+          decisionId: decision.decisionId,
+          itemId: decision.slots[0].itemId,
+          value: 3,
+          eventId: 'r-1',
+          timestamp: new Date(at).toISOString(),
+        },
+      ],
+    };
     expect((await t.call('POST', '/v1/rewards', { body })).body.accepted).toBe(1);
     expect((await t.call('POST', '/v1/rewards', { body })).body.duplicates).toBe(1);
     const read = await t.call('GET', '/v1/units/u-2/features');
@@ -129,7 +208,10 @@ describe('online feature store (issue 17): definitions, events → state → the
     const nd = await t.call('GET', '/v1/experiments/feed/training-export');
     expect(nd.status).toBe(200);
     expect(nd.headers.get('content-type')).toContain('application/x-ndjson');
-    const rows = nd.text.trim().split('\n').map((l) => JSON.parse(l));
+    const rows = nd.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const slotsLogged: Array<{ n: number }> = await db.query(`SELECT count(*)::int AS n FROM decision_slots`);
     expect(rows).toHaveLength(slotsLogged[0].n);
     expect(rows.find((r) => r.decisionId === nextDecision && r.itemId === 'item-0')).toMatchObject({
@@ -155,18 +237,27 @@ describe('online feature store (issue 17): definitions, events → state → the
     expect(lines).toHaveLength(rows.length + 1);
     expect(lines.find((l) => l.startsWith(`${nextDecision},`) && l.includes(',item-0,'))).toMatch(/,0\.3,2,0,0,1$/);
 
-    expect((await t.call('GET', '/v1/experiments/feed/training-export?format=xml')).body.errors[0].path).toBe('query.format');
+    expect((await t.call('GET', '/v1/experiments/feed/training-export?format=xml')).body.errors[0].path).toBe(
+      'query.format',
+    );
     expect((await t.call('GET', '/v1/experiments/nope/training-export')).status).toBe(404);
-    const none = await t.call('GET', `/v1/experiments/feed/training-export?to=${encodeURIComponent('2000-01-01T00:00:00Z')}`);
+    const none = await t.call(
+      'GET',
+      `/v1/experiments/feed/training-export?to=${encodeURIComponent('2000-01-01T00:00:00Z')}`,
+    );
     expect(none.text).toBe('');
   });
 
   it('DELETE /v1/units/{id} erases the unit feature state', async () => {
-    const before: Array<{ n: number }> = await db.query(`SELECT count(*)::int AS n FROM feature_state WHERE entity_id = 'u-1'`);
+    const before: Array<{ n: number }> = await db.query(
+      `SELECT count(*)::int AS n FROM feature_state WHERE entity_id = 'u-1'`,
+    );
     expect(before[0].n).toBeGreaterThan(0);
     // An accepted click not yet applied by the queue worker (as if from another replica): the erasure removes it
     // from the queue, or, if a batch took it first, waits for that batch and removes the state it wrote.
-    await db.query(`INSERT INTO feature_queue (unit_id, metric, value, ts, received_ms, write_id) VALUES ('u-1', 'click', 1, now(), 0, 0)`);
+    await db.query(
+      `INSERT INTO feature_queue (unit_id, metric, value, ts, received_ms, write_id) VALUES ('u-1', 'click', 1, now(), 0, 0)`,
+    );
     const erased = await t.call('DELETE', '/v1/units/u-1');
     expect(erased.status).toBe(200);
     expect(erased.body.erased.features).toBeGreaterThanOrEqual(before[0].n);
@@ -179,7 +270,10 @@ describe('online feature store (issue 17): definitions, events → state → the
     expect((await db.query(`SELECT count(*)::int AS n FROM events WHERE unit_id = 'u-1'`))[0].n).toBe(0);
     expect((await db.query(`SELECT count(*)::int AS n FROM decisions WHERE unit_id = 'u-1'`))[0].n).toBe(0);
     expect((await t.call('GET', '/v1/experiments/feed/training-export')).text).not.toContain('"unitId":"u-1"');
-    expect((await t.call('GET', '/v1/units/u-1/features')).body.features).toEqual({ 'unit.clicks_20m': 0, 'unit.rewards_decay': 0 });
+    expect((await t.call('GET', '/v1/units/u-1/features')).body.features).toEqual({
+      'unit.clicks_20m': 0,
+      'unit.rewards_decay': 0,
+    });
     // item state is not personal data and stays
     expect((await t.call('GET', '/v1/items/item-1/features')).body.features['item.shown_1h']).toBeGreaterThan(0);
   });
@@ -206,7 +300,9 @@ describe('feature state in PostgreSQL equals the batch recomputation from the ra
     db = t.running.app.get(DataSource);
     await t.call('POST', '/v1/events', { body: { events: [{ unitId: 'seed', metric: 'spend', value: 1 }] } });
     for (const d of definitions) {
-      const res = await t.call('POST', '/v1/features', { body: { ...d, entity: 'unit', source: { type: 'event', metric: 'spend' } } });
+      const res = await t.call('POST', '/v1/features', {
+        body: { ...d, entity: 'unit', source: { type: 'event', metric: 'spend' } },
+      });
       expect(res.status).toBe(201);
     }
   });
@@ -240,7 +336,7 @@ describe('feature state in PostgreSQL equals the batch recomputation from the ra
       eventId: `e-${Math.floor(i * 0.8)}`, // every fifth id repeats (a duplicate: stored once)
     }));
     const batches: (typeof events)[] = [];
-    for (let i = 0; i < events.length; ) {
+    for (let i = 0; i < events.length;) {
       const n = 1 + Math.floor(rand() * 40);
       batches.push(events.slice(i, i + n));
       i += n;
@@ -253,14 +349,31 @@ describe('feature state in PostgreSQL equals the batch recomputation from the ra
 
     const matchesBatch = async (when: string) => {
       for (const unit of units) {
-        const raw: Array<{ value: number; ts: Date }> = await db.query(`SELECT value, ts FROM events WHERE unit_id = $1 AND metric = 'spend'`, [unit]);
+        const raw: Array<{ value: number; ts: Date }> = await db.query(
+          `SELECT value, ts FROM events WHERE unit_id = $1 AND metric = 'spend'`,
+          [unit],
+        );
         const read = await t.call('GET', `/v1/units/${unit}/features`);
         const at = Date.parse(read.body.at);
         for (const d of definitions) {
-          const window = d.window.type === 'sliding' ? { type: 'sliding' as const, ms: d.window.seconds! * 1000 } : { type: 'decay' as const, halfLifeMs: d.window.halfLifeSeconds! * 1000 };
-          const expected = valueAt(window, d.aggregation as 'count', raw.map((r) => stateOf(window, { ms: new Date(r.ts).getTime(), value: r.value })), at) ?? 0;
+          const window =
+            d.window.type === 'sliding'
+              ? { type: 'sliding' as const, ms: d.window.seconds! * 1000 }
+              : { type: 'decay' as const, halfLifeMs: d.window.halfLifeSeconds! * 1000 };
+          const expected =
+            valueAt(
+              window,
+              d.aggregation as 'count',
+              raw.map((r) => stateOf(window, { ms: new Date(r.ts).getTime(), value: r.value })),
+              at,
+            ) ?? 0;
           const actual = read.body.features[d.name];
-          expect({ when, feature: d.name, unit, close: Math.abs(actual - expected) <= 1e-9 * Math.max(1, Math.abs(expected)) }).toEqual({ when, feature: d.name, unit, close: true });
+          expect({
+            when,
+            feature: d.name,
+            unit,
+            close: Math.abs(actual - expected) <= 1e-9 * Math.max(1, Math.abs(expected)),
+          }).toEqual({ when, feature: d.name, unit, close: true });
         }
       }
     };
@@ -277,11 +390,23 @@ describe('feature state in PostgreSQL equals the batch recomputation from the ra
   it('a batch in progress and a read at the same time see each event once (state or queue, never both)', async () => {
     // Events queued, then half of them applied by a batch while reads run concurrently: every read equals the batch value.
     const now = Date.now();
-    const events = Array.from({ length: 40 }, (_, i) => ({ unitId: 'p-4', metric: 'spend', value: i + 1, timestamp: new Date(now - i * 1000).toISOString() }));
+    const events = Array.from({ length: 40 }, (_, i) => ({
+      unitId: 'p-4',
+      metric: 'spend',
+      value: i + 1,
+      timestamp: new Date(now - i * 1000).toISOString(),
+    }));
     const queue = t.running.app.get(FeatureQueueWorker);
-    await Promise.all([t.call('POST', '/v1/events', { body: { events } }), ...Array.from({ length: 6 }, () => t.call('GET', '/v1/units/p-4/features'))]);
-    const reads = await Promise.all([queue.drain(), ...Array.from({ length: 6 }, () => t.call('GET', '/v1/units/p-4/features'))]);
-    for (const r of reads.slice(1) as Array<{ body: { features: Record<string, number> } }>) expect(r.body.features['unit.spend_1h']).toBe(820);
+    await Promise.all([
+      t.call('POST', '/v1/events', { body: { events } }),
+      ...Array.from({ length: 6 }, () => t.call('GET', '/v1/units/p-4/features')),
+    ]);
+    const reads = await Promise.all([
+      queue.drain(),
+      ...Array.from({ length: 6 }, () => t.call('GET', '/v1/units/p-4/features')),
+    ]);
+    for (const r of reads.slice(1) as Array<{ body: { features: Record<string, number> } }>)
+      expect(r.body.features['unit.spend_1h']).toBe(820);
     expect((await t.call('GET', '/v1/units/p-4/features')).body.features['unit.spend_1h']).toBe(820);
   });
 });

@@ -38,7 +38,9 @@ describe('Foundation over HTTP', () => {
       const doc = await t.call('GET', '/docs/openapi.json', { key: null });
       expect(doc.status).toBe(200);
       expect(doc.body.openapi).toMatch(/^3\./);
-      expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v1/experiments', '/v1/items/{id}', '/v1/api-keys']));
+      expect(Object.keys(doc.body.paths)).toEqual(
+        expect.arrayContaining(['/v1/experiments', '/v1/items/{id}', '/v1/api-keys']),
+      );
       const ui = await t.call('GET', '/docs', { key: null });
       expect(ui.status).toBe(200);
       expect(ui.text).toContain('swagger');
@@ -47,7 +49,11 @@ describe('Foundation over HTTP', () => {
 
   describe('authentication', () => {
     it('401 without a key, with a malformed header and with a wrong key, as problem+json', async () => {
-      for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer sw_wrong_key_000000000000000000000000000000' }]) {
+      for (const headers of [
+        {},
+        { authorization: 'Basic abc' },
+        { authorization: 'Bearer sw_wrong_key_000000000000000000000000000000' },
+      ]) {
         const res = await t.call('GET', '/v1/experiments', { key: null, headers: headers as Record<string, string> });
         expect(res.status).toBe(401);
         expect(res.headers.get('content-type')).toContain('application/problem+json');
@@ -89,23 +95,75 @@ describe('Foundation over HTTP', () => {
     // route, method, body factory, roles allowed
     const exp = (k: string) => rankingExperiment(k);
     const routes: Array<{ name: string; method: string; path: string; body?: () => unknown; allowed: string[] }> = [
-      { name: 'create key', method: 'POST', path: '/v1/api-keys', body: () => ({ name: 'x', role: 'viewer' }), allowed: ['admin'] },
+      {
+        name: 'create key',
+        method: 'POST',
+        path: '/v1/api-keys',
+        body: () => ({ name: 'x', role: 'viewer' }),
+        allowed: ['admin'],
+      },
       { name: 'list keys', method: 'GET', path: '/v1/api-keys', allowed: ['admin'] },
-      { name: 'revoke key', method: 'DELETE', path: '/v1/api-keys/00000000-0000-4000-8000-000000000000', allowed: ['admin'] },
-      { name: 'create experiment', method: 'POST', path: '/v1/experiments', body: () => exp(`authz-${Math.random().toString(36).slice(2, 10)}`), allowed: ['admin', 'editor'] },
+      {
+        name: 'revoke key',
+        method: 'DELETE',
+        path: '/v1/api-keys/00000000-0000-4000-8000-000000000000',
+        allowed: ['admin'],
+      },
+      {
+        name: 'create experiment',
+        method: 'POST',
+        path: '/v1/experiments',
+        body: () => exp(`authz-${Math.random().toString(36).slice(2, 10)}`),
+        allowed: ['admin', 'editor'],
+      },
       { name: 'list experiments', method: 'GET', path: '/v1/experiments', allowed: ['admin', 'editor', 'viewer'] },
-      { name: 'read experiment', method: 'GET', path: '/v1/experiments/authz-base', allowed: ['admin', 'editor', 'viewer'] },
-      { name: 'patch experiment', method: 'PATCH', path: '/v1/experiments/authz-base', body: () => ({ hypothesis: 'changed' }), allowed: ['admin', 'editor'] },
-      { name: 'start experiment', method: 'POST', path: '/v1/experiments/authz-none/start', allowed: ['admin', 'editor'] },
-      { name: 'put item', method: 'PUT', path: '/v1/items/authz-item', body: () => ({ features: { price: 1 } }), allowed: ['admin', 'editor', 'serving'] },
-      { name: 'batch items', method: 'POST', path: '/v1/items/batch', body: () => ({ items: [{ id: 'authz-b' }] }), allowed: ['admin', 'editor', 'serving'] },
-      { name: 'read item', method: 'GET', path: '/v1/items/authz-item', allowed: ['admin', 'editor', 'viewer', 'serving'] },
+      {
+        name: 'read experiment',
+        method: 'GET',
+        path: '/v1/experiments/authz-base',
+        allowed: ['admin', 'editor', 'viewer'],
+      },
+      {
+        name: 'patch experiment',
+        method: 'PATCH',
+        path: '/v1/experiments/authz-base',
+        body: () => ({ hypothesis: 'changed' }),
+        allowed: ['admin', 'editor'],
+      },
+      {
+        name: 'start experiment',
+        method: 'POST',
+        path: '/v1/experiments/authz-none/start',
+        allowed: ['admin', 'editor'],
+      },
+      {
+        name: 'put item',
+        method: 'PUT',
+        path: '/v1/items/authz-item',
+        body: () => ({ features: { price: 1 } }),
+        allowed: ['admin', 'editor', 'serving'],
+      },
+      {
+        name: 'batch items',
+        method: 'POST',
+        path: '/v1/items/batch',
+        body: () => ({ items: [{ id: 'authz-b' }] }),
+        allowed: ['admin', 'editor', 'serving'],
+      },
+      {
+        name: 'read item',
+        method: 'GET',
+        path: '/v1/items/authz-item',
+        allowed: ['admin', 'editor', 'viewer', 'serving'],
+      },
       { name: 'read audit', method: 'GET', path: '/v1/audit', allowed: ['admin', 'editor'] },
     ];
 
     beforeAll(async () => {
       expect((await t.call('POST', '/v1/experiments', { body: exp('authz-base') })).status).toBe(201);
-      expect((await t.call('PUT', '/v1/items/authz-item', { body: { features: { price: 1 } } })).status).toBeLessThan(300);
+      expect((await t.call('PUT', '/v1/items/authz-item', { body: { features: { price: 1 } } })).status).toBeLessThan(
+        300,
+      );
     });
 
     for (const route of routes) {
@@ -130,8 +188,23 @@ describe('Foundation over HTTP', () => {
     it('creates a draft with defaults filled and reads it back', async () => {
       const res = await t.call('POST', '/v1/experiments', { body: rankingExperiment('home-feed') });
       expect(res.status).toBe(201);
-      expect(res.body).toMatchObject({ key: 'home-feed', status: 'draft', kind: 'ranking', slots: 3, trafficPercent: 100, coldStartThreshold: 100, rewardWindowSeconds: 86400 });
-      expect(res.body.variants[1].policy).toEqual({ type: 'thompson', model: 'hybrid', lambda: 0.25, a0: 6, b0: 6, propensityDraws: 1000 });
+      expect(res.body).toMatchObject({
+        key: 'home-feed',
+        status: 'draft',
+        kind: 'ranking',
+        slots: 3,
+        trafficPercent: 100,
+        coldStartThreshold: 100,
+        rewardWindowSeconds: 86400,
+      });
+      expect(res.body.variants[1].policy).toEqual({
+        type: 'thompson',
+        model: 'hybrid',
+        lambda: 0.25,
+        a0: 6,
+        b0: 6,
+        propensityDraws: 1000,
+      });
       const read = await t.call('GET', '/v1/experiments/home-feed', { key: keys.viewer });
       expect(read.status).toBe(200);
       expect(read.body).toEqual(res.body);
@@ -155,7 +228,16 @@ describe('Foundation over HTTP', () => {
       expect(res.status).toBe(400);
       expect(res.headers.get('content-type')).toContain('application/problem+json');
       const paths = res.body.errors.map((e: { path: string }) => e.path);
-      expect(paths).toEqual(expect.arrayContaining(['key', 'slots', 'features.context[1]', 'variants[0].weight', 'variants[1].policy.type', 'surprise']));
+      expect(paths).toEqual(
+        expect.arrayContaining([
+          'key',
+          'slots',
+          'features.context[1]',
+          'variants[0].weight',
+          'variants[1].policy.type',
+          'surprise',
+        ]),
+      );
       for (const e of res.body.errors) expect(e.message).toBeTruthy();
     });
 
@@ -165,12 +247,19 @@ describe('Foundation over HTTP', () => {
       });
       expect(dup.status).toBe(400);
       expect(dup.body.errors).toContainEqual({ path: 'variants[1].key', message: 'duplicate variant key "a"' });
-      const one = await t.call('POST', '/v1/experiments', { body: abExperiment('one-variant', { variants: [{ key: 'a' }] }) });
+      const one = await t.call('POST', '/v1/experiments', {
+        body: abExperiment('one-variant', { variants: [{ key: 'a' }] }),
+      });
       expect(one.status).toBe(400);
       expect(one.body.errors[0].path).toBe('variants');
-      const nopolicy = await t.call('POST', '/v1/experiments', { body: rankingExperiment('no-policy', { variants: [{ key: 'a' }, { key: 'b' }] }) });
+      const nopolicy = await t.call('POST', '/v1/experiments', {
+        body: rankingExperiment('no-policy', { variants: [{ key: 'a' }, { key: 'b' }] }),
+      });
       expect(nopolicy.status).toBe(400);
-      expect(nopolicy.body.errors.map((e: { path: string }) => e.path)).toEqual(['variants[0].policy', 'variants[1].policy']);
+      expect(nopolicy.body.errors.map((e: { path: string }) => e.path)).toEqual([
+        'variants[0].policy',
+        'variants[1].policy',
+      ]);
     });
 
     it('400 for malformed JSON and non-object bodies, never 500', async () => {
@@ -220,12 +309,20 @@ describe('Foundation over HTTP', () => {
       expect(bad.body.errors[0].path).toBe('trafficPercent');
       expect((await t.call('PATCH', '/v1/experiments/patchable', { body: { key: 'renamed' } })).status).toBe(400);
       expect((await t.call('PATCH', '/v1/experiments/patchable', { body: {} })).status).toBe(400);
-      const ok = await t.call('PATCH', '/v1/experiments/patchable', { key: keys.editor, body: { hypothesis: 'Green converts better', trafficPercent: 50 } });
+      const ok = await t.call('PATCH', '/v1/experiments/patchable', {
+        key: keys.editor,
+        body: { hypothesis: 'Green converts better', trafficPercent: 50 },
+      });
       expect(ok.status).toBe(200);
       expect(ok.body).toMatchObject({ hypothesis: 'Green converts better', trafficPercent: 50, version: 2 });
       await t.call('POST', '/v1/experiments/patchable/start');
       const weights = await t.call('PATCH', '/v1/experiments/patchable', {
-        body: { variants: [{ key: 'control', weight: 3, config: { color: 'blue' } }, { key: 'treatment', weight: 1, config: { color: 'green' } }] },
+        body: {
+          variants: [
+            { key: 'control', weight: 3, config: { color: 'blue' } },
+            { key: 'treatment', weight: 1, config: { color: 'green' } },
+          ],
+        },
       });
       expect(weights.status).toBe(200);
       const frozen = await t.call('PATCH', '/v1/experiments/patchable', { body: { assignment: 'external' } });
@@ -265,16 +362,27 @@ describe('Foundation over HTTP', () => {
 
   describe('catalog items', () => {
     it('PUT creates then replaces; GET reads; audit keeps before/after', async () => {
-      const created = await t.call('PUT', '/v1/items/i-1', { key: keys.serving, body: { features: { price: 0.2, quality: 3 }, attributes: { brand: 'acme' } } });
+      const created = await t.call('PUT', '/v1/items/i-1', {
+        key: keys.serving,
+        body: { features: { price: 0.2, quality: 3 }, attributes: { brand: 'acme' } },
+      });
       expect(created.status).toBe(201);
-      expect(created.body).toMatchObject({ id: 'i-1', features: { price: 0.2, quality: 3 }, attributes: { brand: 'acme' } });
+      expect(created.body).toMatchObject({
+        id: 'i-1',
+        features: { price: 0.2, quality: 3 },
+        attributes: { brand: 'acme' },
+      });
       const replaced = await t.call('PUT', '/v1/items/i-1', { body: { features: { price: 0.3 } } });
       expect(replaced.status).toBe(200);
       expect(replaced.body.features).toEqual({ price: 0.3 });
       const read = await t.call('GET', '/v1/items/i-1', { key: keys.viewer });
       expect(read.body.features).toEqual({ price: 0.3 });
       const audit = await t.call('GET', '/v1/audit?entityType=item&entityId=i-1');
-      expect(audit.body.entries[0]).toMatchObject({ action: 'item.update', before: { features: { price: 0.2, quality: 3 } }, after: { features: { price: 0.3 } } });
+      expect(audit.body.entries[0]).toMatchObject({
+        action: 'item.update',
+        before: { features: { price: 0.2, quality: 3 } },
+        after: { features: { price: 0.3 } },
+      });
     });
 
     it('400 with paths for bad features; 404 for a missing item', async () => {
@@ -285,12 +393,17 @@ describe('Foundation over HTTP', () => {
     });
 
     it('batch upserts up to 10,000 items in one transaction', async () => {
-      const items = Array.from({ length: 10_000 }, (_, i) => ({ id: `b-${i}`, features: { price: i / 10_000, rank: i } }));
+      const items = Array.from({ length: 10_000 }, (_, i) => ({
+        id: `b-${i}`,
+        features: { price: i / 10_000, rank: i },
+      }));
       const res = await t.call('POST', '/v1/items/batch', { body: { items } });
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ upserted: 10_000, created: 10_000, updated: 0 });
       expect((await t.call('GET', '/v1/items/b-9999')).body.features).toEqual({ price: 0.9999, rank: 9999 });
-      const again = await t.call('POST', '/v1/items/batch', { body: { items: items.slice(0, 10).concat([{ id: 'b-new', features: { price: 1, rank: -1 } }]) } });
+      const again = await t.call('POST', '/v1/items/batch', {
+        body: { items: items.slice(0, 10).concat([{ id: 'b-new', features: { price: 1, rank: -1 } }]) },
+      });
       expect(again.body).toEqual({ upserted: 11, created: 1, updated: 10 });
     });
 
@@ -310,7 +423,9 @@ describe('Foundation over HTTP', () => {
     it('413 as problem+json for a body over the limit', async () => {
       const limited = await startTestApp({ env: { BODY_LIMIT_BYTES: '2048' } });
       try {
-        const res = await limited.call('POST', '/v1/items/batch', { body: { items: Array.from({ length: 200 }, (_, i) => ({ id: `big-${i}` })) } });
+        const res = await limited.call('POST', '/v1/items/batch', {
+          body: { items: Array.from({ length: 200 }, (_, i) => ({ id: `big-${i}` })) },
+        });
         expect(res.status).toBe(413);
         expect(res.headers.get('content-type')).toContain('application/problem+json');
         expect(res.body).toMatchObject({ status: 413, title: 'Payload Too Large' });
@@ -326,7 +441,10 @@ describe('Foundation over HTTP', () => {
     });
 
     it('415 for a body that is not JSON', async () => {
-      const res = await t.call('POST', '/v1/experiments', { rawBody: 'key=x', headers: { 'content-type': 'text/plain' } });
+      const res = await t.call('POST', '/v1/experiments', {
+        rawBody: 'key=x',
+        headers: { 'content-type': 'text/plain' },
+      });
       expect(res.status).toBe(415);
       expect(res.headers.get('content-type')).toContain('application/problem+json');
     });

@@ -19,11 +19,16 @@ interface Item {
  */
 function world(seed: number) {
   const rnd = uniformStream(seed);
-  const items: Item[] = Array.from({ length: 20 }, (_, i) => ({ id: `w-${i}`, f: [rnd(), rnd()] as [number, number], arrivesAt: i < 15 ? 0 : 1000 }));
+  const items: Item[] = Array.from({ length: 20 }, (_, i) => ({
+    id: `w-${i}`,
+    f: [rnd(), rnd()] as [number, number],
+    arrivesAt: i < 15 ? 0 : 1000,
+  }));
   // Two of the late items are among the best, so learning them matters.
   items[15].f = [0.95, 0.9];
   items[16].f = [0.9, 0.95];
-  const p = (c: [number, number], f: [number, number]) => Math.min(0.95, Math.max(0.01, 0.02 + 0.25 * f[0] * c[0] + 0.25 * f[1] * c[1] + 0.1 * f[0] * f[1]));
+  const p = (c: [number, number], f: [number, number]) =>
+    Math.min(0.95, Math.max(0.01, 0.02 + 0.25 * f[0] * c[0] + 0.25 * f[1] * c[1] + 0.1 * f[0] * f[1]));
   return { items, p, rnd };
 }
 
@@ -65,23 +70,41 @@ describe('learning through HTTP: hybrid Thompson sampling against random on a sy
       const c: [number, number] = [rnd(), rnd()];
       const available = items.filter((it) => it.arrivesAt <= step);
       const res = await t.call('POST', '/v1/rank', {
-        body: { experiment: 'learning', unitId: `unit-${step}`, context: c, candidates: available.map((it) => ({ id: it.id, features: it.f })) },
+        body: {
+          experiment: 'learning',
+          unitId: `unit-${step}`,
+          context: c,
+          candidates: available.map((it) => ({ id: it.id, features: it.f })),
+        },
       });
       expect(res.status).toBe(200);
       const variant = res.body.variant as string;
       const truth = new Map(available.map((it) => [it.id, p(c, it.f)]));
-      const best = [...truth.values()].sort((a, b) => b - a).slice(0, 2).reduce((a, b) => a + b, 0);
+      const best = [...truth.values()]
+        .sort((a, b) => b - a)
+        .slice(0, 2)
+        .reduce((a, b) => a + b, 0);
       let got = 0;
       for (const s of res.body.slots as Array<{ itemId: string; explored: boolean }>) {
         const prob = truth.get(s.itemId)!;
         got += prob;
         impressions.set(s.itemId, (impressions.get(s.itemId) ?? 0) + 1);
         const click = rnd() < prob ? 1 : 0;
-        pending.push({ decisionId: res.body.decisionId, itemId: s.itemId, value: click, eventId: `${res.body.decisionId}:${s.itemId}` });
+        pending.push({
+          decisionId: res.body.decisionId,
+          itemId: s.itemId,
+          value: click,
+          eventId: `${res.body.decisionId}:${s.itemId}`,
+        });
       }
       regret[variant] += best - got;
       decisions[variant] += 1;
-      if (variant === 'ts') explored.push({ step, explored: res.body.slots.filter((s: { explored: boolean }) => s.explored).length, slots: res.body.slots.length });
+      if (variant === 'ts')
+        explored.push({
+          step,
+          explored: res.body.slots.filter((s: { explored: boolean }) => s.explored).length,
+          slots: res.body.slots.length,
+        });
       // Rewards arrive late, in batches.
       if (pending.length >= 40 || step === DECISIONS - 1) {
         const r = await t.call('POST', '/v1/rewards', { body: { rewards: pending } });
@@ -102,15 +125,22 @@ describe('learning through HTTP: hybrid Thompson sampling against random on a sy
     expect(perDecision('ts')).toBeLessThan(0.5 * perDecision('random'));
 
     // Every late item is shown and graduates (≥ coldStartThreshold impressions).
-    for (const it of items.filter((i) => i.arrivesAt > 0)) expect(impressions.get(it.id) ?? 0).toBeGreaterThanOrEqual(100);
+    for (const it of items.filter((i) => i.arrivesAt > 0))
+      expect(impressions.get(it.id) ?? 0).toBeGreaterThanOrEqual(100);
     // a fresh report: a scheduled computation may have cached one mid-run on a slow machine
     const report = await t.call('POST', '/v1/experiments/learning/report/refresh');
     expect(report.status).toBe(200);
-    expect(report.body.exploration).toMatchObject({ decisions: DECISIONS, slots: 2 * DECISIONS, coldItems: 0, graduatedItems: 20 });
+    expect(report.body.exploration).toMatchObject({
+      decisions: DECISIONS,
+      slots: 2 * DECISIONS,
+      coldItems: 0,
+      graduatedItems: 20,
+    });
     expect(report.body.exploration.medianDecisionsToGraduate).toBeGreaterThan(0);
 
     // The bandit explores less once it has learnt.
-    const rate = (rows: typeof explored) => rows.reduce((a, r) => a + r.explored, 0) / rows.reduce((a, r) => a + r.slots, 0);
+    const rate = (rows: typeof explored) =>
+      rows.reduce((a, r) => a + r.explored, 0) / rows.reduce((a, r) => a + r.slots, 0);
     const first = rate(explored.filter((r) => r.step < 1000));
     const last = rate(explored.filter((r) => r.step >= DECISIONS - 1000));
     console.log(`exploreRate of ts: first 1,000 decisions ${first.toFixed(3)}, last 1,000 ${last.toFixed(3)}`);

@@ -12,7 +12,7 @@ import { ADMIN_KEY, startTestApp, TestApp } from './support/test-app';
 const SEEDS = Number(process.env.OPE_CROSS_CHECK_SEEDS ?? 2);
 const DECISIONS = Number(process.env.OPE_CROSS_CHECK_DECISIONS ?? 1200);
 
-describe('off-policy cross-check: ε-greedy and Thompson on each other\'s logs (simulator through HTTP)', () => {
+describe("off-policy cross-check: ε-greedy and Thompson on each other's logs (simulator through HTTP)", () => {
   let app: TestApp;
   beforeAll(async () => {
     app = await startTestApp();
@@ -26,7 +26,15 @@ describe('off-policy cross-check: ε-greedy and Thompson on each other\'s logs (
     let total = 0;
     const lines: string[] = [];
     for (let seed = 1; seed <= SEEDS; seed++) {
-      const world = await EcommerceWorld.create({ seed, contextDim: 4, itemDim: 4, catalogSize: 20, slots: 3, decisionsPerHour: 240, meanLagSeconds: 600 });
+      const world = await EcommerceWorld.create({
+        seed,
+        contextDim: 4,
+        itemDim: 4,
+        catalogSize: 20,
+        slots: 3,
+        decisionsPerHour: 240,
+        meanLagSeconds: 600,
+      });
       const key = `xcheck-${seed}`;
       await runSimulation(new SlotwiseClient(app.baseUrl, ADMIN_KEY), world, {
         decisions: DECISIONS,
@@ -54,7 +62,9 @@ describe('off-policy cross-check: ε-greedy and Thompson on each other\'s logs (
         expect(p.statement).toMatch(p.covers ? /^Agrees/ : /^Disagrees/);
         total++;
         if (p.covers) covered++;
-        lines.push(`seed ${seed}: ${p.target} on ${p.logs}: DR ${p.value.toFixed(4)} [${p.ci.lower.toFixed(4)}, ${p.ci.upper.toFixed(4)}] ESS ${p.effectiveSampleSize.toFixed(0)} vs on-policy ${p.onPolicy.value.toFixed(4)} → ${p.covers ? 'covers' : 'misses'}`);
+        lines.push(
+          `seed ${seed}: ${p.target} on ${p.logs}: DR ${p.value.toFixed(4)} [${p.ci.lower.toFixed(4)}, ${p.ci.upper.toFixed(4)}] ESS ${p.effectiveSampleSize.toFixed(0)} vs on-policy ${p.onPolicy.value.toFixed(4)} → ${p.covers ? 'covers' : 'misses'}`,
+        );
       }
       process.stdout.write(`${lines.slice(-2).join('\n')}\n(running: ${covered}/${total})\n`);
     }

@@ -5,7 +5,8 @@ import { rankingExperiment, startTestApp, TestApp } from './support/test-app';
 
 const REL = 1e-9;
 function close(actual: number, expected: number): void {
-  if (!(Math.abs(actual - expected) <= REL * Math.abs(expected))) throw new Error(`expected ${expected}, got ${actual}`);
+  if (!(Math.abs(actual - expected) <= REL * Math.abs(expected)))
+    throw new Error(`expected ${expected}, got ${actual}`);
 }
 
 /** The OBD "men" campaign has 34 items; every impression chose among all of them (OBP: n_actions = 34). */
@@ -21,7 +22,9 @@ function obdDecisions(from: number, to: number) {
       variant: 'bts',
       timestamp: new Date(T0 + i * 1000).toISOString(),
       candidates: ITEMS,
-      slots: [{ position: l.position[i] + 1, itemId: String(l.action[i]), propensity: l.pscore[i], reward: l.reward[i] }],
+      slots: [
+        { position: l.position[i] + 1, itemId: String(l.action[i]), propensity: l.pscore[i], reward: l.reward[i] },
+      ],
     });
   }
   return out;
@@ -48,18 +51,24 @@ describe('off-policy evaluation over HTTP: imported decisions, OPE runs', () => 
 
   it('imports the OBD sample (bts-men, 10,000 rounds) in batches, idempotently by decision id', async () => {
     for (let from = 0; from < 10_000; from += 1000) {
-      const res = await t.call('POST', '/v1/experiments/obd/decisions/import', { body: { decisions: obdDecisions(from, from + 1000) } });
+      const res = await t.call('POST', '/v1/experiments/obd/decisions/import', {
+        body: { decisions: obdDecisions(from, from + 1000) },
+      });
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ received: 1000, imported: 1000, duplicates: 0 });
     }
-    const again = await t.call('POST', '/v1/experiments/obd/decisions/import', { body: { decisions: obdDecisions(0, 500) } });
+    const again = await t.call('POST', '/v1/experiments/obd/decisions/import', {
+      body: { decisions: obdDecisions(0, 500) },
+    });
     expect(again.body).toEqual({ received: 500, imported: 0, duplicates: 500 });
     const log = await t.call('GET', '/v1/experiments/obd/decisions?limit=1');
     expect(log.body.decisions[0].slots[0].propensity).toBeGreaterThan(0);
   });
 
   it('OPE of the uniform-random policy on the BTS log reproduces Open Bandit Pipeline (IPS, SNIPS, ESS, max weight) at 1e-9', async () => {
-    const res = await t.call('POST', '/v1/experiments/obd/ope', { body: { policy: { type: 'random' }, logs: { variant: 'bts' }, estimators: ['ips', 'snips'] } });
+    const res = await t.call('POST', '/v1/experiments/obd/ope', {
+      body: { policy: { type: 'random' }, logs: { variant: 'bts' }, estimators: ['ips', 'snips'] },
+    });
     expect([200, 202]).toContain(res.status);
     let run = res.body;
     for (let i = 0; run.status === 'running' && i < 600; i++) {
@@ -90,7 +99,9 @@ describe('off-policy evaluation over HTTP: imported decisions, OPE runs', () => 
 
   it('evaluates the 10,000 imported decisions with every estimator (a job: 202, progress, then the stored result)', async () => {
     const started = Date.now();
-    const res = await t.call('POST', '/v1/experiments/obd/ope', { body: { policy: { type: 'random' }, logs: { variant: 'bts' } } });
+    const res = await t.call('POST', '/v1/experiments/obd/ope', {
+      body: { policy: { type: 'random' }, logs: { variant: 'bts' } },
+    });
     expect([200, 202]).toContain(res.status);
     if (res.status === 202) expect(res.headers.get('location')).toBe(`/v1/experiments/obd/ope/${res.body.id}`);
     let run = res.body;
@@ -101,10 +112,19 @@ describe('off-policy evaluation over HTTP: imported decisions, OPE runs', () => 
       run = (await t.call('GET', `/v1/experiments/obd/ope/${run.id}`)).body;
     }
     const seconds = (Date.now() - started) / 1000;
-    process.stdout.write(`OPE of 10,000 imported decisions, all estimators, through HTTP: ${seconds.toFixed(2)} s (status ${res.status})\n`);
+    process.stdout.write(
+      `OPE of 10,000 imported decisions, all estimators, through HTTP: ${seconds.toFixed(2)} s (status ${res.status})\n`,
+    );
     expect(run.status).toBe('succeeded');
     expect(run.progress).toBe(1);
-    expect(run.result.estimates.map((e: { estimator: string }) => e.estimator)).toEqual(['ips', 'snips', 'dm', 'dr', 'sndr', 'switch-dr']);
+    expect(run.result.estimates.map((e: { estimator: string }) => e.estimator)).toEqual([
+      'ips',
+      'snips',
+      'dm',
+      'dr',
+      'sndr',
+      'switch-dr',
+    ]);
     const g = golden.logs['bts-men'].estimates.uniform;
     close(run.result.estimates[0].value, g.ips.value);
     for (const e of run.result.estimates) {
@@ -115,28 +135,49 @@ describe('off-policy evaluation over HTTP: imported decisions, OPE runs', () => 
 
   it('rejects bad input with 4xx and paths', async () => {
     const one = obdDecisions(0, 1)[0];
-    const bad = async (decision: unknown) => t.call('POST', '/v1/experiments/obd/decisions/import', { body: { decisions: [decision] } });
+    const bad = async (decision: unknown) =>
+      t.call('POST', '/v1/experiments/obd/decisions/import', { body: { decisions: [decision] } });
     let res = await bad({ ...one, decisionId: 'z', slots: [{ ...one.slots[0], propensity: 0 }] });
     expect(res.status).toBe(400);
     expect(res.body.errors).toEqual([{ path: 'decisions[0].slots[0].propensity', message: 'must be in (0, 1]' }]);
     res = await bad({ ...one, decisionId: 'z', slots: [{ position: 1, itemId: '1', reward: 0 }] });
     expect(res.status).toBe(400);
     expect(res.body.errors[0].path).toBe('decisions[0].slots[0].propensity');
-    res = await bad({ ...one, decisionId: 'z', slots: [{ position: 1, itemId: '1', propensity: 0.1 }, { position: 1, itemId: '2', propensity: 0.1 }] });
+    res = await bad({
+      ...one,
+      decisionId: 'z',
+      slots: [
+        { position: 1, itemId: '1', propensity: 0.1 },
+        { position: 1, itemId: '2', propensity: 0.1 },
+      ],
+    });
     expect(res.status).toBe(400);
-    expect(res.body.errors).toEqual([{ path: 'decisions[0].slots[1].position', message: 'position 1 appears twice in this decision' }]);
+    expect(res.body.errors).toEqual([
+      { path: 'decisions[0].slots[1].position', message: 'position 1 appears twice in this decision' },
+    ]);
     res = await bad({ ...one, decisionId: 'z', slots: [{ position: 1, itemId: 'nope', propensity: 0.1 }] });
-    expect(res.body.errors).toEqual([{ path: 'decisions[0].slots[0].itemId', message: '"nope" is not among the decision\'s candidates' }]);
+    expect(res.body.errors).toEqual([
+      { path: 'decisions[0].slots[0].itemId', message: '"nope" is not among the decision\'s candidates' },
+    ]);
 
     const onnx = Buffer.from(loadFixtureModel('split').bytes).toString('base64');
-    expect((await t.call('POST', '/v1/models', { body: { name: 'other-schema', signature: FIXTURE_SPLIT_SIGNATURE, onnx } })).status).toBe(201);
+    expect(
+      (await t.call('POST', '/v1/models', { body: { name: 'other-schema', signature: FIXTURE_SPLIT_SIGNATURE, onnx } }))
+        .status,
+    ).toBe(201);
     res = await t.call('POST', '/v1/experiments/obd/ope', { body: { policy: { ranker: 'other-schema@1' } } });
     expect(res.status).toBe(400);
     expect(res.body.errors[0].path).toBe('policy.ranker');
-    res = await t.call('POST', '/v1/experiments/obd/ope', { body: { policy: { type: 'random' }, logs: { variant: 'random' } } });
+    res = await t.call('POST', '/v1/experiments/obd/ope', {
+      body: { policy: { type: 'random' }, logs: { variant: 'random' } },
+    });
     expect(res.status).toBe(400);
-    expect(res.body.errors).toEqual([{ path: 'logs', message: 'no logged decisions of variant "random" in this window' }]);
-    res = await t.call('POST', '/v1/experiments/obd/ope', { body: { policy: { type: 'random' }, logs: { from: '2030-01-01T00:00:00Z' } } });
+    expect(res.body.errors).toEqual([
+      { path: 'logs', message: 'no logged decisions of variant "random" in this window' },
+    ]);
+    res = await t.call('POST', '/v1/experiments/obd/ope', {
+      body: { policy: { type: 'random' }, logs: { from: '2030-01-01T00:00:00Z' } },
+    });
     expect(res.body.errors[0].path).toBe('logs');
     res = await t.call('POST', '/v1/experiments/obd/ope', { body: { policy: { variant: 'nope' } } });
     expect(res.body.errors[0].path).toBe('policy.variant');

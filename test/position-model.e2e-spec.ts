@@ -20,7 +20,11 @@ describe('position model through HTTP: rank → rewards → stored per-slot stat
   it('stores per-slot sums for slots 2 and 3 that include the rewards sent for those slots', async () => {
     const created = await t.call('POST', '/v1/experiments', {
       body: {
-        key: 'positions', name: 'Positions', kind: 'ranking', slots: 3, rewardWindowSeconds: 3600,
+        key: 'positions',
+        name: 'Positions',
+        kind: 'ranking',
+        slots: 3,
+        rewardWindowSeconds: 3600,
         features: { context: ['age'], item: ['price'] },
         variants: [{ key: 'lin', weight: 1, policy: { type: 'thompson', model: 'linear', propensityDraws: 10 } }],
         metrics: { primary: 'reward' },
@@ -30,7 +34,9 @@ describe('position model through HTTP: rank → rewards → stored per-slot stat
     expect((await t.call('POST', '/v1/experiments/positions/start')).status).toBe(200);
     const candidates = Array.from({ length: 6 }, (_, i) => ({ id: `item-${i}`, features: { price: i % 3 } }));
     for (let u = 0; u < 30; u++) {
-      const res = await t.call('POST', '/v1/rank', { body: { experiment: 'positions', unitId: `u${u}`, context: { age: u % 4 }, candidates } });
+      const res = await t.call('POST', '/v1/rank', {
+        body: { experiment: 'positions', unitId: `u${u}`, context: { age: u % 4 }, candidates },
+      });
       expect(res.status).toBe(200);
       const slots = res.body.slots as Array<{ itemId: string; position: number }>;
       // integer rewards on the 2nd and 3rd slots (and the 1st every third decision): exact sums
@@ -50,7 +56,10 @@ describe('position model through HTTP: rank → rewards → stored per-slot stat
     await c.connect();
     try {
       const [{ id }] = (await c.query<{ id: string }>(`SELECT id FROM experiments WHERE key = 'positions'`)).rows;
-      const stored = (await storedStats(c, id, 'lin')) as { n: number; positions: Record<string, { n: number; xy: number[] }> };
+      const stored = (await storedStats(c, id, 'lin')) as {
+        n: number;
+        positions: Record<string, { n: number; xy: number[] }>;
+      };
       const expected = await recomputedStats(c, id, 'lin', LinearModel.create({ contextDim: 1, itemDim: 1 }));
       expect(stored.n).toBe(90);
       expect(stored).toEqual(expected.stats);

@@ -34,11 +34,22 @@ async function unitsIn(t: TestApp, key: string, variant: string, count: number):
   return found;
 }
 
-async function storedCount(ds: DataSource, key: string, variant: string): Promise<{ n: number; version: number; slots: number }> {
+async function storedCount(
+  ds: DataSource,
+  key: string,
+  variant: string,
+): Promise<{ n: number; version: number; slots: number }> {
   const [{ id }] = await ds.query(`SELECT id FROM experiments WHERE key = $1`, [key]);
   const stored = await new ModelStateRepository(ds).load(id, variant);
-  const [{ slots }] = await ds.query(`SELECT count(*)::int AS slots FROM decision_slots WHERE experiment_id = $1 AND variant_key = $2`, [id, variant]);
-  return { n: stored && 'n' in stored.snapshot.stats ? stored.snapshot.stats.n : 0, version: stored?.version ?? 0, slots };
+  const [{ slots }] = await ds.query(
+    `SELECT count(*)::int AS slots FROM decision_slots WHERE experiment_id = $1 AND variant_key = $2`,
+    [id, variant],
+  );
+  return {
+    n: stored && 'n' in stored.snapshot.stats ? stored.snapshot.stats.n : 0,
+    version: stored?.version ?? 0,
+    slots,
+  };
 }
 
 describe('posterior integrity on one replica', () => {
@@ -58,7 +69,8 @@ describe('posterior integrity on one replica', () => {
     expect((await t.call('POST', '/v1/experiments', { body: experiment('integrity') })).status).toBe(201);
     expect((await t.call('POST', '/v1/experiments/integrity/start')).status).toBe(200);
     const [ts, lin] = [await unitsIn(t, 'integrity', 'ts', 4), await unitsIn(t, 'integrity', 'lin', 1)];
-    const rank = (unitId: string, age = 1) => t.call('POST', '/v1/rank', { body: { experiment: 'integrity', unitId, context: { age }, candidates: ITEMS } });
+    const rank = (unitId: string, age = 1) =>
+      t.call('POST', '/v1/rank', { body: { experiment: 'integrity', unitId, context: { age }, candidates: ITEMS } });
     for (const u of ts.slice(0, 2)) expect((await rank(u)).status).toBe(200);
     await engine.flush();
     expect(await storedCount(ds, 'integrity', 'ts')).toEqual({ n: 6, version: 1, slots: 6 });
@@ -74,7 +86,9 @@ describe('posterior integrity on one replica', () => {
        ON CONFLICT (experiment_id, variant_key, item_id) DO UPDATE SET stats_layout = EXCLUDED.stats_layout, stats_values = EXCLUDED.stats_values`,
       [id, JSON.stringify(row.layout), row.values],
     );
-    await ds.query(`UPDATE model_state SET version = version + 1 WHERE experiment_id = $1 AND variant_key = 'ts'`, [id]);
+    await ds.query(`UPDATE model_state SET version = version + 1 WHERE experiment_id = $1 AND variant_key = 'ts'`, [
+      id,
+    ]);
 
     // This replica flushes more decisions: committed (version 3), then the merged reload cannot serve.
     for (const u of ts.slice(2, 4)) expect((await rank(u)).status).toBe(200);
@@ -88,7 +102,11 @@ describe('posterior integrity on one replica', () => {
     expect(refused.status).toBe(503);
     expect(refused.headers.get('content-type')).toContain('application/problem+json');
     expect(refused.headers.get('retry-after')).toBe('60');
-    expect(refused.body).toMatchObject({ title: 'Variant quarantined', status: 503, type: expect.stringContaining('variant-quarantined') });
+    expect(refused.body).toMatchObject({
+      title: 'Variant quarantined',
+      status: 503,
+      type: expect.stringContaining('variant-quarantined'),
+    });
     expect(refused.body.detail).toContain('"ts"');
     expect(refused.body.detail).toMatch(/not positive definite/);
     // Other variants keep serving; the quarantine shows on /health and /metrics.
@@ -96,11 +114,26 @@ describe('posterior integrity on one replica', () => {
     const health = await t.call('GET', '/health', { key: null });
     expect(health.status).toBe(200);
     expect(health.body.status).toBe('degraded');
-    expect(health.body.problems.models.quarantined).toEqual([{ experiment: 'integrity', variant: 'ts', reason: expect.stringMatching(/not positive definite/), since: expect.any(String) }]);
-    expect((await t.call('GET', '/metrics', { key: null })).text).toContain('slotwise_model_quarantined{experiment="integrity",variant="ts"} 1');
+    expect(health.body.problems.models.quarantined).toEqual([
+      {
+        experiment: 'integrity',
+        variant: 'ts',
+        reason: expect.stringMatching(/not positive definite/),
+        since: expect.any(String),
+      },
+    ]);
+    expect((await t.call('GET', '/metrics', { key: null })).text).toContain(
+      'slotwise_model_quarantined{experiment="integrity",variant="ts"} 1',
+    );
     // Rewards for the quarantined variant are still stored (durable) and left for the replay at restart.
     const decision = (await t.call('GET', '/v1/experiments/integrity/decisions?variant=ts&limit=1')).body.decisions[0];
-    const reward = await t.call('POST', '/v1/rewards', { body: { rewards: [{ decisionId: decision.decisionId, itemId: decision.slots[0].itemId, value: 1, eventId: randomUUID() }] } });
+    const reward = await t.call('POST', '/v1/rewards', {
+      body: {
+        rewards: [
+          { decisionId: decision.decisionId, itemId: decision.slots[0].itemId, value: 1, eventId: randomUUID() },
+        ],
+      },
+    });
     expect(reward.body).toMatchObject({ accepted: 1, rejected: [] });
     await engine.flush();
     expect((await storedCount(ds, 'integrity', 'ts')).n).toBe(12);
@@ -113,7 +146,8 @@ describe('posterior integrity on one replica', () => {
     ds = t.running.app.get(DataSource);
     engine = t.running.app.get(RankEngine);
     const [ts, lin] = [await unitsIn(t, 'integrity', 'ts', 1), await unitsIn(t, 'integrity', 'lin', 1)];
-    const rank = (unitId: string) => t.call('POST', '/v1/rank', { body: { experiment: 'integrity', unitId, context: { age: 1 }, candidates: ITEMS } });
+    const rank = (unitId: string) =>
+      t.call('POST', '/v1/rank', { body: { experiment: 'integrity', unitId, context: { age: 1 }, candidates: ITEMS } });
     for (let i = 0; i < 3; i++) {
       const refused = await rank(ts[0]);
       expect(refused.status).toBe(503);
@@ -127,13 +161,18 @@ describe('posterior integrity on one replica', () => {
     expect((await t.call('POST', '/v1/experiments', { body: experiment('overflow') })).status).toBe(201);
     expect((await t.call('POST', '/v1/experiments/overflow/start')).status).toBe(200);
     const [u] = await unitsIn(t, 'overflow', 'ts', 1);
-    const rank = (context: unknown, candidates: unknown = ITEMS) => t.call('POST', '/v1/rank', { body: { experiment: 'overflow', unitId: u, context, candidates } });
+    const rank = (context: unknown, candidates: unknown = ITEMS) =>
+      t.call('POST', '/v1/rank', { body: { experiment: 'overflow', unitId: u, context, candidates } });
     const huge = await rank({ age: 1e200 });
     expect(huge.status).toBe(400);
-    expect(huge.body.errors).toEqual([{ path: 'context.age', message: expect.stringContaining('must be within [-1000000, 1000000]') }]);
+    expect(huge.body.errors).toEqual([
+      { path: 'context.age', message: expect.stringContaining('must be within [-1000000, 1000000]') },
+    ]);
     const hugeItem = await rank([1], [{ id: 'x', features: [-1e7] }, ...ITEMS]);
     expect(hugeItem.status).toBe(400);
-    expect(hugeItem.body.errors).toEqual([{ path: 'candidates[0].features[0]', message: expect.stringContaining('must be within') }]);
+    expect(hugeItem.body.errors).toEqual([
+      { path: 'candidates[0].features[0]', message: expect.stringContaining('must be within') },
+    ]);
     expect((await rank({ age: 1e6 })).status).toBe(200);
     await engine.flush();
     const [{ id }] = await ds.query(`SELECT id FROM experiments WHERE key = 'overflow'`);
@@ -147,7 +186,8 @@ describe('posterior integrity on one replica', () => {
     expect((await t.call('POST', '/v1/experiments', { body: experiment('doubt') })).status).toBe(201);
     expect((await t.call('POST', '/v1/experiments/doubt/start')).status).toBe(200);
     const units = await unitsIn(t, 'doubt', 'ts', 3);
-    const rank = (unitId: string) => t.call('POST', '/v1/rank', { body: { experiment: 'doubt', unitId, context: { age: 2 }, candidates: ITEMS } });
+    const rank = (unitId: string) =>
+      t.call('POST', '/v1/rank', { body: { experiment: 'doubt', unitId, context: { age: 2 }, candidates: ITEMS } });
     // A database fault of the kind a network gives: the transaction committed, but its answer never arrived.
     const repo = t.running.app.get(ModelStateRepository);
     const addDelta = repo.addDelta.bind(repo);
@@ -183,7 +223,8 @@ describe('posterior integrity on one replica', () => {
     expect((await t.call('POST', '/v1/experiments', { body: experiment('leased') })).status).toBe(201);
     expect((await t.call('POST', '/v1/experiments/leased/start')).status).toBe(200);
     const [u] = await unitsIn(t, 'leased', 'ts', 1);
-    const rank = () => t.call('POST', '/v1/rank', { body: { experiment: 'leased', unitId: u, context: { age: 1 }, candidates: ITEMS } });
+    const rank = () =>
+      t.call('POST', '/v1/rank', { body: { experiment: 'leased', unitId: u, context: { age: 1 }, candidates: ITEMS } });
     expect((await rank()).status).toBe(200);
     // What a second process with the same SLOTWISE_REPLICA_ID does after this one's lease lapsed.
     await ds.query(`UPDATE replica_leases SET holder = $1 WHERE replica_id = 'replica-1'`, [randomUUID()]);
@@ -192,7 +233,10 @@ describe('posterior integrity on one replica', () => {
     expect(await storedCount(ds, 'leased', 'ts')).toEqual({ n: 0, version: 0, slots: 3 });
     const refused = await rank();
     expect(refused.status).toBe(503);
-    expect(refused.body).toMatchObject({ title: 'Replica id taken over', type: expect.stringContaining('replica-id-lost') });
+    expect(refused.body).toMatchObject({
+      title: 'Replica id taken over',
+      type: expect.stringContaining('replica-id-lost'),
+    });
     expect((await t.call('GET', '/health', { key: null })).status).toBe(503);
     // Give the lease back so the shutdown of this test app is an ordinary one.
     await ds.query(`DELETE FROM replica_leases`);
@@ -207,10 +251,12 @@ describe('an idle replica before its first decision', () => {
       expect((await t.call('POST', '/v1/experiments', { body: experiment('idle') })).status).toBe(201);
       expect((await t.call('POST', '/v1/experiments/idle/start')).status).toBe(200);
       const [u] = await unitsIn(t, 'idle', 'ts', 1);
-      const rank = () => t.call('POST', '/v1/rank', { body: { experiment: 'idle', unitId: u, context: { age: 1 }, candidates: ITEMS } });
+      const rank = () =>
+        t.call('POST', '/v1/rank', { body: { experiment: 'idle', unitId: u, context: { age: 1 }, candidates: ITEMS } });
       expect((await rank()).body.modelVersion).toBe('none+thompson:hybrid@0');
       // The flush interval passes: this replica's decision is stored (version 1).
-      for (let i = 0; i < 50 && (await storedCount(ds, 'idle', 'ts')).version < 1; i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 50 && (await storedCount(ds, 'idle', 'ts')).version < 1; i++)
+        await new Promise((r) => setTimeout(r, 50));
       expect(await storedCount(ds, 'idle', 'ts')).toEqual({ n: 3, version: 1, slots: 3 });
       // Another replica adds its delta (20 observations) while this one is idle.
       const [{ id }] = await ds.query(`SELECT id FROM experiments WHERE key = 'idle'`);

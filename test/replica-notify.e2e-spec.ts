@@ -46,7 +46,9 @@ import { freshDatabase, SERVER_URL, startTestApp, TestApp, TestDatabase } from '
     const candidates = [{ id: 'X' }, { id: 'Y' }];
     let unit = 0;
     const rank = async (app: TestApp): Promise<{ decisionId: string; itemId: string }> => {
-      const res = await app.call('POST', '/v1/rank', { body: { experiment: 'notify', unitId: `u-${unit++}`, context: {}, candidates } });
+      const res = await app.call('POST', '/v1/rank', {
+        body: { experiment: 'notify', unitId: `u-${unit++}`, context: {}, candidates },
+      });
       expect(res.status).toBe(200);
       return { decisionId: res.body.decisionId, itemId: res.body.slots[0].itemId };
     };
@@ -58,7 +60,17 @@ import { freshDatabase, SERVER_URL, startTestApp, TestApp, TestDatabase } from '
     }
     expect(shown.X).toHaveLength(10);
     expect(shown.Y).toHaveLength(10);
-    const reward = (item: 'X' | 'Y') => a.call('POST', '/v1/rewards', { body: { rewards: shown[item].map((decisionId) => ({ decisionId, itemId: item, value: 1, eventId: `${decisionId}-${item}` })) } });
+    const reward = (item: 'X' | 'Y') =>
+      a.call('POST', '/v1/rewards', {
+        body: {
+          rewards: shown[item].map((decisionId) => ({
+            decisionId,
+            itemId: item,
+            value: 1,
+            eventId: `${decisionId}-${item}`,
+          })),
+        },
+      });
     expect((await reward('X')).body.accepted).toBe(10);
     // B loads the experiment once A's flush of X's rewards is stored: X (11/12) over Y (1/12).
     await new Promise((r) => setTimeout(r, 500));
@@ -113,6 +125,7 @@ import { freshDatabase, SERVER_URL, startTestApp, TestApp, TestDatabase } from '
 
 if (!SERVER_URL) {
   describe('replicas hear each other', () => {
-    it.skip('needs DATABASE_URL: the embedded database is one process, so there is no other replica to notify', () => undefined);
+    it.skip('needs DATABASE_URL: the embedded database is one process, so there is no other replica to notify', () =>
+      undefined);
   });
 }

@@ -15,7 +15,10 @@ import { freshDatabase, SERVER_URL, startTestApp, TestApp, TestDatabase } from '
  * process, and connections through its socket share one transaction state), so two replicas cannot share it.
  */
 const TRAFFIC_MS = Number(process.env.REPLICAS_TRAFFIC_MS ?? 8000);
-const ITEMS = Array.from({ length: 40 }, (_, i) => ({ id: `item-${i}`, features: { price: i % 4, size: (i * 3) % 5, stock: (i * 7) % 3 } }));
+const ITEMS = Array.from({ length: 40 }, (_, i) => ({
+  id: `item-${i}`,
+  features: { price: i % 4, size: (i * 3) % 5, stock: (i * 7) % 3 },
+}));
 
 (SERVER_URL ? describe : describe.skip)('two replicas on one PostgreSQL server (50 ms flush)', () => {
   let db: TestDatabase;
@@ -24,8 +27,22 @@ const ITEMS = Array.from({ length: 40 }, (_, i) => ({ id: `item-${i}`, features:
 
   beforeAll(async () => {
     db = await freshDatabase();
-    a = await startTestApp({ db, env: { SLOTWISE_REPLICA_ID: 'replica-a', MODEL_FLUSH_MS: '50', LOG_LEVEL: process.env.REPLICAS_LOG_LEVEL ?? 'silent' } });
-    b = await startTestApp({ db, env: { SLOTWISE_REPLICA_ID: 'replica-b', MODEL_FLUSH_MS: '50', LOG_LEVEL: process.env.REPLICAS_LOG_LEVEL ?? 'silent' } });
+    a = await startTestApp({
+      db,
+      env: {
+        SLOTWISE_REPLICA_ID: 'replica-a',
+        MODEL_FLUSH_MS: '50',
+        LOG_LEVEL: process.env.REPLICAS_LOG_LEVEL ?? 'silent',
+      },
+    });
+    b = await startTestApp({
+      db,
+      env: {
+        SLOTWISE_REPLICA_ID: 'replica-b',
+        MODEL_FLUSH_MS: '50',
+        LOG_LEVEL: process.env.REPLICAS_LOG_LEVEL ?? 'silent',
+      },
+    });
   });
   afterAll(async () => {
     await a?.close().catch(() => undefined);
@@ -60,9 +77,17 @@ const ITEMS = Array.from({ length: 40 }, (_, i) => ({ id: `item-${i}`, features:
     const ranker = async () => {
       while (Date.now() < until) {
         const u = unit++;
-        const res = await a.call('POST', '/v1/rank', { body: { experiment: 'replicas', unitId: `u-${u}`, context: { age: u % 3, visits: (u * 7) % 4, device: u % 2, hour: (u * 5) % 6 }, candidates: ITEMS } });
+        const res = await a.call('POST', '/v1/rank', {
+          body: {
+            experiment: 'replicas',
+            unitId: `u-${u}`,
+            context: { age: u % 3, visits: (u * 7) % 4, device: u % 2, hour: (u * 5) % 6 },
+            candidates: ITEMS,
+          },
+        });
         if (res.status !== 200) failures.push(`rank ${res.status} ${res.text}`);
-        else decisions.push({ id: res.body.decisionId, items: res.body.slots.map((s: { itemId: string }) => s.itemId) });
+        else
+          decisions.push({ id: res.body.decisionId, items: res.body.slots.map((s: { itemId: string }) => s.itemId) });
       }
     };
     const rewarder = async () => {
@@ -75,10 +100,16 @@ const ITEMS = Array.from({ length: 40 }, (_, i) => ({ id: `item-${i}`, features:
         // Integer rewards, some slots twice (the slot total is what the posterior sees).
         const rewards = batch.flatMap((d, i) => [
           { decisionId: d.id, itemId: d.items[0], value: 1, eventId: `e-${event++}` },
-          ...(i % 2 ? [{ decisionId: d.id, itemId: d.items[1], value: 2, eventId: `e-${event++}` }, { decisionId: d.id, itemId: d.items[1], value: 1, eventId: `e-${event++}` }] : []),
+          ...(i % 2
+            ? [
+                { decisionId: d.id, itemId: d.items[1], value: 2, eventId: `e-${event++}` },
+                { decisionId: d.id, itemId: d.items[1], value: 1, eventId: `e-${event++}` },
+              ]
+            : []),
         ]);
         const res = await b.call('POST', '/v1/rewards', { body: { rewards } });
-        if (res.status !== 200 || res.body.accepted !== rewards.length) failures.push(`rewards ${res.status} ${res.text}`);
+        if (res.status !== 200 || res.body.accepted !== rewards.length)
+          failures.push(`rewards ${res.status} ${res.text}`);
       }
     };
     await Promise.all([ranker(), ranker(), ranker(), rewarder(), rewarder()]);
@@ -91,7 +122,11 @@ const ITEMS = Array.from({ length: 40 }, (_, i) => ({ id: `item-${i}`, features:
     await c.connect();
     try {
       const [{ id }] = (await c.query<{ id: string }>(`SELECT id FROM experiments WHERE key = 'replicas'`)).rows;
-      const notInModel = (await c.query<{ n: string }>(`SELECT (SELECT count(*) FROM decisions WHERE NOT in_model) + (SELECT count(*) FROM rewards WHERE NOT in_model) AS n`)).rows[0];
+      const notInModel = (
+        await c.query<{ n: string }>(
+          `SELECT (SELECT count(*) FROM decisions WHERE NOT in_model) + (SELECT count(*) FROM rewards WHERE NOT in_model) AS n`,
+        )
+      ).rows[0];
       for (const [variant, model] of [
         ['hybrid', HybridModel.create({ contextDim: 4, itemDim: 3 })],
         ['linear', LinearModel.create({ contextDim: 4, itemDim: 3 })],
@@ -117,7 +152,9 @@ const ITEMS = Array.from({ length: 40 }, (_, i) => ({ id: `item-${i}`, features:
     const first = await startTestApp({ db, env });
     try {
       const started = Date.now();
-      await expect(startTestApp({ db, env })).rejects.toThrow(/SLOTWISE_REPLICA_ID "replica-1" is in use by a live process .*give each replica its own SLOTWISE_REPLICA_ID/);
+      await expect(startTestApp({ db, env })).rejects.toThrow(
+        /SLOTWISE_REPLICA_ID "replica-1" is in use by a live process .*give each replica its own SLOTWISE_REPLICA_ID/,
+      );
       // It waited for the lease to lapse (a crashed holder's would have) before refusing.
       expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
       // Another id starts at once.
@@ -133,7 +170,10 @@ const ITEMS = Array.from({ length: 40 }, (_, i) => ({ id: `item-${i}`, features:
     await c.connect();
     const crashedHolder = randomUUID();
     await restarted.close();
-    await c.query(`INSERT INTO replica_leases (replica_id, holder, host, pid, heartbeat_at) VALUES ('replica-1', $1, 'crashed-host', 1, now())`, [crashedHolder]);
+    await c.query(
+      `INSERT INTO replica_leases (replica_id, holder, host, pid, heartbeat_at) VALUES ('replica-1', $1, 'crashed-host', 1, now())`,
+      [crashedHolder],
+    );
     const afterCrash = await startTestApp({ db, env });
     const [lease] = (await c.query(`SELECT holder, host FROM replica_leases WHERE replica_id = 'replica-1'`)).rows;
     expect(lease.holder).not.toBe(crashedHolder);

@@ -7,12 +7,16 @@ import { startTestApp, TestApp } from './support/test-app';
  * Issue 14, "Statistics that hold on awkward data": field cases replayed through HTTP against golden values from
  * tools/stats/gen_report_field_cases.py (SciPy / statsmodels / NumPy on the unit-level arrays).
  */
-const golden = JSON.parse(readFileSync(join(__dirname, '../apps/api/src/modules/reports/__golden__/report-field-cases.json'), 'utf8'));
+const golden = JSON.parse(
+  readFileSync(join(__dirname, '../apps/api/src/modules/reports/__golden__/report-field-cases.json'), 'utf8'),
+);
 
 function close(actual: unknown, expected: number, path: string, rel = 1e-6): void {
-  if (typeof actual !== 'number' || !Number.isFinite(actual)) throw new Error(`${path}: expected ${expected}, got ${String(actual)}`);
+  if (typeof actual !== 'number' || !Number.isFinite(actual))
+    throw new Error(`${path}: expected ${expected}, got ${String(actual)}`);
   const tol = Math.max(rel * Math.abs(expected), 1e-12);
-  if (Math.abs(actual - expected) > tol) throw new Error(`${path}: expected ${expected}, got ${actual} (|Δ| = ${Math.abs(actual - expected)} > ${tol})`);
+  if (Math.abs(actual - expected) > tol)
+    throw new Error(`${path}: expected ${expected}, got ${actual} (|Δ| = ${Math.abs(actual - expected)} > ${tol})`);
 }
 const closeInterval = (actual: any, expected: { lower: number; upper: number }, path: string, rel = 1e-6) => {
   close(actual?.lower, expected.lower, `${path}.lower`, rel);
@@ -29,11 +33,22 @@ describe('report field cases (issue 14)', () => {
     for (const m of c.metricDefinitions) expect((await t.call('POST', '/v1/metrics', { body: m })).status).toBe(201);
     expect((await t.call('POST', '/v1/experiments', { body: c.experiment })).status).toBe(201);
     expect((await t.call('POST', `/v1/experiments/${c.experiment.key}/start`)).status).toBe(200);
-    const exposures = c.units.map((u: any, i: number) => ({ experiment: c.experiment.key, unitId: u.unitId, variant: u.variant, timestamp: new Date(base + i * 1000).toISOString() }));
+    const exposures = c.units.map((u: any, i: number) => ({
+      experiment: c.experiment.key,
+      unitId: u.unitId,
+      variant: u.variant,
+      timestamp: new Date(base + i * 1000).toISOString(),
+    }));
     const ex = await t.call('POST', '/v1/exposures', { key: serving, body: { exposures } });
     expect(ex.body.rejected).toEqual([]);
     const events = c.units.flatMap((u: any, i: number) =>
-      u.events.map((e: any, j: number) => ({ unitId: u.unitId, metric: e.metric, value: e.value, timestamp: new Date(base + i * 1000 + e.afterSeconds * 1000).toISOString(), eventId: `${u.unitId}-${j}` })),
+      u.events.map((e: any, j: number) => ({
+        unitId: u.unitId,
+        metric: e.metric,
+        value: e.value,
+        timestamp: new Date(base + i * 1000 + e.afterSeconds * 1000).toISOString(),
+        eventId: `${u.unitId}-${j}`,
+      })),
     );
     const ev = await t.call('POST', '/v1/events', { key: serving, body: { events } });
     expect(ev.status).toBe(200);
@@ -130,7 +145,9 @@ describe('report field cases (issue 14)', () => {
     });
 
     it('the time series of a young experiment steps by the minute and keeps the spread at 1e9', async () => {
-      const s = (await t.call('GET', '/v1/experiments/field-large/report/timeseries?metrics=field-big9,field-big-ratio')).body;
+      const s = (
+        await t.call('GET', '/v1/experiments/field-large/report/timeseries?metrics=field-big9,field-big-ratio')
+      ).body;
       expect(s.bucket).toBe('minute');
       expect(s.days.length).toBeGreaterThanOrEqual(20);
       expect(Date.parse(s.days[1].start) - Date.parse(s.days[0].start)).toBe(60_000);
@@ -142,7 +159,9 @@ describe('report field cases (issue 14)', () => {
       close(ratio.variants[0].stdDev, er.control.stdDev, 'series ratio control stdDev');
       close(ratio.variants[1].stdDev, er.treatment.stdDev, 'series ratio treatment stdDev');
       close(ratio.comparisons[0].pValue, er.pValue, 'series ratio pValue');
-      const hourly = (await t.call('GET', '/v1/experiments/field-large/report/timeseries?metrics=field-big9&bucket=hour')).body;
+      const hourly = (
+        await t.call('GET', '/v1/experiments/field-large/report/timeseries?metrics=field-big9&bucket=hour')
+      ).body;
       expect(hourly.bucket).toBe('hour');
       expect(hourly.days.length).toBeLessThanOrEqual(2);
     });
@@ -166,7 +185,11 @@ describe('report field cases (issue 14)', () => {
 
     it('switches to fixed-horizon when asked, when the planned size or end is reached, and once stopped', async () => {
       const asked = await report('field-peeking', 'sequential=false');
-      expect(asked.recommendation).toMatchObject({ basis: 'fixed-horizon', decision: 'rollback', variant: 'treatment' });
+      expect(asked.recommendation).toMatchObject({
+        basis: 'fixed-horizon',
+        decision: 'rollback',
+        variant: 'treatment',
+      });
       const planned = await report('field-peeking', 'plannedUnits=200');
       expect(planned.recommendation).toMatchObject({ basis: 'fixed-horizon', decision: 'rollback', plannedUnits: 200 });
       expect(planned.recommendation.basisReason).toMatch(/planned sample size/);

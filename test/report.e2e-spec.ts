@@ -5,13 +5,17 @@ import { ReportsScheduler } from '../apps/api/src/modules/reports/reports.schedu
 import { abExperiment, rankingExperiment, startTestApp, TestApp } from './support/test-app';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-const golden = JSON.parse(readFileSync(join(__dirname, '../apps/api/src/modules/reports/__golden__/report-golden.json'), 'utf8'));
+const golden = JSON.parse(
+  readFileSync(join(__dirname, '../apps/api/src/modules/reports/__golden__/report-golden.json'), 'utf8'),
+);
 
 /** 1e-6 relative (1e-12 absolute near zero), as the golden files promise. */
 function close(actual: unknown, expected: number, path: string): void {
-  if (typeof actual !== 'number' || !Number.isFinite(actual)) throw new Error(`${path}: expected ${expected}, got ${String(actual)}`);
+  if (typeof actual !== 'number' || !Number.isFinite(actual))
+    throw new Error(`${path}: expected ${expected}, got ${String(actual)}`);
   const tol = Math.max(1e-6 * Math.abs(expected), 1e-12);
-  if (Math.abs(actual - expected) > tol) throw new Error(`${path}: expected ${expected}, got ${actual} (|Δ| = ${Math.abs(actual - expected)} > ${tol})`);
+  if (Math.abs(actual - expected) > tol)
+    throw new Error(`${path}: expected ${expected}, got ${actual} (|Δ| = ${Math.abs(actual - expected)} > ${tol})`);
 }
 const closeInterval = (actual: any, expected: { lower: number; upper: number }, path: string) => {
   close(actual?.lower, expected.lower, `${path}.lower`);
@@ -27,7 +31,8 @@ describe('experiment reports', () => {
   beforeAll(async () => {
     t = await startTestApp({ env: { MODEL_FLUSH_MS: '60000' } });
     serving = (await t.call('POST', '/v1/api-keys', { body: { name: 'backend', role: 'serving' } })).body.key;
-    for (const m of golden.metricDefinitions) expect((await t.call('POST', '/v1/metrics', { body: m })).status).toBe(201);
+    for (const m of golden.metricDefinitions)
+      expect((await t.call('POST', '/v1/metrics', { body: m })).status).toBe(201);
     expect((await t.call('POST', '/v1/experiments', { body: golden.experiment })).status).toBe(201);
     expect((await t.call('POST', `/v1/experiments/${key}/start`)).status).toBe(200);
     const ex = await t.call('POST', '/v1/exposures', { key: serving, body: { exposures: golden.exposures } });
@@ -69,7 +74,11 @@ describe('experiment reports', () => {
           const c = m.comparisons[j];
           const at = `${gm.metric}.${gc.variant}`;
           expect(c).toMatchObject({ variant: gc.variant, baseline: 'control', significant: gc.significant });
-          expect(c.significance).toEqual({ basis: golden.expected.traffic.basis, ...gc.significance, agree: gc.significance.absolute === gc.significance.relative });
+          expect(c.significance).toEqual({
+            basis: golden.expected.traffic.basis,
+            ...gc.significance,
+            agree: gc.significance.absolute === gc.significance.relative,
+          });
           close(c.relativePValue, gc.relativePValue, `${at}.relativePValue`);
           close(c.relativeAdjustedPValue, gc.relativeAdjustedPValue, `${at}.relativeAdjustedPValue`);
           close(c.sequential.adjustedPValue, gc.sequential.adjustedPValue, `${at}.sequential.adjustedPValue`);
@@ -81,12 +90,19 @@ describe('experiment reports', () => {
           close(c.adjustedPValue, gc.adjustedPValue, `${at}.adjustedPValue`);
           close(c.sequential.pValue, gc.sequential.pValue, `${at}.sequential.pValue`);
           closeInterval(c.sequential.ci, gc.sequential.ci, `${at}.sequential.ci`);
-          close(c.bayesian.chanceToBeatBaseline, gc.bayesian.chanceToBeatBaseline, `${at}.bayesian.chanceToBeatBaseline`);
+          close(
+            c.bayesian.chanceToBeatBaseline,
+            gc.bayesian.chanceToBeatBaseline,
+            `${at}.bayesian.chanceToBeatBaseline`,
+          );
           close(c.bayesian.expectedLoss, gc.bayesian.expectedLoss, `${at}.bayesian.expectedLoss`);
         }
       }
       // a running experiment short of its planned size is judged by the always-valid intervals (issue 14, item 3)
-      expect(r.recommendation).toMatchObject({ basis: golden.expected.traffic.basis, plannedUnits: golden.expected.traffic.plannedUnits });
+      expect(r.recommendation).toMatchObject({
+        basis: golden.expected.traffic.basis,
+        plannedUnits: golden.expected.traffic.plannedUnits,
+      });
       expect(r.recommendation.basisReason).toMatch(/running/);
       expect(r.options.sequential).toBe(true);
       // imported history: traffic from the exposures' own span, not from 2025 to now (issue 14, item 5)
@@ -96,7 +112,7 @@ describe('experiment reports', () => {
       expect(r.exploration).toBeNull();
     });
 
-    it('with sequential=false judges by the fixed-horizon tests; estimatedDays come from the exposures\' own time span', async () => {
+    it("with sequential=false judges by the fixed-horizon tests; estimatedDays come from the exposures' own time span", async () => {
       const r = (await t.call('GET', `/v1/experiments/${key}/report?sequential=false`)).body;
       expect(r.recommendation.basis).toBe('fixed-horizon');
       expect(r.recommendation.basisReason).toMatch(/sequential=false/);
@@ -146,7 +162,8 @@ describe('experiment reports', () => {
     it('segments by an exposure attribute, windows by from/to, and picks another baseline', async () => {
       const multi = new Set(['both-variants']);
       const de: Record<string, number> = {};
-      for (const x of golden.exposures) if (!multi.has(x.unitId) && x.attributes?.country === 'de') de[x.variant] = (de[x.variant] ?? 0) + 1;
+      for (const x of golden.exposures)
+        if (!multi.has(x.unitId) && x.attributes?.country === 'de') de[x.variant] = (de[x.variant] ?? 0) + 1;
       const seg = (await t.call('GET', `/v1/experiments/${key}/report?segment=country:de`)).body;
       expect(Object.fromEntries(seg.metrics[0].variants.map((v: any) => [v.variant, v.units]))).toEqual(de);
       expect(seg.options.segment).toEqual({ attribute: 'country', value: 'de' });
@@ -179,7 +196,9 @@ describe('experiment reports', () => {
       const r = await bad('alpha=2');
       expect(r.headers.get('content-type')).toContain('application/problem+json');
       expect((await t.call('GET', '/v1/experiments/no-such-exp/report')).status).toBe(404);
-      expect(paths(await t.call('GET', `/v1/experiments/${key}/report/timeseries?correction=bh`))).toEqual(['query.correction']);
+      expect(paths(await t.call('GET', `/v1/experiments/${key}/report/timeseries?correction=bh`))).toEqual([
+        'query.correction',
+      ]);
       expect(paths(await t.call('GET', `/v1/experiments/${key}/report.html?alpha=-1`))).toEqual(['query.alpha']);
     });
 
@@ -217,7 +236,15 @@ describe('experiment reports', () => {
       expect((html.match(/<table/g) ?? []).length).toBeGreaterThanOrEqual(5);
       const json = (await t.call('GET', `/v1/experiments/${key}/report`)).body;
       const c = json.metrics[0].comparisons[0];
-      for (const x of [c.pValue, c.adjustedPValue, c.ci.lower, c.ci.upper, json.metrics[0].variants[0].mean, json.srm.chiSquare]) expect(html).toContain(fmt(x));
+      for (const x of [
+        c.pValue,
+        c.adjustedPValue,
+        c.ci.lower,
+        c.ci.upper,
+        json.metrics[0].variants[0].mean,
+        json.srm.chiSquare,
+      ])
+        expect(html).toContain(fmt(x));
       expect(html).toContain('revenue');
       expect(html).toContain('clicks');
       // the recommendation's basis and the scale of the ★ (issue 14)
@@ -233,12 +260,22 @@ describe('experiment reports', () => {
       expect(res.status).toBe(200);
       const s = res.body;
       expect(s.bucket).toBe('day');
-      expect(s.days.map((d: any) => d.date)).toEqual(['2025-03-03', '2025-03-04', '2025-03-05', '2025-03-06', '2025-03-07', '2025-03-08']);
+      expect(s.days.map((d: any) => d.date)).toEqual([
+        '2025-03-03',
+        '2025-03-04',
+        '2025-03-05',
+        '2025-03-06',
+        '2025-03-07',
+        '2025-03-08',
+      ]);
       for (const [i, d] of s.days.entries()) {
         expect(d.metrics.map((m: any) => m.metric)).toEqual(['revenue', 'clicks']);
         expect(d.metrics[0].comparisons.map((c: any) => c.variant)).toEqual(['b', 'c']);
-        expect(Object.keys(d.metrics[0].comparisons[0])).toEqual(expect.arrayContaining(['absoluteLift', 'ci', 'relativeLift', 'relativeCi', 'pValue', 'sequential']));
-        if (i > 0) for (const v of ['control', 'b', 'c']) expect(d.units[v]).toBeGreaterThanOrEqual(s.days[i - 1].units[v]);
+        expect(Object.keys(d.metrics[0].comparisons[0])).toEqual(
+          expect.arrayContaining(['absoluteLift', 'ci', 'relativeLift', 'relativeCi', 'pValue', 'sequential']),
+        );
+        if (i > 0)
+          for (const v of ['control', 'b', 'c']) expect(d.units[v]).toBeGreaterThanOrEqual(s.days[i - 1].units[v]);
       }
       const report = (await t.call('GET', `/v1/experiments/${key}/report?to=${to}`)).body;
       const last = s.days[s.days.length - 1];
@@ -262,9 +299,15 @@ describe('experiment reports', () => {
       expect(hourly.days.length).toBeGreaterThan(100);
       expect(Date.parse(hourly.days[1].start) - Date.parse(hourly.days[0].start)).toBe(3_600_000);
       const lastHour = hourly.days[hourly.days.length - 1];
-      for (const [i, m] of report.metrics.entries()) for (const [j, v] of m.variants.entries()) close(lastHour.metrics[i].variants[j].stdDev, v.stdDev, `hourly ${m.metric}.${v.variant}.stdDev`);
-      expect(paths(await t.call('GET', `/v1/experiments/${key}/report/timeseries?to=${to}&bucket=minute`))).toEqual(['query.bucket']);
-      expect(paths(await t.call('GET', `/v1/experiments/${key}/report/timeseries?bucket=week`))).toEqual(['query.bucket']);
+      for (const [i, m] of report.metrics.entries())
+        for (const [j, v] of m.variants.entries())
+          close(lastHour.metrics[i].variants[j].stdDev, v.stdDev, `hourly ${m.metric}.${v.variant}.stdDev`);
+      expect(paths(await t.call('GET', `/v1/experiments/${key}/report/timeseries?to=${to}&bucket=minute`))).toEqual([
+        'query.bucket',
+      ]);
+      expect(paths(await t.call('GET', `/v1/experiments/${key}/report/timeseries?bucket=week`))).toEqual([
+        'query.bucket',
+      ]);
     });
   });
 
@@ -287,19 +330,43 @@ describe('experiment reports', () => {
       expect(paths(await post({ baseline: { proportion: 0.1 }, mde: 0.05, nControl: 100 }))).toEqual(['nControl']);
       expect(paths(await post({ baseline: { proportion: 0.1 } }))).toEqual(['mde']);
       expect(paths(await post({ baseline: { proportion: 1.5 }, mde: 0.1 }))).toEqual(['baseline.proportion']);
-      expect(paths(await post({ baseline: { mean: 1, stdDev: 1 }, mde: -1, alpha: 0, power: 2 }))).toEqual(['alpha', 'mde', 'power']);
+      expect(paths(await post({ baseline: { mean: 1, stdDev: 1 }, mde: -1, alpha: 0, power: 2 }))).toEqual([
+        'alpha',
+        'mde',
+        'power',
+      ]);
       expect(paths(await post({ baseline: { mean: 0, stdDev: 1 }, mde: 0.1 }))).toEqual(['baseline']);
     });
   });
 
   describe('cache and refresh', () => {
     it('serves running experiments from the cache until refreshed (on demand or by the schedule)', async () => {
-      expect((await t.call('POST', '/v1/experiments', { body: abExperiment('cached', { assignment: 'external', metrics: { primary: 'buy' } }) })).status).toBe(201);
+      expect(
+        (
+          await t.call('POST', '/v1/experiments', {
+            body: abExperiment('cached', { assignment: 'external', metrics: { primary: 'buy' } }),
+          })
+        ).status,
+      ).toBe(201);
       expect((await t.call('POST', '/v1/experiments/cached/start')).status).toBe(200);
-      const exposures = Array.from({ length: 20 }, (_, i) => ({ experiment: 'cached', unitId: `k-${i}`, variant: i % 2 ? 'treatment' : 'control', timestamp: '2025-03-03T00:00:00Z' }));
+      const exposures = Array.from({ length: 20 }, (_, i) => ({
+        experiment: 'cached',
+        unitId: `k-${i}`,
+        variant: i % 2 ? 'treatment' : 'control',
+        timestamp: '2025-03-03T00:00:00Z',
+      }));
       await t.call('POST', '/v1/exposures', { key: serving, body: { exposures } });
-      const buy = (unit: string, value: number, id: string) => ({ unitId: unit, metric: 'buy', value, timestamp: '2025-03-03T01:00:00Z', eventId: id });
-      await t.call('POST', '/v1/events', { key: serving, body: { events: [buy('k-0', 2, 'e1'), buy('k-1', 3, 'e2')] } });
+      const buy = (unit: string, value: number, id: string) => ({
+        unitId: unit,
+        metric: 'buy',
+        value,
+        timestamp: '2025-03-03T01:00:00Z',
+        eventId: id,
+      });
+      await t.call('POST', '/v1/events', {
+        key: serving,
+        body: { events: [buy('k-0', 2, 'e1'), buy('k-1', 3, 'e2')] },
+      });
       const first = (await t.call('GET', '/v1/experiments/cached/report')).body;
       expect(first.cache).toBeDefined();
       await t.call('POST', '/v1/events', { key: serving, body: { events: [buy('k-2', 5, 'e3')] } });
@@ -322,7 +389,13 @@ describe('experiment reports', () => {
 
   describe('ranking experiments', () => {
     it('reports the built-in reward (per-unit sum of slot rewards) and reward rate per decision, and exploration', async () => {
-      expect((await t.call('POST', '/v1/experiments', { body: rankingExperiment('feed-report', { rewardWindowSeconds: 3600 }) })).status).toBe(201);
+      expect(
+        (
+          await t.call('POST', '/v1/experiments', {
+            body: rankingExperiment('feed-report', { rewardWindowSeconds: 3600 }),
+          })
+        ).status,
+      ).toBe(201);
       expect((await t.call('POST', '/v1/experiments/feed-report/start')).status).toBe(200);
       const candidates = Array.from({ length: 6 }, (_, i) => ({ id: `it-${i}`, features: { price: i / 10 } }));
       const perUnit = new Map<string, { variant: string; reward: number; decisions: number }>();
@@ -330,7 +403,10 @@ describe('experiment reports', () => {
       for (let u = 0; u < 24; u++) {
         const unitId = `ru-${u}`;
         for (let d = 0; d < 1 + (u % 3); d++) {
-          const res = await t.call('POST', '/v1/rank', { key: serving, body: { experiment: 'feed-report', unitId, context: { age: 0.4 }, candidates } });
+          const res = await t.call('POST', '/v1/rank', {
+            key: serving,
+            body: { experiment: 'feed-report', unitId, context: { age: 0.4 }, candidates },
+          });
           expect(res.status).toBe(200);
           const entry = perUnit.get(unitId) ?? { variant: res.body.variant, reward: 0, decisions: 0 };
           entry.decisions++;
@@ -371,11 +447,16 @@ describe('experiment reports', () => {
       }
       const c = report.metrics[0].comparisons[0];
       close(c.absoluteLift, hand('ts').mean - hand('control').mean, 'reward.absoluteLift');
-      expect(report.exploration).toMatchObject({ decisions: [...perUnit.values()].reduce((a, x) => a + x.decisions, 0) });
+      expect(report.exploration).toMatchObject({
+        decisions: [...perUnit.values()].reduce((a, x) => a + x.decisions, 0),
+      });
       expect(report.health.unitsSource).toBe('exposures');
       const series = (await t.call('GET', '/v1/experiments/feed-report/report/timeseries')).body;
       const last = series.days[series.days.length - 1];
-      expect(last.exploration).toMatchObject({ decisions: report.exploration.decisions, slots: report.exploration.slots });
+      expect(last.exploration).toMatchObject({
+        decisions: report.exploration.decisions,
+        slots: report.exploration.slots,
+      });
       close(last.metrics[0].variants[0].mean, report.metrics[0].variants[0].mean, 'series reward mean');
       close(last.metrics[1].variants[1].mean, report.metrics[1].variants[1].mean, 'series reward rate');
     });

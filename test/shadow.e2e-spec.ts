@@ -10,7 +10,8 @@ import { abExperiment, rankingExperiment, startTestApp, TestApp } from './suppor
  */
 const candidates = Array.from({ length: 8 }, (_, i) => ({ id: `item-${i}`, features: { price: i / 8 } }));
 /** A deterministic world: items priced at or above 0.5 are clicked on two of three requests (more often in slot 1). */
-const clicked = (itemId: string, position: number, i: number) => Number(itemId.slice(5)) >= 4 && (i + position) % 3 !== 0 && (position === 1 || i % 2 === 0);
+const clicked = (itemId: string, position: number, i: number) =>
+  Number(itemId.slice(5)) >= 4 && (i + position) % 3 !== 0 && (position === 1 || i % 2 === 0);
 
 describe('shadow variants over HTTP', () => {
   jest.setTimeout(300_000); // 120 + 90 rank/reward round trips: minutes on a loaded machine
@@ -19,13 +20,21 @@ describe('shadow variants over HTTP', () => {
 
   async function rankMany(from: number, to: number) {
     for (let i = from; i < to; i++) {
-      const res = await t.call('POST', '/v1/rank', { body: { experiment: 'apprentice', unitId: `u-${i}`, context: { age: (i % 10) / 10 }, candidates } });
+      const res = await t.call('POST', '/v1/rank', {
+        body: { experiment: 'apprentice', unitId: `u-${i}`, context: { age: (i % 10) / 10 }, candidates },
+      });
       expect(res.status).toBe(200);
       served.push({ decisionId: res.body.decisionId, variant: res.body.variant });
       const rewards = res.body.slots
         .filter((s: { itemId: string; position: number }) => clicked(s.itemId, s.position, i))
-        .map((s: { itemId: string }) => ({ decisionId: res.body.decisionId, itemId: s.itemId, value: 1, eventId: `r-${i}-${s.itemId}` }));
-      if (rewards.length) expect((await t.call('POST', '/v1/rewards', { body: { rewards } })).body.accepted).toBe(rewards.length);
+        .map((s: { itemId: string }) => ({
+          decisionId: res.body.decisionId,
+          itemId: s.itemId,
+          value: 1,
+          eventId: `r-${i}-${s.itemId}`,
+        }));
+      if (rewards.length)
+        expect((await t.call('POST', '/v1/rewards', { body: { rewards } })).body.accepted).toBe(rewards.length);
     }
     await t.running.app.get(ShadowService).idle();
   }
@@ -36,21 +45,49 @@ describe('shadow variants over HTTP', () => {
   afterAll(() => t.close(true));
 
   it('refuses shadows that cannot be: on an A/B experiment, every variant a shadow, a policy the feature schema cannot feed (4xx with paths)', async () => {
-    let res = await t.call('POST', '/v1/experiments', { body: abExperiment('ab-shadow', { variants: [{ key: 'a', config: {} }, { key: 'b', config: {}, shadow: true }] }) });
-    expect(res.status).toBe(400);
-    expect(res.body.errors).toEqual([{ path: 'variants[1].shadow', message: 'shadow variants belong to ranking experiments (they decide beside served rankings)' }]);
-    res = await t.call('POST', '/v1/experiments', {
-      body: rankingExperiment('all-shadow', { variants: [{ key: 'a', policy: { type: 'ranker' }, shadow: true }, { key: 'b', policy: { type: 'random' }, shadow: true }] }),
+    let res = await t.call('POST', '/v1/experiments', {
+      body: abExperiment('ab-shadow', {
+        variants: [
+          { key: 'a', config: {} },
+          { key: 'b', config: {}, shadow: true },
+        ],
+      }),
     });
     expect(res.status).toBe(400);
-    expect(res.body.errors).toEqual([{ path: 'variants', message: 'at least one variant must be served (every variant is a shadow)' }]);
+    expect(res.body.errors).toEqual([
+      {
+        path: 'variants[1].shadow',
+        message: 'shadow variants belong to ranking experiments (they decide beside served rankings)',
+      },
+    ]);
+    res = await t.call('POST', '/v1/experiments', {
+      body: rankingExperiment('all-shadow', {
+        variants: [
+          { key: 'a', policy: { type: 'ranker' }, shadow: true },
+          { key: 'b', policy: { type: 'random' }, shadow: true },
+        ],
+      }),
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([
+      { path: 'variants', message: 'at least one variant must be served (every variant is a shadow)' },
+    ]);
     // neural-linear reads ranker embeddings, which this experiment's schema (no ranker model) does not have
     res = await t.call('POST', '/v1/experiments', {
-      body: rankingExperiment('nl-shadow', { variants: [{ key: 'a', policy: { type: 'ranker' } }, { key: 'b', policy: { type: 'thompson', model: 'neural-linear' }, shadow: true }] }),
+      body: rankingExperiment('nl-shadow', {
+        variants: [
+          { key: 'a', policy: { type: 'ranker' } },
+          { key: 'b', policy: { type: 'thompson', model: 'neural-linear' }, shadow: true },
+        ],
+      }),
     });
     expect(res.status).toBe(400);
-    expect(res.body.errors).toEqual([{ path: 'variants[1].policy.model', message: 'neural-linear needs a ranker model with an embedding output' }]);
-    res = await t.call('POST', '/v1/experiments', { body: rankingExperiment('bad-type', { variants: [{ key: 'a', policy: { type: 'ranker' }, shadow: 'yes' }] }) });
+    expect(res.body.errors).toEqual([
+      { path: 'variants[1].policy.model', message: 'neural-linear needs a ranker model with an embedding output' },
+    ]);
+    res = await t.call('POST', '/v1/experiments', {
+      body: rankingExperiment('bad-type', { variants: [{ key: 'a', policy: { type: 'ranker' }, shadow: 'yes' }] }),
+    });
     expect(res.status).toBe(400);
     expect(res.body.errors[0].path).toBe('variants[0].shadow');
   });
@@ -81,7 +118,11 @@ describe('shadow variants over HTTP', () => {
     const seen = new Set<string>();
     let before: string | null = null;
     for (;;) {
-      const page: { status: number; body: any } = await t.call('GET', `/v1/experiments/apprentice/ope/shadows/eg/decisions?limit=100${before ? `&before=${encodeURIComponent(before)}` : ''}`); // eslint-disable-line @typescript-eslint/no-explicit-any
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const page: { status: number; body: any } = await t.call(
+        'GET',
+        `/v1/experiments/apprentice/ope/shadows/eg/decisions?limit=100${before ? `&before=${encodeURIComponent(before)}` : ''}`,
+      );
       expect(page.status).toBe(200);
       for (const d of page.body.decisions) {
         seen.add(d.decisionId);
@@ -98,7 +139,10 @@ describe('shadow variants over HTTP', () => {
     expect((await t.call('GET', '/v1/experiments/apprentice/ope/shadows/control/decisions')).status).toBe(404);
 
     // /v1/assign never hands out a shadow; external exposures name served variants only
-    for (let i = 0; i < 50; i++) expect((await t.call('POST', '/v1/assign', { body: { experiment: 'apprentice', unitId: `a-${i}` } })).body.variant).not.toBe('eg');
+    for (let i = 0; i < 50; i++)
+      expect(
+        (await t.call('POST', '/v1/assign', { body: { experiment: 'apprentice', unitId: `a-${i}` } })).body.variant,
+      ).not.toBe('eg');
   });
 
   it("reports the shadow's OPE value on the served logs (every estimator, IPS and DR per day and cumulative) and leaves it out of the A/B analysis", async () => {
@@ -110,7 +154,14 @@ describe('shadow variants over HTTP', () => {
     expect(eg.shadowDecisions).toBe(120);
     expect(eg.estimate.n).toBe(360);
     expect(eg.warnings).toEqual([]);
-    expect(eg.estimate.estimates.map((e: { estimator: string }) => e.estimator)).toEqual(['ips', 'snips', 'dm', 'dr', 'sndr', 'switch-dr']);
+    expect(eg.estimate.estimates.map((e: { estimator: string }) => e.estimator)).toEqual([
+      'ips',
+      'snips',
+      'dm',
+      'dr',
+      'sndr',
+      'switch-dr',
+    ]);
     for (const e of eg.estimate.estimates) {
       expect(Number.isFinite(e.value)).toBe(true);
       expect(e.ci.lower).toBeLessThanOrEqual(e.value);
@@ -124,7 +175,11 @@ describe('shadow variants over HTTP', () => {
     expect(last.cumulative.dr.value).toBeCloseTo(dr.value, 12);
     // Cross-check: the shadow never served, so its posterior is still its prior, and ε-greedy's distribution is
     // exact; re-running it on the stored inputs (POST …/ope with {variant}) must give the logged estimate.
-    let run = (await t.call('POST', '/v1/experiments/apprentice/ope', { body: { policy: { variant: 'eg' }, estimators: ['ips', 'snips'] } })).body;
+    let run = (
+      await t.call('POST', '/v1/experiments/apprentice/ope', {
+        body: { policy: { variant: 'eg' }, estimators: ['ips', 'snips'] },
+      })
+    ).body;
     for (let i = 0; run.status === 'running' && i < 300; i++) {
       await new Promise((r) => setTimeout(r, 200));
       run = (await t.call('GET', `/v1/experiments/apprentice/ope/${run.id}`)).body;
@@ -133,12 +188,16 @@ describe('shadow variants over HTTP', () => {
     expect(run.result.n).toBe(eg.estimate.n);
     expect(Math.abs(run.result.estimates[0].value - ips.value)).toBeLessThanOrEqual(1e-12);
     expect(Math.abs(run.result.estimates[1].value - eg.estimate.estimates[1].value)).toBeLessThanOrEqual(1e-12);
-    process.stdout.write(`shadow eg on 120 served decisions: IPS ${ips.value.toFixed(4)} [${ips.ci.lower.toFixed(4)}, ${ips.ci.upper.toFixed(4)}], DR ${dr.value.toFixed(4)}, ESS ${eg.estimate.effectiveSampleSize.toFixed(1)}\n`);
+    process.stdout.write(
+      `shadow eg on 120 served decisions: IPS ${ips.value.toFixed(4)} [${ips.ci.lower.toFixed(4)}, ${ips.ci.upper.toFixed(4)}], DR ${dr.value.toFixed(4)}, ESS ${eg.estimate.effectiveSampleSize.toFixed(1)}\n`,
+    );
 
     const report = (await t.call('POST', '/v1/experiments/apprentice/report/refresh')).body;
     expect(report.offPolicy.shadows.map((s: { variant: string }) => s.variant)).toEqual(['eg']);
     expect(report.offPolicy.shadows[0].estimate.estimates[0].value).toBeCloseTo(ips.value, 12);
-    expect(report.offPolicy.pairs.every((p: { target: string; logs: string }) => p.target !== 'eg' && p.logs !== 'eg')).toBe(true);
+    expect(
+      report.offPolicy.pairs.every((p: { target: string; logs: string }) => p.target !== 'eg' && p.logs !== 'eg'),
+    ).toBe(true);
     const primary = report.metrics.find((m: { metric: string }) => m.metric === 'reward');
     expect(primary.variants.map((v: { variant: string }) => v.variant)).toEqual(['control', 'explorer']);
     expect(Object.keys(report.srm.expected).sort()).toEqual(['control', 'explorer']);
@@ -153,9 +212,17 @@ describe('shadow variants over HTTP', () => {
     expect(second.computedAt).toBe(first.computedAt);
     expect(second.dataVersion).toBe(first.dataVersion);
     const d = served.find((s) => s.variant === 'control')!;
-    const log = (await t.call('GET', '/v1/experiments/apprentice/decisions?limit=100&variant=control')).body.decisions.find((x: { decisionId: string }) => x.decisionId === d.decisionId);
+    const log = (
+      await t.call('GET', '/v1/experiments/apprentice/decisions?limit=100&variant=control')
+    ).body.decisions.find((x: { decisionId: string }) => x.decisionId === d.decisionId);
     const slot = log.slots.find((s: { reward: number }) => s.reward === 0);
-    expect((await t.call('POST', '/v1/rewards', { body: { rewards: [{ decisionId: d.decisionId, itemId: slot.itemId, value: 1, eventId: 'late-reward' }] } })).body.accepted).toBe(1);
+    expect(
+      (
+        await t.call('POST', '/v1/rewards', {
+          body: { rewards: [{ decisionId: d.decisionId, itemId: slot.itemId, value: 1, eventId: 'late-reward' }] },
+        })
+      ).body.accepted,
+    ).toBe(1);
     const third = (await t.call('POST', '/v1/experiments/apprentice/report/refresh')).body.offPolicy;
     expect(ope.crossCheckComputations).toBe(computed + 1);
     expect(third.dataVersion).not.toBe(first.dataVersion);
@@ -164,9 +231,13 @@ describe('shadow variants over HTTP', () => {
   it('promotes the shadow with one audited PATCH: it gets traffic from then on', async () => {
     const current = (await t.call('GET', '/v1/experiments/apprentice')).body;
     // a served variant cannot turn into a shadow while live
-    const demote = await t.call('PATCH', '/v1/experiments/apprentice', { body: { variants: current.variants.map((v: { key: string }) => ({ ...v, shadow: v.key !== 'control' })) } });
+    const demote = await t.call('PATCH', '/v1/experiments/apprentice', {
+      body: { variants: current.variants.map((v: { key: string }) => ({ ...v, shadow: v.key !== 'control' })) },
+    });
     expect(demote.status).toBe(409);
-    const res = await t.call('PATCH', '/v1/experiments/apprentice', { body: { variants: current.variants.map((v: object) => ({ ...v, shadow: false })) } });
+    const res = await t.call('PATCH', '/v1/experiments/apprentice', {
+      body: { variants: current.variants.map((v: object) => ({ ...v, shadow: false })) },
+    });
     expect(res.status).toBe(200);
     expect(res.body.variants.map((v: { shadow: boolean }) => v.shadow)).toEqual([false, false, false]);
     expect(res.body.phase).toBe(2);
@@ -188,10 +259,26 @@ describe('shadow variants over HTTP', () => {
   it('imports decisions that name no candidates against the catalog at their time', async () => {
     const items = Array.from({ length: 5 }, (_, i) => ({ id: `cat-${i}`, features: { price: i / 5 }, attributes: {} }));
     expect((await t.call('POST', '/v1/items/batch', { body: { items } })).status).toBe(200);
-    expect((await t.call('POST', '/v1/experiments', { body: rankingExperiment('ext', { assignment: 'external', slots: 2 }) })).status).toBe(201);
+    expect(
+      (
+        await t.call('POST', '/v1/experiments', {
+          body: rankingExperiment('ext', { assignment: 'external', slots: 2 }),
+        })
+      ).status,
+    ).toBe(201);
     const now = new Date(Date.now() + 1000).toISOString();
     const ok = await t.call('POST', '/v1/experiments/ext/decisions/import', {
-      body: { decisions: [{ decisionId: 'x1', variant: 'control', timestamp: now, context: { age: 0.2 }, slots: [{ position: 1, itemId: 'cat-3', propensity: 0.2, reward: 1 }] }] },
+      body: {
+        decisions: [
+          {
+            decisionId: 'x1',
+            variant: 'control',
+            timestamp: now,
+            context: { age: 0.2 },
+            slots: [{ position: 1, itemId: 'cat-3', propensity: 0.2, reward: 1 }],
+          },
+        ],
+      },
     });
     expect(ok.status).toBe(200);
     expect(ok.body).toEqual({ received: 1, imported: 1, duplicates: 0 });
@@ -202,15 +289,30 @@ describe('shadow variants over HTTP', () => {
     const bad = await t.call('POST', '/v1/experiments/ext/decisions/import', {
       body: {
         decisions: [
-          { decisionId: 'x2', variant: 'control', timestamp: now, context: { age: 0.2 }, slots: [{ position: 1, itemId: 'not-in-catalog', propensity: 0.2 }] },
-          { decisionId: 'x3', variant: 'control', timestamp: '2001-01-01T00:00:00Z', context: { age: 0.2 }, slots: [{ position: 1, itemId: 'cat-1', propensity: 0.2 }] },
+          {
+            decisionId: 'x2',
+            variant: 'control',
+            timestamp: now,
+            context: { age: 0.2 },
+            slots: [{ position: 1, itemId: 'not-in-catalog', propensity: 0.2 }],
+          },
+          {
+            decisionId: 'x3',
+            variant: 'control',
+            timestamp: '2001-01-01T00:00:00Z',
+            context: { age: 0.2 },
+            slots: [{ position: 1, itemId: 'cat-1', propensity: 0.2 }],
+          },
         ],
       },
     });
     expect(bad.status).toBe(400);
     expect(bad.body.errors).toEqual([
       { path: 'decisions[0].slots[0].itemId', message: `"not-in-catalog" was not in the catalog at ${now}` },
-      { path: 'decisions[1].candidates', message: 'required: the catalog was empty at 2001-01-01T00:00:00Z; send the decision\'s candidates' },
+      {
+        path: 'decisions[1].candidates',
+        message: "required: the catalog was empty at 2001-01-01T00:00:00Z; send the decision's candidates",
+      },
     ]);
   });
 });

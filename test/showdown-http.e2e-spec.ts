@@ -17,22 +17,35 @@ describe('showdown: in-process decisions = HTTP API decisions', () => {
     ['logistic', 'thompson-hybrid', 200],
     ['slate-position', 'thompson-linear', 100],
   ];
-  it.each(cases)('%s world, %s, first %i decisions of seed 1', async (worldName, policy, horizon) => {
-    const world = loadWorldFile(join(resolveWorldsDir(), `${worldName}.json.gz`));
-    const env = new ShowdownEnv(world, world.seeds[0], horizon);
-    const decisionSeed = 20261129;
-    const inProcess = runPolicy(env, policy, { decisionSeed, record: true });
-    // the comparison has power: another decision seed gives other slates
-    expect(runPolicy(env, policy, { decisionSeed: decisionSeed + 1, record: true }).chosen).not.toEqual(inProcess.chosen);
-    const app = await startTestApp({ env: { SLOTWISE_DECISION_SEED: String(decisionSeed), MODEL_FLUSH_MS: '60000' } });
-    try {
-      const viaHttp = await runPolicyHttp(new SlotwiseClient(app.baseUrl, ADMIN_KEY), env, policy, `showdown-${worldName}`);
-      expect(viaHttp).toHaveLength(horizon);
-      expect(viaHttp).toEqual(inProcess.chosen);
-      // not a constant slate: the policy explored and learned along the way
-      expect(new Set(viaHttp.map((s) => s.join(','))).size).toBeGreaterThan(2);
-    } finally {
-      await app.close(true);
-    }
-  }, 240_000);
+  it.each(cases)(
+    '%s world, %s, first %i decisions of seed 1',
+    async (worldName, policy, horizon) => {
+      const world = loadWorldFile(join(resolveWorldsDir(), `${worldName}.json.gz`));
+      const env = new ShowdownEnv(world, world.seeds[0], horizon);
+      const decisionSeed = 20261129;
+      const inProcess = runPolicy(env, policy, { decisionSeed, record: true });
+      // the comparison has power: another decision seed gives other slates
+      expect(runPolicy(env, policy, { decisionSeed: decisionSeed + 1, record: true }).chosen).not.toEqual(
+        inProcess.chosen,
+      );
+      const app = await startTestApp({
+        env: { SLOTWISE_DECISION_SEED: String(decisionSeed), MODEL_FLUSH_MS: '60000' },
+      });
+      try {
+        const viaHttp = await runPolicyHttp(
+          new SlotwiseClient(app.baseUrl, ADMIN_KEY),
+          env,
+          policy,
+          `showdown-${worldName}`,
+        );
+        expect(viaHttp).toHaveLength(horizon);
+        expect(viaHttp).toEqual(inProcess.chosen);
+        // not a constant slate: the policy explored and learned along the way
+        expect(new Set(viaHttp.map((s) => s.join(','))).size).toBeGreaterThan(2);
+      } finally {
+        await app.close(true);
+      }
+    },
+    240_000,
+  );
 });

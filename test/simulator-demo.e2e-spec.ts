@@ -37,15 +37,23 @@ describe('demo workspace', () => {
       const ranking = await app.call('GET', `/v1/experiments/${DEMO_RANKING}`);
       expect(ranking.status).toBe(200);
       expect(ranking.body).toMatchObject({ status: 'running', kind: 'ranking' });
-      expect(ranking.body.variants.map((v: { policy: { type: string } }) => v.policy.type)).toEqual(['ranker', 'thompson']);
+      expect(ranking.body.variants.map((v: { policy: { type: string } }) => v.policy.type)).toEqual([
+        'ranker',
+        'thompson',
+      ]);
       const ab = await app.call('GET', `/v1/experiments/${DEMO_AB}`);
-      expect(ab.body).toMatchObject({ status: 'running', kind: 'ab', metrics: { primary: 'purchase', guardrails: ['refund'] } });
+      expect(ab.body).toMatchObject({
+        status: 'running',
+        kind: 'ab',
+        metrics: { primary: 'purchase', guardrails: ['refund'] },
+      });
       expect((await app.call('GET', '/v1/items/sku-00001')).status).toBe(200);
 
       let decisions = 0;
       for (let i = 0; i < 60 && decisions < 20; i++) {
         await new Promise((r) => setTimeout(r, 500));
-        decisions = (await app.call('POST', `/v1/experiments/${DEMO_RANKING}/report/refresh`)).body.exploration.decisions;
+        decisions = (await app.call('POST', `/v1/experiments/${DEMO_RANKING}/report/refresh`)).body.exploration
+          .decisions;
       }
       expect(decisions).toBeGreaterThanOrEqual(20);
     }, 90_000);

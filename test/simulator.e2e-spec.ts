@@ -14,7 +14,15 @@ describe('simulator e2e: the e-commerce world through HTTP', () => {
 
   beforeAll(async () => {
     app = await startTestApp();
-    const world = await EcommerceWorld.create({ seed: 7, contextDim: 4, itemDim: 4, catalogSize: 20, slots: 3, decisionsPerHour: 240, meanLagSeconds: 600 });
+    const world = await EcommerceWorld.create({
+      seed: 7,
+      contextDim: 4,
+      itemDim: 4,
+      catalogSize: 20,
+      slots: 3,
+      decisionsPerHour: 240,
+      meanLagSeconds: 600,
+    });
     result = await runSimulation(new SlotwiseClient(app.baseUrl, ADMIN_KEY), world, {
       decisions: 2000,
       variants: ['ts-hybrid', 'ranker', 'random'],

@@ -11,9 +11,19 @@ describe('targeting with GrowthBook-style conditions', () => {
   afterAll(() => t.close(true));
 
   const assigned = async (key: string, attributes: Record<string, unknown>) => {
-    const res = await t.call('POST', '/v1/assign', { key: serving, body: { experiment: key, unitId: 'gb-1', attributes } });
+    const res = await t.call('POST', '/v1/assign', {
+      key: serving,
+      body: { experiment: key, unitId: 'gb-1', attributes },
+    });
     expect(res.status).toBe(200);
-    if (!res.body.inExperiment) expect(res.body).toEqual({ experiment: key, variant: null, config: null, inExperiment: false, reason: 'targeting' });
+    if (!res.body.inExperiment)
+      expect(res.body).toEqual({
+        experiment: key,
+        variant: null,
+        config: null,
+        inExperiment: false,
+        reason: 'targeting',
+      });
     return res.body.inExperiment as boolean;
   };
 
@@ -38,14 +48,23 @@ describe('targeting with GrowthBook-style conditions', () => {
       [{ country: 'DE', appVersion: 500, plan: 'pro', email: 'x@example.com' }, false],
       [{}, false],
     ];
-    for (const [attributes, inside] of cases) expect([attributes, await assigned('gb-targeted', attributes)]).toEqual([attributes, inside]);
+    for (const [attributes, inside] of cases)
+      expect([attributes, await assigned('gb-targeted', attributes)]).toEqual([attributes, inside]);
   });
 
   it('PATCH replaces a rule-tree targeting with a condition (and back)', async () => {
-    expect((await t.call('POST', '/v1/experiments', { body: abExperiment('gb-patched', { targeting: { op: 'eq', attr: 'country', value: 'US' } }) })).status).toBe(201);
+    expect(
+      (
+        await t.call('POST', '/v1/experiments', {
+          body: abExperiment('gb-patched', { targeting: { op: 'eq', attr: 'country', value: 'US' } }),
+        })
+      ).status,
+    ).toBe(201);
     expect((await t.call('POST', '/v1/experiments/gb-patched/start')).status).toBe(200);
     expect(await assigned('gb-patched', { country: 'US' })).toBe(true);
-    const patched = await t.call('PATCH', '/v1/experiments/gb-patched', { body: { targeting: { country: { $nin: ['US'] }, age: { $exists: true } } } });
+    const patched = await t.call('PATCH', '/v1/experiments/gb-patched', {
+      body: { targeting: { country: { $nin: ['US'] }, age: { $exists: true } } },
+    });
     expect(patched.status).toBe(200);
     expect(await assigned('gb-patched', { country: 'US', age: 30 })).toBe(false);
     expect(await assigned('gb-patched', { country: 'DE', age: 30 })).toBe(true);
@@ -66,7 +85,9 @@ describe('targeting with GrowthBook-style conditions', () => {
       expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
       expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(paths);
     }
-    const patch = await t.call('PATCH', '/v1/experiments/gb-patched', { body: { targeting: { country: { $in: 'DE' } } } });
+    const patch = await t.call('PATCH', '/v1/experiments/gb-patched', {
+      body: { targeting: { country: { $in: 'DE' } } },
+    });
     expect(patch.status).toBe(400);
     expect(patch.body.errors.map((e: { path: string }) => e.path)).toEqual(['targeting.country.$in']);
   });

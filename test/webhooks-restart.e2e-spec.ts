@@ -48,7 +48,11 @@ async function kill9(child: ChildProcess): Promise<void> {
 }
 
 async function call(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url + path, { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(url + path, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
@@ -71,10 +75,22 @@ describe('webhook outbox across a killed process (built API as a child process)'
   it('a change committed before kill -9 is delivered after restart, exactly once, with the same webhook-id', async () => {
     // 1. No attempt before the kill: the worker polls once at start, then not for a minute.
     api = await startApi(db, { WEBHOOK_POLL_MS: '60000' });
-    const hook = await call(api.url, 'POST', '/v1/webhooks', { url: rx.url, eventTypes: ['experiment.started', 'experiment.paused'] });
+    const hook = await call(api.url, 'POST', '/v1/webhooks', {
+      url: rx.url,
+      eventTypes: ['experiment.started', 'experiment.paused'],
+    });
     expect(hook.status).toBe(201);
     rx.secret = hook.body.secret;
-    const exp = { key: 'restart-exp', name: 'Restart', kind: 'ab', variants: [{ key: 'control', weight: 1 }, { key: 'treatment', weight: 1 }], metrics: { primary: 'purchase' } };
+    const exp = {
+      key: 'restart-exp',
+      name: 'Restart',
+      kind: 'ab',
+      variants: [
+        { key: 'control', weight: 1 },
+        { key: 'treatment', weight: 1 },
+      ],
+      metrics: { primary: 'purchase' },
+    };
     expect((await call(api.url, 'POST', '/v1/experiments', exp)).status).toBe(201);
     expect((await call(api.url, 'POST', '/v1/experiments/restart-exp/start')).status).toBe(200);
     await kill9(api.child);
@@ -84,7 +100,8 @@ describe('webhook outbox across a killed process (built API as a child process)'
     await rx.until(() => rx.processed.some((r) => r.payload.type === 'experiment.started'), 60_000);
 
     // 2. Killed mid-attempt: the receiver got the request but had not answered.
-    rx.respond = (r) => (r.payload.type === 'experiment.paused' && api!.child.exitCode === null && !killed ? 'hang' : 204);
+    rx.respond = (r) =>
+      r.payload.type === 'experiment.paused' && api!.child.exitCode === null && !killed ? 'hang' : 204;
     let killed = false;
     expect((await call(api.url, 'POST', '/v1/experiments/restart-exp/pause')).status).toBe(200);
     await rx.until(() => rx.ofType('experiment.paused').length === 1, 60_000);

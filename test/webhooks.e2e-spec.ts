@@ -38,8 +38,17 @@ describe('webhooks (real local receiver)', () => {
     rx = await new WebhookReceiver().start();
     t = await startTestApp({ env: ENV });
     const types = (await t.call('GET', '/v1/webhooks')).body.eventTypes;
-    expect(types).toEqual(expect.arrayContaining(['experiment.started', 'experiment.auto_stopped', 'experiment.guardrail_breached', 'trigger.fired']));
-    const res = await t.call('POST', '/v1/webhooks', { body: { url: rx.url, eventTypes: types, description: 'all events' } });
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'experiment.started',
+        'experiment.auto_stopped',
+        'experiment.guardrail_breached',
+        'trigger.fired',
+      ]),
+    );
+    const res = await t.call('POST', '/v1/webhooks', {
+      body: { url: rx.url, eventTypes: types, description: 'all events' },
+    });
     expect(res.status).toBe(201);
     hook = res.body;
     rx.secret = hook.secret;
@@ -57,12 +66,18 @@ describe('webhooks (real local receiver)', () => {
       expect(got.status).toBe(200);
       expect(got.body.secret).toBeUndefined();
       expect(got.body.secretHint).toBe(`${hook.secret.slice(0, 10)}…`);
-      const other = await t.call('POST', '/v1/webhooks', { body: { url: `${rx.url}?second`, eventTypes: ['experiment.shipped'] } });
+      const other = await t.call('POST', '/v1/webhooks', {
+        body: { url: `${rx.url}?second`, eventTypes: ['experiment.shipped'] },
+      });
       expect(other.status).toBe(201);
-      const patched = await t.call('PATCH', `/v1/webhooks/${other.body.id}`, { body: { enabled: false, eventTypes: ['experiment.shipped', 'experiment.stopped'] } });
+      const patched = await t.call('PATCH', `/v1/webhooks/${other.body.id}`, {
+        body: { enabled: false, eventTypes: ['experiment.shipped', 'experiment.stopped'] },
+      });
       expect(patched.status).toBe(200);
       expect(patched.body).toMatchObject({ enabled: false, eventTypes: ['experiment.shipped', 'experiment.stopped'] });
-      expect((await t.call('GET', '/v1/webhooks')).body.webhooks.map((w: any) => w.id)).toEqual(expect.arrayContaining([hook.id, other.body.id]));
+      expect((await t.call('GET', '/v1/webhooks')).body.webhooks.map((w: any) => w.id)).toEqual(
+        expect.arrayContaining([hook.id, other.body.id]),
+      );
       expect((await t.call('DELETE', `/v1/webhooks/${other.body.id}`)).status).toBe(204);
       expect((await t.call('GET', `/v1/webhooks/${other.body.id}`)).status).toBe(404);
       const viewer = (await t.call('POST', '/v1/api-keys', { body: { name: 'viewer', role: 'viewer' } })).body.key;
@@ -70,22 +85,36 @@ describe('webhooks (real local receiver)', () => {
     });
 
     it('answers bad input with 400 problem+json naming the fields', async () => {
-      const res = await t.call('POST', '/v1/webhooks', { body: { url: 'ftp://x', eventTypes: ['nope'], secret: 'plain' } });
+      const res = await t.call('POST', '/v1/webhooks', {
+        body: { url: 'ftp://x', eventTypes: ['nope'], secret: 'plain' },
+      });
       expect(res.status).toBe(400);
       expect(res.headers.get('content-type')).toContain('application/problem+json');
       expect(paths(res)).toEqual(['eventTypes[0]', 'secret', 'url']);
-      expect(paths(await t.call('POST', '/v1/webhooks', { body: { url: rx.url, eventTypes: [] } }))).toEqual(['eventTypes']);
+      expect(paths(await t.call('POST', '/v1/webhooks', { body: { url: rx.url, eventTypes: [] } }))).toEqual([
+        'eventTypes',
+      ]);
       expect((await t.call('GET', '/v1/webhooks/not-a-uuid')).status).toBe(400);
       expect((await t.call('POST', `/v1/webhooks/${hook.id}/deliveries/msg_zz/redeliver`)).status).toBe(400);
     });
 
     it('refuses private, link-local and metadata destinations outside WEBHOOK_ALLOW_PRIVATE (SSRF)', async () => {
-      for (const url of ['http://10.0.0.5/hook', 'http://169.254.169.254/latest/meta-data', 'http://[fd00::1]/x', 'http://192.168.1.10:8080/']) {
+      for (const url of [
+        'http://10.0.0.5/hook',
+        'http://169.254.169.254/latest/meta-data',
+        'http://[fd00::1]/x',
+        'http://192.168.1.10:8080/',
+      ]) {
         const res = await t.call('POST', '/v1/webhooks', { body: { url, eventTypes: ['experiment.started'] } });
         expect(res.status).toBe(400);
-        expect(res.body.errors[0]).toMatchObject({ path: 'url', message: expect.stringMatching(/WEBHOOK_ALLOW_PRIVATE/) });
+        expect(res.body.errors[0]).toMatchObject({
+          path: 'url',
+          message: expect.stringMatching(/WEBHOOK_ALLOW_PRIVATE/),
+        });
       }
-      expect((await t.call('PATCH', `/v1/webhooks/${hook.id}`, { body: { url: 'http://10.0.0.5/' } })).status).toBe(400);
+      expect((await t.call('PATCH', `/v1/webhooks/${hook.id}`, { body: { url: 'http://10.0.0.5/' } })).status).toBe(
+        400,
+      );
     });
   });
 
@@ -102,12 +131,23 @@ describe('webhooks (real local receiver)', () => {
       expect(r.verified).toBe(true);
       expect(r.id).toMatch(/^msg_[0-9a-f]{32}$/);
       expect(Math.abs(Number(r.timestamp) - Date.now() / 1000)).toBeLessThan(60);
-      expect(r.payload.data).toMatchObject({ experiment: key, from: 'draft', to: 'running', actor: expect.any(String) });
+      expect(r.payload.data).toMatchObject({
+        experiment: key,
+        from: 'draft',
+        to: 'running',
+        actor: expect.any(String),
+      });
       await settled(t, hook.id, r.id);
       const list = await t.call('GET', `/v1/webhooks/${hook.id}/deliveries`);
       expect(list.status).toBe(200);
       const d = list.body.deliveries.find((x: any) => x.id === r.id);
-      expect(d).toMatchObject({ eventType: 'experiment.started', status: 'delivered', attempts: 1, lastStatusCode: 204, lastError: null });
+      expect(d).toMatchObject({
+        eventType: 'experiment.started',
+        status: 'delivered',
+        attempts: 1,
+        lastStatusCode: 204,
+        lastError: null,
+      });
     });
 
     it('a receiver that fails twice gets the delivery on the third attempt, exactly once, with the same webhook-id', async () => {
@@ -124,13 +164,19 @@ describe('webhooks (real local receiver)', () => {
       expect(new Set(attempts.map((a) => a.id)).size).toBe(1);
       expect(attempts.every((a) => a.verified)).toBe(true);
       expect(rx.processed.filter((r) => r.payload.type === 'experiment.paused')).toHaveLength(1);
-      expect(await settled(t, hook.id, attempts[0].id)).toMatchObject({ status: 'delivered', attempts: 3, lastStatusCode: 204 });
+      expect(await settled(t, hook.id, attempts[0].id)).toMatchObject({
+        status: 'delivered',
+        attempts: 3,
+        lastStatusCode: 204,
+      });
     });
 
     it('writes no delivery for a change that did not happen (refused transition)', async () => {
       const before = (await t.call('GET', `/v1/webhooks/${hook.id}/deliveries?limit=500`)).body.deliveries.length;
       expect((await t.call('POST', `/v1/experiments/${key}/pause`)).status).toBe(409);
-      expect((await t.call('GET', `/v1/webhooks/${hook.id}/deliveries?limit=500`)).body.deliveries).toHaveLength(before);
+      expect((await t.call('GET', `/v1/webhooks/${hook.id}/deliveries?limit=500`)).body.deliveries).toHaveLength(
+        before,
+      );
     });
 
     it('"send test" delivers webhook.test; redelivery sends the same delivery again with the same id', async () => {
@@ -145,11 +191,15 @@ describe('webhooks (real local receiver)', () => {
       expect(rx.processed.filter((r) => r.id === test.body.id)).toHaveLength(1);
       expect(await settled(t, hook.id, test.body.id)).toMatchObject({ status: 'delivered', attempts: 2 });
       const audit = await t.call('GET', `/v1/audit?entityType=webhook&entityId=${hook.id}`);
-      expect(audit.body.entries.map((e: any) => e.action)).toEqual(expect.arrayContaining(['webhook.create', 'webhook.redeliver']));
+      expect(audit.body.entries.map((e: any) => e.action)).toEqual(
+        expect.arrayContaining(['webhook.create', 'webhook.redeliver']),
+      );
     });
 
     it('shows a failing destination with its attempts and last error, retried with backoff', async () => {
-      const dead = await t.call('POST', '/v1/webhooks', { body: { url: 'http://127.0.0.1:9/unreachable', eventTypes: ['experiment.shipped'] } });
+      const dead = await t.call('POST', '/v1/webhooks', {
+        body: { url: 'http://127.0.0.1:9/unreachable', eventTypes: ['experiment.shipped'] },
+      });
       expect(dead.status).toBe(201);
       const test = (await t.call('POST', `/v1/webhooks/${dead.body.id}/test`)).body;
       const deadline = Date.now() + 15_000;
@@ -158,7 +208,11 @@ describe('webhooks (real local receiver)', () => {
         await new Promise((resolve) => setTimeout(resolve, 150));
         d = (await t.call('GET', `/v1/webhooks/${dead.body.id}/deliveries/${test.id}`)).body;
       } while (d.attempts < 2 && Date.now() < deadline);
-      expect(d).toMatchObject({ status: 'pending', lastStatusCode: null, lastError: expect.stringMatching(/ECONNREFUSED/) });
+      expect(d).toMatchObject({
+        status: 'pending',
+        lastStatusCode: null,
+        lastError: expect.stringMatching(/ECONNREFUSED/),
+      });
       expect(d.attempts).toBeGreaterThanOrEqual(2);
       expect(Date.parse(d.nextAttemptAt)).toBeGreaterThan(Date.parse(d.lastAttemptAt));
       expect((await t.call('DELETE', `/v1/webhooks/${dead.body.id}`)).status).toBe(204);
@@ -170,9 +224,25 @@ describe('webhooks (real local receiver)', () => {
     const n = 300;
 
     beforeAll(async () => {
-      expect((await t.call('POST', '/v1/metrics', { body: { key: 'wh_revenue', name: 'Revenue', type: 'sum', direction: 'increase' } })).status).toBe(201);
-      expect((await t.call('POST', '/v1/metrics', { body: { key: 'wh_errors', name: 'Errors', type: 'sum', direction: 'decrease', guardrailMargin: 0.05 } })).status).toBe(201);
-      const body = abExperiment(key, { assignment: 'external', metrics: { primary: 'wh_revenue', guardrails: ['wh_errors'] }, autoStop: { action: 'stop', on: ['guardrail'] } });
+      expect(
+        (
+          await t.call('POST', '/v1/metrics', {
+            body: { key: 'wh_revenue', name: 'Revenue', type: 'sum', direction: 'increase' },
+          })
+        ).status,
+      ).toBe(201);
+      expect(
+        (
+          await t.call('POST', '/v1/metrics', {
+            body: { key: 'wh_errors', name: 'Errors', type: 'sum', direction: 'decrease', guardrailMargin: 0.05 },
+          })
+        ).status,
+      ).toBe(201);
+      const body = abExperiment(key, {
+        assignment: 'external',
+        metrics: { primary: 'wh_revenue', guardrails: ['wh_errors'] },
+        autoStop: { action: 'stop', on: ['guardrail'] },
+      });
       const created = await t.call('POST', '/v1/experiments', { body });
       expect(created.status).toBe(201);
       expect(created.body.autoStop).toEqual({ action: 'stop', on: ['guardrail'] });
@@ -186,9 +256,16 @@ describe('webhooks (real local receiver)', () => {
         for (let i = 0; i < n; i++) {
           const unitId = `${variant}-${i}`;
           exposures.push({ experiment: key, unitId, variant, timestamp: exposedAt });
-          events.push({ unitId, metric: 'wh_revenue', value: 5 + (i % 7), timestamp: eventAt, eventId: `rev-${unitId}` });
+          events.push({
+            unitId,
+            metric: 'wh_revenue',
+            value: 5 + (i % 7),
+            timestamp: eventAt,
+            eventId: `rev-${unitId}`,
+          });
           // errors: 10 % of control units, 60 % of treatment units — far beyond a 5 % non-inferiority margin
-          if (i % 10 < (variant === 'control' ? 1 : 6)) events.push({ unitId, metric: 'wh_errors', value: 1, timestamp: eventAt, eventId: `err-${unitId}` });
+          if (i % 10 < (variant === 'control' ? 1 : 6))
+            events.push({ unitId, metric: 'wh_errors', value: 1, timestamp: eventAt, eventId: `err-${unitId}` });
         }
       }
       expect((await t.call('POST', '/v1/exposures', { key: serving, body: { exposures } })).body.rejected).toEqual([]);
@@ -207,7 +284,10 @@ describe('webhooks (real local receiver)', () => {
       expect(entry).toBeDefined();
       expect(entry.actor).toEqual({ keyId: null, name: 'system' });
       expect(entry.before).toEqual({ status: 'running' });
-      expect(entry.after).toMatchObject({ status: 'stopped', reason: expect.stringMatching(/guardrail "wh_errors" of "treatment"/) });
+      expect(entry.after).toMatchObject({
+        status: 'stopped',
+        reason: expect.stringMatching(/guardrail "wh_errors" of "treatment"/),
+      });
       const breach = entry.after.evidence.guardrailBreaches[0];
       expect(breach).toMatchObject({ variant: 'treatment', metric: 'wh_errors', direction: 'lower-is-better' });
       // the always-valid interval of (treatment − control) errors per unit lies entirely above +margin·|control mean|
@@ -215,33 +295,64 @@ describe('webhooks (real local receiver)', () => {
       expect(breach.ci.lower).toBeGreaterThan(breach.nonInferiorityMargin);
       expect(breach.estimate).toBeCloseTo(0.5, 12);
 
-      await rx.until(() => ['experiment.auto_stopped', 'experiment.guardrail_breached'].every((type) => rx.processed.some((r) => r.payload.type === type && r.payload.data.experiment === key)));
-      await rx.until(() => rx.processed.some((r) => r.payload.type === 'experiment.stopped' && r.payload.data.experiment === key));
-      const stopped = rx.processed.find((r) => r.payload.type === 'experiment.auto_stopped' && r.payload.data.experiment === key)!;
-      expect(stopped.payload.data).toMatchObject({ action: 'stop', evidence: { basis: 'always-valid', guardrailBreaches: [expect.objectContaining({ metric: 'wh_errors' })] } });
+      await rx.until(() =>
+        ['experiment.auto_stopped', 'experiment.guardrail_breached'].every((type) =>
+          rx.processed.some((r) => r.payload.type === type && r.payload.data.experiment === key),
+        ),
+      );
+      await rx.until(() =>
+        rx.processed.some((r) => r.payload.type === 'experiment.stopped' && r.payload.data.experiment === key),
+      );
+      const stopped = rx.processed.find(
+        (r) => r.payload.type === 'experiment.auto_stopped' && r.payload.data.experiment === key,
+      )!;
+      expect(stopped.payload.data).toMatchObject({
+        action: 'stop',
+        evidence: { basis: 'always-valid', guardrailBreaches: [expect.objectContaining({ metric: 'wh_errors' })] },
+      });
 
       // a second pass finds nothing to do: the experiment is stopped and the breach was announced already
       expect(await scheduler.tick()).toMatchObject({ stopped: [] });
       await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(rx.requests.filter((r) => r.payload.type === 'experiment.guardrail_breached' && r.payload.data.experiment === key)).toHaveLength(1);
+      expect(
+        rx.requests.filter(
+          (r) => r.payload.type === 'experiment.guardrail_breached' && r.payload.data.experiment === key,
+        ),
+      ).toHaveLength(1);
     });
 
     it('concurrent evaluations (replicas) stop an experiment once: one winner under the advisory lock', async () => {
       const race = 'wh-autostop-race';
-      expect((await t.call('POST', '/v1/experiments', { body: abExperiment(race, { autoStop: { action: 'pause', on: ['srm'] } }) })).status).toBe(201);
+      expect(
+        (
+          await t.call('POST', '/v1/experiments', {
+            body: abExperiment(race, { autoStop: { action: 'pause', on: ['srm'] } }),
+          })
+        ).status,
+      ).toBe(201);
       expect((await t.call('POST', `/v1/experiments/${race}/start`)).status).toBe(200);
       const experiments = t.running.app.get(ExperimentsService);
       const repo = t.running.app.get(AutomationRepository);
       const id = (await t.call('GET', `/v1/experiments/${race}`)).body.id;
-      const results = await Promise.all(Array.from({ length: 4 }, (_, i) => experiments.autoStop(race, 'pause', `race ${i}`, { replica: i }, (m) => repo.tryLock(m, id))));
+      const results = await Promise.all(
+        Array.from({ length: 4 }, (_, i) =>
+          experiments.autoStop(race, 'pause', `race ${i}`, { replica: i }, (m) => repo.tryLock(m, id)),
+        ),
+      );
       expect(results.filter(Boolean)).toHaveLength(1);
       expect((await t.call('GET', `/v1/experiments/${race}`)).body.status).toBe('paused');
       const audit = (await t.call('GET', `/v1/audit?entityType=experiment&entityId=${race}`)).body.entries;
       expect(audit.filter((a: any) => a.action === 'experiment.auto_stop')).toHaveLength(1);
-      await rx.until(() => rx.processed.some((r) => r.payload.type === 'experiment.auto_stopped' && r.payload.data.experiment === race));
+      await rx.until(() =>
+        rx.processed.some((r) => r.payload.type === 'experiment.auto_stopped' && r.payload.data.experiment === race),
+      );
       await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(rx.requests.filter((r) => r.payload.type === 'experiment.auto_stopped' && r.payload.data.experiment === race)).toHaveLength(1);
-      expect(rx.requests.filter((r) => r.payload.type === 'experiment.paused' && r.payload.data.experiment === race)).toHaveLength(1);
+      expect(
+        rx.requests.filter((r) => r.payload.type === 'experiment.auto_stopped' && r.payload.data.experiment === race),
+      ).toHaveLength(1);
+      expect(
+        rx.requests.filter((r) => r.payload.type === 'experiment.paused' && r.payload.data.experiment === race),
+      ).toHaveLength(1);
     });
   });
 });

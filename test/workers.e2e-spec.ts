@@ -15,7 +15,15 @@ interface Started {
 
 function start(env: Record<string, string>, until: RegExp): Promise<Started> {
   const child = spawn(process.execPath, [BUILT_API], {
-    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', SLOTWISE_ADMIN_KEY: ADMIN_KEY, SLOTWISE_DEMO: 'off', LOG_LEVEL: 'warn', ...env },
+    env: {
+      PATH: process.env.PATH,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      SLOTWISE_ADMIN_KEY: ADMIN_KEY,
+      SLOTWISE_DEMO: 'off',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -49,60 +57,90 @@ async function stop(s: Started): Promise<number | null> {
 (HAVE_BUILT_API ? describe : describe.skip)('WORKERS', () => {
   if (!HAVE_BUILT_API) it.skip('needs the built API (npm run build)', () => undefined);
 
-  (SERVER_URL ? it : it.skip)('on a PostgreSQL server: two worker processes, each its own replica, serve the same port and stop gracefully', async () => {
-    const db: TestDatabase = await freshDatabase();
-    let s: Started | undefined;
-    try {
-      s = await start({ DATABASE_URL: db.url as string, WORKERS: '2', SLOTWISE_REPLICA_ID: 'wk' }, /all 2 workers listening/);
-      const out = s.out();
-      expect(out).toMatch(/worker 1 of 2, replica wk\)/);
-      expect(out).toMatch(/worker 2 of 2, replica wk-w2\)/);
-      const url = /listening on (http:\/\/[^\s]+)/.exec(out)![1];
-      const ports = [...out.matchAll(/listening on http:\/\/127\.0\.0\.1:(\d+)/g)].map((m) => m[1]);
-      expect(ports).toHaveLength(2);
-      expect(new Set(ports).size).toBe(1); // one port, shared by both workers
-
-      const c = new Client({ connectionString: db.url });
-      await c.connect();
+  (SERVER_URL ? it : it.skip)(
+    'on a PostgreSQL server: two worker processes, each its own replica, serve the same port and stop gracefully',
+    async () => {
+      const db: TestDatabase = await freshDatabase();
+      let s: Started | undefined;
       try {
-        const leases = await c.query(`SELECT replica_id FROM replica_leases ORDER BY replica_id`);
-        expect(leases.rows.map((r) => r.replica_id)).toEqual(['wk', 'wk-w2']);
-
-        expect((await callApi(url, 'POST', '/v1/experiments', { body: rankingExperiment('workers') })).status).toBe(201);
-        expect((await callApi(url, 'POST', '/v1/experiments/workers/start')).status).toBe(200);
-        // concurrent requests open several connections, which the primary hands to both workers
-        const answers = await Promise.all(
-          Array.from({ length: 40 }, (_, i) =>
-            callApi(url, 'POST', '/v1/rank', { body: { experiment: 'workers', unitId: `u${i}`, context: { age: i % 7 }, candidates: [{ id: 'a', features: { price: 1 } }, { id: 'b', features: { price: 2 } }, { id: 'c', features: { price: 3 } }] } }),
-          ),
+        s = await start(
+          { DATABASE_URL: db.url as string, WORKERS: '2', SLOTWISE_REPLICA_ID: 'wk' },
+          /all 2 workers listening/,
         );
-        expect(answers.map((a) => a.status)).toEqual(Array(40).fill(200));
-        const logged = await c.query(`SELECT replica, count(*)::int AS n FROM decisions GROUP BY replica ORDER BY replica`);
-        expect(logged.rows.reduce((t, r) => t + r.n, 0)).toBe(answers.filter((a) => (a.body as { decisionId: string | null }).decisionId).length);
-        expect(logged.rows.map((r) => r.replica)).toEqual(['wk', 'wk-w2']); // both workers served and logged as themselves
-      } finally {
-        await c.end();
-      }
-      expect(await stop(s)).toBe(0);
-      s = undefined;
-    } finally {
-      if (s) await stop(s).catch(() => undefined);
-      await db.drop();
-    }
-  }, 240_000);
+        const out = s.out();
+        expect(out).toMatch(/worker 1 of 2, replica wk\)/);
+        expect(out).toMatch(/worker 2 of 2, replica wk-w2\)/);
+        const url = /listening on (http:\/\/[^\s]+)/.exec(out)![1];
+        const ports = [...out.matchAll(/listening on http:\/\/127\.0\.0\.1:(\d+)/g)].map((m) => m[1]);
+        expect(ports).toHaveLength(2);
+        expect(new Set(ports).size).toBe(1); // one port, shared by both workers
 
-  (SERVER_URL ? it.skip : it)('on the embedded database: WORKERS=2 starts one process and prints why', async () => {
-    const db = await freshDatabase();
-    let s: Started | undefined;
-    try {
-      s = await start({ WORKERS: '2', SLOTWISE_DATA_DIR: db.dataDir }, /listening on http/);
-      expect(s.out()).toContain('WORKERS=2 ignored: the embedded database serves one process (set DATABASE_URL to run several); starting 1');
-      expect(s.out()).not.toMatch(/cluster primary|worker \d of/);
-      expect(await stop(s)).toBe(0);
-      s = undefined;
-    } finally {
-      if (s) await stop(s).catch(() => undefined);
-      await db.drop();
-    }
-  }, 240_000);
+        const c = new Client({ connectionString: db.url });
+        await c.connect();
+        try {
+          const leases = await c.query(`SELECT replica_id FROM replica_leases ORDER BY replica_id`);
+          expect(leases.rows.map((r) => r.replica_id)).toEqual(['wk', 'wk-w2']);
+
+          expect((await callApi(url, 'POST', '/v1/experiments', { body: rankingExperiment('workers') })).status).toBe(
+            201,
+          );
+          expect((await callApi(url, 'POST', '/v1/experiments/workers/start')).status).toBe(200);
+          // concurrent requests open several connections, which the primary hands to both workers
+          const answers = await Promise.all(
+            Array.from({ length: 40 }, (_, i) =>
+              callApi(url, 'POST', '/v1/rank', {
+                body: {
+                  experiment: 'workers',
+                  unitId: `u${i}`,
+                  context: { age: i % 7 },
+                  candidates: [
+                    { id: 'a', features: { price: 1 } },
+                    { id: 'b', features: { price: 2 } },
+                    { id: 'c', features: { price: 3 } },
+                  ],
+                },
+              }),
+            ),
+          );
+          expect(answers.map((a) => a.status)).toEqual(Array(40).fill(200));
+          const logged = await c.query(
+            `SELECT replica, count(*)::int AS n FROM decisions GROUP BY replica ORDER BY replica`,
+          );
+          expect(logged.rows.reduce((t, r) => t + r.n, 0)).toBe(
+            answers.filter((a) => (a.body as { decisionId: string | null }).decisionId).length,
+          );
+          expect(logged.rows.map((r) => r.replica)).toEqual(['wk', 'wk-w2']); // both workers served and logged as themselves
+        } finally {
+          await c.end();
+        }
+        expect(await stop(s)).toBe(0);
+        s = undefined;
+      } finally {
+        if (s) await stop(s).catch(() => undefined);
+        await db.drop();
+      }
+    },
+    240_000,
+  );
+
+  (SERVER_URL ? it.skip : it)(
+    'on the embedded database: WORKERS=2 starts one process and prints why',
+    async () => {
+      const db = await freshDatabase();
+      let s: Started | undefined;
+      try {
+        s = await start({ WORKERS: '2', SLOTWISE_DATA_DIR: db.dataDir }, /listening on http/);
+        expect(s.out()).toContain(
+          'WORKERS=2 ignored: the embedded database serves one process (set DATABASE_URL to run several); starting 1',
+        );
+        expect(s.out()).not.toMatch(/cluster primary|worker \d of/);
+        expect(await stop(s)).toBe(0);
+        s = undefined;
+      } finally {
+        if (s) await stop(s).catch(() => undefined);
+        await db.drop();
+      }
+    },
+    240_000,
+  );
 });

@@ -8,7 +8,14 @@ export default defineConfig({
   base: '/',
   publicDir: 'public',
   // The API's contracts and client SDK (libs/*/src), as the root tsconfig's @slotwise/* paths resolve them.
-  resolve: { alias: [{ find: /^@slotwise\/([a-z-]+)$/, replacement: fileURLToPath(new URL('../../libs/$1/src/index.ts', import.meta.url)) }] },
+  resolve: {
+    alias: [
+      {
+        find: /^@slotwise\/([a-z-]+)$/,
+        replacement: fileURLToPath(new URL('../../libs/$1/src/index.ts', import.meta.url)),
+      },
+    ],
+  },
   oxc: { jsx: { runtime: 'automatic', importSource: 'react' } },
   build: {
     outDir: '../../dist/console',

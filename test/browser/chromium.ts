@@ -5,7 +5,12 @@ import { BrowserContext, chromium } from 'playwright-core';
 
 /** Debian's Chromium (installed by .ci/run), or CHROMIUM_PATH. */
 export function findChromium(): string | null {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/lib/chromium/chromium'].filter((p): p is string => Boolean(p));
+  const candidates = [
+    process.env.CHROMIUM_PATH,
+    '/usr/bin/chromium',
+    '/usr/bin/chromium-browser',
+    '/usr/lib/chromium/chromium',
+  ].filter((p): p is string => Boolean(p));
   return candidates.find((p) => existsSync(p)) ?? null;
 }
 
@@ -13,7 +18,16 @@ export function findChromium(): string | null {
 export const BROWSER_REQUIRED = process.env.SLOTWISE_REQUIRE_BROWSER === '1';
 
 /** No outside network on these machines: no QUIC, sync, component updates or background fetches. */
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export interface Browser {
   context: BrowserContext;
@@ -21,7 +35,10 @@ export interface Browser {
 }
 
 /** A headless Chromium with a fresh --user-data-dir (a persistent context on a new temporary profile). */
-export async function launchChromium(executablePath: string, viewport = { width: 1280, height: 900 }): Promise<Browser> {
+export async function launchChromium(
+  executablePath: string,
+  viewport = { width: 1280, height: 900 },
+): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'slotwise-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath,

@@ -26,7 +26,8 @@ const VIEWER = { email: 'viewer@example.com', password: 'a long viewer password'
 const KEY = 'home-feed';
 
 /** The experiment page's section tabs (other links may share their names). */
-const tab = (page: Page, name: string) => page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name });
+const tab = (page: Page, name: string) =>
+  page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name });
 
 const pageErrors: string[] = [];
 /** Content-Security-Policy violations Chromium reported on any page (it logs each as a console error). */
@@ -46,17 +47,45 @@ const comparison = (variant: string, rel: number, lo: number, hi: number, p: num
   relativePValue: p,
   relativeAdjustedPValue: Math.min(1, p * 2),
   significant: p < 0.05,
-  significance: { basis: 'fixed-horizon' as const, absolute: p < 0.05, relative: lo > 0 || hi < 0, alwaysValid: p * 3 < 0.05, agree: p < 0.05 === (lo > 0 || hi < 0) },
+  significance: {
+    basis: 'fixed-horizon' as const,
+    absolute: p < 0.05,
+    relative: lo > 0 || hi < 0,
+    alwaysValid: p * 3 < 0.05,
+    agree: p < 0.05 === (lo > 0 || hi < 0),
+  },
   standardError: 0.0024,
   relativeStandardError: 0.02,
   test: 'welch' as const,
   degreesOfFreedom: 90000,
-  sequential: { pValue: Math.min(1, p * 3), ci: { lower: lo - 0.01, upper: hi + 0.01 }, adjustedPValue: Math.min(1, p * 6), tuningN: 5000 },
-  bayesian: { chanceToBeatBaseline: chance, expectedLoss: 0.0004, expectedLossControl: 0.005, scale: 'absolute' as const },
+  sequential: {
+    pValue: Math.min(1, p * 3),
+    ci: { lower: lo - 0.01, upper: hi + 0.01 },
+    adjustedPValue: Math.min(1, p * 6),
+    tuningN: 5000,
+  },
+  bayesian: {
+    chanceToBeatBaseline: chance,
+    expectedLoss: 0.0004,
+    expectedLossControl: 0.005,
+    scale: 'absolute' as const,
+  },
   reason: null,
 });
-const variantStats = (variant: string, units: number, mean: number, stdDev: number) => ({ variant, units, sum: units * mean, mean, stdDev });
-const decision = { reason: 'Ship: "reward" improved significantly.', details: [], requiredUnits: 80000, extraUnits: 0, estimatedDays: 0 };
+const variantStats = (variant: string, units: number, mean: number, stdDev: number) => ({
+  variant,
+  units,
+  sum: units * mean,
+  mean,
+  stdDev,
+});
+const decision = {
+  reason: 'Ship: "reward" improved significantly.',
+  details: [],
+  requiredUnits: 80000,
+  extraUnits: 0,
+  estimatedDays: 0,
+};
 const REPORT_FIXTURE = reportSchema.parse({
   experiment: KEY,
   status: 'running',
@@ -66,8 +95,28 @@ const REPORT_FIXTURE = reportSchema.parse({
   phase: 1,
   baseline: 'control',
   window: { from: null, to: null, end: '2026-11-28T12:00:00.000Z' },
-  options: { correction: 'holm', cuped: false, sequential: false, sequentialRequested: null, plannedUnits: 80000, plannedEnd: null, tuningN: 5000, segment: null, mde: 0.05, power: 0.8 },
-  srm: { observed: { control: 44700, ts: 45489 }, expected: { control: 45094.5, ts: 45094.5 }, chiSquare: 6.9, degreesOfFreedom: 1, pValue: 0.0086, flagged: false, threshold: 0.0005, reason: null },
+  options: {
+    correction: 'holm',
+    cuped: false,
+    sequential: false,
+    sequentialRequested: null,
+    plannedUnits: 80000,
+    plannedEnd: null,
+    tuningN: 5000,
+    segment: null,
+    mde: 0.05,
+    power: 0.8,
+  },
+  srm: {
+    observed: { control: 44700, ts: 45489 },
+    expected: { control: 45094.5, ts: 45094.5 },
+    chiSquare: 6.9,
+    degreesOfFreedom: 1,
+    pValue: 0.0086,
+    flagged: false,
+    threshold: 0.0005,
+    reason: null,
+  },
   health: {
     healthy: true,
     srm: { flagged: false, pValue: 0.0086 },
@@ -130,7 +179,15 @@ const SERIES_FIXTURE = timeseriesSchema.parse({
       start: `${date}T00:00:00.000Z`,
       end: `${date}T23:59:59.999Z`,
       units: { control: 4000 * (d + 1), ts: 4050 * (d + 1) },
-      metrics: [{ metric: 'reward', variants: [], comparisons: [{ ...c, sequential: { pValue: c.sequential.pValue, ci: c.sequential.ci }, chanceToBeatBaseline: 0.9 }] }],
+      metrics: [
+        {
+          metric: 'reward',
+          variants: [],
+          comparisons: [
+            { ...c, sequential: { pValue: c.sequential.pValue, ci: c.sequential.ci }, chanceToBeatBaseline: 0.9 },
+          ],
+        },
+      ],
     };
   }),
 });
@@ -148,7 +205,8 @@ describeBrowser('console in Chromium', () => {
   let page: Page;
 
   beforeAll(async () => {
-    if (!chromiumPath) throw new Error('SLOTWISE_REQUIRE_BROWSER=1 but no Chromium was found (apt-get install chromium)');
+    if (!chromiumPath)
+      throw new Error('SLOTWISE_REQUIRE_BROWSER=1 but no Chromium was found (apt-get install chromium)');
     if (!existsSync(join(ROOT, 'dist', 'console', 'index.html'))) {
       execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-console.js')], { cwd: ROOT, stdio: 'inherit' });
     }
@@ -158,7 +216,8 @@ describeBrowser('console in Chromium', () => {
     page = await browser.context.newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));
     page.on('console', (msg) => {
-      if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) cspViolations.push(`${page.url()}: ${msg.text()}`);
+      if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text()))
+        cspViolations.push(`${page.url()}: ${msg.text()}`);
     });
     page.setDefaultTimeout(10_000);
   }, 180_000); // starting the embedded database, the app and Chromium can take over a minute on a loaded machine
@@ -243,23 +302,48 @@ describeBrowser('console in Chromium', () => {
     await shot(page, '07-overview-running');
 
     const created = await t.call('GET', `/v1/experiments/${KEY}`);
-    expect(created.body).toMatchObject({ status: 'running', kind: 'ranking', slots: 3, layer: 'home', features: { context: ['age'], item: ['price'] } });
+    expect(created.body).toMatchObject({
+      status: 'running',
+      kind: 'ranking',
+      slots: 3,
+      layer: 'home',
+      features: { context: ['age'], item: ['price'] },
+    });
   });
 
   it('feeds traffic through the API, then shows the results (or the documented empty state) and the bandit page', async () => {
     const doc = await t.call('GET', '/docs/openapi.json', { key: null });
     const paths = Object.keys(doc.body.paths ?? {});
     const fed: string[] = [];
-    await t.call('POST', '/v1/items/batch', { body: { items: Array.from({ length: 8 }, (_, i) => ({ id: `i-${i}`, features: { price: i / 8 } })) } });
+    await t.call('POST', '/v1/items/batch', {
+      body: { items: Array.from({ length: 8 }, (_, i) => ({ id: `i-${i}`, features: { price: i / 8 } })) },
+    });
     fed.push('items');
     if (paths.includes('/v1/rank')) {
       let rewarded = 0;
       for (let u = 0; u < 60; u++) {
-        const r = await t.call('POST', '/v1/rank', { body: { experiment: KEY, unitId: `u-${u}`, context: { age: (u % 10) / 10 }, candidates: Array.from({ length: 8 }, (_, i) => ({ id: `i-${i}` })) } });
+        const r = await t.call('POST', '/v1/rank', {
+          body: {
+            experiment: KEY,
+            unitId: `u-${u}`,
+            context: { age: (u % 10) / 10 },
+            candidates: Array.from({ length: 8 }, (_, i) => ({ id: `i-${i}` })),
+          },
+        });
         if (r.status !== 200 || !r.body?.decisionId) continue;
         const top = r.body.slots?.[0];
         if (top && paths.includes('/v1/rewards')) {
-          const w = await t.call('POST', '/v1/rewards', { body: { rewards: [{ decisionId: r.body.decisionId, itemId: top.itemId, value: top.itemId === 'i-3' ? 1 : u % 3 === 0 ? 1 : 0 }] } });
+          const w = await t.call('POST', '/v1/rewards', {
+            body: {
+              rewards: [
+                {
+                  decisionId: r.body.decisionId,
+                  itemId: top.itemId,
+                  value: top.itemId === 'i-3' ? 1 : u % 3 === 0 ? 1 : 0,
+                },
+              ],
+            },
+          });
           if (w.status < 300) rewarded++;
         }
       }
@@ -270,7 +354,15 @@ describeBrowser('console in Chromium', () => {
       fed.push('assign');
     }
     if (paths.includes('/v1/events')) {
-      await t.call('POST', '/v1/events', { body: { events: Array.from({ length: 40 }, (_, u) => ({ unitId: `a-${u}`, metric: 'reward', value: u % 4 === 0 ? 1 : 0 })) } });
+      await t.call('POST', '/v1/events', {
+        body: {
+          events: Array.from({ length: 40 }, (_, u) => ({
+            unitId: `a-${u}`,
+            metric: 'reward',
+            value: u % 4 === 0 ? 1 : 0,
+          })),
+        },
+      });
       fed.push('events');
     }
     console.log(`console browser test fed: ${fed.join(', ')}`);
@@ -282,9 +374,16 @@ describeBrowser('console in Chromium', () => {
     await page.getByTestId('recommendation').waitFor();
     await page.getByTestId('recommendation-basis').waitFor();
     await page.getByTestId('lift-over-time').waitFor();
-    const charts = [(await page.locator('[data-testid="forest-plot"] canvas').count()) > 0 && 'forest plot', (await page.locator('[data-testid="lift-chart"] canvas').count()) > 0 && 'lift over time'].filter(Boolean);
-    console.log(`console browser test saw: the results table, the recommendation "${await page.getByTestId('recommendation').textContent()}" and charts: ${charts.join(', ') || 'none yet'}`);
-    expect(await page.getByText(/this server does not|not offered by this server|not available on this server/i).count()).toBe(0);
+    const charts = [
+      (await page.locator('[data-testid="forest-plot"] canvas').count()) > 0 && 'forest plot',
+      (await page.locator('[data-testid="lift-chart"] canvas').count()) > 0 && 'lift over time',
+    ].filter(Boolean);
+    console.log(
+      `console browser test saw: the results table, the recommendation "${await page.getByTestId('recommendation').textContent()}" and charts: ${charts.join(', ') || 'none yet'}`,
+    );
+    expect(
+      await page.getByText(/this server does not|not offered by this server|not available on this server/i).count(),
+    ).toBe(0);
     await shot(page, '08-results');
 
     await tab(page, 'Bandit').click();
@@ -292,7 +391,9 @@ describeBrowser('console in Chromium', () => {
     await page.getByTestId('exploration-stats').waitFor(); // the ranking experiment has decisions: the report's exploration section
     expect(await page.getByTestId('explore-rate').count()).toBe(1);
     expect(await page.locator('[data-testid="decisions"] li').count()).toBeGreaterThan(0);
-    expect(await page.getByText(/this server does not|not offered by this server|not browsable on this server/i).count()).toBe(0);
+    expect(
+      await page.getByText(/this server does not|not offered by this server|not browsable on this server/i).count(),
+    ).toBe(0);
     await shot(page, '09-bandit');
 
     // Offline evaluation: the report's cross-check, then OPE of the first variant's policy run from the form.
@@ -316,8 +417,12 @@ describeBrowser('console in Chromium', () => {
   it('renders a report in the contract shape as table, forest plot, lift band and recommendation (fixture served by page.route)', async () => {
     // The statistics engine may not have landed: this checks the results page against the brief's fixed report
     // fields, served to the browser from a fixture, independently of what the server computes today.
-    await page.route(`**/v1/experiments/${KEY}/report`, (route) => route.fulfill({ contentType: 'application/json', body: JSON.stringify(REPORT_FIXTURE) }));
-    await page.route(`**/v1/experiments/${KEY}/report/timeseries`, (route) => route.fulfill({ contentType: 'application/json', body: JSON.stringify(SERIES_FIXTURE) }));
+    await page.route(`**/v1/experiments/${KEY}/report`, (route) =>
+      route.fulfill({ contentType: 'application/json', body: JSON.stringify(REPORT_FIXTURE) }),
+    );
+    await page.route(`**/v1/experiments/${KEY}/report/timeseries`, (route) =>
+      route.fulfill({ contentType: 'application/json', body: JSON.stringify(SERIES_FIXTURE) }),
+    );
     try {
       await page.goto(`${t.baseUrl}/experiments/${KEY}/results`);
       await page.getByTestId('results-table').first().waitFor();
@@ -325,15 +430,21 @@ describeBrowser('console in Chromium', () => {
       expect(table).toContain('+4.1%'); // relative lift
       expect(table).toContain('[+1.2%, +7.0%]'); // its CI
       expect(table).toContain('97.2%'); // chance to beat control
-      expect(await page.getByTestId('recommendation').textContent()).toContain('Ship ts: +4.1% reward, 95% CI +1.2% to +7.0%');
+      expect(await page.getByTestId('recommendation').textContent()).toContain(
+        'Ship ts: +4.1% reward, 95% CI +1.2% to +7.0%',
+      );
       // the recommendation says which inference it used (issue 14), and the star says which test it is
       expect(await page.getByTestId('recommendation-basis').getAttribute('data-basis')).toBe('fixed-horizon');
       expect(await page.getByTestId('recommendation-basis').textContent()).toContain('Fixed-horizon tests');
-      expect(await page.getByTestId('metric-reward').getByTestId('significance-star').getAttribute('title')).toMatch(/absolute difference/);
+      expect(await page.getByTestId('metric-reward').getByTestId('significance-star').getAttribute('title')).toMatch(
+        /absolute difference/,
+      );
       await page.locator('[data-testid="forest-plot"] canvas').first().waitFor();
       await page.locator('[data-testid="lift-chart"] canvas').waitFor();
       expect(await page.getByTestId('srm-banner').count()).toBe(0);
-      expect(await page.getByTestId('export-csv').getAttribute('href')).toBe(`/v1/experiments/${KEY}/report?format=csv`);
+      expect(await page.getByTestId('export-csv').getAttribute('href')).toBe(
+        `/v1/experiments/${KEY}/report?format=csv`,
+      );
       await shot(page, '08b-results-contract-fixture');
       await page.getByTestId('print-link').click();
       await page.locator('.print-page [data-testid="results-table"]').first().waitFor();
@@ -357,7 +468,7 @@ describeBrowser('console in Chromium', () => {
     await shot(page, '11-experiments-list');
   });
 
-  it('shows a shadow variant\'s estimated value on the Offline evaluation tab and promotes it to served after a confirmation', async () => {
+  it("shows a shadow variant's estimated value on the Offline evaluation tab and promotes it to served after a confirmation", async () => {
     const SHADOWED = 'shadowed-feed';
     const created = await t.call('POST', '/v1/experiments', {
       body: {
@@ -368,7 +479,12 @@ describeBrowser('console in Chromium', () => {
         features: { context: ['age'], item: [] },
         variants: [
           { key: 'served', weight: 1, policy: { type: 'random' } },
-          { key: 'apprentice', weight: 1, policy: { type: 'epsilon-greedy', epsilon: 0.3, model: 'beta' }, shadow: true },
+          {
+            key: 'apprentice',
+            weight: 1,
+            policy: { type: 'epsilon-greedy', epsilon: 0.3, model: 'beta' },
+            shadow: true,
+          },
         ],
         metrics: { primary: 'reward' },
       },
@@ -376,17 +492,34 @@ describeBrowser('console in Chromium', () => {
     expect(created.status).toBe(201);
     expect((await t.call('POST', `/v1/experiments/${SHADOWED}/start`)).status).toBe(200);
     for (let u = 0; u < 60; u++) {
-      const r = await t.call('POST', '/v1/rank', { body: { experiment: SHADOWED, unitId: `s-${u}`, context: { age: (u % 10) / 10 }, candidates: Array.from({ length: 6 }, (_, i) => ({ id: `s-${i}` })) } });
+      const r = await t.call('POST', '/v1/rank', {
+        body: {
+          experiment: SHADOWED,
+          unitId: `s-${u}`,
+          context: { age: (u % 10) / 10 },
+          candidates: Array.from({ length: 6 }, (_, i) => ({ id: `s-${i}` })),
+        },
+      });
       expect(r.body.variant).toBe('served');
       const first = r.body.slots[0];
-      if (u % 2 === 0) await t.call('POST', '/v1/rewards', { body: { rewards: [{ decisionId: r.body.decisionId, itemId: first.itemId, value: 1, eventId: `s-${u}` }] } });
+      if (u % 2 === 0)
+        await t.call('POST', '/v1/rewards', {
+          body: { rewards: [{ decisionId: r.body.decisionId, itemId: first.itemId, value: 1, eventId: `s-${u}` }] },
+        });
     }
     // the shadow rows are written off the request path
-    for (let i = 0; i < 100 && (await t.call('GET', `/v1/experiments/${SHADOWED}/ope/shadows`)).body.shadows[0].shadowDecisions < 60; i++) await new Promise((r) => setTimeout(r, 100));
+    for (
+      let i = 0;
+      i < 100 && (await t.call('GET', `/v1/experiments/${SHADOWED}/ope/shadows`)).body.shadows[0].shadowDecisions < 60;
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 100));
     await page.goto(`${t.baseUrl}/experiments/${SHADOWED}/offline`);
     await page.getByTestId('shadow-apprentice').waitFor();
     await page.getByTestId('shadow-estimates').waitFor();
-    expect((await page.getByTestId('shadow-estimates').locator('tbody td.mono').allTextContents()).slice(0, 2)).toEqual(['ips', 'snips']);
+    expect((await page.getByTestId('shadow-estimates').locator('tbody td.mono').allTextContents()).slice(0, 2)).toEqual(
+      ['ips', 'snips'],
+    );
     await page.getByTestId('shadow-series').waitFor();
     expect(await page.getByTestId('shadow-apprentice').textContent()).toContain('60 of 60');
     await shot(page, '09c-shadow-variant');
@@ -399,7 +532,9 @@ describeBrowser('console in Chromium', () => {
       ['served', false],
       ['apprentice', false],
     ]);
-    const audit = (await t.call('GET', `/v1/audit?entityId=${SHADOWED}&limit=5`)).body.entries.map((a: { action: string }) => a.action);
+    const audit = (await t.call('GET', `/v1/audit?entityId=${SHADOWED}&limit=5`)).body.entries.map(
+      (a: { action: string }) => a.action,
+    );
     expect(audit).toContain('experiment.shadow_promote');
     await page.goto(`${t.baseUrl}/experiments/${KEY}`);
   });
@@ -436,7 +571,10 @@ describeBrowser('console in Chromium', () => {
     await page.getByRole('button', { name: 'Create key' }).click();
     const revoked = (await page.getByTestId('new-key').locator('code').textContent())!;
     await page.getByRole('button', { name: 'Done' }).click();
-    await page.getByRole('row', { name: /key to revoke/ }).getByRole('button', { name: 'Revoke' }).click();
+    await page
+      .getByRole('row', { name: /key to revoke/ })
+      .getByRole('button', { name: 'Revoke' })
+      .click();
     await page.getByRole('button', { name: 'Revoke key' }).click();
     await page.getByRole('row', { name: /key to revoke/ }).waitFor({ state: 'detached' });
     expect((await t.call('GET', '/v1/items/i-1', { key: revoked })).status).toBe(401);
@@ -456,7 +594,11 @@ describeBrowser('console in Chromium', () => {
       await rx.until(() => rx.processed.length === 1);
       const hookId = (await t.call('GET', '/v1/webhooks')).body.webhooks[0].id;
       const deadline = Date.now() + 10_000;
-      while ((await t.call('GET', `/v1/webhooks/${hookId}/deliveries`)).body.deliveries[0]?.status !== 'delivered' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      while (
+        (await t.call('GET', `/v1/webhooks/${hookId}/deliveries`)).body.deliveries[0]?.status !== 'delivered' &&
+        Date.now() < deadline
+      )
+        await new Promise((r) => setTimeout(r, 100));
       await page.getByRole('button', { name: 'Refresh' }).click();
       await page.getByTestId('deliveries-table').getByText('delivered').waitFor();
       await page.getByRole('button', { name: 'Redeliver' }).click();
@@ -470,7 +612,13 @@ describeBrowser('console in Chromium', () => {
 
   it('admin defines a trigger, sees a unit fire it, edits and deletes it', async () => {
     await t.call('POST', '/v1/events', { body: { events: [{ unitId: 'seed', metric: 'depth', value: 0 }] } });
-    const feature = { name: 'unit.page_depth', entity: 'unit', source: { type: 'event', metric: 'depth' }, aggregation: 'last', window: { type: 'sliding', seconds: 3600 } };
+    const feature = {
+      name: 'unit.page_depth',
+      entity: 'unit',
+      source: { type: 'event', metric: 'depth' },
+      aggregation: 'last',
+      window: { type: 'sliding', seconds: 3600 },
+    };
     expect((await t.call('POST', '/v1/features', { body: feature })).status).toBe(201);
     await page.getByRole('link', { name: 'Triggers' }).click();
     await page.getByTestId('triggers-page').waitFor();
@@ -483,7 +631,10 @@ describeBrowser('console in Chromium', () => {
     await page.getByTestId('save-trigger').click();
     await page.getByTestId('triggers-table').getByText('unit.page_depth ≥ 3').waitFor();
     await page.getByTestId('firings').getByText('No firings yet').waitFor();
-    expect((await t.call('POST', '/v1/events', { body: { events: [{ unitId: 'reader-1', metric: 'depth', value: 4 }] } })).body.accepted).toBe(1);
+    expect(
+      (await t.call('POST', '/v1/events', { body: { events: [{ unitId: 'reader-1', metric: 'depth', value: 4 }] } }))
+        .body.accepted,
+    ).toBe(1);
     await page.getByTestId('firings').getByRole('button', { name: 'Refresh' }).click();
     await page.getByTestId('firings-table').getByText('unit.page_depth = 4').waitFor();
     expect(await page.getByTestId('firings-table').getByText('reader-1').count()).toBe(1);
@@ -504,7 +655,13 @@ describeBrowser('console in Chromium', () => {
   });
 
   it('the experiment page turns the automatic stop on (pause or stop, SRM) and shows the stored evidence of an automatic stop', async () => {
-    expect((await t.call('POST', '/v1/experiments', { body: abExperiment('auto-ui', { metrics: { primary: 'purchase', guardrails: ['errors'] } }) })).status).toBe(201);
+    expect(
+      (
+        await t.call('POST', '/v1/experiments', {
+          body: abExperiment('auto-ui', { metrics: { primary: 'purchase', guardrails: ['errors'] } }),
+        })
+      ).status,
+    ).toBe(201);
     expect((await t.call('POST', '/v1/experiments/auto-ui/start')).status).toBe(200);
     await page.goto(`${t.baseUrl}/experiments/auto-ui`);
     await page.getByTestId('auto-stop-state').getByText('Now: off').waitFor();
@@ -513,18 +670,48 @@ describeBrowser('console in Chromium', () => {
     await page.getByTestId('auto-stop-srm').check();
     await page.getByTestId('save-auto-stop').click();
     await page.getByTestId('auto-stop-state').getByText('Now: on — stop on guardrail and srm').waitFor();
-    expect((await t.call('GET', '/v1/experiments/auto-ui')).body.autoStop).toEqual({ action: 'stop', on: ['guardrail', 'srm'] });
+    expect((await t.call('GET', '/v1/experiments/auto-ui')).body.autoStop).toEqual({
+      action: 'stop',
+      on: ['guardrail', 'srm'],
+    });
     await page.getByTestId('auto-stop-enabled').uncheck();
     await page.getByTestId('save-auto-stop').click();
     await page.getByTestId('auto-stop-state').getByText('Now: off').waitFor();
     expect((await t.call('GET', '/v1/experiments/auto-ui')).body.autoStop ?? null).toBeNull();
 
     // An automatic stop as the scheduled evaluation makes it (audited with its evidence); the card shows that evidence.
-    const evidence = { phase: 1, evaluatedAt: new Date().toISOString(), basis: 'always-valid', srm: { flagged: false, pValue: 0.5 }, guardrailBreaches: [{ variant: 'treatment', metric: 'errors', estimate: 0.3, ci: { lower: 0.2, upper: 0.4 }, nonInferiorityMargin: 0.01, direction: 'lower-is-better' }] };
+    const evidence = {
+      phase: 1,
+      evaluatedAt: new Date().toISOString(),
+      basis: 'always-valid',
+      srm: { flagged: false, pValue: 0.5 },
+      guardrailBreaches: [
+        {
+          variant: 'treatment',
+          metric: 'errors',
+          estimate: 0.3,
+          ci: { lower: 0.2, upper: 0.4 },
+          nonInferiorityMargin: 0.01,
+          direction: 'lower-is-better',
+        },
+      ],
+    };
     const experiments = t.running.app.get(ExperimentsService);
-    expect(await experiments.autoStop('auto-ui', 'pause', 'guardrail "errors" of "treatment" is beyond its non-inferiority margin 0.01.', evidence, async () => true)).toBe(true);
+    expect(
+      await experiments.autoStop(
+        'auto-ui',
+        'pause',
+        'guardrail "errors" of "treatment" is beyond its non-inferiority margin 0.01.',
+        evidence,
+        async () => true,
+      ),
+    ).toBe(true);
     await page.reload();
-    await page.getByTestId('auto-stop').getByTestId('auto-stop-evidence').getByText('always-valid interval [0.2, 0.4], margin 0.01').waitFor();
+    await page
+      .getByTestId('auto-stop')
+      .getByTestId('auto-stop-evidence')
+      .getByText('always-valid interval [0.2, 0.4], margin 0.01')
+      .waitFor();
     await shot(page, '13d-auto-stop');
   });
 
@@ -545,8 +732,16 @@ describeBrowser('console in Chromium', () => {
     const refused = await page.evaluate(async () => {
       const s = (await (await fetch('/v1/console/session')).json()) as { csrfToken: string };
       const headers = { 'content-type': 'application/json', 'x-csrf-token': s.csrfToken };
-      const patch = await fetch('/v1/experiments/home-feed', { method: 'PATCH', headers, body: JSON.stringify({ name: 'hijacked' }) });
-      const create = await fetch('/v1/experiments', { method: 'POST', headers, body: JSON.stringify({ key: 'viewer-made', name: 'x', kind: 'ab', variants: [{ key: 'a' }, { key: 'b' }] }) });
+      const patch = await fetch('/v1/experiments/home-feed', {
+        method: 'PATCH',
+        headers,
+        body: JSON.stringify({ name: 'hijacked' }),
+      });
+      const create = await fetch('/v1/experiments', {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ key: 'viewer-made', name: 'x', kind: 'ab', variants: [{ key: 'a' }, { key: 'b' }] }),
+      });
       const keys = await fetch('/v1/api-keys');
       return [patch.status, create.status, keys.status];
     });
@@ -564,7 +759,9 @@ describeBrowser('console in Chromium', () => {
     await page.getByRole('button', { name: 'Menu' }).click();
     await page.getByTestId('sign-out').waitFor();
     await shot(page, '17-phone-menu');
-    const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
+    const overflow = Number(
+      await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'),
+    );
     expect(overflow).toBeLessThanOrEqual(0);
   });
 

@@ -22,7 +22,15 @@ export interface ChildApi {
 /** Starts the built API as a separate process (real kill -9, real separate replicas) with `env` over the test defaults. */
 export async function startChildApi(env: Record<string, string>): Promise<ChildApi> {
   const child: ChildProcess = spawn(process.execPath, [BUILT_API], {
-    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', SLOTWISE_ADMIN_KEY: ADMIN_KEY, SLOTWISE_DEMO: 'off', LOG_LEVEL: 'warn', ...env },
+    env: {
+      PATH: process.env.PATH,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      SLOTWISE_ADMIN_KEY: ADMIN_KEY,
+      SLOTWISE_DEMO: 'off',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

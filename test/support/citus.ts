@@ -30,12 +30,16 @@ async function readTopology(adminUrl: string): Promise<CitusTopology | null> {
     const ext: unknown[] = (await c.query(`SELECT 1 FROM pg_extension WHERE extname = 'citus'`)).rows;
     if (!ext.length) return null;
     const nodes: Array<{ groupid: number; nodename: string; nodeport: number }> = (
-      await c.query(`SELECT groupid, nodename, nodeport FROM pg_dist_node WHERE noderole = 'primary' AND isactive ORDER BY groupid`)
+      await c.query(
+        `SELECT groupid, nodename, nodeport FROM pg_dist_node WHERE noderole = 'primary' AND isactive ORDER BY groupid`,
+      )
     ).rows;
     const coord = nodes.find((n) => n.groupid === 0);
     const url = new URL(adminUrl);
     return {
-      coordinator: coord ? { host: coord.nodename, port: coord.nodeport } : { host: url.hostname, port: Number(url.port || 5432) },
+      coordinator: coord
+        ? { host: coord.nodename, port: coord.nodeport }
+        : { host: url.hostname, port: Number(url.port || 5432) },
       workers: nodes.filter((n) => n.groupid !== 0).map((n) => ({ host: n.nodename, port: n.nodeport })),
     };
   } finally {
@@ -82,5 +86,6 @@ export async function prepareCitusDatabase(adminUrl: string, topology: CitusTopo
 
 /** Drops the workers' copies of `name` (the coordinator's copy is dropped by the caller first). */
 export async function dropCitusDatabase(adminUrl: string, topology: CitusTopology, name: string): Promise<void> {
-  for (const w of topology.workers) await run(nodeUrl(adminUrl, w, 'postgres'), [`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]);
+  for (const w of topology.workers)
+    await run(nodeUrl(adminUrl, w, 'postgres'), [`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]);
 }

@@ -10,11 +10,25 @@ interface StoredRow {
 }
 
 /** The stored statistics of a variant (shared row + item rows, decoded with the stats codec), or null. */
-export async function storedStats(c: Client, experimentId: string, variant: string): Promise<Record<string, unknown> | null> {
-  const rows = (await c.query<StoredRow>(`SELECT model_type, config, stats_layout AS layout, stats_values AS "values" FROM model_state WHERE experiment_id = $1 AND variant_key = $2`, [experimentId, variant])).rows;
+export async function storedStats(
+  c: Client,
+  experimentId: string,
+  variant: string,
+): Promise<Record<string, unknown> | null> {
+  const rows = (
+    await c.query<StoredRow>(
+      `SELECT model_type, config, stats_layout AS layout, stats_values AS "values" FROM model_state WHERE experiment_id = $1 AND variant_key = $2`,
+      [experimentId, variant],
+    )
+  ).rows;
   if (!rows.length) return null;
   const stats = unpackStats(rows[0]) as Record<string, unknown>;
-  const items = (await c.query<StoredRow & { item_id: string }>(`SELECT item_id, stats_layout AS layout, stats_values AS "values" FROM model_item_state WHERE experiment_id = $1 AND variant_key = $2`, [experimentId, variant])).rows;
+  const items = (
+    await c.query<StoredRow & { item_id: string }>(
+      `SELECT item_id, stats_layout AS layout, stats_values AS "values" FROM model_item_state WHERE experiment_id = $1 AND variant_key = $2`,
+      [experimentId, variant],
+    )
+  ).rows;
   if (items.length || 'items' in stats) stats.items = Object.fromEntries(items.map((r) => [r.item_id, unpackStats(r)]));
   return stats;
 }
@@ -25,7 +39,12 @@ export async function storedStats(c: Client, experimentId: string, variant: stri
  * features and rewards every sum is exact, so this equals the stored statistics bit for bit unless an observation
  * or a reward was lost or counted twice.
  */
-export async function recomputedStats(c: Client, experimentId: string, variant: string, model: HybridModel | LinearModel): Promise<{ stats: unknown; slots: number }> {
+export async function recomputedStats(
+  c: Client,
+  experimentId: string,
+  variant: string,
+  model: HybridModel | LinearModel,
+): Promise<{ stats: unknown; slots: number }> {
   const rows = (
     await c.query<{ context: number[]; features: number[]; item_id: string; reward: number; position: number }>(
       `SELECT d.context, d.shortlist->'features'->s.shortlist_index AS features, s.item_id, s.reward, s.position

@@ -73,7 +73,9 @@ export interface TestResponse {
   text: string;
 }
 
-export async function startTestApp(options: { db?: TestDatabase; env?: Record<string, string> } = {}): Promise<TestApp> {
+export async function startTestApp(
+  options: { db?: TestDatabase; env?: Record<string, string> } = {},
+): Promise<TestApp> {
   const db = options.db ?? (await freshDatabase());
   const config = loadConfig({
     PORT: '0',
@@ -101,7 +103,12 @@ export async function startTestApp(options: { db?: TestDatabase; env?: Record<st
 }
 
 /** One HTTP call to the API at `baseUrl`: the admin key unless `key` says otherwise (null: none); JSON body parsed when it is JSON. */
-export async function callApi(baseUrl: string, method: string, path: string, opts: CallOptions = {}): Promise<TestResponse> {
+export async function callApi(
+  baseUrl: string,
+  method: string,
+  path: string,
+  opts: CallOptions = {},
+): Promise<TestResponse> {
   const headers: Record<string, string> = { ...opts.headers };
   const key = opts.key === undefined ? ADMIN_KEY : opts.key;
   if (key) headers.authorization = `Bearer ${key}`;
@@ -127,14 +134,22 @@ export async function callApi(baseUrl: string, method: string, path: string, opt
  */
 export function checkContract(method: string, path: string, res: Response, body: unknown): void {
   // CORS preflights (OPTIONS) and HEAD carry no operation body
-  if (res.status < 200 || res.status >= 300 || !/^\/(v1\/|health)/.test(path) || !/^(GET|POST|PUT|PATCH|DELETE)$/i.test(method)) return;
+  if (
+    res.status < 200 ||
+    res.status >= 300 ||
+    !/^\/(v1\/|health)/.test(path) ||
+    !/^(GET|POST|PUT|PATCH|DELETE)$/i.test(method)
+  )
+    return;
   const route = routeOf(method, path);
   if (!route) throw new Error(`contract: no response schema for ${method} ${path} in libs/contracts ROUTES`);
   if (!route.contract.response || !(res.headers.get('content-type') ?? '').startsWith('application/json')) return;
   const result = route.contract.response.safeParse(body);
   if (!result.success) {
     const issues = result.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
-    throw new Error(`contract: the answer of ${method} ${path} (${route.key}) does not match its response schema:\n  ${issues.join('\n  ')}`);
+    throw new Error(
+      `contract: the answer of ${method} ${path} (${route.key}) does not match its response schema:\n  ${issues.join('\n  ')}`,
+    );
   }
 }
 

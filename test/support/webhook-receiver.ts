@@ -35,14 +35,24 @@ export class WebhookReceiver {
       req.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
         const h = (n: string) => String(req.headers[n] ?? '');
-        const r: ReceivedWebhook = { id: h('webhook-id'), timestamp: h('webhook-timestamp'), signature: h('webhook-signature'), body, payload: JSON.parse(body), verified: false, answered: null };
-        r.verified = this.secret !== '' && verify(this.secret, { id: r.id, timestamp: r.timestamp, signature: r.signature }, body);
+        const r: ReceivedWebhook = {
+          id: h('webhook-id'),
+          timestamp: h('webhook-timestamp'),
+          signature: h('webhook-signature'),
+          body,
+          payload: JSON.parse(body),
+          verified: false,
+          answered: null,
+        };
+        r.verified =
+          this.secret !== '' && verify(this.secret, { id: r.id, timestamp: r.timestamp, signature: r.signature }, body);
         this.requests.push(r);
         const nth = this.requests.filter((x) => x.id === r.id).length;
         const answer = this.respond(r, nth);
         if (answer !== 'hang') {
           r.answered = answer;
-          if (answer >= 200 && answer < 300 && r.verified && !this.processed.some((p) => p.id === r.id)) this.processed.push(r);
+          if (answer >= 200 && answer < 300 && r.verified && !this.processed.some((p) => p.id === r.id))
+            this.processed.push(r);
           res.writeHead(answer).end(answer >= 300 ? 'receiver says no' : '');
         }
         this.waiters.splice(0).forEach((w) => w());
@@ -57,7 +67,10 @@ export class WebhookReceiver {
   async until(predicate: () => boolean, timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate()) {
-      if (Date.now() > deadline) throw new Error(`receiver: condition not met within ${timeoutMs} ms (${this.requests.length} requests: ${this.requests.map((r) => r.payload.type).join(', ')})`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `receiver: condition not met within ${timeoutMs} ms (${this.requests.length} requests: ${this.requests.map((r) => r.payload.type).join(', ')})`,
+        );
       await new Promise<void>((resolve) => {
         this.waiters.push(resolve);
         setTimeout(resolve, 100);

@@ -30,7 +30,11 @@ if (require.main === module) {
     const file = join(dir, 'kernels-wasm.ts');
     if (process.argv.includes('--check')) {
       const same = readFileSync(file, 'utf8') === source(base64);
-      console.log(same ? 'kernels-wasm.ts is up to date' : 'kernels-wasm.ts differs from kernels.wat: run node tools/bandit/build-kernels.js');
+      console.log(
+        same
+          ? 'kernels-wasm.ts is up to date'
+          : 'kernels-wasm.ts differs from kernels.wat: run node tools/bandit/build-kernels.js',
+      );
       process.exit(same ? 0 : 1);
     }
     writeFileSync(file, source(base64));

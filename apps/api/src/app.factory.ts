@@ -52,13 +52,16 @@ export async function createApp(config: AppConfig): Promise<RunningApp> {
       requestIdHeader: 'x-request-id',
       genReqId: () => randomUUID(),
       // Per-request log lines only at debug/trace: at serving rates they would cost more than the request.
-      logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
+      logController: new LogController({
+        disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
+      }),
       return503OnClosing: true,
       trustProxy: config.trustProxy, // request.ip behind the configured reverse proxies (sign-in throttling is per client)
       // Item ids have up to 256 characters, three times that percent-encoded; longer ones are a problem+json 414.
       routerOptions: { maxParamLength: 1024 },
       // Malformed URLs and over-long path parameters are refused by the router before any route: problem+json too.
-      frameworkErrors: (err: Error, request: FastifyRequest, reply: FastifyReply) => sendProblem(reply, toProblem(err, String(request.id))),
+      frameworkErrors: (err: Error, request: FastifyRequest, reply: FastifyReply) =>
+        sendProblem(reply, toProblem(err, String(request.id))),
     });
     app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl, poolSize), adapter, {
       logger: new ConsoleLogger({ json: true, logLevels: NEST_LEVELS[config.logLevel] }),
@@ -80,7 +83,12 @@ export async function createApp(config: AppConfig): Promise<RunningApp> {
       return payload;
     });
     fastify.addHook('onResponse', async (request, reply) => {
-      metrics.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+      metrics.observe(
+        request.method,
+        request.routeOptions.url ?? 'unmatched',
+        reply.statusCode,
+        reply.elapsedTime / 1000,
+      );
     });
     // Errors raised before a Nest handler runs (body parsing, size limit) and unknown routes reach Nest's own
     // Fastify error and not-found handlers, which pass them to the ProblemFilter: problem+json everywhere.
@@ -89,7 +97,9 @@ export async function createApp(config: AppConfig): Promise<RunningApp> {
       app,
       new DocumentBuilder()
         .setTitle('Slotwise API')
-        .setDescription('Ranked slots with contextual Thompson sampling, A/B experiments and their statistics. Errors are application/problem+json.')
+        .setDescription(
+          'Ranked slots with contextual Thompson sampling, A/B experiments and their statistics. Errors are application/problem+json.',
+        )
         .setVersion(config.version)
         .addBearerAuth()
         .build(),

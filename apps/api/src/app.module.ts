@@ -40,7 +40,20 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl, poolSize), migrationsRun: true })],
-      controllers: [ObservabilityController, ApiKeysController, AuditController, ExperimentsController, ItemsController, ...CONSOLE_CONTROLLERS, ...RANK_CONTROLLERS, ...AB_CONTROLLERS, ...FEATURE_CONTROLLERS, ...WEBHOOK_CONTROLLERS, ...OPE_CONTROLLERS, ...TRIGGER_CONTROLLERS],
+      controllers: [
+        ObservabilityController,
+        ApiKeysController,
+        AuditController,
+        ExperimentsController,
+        ItemsController,
+        ...CONSOLE_CONTROLLERS,
+        ...RANK_CONTROLLERS,
+        ...AB_CONTROLLERS,
+        ...FEATURE_CONTROLLERS,
+        ...WEBHOOK_CONTROLLERS,
+        ...OPE_CONTROLLERS,
+        ...TRIGGER_CONTROLLERS,
+      ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: APP_GUARD, useClass: ApiKeyGuard },

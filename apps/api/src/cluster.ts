@@ -9,7 +9,10 @@ import type { AppConfig } from './config/app-config';
  * is forked again with the same index (it replays its own unflushed rows once its lease lapses). SIGTERM / SIGINT
  * stop every worker gracefully (last flush), then the primary exits.
  */
-export async function runClusterPrimary(config: AppConfig, log: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<void> {
+export async function runClusterPrimary(
+  config: AppConfig,
+  log: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+): Promise<void> {
   const byIndex = new Map<number, Worker>();
   let stopping = false;
 
@@ -29,7 +32,10 @@ export async function runClusterPrimary(config: AppConfig, log: (line: string) =
         }
         log(`worker ${index} (pid ${worker.process.pid}) exited (${signal ?? code}); starting it again`);
         setTimeout(() => {
-          if (!stopping) fork(index).catch((err: unknown) => log(`worker ${index} failed to restart: ${err instanceof Error ? err.message : String(err)}`));
+          if (!stopping)
+            fork(index).catch((err: unknown) =>
+              log(`worker ${index} failed to restart: ${err instanceof Error ? err.message : String(err)}`),
+            );
         }, 1000).unref();
       });
     });
@@ -38,7 +44,9 @@ export async function runClusterPrimary(config: AppConfig, log: (line: string) =
     if (stopping) return;
     stopping = true;
     log(`${signal} received: stopping ${byIndex.size} worker(s)`);
-    const exits = [...byIndex.values()].map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))));
+    const exits = [...byIndex.values()].map(
+      (w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))),
+    );
     for (const w of byIndex.values()) w.process.kill('SIGTERM');
     void Promise.all(exits).then(() => process.exit(0));
   };

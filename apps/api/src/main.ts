@@ -77,14 +77,22 @@ async function main(): Promise<void> {
     .get(DemoService)
     .start(base)
     .then((outcome) => {
-      if (outcome === 'seeded') process.stdout.write(`Demo workspace seeded (experiments demo-home-feed and demo-checkout-button) with background traffic; SLOTWISE_DEMO=off disables it\n`);
+      if (outcome === 'seeded')
+        process.stdout.write(
+          `Demo workspace seeded (experiments demo-home-feed and demo-checkout-button) with background traffic; SLOTWISE_DEMO=off disables it\n`,
+        );
       if (outcome === 'resumed') process.stdout.write(`Demo traffic resumed; SLOTWISE_DEMO=off disables it\n`);
     })
-    .catch((err) => process.stderr.write(`demo workspace failed (the API keeps running): ${err instanceof Error ? err.message : String(err)}\n`));
-
+    .catch((err) =>
+      process.stderr.write(
+        `demo workspace failed (the API keeps running): ${err instanceof Error ? err.message : String(err)}\n`,
+      ),
+    );
 }
 
 void main().catch((err) => {
-  process.stderr.write(`Slotwise failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `Slotwise failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });

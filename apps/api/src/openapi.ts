@@ -3,7 +3,8 @@ import { ROUTES, type RouteContract } from '@slotwise/contracts';
 import { z } from 'zod';
 
 const PROBLEM = {
-  description: 'application/problem+json: `type, title, status, detail` and, for validation, `errors: [{path, message}]`',
+  description:
+    'application/problem+json: `type, title, status, detail` and, for validation, `errors: [{path, message}]`',
   content: {
     'application/problem+json': {
       schema: {
@@ -13,7 +14,14 @@ const PROBLEM = {
           title: { type: 'string' },
           status: { type: 'integer' },
           detail: { type: 'string' },
-          errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } }, required: ['path', 'message'] } },
+          errors: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { path: { type: 'string' }, message: { type: 'string' } },
+              required: ['path', 'message'],
+            },
+          },
         },
         required: ['type', 'title', 'status'],
       },
@@ -39,7 +47,14 @@ export function applyResponseSchemas(document: OpenAPIObject): string[] {
         continue;
       }
       const success = contract.response
-        ? { description: 'OK', content: { 'application/json': { schema: z.toJSONSchema(contract.response, { io: 'output', unrepresentable: 'any' }) as object } } }
+        ? {
+            description: 'OK',
+            content: {
+              'application/json': {
+                schema: z.toJSONSchema(contract.response, { io: 'output', unrepresentable: 'any' }) as object,
+              },
+            },
+          }
         : contract.contentType
           ? { description: 'OK', content: { [contract.contentType]: { schema: { type: 'string' } } } }
           : { description: 'No content' };

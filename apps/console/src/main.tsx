@@ -46,18 +46,36 @@ function App() {
     if (!session) return;
     if (!session.user) {
       const target = session.setupRequired ? '/setup' : '/sign-in';
-      if (path !== target) navigate(path === '/' || path === '/sign-in' || path === '/setup' ? target : `${target}?next=${encodeURIComponent(path + location.search)}`, true);
+      if (path !== target)
+        navigate(
+          path === '/' || path === '/sign-in' || path === '/setup'
+            ? target
+            : `${target}?next=${encodeURIComponent(path + location.search)}`,
+          true,
+        );
     } else if (path === '/sign-in' || path === '/setup') {
       const next = new URLSearchParams(location.search).get('next');
       navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/', true);
     }
   }, [session, path]);
 
-  if (bootError) return <div className="center-page"><div className="banner banner-red">The console could not reach the API: {bootError}</div></div>;
-  if (!session) return <div className="center-page"><Spinner /></div>;
+  if (bootError)
+    return (
+      <div className="center-page">
+        <div className="banner banner-red">The console could not reach the API: {bootError}</div>
+      </div>
+    );
+  if (!session)
+    return (
+      <div className="center-page">
+        <Spinner />
+      </div>
+    );
   const auth = { session, refresh, signOut };
   if (!session.user) {
-    return <AuthContext.Provider value={auth}>{session.setupRequired ? <SetupPage /> : <SignInPage />}</AuthContext.Provider>;
+    return (
+      <AuthContext.Provider value={auth}>{session.setupRequired ? <SetupPage /> : <SignInPage />}</AuthContext.Provider>
+    );
   }
   return (
     <AuthContext.Provider value={auth}>
@@ -79,14 +97,28 @@ function Shell({ path }: { path: string }) {
       </ErrorBoundary>
     );
   }
-  const section = path.startsWith('/admin/users') ? 'users' : path.startsWith('/admin/keys') ? 'keys' : path.startsWith('/admin/webhooks') ? 'webhooks' : path.startsWith('/admin/triggers') ? 'triggers' : 'experiments';
+  const section = path.startsWith('/admin/users')
+    ? 'users'
+    : path.startsWith('/admin/keys')
+      ? 'keys'
+      : path.startsWith('/admin/webhooks')
+        ? 'webhooks'
+        : path.startsWith('/admin/triggers')
+          ? 'triggers'
+          : 'experiments';
   return (
     <div className="shell">
       <header className="topbar">
         <Link to="/" className="brand">
           <img src="/favicon.svg" alt="" width={26} height={26} /> Slotwise
         </Link>
-        <button type="button" className="menu-toggle" aria-expanded={menu} aria-controls="nav" onClick={() => setMenu((m) => !m)}>
+        <button
+          type="button"
+          className="menu-toggle"
+          aria-expanded={menu}
+          aria-controls="nav"
+          onClick={() => setMenu((m) => !m)}
+        >
           Menu
         </button>
         <nav id="nav" className={`nav ${menu ? 'open' : ''}`} aria-label="Main">

@@ -83,7 +83,9 @@ export function parseArgs(argv: string[]): CliOptions {
     return n;
   };
   for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], undefined];
+    const [flag, inline] = argv[i].includes('=')
+      ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)]
+      : [argv[i], undefined];
     const value = () => inline ?? argv[++i];
     switch (flag) {
       case '--world': {
@@ -92,39 +94,84 @@ export function parseArgs(argv: string[]): CliOptions {
         o.world = w;
         break;
       }
-      case '--decisions': o.decisions = int(flag, value(), 1, 10_000_000); break;
-      case '--seed': o.seed = int(flag, value(), 0, 2 ** 31 - 1); break;
+      case '--decisions':
+        o.decisions = int(flag, value(), 1, 10_000_000);
+        break;
+      case '--seed':
+        o.seed = int(flag, value(), 0, 2 ** 31 - 1);
+        break;
       case '--variants': {
-        const list = (value() ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+        const list = (value() ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
         const bad = list.filter((v) => !(POLICY_CATALOG as readonly string[]).includes(v));
-        if (!list.length || bad.length) throw new Error(`--variants takes a comma-separated list of ${POLICY_CATALOG.join(', ')}${bad.length ? ` (unknown: ${bad.join(', ')})` : ''}`);
+        if (!list.length || bad.length)
+          throw new Error(
+            `--variants takes a comma-separated list of ${POLICY_CATALOG.join(', ')}${bad.length ? ` (unknown: ${bad.join(', ')})` : ''}`,
+          );
         o.variants = [...new Set(list)] as PolicyKey[];
         break;
       }
-      case '--propensity-draws': o.propensityDraws = int(flag, value(), 0, 100_000); break;
-      case '--concurrency': o.concurrency = int(flag, value(), 1, 64); break;
-      case '--rate': o.rate = int(flag, value(), 0, 1_000_000); break;
-      case '--reward-batch': o.rewardBatch = int(flag, value(), 1, 10_000); break;
-      case '--decisions-per-hour': o.decisionsPerHour = int(flag, value(), 1, 10_000_000); break;
+      case '--propensity-draws':
+        o.propensityDraws = int(flag, value(), 0, 100_000);
+        break;
+      case '--concurrency':
+        o.concurrency = int(flag, value(), 1, 64);
+        break;
+      case '--rate':
+        o.rate = int(flag, value(), 0, 1_000_000);
+        break;
+      case '--reward-batch':
+        o.rewardBatch = int(flag, value(), 1, 10_000);
+        break;
+      case '--decisions-per-hour':
+        o.decisionsPerHour = int(flag, value(), 1, 10_000_000);
+        break;
       case '--dims': {
         const m = /^(\d+)x(\d+)$/.exec(value() ?? '');
-        if (!m || Number(m[1]) < 1 || Number(m[2]) < 1 || Number(m[1]) > 64 || Number(m[2]) > 64) throw new Error('--dims takes CxI, e.g. 16x16 (1–64 each)');
+        if (!m || Number(m[1]) < 1 || Number(m[2]) < 1 || Number(m[1]) > 64 || Number(m[2]) > 64)
+          throw new Error('--dims takes CxI, e.g. 16x16 (1–64 each)');
         o.contextDim = Number(m[1]);
         o.itemDim = Number(m[2]);
         break;
       }
-      case '--catalog': o.catalogSize = int(flag, value(), 1, 2000); break;
-      case '--shortlist': o.shortlist = int(flag, value(), 1, 2000); break;
-      case '--slots': o.slots = int(flag, value(), 1, 50); break;
-      case '--windows': o.windows = int(flag, value(), 1, 1000); break;
-      case '--out': o.out = value() ?? null; break;
-      case '--url': o.url = value() ?? null; break;
-      case '--key': o.key = value() ?? null; break;
-      case '--database-url': o.databaseUrl = value() ?? null; break;
-      case '--markdown': o.markdown = true; break;
-      case '--quiet': o.quiet = true; break;
-      case '--help': case '-h': o.help = true; break;
-      default: throw new Error(`unknown option ${argv[i]} (see --help)`);
+      case '--catalog':
+        o.catalogSize = int(flag, value(), 1, 2000);
+        break;
+      case '--shortlist':
+        o.shortlist = int(flag, value(), 1, 2000);
+        break;
+      case '--slots':
+        o.slots = int(flag, value(), 1, 50);
+        break;
+      case '--windows':
+        o.windows = int(flag, value(), 1, 1000);
+        break;
+      case '--out':
+        o.out = value() ?? null;
+        break;
+      case '--url':
+        o.url = value() ?? null;
+        break;
+      case '--key':
+        o.key = value() ?? null;
+        break;
+      case '--database-url':
+        o.databaseUrl = value() ?? null;
+        break;
+      case '--markdown':
+        o.markdown = true;
+        break;
+      case '--quiet':
+        o.quiet = true;
+        break;
+      case '--help':
+      case '-h':
+        o.help = true;
+        break;
+      default:
+        throw new Error(`unknown option ${argv[i]} (see --help)`);
     }
   }
   if ((o.url === null) !== (o.key === null)) throw new Error('--url and --key go together');

@@ -11,7 +11,13 @@ import { EcommerceWorld } from './worlds/ecommerce';
 import { ObdWorld, resolveObdDataDir } from './worlds/obd';
 
 export async function createWorld(o: CliOptions): Promise<World> {
-  if (o.world === 'obd') return ObdWorld.create({ seed: o.seed, dataDir: resolveObdDataDir(), coldStartThreshold: 100, meanLagSeconds: 1800 });
+  if (o.world === 'obd')
+    return ObdWorld.create({
+      seed: o.seed,
+      dataDir: resolveObdDataDir(),
+      coldStartThreshold: 100,
+      meanLagSeconds: 1800,
+    });
   return EcommerceWorld.create({
     seed: o.seed,
     contextDim: o.contextDim,
@@ -38,7 +44,10 @@ async function main(argv: string[]): Promise<number> {
   const log = o.quiet ? () => undefined : (line: string) => process.stderr.write(`[simulate] ${line}\n`);
   const world = await createWorld(o);
   const { use, skipped } = applicableVariants(world.spec, o.variants);
-  if (skipped.length) log(`skipped ${skipped.join(', ')}: the ${world.spec.world} world has no ranker with an embedding (${world.spec.contextFeatures.length}×${world.spec.itemFeatures.length} features)`);
+  if (skipped.length)
+    log(
+      `skipped ${skipped.join(', ')}: the ${world.spec.world} world has no ranker with an embedding (${world.spec.contextFeatures.length}×${world.spec.itemFeatures.length} features)`,
+    );
   log(world.spec.description);
   let child: ChildApi | null = null;
   try {
@@ -56,10 +65,17 @@ async function main(argv: string[]): Promise<number> {
     });
     const out = resolve(o.out ?? join('.slotwise', 'simulations', `${o.world}-seed${o.seed}`));
     mkdirSync(out, { recursive: true });
-    const settings = { seed: o.seed, propensityDraws: o.propensityDraws, concurrency: o.concurrency, decisionsPerHour: o.decisionsPerHour };
+    const settings = {
+      seed: o.seed,
+      propensityDraws: o.propensityDraws,
+      concurrency: o.concurrency,
+      decisionsPerHour: o.decisionsPerHour,
+    };
     writeFileSync(join(out, 'results.json'), JSON.stringify({ settings, ...result }, null, 2) + '\n');
     writeFileSync(join(out, 'chart.svg'), svgChart(result) + '\n');
-    process.stdout.write(`\n${world.spec.description}\n${result.decisions} decisions in ${result.seconds} s (experiment ${result.experiment}; seed ${o.seed}; ${o.propensityDraws} propensity draws)\n\n${textTable(result)}\n\n`);
+    process.stdout.write(
+      `\n${world.spec.description}\n${result.decisions} decisions in ${result.seconds} s (experiment ${result.experiment}; seed ${o.seed}; ${o.propensityDraws} propensity draws)\n\n${textTable(result)}\n\n`,
+    );
     if (o.markdown) process.stdout.write(`${markdownTable(result)}\n\n`);
     process.stdout.write(`results: ${join(out, 'results.json')}\nchart:   ${join(out, 'chart.svg')}\n`);
     return 0;

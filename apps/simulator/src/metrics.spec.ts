@@ -22,32 +22,50 @@ describe('regret arithmetic (hand-computed)', () => {
 
   it('searches the order when the slots are not a common multiple (additive position effect)', () => {
     // p = eta + position effect: slot 2 better than slot 1 for everyone; any order of the top-2 gives the same sum.
-    const additive: RequestTruth = { eta: Float64Array.from([0.3, 0.1, 0.2]), clickProbability: (e, j) => Math.min(1, e + [0, 0.05][j]) };
+    const additive: RequestTruth = {
+      eta: Float64Array.from([0.3, 0.1, 0.2]),
+      clickProbability: (e, j) => Math.min(1, e + [0, 0.05][j]),
+    };
     expect(oracleSlate(additive, 2).value).toBeCloseTo(0.3 + 0.2 + 0.05, 12);
     // A non-modular truth: item 1 shines only in slot 2.
-    const odd: RequestTruth = { eta: Float64Array.from([0.4, 0.3]), clickProbability: (e, j) => (j === 1 && e === 0.3 ? 0.9 : e) };
+    const odd: RequestTruth = {
+      eta: Float64Array.from([0.4, 0.3]),
+      clickProbability: (e, j) => (j === 1 && e === 0.3 ? 0.9 : e),
+    };
     expect(oracleSlate(odd, 2)).toEqual({ slate: [0, 1], value: expect.closeTo(1.3, 12) });
   });
 
   it('accumulates regret, reward, explore and cold-start rates and graduation per variant', () => {
     const t = new VariantTracker('ts', 'thompson', 2);
     // decision 1: chose [1, 0] → value .45, oracle .6, regret .15; slot 1 explored, clicked.
-    t.record({ value: slateValue(truth, [1, 0]), oracle: 0.6, slots: [
-      { itemId: 'b', explored: true, coldStart: true, clicked: true },
-      { itemId: 'a', explored: false, coldStart: true, clicked: false },
-    ] });
+    t.record({
+      value: slateValue(truth, [1, 0]),
+      oracle: 0.6,
+      slots: [
+        { itemId: 'b', explored: true, coldStart: true, clicked: true },
+        { itemId: 'a', explored: false, coldStart: true, clicked: false },
+      ],
+    });
     t.itemArrived('c'); // arrives after 1 decision of this variant
     // decision 2: chose [0, 2] → value .5 + .05 = .55, regret .05
-    t.record({ value: slateValue(truth, [0, 2]), oracle: 0.6, slots: [
-      { itemId: 'a', explored: false, coldStart: true, clicked: false },
-      { itemId: 'c', explored: true, coldStart: true, clicked: false },
-    ] });
+    t.record({
+      value: slateValue(truth, [0, 2]),
+      oracle: 0.6,
+      slots: [
+        { itemId: 'a', explored: false, coldStart: true, clicked: false },
+        { itemId: 'c', explored: true, coldStart: true, clicked: false },
+      ],
+    });
     t.closeWindow(2);
     // decision 3: the oracle slate → regret 0; c is shown a second time → graduates (threshold 2), 2 decisions after arriving.
-    t.record({ value: 0.6, oracle: 0.6, slots: [
-      { itemId: 'a', explored: false, coldStart: false, clicked: true },
-      { itemId: 'c', explored: false, coldStart: true, clicked: false },
-    ] });
+    t.record({
+      value: 0.6,
+      oracle: 0.6,
+      slots: [
+        { itemId: 'a', explored: false, coldStart: false, clicked: true },
+        { itemId: 'c', explored: false, coldStart: true, clicked: false },
+      ],
+    });
     t.closeWindow(3);
     const random = 0.4; // random's regret per decision
     const s = t.summary(random, false);

@@ -126,7 +126,12 @@ export class VariantTracker {
     if (!this.arrivedAt.has(itemId)) this.arrivedAt.set(itemId, this.decisions);
   }
 
-  record(d: { value: number; oracle: number; slots: SlotOutcome[]; replay?: { matched: boolean; click: number; propensity: number } }): void {
+  record(d: {
+    value: number;
+    oracle: number;
+    slots: SlotOutcome[];
+    replay?: { matched: boolean; click: number; propensity: number };
+  }): void {
     this.decisions++;
     this.winDecisions++;
     this.expected += d.value;
@@ -188,8 +193,20 @@ export class VariantTracker {
       regretRatioToRandom: randomRegretPerDecision ? round(perDecision / randomRegretPerDecision, 4) : null,
       exploreRate: this.slots ? round(this.explored / this.slots, 4) : 0,
       coldStartRate: this.slots ? round(this.cold / this.slots, 4) : 0,
-      newItems: { arrived: this.arrivedAt.size, shown, graduated: grads.length, medianDecisionsToGraduate: median(grads) },
-      ...(withReplay ? { replay: { ipsClicksPerDecision: this.decisions ? round(this.ips / this.decisions, 6) : 0, matches: this.matches } } : {}),
+      newItems: {
+        arrived: this.arrivedAt.size,
+        shown,
+        graduated: grads.length,
+        medianDecisionsToGraduate: median(grads),
+      },
+      ...(withReplay
+        ? {
+            replay: {
+              ipsClicksPerDecision: this.decisions ? round(this.ips / this.decisions, 6) : 0,
+              matches: this.matches,
+            },
+          }
+        : {}),
       series: this.series,
     };
   }

@@ -73,7 +73,10 @@ const POLICY_LABEL: Record<PolicyKey, string> = {
 };
 
 /** Variants a world can serve: neural-linear needs a ranker with an embedding output. */
-export function applicableVariants(spec: WorldSpec, wanted: readonly PolicyKey[]): { use: PolicyKey[]; skipped: PolicyKey[] } {
+export function applicableVariants(
+  spec: WorldSpec,
+  wanted: readonly PolicyKey[],
+): { use: PolicyKey[]; skipped: PolicyKey[] } {
   const use = wanted.filter((v) => v !== 'ts-neural-linear' || spec.ranker === 'fixture');
   return { use, skipped: wanted.filter((v) => !use.includes(v)) };
 }
@@ -97,7 +100,11 @@ interface RankAnswer {
   slots: RankSlot[];
 }
 
-export async function setupExperiment(client: SlotwiseClient, world: World, options: Pick<RunOptions, 'variants' | 'propensityDraws' | 'experimentKey'>): Promise<string> {
+export async function setupExperiment(
+  client: SlotwiseClient,
+  world: World,
+  options: Pick<RunOptions, 'variants' | 'propensityDraws' | 'experimentKey'>,
+): Promise<string> {
   const spec = world.spec;
   let rankerRef = 'none';
   if (spec.ranker === 'fixture') {
@@ -119,7 +126,12 @@ export async function setupExperiment(client: SlotwiseClient, world: World, opti
     slots: spec.slots,
     features: { context: spec.contextFeatures, item: spec.itemFeatures },
     ranker: { model: rankerRef, shortlist: spec.shortlist },
-    variants: options.variants.map((v) => ({ key: v, name: POLICY_LABEL[v], weight: 1, policy: policyFor(v, options.propensityDraws) })),
+    variants: options.variants.map((v) => ({
+      key: v,
+      name: POLICY_LABEL[v],
+      weight: 1,
+      policy: policyFor(v, options.propensityDraws),
+    })),
     metrics: { primary: 'reward', guardrails: [], secondary: [] },
     coldStartThreshold: spec.coldStartThreshold,
     tags: ['simulation'],
@@ -129,7 +141,12 @@ export async function setupExperiment(client: SlotwiseClient, world: World, opti
 }
 
 /** Catalog upserts for the items of a request not sent yet (features by name). */
-async function syncCatalog(client: SlotwiseClient, spec: WorldSpec, reqs: WorldRequest[], known: Set<string>): Promise<void> {
+async function syncCatalog(
+  client: SlotwiseClient,
+  spec: WorldSpec,
+  reqs: WorldRequest[],
+  known: Set<string>,
+): Promise<void> {
   const fresh = new Map<string, Record<string, number>>();
   for (const r of reqs) {
     for (const c of r.candidates) {
@@ -138,7 +155,12 @@ async function syncCatalog(client: SlotwiseClient, spec: WorldSpec, reqs: WorldR
     }
   }
   if (!fresh.size) return;
-  await client.request('POST', '/v1/items/batch', { items: [...fresh].map(([id, features]) => ({ id, features, attributes: { source: 'simulator' } })) }, { retries: 3 });
+  await client.request(
+    'POST',
+    '/v1/items/batch',
+    { items: [...fresh].map(([id, features]) => ({ id, features, attributes: { source: 'simulator' } })) },
+    { retries: 3 },
+  );
   for (const id of fresh.keys()) known.add(id);
 }
 
@@ -148,7 +170,9 @@ export async function runSimulation(client: SlotwiseClient, world: World, option
   const started = Date.now();
   const experiment = await setupExperiment(client, world, options);
   log(`experiment ${experiment}: variants ${options.variants.join(', ')}`);
-  const trackers = new Map(options.variants.map((v) => [v, new VariantTracker(v, POLICY_LABEL[v], spec.coldStartThreshold)]));
+  const trackers = new Map(
+    options.variants.map((v) => [v, new VariantTracker(v, POLICY_LABEL[v], spec.coldStartThreshold)]),
+  );
   // Features travel with the candidates when they depend on the request (OBD's affinity); else the catalog serves them.
   const inlineFeatures = spec.world === 'obd';
   const known = new Set<string>();
@@ -172,7 +196,14 @@ export async function runSimulation(client: SlotwiseClient, world: World, option
       const res = await client.request<{ accepted: number; duplicates: number; rejected: unknown[] }>(
         'POST',
         '/v1/rewards',
-        { rewards: batch.map((b) => ({ decisionId: b.decisionId, itemId: b.itemId, value: 1, eventId: decisionItemKey(b.decisionId, b.itemId) })) },
+        {
+          rewards: batch.map((b) => ({
+            decisionId: b.decisionId,
+            itemId: b.itemId,
+            value: 1,
+            eventId: decisionItemKey(b.decisionId, b.itemId),
+          })),
+        },
         { retries: 3 },
       );
       rewards.sent += batch.length;
@@ -220,7 +251,8 @@ export async function runSimulation(client: SlotwiseClient, world: World, option
       const req = reqs[q];
       const truth = truths[q];
       const answer = answers[q];
-      if (!answer.variant || !answer.decisionId) throw new Error(`request ${req.index} was not served by a variant (${JSON.stringify(answer).slice(0, 200)})`);
+      if (!answer.variant || !answer.decisionId)
+        throw new Error(`request ${req.index} was not served by a variant (${JSON.stringify(answer).slice(0, 200)})`);
       const tracker = trackers.get(answer.variant as PolicyKey);
       if (!tracker) throw new Error(`unknown variant ${answer.variant}`);
       const indexOf = new Map(req.candidates.map((c, i) => [c.id, i]));
@@ -234,23 +266,34 @@ export async function runSimulation(client: SlotwiseClient, world: World, option
         return { itemId: s.itemId, explored: s.explored, coldStart: s.coldStart, clicked };
       });
       const replay = req.logged
-        ? { matched: answer.slots.some((s) => s.itemId === req.logged!.itemId && s.position === req.logged!.position), click: req.logged.click, propensity: req.logged.propensity }
+        ? {
+            matched: answer.slots.some((s) => s.itemId === req.logged!.itemId && s.position === req.logged!.position),
+            click: req.logged.click,
+            propensity: req.logged.propensity,
+          }
         : undefined;
       tracker.record({ value, oracle, slots, replay });
       lastTime = req.time;
-      if ((req.index + 1) % windowSize === 0 || req.index + 1 === options.decisions) for (const t of trackers.values()) t.closeWindow(req.index + 1);
+      if ((req.index + 1) % windowSize === 0 || req.index + 1 === options.decisions)
+        for (const t of trackers.values()) t.closeWindow(req.index + 1);
     }
     // Due rewards go out in batches; at least every `rewardEvery` decisions so none waits long in the buffer.
     const force = issued - sentAt >= REWARD_EVERY;
     await sendRewards(lastTime, force);
     if (force) sentAt = issued;
-    if (issued % 2000 < n) log(`${issued}/${options.decisions} decisions, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    if (issued % 2000 < n)
+      log(`${issued}/${options.decisions} decisions, ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
   await sendRewards(Infinity, true);
   // The API's own exploration figures; the simulator's numbers do not depend on them, so a failing report is noted, not fatal.
   let apiExploration: unknown;
   try {
-    apiExploration = (await client.request<{ exploration?: unknown }>('GET', `/v1/experiments/${experiment}/report`, undefined, { retries: 2 })).exploration ?? null;
+    apiExploration =
+      (
+        await client.request<{ exploration?: unknown }>('GET', `/v1/experiments/${experiment}/report`, undefined, {
+          retries: 2,
+        })
+      ).exploration ?? null;
   } catch (err) {
     log(`the experiment report failed: ${(err as Error).message}`);
     apiExploration = { error: (err as Error).message };

@@ -14,9 +14,13 @@ export interface ChildApi {
 }
 
 export function apiEntry(): string {
-  const candidates = [resolve(__dirname, '..', '..', 'api', 'src', 'main.js'), resolve(process.cwd(), 'dist', 'apps', 'api', 'src', 'main.js')];
+  const candidates = [
+    resolve(__dirname, '..', '..', 'api', 'src', 'main.js'),
+    resolve(process.cwd(), 'dist', 'apps', 'api', 'src', 'main.js'),
+  ];
   const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error(`the built API is missing (looked in ${candidates.join(', ')}); run node scripts/build.js`);
+  if (!found)
+    throw new Error(`the built API is missing (looked in ${candidates.join(', ')}); run node scripts/build.js`);
   return found;
 }
 
@@ -37,8 +41,13 @@ export function waitForListening(child: ChildProcess, stderrSoFar: () => string,
       }
     };
     child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`the API exited with code ${code} before listening:\n${stderrSoFar().slice(-2000)}`)));
-    setTimeout(() => reject(new Error(`the API did not start within ${timeoutMs / 1000} s:\n${stderrSoFar().slice(-2000)}`)), timeoutMs).unref();
+    child.once('exit', (code) =>
+      reject(new Error(`the API exited with code ${code} before listening:\n${stderrSoFar().slice(-2000)}`)),
+    );
+    setTimeout(
+      () => reject(new Error(`the API did not start within ${timeoutMs / 1000} s:\n${stderrSoFar().slice(-2000)}`)),
+      timeoutMs,
+    ).unref();
   });
 }
 
@@ -46,7 +55,9 @@ export function waitForListening(child: ChildProcess, stderrSoFar: () => string,
  * The child uses the embedded PostgreSQL in a temporary folder, or the server in `databaseUrl` (a fresh experiment
  * key per run keeps runs apart). Its admin key is generated here and passed in SLOTWISE_ADMIN_KEY.
  */
-export async function startChildApi(options: { databaseUrl?: string; log?: (line: string) => void } = {}): Promise<ChildApi> {
+export async function startChildApi(
+  options: { databaseUrl?: string; log?: (line: string) => void } = {},
+): Promise<ChildApi> {
   const dataDir = mkdtempSync(join(tmpdir(), 'slotwise-sim-'));
   const key = `sw_sim_${randomBytes(24).toString('hex')}`;
   const env: NodeJS.ProcessEnv = {
@@ -70,7 +81,9 @@ export async function startChildApi(options: { databaseUrl?: string; log?: (line
     if (stderr.length > 20_000) stderr = stderr.slice(-10_000);
   });
   const url = await waitForListening(child, () => stderr, 60_000);
-  options.log?.(`API started at ${url} (${options.databaseUrl ? 'PostgreSQL server' : `embedded database in ${dataDir}`})`);
+  options.log?.(
+    `API started at ${url} (${options.databaseUrl ? 'PostgreSQL server' : `embedded database in ${dataDir}`})`,
+  );
   return {
     url,
     key,

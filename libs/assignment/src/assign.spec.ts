@@ -1,4 +1,11 @@
-import { assign, compileExperiment, rampVariants, trafficBuckets, validateAssignable, type AssignableExperiment } from './assign';
+import {
+  assign,
+  compileExperiment,
+  rampVariants,
+  trafficBuckets,
+  validateAssignable,
+  type AssignableExperiment,
+} from './assign';
 import { bucketOf, trafficSalt } from './hash';
 import { layerPlacement, planLayer } from './layers';
 import { rangesSize, type Allocation } from './ranges';
@@ -20,14 +27,24 @@ const IDS = unitIds(100_000, 2024);
 describe('assign: reasons and order of checks', () => {
   it('assigns a running experiment, deterministically, with the variant bucket', () => {
     const a = assign(base, 'u-42');
-    expect(a).toEqual({ inExperiment: true, variant: expect.any(String), reason: null, bucket: bucketOf('home-feed', 'u-42') });
+    expect(a).toEqual({
+      inExperiment: true,
+      variant: expect.any(String),
+      reason: null,
+      bucket: bucketOf('home-feed', 'u-42'),
+    });
     expect(assign(base, 'u-42')).toEqual(a);
     expect(a.variant).toBe(a.bucket < 5000 ? 'control' : 'ts');
   });
 
   it.each(['draft', 'paused', 'stopped'])('status %s → not_running (forced units too)', (status) => {
     const a = assign({ ...base, status, forcedVariants: { 'u-1': 'ts' } }, 'u-1');
-    expect(a).toEqual({ inExperiment: false, variant: null, reason: 'not_running', bucket: bucketOf('home-feed', 'u-1') });
+    expect(a).toEqual({
+      inExperiment: false,
+      variant: null,
+      reason: 'not_running',
+      bucket: bucketOf('home-feed', 'u-1'),
+    });
   });
 
   it('forced variants win over targeting, layers and traffic', () => {
@@ -43,7 +60,9 @@ describe('assign: reasons and order of checks', () => {
     expect(assign(exp, 'qa-2')).toMatchObject({ inExperiment: true, variant: 'control', reason: 'forced' });
     expect(assign(exp, 'someone')).toMatchObject({ inExperiment: false, variant: null, reason: 'targeting' });
     expect(assign({ ...exp, targeting: null }, 'someone')).toMatchObject({ reason: 'holdout' });
-    expect(assign({ ...exp, targeting: null, layer: { key: 'L', ranges: [] } }, 'someone')).toMatchObject({ reason: 'layer' });
+    expect(assign({ ...exp, targeting: null, layer: { key: 'L', ranges: [] } }, 'someone')).toMatchObject({
+      reason: 'layer',
+    });
     expect(assign({ ...exp, targeting: null, layer: null }, 'someone')).toMatchObject({ reason: 'traffic' });
   });
 
@@ -51,12 +70,20 @@ describe('assign: reasons and order of checks', () => {
     const exp: AssignableExperiment = { ...base, targeting: { op: 'in', attr: 'country', value: ['US', 'CA'] } };
     const c = compileExperiment(exp);
     expect(c.assign('u-1', { country: 'US' }).inExperiment).toBe(true);
-    expect(c.assign('u-1', { country: 'FR' })).toMatchObject({ inExperiment: false, reason: 'targeting', variant: null });
+    expect(c.assign('u-1', { country: 'FR' })).toMatchObject({
+      inExperiment: false,
+      reason: 'targeting',
+      variant: null,
+    });
     expect(c.assign('u-1')).toMatchObject({ reason: 'targeting' });
   });
 
   it('a zero-weight variant gets no units but can be forced', () => {
-    const exp: AssignableExperiment = { ...base, variants: [...base.variants, { key: 'off', weight: 0 }], forcedVariants: { qa: 'off' } };
+    const exp: AssignableExperiment = {
+      ...base,
+      variants: [...base.variants, { key: 'off', weight: 0 }],
+      forcedVariants: { qa: 'off' },
+    };
     const c = compileExperiment(exp);
     expect(IDS.slice(0, 5000).some((id) => c.assign(id).variant === 'off')).toBe(false);
     expect(c.assign('qa').variant).toBe('off');
@@ -86,21 +113,43 @@ describe('assign: reasons and order of checks', () => {
     ]);
     expect(() => compileExperiment(bad as unknown as AssignableExperiment)).toThrow(/trafficPercent must be a number/);
     // Forced variants are checked against the variants once those are valid.
-    expect(validateAssignable({ ...base, forcedVariants: { u: 'nope', v: 'ts' } })).toEqual([{ path: 'forcedVariants.u', message: 'must be the key of a variant' }]);
-    expect(validateAssignable({ ...base, variants: [{ key: 'a', weight: 0 }] })).toEqual([{ path: 'variants', message: 'weights must not all be 0' }]);
+    expect(validateAssignable({ ...base, forcedVariants: { u: 'nope', v: 'ts' } })).toEqual([
+      { path: 'forcedVariants.u', message: 'must be the key of a variant' },
+    ]);
+    expect(validateAssignable({ ...base, variants: [{ key: 'a', weight: 0 }] })).toEqual([
+      { path: 'variants', message: 'weights must not all be 0' },
+    ]);
     const wrong: Allocation = { control: [{ start: 0, end: 4000 }], ts: [{ start: 4000, end: 10000 }] };
     expect(validateAssignable({ ...base, allocation: wrong })).toEqual([
-      { path: 'allocation.control', message: 'holds 4000 buckets but the weights give it 5000; ramp with rampVariants' },
+      {
+        path: 'allocation.control',
+        message: 'holds 4000 buckets but the weights give it 5000; ramp with rampVariants',
+      },
       { path: 'allocation.ts', message: 'holds 6000 buckets but the weights give it 5000; ramp with rampVariants' },
     ]);
-    expect(validateAssignable({ ...base, allocation: { ...wrong, other: [] } }).map((e) => e.path)).toContain('allocation.other');
+    expect(validateAssignable({ ...base, allocation: { ...wrong, other: [] } }).map((e) => e.path)).toContain(
+      'allocation.other',
+    );
   });
 });
 
 describe('χ² split over 100,000 ids for several weight vectors', () => {
-  const vectors: number[][] = [[50, 50], [10, 90], [1, 1, 1], [70, 20, 5, 5], [1, 99], [25, 25, 25, 25], [33.3, 33.3, 33.4], [5, 10, 15, 20, 50]];
+  const vectors: number[][] = [
+    [50, 50],
+    [10, 90],
+    [1, 1, 1],
+    [70, 20, 5, 5],
+    [1, 99],
+    [25, 25, 25, 25],
+    [33.3, 33.3, 33.4],
+    [5, 10, 15, 20, 50],
+  ];
   it.each(vectors.map((w) => [w.join('/'), w] as const))('weights %s', (_name, weights) => {
-    const exp: AssignableExperiment = { ...base, key: `chi-${weights.join('-')}`, variants: weights.map((weight, i) => ({ key: `v${i}`, weight })) };
+    const exp: AssignableExperiment = {
+      ...base,
+      key: `chi-${weights.join('-')}`,
+      variants: weights.map((weight, i) => ({ key: `v${i}`, weight })),
+    };
     const c = compileExperiment(exp);
     const index = new Map(exp.variants.map((v, i) => [v.key, i]));
     const counts = new Array<number>(weights.length).fill(0);
@@ -108,7 +157,9 @@ describe('χ² split over 100,000 ids for several weight vectors', () => {
     // Expected proportions are the bucket shares (the weights rounded to 1/10,000).
     const shares = exp.variants.map((v) => rangesSize(c.allocation[v.key]));
     const r = pearsonChiSquare(counts, shares);
-    console.log(`weights ${weights.join('/')}: counts ${counts.join('/')} χ²=${r.chiSquare.toFixed(3)} df=${r.df} p=${r.pValue.toFixed(4)}`);
+    console.log(
+      `weights ${weights.join('/')}: counts ${counts.join('/')} χ²=${r.chiSquare.toFixed(3)} df=${r.df} p=${r.pValue.toFixed(4)}`,
+    );
     expect(r.pValue).toBeGreaterThan(0.001);
   });
 
@@ -125,7 +176,9 @@ describe('χ² split over 100,000 ids for several weight vectors', () => {
     }
     const t = pearsonChiSquare([inTraffic, IDS.length - inTraffic], [30, 70]);
     const s = pearsonChiSquare(split, [1, 1]);
-    console.log(`traffic 30%: in ${inTraffic} p=${t.pValue.toFixed(4)}; split ${split.join('/')} p=${s.pValue.toFixed(4)}`);
+    console.log(
+      `traffic 30%: in ${inTraffic} p=${t.pValue.toFixed(4)}; split ${split.join('/')} p=${s.pValue.toFixed(4)}`,
+    );
     expect(t.pValue).toBeGreaterThan(0.001);
     expect(s.pValue).toBeGreaterThan(0.001);
   });
@@ -154,7 +207,8 @@ describe('ramps: exactly what moves', () => {
       // Who is in is exactly the traffic bucket rule.
       const threshold = trafficBuckets(p);
       let mismatches = 0;
-      for (const id of IDS.slice(0, 20_000)) if (now.has(id) !== bucketOf(trafficSalt('ramp-traffic'), id) < threshold) mismatches++;
+      for (const id of IDS.slice(0, 20_000))
+        if (now.has(id) !== bucketOf(trafficSalt('ramp-traffic'), id) < threshold) mismatches++;
       expect(mismatches).toBe(0);
       previous = now;
     }
@@ -166,7 +220,14 @@ describe('ramps: exactly what moves', () => {
       { key: 'control', weight: 40 },
       { key: 'ts', weight: 60 },
     ]);
-    const after = compileExperiment({ ...base, variants: [{ key: 'control', weight: 40 }, { key: 'ts', weight: 60 }], allocation });
+    const after = compileExperiment({
+      ...base,
+      variants: [
+        { key: 'control', weight: 40 },
+        { key: 'ts', weight: 60 },
+      ],
+      allocation,
+    });
     let moved = 0;
     let wrong = 0;
     for (const id of IDS) {
@@ -214,14 +275,20 @@ describe('ramps: exactly what moves', () => {
     expect(rangesSize(third.d)).toBe(0);
     for (const k of ['a', 'b', 'c']) {
       const kept = second[k];
-      for (const r of kept) for (let b = r.start; b < r.end; b += 97) expect(third[k].some((q) => b >= q.start && b < q.end)).toBe(true);
+      for (const r of kept)
+        for (let b = r.start; b < r.end; b += 97) expect(third[k].some((q) => b >= q.start && b < q.end)).toBe(true);
     }
   });
 });
 
 describe('layers inside assign', () => {
   it('an experiment in a layer only sees units of its layer range, hashed by the layer salt', () => {
-    const layer = planLayer(undefined, { key: 'home', salt: 'home-salt', holdoutPercent: 5, experiments: [{ key: 'home-feed', percent: 40 }] });
+    const layer = planLayer(undefined, {
+      key: 'home',
+      salt: 'home-salt',
+      holdoutPercent: 5,
+      experiments: [{ key: 'home-feed', percent: 40 }],
+    });
     const c = compileExperiment({ ...base, layer: layerPlacement(layer, 'home-feed') });
     let mismatches = 0;
     for (const id of IDS.slice(0, 30_000)) {

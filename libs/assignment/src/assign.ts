@@ -1,6 +1,14 @@
 import { BUCKETS, DEFAULT_HASH_VERSION, HashVersion, bucketOf, isHashVersion, trafficSalt } from './hash';
 import { ValidationError, isPlainObject } from './errors';
-import { Allocation, BucketRange, countsFromWeights, inRanges, rangesSize, rebalance, validateAllocation } from './ranges';
+import {
+  Allocation,
+  BucketRange,
+  countsFromWeights,
+  inRanges,
+  rangesSize,
+  rebalance,
+  validateAllocation,
+} from './ranges';
 import { parseTargeting, validateTargeting } from './conditions';
 import { Attributes, Rule, RulePredicate, compileRule } from './targeting';
 import { LayerPlacement, validatePlacement } from './layers';
@@ -67,10 +75,13 @@ export function validateAssignable(input: unknown): ValidationError[] {
   const e = (path: string, message: string) => errors.push({ path, message });
   if (typeof input.key !== 'string' || input.key.length === 0) e('key', 'must be a non-empty string');
   if (typeof input.status !== 'string') e('status', STATUSES_NOTE);
-  if (input.salt !== undefined && (typeof input.salt !== 'string' || input.salt.length === 0)) e('salt', 'must be a non-empty string');
-  if (input.hashVersion !== undefined && !isHashVersion(input.hashVersion)) e('hashVersion', 'is not a supported hash version (1)');
+  if (input.salt !== undefined && (typeof input.salt !== 'string' || input.salt.length === 0))
+    e('salt', 'must be a non-empty string');
+  if (input.hashVersion !== undefined && !isHashVersion(input.hashVersion))
+    e('hashVersion', 'is not a supported hash version (1)');
   const tp = input.trafficPercent;
-  if (tp !== undefined && (typeof tp !== 'number' || !Number.isFinite(tp) || tp < 0 || tp > 100)) e('trafficPercent', 'must be a number in [0, 100]');
+  if (tp !== undefined && (typeof tp !== 'number' || !Number.isFinite(tp) || tp < 0 || tp > 100))
+    e('trafficPercent', 'must be a number in [0, 100]');
 
   const keys: string[] = [];
   const weights: number[] = [];
@@ -81,7 +92,8 @@ export function validateAssignable(input: unknown): ValidationError[] {
       if (typeof v.key !== 'string' || v.key.length === 0) e(`variants[${i}].key`, 'must be a non-empty string');
       else if (keys.includes(v.key)) e(`variants[${i}].key`, `duplicates variant "${v.key}"`);
       else keys.push(v.key);
-      if (typeof v.weight !== 'number' || !Number.isFinite(v.weight) || v.weight < 0) e(`variants[${i}].weight`, 'must be a finite number >= 0');
+      if (typeof v.weight !== 'number' || !Number.isFinite(v.weight) || v.weight < 0)
+        e(`variants[${i}].weight`, 'must be a finite number >= 0');
       else weights.push(v.weight);
     });
     if (errors.length === 0 && weights.reduce((a, b) => a + b, 0) <= 0) e('variants', 'weights must not all be 0');
@@ -97,7 +109,8 @@ export function validateAssignable(input: unknown): ValidationError[] {
       const counts = countsFromWeights(weights);
       keys.forEach((k, i) => {
         const have = rangesSize(a[k] ?? []);
-        if (have !== counts[i]) e(`allocation.${k}`, `holds ${have} buckets but the weights give it ${counts[i]}; ramp with rampVariants`);
+        if (have !== counts[i])
+          e(`allocation.${k}`, `holds ${have} buckets but the weights give it ${counts[i]}; ramp with rampVariants`);
       });
     }
   }
@@ -105,10 +118,12 @@ export function validateAssignable(input: unknown): ValidationError[] {
     if (!isPlainObject(input.forcedVariants)) e('forcedVariants', 'must be an object of unit id → variant key');
     else
       for (const [unit, v] of Object.entries(input.forcedVariants)) {
-        if (typeof v !== 'string' || (variantsOk && !keys.includes(v))) e(`forcedVariants.${unit}`, 'must be the key of a variant');
+        if (typeof v !== 'string' || (variantsOk && !keys.includes(v)))
+          e(`forcedVariants.${unit}`, 'must be the key of a variant');
       }
   }
-  if (input.targeting !== undefined && input.targeting !== null) errors.push(...validateTargeting(input.targeting, 'targeting').map(({ path, message }) => ({ path, message })));
+  if (input.targeting !== undefined && input.targeting !== null)
+    errors.push(...validateTargeting(input.targeting, 'targeting').map(({ path, message }) => ({ path, message })));
   if (input.layer !== undefined && input.layer !== null) errors.push(...validatePlacement(input.layer, 'layer'));
   return errors;
 }
@@ -121,7 +136,10 @@ export function validateAssignable(input: unknown): ValidationError[] {
  */
 export function rampVariants(previous: Allocation | undefined, variants: readonly VariantSpec[]): Allocation {
   const counts = countsFromWeights(variants.map((v) => v.weight));
-  return rebalance(previous, variants.map((v, i) => ({ key: v.key, count: counts[i] })));
+  return rebalance(
+    previous,
+    variants.map((v, i) => ({ key: v.key, count: counts[i] })),
+  );
 }
 
 /** Buckets (of 10,000) in traffic for a traffic percent: `round(percent × 100)`. */
@@ -132,7 +150,8 @@ export function trafficBuckets(percent: number): number {
 /** The rule tree of targeting in either syntax; throws a RangeError listing the errors when it is invalid. */
 function targetingRule(targeting: unknown): Rule {
   const r = parseTargeting(targeting);
-  if (!r.ok) throw new RangeError(`invalid targeting rule: ${r.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`);
+  if (!r.ok)
+    throw new RangeError(`invalid targeting rule: ${r.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`);
   return r.rule;
 }
 
@@ -153,7 +172,9 @@ export function compileExperiment(experiment: AssignableExperiment): CompiledExp
     for (const r of allocation[k] ?? []) byBucket.fill(i, r.start, r.end);
   });
   const forced = new Map<string, string>(Object.entries(experiment.forcedVariants ?? {}));
-  const predicate: RulePredicate | null = experiment.targeting ? compileRule(targetingRule(experiment.targeting)) : null;
+  const predicate: RulePredicate | null = experiment.targeting
+    ? compileRule(targetingRule(experiment.targeting))
+    : null;
   const tSalt = trafficSalt(salt);
   const tBuckets = trafficBuckets(experiment.trafficPercent ?? 100);
   const layer = experiment.layer ?? null;
@@ -162,7 +183,12 @@ export function compileExperiment(experiment: AssignableExperiment): CompiledExp
   const layerRanges: readonly BucketRange[] = layer?.ranges ?? [];
   const holdout: readonly BucketRange[] = layer?.holdout ?? [];
 
-  const out = (inExperiment: boolean, variant: string | null, reason: AssignmentReason | null, bucket: number): Assignment => ({
+  const out = (
+    inExperiment: boolean,
+    variant: string | null,
+    reason: AssignmentReason | null,
+    bucket: number,
+  ): Assignment => ({
     inExperiment,
     variant,
     reason,
@@ -186,7 +212,8 @@ export function compileExperiment(experiment: AssignableExperiment): CompiledExp
         if (inRanges(holdout, lb)) return out(false, null, 'holdout', bucket);
         if (!inRanges(layerRanges, lb)) return out(false, null, 'layer', bucket);
       }
-      if (tBuckets < BUCKETS && bucketOf(tSalt, unitId, hashVersion) >= tBuckets) return out(false, null, 'traffic', bucket);
+      if (tBuckets < BUCKETS && bucketOf(tSalt, unitId, hashVersion) >= tBuckets)
+        return out(false, null, 'traffic', bucket);
       const v = byBucket[bucket];
       // Every bucket has a variant (counts add up to 10,000); the guard is for zero-coverage definitions.
       if (v < 0) return out(false, null, 'traffic', bucket);

@@ -77,7 +77,10 @@ export function chiSquareSurvival(x: number, df: number): number {
 }
 
 /** Pearson's χ² goodness of fit of observed counts to expected proportions; df = categories − 1. */
-export function pearsonChiSquare(observed: readonly number[], proportions: readonly number[]): { chiSquare: number; df: number; pValue: number } {
+export function pearsonChiSquare(
+  observed: readonly number[],
+  proportions: readonly number[],
+): { chiSquare: number; df: number; pValue: number } {
   const n = observed.reduce((a, b) => a + b, 0);
   const total = proportions.reduce((a, b) => a + b, 0);
   let chi = 0;

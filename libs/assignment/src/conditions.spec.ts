@@ -22,7 +22,23 @@ describe('GrowthBook-style conditions (golden: GrowthBook SDK test vectors)', ()
 
   it('covers every supported operator in the golden cases', () => {
     const text = JSON.stringify(golden.cases.map((c) => c[1]));
-    for (const op of ['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exists', '$regex', '$and', '$or', '$nor', '$not']) expect(text).toContain(`"${op}"`);
+    for (const op of [
+      '$eq',
+      '$ne',
+      '$gt',
+      '$gte',
+      '$lt',
+      '$lte',
+      '$in',
+      '$nin',
+      '$exists',
+      '$regex',
+      '$and',
+      '$or',
+      '$nor',
+      '$not',
+    ])
+      expect(text).toContain(`"${op}"`);
   });
 
   it.each(golden.rejected)('rejects %s with a path into the condition', (_name, condition, path) => {
@@ -40,7 +56,13 @@ describe('condition translation', () => {
         op: 'and',
         rules: [
           { op: 'in', attr: 'country', value: ['DE', 'FR'] },
-          { op: 'and', rules: [{ op: 'gte', attr: 'age', value: 18 }, { op: 'lt', attr: 'age', value: 65 }] },
+          {
+            op: 'and',
+            rules: [
+              { op: 'gte', attr: 'age', value: 18 },
+              { op: 'lt', attr: 'age', value: 65 },
+            ],
+          },
         ],
       },
     });
@@ -60,16 +82,27 @@ describe('condition translation', () => {
       expect.objectContaining({ path: 'targeting.country.$in[1]', parts: ['targeting', 'country', '$in', 1] }),
     ]);
     expect(validateTargeting({ $or: [{ age: { $gt: [1] } }] })[0]).toMatchObject({ path: 'targeting.$or[0].age.$gt' });
-    expect(validateTargeting({ 'father.age': { $gt: true } })[0]).toMatchObject({ path: 'targeting.father.age.$gt', parts: ['targeting', 'father.age', '$gt'] });
-    expect(validateTargeting({ $and: { a: 1 } })[0]).toMatchObject({ path: 'targeting.$and', message: 'must be an array of conditions' });
+    expect(validateTargeting({ 'father.age': { $gt: true } })[0]).toMatchObject({
+      path: 'targeting.father.age.$gt',
+      parts: ['targeting', 'father.age', '$gt'],
+    });
+    expect(validateTargeting({ $and: { a: 1 } })[0]).toMatchObject({
+      path: 'targeting.$and',
+      message: 'must be an array of conditions',
+    });
     expect(validateTargeting({ $where: 'x' })[0]).toMatchObject({ path: 'targeting.$where' });
     expect(validateTargeting({ a: { $exists: 1 } })[0]).toMatchObject({ path: 'targeting.a.$exists' });
     expect(validateTargeting({ ['x'.repeat(RULE_LIMITS.maxAttrLength + 1)]: 1 })).toHaveLength(1);
   });
 
   it('keeps the ReDoS guard: $regex is RE2 (a back-reference is refused, a catastrophic pattern runs in linear time)', () => {
-    expect(validateTargeting({ ua: { $regex: '(a)\\1' } })[0]).toMatchObject({ path: 'targeting.ua.$regex', message: expect.stringContaining('back-references') });
-    expect(validateTargeting({ ua: { $regex: 'x'.repeat(RULE_LIMITS.maxPatternLength + 1) } })[0]).toMatchObject({ path: 'targeting.ua.$regex' });
+    expect(validateTargeting({ ua: { $regex: '(a)\\1' } })[0]).toMatchObject({
+      path: 'targeting.ua.$regex',
+      message: expect.stringContaining('back-references'),
+    });
+    expect(validateTargeting({ ua: { $regex: 'x'.repeat(RULE_LIMITS.maxPatternLength + 1) } })[0]).toMatchObject({
+      path: 'targeting.ua.$regex',
+    });
     const started = Date.now();
     expect(evaluate({ ua: { $regex: '^(a+)+$' } }, { ua: `${'a'.repeat(1000)}!` })).toBe(false);
     expect(Date.now() - started).toBeLessThan(1000);
@@ -78,7 +111,9 @@ describe('condition translation', () => {
   it('leaves the rule tree syntax as it was', () => {
     const rule = { op: 'in', attr: 'country', value: ['DE'] };
     expect(parseTargeting(rule)).toEqual({ ok: true, rule });
-    expect(validateTargeting({ op: 'in', attr: 'country', value: 'DE' })).toEqual([expect.objectContaining({ path: 'targeting.value', message: 'must be an array' })]);
+    expect(validateTargeting({ op: 'in', attr: 'country', value: 'DE' })).toEqual([
+      expect.objectContaining({ path: 'targeting.value', message: 'must be an array' }),
+    ]);
   });
 
   it('bounds nesting depth like the rule tree', () => {

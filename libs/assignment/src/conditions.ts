@@ -22,7 +22,19 @@
 import { isPlainObject, ValidationError } from './errors';
 import { Rule, RULE_LIMITS, validateRule } from './targeting';
 
-export const CONDITION_FIELD_OPS = ['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exists', '$regex', '$not'] as const;
+export const CONDITION_FIELD_OPS = [
+  '$eq',
+  '$ne',
+  '$gt',
+  '$gte',
+  '$lt',
+  '$lte',
+  '$in',
+  '$nin',
+  '$exists',
+  '$regex',
+  '$not',
+] as const;
 export const CONDITION_LOGICAL_OPS = ['$and', '$or', '$nor', '$not'] as const;
 
 type Path = readonly (string | number)[];
@@ -42,8 +54,10 @@ export function isCondition(input: unknown): input is Record<string, unknown> {
   return isPlainObject(input) && !Object.prototype.hasOwnProperty.call(input, 'op');
 }
 
-const isOperatorObject = (v: unknown): v is Record<string, unknown> => isPlainObject(v) && Object.keys(v).length > 0 && Object.keys(v).every((k) => k.startsWith('$'));
-const isScalar = (v: unknown) => v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+const isOperatorObject = (v: unknown): v is Record<string, unknown> =>
+  isPlainObject(v) && Object.keys(v).length > 0 && Object.keys(v).every((k) => k.startsWith('$'));
+const isScalar = (v: unknown) =>
+  v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
 const missing = (attr: string): Rule => ({ op: 'not', rule: { op: 'exists', attr } });
 
 /**
@@ -51,7 +65,10 @@ const missing = (attr: string): Rule => ({ op: 'not', rule: { op: 'exists', attr
  * the prefix: `targeting`). Every leaf is checked by the rule tree's own validator (RE2 compile for `$regex`, list
  * sizes), and the whole tree against the depth and node limits.
  */
-export function conditionToRule(input: unknown, path: Path = ['targeting']): { ok: true; rule: Rule } | { ok: false; errors: ConditionError[] } {
+export function conditionToRule(
+  input: unknown,
+  path: Path = ['targeting'],
+): { ok: true; rule: Rule } | { ok: false; errors: ConditionError[] } {
   const errors: ConditionError[] = [];
   const fail = (p: Path, message: string): null => {
     errors.push({ path: formatPath(p), parts: [...p], message });
@@ -63,16 +80,21 @@ export function conditionToRule(input: unknown, path: Path = ['targeting']): { o
   const leaf = (rule: Rule, p: Path, attrPath: Path): Rule | null => {
     const probe = '\u0000';
     const found = validateRule(rule, probe);
-    for (const e of found) fail(e.path.startsWith(`${probe}.attr`) ? attrPath : [...p, ...indexOf(e.path.slice(probe.length))], e.message);
+    for (const e of found)
+      fail(e.path.startsWith(`${probe}.attr`) ? attrPath : [...p, ...indexOf(e.path.slice(probe.length))], e.message);
     return found.length ? null : rule;
   };
 
   const field = (attr: string, v: unknown, p: Path): Rule | null => {
-    if (attr.length > RULE_LIMITS.maxAttrLength) return fail(p, `attribute names are at most ${RULE_LIMITS.maxAttrLength} characters`);
+    if (attr.length > RULE_LIMITS.maxAttrLength)
+      return fail(p, `attribute names are at most ${RULE_LIMITS.maxAttrLength} characters`);
     if (!isOperatorObject(v)) {
       if (v === null) return missing(attr);
       if (isScalar(v)) return leaf({ op: 'eq', attr, value: v as string | number | boolean }, p, p);
-      return fail(p, 'must be a string, number, boolean or null (equality) or an object of operators ($eq, $in, …); attributes are flat scalars, so arrays and nested objects never match');
+      return fail(
+        p,
+        'must be a string, number, boolean or null (equality) or an object of operators ($eq, $in, …); attributes are flat scalars, so arrays and nested objects never match',
+      );
     }
     const parts: Rule[] = [];
     for (const [op, arg] of Object.entries(v)) {
@@ -113,9 +135,13 @@ export function conditionToRule(input: unknown, path: Path = ['targeting']): { o
   };
 
   const condition = (c: unknown, p: Path, depth: number): Rule | null => {
-    if (++nodes > RULE_LIMITS.maxNodes) return nodes === RULE_LIMITS.maxNodes + 1 ? fail(p, `a condition may have at most ${RULE_LIMITS.maxNodes} parts`) : null;
+    if (++nodes > RULE_LIMITS.maxNodes)
+      return nodes === RULE_LIMITS.maxNodes + 1
+        ? fail(p, `a condition may have at most ${RULE_LIMITS.maxNodes} parts`)
+        : null;
     if (depth > RULE_LIMITS.maxDepth) return fail(p, `conditions may nest at most ${RULE_LIMITS.maxDepth} deep`);
-    if (!isPlainObject(c)) return fail(p, `must be a condition object, got ${c === null ? 'null' : Array.isArray(c) ? 'array' : typeof c}`);
+    if (!isPlainObject(c))
+      return fail(p, `must be a condition object, got ${c === null ? 'null' : Array.isArray(c) ? 'array' : typeof c}`);
     const parts: Rule[] = [];
     for (const [k, v] of Object.entries(c)) {
       const q = [...p, k];
@@ -135,7 +161,10 @@ export function conditionToRule(input: unknown, path: Path = ['targeting']): { o
         const inner = condition(v, q, depth + 1);
         r = inner && { op: 'not', rule: inner };
       } else if (k.startsWith('$')) {
-        r = fail(q, `unknown operator; supported at the top of a condition: ${CONDITION_LOGICAL_OPS.join(', ')} (or an attribute name)`);
+        r = fail(
+          q,
+          `unknown operator; supported at the top of a condition: ${CONDITION_LOGICAL_OPS.join(', ')} (or an attribute name)`,
+        );
       } else {
         r = field(k, v, q);
       }
@@ -148,7 +177,8 @@ export function conditionToRule(input: unknown, path: Path = ['targeting']): { o
   if (errors.length || !rule) return { ok: false, errors };
   // The translated tree may nest deeper or have more nodes than the condition's own parts: one check of the whole.
   const whole = validateRule(rule, formatPath(path));
-  if (whole.length) return { ok: false, errors: whole.map((e) => ({ path: formatPath(path), parts: [...path], message: e.message })) };
+  if (whole.length)
+    return { ok: false, errors: whole.map((e) => ({ path: formatPath(path), parts: [...path], message: e.message })) };
   return { ok: true, rule };
 }
 
@@ -167,10 +197,15 @@ function indexOf(rest: string): (string | number)[] {
  * Targeting in either syntax: the rule tree (`{op: …}`) as it is, or a condition translated. Errors carry paths
  * into what was sent (`targeting.rules[1].value`, `targeting.country.$in[1]`).
  */
-export function parseTargeting(input: unknown, path = 'targeting'): { ok: true; rule: Rule } | { ok: false; errors: ConditionError[] } {
+export function parseTargeting(
+  input: unknown,
+  path = 'targeting',
+): { ok: true; rule: Rule } | { ok: false; errors: ConditionError[] } {
   if (isCondition(input)) return conditionToRule(input, [path]);
   const errors = validateRule(input, path);
-  return errors.length ? { ok: false, errors: errors.map((e) => ({ ...e, parts: splitPath(e.path) })) } : { ok: true, rule: input as Rule };
+  return errors.length
+    ? { ok: false, errors: errors.map((e) => ({ ...e, parts: splitPath(e.path) })) }
+    : { ok: true, rule: input as Rule };
 }
 
 /** Field-path errors of targeting in either syntax; empty when valid. */

@@ -9,14 +9,20 @@ import { unitIds } from './__testutil__/ids';
 describe('MurmurHash3 x86 32 (hashVersion 1)', () => {
   it('matches the independent Python implementation on reference vectors and every tail length', () => {
     expect(golden.murmur3.length).toBeGreaterThan(100);
-    for (const v of golden.murmur3) expect([v.input, v.seed, murmur3String(v.input, v.seed)]).toEqual([v.input, v.seed, v.hash]);
+    for (const v of golden.murmur3)
+      expect([v.input, v.seed, murmur3String(v.input, v.seed)]).toEqual([v.input, v.seed, v.hash]);
   });
 
   it('matches the golden (salt, unit id) hashes and buckets, non-ASCII ids included', () => {
     const nonAscii = golden.unitBuckets.filter((v) => /[^\x20-\x7e]/.test(v.unitId));
     expect(nonAscii.length).toBeGreaterThan(100);
     for (const v of golden.unitBuckets) {
-      expect([v.salt, v.unitId, hashUnit(v.salt, v.unitId, 1), bucketOf(v.salt, v.unitId, 1)]).toEqual([v.salt, v.unitId, v.hash, v.bucket]);
+      expect([v.salt, v.unitId, hashUnit(v.salt, v.unitId, 1), bucketOf(v.salt, v.unitId, 1)]).toEqual([
+        v.salt,
+        v.unitId,
+        v.hash,
+        v.bucket,
+      ]);
     }
   });
 
@@ -116,7 +122,21 @@ describe('another process', () => {
 
 describe('UTF-8 encoding used by the hash', () => {
   it('agrees with TextEncoder on BMP, astral, combining and lone-surrogate strings', () => {
-    const samples = ['', 'abc', 'é', '€', '日本', '😀', 'a😀b', '\ud800', '\udc00x', 'x\ud83d', '\ud83d\ud83d\ude00', '\u07ff\u0800\uffff', 'x'.repeat(1000) + '😀'];
+    const samples = [
+      '',
+      'abc',
+      'é',
+      '€',
+      '日本',
+      '😀',
+      'a😀b',
+      '\ud800',
+      '\udc00x',
+      'x\ud83d',
+      '\ud83d\ud83d\ude00',
+      '\u07ff\u0800\uffff',
+      'x'.repeat(1000) + '😀',
+    ];
     for (const s of samples) expect([s, murmur3String(s, 7)]).toEqual([s, murmur3x86_32(utf8(s), 7)]);
   });
 });

@@ -1,4 +1,12 @@
-import { assertLayerExclusive, layerPlacement, layerShares, planLayer, validateLayer, validatePlacement, type Layer } from './layers';
+import {
+  assertLayerExclusive,
+  layerPlacement,
+  layerShares,
+  planLayer,
+  validateLayer,
+  validatePlacement,
+  type Layer,
+} from './layers';
 import { compileExperiment, type AssignableExperiment, type AssignmentReason } from './assign';
 import { bucketOf } from './hash';
 import { diffAllocations } from './ranges';
@@ -13,7 +21,14 @@ const plan = (holdoutPercent: number, experiments: [string, number][]) => ({
 
 describe('planLayer', () => {
   it('fresh layout: holdout first, then experiments in order, the rest free', () => {
-    const layer = planLayer(undefined, plan(10, [['A', 30], ['B', 30], ['C', 20]]));
+    const layer = planLayer(
+      undefined,
+      plan(10, [
+        ['A', 30],
+        ['B', 30],
+        ['C', 20],
+      ]),
+    );
     expect(layer).toEqual({
       key: 'home',
       salt: undefined,
@@ -30,31 +45,76 @@ describe('planLayer', () => {
   });
 
   it('growing an experiment only adds units; removing one frees its buckets for the next', () => {
-    const l1 = planLayer(undefined, plan(10, [['A', 30], ['B', 30], ['C', 20]]));
-    const l2 = planLayer(l1, plan(10, [['A', 40], ['B', 30], ['C', 20]]));
-    expect(l2.experiments.A).toEqual([{ start: 1000, end: 4000 }, { start: 9000, end: 10000 }]);
+    const l1 = planLayer(
+      undefined,
+      plan(10, [
+        ['A', 30],
+        ['B', 30],
+        ['C', 20],
+      ]),
+    );
+    const l2 = planLayer(
+      l1,
+      plan(10, [
+        ['A', 40],
+        ['B', 30],
+        ['C', 20],
+      ]),
+    );
+    expect(l2.experiments.A).toEqual([
+      { start: 1000, end: 4000 },
+      { start: 9000, end: 10000 },
+    ]);
     const d = diffAllocations({ h: l1.holdout, ...l1.experiments }, { h: l2.holdout, ...l2.experiments });
-    expect(d).toEqual({ changes: [{ from: null, to: 'A', range: { start: 9000, end: 10000 } }], reassigned: 0, added: 1000, removed: 0 });
-    const l3 = planLayer(l2, plan(10, [['A', 40], ['C', 20], ['D', 25]]));
+    expect(d).toEqual({
+      changes: [{ from: null, to: 'A', range: { start: 9000, end: 10000 } }],
+      reassigned: 0,
+      added: 1000,
+      removed: 0,
+    });
+    const l3 = planLayer(
+      l2,
+      plan(10, [
+        ['A', 40],
+        ['C', 20],
+        ['D', 25],
+      ]),
+    );
     expect(l3.experiments).toEqual({
-      A: [{ start: 1000, end: 4000 }, { start: 9000, end: 10000 }],
+      A: [
+        { start: 1000, end: 4000 },
+        { start: 9000, end: 10000 },
+      ],
       C: [{ start: 7000, end: 9000 }],
       D: [{ start: 4000, end: 6500 }],
     });
     assertLayerExclusive(l3);
-    expect(() => planLayer(l3, plan(10, [['A', 40], ['C', 30], ['D', 25]]))).toThrow(RangeError);
+    expect(() =>
+      planLayer(
+        l3,
+        plan(10, [
+          ['A', 40],
+          ['C', 30],
+          ['D', 25],
+        ]),
+      ),
+    ).toThrow(RangeError);
   });
 
   it('validateLayer finds overlaps with the holdout and between experiments', () => {
-    const bad = { key: 'home', holdout: [{ start: 0, end: 1000 }], experiments: { A: [{ start: 900, end: 2000 }], B: [{ start: 1500, end: 1600 }] } };
+    const bad = {
+      key: 'home',
+      holdout: [{ start: 0, end: 1000 }],
+      experiments: { A: [{ start: 900, end: 2000 }], B: [{ start: 1500, end: 1600 }] },
+    };
     expect(validateLayer(bad)).toEqual([
       { path: 'layer.experiments.A[0]', message: 'overlaps the buckets of the holdout at bucket 900' },
       { path: 'layer.experiments.B[0]', message: 'overlaps the buckets of experiment "A" at bucket 1500' },
     ]);
     expect(() => assertLayerExclusive(bad as Layer)).toThrow(RangeError);
-    expect(validatePlacement({ key: 'home', ranges: [{ start: 0, end: 10 }], holdout: [{ start: 5, end: 6 }] })).toEqual([
-      { path: 'layer.holdout[0]', message: 'overlaps the buckets of this experiment at bucket 5' },
-    ]);
+    expect(
+      validatePlacement({ key: 'home', ranges: [{ start: 0, end: 10 }], holdout: [{ start: 5, end: 6 }] }),
+    ).toEqual([{ path: 'layer.holdout[0]', message: 'overlaps the buckets of this experiment at bucket 5' }]);
     expect(validateLayer({ key: 'home', hashVersion: 3, holdout: {}, experiments: [] }).map((e) => e.path)).toEqual([
       'layer.hashVersion',
       'layer.holdout',
@@ -64,7 +124,14 @@ describe('planLayer', () => {
 });
 
 describe('layer exclusivity over 100,000 ids', () => {
-  const layer = planLayer(undefined, { ...plan(10, [['A', 30], ['B', 30], ['C', 20]]), salt: 'home-layer-v1' });
+  const layer = planLayer(undefined, {
+    ...plan(10, [
+      ['A', 30],
+      ['B', 30],
+      ['C', 20],
+    ]),
+    salt: 'home-layer-v1',
+  });
   const experiment = (key: string): AssignableExperiment => ({
     key,
     status: 'running',
@@ -101,7 +168,9 @@ describe('layer exclusivity over 100,000 ids', () => {
     }
     expect(violations).toBe(0);
     const r = pearsonChiSquare(owner, [30, 30, 20, 10, 10]);
-    console.log(`layer shares ${JSON.stringify(owner)}: χ²=${r.chiSquare.toFixed(2)} df=${r.df} p=${r.pValue.toFixed(4)}; reasons ${JSON.stringify(reasons)}`);
+    console.log(
+      `layer shares ${JSON.stringify(owner)}: χ²=${r.chiSquare.toFixed(2)} df=${r.df} p=${r.pValue.toFixed(4)}; reasons ${JSON.stringify(reasons)}`,
+    );
     expect(r.pValue).toBeGreaterThan(0.001);
     // The variant hash (experiment salt) is independent of the layer hash: 50/50 inside each experiment.
     split.forEach((s, i) => {

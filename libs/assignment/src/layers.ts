@@ -41,7 +41,8 @@ const HOLDOUT = '\u0000holdout';
 
 /** Percent (0..100, steps of 0.01) → buckets. */
 export function percentToBuckets(percent: number): number {
-  if (!Number.isFinite(percent) || percent < 0 || percent > 100) throw new RangeError(`percent ${percent} is not in [0, 100]`);
+  if (!Number.isFinite(percent) || percent < 0 || percent > 100)
+    throw new RangeError(`percent ${percent} is not in [0, 100]`);
   return Math.round(percent * (BUCKETS / 100));
 }
 
@@ -89,8 +90,10 @@ export function layerShares(layer: Layer): { holdoutPercent: number; experiments
 }
 
 function validateSaltAndVersion(input: Record<string, unknown>, path: string, errors: ValidationError[]): void {
-  if (typeof input.key !== 'string' || input.key.length === 0) errors.push({ path: `${path}.key`, message: 'must be a non-empty string' });
-  if (input.salt !== undefined && typeof input.salt !== 'string') errors.push({ path: `${path}.salt`, message: 'must be a string' });
+  if (typeof input.key !== 'string' || input.key.length === 0)
+    errors.push({ path: `${path}.key`, message: 'must be a non-empty string' });
+  if (input.salt !== undefined && typeof input.salt !== 'string')
+    errors.push({ path: `${path}.salt`, message: 'must be a string' });
   if (input.hashVersion !== undefined && !isHashVersion(input.hashVersion)) {
     errors.push({ path: `${path}.hashVersion`, message: 'is not a supported hash version (1)' });
   }
@@ -101,14 +104,20 @@ export function validateLayer(input: unknown, path = 'layer'): ValidationError[]
   if (!isPlainObject(input)) return [{ path, message: 'must be an object' }];
   const errors: ValidationError[] = [];
   validateSaltAndVersion(input, path, errors);
-  if (!Array.isArray(input.holdout)) errors.push({ path: `${path}.holdout`, message: 'must be an array of {start, end}' });
-  if (!isPlainObject(input.experiments)) errors.push({ path: `${path}.experiments`, message: 'must be an object of experiment key → ranges' });
+  if (!Array.isArray(input.holdout))
+    errors.push({ path: `${path}.holdout`, message: 'must be an array of {start, end}' });
+  if (!isPlainObject(input.experiments))
+    errors.push({ path: `${path}.experiments`, message: 'must be an object of experiment key → ranges' });
   if (errors.length > 0) return errors;
   const experiments = input.experiments as Record<string, unknown>;
   errors.push(
     ...validateRangeSets([
       { path: `${path}.holdout`, name: 'the holdout', ranges: input.holdout },
-      ...Object.keys(experiments).map((k) => ({ path: `${path}.experiments.${k}`, name: `experiment "${k}"`, ranges: experiments[k] })),
+      ...Object.keys(experiments).map((k) => ({
+        path: `${path}.experiments.${k}`,
+        name: `experiment "${k}"`,
+        ranges: experiments[k],
+      })),
     ]),
   );
   return errors;

@@ -113,7 +113,8 @@ export function rebalance(
   if (new Set(keys).size !== keys.length) throw new RangeError('duplicate keys in targets');
   let want = 0;
   for (const t of targets) {
-    if (!Number.isInteger(t.count) || t.count < 0) throw new RangeError(`count of "${t.key}" is not a non-negative integer`);
+    if (!Number.isInteger(t.count) || t.count < 0)
+      throw new RangeError(`count of "${t.key}" is not a non-negative integer`);
     want += t.count;
   }
   if (want > total) throw new RangeError(`targets need ${want} buckets, only ${total} exist`);

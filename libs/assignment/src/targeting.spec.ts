@@ -1,4 +1,12 @@
-import { compileRule, evaluateRule, parseRule, RULE_LIMITS, validateRule, type Attributes, type Rule } from './targeting';
+import {
+  compileRule,
+  evaluateRule,
+  parseRule,
+  RULE_LIMITS,
+  validateRule,
+  type Attributes,
+  type Rule,
+} from './targeting';
 
 const ok = (rule: Rule, attrs: Attributes) => evaluateRule(rule, attrs);
 
@@ -23,8 +31,32 @@ type Row = [rule: Rule, expected: Record<keyof typeof VALUES, boolean>];
 const t = true;
 const f = false;
 //                                   missing null   str  strLower num3 num5 numStr5 true false arr  obj  nan
-const row = (m: boolean, n: boolean, s: boolean, sl: boolean, n3: boolean, n5: boolean, ns5: boolean, tr: boolean, fa: boolean, ar: boolean, ob: boolean, na: boolean) => ({
-  missing: m, null: n, str: s, strLower: sl, num3: n3, num5: n5, numStr5: ns5, true: tr, false: fa, arr: ar, obj: ob, nan: na,
+const row = (
+  m: boolean,
+  n: boolean,
+  s: boolean,
+  sl: boolean,
+  n3: boolean,
+  n5: boolean,
+  ns5: boolean,
+  tr: boolean,
+  fa: boolean,
+  ar: boolean,
+  ob: boolean,
+  na: boolean,
+) => ({
+  missing: m,
+  null: n,
+  str: s,
+  strLower: sl,
+  num3: n3,
+  num5: n5,
+  numStr5: ns5,
+  true: tr,
+  false: fa,
+  arr: ar,
+  obj: ob,
+  nan: na,
 });
 
 const TABLE: Row[] = [
@@ -54,17 +86,22 @@ const TABLE: Row[] = [
 ];
 
 describe('targeting truth tables, one row per operator and value', () => {
-  it.each(TABLE.map(([rule, expected]) => [JSON.stringify(rule), rule, expected] as const))('%s', (_name, rule, expected) => {
-    const pred = compileRule(rule);
-    const got = Object.fromEntries(Object.entries(VALUES).map(([k, attrs]) => [k, pred(attrs)]));
-    expect(got).toEqual(expected);
-  });
+  it.each(TABLE.map(([rule, expected]) => [JSON.stringify(rule), rule, expected] as const))(
+    '%s',
+    (_name, rule, expected) => {
+      const pred = compileRule(rule);
+      const got = Object.fromEntries(Object.entries(VALUES).map(([k, attrs]) => [k, pred(attrs)]));
+      expect(got).toEqual(expected);
+    },
+  );
 
   it('neq is not eq and nin is not in, for every value', () => {
     for (const value of ['US', 5, true, null] as const) {
       for (const attrs of Object.values(VALUES)) {
         expect(ok({ op: 'neq', attr: 'x', value }, attrs)).toBe(!ok({ op: 'eq', attr: 'x', value }, attrs));
-        expect(ok({ op: 'nin', attr: 'x', value: [value] }, attrs)).toBe(!ok({ op: 'in', attr: 'x', value: [value] }, attrs));
+        expect(ok({ op: 'nin', attr: 'x', value: [value] }, attrs)).toBe(
+          !ok({ op: 'in', attr: 'x', value: [value] }, attrs),
+        );
       }
     }
   });
@@ -96,10 +133,27 @@ describe('combinators', () => {
     expect(ok({ op: 'or', rules: [A, B] }, attrs)).toBe(a === 1 || b === 1);
     expect(ok({ op: 'not', rule: A }, attrs)).toBe(a !== 1);
     // xor = (a or b) and not (a and b)
-    const xor: Rule = { op: 'and', rules: [{ op: 'or', rules: [A, B] }, { op: 'not', rule: { op: 'and', rules: [A, B] } }] };
+    const xor: Rule = {
+      op: 'and',
+      rules: [
+        { op: 'or', rules: [A, B] },
+        { op: 'not', rule: { op: 'and', rules: [A, B] } },
+      ],
+    };
     expect(ok(xor, attrs)).toBe((a === 1) !== (b === 1));
     // De Morgan
-    expect(ok({ op: 'not', rule: { op: 'or', rules: [A, B] } }, attrs)).toBe(ok({ op: 'and', rules: [{ op: 'not', rule: A }, { op: 'not', rule: B }] }, attrs));
+    expect(ok({ op: 'not', rule: { op: 'or', rules: [A, B] } }, attrs)).toBe(
+      ok(
+        {
+          op: 'and',
+          rules: [
+            { op: 'not', rule: A },
+            { op: 'not', rule: B },
+          ],
+        },
+        attrs,
+      ),
+    );
   });
   it('empty and is true, empty or is false', () => {
     expect(ok({ op: 'and', rules: [] }, {})).toBe(true);
@@ -115,7 +169,13 @@ describe('validateRule', () => {
         { op: 'in', attr: 'country', value: ['US', 'CA'] },
         { op: 'gte', attr: 'appVersion', value: 412 },
         { op: 'not', rule: { op: 'regex', attr: 'email', pattern: '@example\\.com$', flags: 'i' } },
-        { op: 'or', rules: [{ op: 'exists', attr: 'beta' }, { op: 'neq', attr: 'plan', value: 'free' }] },
+        {
+          op: 'or',
+          rules: [
+            { op: 'exists', attr: 'beta' },
+            { op: 'neq', attr: 'plan', value: 'free' },
+          ],
+        },
       ],
     };
     expect(validateRule(rule)).toEqual([]);
@@ -159,11 +219,16 @@ describe('validateRule', () => {
   });
 
   it('caps pattern length, depth and size', () => {
-    expect(validateRule({ op: 'regex', attr: 'x', pattern: 'a'.repeat(RULE_LIMITS.maxPatternLength + 1) })[0].path).toBe('targeting.pattern');
+    expect(
+      validateRule({ op: 'regex', attr: 'x', pattern: 'a'.repeat(RULE_LIMITS.maxPatternLength + 1) })[0].path,
+    ).toBe('targeting.pattern');
     let deep: Rule = { op: 'exists', attr: 'x' };
     for (let i = 0; i < RULE_LIMITS.maxDepth + 1; i++) deep = { op: 'not', rule: deep };
     expect(validateRule(deep)[0].message).toMatch(/nest/);
-    const wide = { op: 'or', rules: Array.from({ length: RULE_LIMITS.maxNodes + 5 }, () => ({ op: 'exists', attr: 'x' })) };
+    const wide = {
+      op: 'or',
+      rules: Array.from({ length: RULE_LIMITS.maxNodes + 5 }, () => ({ op: 'exists', attr: 'x' })),
+    };
     expect(validateRule(wide)).toHaveLength(1);
     expect(() => compileRule(deep)).toThrow(RangeError);
   });
@@ -191,18 +256,28 @@ describe('validateRule', () => {
   });
 
   it('refuses what RE2 does not support, with a clear message', () => {
-    const message = (pattern: string) => validateRule({ op: 'regex', attr: 'x', pattern }).map((e) => [e.path, e.message]);
-    for (const p of ['(a)\\1', '(?<n>a)\\k<n>']) expect(message(p)).toEqual([['targeting.pattern', expect.stringMatching(/^back-references are not supported/)]]);
-    for (const p of ['(?<=a)b', '(?<!a)b', 'a(?=b)', 'a(?!b)']) expect(message(p)).toEqual([['targeting.pattern', expect.stringMatching(/^lookahead and lookbehind are not supported/)]]);
-    expect(message('(')).toEqual([['targeting.pattern', expect.stringMatching(/^is not a valid RE2 regular expression: .*missing closing \)/)]]);
-    expect(message('((a{100}){100}){100}')).toEqual([['targeting.pattern', expect.stringMatching(/invalid repeat count/)]]);
+    const message = (pattern: string) =>
+      validateRule({ op: 'regex', attr: 'x', pattern }).map((e) => [e.path, e.message]);
+    for (const p of ['(a)\\1', '(?<n>a)\\k<n>'])
+      expect(message(p)).toEqual([['targeting.pattern', expect.stringMatching(/^back-references are not supported/)]]);
+    for (const p of ['(?<=a)b', '(?<!a)b', 'a(?=b)', 'a(?!b)'])
+      expect(message(p)).toEqual([
+        ['targeting.pattern', expect.stringMatching(/^lookahead and lookbehind are not supported/)],
+      ]);
+    expect(message('(')).toEqual([
+      ['targeting.pattern', expect.stringMatching(/^is not a valid RE2 regular expression: .*missing closing \)/)],
+    ]);
+    expect(message('((a{100}){100}){100}')).toEqual([
+      ['targeting.pattern', expect.stringMatching(/invalid repeat count/)],
+    ]);
     // A literal backslash before a digit is not a back-reference.
     expect(message('^\\\\1$')).toEqual([]);
     expect(evaluateRule({ op: 'regex', attr: 'x', pattern: '^\\\\1$' }, { x: '\\1' })).toBe(true);
   });
 
   it('flags i, m, s keep their meaning; u is accepted; matching is by code point', () => {
-    const t = (pattern: string, flags: string, x: string) => evaluateRule({ op: 'regex', attr: 'x', pattern, flags }, { x });
+    const t = (pattern: string, flags: string, x: string) =>
+      evaluateRule({ op: 'regex', attr: 'x', pattern, flags }, { x });
     expect([t('^abc$', '', 'ABC'), t('^abc$', 'i', 'ABC')]).toEqual([false, true]);
     expect([t('^b$', '', 'a\nb'), t('^b$', 'm', 'a\nb')]).toEqual([false, true]);
     expect([t('^a.b$', '', 'a\nb'), t('^a.b$', 's', 'a\nb')]).toEqual([false, true]);

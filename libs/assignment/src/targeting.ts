@@ -20,7 +20,21 @@ export type Rule =
   | { op: 'exists'; attr: string }
   | { op: 'regex'; attr: string; pattern: string; flags?: string };
 
-export const RULE_OPS = ['and', 'or', 'not', 'eq', 'neq', 'in', 'nin', 'gt', 'gte', 'lt', 'lte', 'exists', 'regex'] as const;
+export const RULE_OPS = [
+  'and',
+  'or',
+  'not',
+  'eq',
+  'neq',
+  'in',
+  'nin',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'exists',
+  'regex',
+] as const;
 
 /** Limits that keep rule evaluation cheap and safe. */
 export const RULE_LIMITS = {
@@ -62,8 +76,10 @@ export function compilePattern(pattern: string, flags = ''): { test(input: strin
  * (back-references, lookaround), else null (the caller then shows RE2's own syntax error).
  */
 export function unsupportedRegexReason(pattern: string): string | null {
-  if (/\\[1-9]|\\k</.test(pattern)) return 'back-references are not supported (patterns use RE2 syntax, which matches in linear time)';
-  if (/\(\?<?[=!]/.test(pattern)) return 'lookahead and lookbehind are not supported (patterns use RE2 syntax, which matches in linear time)';
+  if (/\\[1-9]|\\k</.test(pattern))
+    return 'back-references are not supported (patterns use RE2 syntax, which matches in linear time)';
+  if (/\(\?<?[=!]/.test(pattern))
+    return 'lookahead and lookbehind are not supported (patterns use RE2 syntax, which matches in linear time)';
   return null;
 }
 
@@ -85,7 +101,8 @@ export function validateRule(input: unknown, path = 'targeting'): ValidationErro
   const visit = (node: unknown, p: string, depth: number): void => {
     nodes++;
     if (nodes > RULE_LIMITS.maxNodes) {
-      if (nodes === RULE_LIMITS.maxNodes + 1) errors.push({ path: p, message: `a rule may have at most ${RULE_LIMITS.maxNodes} nodes` });
+      if (nodes === RULE_LIMITS.maxNodes + 1)
+        errors.push({ path: p, message: `a rule may have at most ${RULE_LIMITS.maxNodes} nodes` });
       return;
     }
     if (!isPlainObject(node)) {
@@ -116,23 +133,35 @@ export function validateRule(input: unknown, path = 'targeting'): ValidationErro
       allowed.add('attr');
       const attr = node.attr;
       if (typeof attr !== 'string' || attr.length === 0 || attr.length > RULE_LIMITS.maxAttrLength) {
-        errors.push({ path: `${p}.attr`, message: `must be a non-empty string of at most ${RULE_LIMITS.maxAttrLength} characters` });
+        errors.push({
+          path: `${p}.attr`,
+          message: `must be a non-empty string of at most ${RULE_LIMITS.maxAttrLength} characters`,
+        });
       }
       const value = node.value;
       switch (op) {
         case 'eq':
         case 'neq':
           allowed.add('value');
-          if (!isScalar(value)) errors.push({ path: `${p}.value`, message: `must be a string, finite number, boolean or null, got ${describe(value)}` });
+          if (!isScalar(value))
+            errors.push({
+              path: `${p}.value`,
+              message: `must be a string, finite number, boolean or null, got ${describe(value)}`,
+            });
           break;
         case 'in':
         case 'nin':
           allowed.add('value');
           if (!Array.isArray(value)) errors.push({ path: `${p}.value`, message: 'must be an array' });
-          else if (value.length > RULE_LIMITS.maxSetSize) errors.push({ path: `${p}.value`, message: `may hold at most ${RULE_LIMITS.maxSetSize} values` });
+          else if (value.length > RULE_LIMITS.maxSetSize)
+            errors.push({ path: `${p}.value`, message: `may hold at most ${RULE_LIMITS.maxSetSize} values` });
           else
             value.forEach((v: unknown, i: number) => {
-              if (!isScalar(v)) errors.push({ path: `${p}.value[${i}]`, message: `must be a string, finite number, boolean or null, got ${describe(v)}` });
+              if (!isScalar(v))
+                errors.push({
+                  path: `${p}.value[${i}]`,
+                  message: `must be a string, finite number, boolean or null, got ${describe(v)}`,
+                });
             });
           break;
         case 'gt':
@@ -150,32 +179,46 @@ export function validateRule(input: unknown, path = 'targeting'): ValidationErro
           allowed.add('pattern');
           allowed.add('flags');
           const { pattern, flags } = node;
-          if (flags !== undefined && (typeof flags !== 'string' || !REGEX_FLAGS.test(flags) || new Set(flags).size !== flags.length)) {
+          if (
+            flags !== undefined &&
+            (typeof flags !== 'string' || !REGEX_FLAGS.test(flags) || new Set(flags).size !== flags.length)
+          ) {
             errors.push({ path: `${p}.flags`, message: 'may only hold the flags i, m, s, u, each at most once' });
           }
           if (typeof pattern !== 'string' || pattern.length === 0) {
             errors.push({ path: `${p}.pattern`, message: 'must be a non-empty string' });
           } else if (pattern.length > RULE_LIMITS.maxPatternLength) {
-            errors.push({ path: `${p}.pattern`, message: `must be at most ${RULE_LIMITS.maxPatternLength} characters` });
+            errors.push({
+              path: `${p}.pattern`,
+              message: `must be at most ${RULE_LIMITS.maxPatternLength} characters`,
+            });
           } else {
             try {
               compilePattern(pattern, typeof flags === 'string' && REGEX_FLAGS.test(flags) ? flags : '');
             } catch (e) {
-              errors.push({ path: `${p}.pattern`, message: unsupportedRegexReason(pattern) ?? `is not a valid RE2 regular expression: ${(e as Error).message}` });
+              errors.push({
+                path: `${p}.pattern`,
+                message:
+                  unsupportedRegexReason(pattern) ?? `is not a valid RE2 regular expression: ${(e as Error).message}`,
+              });
             }
           }
           break;
         }
       }
     }
-    for (const k of Object.keys(node)) if (!allowed.has(k)) errors.push({ path: `${p}.${k}`, message: `is not a field of a "${op}" rule` });
+    for (const k of Object.keys(node))
+      if (!allowed.has(k)) errors.push({ path: `${p}.${k}`, message: `is not a field of a "${op}" rule` });
   };
   visit(input, path, 0);
   return errors;
 }
 
 /** Parse untrusted JSON into a {@link Rule}, or return the field-path errors. */
-export function parseRule(input: unknown, path = 'targeting'): { ok: true; rule: Rule } | { ok: false; errors: ValidationError[] } {
+export function parseRule(
+  input: unknown,
+  path = 'targeting',
+): { ok: true; rule: Rule } | { ok: false; errors: ValidationError[] } {
   const errors = validateRule(input, path);
   return errors.length === 0 ? { ok: true, rule: input as Rule } : { ok: false, errors };
 }
@@ -197,7 +240,8 @@ function lookup(attributes: Attributes, attr: string): unknown {
  */
 export function compileRule(rule: Rule): RulePredicate {
   const errors = validateRule(rule);
-  if (errors.length > 0) throw new RangeError(`invalid targeting rule: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`);
+  if (errors.length > 0)
+    throw new RangeError(`invalid targeting rule: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`);
   return compileNode(rule);
 }
 
@@ -238,7 +282,8 @@ function compileNode(rule: Rule): RulePredicate {
       const { attr, value, op } = rule;
       return (a) => {
         const v = lookup(a, attr);
-        const comparable = typeof value === 'number' ? typeof v === 'number' && Number.isFinite(v) : typeof v === 'string';
+        const comparable =
+          typeof value === 'number' ? typeof v === 'number' && Number.isFinite(v) : typeof v === 'string';
         if (!comparable) return false;
         const x = v as number | string;
         switch (op) {

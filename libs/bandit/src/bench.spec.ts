@@ -6,7 +6,15 @@ describe('bench functions', () => {
     const u = benchLinearUpdate({ d: 8, updates: 50 });
     expect(u.d).toBe(8);
     expect(Number.isFinite(u.usPerUpdate)).toBe(true);
-    const d = benchDecision({ candidates: 6, slots: 2, contextDim: 2, itemDim: 2, propensityDraws: 20, decisions: 2, items: 10 });
+    const d = benchDecision({
+      candidates: 6,
+      slots: 2,
+      contextDim: 2,
+      itemDim: 2,
+      propensityDraws: 20,
+      decisions: 2,
+      items: 10,
+    });
     expect(Number.isFinite(d.usPerDecision)).toBe(true);
     expect(d.candidates).toBe(6);
   });

@@ -98,7 +98,18 @@ export interface DecisionBench {
 }
 
 /** µs per Thompson decision on the hybrid model (defaults: 50 candidates, 5 slots, 16×16 features, 1,000 draws). */
-export function benchDecision(opts: { candidates?: number; slots?: number; contextDim?: number; itemDim?: number; propensityDraws?: number; decisions?: number; items?: number; seed?: number } = {}): DecisionBench {
+export function benchDecision(
+  opts: {
+    candidates?: number;
+    slots?: number;
+    contextDim?: number;
+    itemDim?: number;
+    propensityDraws?: number;
+    decisions?: number;
+    items?: number;
+    seed?: number;
+  } = {},
+): DecisionBench {
   const nc = opts.candidates ?? 50;
   const slots = opts.slots ?? 5;
   const cd = opts.contextDim ?? 16;
@@ -108,7 +119,11 @@ export function benchDecision(opts: { candidates?: number; slots?: number; conte
   const nItems = opts.items ?? 200;
   const rng = new Rng(opts.seed ?? 7);
   const vec = (k: number): number[] => Array.from({ length: k }, () => rng.normal() / Math.sqrt(k));
-  const catalog: Candidate[] = Array.from({ length: nItems }, (_, i) => ({ id: `item-${i}`, features: vec(id), rankerScore: rng.uniform() }));
+  const catalog: Candidate[] = Array.from({ length: nItems }, (_, i) => ({
+    id: `item-${i}`,
+    features: vec(id),
+    rankerScore: rng.uniform(),
+  }));
   const model = HybridModel.create({ contextDim: cd, itemDim: id });
   // history: 2,000 observations over the catalog
   const t0 = nowUs();
@@ -134,9 +149,13 @@ export function benchDecision(opts: { candidates?: number; slots?: number; conte
   model.rebase(mergedSnapshot);
   const msPerRebase = (nowUs() - r0) / 1000;
   const policy = new ThompsonPolicy(model);
-  const requests = Array.from({ length: decisions }, () => ({ context: vec(cd), candidates: rng.samplePrefix(nItems, nc).map((i) => catalog[i]) }));
+  const requests = Array.from({ length: decisions }, () => ({
+    context: vec(cd),
+    candidates: rng.samplePrefix(nItems, nc).map((i) => catalog[i]),
+  }));
   const run = (pd: number): number => {
-    for (let t = 0; t < Math.min(decisions, 5); t++) policy.decide({ ...requests[t], slots, propensityDraws: pd }, new Rng(t)); // warm-up
+    for (let t = 0; t < Math.min(decisions, 5); t++)
+      policy.decide({ ...requests[t], slots, propensityDraws: pd }, new Rng(t)); // warm-up
     const times: number[] = [];
     for (let t = 0; t < decisions; t++) {
       const s = nowUs();
@@ -147,11 +166,28 @@ export function benchDecision(opts: { candidates?: number; slots?: number; conte
   };
   const usPerDecisionNoPropensities = run(0);
   const usPerDecision = run(draws);
-  return { model: 'hybrid', candidates: nc, slots, contextDim: cd, itemDim: id, propensityDraws: draws, decisions, usPerDecision, usPerDecisionNoPropensities, usPerObserve, msPerRebase, touchedItems: touched.size };
+  return {
+    model: 'hybrid',
+    candidates: nc,
+    slots,
+    contextDim: cd,
+    itemDim: id,
+    propensityDraws: draws,
+    decisions,
+    usPerDecision,
+    usPerDecisionNoPropensities,
+    usPerObserve,
+    msPerRebase,
+    touchedItems: touched.size,
+  };
 }
 
 /** All bandit figures for `npm run bench`. */
-export function runBanditBench(): { calibration: { nsPerMultiplyAdd: number }; linearUpdate: UpdateBench; decision: DecisionBench } {
+export function runBanditBench(): {
+  calibration: { nsPerMultiplyAdd: number };
+  linearUpdate: UpdateBench;
+  decision: DecisionBench;
+} {
   return { calibration: benchCalibration(), linearUpdate: benchLinearUpdate(), decision: benchDecision() };
 }
 
@@ -164,12 +200,21 @@ export function decisionTimer(opts: { propensityDraws?: number; seed?: number } 
   const draws = opts.propensityDraws ?? DEFAULT_PROPENSITY_DRAWS;
   const rng = new Rng(opts.seed ?? 7);
   const vec = (k: number): number[] => Array.from({ length: k }, () => rng.normal() / Math.sqrt(k));
-  const catalog: Candidate[] = Array.from({ length: 200 }, (_, i) => ({ id: `item-${i}`, features: vec(16), rankerScore: rng.uniform() }));
+  const catalog: Candidate[] = Array.from({ length: 200 }, (_, i) => ({
+    id: `item-${i}`,
+    features: vec(16),
+    rankerScore: rng.uniform(),
+  }));
   const model = HybridModel.create({ contextDim: 16, itemDim: 16 });
   for (let t = 0; t < 2000; t++) model.observe(vec(16), catalog[rng.int(200)], rng.uniform() < 0.1 ? 1 : 0);
   model.takeDelta();
   const policy = new ThompsonPolicy(model);
-  const requests = Array.from({ length: 16 }, () => ({ context: vec(16), candidates: rng.samplePrefix(200, 50).map((i) => catalog[i]), slots: 5, propensityDraws: draws }));
+  const requests = Array.from({ length: 16 }, () => ({
+    context: vec(16),
+    candidates: rng.samplePrefix(200, 50).map((i) => catalog[i]),
+    slots: 5,
+    propensityDraws: draws,
+  }));
   for (let t = 0; t < 5; t++) policy.decide(requests[t], new Rng(t)); // warm-up
   let seed = 0;
   return {
@@ -184,4 +229,3 @@ export function decisionTimer(opts: { propensityDraws?: number; seed?: number } 
     },
   };
 }
-

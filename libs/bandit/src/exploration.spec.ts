@@ -13,8 +13,14 @@ describe('exploration helpers', () => {
     expect(() => isCold(-1)).toThrow(RangeError);
   });
   it('summarizes explore and cold-start rates per slot', () => {
-    expect(summarizeExploration([{ explored: true, coldStart: true }, { explored: false, coldStart: true }, { explored: false }, { explored: true }]))
-      .toEqual({ slots: 4, exploredSlots: 2, coldSlots: 2, exploreRate: 0.5, coldStartRate: 0.5 });
+    expect(
+      summarizeExploration([
+        { explored: true, coldStart: true },
+        { explored: false, coldStart: true },
+        { explored: false },
+        { explored: true },
+      ]),
+    ).toEqual({ slots: 4, exploredSlots: 2, coldSlots: 2, exploreRate: 0.5, coldStartRate: 0.5 });
     expect(summarizeExploration([]).exploreRate).toBe(0);
   });
   it('bounds exploration into [floor, cap] (default 5–50%)', () => {
@@ -29,7 +35,17 @@ describe('explanations', () => {
   it('gives the top contributions per slot by feature name', () => {
     const m = LinearModel.create({ contextDim: 1, itemDim: 1, featureMap: 'concat' });
     for (let t = 0; t < 50; t++) m.observe([t % 2], { id: 'a', features: [t % 3] }, 3 * (t % 3) - (t % 2));
-    const ex = explainSlate(m, [1], [{ id: 'x', features: [2] }, { id: 'y', features: [0] }], [{ index: 0 }, { index: 1 }], { context: ['age'], item: ['price'] }, 2);
+    const ex = explainSlate(
+      m,
+      [1],
+      [
+        { id: 'x', features: [2] },
+        { id: 'y', features: [0] },
+      ],
+      [{ index: 0 }, { index: 1 }],
+      { context: ['age'], item: ['price'] },
+      2,
+    );
     expect(ex[0]).toHaveLength(2);
     expect(ex[0][0].feature).toBe('price');
     expect(ex[1].map((e) => e.feature)).not.toContain('price'); // zero-valued features contribute nothing

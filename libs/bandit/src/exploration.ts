@@ -4,8 +4,10 @@ export const DEFAULT_COLD_START_THRESHOLD = 100;
 
 /** An item is cold while it has fewer than `threshold` rewarded impressions in the experiment. */
 export function isCold(rewardedImpressions: number, threshold = DEFAULT_COLD_START_THRESHOLD): boolean {
-  if (!(Number.isFinite(rewardedImpressions) && rewardedImpressions >= 0)) throw new RangeError(`rewardedImpressions must be a non-negative number, got ${rewardedImpressions}`);
-  if (!(Number.isFinite(threshold) && threshold >= 0)) throw new RangeError(`threshold must be a non-negative number, got ${threshold}`);
+  if (!(Number.isFinite(rewardedImpressions) && rewardedImpressions >= 0))
+    throw new RangeError(`rewardedImpressions must be a non-negative number, got ${rewardedImpressions}`);
+  if (!(Number.isFinite(threshold) && threshold >= 0))
+    throw new RangeError(`threshold must be a non-negative number, got ${threshold}`);
   return rewardedImpressions < threshold;
 }
 

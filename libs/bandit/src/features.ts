@@ -40,12 +40,14 @@ function itemNames(n: FeatureNames | undefined, d: number): string[] {
  */
 export function createFeatureMap(config: FeatureMapConfig): FeatureMap {
   const { kind, contextDim: c, itemDim: m } = config;
-  if (!Number.isInteger(c) || c < 0 || !Number.isInteger(m) || m < 0) throw new RangeError('contextDim and itemDim must be non-negative integers');
+  if (!Number.isInteger(c) || c < 0 || !Number.isInteger(m) || m < 0)
+    throw new RangeError('contextDim and itemDim must be non-negative integers');
   switch (kind) {
     case 'interaction': {
       const dim = (c + 1) * (m + 1);
       return {
-        config, dim,
+        config,
+        dim,
         encode(context, cand, out = new Float64Array(dim)) {
           checkVector(context, c, 'context');
           const it = itemVector(cand, m);
@@ -61,7 +63,9 @@ export function createFeatureMap(config: FeatureMapConfig): FeatureMap {
           const cn = ['1', ...contextNames(n, c)];
           const inames = ['1', ...itemNames(n, m)];
           const out: string[] = [];
-          for (let a = 0; a <= c; a++) for (let b = 0; b <= m; b++) out.push(a === 0 ? (b === 0 ? 'bias' : inames[b]) : b === 0 ? cn[a] : `${cn[a]}×${inames[b]}`);
+          for (let a = 0; a <= c; a++)
+            for (let b = 0; b <= m; b++)
+              out.push(a === 0 ? (b === 0 ? 'bias' : inames[b]) : b === 0 ? cn[a] : `${cn[a]}×${inames[b]}`);
           return out;
         },
       };
@@ -69,7 +73,8 @@ export function createFeatureMap(config: FeatureMapConfig): FeatureMap {
     case 'concat': {
       const dim = 1 + c + m;
       return {
-        config, dim,
+        config,
+        dim,
         encode(context, cand, out = new Float64Array(dim)) {
           checkVector(context, c, 'context');
           const it = itemVector(cand, m);
@@ -84,7 +89,8 @@ export function createFeatureMap(config: FeatureMapConfig): FeatureMap {
     case 'item': {
       const dim = 1 + m;
       return {
-        config, dim,
+        config,
+        dim,
         encode(_context, cand, out = new Float64Array(dim)) {
           const it = itemVector(cand, m);
           out[0] = 1;
@@ -101,7 +107,8 @@ export function createFeatureMap(config: FeatureMapConfig): FeatureMap {
       const off = config.intercept === false ? 0 : 1;
       const dim = k + off;
       return {
-        config, dim,
+        config,
+        dim,
         encode(_context, cand, out = new Float64Array(dim)) {
           const emb = checkVector(cand.embedding, k, `candidate ${cand.id} embedding`);
           if (off) out[0] = 1;

@@ -7,7 +7,17 @@ import linalgGolden from './__golden__/linalg.json';
 import linearGolden from './__golden__/linear.json';
 import hybridGolden from './__golden__/hybrid.json';
 import { Rng } from './rng';
-import { backSolve, backSolveTransposed, cholSolve, cholUpdate, cholesky, forwardSolve, matvec, mvnFromPrecision, mvnSamplePrecision } from './linalg';
+import {
+  backSolve,
+  backSolveTransposed,
+  cholSolve,
+  cholUpdate,
+  cholesky,
+  forwardSolve,
+  matvec,
+  mvnFromPrecision,
+  mvnSamplePrecision,
+} from './linalg';
 import { LinearModel, type LinearSnapshot } from './models/linear';
 import { HybridModel } from './models/hybrid';
 import type { NoiseModel } from './models/nig';
@@ -21,34 +31,60 @@ describe('golden: RNG', () => {
     expect([0, 1, 2, 3].map(() => r.nextUint32())).toEqual(rngGolden.reference.uint32);
   });
 
-  it.each(rngGolden.cases.map((c) => [String(c.seed), c] as const))('seed %s: first outputs match the Python port', (_name, c) => {
-    const seed = c.seed as number | string;
-    let r = new Rng(seed);
-    expect(Array.from({ length: 16 }, () => r.nextUint32())).toEqual(c.uint32);
-    r = new Rng(seed);
-    expect(Array.from({ length: 8 }, () => r.uniform())).toEqual(c.uniform); // exact: integer arithmetic
-    r = new Rng(seed);
-    expectClose(Array.from({ length: 9 }, () => r.normal()), c.normal, 1e-13, 'normal');
-    r = new Rng(seed);
-    for (const [shape, values] of Object.entries(c.gammaScale2)) {
-      expectClose(values.map(() => r.gamma(Number(shape), 2)), values, 1e-12, `gamma(${shape})`);
-    }
-    r = new Rng(seed);
-    expectClose(c.beta_2_5.map(() => r.beta(2, 5)), c.beta_2_5, 1e-12, 'beta');
-    const child = new Rng(seed).split();
-    expect([0, 1, 2, 3].map(() => child.nextUint32())).toEqual(c.splitChildUint32);
-  });
+  it.each(rngGolden.cases.map((c) => [String(c.seed), c] as const))(
+    'seed %s: first outputs match the Python port',
+    (_name, c) => {
+      const seed = c.seed as number | string;
+      let r = new Rng(seed);
+      expect(Array.from({ length: 16 }, () => r.nextUint32())).toEqual(c.uint32);
+      r = new Rng(seed);
+      expect(Array.from({ length: 8 }, () => r.uniform())).toEqual(c.uniform); // exact: integer arithmetic
+      r = new Rng(seed);
+      expectClose(
+        Array.from({ length: 9 }, () => r.normal()),
+        c.normal,
+        1e-13,
+        'normal',
+      );
+      r = new Rng(seed);
+      for (const [shape, values] of Object.entries(c.gammaScale2)) {
+        expectClose(
+          values.map(() => r.gamma(Number(shape), 2)),
+          values,
+          1e-12,
+          `gamma(${shape})`,
+        );
+      }
+      r = new Rng(seed);
+      expectClose(
+        c.beta_2_5.map(() => r.beta(2, 5)),
+        c.beta_2_5,
+        1e-12,
+        'beta',
+      );
+      const child = new Rng(seed).split();
+      expect([0, 1, 2, 3].map(() => child.nextUint32())).toEqual(c.splitChildUint32);
+    },
+  );
 
-  it.each(rngGolden.cases.map((c) => [String(c.seed), c] as const))('seed %s: a Ziggurat child stream matches the Python port exactly (bulk and single)', (_name, c) => {
-    const seed = c.seed as number | string;
-    // 400 normals reach the rare slow paths (wedges, ~1 %); the Python port uses the same tables (ziggurat-tables.ts)
-    const bulk = new Rng(seed).split('ziggurat');
-    expect(Array.from(bulk.normals(new Float64Array(400)))).toEqual(c.zigguratChild.normal);
-    const single = new Rng(seed).split('ziggurat');
-    expect(Array.from({ length: 400 }, () => single.normal())).toEqual(c.zigguratChild.normal);
-    expect(single.getState()).toEqual(bulk.getState());
-    expectClose(c.zigguratChild.gamma1006.map(() => bulk.gamma(1006, 1)), c.zigguratChild.gamma1006, 1e-12, 'gamma on the Ziggurat stream');
-  });
+  it.each(rngGolden.cases.map((c) => [String(c.seed), c] as const))(
+    'seed %s: a Ziggurat child stream matches the Python port exactly (bulk and single)',
+    (_name, c) => {
+      const seed = c.seed as number | string;
+      // 400 normals reach the rare slow paths (wedges, ~1 %); the Python port uses the same tables (ziggurat-tables.ts)
+      const bulk = new Rng(seed).split('ziggurat');
+      expect(Array.from(bulk.normals(new Float64Array(400)))).toEqual(c.zigguratChild.normal);
+      const single = new Rng(seed).split('ziggurat');
+      expect(Array.from({ length: 400 }, () => single.normal())).toEqual(c.zigguratChild.normal);
+      expect(single.getState()).toEqual(bulk.getState());
+      expectClose(
+        c.zigguratChild.gamma1006.map(() => bulk.gamma(1006, 1)),
+        c.zigguratChild.gamma1006,
+        1e-12,
+        'gamma on the Ziggurat stream',
+      );
+    },
+  );
 });
 
 describe('golden: linear algebra', () => {
@@ -80,13 +116,32 @@ describe('golden: linear algebra', () => {
     // RNG-driven form consumes d normals
     const r = new Rng('mvn');
     const z = Array.from({ length: d }, () => r.normal());
-    expectClose(mvnSamplePrecision(g.mvn.mean, g.L, d, new Rng('mvn'), g.mvn.scale), mvnFromPrecision(g.mvn.mean, g.L, z, d, g.mvn.scale), 1e-15);
+    expectClose(
+      mvnSamplePrecision(g.mvn.mean, g.L, d, new Rng('mvn'), g.mvn.scale),
+      mvnFromPrecision(g.mvn.mean, g.L, z, d, g.mvn.scale),
+      1e-15,
+    );
   });
 });
 
-type Ev = { op: string; context?: number[]; item?: number[]; id?: string; reward?: number; ref?: number; oldReward?: number; newReward?: number };
+type Ev = {
+  op: string;
+  context?: number[];
+  item?: number[];
+  id?: string;
+  reward?: number;
+  ref?: number;
+  oldReward?: number;
+  newReward?: number;
+};
 
-function replay(events: Ev[], apply: { observe(ctx: number[], c: Candidate, r: number, t: number): void; correct(ctx: number[], c: Candidate, o: number, n: number, t: number): void }): void {
+function replay(
+  events: Ev[],
+  apply: {
+    observe(ctx: number[], c: Candidate, r: number, t: number): void;
+    correct(ctx: number[], c: Candidate, o: number, n: number, t: number): void;
+  },
+): void {
   const obs: Ev[] = [];
   for (const e of events) {
     if (e.op === 'observe') {
@@ -94,7 +149,13 @@ function replay(events: Ev[], apply: { observe(ctx: number[], c: Candidate, r: n
       obs.push(e);
     } else {
       const o = obs[e.ref as number];
-      apply.correct(o.context as number[], { id: o.id as string, features: o.item }, e.oldReward as number, e.newReward as number, e.ref as number);
+      apply.correct(
+        o.context as number[],
+        { id: o.id as string, features: o.item },
+        e.oldReward as number,
+        e.newReward as number,
+        e.ref as number,
+      );
     }
   }
 }
@@ -103,7 +164,10 @@ describe('golden: linear (NIG) model', () => {
   const g = { ...linearGolden, config: linearGolden.config as typeof linearGolden.config & { noise?: NoiseModel } };
   const build = (): LinearModel => {
     const m = LinearModel.create({ ...g.config, featureMap: 'concat', itemEffect: 'none' });
-    replay(g.events as Ev[], { observe: (c, cand, r) => m.observe(c, cand, r), correct: (c, cand, o, n) => m.correct(c, cand, o, n) });
+    replay(g.events as Ev[], {
+      observe: (c, cand, r) => m.observe(c, cand, r),
+      correct: (c, cand, o, n) => m.correct(c, cand, o, n),
+    });
     return m;
   };
 
@@ -147,10 +211,20 @@ describe('golden: linear (NIG) model', () => {
 
   it('coefficient draw with the same variates as NumPy', () => {
     const m = build();
-    expectClose(m.coefficientsFromVariates(g.coefficientDraw.gamma, g.coefficientDraw.normals), g.coefficientDraw.beta, 1e-9, 'β from variates');
+    expectClose(
+      m.coefficientsFromVariates(g.coefficientDraw.gamma, g.coefficientDraw.normals),
+      g.coefficientDraw.beta,
+      1e-9,
+      'β from variates',
+    );
     const r = new Rng(g.coefficientDraw.seed);
     expectScalar(r.gamma(m.an(), 1), g.coefficientDraw.gamma, 1e-12, 'gamma variate');
-    expectClose(Array.from({ length: g.d }, () => r.normal()), g.coefficientDraw.normals, 1e-12, 'normal variates');
+    expectClose(
+      Array.from({ length: g.d }, () => r.normal()),
+      g.coefficientDraw.normals,
+      1e-12,
+      'normal variates',
+    );
     expectClose(m.sampleCoefficients(new Rng(g.coefficientDraw.seed)), g.coefficientDraw.beta, 1e-9, 'β from seed');
   });
 
@@ -162,7 +236,12 @@ describe('golden: linear (NIG) model', () => {
     expectClose(m.noiseScales(q.candidates) as Float64Array, it.noiseScale, 1e-12, 'c');
     expectClose(sc.mean, q.mean, 1e-9, 'mean');
     expectClose((sc.covariance as () => Float64Array)(), it.covariance, 1e-9, 'S');
-    expectClose(q.candidates.map((_, i) => sc.sdOf(i)), it.sd, 1e-9, 'sd');
+    expectClose(
+      q.candidates.map((_, i) => sc.sdOf(i)),
+      it.sd,
+      1e-9,
+      'sd',
+    );
     expectClose(sc.draw(new Rng(q.decision.seed)), it.drawn, 1e-9, 'drawn');
     const out = new Float64Array(q.candidates.length);
     sc.redraw(new Rng(q.redraw.seed), out);
@@ -180,12 +259,20 @@ describe('golden: linear (NIG) model', () => {
     const sc = m.prepare(q.context, q.candidates);
     expectClose(sc.mean, q.mean, 1e-9, 'mean');
     expectClose((sc.covariance as () => Float64Array)(), q.covariance, 1e-9, 'S');
-    expectClose(q.candidates.map((_, i) => sc.sdOf(i)), q.sd, 1e-9, 'sd');
+    expectClose(
+      q.candidates.map((_, i) => sc.sdOf(i)),
+      q.sd,
+      1e-9,
+      'sd',
+    );
     expectClose(sc.draw(new Rng(q.decision.seed)), q.decision.scores, 1e-9, 'drawn');
     const out = new Float64Array(q.candidates.length);
     sc.redraw(new Rng(q.redraw.seed), out);
     expectClose(out, q.redraw.scores, 1e-9, 'redrawn');
-    const dec = new ThompsonPolicy(m).decide({ context: q.context, candidates: q.candidates, slots: 3, propensityDraws: 0 }, new Rng(q.decision.seed));
+    const dec = new ThompsonPolicy(m).decide(
+      { context: q.context, candidates: q.candidates, slots: 3, propensityDraws: 0 },
+      new Rng(q.decision.seed),
+    );
     for (const s of dec.slots) expectScalar(s.score as number, q.decision.scores[s.index], 1e-9, 'slot score');
   });
 });
@@ -194,7 +281,10 @@ describe('golden: hybrid model (Li et al. 2010, Thompson form)', () => {
   const g = { ...hybridGolden, config: hybridGolden.config as typeof hybridGolden.config & { noise: NoiseModel } };
   const build = (): HybridModel => {
     const m = HybridModel.create(g.config);
-    replay(g.events as Ev[], { observe: (c, cand, r) => m.observe(c, cand, r), correct: (c, cand, o, n) => m.correct(c, cand, o, n) });
+    replay(g.events as Ev[], {
+      observe: (c, cand, r) => m.observe(c, cand, r),
+      correct: (c, cand, o, n) => m.correct(c, cand, o, n),
+    });
     return m;
   };
 
@@ -216,9 +306,11 @@ describe('golden: hybrid model (Li et al. 2010, Thompson form)', () => {
     }
   }
 
-  it('online (rank-one A0 updates, default reward accounting, corrections) equals the batch joint posterior', () => checkPosterior(build()));
+  it('online (rank-one A0 updates, default reward accounting, corrections) equals the batch joint posterior', () =>
+    checkPosterior(build()));
 
-  it('from a snapshot (rebuild from raw statistics) too', () => checkPosterior(HybridModel.fromSnapshot(JSON.parse(JSON.stringify(build().snapshot())))));
+  it('from a snapshot (rebuild from raw statistics) too', () =>
+    checkPosterior(HybridModel.fromSnapshot(JSON.parse(JSON.stringify(build().snapshot())))));
 
   it('replicas: merged deltas equal the batch posterior; rebase keeps the pending delta', () => {
     const r1 = HybridModel.create(g.config);
@@ -244,7 +336,12 @@ describe('golden: hybrid model (Li et al. 2010, Thompson form)', () => {
     const sc = m.prepare(q.context, q.candidates);
     expectClose(sc.mean, q.mean, 1e-9, 'mean');
     expectClose((sc.covariance as () => Float64Array)(), q.covariance, 1e-9, 'S');
-    expectClose(q.candidates.map((_, i) => sc.sdOf(i)), q.sd, 1e-9, 'sd');
+    expectClose(
+      q.candidates.map((_, i) => sc.sdOf(i)),
+      q.sd,
+      1e-9,
+      'sd',
+    );
     // the same posterior with pooled noise (a snapshot whose config has no `noise`): S and sd unscaled
     const old = m.snapshot();
     delete old.config.noise;
@@ -252,7 +349,12 @@ describe('golden: hybrid model (Li et al. 2010, Thompson form)', () => {
     const sp = pooled.prepare(q.context, q.candidates);
     expectClose(sp.mean, q.mean, 1e-9, 'mean (pooled)');
     expectClose((sp.covariance as () => Float64Array)(), q.covariancePooled, 1e-9, 'S (pooled)');
-    expectClose(q.candidates.map((_, i) => sp.sdOf(i)), q.sdPooled, 1e-9, 'sd (pooled)');
+    expectClose(
+      q.candidates.map((_, i) => sp.sdOf(i)),
+      q.sdPooled,
+      1e-9,
+      'sd (pooled)',
+    );
     expectClose(sp.draw(new Rng(q.decision.seed)), q.decision.scoresPooled, 1e-9, 'drawn (pooled)');
   });
 
@@ -273,7 +375,15 @@ describe('golden: hybrid model (Li et al. 2010, Thompson form)', () => {
   it('a whole decision replays exactly: slots, greedy, explored, scores and Monte-Carlo propensities', () => {
     const m = build();
     const d = g.request.decision;
-    const dec = new ThompsonPolicy(m).decide({ context: g.request.context, candidates: g.request.candidates, slots: d.slots, propensityDraws: d.propensityDraws }, new Rng(d.seed));
+    const dec = new ThompsonPolicy(m).decide(
+      {
+        context: g.request.context,
+        candidates: g.request.candidates,
+        slots: d.slots,
+        propensityDraws: d.propensityDraws,
+      },
+      new Rng(d.seed),
+    );
     expect(dec.slots.map((s) => s.index)).toEqual(d.chosen);
     expect(dec.slots.map((s) => s.greedyIndex)).toEqual(d.greedy);
     expect(dec.slots.map((s) => s.explored)).toEqual(d.chosen.map((c, j) => c !== d.greedy[j]));

@@ -38,6 +38,9 @@ describe('posterior health', () => {
     expect((health as { reason: string }).reason).toMatch(/not positive definite/);
     const linear = LinearModel.create({ contextDim: 1, itemDim: 1 }).snapshot();
     linear.stats.xx[0] = -10;
-    expect(posteriorHealth(linear)).toMatchObject({ healthy: false, reason: expect.stringMatching(/not positive definite/) });
+    expect(posteriorHealth(linear)).toMatchObject({
+      healthy: false,
+      reason: expect.stringMatching(/not positive definite/),
+    });
   });
 });

@@ -24,7 +24,9 @@ function linFullPost(world: World, contextDim: number, seed: number): ReturnType
     let best = 0;
     let bv = -Infinity;
     cands.forEach((c, i) => {
-      const s = get(c.id).prepare(ctx, [{ id: 'x' }]).draw(rng)[0];
+      const s = get(c.id)
+        .prepare(ctx, [{ id: 'x' }])
+        .draw(rng)[0];
       if (s > bv) {
         bv = s;
         best = i;
@@ -32,7 +34,12 @@ function linFullPost(world: World, contextDim: number, seed: number): ReturnType
     });
     return best;
   };
-  return runWorld(world, choose, { observe: (ctx: number[], c: Candidate, r: number) => get(c.id).observe(ctx, { id: 'x' }, r) }, seed);
+  return runWorld(
+    world,
+    choose,
+    { observe: (ctx: number[], c: Candidate, r: number) => get(c.id).observe(ctx, { id: 'x' }, r) },
+    seed,
+  );
 }
 
 const mean = (a: number[]): number => a.reduce((s, v) => s + v, 0) / a.length;

@@ -1,4 +1,15 @@
-import { NotPositiveDefiniteError, addOuterLower, cholUpdate, cholesky, choleskySemidefinite, forwardSolve, forwardSolveRows, gramRows, identity, symmetrizeFromLower } from './linalg';
+import {
+  NotPositiveDefiniteError,
+  addOuterLower,
+  cholUpdate,
+  cholesky,
+  choleskySemidefinite,
+  forwardSolve,
+  forwardSolveRows,
+  gramRows,
+  identity,
+  symmetrizeFromLower,
+} from './linalg';
 import { Rng } from './rng';
 import { expectClose } from './testing';
 
@@ -10,13 +21,16 @@ describe('linalg', () => {
 
   it('semidefinite Cholesky reproduces a rank-deficient PSD matrix', () => {
     const r = new Rng(1);
-    const n = 6, k = 3;
+    const n = 6,
+      k = 3;
     const B = Array.from({ length: n * k }, () => r.normal());
     const S = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let t = 0; t < k; t++) S[i * n + j] += B[i * k + t] * B[j * k + t];
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) for (let t = 0; t < k; t++) S[i * n + j] += B[i * k + t] * B[j * k + t];
     const L = choleskySemidefinite(S, n);
     const R = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let t = 0; t < n; t++) R[i * n + j] += L[i * n + t] * L[j * n + t];
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) for (let t = 0; t < n; t++) R[i * n + j] += L[i * n + t] * L[j * n + t];
     expectClose(R, S, 1e-9);
   });
 
@@ -37,18 +51,25 @@ describe('linalg', () => {
     const r = new Rng(3);
     const d = 11;
     const A = identity(d, 0.5);
-    for (let t = 0; t < 20; t++) addOuterLower(A, Array.from({ length: d }, () => r.normal()), d);
+    for (let t = 0; t < 20; t++)
+      addOuterLower(
+        A,
+        Array.from({ length: d }, () => r.normal()),
+        d,
+      );
     const L = cholesky(A, d);
     for (const rows of [1, 4, 5]) {
       const B = Float64Array.from({ length: rows * d }, () => r.normal());
       const Y = forwardSolveRows(L, B, rows, d);
-      for (let a = 0; a < rows; a++) expectClose(Y.subarray(a * d, (a + 1) * d), forwardSolve(L, B.subarray(a * d, (a + 1) * d), d), 1e-12);
+      for (let a = 0; a < rows; a++)
+        expectClose(Y.subarray(a * d, (a + 1) * d), forwardSolve(L, B.subarray(a * d, (a + 1) * d), d), 1e-12);
       const G = gramRows(Y, rows, d);
-      for (let a = 0; a < rows; a++) for (let b = 0; b < rows; b++) {
-        let s = 0;
-        for (let k = 0; k < d; k++) s += Y[a * d + k] * Y[b * d + k];
-        expect(G[a * rows + b]).toBeCloseTo(s, 12);
-      }
+      for (let a = 0; a < rows; a++)
+        for (let b = 0; b < rows; b++) {
+          let s = 0;
+          for (let k = 0; k < d; k++) s += Y[a * d + k] * Y[b * d + k];
+          expect(G[a * rows + b]).toBeCloseTo(s, 12);
+        }
     }
   });
 
@@ -59,7 +80,9 @@ describe('linalg', () => {
         if (w[k] === 0) continue;
         const lkk = L[k * d + k];
         const r = Math.sqrt(lkk * lkk + w[k] * w[k]);
-        const c = r / lkk, s = w[k] / lkk, ic = 1 / c;
+        const c = r / lkk,
+          s = w[k] / lkk,
+          ic = 1 / c;
         L[k * d + k] = r;
         for (let i = k + 1; i < d; i++) {
           const lik = (L[i * d + k] + s * w[i]) * ic;

@@ -5,7 +5,10 @@
 import type { Rng } from './rng';
 
 export class NotPositiveDefiniteError extends Error {
-  constructor(public readonly column: number, public readonly pivot: number) {
+  constructor(
+    public readonly column: number,
+    public readonly pivot: number,
+  ) {
     super(`matrix is not positive definite (pivot ${pivot} at column ${column})`);
     this.name = 'NotPositiveDefiniteError';
   }
@@ -42,7 +45,12 @@ export function cholesky(a: ArrayLike<number>, d: number, out: Float64Array = ne
  * zero and its column of L is set to zero, so L Lᵀ reproduces A up to rounding even when A is singular
  * (e.g. a score covariance of rank < n). Returns L.
  */
-export function choleskySemidefinite(a: ArrayLike<number>, d: number, tol = 1e-12, out: Float64Array = new Float64Array(d * d)): Float64Array {
+export function choleskySemidefinite(
+  a: ArrayLike<number>,
+  d: number,
+  tol = 1e-12,
+  out: Float64Array = new Float64Array(d * d),
+): Float64Array {
   check(a.length, d * d, 'choleskySemidefinite');
   let maxDiag = 0;
   for (let i = 0; i < d; i++) maxDiag = Math.max(maxDiag, Math.abs(a[i * d + i]));
@@ -70,7 +78,12 @@ export function choleskySemidefinite(a: ArrayLike<number>, d: number, tol = 1e-1
  * Every entry sees the same operations in the same order as the column-by-column form, so results are identical.
  * `x` is not modified (`work` is scratch).
  */
-export function cholUpdate(L: Float64Array, x: ArrayLike<number>, d: number, work: Float64Array = new Float64Array(d)): Float64Array {
+export function cholUpdate(
+  L: Float64Array,
+  x: ArrayLike<number>,
+  d: number,
+  work: Float64Array = new Float64Array(d),
+): Float64Array {
   check(x.length, d, 'cholUpdate');
   for (let i = 0; i < d; i++) work[i] = x[i];
   const c = ROT_C;
@@ -104,9 +117,18 @@ export function cholUpdate(L: Float64Array, x: ArrayLike<number>, d: number, wor
       L[rk + k] = r;
     }
     if (kb === 4) {
-      const c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];
-      const s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
-      const i0 = ic[0], i1 = ic[1], i2 = ic[2], i3 = ic[3];
+      const c0 = c[0],
+        c1 = c[1],
+        c2 = c[2],
+        c3 = c[3];
+      const s0 = s[0],
+        s1 = s[1],
+        s2 = s[2],
+        s3 = s[3];
+      const i0 = ic[0],
+        i1 = ic[1],
+        i2 = ic[2],
+        i3 = ic[3];
       for (let i = k0 + 4, p = i * d + k0; i < d; i++, p += d) {
         let w = work[i];
         let l = (L[p] + s0 * w) * i0;
@@ -144,7 +166,12 @@ const ROT_S = new Float64Array(4);
 const ROT_IC = new Float64Array(4);
 
 /** Solves L y = b for lower-triangular L. */
-export function forwardSolve(L: ArrayLike<number>, b: ArrayLike<number>, d: number, out: Float64Array = new Float64Array(d)): Float64Array {
+export function forwardSolve(
+  L: ArrayLike<number>,
+  b: ArrayLike<number>,
+  d: number,
+  out: Float64Array = new Float64Array(d),
+): Float64Array {
   check(b.length, d, 'forwardSolve');
   for (let i = 0; i < d; i++) {
     const ri = i * d;
@@ -160,7 +187,13 @@ export function forwardSolve(L: ArrayLike<number>, b: ArrayLike<number>, d: numb
  * Two right-hand sides per pass over L: each L element loaded once serves both, and the two dot products are
  * independent chains — about 1.5× faster in V8 than one column at a time (bench: covariance of a hybrid slate).
  */
-export function forwardSolveRows(L: ArrayLike<number>, B: ArrayLike<number>, rows: number, d: number, out: Float64Array = new Float64Array(rows * d)): Float64Array {
+export function forwardSolveRows(
+  L: ArrayLike<number>,
+  B: ArrayLike<number>,
+  rows: number,
+  d: number,
+  out: Float64Array = new Float64Array(rows * d),
+): Float64Array {
   check(B.length, rows * d, 'forwardSolveRows');
   let a = 0;
   for (; a + 1 < rows; a += 2) {
@@ -209,7 +242,12 @@ export function forwardSolveRows(L: ArrayLike<number>, B: ArrayLike<number>, row
 }
 
 /** G = Y Yᵀ for Y (rows × d, row-major): the full symmetric rows × rows Gram matrix. */
-export function gramRows(Y: ArrayLike<number>, rows: number, d: number, out: Float64Array = new Float64Array(rows * rows)): Float64Array {
+export function gramRows(
+  Y: ArrayLike<number>,
+  rows: number,
+  d: number,
+  out: Float64Array = new Float64Array(rows * rows),
+): Float64Array {
   check(Y.length, rows * d, 'gramRows');
   for (let a = 0; a < rows; a++) {
     const o = a * d;
@@ -232,7 +270,12 @@ export function gramRows(Y: ArrayLike<number>, rows: number, d: number, out: Flo
 }
 
 /** Solves U x = y for upper-triangular U. */
-export function backSolve(U: ArrayLike<number>, y: ArrayLike<number>, d: number, out: Float64Array = new Float64Array(d)): Float64Array {
+export function backSolve(
+  U: ArrayLike<number>,
+  y: ArrayLike<number>,
+  d: number,
+  out: Float64Array = new Float64Array(d),
+): Float64Array {
   check(y.length, d, 'backSolve');
   for (let i = d - 1; i >= 0; i--) {
     const ri = i * d;
@@ -244,7 +287,12 @@ export function backSolve(U: ArrayLike<number>, y: ArrayLike<number>, d: number,
 }
 
 /** Solves Lᵀ x = y for lower-triangular L (a back substitution reading L by columns). */
-export function backSolveTransposed(L: ArrayLike<number>, y: ArrayLike<number>, d: number, out: Float64Array = new Float64Array(d)): Float64Array {
+export function backSolveTransposed(
+  L: ArrayLike<number>,
+  y: ArrayLike<number>,
+  d: number,
+  out: Float64Array = new Float64Array(d),
+): Float64Array {
   check(y.length, d, 'backSolveTransposed');
   for (let i = 0; i < d; i++) out[i] = y[i];
   for (let i = d - 1; i >= 0; i--) {
@@ -258,13 +306,24 @@ export function backSolveTransposed(L: ArrayLike<number>, y: ArrayLike<number>, 
 }
 
 /** Solves A x = b given the Cholesky factor L of A. */
-export function cholSolve(L: ArrayLike<number>, b: ArrayLike<number>, d: number, out: Float64Array = new Float64Array(d)): Float64Array {
+export function cholSolve(
+  L: ArrayLike<number>,
+  b: ArrayLike<number>,
+  d: number,
+  out: Float64Array = new Float64Array(d),
+): Float64Array {
   const y = forwardSolve(L, b, d, new Float64Array(d));
   return backSolveTransposed(L, y, d, out);
 }
 
 /** y = A x for a rows×cols row-major matrix. */
-export function matvec(A: ArrayLike<number>, x: ArrayLike<number>, rows: number, cols: number = rows, out: Float64Array = new Float64Array(rows)): Float64Array {
+export function matvec(
+  A: ArrayLike<number>,
+  x: ArrayLike<number>,
+  rows: number,
+  cols: number = rows,
+  out: Float64Array = new Float64Array(rows),
+): Float64Array {
   check(A.length, rows * cols, 'matvec');
   check(x.length, cols, 'matvec x');
   for (let i = 0; i < rows; i++) {
@@ -287,7 +346,14 @@ export function dot(a: ArrayLike<number>, b: ArrayLike<number>, n: number = a.le
  * x = mean + scale · L⁻ᵀ z, so Cov(x) = scale² · P⁻¹ when z ~ N(0, I). The variates z are an input (golden tests
  * feed the same z to NumPy); see `mvnSamplePrecision` for the RNG-driven form.
  */
-export function mvnFromPrecision(mean: ArrayLike<number>, L: ArrayLike<number>, z: ArrayLike<number>, d: number, scale = 1, out: Float64Array = new Float64Array(d)): Float64Array {
+export function mvnFromPrecision(
+  mean: ArrayLike<number>,
+  L: ArrayLike<number>,
+  z: ArrayLike<number>,
+  d: number,
+  scale = 1,
+  out: Float64Array = new Float64Array(d),
+): Float64Array {
   check(z.length, d, 'mvnFromPrecision z');
   backSolveTransposed(L, z, d, out);
   for (let i = 0; i < d; i++) out[i] = mean[i] + scale * out[i];
@@ -295,7 +361,14 @@ export function mvnFromPrecision(mean: ArrayLike<number>, L: ArrayLike<number>, 
 }
 
 /** mvnFromPrecision with z drawn from `rng` (d standard normals, in order). */
-export function mvnSamplePrecision(mean: ArrayLike<number>, L: ArrayLike<number>, d: number, rng: Rng, scale = 1, out: Float64Array = new Float64Array(d)): Float64Array {
+export function mvnSamplePrecision(
+  mean: ArrayLike<number>,
+  L: ArrayLike<number>,
+  d: number,
+  rng: Rng,
+  scale = 1,
+  out: Float64Array = new Float64Array(d),
+): Float64Array {
   const z = rng.normals(new Float64Array(d));
   return mvnFromPrecision(mean, L, z, d, scale, out);
 }

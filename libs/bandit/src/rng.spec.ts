@@ -61,18 +61,25 @@ describe('Rng (xoshiro128**)', () => {
   });
 });
 
-describe('Ziggurat normals (split(\'ziggurat\'))', () => {
+describe("Ziggurat normals (split('ziggurat'))", () => {
   it('are standard normal: moments, tail mass beyond R and a Kolmogorov–Smirnov distance', () => {
     const r = new Rng(77).split('ziggurat');
     expect(r.normalMethod).toBe('ziggurat');
     const N = 200_000;
     const xs = r.normals(new Float64Array(N));
-    let m1 = 0, m2 = 0, m4 = 0, tail = 0;
+    let m1 = 0,
+      m2 = 0,
+      m4 = 0,
+      tail = 0;
     for (const x of xs) {
-      m1 += x; m2 += x * x; m4 += x ** 4;
+      m1 += x;
+      m2 += x * x;
+      m4 += x ** 4;
       if (Math.abs(x) > 3.6541528853610088) tail++;
     }
-    m1 /= N; m2 /= N; m4 /= N;
+    m1 /= N;
+    m2 /= N;
+    m4 /= N;
     expect(Math.abs(m1)).toBeLessThan(5 / Math.sqrt(N));
     expect(Math.abs(m2 - 1)).toBeLessThan(5 * Math.sqrt(2 / N));
     expect(Math.abs(m4 - 3)).toBeLessThan(5 * Math.sqrt(96 / N));
@@ -83,11 +90,16 @@ describe('Ziggurat normals (split(\'ziggurat\'))', () => {
     const sorted = Float64Array.from(xs).sort();
     const phi = (x: number): number => {
       const t = 1 / (1 + (0.3275911 * Math.abs(x)) / Math.SQRT2);
-      const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp((-x * x) / 2);
+      const y =
+        1 -
+        ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+          t *
+          Math.exp((-x * x) / 2);
       return 0.5 * (1 + Math.sign(x) * y);
     };
     let ks = 0;
-    for (let i = 0; i < N; i++) ks = Math.max(ks, Math.abs(phi(sorted[i]) - i / N), Math.abs(phi(sorted[i]) - (i + 1) / N));
+    for (let i = 0; i < N; i++)
+      ks = Math.max(ks, Math.abs(phi(sorted[i]) - i / N), Math.abs(phi(sorted[i]) - (i + 1) / N));
     expect(ks).toBeLessThan(1.95 / Math.sqrt(N));
   });
 
@@ -107,12 +119,21 @@ describe('Rng distributions (moments)', () => {
 
   it('normal: mean 0, variance 1, skewness 0, kurtosis 3', () => {
     const r = new Rng(2024);
-    let m1 = 0, m2 = 0, m3 = 0, m4 = 0;
+    let m1 = 0,
+      m2 = 0,
+      m3 = 0,
+      m4 = 0;
     for (let i = 0; i < N; i++) {
       const x = r.normal();
-      m1 += x; m2 += x * x; m3 += x * x * x; m4 += x * x * x * x;
+      m1 += x;
+      m2 += x * x;
+      m3 += x * x * x;
+      m4 += x * x * x * x;
     }
-    m1 /= N; m2 /= N; m3 /= N; m4 /= N;
+    m1 /= N;
+    m2 /= N;
+    m3 /= N;
+    m4 /= N;
     expect(Math.abs(m1)).toBeLessThan(5 / Math.sqrt(N));
     expect(Math.abs(m2 - 1)).toBeLessThan(5 * Math.sqrt(2 / N));
     expect(Math.abs(m3)).toBeLessThan(5 * Math.sqrt(15 / N));
@@ -121,13 +142,15 @@ describe('Rng distributions (moments)', () => {
 
   it('normal: tail probabilities match Phi', () => {
     const r = new Rng(99);
-    let above2 = 0, below1 = 0;
+    let above2 = 0,
+      below1 = 0;
     for (let i = 0; i < N; i++) {
       const x = r.normal();
       if (x > 2) above2++;
       if (x < -1) below1++;
     }
-    const p2 = 0.022750131948179195, p1 = 0.15865525393145707;
+    const p2 = 0.022750131948179195,
+      p1 = 0.15865525393145707;
     expect(Math.abs(above2 / N - p2)).toBeLessThan(5 * Math.sqrt((p2 * (1 - p2)) / N));
     expect(Math.abs(below1 / N - p1)).toBeLessThan(5 * Math.sqrt((p1 * (1 - p1)) / N));
   });
@@ -135,15 +158,20 @@ describe('Rng distributions (moments)', () => {
   it.each([0.3, 1, 2.5, 6, 50])('gamma(shape=%p, scale=2): mean k*theta, variance k*theta^2', (shape) => {
     const r = new Rng(`gamma-${shape}`);
     const scale = 2;
-    let s = 0, s2 = 0, min = Infinity;
+    let s = 0,
+      s2 = 0,
+      min = Infinity;
     for (let i = 0; i < N; i++) {
       const x = r.gamma(shape, scale);
       if (x < min) min = x;
-      s += x; s2 += x * x;
+      s += x;
+      s2 += x * x;
     }
     expect(min).toBeGreaterThanOrEqual(0);
-    const mean = s / N, variance = s2 / N - mean * mean;
-    const mu = shape * scale, v = shape * scale * scale;
+    const mean = s / N,
+      variance = s2 / N - mean * mean;
+    const mu = shape * scale,
+      v = shape * scale * scale;
     expect(Math.abs(mean - mu)).toBeLessThan(5 * Math.sqrt(v / N));
     // Var of the sample variance ~ (mu4 - v^2)/N, mu4 = 3k(k+2) theta^4 for the gamma.
     const mu4 = 3 * shape * (shape + 2) * scale ** 4;
@@ -152,12 +180,15 @@ describe('Rng distributions (moments)', () => {
 
   it('beta(2, 5): mean a/(a+b), variance ab/((a+b)^2(a+b+1))', () => {
     const r = new Rng(5);
-    let s = 0, s2 = 0;
+    let s = 0,
+      s2 = 0;
     for (let i = 0; i < N; i++) {
       const x = r.beta(2, 5);
-      s += x; s2 += x * x;
+      s += x;
+      s2 += x * x;
     }
-    const mean = s / N, variance = s2 / N - mean * mean;
+    const mean = s / N,
+      variance = s2 / N - mean * mean;
     const v = (2 * 5) / (49 * 8);
     expect(Math.abs(mean - 2 / 7)).toBeLessThan(5 * Math.sqrt(v / N));
     expect(Math.abs(variance - v)).toBeLessThan(0.002);
@@ -166,9 +197,18 @@ describe('Rng distributions (moments)', () => {
 
 describe('Rng.normals', () => {
   it('produces exactly the sequence of repeated normal() calls (spare handling included)', () => {
-    for (const [len, pre] of [[7, 0], [8, 1], [1, 1], [5, 3]] as const) {
-      const a = new Rng(`n${len}${pre}`), b = new Rng(`n${len}${pre}`);
-      for (let i = 0; i < pre; i++) { a.normal(); b.normal(); }
+    for (const [len, pre] of [
+      [7, 0],
+      [8, 1],
+      [1, 1],
+      [5, 3],
+    ] as const) {
+      const a = new Rng(`n${len}${pre}`),
+        b = new Rng(`n${len}${pre}`);
+      for (let i = 0; i < pre; i++) {
+        a.normal();
+        b.normal();
+      }
       const bulk = Array.from(a.normals(new Float64Array(len)));
       const one = Array.from({ length: len }, () => b.normal());
       expect(bulk).toEqual(one);

@@ -89,7 +89,10 @@ export class Rng {
 
   getState(): RngState {
     const st = this.st;
-    const state: RngState = { s: [st[0] >>> 0, st[1] >>> 0, st[2] >>> 0, st[3] >>> 0], spare: this.hasSpare ? this.spareValue : null };
+    const state: RngState = {
+      s: [st[0] >>> 0, st[1] >>> 0, st[2] >>> 0, st[3] >>> 0],
+      spare: this.hasSpare ? this.spareValue : null,
+    };
     if (this.zig) state.normal = 'ziggurat';
     return state;
   }
@@ -101,7 +104,7 @@ export class Rng {
 
   setState(state: RngState): void {
     const [a, b, c, d] = state.s;
-    if (((a | b | c | d) >>> 0) === 0) throw new RangeError('xoshiro128** state must not be all zero');
+    if ((a | b | c | d) >>> 0 === 0) throw new RangeError('xoshiro128** state must not be all zero');
     this.st[0] = a;
     this.st[1] = b;
     this.st[2] = c;
@@ -269,7 +272,7 @@ export class Rng {
     let s1 = st[1];
     let s2 = st[2];
     let s3 = st[3];
-    for (let k = from; k < to; ) {
+    for (let k = from; k < to;) {
       let m = Math.imul(s1, 5);
       const a = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
       let t = s1 << 9;
@@ -349,7 +352,12 @@ export class Rng {
    */
   split(normal: NormalMethod = 'polar'): Rng {
     const child = new Rng(0);
-    const s: [number, number, number, number] = [this.nextUint32(), this.nextUint32(), this.nextUint32(), this.nextUint32()];
+    const s: [number, number, number, number] = [
+      this.nextUint32(),
+      this.nextUint32(),
+      this.nextUint32(),
+      this.nextUint32(),
+    ];
     if ((s[0] | s[1] | s[2] | s[3]) === 0) s[0] = 1;
     child.setState({ s, spare: null, normal });
     return child;

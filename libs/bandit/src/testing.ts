@@ -12,7 +12,8 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     const a = actual[i];
     const e = expected[i];
     const tol = rtol * (Math.abs(e) + 1e-3 * scale);
-    if (!(Math.abs(a - e) <= tol)) throw new Error(`${what}[${i}]: got ${a}, expected ${e} (|diff| ${Math.abs(a - e)} > ${tol})`);
+    if (!(Math.abs(a - e) <= tol))
+      throw new Error(`${what}[${i}]: got ${a}, expected ${e} (|diff| ${Math.abs(a - e)} > ${tol})`);
   }
 }
 

@@ -72,7 +72,9 @@ export interface SnapshotBase<T extends ModelType, C, S> {
  * A Thompson-sampling model holding additive sufficient statistics. The state is (prior config, stats); a delta
  * has the same shape as a snapshot and adds to it element-wise, so replicas merge exactly.
  */
-export interface BanditModel<S extends SnapshotBase<ModelType, unknown, unknown> = SnapshotBase<ModelType, unknown, unknown>> {
+export interface BanditModel<
+  S extends SnapshotBase<ModelType, unknown, unknown> = SnapshotBase<ModelType, unknown, unknown>,
+> {
   readonly type: ModelType;
   /**
    * Records a shown slot with a reward (default 0: default reward accounting). slot: its 0-based index in the slate
@@ -122,7 +124,8 @@ export function checkUniqueIds(candidates: readonly Candidate[]): void {
 }
 
 export function checkPositive(x: number, what: string): number {
-  if (!(typeof x === 'number' && x > 0 && Number.isFinite(x))) throw new RangeError(`${what} must be a positive number, got ${x}`);
+  if (!(typeof x === 'number' && x > 0 && Number.isFinite(x)))
+    throw new RangeError(`${what} must be a positive number, got ${x}`);
   return x;
 }
 
@@ -135,12 +138,19 @@ export function stableStringify(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
   if (v !== null && typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`).join(',')}}`;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(v);
 }
 
-export function assertCompatible(model: { type: ModelType; config: unknown }, s: { type: ModelType; version: number; config: unknown }): void {
+export function assertCompatible(
+  model: { type: ModelType; config: unknown },
+  s: { type: ModelType; version: number; config: unknown },
+): void {
   if (s.type !== model.type || s.version !== 1 || stableStringify(s.config) !== stableStringify(model.config)) {
     throw new RangeError(`snapshot/delta does not match this ${model.type} model (type, version or config differ)`);
   }

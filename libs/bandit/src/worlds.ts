@@ -78,7 +78,13 @@ export function runWorld(
   const w = Math.min(1000, Math.floor(world.steps / 2));
   const mean = (a: number[]): number => a.reduce((s, v) => s + v, 0) / a.length;
   const lateRecall = Object.fromEntries(Object.entries(lateOptimal).map(([id, [hit, all]]) => [id, hit / all]));
-  return { regret, exploreFirst: mean(explored.slice(0, w)), exploreLast: mean(explored.slice(-w)), lateChoices, lateRecall };
+  return {
+    regret,
+    exploreFirst: mean(explored.slice(0, w)),
+    exploreLast: mean(explored.slice(-w)),
+    lateChoices,
+    lateRecall,
+  };
 }
 
 /** Cardinalities of the 22 attributes (117 one-hot features, as the UCI mushroom data). */
@@ -99,7 +105,10 @@ export function mushroomWorld(seed: number, steps = 2000): World {
     });
     contexts.push(x);
   }
-  const candidates: Candidate[] = [{ id: 'act', features: [1, 0] }, { id: 'skip', features: [0, 1] }];
+  const candidates: Candidate[] = [
+    { id: 'act', features: [1, 0] },
+    { id: 'skip', features: [0, 1] },
+  ];
   return {
     steps,
     at: (t) => ({ context: contexts[t], candidates }),
@@ -110,7 +119,8 @@ export function mushroomWorld(seed: number, steps = 2000): World {
 
 export function coldStartWorld(seed: number, steps = 6000): World {
   const r = new Rng(`cold-${seed}`);
-  const C = 8, M = 6;
+  const C = 8,
+    M = 6;
   const feats = Array.from({ length: 50 }, () => Array.from({ length: M }, () => r.normal()));
   const w = Array.from({ length: M }, () => 0.5 * r.normal());
   const W = Array.from({ length: C }, () => Array.from({ length: M }, () => 0.3 * r.normal()));

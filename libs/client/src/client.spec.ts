@@ -9,10 +9,18 @@ async function serve(answers: Array<{ status: number; body?: unknown; headers?: 
     let text = '';
     req.on('data', (c) => (text += c));
     req.on('end', () => {
-      received.push({ method: req.method!, url: req.url!, body: text ? JSON.parse(text) : undefined, auth: req.headers.authorization });
+      received.push({
+        method: req.method!,
+        url: req.url!,
+        body: text ? JSON.parse(text) : undefined,
+        auth: req.headers.authorization,
+      });
       const a = answers[Math.min(received.length - 1, answers.length - 1)];
       if (a === 'drop') return void req.socket.destroy();
-      res.writeHead(a.status, { 'content-type': a.status < 300 ? 'application/json' : 'application/problem+json', ...a.headers });
+      res.writeHead(a.status, {
+        'content-type': a.status < 300 ? 'application/json' : 'application/problem+json',
+        ...a.headers,
+      });
       res.end(a.body === undefined ? '' : JSON.stringify(a.body));
     });
   });
@@ -22,14 +30,23 @@ async function serve(answers: Array<{ status: number; body?: unknown; headers?: 
 }
 
 const waits: number[] = [];
-const options = (extra = {}) => ({ apiKey: 'k', sleep: async (ms: number) => void waits.push(ms), random: () => 0.5, ...extra });
+const options = (extra = {}) => ({
+  apiKey: 'k',
+  sleep: async (ms: number) => void waits.push(ms),
+  random: () => 0.5,
+  ...extra,
+});
 const ok = { accepted: 2, duplicates: 0, rejected: [] };
 
 beforeEach(() => (waits.length = 0));
 
 describe('SlotwiseClient retries', () => {
   it('retries rewards after 503 and a dropped connection with the same eventIds it filled in', async () => {
-    const s = await serve([{ status: 503, body: { detail: 'restarting' }, headers: { 'retry-after': '2' } }, 'drop', { status: 200, body: ok }]);
+    const s = await serve([
+      { status: 503, body: { detail: 'restarting' }, headers: { 'retry-after': '2' } },
+      'drop',
+      { status: 200, body: ok },
+    ]);
     try {
       const api = new SlotwiseClient(s.url, options());
       const res = await api.rewards([
@@ -38,7 +55,9 @@ describe('SlotwiseClient retries', () => {
       ]);
       expect(res).toEqual(ok);
       expect(s.received).toHaveLength(3);
-      const ids = s.received.map((r) => (r.body as { rewards: Array<{ eventId: string }> }).rewards.map((x) => x.eventId));
+      const ids = s.received.map((r) =>
+        (r.body as { rewards: Array<{ eventId: string }> }).rewards.map((x) => x.eventId),
+      );
       expect(ids[0][1]).toBe('mine');
       expect(ids[0][0]).toMatch(/^[0-9a-f-]{36}$/);
       expect(ids[1]).toEqual(ids[0]);
@@ -55,14 +74,19 @@ describe('SlotwiseClient retries', () => {
     const s = await serve(['drop', { status: 200, body: {} }]);
     try {
       const api = new SlotwiseClient(s.url, options());
-      const err = await api.rank({ experiment: 'exp', unitId: 'u', candidates: [{ id: 'a' }] }).catch((e: unknown) => e);
+      const err = await api
+        .rank({ experiment: 'exp', unitId: 'u', candidates: [{ id: 'a' }] })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ApiError);
       expect((err as ApiError).status).toBe(0);
       expect(s.received).toHaveLength(1);
     } finally {
       await s.close();
     }
-    const t = await serve([{ status: 503, body: { detail: 'db down' } }, { status: 200, body: { decisionId: null, experiment: 'exp', variant: null, modelVersion: null, slots: [] } }]);
+    const t = await serve([
+      { status: 503, body: { detail: 'db down' } },
+      { status: 200, body: { decisionId: null, experiment: 'exp', variant: null, modelVersion: null, slots: [] } },
+    ]);
     try {
       const api = new SlotwiseClient(t.url, options());
       expect((await api.rank({ experiment: 'exp', unitId: 'u', candidates: [{ id: 'a' }] })).variant).toBeNull();
@@ -83,9 +107,13 @@ describe('SlotwiseClient retries', () => {
     } finally {
       await s.close();
     }
-    const v = await serve([{ status: 400, body: { detail: 'Invalid', errors: [{ path: 'unitId', message: 'required' }] } }]);
+    const v = await serve([
+      { status: 400, body: { detail: 'Invalid', errors: [{ path: 'unitId', message: 'required' }] } },
+    ]);
     try {
-      const err = (await new SlotwiseClient(v.url, options()).assign({ experiment: 'exp', unitId: 'u' }).catch((e: unknown) => e)) as ApiError;
+      const err = (await new SlotwiseClient(v.url, options())
+        .assign({ experiment: 'exp', unitId: 'u' })
+        .catch((e: unknown) => e)) as ApiError;
       expect(err.errors).toEqual([{ path: 'unitId', message: 'required' }]);
       expect(v.received).toHaveLength(1); // a 400 is never retried
     } finally {

@@ -134,7 +134,11 @@ export class SlotwiseClient {
           await wait(this.backoff(attempt, null));
           continue;
         }
-        const e = new ApiError(0, { detail: `the server could not be reached (${(err as Error).message})` }, `${m} ${path}`);
+        const e = new ApiError(
+          0,
+          { detail: `the server could not be reached (${(err as Error).message})` },
+          `${m} ${path}`,
+        );
         this.options.onError?.(e);
         throw e;
       }
@@ -159,7 +163,8 @@ export class SlotwiseClient {
   private backoff(attempt: number, retryAfter: string | null): number {
     const ceiling = Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** attempt);
     const jitter = Math.floor((this.options.random ?? Math.random)() * ceiling);
-    const after = retryAfter !== null && /^\d+$/.test(retryAfter) ? Math.min(this.retry.maxMs, Number(retryAfter) * 1000) : 0;
+    const after =
+      retryAfter !== null && /^\d+$/.test(retryAfter) ? Math.min(this.retry.maxMs, Number(retryAfter) * 1000) : 0;
     return Math.max(jitter, after);
   }
 
@@ -170,12 +175,23 @@ export class SlotwiseClient {
       if (m !== method || !contract.response) continue;
       if (!new RegExp(`^${p.replace(/[.]/g, '\\.').replace(/\{[^}]+\}/g, '[^/]+')}$`).test(path)) continue;
       const result = contract.response.safeParse(body);
-      if (!result.success) throw new ApiError(res.status, { detail: `the answer does not match ${key}: ${result.error.message}` }, `${method} ${path}`);
+      if (!result.success)
+        throw new ApiError(
+          res.status,
+          { detail: `the answer does not match ${key}: ${result.error.message}` },
+          `${method} ${path}`,
+        );
       return;
     }
   }
 
-  private op<K extends RouteKey>(_route: K, method: string, path: string, body?: unknown, options?: RequestOptions): Promise<ResponseOf<K>> {
+  private op<K extends RouteKey>(
+    _route: K,
+    method: string,
+    path: string,
+    body?: unknown,
+    options?: RequestOptions,
+  ): Promise<ResponseOf<K>> {
     return this.request<ResponseOf<K>>(method, path, body, options);
   }
 
@@ -221,31 +237,64 @@ export class SlotwiseClient {
 
   // ---- reports ----------------------------------------------------------------------------------------------------
   report(key: string, query?: RequestOptions['query']) {
-    return this.op('GET /v1/experiments/{key}/report', 'GET', `/v1/experiments/${encode(key)}/report`, undefined, { query });
+    return this.op('GET /v1/experiments/{key}/report', 'GET', `/v1/experiments/${encode(key)}/report`, undefined, {
+      query,
+    });
   }
   refreshReport(key: string, query?: RequestOptions['query']) {
-    return this.op('POST /v1/experiments/{key}/report/refresh', 'POST', `/v1/experiments/${encode(key)}/report/refresh`, undefined, { query });
+    return this.op(
+      'POST /v1/experiments/{key}/report/refresh',
+      'POST',
+      `/v1/experiments/${encode(key)}/report/refresh`,
+      undefined,
+      { query },
+    );
   }
   timeseries(key: string, query?: RequestOptions['query']) {
-    return this.op('GET /v1/experiments/{key}/report/timeseries', 'GET', `/v1/experiments/${encode(key)}/report/timeseries`, undefined, { query });
+    return this.op(
+      'GET /v1/experiments/{key}/report/timeseries',
+      'GET',
+      `/v1/experiments/${encode(key)}/report/timeseries`,
+      undefined,
+      { query },
+    );
   }
   decisions(key: string, query?: { limit?: number; before?: string; variant?: string }) {
-    return this.op('GET /v1/experiments/{key}/decisions', 'GET', `/v1/experiments/${encode(key)}/decisions`, undefined, { query });
+    return this.op(
+      'GET /v1/experiments/{key}/decisions',
+      'GET',
+      `/v1/experiments/${encode(key)}/decisions`,
+      undefined,
+      { query },
+    );
   }
 
   // ---- off-policy evaluation --------------------------------------------------------------------------------------
   /** Starts (and, within 2 s, finishes) an evaluation: a 202 answer is returned as the running run. */
   startOpe(key: string, body: Input<typeof opeRequestSchema>) {
-    return this.op('POST /v1/experiments/{key}/ope', 'POST', `/v1/experiments/${encode(key)}/ope`, body, { okStatuses: [202] });
+    return this.op('POST /v1/experiments/{key}/ope', 'POST', `/v1/experiments/${encode(key)}/ope`, body, {
+      okStatuses: [202],
+    });
   }
   opeRuns(key: string) {
     return this.op('GET /v1/experiments/{key}/ope', 'GET', `/v1/experiments/${encode(key)}/ope`);
   }
   opeRun(key: string, id: string) {
-    return this.op('GET /v1/experiments/{key}/ope/{id}', 'GET', `/v1/experiments/${encode(key)}/ope/${encode(id)}`, undefined, { okStatuses: [202] });
+    return this.op(
+      'GET /v1/experiments/{key}/ope/{id}',
+      'GET',
+      `/v1/experiments/${encode(key)}/ope/${encode(id)}`,
+      undefined,
+      { okStatuses: [202] },
+    );
   }
   importDecisions(key: string, decisions: Input<typeof importDecisionsSchema>['decisions']) {
-    return this.op('POST /v1/experiments/{key}/decisions/import', 'POST', `/v1/experiments/${encode(key)}/decisions/import`, { decisions });
+    return this.op(
+      'POST /v1/experiments/{key}/decisions/import',
+      'POST',
+      `/v1/experiments/${encode(key)}/decisions/import`,
+      { decisions },
+    );
   }
 }
 

@@ -5,10 +5,14 @@ import { METRIC_KEY } from './metric-key';
 
 /** Metric keys, the same rule as an experiment's `metrics.primary` / `guardrails` / `secondary`. */
 export { METRIC_KEY };
-export const metricKeySchema = z.string().regex(METRIC_KEY, 'must be 1–64 characters of a–z, 0–9, _ . - starting with a letter or digit');
+export const metricKeySchema = z
+  .string()
+  .regex(METRIC_KEY, 'must be 1–64 characters of a–z, 0–9, _ . - starting with a letter or digit');
 export const experimentKeySchema = z.string().regex(EXPERIMENT_KEY, 'must match ^[a-z0-9][a-z0-9_-]{1,63}$');
 export const LAYER_KEY = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-export const layerKeySchema = z.string().regex(LAYER_KEY, 'must be 1–64 characters of a–z, 0–9, _ or - starting with a letter or digit');
+export const layerKeySchema = z
+  .string()
+  .regex(LAYER_KEY, 'must be 1–64 characters of a–z, 0–9, _ or - starting with a letter or digit');
 
 /** Unit ids: the one rule shared with /v1/rank (common/validation/unit-id). */
 export { unitIdSchema };
@@ -17,14 +21,20 @@ export { unitIdSchema };
 export const attributesSchema = z
   .record(
     z.string().min(1).max(64),
-    z.union([z.string().max(1024), z.number().refine(Number.isFinite, 'must be a finite number'), z.boolean(), z.null()], {
-      message: 'must be a string, a finite number, a boolean or null',
-    }),
+    z.union(
+      [z.string().max(1024), z.number().refine(Number.isFinite, 'must be a finite number'), z.boolean(), z.null()],
+      {
+        message: 'must be a string, a finite number, a boolean or null',
+      },
+    ),
   )
   .refine((a) => Object.keys(a).length <= 100, 'at most 100 attributes');
 export type UnitAttributes = z.infer<typeof attributesSchema>;
 
-const timestampSchema = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone (e.g. 2026-01-31T12:00:00Z)' });
+const timestampSchema = z.iso.datetime({
+  offset: true,
+  message: 'must be an ISO 8601 date-time with a time zone (e.g. 2026-01-31T12:00:00Z)',
+});
 
 // ---- /v1/assign -----------------------------------------------------------------------------------------------
 
@@ -76,7 +86,10 @@ export const exposureSchema = z.strictObject({
   attributes: attributesSchema.optional(),
 });
 export const exposuresBatchSchema = z.strictObject({
-  exposures: z.array(exposureSchema).min(1, 'send at least one exposure').max(MAX_BATCH, `at most ${MAX_BATCH} exposures per call`),
+  exposures: z
+    .array(exposureSchema)
+    .min(1, 'send at least one exposure')
+    .max(MAX_BATCH, `at most ${MAX_BATCH} exposures per call`),
 });
 export type ExposuresBatchInput = z.infer<typeof exposuresBatchSchema>;
 
@@ -96,11 +109,17 @@ export const cappingSchema = z.discriminatedUnion(
   'type',
   [
     /** Winsorise: unit values above this percentile of all units' values (pooled over variants) are set to it. */
-    z.strictObject({ type: z.literal('percentile'), percentile: z.number().gt(0, 'must be in (0, 1)').lt(1, 'must be in (0, 1)') }),
+    z.strictObject({
+      type: z.literal('percentile'),
+      percentile: z.number().gt(0, 'must be in (0, 1)').lt(1, 'must be in (0, 1)'),
+    }),
     /** Unit values above `value` are set to `value`. */
     z.strictObject({ type: z.literal('fixed'), value: z.number().refine(Number.isFinite, 'must be a finite number') }),
   ],
-  { error: (issue) => (issue.code === 'invalid_union' ? 'must be {type: "percentile", percentile} or {type: "fixed", value}' : undefined) },
+  {
+    error: (issue) =>
+      issue.code === 'invalid_union' ? 'must be {type: "percentile", percentile} or {type: "fixed", value}' : undefined,
+  },
 );
 export type Capping = z.infer<typeof cappingSchema>;
 
@@ -114,7 +133,12 @@ const metricFields = {
   numerator: metricKeySchema.nullable().default(null),
   denominator: metricKeySchema.nullable().default(null),
   /** Seconds after a unit's first exposure during which its events count; null: until the experiment ends. */
-  conversionWindowSeconds: z.int().min(1).max(365 * 86_400).nullable().default(null),
+  conversionWindowSeconds: z
+    .int()
+    .min(1)
+    .max(365 * 86_400)
+    .nullable()
+    .default(null),
   capping: cappingSchema.nullable().default(null),
   direction: z.enum(['increase', 'decrease'], { message: 'must be "increase" or "decrease"' }).default('increase'),
   /** As a guardrail: the largest tolerated relative change in the bad direction (0.02 = 2 %), non-inferiority margin. */
@@ -123,21 +147,51 @@ const metricFields = {
   cupedLookbackDays: z.int().min(1).max(365).default(14),
 };
 
-function checkMetric(m: { type: MetricType; numerator: string | null; denominator: string | null; event: string | null; capping: Capping | null }, ctx: z.RefinementCtx) {
+function checkMetric(
+  m: {
+    type: MetricType;
+    numerator: string | null;
+    denominator: string | null;
+    event: string | null;
+    capping: Capping | null;
+  },
+  ctx: z.RefinementCtx,
+) {
   if (m.type === 'ratio') {
-    if (!m.numerator) ctx.addIssue({ code: 'custom', path: ['numerator'], message: 'a ratio metric needs a numerator event metric key' });
-    if (!m.denominator) ctx.addIssue({ code: 'custom', path: ['denominator'], message: 'a ratio metric needs a denominator event metric key' });
-    if (m.event) ctx.addIssue({ code: 'custom', path: ['event'], message: 'ratio metrics read numerator and denominator, not event' });
+    if (!m.numerator)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['numerator'],
+        message: 'a ratio metric needs a numerator event metric key',
+      });
+    if (!m.denominator)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['denominator'],
+        message: 'a ratio metric needs a denominator event metric key',
+      });
+    if (m.event)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['event'],
+        message: 'ratio metrics read numerator and denominator, not event',
+      });
   } else {
-    if (m.numerator) ctx.addIssue({ code: 'custom', path: ['numerator'], message: 'only ratio metrics have a numerator' });
-    if (m.denominator) ctx.addIssue({ code: 'custom', path: ['denominator'], message: 'only ratio metrics have a denominator' });
+    if (m.numerator)
+      ctx.addIssue({ code: 'custom', path: ['numerator'], message: 'only ratio metrics have a numerator' });
+    if (m.denominator)
+      ctx.addIssue({ code: 'custom', path: ['denominator'], message: 'only ratio metrics have a denominator' });
   }
-  if (m.type === 'binary' && m.capping) ctx.addIssue({ code: 'custom', path: ['capping'], message: 'binary metrics are 0 or 1 and take no capping' });
+  if (m.type === 'binary' && m.capping)
+    ctx.addIssue({ code: 'custom', path: ['capping'], message: 'binary metrics are 0 or 1 and take no capping' });
 }
 
 export const createMetricSchema = z
   .strictObject({
-    key: metricKeySchema.refine((k) => k !== 'reward', '"reward" is the built-in metric of ranking experiments and cannot be defined'),
+    key: metricKeySchema.refine(
+      (k) => k !== 'reward',
+      '"reward" is the built-in metric of ranking experiments and cannot be defined',
+    ),
     ...metricFields,
   })
   .superRefine(checkMetric);
@@ -145,7 +199,12 @@ export type MetricDefinitionInput = z.infer<typeof createMetricSchema>;
 
 /** PATCH: any subset except the key; the merged definition is validated as a whole (same paths as create). */
 export const patchMetricSchema = z
-  .strictObject(Object.fromEntries(Object.keys(metricFields).map((k) => [k, z.unknown()])) as Record<keyof typeof metricFields, z.ZodUnknown>)
+  .strictObject(
+    Object.fromEntries(Object.keys(metricFields).map((k) => [k, z.unknown()])) as Record<
+      keyof typeof metricFields,
+      z.ZodUnknown
+    >,
+  )
   .partial()
   .refine((p) => Object.keys(p).length > 0, 'send at least one field to change');
 export type MetricPatch = z.infer<typeof patchMetricSchema>;

@@ -3,10 +3,16 @@ import { z } from 'zod';
 export const CONSOLE_ROLES = ['admin', 'editor', 'viewer'] as const;
 export type ConsoleRole = (typeof CONSOLE_ROLES)[number];
 
-const email = z.email('must be an e-mail address').max(254).transform((s) => s.trim());
+const email = z
+  .email('must be an e-mail address')
+  .max(254)
+  .transform((s) => s.trim());
 const password = z.string().min(10, 'must be at least 10 characters').max(256, 'must be at most 256 characters');
 
-export const signInSchema = z.strictObject({ email: z.string().trim().min(1, 'is required').max(254), password: z.string().min(1, 'is required').max(256) });
+export const signInSchema = z.strictObject({
+  email: z.string().trim().min(1, 'is required').max(254),
+  password: z.string().min(1, 'is required').max(256),
+});
 export type SignInInput = z.infer<typeof signInSchema>;
 
 /** First-run setup: proves control of the installation with an admin API key (printed at first start). */

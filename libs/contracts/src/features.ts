@@ -7,9 +7,16 @@ const MAX_WINDOW_SECONDS = 366 * 24 * 3600;
 /** `unit.clicks_20m`, `item.purchases_1h`: the entity, a dot, then a–z 0–9 _ (the name an experiment's schema uses). */
 export const featureNameSchema = z
   .string()
-  .regex(/^(unit|item)\.[a-z0-9][a-z0-9_]{0,58}$/, 'must be "unit." or "item." followed by 1–59 characters of a–z, 0–9, _ (e.g. unit.clicks_20m)');
+  .regex(
+    /^(unit|item)\.[a-z0-9][a-z0-9_]{0,58}$/,
+    'must be "unit." or "item." followed by 1–59 characters of a–z, 0–9, _ (e.g. unit.clicks_20m)',
+  );
 
-const seconds = (what: string) => z.number().gt(0, `${what} must be greater than 0`).max(MAX_WINDOW_SECONDS, `${what} must be at most 366 days (${MAX_WINDOW_SECONDS} s)`);
+const seconds = (what: string) =>
+  z
+    .number()
+    .gt(0, `${what} must be greater than 0`)
+    .max(MAX_WINDOW_SECONDS, `${what} must be at most 366 days (${MAX_WINDOW_SECONDS} s)`);
 
 export const windowSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('sliding'), seconds: seconds('the window') }),
@@ -37,8 +44,14 @@ export const createFeatureSchema = z
     description: z.string().max(2000).default(''),
   })
   .superRefine((d, ctx) => {
-    if (!d.name.startsWith(`${d.entity}.`)) ctx.addIssue({ code: 'custom', path: ['name'], message: `must start with "${d.entity}." (the entity)` });
-    if (d.entity === 'item' && d.source.type === 'event') ctx.addIssue({ code: 'custom', path: ['source', 'type'], message: 'events carry a unit, not an item: item features come from rewards or impressions' });
+    if (!d.name.startsWith(`${d.entity}.`))
+      ctx.addIssue({ code: 'custom', path: ['name'], message: `must start with "${d.entity}." (the entity)` });
+    if (d.entity === 'item' && d.source.type === 'event')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['source', 'type'],
+        message: 'events carry a unit, not an item: item features come from rewards or impressions',
+      });
   });
 export type FeatureDefinitionInput = z.output<typeof createFeatureSchema>;
 

@@ -20,7 +20,16 @@ export const featureValues = z.record(
     .refine((x) => !Number.isFinite(x) || Math.abs(x) <= MAX_FEATURE_VALUE, FEATURE_RANGE_MESSAGE),
 );
 
-const attributeValues = z.record(z.string().min(1).max(64), z.union([z.string().max(1000), z.number(), z.boolean(), z.null(), z.array(z.union([z.string().max(1000), z.number()])).max(100)]));
+const attributeValues = z.record(
+  z.string().min(1).max(64),
+  z.union([
+    z.string().max(1000),
+    z.number(),
+    z.boolean(),
+    z.null(),
+    z.array(z.union([z.string().max(1000), z.number()])).max(100),
+  ]),
+);
 
 export const putItemSchema = z.strictObject({
   features: featureValues.default({}),
@@ -32,13 +41,20 @@ export const MAX_BATCH_ITEMS = 10_000;
 
 export const batchItemsSchema = z.strictObject({
   items: z
-    .array(z.strictObject({ id: itemIdSchema, features: featureValues.default({}), attributes: attributeValues.default({}) }))
+    .array(
+      z.strictObject({
+        id: itemIdSchema,
+        features: featureValues.default({}),
+        attributes: attributeValues.default({}),
+      }),
+    )
     .min(1)
     .max(MAX_BATCH_ITEMS, `at most ${MAX_BATCH_ITEMS} items per call`)
     .superRefine((items, ctx) => {
       const seen = new Set<string>();
       items.forEach((it, i) => {
-        if (seen.has(it.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate item id "${it.id}" in this batch` });
+        if (seen.has(it.id))
+          ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate item id "${it.id}" in this batch` });
         seen.add(it.id);
       });
     }),

@@ -34,16 +34,27 @@ export const opeRequestSchema = z.strictObject({
       from: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).optional(),
       to: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).optional(),
     })
-    .refine((l) => !l.from || !l.to || Date.parse(l.from) < Date.parse(l.to), { message: 'from must be before to', path: ['to'] })
+    .refine((l) => !l.from || !l.to || Date.parse(l.from) < Date.parse(l.to), {
+      message: 'from must be before to',
+      path: ['to'],
+    })
     .default({}),
-  estimators: z.array(z.enum(OPE_ESTIMATORS, { message: `must be one of ${OPE_ESTIMATORS.join(', ')}` })).min(1).max(6).optional(),
+  estimators: z
+    .array(z.enum(OPE_ESTIMATORS, { message: `must be one of ${OPE_ESTIMATORS.join(', ')}` }))
+    .min(1)
+    .max(6)
+    .optional(),
   alpha: z.number().gt(0).lt(1).default(0.05),
   /** λ: clip importance weights at λ in IPS and DR */
   clip: z.number().gt(0).max(1e9).optional(),
   /** Monte-Carlo draws per decision for a Thompson target (its action distribution has no closed form) */
   draws: z.int().min(10).max(10_000).default(200),
   /** seed of the Thompson re-draws (the estimate replays exactly from it) */
-  seed: z.int().min(0).max(2 ** 31 - 1).default(1),
+  seed: z
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .default(1),
 });
 export type OpeRequest = z.infer<typeof opeRequestSchema>;
 
@@ -71,7 +82,10 @@ const importedSlotSchema = z.strictObject({
   position: z.int().min(1, 'must be between 1 and 50').max(50, 'must be between 1 and 50'),
   itemId,
   /** π_b(item at position | inputs): the logging policy's probability, in (0, 1] */
-  propensity: z.number({ message: 'required: a number in (0, 1]' }).gt(0, 'must be in (0, 1]').max(1, 'must be in (0, 1]'),
+  propensity: z
+    .number({ message: 'required: a number in (0, 1]' })
+    .gt(0, 'must be in (0, 1]')
+    .max(1, 'must be in (0, 1]'),
   reward: z.number().finite().default(0),
 });
 
@@ -87,7 +101,9 @@ export const importedDecisionSchema = z.strictObject({
    * items created no later, at most 2,000, oldest first, with their current catalog features)
    */
   candidates: z
-    .array(z.strictObject({ id: itemId, features: featureInput.optional(), rankerScore: z.number().finite().optional() }))
+    .array(
+      z.strictObject({ id: itemId, features: featureInput.optional(), rankerScore: z.number().finite().optional() }),
+    )
     .min(1)
     .max(MAX_IMPORT_CANDIDATES)
     .optional(),
@@ -96,7 +112,9 @@ export const importedDecisionSchema = z.strictObject({
 export type ImportedDecision = z.infer<typeof importedDecisionSchema>;
 
 /** `POST /v1/experiments/{key}/decisions/import` */
-export const importDecisionsSchema = z.strictObject({ decisions: z.array(importedDecisionSchema).min(1).max(MAX_IMPORT_BATCH) });
+export const importDecisionsSchema = z.strictObject({
+  decisions: z.array(importedDecisionSchema).min(1).max(MAX_IMPORT_BATCH),
+});
 export type ImportDecisionsInput = z.infer<typeof importDecisionsSchema>;
 
 export interface EstimateView {

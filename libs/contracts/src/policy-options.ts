@@ -3,25 +3,28 @@
  * cb_explore_adf_* reductions; the NIG models declare their prior): the defaults, bounds and enum values live there
  * once, and the API's validation, its OpenAPI document and the console's form defaults read them from here.
  */
-import {
-  EPSILON_GREEDY_OPTIONS,
-  NIG_MODEL_OPTIONS,
-  type OptionSpec,
-  THOMPSON_OPTIONS,
-} from '@slotwise/bandit';
+import { EPSILON_GREEDY_OPTIONS, NIG_MODEL_OPTIONS, type OptionSpec, THOMPSON_OPTIONS } from '@slotwise/bandit';
 import { z } from 'zod';
 
-type Value<S extends OptionSpec> = S extends { type: 'enum'; values: readonly (infer V extends string)[] } ? V : S extends { type: 'boolean' } ? boolean : number;
-type Schema<S extends OptionSpec> = S extends { default: unknown } ? z.ZodDefault<z.ZodType<Value<S>>> : z.ZodOptional<z.ZodType<Value<S>>>;
+type Value<S extends OptionSpec> = S extends { type: 'enum'; values: readonly (infer V extends string)[] }
+  ? V
+  : S extends { type: 'boolean' }
+    ? boolean
+    : number;
+type Schema<S extends OptionSpec> = S extends { default: unknown }
+  ? z.ZodDefault<z.ZodType<Value<S>>>
+  : z.ZodOptional<z.ZodType<Value<S>>>;
 /** `{ name: schema }` for a list of option specs, typed by name. */
 export type OptionShape<L extends readonly OptionSpec[]> = { [S in L[number] as S['name']]: Schema<S> };
 
 /** "must be "a" or "b"" for two values, "must be one of a, b, c" for more (the API's wording before generation). */
-const enumMessage = (values: readonly string[]) => (values.length === 2 ? `must be "${values[0]}" or "${values[1]}"` : `must be one of ${values.join(', ')}`);
+const enumMessage = (values: readonly string[]) =>
+  values.length === 2 ? `must be "${values[0]}" or "${values[1]}"` : `must be one of ${values.join(', ')}`;
 
 function optionSchema(spec: OptionSpec): z.ZodType {
   let s: z.ZodType;
-  if (spec.type === 'enum') s = z.enum(spec.values as [string, ...string[]], { message: enumMessage(spec.values ?? []) });
+  if (spec.type === 'enum')
+    s = z.enum(spec.values as [string, ...string[]], { message: enumMessage(spec.values ?? []) });
   else if (spec.type === 'boolean') s = z.boolean();
   else {
     let n = spec.type === 'integer' ? z.int() : z.number();

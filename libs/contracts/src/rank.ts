@@ -15,31 +15,49 @@ const MAX_FEATURE_ISSUES = 20;
  * union of a record and an array schema: with 500 candidates × 16 features per request the schema walk and the copies
  * it made were a sixth of a rank's CPU. Each problem is reported at its own path (`candidates[3].features.price`).
  */
-const featureInput = z.custom<Record<string, number> | number[]>(() => true).superRefine((value, ctx) => {
-  let issues = 0;
-  const problem = (path: Array<string | number>, message: string): boolean => {
-    ctx.addIssue({ code: 'custom', path, message });
-    return ++issues < MAX_FEATURE_ISSUES;
-  };
-  if (Array.isArray(value)) {
-    if (value.length > MAX_POSITIONAL_FEATURES) problem([], `at most ${MAX_POSITIONAL_FEATURES} numbers`);
-    for (let i = 0; i < value.length; i++) {
-      const x: unknown = value[i];
-      if ((typeof x !== 'number' || !Number.isFinite(x)) && !problem([i], 'must be a finite number')) return;
-      if (typeof x === 'number' && Number.isFinite(x) && Math.abs(x) > MAX_FEATURE_VALUE && !problem([i], FEATURE_RANGE_MESSAGE)) return;
+const featureInput = z
+  .custom<Record<string, number> | number[]>(() => true)
+  .superRefine((value, ctx) => {
+    let issues = 0;
+    const problem = (path: Array<string | number>, message: string): boolean => {
+      ctx.addIssue({ code: 'custom', path, message });
+      return ++issues < MAX_FEATURE_ISSUES;
+    };
+    if (Array.isArray(value)) {
+      if (value.length > MAX_POSITIONAL_FEATURES) problem([], `at most ${MAX_POSITIONAL_FEATURES} numbers`);
+      for (let i = 0; i < value.length; i++) {
+        const x: unknown = value[i];
+        if ((typeof x !== 'number' || !Number.isFinite(x)) && !problem([i], 'must be a finite number')) return;
+        if (
+          typeof x === 'number' &&
+          Number.isFinite(x) &&
+          Math.abs(x) > MAX_FEATURE_VALUE &&
+          !problem([i], FEATURE_RANGE_MESSAGE)
+        )
+          return;
+      }
+      return;
     }
-    return;
-  }
-  if (value === null || typeof value !== 'object') {
-    problem([], 'expected features by name ({"price": 0.2}) or an array of numbers in the schema order');
-    return;
-  }
-  for (const [name, x] of Object.entries(value)) {
-    if ((name.length < 1 || name.length > MAX_FEATURE_NAME) && !problem([name], `feature names have 1 to ${MAX_FEATURE_NAME} characters`)) return;
-    if ((typeof x !== 'number' || !Number.isFinite(x)) && !problem([name], 'must be a finite number')) return;
-    if (typeof x === 'number' && Number.isFinite(x) && Math.abs(x) > MAX_FEATURE_VALUE && !problem([name], FEATURE_RANGE_MESSAGE)) return;
-  }
-});
+    if (value === null || typeof value !== 'object') {
+      problem([], 'expected features by name ({"price": 0.2}) or an array of numbers in the schema order');
+      return;
+    }
+    for (const [name, x] of Object.entries(value)) {
+      if (
+        (name.length < 1 || name.length > MAX_FEATURE_NAME) &&
+        !problem([name], `feature names have 1 to ${MAX_FEATURE_NAME} characters`)
+      )
+        return;
+      if ((typeof x !== 'number' || !Number.isFinite(x)) && !problem([name], 'must be a finite number')) return;
+      if (
+        typeof x === 'number' &&
+        Number.isFinite(x) &&
+        Math.abs(x) > MAX_FEATURE_VALUE &&
+        !problem([name], FEATURE_RANGE_MESSAGE)
+      )
+        return;
+    }
+  });
 
 /** The documented form of `featureInput` (OpenAPI cannot describe a hand-written check). */
 const documentedFeatureInput = z.union([featureValues, z.array(z.number()).max(MAX_POSITIONAL_FEATURES)]);
@@ -58,7 +76,8 @@ const rankRequestOf = (features: typeof featureInput | typeof documentedFeatureI
       .superRefine((list, ctx) => {
         const seen = new Set<string>();
         list.forEach((c, i) => {
-          if (seen.has(c.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate candidate id "${c.id}"` });
+          if (seen.has(c.id))
+            ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate candidate id "${c.id}"` });
           seen.add(c.id);
         });
       }),
@@ -89,7 +108,9 @@ export const rewardsRequestSchema = z.strictObject({
       z.strictObject({
         decisionId: z.uuid({ message: 'must be the decisionId returned by /v1/rank' }),
         itemId: itemIdSchema,
-        value: z.number({ message: REWARD_VALUE_MESSAGE }).refine((v) => Number.isFinite(v) && Math.abs(v) <= MAX_REWARD_VALUE, REWARD_VALUE_MESSAGE),
+        value: z
+          .number({ message: REWARD_VALUE_MESSAGE })
+          .refine((v) => Number.isFinite(v) && Math.abs(v) <= MAX_REWARD_VALUE, REWARD_VALUE_MESSAGE),
         eventId: z.string().min(1).max(256).optional(),
         timestamp: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).optional(),
       }),

@@ -83,8 +83,20 @@ export const experimentViewSchema = z.object({
   slots: z.int().optional(),
   features: z.object({ context: z.array(z.string()), item: z.array(z.string()) }),
   ranker: z.object({ model: z.string(), shortlist: z.int() }),
-  variants: z.array(z.object({ key: z.string(), weight: num, policy: policyViewSchema.optional(), config: z.record(z.string(), z.unknown()).optional(), shadow: z.boolean().optional() })),
-  metrics: z.object({ primary: z.string().optional(), guardrails: z.array(z.string()), secondary: z.array(z.string()) }),
+  variants: z.array(
+    z.object({
+      key: z.string(),
+      weight: num,
+      policy: policyViewSchema.optional(),
+      config: z.record(z.string(), z.unknown()).optional(),
+      shadow: z.boolean().optional(),
+    }),
+  ),
+  metrics: z.object({
+    primary: z.string().optional(),
+    guardrails: z.array(z.string()),
+    secondary: z.array(z.string()),
+  }),
   coldStartThreshold: z.int(),
   rewardWindowSeconds: num,
   exploration: z.record(z.string(), z.unknown()).optional(),
@@ -184,7 +196,15 @@ export const modelViewSchema = z.object({
 export const modelListSchema = z.object({ models: z.array(modelViewSchema) });
 
 export const featureDefinitionViewSchema = z
-  .object({ name: z.string(), entity: z.enum(['unit', 'item']), source: z.object({ type: z.string() }).catchall(z.unknown()), aggregation: z.string(), version: z.int(), createdAt: iso, updatedAt: iso })
+  .object({
+    name: z.string(),
+    entity: z.enum(['unit', 'item']),
+    source: z.object({ type: z.string() }).catchall(z.unknown()),
+    aggregation: z.string(),
+    version: z.int(),
+    createdAt: iso,
+    updatedAt: iso,
+  })
   .catchall(z.unknown());
 export const featureDefinitionListSchema = z.object({ features: z.array(featureDefinitionViewSchema) });
 /** `GET /v1/units/{unitId}/features`, `GET /v1/items/{itemId}/features`: current values by feature name. */
@@ -204,17 +224,31 @@ export const loggedDecisionSchema = z.object({
     rankedSlotSchema.omit({ explanation: true }).extend({
       reward: num,
       rewardCount: z.int(),
-      explanation: z.object({ shortlistIndex: z.int(), rankerScore: nullableNum, itemFeatures: z.array(num).nullable(), shortlistSize: z.int(), candidateCount: z.int() }),
+      explanation: z.object({
+        shortlistIndex: z.int(),
+        rankerScore: nullableNum,
+        itemFeatures: z.array(num).nullable(),
+        shortlistSize: z.int(),
+        candidateCount: z.int(),
+      }),
     }),
   ),
 });
-export const decisionLogSchema = z.object({ decisions: z.array(loggedDecisionSchema), nextBefore: z.string().nullable() });
+export const decisionLogSchema = z.object({
+  decisions: z.array(loggedDecisionSchema),
+  nextBefore: z.string().nullable(),
+});
 export const decisionImportResultSchema = z.object({ received: z.int(), imported: z.int(), duplicates: z.int() });
 
 /** Estimates from few logged slots can be NaN or infinite, which JSON writes as null. */
 const estimate = z.number().nullable();
 const levelInterval = z.object({ lower: estimate, upper: estimate, level: num });
-export const opeEstimateSchema = z.object({ estimator: z.string(), value: estimate, ci: levelInterval, stdErr: estimate });
+export const opeEstimateSchema = z.object({
+  estimator: z.string(),
+  value: estimate,
+  ci: levelInterval,
+  stdErr: estimate,
+});
 export const opeResultSchema = z.object({
   n: z.int(),
   decisions: z.int(),
@@ -235,7 +269,9 @@ export const opeRunSchema = z.object({
   progress: num,
   request: z.unknown(),
   result: opeResultSchema.nullable(),
-  error: z.object({ detail: z.string(), errors: z.array(z.object({ path: z.string(), message: z.string() })).optional() }).nullable(),
+  error: z
+    .object({ detail: z.string(), errors: z.array(z.object({ path: z.string(), message: z.string() })).optional() })
+    .nullable(),
   createdAt: iso,
   finishedAt: iso.nullable(),
 });
@@ -270,7 +306,15 @@ export const shadowDecisionListSchema = z.object({
       modelVersion: z.string(),
       servedVariant: z.string(),
       servedSlots: z.array(z.object({ position: z.int(), itemId: z.string(), propensity: nullableNum, reward: num })),
-      shadowSlots: z.array(z.object({ position: z.int(), itemId: z.string(), shortlistIndex: z.int(), score: nullableNum, propensity: nullableNum })),
+      shadowSlots: z.array(
+        z.object({
+          position: z.int(),
+          itemId: z.string(),
+          shortlistIndex: z.int(),
+          score: nullableNum,
+          propensity: nullableNum,
+        }),
+      ),
     }),
   ),
   nextBefore: z.string().nullable(),
@@ -281,7 +325,9 @@ export const offPolicySectionSchema = z.object({
   estimator: z.literal('dr'),
   alpha: num,
   posterior: z.string(),
-  variants: z.array(z.object({ variant: z.string(), value: estimate, ci: levelInterval, stdErr: estimate, n: z.int() })),
+  variants: z.array(
+    z.object({ variant: z.string(), value: estimate, ci: levelInterval, stdErr: estimate, n: z.int() }),
+  ),
   pairs: z.array(
     z.object({
       target: z.string(),
@@ -303,7 +349,14 @@ export const offPolicySectionSchema = z.object({
 
 // ---- reports ----------------------------------------------------------------------------------------------------
 
-export const variantStatsSchema = z.object({ variant: z.string(), units: z.int(), sum: num, mean: nullableNum, stdDev: nullableNum, denominatorSum: num.optional() });
+export const variantStatsSchema = z.object({
+  variant: z.string(),
+  units: z.int(),
+  sum: num,
+  mean: nullableNum,
+  stdDev: nullableNum,
+  denominatorSum: num.optional(),
+});
 export const BASES = ['always-valid', 'fixed-horizon'] as const;
 export type Basis = (typeof BASES)[number];
 
@@ -320,14 +373,27 @@ export const comparisonSchema = z.object({
   relativePValue: nullableNum,
   relativeAdjustedPValue: nullableNum,
   significant: z.boolean(),
-  significance: z.object({ basis: z.enum(BASES), absolute: z.boolean(), relative: z.boolean().nullable(), alwaysValid: z.boolean(), agree: z.boolean().nullable() }),
+  significance: z.object({
+    basis: z.enum(BASES),
+    absolute: z.boolean(),
+    relative: z.boolean().nullable(),
+    alwaysValid: z.boolean(),
+    agree: z.boolean().nullable(),
+  }),
   standardError: nullableNum,
   relativeStandardError: nullableNum,
   test: z.enum(['welch', 'delta-method']),
   degreesOfFreedom: nullableNum,
   sequential: z.object({ pValue: nullableNum, ci: interval.nullable(), adjustedPValue: nullableNum, tuningN: num }),
-  bayesian: z.object({ chanceToBeatBaseline: nullableNum, expectedLoss: nullableNum, expectedLossControl: nullableNum, scale: z.literal('absolute') }),
-  cuped: z.object({ applied: z.boolean(), theta: nullableNum, varianceReduction: nullableNum, note: z.string().nullable() }).optional(),
+  bayesian: z.object({
+    chanceToBeatBaseline: nullableNum,
+    expectedLoss: nullableNum,
+    expectedLossControl: nullableNum,
+    scale: z.literal('absolute'),
+  }),
+  cuped: z
+    .object({ applied: z.boolean(), theta: nullableNum, varianceReduction: nullableNum, note: z.string().nullable() })
+    .optional(),
   reason: z.string().nullable(),
 });
 export type ComparisonBody = z.infer<typeof comparisonSchema>;
@@ -383,7 +449,13 @@ export const srmSchema = z.object({
 export const reportHealthSchema = z.object({
   healthy: z.boolean(),
   srm: z.object({ flagged: z.boolean(), pValue: nullableNum }),
-  multipleExposures: z.object({ units: z.int(), totalUnits: z.int(), fraction: nullableNum, flagged: z.boolean(), maxFraction: num }),
+  multipleExposures: z.object({
+    units: z.int(),
+    totalUnits: z.int(),
+    fraction: nullableNum,
+    flagged: z.boolean(),
+    maxFraction: num,
+  }),
   unitsSource: z.string(),
   firstExposureAt: iso.nullable(),
   lastExposureAt: iso.nullable(),
@@ -391,32 +463,31 @@ export const reportHealthSchema = z.object({
 });
 
 const explorationRates = { decisions: z.int(), slots: z.int(), exploreRate: nullableNum, coldStartRate: nullableNum };
-export const explorationSectionSchema = z
-  .object({
-    ...explorationRates,
-    coldStartThreshold: z.int(),
-    variants: z.array(z.object({ variant: z.string(), ...explorationRates })),
-    coldItems: z.int(),
-    coldItemsShown: z.int(),
-    graduatedItems: z.int(),
-    medianDecisionsToGraduate: nullableNum,
-    /** the most shown items in the window; `topItemsMethod` says what their mean and interval are */
-    topItems: z.array(
-      z.object({
-        itemId: z.string(),
-        impressions: z.int(),
-        rewards: num,
-        rewardRate: num,
-        posteriorMean: num,
-        lower: nullableNum,
-        upper: nullableNum,
-        interval: z.enum(['beta-normal', 'wilson', 'normal']),
-        cold: z.boolean(),
-      }),
-    ),
-    topItemsMethod: z.enum(['beta-normal', 'empirical']),
-    coldItemList: z.array(z.object({ itemId: z.string(), impressions: z.int(), remaining: z.int() })),
-  });
+export const explorationSectionSchema = z.object({
+  ...explorationRates,
+  coldStartThreshold: z.int(),
+  variants: z.array(z.object({ variant: z.string(), ...explorationRates })),
+  coldItems: z.int(),
+  coldItemsShown: z.int(),
+  graduatedItems: z.int(),
+  medianDecisionsToGraduate: nullableNum,
+  /** the most shown items in the window; `topItemsMethod` says what their mean and interval are */
+  topItems: z.array(
+    z.object({
+      itemId: z.string(),
+      impressions: z.int(),
+      rewards: num,
+      rewardRate: num,
+      posteriorMean: num,
+      lower: nullableNum,
+      upper: nullableNum,
+      interval: z.enum(['beta-normal', 'wilson', 'normal']),
+      cold: z.boolean(),
+    }),
+  ),
+  topItemsMethod: z.enum(['beta-normal', 'empirical']),
+  coldItemList: z.array(z.object({ itemId: z.string(), impressions: z.int(), remaining: z.int() })),
+});
 
 /** `GET /v1/experiments/{key}/report` (format json) and `POST …/report/refresh`. */
 export const reportSchema = z.object({
@@ -445,7 +516,10 @@ export const reportSchema = z.object({
   recommendation: recommendationSchema,
   metrics: z.array(metricReportSchema),
   exploration: explorationSectionSchema.nullable(),
-  offPolicy: z.union([offPolicySectionSchema, z.object({ error: z.string() })]).nullable().optional(),
+  offPolicy: z
+    .union([offPolicySectionSchema, z.object({ error: z.string() })])
+    .nullable()
+    .optional(),
   cache: z.object({ cachedAt: iso, refreshSeconds: num, computeMs: num }).optional(),
 });
 export type ReportBody = z.infer<typeof reportSchema>;
@@ -453,24 +527,35 @@ export type ReportBody = z.infer<typeof reportSchema>;
 export const TIME_BUCKETS = ['minute', 'hour', 'day'] as const;
 export type TimeBucket = (typeof TIME_BUCKETS)[number];
 
-export const seriesComparisonSchema = comparisonSchema.pick({
-  variant: true,
-  baseline: true,
-  absoluteLift: true,
-  ci: true,
-  relativeLift: true,
-  relativeLiftReason: true,
-  relativeCi: true,
-  pValue: true,
-  reason: true,
-}).extend({ sequential: z.object({ pValue: nullableNum, ci: interval.nullable() }), chanceToBeatBaseline: nullableNum });
+export const seriesComparisonSchema = comparisonSchema
+  .pick({
+    variant: true,
+    baseline: true,
+    absoluteLift: true,
+    ci: true,
+    relativeLift: true,
+    relativeLiftReason: true,
+    relativeCi: true,
+    pValue: true,
+    reason: true,
+  })
+  .extend({
+    sequential: z.object({ pValue: nullableNum, ci: interval.nullable() }),
+    chanceToBeatBaseline: nullableNum,
+  });
 
 export const seriesStepSchema = z.object({
   date: z.string(),
   start: iso,
   end: iso,
   units: counts,
-  metrics: z.array(z.object({ metric: z.string(), variants: z.array(variantStatsSchema.pick({ variant: true, units: true, mean: true, stdDev: true })), comparisons: z.array(seriesComparisonSchema) })),
+  metrics: z.array(
+    z.object({
+      metric: z.string(),
+      variants: z.array(variantStatsSchema.pick({ variant: true, units: true, mean: true, stdDev: true })),
+      comparisons: z.array(seriesComparisonSchema),
+    }),
+  ),
   exploration: z
     .object({
       ...explorationRates,
@@ -500,7 +585,9 @@ export type TimeseriesBody = z.infer<typeof timeseriesSchema>;
 
 /** `POST /v1/stats/power`: a sample size per arm for an MDE, or the MDE for a sample size. */
 export const powerResultSchema = z.union([
-  z.object({ solveFor: z.literal('sampleSize'), method: z.string(), mdeType: z.string(), days: nullableNum }).catchall(z.unknown()),
+  z
+    .object({ solveFor: z.literal('sampleSize'), method: z.string(), mdeType: z.string(), days: nullableNum })
+    .catchall(z.unknown()),
   z.object({ solveFor: z.literal('mde'), method: z.string(), nControl: num, nTreatment: num }).catchall(z.unknown()),
 ]);
 
@@ -508,7 +595,13 @@ export type PowerResultBody = z.infer<typeof powerResultSchema>;
 
 // ---- access: keys, console users, webhooks ----------------------------------------------------------------------
 
-export const apiKeyViewSchema = z.object({ id: z.string(), name: z.string(), role: z.enum(API_KEY_ROLES), prefix: z.string(), createdAt: iso });
+export const apiKeyViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: z.enum(API_KEY_ROLES),
+  prefix: z.string(),
+  createdAt: iso,
+});
 export const createdApiKeySchema = apiKeyViewSchema.extend({ key: z.string() });
 export const apiKeyListSchema = z.object({ keys: z.array(apiKeyViewSchema) });
 
@@ -522,7 +615,12 @@ export const consoleUserSchema = z.object({
   disabled: z.boolean(),
 });
 export const consoleUserListSchema = z.object({ users: z.array(consoleUserSchema) });
-export const sessionSchema = z.object({ user: consoleUserSchema.nullable(), csrfToken: z.string().nullable(), expiresAt: iso.nullable(), setupRequired: z.boolean() });
+export const sessionSchema = z.object({
+  user: consoleUserSchema.nullable(),
+  csrfToken: z.string().nullable(),
+  expiresAt: iso.nullable(),
+  setupRequired: z.boolean(),
+});
 
 export const webhookViewSchema = z.object({
   id: z.string(),

@@ -108,7 +108,9 @@ export const ROUTES = {
 
 export type RouteKey = keyof typeof ROUTES;
 /** The parsed response body of an operation. */
-export type ResponseOf<K extends RouteKey> = (typeof ROUTES)[K]['response'] extends infer S extends z.ZodType ? z.output<S> : undefined;
+export type ResponseOf<K extends RouteKey> = (typeof ROUTES)[K]['response'] extends infer S extends z.ZodType
+  ? z.output<S>
+  : undefined;
 
 const compiled = Object.entries(ROUTES as Record<string, RouteContract>).map(([key, contract]) => {
   const [method, path] = key.split(' ');

@@ -19,5 +19,8 @@ export const unitIdSchema = z
   .string()
   .min(1, `must be 1–${MAX_UNIT_ID_LENGTH} characters`)
   .max(MAX_UNIT_ID_LENGTH, `must be 1–${MAX_UNIT_ID_LENGTH} characters`)
-  .refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode text: it holds a lone UTF-16 surrogate (U+D800–U+DFFF without its pair), which has no UTF-8 form')
+  .refine(
+    (s) => !LONE_SURROGATE.test(s),
+    'must be valid Unicode text: it holds a lone UTF-16 surrogate (U+D800–U+DFFF without its pair), which has no UTF-8 form',
+  )
   .refine((s) => !CONTROL.test(s), 'must not contain control characters (U+0000–U+001F, U+007F–U+009F)');

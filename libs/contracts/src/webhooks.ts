@@ -72,7 +72,13 @@ export const createWebhookSchema = z.strictObject({
 export type CreateWebhookInput = z.infer<typeof createWebhookSchema>;
 
 export const patchWebhookSchema = z
-  .strictObject({ url: url.optional(), eventTypes: eventTypes.optional(), description: z.string().max(500).optional(), secret: secret.optional(), enabled: z.boolean().optional() })
+  .strictObject({
+    url: url.optional(),
+    eventTypes: eventTypes.optional(),
+    description: z.string().max(500).optional(),
+    secret: secret.optional(),
+    enabled: z.boolean().optional(),
+  })
   .refine((p) => Object.keys(p).length > 0, 'give at least one field to change');
 export type PatchWebhookInput = z.infer<typeof patchWebhookSchema>;
 

@@ -10,7 +10,10 @@ function incremental(upTo: number, batch: number): Interaction[] {
   const arrived = rewards.filter((r) => r.arrivedMs <= upTo);
   for (let i = 0; i < arrived.length; i += batch) {
     const chunk = arrived.slice(i, i + batch).filter((r) => countsAsInteraction(r.value));
-    stored = addInteractions(stored, chunk.map((r) => ({ itemId: r.itemId, ms: r.ms })));
+    stored = addInteractions(
+      stored,
+      chunk.map((r) => ({ itemId: r.itemId, ms: r.ms })),
+    );
   }
   return stored;
 }
@@ -45,6 +48,8 @@ describe('historyMatrix', () => {
     expect(Array.from(historyMatrix(['a', 'b'], 1, 2, (id) => vectors[id]))).toEqual([1, 2]);
   });
   it('refuses a vector of the wrong width', () => {
-    expect(() => historyMatrix(['a'], 1, 3, (id) => vectors[id])).toThrow('item "a" has 2 features, the history needs 3');
+    expect(() => historyMatrix(['a'], 1, 3, (id) => vectors[id])).toThrow(
+      'item "a" has 2 features, the history needs 3',
+    );
   });
 });

@@ -35,7 +35,11 @@ export function newestFirst(a: Interaction, b: Interaction): number {
  * What the store computes in SQL (insert, then drop all but the newest `capacity`); any batching and arrival order
  * give the same result.
  */
-export function addInteractions(stored: readonly Interaction[], incoming: readonly Interaction[], capacity = HISTORY_CAPACITY): Interaction[] {
+export function addInteractions(
+  stored: readonly Interaction[],
+  incoming: readonly Interaction[],
+  capacity = HISTORY_CAPACITY,
+): Interaction[] {
   const seen = new Set<string>();
   const out: Interaction[] = [];
   for (const e of [...stored, ...incoming].sort(newestFirst)) {
@@ -53,7 +57,12 @@ export function addInteractions(stored: readonly Interaction[], incoming: readon
  * first), zero rows after the last one (padding). `vectorOf` gives an item's D features, or undefined when the item
  * has none (then its row stays zero too). Returns a row-major `K × D` Float32Array.
  */
-export function historyMatrix(itemIds: readonly string[], k: number, d: number, vectorOf: (itemId: string) => ArrayLike<number> | undefined): Float32Array {
+export function historyMatrix(
+  itemIds: readonly string[],
+  k: number,
+  d: number,
+  vectorOf: (itemId: string) => ArrayLike<number> | undefined,
+): Float32Array {
   const m = new Float32Array(k * d);
   for (let j = 0; j < Math.min(k, itemIds.length); j++) {
     const v = vectorOf(itemIds[j]);

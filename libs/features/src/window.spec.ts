@@ -31,7 +31,8 @@ describe('feature windows against the NumPy batch recomputation (tools/features/
     const label = window.type === 'sliding' ? `sliding ${window.ms} ms` : `decay half-life ${window.halfLifeMs} ms`;
     it(`${c.aggregation} over ${label}, incrementally in batches of 1 and 37`, () => {
       golden.queries.forEach((t, q) => {
-        for (const batch of [1, 37]) close(valueAt(window, c.aggregation as Aggregation, incrementalStates(window, t, batch), t), c.values[q]);
+        for (const batch of [1, 37])
+          close(valueAt(window, c.aggregation as Aggregation, incrementalStates(window, t, batch), t), c.values[q]);
       });
     });
   }

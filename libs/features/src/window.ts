@@ -60,7 +60,14 @@ function later(aMs: number, aValue: number, bMs: number, bValue: number): [numbe
 
 /** One event as a state of its own (to be merged). */
 export function stateOf(window: FeatureWindow, e: FeatureEvent): BucketState {
-  return { bucket: bucketOf(window, e.ms), count: 1, sum: e.value, refMs: window.type === 'decay' ? e.ms : null, lastMs: e.ms, lastValue: e.value };
+  return {
+    bucket: bucketOf(window, e.ms),
+    count: 1,
+    sum: e.value,
+    refMs: window.type === 'decay' ? e.ms : null,
+    lastMs: e.ms,
+    lastValue: e.value,
+  };
 }
 
 /**
@@ -70,7 +77,8 @@ export function stateOf(window: FeatureWindow, e: FeatureEvent): BucketState {
  */
 export function merge(window: FeatureWindow, a: BucketState, b: BucketState): BucketState {
   const [lastMs, lastValue] = later(a.lastMs, a.lastValue, b.lastMs, b.lastValue);
-  if (window.type === 'sliding') return { bucket: a.bucket, count: a.count + b.count, sum: a.sum + b.sum, refMs: null, lastMs, lastValue };
+  if (window.type === 'sliding')
+    return { bucket: a.bucket, count: a.count + b.count, sum: a.sum + b.sum, refMs: null, lastMs, lastValue };
   const r = Math.max(a.refMs!, b.refMs!);
   const fa = decayFactor(window.halfLifeMs, r - a.refMs!);
   const fb = decayFactor(window.halfLifeMs, r - b.refMs!);
@@ -106,7 +114,12 @@ export function foldEvents(window: FeatureWindow, events: readonly FeatureEvent[
  * rate = count·f / (h / ln 2 in hours) — the decayed count over the decay's mean lifetime, the exponential
  * analogue of a window's length — and last / timeSinceLast over every event.
  */
-export function valueAt(window: FeatureWindow, aggregation: Aggregation, states: readonly BucketState[], atMs: number): number | null {
+export function valueAt(
+  window: FeatureWindow,
+  aggregation: Aggregation,
+  states: readonly BucketState[],
+  atMs: number,
+): number | null {
   let count = 0;
   let sum = 0;
   let lastMs = -Infinity;
@@ -150,8 +163,16 @@ export function valueAt(window: FeatureWindow, aggregation: Aggregation, states:
  * reproduce). Sliding: the events whose bucket is in the window (and that arrived while it could still be read:
  * an event is kept when its bucket ≥ {@link oldestLiveBucket} at its `arrivedMs`). Decay: Σ v·2^(−(t − tᵢ)/h).
  */
-export function batchValue(window: FeatureWindow, aggregation: Aggregation, events: ReadonlyArray<FeatureEvent & { arrivedMs: number }>, atMs: number): number | null {
-  const kept = window.type === 'sliding' ? events.filter((e) => bucketOf(window, e.ms) >= oldestLiveBucket(window.ms, e.arrivedMs)) : events;
+export function batchValue(
+  window: FeatureWindow,
+  aggregation: Aggregation,
+  events: ReadonlyArray<FeatureEvent & { arrivedMs: number }>,
+  atMs: number,
+): number | null {
+  const kept =
+    window.type === 'sliding'
+      ? events.filter((e) => bucketOf(window, e.ms) >= oldestLiveBucket(window.ms, e.arrivedMs))
+      : events;
   const states = kept.map((e) => stateOf(window, e));
   return valueAt(window, aggregation, states, atMs);
 }

@@ -37,25 +37,52 @@ describe('per-position estimators on a hand-worked log', () => {
     const r = [1, 0, 0, 1];
     const corr = (i: number): number => w[i] * (r[i] - qf[i]);
     const mean = (f: (i: number) => number): number => [0, 1, 2, 3].reduce((s, i) => s + f(i), 0) / 4;
-    expect(directMethod(log, dist, qHat).value).toBeCloseTo(mean((i) => dm[i]), 15);
-    expect(doublyRobust(log, dist, qHat).value).toBeCloseTo(mean((i) => dm[i] + corr(i)), 15);
-    expect(selfNormalizedDoublyRobust(log, dist, qHat).value).toBeCloseTo(mean((i) => dm[i] + corr(i) / mw), 15);
+    expect(directMethod(log, dist, qHat).value).toBeCloseTo(
+      mean((i) => dm[i]),
+      15,
+    );
+    expect(doublyRobust(log, dist, qHat).value).toBeCloseTo(
+      mean((i) => dm[i] + corr(i)),
+      15,
+    );
+    expect(selfNormalizedDoublyRobust(log, dist, qHat).value).toBeCloseTo(
+      mean((i) => dm[i] + corr(i) / mw),
+      15,
+    );
     // τ = 1: rounds 0 and 2 (w = 1.6) fall back to the DM term
-    expect(switchDoublyRobust(log, dist, qHat, { threshold: 1 }).value).toBeCloseTo(mean((i) => dm[i] + (w[i] <= 1 ? corr(i) : 0)), 15);
-    expect(switchDoublyRobust(log, dist, qHat, { threshold: Infinity }).value).toBeCloseTo(doublyRobust(log, dist, qHat).value, 15);
-    expect(switchDoublyRobust(log, dist, qHat, { threshold: 0 }).value).toBeCloseTo(directMethod(log, dist, qHat).value, 15);
+    expect(switchDoublyRobust(log, dist, qHat, { threshold: 1 }).value).toBeCloseTo(
+      mean((i) => dm[i] + (w[i] <= 1 ? corr(i) : 0)),
+      15,
+    );
+    expect(switchDoublyRobust(log, dist, qHat, { threshold: Infinity }).value).toBeCloseTo(
+      doublyRobust(log, dist, qHat).value,
+      15,
+    );
+    expect(switchDoublyRobust(log, dist, qHat, { threshold: 0 }).value).toBeCloseTo(
+      directMethod(log, dist, qHat).value,
+      15,
+    );
     const clipped = doublyRobust(log, dist, qHat, { clip: 1 }).value;
-    expect(clipped).toBeCloseTo(mean((i) => dm[i] + Math.min(w[i], 1) * (r[i] - qf[i])), 15);
+    expect(clipped).toBeCloseTo(
+      mean((i) => dm[i] + Math.min(w[i], 1) * (r[i] - qf[i])),
+      15,
+    );
   });
 
   it('DR with a perfect reward model and DM agree; IPS of the logging policy is the logged mean', () => {
-    const same: ActionDistribution = { nActions: 2, probs: Float64Array.from([0.5, 0.5, 0.75, 0.25, 0.5, 0.5, 0.25, 0.75]) };
+    const same: ActionDistribution = {
+      nActions: 2,
+      probs: Float64Array.from([0.5, 0.5, 0.75, 0.25, 0.5, 0.5, 0.25, 0.75]),
+    };
     expect(ips(log, same).value).toBeCloseTo(0.5, 15);
     expect(snips(log, same).value).toBeCloseTo(0.5, 15);
     // q̂ equal to the observed reward at the logged action: the DR correction vanishes
     const perfect: RewardEstimates = { nActions: 2, values: Float64Array.from([1, 0.3, 0.6, 0, 0, 0.2, 0.1, 1]) };
     expect(doublyRobust(log, dist, perfect).value).toBeCloseTo(directMethod(log, dist, perfect).value, 15);
-    expect(selfNormalizedDoublyRobust(log, dist, perfect).value).toBeCloseTo(directMethod(log, dist, perfect).value, 15);
+    expect(selfNormalizedDoublyRobust(log, dist, perfect).value).toBeCloseTo(
+      directMethod(log, dist, perfect).value,
+      15,
+    );
   });
 
   it('rejects bad shapes and values with the field in the message', () => {
@@ -72,7 +99,12 @@ describe('per-position estimators on a hand-worked log', () => {
 
 describe('evaluatePolicy', () => {
   it('reports every estimator with normal and seeded bootstrap intervals and the weight diagnostics', () => {
-    const report = evaluatePolicy(log, dist, { qHat, clip: 1.5, alpha: 0.1, bootstrap: { rng: new Rng(3), nBootstrap: 200 } });
+    const report = evaluatePolicy(log, dist, {
+      qHat,
+      clip: 1.5,
+      alpha: 0.1,
+      bootstrap: { rng: new Rng(3), nBootstrap: 200 },
+    });
     expect(report.estimates.map((e) => e.estimator)).toEqual(['ips', 'snips', 'dm', 'dr', 'sndr', 'switch-dr']);
     expect(report.switchThreshold).toBe(1.5);
     expect(report.clip).toBe(1.5);
@@ -84,7 +116,12 @@ describe('evaluatePolicy', () => {
       expect(e.bootstrap!.upper).toBeGreaterThanOrEqual(e.bootstrap!.lower);
     }
     expect(report.estimates[0].value).toBeCloseTo(ips(log, dist, { clip: 1.5 }).value, 15);
-    const again = evaluatePolicy(log, dist, { qHat, clip: 1.5, alpha: 0.1, bootstrap: { rng: new Rng(3), nBootstrap: 200 } });
+    const again = evaluatePolicy(log, dist, {
+      qHat,
+      clip: 1.5,
+      alpha: 0.1,
+      bootstrap: { rng: new Rng(3), nBootstrap: 200 },
+    });
     expect(again).toEqual(report);
   });
 
@@ -92,10 +129,26 @@ describe('evaluatePolicy', () => {
     expect(evaluatePolicy(log, dist).estimates.map((e) => e.estimator)).toEqual(['ips', 'snips']);
   });
 
-  it('builds context-free and uniform action distributions at each round\'s slot', () => {
-    const d = contextFreeActionDist([[0.9, 0.1], [0.1, 0.9]], [0, 1, 1], 3);
+  it("builds context-free and uniform action distributions at each round's slot", () => {
+    const d = contextFreeActionDist(
+      [
+        [0.9, 0.1],
+        [0.1, 0.9],
+      ],
+      [0, 1, 1],
+      3,
+    );
     expect(Array.from(d.probs)).toEqual([0.9, 0.1, 0.1, 0.9, 0.1, 0.9]);
     expect(Array.from(uniformActionDist(4, 1).probs)).toEqual([0.25, 0.25, 0.25, 0.25]);
-    expect(() => contextFreeActionDist([[0.9, 0.1], [0.1, 0.9]], [0, 2], 2)).toThrow(/position\[1\]: slot 2/);
+    expect(() =>
+      contextFreeActionDist(
+        [
+          [0.9, 0.1],
+          [0.1, 0.9],
+        ],
+        [0, 2],
+        2,
+      ),
+    ).toThrow(/position\[1\]: slot 2/);
   });
 });

@@ -85,7 +85,12 @@ export function directMethod(log: BanditLog, dist: ActionDistribution, qHat: Rew
  * (DR with pessimistic shrinkage, Su et al. 2020). Dudík, Langford & Li (2011), eq. (3): unbiased if either the
  * propensities or the reward model are right.
  */
-export function doublyRobust(log: BanditLog, dist: ActionDistribution, qHat: RewardEstimates, options: { clip?: number } = {}): EstimatorResult {
+export function doublyRobust(
+  log: BanditLog,
+  dist: ActionDistribution,
+  qHat: RewardEstimates,
+  options: { clip?: number } = {},
+): EstimatorResult {
   return drFamily('dr', log, dist, qHat, options.clip ?? Infinity, Infinity, false);
 }
 
@@ -93,7 +98,11 @@ export function doublyRobust(log: BanditLog, dist: ActionDistribution, qHat: Rew
  * Self-normalised DR (SNDR): V̂ = E_n[ q̂(x_i, π_e) + w_i (r_i − q̂(x_i, a_i)) / E_n[w] ].
  * Kallus & Uehara (2019); as OBP's SelfNormalizedDoublyRobust.
  */
-export function selfNormalizedDoublyRobust(log: BanditLog, dist: ActionDistribution, qHat: RewardEstimates): EstimatorResult {
+export function selfNormalizedDoublyRobust(
+  log: BanditLog,
+  dist: ActionDistribution,
+  qHat: RewardEstimates,
+): EstimatorResult {
   return drFamily('sndr', log, dist, qHat, Infinity, Infinity, true);
 }
 
@@ -101,12 +110,25 @@ export function selfNormalizedDoublyRobust(log: BanditLog, dist: ActionDistribut
  * Switch-DR: V̂ = E_n[ q̂(x_i, π_e) + w_i (r_i − q̂(x_i, a_i)) · 1{w_i ≤ τ} ] — the DM alone where the weight exceeds
  * the threshold τ. Wang, Agarwal & Dudík (2017), "Optimal and adaptive off-policy evaluation in contextual bandits".
  */
-export function switchDoublyRobust(log: BanditLog, dist: ActionDistribution, qHat: RewardEstimates, options: { threshold: number }): EstimatorResult {
+export function switchDoublyRobust(
+  log: BanditLog,
+  dist: ActionDistribution,
+  qHat: RewardEstimates,
+  options: { threshold: number },
+): EstimatorResult {
   if (!(options.threshold >= 0)) throw new RangeError(`threshold: ${options.threshold} must be ≥ 0`);
   return drFamily('switch-dr', log, dist, qHat, Infinity, options.threshold, false);
 }
 
-function drFamily(name: string, log: BanditLog, dist: ActionDistribution, qHat: RewardEstimates, clip: number, threshold: number, selfNormalize: boolean): EstimatorResult {
+function drFamily(
+  name: string,
+  log: BanditLog,
+  dist: ActionDistribution,
+  qHat: RewardEstimates,
+  clip: number,
+  threshold: number,
+  selfNormalize: boolean,
+): EstimatorResult {
   const n = prepare(log, dist);
   checkRewardEstimates(qHat, n, dist.nActions);
   const k = dist.nActions;

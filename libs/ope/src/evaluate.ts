@@ -38,7 +38,11 @@ export interface EvaluationReport {
 }
 
 /** Runs every estimator that the inputs allow (IPS, SNIPS; with q̂ also DM, DR, SNDR, Switch-DR) with intervals. */
-export function evaluatePolicy(log: BanditLog, dist: ActionDistribution, options: EvaluateOptions = {}): EvaluationReport {
+export function evaluatePolicy(
+  log: BanditLog,
+  dist: ActionDistribution,
+  options: EvaluateOptions = {},
+): EvaluationReport {
   const alpha = options.alpha ?? 0.05;
   const clip = options.clip ?? Infinity;
   const results: EstimatorResult[] = [ips(log, dist, { clip }), snips(log, dist)];
@@ -71,7 +75,11 @@ export function evaluatePolicy(log: BanditLog, dist: ActionDistribution, options
         normal: { method: 'normal', level: normal.level, lower: normal.lower, upper: normal.upper },
       };
       if (options.bootstrap) {
-        const b = bootstrapInterval(r.roundRewards, { rng: options.bootstrap.rng, alpha, nBootstrap: options.bootstrap.nBootstrap });
+        const b = bootstrapInterval(r.roundRewards, {
+          rng: options.bootstrap.rng,
+          alpha,
+          nBootstrap: options.bootstrap.nBootstrap,
+        });
         report.bootstrap = { method: 'bootstrap', level: b.level, lower: b.lower, upper: b.upper };
       }
       return report;

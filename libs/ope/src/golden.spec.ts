@@ -12,7 +12,9 @@ import { contextFreeActionDist, importanceWeights, weightDiagnostics } from './w
 const REL = 1e-9;
 function close(actual: number, expected: number, rel = REL): void {
   if (Math.abs(actual - expected) > rel * Math.max(Math.abs(expected), 1e-300)) {
-    throw new Error(`expected ${expected}, got ${actual} (relative error ${Math.abs(actual - expected) / Math.abs(expected)})`);
+    throw new Error(
+      `expected ${expected}, got ${actual} (relative error ${Math.abs(actual - expected) / Math.abs(expected)})`,
+    );
   }
 }
 
@@ -35,7 +37,13 @@ function policy(campaign: 'men' | 'women', name: (typeof POLICIES)[number], l: B
   return contextFreeActionDist(golden.policies[`${campaign}-${name}`], l.position, l.action.length);
 }
 function head(l: ObdLog, m: number): ObdLog {
-  return { action: l.action.subarray(0, m), position: l.position.subarray(0, m), reward: l.reward.subarray(0, m), pscore: l.pscore.subarray(0, m), userFeatures: l.userFeatures.slice(0, m) };
+  return {
+    action: l.action.subarray(0, m),
+    position: l.position.subarray(0, m),
+    reward: l.reward.subarray(0, m),
+    pscore: l.pscore.subarray(0, m),
+    userFeatures: l.userFeatures.slice(0, m),
+  };
 }
 
 describe.each(LOGS)('OBD %s against Open Bandit Pipeline', (key, behavior, campaign) => {
@@ -97,7 +105,7 @@ describe.each(LOGS)('OBD %s against Open Bandit Pipeline', (key, behavior, campa
       }
     });
 
-    it('seeded bootstrap interval of DR agrees with OBP\'s NumPy bootstrap within Monte-Carlo error', () => {
+    it("seeded bootstrap interval of DR agrees with OBP's NumPy bootstrap within Monte-Carlo error", () => {
       // Not bit-equal (a different generator; bootstrap.spec.ts checks our resampling exactly). Both are percentile
       // intervals of resample means of the same round terms (OBP: B = 4000; here B = 1000 to keep the test fast —
       // the Rng runs ~40x slower under jest than in Node). An endpoint's Monte-Carlo sd is then ~2-3 % of the
@@ -107,7 +115,11 @@ describe.each(LOGS)('OBD %s against Open Bandit Pipeline', (key, behavior, campa
       const d = policy(campaign, pname, l);
       const qHat: RewardEstimates = { nActions: g.nActions, values: Float64Array.from(g.qHatFirstRounds.flat()) };
       const gold = e.firstRounds.dr.bootstrapObp;
-      const b = bootstrapInterval(doublyRobust(l, d, qHat).roundRewards, { rng: new Rng(`obd-${key}-${pname}`), alpha: golden.alpha, nBootstrap: 1000 });
+      const b = bootstrapInterval(doublyRobust(l, d, qHat).roundRewards, {
+        rng: new Rng(`obd-${key}-${pname}`),
+        alpha: golden.alpha,
+        nBootstrap: 1000,
+      });
       const width = gold.upper - gold.lower;
       expect(width).toBeGreaterThan(0);
       expect(Math.abs(b.lower - gold.lower)).toBeLessThan(0.15 * width);
@@ -117,29 +129,33 @@ describe.each(LOGS)('OBD %s against Open Bandit Pipeline', (key, behavior, campa
 });
 
 describe('OBP standard check: the uniform-random policy estimated from the Bernoulli-TS logs', () => {
-  it.each(['men', 'women'] as const)('%s: IPS and SNIPS equal OBP, and the truth is the random logs\' on-policy value', (campaign) => {
-    const sc = golden.standardCheck[campaign];
-    const bts = log('bts', campaign);
-    const random = log('random', campaign);
-    const d = policy(campaign, 'uniform', bts);
-    const truth = evaluatePolicy(random, policy(campaign, 'uniform', random)).loggedValue;
-    close(truth, sc.groundTruth);
-    const report = evaluatePolicy(bts, d, { alpha: golden.alpha });
-    const byName = Object.fromEntries(report.estimates.map((r) => [r.estimator, r]));
-    close(byName.ips.value, sc.estimates.ips);
-    close(byName.snips.value, sc.estimates.snips);
-    // The sample holds 46-69 clicks per file, so estimates are noisy (OBP's own relative errors here are
-    // 0.31-0.62 for IPS/SNIPS): check that the 95 % normal interval of SNIPS covers the truth, as OBP's does.
-    expect(byName.snips.normal.lower).toBeLessThan(truth);
-    expect(byName.snips.normal.upper).toBeGreaterThan(truth);
-    // The diagnostics say how much to trust it: the women BTS log gave some items a propensity of 1e-6, so a few
-    // rounds carry weights up to 21,739 and the effective sample size collapses to ~2 of 10,000 (men: ~656).
-    if (campaign === 'women') {
-      expect(report.weights.effectiveSampleSize).toBeLessThan(10);
-      expect(report.weights.maxWeight).toBeGreaterThan(1e4);
-    } else {
-      expect(report.weights.effectiveSampleSize).toBeGreaterThan(500);
-    }
-    for (const [k, v] of Object.entries(sc.relativeError)) close(Math.abs(sc.estimates[k as keyof typeof sc.estimates] - truth) / truth, v);
-  });
+  it.each(['men', 'women'] as const)(
+    "%s: IPS and SNIPS equal OBP, and the truth is the random logs' on-policy value",
+    (campaign) => {
+      const sc = golden.standardCheck[campaign];
+      const bts = log('bts', campaign);
+      const random = log('random', campaign);
+      const d = policy(campaign, 'uniform', bts);
+      const truth = evaluatePolicy(random, policy(campaign, 'uniform', random)).loggedValue;
+      close(truth, sc.groundTruth);
+      const report = evaluatePolicy(bts, d, { alpha: golden.alpha });
+      const byName = Object.fromEntries(report.estimates.map((r) => [r.estimator, r]));
+      close(byName.ips.value, sc.estimates.ips);
+      close(byName.snips.value, sc.estimates.snips);
+      // The sample holds 46-69 clicks per file, so estimates are noisy (OBP's own relative errors here are
+      // 0.31-0.62 for IPS/SNIPS): check that the 95 % normal interval of SNIPS covers the truth, as OBP's does.
+      expect(byName.snips.normal.lower).toBeLessThan(truth);
+      expect(byName.snips.normal.upper).toBeGreaterThan(truth);
+      // The diagnostics say how much to trust it: the women BTS log gave some items a propensity of 1e-6, so a few
+      // rounds carry weights up to 21,739 and the effective sample size collapses to ~2 of 10,000 (men: ~656).
+      if (campaign === 'women') {
+        expect(report.weights.effectiveSampleSize).toBeLessThan(10);
+        expect(report.weights.maxWeight).toBeGreaterThan(1e4);
+      } else {
+        expect(report.weights.effectiveSampleSize).toBeGreaterThan(500);
+      }
+      for (const [k, v] of Object.entries(sc.relativeError))
+        close(Math.abs(sc.estimates[k as keyof typeof sc.estimates] - truth) / truth, v);
+    },
+  );
 });

@@ -31,7 +31,10 @@ export function standardError(x: ArrayLike<number>): number {
  * Normal (Wald) interval: mean ± z_{1−α/2} · s/√n over the estimator's round terms (CLT; for SNIPS/SNDR the
  * normaliser E_n[w] is treated as fixed, as OBP's bootstrap over round rewards does).
  */
-export function normalInterval(roundRewards: ArrayLike<number>, alpha = 0.05): ConfidenceInterval & { mean: number; standardError: number } {
+export function normalInterval(
+  roundRewards: ArrayLike<number>,
+  alpha = 0.05,
+): ConfidenceInterval & { mean: number; standardError: number } {
   checkSamples(roundRewards, alpha);
   let m = 0;
   for (let i = 0; i < roundRewards.length; i++) m += roundRewards[i];
@@ -58,7 +61,10 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
  * drawn as ⌊U·n⌋ from the injected seeded generator (libs/bandit's Rng, so reports are reproducible), and the
  * α/2 and 1 − α/2 quantiles (type 7) of the B resample means. Cost O(B·n).
  */
-export function bootstrapInterval(roundRewards: ArrayLike<number>, options: { rng: Rng; alpha?: number; nBootstrap?: number }): ConfidenceInterval & { means: Float64Array } {
+export function bootstrapInterval(
+  roundRewards: ArrayLike<number>,
+  options: { rng: Rng; alpha?: number; nBootstrap?: number },
+): ConfidenceInterval & { means: Float64Array } {
   const alpha = options.alpha ?? 0.05;
   const b = options.nBootstrap ?? 1000;
   checkSamples(roundRewards, alpha);
@@ -71,5 +77,11 @@ export function bootstrapInterval(roundRewards: ArrayLike<number>, options: { rn
     means[j] = s / n;
   }
   const sorted = Float64Array.from(means).sort();
-  return { method: 'bootstrap', level: 1 - alpha, lower: quantileSorted(sorted, alpha / 2), upper: quantileSorted(sorted, 1 - alpha / 2), means };
+  return {
+    method: 'bootstrap',
+    level: 1 - alpha,
+    lower: quantileSorted(sorted, alpha / 2),
+    upper: quantileSorted(sorted, 1 - alpha / 2),
+    means,
+  };
 }

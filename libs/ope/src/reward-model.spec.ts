@@ -22,14 +22,15 @@ describe.each([
   ['random-women', 'random', 'women'],
   ['bts-women', 'bts', 'women'],
 ] as const)('fitRewardModel on OBD %s', (key, behavior, campaign) => {
-  it('matches scikit-learn\'s fit, and the DM/DR values built on it', () => {
+  it("matches scikit-learn's fit, and the DM/DR values built on it", () => {
     const g = golden.logs[key];
     const log = loadObd(behavior, campaign);
     const n = log.action.length;
     const nActions = obd.logs[key].nActions;
     const { context, dContext } = userFeatureOneHot(log);
     const qHat = fitRewardModel(log, { nActions, context, dContext, folds: golden.folds, l2: golden.l2 });
-    for (let i = 0; i < g.qHatHead.length; i++) for (let a = 0; a < nActions; a++) close(qHat.values[i * nActions + a], g.qHatHead[i][a]);
+    for (let i = 0; i < g.qHatHead.length; i++)
+      for (let a = 0; a < nActions; a++) close(qHat.values[i * nActions + a], g.qHatHead[i][a]);
     close(qHat.values.reduce((s, v) => s + v, 0) / qHat.values.length, g.meanQHat);
     for (const p of ['uniform', 'bts'] as const) {
       const dist = contextFreeActionDist(obd.policies[`${campaign}-${p}`], log.position, n);

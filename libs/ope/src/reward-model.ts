@@ -71,7 +71,17 @@ function sparseContext(n: number, d: number, context: Float64Array | undefined):
  * Penalised logistic regression by Newton's method on the given rounds. Throws RangeError when the rewards of the
  * rounds are all equal (no finite intercept) or Newton fails to converge.
  */
-function fitLogistic(rows: ArrayLike<number>, X: Sparse, action: ArrayLike<number>, reward: ArrayLike<number>, dContext: number, nActions: number, l2: number, tolerance = 1e-10, maxIterations = 100): LogisticFit {
+function fitLogistic(
+  rows: ArrayLike<number>,
+  X: Sparse,
+  action: ArrayLike<number>,
+  reward: ArrayLike<number>,
+  dContext: number,
+  nActions: number,
+  l2: number,
+  tolerance = 1e-10,
+  maxIterations = 100,
+): LogisticFit {
   const d = 1 + dContext + nActions;
   const aOff = 1 + dContext;
   let lo = Infinity;
@@ -82,7 +92,10 @@ function fitLogistic(rows: ArrayLike<number>, X: Sparse, action: ArrayLike<numbe
     lo = Math.min(lo, r);
     hi = Math.max(hi, r);
   }
-  if (!(hi > lo)) throw new RangeError(`reward model: the ${rows.length} training rounds of a fold and slot all have reward ${lo}; use fewer folds or more data`);
+  if (!(hi > lo))
+    throw new RangeError(
+      `reward model: the ${rows.length} training rounds of a fold and slot all have reward ${lo}; use fewer folds or more data`,
+    );
   const beta = new Float64Array(d);
   const eta = new Float64Array(rows.length);
   const objective = (b: Float64Array): number => {
@@ -161,9 +174,11 @@ export function fitRewardModel(log: BanditLog, options: RewardModelOptions): Rew
   const n = checkLog(log, options.nActions);
   const k = options.nActions;
   const dc = options.dContext ?? 0;
-  if (dc > 0 && (!options.context || options.context.length !== n * dc)) throw new RangeError(`context: expected length n·dContext = ${n * dc}`);
+  if (dc > 0 && (!options.context || options.context.length !== n * dc))
+    throw new RangeError(`context: expected length n·dContext = ${n * dc}`);
   const folds = options.folds ?? 3;
-  if (!(Number.isInteger(folds) && folds >= 1 && folds <= n)) throw new RangeError(`folds: ${folds} must be an integer in [1, n]`);
+  if (!(Number.isInteger(folds) && folds >= 1 && folds <= n))
+    throw new RangeError(`folds: ${folds} must be an integer in [1, n]`);
   const l2 = options.l2 ?? 1;
   if (!(l2 > 0)) throw new RangeError(`l2: ${l2} must be > 0`);
   const X = sparseContext(n, dc, options.context);
@@ -182,7 +197,17 @@ export function fitRewardModel(log: BanditLog, options: RewardModelOptions): Rew
         if (folds === 1 || fold(i) === f) test.push(i);
       }
       if (test.length === 0) continue;
-      const { coefficients: b } = fitLogistic(train, X, log.action, log.reward, dc, k, l2, options.tolerance, options.maxIterations);
+      const { coefficients: b } = fitLogistic(
+        train,
+        X,
+        log.action,
+        log.reward,
+        dc,
+        k,
+        l2,
+        options.tolerance,
+        options.maxIterations,
+      );
       for (const i of test) {
         let z = 0;
         for (let s = X.start[i]; s < X.start[i + 1]; s++) z += b[X.index[s]] * X.value[s];
@@ -193,4 +218,3 @@ export function fitRewardModel(log: BanditLog, options: RewardModelOptions): Rew
   }
   return { nActions: k, values: out };
 }
-

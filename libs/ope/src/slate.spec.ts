@@ -4,7 +4,13 @@
 // of a different impression), hence synthetic slates.
 import golden from './__golden__/slate.json';
 import { normalInterval } from './intervals';
-import { slateIndependentIps, slatePseudoInverse, slateRewardInteractionIps, slateStandardIps, type SlateLog } from './slate';
+import {
+  slateIndependentIps,
+  slatePseudoInverse,
+  slateRewardInteractionIps,
+  slateStandardIps,
+  type SlateLog,
+} from './slate';
 
 const REL = 1e-9;
 const close = (a: number, b: number): void => expect(Math.abs(a - b)).toBeLessThanOrEqual(REL * Math.abs(b));
@@ -49,7 +55,9 @@ describe('slate estimators on OBP synthetic slates', () => {
   });
 
   it('rejects lengths that are not whole slates and zero behaviour probabilities', () => {
-    expect(() => slatePseudoInverse({ slots: 2, reward: [1, 0, 1] }, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5])).toThrow(RangeError);
+    expect(() => slatePseudoInverse({ slots: 2, reward: [1, 0, 1] }, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5])).toThrow(
+      RangeError,
+    );
     expect(() => slateStandardIps({ slots: 1, reward: [1] }, [0], [0.5])).toThrow(RangeError);
     expect(() => slateIndependentIps({ slots: 1, reward: [1] }, [0.5], [1.5])).toThrow(RangeError);
   });

@@ -16,16 +16,24 @@ function check(log: SlateLog, arrays: Record<string, ArrayLike<number>>): number
   const k = log.slots;
   if (!(Number.isInteger(k) && k >= 1)) throw new RangeError(`slots: ${k} must be a positive integer`);
   const len = log.reward.length;
-  if (len === 0 || len % k !== 0) throw new RangeError(`reward: length ${len} is not a positive multiple of slots = ${k}`);
+  if (len === 0 || len % k !== 0)
+    throw new RangeError(`reward: length ${len} is not a positive multiple of slots = ${k}`);
   for (const [name, a] of Object.entries(arrays)) {
     if (a.length !== len) throw new RangeError(`${name}: length ${a.length}, expected ${len}`);
-    for (let i = 0; i < len; i++) if (!(a[i] >= 0 && a[i] <= 1)) throw new RangeError(`${name}[${i}]: ${a[i]} is not a probability`);
+    for (let i = 0; i < len; i++)
+      if (!(a[i] >= 0 && a[i] <= 1)) throw new RangeError(`${name}[${i}]: ${a[i]} is not a probability`);
   }
   for (let i = 0; i < len; i++) if (!Number.isFinite(log.reward[i])) throw new RangeError(`reward[${i}]: not finite`);
   return len / k;
 }
 
-function weightedSlotSum(name: string, log: SlateLog, behavior: ArrayLike<number>, evaluation: ArrayLike<number>, label: [string, string]): EstimatorResult {
+function weightedSlotSum(
+  name: string,
+  log: SlateLog,
+  behavior: ArrayLike<number>,
+  evaluation: ArrayLike<number>,
+  label: [string, string],
+): EstimatorResult {
   const n = check(log, { [label[0]]: behavior, [label[1]]: evaluation });
   const k = log.slots;
   const rr = new Float64Array(n);
@@ -47,7 +55,11 @@ function weightedSlotSum(name: string, log: SlateLog, behavior: ArrayLike<number
  * probabilities (the same value on each slot of a slate). No assumption on the reward; variance grows with the
  * number of slates. McInerney et al. (2020), eq. (1); OBP's SlateStandardIPS.
  */
-export function slateStandardIps(log: SlateLog, behaviorPscore: ArrayLike<number>, evaluationPscore: ArrayLike<number>): EstimatorResult {
+export function slateStandardIps(
+  log: SlateLog,
+  behaviorPscore: ArrayLike<number>,
+  evaluationPscore: ArrayLike<number>,
+): EstimatorResult {
   return weightedSlotSum('sips', log, behaviorPscore, evaluationPscore, ['behaviorPscore', 'evaluationPscore']);
 }
 
@@ -57,8 +69,15 @@ export function slateStandardIps(log: SlateLog, behaviorPscore: ArrayLike<number
  * model) — the per-position estimator of OBP's OBD examples summed over slots. Li et al. (2018); McInerney et al.
  * (2020), eq. (2); OBP's SlateIndependentIPS.
  */
-export function slateIndependentIps(log: SlateLog, behaviorPscoreItemPosition: ArrayLike<number>, evaluationPscoreItemPosition: ArrayLike<number>): EstimatorResult {
-  return weightedSlotSum('iips', log, behaviorPscoreItemPosition, evaluationPscoreItemPosition, ['behaviorPscoreItemPosition', 'evaluationPscoreItemPosition']);
+export function slateIndependentIps(
+  log: SlateLog,
+  behaviorPscoreItemPosition: ArrayLike<number>,
+  evaluationPscoreItemPosition: ArrayLike<number>,
+): EstimatorResult {
+  return weightedSlotSum('iips', log, behaviorPscoreItemPosition, evaluationPscoreItemPosition, [
+    'behaviorPscoreItemPosition',
+    'evaluationPscoreItemPosition',
+  ]);
 }
 
 /**
@@ -66,8 +85,15 @@ export function slateIndependentIps(log: SlateLog, behaviorPscoreItemPosition: A
  * probabilities of the slate's first k items (cascade: a slot's reward depends on the items above it).
  * McInerney et al. (2020), eq. (5); OBP's SlateRewardInteractionIPS.
  */
-export function slateRewardInteractionIps(log: SlateLog, behaviorPscoreCascade: ArrayLike<number>, evaluationPscoreCascade: ArrayLike<number>): EstimatorResult {
-  return weightedSlotSum('rips', log, behaviorPscoreCascade, evaluationPscoreCascade, ['behaviorPscoreCascade', 'evaluationPscoreCascade']);
+export function slateRewardInteractionIps(
+  log: SlateLog,
+  behaviorPscoreCascade: ArrayLike<number>,
+  evaluationPscoreCascade: ArrayLike<number>,
+): EstimatorResult {
+  return weightedSlotSum('rips', log, behaviorPscoreCascade, evaluationPscoreCascade, [
+    'behaviorPscoreCascade',
+    'evaluationPscoreCascade',
+  ]);
 }
 
 /**
@@ -81,7 +107,11 @@ export function slateRewardInteractionIps(log: SlateLog, behaviorPscoreCascade: 
  * for additive rewards with exponentially smaller weights than SIPS. Takes the marginal item-position
  * probabilities (as IIPS). Not valid for logging without replacement (then Γ is not diagonal-plus-rank-one).
  */
-export function slatePseudoInverse(log: SlateLog, behaviorPscoreItemPosition: ArrayLike<number>, evaluationPscoreItemPosition: ArrayLike<number>): EstimatorResult {
+export function slatePseudoInverse(
+  log: SlateLog,
+  behaviorPscoreItemPosition: ArrayLike<number>,
+  evaluationPscoreItemPosition: ArrayLike<number>,
+): EstimatorResult {
   const n = check(log, { behaviorPscoreItemPosition, evaluationPscoreItemPosition });
   const k = log.slots;
   const rr = new Float64Array(n);

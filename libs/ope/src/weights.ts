@@ -41,20 +41,30 @@ export function weightDiagnostics(w: ArrayLike<number>, clip = Infinity): Weight
     if (v > max) max = v;
     if (v > clip) clipped++;
   }
-  return { effectiveSampleSize: s2 > 0 ? (s * s) / s2 : 0, maxWeight: max, meanWeight: s / w.length, clippedCount: clipped };
+  return {
+    effectiveSampleSize: s2 > 0 ? (s * s) / s2 : 0,
+    maxWeight: max,
+    meanWeight: s / w.length,
+    clippedCount: clipped,
+  };
 }
 
 /**
  * Builds π_e(· | x_i, p_i) for a policy that does not depend on the context: `table[a][p]` is the probability of
  * action a in slot p (OBP's `action_dist[0]` of a context-free policy, shape (nActions, lenList)).
  */
-export function contextFreeActionDist(table: ArrayLike<ArrayLike<number>>, position: ArrayLike<number> | undefined, n: number): ActionDistribution {
+export function contextFreeActionDist(
+  table: ArrayLike<ArrayLike<number>>,
+  position: ArrayLike<number> | undefined,
+  n: number,
+): ActionDistribution {
   const k = table.length;
   const probs = new Float64Array(n * k);
   for (let i = 0; i < n; i++) {
     const p = position ? position[i] : 0;
     for (let a = 0; a < k; a++) {
-      if (!(p >= 0 && p < table[a].length)) throw new RangeError(`position[${i}]: slot ${p} is not in the table (slots 0..${table[a].length - 1})`);
+      if (!(p >= 0 && p < table[a].length))
+        throw new RangeError(`position[${i}]: slot ${p} is not in the table (slots 0..${table[a].length - 1})`);
       probs[i * k + a] = table[a][p];
     }
   }

@@ -8,7 +8,11 @@ import type { ModelSignature } from './signature';
  */
 export function fixturePath(file: string): string {
   // Beside the sources, beside the build (dist/libs/ranker/src → libs/ranker/fixtures), or under the working directory.
-  const candidates = [resolve(__dirname, '..', 'fixtures', file), resolve(__dirname, '..', '..', '..', '..', 'libs', 'ranker', 'fixtures', file), resolve(process.cwd(), 'libs', 'ranker', 'fixtures', file)];
+  const candidates = [
+    resolve(__dirname, '..', 'fixtures', file),
+    resolve(__dirname, '..', '..', '..', '..', 'libs', 'ranker', 'fixtures', file),
+    resolve(process.cwd(), 'libs', 'ranker', 'fixtures', file),
+  ];
   for (const p of candidates) if (existsSync(p)) return p;
   throw new Error(`ranker fixture ${file} not found (looked in ${candidates.join(', ')})`);
 }
@@ -21,13 +25,20 @@ export const FIXTURE_SPLIT_SIGNATURE: ModelSignature = {
   embeddingOutput: 'embedding',
 };
 
-export const FIXTURE_CONCAT_SIGNATURE: ModelSignature = { kind: 'concat', input: 'x', scoreOutput: 'score', contextDim: 16 };
+export const FIXTURE_CONCAT_SIGNATURE: ModelSignature = {
+  kind: 'concat',
+  input: 'x',
+  scoreOutput: 'score',
+  contextDim: 16,
+};
 
-export function loadFixtureModel(variant: 'split' | 'concat' = 'split'): { bytes: Uint8Array; signature: ModelSignature } {
+export function loadFixtureModel(variant: 'split' | 'concat' = 'split'): {
+  bytes: Uint8Array;
+  signature: ModelSignature;
+} {
   const file = variant === 'split' ? 'news-mlp.onnx' : 'news-mlp-concat.onnx';
   return {
     bytes: new Uint8Array(readFileSync(fixturePath(file))),
     signature: variant === 'split' ? FIXTURE_SPLIT_SIGNATURE : FIXTURE_CONCAT_SIGNATURE,
   };
 }
-

@@ -7,7 +7,10 @@ describe('model references', () => {
   });
 
   it('splits name and version', () => {
-    expect(parseModelRef('news-mlp@3')).toEqual({ ok: true, value: { name: 'news-mlp', version: 3, ref: 'news-mlp@3' } });
+    expect(parseModelRef('news-mlp@3')).toEqual({
+      ok: true,
+      value: { name: 'news-mlp', version: 3, ref: 'news-mlp@3' },
+    });
   });
 
   it.each([
@@ -38,7 +41,10 @@ describe('model references', () => {
 
   it('parseRankerModel accepts "none" or a reference', () => {
     expect(parseRankerModel('none')).toEqual({ ok: true, value: { kind: 'none' } });
-    expect(parseRankerModel('news-mlp@3')).toEqual({ ok: true, value: { kind: 'onnx', name: 'news-mlp', version: 3, ref: 'news-mlp@3' } });
+    expect(parseRankerModel('news-mlp@3')).toEqual({
+      ok: true,
+      value: { kind: 'onnx', name: 'news-mlp', version: 3, ref: 'news-mlp@3' },
+    });
     const bad = parseRankerModel('auto');
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.message).toMatch(/or "none"$/);

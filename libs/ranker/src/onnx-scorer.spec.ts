@@ -25,7 +25,8 @@ const concat = loadFixtureModel('concat');
 function expectClose(actual: ArrayLike<number>, wanted: number[], tol = 1e-5): void {
   expect(actual.length).toBe(wanted.length);
   for (let i = 0; i < wanted.length; i++) {
-    if (!(Math.abs(actual[i] - wanted[i]) <= tol)) throw new Error(`index ${i}: ${actual[i]} vs PyTorch ${wanted[i]} (tol ${tol})`);
+    if (!(Math.abs(actual[i] - wanted[i]) <= tol))
+      throw new Error(`index ${i}: ${actual[i]} vs PyTorch ${wanted[i]} (tol ${tol})`);
   }
 }
 
@@ -116,10 +117,16 @@ describe('OnnxScorer on the PyTorch fixture (split signature)', () => {
   });
 
   it('rejects inputs of the wrong size with the offending field', async () => {
-    await expect(scorer.score(new Float32Array(15), new Float32Array(16), 1)).rejects.toThrow('context: has 15 values, model news-mlp@1 expects 16');
-    await expect(scorer.score(new Float32Array(16), new Float32Array(33), 2)).rejects.toThrow('items: has 33 values, expected n × itemDim = 2 × 16 = 32');
+    await expect(scorer.score(new Float32Array(15), new Float32Array(16), 1)).rejects.toThrow(
+      'context: has 15 values, model news-mlp@1 expects 16',
+    );
+    await expect(scorer.score(new Float32Array(16), new Float32Array(33), 2)).rejects.toThrow(
+      'items: has 33 values, expected n × itemDim = 2 × 16 = 32',
+    );
     await expect(scorer.score(new Float32Array(16), new Float32Array(0), -1)).rejects.toBeInstanceOf(RankerInputError);
-    await expect(scorer.score(new Float32Array(16), new Float32Array(16), 1.5)).rejects.toThrow('n: must be a non-negative integer');
+    await expect(scorer.score(new Float32Array(16), new Float32Array(16), 1.5)).rejects.toThrow(
+      'n: must be a non-negative integer',
+    );
   });
 
   it('validate() passes on a well-formed model', async () => {
@@ -161,7 +168,11 @@ describe('signature errors name the field', () => {
   });
 
   it('unknown embedding output and unknown input; the unmapped model input is reported too', async () => {
-    const errors = await createErrors(split.bytes, { ...FIXTURE_SPLIT_SIGNATURE, itemsInput: 'candidates', embeddingOutput: 'hidden' });
+    const errors = await createErrors(split.bytes, {
+      ...FIXTURE_SPLIT_SIGNATURE,
+      itemsInput: 'candidates',
+      embeddingOutput: 'hidden',
+    });
     expect(errors).toEqual(
       expect.arrayContaining([
         'signature.itemsInput: input "candidates" not in model (has: context, items)',
@@ -191,8 +202,12 @@ describe('signature errors name the field', () => {
   });
 
   it('a structurally invalid signature is rejected before loading', async () => {
-    expect(await createErrors(split.bytes, { kind: 'concat', input: 'x', scoreOutput: 'score' })).toEqual(['signature.contextDim: is required']);
-    expect(await createErrors(split.bytes, { kind: 'stacked' })).toEqual(['signature.kind: must be "split" or "concat"']);
+    expect(await createErrors(split.bytes, { kind: 'concat', input: 'x', scoreOutput: 'score' })).toEqual([
+      'signature.contextDim: is required',
+    ]);
+    expect(await createErrors(split.bytes, { kind: 'stacked' })).toEqual([
+      'signature.kind: must be "split" or "concat"',
+    ]);
   });
 
   it('validateModel returns the same errors instead of throwing, and metadata when fine', async () => {
@@ -201,7 +216,10 @@ describe('signature errors name the field', () => {
       errors: [{ path: 'signature.scoreOutput', message: 'output "foo" not in model (has: score, embedding)' }],
     });
     const ok = await validateModel(split.bytes, FIXTURE_SPLIT_SIGNATURE, { ref: 'news-mlp@2' });
-    expect(ok).toMatchObject({ ok: true, metadata: { ref: 'news-mlp@2', contextDim: 16, itemDim: 16, embeddingDim: 8 } });
+    expect(ok).toMatchObject({
+      ok: true,
+      metadata: { ref: 'news-mlp@2', contextDim: 16, itemDim: 16, embeddingDim: 8 },
+    });
   });
 });
 
@@ -220,7 +238,9 @@ describe('corrupt model bytes', () => {
   });
 
   it('empty bytes', async () => {
-    expect(await createErrors(new Uint8Array(0), FIXTURE_SPLIT_SIGNATURE)).toEqual(['model: is empty: expected the bytes of an ONNX model']);
+    expect(await createErrors(new Uint8Array(0), FIXTURE_SPLIT_SIGNATURE)).toEqual([
+      'model: is empty: expected the bytes of an ONNX model',
+    ]);
     const r = await validateModel(new Uint8Array(0), FIXTURE_SPLIT_SIGNATURE);
     expect(r.ok).toBe(false);
   });
@@ -247,7 +267,9 @@ describe('lifecycle and options', () => {
 
   it('maxItems caps a scoring', async () => {
     const s = await OnnxScorer.create(split.bytes, split.signature, { maxItems: 10 });
-    await expect(s.score(new Float32Array(16), new Float32Array(11 * 16), 11)).rejects.toThrow('n: 11 candidates exceed the limit of 10 per scoring');
+    await expect(s.score(new Float32Array(16), new Float32Array(11 * 16), 11)).rejects.toThrow(
+      'n: 11 candidates exceed the limit of 10 per scoring',
+    );
     await s.dispose();
   });
 
@@ -269,9 +291,14 @@ describe('models that load but must be refused at upload', () => {
   });
 
   it('an int64 input', async () => {
-    expect(await createErrors(bytesOf('invalid-int64-input.onnx'), { kind: 'concat', input: 'ids', scoreOutput: 'score', contextDim: 2 })).toEqual([
-      'signature.input: input "ids" is int64, expected float32',
-    ]);
+    expect(
+      await createErrors(bytesOf('invalid-int64-input.onnx'), {
+        kind: 'concat',
+        input: 'ids',
+        scoreOutput: 'score',
+        contextDim: 2,
+      }),
+    ).toEqual(['signature.input: input "ids" is int64, expected float32']);
   });
 
   it('a non-finite score on the test inputs (validate, not create)', async () => {
@@ -280,7 +307,10 @@ describe('models that load but must be refused at upload', () => {
     const s = await OnnxScorer.create(bytes, sig);
     expect(s.metadata).toMatchObject({ contextDim: 1, itemDim: 3 });
     expect(await s.validate()).toEqual([
-      { path: 'signature.scoreOutput', message: 'output "score" is not finite (-Infinity at candidate 0) on the all-zeros input, 1 candidate' },
+      {
+        path: 'signature.scoreOutput',
+        message: 'output "score" is not finite (-Infinity at candidate 0) on the all-zeros input, 1 candidate',
+      },
     ]);
     await s.dispose();
     expect(await validateModel(bytes, sig)).toMatchObject({ ok: false, errors: [{ path: 'signature.scoreOutput' }] });

@@ -66,7 +66,11 @@ export class OnnxScorer implements Scorer {
    * Loads a model from its bytes and checks the signature against the model's declared inputs, outputs, types and
    * shapes. Throws {@link RankerModelError} with field-path errors (`model`, `signature.*`) when it cannot be used.
    */
-  static async create(bytes: Uint8Array, signature: ModelSignature, options: OnnxScorerOptions = {}): Promise<OnnxScorer> {
+  static async create(
+    bytes: Uint8Array,
+    signature: ModelSignature,
+    options: OnnxScorerOptions = {},
+  ): Promise<OnnxScorer> {
     const parsed = parseModelSignature(signature);
     if (!parsed.ok) throw new RankerModelError(parsed.errors);
     const sig = parsed.value;
@@ -87,7 +91,9 @@ export class OnnxScorer implements Scorer {
         logSeverityLevel: 3,
       });
     } catch (e) {
-      throw new RankerModelError([{ path: 'model', message: `not a loadable ONNX model (${bytes.length} bytes): ${errorText(e)}` }]);
+      throw new RankerModelError([
+        { path: 'model', message: `not a loadable ONNX model (${bytes.length} bytes): ${errorText(e)}` },
+      ]);
     }
     const errors: FieldError[] = [];
     const plan = planFor(session, sig, errors);
@@ -110,18 +116,30 @@ export class OnnxScorer implements Scorer {
     return scorer;
   }
 
-  async score(context: Float32Array | number[], items: Float32Array, n: number, history?: Float32Array): Promise<ScoreResult> {
+  async score(
+    context: Float32Array | number[],
+    items: Float32Array,
+    n: number,
+    history?: Float32Array,
+  ): Promise<ScoreResult> {
     if (this.disposed) throw new Error(`scorer ${this.metadata.ref} is disposed`);
     checkCount(n, this.maxItems);
     const { contextDim: c, itemDim: d } = this.plan;
-    if (context.length !== c) throw new RankerInputError('context', `has ${context.length} values, model ${this.metadata.ref} expects ${c}`);
-    if (!(items instanceof Float32Array)) throw new RankerInputError('items', 'must be a Float32Array (row-major n × itemDim)');
+    if (context.length !== c)
+      throw new RankerInputError('context', `has ${context.length} values, model ${this.metadata.ref} expects ${c}`);
+    if (!(items instanceof Float32Array))
+      throw new RankerInputError('items', 'must be a Float32Array (row-major n × itemDim)');
     if (items.length !== n * d) {
       throw new RankerInputError('items', `has ${items.length} values, expected n × itemDim = ${n} × ${d} = ${n * d}`);
     }
     const k = this.plan.historyLength;
     if (history !== undefined && (k === null || !(history instanceof Float32Array) || history.length !== k * d)) {
-      throw new RankerInputError('history', k === null ? `model ${this.metadata.ref} has no history input` : `must be a Float32Array of historyLength × itemDim = ${k} × ${d} = ${k * d} values`);
+      throw new RankerInputError(
+        'history',
+        k === null
+          ? `model ${this.metadata.ref} has no history input`
+          : `must be a Float32Array of historyLength × itemDim = ${k} × ${d} = ${k * d} values`,
+      );
     }
     const sig = this.signature;
     if (n === 0) {
@@ -139,7 +157,11 @@ export class OnnxScorer implements Scorer {
       feeds[sig.itemsInput] = new ort.Tensor('float32', items, [n, d]);
       if (sig.historyInput && k !== null) {
         // No history given: the unit has interacted with nothing yet (all padding).
-        feeds[sig.historyInput] = new ort.Tensor('float32', history ?? new Float32Array(k * d), this.plan.historyRank3 ? [1, k, d] : [k, d]);
+        feeds[sig.historyInput] = new ort.Tensor(
+          'float32',
+          history ?? new Float32Array(k * d),
+          this.plan.historyRank3 ? [1, k, d] : [k, d],
+        );
       }
     } else {
       const w = c + d;
@@ -161,7 +183,11 @@ export class OnnxScorer implements Scorer {
     }
     const score = out[sig.scoreOutput] as ort.Tensor;
     const dims = score.dims;
-    if (score.type !== 'float32' || score.data.length !== n || !(dims.length === 1 || (dims.length === 2 && dims[1] === 1))) {
+    if (
+      score.type !== 'float32' ||
+      score.data.length !== n ||
+      !(dims.length === 1 || (dims.length === 2 && dims[1] === 1))
+    ) {
       throw new Error(
         `model ${this.metadata.ref}: output "${sig.scoreOutput}" is ${score.type} [${dims.join(', ')}] for ${n} candidates, expected float32 [${n}] or [${n}, 1]`,
       );
@@ -170,7 +196,12 @@ export class OnnxScorer implements Scorer {
     if (sig.embeddingOutput) {
       const emb = out[sig.embeddingOutput] as ort.Tensor;
       const k = emb.dims.length === 2 ? emb.dims[1] : -1;
-      if (emb.type !== 'float32' || emb.dims.length !== 2 || emb.dims[0] !== n || (this.plan.embeddingDim !== null && k !== this.plan.embeddingDim)) {
+      if (
+        emb.type !== 'float32' ||
+        emb.dims.length !== 2 ||
+        emb.dims[0] !== n ||
+        (this.plan.embeddingDim !== null && k !== this.plan.embeddingDim)
+      ) {
         throw new Error(
           `model ${this.metadata.ref}: output "${sig.embeddingOutput}" is ${emb.type} [${emb.dims.join(', ')}] for ${n} candidates, expected float32 [${n}, ${this.plan.embeddingDim ?? 'K'}]`,
         );
@@ -197,7 +228,10 @@ export class OnnxScorer implements Scorer {
     for (const t of cases) {
       const ctx = Float32Array.from({ length: c }, t.fill);
       const items = Float32Array.from({ length: t.n * d }, t.fill);
-      const history = this.plan.historyLength === null ? undefined : Float32Array.from({ length: this.plan.historyLength * d }, t.fill);
+      const history =
+        this.plan.historyLength === null
+          ? undefined
+          : Float32Array.from({ length: this.plan.historyLength * d }, t.fill);
       let r: ScoreResult;
       try {
         r = await this.score(ctx, items, t.n, history);
@@ -206,12 +240,22 @@ export class OnnxScorer implements Scorer {
       }
       const bad = firstNonFinite(r.scores);
       if (bad >= 0) {
-        return [{ path: 'signature.scoreOutput', message: `output "${sig.scoreOutput}" is not finite (${r.scores[bad]} at candidate ${bad}) on the ${t.label}` }];
+        return [
+          {
+            path: 'signature.scoreOutput',
+            message: `output "${sig.scoreOutput}" is not finite (${r.scores[bad]} at candidate ${bad}) on the ${t.label}`,
+          },
+        ];
       }
       if (r.embeddings && sig.embeddingOutput) {
         const badE = firstNonFinite(r.embeddings);
         if (badE >= 0) {
-          return [{ path: 'signature.embeddingOutput', message: `output "${sig.embeddingOutput}" is not finite (${r.embeddings[badE]} at candidate ${Math.floor(badE / (r.embeddingDim ?? 1))}) on the ${t.label}` }];
+          return [
+            {
+              path: 'signature.embeddingOutput',
+              message: `output "${sig.embeddingOutput}" is not finite (${r.embeddings[badE]} at candidate ${Math.floor(badE / (r.embeddingDim ?? 1))}) on the ${t.label}`,
+            },
+          ];
         }
       }
     }
@@ -249,7 +293,9 @@ export async function validateModel(
   }
   try {
     const errors = await scorer.validate();
-    return errors.length > 0 ? { ok: false, errors } : { ok: true, metadata: { ...scorer.metadata }, signature: parsed.value };
+    return errors.length > 0
+      ? { ok: false, errors }
+      : { ok: true, metadata: { ...scorer.metadata }, signature: parsed.value };
   } finally {
     await scorer.dispose();
   }
@@ -272,15 +318,24 @@ function planFor(session: ort.InferenceSession, sig: ModelSignature, errors: Fie
       return null;
     }
     if (!m.isTensor || m.type !== 'float32') {
-      errors.push({ path: `signature.${field}`, message: `${io} "${name}" is ${m.isTensor ? m.type : 'not a tensor'}, expected float32` });
+      errors.push({
+        path: `signature.${field}`,
+        message: `${io} "${name}" is ${m.isTensor ? m.type : 'not a tensor'}, expected float32`,
+      });
       return null;
     }
     return m.shape;
   };
-  const used = sig.kind === 'split' ? [sig.contextInput, sig.itemsInput, ...(sig.historyInput ? [sig.historyInput] : [])] : [sig.input];
+  const used =
+    sig.kind === 'split'
+      ? [sig.contextInput, sig.itemsInput, ...(sig.historyInput ? [sig.historyInput] : [])]
+      : [sig.input];
   for (const name of session.inputNames) {
     if (!used.includes(name)) {
-      errors.push({ path: 'signature', message: `model input "${name}" is not mapped by the signature (every input must be fed; mapped: ${used.join(', ')})` });
+      errors.push({
+        path: 'signature',
+        message: `model input "${name}" is not mapped by the signature (every input must be fed; mapped: ${used.join(', ')})`,
+      });
     }
   }
   const fixedDim = (v: number | string | undefined): number | null => (typeof v === 'number' && v > 0 ? v : null);
@@ -292,15 +347,27 @@ function planFor(session: ort.InferenceSession, sig: ModelSignature, errors: Fie
       });
     }
   };
-  const featureDim = (field: string, name: string, shape: Shape, declared: number | undefined, dimField: string): number | null => {
+  const featureDim = (
+    field: string,
+    name: string,
+    shape: Shape,
+    declared: number | undefined,
+    dimField: string,
+  ): number | null => {
     const actual = fixedDim(shape[shape.length - 1]);
     if (actual !== null && declared !== undefined && declared !== actual) {
-      errors.push({ path: `signature.${dimField}`, message: `is ${declared} but the model's "${name}" input has ${actual} features` });
+      errors.push({
+        path: `signature.${dimField}`,
+        message: `is ${declared} but the model's "${name}" input has ${actual} features`,
+      });
       return null;
     }
     const dim = actual ?? declared ?? null;
     if (dim === null) {
-      errors.push({ path: `signature.${dimField}`, message: `the model's "${name}" input has no fixed feature axis (shape [${shape.join(', ')}]); give ${dimField}` });
+      errors.push({
+        path: `signature.${dimField}`,
+        message: `the model's "${name}" input has no fixed feature axis (shape [${shape.join(', ')}]); give ${dimField}`,
+      });
     }
     return dim;
   };
@@ -317,14 +384,26 @@ function planFor(session: ort.InferenceSession, sig: ModelSignature, errors: Fie
       } else if (cs.length === 2) {
         const first = fixedDim(cs[0]);
         if (first !== null && first !== 1) {
-          errors.push({ path: 'signature.contextInput', message: `input "${sig.contextInput}" has shape [${cs.join(', ')}], expected [1, C] or [C]` });
+          errors.push({
+            path: 'signature.contextInput',
+            message: `input "${sig.contextInput}" has shape [${cs.join(', ')}], expected [1, C] or [C]`,
+          });
         }
       } else if (cs.length !== 0) {
-        errors.push({ path: 'signature.contextInput', message: `input "${sig.contextInput}" has rank ${cs.length} ([${cs.join(', ')}]), expected [1, C] or [C]` });
+        errors.push({
+          path: 'signature.contextInput',
+          message: `input "${sig.contextInput}" has rank ${cs.length} ([${cs.join(', ')}]), expected [1, C] or [C]`,
+        });
       }
-      contextDim = cs.length === 0 ? (sig.contextDim ?? null) : featureDim('contextInput', sig.contextInput, cs, sig.contextDim, 'contextDim');
+      contextDim =
+        cs.length === 0
+          ? (sig.contextDim ?? null)
+          : featureDim('contextInput', sig.contextInput, cs, sig.contextDim, 'contextDim');
       if (cs.length === 0 && contextDim === null) {
-        errors.push({ path: 'signature.contextDim', message: `the model does not declare the shape of "${sig.contextInput}"; give contextDim` });
+        errors.push({
+          path: 'signature.contextDim',
+          message: `the model does not declare the shape of "${sig.contextInput}"; give contextDim`,
+        });
       }
     }
     if (is) {
@@ -334,7 +413,10 @@ function planFor(session: ort.InferenceSession, sig: ModelSignature, errors: Fie
       } else if (is.length === 0 && sig.itemDim !== undefined) {
         itemDim = sig.itemDim;
       } else {
-        errors.push({ path: 'signature.itemsInput', message: `input "${sig.itemsInput}" has shape [${is.join(', ')}], expected [N, D]` });
+        errors.push({
+          path: 'signature.itemsInput',
+          message: `input "${sig.itemsInput}" has shape [${is.join(', ')}], expected [N, D]`,
+        });
       }
     }
   } else {
@@ -345,15 +427,28 @@ function planFor(session: ort.InferenceSession, sig: ModelSignature, errors: Fie
         batchAxisOk('input', sig.input, xs, 'input');
         total = fixedDim(xs[1]);
         if (total === null && sig.itemDim !== undefined) total = sig.contextDim + sig.itemDim;
-        if (total === null) errors.push({ path: 'signature.itemDim', message: `input "${sig.input}" has no fixed feature axis ([${xs.join(', ')}]); give itemDim` });
+        if (total === null)
+          errors.push({
+            path: 'signature.itemDim',
+            message: `input "${sig.input}" has no fixed feature axis ([${xs.join(', ')}]); give itemDim`,
+          });
       } else {
-        errors.push({ path: 'signature.input', message: `input "${sig.input}" has shape [${xs.join(', ')}], expected [N, contextDim + itemDim]` });
+        errors.push({
+          path: 'signature.input',
+          message: `input "${sig.input}" has shape [${xs.join(', ')}], expected [N, contextDim + itemDim]`,
+        });
       }
       if (total !== null) {
         if (sig.contextDim >= total) {
-          errors.push({ path: 'signature.contextDim', message: `is ${sig.contextDim} but input "${sig.input}" has only ${total} features in all; it must leave at least one for the item` });
+          errors.push({
+            path: 'signature.contextDim',
+            message: `is ${sig.contextDim} but input "${sig.input}" has only ${total} features in all; it must leave at least one for the item`,
+          });
         } else if (sig.itemDim !== undefined && sig.contextDim + sig.itemDim !== total) {
-          errors.push({ path: 'signature.itemDim', message: `contextDim + itemDim = ${sig.contextDim + sig.itemDim} but input "${sig.input}" has ${total} features` });
+          errors.push({
+            path: 'signature.itemDim',
+            message: `contextDim + itemDim = ${sig.contextDim + sig.itemDim} but input "${sig.input}" has ${total} features`,
+          });
         } else {
           contextDim = sig.contextDim;
           itemDim = total - sig.contextDim;
@@ -364,14 +459,20 @@ function planFor(session: ort.InferenceSession, sig: ModelSignature, errors: Fie
 
   const ss = tensor('scoreOutput', sig.scoreOutput, 'output');
   if (ss && ss.length !== 0 && !(ss.length === 1 || (ss.length === 2 && (ss[1] === 1 || typeof ss[1] === 'string')))) {
-    errors.push({ path: 'signature.scoreOutput', message: `output "${sig.scoreOutput}" has shape [${ss.join(', ')}], expected [N] or [N, 1]` });
+    errors.push({
+      path: 'signature.scoreOutput',
+      message: `output "${sig.scoreOutput}" has shape [${ss.join(', ')}], expected [N] or [N, 1]`,
+    });
   }
   let embeddingDim: number | null = null;
   if (sig.embeddingOutput) {
     const es = tensor('embeddingOutput', sig.embeddingOutput, 'output');
     if (es && es.length !== 0) {
       if (es.length !== 2) {
-        errors.push({ path: 'signature.embeddingOutput', message: `output "${sig.embeddingOutput}" has shape [${es.join(', ')}], expected [N, K]` });
+        errors.push({
+          path: 'signature.embeddingOutput',
+          message: `output "${sig.embeddingOutput}" has shape [${es.join(', ')}], expected [N, K]`,
+        });
       } else {
         embeddingDim = fixedDim(es[1]);
       }
@@ -385,24 +486,42 @@ function planFor(session: ort.InferenceSession, sig: ModelSignature, errors: Fie
       // [1, K, D] or [K, D]; K fixed in the model or given as historyLength, D equal to the items' D.
       const lead = hs.length === 3 ? fixedDim(hs[0]) : 1;
       if (hs.length !== 2 && hs.length !== 3) {
-        errors.push({ path: 'signature.historyInput', message: `input "${sig.historyInput}" has shape [${hs.join(', ')}], expected [1, K, D] or [K, D]` });
+        errors.push({
+          path: 'signature.historyInput',
+          message: `input "${sig.historyInput}" has shape [${hs.join(', ')}], expected [1, K, D] or [K, D]`,
+        });
       } else if (lead !== null && lead !== 1) {
-        errors.push({ path: 'signature.historyInput', message: `input "${sig.historyInput}" has shape [${hs.join(', ')}], expected [1, K, D]` });
+        errors.push({
+          path: 'signature.historyInput',
+          message: `input "${sig.historyInput}" has shape [${hs.join(', ')}], expected [1, K, D]`,
+        });
       } else {
         historyRank3 = hs.length === 3;
         const kAxis = fixedDim(hs[hs.length - 2]);
         const dAxis = fixedDim(hs[hs.length - 1]);
         if (kAxis !== null && sig.historyLength !== undefined && kAxis !== sig.historyLength) {
-          errors.push({ path: 'signature.historyLength', message: `is ${sig.historyLength} but the model's "${sig.historyInput}" input holds ${kAxis} items` });
+          errors.push({
+            path: 'signature.historyLength',
+            message: `is ${sig.historyLength} but the model's "${sig.historyInput}" input holds ${kAxis} items`,
+          });
         } else if (kAxis === null && sig.historyLength === undefined) {
-          errors.push({ path: 'signature.historyLength', message: `the model's "${sig.historyInput}" input has no fixed length axis (shape [${hs.join(', ')}]); give historyLength` });
+          errors.push({
+            path: 'signature.historyLength',
+            message: `the model's "${sig.historyInput}" input has no fixed length axis (shape [${hs.join(', ')}]); give historyLength`,
+          });
         } else if (kAxis !== null && kAxis > MAX_HISTORY_LENGTH) {
-          errors.push({ path: 'signature.historyInput', message: `input "${sig.historyInput}" holds ${kAxis} items; at most ${MAX_HISTORY_LENGTH} are kept per unit` });
+          errors.push({
+            path: 'signature.historyInput',
+            message: `input "${sig.historyInput}" holds ${kAxis} items; at most ${MAX_HISTORY_LENGTH} are kept per unit`,
+          });
         } else {
           historyLength = kAxis ?? sig.historyLength!;
         }
         if (dAxis !== null && itemDim !== null && dAxis !== itemDim) {
-          errors.push({ path: 'signature.historyInput', message: `input "${sig.historyInput}" has ${dAxis} features per item but "${sig.itemsInput}" has ${itemDim}; history rows are item feature vectors` });
+          errors.push({
+            path: 'signature.historyInput',
+            message: `input "${sig.historyInput}" has ${dAxis} features per item but "${sig.itemsInput}" has ${itemDim}; history rows are item feature vectors`,
+          });
         }
       }
     }

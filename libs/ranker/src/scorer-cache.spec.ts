@@ -5,7 +5,11 @@ import { fixturePath, loadFixtureModel } from './fixtures';
 import { NoneScorer } from './scorer';
 import { ModelLoader, ScorerCache, StoredModel } from './scorer-cache';
 
-const expected = JSON.parse(readFileSync(fixturePath('news-mlp.expected.json'), 'utf8')) as { context: number[]; items: number[]; scores: number[] };
+const expected = JSON.parse(readFileSync(fixturePath('news-mlp.expected.json'), 'utf8')) as {
+  context: number[];
+  items: number[];
+  scores: number[];
+};
 
 function countingLoader(models: Record<string, StoredModel>): { loader: ModelLoader; calls: string[] } {
   const calls: string[] = [];
@@ -60,7 +64,9 @@ describe('ScorerCache', () => {
     const { loader, calls } = countingLoader(models);
     const cache = new ScorerCache(loader);
     expect((await rejection(cache.get('News@1'))).errors[0]).toMatchObject({ path: 'ranker.model' });
-    expect((await rejection(cache.get('news-mlp@4'))).errors).toEqual([{ path: 'ranker.model', message: 'model news-mlp@4 not found' }]);
+    expect((await rejection(cache.get('news-mlp@4'))).errors).toEqual([
+      { path: 'ranker.model', message: 'model news-mlp@4 not found' },
+    ]);
     expect(cache.has('news-mlp@4')).toBe(false);
     models['news-mlp@4'] = split; // uploaded afterwards: the next get loads it
     await expect(cache.get('news-mlp@4')).resolves.toBeDefined();
@@ -92,7 +98,9 @@ describe('ScorerCache', () => {
     await cache.get('b@1');
     expect(calls).toEqual(['a@1', 'b@1', 'c@1', 'b@1']);
     await cache.evict('a@1');
-    await expect(a.score(expected.context, Float32Array.from(expected.items), 5)).rejects.toThrow('scorer a@1 is disposed');
+    await expect(a.score(expected.context, Float32Array.from(expected.items), 5)).rejects.toThrow(
+      'scorer a@1 is disposed',
+    );
     await cache.clear();
   });
 });

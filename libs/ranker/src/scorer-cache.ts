@@ -35,7 +35,8 @@ export class ScorerCache {
     private readonly options: ScorerCacheOptions = {},
   ) {
     this.maxEntries = options.maxEntries ?? 16;
-    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');
+    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1)
+      throw new RangeError('maxEntries must be a positive integer');
     this.none = new NoneScorer(options.maxItems);
   }
 

@@ -9,12 +9,23 @@ describe('NoneScorer', () => {
     expect(Array.from(r.scores)).toEqual([5, 4, 3, 2, 1]);
     expect(r.embeddings).toBeUndefined();
     expect(topN(r.scores, 3)).toEqual([0, 1, 2]);
-    expect(s.metadata).toEqual({ ref: 'none', name: 'none', version: null, kind: 'none', contextDim: null, itemDim: null, embeddingDim: null, historyLength: null });
+    expect(s.metadata).toEqual({
+      ref: 'none',
+      name: 'none',
+      version: null,
+      kind: 'none',
+      contextDim: null,
+      itemDim: null,
+      embeddingDim: null,
+      historyLength: null,
+    });
     await s.dispose();
   });
 
   it('rejects a bad count', async () => {
     await expect(new NoneScorer(3).score([], new Float32Array(0), 4)).rejects.toBeInstanceOf(RankerInputError);
-    await expect(new NoneScorer().score([], new Float32Array(0), -1)).rejects.toThrow('n: must be a non-negative integer');
+    await expect(new NoneScorer().score([], new Float32Array(0), -1)).rejects.toThrow(
+      'n: must be a non-negative integer',
+    );
   });
 });

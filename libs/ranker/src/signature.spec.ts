@@ -6,14 +6,30 @@ describe('parseModelSignature', () => {
       ok: true,
       value: { kind: 'split', contextInput: 'c', itemsInput: 'i', scoreOutput: 's' },
     });
-    expect(parseModelSignature({ kind: 'concat', input: 'x', scoreOutput: 's', embeddingOutput: 'e', contextDim: 4, itemDim: 2 })).toEqual({
+    expect(
+      parseModelSignature({
+        kind: 'concat',
+        input: 'x',
+        scoreOutput: 's',
+        embeddingOutput: 'e',
+        contextDim: 4,
+        itemDim: 2,
+      }),
+    ).toEqual({
       ok: true,
       value: { kind: 'concat', input: 'x', scoreOutput: 's', embeddingOutput: 'e', contextDim: 4, itemDim: 2 },
     });
   });
 
   it('reports every problem with its path', () => {
-    const r = parseModelSignature({ kind: 'split', contextInput: 'a', itemsInput: 'a', scoreOutput: '', contextDim: 0, extra: 1 });
+    const r = parseModelSignature({
+      kind: 'split',
+      contextInput: 'a',
+      itemsInput: 'a',
+      scoreOutput: '',
+      contextDim: 0,
+      extra: 1,
+    });
     expect(r).toEqual({
       ok: false,
       errors: [
@@ -41,12 +57,23 @@ describe('parseModelSignature', () => {
   });
 
   it('rejects a score output reused as embedding, a bad kind, and non-objects', () => {
-    expect(parseModelSignature({ kind: 'concat', input: 'x', scoreOutput: 's', embeddingOutput: 's', contextDim: 1 })).toEqual({
+    expect(
+      parseModelSignature({ kind: 'concat', input: 'x', scoreOutput: 's', embeddingOutput: 's', contextDim: 1 }),
+    ).toEqual({
       ok: false,
       errors: [{ path: 'signature.embeddingOutput', message: 'must differ from scoreOutput' }],
     });
-    expect(parseModelSignature({ kind: 'tower' })).toEqual({ ok: false, errors: [{ path: 'signature.kind', message: 'must be "split" or "concat"' }] });
-    expect(parseModelSignature(null)).toEqual({ ok: false, errors: [{ path: 'signature', message: 'must be an object' }] });
-    expect(parseModelSignature([])).toEqual({ ok: false, errors: [{ path: 'signature', message: 'must be an object' }] });
+    expect(parseModelSignature({ kind: 'tower' })).toEqual({
+      ok: false,
+      errors: [{ path: 'signature.kind', message: 'must be "split" or "concat"' }],
+    });
+    expect(parseModelSignature(null)).toEqual({
+      ok: false,
+      errors: [{ path: 'signature', message: 'must be an object' }],
+    });
+    expect(parseModelSignature([])).toEqual({
+      ok: false,
+      errors: [{ path: 'signature', message: 'must be an object' }],
+    });
   });
 });

@@ -67,7 +67,10 @@ export function parseModelSignature(raw: unknown, base = 'signature'): ParsedSig
       return undefined;
     }
     if (typeof v !== 'string' || v.length === 0 || v.length > 256) {
-      errors.push({ path: `${base}.${key}`, message: 'must be a non-empty string (an input or output name of the model)' });
+      errors.push({
+        path: `${base}.${key}`,
+        message: 'must be a non-empty string (an input or output name of the model)',
+      });
       return undefined;
     }
     return v;
@@ -85,7 +88,17 @@ export function parseModelSignature(raw: unknown, base = 'signature'): ParsedSig
     return v;
   };
   const allowed: Record<string, string[]> = {
-    split: ['kind', 'contextInput', 'itemsInput', 'scoreOutput', 'embeddingOutput', 'contextDim', 'itemDim', 'historyInput', 'historyLength'],
+    split: [
+      'kind',
+      'contextInput',
+      'itemsInput',
+      'scoreOutput',
+      'embeddingOutput',
+      'contextDim',
+      'itemDim',
+      'historyInput',
+      'historyLength',
+    ],
     concat: ['kind', 'input', 'scoreOutput', 'embeddingOutput', 'contextDim', 'itemDim'],
   };
   const kind = o.kind;
@@ -93,7 +106,8 @@ export function parseModelSignature(raw: unknown, base = 'signature'): ParsedSig
     return { ok: false, errors: [{ path: `${base}.kind`, message: 'must be "split" or "concat"' }] };
   }
   for (const key of Object.keys(o)) {
-    if (!allowed[kind].includes(key)) errors.push({ path: `${base}.${key}`, message: `unknown field for a "${kind}" signature` });
+    if (!allowed[kind].includes(key))
+      errors.push({ path: `${base}.${key}`, message: `unknown field for a "${kind}" signature` });
   }
   const scoreOutput = name('scoreOutput', true);
   const embeddingOutput = name('embeddingOutput', false);
@@ -115,7 +129,17 @@ export function parseModelSignature(raw: unknown, base = 'signature'): ParsedSig
       errors.push({ path: `${base}.historyLength`, message: 'needs historyInput' });
     }
     if (contextInput && itemsInput && scoreOutput) {
-      value = { kind, contextInput, itemsInput, scoreOutput, embeddingOutput, contextDim, itemDim, historyInput, historyLength };
+      value = {
+        kind,
+        contextInput,
+        itemsInput,
+        scoreOutput,
+        embeddingOutput,
+        contextDim,
+        itemDim,
+        historyInput,
+        historyLength,
+      };
     }
   } else {
     const input = name('input', true);

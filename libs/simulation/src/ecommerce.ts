@@ -102,7 +102,9 @@ export class EcommerceWorld implements World {
     const scale = INTERACTION_SD / Math.sqrt(o.contextDim * o.itemDim);
     this.w = Float64Array.from({ length: o.contextDim * o.itemDim }, () => this.structure.normal() * scale);
     this.positionBias = Array.from({ length: o.slots }, (_, j) => 1 / Math.sqrt(j + 1));
-    this.users = Array.from({ length: o.users }, () => Array.from({ length: o.contextDim }, () => this.structure.normal()));
+    this.users = Array.from({ length: o.users }, () =>
+      Array.from({ length: o.contextDim }, () => this.structure.normal()),
+    );
     for (let i = 0; i < o.catalogSize; i++) this.catalog.push(this.newItem());
     this.nextArrival = this.interArrival();
   }
@@ -110,12 +112,16 @@ export class EcommerceWorld implements World {
   static async create(partial: Partial<EcommerceOptions> = {}): Promise<EcommerceWorld> {
     const options = { ...ECOMMERCE_DEFAULTS, ...partial };
     for (const [k, v] of Object.entries(options)) {
-      if (typeof v === 'number' && !(Number.isFinite(v) && v >= 0)) throw new RangeError(`ecommerce: ${k} must be a non-negative number`);
+      if (typeof v === 'number' && !(Number.isFinite(v) && v >= 0))
+        throw new RangeError(`ecommerce: ${k} must be a non-negative number`);
     }
-    if (options.slots < 1 || options.catalogSize < options.slots) throw new RangeError('ecommerce: need 1 ≤ slots ≤ catalogSize');
-    if (options.contextDim < 1 || options.itemDim < 1 || options.users < 1 || options.decisionsPerHour <= 0) throw new RangeError('ecommerce: dims, users and decisionsPerHour must be positive');
+    if (options.slots < 1 || options.catalogSize < options.slots)
+      throw new RangeError('ecommerce: need 1 ≤ slots ≤ catalogSize');
+    if (options.contextDim < 1 || options.itemDim < 1 || options.users < 1 || options.decisionsPerHour <= 0)
+      throw new RangeError('ecommerce: dims, users and decisionsPerHour must be positive');
     const useFixture = options.fixtureRanker ?? (options.contextDim === 16 && options.itemDim === 16);
-    if (useFixture && (options.contextDim !== 16 || options.itemDim !== 16)) throw new RangeError('ecommerce: the fixture ranker takes 16 context and 16 item features');
+    if (useFixture && (options.contextDim !== 16 || options.itemDim !== 16))
+      throw new RangeError('ecommerce: the fixture ranker takes 16 context and 16 item features');
     let scorer: OnnxScorer | null = null;
     if (useFixture) {
       const { bytes, signature } = loadFixtureModel('split');

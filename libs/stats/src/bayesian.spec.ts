@@ -49,7 +49,11 @@ describe('bayesianComparison (golden: SciPy normal formulas, losses cross-checke
   });
 
   it('losses satisfy E[max(0,Δ)] − E[max(0,−Δ)] = E[Δ]', () => {
-    const r = bayesianComparison({ n: 400, mean: 10, variance: 9 }, { n: 410, mean: 10.3, variance: 10 }, { scale: 'absolute' });
+    const r = bayesianComparison(
+      { n: 400, mean: 10, variance: 9 },
+      { n: 410, mean: 10.3, variance: 10 },
+      { scale: 'absolute' },
+    );
     expectClose((r.expectedLossControl as number) - (r.expectedLoss as number), r.posteriorMean as number, 1e-9);
   });
 

@@ -50,7 +50,11 @@ export interface BayesianResult {
  *   expectedLossControl (keep control) = E[max(0, Δ)] = s φ(m/s) + m Φ(m/s).
  * Losses are in the units of the effect scale (relative: fraction of the control mean).
  */
-export function bayesianComparison(control: ArmSummary, treatment: ArmSummary, options: BayesianOptions = {}): BayesianResult {
+export function bayesianComparison(
+  control: ArmSummary,
+  treatment: ArmSummary,
+  options: BayesianOptions = {},
+): BayesianResult {
   const scale = options.scale ?? 'relative';
   const direction = options.direction ?? 'higher-is-better';
   const alpha = options.alpha ?? 0.05;
@@ -81,7 +85,8 @@ export function bayesianComparison(control: ArmSummary, treatment: ArmSummary, o
     se = Math.sqrt(treatment.variance / treatment.n + control.variance / control.n);
   } else {
     const rel = relativeLift(control, treatment, { alpha });
-    if (rel.standardError === null || rel.relativeLift === null) return empty(rel.reason ?? 'relative lift unavailable', rel.relativeLift);
+    if (rel.standardError === null || rel.relativeLift === null)
+      return empty(rel.reason ?? 'relative lift unavailable', rel.relativeLift);
     estimate = rel.relativeLift;
     se = rel.standardError;
   }

@@ -40,7 +40,11 @@ export interface CupedOptions {
  * then Welch's t-test on the adjusted arms (exactly the Welch test of the adjusted unit values).
  * θ is treated as known, as in the paper (its estimation error is O(1/n)).
  */
-export function cupedTest(control: CupedArmSummary, treatment: CupedArmSummary, options: CupedOptions = {}): CupedResult {
+export function cupedTest(
+  control: CupedArmSummary,
+  treatment: CupedArmSummary,
+  options: CupedOptions = {},
+): CupedResult {
   const alpha = options.alpha ?? 0.05;
   const nullArm = { n: 0, mean: 0, variance: 0 };
   const failed = (reason: string): CupedResult => ({
@@ -79,7 +83,8 @@ export function cupedTest(control: CupedArmSummary, treatment: CupedArmSummary, 
   const relative = relativeLift(controlAdjusted, treatmentAdjusted, { alpha });
   const before = control.varianceY / control.n + treatment.varianceY / treatment.n;
   const after = controlAdjusted.variance / control.n + treatmentAdjusted.variance / treatment.n;
-  const armReduction = (a: CupedArmSummary, adj: ArmSummary) => (a.varianceY > 0 ? 1 - adj.variance / a.varianceY : null);
+  const armReduction = (a: CupedArmSummary, adj: ArmSummary) =>
+    a.varianceY > 0 ? 1 - adj.variance / a.varianceY : null;
   return {
     alpha,
     theta,
@@ -87,7 +92,10 @@ export function cupedTest(control: CupedArmSummary, treatment: CupedArmSummary, 
     controlAdjusted,
     treatmentAdjusted,
     varianceReduction: before > 0 ? 1 - after / before : null,
-    armVarianceReduction: { control: armReduction(control, controlAdjusted), treatment: armReduction(treatment, treatmentAdjusted) },
+    armVarianceReduction: {
+      control: armReduction(control, controlAdjusted),
+      treatment: armReduction(treatment, treatmentAdjusted),
+    },
     welch,
     relative,
     reason: welch.reason,

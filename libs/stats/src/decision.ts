@@ -54,7 +54,8 @@ export interface DecisionResult {
   extraDays: number | null;
 }
 
-const fmt = (x: number) => (Math.abs(x) >= 1e4 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(2) : String(Number(x.toPrecision(4))));
+const fmt = (x: number) =>
+  Math.abs(x) >= 1e4 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(2) : String(Number(x.toPrecision(4)));
 
 /** Signed so that "better" is positive. */
 function better(c: DecisionComparison): Interval | null {
@@ -109,18 +110,25 @@ export function recommendDecision(input: DecisionInput): DecisionResult {
   if (me && me.totalUnits > 0) {
     const fraction = me.units / me.totalUnits;
     const max = me.maxFraction ?? 0.01;
-    if (fraction > max) unhealthy.push(`${fmt(100 * fraction)} % of units saw more than one variant (limit ${fmt(100 * max)} %)`);
+    if (fraction > max)
+      unhealthy.push(`${fmt(100 * fraction)} % of units saw more than one variant (limit ${fmt(100 * max)} %)`);
   }
   if (unhealthy.length) {
     details.push(...unhealthy);
-    return result('unhealthy', `Do not trust the results: ${unhealthy.join('; ')}. Fix the assignment before deciding.`);
+    return result(
+      'unhealthy',
+      `Do not trust the results: ${unhealthy.join('; ')}. Fix the assignment before deciding.`,
+    );
   }
 
   // 2. rollback
   const primary = input.primary;
   const p = better(primary);
   const harms: string[] = [];
-  if (p && p.upper < 0) harms.push(`primary metric "${primary.metric}" is significantly worse (CI ${fmt(primary.ci!.lower)} to ${fmt(primary.ci!.upper)})`);
+  if (p && p.upper < 0)
+    harms.push(
+      `primary metric "${primary.metric}" is significantly worse (CI ${fmt(primary.ci!.lower)} to ${fmt(primary.ci!.upper)})`,
+    );
   const guardrails = input.guardrails ?? [];
   const unproven: string[] = [];
   for (const g of guardrails) {
@@ -129,7 +137,9 @@ export function recommendDecision(input: DecisionInput): DecisionResult {
     if (!gi) {
       unproven.push(`guardrail "${g.metric}" has no confidence interval yet`);
     } else if (guardrailBreached(g)) {
-      harms.push(`guardrail "${g.metric}" is worse than its non-inferiority margin of ${fmt(margin)} (CI ${fmt(g.ci!.lower)} to ${fmt(g.ci!.upper)})`);
+      harms.push(
+        `guardrail "${g.metric}" is worse than its non-inferiority margin of ${fmt(margin)} (CI ${fmt(g.ci!.lower)} to ${fmt(g.ci!.upper)})`,
+      );
     } else if (!(gi.lower > -margin)) {
       unproven.push(`guardrail "${g.metric}" is not yet shown within its margin of ${fmt(margin)}`);
     }
@@ -141,14 +151,20 @@ export function recommendDecision(input: DecisionInput): DecisionResult {
 
   // 3. ship
   if (p && p.lower > 0 && unproven.length === 0) {
-    details.push(`primary metric "${primary.metric}" is significantly better (CI ${fmt(primary.ci!.lower)} to ${fmt(primary.ci!.upper)})`);
+    details.push(
+      `primary metric "${primary.metric}" is significantly better (CI ${fmt(primary.ci!.lower)} to ${fmt(primary.ci!.upper)})`,
+    );
     if (guardrails.length) details.push('every guardrail is within its non-inferiority margin');
-    return result('ship', `Ship: "${primary.metric}" improved significantly${guardrails.length ? ' and no guardrail degraded beyond its margin' : ''}.`);
+    return result(
+      'ship',
+      `Ship: "${primary.metric}" improved significantly${guardrails.length ? ' and no guardrail degraded beyond its margin' : ''}.`,
+    );
   }
 
   // 4. keep running
   if (!p) details.push(`primary metric "${primary.metric}" has no confidence interval yet (not enough data)`);
-  else if (p.lower > 0) details.push(`primary metric "${primary.metric}" is significantly better, but guardrails are not yet cleared`);
+  else if (p.lower > 0)
+    details.push(`primary metric "${primary.metric}" is significantly better, but guardrails are not yet cleared`);
   else details.push(`primary metric "${primary.metric}" is not significant yet`);
   details.push(...unproven);
   let requiredUnits: number | null = null;
@@ -157,7 +173,19 @@ export function recommendDecision(input: DecisionInput): DecisionResult {
   const se = primary.standardError;
   const n = primary.units;
   const mde = primary.minimumDetectableEffect;
-  if (se != null && se > 0 && n != null && n > 0 && mde != null && mde > 0 && Number.isFinite(se) && alpha > 0 && alpha < 1 && power > 0 && power < 1) {
+  if (
+    se != null &&
+    se > 0 &&
+    n != null &&
+    n > 0 &&
+    mde != null &&
+    mde > 0 &&
+    Number.isFinite(se) &&
+    alpha > 0 &&
+    alpha < 1 &&
+    power > 0 &&
+    power < 1
+  ) {
     const target = Math.abs(mde) / (normalQuantile(1 - alpha / 2) + normalQuantile(power));
     requiredUnits = Math.ceil(n * (se / target) ** 2);
     extraUnits = Math.max(0, requiredUnits - n);

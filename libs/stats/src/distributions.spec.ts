@@ -20,7 +20,13 @@ describe('distributions match SciPy (golden, 1e-6 relative, tails included)', ()
   it.each(g.cases.normalCdf)('Φ($x)', ({ x, expected }) => expectClose(normalCdf(x), expected, 1e-6, 1e-300));
   it.each(g.cases.normalSf)('1 − Φ($x)', ({ x, expected }) => expectClose(normalSf(x), expected, 1e-6, 1e-300));
   it.each(g.cases.normalQuantile)('Φ⁻¹($p)', ({ p, expected }) => expectClose(normalQuantile(p), expected));
-  it.each(g.cases.studentTSf)('t sf($t, df=$df)', ({ t, df, expected }) => expectClose(studentTSf(t, df), expected, 1e-6, 1e-300));
-  it.each(g.cases.studentTQuantile)('t quantile($p, df=$df)', ({ p, df, expected }) => expectClose(studentTQuantile(p, df), expected));
-  it.each(g.cases.chiSquareSf)('χ² sf($x, k=$k)', ({ x, k, expected }) => expectClose(chiSquareSf(x, k), expected, 1e-6, 1e-300));
+  it.each(g.cases.studentTSf)('t sf($t, df=$df)', ({ t, df, expected }) =>
+    expectClose(studentTSf(t, df), expected, 1e-6, 1e-300),
+  );
+  it.each(g.cases.studentTQuantile)('t quantile($p, df=$df)', ({ p, df, expected }) =>
+    expectClose(studentTQuantile(p, df), expected),
+  );
+  it.each(g.cases.chiSquareSf)('χ² sf($x, k=$k)', ({ x, k, expected }) =>
+    expectClose(chiSquareSf(x, k), expected, 1e-6, 1e-300),
+  );
 });

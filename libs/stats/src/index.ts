@@ -5,13 +5,7 @@
  * See libs/stats/README.md for methods, formulas and references.
  */
 export * from './types';
-export {
-  summarize,
-  summaryFromSums,
-  summarizePairs,
-  bivariateFromSums,
-  type BivariateSummary,
-} from './summaries';
+export { summarize, summaryFromSums, summarizePairs, bivariateFromSums, type BivariateSummary } from './summaries';
 export {
   normalCdf,
   normalSf,

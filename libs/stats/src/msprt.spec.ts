@@ -26,7 +26,11 @@ interface G {
   sequence: {
     alpha: number;
     tuningN: number;
-    looks: { control: ArmSummary; treatment: ArmSummary; expected: { pValue: number; ciLower: number; ciUpper: number } }[];
+    looks: {
+      control: ArmSummary;
+      treatment: ArmSummary;
+      expected: { pValue: number; ciLower: number; ciUpper: number };
+    }[];
   };
 }
 
@@ -84,8 +88,14 @@ describe('alwaysValidTest (golden: normal-mixture likelihood ratio in NumPy, Gro
   });
 
   it('degenerate inputs give a reason', () => {
-    expect(alwaysValidTest({ n: 1, mean: 0, variance: 0 }, { n: 3, mean: 0, variance: 1 }).reason).toMatch(/at least 2/);
-    expect(alwaysValidTest({ n: 3, mean: 0, variance: 0 }, { n: 3, mean: 1, variance: 0 }).reason).toMatch(/zero variance/);
-    expect(alwaysValidTest({ n: 3, mean: 0, variance: 1 }, { n: 3, mean: 1, variance: 1 }, { tuningN: 0 }).reason).toMatch(/tuningN/);
+    expect(alwaysValidTest({ n: 1, mean: 0, variance: 0 }, { n: 3, mean: 0, variance: 1 }).reason).toMatch(
+      /at least 2/,
+    );
+    expect(alwaysValidTest({ n: 3, mean: 0, variance: 0 }, { n: 3, mean: 1, variance: 0 }).reason).toMatch(
+      /zero variance/,
+    );
+    expect(
+      alwaysValidTest({ n: 3, mean: 0, variance: 1 }, { n: 3, mean: 1, variance: 1 }, { tuningN: 0 }).reason,
+    ).toMatch(/tuningN/);
   });
 });

@@ -52,7 +52,11 @@ export function mixingRhoSquared(alpha: number, tuningN: number): number {
   return (l + Math.log(l + 1)) / tuningN;
 }
 
-export function alwaysValidTest(control: ArmSummary, treatment: ArmSummary, options: AlwaysValidOptions = {}): AlwaysValidResult {
+export function alwaysValidTest(
+  control: ArmSummary,
+  treatment: ArmSummary,
+  options: AlwaysValidOptions = {},
+): AlwaysValidResult {
   const alpha = options.alpha ?? 0.05;
   const tuningN = options.tuningN ?? 5000;
   const validParams = alpha > 0 && alpha < 1 && tuningN > 0 && Number.isFinite(tuningN);

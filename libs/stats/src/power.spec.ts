@@ -16,7 +16,11 @@ interface G {
       statsmodelsSolvePower: number;
     };
   }[];
-  mde: { name: string; input: MdeInput; expected: { effectSize: number; absoluteMde: number; relativeMde: number | null; statsmodelsSolvePower: number } }[];
+  mde: {
+    name: string;
+    input: MdeInput;
+    expected: { effectSize: number; absoluteMde: number; relativeMde: number | null; statsmodelsSolvePower: number };
+  }[];
   power: { effectSize: number; nControl: number; ratio: number; alpha: number; expected: number }[];
 }
 
@@ -51,7 +55,13 @@ describe('power (golden: statsmodels NormalIndPower, two-sided)', () => {
 
   it('sample size and MDE are inverse to each other', () => {
     const s = sampleSizePerArm({ baseline: { proportion: 0.2 }, mde: 0.03, alpha: 0.05, power: 0.8, ratio: 1.5 });
-    const m = minimumDetectableEffect({ baseline: { proportion: 0.2 }, nControl: s.nControl as number, alpha: 0.05, power: 0.8, ratio: 1.5 });
+    const m = minimumDetectableEffect({
+      baseline: { proportion: 0.2 },
+      nControl: s.nControl as number,
+      alpha: 0.05,
+      power: 0.8,
+      ratio: 1.5,
+    });
     expectClose(m.relativeMde, 0.03, 1e-9);
   });
 

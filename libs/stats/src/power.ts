@@ -165,7 +165,15 @@ export function minimumDetectableEffect(input: MdeInput): MdeResult {
   const alpha = input.alpha ?? 0.05;
   const power = input.power ?? 0.8;
   const ratio = input.ratio ?? 1;
-  const empty = (reason: string): MdeResult => ({ alpha, power, ratio, effectSize: null, absoluteMde: null, relativeMde: null, reason });
+  const empty = (reason: string): MdeResult => ({
+    alpha,
+    power,
+    ratio,
+    effectSize: null,
+    absoluteMde: null,
+    relativeMde: null,
+    reason,
+  });
   const bad = checkLevels(alpha, power, ratio);
   if (bad) return empty(bad);
   const m = baselineMoments(input.baseline);
@@ -174,5 +182,13 @@ export function minimumDetectableEffect(input: MdeInput): MdeResult {
   const nEff = 1 / (1 / input.nControl + 1 / (ratio * input.nControl));
   const d = solveU(power, alpha) / Math.sqrt(nEff);
   const absoluteMde = d * m.sd;
-  return { alpha, power, ratio, effectSize: d, absoluteMde, relativeMde: m.mean !== 0 ? absoluteMde / Math.abs(m.mean) : null, reason: null };
+  return {
+    alpha,
+    power,
+    ratio,
+    effectSize: d,
+    absoluteMde,
+    relativeMde: m.mean !== 0 ? absoluteMde / Math.abs(m.mean) : null,
+    reason: null,
+  };
 }

@@ -66,13 +66,27 @@ describe('ratioMetricTest (golden: delta method with NumPy gradient · covarianc
   });
 
   it('ratioEstimate reduces to the mean-of-ratios variance when the denominator is constant 1', () => {
-    const e = ratioEstimate({ n: 50, meanNumerator: 2, meanDenominator: 1, varianceNumerator: 4, varianceDenominator: 0, covariance: 0 });
+    const e = ratioEstimate({
+      n: 50,
+      meanNumerator: 2,
+      meanDenominator: 1,
+      varianceNumerator: 4,
+      varianceDenominator: 0,
+      covariance: 0,
+    });
     expect(e?.ratio).toBe(2);
     expectClose(e?.variance, 4 / 50);
   });
 
   it('zero denominator or too few units give a reason, not NaN', () => {
-    const arm: RatioArmSummary = { n: 10, meanNumerator: 1, meanDenominator: 0, varianceNumerator: 1, varianceDenominator: 0, covariance: 0 };
+    const arm: RatioArmSummary = {
+      n: 10,
+      meanNumerator: 1,
+      meanDenominator: 0,
+      varianceNumerator: 1,
+      varianceDenominator: 0,
+      covariance: 0,
+    };
     const r = ratioMetricTest(arm, { ...arm, meanDenominator: 2 });
     expect(r.reason).toMatch(/zero denominator/);
     expect(JSON.stringify(r)).not.toMatch(/NaN|Infinity/);

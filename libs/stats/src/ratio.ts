@@ -67,7 +67,10 @@ export function ratioEstimate(arm: RatioArmSummary): RatioEstimate | null {
   const variance =
     arm.linearizedVariance !== undefined && Number.isFinite(arm.linearizedVariance)
       ? arm.linearizedVariance / (n * md * md)
-      : (arm.varianceNumerator / (md * md) - (2 * mn * arm.covariance) / md ** 3 + (mn * mn * arm.varianceDenominator) / md ** 4) / n;
+      : (arm.varianceNumerator / (md * md) -
+          (2 * mn * arm.covariance) / md ** 3 +
+          (mn * mn * arm.varianceDenominator) / md ** 4) /
+        n;
   return { ratio: mn / md, variance: Math.max(0, variance) };
 }
 
@@ -96,10 +99,21 @@ function empty(alpha: number, reason: string, partial: Partial<RatioComparisonRe
  * z_{1−α/2} intervals. The relative figures are null with a reason when |Rc| ≤ z_{1−α/2}·√Var(Rc) (Fieller's set
  * for Rt/Rc unbounded; see relativeLift).
  */
-export function ratioMetricTest(control: RatioArmSummary, treatment: RatioArmSummary, options: RatioOptions = {}): RatioComparisonResult {
+export function ratioMetricTest(
+  control: RatioArmSummary,
+  treatment: RatioArmSummary,
+  options: RatioOptions = {},
+): RatioComparisonResult {
   const alpha = options.alpha ?? 0.05;
   if (!(alpha > 0 && alpha < 1)) return empty(0.05, 'alpha must be in (0, 1)');
-  const fields = (a: RatioArmSummary) => [a.n, a.meanNumerator, a.meanDenominator, a.varianceNumerator, a.varianceDenominator, a.covariance];
+  const fields = (a: RatioArmSummary) => [
+    a.n,
+    a.meanNumerator,
+    a.meanDenominator,
+    a.varianceNumerator,
+    a.varianceDenominator,
+    a.covariance,
+  ];
   if (!allFinite(...fields(control), ...fields(treatment))) return empty(alpha, 'inputs must be finite numbers');
   if (control.n < 2 || treatment.n < 2) {
     return empty(alpha, `each arm needs at least 2 units (control has ${control.n}, treatment has ${treatment.n})`);

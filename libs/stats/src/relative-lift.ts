@@ -40,7 +40,11 @@ function emptyRelative(alpha: number, reason: string, relativeLift: number | nul
  * control mean's own (1 − α) interval contains 0 — exactly when Fieller's (1 − α) confidence set for the ratio
  * of means is unbounded (Fieller 1954), so no finite relative interval is honest.
  */
-export function relativeLift(control: ArmSummary, treatment: ArmSummary, options: RelativeLiftOptions = {}): RelativeLiftResult {
+export function relativeLift(
+  control: ArmSummary,
+  treatment: ArmSummary,
+  options: RelativeLiftOptions = {},
+): RelativeLiftResult {
   const alpha = options.alpha ?? 0.05;
   if (!(alpha > 0 && alpha < 1)) return emptyRelative(0.05, 'alpha must be in (0, 1)');
   const bad = checkArms(control, treatment);
@@ -54,7 +58,11 @@ export function relativeLift(control: ArmSummary, treatment: ArmSummary, options
   const lift = (mt - mc) / Math.abs(mc);
   const variance = treatment.variance / (treatment.n * mc * mc) + (mt * mt * control.variance) / (control.n * mc ** 4);
   if (!(variance > 0) || !Number.isFinite(variance)) {
-    return emptyRelative(alpha, 'the relative lift has zero (or non-finite) estimated variance', Number.isFinite(lift) ? lift : null);
+    return emptyRelative(
+      alpha,
+      'the relative lift has zero (or non-finite) estimated variance',
+      Number.isFinite(lift) ? lift : null,
+    );
   }
   const standardError = Math.sqrt(variance);
   const zStatistic = lift / standardError;

@@ -114,7 +114,11 @@ describe('simulations (seeded)', () => {
       let all = true;
       for (let look = 1; look <= LOOKS; look++) {
         const k = (look * N_PER_ARM) / LOOKS;
-        const s: AlwaysValidResult = alwaysValidTest(prefixSummary(cc.sum, cc.sumSq, k), prefixSummary(tc.sum, tc.sumSq, k), { previous: prev });
+        const s: AlwaysValidResult = alwaysValidTest(
+          prefixSummary(cc.sum, cc.sumSq, k),
+          prefixSummary(tc.sum, tc.sumSq, k),
+          { previous: prev },
+        );
         prev = s;
         if (!s.ci || s.ci.lower > trueDiff || trueDiff > s.ci.upper) all = false;
       }
@@ -198,7 +202,12 @@ describe('simulations (seeded)', () => {
         if (r.ci && r.ci.lower <= trueRel && trueRel <= r.ci.upper) relCovered++;
         if ((r.relativeLift as number) > 0) relPositive++;
       }
-      return { aa: aaRejections / EXPERIMENTS, coverage: covered / EXPERIMENTS, relativeCoverage: relCovered / EXPERIMENTS, relativePositive: relPositive / EXPERIMENTS };
+      return {
+        aa: aaRejections / EXPERIMENTS,
+        coverage: covered / EXPERIMENTS,
+        relativeCoverage: relCovered / EXPERIMENTS,
+        relativePositive: relPositive / EXPERIMENTS,
+      };
     };
     const plain = run(0, 10, 9001);
     const negative = run(0, -10, 9001);

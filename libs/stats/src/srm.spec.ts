@@ -6,7 +6,13 @@ interface Case {
   name: string;
   observed: Record<string, number>;
   weights: Record<string, number>;
-  expected: { chiSquare: number; pValue: number; flagged: boolean; expected: Record<string, number>; degreesOfFreedom: number } | null;
+  expected: {
+    chiSquare: number;
+    pValue: number;
+    flagged: boolean;
+    expected: Record<string, number>;
+    degreesOfFreedom: number;
+  } | null;
 }
 
 const g = loadGolden<{ cases: Case[] }>('srm');
@@ -25,7 +31,8 @@ describe('sampleRatioMismatch (golden: scipy.stats.chisquare)', () => {
     expectClose(r.pValue, c.expected.pValue, 1e-6, 1e-300, 'p');
     expect(r.flagged).toBe(c.expected.flagged);
     expect(r.degreesOfFreedom).toBe(c.expected.degreesOfFreedom);
-    for (const k of Object.keys(c.expected.expected)) expectClose(r.expected?.[k], c.expected.expected[k], 1e-6, 1e-12, k);
+    for (const k of Object.keys(c.expected.expected))
+      expectClose(r.expected?.[k], c.expected.expected[k], 1e-6, 1e-12, k);
   });
 
   it('the brief example (44,700 vs 45,489 at 50/50) is not flagged at 0.001 but is at 0.01', () => {

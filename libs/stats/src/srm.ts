@@ -60,5 +60,14 @@ export function sampleRatioMismatch(
   });
   const df = keys.length - 1;
   const pValue = chiSquareSf(chiSquare, df);
-  return { observed, expected, chiSquare, degreesOfFreedom: df, pValue, flagged: pValue < threshold, threshold, reason: null };
+  return {
+    observed,
+    expected,
+    chiSquare,
+    degreesOfFreedom: df,
+    pValue,
+    flagged: pValue < threshold,
+    threshold,
+    reason: null,
+  };
 }

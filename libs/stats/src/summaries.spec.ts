@@ -12,7 +12,11 @@ describe('summaries', () => {
   it('summaryFromSums (SQL COUNT/SUM/SUM of squares) agrees with summarize and never goes negative', () => {
     const xs = [3.2, 1.1, 4.8, 0.5, 2.2, 9.9];
     const s = summarize(xs);
-    const f = summaryFromSums(xs.length, xs.reduce((a, b) => a + b, 0), xs.reduce((a, b) => a + b * b, 0));
+    const f = summaryFromSums(
+      xs.length,
+      xs.reduce((a, b) => a + b, 0),
+      xs.reduce((a, b) => a + b * b, 0),
+    );
     expectClose(f.mean, s.mean, 1e-12);
     expectClose(f.variance, s.variance, 1e-12);
     expect(summaryFromSums(3, 3e8, 3e16).variance).toBe(0);
@@ -24,8 +28,16 @@ describe('summaries', () => {
     const ys = [2, 1, 4, 3, 7];
     const p = summarizePairs(xs, ys);
     const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
-    const b = bivariateFromSums(5, sum(xs), sum(ys), sum(xs.map((x) => x * x)), sum(ys.map((y) => y * y)), sum(xs.map((x, i) => x * ys[i])));
-    for (const k of ['meanX', 'meanY', 'varianceX', 'varianceY', 'covarianceXY'] as const) expectClose(b[k], p[k], 1e-12);
+    const b = bivariateFromSums(
+      5,
+      sum(xs),
+      sum(ys),
+      sum(xs.map((x) => x * x)),
+      sum(ys.map((y) => y * y)),
+      sum(xs.map((x, i) => x * ys[i])),
+    );
+    for (const k of ['meanX', 'meanY', 'varianceX', 'varianceY', 'covarianceXY'] as const)
+      expectClose(b[k], p[k], 1e-12);
     expect(p.covarianceXY).toBe(3); // numpy.cov([1..5], [2,1,4,3,7])[0, 1]
   });
 });

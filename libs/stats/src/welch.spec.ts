@@ -52,7 +52,10 @@ describe('welchTTest (golden: scipy ttest_ind(equal_var=False), statsmodels tcon
     for (const [c, t] of [
       [{ n: 1, mean: 1, variance: 0 }, ok],
       [ok, { n: 0, mean: 0, variance: 0 }],
-      [{ n: 5, mean: 2, variance: 0 }, { n: 5, mean: 3, variance: 0 }],
+      [
+        { n: 5, mean: 2, variance: 0 },
+        { n: 5, mean: 3, variance: 0 },
+      ],
       [{ n: 10, mean: NaN, variance: 1 }, ok],
       [{ n: 10, mean: 1, variance: -1 }, ok],
     ] as [ArmSummary, ArmSummary][]) {

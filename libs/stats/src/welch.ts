@@ -25,7 +25,16 @@ export interface WelchOptions {
 }
 
 function emptyWelch(alpha: number, reason: string, difference: number | null = null): WelchResult {
-  return { alpha, difference, standardError: null, tStatistic: null, degreesOfFreedom: null, pValue: null, ci: null, reason };
+  return {
+    alpha,
+    difference,
+    standardError: null,
+    tStatistic: null,
+    degreesOfFreedom: null,
+    pValue: null,
+    ci: null,
+    reason,
+  };
 }
 
 /**
@@ -44,7 +53,8 @@ export function welchTTest(control: ArmSummary, treatment: ArmSummary, options: 
   const vt = treatment.variance / treatment.n;
   const vc = control.variance / control.n;
   const se2 = vt + vc;
-  if (!(se2 > 0)) return emptyWelch(alpha, 'both arms have zero variance: the difference has no sampling error to test', difference);
+  if (!(se2 > 0))
+    return emptyWelch(alpha, 'both arms have zero variance: the difference has no sampling error to test', difference);
   const standardError = Math.sqrt(se2);
   const df = (se2 * se2) / ((vt * vt) / (treatment.n - 1) + (vc * vc) / (control.n - 1));
   const tStatistic = difference / standardError;

@@ -16,7 +16,14 @@ describe('runBatches', () => {
     expect(await runBatches(async () => (calls++, 5), 5, 4)).toBe(20);
     expect(calls).toBe(4);
     calls = 0;
-    expect(await runBatches(async () => (calls++, 5), 5, 4, () => calls >= 2)).toBe(10);
+    expect(
+      await runBatches(
+        async () => (calls++, 5),
+        5,
+        4,
+        () => calls >= 2,
+      ),
+    ).toBe(10);
   });
 });
 

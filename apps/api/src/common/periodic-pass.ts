@@ -36,7 +36,12 @@ export class PeriodicPass<T, A = never> {
 
   start(): void {
     if (this.halted || this.timer) return;
-    const tick = () => void this.run().catch((err: unknown) => this.options.log.warn(`${this.options.what} failed, retried at the next tick: ${err instanceof Error ? err.message : String(err)}`));
+    const tick = () =>
+      void this.run().catch((err: unknown) =>
+        this.options.log.warn(
+          `${this.options.what} failed, retried at the next tick: ${err instanceof Error ? err.message : String(err)}`,
+        ),
+      );
     this.timer = setInterval(tick, this.options.intervalMs);
     this.timer.unref();
     if (this.options.runAtStart) setImmediate(tick);
@@ -62,7 +67,12 @@ export class PeriodicPass<T, A = never> {
  * total handled. Bounding each batch keeps its transaction short; bounding the batches per pass keeps one pass from
  * holding the process's pool for long.
  */
-export async function runBatches(batch: () => Promise<number>, batchSize: number, maxBatches: number, stopped: () => boolean = () => false): Promise<number> {
+export async function runBatches(
+  batch: () => Promise<number>,
+  batchSize: number,
+  maxBatches: number,
+  stopped: () => boolean = () => false,
+): Promise<number> {
   let total = 0;
   for (let i = 0; i < maxBatches && !stopped(); i++) {
     const n = await batch();

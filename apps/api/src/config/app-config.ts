@@ -34,16 +34,34 @@ const envSchema = z.object({
   CORS_ORIGINS: z
     .string()
     .default('')
-    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
     // CORS answers with credentials (the console's session cookie): a wildcard would let every web site read the
     // API as whoever is signed in, so only listed origins are allowed.
-    .refine((list) => !list.includes('*'), 'may not be *: CORS is answered with credentials (the console session cookie), so list the allowed origins (https://app.example.com,https://admin.example.com)')
-    .refine((list) => list.every((o) => /^https?:\/\/[^\s/*]+$/.test(o)), 'must be a comma-separated list of http(s) origins (scheme://host[:port], no path or wildcard)'),
+    .refine(
+      (list) => !list.includes('*'),
+      'may not be *: CORS is answered with credentials (the console session cookie), so list the allowed origins (https://app.example.com,https://admin.example.com)',
+    )
+    .refine(
+      (list) => list.every((o) => /^https?:\/\/[^\s/*]+$/.test(o)),
+      'must be a comma-separated list of http(s) origins (scheme://host[:port], no path or wildcard)',
+    ),
   TRUST_PROXY: z
     .string()
-    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
     .refine(
-      (list) => (list.length === 1 && /^\d+$/.test(list[0]) && Number(list[0]) >= 1 && Number(list[0]) <= 10) || (list.length > 0 && list.every((e) => PROXY_NAMES.has(e) || isIP(e.split('/')[0]) !== 0)),
+      (list) =>
+        (list.length === 1 && /^\d+$/.test(list[0]) && Number(list[0]) >= 1 && Number(list[0]) <= 10) ||
+        (list.length > 0 && list.every((e) => PROXY_NAMES.has(e) || isIP(e.split('/')[0]) !== 0)),
       'must be a hop count (1–10) or a comma-separated list of proxy addresses / CIDRs (or loopback, linklocal, uniquelocal)',
     )
     .optional(),
@@ -54,7 +72,10 @@ const envSchema = z.object({
   SLOTWISE_ADMIN_PASSWORD: z.string().min(10, 'must be at least 10 characters').max(256).optional(),
   SLOTWISE_SESSION_TTL_SECONDS: integer('SLOTWISE_SESSION_TTL_SECONDS', 60, 30 * 86_400).default(12 * 3600),
   SLOTWISE_COOKIE_SECURE: z.enum(['auto', 'on', 'off']).default('auto'),
-  SLOTWISE_REPLICA_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1–64 characters of A–Z, a–z, 0–9, _ . -').default('replica-1'),
+  SLOTWISE_REPLICA_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1–64 characters of A–Z, a–z, 0–9, _ . -')
+    .default('replica-1'),
   SLOTWISE_REPLICA_LEASE_SECONDS: integer('SLOTWISE_REPLICA_LEASE_SECONDS', 2, 600).default(15),
   MODEL_FLUSH_MS: integer('MODEL_FLUSH_MS', 50, 60_000).default(1000),
   SLOTWISE_DECISION_SEED: integer('SLOTWISE_DECISION_SEED', 0, 2 ** 31 - 1).optional(),
@@ -62,7 +83,17 @@ const envSchema = z.object({
     .string()
     .default('off')
     .refine(
-      (s) => s === 'on' || s === 'off' || s.split(',').every((c) => /^[^/]+(\/\d{1,3})?$/.test(c.trim()) && isIP(c.trim().split('/')[0]) !== 0 && Number(c.trim().split('/')[1] ?? 0) <= (isIP(c.trim().split('/')[0]) === 6 ? 128 : 32)),
+      (s) =>
+        s === 'on' ||
+        s === 'off' ||
+        s
+          .split(',')
+          .every(
+            (c) =>
+              /^[^/]+(\/\d{1,3})?$/.test(c.trim()) &&
+              isIP(c.trim().split('/')[0]) !== 0 &&
+              Number(c.trim().split('/')[1] ?? 0) <= (isIP(c.trim().split('/')[0]) === 6 ? 128 : 32),
+          ),
       'must be off, on, or a comma-separated list of IP addresses / CIDRs that webhooks may reach although private (127.0.0.0/8,10.1.0.0/16)',
     ),
   WEBHOOK_TIMEOUT_MS: integer('WEBHOOK_TIMEOUT_MS', 100, 60_000).default(10_000),
@@ -148,16 +179,22 @@ export function loadConfig(env: Record<string, string | undefined>, version = '0
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const name = String(issue.path[0] ?? 'environment');
-    throw new ConfigError(`Invalid configuration: ${name} ${issue.message.startsWith(name) ? issue.message.slice(name.length).trim() : issue.message}`);
+    throw new ConfigError(
+      `Invalid configuration: ${name} ${issue.message.startsWith(name) ? issue.message.slice(name.length).trim() : issue.message}`,
+    );
   }
   const e = parsed.data;
   if (!e.SLOTWISE_ADMIN_EMAIL !== !e.SLOTWISE_ADMIN_PASSWORD) {
-    throw new ConfigError(`Invalid configuration: ${e.SLOTWISE_ADMIN_EMAIL ? 'SLOTWISE_ADMIN_PASSWORD' : 'SLOTWISE_ADMIN_EMAIL'} must be set together with ${e.SLOTWISE_ADMIN_EMAIL ? 'SLOTWISE_ADMIN_EMAIL' : 'SLOTWISE_ADMIN_PASSWORD'}`);
+    throw new ConfigError(
+      `Invalid configuration: ${e.SLOTWISE_ADMIN_EMAIL ? 'SLOTWISE_ADMIN_PASSWORD' : 'SLOTWISE_ADMIN_EMAIL'} must be set together with ${e.SLOTWISE_ADMIN_EMAIL ? 'SLOTWISE_ADMIN_EMAIL' : 'SLOTWISE_ADMIN_PASSWORD'}`,
+    );
   }
   const notes: string[] = [];
   let workers = e.WORKERS;
   if (workers > 1 && !e.DATABASE_URL) {
-    notes.push(`WORKERS=${workers} ignored: the embedded database serves one process (set DATABASE_URL to run several); starting 1`);
+    notes.push(
+      `WORKERS=${workers} ignored: the embedded database serves one process (set DATABASE_URL to run several); starting 1`,
+    );
     workers = 1;
   }
   return {
@@ -173,14 +210,20 @@ export function loadConfig(env: Record<string, string | undefined>, version = '0
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     dbPoolSize: e.DB_POOL_SIZE,
     demo: e.SLOTWISE_DEMO,
-    consoleAdmin: e.SLOTWISE_ADMIN_EMAIL && e.SLOTWISE_ADMIN_PASSWORD ? { email: e.SLOTWISE_ADMIN_EMAIL, password: e.SLOTWISE_ADMIN_PASSWORD } : undefined,
+    consoleAdmin:
+      e.SLOTWISE_ADMIN_EMAIL && e.SLOTWISE_ADMIN_PASSWORD
+        ? { email: e.SLOTWISE_ADMIN_EMAIL, password: e.SLOTWISE_ADMIN_PASSWORD }
+        : undefined,
     sessionTtlSeconds: e.SLOTWISE_SESSION_TTL_SECONDS,
     cookieSecure: e.SLOTWISE_COOKIE_SECURE,
     replicaId: workerReplicaId(e.SLOTWISE_REPLICA_ID, e.SLOTWISE_WORKER_INDEX),
     replicaLeaseSeconds: e.SLOTWISE_REPLICA_LEASE_SECONDS,
     modelFlushMs: e.MODEL_FLUSH_MS,
     decisionSeed: e.SLOTWISE_DECISION_SEED,
-    webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'on' || e.WEBHOOK_ALLOW_PRIVATE === 'off' ? e.WEBHOOK_ALLOW_PRIVATE : e.WEBHOOK_ALLOW_PRIVATE.split(',').map((c) => c.trim()),
+    webhookAllowPrivate:
+      e.WEBHOOK_ALLOW_PRIVATE === 'on' || e.WEBHOOK_ALLOW_PRIVATE === 'off'
+        ? e.WEBHOOK_ALLOW_PRIVATE
+        : e.WEBHOOK_ALLOW_PRIVATE.split(',').map((c) => c.trim()),
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
     webhookRetryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
     webhookPollMs: e.WEBHOOK_POLL_MS,

@@ -11,7 +11,9 @@ const known = new WeakMap<DataSource, Promise<boolean>>();
 export function isCitus(db: DataSource, manager?: EntityManager): Promise<boolean> {
   let answer = known.get(db);
   if (!answer) {
-    answer = (manager ?? db).query(`SELECT 1 FROM pg_extension WHERE extname = 'citus'`).then((rows: unknown[]) => rows.length > 0);
+    answer = (manager ?? db)
+      .query(`SELECT 1 FROM pg_extension WHERE extname = 'citus'`)
+      .then((rows: unknown[]) => rows.length > 0);
     known.set(db, answer);
     answer.catch(() => known.delete(db)); // a failed first ask (e.g. an aborted transaction) is asked again
   }
@@ -44,7 +46,11 @@ export function shardOrderedTransaction<T>(db: DataSource, work: (m: EntityManag
  * Runs `work` on `manager`'s transaction when it has one (made shard-ordered on Citus); otherwise, on Citus, in a new
  * shard-ordered transaction, and on plain PostgreSQL directly on `manager` (one statement needs no transaction).
  */
-export async function withOrderedShardWrites<T>(db: DataSource, manager: EntityManager, work: (m: EntityManager) => Promise<T>): Promise<T> {
+export async function withOrderedShardWrites<T>(
+  db: DataSource,
+  manager: EntityManager,
+  work: (m: EntityManager) => Promise<T>,
+): Promise<T> {
   const inTransaction = manager.queryRunner?.isTransactionActive === true;
   if (!(await isCitus(db, inTransaction ? manager : undefined))) return work(manager);
   if (!inTransaction) return shardOrderedTransaction(db, work);

@@ -105,11 +105,15 @@ export class ClusterBus implements OnModuleInit, OnModuleDestroy {
   async publish<T extends ClusterTopic>(topic: T, data: ClusterMessages[T]): Promise<void> {
     if (!this.config.databaseUrl) return;
     const payloads =
-      topic === 'items' ? chunkIds((data as ClusterMessages['items']).ids).map((ids) => this.encode(topic, { ids })) : [this.encode(topic, data)];
+      topic === 'items'
+        ? chunkIds((data as ClusterMessages['items']).ids).map((ids) => this.encode(topic, { ids }))
+        : [this.encode(topic, data)];
     try {
       for (const p of payloads) await this.db.query(`SELECT pg_notify($1, $2)`, [CLUSTER_CHANNEL, p]);
     } catch (err) {
-      this.logger.warn(`could not notify other replicas (${topic}): ${(err as Error).message}; they catch up by their fallback`);
+      this.logger.warn(
+        `could not notify other replicas (${topic}): ${(err as Error).message}; they catch up by their fallback`,
+      );
     }
   }
 
@@ -119,7 +123,11 @@ export class ClusterBus implements OnModuleInit, OnModuleDestroy {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const c = new Client({ connectionString: this.config.databaseUrl, keepAlive: true, application_name: 'slotwise-cluster-bus' });
+    const c = new Client({
+      connectionString: this.config.databaseUrl,
+      keepAlive: true,
+      application_name: 'slotwise-cluster-bus',
+    });
     c.on('notification', (msg) => this.dispatch(msg.payload));
     c.on('error', (err) => this.lost(c, err));
     c.on('end', () => this.lost(c, new Error('connection ended')));
@@ -148,7 +156,8 @@ export class ClusterBus implements OnModuleInit, OnModuleDestroy {
     // One connection fails once ('error' is usually followed by 'end'); a stale connection's events are ignored.
     if (this.stopped || this.dead.has(c) || (this.client !== null && this.client !== c)) return;
     this.dead.add(c);
-    if (this.client === c || this.connected) this.logger.warn(`lost the connection that listens to other replicas: ${err.message}; reconnecting`);
+    if (this.client === c || this.connected)
+      this.logger.warn(`lost the connection that listens to other replicas: ${err.message}; reconnecting`);
     this.client = null;
     this.connected = false;
     void c.end().catch(() => undefined);

@@ -102,7 +102,9 @@ export class EmbeddedPostgres {
         else reject(new Error(`The embedded database failed to start: ${m.message ?? m.type}`));
       });
       worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`The embedded database stopped during start-up (exit code ${code}).`)));
+      worker.once('exit', (code) =>
+        reject(new Error(`The embedded database stopped during start-up (exit code ${code}).`)),
+      );
     });
   }
 

@@ -14,7 +14,11 @@ async function main(): Promise<void> {
     await ds.initialize();
     if (action === 'run') {
       const applied = await ds.runMigrations({ transaction: 'each' });
-      process.stdout.write(applied.length ? `Applied: ${applied.map((m) => m.name).join(', ')}\n` : 'Nothing to apply: the schema is up to date.\n');
+      process.stdout.write(
+        applied.length
+          ? `Applied: ${applied.map((m) => m.name).join(', ')}\n`
+          : 'Nothing to apply: the schema is up to date.\n',
+      );
     } else {
       await ds.undoLastMigration({ transaction: 'each' });
       process.stdout.write('Reverted the most recent migration.\n');

@@ -55,7 +55,19 @@ export function ErrorBox({ error, onRetry }: { error: string; onRetry?: () => vo
   );
 }
 
-export function EmptyState({ title, children, action, icon = '◎', testId }: { title: string; children?: ReactNode; action?: ReactNode; icon?: string; testId?: string }) {
+export function EmptyState({
+  title,
+  children,
+  action,
+  icon = '◎',
+  testId,
+}: {
+  title: string;
+  children?: ReactNode;
+  action?: ReactNode;
+  icon?: string;
+  testId?: string;
+}) {
   return (
     <div className="empty" data-testid={testId}>
       <div className="empty-icon" aria-hidden>
@@ -68,7 +80,17 @@ export function EmptyState({ title, children, action, icon = '◎', testId }: { 
   );
 }
 
-export function Banner({ tone, title, children, testId }: { tone: 'red' | 'amber' | 'blue' | 'green'; title: string; children?: ReactNode; testId?: string }) {
+export function Banner({
+  tone,
+  title,
+  children,
+  testId,
+}: {
+  tone: 'red' | 'amber' | 'blue' | 'green';
+  title: string;
+  children?: ReactNode;
+  testId?: string;
+}) {
   return (
     <div className={`banner banner-${tone}`} role={tone === 'red' ? 'alert' : 'status'} data-testid={testId}>
       <div>
@@ -78,7 +100,19 @@ export function Banner({ tone, title, children, testId }: { tone: 'red' | 'amber
   );
 }
 
-export function Card({ title, actions, children, className = '', testId }: { title?: ReactNode; actions?: ReactNode; children: ReactNode; className?: string; testId?: string }) {
+export function Card({
+  title,
+  actions,
+  children,
+  className = '',
+  testId,
+}: {
+  title?: ReactNode;
+  actions?: ReactNode;
+  children: ReactNode;
+  className?: string;
+  testId?: string;
+}) {
   return (
     <section className={`card ${className}`} data-testid={testId}>
       {(title || actions) && (
@@ -92,7 +126,17 @@ export function Card({ title, actions, children, className = '', testId }: { tit
   );
 }
 
-export function Stat({ label, value, hint, testId }: { label: string; value: ReactNode; hint?: ReactNode; testId?: string }) {
+export function Stat({
+  label,
+  value,
+  hint,
+  testId,
+}: {
+  label: string;
+  value: ReactNode;
+  hint?: ReactNode;
+  testId?: string;
+}) {
   return (
     <div className="stat" data-testid={testId}>
       <div className="stat-label">{label}</div>
@@ -102,7 +146,19 @@ export function Stat({ label, value, hint, testId }: { label: string; value: Rea
   );
 }
 
-export function Field({ label, hint, error, children, htmlFor }: { label: string; hint?: ReactNode; error?: string | null; children: ReactNode; htmlFor?: string }) {
+export function Field({
+  label,
+  hint,
+  error,
+  children,
+  htmlFor,
+}: {
+  label: string;
+  hint?: ReactNode;
+  error?: string | null;
+  children: ReactNode;
+  htmlFor?: string;
+}) {
   return (
     <div className={`field ${error ? 'has-error' : ''}`}>
       <label htmlFor={htmlFor}>{label}</label>
@@ -112,13 +168,24 @@ export function Field({ label, hint, error, children, htmlFor }: { label: string
   );
 }
 
-export function Tabs({ tabs, active }: { tabs: { to: string; label: string; id: string; hidden?: boolean }[]; active: string }) {
+export function Tabs({
+  tabs,
+  active,
+}: {
+  tabs: { to: string; label: string; id: string; hidden?: boolean }[];
+  active: string;
+}) {
   return (
     <nav className="tabs" aria-label="Sections">
       {tabs
         .filter((t) => !t.hidden)
         .map((t) => (
-          <Link key={t.id} to={t.to} className={`tab ${t.id === active ? 'active' : ''}`} aria-current={t.id === active ? 'page' : undefined}>
+          <Link
+            key={t.id}
+            to={t.to}
+            className={`tab ${t.id === active ? 'active' : ''}`}
+            aria-current={t.id === active ? 'page' : undefined}
+          >
             {t.label}
           </Link>
         ))}
@@ -173,15 +240,23 @@ export function ConfirmDialog({
 }
 
 /** Load data with loading / error / reload handling. */
-export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): { data: T | undefined; error: string | null; loading: boolean; reload: () => void } {
-  const [state, setState] = useState<{ data: T | undefined; error: string | null; loading: boolean }>({ data: undefined, error: null, loading: true });
+export function useAsync<T>(
+  load: () => Promise<T>,
+  deps: unknown[],
+): { data: T | undefined; error: string | null; loading: boolean; reload: () => void } {
+  const [state, setState] = useState<{ data: T | undefined; error: string | null; loading: boolean }>({
+    data: undefined,
+    error: null,
+    loading: true,
+  });
   const [tick, setTick] = useState(0);
   useEffect(() => {
     let live = true;
     setState((s) => ({ ...s, loading: true, error: null }));
     load().then(
       (data) => live && setState({ data, error: null, loading: false }),
-      (err: unknown) => live && setState({ data: undefined, error: err instanceof Error ? err.message : String(err), loading: false }),
+      (err: unknown) =>
+        live && setState({ data: undefined, error: err instanceof Error ? err.message : String(err), loading: false }),
     );
     return () => {
       live = false;

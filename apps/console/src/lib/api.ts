@@ -27,7 +27,8 @@ export const client = new SlotwiseClient('', {
   retry: { retries: 0 },
   // A 401 outside the sign-in routes: the session expired or was signed out elsewhere; the app shows sign-in again.
   onError: (e) => {
-    if (e.status === 401 && !e.operation.split(' ')[1]?.startsWith('/v1/console/')) unauthorizedListeners.forEach((l) => l());
+    if (e.status === 401 && !e.operation.split(' ')[1]?.startsWith('/v1/console/'))
+      unauthorizedListeners.forEach((l) => l());
   },
 });
 
@@ -37,6 +38,7 @@ export function api<T>(method: string, path: string, body?: unknown): Promise<T>
 }
 
 export function errorMessage(err: unknown): string {
-  if (err instanceof ApiError) return err.status === 0 ? 'The server could not be reached. Check your connection and try again.' : err.detail;
+  if (err instanceof ApiError)
+    return err.status === 0 ? 'The server could not be reached. Check your connection and try again.' : err.detail;
   return err instanceof Error ? err.message : String(err);
 }

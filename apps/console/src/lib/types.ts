@@ -59,14 +59,21 @@ export type Verdict = Report['recommendation']['decision'] | 'no-data';
 /** The report's ship / roll back / keep running / unhealthy decision in plain words (the API decides; this words it). */
 export function recommendation(report: Report): { verdict: Verdict; text: string; details: string[] } {
   const r = report.recommendation;
-  if (totalUnits(report) === 0) return { verdict: 'no-data', text: 'No units have been exposed yet: the recommendation appears once traffic arrives.', details: [] };
+  if (totalUnits(report) === 0)
+    return {
+      verdict: 'no-data',
+      text: 'No units have been exposed yet: the recommendation appears once traffic arrives.',
+      details: [],
+    };
   const verdict: Verdict = r.decision;
   // "Ship ts: +4.1% reward, 95% CI +1.2% to +7.0%" when the report names the variant; its reason goes below.
   const metric = report.metrics.find((m) => m.metric === r.metric) ?? report.metrics[0];
   const c = r.variant && metric ? metric.comparisons.find((x) => x.variant === r.variant) : undefined;
   if ((verdict === 'ship' || verdict === 'rollback') && r.variant && c && c.relativeLift !== null) {
     const level = Math.round((1 - report.alpha) * 100);
-    const ci = c.relativeCi ? `, ${level}% CI ${signedPct(c.relativeCi.lower)} to ${signedPct(c.relativeCi.upper)}` : '';
+    const ci = c.relativeCi
+      ? `, ${level}% CI ${signedPct(c.relativeCi.lower)} to ${signedPct(c.relativeCi.upper)}`
+      : '';
     const head = `${verdict === 'ship' ? 'Ship' : 'Roll back'} ${r.variant}: ${signedPct(c.relativeLift)} ${metric!.metric}${ci}.`;
     return { verdict, text: head, details: [r.reason, ...r.details].filter(Boolean) };
   }

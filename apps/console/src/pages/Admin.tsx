@@ -47,7 +47,10 @@ export function AdminUsers() {
     if (!confirm) return;
     const { user, action } = confirm;
     await runConfirmed(
-      () => (action === 'delete' ? api('DELETE', `/v1/console/users/${user.id}`) : api('PATCH', `/v1/console/users/${user.id}`, { disabled: action === 'disable' })),
+      () =>
+        action === 'delete'
+          ? api('DELETE', `/v1/console/users/${user.id}`)
+          : api('PATCH', `/v1/console/users/${user.id}`, { disabled: action === 'disable' }),
       { close: () => setConfirm(null), reload: users.reload, setBusy, setError },
     );
   };
@@ -57,7 +60,9 @@ export function AdminUsers() {
       <div className="page-head">
         <div>
           <h1>Console users</h1>
-          <p className="muted">Admins manage users and API keys; editors create and run experiments; viewers read results.</p>
+          <p className="muted">
+            Admins manage users and API keys; editors create and run experiments; viewers read results.
+          </p>
         </div>
       </div>
       {error && <ErrorBox error={error} />}
@@ -89,7 +94,12 @@ export function AdminUsers() {
                         </div>
                       </td>
                       <td>
-                        <select aria-label={`Role of ${u.email}`} value={u.role} onChange={(e) => void changeRole(u, e.target.value as Role)} disabled={u.id === me.id}>
+                        <select
+                          aria-label={`Role of ${u.email}`}
+                          value={u.role}
+                          onChange={(e) => void changeRole(u, e.target.value as Role)}
+                          disabled={u.id === me.id}
+                        >
                           <option value="admin">admin</option>
                           <option value="editor">editor</option>
                           <option value="viewer">viewer</option>
@@ -99,7 +109,10 @@ export function AdminUsers() {
                       <td className="right nowrap">
                         {u.id !== me.id && (
                           <>
-                            <Button kind="ghost" onClick={() => setConfirm({ user: u, action: u.disabled ? 'enable' : 'disable' })}>
+                            <Button
+                              kind="ghost"
+                              onClick={() => setConfirm({ user: u, action: u.disabled ? 'enable' : 'disable' })}
+                            >
                               {u.disabled ? 'Enable' : 'Disable'}
                             </Button>
                             <Button kind="ghost" onClick={() => setConfirm({ user: u, action: 'delete' })}>
@@ -118,20 +131,37 @@ export function AdminUsers() {
         <Card title="Add a user">
           <form className="form" onSubmit={create}>
             <Field label="E-mail" htmlFor="u-email" error={errors.email}>
-              <input id="u-email" type="email" value={form.email} onChange={(e) => setForm({ ...form, email: e.target.value })} required />
+              <input
+                id="u-email"
+                type="email"
+                value={form.email}
+                onChange={(e) => setForm({ ...form, email: e.target.value })}
+                required
+              />
             </Field>
             <Field label="Name" htmlFor="u-name" error={errors.name}>
               <input id="u-name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
             </Field>
             <Field label="Role" htmlFor="u-role">
-              <select id="u-role" value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })}>
+              <select
+                id="u-role"
+                value={form.role}
+                onChange={(e) => setForm({ ...form, role: e.target.value as Role })}
+              >
                 <option value="viewer">viewer: reads experiments and results</option>
                 <option value="editor">editor: creates and runs experiments</option>
                 <option value="admin">admin: also users and API keys</option>
               </select>
             </Field>
             <Field label="Initial password" htmlFor="u-password" error={errors.password} hint="At least 10 characters.">
-              <input id="u-password" type="password" autoComplete="new-password" value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} required />
+              <input
+                id="u-password"
+                type="password"
+                autoComplete="new-password"
+                value={form.password}
+                onChange={(e) => setForm({ ...form, password: e.target.value })}
+                required
+              />
             </Field>
             <Button kind="primary" type="submit" disabled={busy || !form.email || form.password.length < 10}>
               Add user
@@ -142,13 +172,17 @@ export function AdminUsers() {
       {confirm && (
         <ConfirmDialog
           title={`${confirm.action === 'delete' ? 'Delete' : confirm.action === 'disable' ? 'Disable' : 'Enable'} ${confirm.user.email}?`}
-          confirmLabel={confirm.action === 'delete' ? 'Delete user' : confirm.action === 'disable' ? 'Disable user' : 'Enable user'}
+          confirmLabel={
+            confirm.action === 'delete' ? 'Delete user' : confirm.action === 'disable' ? 'Disable user' : 'Enable user'
+          }
           tone={confirm.action === 'enable' ? 'primary' : 'danger'}
           onConfirm={() => void act()}
           onCancel={() => setConfirm(null)}
           busy={busy}
         >
-          {confirm.action === 'enable' ? 'They will be able to sign in again.' : 'They are signed out at once. Their past changes stay in the audit history.'}
+          {confirm.action === 'enable'
+            ? 'They will be able to sign in again.'
+            : 'They are signed out at once. Their past changes stay in the audit history.'}
         </ConfirmDialog>
       )}
     </div>
@@ -184,7 +218,12 @@ export function AdminKeys() {
   const doRevoke = async () => {
     if (!revoke) return;
     const { id } = revoke;
-    await runConfirmed(() => api('DELETE', `/v1/api-keys/${id}`), { close: () => setRevoke(null), reload: keys.reload, setBusy, setError });
+    await runConfirmed(() => api('DELETE', `/v1/api-keys/${id}`), {
+      close: () => setRevoke(null),
+      reload: keys.reload,
+      setBusy,
+      setError,
+    });
   };
 
   return (
@@ -192,7 +231,9 @@ export function AdminKeys() {
       <div className="page-head">
         <div>
           <h1>API keys</h1>
-          <p className="muted">Product back-ends call the API with a key: use the serving role for rank, rewards and events.</p>
+          <p className="muted">
+            Product back-ends call the API with a key: use the serving role for rank, rewards and events.
+          </p>
         </div>
       </div>
       {error && <ErrorBox error={error} />}
@@ -264,7 +305,12 @@ export function AdminKeys() {
         <Card title="Create a key">
           <form className="form" onSubmit={create}>
             <Field label="Name" htmlFor="k-name" hint="Who uses it, e.g. “home feed service”.">
-              <input id="k-name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} required />
+              <input
+                id="k-name"
+                value={form.name}
+                onChange={(e) => setForm({ ...form, name: e.target.value })}
+                required
+              />
             </Field>
             <Field label="Role" htmlFor="k-role">
               <select id="k-role" value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value })}>
@@ -281,7 +327,14 @@ export function AdminKeys() {
         </Card>
       </div>
       {revoke && (
-        <ConfirmDialog title={`Revoke “${revoke.name}”?`} confirmLabel="Revoke key" tone="danger" onConfirm={() => void doRevoke()} onCancel={() => setRevoke(null)} busy={busy}>
+        <ConfirmDialog
+          title={`Revoke “${revoke.name}”?`}
+          confirmLabel="Revoke key"
+          tone="danger"
+          onConfirm={() => void doRevoke()}
+          onCancel={() => setRevoke(null)}
+          busy={busy}
+        >
           Calls made with this key fail from now on (other replicas within a few seconds). This cannot be undone.
         </ConfirmDialog>
       )}

@@ -49,10 +49,26 @@ function ExplorationSummary({ ex, threshold }: { ex: Exploration; threshold: num
       legend: { top: 0 },
       tooltip: { trigger: 'axis', valueFormatter: (v: number) => (isNum(v) ? `${v.toFixed(1)}%` : '—') },
       xAxis: { type: 'category', data: perVariant.map((v) => v.variant) },
-      yAxis: { type: 'value', min: 0, max: 100, axisLabel: { formatter: '{value}%' }, splitLine: { lineStyle: { color: '#eef0f4' } } },
+      yAxis: {
+        type: 'value',
+        min: 0,
+        max: 100,
+        axisLabel: { formatter: '{value}%' },
+        splitLine: { lineStyle: { color: '#eef0f4' } },
+      },
       series: [
-        { name: 'explore rate', type: 'bar', barMaxWidth: 36, data: perVariant.map((v) => (isNum(v.exploreRate) ? v.exploreRate * 100 : null)) },
-        { name: 'cold-start rate', type: 'bar', barMaxWidth: 36, data: perVariant.map((v) => (isNum(v.coldStartRate) ? v.coldStartRate * 100 : null)) },
+        {
+          name: 'explore rate',
+          type: 'bar',
+          barMaxWidth: 36,
+          data: perVariant.map((v) => (isNum(v.exploreRate) ? v.exploreRate * 100 : null)),
+        },
+        {
+          name: 'cold-start rate',
+          type: 'bar',
+          barMaxWidth: 36,
+          data: perVariant.map((v) => (isNum(v.coldStartRate) ? v.coldStartRate * 100 : null)),
+        },
       ],
     }),
     [perVariant],
@@ -61,37 +77,51 @@ function ExplorationSummary({ ex, threshold }: { ex: Exploration; threshold: num
     <>
       <div className="stats" data-testid="exploration-stats">
         <Stat label="Decisions" value={int(ex.decisions)} hint={`${int(ex.slots)} slots filled`} />
-        <Stat label="Explore rate" value={pct(ex.exploreRate)} hint="slots where the draw beat the greedy choice" testId="explore-rate" />
-        <Stat label="Cold-start rate" value={pct(ex.coldStartRate)} hint={`slots given to items with < ${threshold} rewarded impressions`} />
+        <Stat
+          label="Explore rate"
+          value={pct(ex.exploreRate)}
+          hint="slots where the draw beat the greedy choice"
+          testId="explore-rate"
+        />
+        <Stat
+          label="Cold-start rate"
+          value={pct(ex.coldStartRate)}
+          hint={`slots given to items with < ${threshold} rewarded impressions`}
+        />
         <Stat label="Cold items" value={int(ex.coldItems)} hint={`${int(shown)} shown at least once`} />
         {isNum(median) && <Stat label="Decisions to graduate" value={int(median)} hint="median per item" />}
       </div>
       {perVariant.length > 0 && (
         <Card title="By variant">
           <div className="grid-2 align-center">
-          <Chart option={chart} height={220} testId="exploration-by-variant-chart" label="Explore and cold-start rate per variant" />
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th>Variant</th>
-                  <th className="num">Decisions</th>
-                  <th className="num">Explore rate</th>
-                  <th className="num">Cold-start rate</th>
-                </tr>
-              </thead>
-              <tbody>
-                {perVariant.map((v) => (
-                  <tr key={v.variant}>
-                    <td className="mono">{v.variant}</td>
-                    <td className="num">{int(v.decisions)}</td>
-                    <td className="num">{pct(v.exploreRate)}</td>
-                    <td className="num">{pct(v.coldStartRate)}</td>
+            <Chart
+              option={chart}
+              height={220}
+              testId="exploration-by-variant-chart"
+              label="Explore and cold-start rate per variant"
+            />
+            <div className="table-wrap">
+              <table className="table">
+                <thead>
+                  <tr>
+                    <th>Variant</th>
+                    <th className="num">Decisions</th>
+                    <th className="num">Explore rate</th>
+                    <th className="num">Cold-start rate</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+                </thead>
+                <tbody>
+                  {perVariant.map((v) => (
+                    <tr key={v.variant}>
+                      <td className="mono">{v.variant}</td>
+                      <td className="num">{int(v.decisions)}</td>
+                      <td className="num">{pct(v.exploreRate)}</td>
+                      <td className="num">{pct(v.coldStartRate)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           </div>
         </Card>
       )}
@@ -101,17 +131,38 @@ function ExplorationSummary({ ex, threshold }: { ex: Exploration; threshold: num
 
 /** The rates of each step alone (`exploration.day`), not the cumulative ones. */
 function ExplorationOverTime({ series }: { series: Timeseries }) {
-  const points = useMemo(() => series.days.flatMap((step) => (step.exploration ? [{ label: stepLabel(step, series.bucket), rates: step.exploration.day }] : [])), [series]);
+  const points = useMemo(
+    () =>
+      series.days.flatMap((step) =>
+        step.exploration ? [{ label: stepLabel(step, series.bucket), rates: step.exploration.day }] : [],
+      ),
+    [series],
+  );
   const option = useMemo(
     () => ({
       grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
       legend: { top: 0 },
       tooltip: { trigger: 'axis', valueFormatter: (v: number) => (isNum(v) ? `${v.toFixed(1)}%` : '—') },
       xAxis: { type: 'category', data: points.map((p) => p.label), boundaryGap: false },
-      yAxis: { type: 'value', min: 0, axisLabel: { formatter: '{value}%' }, splitLine: { lineStyle: { color: '#eef0f4' } } },
+      yAxis: {
+        type: 'value',
+        min: 0,
+        axisLabel: { formatter: '{value}%' },
+        splitLine: { lineStyle: { color: '#eef0f4' } },
+      },
       series: [
-        { name: 'explore rate', type: 'line', data: points.map((p) => (isNum(p.rates.exploreRate) ? p.rates.exploreRate * 100 : null)), symbolSize: 5 },
-        { name: 'cold-start rate', type: 'line', data: points.map((p) => (isNum(p.rates.coldStartRate) ? p.rates.coldStartRate * 100 : null)), symbolSize: 5 },
+        {
+          name: 'explore rate',
+          type: 'line',
+          data: points.map((p) => (isNum(p.rates.exploreRate) ? p.rates.exploreRate * 100 : null)),
+          symbolSize: 5,
+        },
+        {
+          name: 'cold-start rate',
+          type: 'line',
+          data: points.map((p) => (isNum(p.rates.coldStartRate) ? p.rates.coldStartRate * 100 : null)),
+          symbolSize: 5,
+        },
       ],
     }),
     [points],
@@ -119,7 +170,12 @@ function ExplorationOverTime({ series }: { series: Timeseries }) {
   return (
     <Card title="Exploration over time">
       {points.length ? (
-        <Chart option={option} height={260} testId="exploration-chart" label={`Explore rate and cold-start rate per ${series.bucket}`} />
+        <Chart
+          option={option}
+          height={260}
+          testId="exploration-chart"
+          label={`Explore rate and cold-start rate per ${series.bucket}`}
+        />
       ) : (
         <p className="muted">Appears after the first decisions.</p>
       )}
@@ -128,27 +184,62 @@ function ExplorationOverTime({ series }: { series: Timeseries }) {
 }
 
 function SelectionShare({ series }: { series: Timeseries }) {
-  const points = useMemo(() => series.days.flatMap((step) => (step.selectionShare ? [{ label: stepLabel(step, series.bucket), share: step.selectionShare }] : [])), [series]);
+  const points = useMemo(
+    () =>
+      series.days.flatMap((step) =>
+        step.selectionShare ? [{ label: stepLabel(step, series.bucket), share: step.selectionShare }] : [],
+      ),
+    [series],
+  );
   const option = useMemo(() => {
     const totals = new Map<string, number>();
     for (const p of points) for (const [k, v] of Object.entries(p.share)) totals.set(k, (totals.get(k) ?? 0) + v);
-    const top = [...totals.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k]) => k);
+    const top = [...totals.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 8)
+      .map(([k]) => k);
     return {
       grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
       legend: { top: 0, type: 'scroll' },
       tooltip: { trigger: 'axis', valueFormatter: (v: number) => (isNum(v) ? `${v.toFixed(1)}%` : '—') },
       xAxis: { type: 'category', data: points.map((p) => p.label), boundaryGap: false },
-      yAxis: { type: 'value', min: 0, max: 100, axisLabel: { formatter: '{value}%' }, splitLine: { lineStyle: { color: '#eef0f4' } } },
+      yAxis: {
+        type: 'value',
+        min: 0,
+        max: 100,
+        axisLabel: { formatter: '{value}%' },
+        splitLine: { lineStyle: { color: '#eef0f4' } },
+      },
       series: [
-        ...top.map((k) => ({ name: k, type: 'line', stack: 'share', areaStyle: { opacity: 0.5 }, symbol: 'none', data: points.map((p) => (p.share[k] ?? 0) * 100) })),
-        { name: 'other', type: 'line', stack: 'share', areaStyle: { opacity: 0.25, color: '#cbd5e1' }, lineStyle: { color: '#cbd5e1' }, symbol: 'none', data: points.map((p) => Math.max(0, 100 - top.reduce((s, k) => s + (p.share[k] ?? 0) * 100, 0))) },
+        ...top.map((k) => ({
+          name: k,
+          type: 'line',
+          stack: 'share',
+          areaStyle: { opacity: 0.5 },
+          symbol: 'none',
+          data: points.map((p) => (p.share[k] ?? 0) * 100),
+        })),
+        {
+          name: 'other',
+          type: 'line',
+          stack: 'share',
+          areaStyle: { opacity: 0.25, color: '#cbd5e1' },
+          lineStyle: { color: '#cbd5e1' },
+          symbol: 'none',
+          data: points.map((p) => Math.max(0, 100 - top.reduce((s, k) => s + (p.share[k] ?? 0) * 100, 0))),
+        },
       ],
     };
   }, [points]);
   return (
     <Card title="Selection share per item">
       {points.length ? (
-        <Chart option={option} height={260} testId="selection-share-chart" label={`Share of slots per item per ${series.bucket}`} />
+        <Chart
+          option={option}
+          height={260}
+          testId="selection-share-chart"
+          label={`Share of slots per item per ${series.bucket}`}
+        />
       ) : (
         <p className="muted">Per-item shares appear after the first decisions of a ranking experiment.</p>
       )}
@@ -169,7 +260,16 @@ function ItemTables({ ex, threshold }: { ex: Exploration; threshold: number }) {
                 <tr>
                   <th>Item</th>
                   <th className="num">Impressions</th>
-                  <th className="num" title={ex.topItemsMethod === 'beta-normal' ? 'Beta posterior mean (normal-approximation interval)' : 'Mean reward per impression (Wilson or normal 95% interval)'}>{ex.topItemsMethod === 'beta-normal' ? 'Posterior mean' : 'Mean reward'}</th>
+                  <th
+                    className="num"
+                    title={
+                      ex.topItemsMethod === 'beta-normal'
+                        ? 'Beta posterior mean (normal-approximation interval)'
+                        : 'Mean reward per impression (Wilson or normal 95% interval)'
+                    }
+                  >
+                    {ex.topItemsMethod === 'beta-normal' ? 'Posterior mean' : 'Mean reward'}
+                  </th>
                   <th className="num">Interval</th>
                 </tr>
               </thead>
@@ -181,7 +281,9 @@ function ItemTables({ ex, threshold }: { ex: Exploration; threshold: number }) {
                     </td>
                     <td className="num">{int(it.impressions)}</td>
                     <td className="num">{num(it.posteriorMean)}</td>
-                    <td className="num ci">{isNum(it.lower) && isNum(it.upper) ? `[${num(it.lower)}, ${num(it.upper)}]` : '—'}</td>
+                    <td className="num ci">
+                      {isNum(it.lower) && isNum(it.upper) ? `[${num(it.lower)}, ${num(it.upper)}]` : '—'}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -222,14 +324,20 @@ function ItemTables({ ex, threshold }: { ex: Exploration; threshold: number }) {
             </table>
           </div>
         ) : (
-          <p className="muted">{ex.coldItems ? `${int(ex.coldItems)} cold items, none shown in this window.` : 'No cold items right now.'}</p>
+          <p className="muted">
+            {ex.coldItems ? `${int(ex.coldItems)} cold items, none shown in this window.` : 'No cold items right now.'}
+          </p>
         )}
       </Card>
     </div>
   );
 }
 
-function DecisionsExplorer({ state }: { state: { data: { decisions: DecisionRow[] } | undefined; error: string | null; loading: boolean; reload: () => void } }) {
+function DecisionsExplorer({
+  state,
+}: {
+  state: { data: { decisions: DecisionRow[] } | undefined; error: string | null; loading: boolean; reload: () => void };
+}) {
   const [open, setOpen] = useState<string | null>(null);
   const rows = state.data?.decisions ?? [];
   return (
@@ -244,7 +352,12 @@ function DecisionsExplorer({ state }: { state: { data: { decisions: DecisionRow[
         <ul className="decisions">
           {rows.map((d) => (
             <li key={d.decisionId}>
-              <button type="button" className="decision-head" onClick={() => setOpen(open === d.decisionId ? null : d.decisionId)} aria-expanded={open === d.decisionId}>
+              <button
+                type="button"
+                className="decision-head"
+                onClick={() => setOpen(open === d.decisionId ? null : d.decisionId)}
+                aria-expanded={open === d.decisionId}
+              >
                 <span className="mono small">{d.decisionId.slice(0, 8)}</span>
                 <span>{d.variant ?? '—'}</span>
                 <span className="muted small">{d.unitId ?? ''}</span>
@@ -274,7 +387,8 @@ function DecisionsExplorer({ state }: { state: { data: { decisions: DecisionRow[
                           <td className="num">{num(s.score)}</td>
                           <td className="num">{num(s.propensity)}</td>
                           <td>
-                            {s.explored && <Badge tone="amber">explored</Badge>} {s.coldStart && <Badge tone="blue">cold</Badge>}
+                            {s.explored && <Badge tone="amber">explored</Badge>}{' '}
+                            {s.coldStart && <Badge tone="blue">cold</Badge>}
                           </td>
                           <td className="mono small explain">{s.explanation ? JSON.stringify(s.explanation) : '—'}</td>
                         </tr>

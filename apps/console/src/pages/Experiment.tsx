@@ -2,7 +2,18 @@ import { isCondition, parseTargeting } from '@slotwise/assignment';
 import { type auditListSchema, POLICY_DEFAULTS } from '@slotwise/contracts';
 import type { z } from 'zod';
 import { useState } from 'react';
-import { Badge, Button, Card, ConfirmDialog, EmptyState, ErrorBox, Spinner, StatusBadge, Tabs, useAsync } from '../components/ui';
+import {
+  Badge,
+  Button,
+  Card,
+  ConfirmDialog,
+  EmptyState,
+  ErrorBox,
+  Spinner,
+  StatusBadge,
+  Tabs,
+  useAsync,
+} from '../components/ui';
 import { api, client, errorMessage } from '../lib/api';
 import { can, useUser } from '../lib/auth';
 import { age, dateTime } from '../lib/format';
@@ -14,7 +25,10 @@ import { PrintReport, ResultsView } from './Results';
 
 type Action = 'start' | 'pause' | 'stop' | 'ship';
 
-const ACTIONS: Record<Action, { label: string; from: Status[]; tone: 'primary' | 'danger'; explain: (e: Experiment) => string }> = {
+const ACTIONS: Record<
+  Action,
+  { label: string; from: Status[]; tone: 'primary' | 'danger'; explain: (e: Experiment) => string }
+> = {
   start: {
     label: 'Start',
     from: ['draft', 'paused'],
@@ -24,9 +38,25 @@ const ACTIONS: Record<Action, { label: string; from: Status[]; tone: 'primary' |
         ? `Units start being assigned to ${e.variants.map((v) => v.key).join(', ')} at ${e.trafficPercent}% traffic. Once started, the type, slots, features and the set of variants can no longer change.`
         : 'Assignment resumes; units keep the variant they had.',
   },
-  pause: { label: 'Pause', from: ['running'], tone: 'primary', explain: () => 'New units are no longer assigned and products get the baseline. You can start it again later.' },
-  stop: { label: 'Stop', from: ['running', 'paused'], tone: 'danger', explain: () => 'The experiment ends for good: products get the baseline, and the results are frozen. This cannot be undone.' },
-  ship: { label: 'Ship a variant', from: ['running', 'paused', 'stopped'], tone: 'primary', explain: () => 'The chosen variant is served to everyone from now on; the experiment stops. Audited.' },
+  pause: {
+    label: 'Pause',
+    from: ['running'],
+    tone: 'primary',
+    explain: () => 'New units are no longer assigned and products get the baseline. You can start it again later.',
+  },
+  stop: {
+    label: 'Stop',
+    from: ['running', 'paused'],
+    tone: 'danger',
+    explain: () =>
+      'The experiment ends for good: products get the baseline, and the results are frozen. This cannot be undone.',
+  },
+  ship: {
+    label: 'Ship a variant',
+    from: ['running', 'paused', 'stopped'],
+    tone: 'primary',
+    explain: () => 'The chosen variant is served to everyone from now on; the experiment stops. Audited.',
+  },
 };
 
 export function ExperimentPage({ experimentKey, tab }: { experimentKey: string; tab: string }) {
@@ -38,12 +68,20 @@ export function ExperimentPage({ experimentKey, tab }: { experimentKey: string; 
   const [shipVariant, setShipVariant] = useState('');
   const [historyTick, setHistoryTick] = useState(0);
 
-  if (tab === 'print') return exp.data ? <PrintReport experiment={exp.data} /> : exp.error ? <ErrorBox error={exp.error} /> : <Spinner />;
-  if (exp.loading && !exp.data) return <div className="page"><Spinner label="Loading experiment…" /></div>;
+  if (tab === 'print')
+    return exp.data ? <PrintReport experiment={exp.data} /> : exp.error ? <ErrorBox error={exp.error} /> : <Spinner />;
+  if (exp.loading && !exp.data)
+    return (
+      <div className="page">
+        <Spinner label="Loading experiment…" />
+      </div>
+    );
   if (exp.error || !exp.data) {
     return (
       <div className="page">
-        <Link to="/" className="muted small">← Experiments</Link>
+        <Link to="/" className="muted small">
+          ← Experiments
+        </Link>
         {exp.error?.startsWith('No experiment') ? (
           <EmptyState title="Experiment not found" action={<Link to="/">Back to experiments</Link>}>
             There is no experiment with key “{experimentKey}”.
@@ -73,7 +111,9 @@ export function ExperimentPage({ experimentKey, tab }: { experimentKey: string; 
     }
   };
   const base = `/experiments/${e.key}`;
-  const available = (Object.keys(ACTIONS) as Action[]).filter((a) => ACTIONS[a].from.includes(e.status) && (a !== 'ship' || !e.shippedVariant));
+  const available = (Object.keys(ACTIONS) as Action[]).filter(
+    (a) => ACTIONS[a].from.includes(e.status) && (a !== 'ship' || !e.shippedVariant),
+  );
 
   return (
     <div className="page">
@@ -86,7 +126,8 @@ export function ExperimentPage({ experimentKey, tab }: { experimentKey: string; 
             <span className="ellipsis">{e.name}</span> <StatusBadge status={e.status} />
           </h1>
           <div className="muted small">
-            <span className="mono">{e.key}</span> · {e.kind === 'ab' ? 'A/B test' : `Ranking, ${e.slots} slots`} · primary metric <span className="mono">{e.metrics.primary ?? 'none'}</span>
+            <span className="mono">{e.key}</span> · {e.kind === 'ab' ? 'A/B test' : `Ranking, ${e.slots} slots`} ·
+            primary metric <span className="mono">{e.metrics.primary ?? 'none'}</span>
             {e.startedAt ? ` · started ${age(e.startedAt)} ago` : ` · created ${age(e.createdAt)} ago`}
             {e.shippedVariant && (
               <>
@@ -139,7 +180,9 @@ export function ExperimentPage({ experimentKey, tab }: { experimentKey: string; 
       {tab === 'bandit' && e.kind === 'ranking' && <BanditView experiment={e} />}
       {tab === 'offline' && e.kind === 'ranking' && <OfflineEvalView experiment={e} />}
       {tab === 'history' && <History experimentKey={e.key} tick={historyTick} />}
-      {!['overview', 'results', 'bandit', 'offline', 'history'].includes(tab) && <EmptyState title="Unknown section" action={<Link to={base}>Overview</Link>} />}
+      {!['overview', 'results', 'bandit', 'offline', 'history'].includes(tab) && (
+        <EmptyState title="Unknown section" action={<Link to={base}>Overview</Link>} />
+      )}
 
       {pending && (
         <ConfirmDialog
@@ -176,7 +219,8 @@ function policyText(v: Experiment['variants'][number]): string {
   // Stored definitions have their defaults filled in; the spec defaults (libs/bandit, via contracts) cover older ones.
   const d = POLICY_DEFAULTS['epsilon-greedy'];
   if (p.type === 'thompson') return `Thompson sampling (${String(p.model ?? POLICY_DEFAULTS.thompson.model)})`;
-  if (p.type === 'epsilon-greedy') return `ε-greedy, ε = ${String(p.epsilon ?? d.epsilon)} (${String(p.model ?? d.model)})`;
+  if (p.type === 'epsilon-greedy')
+    return `ε-greedy, ε = ${String(p.epsilon ?? d.epsilon)} (${String(p.model ?? d.model)})`;
   return p.type === 'ranker' ? 'ranker order (greedy)' : 'random';
 }
 
@@ -191,7 +235,16 @@ export function ruleText(rule: unknown): string {
     return parsed.ok ? ruleText(parsed.rule) : JSON.stringify(rule);
   }
   const r = rule as { op: string; attr?: string; value?: unknown; rules?: unknown[]; rule?: unknown; pattern?: string };
-  const ops: Record<string, string> = { eq: '=', neq: '≠', gt: '>', gte: '≥', lt: '<', lte: '≤', in: 'in', nin: 'not in' };
+  const ops: Record<string, string> = {
+    eq: '=',
+    neq: '≠',
+    gt: '>',
+    gte: '≥',
+    lt: '<',
+    lte: '≤',
+    in: 'in',
+    nin: 'not in',
+  };
   if (r.op === 'and' || r.op === 'or') return (r.rules ?? []).map(ruleText).join(` ${r.op} `);
   if (r.op === 'not') return `not (${ruleText(r.rule)})`;
   if (r.op === 'exists') return `${r.attr} is set`;
@@ -318,7 +371,9 @@ function AutoStopCard({ e, writer, onChanged }: { e: Experiment; writer: boolean
   const last = useAsync(
     () =>
       can.audit(user.role)
-        ? api<AuditList>('GET', `/v1/audit?entityType=experiment&entityId=${encodeURIComponent(e.key)}&limit=200`).then((r) => r.entries.find((en) => en.action === 'experiment.auto_stop') ?? null)
+        ? api<AuditList>('GET', `/v1/audit?entityType=experiment&entityId=${encodeURIComponent(e.key)}&limit=200`).then(
+            (r) => r.entries.find((en) => en.action === 'experiment.auto_stop') ?? null,
+          )
         : Promise.resolve(null),
     [e.key, e.version, e.status],
   );
@@ -341,8 +396,10 @@ function AutoStopCard({ e, writer, onChanged }: { e: Experiment; writer: boolean
   return (
     <Card title="Automatic stop" testId="auto-stop">
       <p className="muted small">
-        While the experiment runs, a scheduled always-valid evaluation {current ? <strong>{current.action === 'stop' ? 'stops' : 'pauses'}</strong> : 'can pause or stop'} it as soon as a guardrail&apos;s
-        interval lies entirely beyond its non-inferiority margin{current?.on.includes('srm') ? ' or a sample ratio mismatch is flagged' : ''}. Audited and announced by webhook.
+        While the experiment runs, a scheduled always-valid evaluation{' '}
+        {current ? <strong>{current.action === 'stop' ? 'stops' : 'pauses'}</strong> : 'can pause or stop'} it as soon
+        as a guardrail&apos;s interval lies entirely beyond its non-inferiority margin
+        {current?.on.includes('srm') ? ' or a sample ratio mismatch is flagged' : ''}. Audited and announced by webhook.
       </p>
       <div className="muted small" data-testid="auto-stop-state">
         Now: {current ? `on — ${current.action} on ${current.on.join(' and ')}` : 'off'}
@@ -351,31 +408,53 @@ function AutoStopCard({ e, writer, onChanged }: { e: Experiment; writer: boolean
         <div className="form">
           <label className="check-list">
             <span>
-              <input type="checkbox" checked={enabled} onChange={(ev) => setEnabled(ev.target.checked)} data-testid="auto-stop-enabled" /> Stop automatically
+              <input
+                type="checkbox"
+                checked={enabled}
+                onChange={(ev) => setEnabled(ev.target.checked)}
+                data-testid="auto-stop-enabled"
+              />{' '}
+              Stop automatically
             </span>
           </label>
           {enabled && (
             <>
               <label className="field">
                 Action
-                <select value={action} onChange={(ev) => setAction(ev.target.value as 'pause' | 'stop')} data-testid="auto-stop-action">
+                <select
+                  value={action}
+                  onChange={(ev) => setAction(ev.target.value as 'pause' | 'stop')}
+                  data-testid="auto-stop-action"
+                >
                   <option value="pause">pause (can be started again)</option>
                   <option value="stop">stop (for good)</option>
                 </select>
               </label>
               <div className="check-list">
                 <label>
-                  <input type="checkbox" checked={onGuardrail} onChange={(ev) => setOnGuardrail(ev.target.checked)} /> on a guardrail breach
+                  <input type="checkbox" checked={onGuardrail} onChange={(ev) => setOnGuardrail(ev.target.checked)} />{' '}
+                  on a guardrail breach
                 </label>
                 <label>
-                  <input type="checkbox" checked={onSrm} onChange={(ev) => setOnSrm(ev.target.checked)} data-testid="auto-stop-srm" /> on a sample ratio mismatch
+                  <input
+                    type="checkbox"
+                    checked={onSrm}
+                    onChange={(ev) => setOnSrm(ev.target.checked)}
+                    data-testid="auto-stop-srm"
+                  />{' '}
+                  on a sample ratio mismatch
                 </label>
               </div>
             </>
           )}
           {error && <ErrorBox error={error} />}
           <div className="actions">
-            <Button kind="primary" onClick={() => void save()} disabled={busy || (enabled && !on.length)} data-testid="save-auto-stop">
+            <Button
+              kind="primary"
+              onClick={() => void save()}
+              disabled={busy || (enabled && !on.length)}
+              data-testid="save-auto-stop"
+            >
               Save
             </Button>
             {saved && <span className="muted small">Saved.</span>}
@@ -393,7 +472,9 @@ function changes(before: unknown, after: unknown): string[] {
   if (!before || !after || typeof before !== 'object' || typeof after !== 'object') return [];
   const b = before as Record<string, unknown>;
   const a = after as Record<string, unknown>;
-  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).map((k) => `${k}: ${short(b[k])} → ${short(a[k])}`);
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])]
+    .filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]))
+    .map((k) => `${k}: ${short(b[k])} → ${short(a[k])}`);
 }
 const short = (v: unknown) => {
   const s = v === undefined ? '—' : JSON.stringify(v);
@@ -406,7 +487,14 @@ interface AutoStopAfter {
   evidence?: {
     evaluatedAt?: string;
     srm?: { flagged: boolean; pValue: number | null };
-    guardrailBreaches?: Array<{ variant: string; metric: string; estimate: number | null; ci: { lower: number; upper: number }; nonInferiorityMargin: number; direction: string }>;
+    guardrailBreaches?: Array<{
+      variant: string;
+      metric: string;
+      estimate: number | null;
+      ci: { lower: number; upper: number };
+      nonInferiorityMargin: number;
+      direction: string;
+    }>;
   };
 }
 
@@ -414,7 +502,8 @@ interface AutoStopAfter {
 function AutoStopEvidence({ after }: { after: unknown }) {
   const a = (after ?? {}) as AutoStopAfter;
   const breaches = a.evidence?.guardrailBreaches ?? [];
-  const n = (x: number | null | undefined) => (x === null || x === undefined ? '—' : Number(x.toPrecision(4)).toString());
+  const n = (x: number | null | undefined) =>
+    x === null || x === undefined ? '—' : Number(x.toPrecision(4)).toString();
   return (
     <div className="banner banner-red" data-testid="auto-stop-evidence">
       <div>
@@ -423,7 +512,8 @@ function AutoStopEvidence({ after }: { after: unknown }) {
           <ul className="changes small mono">
             {breaches.map((b) => (
               <li key={`${b.variant}/${b.metric}`}>
-                {b.variant} · {b.metric} ({b.direction}): difference {n(b.estimate)}, always-valid interval [{n(b.ci.lower)}, {n(b.ci.upper)}], margin {n(b.nonInferiorityMargin)}
+                {b.variant} · {b.metric} ({b.direction}): difference {n(b.estimate)}, always-valid interval [
+                {n(b.ci.lower)}, {n(b.ci.upper)}], margin {n(b.nonInferiorityMargin)}
               </li>
             ))}
           </ul>
@@ -437,10 +527,21 @@ function AutoStopEvidence({ after }: { after: unknown }) {
 function History({ experimentKey, tick }: { experimentKey: string; tick: number }) {
   const user = useUser();
   const audit = useAsync(
-    () => (can.audit(user.role) ? api<AuditList>('GET', `/v1/audit?entityType=experiment&entityId=${encodeURIComponent(experimentKey)}&limit=200`) : Promise.resolve(null)),
+    () =>
+      can.audit(user.role)
+        ? api<AuditList>(
+            'GET',
+            `/v1/audit?entityType=experiment&entityId=${encodeURIComponent(experimentKey)}&limit=200`,
+          )
+        : Promise.resolve(null),
     [experimentKey, tick],
   );
-  if (!can.audit(user.role)) return <EmptyState title="History is visible to editors and admins">Ask an admin if you need to see who changed this experiment.</EmptyState>;
+  if (!can.audit(user.role))
+    return (
+      <EmptyState title="History is visible to editors and admins">
+        Ask an admin if you need to see who changed this experiment.
+      </EmptyState>
+    );
   if (audit.loading && !audit.data) return <Spinner />;
   if (audit.error) return <ErrorBox error={audit.error} onRetry={audit.reload} />;
   const entries = audit.data?.entries ?? [];
@@ -451,19 +552,22 @@ function History({ experimentKey, tick }: { experimentKey: string; tick: number 
         {entries.map((en) => (
           <li key={en.id}>
             <div className="timeline-head">
-              <strong>{en.action.replace(/^experiment\./, '')}</strong> <span className="muted">by {en.actor.name}</span>
+              <strong>{en.action.replace(/^experiment\./, '')}</strong>{' '}
+              <span className="muted">by {en.actor.name}</span>
               <span className="muted small right-auto" title={dateTime(en.at)}>
                 {age(en.at)} ago
               </span>
             </div>
             {en.action === 'experiment.auto_stop' ? (
               <AutoStopEvidence after={en.after} />
-            ) : changes(en.before, en.after).length > 0 && (
-              <ul className="changes small mono">
-                {changes(en.before, en.after).map((c) => (
-                  <li key={c}>{c}</li>
-                ))}
-              </ul>
+            ) : (
+              changes(en.before, en.after).length > 0 && (
+                <ul className="changes small mono">
+                  {changes(en.before, en.after).map((c) => (
+                    <li key={c}>{c}</li>
+                  ))}
+                </ul>
+              )
             )}
           </li>
         ))}

@@ -10,10 +10,16 @@ type Health = { tone: string; label: string; title: string };
 
 /** The health badge: SRM and multiple exposures from the report; drafts are not started; report failed → unknown. */
 export function healthOf(e: Experiment, report: Report | null | undefined): Health {
-  if (e.status === 'draft') return { tone: 'neutral', label: 'Not started', title: 'Start the experiment to collect data.' };
+  if (e.status === 'draft')
+    return { tone: 'neutral', label: 'Not started', title: 'Start the experiment to collect data.' };
   if (report === undefined) return { tone: 'neutral', label: '…', title: 'Checking' };
   if (report === null) return { tone: 'neutral', label: 'No report', title: 'The report could not be loaded.' };
-  if (report.srm.flagged) return { tone: 'red', label: 'SRM', title: `Sample-ratio mismatch (p = ${report.srm.pValue?.toExponential(1) ?? '—'}): the split does not match the weights.` };
+  if (report.srm.flagged)
+    return {
+      tone: 'red',
+      label: 'SRM',
+      title: `Sample-ratio mismatch (p = ${report.srm.pValue?.toExponential(1) ?? '—'}): the split does not match the weights.`,
+    };
   const me = multipleExposures(report);
   if (me) return { tone: 'amber', label: 'Multiple exposures', title: `${me.units} units saw more than one variant.` };
   if (totalUnits(report) === 0) return { tone: 'amber', label: 'No traffic', title: 'No unit has been exposed yet.' };
@@ -40,7 +46,16 @@ export function ExperimentsList() {
     if (search !== location.search.slice(1)) navigate(`/${search ? `?${search}` : ''}`, true);
   }, [debounced, status, kind]);
 
-  const list = useAsync(() => client.listExperiments({ limit: 200, q: debounced || undefined, status: status || undefined, kind: kind || undefined }), [debounced, status, kind]);
+  const list = useAsync(
+    () =>
+      client.listExperiments({
+        limit: 200,
+        q: debounced || undefined,
+        status: status || undefined,
+        kind: kind || undefined,
+      }),
+    [debounced, status, kind],
+  );
 
   const [reports, setReports] = useState<Record<string, Report | null>>({});
   useEffect(() => {
@@ -75,7 +90,13 @@ export function ExperimentsList() {
         )}
       </div>
       <div className="filters" role="search">
-        <input type="search" placeholder="Search by name or key" aria-label="Search experiments" value={q} onChange={(e) => setQ(e.target.value)} />
+        <input
+          type="search"
+          placeholder="Search by name or key"
+          aria-label="Search experiments"
+          value={q}
+          onChange={(e) => setQ(e.target.value)}
+        />
         <select aria-label="Status" value={status} onChange={(e) => setStatus(e.target.value)}>
           <option value="">All statuses</option>
           <option value="draft">Draft</option>
@@ -95,7 +116,10 @@ export function ExperimentsList() {
         <ErrorBox error={list.error} onRetry={list.reload} />
       ) : rows.length === 0 ? (
         filtered ? (
-          <EmptyState title="No experiment matches these filters" action={<Button onClick={() => (setQ(''), setStatus(''), setKind(''))}>Clear filters</Button>} />
+          <EmptyState
+            title="No experiment matches these filters"
+            action={<Button onClick={() => (setQ(''), setStatus(''), setKind(''))}>Clear filters</Button>}
+          />
         ) : (
           <EmptyState
             title="No experiments yet"
@@ -157,7 +181,11 @@ export function ExperimentsList() {
               </tbody>
             </table>
           </div>
-          {list.data && list.data.total > rows.length && <div className="table-foot muted">Showing {rows.length} of {list.data.total}. Narrow the search to find others.</div>}
+          {list.data && list.data.total > rows.length && (
+            <div className="table-foot muted">
+              Showing {rows.length} of {list.data.total}. Narrow the search to find others.
+            </div>
+          )}
         </div>
       )}
     </div>

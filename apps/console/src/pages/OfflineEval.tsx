@@ -1,5 +1,16 @@
 import { useState } from 'react';
-import { Badge, Button, Card, ConfirmDialog, EmptyState, ErrorBox, Field, Spinner, Stat, useAsync } from '../components/ui';
+import {
+  Badge,
+  Button,
+  Card,
+  ConfirmDialog,
+  EmptyState,
+  ErrorBox,
+  Field,
+  Spinner,
+  Stat,
+  useAsync,
+} from '../components/ui';
 import { api, client, errorMessage } from '../lib/api';
 import { runConfirmed } from '../lib/run-confirmed';
 import { dateTime, int, num } from '../lib/format';
@@ -7,7 +18,8 @@ import type { Experiment, OffPolicy, OpeResult, OpeRun, ShadowValue } from '../l
 
 type Estimate = OpeResult['estimates'][number];
 
-const ci = (c: { lower: number | null; upper: number | null } | undefined) => (c ? `${num(c.lower, 4)} – ${num(c.upper, 4)}` : '—');
+const ci = (c: { lower: number | null; upper: number | null } | undefined) =>
+  c ? `${num(c.lower, 4)} – ${num(c.upper, 4)}` : '—';
 /** The run's stored request (POST …/ope's body as validated: libs/contracts `opeRequestSchema`). */
 const requestOf = (run: OpeRun) => (run.request ?? {}) as { policy?: unknown; logs?: { variant?: string } };
 const describePolicy = (p: unknown): string => {
@@ -29,12 +41,22 @@ export function OfflineEvalView({ experiment: e }: { experiment: Experiment }) {
   return (
     <div className="stack" data-testid="offline-eval">
       <Card title="Cross-check: each policy on the other variants' logs" testId="offpolicy-crosscheck">
-        {report.loading && !report.data ? <Spinner label="Computing the report…" /> : report.error ? <ErrorBox error={report.error} onRetry={report.reload} /> : <CrossCheck off={report.data?.offPolicy ?? null} />}
+        {report.loading && !report.data ? (
+          <Spinner label="Computing the report…" />
+        ) : report.error ? (
+          <ErrorBox error={report.error} onRetry={report.reload} />
+        ) : (
+          <CrossCheck off={report.data?.offPolicy ?? null} />
+        )}
       </Card>
       <Shadows experiment={e} />
       <RunForm experiment={e} onDone={runs.reload} />
       <Card title="Latest OPE result" testId="ope-latest">
-        {latest?.result ? <ResultTable run={latest} /> : <EmptyState title="No OPE run yet">Run OPE for a policy with the form above.</EmptyState>}
+        {latest?.result ? (
+          <ResultTable run={latest} />
+        ) : (
+          <EmptyState title="No OPE run yet">Run OPE for a policy with the form above.</EmptyState>
+        )}
       </Card>
       {runs.data && runs.data.runs.length > 0 && (
         <Card title="Runs">
@@ -54,7 +76,17 @@ export function OfflineEvalView({ experiment: e }: { experiment: Experiment }) {
                     <td>{dateTime(r.createdAt)}</td>
                     <td className="mono">{describePolicy(requestOf(r).policy)}</td>
                     <td className="mono">{requestOf(r).logs?.variant ?? 'all variants'}</td>
-                    <td>{r.status === 'running' ? `running ${Math.round(r.progress * 100)}%` : r.status === 'failed' ? <Badge tone="red" title={r.error?.detail}>failed</Badge> : <Badge tone="green">done</Badge>}</td>
+                    <td>
+                      {r.status === 'running' ? (
+                        `running ${Math.round(r.progress * 100)}%`
+                      ) : r.status === 'failed' ? (
+                        <Badge tone="red" title={r.error?.detail}>
+                          failed
+                        </Badge>
+                      ) : (
+                        <Badge tone="green">done</Badge>
+                      )}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -67,9 +99,17 @@ export function OfflineEvalView({ experiment: e }: { experiment: Experiment }) {
 }
 
 function CrossCheck({ off }: { off: OffPolicy | null }) {
-  if (!off) return <EmptyState title="Not available">The report has an off-policy section for ranking experiments only.</EmptyState>;
+  if (!off)
+    return (
+      <EmptyState title="Not available">The report has an off-policy section for ranking experiments only.</EmptyState>
+    );
   if ('error' in off) return <ErrorBox error={off.error} />;
-  if (!off.pairs.length) return <EmptyState title="Nothing to compare yet">{off.warnings.join(' ') || 'It needs logged decisions of at least two variants.'}</EmptyState>;
+  if (!off.pairs.length)
+    return (
+      <EmptyState title="Nothing to compare yet">
+        {off.warnings.join(' ') || 'It needs logged decisions of at least two variants.'}
+      </EmptyState>
+    );
   return (
     <>
       <div className="table-wrap">
@@ -98,7 +138,15 @@ function CrossCheck({ off }: { off: OffPolicy | null }) {
                 <td className="num">{int(p.effectiveSampleSize)}</td>
                 <td className="num">{p.onPolicy ? num(p.onPolicy.value, 4) : '—'}</td>
                 <td className="num">{ci(p.onPolicy?.ci)}</td>
-                <td>{p.covers === null ? '—' : p.covers ? <Badge tone="green">yes</Badge> : <Badge tone="amber">no</Badge>}</td>
+                <td>
+                  {p.covers === null ? (
+                    '—'
+                  ) : p.covers ? (
+                    <Badge tone="green">yes</Badge>
+                  ) : (
+                    <Badge tone="amber">no</Badge>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -120,7 +168,10 @@ function CrossCheck({ off }: { off: OffPolicy | null }) {
  * weight's share of traffic in a new phase).
  */
 function Shadows({ experiment: e }: { experiment: Experiment }) {
-  const shadows = useAsync(() => api<{ shadows: ShadowValue[] }>('GET', `/v1/experiments/${encodeURIComponent(e.key)}/ope/shadows`), [e.key]);
+  const shadows = useAsync(
+    () => api<{ shadows: ShadowValue[] }>('GET', `/v1/experiments/${encodeURIComponent(e.key)}/ope/shadows`),
+    [e.key],
+  );
   const [confirm, setConfirm] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -144,11 +195,16 @@ function Shadows({ experiment: e }: { experiment: Experiment }) {
     <Card title="Shadow variants (no traffic): value on the served logs" testId="shadow-variants">
       {promoted && (
         <p data-testid="shadow-promoted">
-          <span className="mono">{promoted}</span> is served now: it takes its weight's share of traffic from the new phase on (see History).
+          <span className="mono">{promoted}</span> is served now: it takes its weight's share of traffic from the new
+          phase on (see History).
         </p>
       )}
       {error && <ErrorBox error={error} />}
-      {shadows.loading && !shadows.data ? <Spinner label="Evaluating shadows…" /> : shadows.error ? <ErrorBox error={shadows.error} onRetry={shadows.reload} /> : null}
+      {shadows.loading && !shadows.data ? (
+        <Spinner label="Evaluating shadows…" />
+      ) : shadows.error ? (
+        <ErrorBox error={shadows.error} onRetry={shadows.reload} />
+      ) : null}
       {list.map((s) => (
         <div key={s.variant} className="stack" data-testid={`shadow-${s.variant}`}>
           <h3>
@@ -201,9 +257,16 @@ function Shadows({ experiment: e }: { experiment: Experiment }) {
         </div>
       ))}
       {confirm && (
-        <ConfirmDialog title={`Serve ${confirm}?`} confirmLabel="Promote to served" busy={busy} onConfirm={() => void promote(confirm)} onCancel={() => setConfirm(null)}>
-          <span className="mono">{confirm}</span> stops being a shadow and gets its weight&apos;s share of traffic: the allocation is ramped and a new phase starts. This is recorded in the audit
-          history and cannot be undone while the experiment runs.
+        <ConfirmDialog
+          title={`Serve ${confirm}?`}
+          confirmLabel="Promote to served"
+          busy={busy}
+          onConfirm={() => void promote(confirm)}
+          onCancel={() => setConfirm(null)}
+        >
+          <span className="mono">{confirm}</span> stops being a shadow and gets its weight&apos;s share of traffic: the
+          allocation is ramped and a new phase starts. This is recorded in the audit history and cannot be undone while
+          the experiment runs.
         </ConfirmDialog>
       )}
     </Card>
@@ -243,7 +306,8 @@ function ResultTable({ run }: { run: OpeRun }) {
   return (
     <>
       <p>
-        Policy <span className="mono">{describePolicy(requestOf(run).policy)}</span> on the logs of <span className="mono">{requestOf(run).logs?.variant ?? 'all variants'}</span>. Posterior: {r.posterior}.
+        Policy <span className="mono">{describePolicy(requestOf(run).policy)}</span> on the logs of{' '}
+        <span className="mono">{requestOf(run).logs?.variant ?? 'all variants'}</span>. Posterior: {r.posterior}.
       </p>
       <div className="stats">
         <Stat label="Logged slots (n)" value={int(r.n)} />
@@ -272,7 +336,10 @@ function RunForm({ experiment: e, onDone }: { experiment: Experiment; onDone: ()
     setError(null);
     setBusy('Starting…');
     const [kind, value] = target.split(':');
-    const body: Record<string, unknown> = { policy: kind === 'variant' ? { variant: value } : { type: value }, alpha: Number(alpha) };
+    const body: Record<string, unknown> = {
+      policy: kind === 'variant' ? { variant: value } : { type: value },
+      alpha: Number(alpha),
+    };
     if (logs) body.logs = { variant: logs };
     if (clip) body.clip = Number(clip);
     try {
@@ -308,11 +375,13 @@ function RunForm({ experiment: e, onDone }: { experiment: Experiment; onDone: ()
           <select id="ope-logs" value={logs} onChange={(x) => setLogs(x.target.value)}>
             <option value="">all variants</option>
             {/* shadow variants have no logs of their own */}
-            {e.variants.filter((v) => !v.shadow).map((v) => (
-              <option key={v.key} value={v.key}>
-                {v.key}
-              </option>
-            ))}
+            {e.variants
+              .filter((v) => !v.shadow)
+              .map((v) => (
+                <option key={v.key} value={v.key}>
+                  {v.key}
+                </option>
+              ))}
           </select>
         </Field>
         <Field label="Alpha" htmlFor="ope-alpha">

@@ -44,10 +44,27 @@ export function SignInPage() {
     <AuthFrame title="Sign in" intro="Use the e-mail and password your Slotwise admin gave you.">
       <form onSubmit={submit} className="form" noValidate>
         <Field label="E-mail" htmlFor="email">
-          <input id="email" name="email" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} required autoFocus />
+          <input
+            id="email"
+            name="email"
+            type="email"
+            autoComplete="username"
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+            required
+            autoFocus
+          />
         </Field>
         <Field label="Password" htmlFor="password">
-          <input id="password" name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
+          <input
+            id="password"
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            required
+          />
         </Field>
         {error && (
           <div className="banner banner-red" role="alert">
@@ -68,7 +85,8 @@ export function SetupPage() {
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const set = (k: keyof typeof form) => (e: React.ChangeEvent<HTMLInputElement>) => setForm({ ...form, [k]: e.target.value });
+  const set = (k: keyof typeof form) => (e: React.ChangeEvent<HTMLInputElement>) =>
+    setForm({ ...form, [k]: e.target.value });
   const local: Record<string, string> = {};
   if (form.password && form.password.length < 10) local.password = 'At least 10 characters.';
   if (form.confirm && form.confirm !== form.password) local.confirm = 'The passwords do not match.';
@@ -79,11 +97,17 @@ export function SetupPage() {
     setError(null);
     setErrors({});
     try {
-      const s = await api<Session>('POST', '/v1/console/setup', { email: form.email, name: form.name, password: form.password, apiKey: form.apiKey });
+      const s = await api<Session>('POST', '/v1/console/setup', {
+        email: form.email,
+        name: form.name,
+        password: form.password,
+        apiKey: form.apiKey,
+      });
       setCsrfToken(s.csrfToken);
       await refresh();
     } catch (err) {
-      if (err instanceof ApiError && err.errors.length) setErrors(Object.fromEntries(err.errors.map((f) => [f.path, f.message])));
+      if (err instanceof ApiError && err.errors.length)
+        setErrors(Object.fromEntries(err.errors.map((f) => [f.path, f.message])));
       setError(errorMessage(err));
     } finally {
       setBusy(false);
@@ -94,14 +118,23 @@ export function SetupPage() {
       title="Set up the console"
       intro={
         <>
-          No console user exists yet. Create the first admin. To prove you run this server, paste the admin API key that Slotwise printed at its first start (or the
-          value of <code>SLOTWISE_ADMIN_KEY</code>). You can also skip this page by starting Slotwise with <code>SLOTWISE_ADMIN_EMAIL</code> and <code>SLOTWISE_ADMIN_PASSWORD</code>.
+          No console user exists yet. Create the first admin. To prove you run this server, paste the admin API key that
+          Slotwise printed at its first start (or the value of <code>SLOTWISE_ADMIN_KEY</code>). You can also skip this
+          page by starting Slotwise with <code>SLOTWISE_ADMIN_EMAIL</code> and <code>SLOTWISE_ADMIN_PASSWORD</code>.
         </>
       }
     >
       <form onSubmit={submit} className="form" noValidate>
         <Field label="Admin API key" htmlFor="apiKey" error={errors.apiKey}>
-          <input id="apiKey" type="password" autoComplete="off" value={form.apiKey} onChange={set('apiKey')} placeholder="sw_…" required />
+          <input
+            id="apiKey"
+            type="password"
+            autoComplete="off"
+            value={form.apiKey}
+            onChange={set('apiKey')}
+            placeholder="sw_…"
+            required
+          />
         </Field>
         <Field label="Your name" htmlFor="name" error={errors.name}>
           <input id="name" value={form.name} onChange={set('name')} autoComplete="name" />
@@ -109,18 +142,41 @@ export function SetupPage() {
         <Field label="E-mail" htmlFor="email" error={errors.email}>
           <input id="email" type="email" value={form.email} onChange={set('email')} autoComplete="username" required />
         </Field>
-        <Field label="Password" htmlFor="password" error={local.password ?? errors.password} hint="At least 10 characters.">
-          <input id="password" type="password" value={form.password} onChange={set('password')} autoComplete="new-password" required />
+        <Field
+          label="Password"
+          htmlFor="password"
+          error={local.password ?? errors.password}
+          hint="At least 10 characters."
+        >
+          <input
+            id="password"
+            type="password"
+            value={form.password}
+            onChange={set('password')}
+            autoComplete="new-password"
+            required
+          />
         </Field>
         <Field label="Repeat the password" htmlFor="confirm" error={local.confirm}>
-          <input id="confirm" type="password" value={form.confirm} onChange={set('confirm')} autoComplete="new-password" required />
+          <input
+            id="confirm"
+            type="password"
+            value={form.confirm}
+            onChange={set('confirm')}
+            autoComplete="new-password"
+            required
+          />
         </Field>
         {error && (
           <div className="banner banner-red" role="alert">
             {error}
           </div>
         )}
-        <Button kind="primary" type="submit" disabled={busy || !form.email || !form.password || !form.apiKey || form.confirm !== form.password}>
+        <Button
+          kind="primary"
+          type="submit"
+          disabled={busy || !form.email || !form.password || !form.apiKey || form.confirm !== form.password}
+        >
           {busy ? 'Creating…' : 'Create admin and sign in'}
         </Button>
       </form>

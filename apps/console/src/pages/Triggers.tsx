@@ -11,7 +11,8 @@ type Trigger = z.infer<typeof triggerViewSchema>;
 
 type Firing = z.infer<typeof triggerFiringListSchema>['firings'][number];
 
-const EXAMPLE = '{ "op": "and", "rules": [\n  { "op": "gte", "attr": "unit.views_1h", "value": 5 },\n  { "op": "gte", "attr": "unit.compares_1h", "value": 2 }\n] }';
+const EXAMPLE =
+  '{ "op": "and", "rules": [\n  { "op": "gte", "attr": "unit.views_1h", "value": 5 },\n  { "op": "gte", "attr": "unit.compares_1h", "value": 2 }\n] }';
 const blank = { name: '', description: '', condition: EXAMPLE, cooldownSeconds: '3600', enabled: true };
 
 /** Admin: behavioural triggers over unit features — list, create, edit, delete, recent firings (each a `trigger.fired` webhook). */
@@ -29,7 +30,17 @@ export function AdminTriggers() {
     setEditing(t);
     setErrors({});
     setError(null);
-    setForm(t ? { name: t.name, description: t.description, condition: JSON.stringify(t.condition, null, 2), cooldownSeconds: String(t.cooldownSeconds), enabled: t.enabled } : blank);
+    setForm(
+      t
+        ? {
+            name: t.name,
+            description: t.description,
+            condition: JSON.stringify(t.condition, null, 2),
+            cooldownSeconds: String(t.cooldownSeconds),
+            enabled: t.enabled,
+          }
+        : blank,
+    );
   };
 
   const save = async (e: FormEvent) => {
@@ -45,8 +56,15 @@ export function AdminTriggers() {
     }
     setBusy(true);
     try {
-      const body = { description: form.description, condition, cooldownSeconds: Number(form.cooldownSeconds), enabled: form.enabled };
-      const t = editing ? await api<Trigger>('PATCH', `/v1/triggers/${editing.id}`, body) : await api<Trigger>('POST', '/v1/triggers', { name: form.name, ...body });
+      const body = {
+        description: form.description,
+        condition,
+        cooldownSeconds: Number(form.cooldownSeconds),
+        enabled: form.enabled,
+      };
+      const t = editing
+        ? await api<Trigger>('PATCH', `/v1/triggers/${editing.id}`, body)
+        : await api<Trigger>('POST', '/v1/triggers', { name: form.name, ...body });
       edit(null);
       setSelected(t.id);
       list.reload();
@@ -55,7 +73,11 @@ export function AdminTriggers() {
         const byField: Record<string, string> = {};
         for (const f of err.errors) {
           const field = f.path.split(/[.[]/)[0];
-          byField[field] = byField[field] ? `${byField[field]}; ${f.path}: ${f.message}` : field === 'condition' ? `${f.path}: ${f.message}` : f.message;
+          byField[field] = byField[field]
+            ? `${byField[field]}; ${f.path}: ${f.message}`
+            : field === 'condition'
+              ? `${f.path}: ${f.message}`
+              : f.message;
         }
         setErrors(byField);
       }
@@ -84,8 +106,10 @@ export function AdminTriggers() {
         <div>
           <h1>Triggers</h1>
           <p className="muted">
-            A condition over a unit&apos;s stored features (the targeting rule language), checked as events arrive. A unit that <em>enters</em> the condition fires once — not again while it
-            stays inside — unless it fired less than the cooldown ago. Each firing is a <code>trigger.fired</code> webhook carrying the unit and the feature values that matched.
+            A condition over a unit&apos;s stored features (the targeting rule language), checked as events arrive. A
+            unit that <em>enters</em> the condition fires once — not again while it stays inside — unless it fired less
+            than the cooldown ago. Each firing is a <code>trigger.fired</code> webhook carrying the unit and the feature
+            values that matched.
           </p>
         </div>
       </div>
@@ -97,7 +121,9 @@ export function AdminTriggers() {
           ) : list.error ? (
             <ErrorBox error={list.error} onRetry={list.reload} />
           ) : !list.data!.triggers.length ? (
-            <EmptyState title="No triggers yet">Define unit features under /v1/features, then describe the moment to act on.</EmptyState>
+            <EmptyState title="No triggers yet">
+              Define unit features under /v1/features, then describe the moment to act on.
+            </EmptyState>
           ) : (
             <div className="table-wrap">
               <table className="table" data-testid="triggers-table">
@@ -140,20 +166,57 @@ export function AdminTriggers() {
         <Card title={editing ? `Edit “${editing.name}”` : 'New trigger'}>
           <form className="form" onSubmit={save} data-testid="trigger-form">
             <Field label="Name" htmlFor="tr-name" error={errors.name} hint="a–z, 0–9, _ . -; cannot change later">
-              <input id="tr-name" value={form.name} disabled={!!editing} onChange={(e) => setForm({ ...form, name: e.target.value })} required />
+              <input
+                id="tr-name"
+                value={form.name}
+                disabled={!!editing}
+                onChange={(e) => setForm({ ...form, name: e.target.value })}
+                required
+              />
             </Field>
             <Field label="Description" htmlFor="tr-desc" error={errors.description}>
-              <input id="tr-desc" value={form.description} onChange={(e) => setForm({ ...form, description: e.target.value })} />
+              <input
+                id="tr-desc"
+                value={form.description}
+                onChange={(e) => setForm({ ...form, description: e.target.value })}
+              />
             </Field>
-            <Field label="Condition (JSON rule over unit features)" htmlFor="tr-cond" error={errors.condition} hint="ops: and, or, not, eq, neq, in, nin, gt, gte, lt, lte, exists, regex">
-              <textarea id="tr-cond" rows={7} className="mono small" value={form.condition} onChange={(e) => setForm({ ...form, condition: e.target.value })} />
+            <Field
+              label="Condition (JSON rule over unit features)"
+              htmlFor="tr-cond"
+              error={errors.condition}
+              hint="ops: and, or, not, eq, neq, in, nin, gt, gte, lt, lte, exists, regex"
+            >
+              <textarea
+                id="tr-cond"
+                rows={7}
+                className="mono small"
+                value={form.condition}
+                onChange={(e) => setForm({ ...form, condition: e.target.value })}
+              />
             </Field>
-            <Field label="Cooldown per unit (seconds)" htmlFor="tr-cool" error={errors.cooldownSeconds} hint="an entry sooner than this after the unit's last firing does not fire">
-              <input id="tr-cool" type="number" step="any" value={form.cooldownSeconds} onChange={(e) => setForm({ ...form, cooldownSeconds: e.target.value })} />
+            <Field
+              label="Cooldown per unit (seconds)"
+              htmlFor="tr-cool"
+              error={errors.cooldownSeconds}
+              hint="an entry sooner than this after the unit's last firing does not fire"
+            >
+              <input
+                id="tr-cool"
+                type="number"
+                step="any"
+                value={form.cooldownSeconds}
+                onChange={(e) => setForm({ ...form, cooldownSeconds: e.target.value })}
+              />
             </Field>
             <label className="check-list">
               <span>
-                <input type="checkbox" checked={form.enabled} onChange={(e) => setForm({ ...form, enabled: e.target.checked })} /> Enabled
+                <input
+                  type="checkbox"
+                  checked={form.enabled}
+                  onChange={(e) => setForm({ ...form, enabled: e.target.checked })}
+                />{' '}
+                Enabled
               </span>
             </label>
             <div className="actions">
@@ -171,8 +234,16 @@ export function AdminTriggers() {
       </div>
       {selected && <Firings triggerId={selected} key={selected} />}
       {confirm && (
-        <ConfirmDialog title="Delete this trigger?" confirmLabel="Delete" tone="danger" busy={busy} onConfirm={() => void remove()} onCancel={() => setConfirm(null)}>
-          “{confirm.name}” stops firing; its per-unit state and firing history are deleted (deliveries already sent stay in the webhooks&apos; history).
+        <ConfirmDialog
+          title="Delete this trigger?"
+          confirmLabel="Delete"
+          tone="danger"
+          busy={busy}
+          onConfirm={() => void remove()}
+          onCancel={() => setConfirm(null)}
+        >
+          “{confirm.name}” stops firing; its per-unit state and firing history are deleted (deliveries already sent stay
+          in the webhooks&apos; history).
         </ConfirmDialog>
       )}
     </div>
@@ -180,7 +251,10 @@ export function AdminTriggers() {
 }
 
 function Firings({ triggerId }: { triggerId: string }) {
-  const list = useAsync(() => api<{ firings: Firing[] }>('GET', `/v1/triggers/${triggerId}/firings?limit=100`), [triggerId]);
+  const list = useAsync(
+    () => api<{ firings: Firing[] }>('GET', `/v1/triggers/${triggerId}/firings?limit=100`),
+    [triggerId],
+  );
   return (
     <Card
       title="Recent firings"

@@ -35,7 +35,8 @@ export function AdminWebhooks() {
       setSelected(w.id);
       hooks.reload();
     } catch (err) {
-      if (err instanceof ApiError) setErrors(Object.fromEntries(err.errors.map((f) => [f.path.replace(/\[\d+\]$/, ''), f.message])));
+      if (err instanceof ApiError)
+        setErrors(Object.fromEntries(err.errors.map((f) => [f.path.replace(/\[\d+\]$/, ''), f.message])));
       setError(errorMessage(err));
     } finally {
       setBusy(false);
@@ -52,7 +53,11 @@ export function AdminWebhooks() {
       { close: () => setConfirm(null), reload: hooks.reload, setBusy, setError },
     );
   };
-  const toggle = (type: string) => setForm((f) => ({ ...f, eventTypes: f.eventTypes.includes(type) ? f.eventTypes.filter((t) => t !== type) : [...f.eventTypes, type] }));
+  const toggle = (type: string) =>
+    setForm((f) => ({
+      ...f,
+      eventTypes: f.eventTypes.includes(type) ? f.eventTypes.filter((t) => t !== type) : [...f.eventTypes, type],
+    }));
 
   return (
     <div className="page" data-testid="webhooks-page">
@@ -60,8 +65,9 @@ export function AdminWebhooks() {
         <div>
           <h1>Webhooks</h1>
           <p className="muted">
-            Signed HTTP callbacks (Standard Webhooks: <code>webhook-id</code>, <code>webhook-timestamp</code>, <code>webhook-signature</code>). Failed deliveries are retried with
-            backoff for 24 hours; the receiver drops duplicates by <code>webhook-id</code>.
+            Signed HTTP callbacks (Standard Webhooks: <code>webhook-id</code>, <code>webhook-timestamp</code>,{' '}
+            <code>webhook-signature</code>). Failed deliveries are retried with backoff for 24 hours; the receiver drops
+            duplicates by <code>webhook-id</code>.
           </p>
         </div>
       </div>
@@ -78,7 +84,9 @@ export function AdminWebhooks() {
           ) : hooks.error ? (
             <ErrorBox error={hooks.error} onRetry={hooks.reload} />
           ) : !hooks.data!.webhooks.length ? (
-            <EmptyState title="No webhooks yet">Add an endpoint to be told about lifecycle changes, guardrail breaches and automatic stops.</EmptyState>
+            <EmptyState title="No webhooks yet">
+              Add an endpoint to be told about lifecycle changes, guardrail breaches and automatic stops.
+            </EmptyState>
           ) : (
             <div className="table-wrap">
               <table className="table" data-testid="webhooks-table">
@@ -95,7 +103,8 @@ export function AdminWebhooks() {
                       <td>
                         <div className="strong">{w.url}</div>
                         <div className="muted small">
-                          {w.description} {!w.enabled && <Badge tone="amber">disabled</Badge>} <span title="secret">{w.secretHint}</span>
+                          {w.description} {!w.enabled && <Badge tone="amber">disabled</Badge>}{' '}
+                          <span title="secret">{w.secretHint}</span>
                         </div>
                       </td>
                       <td className="hide-sm small">{w.eventTypes.join(', ')}</td>
@@ -116,11 +125,26 @@ export function AdminWebhooks() {
         </Card>
         <Card title="Add an endpoint">
           <form className="form" onSubmit={create}>
-            <Field label="URL" htmlFor="wh-url" error={errors.url} hint="https:// endpoint; private addresses are refused unless the server allows them">
-              <input id="wh-url" type="url" value={form.url} onChange={(e) => setForm({ ...form, url: e.target.value })} required />
+            <Field
+              label="URL"
+              htmlFor="wh-url"
+              error={errors.url}
+              hint="https:// endpoint; private addresses are refused unless the server allows them"
+            >
+              <input
+                id="wh-url"
+                type="url"
+                value={form.url}
+                onChange={(e) => setForm({ ...form, url: e.target.value })}
+                required
+              />
             </Field>
             <Field label="Description" htmlFor="wh-desc" error={errors.description}>
-              <input id="wh-desc" value={form.description} onChange={(e) => setForm({ ...form, description: e.target.value })} />
+              <input
+                id="wh-desc"
+                value={form.description}
+                onChange={(e) => setForm({ ...form, description: e.target.value })}
+              />
             </Field>
             <Field label="Events" error={errors.eventTypes}>
               <div className="check-list">
@@ -139,7 +163,14 @@ export function AdminWebhooks() {
       </div>
       {selected && <Deliveries webhookId={selected} key={selected} />}
       {confirm && (
-        <ConfirmDialog title="Delete this webhook?" confirmLabel="Delete" tone="danger" busy={busy} onConfirm={() => void remove()} onCancel={() => setConfirm(null)}>
+        <ConfirmDialog
+          title="Delete this webhook?"
+          confirmLabel="Delete"
+          tone="danger"
+          busy={busy}
+          onConfirm={() => void remove()}
+          onCancel={() => setConfirm(null)}
+        >
           {confirm.url} stops receiving events; its delivery history is deleted.
         </ConfirmDialog>
       )}
@@ -148,7 +179,10 @@ export function AdminWebhooks() {
 }
 
 function Deliveries({ webhookId }: { webhookId: string }) {
-  const list = useAsync(() => api<{ deliveries: Delivery[] }>('GET', `/v1/webhooks/${webhookId}/deliveries?limit=100`), [webhookId]);
+  const list = useAsync(
+    () => api<{ deliveries: Delivery[] }>('GET', `/v1/webhooks/${webhookId}/deliveries?limit=100`),
+    [webhookId],
+  );
   const [error, setError] = useState<string | null>(null);
   const act = async (call: () => Promise<unknown>) => {
     setError(null);
@@ -180,7 +214,9 @@ function Deliveries({ webhookId }: { webhookId: string }) {
       ) : list.error ? (
         <ErrorBox error={list.error} onRetry={list.reload} />
       ) : !list.data!.deliveries.length ? (
-        <EmptyState title="No deliveries yet">Events this endpoint subscribes to appear here; "Send test" sends one now.</EmptyState>
+        <EmptyState title="No deliveries yet">
+          Events this endpoint subscribes to appear here; "Send test" sends one now.
+        </EmptyState>
       ) : (
         <div className="table-wrap">
           <table className="table" data-testid="deliveries-table">
@@ -204,12 +240,21 @@ function Deliveries({ webhookId }: { webhookId: string }) {
                   </td>
                   <td>
                     <Badge tone={STATUS_TONE[d.status]}>{d.status}</Badge>
-                    {d.status === 'pending' && d.nextAttemptAt && <div className="muted small">next {dateTime(d.nextAttemptAt)}</div>}
+                    {d.status === 'pending' && d.nextAttemptAt && (
+                      <div className="muted small">next {dateTime(d.nextAttemptAt)}</div>
+                    )}
                   </td>
                   <td>{d.attempts}</td>
-                  <td className="hide-sm small">{d.lastError ?? (d.lastStatusCode ? `answered ${d.lastStatusCode}` : '—')}</td>
+                  <td className="hide-sm small">
+                    {d.lastError ?? (d.lastStatusCode ? `answered ${d.lastStatusCode}` : '—')}
+                  </td>
                   <td className="right">
-                    <Button kind="ghost" onClick={() => void act(() => api('POST', `/v1/webhooks/${webhookId}/deliveries/${d.id}/redeliver`))}>
+                    <Button
+                      kind="ghost"
+                      onClick={() =>
+                        void act(() => api('POST', `/v1/webhooks/${webhookId}/deliveries/${d.id}/redeliver`))
+                      }
+                    >
                       Redeliver
                     </Button>
                   </td>

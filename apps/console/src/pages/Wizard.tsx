@@ -4,7 +4,14 @@ import { api, ApiError, errorMessage } from '../lib/api';
 import { can, useUser } from '../lib/auth';
 import { int, slugify } from '../lib/format';
 import { Link, navigate } from '../lib/router';
-import { EXPERIMENT_KEY, METRIC_KEY, MODEL_REF_PATTERN, POLICY_DEFAULTS, POLICY_TYPES, THOMPSON_MODELS } from '@slotwise/contracts';
+import {
+  EXPERIMENT_KEY,
+  METRIC_KEY,
+  MODEL_REF_PATTERN,
+  POLICY_DEFAULTS,
+  POLICY_TYPES,
+  THOMPSON_MODELS,
+} from '@slotwise/contracts';
 import type { Experiment } from '../lib/types';
 
 const KEY_RE = EXPERIMENT_KEY;
@@ -56,7 +63,14 @@ interface Draft {
   rules: RuleDraft[];
 }
 
-const variant = (key: string, policy: VariantDraft['policy'] = 'ranker', config = ''): VariantDraft => ({ key, weight: '50', policy, model: POLICY_DEFAULTS.thompson.model as VariantDraft['model'], epsilon: String(POLICY_DEFAULTS['epsilon-greedy'].epsilon), config });
+const variant = (key: string, policy: VariantDraft['policy'] = 'ranker', config = ''): VariantDraft => ({
+  key,
+  weight: '50',
+  policy,
+  model: POLICY_DEFAULTS.thompson.model as VariantDraft['model'],
+  epsilon: String(POLICY_DEFAULTS['epsilon-greedy'].epsilon),
+  config,
+});
 
 function initial(kind: 'ab' | 'ranking'): Draft {
   return {
@@ -65,7 +79,10 @@ function initial(kind: 'ab' | 'ranking'): Draft {
     key: '',
     keyTouched: false,
     hypothesis: '',
-    variants: kind === 'ranking' ? [variant('control', 'ranker'), variant('ts', 'thompson')] : [variant('control', 'ranker', '{}'), variant('treatment', 'ranker', '{}')],
+    variants:
+      kind === 'ranking'
+        ? [variant('control', 'ranker'), variant('ts', 'thompson')]
+        : [variant('control', 'ranker', '{}'), variant('treatment', 'ranker', '{}')],
     slots: '5',
     contextFeatures: '',
     itemFeatures: '',
@@ -107,7 +124,8 @@ function validate(d: Draft): Record<string, string> {
     if (d.kind === 'ab' && v.config.trim()) {
       try {
         const c = JSON.parse(v.config);
-        if (!c || typeof c !== 'object' || Array.isArray(c)) e[`variants[${i}].config`] = 'A JSON object, e.g. {"color": "green"}.';
+        if (!c || typeof c !== 'object' || Array.isArray(c))
+          e[`variants[${i}].config`] = 'A JSON object, e.g. {"color": "green"}.';
       } catch {
         e[`variants[${i}].config`] = 'Not valid JSON.';
       }
@@ -124,7 +142,8 @@ function validate(d: Draft): Record<string, string> {
     if (bad) e.features = `“${bad}” is not a valid feature name.`;
     const dup = [...ctx, ...item].find((f, i, all) => all.indexOf(f) !== i);
     if (dup) e.features = `“${dup}” appears twice; feature names must be unique.`;
-    if (d.rankerModel !== 'none' && !MODEL_REF_PATTERN.test(d.rankerModel)) e.rankerModel = '“none” or an uploaded model “name@version”.';
+    if (d.rankerModel !== 'none' && !MODEL_REF_PATTERN.test(d.rankerModel))
+      e.rankerModel = '“none” or an uploaded model “name@version”.';
     const c = Number(d.coldStartThreshold);
     if (!Number.isInteger(c) || c < 1) e.coldStartThreshold = 'A whole number ≥ 1.';
   }
@@ -138,16 +157,26 @@ function validate(d: Draft): Record<string, string> {
   d.rules.forEach((r, i) => {
     if (!r.attr.trim()) e[`rules[${i}]`] = 'Name the attribute.';
     else if (r.op !== 'exists' && !r.value.trim()) e[`rules[${i}]`] = 'Give a value.';
-    else if (['gt', 'gte', 'lt', 'lte'].includes(r.op) && !Number.isFinite(Number(r.value))) e[`rules[${i}]`] = 'A number.';
+    else if (['gt', 'gte', 'lt', 'lte'].includes(r.op) && !Number.isFinite(Number(r.value)))
+      e[`rules[${i}]`] = 'A number.';
   });
   return e;
 }
 
-const scalar = (s: string): string | number | boolean => (s === 'true' ? true : s === 'false' ? false : s.trim() !== '' && Number.isFinite(Number(s)) ? Number(s) : s.trim());
+const scalar = (s: string): string | number | boolean =>
+  s === 'true' ? true : s === 'false' ? false : s.trim() !== '' && Number.isFinite(Number(s)) ? Number(s) : s.trim();
 
 function ruleOf(r: RuleDraft): Record<string, unknown> {
   if (r.op === 'exists') return { op: 'exists', attr: r.attr.trim() };
-  if (r.op === 'in' || r.op === 'nin') return { op: r.op, attr: r.attr.trim(), value: r.value.split(',').map((v) => scalar(v.trim())).filter((v) => v !== '') };
+  if (r.op === 'in' || r.op === 'nin')
+    return {
+      op: r.op,
+      attr: r.attr.trim(),
+      value: r.value
+        .split(',')
+        .map((v) => scalar(v.trim()))
+        .filter((v) => v !== ''),
+    };
   if (['gt', 'gte', 'lt', 'lte'].includes(r.op)) return { op: r.op, attr: r.attr.trim(), value: Number(r.value) };
   return { op: r.op, attr: r.attr.trim(), value: scalar(r.value) };
 }
@@ -164,7 +193,11 @@ export function bodyOf(d: Draft): Record<string, unknown> {
       const out: Record<string, unknown> = { key: v.key, weight: Number(v.weight) };
       if (d.kind === 'ranking') {
         out.policy =
-          v.policy === 'thompson' ? { type: 'thompson', model: v.model } : v.policy === 'epsilon-greedy' ? { type: 'epsilon-greedy', epsilon: Number(v.epsilon), model: v.model } : { type: v.policy };
+          v.policy === 'thompson'
+            ? { type: 'thompson', model: v.model }
+            : v.policy === 'epsilon-greedy'
+              ? { type: 'epsilon-greedy', epsilon: Number(v.epsilon), model: v.model }
+              : { type: v.policy };
       } else if (v.config.trim()) out.config = JSON.parse(v.config);
       return out;
     }),
@@ -183,7 +216,8 @@ export function bodyOf(d: Draft): Record<string, unknown> {
 
 const STEP_FIELDS: Record<(typeof STEPS)[number], (k: string) => boolean> = {
   Type: (k) => k === 'name' || k === 'key' || k === 'hypothesis',
-  Variants: (k) => k.startsWith('variants') || k === 'slots' || k === 'features' || k === 'rankerModel' || k === 'coldStartThreshold',
+  Variants: (k) =>
+    k.startsWith('variants') || k === 'slots' || k === 'features' || k === 'rankerModel' || k === 'coldStartThreshold',
   Metrics: (k) => k === 'primary' || k === 'guardrails',
   Audience: (k) => k === 'layer' || k === 'traffic' || k.startsWith('rules'),
   Review: () => false,
@@ -208,7 +242,8 @@ export function NewExperiment() {
       return next;
     });
   };
-  const setVariant = (i: number, patch: Partial<VariantDraft>) => update({ variants: d.variants.map((v, j) => (j === i ? { ...v, ...patch } : v)) });
+  const setVariant = (i: number, patch: Partial<VariantDraft>) =>
+    update({ variants: d.variants.map((v, j) => (j === i ? { ...v, ...patch } : v)) });
   const totalWeight = d.variants.reduce((s, v) => s + (Number(v.weight) > 0 ? Number(v.weight) : 0), 0);
 
   const next = () => {
@@ -223,7 +258,15 @@ export function NewExperiment() {
       navigate(`/experiments/${created.key}`);
     } catch (err) {
       if (err instanceof ApiError && err.errors.length) {
-        const map = Object.fromEntries(err.errors.map((f) => [f.path.replace(/^metrics\./, '').replace(/^targeting.*/, 'rules[0]').replace(/^features\..*/, 'features'), f.message]));
+        const map = Object.fromEntries(
+          err.errors.map((f) => [
+            f.path
+              .replace(/^metrics\./, '')
+              .replace(/^targeting.*/, 'rules[0]')
+              .replace(/^features\..*/, 'features'),
+            f.message,
+          ]),
+        );
         setServerErrors(map);
         const first = STEPS.findIndex((s) => Object.keys(map).some(STEP_FIELDS[s]));
         if (first >= 0) setStep(first);
@@ -238,7 +281,9 @@ export function NewExperiment() {
     return (
       <div className="page">
         <h1>New experiment</h1>
-        <div className="banner banner-amber">Your role ({user.role}) can read experiments but not create them. Ask an admin for the editor role.</div>
+        <div className="banner banner-amber">
+          Your role ({user.role}) can read experiments but not create them. Ask an admin for the editor role.
+        </div>
       </div>
     );
   }
@@ -256,13 +301,21 @@ export function NewExperiment() {
       <ol className="steps" aria-label="Steps">
         {STEPS.map((s, i) => (
           <li key={s} className={i === step ? 'current' : i < step ? 'done' : ''}>
-            <button type="button" onClick={() => (i < step || stepErrors(step).length === 0 ? setStep(i) : undefined)} disabled={i > step && stepErrors(step).length > 0}>
+            <button
+              type="button"
+              onClick={() => (i < step || stepErrors(step).length === 0 ? setStep(i) : undefined)}
+              disabled={i > step && stepErrors(step).length > 0}
+            >
               <span className="step-n">{i + 1}</span> <span className="step-label">{s}</span>
             </button>
           </li>
         ))}
       </ol>
-      {error && <div className="banner banner-red" role="alert">{error}</div>}
+      {error && (
+        <div className="banner banner-red" role="alert">
+          {error}
+        </div>
+      )}
 
       {STEPS[step] === 'Type' && (
         <Card title="What are you testing?">
@@ -275,7 +328,10 @@ export function NewExperiment() {
                 key={k}
                 className={`choice ${d.kind === k ? 'selected' : ''}`}
                 data-testid={`kind-${k}`}
-                onClick={() => d.kind !== k && setD({ ...initial(k), name: d.name, key: d.key, keyTouched: d.keyTouched, hypothesis: d.hypothesis })}
+                onClick={() =>
+                  d.kind !== k &&
+                  setD({ ...initial(k), name: d.name, key: d.key, keyTouched: d.keyTouched, hypothesis: d.hypothesis })
+                }
               >
                 <strong>{k === 'ranking' ? 'Ranking experiment' : 'A/B test'}</strong>
                 <span className="muted">
@@ -288,14 +344,36 @@ export function NewExperiment() {
           </div>
           <div className="form-grid">
             <Field label="Name" htmlFor="name" error={touched.has(0) ? errors.name : undefined}>
-              <input id="name" value={d.name} onChange={(e) => update({ name: e.target.value })} placeholder="Home feed ranking" />
+              <input
+                id="name"
+                value={d.name}
+                onChange={(e) => update({ name: e.target.value })}
+                placeholder="Home feed ranking"
+              />
             </Field>
-            <Field label="Key" htmlFor="key" error={d.key ? errors.key : touched.has(0) ? errors.key : undefined} hint="Used in API calls; cannot change later.">
-              <input id="key" className="mono" value={d.key} onChange={(e) => update({ key: e.target.value, keyTouched: true })} placeholder="home-feed" />
+            <Field
+              label="Key"
+              htmlFor="key"
+              error={d.key ? errors.key : touched.has(0) ? errors.key : undefined}
+              hint="Used in API calls; cannot change later."
+            >
+              <input
+                id="key"
+                className="mono"
+                value={d.key}
+                onChange={(e) => update({ key: e.target.value, keyTouched: true })}
+                placeholder="home-feed"
+              />
             </Field>
           </div>
           <Field label="Hypothesis" htmlFor="hypothesis" hint="What you expect and why: it is shown with the results.">
-            <textarea id="hypothesis" rows={3} value={d.hypothesis} onChange={(e) => update({ hypothesis: e.target.value })} placeholder="Thompson sampling finds better items than the ranker's order, raising clicks per view." />
+            <textarea
+              id="hypothesis"
+              rows={3}
+              value={d.hypothesis}
+              onChange={(e) => update({ hypothesis: e.target.value })}
+              placeholder="Thompson sampling finds better items than the ranker's order, raising clicks per view."
+            />
           </Field>
         </Card>
       )}
@@ -306,7 +384,12 @@ export function NewExperiment() {
             {d.variants.map((v, i) => {
               const w = Number(v.weight) > 0 ? Number(v.weight) : 0;
               return (
-                <span key={i} style={{ flexGrow: w || 0.0001 }} className={`seg seg-${i % 8}`} title={`${v.key}: ${totalWeight ? ((w / totalWeight) * 100).toFixed(1) : 0}%`}>
+                <span
+                  key={i}
+                  style={{ flexGrow: w || 0.0001 }}
+                  className={`seg seg-${i % 8}`}
+                  title={`${v.key}: ${totalWeight ? ((w / totalWeight) * 100).toFixed(1) : 0}%`}
+                >
                   {totalWeight && w / totalWeight > 0.08 ? `${v.key} ${((w / totalWeight) * 100).toFixed(0)}%` : ''}
                 </span>
               );
@@ -316,21 +399,43 @@ export function NewExperiment() {
           <div className="variant-list">
             {d.variants.map((v, i) => (
               <div className="variant-row" key={i} data-testid={`variant-${i}`}>
-                <Field label={i === 0 ? 'Key (first = control)' : 'Key'} htmlFor={`v-key-${i}`} error={errors[`variants[${i}].key`]}>
-                  <input id={`v-key-${i}`} className="mono" value={v.key} onChange={(e) => setVariant(i, { key: e.target.value })} />
+                <Field
+                  label={i === 0 ? 'Key (first = control)' : 'Key'}
+                  htmlFor={`v-key-${i}`}
+                  error={errors[`variants[${i}].key`]}
+                >
+                  <input
+                    id={`v-key-${i}`}
+                    className="mono"
+                    value={v.key}
+                    onChange={(e) => setVariant(i, { key: e.target.value })}
+                  />
                 </Field>
                 <Field
                   label="Weight"
                   htmlFor={`v-weight-${i}`}
                   error={errors[`variants[${i}].weight`]}
-                  hint={totalWeight > 0 && Number(v.weight) > 0 ? `${((Number(v.weight) / totalWeight) * 100).toFixed(1)}% of traffic` : undefined}
+                  hint={
+                    totalWeight > 0 && Number(v.weight) > 0
+                      ? `${((Number(v.weight) / totalWeight) * 100).toFixed(1)}% of traffic`
+                      : undefined
+                  }
                 >
-                  <input id={`v-weight-${i}`} inputMode="decimal" value={v.weight} onChange={(e) => setVariant(i, { weight: e.target.value })} />
+                  <input
+                    id={`v-weight-${i}`}
+                    inputMode="decimal"
+                    value={v.weight}
+                    onChange={(e) => setVariant(i, { weight: e.target.value })}
+                  />
                 </Field>
                 {d.kind === 'ranking' ? (
                   <>
                     <Field label="Policy" htmlFor={`v-policy-${i}`}>
-                      <select id={`v-policy-${i}`} value={v.policy} onChange={(e) => setVariant(i, { policy: e.target.value as VariantDraft['policy'] })}>
+                      <select
+                        id={`v-policy-${i}`}
+                        value={v.policy}
+                        onChange={(e) => setVariant(i, { policy: e.target.value as VariantDraft['policy'] })}
+                      >
                         <option value="ranker">ranker order (greedy)</option>
                         <option value="thompson">Thompson sampling</option>
                         <option value="epsilon-greedy">ε-greedy</option>
@@ -339,7 +444,11 @@ export function NewExperiment() {
                     </Field>
                     {(v.policy === 'thompson' || v.policy === 'epsilon-greedy') && (
                       <Field label="Model" htmlFor={`v-model-${i}`}>
-                        <select id={`v-model-${i}`} value={v.model} onChange={(e) => setVariant(i, { model: e.target.value as VariantDraft['model'] })}>
+                        <select
+                          id={`v-model-${i}`}
+                          value={v.model}
+                          onChange={(e) => setVariant(i, { model: e.target.value as VariantDraft['model'] })}
+                        >
                           <option value="hybrid">hybrid (cold start from features)</option>
                           <option value="linear">linear</option>
                           <option value="neural-linear">neural-linear (ranker embedding)</option>
@@ -349,18 +458,33 @@ export function NewExperiment() {
                     )}
                     {v.policy === 'epsilon-greedy' && (
                       <Field label="ε" htmlFor={`v-eps-${i}`} error={errors[`variants[${i}].policy.epsilon`]}>
-                        <input id={`v-eps-${i}`} inputMode="decimal" value={v.epsilon} onChange={(e) => setVariant(i, { epsilon: e.target.value })} />
+                        <input
+                          id={`v-eps-${i}`}
+                          inputMode="decimal"
+                          value={v.epsilon}
+                          onChange={(e) => setVariant(i, { epsilon: e.target.value })}
+                        />
                       </Field>
                     )}
                   </>
                 ) : (
                   <Field label="Config (JSON)" htmlFor={`v-config-${i}`} error={errors[`variants[${i}].config`]}>
-                    <input id={`v-config-${i}`} className="mono" value={v.config} onChange={(e) => setVariant(i, { config: e.target.value })} placeholder='{"color": "green"}' />
+                    <input
+                      id={`v-config-${i}`}
+                      className="mono"
+                      value={v.config}
+                      onChange={(e) => setVariant(i, { config: e.target.value })}
+                      placeholder='{"color": "green"}'
+                    />
                   </Field>
                 )}
                 <div className="variant-remove">
                   {d.variants.length > (d.kind === 'ab' ? 2 : 1) && (
-                    <Button kind="ghost" aria-label={`Remove ${v.key}`} onClick={() => update({ variants: d.variants.filter((_, j) => j !== i) })}>
+                    <Button
+                      kind="ghost"
+                      aria-label={`Remove ${v.key}`}
+                      onClick={() => update({ variants: d.variants.filter((_, j) => j !== i) })}
+                    >
                       Remove
                     </Button>
                   )}
@@ -369,26 +493,79 @@ export function NewExperiment() {
             ))}
           </div>
           {d.variants.length < 20 && (
-            <Button onClick={() => update({ variants: [...d.variants, variant(`variant-${d.variants.length}`, d.kind === 'ranking' ? 'thompson' : 'ranker', d.kind === 'ab' ? '{}' : '')] })}>
+            <Button
+              onClick={() =>
+                update({
+                  variants: [
+                    ...d.variants,
+                    variant(
+                      `variant-${d.variants.length}`,
+                      d.kind === 'ranking' ? 'thompson' : 'ranker',
+                      d.kind === 'ab' ? '{}' : '',
+                    ),
+                  ],
+                })
+              }
+            >
               Add variant
             </Button>
           )}
           {d.kind === 'ranking' && (
             <div className="form-grid top-gap">
               <Field label="Slots per request" htmlFor="slots" error={errors.slots}>
-                <input id="slots" inputMode="numeric" value={d.slots} onChange={(e) => update({ slots: e.target.value })} />
+                <input
+                  id="slots"
+                  inputMode="numeric"
+                  value={d.slots}
+                  onChange={(e) => update({ slots: e.target.value })}
+                />
               </Field>
-              <Field label="Ranker model" htmlFor="ranker" error={errors.rankerModel} hint="“none” keeps the candidates' order; or an uploaded “name@version”.">
-                <input id="ranker" className="mono" value={d.rankerModel} onChange={(e) => update({ rankerModel: e.target.value })} />
+              <Field
+                label="Ranker model"
+                htmlFor="ranker"
+                error={errors.rankerModel}
+                hint="“none” keeps the candidates' order; or an uploaded “name@version”."
+              >
+                <input
+                  id="ranker"
+                  className="mono"
+                  value={d.rankerModel}
+                  onChange={(e) => update({ rankerModel: e.target.value })}
+                />
               </Field>
-              <Field label="Context features" htmlFor="ctx" error={errors.features} hint="Comma-separated, e.g. age, hour">
-                <input id="ctx" className="mono" value={d.contextFeatures} onChange={(e) => update({ contextFeatures: e.target.value })} />
+              <Field
+                label="Context features"
+                htmlFor="ctx"
+                error={errors.features}
+                hint="Comma-separated, e.g. age, hour"
+              >
+                <input
+                  id="ctx"
+                  className="mono"
+                  value={d.contextFeatures}
+                  onChange={(e) => update({ contextFeatures: e.target.value })}
+                />
               </Field>
               <Field label="Item features" htmlFor="itemf" hint="Comma-separated, e.g. price, popularity">
-                <input id="itemf" className="mono" value={d.itemFeatures} onChange={(e) => update({ itemFeatures: e.target.value })} />
+                <input
+                  id="itemf"
+                  className="mono"
+                  value={d.itemFeatures}
+                  onChange={(e) => update({ itemFeatures: e.target.value })}
+                />
               </Field>
-              <Field label="Cold-start threshold" htmlFor="cold" error={errors.coldStartThreshold} hint="Rewarded impressions before an item stops counting as cold.">
-                <input id="cold" inputMode="numeric" value={d.coldStartThreshold} onChange={(e) => update({ coldStartThreshold: e.target.value })} />
+              <Field
+                label="Cold-start threshold"
+                htmlFor="cold"
+                error={errors.coldStartThreshold}
+                hint="Rewarded impressions before an item stops counting as cold."
+              >
+                <input
+                  id="cold"
+                  inputMode="numeric"
+                  value={d.coldStartThreshold}
+                  onChange={(e) => update({ coldStartThreshold: e.target.value })}
+                />
               </Field>
             </div>
           )}
@@ -397,14 +574,45 @@ export function NewExperiment() {
 
       {STEPS[step] === 'Metrics' && (
         <Card title="How is success measured?">
-          <Field label="Primary metric" htmlFor="primary" error={errors.primary} hint={d.kind === 'ranking' ? '“reward” is the sum of rewards your product sends for the slots.' : 'The event name your product sends to /v1/events, e.g. purchase.'}>
-            <input id="primary" className="mono" value={d.primary} onChange={(e) => update({ primary: e.target.value })} placeholder={d.kind === 'ranking' ? 'reward' : 'purchase'} />
+          <Field
+            label="Primary metric"
+            htmlFor="primary"
+            error={errors.primary}
+            hint={
+              d.kind === 'ranking'
+                ? '“reward” is the sum of rewards your product sends for the slots.'
+                : 'The event name your product sends to /v1/events, e.g. purchase.'
+            }
+          >
+            <input
+              id="primary"
+              className="mono"
+              value={d.primary}
+              onChange={(e) => update({ primary: e.target.value })}
+              placeholder={d.kind === 'ranking' ? 'reward' : 'purchase'}
+            />
           </Field>
-          <Field label="Guardrail metrics" htmlFor="guardrails" error={errors.guardrails} hint="Must not get worse (judged by non-inferiority). Comma-separated.">
-            <input id="guardrails" className="mono" value={d.guardrails} onChange={(e) => update({ guardrails: e.target.value })} placeholder="latency_ms, unsubscribe" />
+          <Field
+            label="Guardrail metrics"
+            htmlFor="guardrails"
+            error={errors.guardrails}
+            hint="Must not get worse (judged by non-inferiority). Comma-separated."
+          >
+            <input
+              id="guardrails"
+              className="mono"
+              value={d.guardrails}
+              onChange={(e) => update({ guardrails: e.target.value })}
+              placeholder="latency_ms, unsubscribe"
+            />
           </Field>
           <Field label="Secondary metrics" htmlFor="secondary" hint="Reported, not decided on. Comma-separated.">
-            <input id="secondary" className="mono" value={d.secondary} onChange={(e) => update({ secondary: e.target.value })} />
+            <input
+              id="secondary"
+              className="mono"
+              value={d.secondary}
+              onChange={(e) => update({ secondary: e.target.value })}
+            />
           </Field>
         </Card>
       )}
@@ -412,22 +620,68 @@ export function NewExperiment() {
       {STEPS[step] === 'Audience' && (
         <Card title="Who takes part?">
           <div className="form-grid">
-            <Field label="Traffic" htmlFor="traffic" error={errors.traffic} hint={`${d.traffic || 0}% of eligible units enter the experiment.`}>
+            <Field
+              label="Traffic"
+              htmlFor="traffic"
+              error={errors.traffic}
+              hint={`${d.traffic || 0}% of eligible units enter the experiment.`}
+            >
               <div className="range-row">
-                <input type="range" min={0} max={100} step={1} value={Number(d.traffic) || 0} onChange={(e) => update({ traffic: e.target.value })} aria-label="Traffic percent slider" />
-                <input id="traffic" inputMode="decimal" className="short" value={d.traffic} onChange={(e) => update({ traffic: e.target.value })} />
+                <input
+                  type="range"
+                  min={0}
+                  max={100}
+                  step={1}
+                  value={Number(d.traffic) || 0}
+                  onChange={(e) => update({ traffic: e.target.value })}
+                  aria-label="Traffic percent slider"
+                />
+                <input
+                  id="traffic"
+                  inputMode="decimal"
+                  className="short"
+                  value={d.traffic}
+                  onChange={(e) => update({ traffic: e.target.value })}
+                />
               </div>
             </Field>
-            <Field label="Layer" htmlFor="layer" error={errors.layer} hint="Experiments in the same layer never share a unit. Leave empty for none.">
-              <input id="layer" className="mono" value={d.layer} onChange={(e) => update({ layer: e.target.value })} placeholder="home" />
+            <Field
+              label="Layer"
+              htmlFor="layer"
+              error={errors.layer}
+              hint="Experiments in the same layer never share a unit. Leave empty for none."
+            >
+              <input
+                id="layer"
+                className="mono"
+                value={d.layer}
+                onChange={(e) => update({ layer: e.target.value })}
+                placeholder="home"
+              />
             </Field>
           </div>
           <h3 className="sub">Targeting</h3>
           <p className="muted small">Only units whose attributes match every rule take part. No rules: everyone.</p>
           {d.rules.map((r, i) => (
             <div className="rule-row" key={i}>
-              <input aria-label="Attribute" className="mono" placeholder="country" value={r.attr} onChange={(e) => update({ rules: d.rules.map((x, j) => (j === i ? { ...x, attr: e.target.value } : x)) })} />
-              <select aria-label="Operator" value={r.op} onChange={(e) => update({ rules: d.rules.map((x, j) => (j === i ? { ...x, op: e.target.value as RuleDraft['op'] } : x)) })}>
+              <input
+                aria-label="Attribute"
+                className="mono"
+                placeholder="country"
+                value={r.attr}
+                onChange={(e) =>
+                  update({ rules: d.rules.map((x, j) => (j === i ? { ...x, attr: e.target.value } : x)) })
+                }
+              />
+              <select
+                aria-label="Operator"
+                value={r.op}
+                onChange={(e) =>
+                  update({
+                    rules: d.rules.map((x, j) => (j === i ? { ...x, op: e.target.value as RuleDraft['op'] } : x)),
+                  })
+                }
+              >
                 {OPS.map(([op, label]) => (
                   <option key={op} value={op}>
                     {label}
@@ -435,7 +689,14 @@ export function NewExperiment() {
                 ))}
               </select>
               {r.op !== 'exists' && (
-                <input aria-label="Value" placeholder={r.op === 'in' || r.op === 'nin' ? 'FR, DE, IT' : 'FR'} value={r.value} onChange={(e) => update({ rules: d.rules.map((x, j) => (j === i ? { ...x, value: e.target.value } : x)) })} />
+                <input
+                  aria-label="Value"
+                  placeholder={r.op === 'in' || r.op === 'nin' ? 'FR, DE, IT' : 'FR'}
+                  value={r.value}
+                  onChange={(e) =>
+                    update({ rules: d.rules.map((x, j) => (j === i ? { ...x, value: e.target.value } : x)) })
+                  }
+                />
               )}
               <Button kind="ghost" onClick={() => update({ rules: d.rules.filter((_, j) => j !== i) })}>
                 Remove
@@ -457,12 +718,19 @@ export function NewExperiment() {
             Next: {STEPS[step + 1]}
           </Button>
         ) : (
-          <Button kind="primary" onClick={() => void create()} disabled={busy || Object.keys(validate(d)).length > 0} data-testid="wizard-create">
+          <Button
+            kind="primary"
+            onClick={() => void create()}
+            disabled={busy || Object.keys(validate(d)).length > 0}
+            data-testid="wizard-create"
+          >
             {busy ? 'Creating…' : 'Create as draft'}
           </Button>
         )}
       </div>
-      {touched.has(step) && stepErrors(step).length > 0 && <p className="field-error right">Fix the highlighted fields to continue.</p>}
+      {touched.has(step) && stepErrors(step).length > 0 && (
+        <p className="field-error right">Fix the highlighted fields to continue.</p>
+      )}
     </div>
   );
 }
@@ -484,7 +752,8 @@ function Review({ d }: { d: Draft }) {
             {d.variants.map((v) => (
               <div key={v.key}>
                 <span className="mono">{v.key}</span> · {((Number(v.weight) / total) * 100).toFixed(1)}%
-                {d.kind === 'ranking' && ` · ${v.policy}${v.policy === 'thompson' || v.policy === 'epsilon-greedy' ? ` (${v.model})` : ''}`}
+                {d.kind === 'ranking' &&
+                  ` · ${v.policy}${v.policy === 'thompson' || v.policy === 'epsilon-greedy' ? ` (${v.model})` : ''}`}
               </div>
             ))}
           </dd>
@@ -529,7 +798,13 @@ function SampleSize({ variants }: { variants: number }) {
       return;
     }
     const t = setTimeout(() => {
-      api<PowerResult>('POST', '/v1/stats/power', { baseline: { proportion: p }, mde: m, mdeType: 'relative', alpha: 0.05, power: 0.8 })
+      api<PowerResult>('POST', '/v1/stats/power', {
+        baseline: { proportion: p },
+        mde: m,
+        mdeType: 'relative',
+        alpha: 0.05,
+        power: 0.8,
+      })
         .then((r) => (setResult(r), setError(null)))
         .catch((err) => (setResult(null), setError(errorMessage(err))));
     }, 300);
@@ -549,7 +824,8 @@ function SampleSize({ variants }: { variants: number }) {
         <div className="field-error">{error}</div>
       ) : result?.nControlRounded ? (
         <p>
-          About <strong>{int(result.nControlRounded)}</strong> units per variant, <strong>{int(result.nControlRounded * variants)}</strong> in total, for 80% power at α = 0.05.
+          About <strong>{int(result.nControlRounded)}</strong> units per variant,{' '}
+          <strong>{int(result.nControlRounded * variants)}</strong> in total, for 80% power at α = 0.05.
         </p>
       ) : result?.reason ? (
         <p className="muted">{result.reason}</p>

@@ -17,7 +17,12 @@ interface RankAnswer {
 }
 
 /** The chosen item ids per decision. */
-export async function runPolicyHttp(client: SlotwiseClient, env: ShowdownEnv, key: ShowdownPolicy, experimentKey: string): Promise<string[][]> {
+export async function runPolicyHttp(
+  client: SlotwiseClient,
+  env: ShowdownEnv,
+  key: ShowdownPolicy,
+  experimentKey: string,
+): Promise<string[][]> {
   const { policy } = policySetup(key, { contextDim: env.contextDim, itemDim: env.itemDim });
   const context = Array.from({ length: env.contextDim }, (_, i) => `c${i}`);
   const item = Array.from({ length: env.itemDim }, (_, i) => `f${i}`);
@@ -28,7 +33,9 @@ export async function runPolicyHttp(client: SlotwiseClient, env: ShowdownEnv, ke
     slots: env.slots,
     features: { context, item },
     ranker: { model: 'none', shortlist: env.items.length },
-    variants: [{ key: 'v', weight: 1, policy: policy.type === 'thompson' ? { ...policy, propensityDraws: 0 } : policy }],
+    variants: [
+      { key: 'v', weight: 1, policy: policy.type === 'thompson' ? { ...policy, propensityDraws: 0 } : policy },
+    ],
     metrics: { primary: 'reward', guardrails: [], secondary: [] },
     tags: ['showdown'],
   });
@@ -38,8 +45,11 @@ export async function runPolicyHttp(client: SlotwiseClient, env: ShowdownEnv, ke
   for (let t = 0; t < env.horizon; t++) {
     const rewards = due.get(t);
     if (rewards?.length) {
-      const res = await client.request<{ accepted: number }>('POST', '/v1/rewards', { rewards: rewards.map((r) => ({ ...r, eventId: decisionItemKey(r.decisionId, r.itemId) })) });
-      if (res.accepted !== rewards.length) throw new Error(`decision ${t}: ${rewards.length - res.accepted} rewards not accepted`);
+      const res = await client.request<{ accepted: number }>('POST', '/v1/rewards', {
+        rewards: rewards.map((r) => ({ ...r, eventId: decisionItemKey(r.decisionId, r.itemId) })),
+      });
+      if (res.accepted !== rewards.length)
+        throw new Error(`decision ${t}: ${rewards.length - res.accepted} rewards not accepted`);
     }
     const avail = env.available(t);
     const answer = await client.request<RankAnswer>('POST', '/v1/rank', {

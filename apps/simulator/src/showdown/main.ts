@@ -10,19 +10,51 @@
 import { fork } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { buildWorldReport, checksFor, markdownTables, ratioMatrix, svgChart, textTable, type WorldReport } from './report';
-import { applicable, DEFAULT_THOMPSON_POLICY, type PolicyRun, POLICY_DESCRIPTION, runPolicy, SHOWDOWN_POLICIES, type ShowdownPolicy } from './runner';
+import {
+  buildWorldReport,
+  checksFor,
+  markdownTables,
+  ratioMatrix,
+  svgChart,
+  textTable,
+  type WorldReport,
+} from './report';
+import {
+  applicable,
+  DEFAULT_THOMPSON_POLICY,
+  type PolicyRun,
+  POLICY_DESCRIPTION,
+  runPolicy,
+  SHOWDOWN_POLICIES,
+  type ShowdownPolicy,
+} from './runner';
 import { loadWorldFile, ShowdownEnv, type WorldFile } from './world';
 
 /** bench/showdown/worlds from the sources or the build output. */
 export function resolveWorldsDir(): string {
-  const candidates = [join(__dirname, '..', '..', '..', '..', 'bench', 'showdown', 'worlds'), join(__dirname, '..', '..', '..', '..', '..', 'bench', 'showdown', 'worlds'), join(process.cwd(), 'bench', 'showdown', 'worlds')];
+  const candidates = [
+    join(__dirname, '..', '..', '..', '..', 'bench', 'showdown', 'worlds'),
+    join(__dirname, '..', '..', '..', '..', '..', 'bench', 'showdown', 'worlds'),
+    join(process.cwd(), 'bench', 'showdown', 'worlds'),
+  ];
   const found = candidates.find((d) => existsSync(join(d, 'linear.json.gz')));
   if (!found) throw new Error(`showdown worlds not found (looked in ${candidates.join(', ')})`);
   return found;
 }
 
-export const WORLD_ORDER = ['linear', 'logistic', 'wine', 'digits', 'heavy-tail', 'heavy-tail-digits', 'cold-start', 'slate-position', 'delayed', 'drift', 'obd'];
+export const WORLD_ORDER = [
+  'linear',
+  'logistic',
+  'wine',
+  'digits',
+  'heavy-tail',
+  'heavy-tail-digits',
+  'cold-start',
+  'slate-position',
+  'delayed',
+  'drift',
+  'obd',
+];
 
 interface Args {
   quick: boolean;
@@ -36,7 +68,16 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, worlds: null, policies: [...SHOWDOWN_POLICIES], seeds: null, jobs: 2, out: '', worker: false, worldsDir: null };
+  const a: Args = {
+    quick: false,
+    worlds: null,
+    policies: [...SHOWDOWN_POLICIES],
+    seeds: null,
+    jobs: 2,
+    out: '',
+    worker: false,
+    worldsDir: null,
+  };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i];
     const next = () => {
@@ -49,7 +90,9 @@ function parseArgs(argv: string[]): Args {
     else if (v === '--worlds') a.worlds = next().split(',');
     else if (v === '--policies') {
       const list = next().split(',');
-      for (const p of list) if (!(SHOWDOWN_POLICIES as readonly string[]).includes(p)) throw new Error(`unknown policy ${p}; expected ${SHOWDOWN_POLICIES.join(', ')}`);
+      for (const p of list)
+        if (!(SHOWDOWN_POLICIES as readonly string[]).includes(p))
+          throw new Error(`unknown policy ${p}; expected ${SHOWDOWN_POLICIES.join(', ')}`);
       a.policies = list as ShowdownPolicy[];
     } else if (v === '--seeds') a.seeds = Number(next());
     else if (v === '--jobs') a.jobs = Math.max(1, Number(next()));
@@ -96,27 +139,33 @@ async function runAll(dir: string, units: Unit[], jobs: number, log: (s: string)
   const modulePath = entry.endsWith('.ts') ? execArgs[0] : entry;
   const childArgs = entry.endsWith('.ts') ? [entry, '--worker'] : ['--worker'];
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(jobs, units.length) }, () => new Promise<void>((done, fail) => {
-    const child = fork(modulePath, childArgs, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    let current = -1;
-    const give = () => {
-      if (next >= units.length) {
-        child.disconnect();
-        return;
-      }
-      current = next++;
-      child.send({ dir, unit: units[current] });
-    };
-    child.on('message', (m: PolicyRun) => {
-      results[current] = m;
-      const u = units[current];
-      log(`${u.world} ${u.policy} seed ${u.seed}: ${m.regret.toFixed(1)}`);
-      give();
-    });
-    child.on('error', fail);
-    child.on('exit', (code) => (code === 0 ? done() : fail(new Error(`showdown worker exited with ${code}`))));
-    give();
-  })));
+  await Promise.all(
+    Array.from(
+      { length: Math.min(jobs, units.length) },
+      () =>
+        new Promise<void>((done, fail) => {
+          const child = fork(modulePath, childArgs, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+          let current = -1;
+          const give = () => {
+            if (next >= units.length) {
+              child.disconnect();
+              return;
+            }
+            current = next++;
+            child.send({ dir, unit: units[current] });
+          };
+          child.on('message', (m: PolicyRun) => {
+            results[current] = m;
+            const u = units[current];
+            log(`${u.world} ${u.policy} seed ${u.seed}: ${m.regret.toFixed(1)}`);
+            give();
+          });
+          child.on('error', fail);
+          child.on('exit', (code) => (code === 0 ? done() : fail(new Error(`showdown worker exited with ${code}`))));
+          give();
+        }),
+    ),
+  );
   return results;
 }
 
@@ -130,13 +179,17 @@ function worker(): void {
 function checkLines(checks: ReturnType<typeof checksFor>[]): string[] {
   return checks.map((c) => {
     const fails = c.worlds.flatMap((w) => [
-      ...(w.ratioOk ? [] : [`${w.world}: ratio > 1`]), ...(w.beatsRanker === false ? [`${w.world}: not below ranker`] : []),
-      ...(w.beatsEpsilonGreedy ? [] : [`${w.world}: not below ε-greedy (linear)`]), ...(w.beatsNumpyEpsilonGreedy ? [] : [`${w.world}: not below numpy ε-greedy`]),
+      ...(w.ratioOk ? [] : [`${w.world}: ratio > 1`]),
+      ...(w.beatsRanker === false ? [`${w.world}: not below ranker`] : []),
+      ...(w.beatsEpsilonGreedy ? [] : [`${w.world}: not below ε-greedy (linear)`]),
+      ...(w.beatsNumpyEpsilonGreedy ? [] : [`${w.world}: not below numpy ε-greedy`]),
       ...(w.noAbandoned ? [] : [`${w.world}: abandoned an optimal action`]),
       ...(w.explorationFalls === false ? [`${w.world}: exploration did not halve`] : []),
     ]);
     const costFails = c.worlds.filter((w) => w.explorationCostFalls === false).map((w) => w.world);
-    const cost = c.worlds.some((w) => w.explorationCostFalls !== null) ? ` (exploration cost halves ${costFails.length ? `except in ${costFails.join(', ')}` : 'in every stationary world'})` : '';
+    const cost = c.worlds.some((w) => w.explorationCostFalls !== null)
+      ? ` (exploration cost halves ${costFails.length ? `except in ${costFails.join(', ')}` : 'in every stationary world'})`
+      : '';
     return `${c.policy}${c.policy === DEFAULT_THOMPSON_POLICY ? ' (default)' : ''}: mean ratio ${c.meanRatio.toFixed(2)}; ${c.allPass ? 'passes every check' : `fails: ${fails.join('; ')}`}${cost}`;
   });
 }
@@ -153,7 +206,9 @@ async function main(): Promise<void> {
   if (args.worker) return worker();
   const started = Date.now();
   const dir = args.worldsDir ?? resolveWorldsDir();
-  const available = readdirSync(dir).filter((f) => f.endsWith('.json.gz')).map((f) => f.replace(/\.json\.gz$/, ''));
+  const available = readdirSync(dir)
+    .filter((f) => f.endsWith('.json.gz'))
+    .map((f) => f.replace(/\.json\.gz$/, ''));
   const names = (args.worlds ?? WORLD_ORDER).filter((n) => available.includes(n));
   const log = (s: string) => process.stderr.write(`[showdown] ${s}\n`);
   const units: Unit[] = [];
@@ -169,19 +224,39 @@ async function main(): Promise<void> {
     for (const policy of policies) for (const seed of seeds) units.push({ world: name, policy, seed, horizon });
   }
   // Longest first keeps both workers busy to the end.
-  const order = units.map((u, i) => i).sort((a, b) => units[b].horizon * plan.get(units[b].world)!.file.seeds.length - units[a].horizon * plan.get(units[a].world)!.file.seeds.length || a - b);
+  const order = units
+    .map((u, i) => i)
+    .sort(
+      (a, b) =>
+        units[b].horizon * plan.get(units[b].world)!.file.seeds.length -
+          units[a].horizon * plan.get(units[a].world)!.file.seeds.length || a - b,
+    );
   const sorted = order.map((i) => units[i]);
   const runs = await runAll(dir, sorted, args.jobs, log);
   const reports: WorldReport[] = [];
   for (const [name, p] of plan) {
     const byPolicy = new Map<ShowdownPolicy, PolicyRun[]>();
-    for (const policy of p.policies) byPolicy.set(policy, p.seeds.map((seed) => runs[sorted.findIndex((u) => u.world === name && u.policy === policy && u.seed === seed)]));
+    for (const policy of p.policies)
+      byPolicy.set(
+        policy,
+        p.seeds.map(
+          (seed) => runs[sorted.findIndex((u) => u.world === name && u.policy === policy && u.seed === seed)],
+        ),
+      );
     reports.push(buildWorldReport(p.file, p.seeds, p.horizon, byPolicy));
   }
-  const checks = args.policies.filter((p) => p.startsWith('thompson')).map((p) => checksFor(p, reports)).filter((c) => c.worlds.length > 0);
+  const checks = args.policies
+    .filter((p) => p.startsWith('thompson'))
+    .map((p) => checksFor(p, reports))
+    .filter((c) => c.worlds.length > 0);
   const result: ShowdownResult = {
     generatedAt: new Date().toISOString(),
-    settings: { quick: args.quick, seeds: [...new Set([...plan.values()].flatMap((p) => p.seeds))], policies: Object.fromEntries(args.policies.map((p) => [p, POLICY_DESCRIPTION[p]])), defaultThompsonPolicy: DEFAULT_THOMPSON_POLICY },
+    settings: {
+      quick: args.quick,
+      seeds: [...new Set([...plan.values()].flatMap((p) => p.seeds))],
+      policies: Object.fromEntries(args.policies.map((p) => [p, POLICY_DESCRIPTION[p]])),
+      defaultThompsonPolicy: DEFAULT_THOMPSON_POLICY,
+    },
     worlds: reports,
     checks,
   };
@@ -191,7 +266,10 @@ async function main(): Promise<void> {
   const partial = args.worlds !== null || args.seeds !== null || args.policies.length !== SHOWDOWN_POLICIES.length;
   const base = args.quick ? 'showdown-quick' : partial ? 'showdown-partial' : 'showdown';
   writeFileSync(join(out, `${base}.json`), `${JSON.stringify(result, null, 1)}\n`);
-  writeFileSync(join(out, `${base}.svg`), `${svgChart(reports, reports.length ? plan.values().next().value!.file.checkpoint : 100)}\n`);
+  writeFileSync(
+    join(out, `${base}.svg`),
+    `${svgChart(reports, reports.length ? plan.values().next().value!.file.checkpoint : 100)}\n`,
+  );
   const matrix = ratioMatrix(reports);
   const md = [
     markdownTables(reports),
@@ -199,7 +277,10 @@ async function main(): Promise<void> {
     '**Regret ratio to NumPy LinFullPost (mean regret ÷ reference mean regret)**',
     '',
     `| ${matrix.header.join(' | ')} |`,
-    `|---|${matrix.header.slice(1).map(() => '---:').join('|')}|`,
+    `|---|${matrix.header
+      .slice(1)
+      .map(() => '---:')
+      .join('|')}|`,
     ...matrix.rows.map((r) => `| ${r.join(' | ')} |`),
     '',
     '**Acceptance checks** (per Thompson model; docs/simulation.md "Definitions")',
@@ -208,9 +289,13 @@ async function main(): Promise<void> {
   ].join('\n');
   writeFileSync(join(out, `${base}.md`), `${md}\n`);
   for (const r of reports) process.stdout.write(`\n${textTable(r)}\n`);
-  process.stdout.write(`\nRegret ratio to NumPy LinFullPost\n${[matrix.header, ...matrix.rows].map((r) => r.map((c, i) => (i === 0 ? c.padEnd(15) : c.padStart(18))).join('')).join('\n')}\n`);
+  process.stdout.write(
+    `\nRegret ratio to NumPy LinFullPost\n${[matrix.header, ...matrix.rows].map((r) => r.map((c, i) => (i === 0 ? c.padEnd(15) : c.padStart(18))).join('')).join('\n')}\n`,
+  );
   for (const line of checkLines(checks)) process.stdout.write(`\n${line}`);
-  process.stdout.write(`\n\nwrote ${join(out, `${base}.json`)}, .md, .svg in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  process.stdout.write(
+    `\n\nwrote ${join(out, `${base}.json`)}, .md, .svg in ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+  );
 }
 
 /** The arguments after the entry (under tools/bandit/run-ts.js the entry .ts file is argv[2]). */

@@ -59,20 +59,46 @@ function meanCurve(curves: number[][]): number[] {
 }
 
 /** The reference's result truncated to `horizon` decisions (quick runs): regret at the last checkpoint ≤ horizon. */
-export function referenceAt(ref: ReferenceResult, horizon: number, checkpoint: number, full: number): { regret: number; curve: number[]; exploreFirst: number | null; exploreLast: number | null } {
-  if (horizon >= full) return { regret: ref.regret, curve: ref.cumulativeRegret, exploreFirst: ref.exploreFirst, exploreLast: ref.exploreLast };
+export function referenceAt(
+  ref: ReferenceResult,
+  horizon: number,
+  checkpoint: number,
+  full: number,
+): { regret: number; curve: number[]; exploreFirst: number | null; exploreLast: number | null } {
+  if (horizon >= full)
+    return {
+      regret: ref.regret,
+      curve: ref.cumulativeRegret,
+      exploreFirst: ref.exploreFirst,
+      exploreLast: ref.exploreLast,
+    };
   const n = Math.floor(horizon / checkpoint);
-  return { regret: ref.cumulativeRegret[n - 1], curve: ref.cumulativeRegret.slice(0, n), exploreFirst: null, exploreLast: null };
+  return {
+    regret: ref.cumulativeRegret[n - 1],
+    curve: ref.cumulativeRegret.slice(0, n),
+    exploreFirst: null,
+    exploreLast: null,
+  };
 }
 
 function meanExploreBySlot(list: PolicyRun[]): Row['exploreBySlot'] {
   const xs = list.map((r) => r.exploreBySlot).filter((x): x is NonNullable<PolicyRun['exploreBySlot']> => !!x);
   if (!xs.length || xs.length !== list.length) return null;
   const avg = (f: (x: (typeof xs)[number]) => number) => xs.reduce((s, x) => s + f(x), 0) / xs.length;
-  return { first: xs[0].first.map((_, j) => avg((x) => x.first[j])), last: xs[0].last.map((_, j) => avg((x) => x.last[j])), costFirst: avg((x) => x.costFirst), costLast: avg((x) => x.costLast) };
+  return {
+    first: xs[0].first.map((_, j) => avg((x) => x.first[j])),
+    last: xs[0].last.map((_, j) => avg((x) => x.last[j])),
+    costFirst: avg((x) => x.costFirst),
+    costLast: avg((x) => x.costLast),
+  };
 }
 
-export function buildWorldReport(world: WorldFile, seeds: number[], horizon: number, runs: Map<ShowdownPolicy, PolicyRun[]>): WorldReport {
+export function buildWorldReport(
+  world: WorldFile,
+  seeds: number[],
+  horizon: number,
+  runs: Map<ShowdownPolicy, PolicyRun[]>,
+): WorldReport {
   const chosenSeeds = world.seeds.filter((s) => seeds.includes(s.seed));
   // `lints` is optional (worlds generated before it existed); a reference is shown only when every seed has it.
   const refs = (Object.keys(REFERENCE_LABEL) as ReferenceKey[])
@@ -86,28 +112,62 @@ export function buildWorldReport(world: WorldFile, seeds: number[], horizon: num
   for (const [policy, list] of runs) {
     const { mean, sd } = meanSd(list.map((r) => r.regret));
     rows.push({
-      policy, seeds: list.length, regretMean: mean, regretSd: sd, perSeed: list.map((r) => r.regret), ratioToLinFullPost: mean / lin,
-      exploreFirst: meanOrNull(list.map((r) => r.exploreFirst)), exploreLast: meanOrNull(list.map((r) => r.exploreLast)),
+      policy,
+      seeds: list.length,
+      regretMean: mean,
+      regretSd: sd,
+      perSeed: list.map((r) => r.regret),
+      ratioToLinFullPost: mean / lin,
+      exploreFirst: meanOrNull(list.map((r) => r.exploreFirst)),
+      exploreLast: meanOrNull(list.map((r) => r.exploreLast)),
       exploreBySlot: meanExploreBySlot(list),
-      abandoned: list.filter((r) => r.abandoned.length).map((r) => ({ seed: r.seed, actions: r.abandoned })), curve: meanCurve(list.map((r) => r.cumulativeRegret)),
+      abandoned: list.filter((r) => r.abandoned.length).map((r) => ({ seed: r.seed, actions: r.abandoned })),
+      curve: meanCurve(list.map((r) => r.cumulativeRegret)),
     });
   }
   for (const { key, per } of refs) {
     const { mean, sd } = meanSd(per.map((p) => p.regret));
     rows.push({
-      policy: `numpy:${key}`, seeds: per.length, regretMean: mean, regretSd: sd, perSeed: per.map((p) => p.regret), ratioToLinFullPost: mean / lin,
-      exploreFirst: meanOrNull(per.map((p) => p.exploreFirst)), exploreLast: meanOrNull(per.map((p) => p.exploreLast)),
-      abandoned: referenceAbandoned(world, chosenSeeds, key, horizon), curve: meanCurve(per.map((p) => p.curve)),
+      policy: `numpy:${key}`,
+      seeds: per.length,
+      regretMean: mean,
+      regretSd: sd,
+      perSeed: per.map((p) => p.regret),
+      ratioToLinFullPost: mean / lin,
+      exploreFirst: meanOrNull(per.map((p) => p.exploreFirst)),
+      exploreLast: meanOrNull(per.map((p) => p.exploreLast)),
+      abandoned: referenceAbandoned(world, chosenSeeds, key, horizon),
+      curve: meanCurve(per.map((p) => p.curve)),
     });
   }
-  return { world: world.name, description: world.description, source: world.source, licence: world.licence, horizon, slots: world.slots, stationary: world.stationary, learnable: world.learnable !== false, rows };
+  return {
+    world: world.name,
+    description: world.description,
+    source: world.source,
+    licence: world.licence,
+    horizon,
+    slots: world.slots,
+    stationary: world.stationary,
+    learnable: world.learnable !== false,
+    rows,
+  };
 }
 
-function referenceAbandoned(world: WorldFile, seeds: WorldFile['seeds'], key: ReferenceKey, horizon: number): { seed: number; actions: string[] }[] {
+function referenceAbandoned(
+  world: WorldFile,
+  seeds: WorldFile['seeds'],
+  key: ReferenceKey,
+  horizon: number,
+): { seed: number; actions: string[] }[] {
   if (horizon < world.horizon) return [];
   const names = world.actions ?? seeds[0].items?.map((i) => i.id) ?? [];
   return seeds
-    .map((s) => ({ seed: s.seed, actions: s.optimalShare.map((share, a) => (share >= 0.1 && s.references[key]!.lastWindowCounts[a] === 0 ? names[a] : null)).filter((x): x is string => x !== null) }))
+    .map((s) => ({
+      seed: s.seed,
+      actions: s.optimalShare
+        .map((share, a) => (share >= 0.1 && s.references[key]!.lastWindowCounts[a] === 0 ? names[a] : null))
+        .filter((x): x is string => x !== null),
+    }))
     .filter((x) => x.actions.length);
 }
 
@@ -145,18 +205,41 @@ export function checksFor(policy: string, reports: WorldReport[]): PolicyChecks 
     const eg = w.rows.find((r) => r.policy === 'epsilon-greedy');
     const npEg = w.rows.find((r) => r.policy === 'numpy:egreedy');
     const learnable = w.learnable !== false;
-    const explorationFalls = !w.stationary || !learnable || row.exploreFirst === null || row.exploreLast === null ? null : row.exploreLast < row.exploreFirst / 2;
+    const explorationFalls =
+      !w.stationary || !learnable || row.exploreFirst === null || row.exploreLast === null
+        ? null
+        : row.exploreLast < row.exploreFirst / 2;
     const cost = row.exploreBySlot;
     const explorationCostFalls = explorationFalls === null || !cost ? null : cost.costLast < cost.costFirst / 2;
-    return [{
-      world: w.world, ratioOk: row.ratioToLinFullPost <= 1.0, beatsRanker: ranker && learnable ? row.regretMean < ranker.regretMean : null,
-      beatsEpsilonGreedy: eg && learnable ? row.regretMean < eg.regretMean : true, beatsNumpyEpsilonGreedy: npEg && learnable ? row.regretMean < npEg.regretMean : true, noAbandoned: row.abandoned.length === 0, explorationFalls, explorationCostFalls,
-    }];
+    return [
+      {
+        world: w.world,
+        ratioOk: row.ratioToLinFullPost <= 1.0,
+        beatsRanker: ranker && learnable ? row.regretMean < ranker.regretMean : null,
+        beatsEpsilonGreedy: eg && learnable ? row.regretMean < eg.regretMean : true,
+        beatsNumpyEpsilonGreedy: npEg && learnable ? row.regretMean < npEg.regretMean : true,
+        noAbandoned: row.abandoned.length === 0,
+        explorationFalls,
+        explorationCostFalls,
+      },
+    ];
   });
-  const ratios = reports.map((w) => w.rows.find((r) => r.policy === policy)?.ratioToLinFullPost).filter((x): x is number => x !== undefined);
+  const ratios = reports
+    .map((w) => w.rows.find((r) => r.policy === policy)?.ratioToLinFullPost)
+    .filter((x): x is number => x !== undefined);
   return {
-    policy, worlds, meanRatio: ratios.reduce((s, x) => s + x, 0) / Math.max(1, ratios.length),
-    allPass: worlds.every((w) => w.ratioOk && w.beatsRanker !== false && w.beatsEpsilonGreedy && w.beatsNumpyEpsilonGreedy && w.noAbandoned && w.explorationFalls !== false),
+    policy,
+    worlds,
+    meanRatio: ratios.reduce((s, x) => s + x, 0) / Math.max(1, ratios.length),
+    allPass: worlds.every(
+      (w) =>
+        w.ratioOk &&
+        w.beatsRanker !== false &&
+        w.beatsEpsilonGreedy &&
+        w.beatsNumpyEpsilonGreedy &&
+        w.noAbandoned &&
+        w.explorationFalls !== false,
+    ),
   };
 }
 
@@ -164,8 +247,14 @@ const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}
 
 function tableRows(w: WorldReport): string[][] {
   return w.rows.map((r) => [
-    r.policy, `${r.regretMean.toFixed(1)} ± ${r.regretSd.toFixed(1)}`, r.ratioToLinFullPost.toFixed(2), pct(r.exploreFirst), pct(r.exploreLast),
-    r.exploreBySlot && r.exploreBySlot.costFirst > 0 ? (r.exploreBySlot.costLast / r.exploreBySlot.costFirst).toFixed(2) : '—',
+    r.policy,
+    `${r.regretMean.toFixed(1)} ± ${r.regretSd.toFixed(1)}`,
+    r.ratioToLinFullPost.toFixed(2),
+    pct(r.exploreFirst),
+    pct(r.exploreLast),
+    r.exploreBySlot && r.exploreBySlot.costFirst > 0
+      ? (r.exploreBySlot.costLast / r.exploreBySlot.costFirst).toFixed(2)
+      : '—',
     abandonedCell(r),
   ]);
 }
@@ -176,24 +265,40 @@ function abandonedCell(r: Row): string {
   return `${r.abandoned.length}/${r.seeds} seeds: ${actions.slice(0, 4).join(', ')}${actions.length > 4 ? ` +${actions.length - 4}` : ''}`;
 }
 
-const HEADER = ['policy', 'cum. regret (mean ± sd)', '× LinFullPost', 'explore first', 'explore last', 'explore cost last ÷ first', 'abandoned optimal action'];
+const HEADER = [
+  'policy',
+  'cum. regret (mean ± sd)',
+  '× LinFullPost',
+  'explore first',
+  'explore last',
+  'explore cost last ÷ first',
+  'abandoned optimal action',
+];
 
 export function textTable(w: WorldReport): string {
   const all = [HEADER, ...tableRows(w)];
   const widths = HEADER.map((_, c) => Math.max(...all.map((r) => r[c].length)));
-  const line = (r: string[]) => r.map((cell, c) => (c === 0 || c === 6 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
-  return [`${w.world} (${w.horizon} decisions, ${w.slots} slot${w.slots > 1 ? 's' : ''}, ${w.rows[0]?.seeds ?? 0} seeds)`, line(HEADER), widths.map((x) => '-'.repeat(x)).join('  '), ...tableRows(w).map(line)].join('\n');
+  const line = (r: string[]) =>
+    r.map((cell, c) => (c === 0 || c === 6 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
+  return [
+    `${w.world} (${w.horizon} decisions, ${w.slots} slot${w.slots > 1 ? 's' : ''}, ${w.rows[0]?.seeds ?? 0} seeds)`,
+    line(HEADER),
+    widths.map((x) => '-'.repeat(x)).join('  '),
+    ...tableRows(w).map(line),
+  ].join('\n');
 }
 
 export function markdownTables(reports: WorldReport[]): string {
   return reports
-    .map((w) => [
-      `**${w.world}** (${w.horizon} decisions, ${w.slots} slot${w.slots > 1 ? 's' : ''}, ${w.rows[0]?.seeds ?? 0} seeds${w.stationary ? '' : ', non-stationary'})`,
-      '',
-      `| ${HEADER.join(' | ')} |`,
-      `|---|---:|---:|---:|---:|---:|---|`,
-      ...tableRows(w).map((r) => `| ${r.join(' | ')} |`),
-    ].join('\n'))
+    .map((w) =>
+      [
+        `**${w.world}** (${w.horizon} decisions, ${w.slots} slot${w.slots > 1 ? 's' : ''}, ${w.rows[0]?.seeds ?? 0} seeds${w.stationary ? '' : ', non-stationary'})`,
+        '',
+        `| ${HEADER.join(' | ')} |`,
+        `|---|---:|---:|---:|---:|---:|---|`,
+        ...tableRows(w).map((r) => `| ${r.join(' | ')} |`),
+      ].join('\n'),
+    )
     .join('\n\n');
 }
 
@@ -202,16 +307,27 @@ export function ratioMatrix(reports: WorldReport[]): { header: string[]; rows: s
   const policies = [...new Set(reports.flatMap((w) => w.rows.map((r) => r.policy)))];
   return {
     header: ['world', ...policies],
-    rows: reports.map((w) => [w.world, ...policies.map((p) => {
-      const r = w.rows.find((x) => x.policy === p);
-      return r ? r.ratioToLinFullPost.toFixed(2) : '—';
-    })]),
+    rows: reports.map((w) => [
+      w.world,
+      ...policies.map((p) => {
+        const r = w.rows.find((x) => x.policy === p);
+        return r ? r.ratioToLinFullPost.toFixed(2) : '—';
+      }),
+    ]),
   };
 }
 
 const COLORS: Record<string, string> = {
-  'thompson-hybrid': '#d62728', 'thompson-linear': '#1f77b4', 'thompson-beta': '#9467bd', 'epsilon-greedy': '#ff7f0e', ranker: '#8c564b', random: '#7f7f7f',
-  'numpy:linfullpost': '#000000', 'numpy:egreedy': '#e377c2', 'numpy:uniform': '#bcbd22', 'numpy:lints': '#17becf',
+  'thompson-hybrid': '#d62728',
+  'thompson-linear': '#1f77b4',
+  'thompson-beta': '#9467bd',
+  'epsilon-greedy': '#ff7f0e',
+  ranker: '#8c564b',
+  random: '#7f7f7f',
+  'numpy:linfullpost': '#000000',
+  'numpy:egreedy': '#e377c2',
+  'numpy:uniform': '#bcbd22',
+  'numpy:lints': '#17becf',
 };
 
 /** One small panel per world: mean cumulative regret per policy against decisions (NumPy references dashed). */
@@ -224,7 +340,10 @@ export function svgChart(reports: WorldReport[], checkpoint: number): string {
   const legendH = 40;
   const W = cols * pw;
   const H = rowsN * ph + legendH;
-  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="10">`, `<rect width="100%" height="100%" fill="white"/>`];
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="10">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+  ];
   reports.forEach((w, i) => {
     const x0 = (i % cols) * pw + pad.l;
     const y0 = Math.floor(i / cols) * ph + pad.t;
@@ -232,27 +351,44 @@ export function svgChart(reports: WorldReport[], checkpoint: number): string {
     const ih = ph - pad.t - pad.b;
     // Random and the weak baselines dwarf the learners: scale to 1.6 × the largest of the contextual learners and
     // LinFullPost, clipping the rest at the top edge.
-    const scaled = w.rows.filter((r) => ['thompson-hybrid', 'thompson-linear', 'epsilon-greedy', 'numpy:linfullpost'].includes(r.policy));
+    const scaled = w.rows.filter((r) =>
+      ['thompson-hybrid', 'thompson-linear', 'epsilon-greedy', 'numpy:linfullpost'].includes(r.policy),
+    );
     const maxY = Math.max(1e-9, ...scaled.map((r) => r.curve[r.curve.length - 1] ?? 0)) * 1.6;
     const sx = (k: number) => x0 + (k / w.horizon) * iw;
     const sy = (v: number) => y0 + ih - (Math.min(v, maxY) / maxY) * ih;
-    parts.push(`<text x="${x0 + iw / 2}" y="${y0 - 10}" text-anchor="middle" font-weight="bold">${esc(w.world)}</text>`);
-    parts.push(`<line x1="${x0}" y1="${y0 + ih}" x2="${x0 + iw}" y2="${y0 + ih}" stroke="#333"/><line x1="${x0}" y1="${y0}" x2="${x0}" y2="${y0 + ih}" stroke="#333"/>`);
-    parts.push(`<text x="${x0 - 4}" y="${y0 + 4}" text-anchor="end">${maxY.toPrecision(3)}</text><text x="${x0 - 4}" y="${y0 + ih}" text-anchor="end">0</text>`);
+    parts.push(
+      `<text x="${x0 + iw / 2}" y="${y0 - 10}" text-anchor="middle" font-weight="bold">${esc(w.world)}</text>`,
+    );
+    parts.push(
+      `<line x1="${x0}" y1="${y0 + ih}" x2="${x0 + iw}" y2="${y0 + ih}" stroke="#333"/><line x1="${x0}" y1="${y0}" x2="${x0}" y2="${y0 + ih}" stroke="#333"/>`,
+    );
+    parts.push(
+      `<text x="${x0 - 4}" y="${y0 + 4}" text-anchor="end">${maxY.toPrecision(3)}</text><text x="${x0 - 4}" y="${y0 + ih}" text-anchor="end">0</text>`,
+    );
     parts.push(`<text x="${x0 + iw}" y="${y0 + ih + 14}" text-anchor="end">${w.horizon} decisions</text>`);
     for (const r of w.rows) {
-      const pts = [`${sx(0)},${sy(0)}`, ...r.curve.map((v, k) => `${sx((k + 1) * checkpoint).toFixed(1)},${sy(v).toFixed(1)}`)];
+      const pts = [
+        `${sx(0)},${sy(0)}`,
+        ...r.curve.map((v, k) => `${sx((k + 1) * checkpoint).toFixed(1)},${sy(v).toFixed(1)}`),
+      ];
       const dash = r.policy.startsWith('numpy:') ? ' stroke-dasharray="4 3"' : '';
-      parts.push(`<polyline fill="none" stroke="${COLORS[r.policy] ?? '#17becf'}" stroke-width="1.5"${dash} points="${pts.join(' ')}"/>`);
+      parts.push(
+        `<polyline fill="none" stroke="${COLORS[r.policy] ?? '#17becf'}" stroke-width="1.5"${dash} points="${pts.join(' ')}"/>`,
+      );
     }
   });
   const policies = [...new Set(reports.flatMap((w) => w.rows.map((r) => r.policy)))];
   policies.forEach((p, k) => {
     const x = 10 + (k % 5) * 180;
     const y = rowsN * ph + 10 + Math.floor(k / 5) * 15;
-    parts.push(`<rect x="${x}" y="${y}" width="12" height="3" fill="${COLORS[p] ?? '#17becf'}"/><text x="${x + 16}" y="${y + 5}">${esc(p)}</text>`);
+    parts.push(
+      `<rect x="${x}" y="${y}" width="12" height="3" fill="${COLORS[p] ?? '#17becf'}"/><text x="${x + 16}" y="${y + 5}">${esc(p)}</text>`,
+    );
   });
-  parts.push(`<text x="10" y="${H - 6}" fill="#555">Mean cumulative regret over seeds (NumPy references dashed); curves above a panel's top are clipped. npm run showdown</text>`);
+  parts.push(
+    `<text x="10" y="${H - 6}" fill="#555">Mean cumulative regret over seeds (NumPy references dashed); curves above a panel's top are clipped. npm run showdown</text>`,
+  );
   parts.push('</svg>');
   return parts.join('\n');
 }

@@ -5,10 +5,28 @@
  * real reward when it arrives (default reward accounting, apps/api rank.service / rewards.service). Propensities are
  * not drawn (they do not change the choices).
  */
-import { type BanditModel, type Candidate, createModel, createPolicy, createRng, DEFAULT_EPSILON, fnv1a32, type ModelSpec, POLICIES, type SlatePolicy } from '@slotwise/bandit';
+import {
+  type BanditModel,
+  type Candidate,
+  createModel,
+  createPolicy,
+  createRng,
+  DEFAULT_EPSILON,
+  fnv1a32,
+  type ModelSpec,
+  POLICIES,
+  type SlatePolicy,
+} from '@slotwise/bandit';
 import type { ShowdownEnv } from './world';
 
-export const SHOWDOWN_POLICIES = ['thompson-hybrid', 'thompson-linear', 'thompson-beta', 'epsilon-greedy', 'ranker', 'random'] as const;
+export const SHOWDOWN_POLICIES = [
+  'thompson-hybrid',
+  'thompson-linear',
+  'thompson-beta',
+  'epsilon-greedy',
+  'ranker',
+  'random',
+] as const;
 export type ShowdownPolicy = (typeof SHOWDOWN_POLICIES)[number];
 
 /** The model a `thompson` policy gets when the experiment does not name one (libs/bandit's option default). */
@@ -27,7 +45,10 @@ export const POLICY_DESCRIPTION: Record<ShowdownPolicy, string> = {
 };
 
 /** The API policy config and model spec of a showdown policy (as an experiment variant would declare them). */
-export function policySetup(key: ShowdownPolicy, dims: { contextDim: number; itemDim: number }): { policy: Record<string, unknown>; model: ModelSpec | null } {
+export function policySetup(
+  key: ShowdownPolicy,
+  dims: { contextDim: number; itemDim: number },
+): { policy: Record<string, unknown>; model: ModelSpec | null } {
   switch (key) {
     case 'thompson-hybrid':
       return { policy: { type: 'thompson', model: 'hybrid' }, model: { type: 'hybrid', ...dims } };
@@ -36,7 +57,10 @@ export function policySetup(key: ShowdownPolicy, dims: { contextDim: number; ite
     case 'thompson-beta':
       return { policy: { type: 'thompson', model: 'beta' }, model: { type: 'beta' } };
     case 'epsilon-greedy':
-      return { policy: { type: 'epsilon-greedy', epsilon: DEFAULT_EPSILON, model: 'linear' }, model: { type: 'linear', ...dims } };
+      return {
+        policy: { type: 'epsilon-greedy', epsilon: DEFAULT_EPSILON, model: 'linear' },
+        model: { type: 'linear', ...dims },
+      };
     case 'ranker':
       return { policy: { type: 'ranker' }, model: null };
     case 'random':
@@ -47,7 +71,10 @@ export function policySetup(key: ShowdownPolicy, dims: { contextDim: number; ite
 /** Whether a policy can run in a world: beta needs rewards in [0, 1]; ranker needs a ranker score. */
 export function applicable(key: ShowdownPolicy, env: ShowdownEnv): boolean {
   const rw = env.world.reward;
-  if (key === 'thompson-beta') return rw.type === 'multiclass' || rw.type === 'position-table' || (rw.type === 'bilinear' && rw.link === 'logistic');
+  if (key === 'thompson-beta')
+    return (
+      rw.type === 'multiclass' || rw.type === 'position-table' || (rw.type === 'bilinear' && rw.link === 'logistic')
+    );
   if (key === 'ranker') return env.world.hasRanker;
   return true;
 }
@@ -130,7 +157,11 @@ export function runPolicy(env: ShowdownEnv, key: ShowdownPolicy, options: RunPol
   const model: BanditModel | null = spec ? createModel({ ...spec, ...options.modelOptions } as ModelSpec) : null;
   const policy: SlatePolicy = createPolicy(config as { type: string }, model);
   const seeds = createRng(options.decisionSeed ?? defaultDecisionSeed(env.world.name, env.data.seed, key));
-  const candidates: Candidate[] = env.items.map((it) => ({ id: it.id, features: Float64Array.from(it.features), ...(it.rankerScore === undefined ? {} : { rankerScore: it.rankerScore }) }));
+  const candidates: Candidate[] = env.items.map((it) => ({
+    id: it.id,
+    features: Float64Array.from(it.features),
+    ...(it.rankerScore === undefined ? {} : { rankerScore: it.rankerScore }),
+  }));
   const window = explorationWindow(T);
   const due = new Map<number, Pending[]>();
   const lastCounts = new Array<number>(env.items.length).fill(0);
@@ -154,7 +185,10 @@ export function runPolicy(env: ShowdownEnv, key: ShowdownPolicy, options: RunPol
     const avail = env.available(t);
     const cands = avail.map((a) => candidates[a]);
     const context = env.context(t);
-    const decision = policy.decide({ context, candidates: cands, slots: env.slots, propensityDraws: 0 }, createRng(seeds.int(2 ** 31 - 1)));
+    const decision = policy.decide(
+      { context, candidates: cands, slots: env.slots, propensityDraws: 0 },
+      createRng(seeds.int(2 ** 31 - 1)),
+    );
     const chosen = decision.slots.map((s) => avail[s.index]);
     if (options.record) chosenLog.push(decision.slots.map((s) => s.itemId));
     regret += env.regret(t, avail, chosen);
@@ -190,9 +224,23 @@ export function runPolicy(env: ShowdownEnv, key: ShowdownPolicy, options: RunPol
   const shares = optimalShares(env);
   const abandoned = env.items.filter((_, a) => shares[a] >= 0.1 && lastCounts[a] === 0).map((it) => it.id);
   return {
-    policy: key, seed: env.data.seed, decisions: T, regret, cumulativeRegret: cumulative,
-    exploreFirst: hasPosterior ? explFirst / window : null, exploreLast: hasPosterior ? explLast / window : null,
-    exploreBySlot: hasPosterior ? { first: slotFirst.map((x) => x / window), last: slotLast.map((x) => x / window), costFirst: costFirst / window, costLast: costLast / window } : null,
-    lastWindowCounts: lastCounts, abandoned, ...(options.record ? { chosen: chosenLog } : {}),
+    policy: key,
+    seed: env.data.seed,
+    decisions: T,
+    regret,
+    cumulativeRegret: cumulative,
+    exploreFirst: hasPosterior ? explFirst / window : null,
+    exploreLast: hasPosterior ? explLast / window : null,
+    exploreBySlot: hasPosterior
+      ? {
+          first: slotFirst.map((x) => x / window),
+          last: slotLast.map((x) => x / window),
+          costFirst: costFirst / window,
+          costLast: costLast / window,
+        }
+      : null,
+    lastWindowCounts: lastCounts,
+    abandoned,
+    ...(options.record ? { chosen: chosenLog } : {}),
   };
 }

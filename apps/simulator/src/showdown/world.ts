@@ -110,7 +110,11 @@ export class ShowdownEnv {
   /** mean[t * K + a] */
   private readonly means: Float64Array;
 
-  constructor(readonly world: WorldFile, readonly data: WorldSeed, horizon = world.horizon) {
+  constructor(
+    readonly world: WorldFile,
+    readonly data: WorldSeed,
+    horizon = world.horizon,
+  ) {
     this.horizon = horizon;
     this.slots = world.slots;
     this.weights = world.positionWeights;
@@ -119,21 +123,28 @@ export class ShowdownEnv {
     const T = horizon;
     const rw = world.reward;
     if (rw.type === 'position-table') {
-      if (!world.contextRows || !world.tableMeans || !world.oracle || !data.contextIndex || !data.items) throw new Error(`world ${world.name}: table seed without contextRows/tableMeans/oracle/contextIndex/items`);
+      if (!world.contextRows || !world.tableMeans || !world.oracle || !data.contextIndex || !data.items)
+        throw new Error(`world ${world.name}: table seed without contextRows/tableMeans/oracle/contextIndex/items`);
       this.items = data.items;
       const rows = world.contextRows.map((r) => Float64Array.from(r));
       this.tableIndex = Int32Array.from(data.contextIndex.slice(0, T));
       this.contexts = Array.from(this.tableIndex, (i) => rows[i]);
       this.labels = null;
     } else if (rw.type === 'bilinear') {
-      if (!data.contexts || !data.items || !data.B0) throw new Error(`world ${world.name}: bilinear seed without contexts/items/B0`);
+      if (!data.contexts || !data.items || !data.B0)
+        throw new Error(`world ${world.name}: bilinear seed without contexts/items/B0`);
       this.items = data.items;
       this.contexts = data.contexts.slice(0, T).map((c) => Float64Array.from(c));
       this.labels = null;
     } else {
-      if (!world.rows || !world.labels || !world.actions || !data.rowIndex) throw new Error(`world ${world.name}: classification seed without rows/labels/rowIndex`);
+      if (!world.rows || !world.labels || !world.actions || !data.rowIndex)
+        throw new Error(`world ${world.name}: classification seed without rows/labels/rowIndex`);
       const k = world.actions.length;
-      this.items = world.actions.map((id, a) => ({ id, features: Array.from({ length: k }, (_, b) => (a === b ? 1 : 0)), arrival: 0 }));
+      this.items = world.actions.map((id, a) => ({
+        id,
+        features: Array.from({ length: k }, (_, b) => (a === b ? 1 : 0)),
+        arrival: 0,
+      }));
       const rows = world.rows.map((r) => Float64Array.from(r));
       this.contexts = data.rowIndex.slice(0, T).map((i) => rows[i]);
       this.labels = Int32Array.from(data.rowIndex.slice(0, T), (i) => world.labels![i]);
@@ -192,7 +203,8 @@ export class ShowdownEnv {
   realized(t: number, a: number, slot: number): number {
     const rw = this.world.reward;
     const w = this.weights[slot];
-    if (rw.type === 'position-table') return this.data.noise![t][slot] < this.world.tableMeans![this.tableIndex![t]][a][slot] ? 1 : 0;
+    if (rw.type === 'position-table')
+      return this.data.noise![t][slot] < this.world.tableMeans![this.tableIndex![t]][a][slot] ? 1 : 0;
     if (rw.type === 'bilinear') {
       const u = this.data.noise![t][slot];
       return rw.link === 'logistic' ? (u < w * this.mean(t, a) ? 1 : 0) : w * this.mean(t, a) + (rw.noiseSd ?? 1) * u;

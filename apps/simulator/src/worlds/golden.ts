@@ -24,8 +24,13 @@ export async function worldSummary(world: World, requests: number): Promise<Reco
     etaSum += truth.eta.reduce((a, b) => a + b, 0);
     const oracle = oracleSlate(truth, world.spec.slots);
     oracleSum += oracle.value;
-    firstKSum += slateValue(truth, r.candidates.slice(0, world.spec.slots).map((_, i) => i));
-    oracle.slate.forEach((c, j) => (oracleClicks += r.clickUniforms[j] < truth.clickProbability(truth.eta[c], j) ? 1 : 0));
+    firstKSum += slateValue(
+      truth,
+      r.candidates.slice(0, world.spec.slots).map((_, i) => i),
+    );
+    oracle.slate.forEach(
+      (c, j) => (oracleClicks += r.clickUniforms[j] < truth.clickProbability(truth.eta[c], j) ? 1 : 0),
+    );
   }
   return {
     world: world.spec.world,

@@ -8,7 +8,13 @@ export interface LogisticFit {
 /**
  * Minimizes −Σ log p(y|x) + (λ/2)·Σ_{j ∉ unpenalized} w_j². `rows` are dense feature vectors of length p.
  */
-export function fitLogistic(rows: ArrayLike<number>[], y: ArrayLike<number>, lambda: number, unpenalized: number[] = [0], maxIter = 50): LogisticFit {
+export function fitLogistic(
+  rows: ArrayLike<number>[],
+  y: ArrayLike<number>,
+  lambda: number,
+  unpenalized: number[] = [0],
+  maxIter = 50,
+): LogisticFit {
   const p = rows[0].length;
   const w = new Float64Array(p);
   const free = new Set(unpenalized);

@@ -31,7 +31,11 @@ export interface ObdOptions {
 
 /** apps/simulator/data/obd, from the sources or from the build output (dist/apps/simulator/src/worlds). */
 export function resolveObdDataDir(): string {
-  const candidates = [join(__dirname, '..', '..', 'data', 'obd'), join(__dirname, '..', '..', '..', '..', '..', 'apps', 'simulator', 'data', 'obd'), join(process.cwd(), 'apps', 'simulator', 'data', 'obd')];
+  const candidates = [
+    join(__dirname, '..', '..', 'data', 'obd'),
+    join(__dirname, '..', '..', '..', '..', '..', 'apps', 'simulator', 'data', 'obd'),
+    join(process.cwd(), 'apps', 'simulator', 'data', 'obd'),
+  ];
   const found = candidates.find((d) => existsSync(join(d, 'random-men.csv.gz')));
   if (!found) throw new Error(`OBD sample not found (looked in ${candidates.join(', ')})`);
   return found;
@@ -80,11 +84,18 @@ export function loadObd(dataDir = resolveObdDataDir()): ObdData {
   const cats3 = [...new Set(items.rows.map((r) => r[f3]))];
   const nItems = items.rows.length;
   const itemFeatures: number[][] = new Array(nItems);
-  for (const r of items.rows) itemFeatures[Number(r[idCol])] = [Number(r[f0]), ...cats3.map((c) => (r[f3] === c ? 1 : 0))];
+  for (const r of items.rows)
+    itemFeatures[Number(r[idCol])] = [Number(r[f0]), ...cats3.map((c) => (r[f3] === c ? 1 : 0))];
   const userCategories: string[][] = USER_FEATURES.map(() => []);
   const read = (file: string): ObdRecord[] => {
     const { header, rows } = parseCsv(gunzipSync(readFileSync(join(dataDir, file))).toString('utf8'));
-    const c = { ts: col(header, 'timestamp'), item: col(header, 'item_id'), pos: col(header, 'position'), click: col(header, 'click'), p: col(header, 'propensity_score') };
+    const c = {
+      ts: col(header, 'timestamp'),
+      item: col(header, 'item_id'),
+      pos: col(header, 'position'),
+      click: col(header, 'click'),
+      p: col(header, 'propensity_score'),
+    };
     const uf = USER_FEATURES.map((n) => col(header, n));
     const aff = Array.from({ length: nItems }, (_, i) => col(header, `user-item_affinity_${i}`));
     return rows.map((r) => ({
@@ -103,7 +114,14 @@ export function loadObd(dataDir = resolveObdDataDir()): ObdData {
   };
   const random = read('random-men.csv.gz');
   const bts = read('bts-men.csv.gz');
-  return { nItems, userCategories, random, bts, itemFeatures, itemFeatureNames: ['price_like', ...cats3.map((_, i) => `category_${i}`)] };
+  return {
+    nItems,
+    userCategories,
+    random,
+    bts,
+    itemFeatures,
+    itemFeatureNames: ['price_like', ...cats3.map((_, i) => `category_${i}`)],
+  };
 }
 
 /** The fitted truth: weights over [1, item one-hot, position one-hot (2, 3), user one-hots, affinity]. */
@@ -198,7 +216,10 @@ export class ObdWorld implements World {
     const rec = this.records[index % this.records.length];
     const context: number[] = [];
     this.data.userCategories.forEach((c, f) => c.forEach((_, k) => context.push(rec.user[f] === k ? 1 : 0)));
-    const candidates: WorldCandidate[] = this.data.itemFeatures.map((feat, i) => ({ id: `item-${i}`, features: [...feat, rec.affinity[i]] }));
+    const candidates: WorldCandidate[] = this.data.itemFeatures.map((feat, i) => ({
+      id: `item-${i}`,
+      features: [...feat, rec.affinity[i]],
+    }));
     const t0 = this.records[0].time;
     const cycle = this.records[this.records.length - 1].time - t0 + 1;
     return {

@@ -18,7 +18,11 @@
 import { createRng } from '@slotwise/bandit';
 import { addInteractions, historyMatrix, type Interaction } from '@slotwise/features';
 import { OnnxScorer } from '@slotwise/ranker';
-import { loadSessionGru, sessionIntentWorldSpec, type SessionIntentWorldSpec } from '../../../../libs/ranker/fixtures/session-gru';
+import {
+  loadSessionGru,
+  sessionIntentWorldSpec,
+  type SessionIntentWorldSpec,
+} from '../../../../libs/ranker/fixtures/session-gru';
 
 export type SessionPolicy = 'sequence' | 'no-history' | 'random' | 'oracle';
 
@@ -69,10 +73,16 @@ export function drawSessions(spec: SessionIntentWorldSpec, seed: number, session
 }
 
 /** True click probability of catalog item `i` for a unit of this taste under this intent. */
-export function clickProbability(spec: SessionIntentWorldSpec, taste: readonly number[], intent: number, i: number): number {
+export function clickProbability(
+  spec: SessionIntentWorldSpec,
+  taste: readonly number[],
+  intent: number,
+  i: number,
+): number {
   const x = spec.items[i];
   let eta = spec.bias + (x[intent] === 1 ? spec.intentBoost : 0);
-  for (let j = 0; j < spec.itemDim - spec.categories; j++) eta += x[spec.categories + j] * (spec.tasteWeight * taste[j] + spec.popularity[j]);
+  for (let j = 0; j < spec.itemDim - spec.categories; j++)
+    eta += x[spec.categories + j] * (spec.tasteWeight * taste[j] + spec.popularity[j]);
   return 1 / (1 + Math.exp(-eta));
 }
 
@@ -80,7 +90,11 @@ export function clickProbability(spec: SessionIntentWorldSpec, taste: readonly n
  * Runs the given policies over the same seeded sessions. `sequence` is the GRU fed the unit's history;
  * `no-history` is the same GRU fed no history (all padding, as for a unit the store knows nothing of).
  */
-export async function runSessionIntent(options: { seed: number; sessions: number; policies?: SessionPolicy[] }): Promise<SessionIntentResult[]> {
+export async function runSessionIntent(options: {
+  seed: number;
+  sessions: number;
+  policies?: SessionPolicy[];
+}): Promise<SessionIntentResult[]> {
   const spec = sessionIntentWorldSpec();
   const draws = drawSessions(spec, options.seed, options.sessions);
   const gru = loadSessionGru();
@@ -107,7 +121,13 @@ export async function runSessionIntent(options: { seed: number; sessions: number
             const ids = policy === 'sequence' ? history.map((h) => h.itemId) : [];
             const matrix = historyMatrix(ids, k, d, (id) => spec.items[Number(id)]);
             const { scores } = await scorer.score(s.taste, items, cands.length, matrix);
-            shown = cands[argmax(cands.map((_, j) => j), (j) => scores[j])];
+            shown =
+              cands[
+                argmax(
+                  cands.map((_, j) => j),
+                  (j) => scores[j],
+                )
+              ];
           }
           if (s.uniforms[t] < clickProbability(spec, s.taste, s.intents[t], shown)) {
             clicks++;
@@ -117,7 +137,14 @@ export async function runSessionIntent(options: { seed: number; sessions: number
         }
       }
       const decisions = draws.length * spec.sessionLength;
-      results.push({ policy, sessions: draws.length, decisions, clicks, clickRate: clicks / decisions, clickRateByStep: byStep.map((c) => c / draws.length) });
+      results.push({
+        policy,
+        sessions: draws.length,
+        decisions,
+        clicks,
+        clickRate: clicks / decisions,
+        clickRateByStep: byStep.map((c) => c / draws.length),
+      });
     }
   } finally {
     await scorer.dispose();
@@ -142,7 +169,13 @@ function argmax<T>(xs: readonly T[], f: (x: T) => number): T {
 /** The comparison as a Markdown table (docs/feature-store.md shows it): click rate in all and at some steps. */
 export function sessionIntentTable(results: readonly SessionIntentResult[]): string {
   const steps = [0, 1, 2, 5, 11];
-  const lines = [`| policy | click rate | ${steps.map((t) => `step ${t + 1}`).join(' | ')} |`, `|---|---|${steps.map(() => '---|').join('')}`];
-  for (const r of results) lines.push(`| ${r.policy} | ${r.clickRate.toFixed(4)} | ${steps.map((t) => r.clickRateByStep[t].toFixed(3)).join(' | ')} |`);
+  const lines = [
+    `| policy | click rate | ${steps.map((t) => `step ${t + 1}`).join(' | ')} |`,
+    `|---|---|${steps.map(() => '---|').join('')}`,
+  ];
+  for (const r of results)
+    lines.push(
+      `| ${r.policy} | ${r.clickRate.toFixed(4)} | ${steps.map((t) => r.clickRateByStep[t].toFixed(3)).join(' | ')} |`,
+    );
   return lines.join('\n');
 }

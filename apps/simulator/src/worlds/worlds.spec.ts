@@ -36,7 +36,12 @@ describe('worlds are deterministic for a seed (golden summaries)', () => {
   });
 
   it('OBD replay', async () => {
-    const world = await ObdWorld.create({ seed: 1, dataDir: resolveObdDataDir(), coldStartThreshold: 100, meanLagSeconds: 1800 });
+    const world = await ObdWorld.create({
+      seed: 1,
+      dataDir: resolveObdDataDir(),
+      coldStartThreshold: 100,
+      meanLagSeconds: 1800,
+    });
     const { fittedModel, ...summary } = golden('obd-seed1');
     expect(await worldSummary(world, 3000)).toEqual(summary);
     expect(world.model.intercept).toBeCloseTo(fittedModel.intercept, 6);

@@ -16,7 +16,10 @@ const SHAPES = ['u-', 'user_', '', 'ünït-', '用户', '🙂-'];
 /** `n` distinct unit ids of mixed shapes (sequential, hex, UUID-like, non-ASCII), reproducible from `seed`. */
 export function unitIds(n: number, seed = 1): string[] {
   const rand = mulberry32(seed);
-  const hex = (k: number) => Math.floor(rand() * 16 ** k).toString(16).padStart(k, '0');
+  const hex = (k: number) =>
+    Math.floor(rand() * 16 ** k)
+      .toString(16)
+      .padStart(k, '0');
   const ids: string[] = new Array(n);
   for (let i = 0; i < n; i++) {
     switch (i % 4) {

@@ -17,7 +17,17 @@ interface KernelExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
   forward_solve_rows(L: number, B: number, Y: number, rows: number, d: number): void;
   gram_rows(Y: number, S: number, rows: number, d: number): void;
-  score_draws(F: number, Z: number, mean: number, sigmas: number, out: number, n: number, r: number, count: number, lower: number): void;
+  score_draws(
+    F: number,
+    Z: number,
+    mean: number,
+    sigmas: number,
+    out: number,
+    n: number,
+    r: number,
+    count: number,
+    lower: number,
+  ): void;
 }
 
 export type KernelBackend = 'wasm' | 'typescript';
@@ -79,7 +89,8 @@ export function solvedGram(L: Float64Array, G: Float64Array, rows: number, d: nu
   if (!k) return gramRows(forwardSolveRows(L, G, rows, d), rows, d);
   const { offsets, view } = regions(k, [d * d, rows * d, rows * d, rows * rows]);
   const [lAt, gAt, yAt, sAt] = offsets;
-  const same = version !== undefined && resident !== null && resident.L === L && resident.version === version && resident.d === d;
+  const same =
+    version !== undefined && resident !== null && resident.L === L && resident.version === version && resident.d === d;
   if (!same) {
     view.set(L.subarray(0, d * d), lAt / 8);
     resident = version === undefined ? null : { L, version, d, bytes: aligned(d * d) };
@@ -94,7 +105,17 @@ export function solvedGram(L: Float64Array, G: Float64Array, rows: number, d: nu
  * out[t] = mean + sigmas[t] · F zetas[t] for `count` draws (out: count × n). F is n × r row-major; with `lower` only
  * entries j ≤ i of row i are read (a Cholesky factor).
  */
-export function scoreDraws(F: Float64Array, zetas: Float64Array, mean: Float64Array, sigmas: Float64Array, out: Float64Array, n: number, r: number, count: number, lower: boolean): void {
+export function scoreDraws(
+  F: Float64Array,
+  zetas: Float64Array,
+  mean: Float64Array,
+  sigmas: Float64Array,
+  out: Float64Array,
+  n: number,
+  r: number,
+  count: number,
+  lower: boolean,
+): void {
   const k = instance();
   if (!k) return scoreDrawsTs(F, zetas, mean, sigmas, out, n, r, count, lower);
   const { offsets, view } = regions(k, [n * r, count * r, n, count, count * n], resident?.bytes ?? 0);
@@ -108,7 +129,17 @@ export function scoreDraws(F: Float64Array, zetas: Float64Array, mean: Float64Ar
 }
 
 /** The TypeScript form of score_draws: two draws share each row of F, two accumulators per draw. */
-function scoreDrawsTs(F: Float64Array, zetas: Float64Array, mean: Float64Array, sigmas: Float64Array, out: Float64Array, n: number, r: number, count: number, lower: boolean): void {
+function scoreDrawsTs(
+  F: Float64Array,
+  zetas: Float64Array,
+  mean: Float64Array,
+  sigmas: Float64Array,
+  out: Float64Array,
+  n: number,
+  r: number,
+  count: number,
+  lower: boolean,
+): void {
   let t = 0;
   for (; t + 1 < count; t += 2) {
     const za = t * r;

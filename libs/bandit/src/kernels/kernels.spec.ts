@@ -18,7 +18,12 @@ function on<T>(backend: 'wasm' | 'typescript', f: () => T): T {
 
 function factor(r: Rng, d: number): Float64Array {
   const A = identity(d, 0.25);
-  for (let t = 0; t < d + 3; t++) addOuterLower(A, Array.from({ length: d }, () => r.normal()), d);
+  for (let t = 0; t < d + 3; t++)
+    addOuterLower(
+      A,
+      Array.from({ length: d }, () => r.normal()),
+      d,
+    );
   return cholesky(A, d);
 }
 
@@ -30,7 +35,12 @@ describe('kernels', () => {
 
   it('solvedGram: WebAssembly and TypeScript give bit-identical matrices (odd and even sizes)', () => {
     const r = new Rng(31);
-    for (const [rows, d] of [[1, 1], [2, 3], [5, 17], [50, 289]]) {
+    for (const [rows, d] of [
+      [1, 1],
+      [2, 3],
+      [5, 17],
+      [50, 289],
+    ]) {
       const L = factor(r, d);
       const G = Float64Array.from({ length: rows * d }, () => r.normal());
       const fast = on('wasm', () => solvedGram(L, G, rows, d));
@@ -42,7 +52,12 @@ describe('kernels', () => {
 
   it('scoreDraws: WebAssembly and TypeScript give bit-identical draws (lower and full factors, odd and even counts)', () => {
     const r = new Rng(32);
-    for (const [n, rank, count, lower] of [[1, 1, 1, true], [7, 7, 3, true], [50, 50, 64, true], [9, 4, 5, false]] as const) {
+    for (const [n, rank, count, lower] of [
+      [1, 1, 1, true],
+      [7, 7, 3, true],
+      [50, 50, 64, true],
+      [9, 4, 5, false],
+    ] as const) {
       const F = Float64Array.from({ length: n * rank }, () => r.normal());
       const zetas = Float64Array.from({ length: count * rank }, () => r.normal());
       const mean = Float64Array.from({ length: n }, () => r.normal());

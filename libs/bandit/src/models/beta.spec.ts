@@ -25,7 +25,8 @@ describe('BetaModel (Beta–Bernoulli per item)', () => {
     const m = BetaModel.create({ alpha0: 2, beta0: 3 });
     for (let i = 0; i < 10; i++) m.observe([], { id: 'x' }, i < 4 ? 1 : 0);
     const sc = m.prepare([], [{ id: 'x' }, { id: 'y' }]);
-    const a = 6, b = 9;
+    const a = 6,
+      b = 9;
     expect(sc.mean[0]).toBeCloseTo(a / (a + b), 15);
     expect(sc.sdOf(0)).toBeCloseTo(Math.sqrt((a * b) / ((a + b) ** 2 * (a + b + 1))), 15);
     expect(sc.mean[1]).toBeCloseTo(0.4, 15);

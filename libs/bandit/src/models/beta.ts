@@ -4,8 +4,16 @@
  */
 import type { Rng } from '../rng';
 import {
-  type BanditModel, type Candidate, type Contribution, type SlateScorer, type SnapshotBase, type Vector,
-  assertCompatible, checkPositive, checkReward, checkUniqueIds,
+  type BanditModel,
+  type Candidate,
+  type Contribution,
+  type SlateScorer,
+  type SnapshotBase,
+  type Vector,
+  assertCompatible,
+  checkPositive,
+  checkReward,
+  checkUniqueIds,
 } from '../types';
 
 export interface BetaConfig {
@@ -127,7 +135,9 @@ export class BetaModel implements BanditModel<BetaSnapshot> {
       for (let i = 0; i < n; i++) out[i] = rng.beta(alpha[i], beta[i]);
     };
     return {
-      n, mean, redraw,
+      n,
+      mean,
+      redraw,
       sdOf: (i: number) => sd[i],
       draw(rng: Rng): Float64Array {
         const out = new Float64Array(n);

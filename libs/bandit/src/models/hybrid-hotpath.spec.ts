@@ -22,7 +22,11 @@ function setup(noise: 'item' | 'pooled'): { m: HybridModel; cands: Candidate[]; 
     const f = id === 'moved' ? (t < 200 ? [1, -2, 0.5, 3] : [-1, 0.5, 2, -0.3]) : feats[id];
     m.observe(vec(r, 3), { id, features: f }, r.uniform() < 0.3 ? 1 : 0);
   }
-  const cands: Candidate[] = [...Object.entries(feats).map(([id, features]) => ({ id, features })), { id: 'moved', features: [-1, 0.5, 2, -0.3] }, { id: 'cold', features: vec(r, 4) }];
+  const cands: Candidate[] = [
+    ...Object.entries(feats).map(([id, features]) => ({ id, features })),
+    { id: 'moved', features: [-1, 0.5, 2, -0.3] },
+    { id: 'cold', features: vec(r, 4) },
+  ];
   return { m, cands, ctx: vec(r, 3) };
 }
 
@@ -52,7 +56,9 @@ function reference(m: HybridModel, ctx: number[], cands: Candidate[]): { mean: n
     return mu;
   });
   const solved = gs.map((g) => cholSolve(L0, g, dz));
-  const S = gs.map((ga, a) => gs.map((_, b) => ga.reduce((t, gi, i) => t + gi * solved[b][i], 0) + (a === b ? v[a] : 0)));
+  const S = gs.map((ga, a) =>
+    gs.map((_, b) => ga.reduce((t, gi, i) => t + gi * solved[b][i], 0) + (a === b ? v[a] : 0)),
+  );
   return { mean, S };
 }
 
@@ -66,7 +72,9 @@ describe('hybrid decision hot path (issue 13)', () => {
       if (noise === 'pooled') {
         const S = sc.covariance!();
         const n = cands.length;
-        for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) expect(Math.abs(S[a * n + b] - ref.S[a][b])).toBeLessThan(1e-9 * (1 + Math.abs(ref.S[a][b])));
+        for (let a = 0; a < n; a++)
+          for (let b = 0; b < n; b++)
+            expect(Math.abs(S[a * n + b] - ref.S[a][b])).toBeLessThan(1e-9 * (1 + Math.abs(ref.S[a][b])));
       }
     }
   });
@@ -90,7 +98,9 @@ describe('hybrid decision hot path (issue 13)', () => {
     const check = (m: HybridModel): void => {
       const S = m.prepare(a.ctx, a.cands).covariance!();
       const ref = reference(m, a.ctx, a.cands).S;
-      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(Math.abs(S[i * n + j] - ref[i][j])).toBeLessThan(1e-9 * (1 + Math.abs(ref[i][j])));
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++)
+          expect(Math.abs(S[i * n + j] - ref[i][j])).toBeLessThan(1e-9 * (1 + Math.abs(ref[i][j])));
     };
     for (let round = 0; round < 3; round++) {
       check(a.m);

@@ -28,7 +28,13 @@ describe('HybridModel', () => {
     const m = HybridModel.create({ contextDim: 2, itemDim: 3 });
     const dz = 3 * 3;
     const direct = new Float64Array(dz * dz);
-    const feats: Record<string, number[][]> = { a: [[1, -0.5, 2]], b: [[0.3, 0, 1], [0.4, 0, 1]] };
+    const feats: Record<string, number[][]> = {
+      a: [[1, -0.5, 2]],
+      b: [
+        [0.3, 0, 1],
+        [0.4, 0, 1],
+      ],
+    };
     for (let t = 0; t < 60; t++) {
       const id = t % 3 === 0 ? 'a' : 'b';
       const f = feats[id][t % feats[id].length];
@@ -50,7 +56,10 @@ describe('HybridModel', () => {
 
   it('redrawMany gives bit-identical draws and leaves the generator where as many redraw() calls would', () => {
     const { m, feats } = trained();
-    const cands = [...Object.entries(feats).map(([id, features]) => ({ id, features })), { id: 'unseen', features: [0.3, -1] }];
+    const cands = [
+      ...Object.entries(feats).map(([id, features]) => ({ id, features })),
+      { id: 'unseen', features: [0.3, -1] },
+    ];
     const sc = m.prepare([0.1, 0.7], cands);
     const n = cands.length;
     for (const count of [1, 2, 7]) {
@@ -70,11 +79,15 @@ describe('HybridModel', () => {
   it('cold start: an unseen item is scored by the shared part zᵀβ̂ (borrowing from its features)', () => {
     const { m } = trained();
     const ctx = [0.5, -0.2];
-    const good = { id: 'new-good', features: [1.5, 0] }, bad = { id: 'new-bad', features: [-1.5, 0] };
+    const good = { id: 'new-good', features: [1.5, 0] },
+      bad = { id: 'new-bad', features: [-1.5, 0] };
     const sc = m.prepare(ctx, [good, bad]);
     const beta = m.posterior().beta;
     const z = m.encodeShared(m.encodeContext(ctx), good);
-    expect(sc.mean[0]).toBeCloseTo(z.reduce((s, v, i) => s + v * beta[i], 0), 12);
+    expect(sc.mean[0]).toBeCloseTo(
+      z.reduce((s, v, i) => s + v * beta[i], 0),
+      12,
+    );
     expect(sc.mean[0]).toBeGreaterThan(1);
     expect(sc.mean[1]).toBeLessThan(-1);
     expect(m.observations('new-good')).toBe(0);
@@ -94,40 +107,64 @@ describe('HybridModel', () => {
     old.observe([0.1, 0.2], { id: 'special', features: [0, 0] }, 1);
     expect(old.peekDelta().stats.items.special.yy).toBeUndefined(); // old configs keep the old statistics layout
     // the same state under the new config scales each item's score by its own noise; unseen items are unscaled
-    const cands = [{ id: 'special', features: [0, 0] }, { id: 'unseen', features: [0.5, 0.5] }];
+    const cands = [
+      { id: 'special', features: [0, 0] },
+      { id: 'unseen', features: [0.5, 0.5] },
+    ];
     const pooled = HybridModel.fromSnapshot({ ...m.snapshot(), config: { ...m.snapshot().config, noise: 'pooled' } });
-    const a = m.prepare([0.3, -0.2], cands), b = pooled.prepare([0.3, -0.2], cands);
+    const a = m.prepare([0.3, -0.2], cands),
+      b = pooled.prepare([0.3, -0.2], cands);
     expect(a.sdOf(1)).toBeCloseTo(b.sdOf(1), 12);
     expect(a.sdOf(0)).not.toBeCloseTo(b.sdOf(0), 6);
   });
 
   it('known items get their own correction θ_a on top of the shared part', () => {
     const { m } = trained();
-    const sc = m.prepare([0, 0], [{ id: 'special', features: [0, 0] }, { id: 'clone', features: [0, 0] }]);
+    const sc = m.prepare(
+      [0, 0],
+      [
+        { id: 'special', features: [0, 0] },
+        { id: 'clone', features: [0, 0] },
+      ],
+    );
     // the +1.5 bonus over 60 observations, shrunk by the per-item prior precision itemLambda = 10·d_x = 30
     expect(sc.mean[0]).toBeGreaterThan(0.9);
     expect(Math.abs(sc.mean[1])).toBeLessThan(0.3);
     expect(sc.sdOf(0)).toBeLessThan(sc.sdOf(1)); // the known item is less uncertain
-    const ex = m.explain([0, 0], { id: 'special', features: [0, 0] }, { context: ['age', 'hour'], item: ['price', 'len'] });
+    const ex = m.explain(
+      [0, 0],
+      { id: 'special', features: [0, 0] },
+      { context: ['age', 'hour'], item: ['price', 'len'] },
+    );
     expect(ex[0].feature).toBe('item-bias');
   });
 
   it('canonical draws (β then θ_a | β) and score-space re-draws agree in mean and variance', () => {
     const { m, feats } = trained(2);
-    const cands = [{ id: 'i1', features: feats.i1 }, { id: 'new', features: [0.3, 0.1] }, { id: 'special', features: [0, 0] }];
+    const cands = [
+      { id: 'i1', features: feats.i1 },
+      { id: 'new', features: [0.3, 0.1] },
+      { id: 'special', features: [0, 0] },
+    ];
     const sc = m.prepare([0.2, 0.4], cands);
     const N = 20000;
     const n = cands.length;
-    const s1 = new Float64Array(n), s2 = new Float64Array(n), q1 = new Float64Array(n), q2 = new Float64Array(n);
+    const s1 = new Float64Array(n),
+      s2 = new Float64Array(n),
+      q1 = new Float64Array(n),
+      q2 = new Float64Array(n);
     const c12 = [0, 0];
     const out = new Float64Array(n);
-    const ra = new Rng(1), rb = new Rng(2);
+    const ra = new Rng(1),
+      rb = new Rng(2);
     for (let t = 0; t < N; t++) {
       const a = sc.draw(ra);
       sc.redraw(rb, out);
       for (let i = 0; i < n; i++) {
-        s1[i] += a[i]; q1[i] += a[i] * a[i];
-        s2[i] += out[i]; q2[i] += out[i] * out[i];
+        s1[i] += a[i];
+        q1[i] += a[i] * a[i];
+        s2[i] += out[i];
+        q2[i] += out[i] * out[i];
       }
       c12[0] += (a[0] - sc.mean[0]) * (a[1] - sc.mean[1]);
       c12[1] += (out[0] - sc.mean[0]) * (out[1] - sc.mean[1]);
@@ -146,7 +183,8 @@ describe('HybridModel', () => {
   it('incremental state equals a rebuild from raw statistics after many updates', () => {
     const { m } = trained(3);
     const fresh = HybridModel.fromSnapshot(JSON.parse(JSON.stringify(m.snapshot())));
-    const a = m.posterior(), b = fresh.posterior();
+    const a = m.posterior(),
+      b = fresh.posterior();
     expectClose(a.A0, b.A0, 1e-9);
     expectClose(a.beta, b.beta, 1e-9);
     expectClose([a.bn], [b.bn], 1e-9);
@@ -183,7 +221,10 @@ describe('HybridModel merges', () => {
     const b = HybridModel.create({ contextDim: 2, itemDim: 2 });
     const db = HybridModel.create({ contextDim: 2, itemDim: 2 });
     for (let round = 0; round < 12; round++) {
-      for (const [m, lo] of [[a, 0], [b, 20]] as const) {
+      for (const [m, lo] of [
+        [a, 0],
+        [b, 20],
+      ] as const) {
         for (let t = 0; t < 15; t++) {
           const i = lo + r.int(round % 3 === 0 ? 20 : 4); // some rounds touch few items, some many
           const c = vec(r, 2);
@@ -191,7 +232,8 @@ describe('HybridModel merges', () => {
           if (r.uniform() < 0.5) m.correct(c, { id: `i${i}`, features: feats[i] }, 0, r.normal());
         }
       }
-      const da = a.takeDelta(), dbb = b.takeDelta();
+      const da = a.takeDelta(),
+        dbb = b.takeDelta();
       db.mergeDelta(da);
       db.mergeDelta(dbb);
       a.rebase(db.snapshot());
@@ -200,7 +242,8 @@ describe('HybridModel merges', () => {
     const full = HybridModel.fromSnapshot(db.snapshot());
     for (const m of [a, b, db]) {
       expect(m.snapshot().stats.n).toBe(full.snapshot().stats.n);
-      const p = m.posterior(), q = full.posterior();
+      const p = m.posterior(),
+        q = full.posterior();
       expectClose(p.A0, q.A0, 1e-9, 'A0');
       expectClose(p.beta, q.beta, 1e-9, 'beta');
       expectClose([p.bn], [q.bn], 1e-9, 'bn');

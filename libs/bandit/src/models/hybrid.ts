@@ -17,13 +17,43 @@
  * A merge recomputes everything from the raw statistics (O(d_z³ + items · d_z² d_x)).
  */
 import { solvedGram } from '../kernels';
-import { addOuterLower, backSolveTransposed, cholSolve, cholUpdate, cholesky, choleskySemidefinite, dot, forwardSolve, symmetrizeFromLower } from '../linalg';
+import {
+  addOuterLower,
+  backSolveTransposed,
+  cholSolve,
+  cholUpdate,
+  cholesky,
+  choleskySemidefinite,
+  dot,
+  forwardSolve,
+  symmetrizeFromLower,
+} from '../linalg';
 import type { Rng } from '../rng';
 import {
-  type BanditModel, type Candidate, type Contribution, type FeatureNames, type SlateScorer, type SnapshotBase, type Vector,
-  assertCompatible, checkReward, checkUniqueIds, checkVector, sortContributions,
+  type BanditModel,
+  type Candidate,
+  type Contribution,
+  type FeatureNames,
+  type SlateScorer,
+  type SnapshotBase,
+  type Vector,
+  assertCompatible,
+  checkReward,
+  checkUniqueIds,
+  checkVector,
+  sortContributions,
 } from '../types';
-import { NIG_DEFAULTS, NigScoreSampler, type NigPrior, type NoiseModel, checkPrior, itemNoiseScale, posteriorScale, posteriorShape, scoreSd } from './nig';
+import {
+  NIG_DEFAULTS,
+  NigScoreSampler,
+  type NigPrior,
+  type NoiseModel,
+  checkPrior,
+  itemNoiseScale,
+  posteriorScale,
+  posteriorShape,
+  scoreSd,
+} from './nig';
 
 export interface HybridConfig extends NigPrior {
   contextDim: number;
@@ -77,7 +107,10 @@ class ItemRaw {
   readonly xx: Float64Array;
   readonly zx: Float64Array;
   readonly xr: Float64Array;
-  constructor(readonly dx: number, readonly dz: number) {
+  constructor(
+    readonly dx: number,
+    readonly dz: number,
+  ) {
     this.xx = new Float64Array(dx * dx);
     this.zx = new Float64Array(dz * dx);
     this.xr = new Float64Array(dx);
@@ -92,7 +125,10 @@ class ItemRaw {
 class PendingOuterProducts {
   private readonly groups = new Map<string, Array<{ f: Float64Array; xx: Float64Array }>>();
   private count = 0;
-  constructor(readonly dx: number, readonly m: number) {}
+  constructor(
+    readonly dx: number,
+    readonly m: number,
+  ) {}
 
   get size(): number {
     return this.count;
@@ -149,7 +185,10 @@ class HybridRaw {
   readonly items = new Map<string, ItemRaw>();
   /** set on the pending delta only: its ZᵀZ is accumulated by groups and settled when read */
   pendingZZ: PendingOuterProducts | null = null;
-  constructor(readonly dx: number, readonly dz: number) {
+  constructor(
+    readonly dx: number,
+    readonly dz: number,
+  ) {
     this.zz = new Float64Array(dz * dz);
     this.zr = new Float64Array(dz);
   }
@@ -197,14 +236,17 @@ class HybridRaw {
   /** Adds s; `parts` selects ZᵀZ only, everything but ZᵀZ, or all. */
   add(s: HybridStats, parts: 'all' | 'zz' | 'rest' = 'all', sign = 1): void {
     const { dx, dz } = this;
-    if (s.zz.length !== dz * dz || s.zr.length !== dz) throw new RangeError(`stats dimension mismatch: expected d_z=${dz}`);
-    if (parts !== 'rest') for (let i = 0; i < dz; i++) for (let j = 0; j <= i; j++) this.zz[i * dz + j] += sign * s.zz[i * dz + j];
+    if (s.zz.length !== dz * dz || s.zr.length !== dz)
+      throw new RangeError(`stats dimension mismatch: expected d_z=${dz}`);
+    if (parts !== 'rest')
+      for (let i = 0; i < dz; i++) for (let j = 0; j <= i; j++) this.zz[i * dz + j] += sign * s.zz[i * dz + j];
     if (parts === 'zz') return;
     this.n += s.n;
     this.yy += s.yy;
     for (let i = 0; i < dz; i++) this.zr[i] += s.zr[i];
     for (const [id, si] of Object.entries(s.items)) {
-      if (si.xx.length !== dx * dx || si.zx.length !== dz * dx || si.xr.length !== dx) throw new RangeError(`item ${id}: stats dimension mismatch`);
+      if (si.xx.length !== dx * dx || si.zx.length !== dz * dx || si.xr.length !== dx)
+        throw new RangeError(`item ${id}: stats dimension mismatch`);
       const it = this.item(id);
       it.n += si.n;
       it.yy += si.yy ?? 0;
@@ -254,12 +296,23 @@ class HybridRaw {
     const items: Record<string, HybridItemStats> = {};
     for (const id of [...this.items.keys()].sort()) {
       const it = this.items.get(id) as ItemRaw;
-      items[id] = { n: it.n, xx: Array.from(symmetrizeFromLower(Float64Array.from(it.xx), dx)), zx: Array.from(it.zx), xr: Array.from(it.xr) };
+      items[id] = {
+        n: it.n,
+        xx: Array.from(symmetrizeFromLower(Float64Array.from(it.xx), dx)),
+        zx: Array.from(it.zx),
+        xr: Array.from(it.xr),
+      };
       if (perItemNoise) {
         items[id].yy = it.yy;
       }
     }
-    return { n: this.n, yy: this.yy, zz: Array.from(symmetrizeFromLower(Float64Array.from(this.zz), dz)), zr: Array.from(this.zr), items };
+    return {
+      n: this.n,
+      yy: this.yy,
+      zz: Array.from(symmetrizeFromLower(Float64Array.from(this.zz), dz)),
+      zr: Array.from(this.zr),
+      items,
+    };
   }
 }
 
@@ -357,9 +410,18 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
   constructor(config: HybridConfig) {
     checkPrior(config);
     const { contextDim, itemDim } = config;
-    if (!Number.isInteger(contextDim) || contextDim < 0 || !Number.isInteger(itemDim) || itemDim <= 0) throw new RangeError('contextDim must be ≥ 0 and itemDim > 0 (integers)');
-    if (config.noise !== undefined && config.noise !== 'pooled' && config.noise !== 'item') throw new RangeError(`noise must be "pooled" or "item", got ${String(config.noise)}`);
-    this.config = { lambda: config.lambda, a0: config.a0, b0: config.b0, contextDim, itemDim, intercept: config.intercept };
+    if (!Number.isInteger(contextDim) || contextDim < 0 || !Number.isInteger(itemDim) || itemDim <= 0)
+      throw new RangeError('contextDim must be ≥ 0 and itemDim > 0 (integers)');
+    if (config.noise !== undefined && config.noise !== 'pooled' && config.noise !== 'item')
+      throw new RangeError(`noise must be "pooled" or "item", got ${String(config.noise)}`);
+    this.config = {
+      lambda: config.lambda,
+      a0: config.a0,
+      b0: config.b0,
+      contextDim,
+      itemDim,
+      intercept: config.intercept,
+    };
     if (config.noise !== undefined) this.config.noise = config.noise;
     if (config.itemLambda !== undefined) this.config.itemLambda = checkPositiveNumber(config.itemLambda, 'itemLambda');
     this.itemLambda = config.itemLambda ?? config.lambda;
@@ -386,9 +448,15 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
 
   static create(opts: HybridOptions): HybridModel {
     return new HybridModel({
-      lambda: opts.lambda ?? NIG_DEFAULTS.lambda, a0: opts.a0 ?? NIG_DEFAULTS.a0, b0: opts.b0 ?? NIG_DEFAULTS.b0,
-      contextDim: opts.contextDim, itemDim: opts.itemDim, intercept: opts.intercept ?? true, noise: opts.noise ?? 'item',
-      itemLambda: opts.itemLambda ?? ITEM_PRECISION_PER_FEATURE * (opts.contextDim + ((opts.intercept ?? true) ? 1 : 0)),
+      lambda: opts.lambda ?? NIG_DEFAULTS.lambda,
+      a0: opts.a0 ?? NIG_DEFAULTS.a0,
+      b0: opts.b0 ?? NIG_DEFAULTS.b0,
+      contextDim: opts.contextDim,
+      itemDim: opts.itemDim,
+      intercept: opts.intercept ?? true,
+      noise: opts.noise ?? 'item',
+      itemLambda:
+        opts.itemLambda ?? ITEM_PRECISION_PER_FEATURE * (opts.contextDim + ((opts.intercept ?? true) ? 1 : 0)),
     });
   }
 
@@ -414,7 +482,8 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
     const f = candidate.features;
     if (f === undefined) return this.zeroItem;
     // the message only when it fails (this runs per candidate per request)
-    if (f.length !== this.m || !allFinite(f)) return checkVector(f, this.config.itemDim, `candidate ${candidate.id} features`);
+    if (f.length !== this.m || !allFinite(f))
+      return checkVector(f, this.config.itemDim, `candidate ${candidate.id} features`);
     return f;
   }
 
@@ -501,7 +570,15 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
     const touched: string[] = [];
     for (const [id, it] of next.items) {
       const old = this.stats.items.get(id);
-      if (!old || old.n !== it.n || old.yy !== it.yy || !sameArray(old.xr, it.xr) || !sameArray(old.xx, it.xx) || !sameArray(old.zx, it.zx)) touched.push(id);
+      if (
+        !old ||
+        old.n !== it.n ||
+        old.yy !== it.yy ||
+        !sameArray(old.xr, it.xr) ||
+        !sameArray(old.xx, it.xx) ||
+        !sameArray(old.zx, it.zx)
+      )
+        touched.push(id);
     }
     for (const id of this.stats.items.keys()) if (!next.items.has(id)) touched.push(id);
     if (this.mergesSinceRebuild >= 32 || touched.length * 2 > Math.max(next.items.size, 8)) {
@@ -511,7 +588,9 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
     }
     const L = this.L0;
     const A0 = new Float64Array(dz * dz);
-    for (let i = 0; i < dz; i++) for (let j = 0; j <= i; j++) A0[i * dz + j] = dot(L.subarray(i * dz, i * dz + j + 1), L.subarray(j * dz, j * dz + j + 1), j + 1);
+    for (let i = 0; i < dz; i++)
+      for (let j = 0; j <= i; j++)
+        A0[i * dz + j] = dot(L.subarray(i * dz, i * dz + j + 1), L.subarray(j * dz, j * dz + j + 1), j + 1);
     for (const id of touched) {
       const old = this.stats.items.get(id);
       if (old) this.applyItemTerms(old, A0, +1);
@@ -687,12 +766,22 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
     const dz = this.dz;
     const A0 = new Float64Array(dz * dz);
     const L = this.L0;
-    for (let i = 0; i < dz; i++) for (let j = 0; j <= i; j++) {
-      const v = dot(L.subarray(i * dz, i * dz + j + 1), L.subarray(j * dz, j * dz + j + 1), j + 1);
-      A0[i * dz + j] = v;
-      A0[j * dz + i] = v;
-    }
-    return { dx: this.dx, dz, A0, b0: Float64Array.from(this.bt), beta: Float64Array.from(this.beta()), an: this.an(), bn: this.bn(), n: this.stats.n };
+    for (let i = 0; i < dz; i++)
+      for (let j = 0; j <= i; j++) {
+        const v = dot(L.subarray(i * dz, i * dz + j + 1), L.subarray(j * dz, j * dz + j + 1), j + 1);
+        A0[i * dz + j] = v;
+        A0[j * dz + i] = v;
+      }
+    return {
+      dx: this.dx,
+      dz,
+      A0,
+      b0: Float64Array.from(this.bt),
+      beta: Float64Array.from(this.beta()),
+      an: this.an(),
+      bn: this.bn(),
+      n: this.stats.n,
+    };
   }
 
   itemPosterior(id: string): HybridItemPosterior {
@@ -727,7 +816,12 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
    * Parameter draw for given variates: σ² = bn/g; β = β̂ + σ A0^{-½ᵀ} ζ0; for each listed item
    * θ_a = A_a⁻¹(b_a − B_a β) + σ L_a⁻ᵀ ζ_a.
    */
-  parametersFromVariates(g: number, zeta0: ArrayLike<number>, itemIds: readonly string[], zetas: readonly ArrayLike<number>[]): { sigma2: number; beta: Float64Array; theta: Float64Array[] } {
+  parametersFromVariates(
+    g: number,
+    zeta0: ArrayLike<number>,
+    itemIds: readonly string[],
+    zetas: readonly ArrayLike<number>[],
+  ): { sigma2: number; beta: Float64Array; theta: Float64Array[] } {
     const { dx, dz } = this;
     const sigma2 = this.bn() / g;
     const sigma = Math.sqrt(sigma2);
@@ -817,10 +911,12 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
       return S;
     };
     let sampler: NigScoreSampler | null = null;
-    const scoreSampler = (): NigScoreSampler => (sampler ??= new NigScoreSampler(mean, choleskySemidefinite(covariance(), n), n, true, an, bn));
+    const scoreSampler = (): NigScoreSampler =>
+      (sampler ??= new NigScoreSampler(mean, choleskySemidefinite(covariance(), n), n, true, an, bn));
     const sdOf = (_a: number, v: number): number => scoreSd(v, an, bn);
     return {
-      n, mean,
+      n,
+      mean,
       sdOf(a: number): number {
         if (S) return sdOf(a, S[a * n + a]);
         const y = forwardSolve(L, G.subarray(a * dz, (a + 1) * dz), dz);
@@ -841,7 +937,9 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
           const s = new Float64Array(n);
           for (let a = 0; a < n; a++) {
             rng.normals(zeta);
-            s[a] = mean[a] + sigma * (dot(G.subarray(a * dz, (a + 1) * dz), e, dz) + dot(U.subarray(a * dx, (a + 1) * dx), zeta, dx));
+            s[a] =
+              mean[a] +
+              sigma * (dot(G.subarray(a * dz, (a + 1) * dz), e, dz) + dot(U.subarray(a * dx, (a + 1) * dx), zeta, dx));
           }
           return s;
         }
@@ -852,7 +950,10 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
         const s = new Float64Array(n);
         for (let a = 0; a < n; a++) {
           rng.normals(zeta);
-          s[a] = dot(G.subarray(a * dz, (a + 1) * dz), beta, dz) + itemMean[a] + sigma * dot(U.subarray(a * dx, (a + 1) * dx), zeta, dx);
+          s[a] =
+            dot(G.subarray(a * dz, (a + 1) * dz), beta, dz) +
+            itemMean[a] +
+            sigma * dot(U.subarray(a * dx, (a + 1) * dx), zeta, dx);
         }
         return s;
       },
@@ -911,17 +1012,31 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
     const bh = this.beta();
     const theta = this.thetaGiven(candidate.id, bh);
     const m = this.m;
-    const xn = [...(this.config.intercept ? ['1'] : []), ...Array.from({ length: this.config.contextDim }, (_, i) => names?.context[i] ?? `context[${i}]`)];
+    const xn = [
+      ...(this.config.intercept ? ['1'] : []),
+      ...Array.from({ length: this.config.contextDim }, (_, i) => names?.context[i] ?? `context[${i}]`),
+    ];
     const inames = Array.from({ length: m }, (_, i) => names?.item[i] ?? `item[${i}]`);
     const out: Contribution[] = [];
-    for (let a = 0; a < this.dx; a++) for (let b = 0; b < m; b++) {
-      const k = a * m + b;
-      if (z[k] === 0) continue;
-      out.push({ feature: xn[a] === '1' ? inames[b] : `${xn[a]}×${inames[b]}`, value: z[k], coefficient: bh[k], contribution: bh[k] * z[k] });
-    }
+    for (let a = 0; a < this.dx; a++)
+      for (let b = 0; b < m; b++) {
+        const k = a * m + b;
+        if (z[k] === 0) continue;
+        out.push({
+          feature: xn[a] === '1' ? inames[b] : `${xn[a]}×${inames[b]}`,
+          value: z[k],
+          coefficient: bh[k],
+          contribution: bh[k] * z[k],
+        });
+      }
     for (let a = 0; a < this.dx; a++) {
       if (x[a] === 0 || theta[a] === 0) continue;
-      out.push({ feature: xn[a] === '1' ? `item-bias` : `item-specific:${xn[a]}`, value: x[a], coefficient: theta[a], contribution: theta[a] * x[a] });
+      out.push({
+        feature: xn[a] === '1' ? `item-bias` : `item-specific:${xn[a]}`,
+        value: x[a],
+        coefficient: theta[a],
+        contribution: theta[a] * x[a],
+      });
     }
     return sortContributions(out);
   }
@@ -933,7 +1048,12 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
   }
 
   peekDelta(): HybridSnapshot {
-    return { type: 'hybrid', version: 1, config: { ...this.config }, stats: this.delta.toJSON(this.config.noise === 'item') };
+    return {
+      type: 'hybrid',
+      version: 1,
+      config: { ...this.config },
+      stats: this.delta.toJSON(this.config.noise === 'item'),
+    };
   }
 
   takeDelta(): HybridSnapshot {
@@ -970,7 +1090,14 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
 }
 
 /** S = Y Yᵀ + diag(v), Y = G L0⁻ᵀ (G is n × d_z, one row per candidate): a forward solve per row, then a Gram matrix. */
-function scoreCovariance(L: Float64Array, G: Float64Array, v: Float64Array, dz: number, n: number, version: number): Float64Array {
+function scoreCovariance(
+  L: Float64Array,
+  G: Float64Array,
+  v: Float64Array,
+  dz: number,
+  n: number,
+  version: number,
+): Float64Array {
   const S = solvedGram(L, G, n, dz, version);
   for (let a = 0; a < n; a++) S[a * n + a] += v[a];
   return S;
@@ -988,6 +1115,7 @@ function sameArray(a: Float64Array, b: Float64Array): boolean {
 }
 
 function checkPositiveNumber(x: number, what: string): number {
-  if (!(typeof x === 'number' && x > 0 && Number.isFinite(x))) throw new RangeError(`${what} must be a positive number, got ${x}`);
+  if (!(typeof x === 'number' && x > 0 && Number.isFinite(x)))
+    throw new RangeError(`${what} must be a positive number, got ${x}`);
   return x;
 }

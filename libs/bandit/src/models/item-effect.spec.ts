@@ -9,7 +9,12 @@ const candidate = (a: number) => ({ id: `item-${a}`, features: golden.items[a] }
 const candidates = golden.items.map((_, a) => candidate(a));
 
 function fitted(itemEffect: 'intercept' | 'none', part: (i: number) => boolean = () => true): LinearModel {
-  const m = LinearModel.create({ contextDim: golden.contextDim, itemDim: golden.itemDim, itemEffect, itemEffectPrecision: golden.prior.itemEffectPrecision });
+  const m = LinearModel.create({
+    contextDim: golden.contextDim,
+    itemDim: golden.itemDim,
+    itemEffect,
+    itemEffectPrecision: golden.prior.itemEffectPrecision,
+  });
   // Default reward accounting: every slot is observed with 0 at decision time, clicks arrive as corrections.
   rows.forEach((r, i) => part(i) && m.observe(r.context, candidate(r.item), 0, r.slot));
   rows.forEach((r, i) => part(i) && r.reward !== 0 && m.correct(r.context, candidate(r.item), 0, r.reward, r.slot));
@@ -20,7 +25,12 @@ function fitted(itemEffect: 'intercept' | 'none', part: (i: number) => boolean =
 describe('LinearModel per-item effect (itemEffect "intercept")', () => {
   it('per-item intercept posterior, score means, covariance and sds equal the NumPy two-stage fit (1e-9)', () => {
     const m = fitted('intercept');
-    expectClose([0, 1, 2].map((k) => m.examination(k)), golden.kappa, 1e-9, 'kappa');
+    expectClose(
+      [0, 1, 2].map((k) => m.examination(k)),
+      golden.kappa,
+      1e-9,
+      'kappa',
+    );
     expectClose(Array.from(m.noiseScales(candidates)!), golden.noiseScale, 1e-9, 'noise scale');
     const fx = m.itemEffects(candidates)!;
     // λ_δ by empirical Bayes (method of moments over the candidates), inside its bounds here
@@ -33,7 +43,12 @@ describe('LinearModel per-item effect (itemEffect "intercept")', () => {
     const scorer = m.prepare(golden.probe, candidates);
     expectClose(Array.from(scorer.mean), golden.scoreMean, 1e-9, 'score mean');
     expectClose(Array.from(scorer.covariance!()), golden.covariance, 1e-9, 'covariance');
-    expectClose(candidates.map((_, i) => scorer.sdOf(i)), golden.scoreSd, 1e-9, 'score sd');
+    expectClose(
+      candidates.map((_, i) => scorer.sdOf(i)),
+      golden.scoreSd,
+      1e-9,
+      'score sd',
+    );
   });
 
   it('regression (OBD item-17): feature twins are indistinguishable without the per-item term, ranked by their own rewards with it', () => {
@@ -64,12 +79,15 @@ describe('LinearModel per-item effect (itemEffect "intercept")', () => {
     const mu = m.posteriorMean();
     const expected = candidates.map((c, i) => {
       const x = m.encode(golden.probe, c);
-      let xb = 0, xm = 0;
+      let xb = 0,
+        xm = 0;
       for (let j = 0; j < m.d; j++) {
         xb += x[j] * beta[j];
         xm += x[j] * mu[j];
       }
-      return golden.scoreMean[i] + golden.noiseScale[i] * (xb - xm) + sigma * Math.sqrt(golden.effectVariance[i]) * zeta[i];
+      return (
+        golden.scoreMean[i] + golden.noiseScale[i] * (xb - xm) + sigma * Math.sqrt(golden.effectVariance[i]) * zeta[i]
+      );
     });
     expectClose(Array.from(drawn), expected, 1e-9);
   });
@@ -97,6 +115,8 @@ describe('LinearModel per-item effect (itemEffect "intercept")', () => {
     const plain = LinearModel.create({ contextDim: 2, itemDim: 2 });
     expect(plain.itemEffects(candidates)).toBeNull();
     expect('itemEffect' in plain.config).toBe(false);
-    expect(() => LinearModel.create({ contextDim: 2, itemDim: 2, itemEffect: 'intercept', itemEffectPrecision: 0 })).toThrow(/itemEffectPrecision/);
+    expect(() =>
+      LinearModel.create({ contextDim: 2, itemDim: 2, itemEffect: 'intercept', itemEffectPrecision: 0 }),
+    ).toThrow(/itemEffectPrecision/);
   });
 });

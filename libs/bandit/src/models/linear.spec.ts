@@ -21,18 +21,24 @@ describe('LinearModel (NIG, LinFullPost)', () => {
     const r = new Rng(1);
     const online = LinearModel.create({ contextDim: 3, itemDim: 2 });
     const batch = LinearModel.create({ contextDim: 3, itemDim: 2 });
-    const shown = Array.from({ length: 30 }, (_, t) => ({ ctx: vec(r, 3), cand: { id: `i${t % 5}`, features: vec(r, 2) }, reward: r.uniform() < 0.3 ? r.uniform() * 3 : 0 }));
+    const shown = Array.from({ length: 30 }, (_, t) => ({
+      ctx: vec(r, 3),
+      cand: { id: `i${t % 5}`, features: vec(r, 2) },
+      reward: r.uniform() < 0.3 ? r.uniform() * 3 : 0,
+    }));
     for (const s of shown) online.observe(s.ctx, s.cand); // reward 0 at decision time
     const xxBefore = online.snapshot().stats.xx;
     for (const s of shown) if (s.reward !== 0) online.correct(s.ctx, s.cand, 0, s.reward);
     expect(online.snapshot().stats.xx).toEqual(xxBefore);
     for (const s of shown) batch.observe(s.ctx, s.cand, s.reward);
-    const a = online.snapshot().stats, b = batch.snapshot().stats;
+    const a = online.snapshot().stats,
+      b = batch.snapshot().stats;
     expect(a.n).toBe(b.n);
     expect(a.xx).toEqual(b.xx);
     expectClose(a.xy, b.xy, 1e-13);
     expectClose([a.yy], [b.yy], 1e-13);
-    const pa = online.posterior(), pb = batch.posterior();
+    const pa = online.posterior(),
+      pb = batch.posterior();
     expectClose(pa.mean, pb.mean, 1e-12);
     expectClose([pa.bn], [pb.bn], 1e-12);
   });
@@ -78,7 +84,10 @@ describe('LinearModel (NIG, LinFullPost)', () => {
     m.observe([0.5], { id: 'a', features: [2] }, -1);
     m.observe([0.5], { id: 'b', features: [1] }, 2);
     // c̃ = [1, context]: Σ c̃ y and Σ c̃ c̃ᵀ per item
-    expect(m.peekDelta().stats.items).toEqual({ a: { n: 2, yy: 10, xr: [2, 2.5], xx: [2, 1.5, 1.5, 1.25] }, b: { n: 1, yy: 4, xr: [2, 1], xx: [1, 0.5, 0.5, 0.25] } });
+    expect(m.peekDelta().stats.items).toEqual({
+      a: { n: 2, yy: 10, xr: [2, 2.5], xx: [2, 1.5, 1.5, 1.25] },
+      b: { n: 1, yy: 4, xr: [2, 1], xx: [1, 0.5, 0.5, 0.25] },
+    });
     // two replicas' deltas add up to one model's statistics
     const r1 = LinearModel.create({ contextDim: 1, itemDim: 1 });
     const r2 = LinearModel.create({ contextDim: 1, itemDim: 1 });
@@ -89,7 +98,11 @@ describe('LinearModel (NIG, LinFullPost)', () => {
     merged.mergeDelta(JSON.parse(JSON.stringify(r1.takeDelta())));
     merged.mergeDelta(JSON.parse(JSON.stringify(r2.takeDelta())));
     expect(merged.snapshot().stats.items).toEqual(m.snapshot().stats.items);
-    const cands = [{ id: 'a', features: [2] }, { id: 'b', features: [1] }, { id: 'new', features: [1] }];
+    const cands = [
+      { id: 'a', features: [2] },
+      { id: 'b', features: [1] },
+      { id: 'new', features: [1] },
+    ];
     expectClose(merged.noiseScales(cands) as Float64Array, m.noiseScales(cands) as Float64Array, 1e-12, 'c'); // bn: summation order
     // item a: RSS = Σ (y − xᵀμ)² over its 2 rewards; c_a² = ((a0·bn/an + RSS/2)/(a0 + 1)) / (bn/an); unseen: 1
     const pooled = m.bn() / m.an();
@@ -123,7 +136,17 @@ describe('LinearModel (NIG, LinFullPost)', () => {
     expect(() => m.observe([1], { id: 'a', features: [1] }, Infinity)).toThrow(RangeError);
     // config key order does not matter (jsonb reorders keys)
     const snap = m.snapshot();
-    const reordered = { ...snap, config: { positionModel: 'pbm' as const, noise: 'item' as const, features: snap.config.features, b0: 6, a0: 6, lambda: 0.25 } };
+    const reordered = {
+      ...snap,
+      config: {
+        positionModel: 'pbm' as const,
+        noise: 'item' as const,
+        features: snap.config.features,
+        b0: 6,
+        a0: 6,
+        lambda: 0.25,
+      },
+    };
     expect(() => m.mergeDelta(reordered)).not.toThrow();
   });
 
@@ -135,17 +158,22 @@ describe('LinearModel (NIG, LinFullPost)', () => {
     const sc = m.prepare([0.1, 0.2], cands);
     const S = (sc.covariance as () => Float64Array)();
     // Monte-Carlo covariance of re-draws / E[σ²] ≈ S
-    const N = 40000, n = 6;
+    const N = 40000,
+      n = 6;
     const out = new Float64Array(n);
     const acc = new Float64Array(n * n);
     const rr = new Rng(5);
     for (let t = 0; t < N; t++) {
       sc.redraw(rr, out);
-      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) acc[i * n + j] += (out[i] - sc.mean[i]) * (out[j] - sc.mean[j]);
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++) acc[i * n + j] += (out[i] - sc.mean[i]) * (out[j] - sc.mean[j]);
     }
     const p = m.posterior();
     const eSigma2 = p.bn / (p.an - 1);
-    for (let i = 0; i < n * n; i++) expect(Math.abs(acc[i] / N / eSigma2 - S[i])).toBeLessThan(0.05 * Math.sqrt(S[Math.floor(i / n) * (n + 1)] * S[(i % n) * (n + 1)]) + 1e-9);
+    for (let i = 0; i < n * n; i++)
+      expect(Math.abs(acc[i] / N / eSigma2 - S[i])).toBeLessThan(
+        0.05 * Math.sqrt(S[Math.floor(i / n) * (n + 1)] * S[(i % n) * (n + 1)]) + 1e-9,
+      );
   });
 
   it('canonical draws (via β) and fast re-draws (score space) have the same distribution', () => {
@@ -155,22 +183,29 @@ describe('LinearModel (NIG, LinFullPost)', () => {
     const cands = Array.from({ length: 3 }, (_, i) => ({ id: `c${i}`, features: vec(r, 3) }));
     const sc = m.prepare([0.3, -0.2], cands);
     const N = 20000;
-    const m1 = new Float64Array(3), m2 = new Float64Array(3), v1 = new Float64Array(3), v2 = new Float64Array(3);
+    const m1 = new Float64Array(3),
+      m2 = new Float64Array(3),
+      v1 = new Float64Array(3),
+      v2 = new Float64Array(3);
     const out = new Float64Array(3);
-    const ra = new Rng(7), rb = new Rng(8);
+    const ra = new Rng(7),
+      rb = new Rng(8);
     for (let t = 0; t < N; t++) {
       const a = sc.draw(ra);
       sc.redraw(rb, out);
       for (let i = 0; i < 3; i++) {
-        m1[i] += a[i]; v1[i] += a[i] * a[i];
-        m2[i] += out[i]; v2[i] += out[i] * out[i];
+        m1[i] += a[i];
+        v1[i] += a[i] * a[i];
+        m2[i] += out[i];
+        v2[i] += out[i] * out[i];
       }
     }
     for (let i = 0; i < 3; i++) {
       const sd = sc.sdOf(i);
-      expect(Math.abs(m1[i] / N - sc.mean[i])).toBeLessThan(5 * sd / Math.sqrt(N));
-      expect(Math.abs(m2[i] / N - sc.mean[i])).toBeLessThan(5 * sd / Math.sqrt(N));
-      const va = v1[i] / N - (m1[i] / N) ** 2, vb = v2[i] / N - (m2[i] / N) ** 2;
+      expect(Math.abs(m1[i] / N - sc.mean[i])).toBeLessThan((5 * sd) / Math.sqrt(N));
+      expect(Math.abs(m2[i] / N - sc.mean[i])).toBeLessThan((5 * sd) / Math.sqrt(N));
+      const va = v1[i] / N - (m1[i] / N) ** 2,
+        vb = v2[i] / N - (m2[i] / N) ** 2;
       expect(Math.abs(va / (sd * sd) - 1)).toBeLessThan(0.06);
       expect(Math.abs(vb / (sd * sd) - 1)).toBeLessThan(0.06);
     }
@@ -180,7 +215,8 @@ describe('LinearModel (NIG, LinFullPost)', () => {
     const r = new Rng(9);
     const m = LinearModel.create({ contextDim: 1, itemDim: 2 });
     for (let t = 0; t < 200; t++) {
-      const c = vec(r, 1), f = vec(r, 2);
+      const c = vec(r, 1),
+        f = vec(r, 2);
       m.observe(c, { id: 'x', features: f }, 2 * f[0] + 0.5 * c[0] * f[1] + 0.1 * r.normal());
     }
     const ex = m.explain([1], { id: 'q', features: [1, 2] }, { context: ['age'], item: ['price', 'len'] });
@@ -189,7 +225,8 @@ describe('LinearModel (NIG, LinFullPost)', () => {
     const names = ex.map((e) => e.feature);
     expect(names).toContain('age×len');
     for (const e of ex) expect(e.contribution).toBeCloseTo(e.coefficient * e.value, 14);
-    for (let i = 1; i < ex.length; i++) expect(Math.abs(ex[i - 1].contribution)).toBeGreaterThanOrEqual(Math.abs(ex[i].contribution));
+    for (let i = 1; i < ex.length; i++)
+      expect(Math.abs(ex[i - 1].contribution)).toBeGreaterThanOrEqual(Math.abs(ex[i].contribution));
   });
 });
 
@@ -202,8 +239,14 @@ describe('feature maps', () => {
     expect(Array.from(f.encode([2, 3], { id: 'a' }))).toEqual([1, 0, 2, 0, 3, 0]); // missing features = zeros
   });
   it('concat, item and embedding', () => {
-    expect(Array.from(createFeatureMap({ kind: 'concat', contextDim: 1, itemDim: 1 }).encode([2], { id: 'a', features: [3] }))).toEqual([1, 2, 3]);
-    expect(Array.from(createFeatureMap({ kind: 'item', contextDim: 1, itemDim: 1 }).encode([2], { id: 'a', features: [3] }))).toEqual([1, 3]);
+    expect(
+      Array.from(
+        createFeatureMap({ kind: 'concat', contextDim: 1, itemDim: 1 }).encode([2], { id: 'a', features: [3] }),
+      ),
+    ).toEqual([1, 2, 3]);
+    expect(
+      Array.from(createFeatureMap({ kind: 'item', contextDim: 1, itemDim: 1 }).encode([2], { id: 'a', features: [3] })),
+    ).toEqual([1, 3]);
     const e = createFeatureMap({ kind: 'embedding', contextDim: 0, itemDim: 0, embeddingDim: 2, intercept: true });
     expect(Array.from(e.encode([], { id: 'a', embedding: [4, 5] }))).toEqual([1, 4, 5]);
     expect(() => e.encode([], { id: 'a' })).toThrow(RangeError);
@@ -216,7 +259,8 @@ describe('neural-linear', () => {
     const nl = createNeuralLinearModel({ embeddingDim: 3 });
     const lin = LinearModel.create({ contextDim: 0, itemDim: 3, featureMap: 'item' });
     for (let t = 0; t < 30; t++) {
-      const e = vec(r, 3), y = r.normal();
+      const e = vec(r, 3),
+        y = r.normal();
       nl.observe([], { id: 'a', embedding: e }, y);
       lin.observe([], { id: 'a', features: e }, y);
     }

@@ -5,14 +5,43 @@
  * bn = b0 + ½(yᵀy − μnᵀΛnμn). Draw: σ² ~ InvGamma(an, bn), β ~ N(μn, σ²Λn⁻¹).
  * The Cholesky factor of Λn is kept current by rank-one updates on observe, so a draw costs O(d²).
  */
-import { addOuterLower, backSolveTransposed, cholSolve, cholUpdate, cholesky, dot, forwardSolve, symmetrizeFromLower } from '../linalg';
+import {
+  addOuterLower,
+  backSolveTransposed,
+  cholSolve,
+  cholUpdate,
+  cholesky,
+  dot,
+  forwardSolve,
+  symmetrizeFromLower,
+} from '../linalg';
 import { createFeatureMap, type FeatureMap, type FeatureMapConfig } from '../features';
 import type { Rng } from '../rng';
 import {
-  type BanditModel, type Candidate, type Contribution, type FeatureNames, type SlateScorer, type SnapshotBase, type Vector,
-  assertCompatible, checkReward, checkUniqueIds, checkVector, sortContributions,
+  type BanditModel,
+  type Candidate,
+  type Contribution,
+  type FeatureNames,
+  type SlateScorer,
+  type SnapshotBase,
+  type Vector,
+  assertCompatible,
+  checkReward,
+  checkUniqueIds,
+  checkVector,
+  sortContributions,
 } from '../types';
-import { NIG_DEFAULTS, NigScoreSampler, type NigPrior, type NoiseModel, checkPrior, itemNoiseScale, posteriorScale, posteriorShape, scoreSd } from './nig';
+import {
+  NIG_DEFAULTS,
+  NigScoreSampler,
+  type NigPrior,
+  type NoiseModel,
+  checkPrior,
+  itemNoiseScale,
+  posteriorScale,
+  posteriorShape,
+  scoreSd,
+} from './nig';
 
 export interface LinearConfig extends NigPrior {
   features: FeatureMapConfig;
@@ -142,7 +171,13 @@ class RawStats {
   readonly positions: Map<number, Float64Array> | null;
   /** per item, per slot k ≥ 1: [n, Σy, Σc̃ (k)] (itemEffect with the position model), else null */
   readonly itemSlots: Map<string, Map<number, Float64Array>> | null;
-  constructor(readonly d: number, perItem = false, readonly k = 1, perPosition = false, perItemSlot = false) {
+  constructor(
+    readonly d: number,
+    perItem = false,
+    readonly k = 1,
+    perPosition = false,
+    perItemSlot = false,
+  ) {
     this.xy = new Float64Array(d);
     this.xx = new Float64Array(d * d);
     this.items = perItem ? new Map() : null;
@@ -168,20 +203,30 @@ class RawStats {
     if (!this.itemSlots || slot < 1) return;
     this.itemSlotRow(id, slot)[1] += newR - oldR;
   }
-  addItemSlots(src: Record<string, Record<string, number[]>> | Map<string, Map<number, Float64Array>> | null | undefined, sign: number): void {
+  addItemSlots(
+    src: Record<string, Record<string, number[]>> | Map<string, Map<number, Float64Array>> | null | undefined,
+    sign: number,
+  ): void {
     if (!this.itemSlots || !src) return;
     const k = this.k;
     const entries: Array<[string, Array<[number, ArrayLike<number>]>]> =
-      src instanceof Map ? [...src].map(([id, rows]) => [id, [...rows]]) : Object.entries(src).map(([id, rows]) => [id, Object.entries(rows).map(([key, v]) => {
-        const slot = Number(key);
-        if (!(Number.isInteger(slot) && slot >= 1)) throw new RangeError(`item ${id} slot stats: slot "${key}" is not an integer ≥ 1`);
-        if (v.length !== 2 + k) throw new RangeError(`item ${id} slot ${key}: stats dimension mismatch`);
-        return [slot, v];
-      })]);
-    for (const [id, rows] of entries) for (const [slot, v] of rows) {
-      const r = this.itemSlotRow(id, slot);
-      for (let i = 0; i < r.length; i++) r[i] += sign * v[i];
-    }
+      src instanceof Map
+        ? [...src].map(([id, rows]) => [id, [...rows]])
+        : Object.entries(src).map(([id, rows]) => [
+            id,
+            Object.entries(rows).map(([key, v]) => {
+              const slot = Number(key);
+              if (!(Number.isInteger(slot) && slot >= 1))
+                throw new RangeError(`item ${id} slot stats: slot "${key}" is not an integer ≥ 1`);
+              if (v.length !== 2 + k) throw new RangeError(`item ${id} slot ${key}: stats dimension mismatch`);
+              return [slot, v];
+            }),
+          ]);
+    for (const [id, rows] of entries)
+      for (const [slot, v] of rows) {
+        const r = this.itemSlotRow(id, slot);
+        for (let i = 0; i < r.length; i++) r[i] += sign * v[i];
+      }
   }
   positionRow(slot: number): Float64Array {
     const positions = this.positions as Map<number, Float64Array>;
@@ -203,16 +248,24 @@ class RawStats {
     const p = this.positionRow(slot);
     for (let i = 0; i < this.d; i++) p[1 + i] += (newR - oldR) * x[i];
   }
-  addPositions(positions: Record<string, LinearPositionStats> | Map<number, Float64Array> | null | undefined, sign: number, parts: 'all' | 'xx' | 'rest'): void {
+  addPositions(
+    positions: Record<string, LinearPositionStats> | Map<number, Float64Array> | null | undefined,
+    sign: number,
+    parts: 'all' | 'xx' | 'rest',
+  ): void {
     if (!this.positions || !positions) return;
     const d = this.d;
     const entries: Array<[number, ArrayLike<number>]> =
-      positions instanceof Map ? [...positions] : Object.entries(positions).map(([k, v]) => {
-        const slot = Number(k);
-        if (!(Number.isInteger(slot) && slot >= 1)) throw new RangeError(`position stats: slot "${k}" is not an integer ≥ 1`);
-        if (v.xy.length !== d || v.xx.length !== d * d) throw new RangeError(`position ${k}: stats dimension mismatch`);
-        return [slot, [v.n, ...v.xy, ...v.xx]];
-      });
+      positions instanceof Map
+        ? [...positions]
+        : Object.entries(positions).map(([k, v]) => {
+            const slot = Number(k);
+            if (!(Number.isInteger(slot) && slot >= 1))
+              throw new RangeError(`position stats: slot "${k}" is not an integer ≥ 1`);
+            if (v.xy.length !== d || v.xx.length !== d * d)
+              throw new RangeError(`position ${k}: stats dimension mismatch`);
+            return [slot, [v.n, ...v.xy, ...v.xx]];
+          });
     for (const [slot, v] of entries) {
       const p = this.positionRow(slot);
       if (parts !== 'xx') for (let i = 0; i <= d; i++) p[i] += sign * v[i];
@@ -248,10 +301,13 @@ class RawStats {
     if (!this.items || !items) return;
     const k = this.k;
     const entries: Array<[string, ArrayLike<number>]> =
-      items instanceof Map ? [...items] : Object.entries(items).map(([id, v]) => {
-        if (v.xr.length !== k || v.xx.length !== k * k) throw new RangeError(`item ${id}: stats dimension mismatch`);
-        return [id, [v.n, v.yy, ...v.xr, ...v.xx]];
-      });
+      items instanceof Map
+        ? [...items]
+        : Object.entries(items).map(([id, v]) => {
+            if (v.xr.length !== k || v.xx.length !== k * k)
+              throw new RangeError(`item ${id}: stats dimension mismatch`);
+            return [id, [v.n, v.yy, ...v.xr, ...v.xx]];
+          });
     for (const [id, v] of entries) {
       const it = this.itemRow(id);
       for (let i = 0; i < it.length; i++) it[i] += sign * v[i];
@@ -269,7 +325,19 @@ class RawStats {
     for (let i = 0; i < this.d; i++) this.xy[i] += dr * x[i];
   }
   /** Adds `sign` × s; `parts` selects XᵀX and/or the rest (n, yᵀy, Xᵀy). */
-  add(s: { n: number; yy: number; xy: ArrayLike<number>; xx: ArrayLike<number>; items?: Record<string, LinearItemStats> | Map<string, Float64Array> | null; positions?: Record<string, LinearPositionStats> | Map<number, Float64Array> | null; itemSlots?: Record<string, Record<string, number[]>> | Map<string, Map<number, Float64Array>> | null }, sign = 1, parts: 'all' | 'xx' | 'rest' = 'all'): void {
+  add(
+    s: {
+      n: number;
+      yy: number;
+      xy: ArrayLike<number>;
+      xx: ArrayLike<number>;
+      items?: Record<string, LinearItemStats> | Map<string, Float64Array> | null;
+      positions?: Record<string, LinearPositionStats> | Map<number, Float64Array> | null;
+      itemSlots?: Record<string, Record<string, number[]>> | Map<string, Map<number, Float64Array>> | null;
+    },
+    sign = 1,
+    parts: 'all' | 'xx' | 'rest' = 'all',
+  ): void {
     const d = this.d;
     if (s.xy.length !== d || s.xx.length !== d * d) throw new RangeError(`stats dimension mismatch: expected d=${d}`);
     this.addPositions(s.positions, sign, parts);
@@ -280,7 +348,8 @@ class RawStats {
       this.yy += sign * s.yy;
       for (let i = 0; i < d; i++) this.xy[i] += sign * s.xy[i];
     }
-    if (parts !== 'rest') for (let i = 0; i < d; i++) for (let j = 0; j <= i; j++) this.xx[i * d + j] += sign * s.xx[i * d + j];
+    if (parts !== 'rest')
+      for (let i = 0; i < d; i++) for (let j = 0; j <= i; j++) this.xx[i * d + j] += sign * s.xx[i * d + j];
   }
   reset(): void {
     this.n = 0;
@@ -298,7 +367,12 @@ class RawStats {
       out.items = {};
       for (const id of [...this.items.keys()].sort()) {
         const it = this.items.get(id) as Float64Array;
-        out.items[id] = { n: it[0], yy: it[1], xr: Array.from(it.subarray(2, 2 + this.k)), xx: Array.from(it.subarray(2 + this.k)) };
+        out.items[id] = {
+          n: it[0],
+          yy: it[1],
+          xr: Array.from(it.subarray(2, 2 + this.k)),
+          xx: Array.from(it.subarray(2 + this.k)),
+        };
       }
     }
     if (this.positions) {
@@ -306,14 +380,22 @@ class RawStats {
       const d = this.d;
       for (const slot of [...this.positions.keys()].sort((a, b) => a - b)) {
         const p = this.positions.get(slot) as Float64Array;
-        out.positions[String(slot)] = { n: p[0], xy: Array.from(p.subarray(1, 1 + d)), xx: Array.from(symmetrizeFromLower(Float64Array.from(p.subarray(1 + d)), d)) };
+        out.positions[String(slot)] = {
+          n: p[0],
+          xy: Array.from(p.subarray(1, 1 + d)),
+          xx: Array.from(symmetrizeFromLower(Float64Array.from(p.subarray(1 + d)), d)),
+        };
       }
     }
     if (this.itemSlots) {
       out.itemSlots = {};
       for (const id of [...this.itemSlots.keys()].sort()) {
         const rows = this.itemSlots.get(id) as Map<number, Float64Array>;
-        out.itemSlots[id] = Object.fromEntries([...rows.keys()].sort((a, b) => a - b).map((slot) => [String(slot), Array.from(rows.get(slot) as Float64Array)]));
+        out.itemSlots[id] = Object.fromEntries(
+          [...rows.keys()]
+            .sort((a, b) => a - b)
+            .map((slot) => [String(slot), Array.from(rows.get(slot) as Float64Array)]),
+        );
       }
     }
     return out;
@@ -339,7 +421,11 @@ class RawStats {
    * Item a's per-item-effect sums around the prediction κ_k c̃ᵀγ: precision Σ_k κ_k² n_{a,k} and
    * Σ_k κ_k (Σy_{a,k} − κ_k γᵀΣc̃_{a,k}) (slot 0, κ = 1: the totals minus the slots ≥ 1; Σc̃ is row 0 of Σc̃c̃ᵀ as c̃_0 = 1).
    */
-  itemEffectSums(id: string, gamma: ArrayLike<number>, kappaOf: (slot: number) => number): { precision: number; weighted: number } {
+  itemEffectSums(
+    id: string,
+    gamma: ArrayLike<number>,
+    kappaOf: (slot: number) => number,
+  ): { precision: number; weighted: number } {
     const it = this.items?.get(id);
     if (!it || it[0] <= 0) return { precision: 0, weighted: 0 };
     const k = this.k;
@@ -350,16 +436,17 @@ class RawStats {
     let precision = 0;
     let weighted = 0;
     const rows = this.itemSlots?.get(id);
-    if (rows) for (const [slot, r] of rows) {
-      const kappa = kappaOf(slot);
-      let pred = 0;
-      for (let j = 0; j < k; j++) pred += gamma[j] * r[2 + j];
-      n0 -= r[0];
-      y0 -= r[1];
-      pred0 -= pred;
-      precision += kappa * kappa * r[0];
-      weighted += kappa * (r[1] - kappa * pred);
-    }
+    if (rows)
+      for (const [slot, r] of rows) {
+        const kappa = kappaOf(slot);
+        let pred = 0;
+        for (let j = 0; j < k; j++) pred += gamma[j] * r[2 + j];
+        n0 -= r[0];
+        y0 -= r[1];
+        pred0 -= pred;
+        precision += kappa * kappa * r[0];
+        weighted += kappa * (r[1] - kappa * pred);
+      }
     return { precision: precision + n0, weighted: weighted + y0 - pred0 };
   }
 }
@@ -411,16 +498,21 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
   constructor(config: LinearConfig, type: 'linear' | 'neural-linear' = 'linear') {
     this.type = type;
     this.config = { ...checkPrior(config), features: { ...config.features } };
-    if (config.noise !== undefined && config.noise !== 'pooled' && config.noise !== 'item') throw new RangeError(`noise must be "pooled" or "item", got ${String(config.noise)}`);
+    if (config.noise !== undefined && config.noise !== 'pooled' && config.noise !== 'item')
+      throw new RangeError(`noise must be "pooled" or "item", got ${String(config.noise)}`);
     this.map = createFeatureMap(this.config.features);
     const d = (this.d = this.map.dim);
-    if (config.positionModel !== undefined && config.positionModel !== 'none' && config.positionModel !== 'pbm') throw new RangeError(`positionModel must be "none" or "pbm", got ${String(config.positionModel)}`);
-    if (config.itemEffect !== undefined && config.itemEffect !== 'none' && config.itemEffect !== 'intercept') throw new RangeError(`itemEffect must be "none" or "intercept", got ${String(config.itemEffect)}`);
+    if (config.positionModel !== undefined && config.positionModel !== 'none' && config.positionModel !== 'pbm')
+      throw new RangeError(`positionModel must be "none" or "pbm", got ${String(config.positionModel)}`);
+    if (config.itemEffect !== undefined && config.itemEffect !== 'none' && config.itemEffect !== 'intercept')
+      throw new RangeError(`itemEffect must be "none" or "intercept", got ${String(config.itemEffect)}`);
     const kind = this.config.features.kind;
     this.itemEffect = config.itemEffect === 'intercept';
-    if (this.itemEffect && kind === 'embedding') throw new RangeError('itemEffect "intercept" needs item features (not the embedding map)');
+    if (this.itemEffect && kind === 'embedding')
+      throw new RangeError('itemEffect "intercept" needs item features (not the embedding map)');
     const lambdaItem = config.itemEffectPrecision ?? ITEM_EFFECT_PRECISION;
-    if (!(typeof lambdaItem === 'number' && lambdaItem > 0 && Number.isFinite(lambdaItem))) throw new RangeError(`itemEffectPrecision must be a positive number, got ${String(lambdaItem)}`);
+    if (!(typeof lambdaItem === 'number' && lambdaItem > 0 && Number.isFinite(lambdaItem)))
+      throw new RangeError(`itemEffectPrecision must be a positive number, got ${String(lambdaItem)}`);
     this.lambdaItem = lambdaItem;
     const perItem = config.noise === 'item' || this.itemEffect;
     const perPosition = config.positionModel === 'pbm';
@@ -439,19 +531,32 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
 
   static create(opts: LinearOptions): LinearModel {
     return new LinearModel({
-      lambda: opts.lambda ?? NIG_DEFAULTS.lambda, a0: opts.a0 ?? NIG_DEFAULTS.a0, b0: opts.b0 ?? NIG_DEFAULTS.b0,
+      lambda: opts.lambda ?? NIG_DEFAULTS.lambda,
+      a0: opts.a0 ?? NIG_DEFAULTS.a0,
+      b0: opts.b0 ?? NIG_DEFAULTS.b0,
       features: { kind: opts.featureMap ?? 'interaction', contextDim: opts.contextDim, itemDim: opts.itemDim },
       noise: opts.noise ?? 'item',
       positionModel: opts.positionModel ?? 'pbm',
       // absent = 'none': the default's config stays byte-identical to the stored posteriors' (deltas still merge)
-      ...(opts.itemEffect === 'intercept' ? { itemEffect: 'intercept' as const, ...(opts.itemEffectPrecision === undefined ? {} : { itemEffectPrecision: opts.itemEffectPrecision }) } : {}),
+      ...(opts.itemEffect === 'intercept'
+        ? {
+            itemEffect: 'intercept' as const,
+            ...(opts.itemEffectPrecision === undefined ? {} : { itemEffectPrecision: opts.itemEffectPrecision }),
+          }
+        : {}),
     });
   }
 
   static fromSnapshot(s: LinearSnapshot): LinearModel {
-    if (s.version !== 1 || (s.type !== 'linear' && s.type !== 'neural-linear')) throw new RangeError('not a linear model snapshot');
+    if (s.version !== 1 || (s.type !== 'linear' && s.type !== 'neural-linear'))
+      throw new RangeError('not a linear model snapshot');
     const m = new LinearModel(s.config, s.type);
-    m.stats.add({ ...s.stats, items: s.stats.items ?? {}, positions: s.stats.positions ?? {}, itemSlots: s.stats.itemSlots ?? {} });
+    m.stats.add({
+      ...s.stats,
+      items: s.stats.items ?? {},
+      positions: s.stats.positions ?? {},
+      itemSlots: s.stats.itemSlots ?? {},
+    });
     m.estimateExamination();
     return m;
   }
@@ -622,7 +727,11 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
   }
 
   /** β = μn + σ L⁻ᵀ z with σ² = bn/g: the coefficient draw for given variates g ~ Gamma(an,1), z ~ N(0, I_d). */
-  coefficientsFromVariates(g: number, z: ArrayLike<number>, out: Float64Array = new Float64Array(this.d)): Float64Array {
+  coefficientsFromVariates(
+    g: number,
+    z: ArrayLike<number>,
+    out: Float64Array = new Float64Array(this.d),
+  ): Float64Array {
     const sigma = Math.sqrt(this.bn() / g);
     const mu = this.posteriorMean();
     backSolveTransposed(this.L, z, this.d, out);
@@ -683,7 +792,10 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     const { kind, contextDim: C, itemDim: m } = this.config.features;
     if (kind === 'embedding') return null;
     const mu = this.posteriorMean();
-    const f = candidate.features === undefined ? new Float64Array(m) : checkVector(candidate.features, m, `candidate ${candidate.id} features`);
+    const f =
+      candidate.features === undefined
+        ? new Float64Array(m)
+        : checkVector(candidate.features, m, `candidate ${candidate.id} features`);
     const g = new Float64Array(this.k);
     if (kind === 'interaction') {
       for (let a = 0; a <= C; a++) {
@@ -709,7 +821,8 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
    */
   noiseScales(candidates: readonly Candidate[]): Float64Array | null {
     if (!this.stats.items || this.config.noise !== 'item') return null;
-    const an = this.an(), bn = this.bn();
+    const an = this.an(),
+      bn = this.bn();
     return Float64Array.from(candidates, (c) => {
       const it = this.stats.items?.get(c.id);
       if (!it || it[0] <= 0) return 1;
@@ -724,7 +837,10 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
    * c_a²/P_a (c_a = 1 without per-item noise), and the prior precision λ_δ estimated over these candidates; null
    * when itemEffect is 'none'. An unseen item: m_a = 0, variance c_a²/λ_δ.
    */
-  itemEffects(candidates: readonly Candidate[], scale: Float64Array | null = this.noiseScales(candidates)): { mean: Float64Array; variance: Float64Array; precision: number } | null {
+  itemEffects(
+    candidates: readonly Candidate[],
+    scale: Float64Array | null = this.noiseScales(candidates),
+  ): { mean: Float64Array; variance: Float64Array; precision: number } | null {
     if (!this.itemEffect) return null;
     const n = candidates.length;
     const mean = new Float64Array(n);
@@ -735,7 +851,11 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     for (let i = 0; i < n; i++) {
       const c = candidates[i];
       if (!this.stats.items?.get(c.id)) continue;
-      const { precision, weighted } = this.stats.itemEffectSums(c.id, this.itemCoefficients(c) as Float64Array, kappaOf);
+      const { precision, weighted } = this.stats.itemEffectSums(
+        c.id,
+        this.itemCoefficients(c) as Float64Array,
+        kappaOf,
+      );
       N[i] = precision;
       W[i] = weighted;
     }
@@ -759,14 +879,19 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
    */
   private itemEffectPrecisionFor(N: Float64Array, W: Float64Array): number {
     const s2 = this.bn() / this.an();
-    let q = 0, total = 0, seen = 0;
-    for (let i = 0; i < N.length; i++) if (N[i] > 0) {
-      q += (W[i] * W[i]) / N[i];
-      total += N[i];
-      seen += 1;
-    }
+    let q = 0,
+      total = 0,
+      seen = 0;
+    for (let i = 0; i < N.length; i++)
+      if (N[i] > 0) {
+        q += (W[i] * W[i]) / N[i];
+        total += N[i];
+        seen += 1;
+      }
     const tau2 = total > 0 ? (q - s2 * seen) / total : 0;
-    return tau2 > 0 ? Math.min(ITEM_EFFECT_PRECISION_MAX, Math.max(this.lambdaItem, s2 / tau2)) : ITEM_EFFECT_PRECISION_MAX;
+    return tau2 > 0
+      ? Math.min(ITEM_EFFECT_PRECISION_MAX, Math.max(this.lambdaItem, s2 / tau2))
+      : ITEM_EFFECT_PRECISION_MAX;
   }
 
   observations(): number {
@@ -805,7 +930,9 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     const covariance = (): Float64Array => {
       for (let i = 0; i < n; i++) row(i);
       const S = new Float64Array(n * n);
-      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) S[i * n + j] = dot(W.subarray(i * d, (i + 1) * d), W.subarray(j * d, (j + 1) * d), d);
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++)
+          S[i * n + j] = dot(W.subarray(i * d, (i + 1) * d), W.subarray(j * d, (j + 1) * d), d);
       if (effects) for (let i = 0; i < n; i++) S[i * n + i] += effects.variance[i];
       return S;
     };
@@ -816,7 +943,8 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
       return scoreSampler(mean, W, n, d, an, bn);
     };
     return {
-      n, mean,
+      n,
+      mean,
       sdOf(i: number): number {
         const wi = row(i);
         return scoreSd(dot(wi, wi, d) + (effects ? effects.variance[i] : 0), an, bn);
@@ -831,14 +959,18 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
           const sigma = Math.sqrt(bn / g);
           for (let i = 0; i < n; i++) {
             const c = scale ? scale[i] : 1;
-            s[i] = mean[i] + c * (dot(X.subarray(i * d, (i + 1) * d), beta, d) - base[i]) + sigma * Math.sqrt(effects.variance[i]) * zeta[i];
+            s[i] =
+              mean[i] +
+              c * (dot(X.subarray(i * d, (i + 1) * d), beta, d) - base[i]) +
+              sigma * Math.sqrt(effects.variance[i]) * zeta[i];
           }
           return s;
         }
         const beta = this.sampleCoefficients(rng);
         if (scale) {
           // per-item noise, the same variates: s_i = x_iᵀμ + c_i x_iᵀ(β − μ)
-          for (let i = 0; i < n; i++) s[i] = mean[i] + scale[i] * (dot(X.subarray(i * d, (i + 1) * d), beta, d) - mean[i]);
+          for (let i = 0; i < n; i++)
+            s[i] = mean[i] + scale[i] * (dot(X.subarray(i * d, (i + 1) * d), beta, d) - mean[i]);
           return s;
         }
         for (let i = 0; i < n; i++) s[i] = dot(X.subarray(i * d, (i + 1) * d), beta, d);
@@ -859,14 +991,17 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     const mu = this.posteriorMean();
     const fn = this.map.names(names);
     const out: Contribution[] = [];
-    for (let i = 0; i < this.d; i++) if (x[i] !== 0) out.push({ feature: fn[i], value: x[i], coefficient: mu[i], contribution: mu[i] * x[i] });
+    for (let i = 0; i < this.d; i++)
+      if (x[i] !== 0) out.push({ feature: fn[i], value: x[i], coefficient: mu[i], contribution: mu[i] * x[i] });
     return sortContributions(out);
   }
 
   snapshot(): LinearSnapshot {
     const stats = this.stats.toJSON();
     stats.xx = Array.from(symmetrizeFromLower(this.totalXX(), this.d));
-    if (stats.positions) for (const k of Object.keys(stats.positions)) stats.positions[k].xx = Array.from(symmetrizeFromLower(this.positionXX(Number(k)), this.d));
+    if (stats.positions)
+      for (const k of Object.keys(stats.positions))
+        stats.positions[k].xx = Array.from(symmetrizeFromLower(this.positionXX(Number(k)), this.d));
     return { type: this.type, version: 1, config: structuredClone(this.config), stats };
   }
 
@@ -914,13 +1049,21 @@ function checkSlot(slot: number): void {
  * Joint score sampler for a linear-Gaussian model: S = W Wᵀ with W n×d. Uses W directly when d ≤ n (r = d),
  * otherwise the (semidefinite) Cholesky factor of the n×n S (r = n), whichever is cheaper per draw.
  */
-export function scoreSampler(mean: Float64Array, W: Float64Array, n: number, d: number, an: number, bn: number): NigScoreSampler {
+export function scoreSampler(
+  mean: Float64Array,
+  W: Float64Array,
+  n: number,
+  d: number,
+  an: number,
+  bn: number,
+): NigScoreSampler {
   if (d <= n) return new NigScoreSampler(mean, W, d, false, an, bn);
   const S = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) {
-    const v = dot(W.subarray(i * d, (i + 1) * d), W.subarray(j * d, (j + 1) * d), d);
-    S[i * n + j] = v;
-    S[j * n + i] = v;
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j <= i; j++) {
+      const v = dot(W.subarray(i * d, (i + 1) * d), W.subarray(j * d, (j + 1) * d), d);
+      S[i * n + j] = v;
+      S[j * n + i] = v;
+    }
   return NigScoreSampler.fromCovariance(mean, S, an, bn);
 }

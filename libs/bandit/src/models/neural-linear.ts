@@ -17,8 +17,16 @@ export interface NeuralLinearOptions extends Partial<NigPrior> {
 export function createNeuralLinearModel(opts: NeuralLinearOptions): LinearModel {
   return new LinearModel(
     {
-      lambda: opts.lambda ?? NIG_DEFAULTS.lambda, a0: opts.a0 ?? NIG_DEFAULTS.a0, b0: opts.b0 ?? NIG_DEFAULTS.b0,
-      features: { kind: 'embedding', contextDim: 0, itemDim: 0, embeddingDim: opts.embeddingDim, intercept: opts.intercept ?? true },
+      lambda: opts.lambda ?? NIG_DEFAULTS.lambda,
+      a0: opts.a0 ?? NIG_DEFAULTS.a0,
+      b0: opts.b0 ?? NIG_DEFAULTS.b0,
+      features: {
+        kind: 'embedding',
+        contextDim: 0,
+        itemDim: 0,
+        embeddingDim: opts.embeddingDim,
+        intercept: opts.intercept ?? true,
+      },
       noise: opts.noise ?? 'item',
     },
     'neural-linear',

@@ -44,16 +44,49 @@ export const NIG_DEFAULTS: NigPrior = { lambda: 0.25, a0: 6, b0: 6 };
  * takes them: the prior (defaults above) and the noise model. `noise` omitted: the models' default 'item'.
  */
 export const NIG_MODEL_OPTIONS = [
-  { name: 'lambda', type: 'number', exclusiveMin: 0, max: 1e6, default: NIG_DEFAULTS.lambda, description: 'prior precision of the coefficients (λ)' },
-  { name: 'a0', type: 'number', exclusiveMin: 0, max: 1e6, default: NIG_DEFAULTS.a0, description: 'inverse-gamma shape of the noise prior' },
-  { name: 'b0', type: 'number', exclusiveMin: 0, max: 1e6, default: NIG_DEFAULTS.b0, description: 'inverse-gamma scale of the noise prior' },
-  { name: 'noise', type: 'enum', values: ['item', 'pooled'], description: "σ² per item (LinFullPost-style, the default 'item') or one pooled σ²" },
-  { name: 'itemLambda', type: 'number', exclusiveMin: 0, max: 1e6, description: 'hybrid only: prior precision of the per-item block; omitted: 10 · (context features + 1)' },
+  {
+    name: 'lambda',
+    type: 'number',
+    exclusiveMin: 0,
+    max: 1e6,
+    default: NIG_DEFAULTS.lambda,
+    description: 'prior precision of the coefficients (λ)',
+  },
+  {
+    name: 'a0',
+    type: 'number',
+    exclusiveMin: 0,
+    max: 1e6,
+    default: NIG_DEFAULTS.a0,
+    description: 'inverse-gamma shape of the noise prior',
+  },
+  {
+    name: 'b0',
+    type: 'number',
+    exclusiveMin: 0,
+    max: 1e6,
+    default: NIG_DEFAULTS.b0,
+    description: 'inverse-gamma scale of the noise prior',
+  },
+  {
+    name: 'noise',
+    type: 'enum',
+    values: ['item', 'pooled'],
+    description: "σ² per item (LinFullPost-style, the default 'item') or one pooled σ²",
+  },
+  {
+    name: 'itemLambda',
+    type: 'number',
+    exclusiveMin: 0,
+    max: 1e6,
+    description: 'hybrid only: prior precision of the per-item block; omitted: 10 · (context features + 1)',
+  },
 ] as const satisfies readonly OptionSpec[];
 
 export function checkPrior(p: NigPrior): NigPrior {
   for (const k of ['lambda', 'a0', 'b0'] as const) {
-    if (!(typeof p[k] === 'number' && p[k] > 0 && Number.isFinite(p[k]))) throw new RangeError(`${k} must be a positive number, got ${p[k]}`);
+    if (!(typeof p[k] === 'number' && p[k] > 0 && Number.isFinite(p[k])))
+      throw new RangeError(`${k} must be a positive number, got ${p[k]}`);
   }
   return p;
 }
@@ -135,7 +168,8 @@ export class NigScoreSampler {
     const n = mean.length;
     if (out.length < 2 * pairs * n) throw new RangeError(`samplePairs: out needs ${2 * pairs * n} numbers`);
     const zetas = this.zetaBlock.length >= pairs * r ? this.zetaBlock : (this.zetaBlock = new Float64Array(pairs * r));
-    const prods = this.productBlock.length >= pairs * n ? this.productBlock : (this.productBlock = new Float64Array(pairs * n));
+    const prods =
+      this.productBlock.length >= pairs * n ? this.productBlock : (this.productBlock = new Float64Array(pairs * n));
     if (this.zeroMean.length < n) this.zeroMean = new Float64Array(n);
     if (this.unitSigmas.length < pairs) this.unitSigmas = new Float64Array(pairs).fill(1);
     const sigmas = new Float64Array(pairs);
@@ -169,5 +203,4 @@ export class NigScoreSampler {
     scoreDraws(this.F, z, this.mean, Float64Array.of(sigma), out, n, this.r, 1, this.lower);
     return out;
   }
-
 }

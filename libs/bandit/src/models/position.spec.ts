@@ -21,7 +21,8 @@ function relevanceMae(m: LinearModel): number {
   let sum = 0;
   for (const r of rows) {
     const x = m.encode(r.context, candidate(r.item));
-    let fit = 0, eta = 0;
+    let fit = 0,
+      eta = 0;
     for (let i = 0; i < x.length; i++) {
       fit += x[i] * mu[i];
       eta += x[i] * beta[i];
@@ -35,7 +36,11 @@ describe('LinearModel position-based click model (positionModel "pbm")', () => {
   it('estimates per-slot examination κ and the relevance posterior as the NumPy alternating least squares does', () => {
     const m = fitted('pbm');
     m.estimateExamination();
-    expectClose([0, 1, 2, 3].map((k) => m.examination(k)), golden.kappa, 1e-9);
+    expectClose(
+      [0, 1, 2, 3].map((k) => m.examination(k)),
+      golden.kappa,
+      1e-9,
+    );
     expectClose(Array.from(m.posteriorMean()), golden.mean, 1e-9);
     expect(m.an()).toBe(golden.an);
     expectScalar(m.bn(), golden.bn, 1e-9);
@@ -64,7 +69,11 @@ describe('LinearModel position-based click model (positionModel "pbm")', () => {
     a.takeDelta();
     a.mergeDelta(b.takeDelta());
     for (const m of [restored, a]) {
-      expectClose([0, 1, 2, 3].map((k) => m.examination(k)), golden.kappa, 1e-9);
+      expectClose(
+        [0, 1, 2, 3].map((k) => m.examination(k)),
+        golden.kappa,
+        1e-9,
+      );
       expectClose(Array.from(m.posteriorMean()), golden.mean, 1e-9);
     }
     // the stored statistics carry the per-slot sums for slots 1..3 only (slot 0's are the totals minus these)
@@ -74,7 +83,8 @@ describe('LinearModel position-based click model (positionModel "pbm")', () => {
   it('a single-slot model keeps no per-slot sums and gives the same posterior as without the position model', () => {
     const pbm = LinearModel.create({ contextDim: 2, itemDim: 2 });
     const none = LinearModel.create({ contextDim: 2, itemDim: 2, positionModel: 'none' });
-    for (const r of rows.filter((x) => x.slot === 0)) for (const m of [pbm, none]) m.observe(r.context, candidate(r.item), r.reward);
+    for (const r of rows.filter((x) => x.slot === 0))
+      for (const m of [pbm, none]) m.observe(r.context, candidate(r.item), r.reward);
     expect(pbm.snapshot().stats.positions).toEqual({});
     expect(Array.from(pbm.posteriorMean())).toEqual(Array.from(none.posteriorMean()));
     expect(() => pbm.observe(rows[0].context, candidate(0), 0, -1)).toThrow(/slot must be an integer ≥ 0/);

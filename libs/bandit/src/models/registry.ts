@@ -45,5 +45,10 @@ export function modelFromSnapshot(s: ModelSnapshot): AnyModel {
 }
 
 export function isBanditModel(m: unknown): m is BanditModel {
-  return typeof m === 'object' && m !== null && typeof (m as BanditModel).prepare === 'function' && MODEL_TYPES.includes((m as BanditModel).type);
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    typeof (m as BanditModel).prepare === 'function' &&
+    MODEL_TYPES.includes((m as BanditModel).type)
+  );
 }

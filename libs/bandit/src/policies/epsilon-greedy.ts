@@ -13,16 +13,33 @@ import type { DecisionInput, OptionSpec, PolicyDefinition, SlateDecision, SlateP
 export const DEFAULT_EPSILON = 0.05;
 
 export const EPSILON_GREEDY_OPTIONS = [
-  { name: 'epsilon', type: 'number', min: 0, max: 1, default: DEFAULT_EPSILON, description: 'exploration probability per decision' },
-  { name: 'model', type: 'enum', values: MODEL_TYPES, default: DEFAULT_MODEL_TYPE, description: 'model whose posterior mean is exploited' },
+  {
+    name: 'epsilon',
+    type: 'number',
+    min: 0,
+    max: 1,
+    default: DEFAULT_EPSILON,
+    description: 'exploration probability per decision',
+  },
+  {
+    name: 'model',
+    type: 'enum',
+    values: MODEL_TYPES,
+    default: DEFAULT_MODEL_TYPE,
+    description: 'model whose posterior mean is exploited',
+  },
 ] as const satisfies readonly OptionSpec[];
 
 export class EpsilonGreedyPolicy implements SlatePolicy {
   readonly type = 'epsilon-greedy' as const;
   readonly epsilon: number;
-  constructor(readonly model: BanditModel, readonly options: Readonly<Record<string, unknown>> = { epsilon: DEFAULT_EPSILON, model: model.type }) {
+  constructor(
+    readonly model: BanditModel,
+    readonly options: Readonly<Record<string, unknown>> = { epsilon: DEFAULT_EPSILON, model: model.type },
+  ) {
     this.epsilon = (options.epsilon as number | undefined) ?? DEFAULT_EPSILON;
-    if (!(this.epsilon >= 0 && this.epsilon <= 1)) throw new RangeError(`epsilon must be in [0, 1], got ${this.epsilon}`);
+    if (!(this.epsilon >= 0 && this.epsilon <= 1))
+      throw new RangeError(`epsilon must be in [0, 1], got ${this.epsilon}`);
   }
 
   decide(input: DecisionInput, rng: Rng): SlateDecision {
@@ -35,7 +52,9 @@ export class EpsilonGreedyPolicy implements SlatePolicy {
     const greedy = greedyGivenEarlier(scorer.mean, chosen);
     const eps = this.epsilon;
     const slots = buildSlots(cands, chosen, greedy, {
-      score: (i) => scorer.mean[i], mean: (i) => scorer.mean[i], sd: (i) => (input.explain ? finiteOrNull(scorer.sdOf(i)) : null),
+      score: (i) => scorer.mean[i],
+      mean: (i) => scorer.mean[i],
+      sd: (i) => (input.explain ? finiteOrNull(scorer.sdOf(i)) : null),
       propensity: (j) => eps / n + (1 - eps) * (chosen[j] === byMean[j] ? 1 : 0),
     });
     attachExplanations(slots, input, this.model);
@@ -50,7 +69,10 @@ export const epsilonGreedyDefinition: PolicyDefinition = {
   modelType: (o) => o.model as ModelType,
   create(options, model) {
     if (!model) throw new RangeError('epsilon-greedy needs a model');
-    if (model.type !== options.model) throw new RangeError(`epsilon-greedy is configured for model "${String(options.model)}" but got a "${model.type}" model`);
+    if (model.type !== options.model)
+      throw new RangeError(
+        `epsilon-greedy is configured for model "${String(options.model)}" but got a "${model.type}" model`,
+      );
     return new EpsilonGreedyPolicy(model, options);
   },
 };

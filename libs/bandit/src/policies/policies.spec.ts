@@ -16,7 +16,11 @@ const vec = (r: Rng, k: number): number[] => Array.from({ length: k }, () => r.n
 function hybridSetup(seed = 1): { m: HybridModel; cands: Candidate[]; ctx: number[] } {
   const r = new Rng(seed);
   const m = HybridModel.create({ contextDim: 3, itemDim: 2 });
-  const cands: Candidate[] = Array.from({ length: 8 }, (_, i) => ({ id: `i${i}`, features: vec(r, 2), rankerScore: r.uniform() }));
+  const cands: Candidate[] = Array.from({ length: 8 }, (_, i) => ({
+    id: `i${i}`,
+    features: vec(r, 2),
+    rankerScore: r.uniform(),
+  }));
   for (let t = 0; t < 150; t++) {
     const c = cands[r.int(6)]; // i6, i7 stay cold
     const ctx = vec(r, 3);
@@ -26,7 +30,7 @@ function hybridSetup(seed = 1): { m: HybridModel; cands: Candidate[]; ctx: numbe
 }
 
 describe('slate helpers', () => {
-  it('topKInto (one pass) gives exactly topK\'s order, ties included', () => {
+  it("topKInto (one pass) gives exactly topK's order, ties included", () => {
     const r = new Rng(11);
     for (let t = 0; t < 500; t++) {
       const n = 1 + r.int(30);
@@ -67,7 +71,9 @@ describe('policy registry', () => {
   });
   it('checks that the model matches', () => {
     expect(() => createPolicy({ type: 'thompson', model: 'hybrid' })).toThrow(/needs a model/);
-    expect(() => createPolicy({ type: 'thompson', model: 'hybrid' }, BetaModel.create())).toThrow(/configured for model/);
+    expect(() => createPolicy({ type: 'thompson', model: 'hybrid' }, BetaModel.create())).toThrow(
+      /configured for model/,
+    );
     expect(createPolicy({ type: 'thompson', model: 'beta' }, BetaModel.create()).type).toBe('thompson');
     expect(createPolicy({ type: 'random' }).type).toBe('random');
   });
@@ -108,17 +114,32 @@ describe('thompson', () => {
     const { m, cands, ctx } = hybridSetup();
     let draws = 0;
     const spy = {
-      ...m, type: m.type,
+      ...m,
+      type: m.type,
       prepare: (c: number[], cs: readonly Candidate[]) => {
         const sc = m.prepare(c, cs);
-        return { ...sc, n: sc.n, mean: sc.mean, sdOf: sc.sdOf, redraw: sc.redraw, draw: (r: Rng) => { draws++; return sc.draw(r); } };
+        return {
+          ...sc,
+          n: sc.n,
+          mean: sc.mean,
+          sdOf: sc.sdOf,
+          redraw: sc.redraw,
+          draw: (r: Rng) => {
+            draws++;
+            return sc.draw(r);
+          },
+        };
       },
       explain: m.explain.bind(m),
     } as unknown as HybridModel;
-    const d = new ThompsonPolicy(spy).decide({ context: ctx, candidates: cands, slots: 5, propensityDraws: 10 }, new Rng(1));
+    const d = new ThompsonPolicy(spy).decide(
+      { context: ctx, candidates: cands, slots: 5, propensityDraws: 10 },
+      new Rng(1),
+    );
     expect(draws).toBe(1);
     expect(new Set(d.slots.map((s) => s.itemId)).size).toBe(5);
-    for (let j = 1; j < d.slots.length; j++) expect(d.slots[j - 1].score as number).toBeGreaterThanOrEqual(d.slots[j].score as number);
+    for (let j = 1; j < d.slots.length; j++)
+      expect(d.slots[j - 1].score as number).toBeGreaterThanOrEqual(d.slots[j].score as number);
     d.slots.forEach((s) => expect(s.explored).toBe(s.itemId !== s.greedyItemId));
   });
 
@@ -143,15 +164,27 @@ describe('thompson', () => {
 
   it('works with every model type, slots beyond the candidates, and explanations by name', () => {
     const r = new Rng(3);
-    const cands: Candidate[] = Array.from({ length: 3 }, (_, i) => ({ id: `c${i}`, features: vec(r, 2), embedding: vec(r, 4) }));
+    const cands: Candidate[] = Array.from({ length: 3 }, (_, i) => ({
+      id: `c${i}`,
+      features: vec(r, 2),
+      embedding: vec(r, 4),
+    }));
     const models = [
-      createModel({ type: 'beta' }), createModel({ type: 'linear', contextDim: 1, itemDim: 2 }),
-      createModel({ type: 'hybrid', contextDim: 1, itemDim: 2 }), createModel({ type: 'neural-linear', embeddingDim: 4 }),
+      createModel({ type: 'beta' }),
+      createModel({ type: 'linear', contextDim: 1, itemDim: 2 }),
+      createModel({ type: 'hybrid', contextDim: 1, itemDim: 2 }),
+      createModel({ type: 'neural-linear', embeddingDim: 4 }),
     ];
     for (const model of models) {
       for (let t = 0; t < 20; t++) model.observe([r.normal()], cands[t % 3], r.uniform());
       const d = createPolicy({ type: 'thompson', model: model.type }, model).decide(
-        { context: [0.5], candidates: cands, slots: 10, propensityDraws: 100, explain: { names: { context: ['age'], item: ['price', 'len'] } } },
+        {
+          context: [0.5],
+          candidates: cands,
+          slots: 10,
+          propensityDraws: 100,
+          explain: { names: { context: ['age'], item: ['price', 'len'] } },
+        },
         new Rng(1),
       );
       expect(d.slots).toHaveLength(3);
@@ -166,7 +199,15 @@ describe('thompson', () => {
       }
     }
     const lin = models[1] as LinearModel;
-    const d = new ThompsonPolicy(lin).decide({ context: [0.5], candidates: cands, slots: 1, explain: { names: { context: ['age'], item: ['price', 'len'] }, top: 2 } }, new Rng(1));
+    const d = new ThompsonPolicy(lin).decide(
+      {
+        context: [0.5],
+        candidates: cands,
+        slots: 1,
+        explain: { names: { context: ['age'], item: ['price', 'len'] }, top: 2 },
+      },
+      new Rng(1),
+    );
     expect(d.slots[0].explanation?.length).toBe(2);
     expect(['bias', 'price', 'len', 'age', 'age×price', 'age×len']).toContain(d.slots[0].explanation?.[0].feature);
   });
@@ -175,9 +216,13 @@ describe('thompson', () => {
     const { m, cands, ctx } = hybridSetup();
     const p = new ThompsonPolicy(m);
     expect(() => p.decide({ context: ctx, candidates: cands, slots: 0 }, new Rng(1))).toThrow(RangeError);
-    expect(() => p.decide({ context: ctx, candidates: [cands[0], cands[0]], slots: 1 }, new Rng(1))).toThrow(/duplicate/);
+    expect(() => p.decide({ context: ctx, candidates: [cands[0], cands[0]], slots: 1 }, new Rng(1))).toThrow(
+      /duplicate/,
+    );
     expect(() => p.decide({ context: [1], candidates: cands, slots: 1 }, new Rng(1))).toThrow(RangeError);
-    expect(() => p.decide({ context: ctx, candidates: cands, slots: 1, propensityDraws: -1 }, new Rng(1))).toThrow(RangeError);
+    expect(() => p.decide({ context: ctx, candidates: cands, slots: 1, propensityDraws: -1 }, new Rng(1))).toThrow(
+      RangeError,
+    );
     expect(p.decide({ context: ctx, candidates: [], slots: 3 }, new Rng(1)).slots).toEqual([]);
   });
 });
@@ -217,19 +262,30 @@ describe('epsilon-greedy', () => {
   });
   it('epsilon 0 is greedy by posterior mean', () => {
     const { m, cands, ctx } = hybridSetup();
-    const d = createPolicy({ type: 'epsilon-greedy', epsilon: 0, model: 'hybrid' }, m).decide({ context: ctx, candidates: cands, slots: 4 }, new Rng(9));
+    const d = createPolicy({ type: 'epsilon-greedy', epsilon: 0, model: 'hybrid' }, m).decide(
+      { context: ctx, candidates: cands, slots: 4 },
+      new Rng(9),
+    );
     expect(d.slots.every((s) => !s.explored && s.propensity === 1)).toBe(true);
   });
 });
 
 describe('random and ranker', () => {
-  const cands: Candidate[] = [{ id: 'a', rankerScore: 0.1 }, { id: 'b', rankerScore: 0.9 }, { id: 'c' }, { id: 'd', rankerScore: 0.5 }];
+  const cands: Candidate[] = [
+    { id: 'a', rankerScore: 0.1 },
+    { id: 'b', rankerScore: 0.9 },
+    { id: 'c' },
+    { id: 'd', rankerScore: 0.5 },
+  ];
   it('ranker: greedy by score, unscored last, propensity 1, never explored', () => {
     const d = new RankerPolicy().decide({ context: [], candidates: cands, slots: 4 }, new Rng(1));
     expect(d.slots.map((s) => s.itemId)).toEqual(['b', 'd', 'a', 'c']);
     expect(d.slots.map((s) => s.score)).toEqual([0.9, 0.5, 0.1, null]);
     expect(d.slots.every((s) => s.propensity === 1 && !s.explored)).toBe(true);
-    const plain = new RankerPolicy().decide({ context: [], candidates: [{ id: 'x' }, { id: 'y' }], slots: 2 }, new Rng(1));
+    const plain = new RankerPolicy().decide(
+      { context: [], candidates: [{ id: 'x' }, { id: 'y' }], slots: 2 },
+      new Rng(1),
+    );
     expect(plain.slots.map((s) => s.itemId)).toEqual(['x', 'y']);
   });
   it('random: uniform, propensity 1/n, explored relative to the ranker order', () => {

@@ -2,7 +2,13 @@ import { Rng } from '../rng';
 import { HybridModel } from '../models/hybrid';
 import { LinearModel } from '../models/linear';
 import type { Candidate } from '../types';
-import { PROPENSITY_MIN_DRAWS, monteCarloPropensities, monteCarloPropensitiesStopped, propensityErrorBound, topK } from './slate';
+import {
+  PROPENSITY_MIN_DRAWS,
+  monteCarloPropensities,
+  monteCarloPropensitiesStopped,
+  propensityErrorBound,
+  topK,
+} from './slate';
 import { ThompsonPolicy } from './thompson';
 
 /** Issue 13: antithetic propensity re-draws (error bound) and deferred propensities (exact replay). */
@@ -11,7 +17,11 @@ const vec = (r: Rng, k: number): number[] => Array.from({ length: k }, () => r.n
 function hybridSetup(seed = 1): { m: HybridModel; cands: Candidate[]; ctx: number[]; r: Rng } {
   const r = new Rng(seed);
   const m = HybridModel.create({ contextDim: 3, itemDim: 2 });
-  const cands: Candidate[] = Array.from({ length: 8 }, (_, i) => ({ id: `i${i}`, features: vec(r, 2), rankerScore: r.uniform() }));
+  const cands: Candidate[] = Array.from({ length: 8 }, (_, i) => ({
+    id: `i${i}`,
+    features: vec(r, 2),
+    rankerScore: r.uniform(),
+  }));
   for (let t = 0; t < 150; t++) {
     const c = cands[r.int(6)];
     m.observe(vec(r, 3), c, (c.features as number[])[0] + 0.3 * r.normal());
@@ -20,7 +30,7 @@ function hybridSetup(seed = 1): { m: HybridModel; cands: Candidate[]; ctx: numbe
 }
 
 describe('antithetic Monte-Carlo propensities', () => {
-  it('are unbiased and within the stated bound: SE ≤ √(2p(1−p)/N), below independent draws\' here', () => {
+  it("are unbiased and within the stated bound: SE ≤ √(2p(1−p)/N), below independent draws' here", () => {
     const { m, cands, ctx } = hybridSetup(4);
     const scorer = m.prepare(ctx, cands);
     const chosen = topK(scorer.mean, 2);
@@ -42,7 +52,12 @@ describe('antithetic Monte-Carlo propensities', () => {
     for (let s = 0; s < seeds; s++) {
       const a = monteCarloPropensities(scorer, chosen, N, new Rng(`anti-${s}`));
       // the same estimator without redrawPairs: independent draws
-      const b = monteCarloPropensities({ ...scorer, redrawPairs: undefined, redrawMany: undefined, redraw: scorer.redraw }, chosen, N, new Rng(`indep-${s}`));
+      const b = monteCarloPropensities(
+        { ...scorer, redrawPairs: undefined, redrawMany: undefined, redraw: scorer.redraw },
+        chosen,
+        N,
+        new Rng(`indep-${s}`),
+      );
       for (let j = 0; j < 2; j++) {
         anti[j].push(a[j]);
         indep[j].push(b[j]);
@@ -102,7 +117,7 @@ describe('sequential stopping of the propensity re-draws (stated error bound)', 
     return { rms: se.map((x) => Math.sqrt(x / seeds)), meanDraws: used / seeds };
   };
 
-  it('a target ε: the estimates\' RMS error stays within ε, with fewer draws than the maximum', () => {
+  it("a target ε: the estimates' RMS error stays within ε, with fewer draws than the maximum", () => {
     expect(Math.min(...p)).toBeGreaterThan(0.05);
     const eps = 0.03;
     const r = rms(eps, 4000);
@@ -125,7 +140,9 @@ describe('sequential stopping of the propensity re-draws (stated error bound)', 
   it('the bound: larger for propensities near ½, √2 larger for antithetic pairs, shrinking as 1/√N', () => {
     expect(propensityErrorBound([500], 1000, 1)).toBeCloseTo(Math.sqrt(0.25 / 1000), 12);
     expect(propensityErrorBound([10], 1000, 1)).toBeLessThan(propensityErrorBound([300], 1000, 1));
-    expect(propensityErrorBound([10], 1000, 2) / propensityErrorBound([10], 1000, 1)).toBeGreaterThan(Math.SQRT2 * 0.99);
+    expect(propensityErrorBound([10], 1000, 2) / propensityErrorBound([10], 1000, 1)).toBeGreaterThan(
+      Math.SQRT2 * 0.99,
+    );
     expect(propensityErrorBound([0, 40], 400, 2)).toBeGreaterThan(propensityErrorBound([0, 160], 1600, 2));
   });
 
@@ -133,8 +150,13 @@ describe('sequential stopping of the propensity re-draws (stated error bound)', 
     const p2 = new ThompsonPolicy(m);
     const d = p2.decide({ context: ctx, candidates: cands, slots: 2, propensityDraws: 1000 }, new Rng(3));
     for (const s of d.slots) expect(s.propensity! > 0 && s.propensity! <= 1).toBe(true);
-    expect(() => p2.decide({ context: ctx, candidates: cands, slots: 2, propensityError: -1 }, new Rng(3))).toThrow(RangeError);
-    const all = p2.decide({ context: ctx, candidates: cands, slots: 2, propensityDraws: 1000, propensityError: null }, new Rng(3));
+    expect(() => p2.decide({ context: ctx, candidates: cands, slots: 2, propensityError: -1 }, new Rng(3))).toThrow(
+      RangeError,
+    );
+    const all = p2.decide(
+      { context: ctx, candidates: cands, slots: 2, propensityDraws: 1000, propensityError: null },
+      new Rng(3),
+    );
     expect(all.slots.map((s) => s.itemId)).toEqual(d.slots.map((s) => s.itemId)); // the decision never depends on it
   });
 });
@@ -149,7 +171,9 @@ describe('deferred propensities', () => {
       const input = { context: ctx, candidates: cands, slots: 3, propensityDraws: 500 };
       const inline = p.decide(input, new Rng('replay'));
       const deferred = p.decide({ ...input, deferPropensities: true }, new Rng('replay'));
-      expect(deferred.slots.map((s) => [s.itemId, s.score, s.explored])).toEqual(inline.slots.map((s) => [s.itemId, s.score, s.explored]));
+      expect(deferred.slots.map((s) => [s.itemId, s.score, s.explored])).toEqual(
+        inline.slots.map((s) => [s.itemId, s.score, s.explored]),
+      );
       expect(deferred.slots.every((s) => s.propensity === null)).toBe(true);
       expect(deferred.propensity).toEqual({ method: 'monte-carlo', draws: 500 });
       // the decision's own observations (default reward accounting) and more arrive before the propensities run
@@ -163,7 +187,10 @@ describe('deferred propensities', () => {
 
   it('no draws or no slots: nothing deferred', () => {
     const { m, cands, ctx } = hybridSetup(7);
-    const d = new ThompsonPolicy(m).decide({ context: ctx, candidates: cands, slots: 2, propensityDraws: 0, deferPropensities: true }, new Rng(1));
+    const d = new ThompsonPolicy(m).decide(
+      { context: ctx, candidates: cands, slots: 2, propensityDraws: 0, deferPropensities: true },
+      new Rng(1),
+    );
     expect(d.deferredPropensities).toBeUndefined();
     expect(d.propensity).toEqual({ method: 'none', draws: 0 });
   });

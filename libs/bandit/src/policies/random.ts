@@ -17,7 +17,12 @@ export class RandomPolicy implements SlatePolicy {
     const cands = input.candidates;
     const chosen = rng.samplePrefix(n, k);
     const greedy = greedyGivenEarlier(rankerKeys(cands), chosen);
-    const slots = buildSlots(cands, chosen, greedy, { score: () => null, mean: () => null, sd: () => null, propensity: () => 1 / n });
+    const slots = buildSlots(cands, chosen, greedy, {
+      score: () => null,
+      mean: () => null,
+      sd: () => null,
+      propensity: () => 1 / n,
+    });
     return { policy: 'random', model: null, slots, propensity: { method: 'exact', draws: 0 } };
   }
 }

@@ -37,20 +37,30 @@ function validateOption(spec: OptionSpec, v: unknown): string | null {
       if (spec.max !== undefined && v > spec.max) return `must be ≤ ${spec.max}`;
       return null;
     case 'enum':
-      return typeof v === 'string' && (spec.values ?? []).includes(v) ? null : `must be one of ${(spec.values ?? []).join(', ')}`;
+      return typeof v === 'string' && (spec.values ?? []).includes(v)
+        ? null
+        : `must be one of ${(spec.values ?? []).join(', ')}`;
     case 'boolean':
       return typeof v === 'boolean' ? null : 'must be a boolean';
   }
 }
 
 /** Validates a policy config and fills defaults. Throws PolicyConfigError listing every problem. */
-export function parsePolicyConfig(config: PolicyConfig): { definition: PolicyDefinition; options: Record<string, unknown> } {
+export function parsePolicyConfig(config: PolicyConfig): {
+  definition: PolicyDefinition;
+  options: Record<string, unknown>;
+} {
   const definition = (POLICIES as Record<string, PolicyDefinition | undefined>)[config?.type];
-  if (!definition) throw new PolicyConfigError([{ path: 'type', message: `unknown policy type; expected one of ${Object.keys(POLICIES).join(', ')}` }]);
+  if (!definition)
+    throw new PolicyConfigError([
+      { path: 'type', message: `unknown policy type; expected one of ${Object.keys(POLICIES).join(', ')}` },
+    ]);
   const errors: { path: string; message: string }[] = [];
   const options: Record<string, unknown> = {};
   const known = new Set(definition.options.map((o) => o.name));
-  for (const key of Object.keys(config)) if (key !== 'type' && !known.has(key)) errors.push({ path: key, message: `unknown option for policy "${definition.type}"` });
+  for (const key of Object.keys(config))
+    if (key !== 'type' && !known.has(key))
+      errors.push({ path: key, message: `unknown option for policy "${definition.type}"` });
   for (const spec of definition.options) {
     const v = config[spec.name] === undefined ? spec.default : config[spec.name];
     if (v === undefined) {

@@ -10,11 +10,14 @@ const PROPENSITY_BLOCK = 64;
 
 export function checkInput(input: DecisionInput): { n: number; k: number; draws: number } {
   if (!Array.isArray(input.candidates)) throw new RangeError('candidates must be an array');
-  if (!(Number.isInteger(input.slots) && input.slots > 0)) throw new RangeError(`slots must be a positive integer, got ${input.slots}`);
+  if (!(Number.isInteger(input.slots) && input.slots > 0))
+    throw new RangeError(`slots must be a positive integer, got ${input.slots}`);
   const draws = input.propensityDraws ?? DEFAULT_PROPENSITY_DRAWS;
-  if (!(Number.isInteger(draws) && draws >= 0)) throw new RangeError(`propensityDraws must be a non-negative integer, got ${draws}`);
+  if (!(Number.isInteger(draws) && draws >= 0))
+    throw new RangeError(`propensityDraws must be a non-negative integer, got ${draws}`);
   const e = input.propensityError;
-  if (e !== undefined && e !== null && !(typeof e === 'number' && e > 0 && Number.isFinite(e))) throw new RangeError(`propensityError must be a positive number or null, got ${String(e)}`);
+  if (e !== undefined && e !== null && !(typeof e === 'number' && e > 0 && Number.isFinite(e)))
+    throw new RangeError(`propensityError must be a positive number or null, got ${String(e)}`);
   const seen = new Set<string>();
   for (const c of input.candidates) {
     if (seen.has(c.id)) throw new RangeError(`duplicate candidate id "${c.id}"`);
@@ -27,7 +30,12 @@ export function checkInput(input: DecisionInput): { n: number; k: number; draws:
  * Greedy filling without repeats: the indices of the k largest scores in order (ties: lower index first).
  * Writes into `out` (length ≥ k); `used` is scratch of length n.
  */
-export function topK(scores: ArrayLike<number>, k: number, out: Int32Array = new Int32Array(k), used: Uint8Array = new Uint8Array(scores.length)): Int32Array {
+export function topK(
+  scores: ArrayLike<number>,
+  k: number,
+  out: Int32Array = new Int32Array(k),
+  used: Uint8Array = new Uint8Array(scores.length),
+): Int32Array {
   const n = scores.length;
   used.fill(0, 0, n);
   for (let j = 0; j < k; j++) {
@@ -81,7 +89,13 @@ export function greedyGivenEarlier(keys: ArrayLike<number>, chosen: ArrayLike<nu
  * times independent draws' and equal to it at ρ = 0; for a top-k indicator the mirrored draw tends to disagree
  * (ρ < 0), measured in slate.spec.ts. Variates: half the normals and gammas of independent draws, on the same rng.
  */
-export function monteCarloPropensities(scorer: SlateScorer, chosen: ArrayLike<number>, draws: number, rng: Rng, maxError: PropensityError = null): number[] {
+export function monteCarloPropensities(
+  scorer: SlateScorer,
+  chosen: ArrayLike<number>,
+  draws: number,
+  rng: Rng,
+  maxError: PropensityError = null,
+): number[] {
   return monteCarloPropensitiesStopped(scorer, chosen, draws, rng, maxError).propensities;
 }
 
@@ -119,7 +133,13 @@ export function propensityErrorBound(counts: ArrayLike<number>, N: number, f: nu
  * propensities give the same numbers. Checked against 60,000-draw references in propensities.spec.ts (the
  * estimates' RMS error stays within ε).
  */
-export function monteCarloPropensitiesStopped(scorer: SlateScorer, chosen: ArrayLike<number>, draws: number, rng: Rng, maxError: PropensityError = null): { propensities: number[]; draws: number } {
+export function monteCarloPropensitiesStopped(
+  scorer: SlateScorer,
+  chosen: ArrayLike<number>,
+  draws: number,
+  rng: Rng,
+  maxError: PropensityError = null,
+): { propensities: number[]; draws: number } {
   const n = scorer.n;
   const k = chosen.length;
   const counts = new Float64Array(k);
@@ -136,10 +156,15 @@ export function monteCarloPropensitiesStopped(scorer: SlateScorer, chosen: Array
   const count = (row: Float64Array): void => countRows(row, 1);
   const f = scorer.redrawPairs ? 2 : 1;
   const eps = maxError === 'auto' ? Math.sqrt(f / (4 * Math.max(draws, 1))) : maxError;
-  if (eps !== null && !(eps > 0 && Number.isFinite(eps))) throw new RangeError(`propensity error target must be a positive number, got ${eps}`);
+  if (eps !== null && !(eps > 0 && Number.isFinite(eps)))
+    throw new RangeError(`propensity error target must be a positive number, got ${eps}`);
   // a stopping check after `done` draws (only at block ends, where both paths have consumed whole blocks)
-  const stop = (done: number): boolean => eps !== null && done >= PROPENSITY_MIN_DRAWS && done < draws && propensityErrorBound(counts, done, f) <= eps;
-  const result = (used: number): { propensities: number[]; draws: number } => ({ propensities: Array.from(counts, (c) => (c + 1) / (used + 1)), draws: used });
+  const stop = (done: number): boolean =>
+    eps !== null && done >= PROPENSITY_MIN_DRAWS && done < draws && propensityErrorBound(counts, done, f) <= eps;
+  const result = (used: number): { propensities: number[]; draws: number } => ({
+    propensities: Array.from(counts, (c) => (c + 1) / (used + 1)),
+    draws: used,
+  });
   if (scorer.redrawPairs) {
     const buf = new Float64Array(PROPENSITY_BLOCK * n);
     const pairs = draws >> 1;
@@ -191,7 +216,14 @@ export function topKInto(scores: ArrayLike<number>, k: number, order: Int32Array
 }
 
 /** {@link topKInto} over scores[offset, offset + n) of a Float64Array (monomorphic, no subarray per row). */
-function topKAt(scores: Float64Array, offset: number, n: number, k: number, order: Int32Array, values: Float64Array): void {
+function topKAt(
+  scores: Float64Array,
+  offset: number,
+  n: number,
+  k: number,
+  order: Int32Array,
+  values: Float64Array,
+): void {
   let filled = 0;
   let last = -Infinity; // values[k − 1] once filled
   for (let i = 0; i < n; i++) {
@@ -212,22 +244,35 @@ function topKAt(scores: Float64Array, offset: number, n: number, k: number, orde
 
 /** Baseline order key: ranker score (missing = −∞, so unscored candidates follow in input order). */
 export function rankerKeys(candidates: readonly Candidate[]): Float64Array {
-  return Float64Array.from(candidates, (c) => (typeof c.rankerScore === 'number' && Number.isFinite(c.rankerScore) ? c.rankerScore : -Infinity));
+  return Float64Array.from(candidates, (c) =>
+    typeof c.rankerScore === 'number' && Number.isFinite(c.rankerScore) ? c.rankerScore : -Infinity,
+  );
 }
 
 export function buildSlots(
   candidates: readonly Candidate[],
   chosen: ArrayLike<number>,
   greedy: ArrayLike<number>,
-  f: { score: (i: number) => number | null; mean: (i: number) => number | null; sd: (i: number) => number | null; propensity: (j: number) => number | null },
+  f: {
+    score: (i: number) => number | null;
+    mean: (i: number) => number | null;
+    sd: (i: number) => number | null;
+    propensity: (j: number) => number | null;
+  },
 ): SlotDecision[] {
   return Array.from({ length: chosen.length }, (_, j) => {
     const i = chosen[j];
     const g = greedy[j];
     return {
-      position: j + 1, index: i, itemId: candidates[i].id,
-      score: f.score(i), mean: f.mean(i), sd: f.sd(i),
-      greedyIndex: g, greedyItemId: candidates[g].id, explored: i !== g,
+      position: j + 1,
+      index: i,
+      itemId: candidates[i].id,
+      score: f.score(i),
+      mean: f.mean(i),
+      sd: f.sd(i),
+      greedyIndex: g,
+      greedyItemId: candidates[g].id,
+      explored: i !== g,
       propensity: f.propensity(j),
     };
   });
@@ -237,7 +282,8 @@ export function attachExplanations(slots: SlotDecision[], input: DecisionInput, 
   if (!input.explain || !model) return;
   const opts = input.explain === true ? {} : input.explain;
   const top = opts.top ?? DEFAULT_EXPLAIN_TOP;
-  for (const s of slots) s.explanation = model.explain(input.context, input.candidates[s.index], opts.names).slice(0, top);
+  for (const s of slots)
+    s.explanation = model.explain(input.context, input.candidates[s.index], opts.names).slice(0, top);
 }
 
 export function finiteOrNull(x: number): number | null {

@@ -5,7 +5,16 @@
  */
 import type { Rng } from '../rng';
 import { type BanditModel, DEFAULT_MODEL_TYPE, MODEL_TYPES, type ModelType } from '../types';
-import { attachExplanations, buildSlots, checkInput, DEFAULT_PROPENSITY_DRAWS, finiteOrNull, greedyGivenEarlier, monteCarloPropensities, topK } from './slate';
+import {
+  attachExplanations,
+  buildSlots,
+  checkInput,
+  DEFAULT_PROPENSITY_DRAWS,
+  finiteOrNull,
+  greedyGivenEarlier,
+  monteCarloPropensities,
+  topK,
+} from './slate';
 import type { DecisionInput, OptionSpec, PolicyDefinition, SlateDecision, SlatePolicy } from './types';
 
 /**
@@ -14,14 +23,35 @@ import type { DecisionInput, OptionSpec, PolicyDefinition, SlateDecision, SlateP
  * after it (README "Deferred propensities").
  */
 export const THOMPSON_OPTIONS = [
-  { name: 'model', type: 'enum', values: MODEL_TYPES, default: DEFAULT_MODEL_TYPE, description: 'posterior model (linear won the issue-12 reproductions on average)' },
-  { name: 'propensityDraws', type: 'integer', min: 0, max: 100_000, default: DEFAULT_PROPENSITY_DRAWS, description: 'Monte-Carlo re-draws per decision for the slot propensities (0: none)' },
-  { name: 'propensities', type: 'enum', values: ['inline', 'deferred'], description: 'propensities in the answer (inline, the default) or computed after it (deferred)' },
+  {
+    name: 'model',
+    type: 'enum',
+    values: MODEL_TYPES,
+    default: DEFAULT_MODEL_TYPE,
+    description: 'posterior model (linear won the issue-12 reproductions on average)',
+  },
+  {
+    name: 'propensityDraws',
+    type: 'integer',
+    min: 0,
+    max: 100_000,
+    default: DEFAULT_PROPENSITY_DRAWS,
+    description: 'Monte-Carlo re-draws per decision for the slot propensities (0: none)',
+  },
+  {
+    name: 'propensities',
+    type: 'enum',
+    values: ['inline', 'deferred'],
+    description: 'propensities in the answer (inline, the default) or computed after it (deferred)',
+  },
 ] as const satisfies readonly OptionSpec[];
 
 export class ThompsonPolicy implements SlatePolicy {
   readonly type = 'thompson' as const;
-  constructor(readonly model: BanditModel, readonly options: Readonly<Record<string, unknown>> = { model: model.type }) {}
+  constructor(
+    readonly model: BanditModel,
+    readonly options: Readonly<Record<string, unknown>> = { model: model.type },
+  ) {}
 
   decide(input: DecisionInput, rng: Rng): SlateDecision {
     const { k, draws } = checkInput(input);
@@ -45,12 +75,16 @@ export class ThompsonPolicy implements SlatePolicy {
     }
     const props = child && !deferred ? monteCarloPropensities(scorer, chosen, draws, child, target) : null;
     const slots = buildSlots(cands, chosen, greedy, {
-      score: (i) => drawn[i], mean: (i) => scorer.mean[i], sd: (i) => (input.explain || props ? finiteOrNull(scorer.sdOf(i)) : null),
+      score: (i) => drawn[i],
+      mean: (i) => scorer.mean[i],
+      sd: (i) => (input.explain || props ? finiteOrNull(scorer.sdOf(i)) : null),
       propensity: (j) => (props ? props[j] : null),
     });
     attachExplanations(slots, input, this.model);
     return {
-      policy: 'thompson', model: this.model.type, slots,
+      policy: 'thompson',
+      model: this.model.type,
+      slots,
       propensity: { method: props || deferred ? 'monte-carlo' : 'none', draws: props || deferred ? draws : 0 },
       ...(deferred ? { deferredPropensities: deferred } : {}),
     };
@@ -64,7 +98,10 @@ export const thompsonDefinition: PolicyDefinition = {
   modelType: (o) => o.model as ModelType,
   create(options, model) {
     if (!model) throw new RangeError('thompson needs a model');
-    if (model.type !== options.model) throw new RangeError(`thompson is configured for model "${String(options.model)}" but got a "${model.type}" model`);
+    if (model.type !== options.model)
+      throw new RangeError(
+        `thompson is configured for model "${String(options.model)}" but got a "${model.type}" model`,
+      );
     return new ThompsonPolicy(model, options);
   },
 };

@@ -31,7 +31,13 @@ export function loadObd(behavior: 'random' | 'bts', campaign: 'men' | 'women'): 
   const [ja, jp, jc, js] = ['item_id', 'position', 'click', 'propensity_score'].map(col);
   const ju = [0, 1, 2, 3].map((k) => col(`user_feature_${k}`));
   const n = lines.length - 1;
-  const log: ObdLog = { action: new Int32Array(n), position: new Int32Array(n), reward: new Float64Array(n), pscore: new Float64Array(n), userFeatures: [] };
+  const log: ObdLog = {
+    action: new Int32Array(n),
+    position: new Int32Array(n),
+    reward: new Float64Array(n),
+    pscore: new Float64Array(n),
+    userFeatures: [],
+  };
   for (let i = 0; i < n; i++) {
     const f = lines[i + 1].split(',');
     log.action[i] = Number(f[ja]);
@@ -55,6 +61,7 @@ export function userFeatureOneHot(log: ObdLog): { context: Float64Array; dContex
   }
   const index = cats.map((c) => new Map(c.map((v, j) => [v, j])));
   const context = new Float64Array(n * d);
-  for (let i = 0; i < n; i++) for (let k = 0; k < 4; k++) context[i * d + offsets[k] + index[k].get(log.userFeatures[i][k])!] = 1;
+  for (let i = 0; i < n; i++)
+    for (let k = 0; k < 4; k++) context[i * d + offsets[k] + index[k].get(log.userFeatures[i][k])!] = 1;
   return { context, dContext: d };
 }

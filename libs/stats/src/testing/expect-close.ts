@@ -2,7 +2,13 @@
  * Golden-file assertions: relative tolerance 1e-6 by default, absolute 1e-12 for values near zero.
  * `null` expected values must be null (degenerate cases).
  */
-export function expectClose(actual: number | null | undefined, expected: number | null, rel = 1e-6, abs = 1e-12, label = ''): void {
+export function expectClose(
+  actual: number | null | undefined,
+  expected: number | null,
+  rel = 1e-6,
+  abs = 1e-12,
+  label = '',
+): void {
   if (expected === null) {
     if (actual !== null) throw new Error(`${label}: expected null, got ${actual}`);
     return;

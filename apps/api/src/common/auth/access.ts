@@ -15,7 +15,18 @@ export type Capability =
   | 'webhooks:manage';
 
 export const ROLE_CAPABILITIES: Record<ApiKeyRole, ReadonlySet<Capability>> = {
-  admin: new Set<Capability>(['keys:manage', 'experiments:read', 'experiments:write', 'items:read', 'items:write', 'serve', 'audit:read', 'units:erase', 'users:manage', 'webhooks:manage']),
+  admin: new Set<Capability>([
+    'keys:manage',
+    'experiments:read',
+    'experiments:write',
+    'items:read',
+    'items:write',
+    'serve',
+    'audit:read',
+    'units:erase',
+    'users:manage',
+    'webhooks:manage',
+  ]),
   editor: new Set<Capability>(['experiments:read', 'experiments:write', 'items:read', 'items:write', 'audit:read']),
   viewer: new Set<Capability>(['experiments:read', 'items:read']),
   serving: new Set<Capability>(['serve', 'items:read', 'items:write']),

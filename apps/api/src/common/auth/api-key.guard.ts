@@ -27,10 +27,15 @@ export class ApiKeyGuard implements CanActivate {
     const sessionToken = header ? null : sessionTokenOf(request);
     if (sessionToken) {
       const csrf = request.headers[CSRF_HEADER];
-      const principal = await this.consoleAuth.principalFor(sessionToken, request.method, typeof csrf === 'string' ? csrf : undefined);
+      const principal = await this.consoleAuth.principalFor(
+        sessionToken,
+        request.method,
+        typeof csrf === 'string' ? csrf : undefined,
+      );
       request.principal = principal;
       if (!capability) throw Problem.forbidden('This route is not open to console sessions.');
-      if (!ROLE_CAPABILITIES[principal.role].has(capability)) throw Problem.forbidden(`A console user with role "${principal.role}" may not do this (needs ${capability}).`);
+      if (!ROLE_CAPABILITIES[principal.role].has(capability))
+        throw Problem.forbidden(`A console user with role "${principal.role}" may not do this (needs ${capability}).`);
       return true;
     }
     if (!header) throw Problem.unauthorized('Send an API key as "Authorization: Bearer <key>".');

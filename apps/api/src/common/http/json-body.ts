@@ -30,18 +30,24 @@ export function hostileJsonProblems(body: unknown): FieldError[] {
       continue;
     }
     if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i--) if (value[i] !== null && (typeof value[i] === 'object' || typeof value[i] === 'string')) stack.push({ value: value[i], path: [...path, i] });
+      for (let i = value.length - 1; i >= 0; i--)
+        if (value[i] !== null && (typeof value[i] === 'object' || typeof value[i] === 'string'))
+          stack.push({ value: value[i], path: [...path, i] });
       continue;
     }
     const children: Array<{ value: unknown; path: Array<string | number> }> = [];
     for (const k of Object.keys(value)) {
       const keyMessage = stringProblem(k);
       if (keyMessage) {
-        errors.push({ path: (path.length ? formatPath(path) : '') + quotedKey(k), message: `${keyMessage} (in a field name)` });
+        errors.push({
+          path: (path.length ? formatPath(path) : '') + quotedKey(k),
+          message: `${keyMessage} (in a field name)`,
+        });
         continue;
       }
       const v = (value as Record<string, unknown>)[k];
-      if (v !== null && (typeof v === 'object' || typeof v === 'string')) children.push({ value: v, path: [...path, k] });
+      if (v !== null && (typeof v === 'object' || typeof v === 'string'))
+        children.push({ value: v, path: [...path, k] });
     }
     for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]); // last in, first out: document order
   }

@@ -24,19 +24,33 @@ describe('database unavailability → 503', () => {
     const wrapped = new QueryFailedError('SELECT 1', [], raw);
     expect(isDatabaseUnavailable(wrapped)).toBe(true);
     const problem = toProblem(wrapped, 'req-1');
-    expect(problem).toMatchObject({ status: 503, type: 'https://slotwise.dev/problems/database-unavailable', requestId: 'req-1' });
+    expect(problem).toMatchObject({
+      status: 503,
+      type: 'https://slotwise.dev/problems/database-unavailable',
+      requestId: 'req-1',
+    });
   });
 
   it('socket errors and the driver messages without a code', () => {
-    for (const code of ['ECONNRESET', 'ECONNREFUSED', 'EPIPE']) expect(isDatabaseUnavailable(Object.assign(new Error(`read ${code}`), { code }))).toBe(true);
-    for (const message of ['Connection terminated unexpectedly', 'Connection terminated due to connection timeout', 'timeout exceeded when trying to connect', 'Client has encountered a connection error and is not queryable']) {
+    for (const code of ['ECONNRESET', 'ECONNREFUSED', 'EPIPE'])
+      expect(isDatabaseUnavailable(Object.assign(new Error(`read ${code}`), { code }))).toBe(true);
+    for (const message of [
+      'Connection terminated unexpectedly',
+      'Connection terminated due to connection timeout',
+      'timeout exceeded when trying to connect',
+      'Client has encountered a connection error and is not queryable',
+    ]) {
       expect(isDatabaseUnavailable(new Error(message))).toBe(true);
     }
   });
 
   it('leaves real faults as 500: a syntax error, a constraint violation, a TypeError', () => {
     expect(isDatabaseUnavailable(pgError('42601', 'syntax error at or near "SELEC"'))).toBe(false);
-    expect(isDatabaseUnavailable(new QueryFailedError('INSERT', [], pgError('23505', 'duplicate key value violates unique constraint')))).toBe(false);
+    expect(
+      isDatabaseUnavailable(
+        new QueryFailedError('INSERT', [], pgError('23505', 'duplicate key value violates unique constraint')),
+      ),
+    ).toBe(false);
     expect(toProblem(new TypeError("Cannot read properties of undefined (reading 'x')")).status).toBe(500);
     expect(isDatabaseUnavailable(null)).toBe(false);
   });

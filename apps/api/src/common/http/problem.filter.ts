@@ -8,8 +8,15 @@ export function toProblem(err: unknown, requestId?: string): ProblemBody {
   if (err instanceof HttpException) {
     const status = err.getStatus();
     const response = err.getResponse();
-    const message = typeof response === 'string' ? response : ((response as { message?: unknown }).message ?? err.message);
-    return problemBody(status, Array.isArray(message) ? message.join('; ') : String(message), undefined, undefined, requestId);
+    const message =
+      typeof response === 'string' ? response : ((response as { message?: unknown }).message ?? err.message);
+    return problemBody(
+      status,
+      Array.isArray(message) ? message.join('; ') : String(message),
+      undefined,
+      undefined,
+      requestId,
+    );
   }
   const fastifyError = err as { statusCode?: number; code?: string; message?: string };
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
@@ -23,9 +30,21 @@ export function toProblem(err: unknown, requestId?: string): ProblemBody {
     return problemBody(status, detail, undefined, fastifyError.code?.toLowerCase().replace(/_/g, '-'), requestId);
   }
   if (isDatabaseUnavailable(err)) {
-    return problemBody(503, 'The database is restarting, busy or unreachable; retry shortly (see Retry-After).', undefined, 'database-unavailable', requestId);
+    return problemBody(
+      503,
+      'The database is restarting, busy or unreachable; retry shortly (see Retry-After).',
+      undefined,
+      'database-unavailable',
+      requestId,
+    );
   }
-  return problemBody(500, 'An unexpected error occurred. It has been logged with this request id.', undefined, 'internal', requestId);
+  return problemBody(
+    500,
+    'An unexpected error occurred. It has been logged with this request id.',
+    undefined,
+    'internal',
+    requestId,
+  );
 }
 
 /** Seconds a client should wait before retrying a 503 (a database restart or a killed connection is usually over by then). */
@@ -39,7 +58,15 @@ export const RETRY_AFTER_SECONDS = 2;
  */
 const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '40P01', '40001']);
 /** Socket errors of the driver (node-postgres passes Node's errno codes through). */
-const UNAVAILABLE_ERRNOS = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTCONN']);
+const UNAVAILABLE_ERRNOS = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTCONN',
+]);
 /** node-postgres and pool messages that carry no code. */
 const UNAVAILABLE_MESSAGES =
   /timeout exceeded when trying to connect|Connection terminated|terminating connection|the database system is (starting up|shutting down|in recovery mode|not yet accepting connections)|Client has encountered a connection error|Connection ended unexpectedly|Client was closed and is not queryable|ECONNRESET|ECONNREFUSED/;
@@ -52,7 +79,10 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     if (typeof code !== 'string') continue;
     if (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_ERRNOS.has(code) || /^08[0-9A-Z]{3}$/.test(code)) return true;
   }
-  return UNAVAILABLE_MESSAGES.test(String(e.message ?? '')) || UNAVAILABLE_MESSAGES.test(String(e.driverError?.message ?? ''));
+  return (
+    UNAVAILABLE_MESSAGES.test(String(e.message ?? '')) ||
+    UNAVAILABLE_MESSAGES.test(String(e.driverError?.message ?? ''))
+  );
 }
 
 export function sendProblem(reply: FastifyReply, body: ProblemBody): void {
@@ -70,8 +100,10 @@ export class ProblemFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
     const body = toProblem(err, String(request.id));
-    if (body.status >= 500 && !(err instanceof Problem)) this.logger.error({ msg: 'unhandled error', requestId: request.id, err: String((err as Error)?.stack ?? err) });
-    if (err instanceof Problem && err.headers) for (const [name, value] of Object.entries(err.headers)) void reply.header(name, value);
+    if (body.status >= 500 && !(err instanceof Problem))
+      this.logger.error({ msg: 'unhandled error', requestId: request.id, err: String((err as Error)?.stack ?? err) });
+    if (err instanceof Problem && err.headers)
+      for (const [name, value] of Object.entries(err.headers)) void reply.header(name, value);
     sendProblem(reply, body);
   }
 }

@@ -64,7 +64,15 @@ export class Problem extends Error {
     return new Problem(400, detail, errors, errors ? 'validation' : 'bad-request');
   }
   static validation(errors: FieldError[]): Problem {
-    return new Problem(400, `The request is invalid: ${errors.map((e) => `${e.path}: ${e.message}`).slice(0, 3).join('; ')}`, errors, 'validation');
+    return new Problem(
+      400,
+      `The request is invalid: ${errors
+        .map((e) => `${e.path}: ${e.message}`)
+        .slice(0, 3)
+        .join('; ')}`,
+      errors,
+      'validation',
+    );
   }
   static notFound(detail: string): Problem {
     return new Problem(404, detail, undefined, 'not-found');
@@ -80,7 +88,13 @@ export class Problem extends Error {
   }
 }
 
-export function problemBody(status: number, detail: string, errors?: FieldError[], slug?: string, requestId?: string): ProblemBody {
+export function problemBody(
+  status: number,
+  detail: string,
+  errors?: FieldError[],
+  slug?: string,
+  requestId?: string,
+): ProblemBody {
   const title = TITLES[status] ?? (status >= 500 ? 'Server Error' : 'Error');
   const body: ProblemBody = {
     type: `https://slotwise.dev/problems/${slug ?? title.toLowerCase().replace(/[^a-z]+/g, '-')}`,

@@ -24,7 +24,8 @@ export const DEFAULT_CSP: Record<string, string[]> = {
  * The printable report (GET /v1/experiments/{key}/report.html) is self-contained: one inline <style>, no scripts, no
  * requests. Its policy allows exactly that, so HTML injected through a report field could neither run nor load.
  */
-export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+export const REPORT_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** Routes (Fastify route patterns) whose answers get {@link REPORT_CSP} instead of the default policy. */
 const SELF_CONTAINED_HTML_ROUTES = new Set(['/v1/experiments/:key/report.html']);
@@ -45,7 +46,8 @@ export async function registerSecurityHeaders(fastify: FastifyInstance): Promise
     strictTransportSecurity: false,
   });
   fastify.addHook('onSend', async (request, reply, payload) => {
-    if (SELF_CONTAINED_HTML_ROUTES.has(request.routeOptions.url ?? '')) reply.header('content-security-policy', REPORT_CSP);
+    if (SELF_CONTAINED_HTML_ROUTES.has(request.routeOptions.url ?? ''))
+      reply.header('content-security-policy', REPORT_CSP);
     return payload;
   });
 }

@@ -16,7 +16,8 @@ export function zodIssuesToFieldErrors(error: z.ZodError, root = ''): FieldError
   const errors: FieldError[] = [];
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) errors.push({ path: formatPath([...issue.path, key], root), message: 'unknown field' });
+      for (const key of issue.keys)
+        errors.push({ path: formatPath([...issue.path, key], root), message: 'unknown field' });
     } else {
       errors.push({ path: formatPath(issue.path, root), message: issue.message });
     }

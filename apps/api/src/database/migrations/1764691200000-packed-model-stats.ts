@@ -11,7 +11,9 @@ export class PackedModelStats1764691200000 implements MigrationInterface {
   name = 'PackedModelStats1764691200000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE model_state ADD COLUMN config jsonb, ADD COLUMN stats_layout jsonb, ADD COLUMN stats_values bytea`);
+    await q.query(
+      `ALTER TABLE model_state ADD COLUMN config jsonb, ADD COLUMN stats_layout jsonb, ADD COLUMN stats_values bytea`,
+    );
     await q.query(`ALTER TABLE model_item_state ADD COLUMN stats_layout jsonb, ADD COLUMN stats_values bytea`);
     await forEachBatch(q, 'model_state', 'snapshot AS data', 16, async (rows) => {
       const snapshots = rows.map((r) => r.data as { config: unknown; shared: unknown });
@@ -20,7 +22,15 @@ export class PackedModelStats1764691200000 implements MigrationInterface {
         `UPDATE model_state m SET config = u.config, stats_layout = u.layout, stats_values = substring($5::bytea FROM u.start + 1 FOR u.length)
          FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $6::int[], $7::int[]) AS u(experiment_id, variant_key, config, layout, start, length)
          WHERE m.experiment_id = u.experiment_id AND m.variant_key = u.variant_key`,
-        [rows.map((r) => r.experiment_id), rows.map((r) => r.variant_key), snapshots.map((s) => JSON.stringify(s.config)), packed.layouts, packed.values, packed.starts, packed.lengths],
+        [
+          rows.map((r) => r.experiment_id),
+          rows.map((r) => r.variant_key),
+          snapshots.map((s) => JSON.stringify(s.config)),
+          packed.layouts,
+          packed.values,
+          packed.starts,
+          packed.lengths,
+        ],
       );
     });
     await forEachBatch(q, 'model_item_state', 'stats AS data', 500, async (rows) => {
@@ -29,7 +39,15 @@ export class PackedModelStats1764691200000 implements MigrationInterface {
         `UPDATE model_item_state m SET stats_layout = u.layout, stats_values = substring($5::bytea FROM u.start + 1 FOR u.length)
          FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $6::int[], $7::int[]) AS u(experiment_id, variant_key, item_id, layout, start, length)
          WHERE m.experiment_id = u.experiment_id AND m.variant_key = u.variant_key AND m.item_id = u.item_id`,
-        [rows.map((r) => r.experiment_id), rows.map((r) => r.variant_key), rows.map((r) => r.item_id), packed.layouts, packed.values, packed.starts, packed.lengths],
+        [
+          rows.map((r) => r.experiment_id),
+          rows.map((r) => r.variant_key),
+          rows.map((r) => r.item_id),
+          packed.layouts,
+          packed.values,
+          packed.starts,
+          packed.lengths,
+        ],
       );
     });
     await q.query(`ALTER TABLE model_state ALTER COLUMN config SET NOT NULL, ALTER COLUMN stats_layout SET NOT NULL, ALTER COLUMN stats_values SET NOT NULL,
@@ -41,17 +59,25 @@ export class PackedModelStats1764691200000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE model_state ADD COLUMN snapshot jsonb`);
     await q.query(`ALTER TABLE model_item_state ADD COLUMN stats jsonb`);
-    await forEachBatch(q, 'model_state', 'config, stats_layout AS layout, stats_values AS "values"', 16, async (rows) => {
-      await q.query(
-        `UPDATE model_state m SET snapshot = u.snapshot FROM unnest($1::uuid[], $2::text[], $3::jsonb[]) AS u(experiment_id, variant_key, snapshot)
+    await forEachBatch(
+      q,
+      'model_state',
+      'config, stats_layout AS layout, stats_values AS "values"',
+      16,
+      async (rows) => {
+        await q.query(
+          `UPDATE model_state m SET snapshot = u.snapshot FROM unnest($1::uuid[], $2::text[], $3::jsonb[]) AS u(experiment_id, variant_key, snapshot)
          WHERE m.experiment_id = u.experiment_id AND m.variant_key = u.variant_key`,
-        [
-          rows.map((r) => r.experiment_id),
-          rows.map((r) => r.variant_key),
-          rows.map((r) => JSON.stringify({ config: r.config, shared: encodeLegacyStats(unpackStats(r as unknown as PackedStats)) })),
-        ],
-      );
-    });
+          [
+            rows.map((r) => r.experiment_id),
+            rows.map((r) => r.variant_key),
+            rows.map((r) =>
+              JSON.stringify({ config: r.config, shared: encodeLegacyStats(unpackStats(r as unknown as PackedStats)) }),
+            ),
+          ],
+        );
+      },
+    );
     await forEachBatch(q, 'model_item_state', 'stats_layout AS layout, stats_values AS "values"', 500, async (rows) => {
       await q.query(
         `UPDATE model_item_state m SET stats = u.stats FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[]) AS u(experiment_id, variant_key, item_id, stats)
@@ -64,8 +90,12 @@ export class PackedModelStats1764691200000 implements MigrationInterface {
         ],
       );
     });
-    await q.query(`ALTER TABLE model_state ALTER COLUMN snapshot SET NOT NULL, DROP COLUMN config, DROP COLUMN stats_layout, DROP COLUMN stats_values`);
-    await q.query(`ALTER TABLE model_item_state ALTER COLUMN stats SET NOT NULL, DROP COLUMN stats_layout, DROP COLUMN stats_values`);
+    await q.query(
+      `ALTER TABLE model_state ALTER COLUMN snapshot SET NOT NULL, DROP COLUMN config, DROP COLUMN stats_layout, DROP COLUMN stats_values`,
+    );
+    await q.query(
+      `ALTER TABLE model_item_state ALTER COLUMN stats SET NOT NULL, DROP COLUMN stats_layout, DROP COLUMN stats_values`,
+    );
   }
 }
 
@@ -78,13 +108,22 @@ interface StateRow {
 }
 
 /** Visits a table's rows in primary-key order, `size` at a time (rows of a hybrid model are ~1 MB each). */
-async function forEachBatch(q: QueryRunner, table: 'model_state' | 'model_item_state', columns: string, size: number, visit: (rows: StateRow[]) => Promise<void>): Promise<void> {
+async function forEachBatch(
+  q: QueryRunner,
+  table: 'model_state' | 'model_item_state',
+  columns: string,
+  size: number,
+  visit: (rows: StateRow[]) => Promise<void>,
+): Promise<void> {
   const key = table === 'model_state' ? ['experiment_id', 'variant_key'] : ['experiment_id', 'variant_key', 'item_id'];
   const keyList = key.join(', ');
   let last: unknown[] | null = null;
   for (;;) {
     const after: string = last ? `WHERE (${keyList}) > (${key.map((_, i) => `$${i + 1}`).join(', ')})` : '';
-    const rows: StateRow[] = await q.query(`SELECT ${keyList}, ${columns} FROM ${table} ${after} ORDER BY ${keyList} LIMIT ${size}`, last ?? []);
+    const rows: StateRow[] = await q.query(
+      `SELECT ${keyList}, ${columns} FROM ${table} ${after} ORDER BY ${keyList} LIMIT ${size}`,
+      last ?? [],
+    );
     if (!rows.length) return;
     await visit(rows);
     const end = rows[rows.length - 1];
@@ -116,6 +155,7 @@ function encodeLegacyStats(value: unknown): unknown {
     return { [LEGACY_BLOB]: Buffer.from(Float64Array.from(value as number[]).buffer).toString('base64') };
   }
   if (Array.isArray(value)) return value.map(encodeLegacyStats);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encodeLegacyStats(v)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encodeLegacyStats(v)]));
   return value;
 }

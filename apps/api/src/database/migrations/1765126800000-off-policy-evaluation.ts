@@ -9,8 +9,12 @@ export class OffPolicyEvaluation1765126800000 implements MigrationInterface {
   name = 'OffPolicyEvaluation1765126800000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE decisions ADD COLUMN imported boolean NOT NULL DEFAULT false, ADD COLUMN external_id text`);
-    await q.query(`CREATE UNIQUE INDEX decisions_external_id ON decisions (experiment_id, external_id) WHERE external_id IS NOT NULL`);
+    await q.query(
+      `ALTER TABLE decisions ADD COLUMN imported boolean NOT NULL DEFAULT false, ADD COLUMN external_id text`,
+    );
+    await q.query(
+      `CREATE UNIQUE INDEX decisions_external_id ON decisions (experiment_id, external_id) WHERE external_id IS NOT NULL`,
+    );
     await q.query(`CREATE TABLE ope_runs (
       id uuid PRIMARY KEY,
       experiment_id uuid NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,

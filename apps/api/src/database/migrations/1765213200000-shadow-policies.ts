@@ -22,7 +22,9 @@ export class ShadowPolicies1765213200000 implements MigrationInterface {
       probs jsonb NOT NULL,
       PRIMARY KEY (decision_id, variant_key)
     )`);
-    await q.query(`CREATE INDEX shadow_decisions_experiment ON shadow_decisions (experiment_id, variant_key, created_at)`);
+    await q.query(
+      `CREATE INDEX shadow_decisions_experiment ON shadow_decisions (experiment_id, variant_key, created_at)`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

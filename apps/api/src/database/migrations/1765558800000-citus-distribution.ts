@@ -78,19 +78,35 @@ export class CitusDistribution1765558800000 implements MigrationInterface {
     if (!citus.length) return;
     await q.query(`SET LOCAL citus.multi_shard_modify_mode TO 'sequential'`);
     for (const table of [...[...DISTRIBUTED_TABLES].reverse(), ...[...REFERENCE_TABLES].reverse()]) {
-      await q.query(`SELECT undistribute_table($1, cascade_via_foreign_keys => true) WHERE EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = $1::regclass)`, [table]);
+      await q.query(
+        `SELECT undistribute_table($1, cascade_via_foreign_keys => true) WHERE EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = $1::regclass)`,
+        [table],
+      );
     }
     await q.query(`DROP INDEX rewards_event_id`);
     await q.query(`CREATE UNIQUE INDEX rewards_event_id ON rewards (event_id) WHERE event_id IS NOT NULL`);
     await q.query(`ALTER TABLE rewards DROP CONSTRAINT rewards_pkey, ADD PRIMARY KEY (seq)`);
-    await q.query(`CREATE UNIQUE INDEX decisions_external_id ON decisions (experiment_id, external_id) WHERE external_id IS NOT NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX decisions_external_id ON decisions (experiment_id, external_id) WHERE external_id IS NOT NULL`,
+    );
     await q.query(`DROP INDEX events_event_id`);
     await q.query(`CREATE UNIQUE INDEX events_event_id ON events (event_id)`);
   }
 }
 
 /** The large append-only tables, distributed in this order. */
-const DISTRIBUTED_TABLES = ['events', 'exposures', 'decisions', 'decision_slots', 'rewards', 'feature_state', 'shadow_decisions', 'trigger_states', 'trigger_firings', 'unit_history'];
+const DISTRIBUTED_TABLES = [
+  'events',
+  'exposures',
+  'decisions',
+  'decision_slots',
+  'rewards',
+  'feature_state',
+  'shadow_decisions',
+  'trigger_states',
+  'trigger_firings',
+  'unit_history',
+];
 
 /** Small tables, copied to every node (joins with distributed tables stay local; foreign keys to them are allowed). */
 const REFERENCE_TABLES = [

@@ -23,7 +23,10 @@ export class CitusRollups1765910000000 implements MigrationInterface {
     if (!citus.length) return;
     await q.query(`SET LOCAL citus.multi_shard_modify_mode TO 'sequential'`);
     for (const table of ['rollup_queue', 'unit_metric_rollups']) {
-      await q.query(`SELECT undistribute_table($1, cascade_via_foreign_keys => true) WHERE EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = $1::regclass)`, [table]);
+      await q.query(
+        `SELECT undistribute_table($1, cascade_via_foreign_keys => true) WHERE EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = $1::regclass)`,
+        [table],
+      );
     }
   }
 }

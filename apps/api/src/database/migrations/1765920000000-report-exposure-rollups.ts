@@ -30,7 +30,9 @@ export class ReportExposureRollups1765920000000 implements MigrationInterface {
       attributes jsonb,
       PRIMARY KEY (unit_id, experiment_id, phase)
     )`);
-    await q.query(`CREATE INDEX unit_exposure_rollups_variant_unit ON unit_exposure_rollups (experiment_id, phase, variant, unit_id) INCLUDE (first_at)`);
+    await q.query(
+      `CREATE INDEX unit_exposure_rollups_variant_unit ON unit_exposure_rollups (experiment_id, phase, variant, unit_id) INCLUDE (first_at)`,
+    );
     await q.query(`TRUNCATE unit_metric_rollups`);
     await q.query(`ALTER TABLE unit_metric_rollups DROP CONSTRAINT unit_metric_rollups_pkey`);
     await q.query(`ALTER TABLE unit_metric_rollups ADD COLUMN variant text COLLATE "C" NOT NULL`);

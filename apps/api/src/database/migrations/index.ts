@@ -20,4 +20,25 @@ import { CitusRollups1765910000000 } from './1765910000000-citus-rollups';
 import { ReportExposureRollups1765920000000 } from './1765920000000-report-exposure-rollups';
 
 /** Every migration, oldest first. New migrations are appended here. */
-export const MIGRATIONS = [Foundation1764345600000, AbEngine1764432000000, Console1764460800000, RankedSlots1764518400000, ReportCache1764604800000, PackedModelStats1764691200000, LastAdminKey1764781200000, ReplicaLeases1764867600000, FeatureStore1764954000000, Webhooks1765040400000, OffPolicyEvaluation1765126800000, ShadowPolicies1765213200000, Triggers1765299600000, UnitHistory1765386000000, CitusDistribution1765558800000, ReportRollups1765645200000, EventTimeIndex1765645201000, FeatureQueue1765900000000, CitusRollups1765910000000, ReportExposureRollups1765920000000];
+export const MIGRATIONS = [
+  Foundation1764345600000,
+  AbEngine1764432000000,
+  Console1764460800000,
+  RankedSlots1764518400000,
+  ReportCache1764604800000,
+  PackedModelStats1764691200000,
+  LastAdminKey1764781200000,
+  ReplicaLeases1764867600000,
+  FeatureStore1764954000000,
+  Webhooks1765040400000,
+  OffPolicyEvaluation1765126800000,
+  ShadowPolicies1765213200000,
+  Triggers1765299600000,
+  UnitHistory1765386000000,
+  CitusDistribution1765558800000,
+  ReportRollups1765645200000,
+  EventTimeIndex1765645201000,
+  FeatureQueue1765900000000,
+  CitusRollups1765910000000,
+  ReportExposureRollups1765920000000,
+];

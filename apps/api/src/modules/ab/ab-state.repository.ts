@@ -51,7 +51,13 @@ interface RawLayer {
   updated_at: Date;
 }
 
-const phaseOf = (r: RawPhase): PhaseRow => ({ phase: r.phase, allocation: r.allocation, weights: r.weights, startedAt: r.started_at, endedAt: r.ended_at });
+const phaseOf = (r: RawPhase): PhaseRow => ({
+  phase: r.phase,
+  allocation: r.allocation,
+  weights: r.weights,
+  startedAt: r.started_at,
+  endedAt: r.ended_at,
+});
 const layerOf = (r: RawLayer): LayerRow => ({
   key: r.key,
   salt: r.salt,
@@ -89,22 +95,33 @@ export class AbStateRepository {
     return rows.map(phaseOf);
   }
 
-  async insertPhase(manager: EntityManager, experimentId: string, phase: number, allocation: Allocation, weights: Record<string, number>): Promise<void> {
-    await manager.query(`UPDATE experiment_phases SET ended_at = now() WHERE experiment_id = $1 AND ended_at IS NULL`, [experimentId]);
-    await manager.query(`INSERT INTO experiment_phases (experiment_id, phase, allocation, weights, started_at) VALUES ($1, $2, $3::jsonb, $4::jsonb, now())`, [
+  async insertPhase(
+    manager: EntityManager,
+    experimentId: string,
+    phase: number,
+    allocation: Allocation,
+    weights: Record<string, number>,
+  ): Promise<void> {
+    await manager.query(`UPDATE experiment_phases SET ended_at = now() WHERE experiment_id = $1 AND ended_at IS NULL`, [
       experimentId,
-      phase,
-      JSON.stringify(allocation),
-      JSON.stringify(weights),
     ]);
+    await manager.query(
+      `INSERT INTO experiment_phases (experiment_id, phase, allocation, weights, started_at) VALUES ($1, $2, $3::jsonb, $4::jsonb, now())`,
+      [experimentId, phase, JSON.stringify(allocation), JSON.stringify(weights)],
+    );
   }
 
   async endPhase(manager: EntityManager, experimentId: string): Promise<void> {
-    await manager.query(`UPDATE experiment_phases SET ended_at = now() WHERE experiment_id = $1 AND ended_at IS NULL`, [experimentId]);
+    await manager.query(`UPDATE experiment_phases SET ended_at = now() WHERE experiment_id = $1 AND ended_at IS NULL`, [
+      experimentId,
+    ]);
   }
 
   /** Current phase number (1 before the first start) and shipped variant of several experiments, by id. */
-  async summaries(experimentIds: string[], manager: EntityManager = this.db.manager): Promise<Map<string, { phase: number; shippedVariant: string | null }>> {
+  async summaries(
+    experimentIds: string[],
+    manager: EntityManager = this.db.manager,
+  ): Promise<Map<string, { phase: number; shippedVariant: string | null }>> {
     const out = new Map<string, { phase: number; shippedVariant: string | null }>();
     if (experimentIds.length === 0) return out;
     const rows: Array<{ id: string; phase: number; shipped_variant: string | null }> = await manager.query(
@@ -118,33 +135,49 @@ export class AbStateRepository {
 
   /** Everything serving needs in one round trip. */
   async servingState(experimentId: string, layerKey: string | null): Promise<ServingState> {
-    const rows: Array<{ shipped_variant: string | null; phase: RawPhase | null; layer: RawLayer | null }> = await this.db.query(
-      `SELECT e.shipped_variant,
+    const rows: Array<{ shipped_variant: string | null; phase: RawPhase | null; layer: RawLayer | null }> =
+      await this.db.query(
+        `SELECT e.shipped_variant,
               (SELECT to_jsonb(p) FROM (SELECT phase, allocation, weights, started_at, ended_at FROM experiment_phases
                  WHERE experiment_id = e.id ORDER BY phase DESC LIMIT 1) p) AS phase,
               (SELECT to_jsonb(l) FROM layers l WHERE l.key = $2) AS layer
        FROM experiments e WHERE e.id = $1`,
-      [experimentId, layerKey],
-    );
+        [experimentId, layerKey],
+      );
     if (!rows.length) return { phase: null, shippedVariant: null, layer: null };
     const r = rows[0];
-    const phase = r.phase ? phaseOf({ ...r.phase, started_at: new Date(r.phase.started_at), ended_at: r.phase.ended_at ? new Date(r.phase.ended_at) : null }) : null;
-    const layer = r.layer ? layerOf({ ...r.layer, created_at: new Date(r.layer.created_at), updated_at: new Date(r.layer.updated_at) }) : null;
+    const phase = r.phase
+      ? phaseOf({
+          ...r.phase,
+          started_at: new Date(r.phase.started_at),
+          ended_at: r.phase.ended_at ? new Date(r.phase.ended_at) : null,
+        })
+      : null;
+    const layer = r.layer
+      ? layerOf({ ...r.layer, created_at: new Date(r.layer.created_at), updated_at: new Date(r.layer.updated_at) })
+      : null;
     return { phase, shippedVariant: r.shipped_variant, layer };
   }
 
   async setShipped(manager: EntityManager, experimentId: string, variant: string): Promise<void> {
-    await manager.query(`UPDATE experiments SET shipped_variant = $2, shipped_at = now(), version = version + 1, updated_at = now() WHERE id = $1`, [experimentId, variant]);
+    await manager.query(
+      `UPDATE experiments SET shipped_variant = $2, shipped_at = now(), version = version + 1, updated_at = now() WHERE id = $1`,
+      [experimentId, variant],
+    );
   }
 
   /** The layer row locked for update, created (salt = key, no holdout) when missing. */
   async lockLayer(manager: EntityManager, key: string, create: boolean): Promise<LayerRow | null> {
-    if (create) await manager.query(`INSERT INTO layers (key, salt) VALUES ($1, $1) ON CONFLICT (key) DO NOTHING`, [key]);
+    if (create)
+      await manager.query(`INSERT INTO layers (key, salt) VALUES ($1, $1) ON CONFLICT (key) DO NOTHING`, [key]);
     const rows: RawLayer[] = await manager.query(`SELECT * FROM layers WHERE key = $1 FOR UPDATE`, [key]);
     return rows.length ? layerOf(rows[0]) : null;
   }
 
-  async saveLayer(manager: EntityManager, layer: Pick<LayerRow, 'key' | 'salt' | 'holdoutPercent' | 'holdout' | 'experiments'>): Promise<void> {
+  async saveLayer(
+    manager: EntityManager,
+    layer: Pick<LayerRow, 'key' | 'salt' | 'holdoutPercent' | 'holdout' | 'experiments'>,
+  ): Promise<void> {
     await manager.query(
       `UPDATE layers SET salt = $2, holdout_percent = $3, holdout = $4::jsonb, experiments = $5::jsonb, version = version + 1, updated_at = now() WHERE key = $1`,
       [layer.key, layer.salt, layer.holdoutPercent, JSON.stringify(layer.holdout), JSON.stringify(layer.experiments)],

@@ -40,11 +40,19 @@ export interface LayerView {
 
 // Shadow variants take no traffic: weights, buckets and allocations are the served variants' only.
 type WeightedVariants = { variants: ReadonlyArray<{ key: string; weight: number; shadow?: boolean }> };
-const weightsOf = (d: WeightedVariants): Record<string, number> => Object.fromEntries(servedVariants(d.variants).map((v) => [v.key, v.weight]));
-const bucketsOf = (d: WeightedVariants): string => countsFromWeights(servedVariants(d.variants).map((v) => v.weight)).join(',');
+const weightsOf = (d: WeightedVariants): Record<string, number> =>
+  Object.fromEntries(servedVariants(d.variants).map((v) => [v.key, v.weight]));
+const bucketsOf = (d: WeightedVariants): string =>
+  countsFromWeights(servedVariants(d.variants).map((v) => v.weight)).join(',');
 
 function toLayer(row: LayerRow): Layer {
-  return { key: row.key, salt: row.salt, hashVersion: row.hashVersion, holdout: row.holdout, experiments: row.experiments };
+  return {
+    key: row.key,
+    salt: row.salt,
+    hashVersion: row.hashVersion,
+    holdout: row.holdout,
+    experiments: row.experiments,
+  };
 }
 
 /**
@@ -58,7 +66,10 @@ export function assignableOf(
   layer: LayerPlacement | null,
 ): AssignableExperiment {
   const layered = d.layer !== null && d.assignment === 'hash';
-  const current = phase && bucketsOf({ variants: d.variants }) === bucketsOf({ variants: Object.entries(phase.weights).map(([key, weight]) => ({ key, weight })) });
+  const current =
+    phase &&
+    bucketsOf({ variants: d.variants }) ===
+      bucketsOf({ variants: Object.entries(phase.weights).map(([key, weight]) => ({ key, weight })) });
   return {
     key: entity.key,
     status: entity.status,
@@ -91,10 +102,16 @@ export class AbStateService {
     if (!d.metrics.primary) errors.push({ path: 'metrics.primary', message: 'a primary metric is required to start' });
     errors.push(...validateAssignable(assignableOf({ ...entity, status: 'running' }, d, null, null)));
     if (errors.length > 0) {
-      throw new Problem(409, `Experiment "${d.key}" cannot start: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors, 'not-startable');
+      throw new Problem(
+        409,
+        `Experiment "${d.key}" cannot start: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+        errors,
+        'not-startable',
+      );
     }
     const phase = await this.state.currentPhase(entity.id, m);
-    if (!phase) await this.state.insertPhase(m, entity.id, 1, rampVariants(undefined, servedVariants(d.variants)), weightsOf(d));
+    if (!phase)
+      await this.state.insertPhase(m, entity.id, 1, rampVariants(undefined, servedVariants(d.variants)), weightsOf(d));
     if (d.layer !== null && d.assignment === 'hash') return this.placeInLayer(m, d.layer, d.key, d.trafficPercent);
     return [];
   }
@@ -104,9 +121,19 @@ export class AbStateService {
    * split ramps the stored allocation (minimal moves) and starts a new phase (audited); a traffic change of a
    * layered experiment re-plans its layer share.
    */
-  async onPatch(m: EntityManager, entity: ExperimentEntity, before: ExperimentDefinition, after: ExperimentDefinition, actor: Principal): Promise<string[]> {
+  async onPatch(
+    m: EntityManager,
+    entity: ExperimentEntity,
+    before: ExperimentDefinition,
+    after: ExperimentDefinition,
+    actor: Principal,
+  ): Promise<string[]> {
     if (!LIVE.has(entity.status)) return [];
-    if (after.layer !== before.layer) throw Problem.conflict('"layer" cannot change once the experiment has started; create a new experiment instead.', 'frozen-field');
+    if (after.layer !== before.layer)
+      throw Problem.conflict(
+        '"layer" cannot change once the experiment has started; create a new experiment instead.',
+        'frozen-field',
+      );
     if (after.assignment === 'hash') {
       const phase = await this.state.currentPhase(entity.id, m);
       if (phase && bucketsOf(after) !== bucketsOf(before)) {
@@ -118,7 +145,13 @@ export class AbStateService {
           entityType: 'experiment-phase',
           entityId: after.key,
           before: { phase: phase.phase, weights: phase.weights, allocation: phase.allocation },
-          after: { phase: phase.phase + 1, weights: weightsOf(after), allocation, moved: moved.changes, reassignedBuckets: moved.reassigned },
+          after: {
+            phase: phase.phase + 1,
+            weights: weightsOf(after),
+            allocation,
+            moved: moved.changes,
+            reassignedBuckets: moved.reassigned,
+          },
         });
       }
     }
@@ -135,16 +168,31 @@ export class AbStateService {
   }
 
   /** Ship a variant: validated against the definition; the caller stops the experiment and audits. */
-  async onShip(m: EntityManager, entity: ExperimentEntity, d: ExperimentDefinition, variant: string): Promise<string[]> {
+  async onShip(
+    m: EntityManager,
+    entity: ExperimentEntity,
+    d: ExperimentDefinition,
+    variant: string,
+  ): Promise<string[]> {
     if (!servedVariants(d.variants).some((v) => v.key === variant)) {
       const shadow = d.variants.some((v) => v.key === variant);
       throw Problem.validation([
-        { path: 'variant', message: shadow ? `"${variant}" is a shadow variant: promote it (PATCH shadow: false) and let it earn its result first` : `is not a variant of "${d.key}" (${d.variants.map((v) => v.key).join(', ')})` },
+        {
+          path: 'variant',
+          message: shadow
+            ? `"${variant}" is a shadow variant: promote it (PATCH shadow: false) and let it earn its result first`
+            : `is not a variant of "${d.key}" (${d.variants.map((v) => v.key).join(', ')})`,
+        },
       ]);
     }
     const current = (await this.state.summaries([entity.id], m)).get(entity.id);
-    if (current?.shippedVariant) throw Problem.conflict(`Experiment "${d.key}" already shipped "${current.shippedVariant}".`, 'already-shipped');
-    if (entity.status === 'draft') throw Problem.conflict(`Experiment "${d.key}" never ran; start it or change its definition instead.`, 'illegal-transition');
+    if (current?.shippedVariant)
+      throw Problem.conflict(`Experiment "${d.key}" already shipped "${current.shippedVariant}".`, 'already-shipped');
+    if (entity.status === 'draft')
+      throw Problem.conflict(
+        `Experiment "${d.key}" never ran; start it or change its definition instead.`,
+        'illegal-transition',
+      );
     await this.state.setShipped(m, entity.id, variant);
     return entity.status === 'stopped' ? [] : this.onStop(m, entity, d);
   }
@@ -172,10 +220,19 @@ export class AbStateService {
       const members = Object.keys(row.experiments);
       const salt = input.salt ?? row.salt;
       if (salt !== row.salt && members.length > 0) {
-        throw Problem.conflict(`The salt of layer "${key}" cannot change while experiments hold buckets in it (${members.join(', ')}).`, 'frozen-field');
+        throw Problem.conflict(
+          `The salt of layer "${key}" cannot change while experiments hold buckets in it (${members.join(', ')}).`,
+          'frozen-field',
+        );
       }
       const next = this.plan(row, { salt, holdoutPercent: input.holdoutPercent });
-      await this.state.saveLayer(m, { key, salt, holdoutPercent: input.holdoutPercent, holdout: next.holdout, experiments: next.experiments });
+      await this.state.saveLayer(m, {
+        key,
+        salt,
+        holdoutPercent: input.holdoutPercent,
+        holdout: next.holdout,
+        experiments: next.experiments,
+      });
       await this.audit.append(m, actor, {
         action: 'layer.update',
         entityType: 'layer',
@@ -189,7 +246,10 @@ export class AbStateService {
     return this.getLayer(key);
   }
 
-  private plan(row: LayerRow, change: { salt?: string; holdoutPercent?: number; experiment?: { key: string; percent: number | null } }): Layer {
+  private plan(
+    row: LayerRow,
+    change: { salt?: string; holdoutPercent?: number; experiment?: { key: string; percent: number | null } },
+  ): Layer {
     const experiments = Object.entries(row.experiments).map(([k, r]) => ({ key: k, percent: rangesSize(r) / 100 }));
     if (change.experiment) {
       const i = experiments.findIndex((e) => e.key === change.experiment!.key);
@@ -204,7 +264,9 @@ export class AbStateService {
       const others = experiments.filter((e) => e.key !== change.experiment?.key).reduce((a, e) => a + e.percent, 0);
       throw Problem.conflict(
         `Layer "${row.key}" is full: the holdout (${holdoutPercent} %) and its experiments would need ${need.toFixed(2)} % of its units` +
-          (change.experiment ? `; ${Math.max(0, 100 - holdoutPercent - others).toFixed(2)} % is free for "${change.experiment.key}"` : '') +
+          (change.experiment
+            ? `; ${Math.max(0, 100 - holdoutPercent - others).toFixed(2)} % is free for "${change.experiment.key}"`
+            : '') +
           '.',
         'layer-full',
       );
@@ -213,7 +275,12 @@ export class AbStateService {
   }
 
   /** Give `experimentKey` a share of the layer (creating the layer when missing); returns the neighbours to notify. */
-  private async placeInLayer(m: EntityManager, layerKey: string, experimentKey: string, percent: number): Promise<string[]> {
+  private async placeInLayer(
+    m: EntityManager,
+    layerKey: string,
+    experimentKey: string,
+    percent: number,
+  ): Promise<string[]> {
     const row = (await this.state.lockLayer(m, layerKey, true))!;
     const next = this.plan(row, { experiment: { key: experimentKey, percent } });
     await this.state.saveLayer(m, { ...row, holdout: next.holdout, experiments: next.experiments });

@@ -90,7 +90,11 @@ export class MetricDefinitionsController {
 
   @Patch(':key')
   @Access('experiments:write')
-  patch(@Param('key', new ZodPipe(metricKeySchema, 'key')) key: string, @Body(new ZodPipe(patchMetricSchema)) body: MetricPatch, @CurrentPrincipal() actor: Principal) {
+  patch(
+    @Param('key', new ZodPipe(metricKeySchema, 'key')) key: string,
+    @Body(new ZodPipe(patchMetricSchema)) body: MetricPatch,
+    @CurrentPrincipal() actor: Principal,
+  ) {
     return this.metrics.patch(key, body, actor);
   }
 }
@@ -116,7 +120,11 @@ export class LayersController {
   @Put(':key')
   @Access('experiments:write')
   @ApiBody({ schema: schemaOf(putLayerSchema) })
-  put(@Param('key', new ZodPipe(layerKeySchema, 'key')) key: string, @Body(new ZodPipe(putLayerSchema)) body: PutLayerInput, @CurrentPrincipal() actor: Principal) {
+  put(
+    @Param('key', new ZodPipe(layerKeySchema, 'key')) key: string,
+    @Body(new ZodPipe(putLayerSchema)) body: PutLayerInput,
+    @CurrentPrincipal() actor: Principal,
+  ) {
     return this.state.putLayer(key, body, actor);
   }
 }

@@ -71,7 +71,10 @@ export class AssignmentService implements OnModuleDestroy {
   /** Bumped per key on invalidation, so a load that raced with a change is not cached. */
   private readonly generation = new Map<string, number>();
   private readonly exposed = new LruSet(EXPOSED_CAPACITY);
-  private readonly exposureWrites = new GroupCommit<{ row: ExposureRow; key: string }>((batch) => this.writeExposures(batch), EXPOSURE_BATCH_MAX);
+  private readonly exposureWrites = new GroupCommit<{ row: ExposureRow; key: string }>(
+    (batch) => this.writeExposures(batch),
+    EXPOSURE_BATCH_MAX,
+  );
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -100,36 +103,70 @@ export class AssignmentService implements OnModuleDestroy {
    * Not running: `variant: null, reason: 'not_running'` (or the shipped winner with `reason: 'shipped'`).
    * Throws Problem 404 for an unknown experiment, 409 for an experiment assigned externally.
    */
-  async assignForServing(experimentKey: string, unitId: string, attributes: UnitAttributes = {}): Promise<ServingAssignment> {
+  async assignForServing(
+    experimentKey: string,
+    unitId: string,
+    attributes: UnitAttributes = {},
+  ): Promise<ServingAssignment> {
     const exp = await this.load(experimentKey);
     if (!exp) throw Problem.notFound(`No experiment with key "${experimentKey}".`);
     const base = { experiment: exp.view, phase: exp.phase };
     if (exp.shippedVariant) {
-      return { ...base, variant: exp.shippedVariant, inExperiment: false, reason: 'shipped', config: exp.configs.get(exp.shippedVariant) ?? null };
+      return {
+        ...base,
+        variant: exp.shippedVariant,
+        inExperiment: false,
+        reason: 'shipped',
+        config: exp.configs.get(exp.shippedVariant) ?? null,
+      };
     }
-    if (exp.status !== 'running') return { ...base, variant: null, inExperiment: false, reason: 'not_running', config: null };
+    if (exp.status !== 'running')
+      return { ...base, variant: null, inExperiment: false, reason: 'not_running', config: null };
     if (exp.assignment === 'external') {
-      throw Problem.conflict(`Experiment "${experimentKey}" is assigned outside Slotwise; send its exposures to POST /v1/exposures.`, 'external-assignment');
+      throw Problem.conflict(
+        `Experiment "${experimentKey}" is assigned outside Slotwise; send its exposures to POST /v1/exposures.`,
+        'external-assignment',
+      );
     }
-    if (!exp.compiled) throw Problem.conflict(`Experiment "${experimentKey}" cannot assign: ${exp.compileError}`, 'invalid-definition');
+    if (!exp.compiled)
+      throw Problem.conflict(`Experiment "${experimentKey}" cannot assign: ${exp.compileError}`, 'invalid-definition');
     const a: Assignment = exp.compiled.assign(unitId, attributes);
     if (a.inExperiment && a.variant !== null && a.reason !== 'forced') {
       await this.logExposure(exp, unitId, a.variant, attributes);
     }
-    return { ...base, variant: a.variant, inExperiment: a.inExperiment, reason: a.reason, config: a.variant ? (exp.configs.get(a.variant) ?? null) : null };
+    return {
+      ...base,
+      variant: a.variant,
+      inExperiment: a.inExperiment,
+      reason: a.reason,
+      config: a.variant ? (exp.configs.get(a.variant) ?? null) : null,
+    };
   }
 
   /** `POST /v1/assign`. */
-  async assign(input: AssignInput): Promise<{ experiment: string; variant: string | null; config: Record<string, unknown> | null; inExperiment: boolean; reason?: string }> {
+  async assign(input: AssignInput): Promise<{
+    experiment: string;
+    variant: string | null;
+    config: Record<string, unknown> | null;
+    inExperiment: boolean;
+    reason?: string;
+  }> {
     const r = await this.assignForServing(input.experiment, input.unitId, input.attributes);
-    return { experiment: input.experiment, variant: r.variant, config: r.config, inExperiment: r.inExperiment, ...(r.reason ? { reason: r.reason } : {}) };
+    return {
+      experiment: input.experiment,
+      variant: r.variant,
+      config: r.config,
+      inExperiment: r.inExperiment,
+      ...(r.reason ? { reason: r.reason } : {}),
+    };
   }
 
   /** The serving view of an experiment (cached), or null when it does not exist. Used by exposure imports. */
   async load(key: string): Promise<ServingExperiment | null> {
     const hit = this.cache.get(key);
     if (hit) {
-      if (Date.now() - hit.loadedAt > REFRESH_MS && !this.loading.has(key)) void this.reload(key).catch((err) => this.log.warn(`reload of "${key}" failed: ${String(err)}`));
+      if (Date.now() - hit.loadedAt > REFRESH_MS && !this.loading.has(key))
+        void this.reload(key).catch((err) => this.log.warn(`reload of "${key}" failed: ${String(err)}`));
       return hit;
     }
     return this.loading.get(key) ?? this.reload(key);
@@ -187,7 +224,12 @@ export class AssignmentService implements OnModuleDestroy {
     };
   }
 
-  private logExposure(exp: ServingExperiment, unitId: string, variant: string, attributes: UnitAttributes): Promise<void> {
+  private logExposure(
+    exp: ServingExperiment,
+    unitId: string,
+    variant: string,
+    attributes: UnitAttributes,
+  ): Promise<void> {
     const key = `${exp.id}|${exp.phase}|${variant}|${unitId}`;
     if (this.exposed.has(key)) return Promise.resolve();
     const row: ExposureRow = {

@@ -23,7 +23,13 @@ export class EventRetentionWorker implements OnApplicationBootstrap, OnModuleDes
     private readonly events: EventsRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.runner = new PeriodicPass({ intervalMs: INTERVAL_MS, log: this.log, what: 'event retention pass', runAtStart: true, pass: () => this.pass() });
+    this.runner = new PeriodicPass({
+      intervalMs: INTERVAL_MS,
+      log: this.log,
+      what: 'event retention pass',
+      runAtStart: true,
+      pass: () => this.pass(),
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -43,7 +49,12 @@ export class EventRetentionWorker implements OnApplicationBootstrap, OnModuleDes
   private async pass(): Promise<number> {
     const days = this.config.eventRetentionDays!;
     const cutoff = new Date(Date.now() - days * 86_400_000);
-    const total = await runBatches(() => this.events.deleteExpired(cutoff, BATCH), BATCH, BATCHES_PER_PASS, () => this.runner.stopped);
+    const total = await runBatches(
+      () => this.events.deleteExpired(cutoff, BATCH),
+      BATCH,
+      BATCHES_PER_PASS,
+      () => this.runner.stopped,
+    );
     if (total) this.log.log(`deleted ${total} events older than ${days} days`);
     return total;
   }

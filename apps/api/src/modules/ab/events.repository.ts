@@ -50,11 +50,23 @@ export class EventsRepository {
    */
   async insert(rows: EventRow[], features?: FeatureQueueing): Promise<number> {
     if (rows.length === 0) return 0;
-    return withOrderedShardWrites(this.db, this.db.manager, (m) => this.insertCounting(m, rows, features?.metrics.length ? features : undefined));
+    return withOrderedShardWrites(this.db, this.db.manager, (m) =>
+      this.insertCounting(m, rows, features?.metrics.length ? features : undefined),
+    );
   }
 
-  private async insertCounting(manager: EntityManager, rows: EventRow[], features: FeatureQueueing | undefined): Promise<number> {
-    const params: unknown[] = [rows.map((r) => r.eventId), rows.map((r) => r.unitId), rows.map((r) => r.metric), rows.map((r) => r.value), rows.map((r) => r.ts)];
+  private async insertCounting(
+    manager: EntityManager,
+    rows: EventRow[],
+    features: FeatureQueueing | undefined,
+  ): Promise<number> {
+    const params: unknown[] = [
+      rows.map((r) => r.eventId),
+      rows.map((r) => r.unitId),
+      rows.map((r) => r.metric),
+      rows.map((r) => r.value),
+      rows.map((r) => r.ts),
+    ];
     if (features) params.push(features.metrics, features.receivedMs, features.writeId);
     const [{ n }]: [{ n: number }] = await manager.query(
       `WITH ins AS (
@@ -92,7 +104,10 @@ export class EventsRepository {
    */
   private async deleteExpiredByTime(cutoff: Date, limit: number): Promise<number> {
     // As text: a Date would drop the microseconds.
-    const next: Array<{ ts: string }> = await this.db.query(`SELECT ts::text AS ts FROM events WHERE ts < $1::timestamptz ORDER BY ts OFFSET $2 LIMIT 1`, [cutoff.toISOString(), limit]);
+    const next: Array<{ ts: string }> = await this.db.query(
+      `SELECT ts::text AS ts FROM events WHERE ts < $1::timestamptz ORDER BY ts OFFSET $2 LIMIT 1`,
+      [cutoff.toISOString(), limit],
+    );
     const remove = (condition: string, at: string) =>
       this.db
         .query(
@@ -114,7 +129,10 @@ export class EventsRepository {
    */
   async eraseUnit(manager: EntityManager, unitId: string): Promise<number> {
     if (await isCitus(this.db, manager)) {
-      const [{ n }]: [{ n: number }] = await manager.query(`WITH d AS (DELETE FROM events WHERE unit_id = $1 RETURNING 1), queued AS (INSERT INTO rollup_queue (unit_id) VALUES ($1)) SELECT count(*)::int AS n FROM d`, [unitId]);
+      const [{ n }]: [{ n: number }] = await manager.query(
+        `WITH d AS (DELETE FROM events WHERE unit_id = $1 RETURNING 1), queued AS (INSERT INTO rollup_queue (unit_id) VALUES ($1)) SELECT count(*)::int AS n FROM d`,
+        [unitId],
+      );
       return n;
     }
     const [{ n }]: [{ n: number }] = await manager.query(

@@ -27,7 +27,9 @@ export function exposedUnitsCtes(bind: Bind, s: ExposedUnitsScope, windowSeconds
   const phase = bind(s.phase, 'int');
   const to = s.to ? bind(s.to.toISOString(), 'timestamptz') : null;
   const from = s.from ? bind(s.from.toISOString(), 'timestamptz') : null;
-  const segment = s.segment ? `AND x.attributes ->> ${bind(s.segment.attribute, 'text')} = ${bind(String(s.segment.value), 'text')}` : '';
+  const segment = s.segment
+    ? `AND x.attributes ->> ${bind(s.segment.attribute, 'text')} = ${bind(String(s.segment.value), 'text')}`
+    : '';
   // In rollup mode x's keys are in the "C" collation; the fallback's rows are given it too (a union of two
   // collations has none, and the report's joins with the rollups need one).
   const c = s.rollups ? ' COLLATE "C"' : '';

@@ -65,21 +65,26 @@ export class ExposuresRepository {
    */
   async importRows(rows: ExposureRow[]): Promise<number> {
     if (rows.length === 0) return 0;
-    const result: Array<{ inserted: boolean }> = await withOrderedShardWrites(this.db, this.db.manager, (m) => m.query(
-      `WITH ins AS (
+    const result: Array<{ inserted: boolean }> = await withOrderedShardWrites(this.db, this.db.manager, (m) =>
+      m.query(
+        `WITH ins AS (
          INSERT INTO exposures (experiment_id, phase, unit_id, variant, first_at, attributes) ${UNNEST}
          ON CONFLICT (experiment_id, phase, unit_id, variant) DO UPDATE SET first_at = EXCLUDED.first_at
            WHERE EXCLUDED.first_at < exposures.first_at
          RETURNING unit_id, (xmax = 0) AS inserted),
        queued AS (${ENQUEUE_CHANGED})
        SELECT inserted FROM ins`,
-      columns(rows),
-    ));
+        columns(rows),
+      ),
+    );
     return result.filter((r) => r.inserted).length;
   }
 
   /** Units exposed per variant in a phase (units seen in two or more variants left out), and those left out. */
-  async health(experimentId: string, phase: number): Promise<{ unitsPerVariant: Record<string, number>; multipleExposures: number }> {
+  async health(
+    experimentId: string,
+    phase: number,
+  ): Promise<{ unitsPerVariant: Record<string, number>; multipleExposures: number }> {
     const rows: Array<{ variant: string | null; units: number }> = await this.db.query(
       `SELECT variant, count(*)::int AS units FROM (
          SELECT CASE WHEN count(*) = 1 THEN min(variant) END AS variant FROM exposures

@@ -32,7 +32,14 @@ export class IngestService {
     input.events.forEach((e, index) => {
       const ts = e.timestamp === undefined ? now : Date.parse(e.timestamp);
       if (ts > now + MAX_FUTURE_MS) rejected.push({ index, reason: FUTURE });
-      else rows.push({ eventId: e.eventId ?? null, unitId: e.unitId, metric: e.metric, value: e.value, ts: e.timestamp === undefined ? receivedAt : new Date(ts).toISOString() });
+      else
+        rows.push({
+          eventId: e.eventId ?? null,
+          unitId: e.unitId,
+          metric: e.metric,
+          value: e.value,
+          ts: e.timestamp === undefined ? receivedAt : new Date(ts).toISOString(),
+        });
     });
     const accepted = await this.insertEvents(rows, now);
     return { accepted, duplicates: rows.length - accepted, rejected };
@@ -59,18 +66,27 @@ export class IngestService {
     const byKey = new Map<string, ExposureRow>();
     let valid = 0;
     const experiments = new Map<string, Awaited<ReturnType<AssignmentService['load']>>>();
-    for (const key of new Set(input.exposures.map((e) => e.experiment))) experiments.set(key, await this.assignment.load(key));
+    for (const key of new Set(input.exposures.map((e) => e.experiment)))
+      experiments.set(key, await this.assignment.load(key));
     input.exposures.forEach((e, index) => {
       const exp = experiments.get(e.experiment);
       const ts = e.timestamp === undefined ? now : Date.parse(e.timestamp);
       let reason: string | null = null;
       if (!exp) reason = `unknown experiment "${e.experiment}"`;
-      else if (exp.assignment !== 'external') reason = `experiment "${e.experiment}" is assigned by Slotwise; its exposures are logged by /v1/assign`;
+      else if (exp.assignment !== 'external')
+        reason = `experiment "${e.experiment}" is assigned by Slotwise; its exposures are logged by /v1/assign`;
       else if (!exp.configs.has(e.variant)) reason = `"${e.variant}" is not a variant of "${e.experiment}"`;
       else if (ts > now + MAX_FUTURE_MS) reason = FUTURE;
       if (reason !== null || !exp) return void rejected.push({ index, reason: reason! });
       valid++;
-      const row: ExposureRow = { experimentId: exp.id, phase: exp.phase, unitId: e.unitId, variant: e.variant, at: new Date(ts), attributes: e.attributes ?? null };
+      const row: ExposureRow = {
+        experimentId: exp.id,
+        phase: exp.phase,
+        unitId: e.unitId,
+        variant: e.variant,
+        at: new Date(ts),
+        attributes: e.attributes ?? null,
+      };
       const k = `${exp.id}|${exp.phase}|${e.variant}|${e.unitId}`;
       const seen = byKey.get(k);
       if (!seen || row.at < seen.at) byKey.set(k, row);

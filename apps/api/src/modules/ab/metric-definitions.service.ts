@@ -6,7 +6,12 @@ import { AuditRepository } from '../audit/audit.repository';
 import { createMetricSchema, MetricDefinitionInput, MetricDefinitionView, MetricPatch } from './ab.schema';
 import { MetricDefinitionsRepository } from './metric-definitions.repository';
 
-const definitionOf = ({ version: _v, createdAt: _c, updatedAt: _u, ...d }: MetricDefinitionView): MetricDefinitionInput => d;
+const definitionOf = ({
+  version: _v,
+  createdAt: _c,
+  updatedAt: _u,
+  ...d
+}: MetricDefinitionView): MetricDefinitionInput => d;
 
 @Injectable()
 export class MetricDefinitionsService {
@@ -17,8 +22,15 @@ export class MetricDefinitionsService {
 
   async create(input: MetricDefinitionInput, actor: Principal): Promise<MetricDefinitionView> {
     await this.metrics.transaction(async (m) => {
-      if (!(await this.metrics.insert(m, input))) throw Problem.conflict(`A metric with key "${input.key}" already exists.`, 'duplicate-key');
-      await this.audit.append(m, actor, { action: 'metric.create', entityType: 'metric', entityId: input.key, before: null, after: input });
+      if (!(await this.metrics.insert(m, input)))
+        throw Problem.conflict(`A metric with key "${input.key}" already exists.`, 'duplicate-key');
+      await this.audit.append(m, actor, {
+        action: 'metric.create',
+        entityType: 'metric',
+        entityId: input.key,
+        before: null,
+        after: input,
+      });
     });
     return this.get(input.key);
   }
@@ -40,9 +52,18 @@ export class MetricDefinitionsService {
       const before = definitionOf(current);
       const merged = parseOrThrow(createMetricSchema, { ...before, ...patch });
       if (!(await this.metrics.update(m, merged, current.version))) {
-        throw Problem.conflict(`Metric "${key}" was changed by someone else; read it again and retry.`, 'concurrent-change');
+        throw Problem.conflict(
+          `Metric "${key}" was changed by someone else; read it again and retry.`,
+          'concurrent-change',
+        );
       }
-      await this.audit.append(m, actor, { action: 'metric.update', entityType: 'metric', entityId: key, before, after: merged });
+      await this.audit.append(m, actor, {
+        action: 'metric.update',
+        entityType: 'metric',
+        entityId: key,
+        before,
+        after: merged,
+      });
     });
     return this.get(key);
   }

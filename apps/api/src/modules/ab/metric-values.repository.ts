@@ -85,7 +85,14 @@ export interface MetricAggregate {
     /** Σ Y·X */
     crossProducts: number;
     /** Ratio and mean metrics: the pre-exposure denominator XD and the remaining cross products. */
-    denominator?: { sum: number; sumSquares: number; /** Σ X·XD */ crossCovariate: number; /** Σ Y·XD */ crossValue: number; /** Σ D·X */ crossDenominatorCovariate: number; /** Σ D·XD */ crossDenominator: number };
+    denominator?: {
+      sum: number;
+      sumSquares: number;
+      /** Σ X·XD */ crossCovariate: number;
+      /** Σ Y·XD */ crossValue: number;
+      /** Σ D·X */ crossDenominatorCovariate: number;
+      /** Σ D·XD */ crossDenominator: number;
+    };
   };
   /** With `moments`: numerically stable means and centred second moments (see MetricMoments). */
   moments?: MetricMoments;
@@ -93,10 +100,23 @@ export interface MetricAggregate {
 
 /** The default for a metric key without a definition: the sum of its events, no window, no capping. */
 export function defaultMetricSpec(key: string): MetricSpec {
-  return { key, type: 'sum', numerator: key, denominator: null, conversionWindowSeconds: null, capping: null, cupedLookbackDays: 14 };
+  return {
+    key,
+    type: 'sum',
+    numerator: key,
+    denominator: null,
+    conversionWindowSeconds: null,
+    capping: null,
+    cupedLookbackDays: 14,
+  };
 }
 
-export function metricSpecOf(d: Pick<MetricDefinitionView, 'key' | 'type' | 'event' | 'numerator' | 'denominator' | 'conversionWindowSeconds' | 'capping' | 'cupedLookbackDays'>): MetricSpec {
+export function metricSpecOf(
+  d: Pick<
+    MetricDefinitionView,
+    'key' | 'type' | 'event' | 'numerator' | 'denominator' | 'conversionWindowSeconds' | 'capping' | 'cupedLookbackDays'
+  >,
+): MetricSpec {
   return {
     key: d.key,
     type: d.type,
@@ -144,7 +164,8 @@ export class MetricValuesRepository {
    * no CUPED, and the phase must still be open (no end, experiment not stopped).
    */
   private async useRollups(q: MetricValuesQuery, cuped: number): Promise<boolean> {
-    if (!this.rollups || q.rollups === false || cuped || q.to || q.metric.conversionWindowSeconds !== null) return false;
+    if (!this.rollups || q.rollups === false || cuped || q.to || q.metric.conversionWindowSeconds !== null)
+      return false;
     return this.rollups.phaseOpen(q.experimentId, q.phase);
   }
 
@@ -193,7 +214,11 @@ export class MetricValuesRepository {
       if (twoPart) unitCols.push(`${denominatorOf(pre)} AS xd`);
     }
     // The same per-unit values from the rollups (Σ value in the same (ts, value) order, and the count).
-    const rollupCols = [m.type === 'binary' ? `(CASE WHEN COALESCE(rn.event_count, 0) > 0 THEN 1 ELSE 0 END)::float8 AS y` : `COALESCE(rn.value_sum, 0)::float8 AS y`];
+    const rollupCols = [
+      m.type === 'binary'
+        ? `(CASE WHEN COALESCE(rn.event_count, 0) > 0 THEN 1 ELSE 0 END)::float8 AS y`
+        : `COALESCE(rn.value_sum, 0)::float8 AS y`,
+    ];
     if (m.type === 'mean') rollupCols.push(`COALESCE(rn.event_count, 0)::float8 AS d`);
     if (m.type === 'ratio') rollupCols.push(`COALESCE(rd.value_sum, 0)::float8 AS d`);
 
@@ -210,12 +235,21 @@ export class MetricValuesRepository {
     const out = [`variant`, `count(*)::int AS units`, `sum(y) AS s_y`, `sum(y * y) AS s_yy`];
     if (twoPart) out.push(`sum(d) AS s_d`, `sum(d * d) AS s_dd`, `sum(y * d) AS s_yd`);
     if (cuped) out.push(`sum(xc) AS s_x`, `sum(xc * xc) AS s_xx`, `sum(y * xc) AS s_yx`);
-    if (cuped && twoPart) out.push(`sum(xd) AS s_xd`, `sum(xd * xd) AS s_xdxd`, `sum(xc * xd) AS s_xxd`, `sum(y * xd) AS s_yxd`, `sum(d * xc) AS s_dx`, `sum(d * xd) AS s_dxd`);
+    if (cuped && twoPart)
+      out.push(
+        `sum(xd) AS s_xd`,
+        `sum(xd * xd) AS s_xdxd`,
+        `sum(xc * xd) AS s_xxd`,
+        `sum(y * xd) AS s_yxd`,
+        `sum(d * xc) AS s_dx`,
+        `sum(d * xd) AS s_dxd`,
+      );
     if (q.moments) {
       out.push(`avg(y) AS m_y`, `var_samp(y) AS v_y`);
       // r: the variant's ratio ΣY/ΣD (a window over the variant), so var_samp(y − r·d) is the delta-method bracket
       // σ²_Y − 2Rσ_YD + R²σ²_D without its cancellation when Y ≈ R·D per unit
-      if (twoPart) out.push(`avg(d) AS m_d`, `var_samp(d) AS v_d`, `covar_samp(y, d) AS c_yd`, `var_samp(y - r * d) AS v_lin`);
+      if (twoPart)
+        out.push(`avg(d) AS m_d`, `var_samp(d) AS v_d`, `covar_samp(y, d) AS c_yd`, `var_samp(y - r * d) AS v_lin`);
       if (cuped) out.push(`avg(xc) AS m_x`, `var_samp(xc) AS v_x`, `covar_samp(y, xc) AS c_yx`);
     }
 
@@ -237,15 +271,24 @@ export class MetricValuesRepository {
     const sql = `
       WITH ${exposedUnitsCtes($, { ...q, rollups: rollup }, windowSeconds)},
       u AS (${units}),
-      c AS (${capped})${q.moments && twoPart ? `,
+      c AS (${capped})${
+        q.moments && twoPart
+          ? `,
       cr AS (
         SELECT c.*, sum(y) OVER v / NULLIF(sum(d) OVER v, 0) AS r FROM c
         WINDOW v AS (PARTITION BY variant ORDER BY unit_id COLLATE "C" ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-      )` : ''}
+      )`
+          : ''
+      }
       SELECT ${out.join(', ')} FROM (SELECT * FROM ${q.moments && twoPart ? 'cr' : 'c'} ORDER BY variant COLLATE "C", unit_id COLLATE "C") o GROUP BY variant ORDER BY variant COLLATE "C"`;
     const rows: Raw[] = await this.db.query(sql, params);
     return rows.map((r) => {
-      const a: MetricAggregate = { variant: String(r.variant), units: num(r.units), sum: num(r.s_y), sumSquares: num(r.s_yy) };
+      const a: MetricAggregate = {
+        variant: String(r.variant),
+        units: num(r.units),
+        sum: num(r.s_y),
+        sumSquares: num(r.s_yy),
+      };
       if (twoPart) a.denominator = { sum: num(r.s_d), sumSquares: num(r.s_dd), crossProducts: num(r.s_yd) };
       if (cuped) {
         a.covariate = { sum: num(r.s_x), sumSquares: num(r.s_xx), crossProducts: num(r.s_yx) };
@@ -262,7 +305,13 @@ export class MetricValuesRepository {
       }
       if (q.moments) {
         a.moments = { meanY: num(r.m_y), varianceY: num(r.v_y) };
-        if (twoPart) Object.assign(a.moments, { meanD: num(r.m_d), varianceD: num(r.v_d), covarianceYD: num(r.c_yd), linearizedVariance: num(r.v_lin) });
+        if (twoPart)
+          Object.assign(a.moments, {
+            meanD: num(r.m_d),
+            varianceD: num(r.v_d),
+            covarianceYD: num(r.c_yd),
+            linearizedVariance: num(r.v_lin),
+          });
         if (cuped) Object.assign(a.moments, { meanX: num(r.m_x), varianceX: num(r.v_x), covarianceYX: num(r.c_yx) });
       }
       return a;

@@ -45,7 +45,13 @@ export class UnitErasureService {
     const erased = await shardOrderedTransaction(this.db, async (m) => {
       const counts: Record<string, number> = {};
       for (const [name, eraser] of this.erasers) counts[name] = await eraser(m, unitId);
-      await this.audit.append(m, actor, { action: 'unit.erase', entityType: 'unit-erasure', entityId: erasureId, before: null, after: { erased: counts } });
+      await this.audit.append(m, actor, {
+        action: 'unit.erase',
+        entityType: 'unit-erasure',
+        entityId: erasureId,
+        before: null,
+        after: { erased: counts },
+      });
       return counts;
     });
     this.assignment.forgetUnit(unitId);

@@ -37,7 +37,9 @@ export class UnitRollupsRepository {
     return this.db.transaction(async (m) => {
       if (wait) await m.query(`SELECT pg_advisory_xact_lock($1)`, [ROLLUP_LOCK]);
       else {
-        const [{ locked }]: [{ locked: boolean }] = await m.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [ROLLUP_LOCK]);
+        const [{ locked }]: [{ locked: boolean }] = await m.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [
+          ROLLUP_LOCK,
+        ]);
         if (!locked) return 0;
       }
       // Not `SELECT EXISTS (subquery)`: Citus refuses a subquery over a distributed table in the target list.

@@ -21,7 +21,13 @@ export class UnitRollupsWorker implements OnApplicationBootstrap, OnModuleDestro
       intervalMs: INTERVAL_MS,
       log: new Logger('UnitRollups'),
       what: 'rollup batch',
-      pass: () => runBatches(() => this.rollups.processBatch(), ROLLUP_BATCH_UNITS, BATCHES_PER_TICK, () => this.runner.stopped),
+      pass: () =>
+        runBatches(
+          () => this.rollups.processBatch(),
+          ROLLUP_BATCH_UNITS,
+          BATCHES_PER_TICK,
+          () => this.runner.stopped,
+        ),
     });
   }
 

@@ -24,7 +24,9 @@ export class ApiKeysRepository {
    * revocation waits here, then sees this one's result. The migration's trigger enforces the same rule for any writer.
    */
   async lockActiveAdmins(manager: EntityManager): Promise<number> {
-    const rows: unknown[] = await manager.query(`SELECT id FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL ORDER BY id FOR UPDATE`);
+    const rows: unknown[] = await manager.query(
+      `SELECT id FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL ORDER BY id FOR UPDATE`,
+    );
     return rows.length;
   }
 
@@ -32,7 +34,10 @@ export class ApiKeysRepository {
     return this.db.getRepository(ApiKeyEntity).count({ where: { role: 'admin', revokedAt: IsNull() } });
   }
 
-  async insert(manager: EntityManager, key: { id: string; name: string; role: ApiKeyRole; keyHash: string; prefix: string }): Promise<ApiKeyEntity> {
+  async insert(
+    manager: EntityManager,
+    key: { id: string; name: string; role: ApiKeyRole; keyHash: string; prefix: string },
+  ): Promise<ApiKeyEntity> {
     const entity = manager.getRepository(ApiKeyEntity).create({ ...key, revokedAt: null });
     return manager.getRepository(ApiKeyEntity).save(entity);
   }
@@ -43,7 +48,13 @@ export class ApiKeysRepository {
 
   /** A value generated once per installation; concurrent first starts agree on the first writer's value. */
   async getOrCreateSetting(key: string, create: () => string): Promise<string> {
-    await this.db.createQueryBuilder().insert().into(SettingEntity).values({ key, value: create() }).orIgnore().execute();
+    await this.db
+      .createQueryBuilder()
+      .insert()
+      .into(SettingEntity)
+      .values({ key, value: create() })
+      .orIgnore()
+      .execute();
     const row = await this.db.getRepository(SettingEntity).findOneByOrFail({ key });
     return row.value;
   }

@@ -46,12 +46,18 @@ export class ApiKeysService {
 
   /** Run once at boot: load the pepper and make sure an admin key exists. Returns a generated key to print once, if any. */
   async initialize(): Promise<string | null> {
-    const pepper = this.config.keyPepper ?? (await this.keys.getOrCreateSetting('api_key_pepper', () => randomBytes(32).toString('hex')));
+    const pepper =
+      this.config.keyPepper ??
+      (await this.keys.getOrCreateSetting('api_key_pepper', () => randomBytes(32).toString('hex')));
     this.hasher = new ApiKeyHasher(pepper);
     if (this.config.adminKey) {
       const hash = this.hasher.hash(this.config.adminKey);
       if (!(await this.keys.findActiveByHash(hash))) {
-        await this.insertKey({ name: 'bootstrap admin (SLOTWISE_ADMIN_KEY)', role: 'admin' }, this.config.adminKey, null);
+        await this.insertKey(
+          { name: 'bootstrap admin (SLOTWISE_ADMIN_KEY)', role: 'admin' },
+          this.config.adminKey,
+          null,
+        );
       }
       return null;
     }
@@ -98,7 +104,13 @@ export class ApiKeysService {
         if (!row) throw Problem.notFound(`No active API key with id ${id}.`);
         if (row.role === 'admin' && (await this.keys.lockActiveAdmins(m)) <= 1) throw lastAdminKey();
         await this.keys.revoke(m, id);
-        await this.audit.append(m, actor, { action: 'api-key.revoke', entityType: 'api-key', entityId: id, before: view(row), after: null });
+        await this.audit.append(m, actor, {
+          action: 'api-key.revoke',
+          entityType: 'api-key',
+          entityId: id,
+          before: view(row),
+          after: null,
+        });
       });
     } catch (err) {
       const e = err as { code?: string; constraint?: string };
@@ -118,8 +130,20 @@ export class ApiKeysService {
   private async insertKey(input: CreateApiKeyInput, key: string, actor: Principal | null): Promise<ApiKeyEntity> {
     const hasher = this.requireHasher();
     return this.keys.transaction(async (m) => {
-      const row = await this.keys.insert(m, { id: randomUUID(), name: input.name, role: input.role, keyHash: hasher.hash(key), prefix: ApiKeyHasher.prefixOf(key) });
-      await this.audit.append(m, actor, { action: 'api-key.create', entityType: 'api-key', entityId: row.id, before: null, after: view(row) });
+      const row = await this.keys.insert(m, {
+        id: randomUUID(),
+        name: input.name,
+        role: input.role,
+        keyHash: hasher.hash(key),
+        prefix: ApiKeyHasher.prefixOf(key),
+      });
+      await this.audit.append(m, actor, {
+        action: 'api-key.create',
+        entityType: 'api-key',
+        entityId: row.id,
+        before: null,
+        after: view(row),
+      });
       return row;
     });
   }
@@ -138,5 +162,11 @@ function lastAdminKey(): Problem {
 }
 
 function view(row: ApiKeyEntity): ApiKeyView {
-  return { id: row.id, name: row.name, role: row.role, prefix: row.prefix, createdAt: new Date(row.createdAt).toISOString() };
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role,
+    prefix: row.prefix,
+    createdAt: new Date(row.createdAt).toISOString(),
+  };
 }

@@ -39,7 +39,11 @@ export class AuditRepository {
   }
 
   list(query: AuditQuery): Promise<AuditEntryEntity[]> {
-    const qb = this.db.getRepository(AuditEntryEntity).createQueryBuilder('a').orderBy('a.id', 'DESC').limit(query.limit);
+    const qb = this.db
+      .getRepository(AuditEntryEntity)
+      .createQueryBuilder('a')
+      .orderBy('a.id', 'DESC')
+      .limit(query.limit);
     if (query.entityType) qb.andWhere('a.entity_type = :t', { t: query.entityType });
     if (query.entityId) qb.andWhere('a.entity_id = :e', { e: query.entityId });
     if (query.beforeId) qb.andWhere('a.id < :b', { b: query.beforeId });

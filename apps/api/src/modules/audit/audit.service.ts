@@ -15,7 +15,12 @@ export class AuditService {
   constructor(private readonly audit: AuditRepository) {}
 
   async list(query: AuditQueryInput) {
-    const rows = await this.audit.list({ entityType: query.entityType, entityId: query.entityId, limit: query.limit, beforeId: query.before });
+    const rows = await this.audit.list({
+      entityType: query.entityType,
+      entityId: query.entityId,
+      limit: query.limit,
+      beforeId: query.before,
+    });
     return {
       entries: rows.map((r) => ({
         id: String(r.id),

@@ -9,7 +9,11 @@ import { WebhooksRepository } from '../webhooks';
 import { AutomationRepository } from './automation.repository';
 
 /** The findings the evaluation announces (each once per phase). */
-const ANNOUNCED = ['experiment.srm_flagged', 'experiment.guardrail_breached', 'experiment.primary_significant'] as const;
+const ANNOUNCED = [
+  'experiment.srm_flagged',
+  'experiment.guardrail_breached',
+  'experiment.primary_significant',
+] as const;
 
 /** Running experiments evaluated per pass at most. */
 const PER_PASS = 200;
@@ -42,7 +46,12 @@ export class AutomationScheduler implements OnApplicationBootstrap, OnModuleDest
     private readonly outbox: WebhooksRepository,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.runner = new PeriodicPass({ intervalMs: config.automationIntervalMs, log: this.log, what: 'automation pass', pass: () => this.pass() });
+    this.runner = new PeriodicPass({
+      intervalMs: config.automationIntervalMs,
+      log: this.log,
+      what: 'automation pass',
+      pass: () => this.pass(),
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -83,22 +92,40 @@ export class AutomationScheduler implements OnApplicationBootstrap, OnModuleDest
     result.announced += await this.repo.transaction(async (m) => {
       if (!(await this.repo.tryLock(m, e.id))) return 0;
       let n = 0;
-      const announce = async (signal: string, subject: string, type: Parameters<WebhooksRepository['enqueue']>[1], data: Record<string, unknown>) => {
+      const announce = async (
+        signal: string,
+        subject: string,
+        type: Parameters<WebhooksRepository['enqueue']>[1],
+        data: Record<string, unknown>,
+      ) => {
         if (await this.repo.recordSignal(m, e.id, ev.phase, signal, subject, data)) {
           await this.outbox.enqueue(m, type, { experiment: key, phase: ev.phase, ...data });
           n++;
         }
       };
-      if (ev.srm.flagged) await announce('srm', '', 'experiment.srm_flagged', { pValue: ev.srm.pValue, observed: ev.srm.observed, expected: ev.srm.expected });
-      for (const b of ev.guardrailBreaches) await announce('guardrail', `${b.variant}/${b.metric}`, 'experiment.guardrail_breached', { ...b });
-      for (const s of ev.primarySignificant) await announce('significant', s.variant, 'experiment.primary_significant', { ...s });
+      if (ev.srm.flagged)
+        await announce('srm', '', 'experiment.srm_flagged', {
+          pValue: ev.srm.pValue,
+          observed: ev.srm.observed,
+          expected: ev.srm.expected,
+        });
+      for (const b of ev.guardrailBreaches)
+        await announce('guardrail', `${b.variant}/${b.metric}`, 'experiment.guardrail_breached', { ...b });
+      for (const s of ev.primarySignificant)
+        await announce('significant', s.variant, 'experiment.primary_significant', { ...s });
       return n;
     });
 
     if (!auto) return;
     const decision = autoStopDecision(auto.on, ev);
     if (!decision) return;
-    const evidence = { phase: ev.phase, evaluatedAt: ev.generatedAt, basis: 'always-valid', srm: ev.srm, guardrailBreaches: ev.guardrailBreaches };
+    const evidence = {
+      phase: ev.phase,
+      evaluatedAt: ev.generatedAt,
+      basis: 'always-valid',
+      srm: ev.srm,
+      guardrailBreaches: ev.guardrailBreaches,
+    };
     if (await this.experiments.autoStop(key, auto.action, decision, evidence, (m) => this.repo.tryLock(m, e.id))) {
       this.log.log(`auto-${auto.action} of ${key}: ${decision}`);
       result.stopped.push(key);
@@ -111,7 +138,9 @@ export function autoStopDecision(on: Array<'guardrail' | 'srm'>, ev: AutomationE
   const reasons: string[] = [];
   if (on.includes('guardrail')) {
     for (const b of ev.guardrailBreaches) {
-      reasons.push(`guardrail "${b.metric}" of "${b.variant}" is beyond its non-inferiority margin ${b.nonInferiorityMargin} (always-valid interval ${b.ci.lower} to ${b.ci.upper}, ${b.direction})`);
+      reasons.push(
+        `guardrail "${b.metric}" of "${b.variant}" is beyond its non-inferiority margin ${b.nonInferiorityMargin} (always-valid interval ${b.ci.lower} to ${b.ci.upper}, ${b.direction})`,
+      );
     }
   }
   if (on.includes('srm') && ev.srm.flagged) reasons.push(`sample ratio mismatch (p = ${ev.srm.pValue})`);

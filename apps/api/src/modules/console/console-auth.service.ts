@@ -36,7 +36,10 @@ export interface SignedIn {
 
 /** 429 for a throttled sign-in; the controller sends `retryAfterSeconds` as Retry-After. */
 export class TooManySignIns extends Problem {
-  constructor(readonly retryAfterSeconds: number, scope: 'account' | 'client' | 'global') {
+  constructor(
+    readonly retryAfterSeconds: number,
+    scope: 'account' | 'client' | 'global',
+  ) {
     const why =
       scope === 'account'
         ? 'Too many failed sign-ins for this e-mail from your network'
@@ -73,27 +76,61 @@ export class ConsoleAuthService implements OnApplicationBootstrap {
     await this.users.transaction(async (m) => {
       await this.users.lockUsers(m);
       if (await this.users.findByEmail(admin.email, m)) return;
-      const row = await this.users.insert(m, { id: randomUUID(), email: admin.email, name: 'Administrator', role: 'admin', passwordHash });
-      await this.audit.append(m, null, { action: 'console-user.create', entityType: 'console-user', entityId: row.id, before: null, after: view(row) });
+      const row = await this.users.insert(m, {
+        id: randomUUID(),
+        email: admin.email,
+        name: 'Administrator',
+        role: 'admin',
+        passwordHash,
+      });
+      await this.audit.append(m, null, {
+        action: 'console-user.create',
+        entityType: 'console-user',
+        entityId: row.id,
+        before: null,
+        after: view(row),
+      });
       this.logger.log(`console admin ${admin.email} created from SLOTWISE_ADMIN_EMAIL`);
     });
   }
 
   async session(token: string | null): Promise<SessionView> {
     const found = token ? await this.authenticate(token) : null;
-    if (found) return { user: view(found.user), csrfToken: found.csrfToken, expiresAt: new Date(found.expiresAt).toISOString(), setupRequired: false };
+    if (found)
+      return {
+        user: view(found.user),
+        csrfToken: found.csrfToken,
+        expiresAt: new Date(found.expiresAt).toISOString(),
+        setupRequired: false,
+      };
     return { user: null, csrfToken: null, expiresAt: null, setupRequired: (await this.users.count()) === 0 };
   }
 
   async setup(input: SetupInput, userAgent: string | null): Promise<SignedIn> {
     const key = await this.apiKeys.authenticate(input.apiKey);
-    if (!key || key.role !== 'admin') throw Problem.forbidden('That is not an admin API key. Use the key printed at first start (or SLOTWISE_ADMIN_KEY).');
+    if (!key || key.role !== 'admin')
+      throw Problem.forbidden(
+        'That is not an admin API key. Use the key printed at first start (or SLOTWISE_ADMIN_KEY).',
+      );
     const passwordHash = await argon2Hash(input.password);
     const row = await this.users.transaction(async (m) => {
       await this.users.lockUsers(m);
-      if ((await this.users.count(m)) > 0) throw Problem.conflict('The console is already set up; sign in instead.', 'already-set-up');
-      const created = await this.users.insert(m, { id: randomUUID(), email: input.email, name: input.name, role: 'admin', passwordHash });
-      await this.audit.append(m, key, { action: 'console-user.create', entityType: 'console-user', entityId: created.id, before: null, after: view(created) });
+      if ((await this.users.count(m)) > 0)
+        throw Problem.conflict('The console is already set up; sign in instead.', 'already-set-up');
+      const created = await this.users.insert(m, {
+        id: randomUUID(),
+        email: input.email,
+        name: input.name,
+        role: 'admin',
+        passwordHash,
+      });
+      await this.audit.append(m, key, {
+        action: 'console-user.create',
+        entityType: 'console-user',
+        entityId: created.id,
+        before: null,
+        after: view(created),
+      });
       return created;
     });
     return this.openSession(row, userAgent);
@@ -103,7 +140,8 @@ export class ConsoleAuthService implements OnApplicationBootstrap {
   async signIn(input: SignInInput, userAgent: string | null, client: string): Promise<SignedIn> {
     const email = input.email.toLowerCase();
     const decision = this.throttle.attempt(client, email);
-    if (!decision.allowed) throw new TooManySignIns(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)), decision.scope);
+    if (!decision.allowed)
+      throw new TooManySignIns(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)), decision.scope);
     const { attempt } = decision;
     let row: ConsoleUserRow | null;
     let ok: boolean;
@@ -137,7 +175,8 @@ export class ConsoleAuthService implements OnApplicationBootstrap {
   async principalFor(token: string, method: string, csrfToken: string | undefined): Promise<Principal> {
     const found = await this.authenticate(token);
     if (!found) throw Problem.unauthorized('Your console session has expired or was signed out; sign in again.');
-    if (!['GET', 'HEAD', 'OPTIONS'].includes(method.toUpperCase()) && !csrfMatches(found.csrfToken, csrfToken)) throw csrfProblem();
+    if (!['GET', 'HEAD', 'OPTIONS'].includes(method.toUpperCase()) && !csrfMatches(found.csrfToken, csrfToken))
+      throw csrfProblem();
     return { keyId: `user:${found.user.id}`, name: found.user.email, role: found.user.role, userId: found.user.id };
   }
 
@@ -148,15 +187,29 @@ export class ConsoleAuthService implements OnApplicationBootstrap {
   async createUser(input: CreateUserInput, actor: Principal): Promise<ConsoleUserView> {
     const passwordHash = await argon2Hash(input.password);
     const row = await this.users.transaction(async (m) => {
-      if (await this.users.findByEmail(input.email, m)) throw Problem.conflict(`A console user with e-mail ${input.email} already exists.`, 'duplicate-email');
+      if (await this.users.findByEmail(input.email, m))
+        throw Problem.conflict(`A console user with e-mail ${input.email} already exists.`, 'duplicate-email');
       let created: ConsoleUserRow;
       try {
-        created = await this.users.insert(m, { id: randomUUID(), email: input.email, name: input.name, role: input.role, passwordHash });
+        created = await this.users.insert(m, {
+          id: randomUUID(),
+          email: input.email,
+          name: input.name,
+          role: input.role,
+          passwordHash,
+        });
       } catch (err) {
-        if ((err as { code?: string }).code === '23505') throw Problem.conflict(`A console user with e-mail ${input.email} already exists.`, 'duplicate-email');
+        if ((err as { code?: string }).code === '23505')
+          throw Problem.conflict(`A console user with e-mail ${input.email} already exists.`, 'duplicate-email');
         throw err;
       }
-      await this.audit.append(m, actor, { action: 'console-user.create', entityType: 'console-user', entityId: created.id, before: null, after: view(created) });
+      await this.audit.append(m, actor, {
+        action: 'console-user.create',
+        entityType: 'console-user',
+        entityId: created.id,
+        before: null,
+        after: view(created),
+      });
       return created;
     });
     return view(row);
@@ -168,15 +221,25 @@ export class ConsoleAuthService implements OnApplicationBootstrap {
       await this.users.lockUsers(m);
       const before = await this.users.findById(id, m);
       if (!before) throw Problem.notFound(`No console user with id ${id}.`);
-      const losesAdmin = before.role === 'admin' && !before.disabledAt && ((input.role && input.role !== 'admin') || input.disabled === true);
+      const losesAdmin =
+        before.role === 'admin' &&
+        !before.disabledAt &&
+        ((input.role && input.role !== 'admin') || input.disabled === true);
       if (losesAdmin && (await this.users.countActiveAdmins(m)) <= 1) {
         throw Problem.conflict('This is the last active console admin; make another user admin first.', 'last-admin');
       }
       await this.users.update(m, id, { name: input.name, role: input.role, passwordHash, disabled: input.disabled });
       // A new password, a role change or disabling ends the user's sessions.
-      if (passwordHash || input.disabled || (input.role && input.role !== before.role)) await this.users.deleteSessionsOf(m, id);
+      if (passwordHash || input.disabled || (input.role && input.role !== before.role))
+        await this.users.deleteSessionsOf(m, id);
       const after = (await this.users.findById(id, m))!;
-      await this.audit.append(m, actor, { action: 'console-user.update', entityType: 'console-user', entityId: id, before: view(before), after: { ...view(after), ...(passwordHash ? { passwordChanged: true } : {}) } });
+      await this.audit.append(m, actor, {
+        action: 'console-user.update',
+        entityType: 'console-user',
+        entityId: id,
+        before: view(before),
+        after: { ...view(after), ...(passwordHash ? { passwordChanged: true } : {}) },
+      });
       return view(after);
     });
   }
@@ -190,7 +253,13 @@ export class ConsoleAuthService implements OnApplicationBootstrap {
         throw Problem.conflict('This is the last active console admin; make another user admin first.', 'last-admin');
       }
       await this.users.delete(m, id);
-      await this.audit.append(m, actor, { action: 'console-user.delete', entityType: 'console-user', entityId: id, before: view(before), after: null });
+      await this.audit.append(m, actor, {
+        action: 'console-user.delete',
+        entityType: 'console-user',
+        entityId: id,
+        before: view(before),
+        after: null,
+      });
     });
   }
 
@@ -201,8 +270,17 @@ export class ConsoleAuthService implements OnApplicationBootstrap {
   private async openSession(user: ConsoleUserRow, userAgent: string | null): Promise<SignedIn> {
     const token = randomBytes(32).toString('base64url');
     const csrfToken = randomBytes(24).toString('base64url');
-    const expiresAt = await this.users.insertSession({ userId: user.id, tokenHash: hashToken(token), csrfToken, ttlSeconds: this.config.sessionTtlSeconds, userAgent: userAgent?.slice(0, 300) ?? null });
-    return { token, view: { user: view(user), csrfToken, expiresAt: new Date(expiresAt).toISOString(), setupRequired: false } };
+    const expiresAt = await this.users.insertSession({
+      userId: user.id,
+      tokenHash: hashToken(token),
+      csrfToken,
+      ttlSeconds: this.config.sessionTtlSeconds,
+      userAgent: userAgent?.slice(0, 300) ?? null,
+    });
+    return {
+      token,
+      view: { user: view(user), csrfToken, expiresAt: new Date(expiresAt).toISOString(), setupRequired: false },
+    };
   }
 
   private dummy(): Promise<string> {
@@ -222,7 +300,12 @@ function csrfMatches(expected: string, given: string | undefined): boolean {
 }
 
 function csrfProblem(): Problem {
-  return new Problem(403, 'Missing or wrong X-CSRF-Token header: writes made with a console session must carry the token from GET /v1/console/session.', undefined, 'csrf');
+  return new Problem(
+    403,
+    'Missing or wrong X-CSRF-Token header: writes made with a console session must carry the token from GET /v1/console/session.',
+    undefined,
+    'csrf',
+  );
 }
 
 function view(row: ConsoleUserRow): ConsoleUserView {

@@ -68,6 +68,9 @@ export function registerConsoleStatic(fastify: FastifyInstance, consoleDir: stri
   fastify.get('/favicon.svg', async (_req, reply) => {
     const dir = consoleDir ?? findConsoleDir();
     if (!dir || !existsSync(join(dir, 'favicon.svg'))) return reply.callNotFound();
-    return reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(await readFile(join(dir, 'favicon.svg')));
+    return reply
+      .type('image/svg+xml')
+      .header('cache-control', 'public, max-age=86400')
+      .send(await readFile(join(dir, 'favicon.svg')));
   });
 }

@@ -44,12 +44,16 @@ export class ConsoleUsersRepository {
   }
 
   async countActiveAdmins(manager: EntityManager): Promise<number> {
-    const [row] = await manager.query(`SELECT count(*)::int AS n FROM console_users WHERE role = 'admin' AND disabled_at IS NULL`);
+    const [row] = await manager.query(
+      `SELECT count(*)::int AS n FROM console_users WHERE role = 'admin' AND disabled_at IS NULL`,
+    );
     return row.n;
   }
 
   async findByEmail(email: string, manager: EntityManager = this.db.manager): Promise<ConsoleUserRow | null> {
-    const rows = await manager.query(`SELECT ${USER_COLUMNS} FROM console_users u WHERE lower(u.email) = lower($1)`, [email]);
+    const rows = await manager.query(`SELECT ${USER_COLUMNS} FROM console_users u WHERE lower(u.email) = lower($1)`, [
+      email,
+    ]);
     return rows[0] ?? null;
   }
 
@@ -62,18 +66,22 @@ export class ConsoleUsersRepository {
     return this.db.query(`SELECT ${USER_COLUMNS} FROM console_users u ORDER BY u.created_at ASC, u.email ASC`);
   }
 
-  async insert(manager: EntityManager, user: { id: string; email: string; name: string; role: ConsoleRole; passwordHash: string }): Promise<ConsoleUserRow> {
-    await manager.query(`INSERT INTO console_users (id, email, name, role, password_hash) VALUES ($1, $2, $3, $4, $5)`, [
-      user.id,
-      user.email,
-      user.name,
-      user.role,
-      user.passwordHash,
-    ]);
+  async insert(
+    manager: EntityManager,
+    user: { id: string; email: string; name: string; role: ConsoleRole; passwordHash: string },
+  ): Promise<ConsoleUserRow> {
+    await manager.query(
+      `INSERT INTO console_users (id, email, name, role, password_hash) VALUES ($1, $2, $3, $4, $5)`,
+      [user.id, user.email, user.name, user.role, user.passwordHash],
+    );
     return (await this.findById(user.id, manager))!;
   }
 
-  async update(manager: EntityManager, id: string, change: { name?: string; role?: ConsoleRole; passwordHash?: string; disabled?: boolean }): Promise<void> {
+  async update(
+    manager: EntityManager,
+    id: string,
+    change: { name?: string; role?: ConsoleRole; passwordHash?: string; disabled?: boolean },
+  ): Promise<void> {
     await manager.query(
       `UPDATE console_users SET
          name = COALESCE($2, name), role = COALESCE($3, role), password_hash = COALESCE($4, password_hash),
@@ -84,7 +92,8 @@ export class ConsoleUsersRepository {
     );
     // A second statement, not COALESCE(disabled_at, now()) in the CASE above: Citus refuses a non-immutable
     // function inside CASE or COALESCE in an UPDATE (console_users is a reference table there).
-    if (change.disabled) await manager.query(`UPDATE console_users SET disabled_at = now() WHERE id = $1 AND disabled_at IS NULL`, [id]);
+    if (change.disabled)
+      await manager.query(`UPDATE console_users SET disabled_at = now() WHERE id = $1 AND disabled_at IS NULL`, [id]);
   }
 
   async delete(manager: EntityManager, id: string): Promise<void> {
@@ -95,7 +104,13 @@ export class ConsoleUsersRepository {
     await this.db.query(`UPDATE console_users SET last_sign_in_at = now() WHERE id = $1`, [id]);
   }
 
-  async insertSession(session: { userId: string; tokenHash: string; csrfToken: string; ttlSeconds: number; userAgent: string | null }): Promise<Date> {
+  async insertSession(session: {
+    userId: string;
+    tokenHash: string;
+    csrfToken: string;
+    ttlSeconds: number;
+    userAgent: string | null;
+  }): Promise<Date> {
     const [row] = await this.db.query(
       `INSERT INTO console_sessions (user_id, token_hash, csrf_token, expires_at, user_agent)
        VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5) RETURNING expires_at AS "expiresAt"`,

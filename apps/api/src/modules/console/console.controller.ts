@@ -1,4 +1,17 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Patch,
+  Post,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -7,10 +20,21 @@ import { ZodPipe } from '../../common/validation/zod';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { ConsoleAuthService, TooManySignIns } from './console-auth.service';
 import { JsonOnlyGuard } from './json-only.guard';
-import { CreateUserInput, createUserSchema, SetupInput, setupSchema, SignInInput, signInSchema, UpdateUserInput, updateUserSchema, userIdParam } from './console.schemas';
+import {
+  CreateUserInput,
+  createUserSchema,
+  SetupInput,
+  setupSchema,
+  SignInInput,
+  signInSchema,
+  UpdateUserInput,
+  updateUserSchema,
+  userIdParam,
+} from './console.schemas';
 import { clearSessionCookie, CSRF_HEADER, sessionTokenOf, setSessionCookie } from './session-cookie';
 
-const userAgent = (request: FastifyRequest) => (typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null);
+const userAgent = (request: FastifyRequest) =>
+  typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null;
 
 /** Console sign-in, sessions and console users. Sessions are HTTP-only cookies; writes carry X-CSRF-Token. */
 @ApiTags('console')
@@ -31,7 +55,11 @@ export class ConsoleController {
   @Public()
   @UseGuards(JsonOnlyGuard)
   @ApiBody({ schema: z.toJSONSchema(setupSchema, { io: 'input' }) as object })
-  async setup(@Body(new ZodPipe(setupSchema)) body: SetupInput, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+  async setup(
+    @Body(new ZodPipe(setupSchema)) body: SetupInput,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
     const signedIn = await this.auth.setup(body, userAgent(request));
     setSessionCookie(reply, request, this.config, signedIn.token, this.config.sessionTtlSeconds);
     return signedIn.view;
@@ -43,7 +71,11 @@ export class ConsoleController {
   @Public()
   @UseGuards(JsonOnlyGuard)
   @ApiBody({ schema: z.toJSONSchema(signInSchema) as object })
-  async signIn(@Body(new ZodPipe(signInSchema)) body: SignInInput, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+  async signIn(
+    @Body(new ZodPipe(signInSchema)) body: SignInInput,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
     const signedIn = await this.auth.signIn(body, userAgent(request), request.ip).catch((err: unknown) => {
       if (err instanceof TooManySignIns) void reply.header('retry-after', String(err.retryAfterSeconds));
       throw err;
@@ -79,7 +111,11 @@ export class ConsoleController {
   @Patch('users/:id')
   @ApiBearerAuth()
   @Access('users:manage')
-  updateUser(@Param('id', new ZodPipe(userIdParam, 'id')) id: string, @Body(new ZodPipe(updateUserSchema)) body: UpdateUserInput, @CurrentPrincipal() actor: Principal) {
+  updateUser(
+    @Param('id', new ZodPipe(userIdParam, 'id')) id: string,
+    @Body(new ZodPipe(updateUserSchema)) body: UpdateUserInput,
+    @CurrentPrincipal() actor: Principal,
+  ) {
     return this.auth.updateUser(id, body, actor);
   }
 

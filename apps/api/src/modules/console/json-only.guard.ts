@@ -13,7 +13,8 @@ export class JsonOnlyGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const type = context.switchToHttp().getRequest<FastifyRequest>().headers['content-type'];
     const media = typeof type === 'string' ? type.split(';')[0].trim().toLowerCase() : '';
-    if (media !== 'application/json') throw new Problem(415, 'Send JSON with Content-Type: application/json.', undefined, 'unsupported-media-type');
+    if (media !== 'application/json')
+      throw new Problem(415, 'Send JSON with Content-Type: application/json.', undefined, 'unsupported-media-type');
     return true;
   }
 }

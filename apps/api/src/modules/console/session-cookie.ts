@@ -27,8 +27,20 @@ function secure(config: AppConfig, request: FastifyRequest): boolean {
   return config.cookieSecure === 'on' || (config.cookieSecure === 'auto' && request.protocol === 'https');
 }
 
-export function setSessionCookie(reply: FastifyReply, request: FastifyRequest, config: AppConfig, token: string, maxAgeSeconds: number): void {
-  const attrs = [`${SESSION_COOKIE}=${token}`, 'Path=/', 'HttpOnly', 'SameSite=Strict', `Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}`];
+export function setSessionCookie(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  config: AppConfig,
+  token: string,
+  maxAgeSeconds: number,
+): void {
+  const attrs = [
+    `${SESSION_COOKIE}=${token}`,
+    'Path=/',
+    'HttpOnly',
+    'SameSite=Strict',
+    `Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}`,
+  ];
   if (secure(config, request)) attrs.push('Secure');
   void reply.header('set-cookie', attrs.join('; '));
 }

@@ -50,7 +50,11 @@ describe('SignInThrottle', () => {
     const { clock, fail } = throttle({ globalFailuresPerMinute: 60, globalBurst: 10 });
     expect(fail('192.0.2.1', 'owner@example.com', true).allowed).toBe(true); // the owner signed in once from here (token refunded)
     for (let i = 0; i < 10; i++) expect(fail(`198.51.100.${i}`, 'owner@example.com').allowed).toBe(true);
-    expect(fail('198.51.100.200', 'owner@example.com')).toEqual({ allowed: false, retryAfterMs: 1_000, scope: 'global' });
+    expect(fail('198.51.100.200', 'owner@example.com')).toEqual({
+      allowed: false,
+      retryAfterMs: 1_000,
+      scope: 'global',
+    });
     expect(fail('192.0.2.1', 'owner@example.com', true).allowed).toBe(true); // trusted: not capped
     clock.t += 1_000;
     expect(fail('198.51.100.200', 'owner@example.com').allowed).toBe(true); // one token per second

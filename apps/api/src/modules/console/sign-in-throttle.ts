@@ -50,7 +50,9 @@ export interface SignInAttempt {
   cancelled(): void;
 }
 
-export type ThrottleDecision = { allowed: true; attempt: SignInAttempt } | { allowed: false; retryAfterMs: number; scope: 'account' | 'client' | 'global' };
+export type ThrottleDecision =
+  | { allowed: true; attempt: SignInAttempt }
+  | { allowed: false; retryAfterMs: number; scope: 'account' | 'client' | 'global' };
 
 /**
  * The client an attempt comes from: the IPv4 address, or the /64 prefix of an IPv6 address (one subscriber usually
@@ -64,7 +66,10 @@ export function clientKeyOf(ip: string): string {
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
   const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 /**
@@ -116,7 +121,12 @@ export class SignInThrottle {
     const isTrusted = (this.trusted.get(client) ?? -Infinity) > t - this.limits.trustedForMs;
     if (!isTrusted) {
       this.refill(t);
-      if (this.tokens < 1) return { allowed: false, retryAfterMs: Math.ceil(((1 - this.tokens) * 60_000) / this.limits.globalFailuresPerMinute), scope: 'global' };
+      if (this.tokens < 1)
+        return {
+          allowed: false,
+          retryAfterMs: Math.ceil(((1 - this.tokens) * 60_000) / this.limits.globalFailuresPerMinute),
+          scope: 'global',
+        };
       this.tokens -= 1;
     }
     // Reserve: count the attempt as failed until it says otherwise.
@@ -175,7 +185,10 @@ export class SignInThrottle {
 
   private refill(t: number): void {
     const elapsed = Math.max(0, t - this.tokensAt);
-    this.tokens = Math.min(this.limits.globalBurst, this.tokens + (elapsed * this.limits.globalFailuresPerMinute) / 60_000);
+    this.tokens = Math.min(
+      this.limits.globalBurst,
+      this.tokens + (elapsed * this.limits.globalFailuresPerMinute) / 60_000,
+    );
     this.tokensAt = t;
   }
 }

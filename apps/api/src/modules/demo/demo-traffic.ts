@@ -53,7 +53,8 @@ export async function seedDemo(client: SlotwiseClient, world: EcommerceWorld): P
           name: 'demo-news-mlp',
           signature,
           onnx: Buffer.from(bytes).toString('base64'),
-          description: 'Demo ranker: the PyTorch-exported fixture MLP (16 context × 16 item features, 8-wide embedding)',
+          description:
+            'Demo ranker: the PyTorch-exported fixture MLP (16 context × 16 item features, 8-wide embedding)',
         })
       ).ref;
   }
@@ -69,14 +70,20 @@ export async function seedDemo(client: SlotwiseClient, world: EcommerceWorld): P
     client.request('POST', '/v1/experiments', {
       key: DEMO_RANKING,
       name: 'Demo: home feed ranking',
-      hypothesis: 'Thompson sampling over the ranker shortlist (linear model, the default) earns more clicks than the ranker order, and finds good new products sooner.',
+      hypothesis:
+        'Thompson sampling over the ranker shortlist (linear model, the default) earns more clicks than the ranker order, and finds good new products sooner.',
       kind: 'ranking',
       slots: world.spec.slots,
       features: { context: world.spec.contextFeatures, item: world.spec.itemFeatures },
       ranker: { model: ranker, shortlist: world.spec.shortlist },
       variants: [
         { key: 'control', name: 'Ranker order', weight: 50, policy: { type: 'ranker' } },
-        { key: 'thompson', name: 'Thompson linear', weight: 50, policy: { type: 'thompson', model: 'linear', propensityDraws: 200 } },
+        {
+          key: 'thompson',
+          name: 'Thompson linear',
+          weight: 50,
+          policy: { type: 'thompson', model: 'linear', propensityDraws: 200 },
+        },
       ],
       metrics: { primary: 'reward', guardrails: [], secondary: [] },
       coldStartThreshold: 100,
@@ -85,9 +92,24 @@ export async function seedDemo(client: SlotwiseClient, world: EcommerceWorld): P
   );
   if (created) await client.request('POST', `/v1/experiments/${DEMO_RANKING}/start`);
 
-  await ignoreConflict(client.request('POST', '/v1/metrics', { key: 'purchase', name: 'Purchase', description: 'Visitor bought something (demo)', type: 'binary', direction: 'increase' }));
   await ignoreConflict(
-    client.request('POST', '/v1/metrics', { key: 'refund', name: 'Refund', description: 'Visitor asked for a refund (demo guardrail)', type: 'binary', direction: 'decrease', guardrailMargin: 0.05 }),
+    client.request('POST', '/v1/metrics', {
+      key: 'purchase',
+      name: 'Purchase',
+      description: 'Visitor bought something (demo)',
+      type: 'binary',
+      direction: 'increase',
+    }),
+  );
+  await ignoreConflict(
+    client.request('POST', '/v1/metrics', {
+      key: 'refund',
+      name: 'Refund',
+      description: 'Visitor asked for a refund (demo guardrail)',
+      type: 'binary',
+      direction: 'decrease',
+      guardrailMargin: 0.05,
+    }),
   );
   const ab = await ignoreConflict(
     client.request('POST', '/v1/experiments', {
@@ -157,7 +179,11 @@ export class DemoTraffic {
     const fresh = req.candidates.filter((c) => this.world.arrivals.get(c.id) === req.index);
     if (fresh.length) {
       await this.client.request('POST', '/v1/items/batch', {
-        items: fresh.map((c) => ({ id: c.id, features: Object.fromEntries(this.world.spec.itemFeatures.map((name, j) => [name, c.features[j]])), attributes: { title: `Demo product ${c.id.slice(4)}`, demo: true } })),
+        items: fresh.map((c) => ({
+          id: c.id,
+          features: Object.fromEntries(this.world.spec.itemFeatures.map((name, j) => [name, c.features[j]])),
+          attributes: { title: `Demo product ${c.id.slice(4)}`, demo: true },
+        })),
       });
     }
     const [answer, truth] = await Promise.all([
@@ -174,7 +200,11 @@ export class DemoTraffic {
       answer.slots.forEach((s, j) => {
         if (req.clickUniforms[j] < truth.clickProbability(truth.eta[index.get(s.itemId)!], j)) {
           const [lo, hi] = this.options.rewardDelayMs;
-          this.pendingRewards.push({ due: Date.now() + lo + this.rng.uniform() * (hi - lo), decisionId: answer.decisionId!, itemId: s.itemId });
+          this.pendingRewards.push({
+            due: Date.now() + lo + this.rng.uniform() * (hi - lo),
+            decisionId: answer.decisionId!,
+            itemId: s.itemId,
+          });
         }
       });
     }
@@ -182,13 +212,18 @@ export class DemoTraffic {
 
     // The A/B experiment: a visitor is assigned, then maybe purchases (and, rarely, asks for a refund).
     const visitor = `visitor-${this.options.seed}-${n}`;
-    const assigned = await this.client.request<{ variant: string | null; inExperiment: boolean }>('POST', '/v1/assign', { experiment: DEMO_AB, unitId: visitor });
+    const assigned = await this.client.request<{ variant: string | null; inExperiment: boolean }>(
+      'POST',
+      '/v1/assign',
+      { experiment: DEMO_AB, unitId: visitor },
+    );
     if (assigned.inExperiment && assigned.variant) {
       const green = assigned.variant === 'green';
       const events: Array<{ unitId: string; metric: string; value: number; eventId: string }> = [];
       if (this.rng.uniform() < (green ? 0.12 : 0.1)) {
         events.push({ unitId: visitor, metric: 'purchase', value: 1, eventId: `${visitor}:purchase` });
-        if (this.rng.uniform() < (green ? 0.1 : 0.09)) events.push({ unitId: visitor, metric: 'refund', value: 1, eventId: `${visitor}:refund` });
+        if (this.rng.uniform() < (green ? 0.1 : 0.09))
+          events.push({ unitId: visitor, metric: 'refund', value: 1, eventId: `${visitor}:refund` });
       }
       if (events.length) await this.client.request('POST', '/v1/events', { events });
     }
@@ -199,6 +234,18 @@ export class DemoTraffic {
     const due = this.pendingRewards.filter((p) => p.due <= now);
     if (!due.length) return;
     this.pendingRewards = this.pendingRewards.filter((p) => p.due > now);
-    await this.client.request('POST', '/v1/rewards', { rewards: due.map((d) => ({ decisionId: d.decisionId, itemId: d.itemId, value: 1, eventId: decisionItemKey(d.decisionId, d.itemId) })) }, { retries: 2 });
+    await this.client.request(
+      'POST',
+      '/v1/rewards',
+      {
+        rewards: due.map((d) => ({
+          decisionId: d.decisionId,
+          itemId: d.itemId,
+          value: 1,
+          eventId: decisionItemKey(d.decisionId, d.itemId),
+        })),
+      },
+      { retries: 2 },
+    );
   }
 }

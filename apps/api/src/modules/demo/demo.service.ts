@@ -31,7 +31,10 @@ export class DemoService implements OnModuleDestroy {
   ) {}
 
   /** Returns what happened: 'off', 'seeded', 'resumed' or 'skipped' (a database with other data). */
-  async start(baseUrl: string, options: { intervalMs?: number } = {}): Promise<'off' | 'seeded' | 'resumed' | 'skipped'> {
+  async start(
+    baseUrl: string,
+    options: { intervalMs?: number } = {},
+  ): Promise<'off' | 'seeded' | 'resumed' | 'skipped'> {
     if (!demoEnabled(this.config)) return 'off';
     const [row] = await this.db.query(
       `SELECT (SELECT count(*) FROM experiments)::int AS experiments, (SELECT count(*) FROM items)::int AS items,
@@ -51,7 +54,9 @@ export class DemoService implements OnModuleDestroy {
       log: (m) => this.logger.warn(m),
     });
     this.traffic.start();
-    this.logger.log(`demo workspace ${empty ? 'seeded' : 'resumed'}: experiments ${DEMO_RANKING} and ${DEMO_AB} with background traffic (SLOTWISE_DEMO=off disables it)`);
+    this.logger.log(
+      `demo workspace ${empty ? 'seeded' : 'resumed'}: experiments ${DEMO_RANKING} and ${DEMO_AB} with background traffic (SLOTWISE_DEMO=off disables it)`,
+    );
     return empty ? 'seeded' : 'resumed';
   }
 

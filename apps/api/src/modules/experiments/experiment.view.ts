@@ -4,7 +4,15 @@ import type { ExperimentDefinition } from './experiment.schema';
 /** Settings kept in the jsonb column: everything in the definition that has no column of its own. */
 export type ExperimentSettings = Pick<
   ExperimentDefinition,
-  'features' | 'ranker' | 'metrics' | 'coldStartThreshold' | 'rewardWindowSeconds' | 'exploration' | 'targeting' | 'tags' | 'autoStop'
+  | 'features'
+  | 'ranker'
+  | 'metrics'
+  | 'coldStartThreshold'
+  | 'rewardWindowSeconds'
+  | 'exploration'
+  | 'targeting'
+  | 'tags'
+  | 'autoStop'
 >;
 
 export function settingsOf(d: ExperimentDefinition): ExperimentSettings {

@@ -44,7 +44,11 @@ export class ExperimentsController {
 
   @Patch(':key')
   @Access('experiments:write')
-  patch(@Param('key', keyPipe) key: string, @Body(new ZodPipe(patchExperimentSchema)) body: ExperimentPatch, @CurrentPrincipal() actor: Principal) {
+  patch(
+    @Param('key', keyPipe) key: string,
+    @Body(new ZodPipe(patchExperimentSchema)) body: ExperimentPatch,
+    @CurrentPrincipal() actor: Principal,
+  ) {
     return this.experiments.patch(key, body, actor);
   }
 
@@ -74,7 +78,11 @@ export class ExperimentsController {
   @HttpCode(200)
   @Access('experiments:write')
   @ApiBody({ schema: z.toJSONSchema(shipSchema, { io: 'input' }) as object })
-  ship(@Param('key', keyPipe) key: string, @Body(new ZodPipe(shipSchema)) body: ShipInput, @CurrentPrincipal() actor: Principal) {
+  ship(
+    @Param('key', keyPipe) key: string,
+    @Body(new ZodPipe(shipSchema)) body: ShipInput,
+    @CurrentPrincipal() actor: Principal,
+  ) {
     return this.experiments.ship(key, body.variant, actor);
   }
 }

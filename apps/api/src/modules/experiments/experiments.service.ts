@@ -12,7 +12,12 @@ import { AbStateService } from '../ab/ab-state.service';
 import { AuditRepository } from '../audit/audit.repository';
 import { LIFECYCLE_EVENT, WebhooksRepository } from '../webhooks';
 import { ExperimentEvents } from './experiment-events';
-import { createExperimentSchema, ExperimentDefinition, ExperimentPatch, ListExperimentsQuery } from './experiment.schema';
+import {
+  createExperimentSchema,
+  ExperimentDefinition,
+  ExperimentPatch,
+  ListExperimentsQuery,
+} from './experiment.schema';
 import { definitionOf, ExperimentView, settingsOf, viewOf } from './experiment.view';
 import { ExperimentsRepository } from './experiments.repository';
 
@@ -44,19 +49,34 @@ export class ExperimentsService {
     if (d.kind !== 'ranking') return;
     const errors: FieldError[] = [];
     const model = d.ranker.model === 'none' ? null : await this.models.describe(d.ranker.model);
-    if (d.ranker.model !== 'none' && !model) errors.push({ path: 'ranker.model', message: `no uploaded model ${d.ranker.model} (see GET /v1/models)` });
+    if (d.ranker.model !== 'none' && !model)
+      errors.push({ path: 'ranker.model', message: `no uploaded model ${d.ranker.model} (see GET /v1/models)` });
     if (model) {
       if (model.contextDim !== null && model.contextDim !== d.features.context.length) {
-        errors.push({ path: 'features.context', message: `the ranker ${model.ref} takes ${model.contextDim} context features; the experiment has ${d.features.context.length}` });
+        errors.push({
+          path: 'features.context',
+          message: `the ranker ${model.ref} takes ${model.contextDim} context features; the experiment has ${d.features.context.length}`,
+        });
       }
       if (model.itemDim !== null && model.itemDim !== d.features.item.length) {
-        errors.push({ path: 'features.item', message: `the ranker ${model.ref} takes ${model.itemDim} item features; the experiment has ${d.features.item.length}` });
+        errors.push({
+          path: 'features.item',
+          message: `the ranker ${model.ref} takes ${model.itemDim} item features; the experiment has ${d.features.item.length}`,
+        });
       }
     }
     d.variants.forEach((v, i) => {
       const p = v.policy;
-      if (p && (p.type === 'thompson' || p.type === 'epsilon-greedy') && p.model === 'neural-linear' && !model?.embeddingDim) {
-        errors.push({ path: `variants[${i}].policy.model`, message: 'neural-linear needs a ranker model with an embedding output' });
+      if (
+        p &&
+        (p.type === 'thompson' || p.type === 'epsilon-greedy') &&
+        p.model === 'neural-linear' &&
+        !model?.embeddingDim
+      ) {
+        errors.push({
+          path: `variants[${i}].policy.model`,
+          message: 'neural-linear needs a ranker model with an embedding output',
+        });
       }
     });
     if (errors.length) throw Problem.validation(errors);
@@ -64,16 +84,29 @@ export class ExperimentsService {
 
   async create(definition: ExperimentDefinition, actor: Principal): Promise<ExperimentView> {
     await this.checkRanker(definition);
-    const entity = toEntity(definition, { id: randomUUID(), salt: definition.salt ?? randomBytes(8).toString('hex'), status: 'draft', version: 1 });
+    const entity = toEntity(definition, {
+      id: randomUUID(),
+      salt: definition.salt ?? randomBytes(8).toString('hex'),
+      status: 'draft',
+      version: 1,
+    });
     await this.experiments.transaction(async (m) => {
-      if (await this.experiments.keyExists(m, definition.key)) throw Problem.conflict(`An experiment with key "${definition.key}" already exists.`, 'duplicate-key');
+      if (await this.experiments.keyExists(m, definition.key))
+        throw Problem.conflict(`An experiment with key "${definition.key}" already exists.`, 'duplicate-key');
       try {
         await this.experiments.insert(m, entity);
       } catch (err) {
-        if ((err as { code?: string }).code === '23505') throw Problem.conflict(`An experiment with key "${definition.key}" already exists.`, 'duplicate-key');
+        if ((err as { code?: string }).code === '23505')
+          throw Problem.conflict(`An experiment with key "${definition.key}" already exists.`, 'duplicate-key');
         throw err;
       }
-      await this.audit.append(m, actor, { action: 'experiment.create', entityType: 'experiment', entityId: definition.key, before: null, after: definition });
+      await this.audit.append(m, actor, {
+        action: 'experiment.create',
+        entityType: 'experiment',
+        entityId: definition.key,
+        before: null,
+        after: definition,
+      });
     });
     return this.get(definition.key);
   }
@@ -93,44 +126,83 @@ export class ExperimentsService {
   async patch(key: string, patch: ExperimentPatch, actor: Principal): Promise<ExperimentView> {
     const neighbours = await this.experiments.transaction(async (m) => {
       const current = await this.require(key, m);
-      if (current.status === 'stopped') throw Problem.conflict(`Experiment "${key}" is stopped and can no longer change.`, 'illegal-transition');
+      if (current.status === 'stopped')
+        throw Problem.conflict(`Experiment "${key}" is stopped and can no longer change.`, 'illegal-transition');
       const before = definitionOf(current);
       const merged = parseOrThrow(createExperimentSchema, { ...before, ...patch });
       await this.checkRanker(merged);
       if (current.status !== 'draft') {
         for (const field of FROZEN_WHILE_LIVE) {
           if (stableStringify(merged[field]) !== stableStringify(before[field])) {
-            throw Problem.conflict(`"${field}" cannot change once the experiment has started; create a new experiment instead.`, 'frozen-field');
+            throw Problem.conflict(
+              `"${field}" cannot change once the experiment has started; create a new experiment instead.`,
+              'frozen-field',
+            );
           }
         }
         const variantKeys = (d: ExperimentDefinition) => d.variants.map((v) => v.key).join(',');
         if (variantKeys(merged) !== variantKeys(before)) {
-          throw Problem.conflict('Variants cannot be added, removed or renamed once the experiment has started.', 'frozen-field');
+          throw Problem.conflict(
+            'Variants cannot be added, removed or renamed once the experiment has started.',
+            'frozen-field',
+          );
         }
         // A shadow may be promoted (it then gets traffic in a new phase); a served variant cannot become a shadow:
         // its units would lose their variant mid-experiment.
         const demoted = merged.variants.filter((v, i) => v.shadow && !before.variants[i].shadow).map((v) => v.key);
-        if (demoted.length) throw Problem.conflict(`A served variant cannot become a shadow once the experiment has started (${demoted.join(', ')}).`, 'frozen-field');
+        if (demoted.length)
+          throw Problem.conflict(
+            `A served variant cannot become a shadow once the experiment has started (${demoted.join(', ')}).`,
+            'frozen-field',
+          );
         // A shadow's policy is compared off-policy on the logs it decided beside: it stays as it was until promoted.
-        const changed = merged.variants.filter((v, i) => before.variants[i].shadow && stableStringify(v.policy) !== stableStringify(before.variants[i].policy)).map((v) => v.key);
-        if (changed.length) throw Problem.conflict(`The policy of a shadow variant cannot change once the experiment has started (${changed.join(', ')}); its logged shadow decisions were made with it.`, 'frozen-field');
+        const changed = merged.variants
+          .filter(
+            (v, i) =>
+              before.variants[i].shadow && stableStringify(v.policy) !== stableStringify(before.variants[i].policy),
+          )
+          .map((v) => v.key);
+        if (changed.length)
+          throw Problem.conflict(
+            `The policy of a shadow variant cannot change once the experiment has started (${changed.join(', ')}); its logged shadow decisions were made with it.`,
+            'frozen-field',
+          );
       }
-      const next = toEntity(merged, { id: current.id, salt: current.salt, status: current.status, version: current.version });
+      const next = toEntity(merged, {
+        id: current.id,
+        salt: current.salt,
+        status: current.status,
+        version: current.version,
+      });
       next.startedAt = current.startedAt;
       next.stoppedAt = current.stoppedAt;
       next.createdAt = current.createdAt;
       if (!(await this.experiments.update(m, next, current.version))) {
-        throw Problem.conflict(`Experiment "${key}" was changed by someone else; read it again and retry.`, 'concurrent-change');
+        throw Problem.conflict(
+          `Experiment "${key}" was changed by someone else; read it again and retry.`,
+          'concurrent-change',
+        );
       }
-      await this.audit.append(m, actor, { action: 'experiment.update', entityType: 'experiment', entityId: key, before, after: merged });
-      const promoted = merged.variants.filter((v, i) => !v.shadow && before.variants[i]?.key === v.key && before.variants[i].shadow).map((v) => v.key);
+      await this.audit.append(m, actor, {
+        action: 'experiment.update',
+        entityType: 'experiment',
+        entityId: key,
+        before,
+        after: merged,
+      });
+      const promoted = merged.variants
+        .filter((v, i) => !v.shadow && before.variants[i]?.key === v.key && before.variants[i].shadow)
+        .map((v) => v.key);
       if (promoted.length) {
         await this.audit.append(m, actor, {
           action: 'experiment.shadow_promote',
           entityType: 'experiment',
           entityId: key,
           before: { shadow: promoted },
-          after: { served: promoted, weights: Object.fromEntries(merged.variants.filter((v) => !v.shadow).map((v) => [v.key, v.weight])) },
+          after: {
+            served: promoted,
+            weights: Object.fromEntries(merged.variants.filter((v) => !v.shadow).map((v) => [v.key, v.weight])),
+          },
         });
       }
       // Weight changes while live ramp the allocation and start a new phase; layer shares follow traffic.
@@ -142,7 +214,9 @@ export class ExperimentsService {
   }
 
   async transition(key: string, action: LifecycleAction, actor: Principal): Promise<ExperimentView> {
-    const neighbours = await this.experiments.transaction(async (m) => this.applyTransition(m, await this.require(key, m), action, actor));
+    const neighbours = await this.experiments.transaction(async (m) =>
+      this.applyTransition(m, await this.require(key, m), action, actor),
+    );
     this.events.changed(key);
     for (const k of neighbours) this.events.changed(k);
     return this.get(key);
@@ -154,7 +228,13 @@ export class ExperimentsService {
    * the status, an `experiment.auto_stop` audit entry with `evidence`, and the lifecycle and `experiment.auto_stopped`
    * webhook deliveries. Returns whether this call stopped it.
    */
-  async autoStop(key: string, action: 'pause' | 'stop', reason: string, evidence: unknown, claim: (m: EntityManager) => Promise<boolean>): Promise<boolean> {
+  async autoStop(
+    key: string,
+    action: 'pause' | 'stop',
+    reason: string,
+    evidence: unknown,
+    claim: (m: EntityManager) => Promise<boolean>,
+  ): Promise<boolean> {
     const neighbours = await this.experiments.transaction(async (m) => {
       if (!(await claim(m))) return null;
       const current = await this.require(key, m);
@@ -170,20 +250,41 @@ export class ExperimentsService {
   }
 
   /** One lifecycle transition inside `m`: status, stamps, A/B state, audit entry and the lifecycle webhook event. */
-  private async applyTransition(m: EntityManager, current: ExperimentEntity, action: LifecycleAction, actor: Principal | null, auto?: { reason: string; evidence: unknown }): Promise<string[]> {
+  private async applyTransition(
+    m: EntityManager,
+    current: ExperimentEntity,
+    action: LifecycleAction,
+    actor: Principal | null,
+    auto?: { reason: string; evidence: unknown },
+  ): Promise<string[]> {
     const key = current.key;
     const rule = TRANSITIONS[action];
     if (!rule.from.includes(current.status)) {
-      throw Problem.conflict(`Cannot ${action} experiment "${key}" while it is ${current.status} (allowed from: ${rule.from.join(', ')}).`, 'illegal-transition');
+      throw Problem.conflict(
+        `Cannot ${action} experiment "${key}" while it is ${current.status} (allowed from: ${rule.from.join(', ')}).`,
+        'illegal-transition',
+      );
     }
     // Start needs a primary metric and an assignable definition; it fixes the allocation (phase 1) and the
     // layer share. Stop ends the phase and frees the layer share.
     const neighbours =
-      action === 'start' ? await this.abState.onStart(m, current, definitionOf(current)) : action === 'stop' ? await this.abState.onStop(m, current, definitionOf(current)) : [];
+      action === 'start'
+        ? await this.abState.onStart(m, current, definitionOf(current))
+        : action === 'stop'
+          ? await this.abState.onStop(m, current, definitionOf(current))
+          : [];
     const now = new Date();
-    const stamps = rule.to === 'running' && !current.startedAt ? { startedAt: now } : rule.to === 'stopped' ? { stoppedAt: now } : {};
+    const stamps =
+      rule.to === 'running' && !current.startedAt
+        ? { startedAt: now }
+        : rule.to === 'stopped'
+          ? { stoppedAt: now }
+          : {};
     if (!(await this.experiments.setStatus(m, current.id, rule.from, rule.to, stamps))) {
-      throw Problem.conflict(`Experiment "${key}" changed state concurrently; read it again and retry.`, 'concurrent-change');
+      throw Problem.conflict(
+        `Experiment "${key}" changed state concurrently; read it again and retry.`,
+        'concurrent-change',
+      );
     }
     await this.audit.append(m, actor, {
       action: auto ? 'experiment.auto_stop' : `experiment.${action}`,
@@ -192,7 +293,12 @@ export class ExperimentsService {
       before: { status: current.status },
       after: auto ? { status: rule.to, reason: auto.reason, evidence: auto.evidence } : { status: rule.to },
     });
-    await this.outbox.enqueue(m, LIFECYCLE_EVENT[rule.to as 'running' | 'paused' | 'stopped'], { experiment: key, from: current.status, to: rule.to, actor: actor ? actor.name : 'system' });
+    await this.outbox.enqueue(m, LIFECYCLE_EVENT[rule.to as 'running' | 'paused' | 'stopped'], {
+      experiment: key,
+      from: current.status,
+      to: rule.to,
+      actor: actor ? actor.name : 'system',
+    });
     return neighbours;
   }
 
@@ -201,8 +307,14 @@ export class ExperimentsService {
     const neighbours = await this.experiments.transaction(async (m) => {
       const current = await this.require(key, m);
       const neighbours = await this.abState.onShip(m, current, definitionOf(current), variant);
-      if (current.status !== 'stopped' && !(await this.experiments.setStatus(m, current.id, ['running', 'paused'], 'stopped', { stoppedAt: new Date() }))) {
-        throw Problem.conflict(`Experiment "${key}" changed state concurrently; read it again and retry.`, 'concurrent-change');
+      if (
+        current.status !== 'stopped' &&
+        !(await this.experiments.setStatus(m, current.id, ['running', 'paused'], 'stopped', { stoppedAt: new Date() }))
+      ) {
+        throw Problem.conflict(
+          `Experiment "${key}" changed state concurrently; read it again and retry.`,
+          'concurrent-change',
+        );
       }
       await this.audit.append(m, actor, {
         action: 'experiment.ship',
@@ -212,7 +324,13 @@ export class ExperimentsService {
         after: { status: 'stopped', shippedVariant: variant },
       });
       await this.outbox.enqueue(m, 'experiment.shipped', { experiment: key, variant, actor: actor.name });
-      if (current.status !== 'stopped') await this.outbox.enqueue(m, 'experiment.stopped', { experiment: key, from: current.status, to: 'stopped', actor: actor.name });
+      if (current.status !== 'stopped')
+        await this.outbox.enqueue(m, 'experiment.stopped', {
+          experiment: key,
+          from: current.status,
+          to: 'stopped',
+          actor: actor.name,
+        });
       return neighbours;
     });
     this.events.changed(key);
@@ -220,14 +338,20 @@ export class ExperimentsService {
     return this.get(key);
   }
 
-  private async require(key: string, manager?: Parameters<ExperimentsRepository['findByKey']>[1]): Promise<ExperimentEntity> {
+  private async require(
+    key: string,
+    manager?: Parameters<ExperimentsRepository['findByKey']>[1],
+  ): Promise<ExperimentEntity> {
     const found = await this.experiments.findByKey(key, manager);
     if (!found) throw Problem.notFound(`No experiment with key "${key}".`);
     return found;
   }
 }
 
-function toEntity(d: ExperimentDefinition, fixed: { id: string; salt: string; status: ExperimentStatus; version: number }): ExperimentEntity {
+function toEntity(
+  d: ExperimentDefinition,
+  fixed: { id: string; salt: string; status: ExperimentStatus; version: number },
+): ExperimentEntity {
   const e = new ExperimentEntity();
   Object.assign(e, {
     ...fixed,
@@ -245,7 +369,16 @@ function toEntity(d: ExperimentDefinition, fixed: { id: string; salt: string; st
   });
   e.variants = d.variants.map((v, position) => {
     const row = new VariantEntity();
-    Object.assign(row, { id: randomUUID(), experimentId: fixed.id, key: v.key, position, weight: v.weight, policy: v.policy ?? null, shadow: v.shadow, config: v.config ?? null });
+    Object.assign(row, {
+      id: randomUUID(),
+      experimentId: fixed.id,
+      key: v.key,
+      position,
+      weight: v.weight,
+      policy: v.policy ?? null,
+      shadow: v.shadow,
+      config: v.config ?? null,
+    });
     return row;
   });
   return e;

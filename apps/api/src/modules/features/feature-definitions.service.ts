@@ -35,7 +35,13 @@ export interface FeatureCatalog {
 export const DEFINITIONS_TTL_MS = 1000;
 
 const stateKeyOf = (d: FeatureDefinitionInput): string =>
-  [d.entity, d.source.type, ...(d.source.type === 'event' ? [d.source.metric] : []), d.window.type, d.window.type === 'sliding' ? d.window.seconds * 1000 : d.window.halfLifeSeconds * 1000].join(':');
+  [
+    d.entity,
+    d.source.type,
+    ...(d.source.type === 'event' ? [d.source.metric] : []),
+    d.window.type,
+    d.window.type === 'sliding' ? d.window.seconds * 1000 : d.window.halfLifeSeconds * 1000,
+  ].join(':');
 
 const compile = (d: FeatureDefinitionInput): CompiledFeature => ({
   name: d.name,
@@ -43,7 +49,10 @@ const compile = (d: FeatureDefinitionInput): CompiledFeature => ({
   entity: d.entity,
   source: d.source,
   aggregation: d.aggregation,
-  window: d.window.type === 'sliding' ? { type: 'sliding', ms: d.window.seconds * 1000 } : { type: 'decay', halfLifeMs: d.window.halfLifeSeconds * 1000 },
+  window:
+    d.window.type === 'sliding'
+      ? { type: 'sliding', ms: d.window.seconds * 1000 }
+      : { type: 'decay', halfLifeMs: d.window.halfLifeSeconds * 1000 },
   defaultValue: d.defaultValue,
 });
 
@@ -60,13 +69,29 @@ export class FeatureDefinitionsService {
 
   async create(input: FeatureDefinitionInput, actor: Principal): Promise<FeatureDefinitionView> {
     if (input.source.type === 'event' && !(await this.repo.metricKnown(input.source.metric))) {
-      throw Problem.validation([{ path: 'source.metric', message: `unknown metric "${input.source.metric}": no metric definition names it and no event carries it` }]);
+      throw Problem.validation([
+        {
+          path: 'source.metric',
+          message: `unknown metric "${input.source.metric}": no metric definition names it and no event carries it`,
+        },
+      ]);
     }
     await this.repo.transaction(async (m) => {
       if (!(await this.repo.insertDefinition(m, input))) {
-        throw new Problem(409, `A feature named "${input.name}" already exists.`, [{ path: 'name', message: 'already taken' }], 'duplicate-key');
+        throw new Problem(
+          409,
+          `A feature named "${input.name}" already exists.`,
+          [{ path: 'name', message: 'already taken' }],
+          'duplicate-key',
+        );
       }
-      await this.audit.append(m, actor, { action: 'feature.create', entityType: 'feature', entityId: input.name, before: null, after: input });
+      await this.audit.append(m, actor, {
+        action: 'feature.create',
+        entityType: 'feature',
+        entityId: input.name,
+        before: null,
+        after: input,
+      });
     });
     this.cached = null;
     return this.get(input.name);
@@ -86,9 +111,15 @@ export class FeatureDefinitionsService {
     await this.repo.transaction(async (m) => {
       const current = await this.repo.findDefinition(name, m);
       if (!current) throw Problem.notFound(`No feature named "${name}".`);
-      const next = { defaultValue: patch.defaultValue ?? current.defaultValue, description: patch.description ?? current.description };
+      const next = {
+        defaultValue: patch.defaultValue ?? current.defaultValue,
+        description: patch.description ?? current.description,
+      };
       if (!(await this.repo.updateDefinition(m, name, next, current.version))) {
-        throw Problem.conflict(`Feature "${name}" was changed by someone else; read it again and retry.`, 'concurrent-change');
+        throw Problem.conflict(
+          `Feature "${name}" was changed by someone else; read it again and retry.`,
+          'concurrent-change',
+        );
       }
       await this.audit.append(m, actor, {
         action: 'feature.update',

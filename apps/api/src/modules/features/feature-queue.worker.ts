@@ -67,7 +67,8 @@ export class FeatureQueueWorker implements OnApplicationBootstrap, OnModuleDestr
       try {
         do {
           this.again = false;
-          for (let i = 0; i < BATCHES_PER_TICK && !this.stopped; i++) if ((await this.store.applyQueued(FEATURE_QUEUE_BATCH)) < FEATURE_QUEUE_BATCH) break;
+          for (let i = 0; i < BATCHES_PER_TICK && !this.stopped; i++)
+            if ((await this.store.applyQueued(FEATURE_QUEUE_BATCH)) < FEATURE_QUEUE_BATCH) break;
         } while (this.again && !this.stopped);
       } catch (err) {
         this.log.warn(`feature queue batch failed, retried next tick: ${(err as Error).message}`);

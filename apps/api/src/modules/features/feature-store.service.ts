@@ -1,6 +1,15 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { MAX_FEATURE_MAGNITUDE } from '@slotwise/bandit';
-import { BucketState, countsAsInteraction, FeatureEvent, foldEvents, HISTORY_CAPACITY, oldestLiveBucket, stateOf, valueAt } from '@slotwise/features';
+import {
+  BucketState,
+  countsAsInteraction,
+  FeatureEvent,
+  foldEvents,
+  HISTORY_CAPACITY,
+  oldestLiveBucket,
+  stateOf,
+  valueAt,
+} from '@slotwise/features';
 import type { EntityManager } from 'typeorm';
 import { AcceptedEventsListener, EventRow, EventsFeed, UnitErasureService } from '../ab';
 import { CompiledFeature, FeatureCatalog, FeatureDefinitionsService } from './feature-definitions.service';
@@ -34,7 +43,12 @@ export interface UnitFeaturesListener {
    * `touched`: unit id → the state keys written for it; `atMs`: the time the update was received; `read`: the
    * definitions in force for this update and a reader of unit values inside the transaction.
    */
-  unitsUpdated(manager: EntityManager, touched: ReadonlyMap<string, ReadonlySet<string>>, atMs: number, read: UnitFeatureReader): Promise<void>;
+  unitsUpdated(
+    manager: EntityManager,
+    touched: ReadonlyMap<string, ReadonlySet<string>>,
+    atMs: number,
+    read: UnitFeatureReader,
+  ): Promise<void>;
   /**
    * The unit state keys whose updates it evaluates (through `manager`: called inside the queue batch's
    * transaction). The queue worker applies the other keys' events of a batch in one statement, and these write by
@@ -86,7 +100,12 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
   }
 
   /** Writes the states; with a listener and unit rows among them, in one transaction with the listener's work. */
-  private async addStates(catalog: FeatureCatalog, rows: StateRow[], atMs: number, manager?: EntityManager): Promise<void> {
+  private async addStates(
+    catalog: FeatureCatalog,
+    rows: StateRow[],
+    atMs: number,
+    manager?: EntityManager,
+  ): Promise<void> {
     const touched = this.unitListener ? unitsTouched(rows) : null;
     if (!touched?.size) return this.repo.addStates(rows, manager);
     const write = async (m: EntityManager) => {
@@ -100,7 +119,10 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
   }
 
   onModuleInit(): void {
-    this.pruneTimer = setInterval(() => void this.prune().catch((err: unknown) => this.log.warn(`prune failed: ${String(err)}`)), PRUNE_EVERY_MS);
+    this.pruneTimer = setInterval(
+      () => void this.prune().catch((err: unknown) => this.log.warn(`prune failed: ${String(err)}`)),
+      PRUNE_EVERY_MS,
+    );
     this.pruneTimer.unref();
   }
 
@@ -141,7 +163,11 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
       if (!entries.length) return 0;
       // A definition made on another replica less than a TTL ago: its events are already queued there.
       if (entries.some((e) => !catalog.byMetric.has(e.metric))) catalog = await this.definitions.catalog(0, m);
-      const watched = this.unitListener ? await this.unitListener.watchedStateKeys(m, { stateKeyOf: (name) => catalog.byName.get(name)?.stateKey ?? null }) : new Set<string>();
+      const watched = this.unitListener
+        ? await this.unitListener.watchedStateKeys(m, {
+            stateKeyOf: (name) => catalog.byName.get(name)?.stateKey ?? null,
+          })
+        : new Set<string>();
       const states = new Map([...catalog.byMetric].map(([metric, features]) => [metric, oneper(features)]));
       const unwatched = new Groups();
       const writes = new Map<string, { receivedMs: number; groups: Groups }>();
@@ -158,7 +184,9 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
       }
       const now = Date.now();
       await this.repo.addStates(unwatched.fold(now), m);
-      const ordered = [...writes.entries()].sort(([ia, a], [ib, b]) => a.receivedMs - b.receivedMs || (ia < ib ? -1 : ia > ib ? 1 : 0));
+      const ordered = [...writes.entries()].sort(
+        ([ia, a], [ib, b]) => a.receivedMs - b.receivedMs || (ia < ib ? -1 : ia > ib ? 1 : 0),
+      );
       for (const [, w] of ordered) await this.addStates(catalog, w.groups.fold(now), w.receivedMs, m);
       return entries.length;
     });
@@ -170,21 +198,29 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
     const { impressions } = catalog;
     if (!impressions.length) return;
     const groups = new Groups();
-    for (const f of oneper(impressions)) for (const itemId of itemIds) groups.add(f, f.entity === 'unit' ? unitId : itemId, { ms: atMs, value: 1 });
+    for (const f of oneper(impressions))
+      for (const itemId of itemIds) groups.add(f, f.entity === 'unit' ? unitId : itemId, { ms: atMs, value: 1 });
     await this.addStates(catalog, groups.fold(atMs), atMs);
     this.forgetItems(itemIds);
   }
 
   /** Stored, non-duplicate rewards: their value at their time, to the decision's unit's and the item's reward features. */
-  async recordRewards(rewards: ReadonlyArray<{ decisionId: string; itemId: string; value: number; occurredAt: Date }>): Promise<void> {
+  async recordRewards(
+    rewards: ReadonlyArray<{ decisionId: string; itemId: string; value: number; occurredAt: Date }>,
+  ): Promise<void> {
     if (!rewards.length) return;
     const catalog = await this.definitions.catalog();
     const { rewards: features } = catalog;
     // Sequences: a positive reward is an interaction of the decision's unit with the item, at the reward's time —
     // kept only while a stored ranker declares a history input (nothing reads unit_history otherwise).
-    const interactions = rewards.some((r) => countsAsInteraction(r.value)) && (await this.sequenceRankerStored()) ? rewards.filter((r) => countsAsInteraction(r.value)) : [];
+    const interactions =
+      rewards.some((r) => countsAsInteraction(r.value)) && (await this.sequenceRankerStored())
+        ? rewards.filter((r) => countsAsInteraction(r.value))
+        : [];
     const needUnits = interactions.length > 0 || features.some((f) => f.entity === 'unit');
-    const units = needUnits ? await this.repo.unitsOfDecisions([...new Set(rewards.map((r) => r.decisionId))]) : new Map<string, string | null>();
+    const units = needUnits
+      ? await this.repo.unitsOfDecisions([...new Set(rewards.map((r) => r.decisionId))])
+      : new Map<string, string | null>();
     await this.repo.addHistory(
       interactions.flatMap((r) => {
         const unitId = units.get(r.decisionId);
@@ -226,14 +262,28 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
    * a unit's events still in the feature queue are folded in on read (read-through), so a read right after an
    * accepted event sees it, before the queue worker has applied it.
    */
-  async values(entity: 'unit' | 'item', entityIds: readonly string[], atMs: number, names?: readonly string[]): Promise<Map<string, Named>> {
+  async values(
+    entity: 'unit' | 'item',
+    entityIds: readonly string[],
+    atMs: number,
+    names?: readonly string[],
+  ): Promise<Map<string, Named>> {
     return this.valuesWith(await this.definitions.catalog(), entity, entityIds, atMs, names);
   }
 
   /** `manager` given: inside a state update's transaction, the state alone (the queue's later entries are not read). */
-  private async valuesWith(catalog: FeatureCatalog, entity: 'unit' | 'item', entityIds: readonly string[], atMs: number, names?: readonly string[], manager?: EntityManager): Promise<Map<string, Named>> {
+  private async valuesWith(
+    catalog: FeatureCatalog,
+    entity: 'unit' | 'item',
+    entityIds: readonly string[],
+    atMs: number,
+    names?: readonly string[],
+    manager?: EntityManager,
+  ): Promise<Map<string, Named>> {
     const { all, byName } = catalog;
-    const features = names ? names.map((n) => byName.get(n)!).filter((f) => f?.entity === entity) : all.filter((f) => f.entity === entity);
+    const features = names
+      ? names.map((n) => byName.get(n)!).filter((f) => f?.entity === entity)
+      : all.filter((f) => f.entity === entity);
     const out = new Map<string, Named>(entityIds.map((id) => [id, {}]));
     if (!features.length || !entityIds.length) return out;
     const byKey = new Map<string, BucketState[]>();
@@ -244,18 +294,24 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
       else byKey.set(k, [s]);
     };
     const stateKeys = [...new Set(features.map((f) => f.stateKey))];
-    const metrics = manager || entity !== 'unit' ? [] : [...new Set(features.flatMap((f) => (f.source.type === 'event' ? [f.source.metric] : [])))];
+    const metrics =
+      manager || entity !== 'unit'
+        ? []
+        : [...new Set(features.flatMap((f) => (f.source.type === 'event' ? [f.source.metric] : [])))];
     const { states, queued } = await this.repo.statesReadThrough(entityIds, stateKeys, metrics, manager);
     for (const s of states) push(s.entityId, s.stateKey, s);
     if (queued.length) {
       // Each queued event as a state of its own, for every requested state its metric feeds (valueAt adds them up).
       const fed = new Map<string, CompiledFeature[]>();
-      for (const f of oneper(features)) if (f.source.type === 'event') fed.set(f.source.metric, [...(fed.get(f.source.metric) ?? []), f]);
+      for (const f of oneper(features))
+        if (f.source.type === 'event') fed.set(f.source.metric, [...(fed.get(f.source.metric) ?? []), f]);
       for (const e of queued) for (const f of fed.get(e.metric) ?? []) push(e.unitId, f.stateKey, stateOf(f.window, e));
     }
     for (const id of entityIds) {
       const values = out.get(id)!;
-      for (const f of features) values[f.name] = valueAt(f.window, f.aggregation, byKey.get(`${id}\u0000${f.stateKey}`) ?? [], atMs) ?? f.defaultValue;
+      for (const f of features)
+        values[f.name] =
+          valueAt(f.window, f.aggregation, byKey.get(`${id}\u0000${f.stateKey}`) ?? [], atMs) ?? f.defaultValue;
     }
     return out;
   }
@@ -266,21 +322,32 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
    * Unit values are read through; item values may be up to {@link ITEM_CACHE_MS} old (reads of 2,000 candidates
    * per rank would otherwise dominate).
    */
-  async forRank(names: { context: readonly string[]; item: readonly string[] }, unitId: string, itemIds: readonly string[], atMs: number): Promise<RankFeatureFill | null> {
-    if (!names.context.some((n) => n.startsWith('unit.')) && !names.item.some((n) => n.startsWith('item.'))) return null;
+  async forRank(
+    names: { context: readonly string[]; item: readonly string[] },
+    unitId: string,
+    itemIds: readonly string[],
+    atMs: number,
+  ): Promise<RankFeatureFill | null> {
+    if (!names.context.some((n) => n.startsWith('unit.')) && !names.item.some((n) => n.startsWith('item.')))
+      return null;
     const { byName } = await this.definitions.catalog();
     const contextNames = names.context.filter((n) => byName.get(n)?.entity === 'unit');
     const itemNames = names.item.filter((n) => byName.get(n)?.entity === 'item');
     if (!contextNames.length && !itemNames.length) return null;
     const [context, items] = await Promise.all([
-      contextNames.length ? this.values('unit', [unitId], atMs, contextNames).then((m) => saturate(m.get(unitId)!)) : Promise.resolve({} as Named),
-      itemNames.length ? this.itemValues([...new Set(itemIds)], itemNames, atMs) : Promise.resolve(new Map<string, Named>()),
+      contextNames.length
+        ? this.values('unit', [unitId], atMs, contextNames).then((m) => saturate(m.get(unitId)!))
+        : Promise.resolve({} as Named),
+      itemNames.length
+        ? this.itemValues([...new Set(itemIds)], itemNames, atMs)
+        : Promise.resolve(new Map<string, Named>()),
     ]);
     return {
       context,
       items,
       mergeContext: (sent) => (Array.isArray(sent) || !contextNames.length ? sent : { ...context, ...sent }),
-      mergeItem: (itemId, sent) => (Array.isArray(sent) || !itemNames.length ? sent : { ...items.get(itemId), ...sent }),
+      mergeItem: (itemId, sent) =>
+        Array.isArray(sent) || !itemNames.length ? sent : { ...items.get(itemId), ...sent },
     };
   }
 
@@ -323,7 +390,9 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
   /** Drops sliding buckets no read can reach (they are never read, so this only saves space). */
   async prune(nowMs = Date.now()): Promise<number> {
     const { all } = await this.definitions.catalog();
-    const cutoffs = oneper(all).flatMap((f) => (f.window.type === 'sliding' ? [{ stateKey: f.stateKey, oldestBucket: oldestLiveBucket(f.window.ms, nowMs) }] : []));
+    const cutoffs = oneper(all).flatMap((f) =>
+      f.window.type === 'sliding' ? [{ stateKey: f.stateKey, oldestBucket: oldestLiveBucket(f.window.ms, nowMs) }] : [],
+    );
     return this.repo.prune(cutoffs);
   }
 }
@@ -377,7 +446,8 @@ class Groups {
     const rows: StateRow[] = [];
     for (const { feature, entityId, events } of this.groups.values()) {
       const halfLifeMs = feature.window.type === 'decay' ? feature.window.halfLifeMs : null;
-      for (const s of foldEvents(feature.window, events, nowMs)) rows.push({ ...s, entityId, stateKey: feature.stateKey, halfLifeMs });
+      for (const s of foldEvents(feature.window, events, nowMs))
+        rows.push({ ...s, entityId, stateKey: feature.stateKey, halfLifeMs });
     }
     return rows;
   }

@@ -6,7 +6,13 @@ import { ZodPipe } from '../../common/validation/zod';
 import { unitIdSchema } from '../ab/ab.schema';
 import { experimentKeyParam } from '../experiments/experiment.schema';
 import { itemIdSchema } from '../items/item.schema';
-import { createFeatureSchema, FeatureDefinitionInput, featureNameSchema, FeaturePatch, patchFeatureSchema } from './feature.schema';
+import {
+  createFeatureSchema,
+  FeatureDefinitionInput,
+  featureNameSchema,
+  FeaturePatch,
+  patchFeatureSchema,
+} from './feature.schema';
 import { FeatureDefinitionsService } from './feature-definitions.service';
 import { FeatureStoreService } from './feature-store.service';
 import { TrainingExportService } from './training-export.service';
@@ -41,7 +47,11 @@ export class FeatureDefinitionsController {
   @Patch(':name')
   @Access('experiments:write')
   @ApiBody({ schema: schemaOf(patchFeatureSchema) })
-  patch(@Param('name', new ZodPipe(featureNameSchema, 'name')) name: string, @Body(new ZodPipe(patchFeatureSchema)) body: FeaturePatch, @CurrentPrincipal() actor: Principal) {
+  patch(
+    @Param('name', new ZodPipe(featureNameSchema, 'name')) name: string,
+    @Body(new ZodPipe(patchFeatureSchema)) body: FeaturePatch,
+    @CurrentPrincipal() actor: Principal,
+  ) {
     return this.definitions.patch(name, body, actor);
   }
 }
@@ -57,14 +67,22 @@ export class FeatureValuesController {
   @Access('experiments:read')
   async unit(@Param('unitId', new ZodPipe(unitIdSchema, 'unitId')) unitId: string) {
     const at = Date.now();
-    return { unitId, at: new Date(at).toISOString(), features: (await this.store.values('unit', [unitId], at)).get(unitId)! };
+    return {
+      unitId,
+      at: new Date(at).toISOString(),
+      features: (await this.store.values('unit', [unitId], at)).get(unitId)!,
+    };
   }
 
   @Get('items/:itemId/features')
   @Access('items:read')
   async item(@Param('itemId', new ZodPipe(itemIdSchema, 'itemId')) itemId: string) {
     const at = Date.now();
-    return { itemId, at: new Date(at).toISOString(), features: (await this.store.values('item', [itemId], at)).get(itemId)! };
+    return {
+      itemId,
+      at: new Date(at).toISOString(),
+      features: (await this.store.values('item', [itemId], at)).get(itemId)!,
+    };
   }
 }
 
@@ -84,7 +102,10 @@ export class TrainingExportController {
   @Get(':key/training-export')
   @Access('experiments:read')
   @ApiProduces('application/x-ndjson', 'text/csv')
-  async export(@Param('key', new ZodPipe(experimentKeyParam, 'key')) key: string, @Query(new ZodPipe(trainingExportQuerySchema, 'query')) query: z.output<typeof trainingExportQuerySchema>) {
+  async export(
+    @Param('key', new ZodPipe(experimentKeyParam, 'key')) key: string,
+    @Query(new ZodPipe(trainingExportQuerySchema, 'query')) query: z.output<typeof trainingExportQuerySchema>,
+  ) {
     const stream = await this.exports.stream(key, query.format, query.from ?? null, query.to ?? null);
     return new StreamableFile(stream, {
       type: query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',

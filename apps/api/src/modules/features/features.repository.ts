@@ -84,13 +84,26 @@ export class FeaturesRepository {
     const rows: unknown[] = await manager.query(
       `INSERT INTO feature_definitions (name, entity, source, aggregation, window_spec, default_value, description)
        VALUES ($1, $2, $3::jsonb, $4, $5::jsonb, $6, $7) ON CONFLICT (name) DO NOTHING RETURNING name`,
-      [d.name, d.entity, JSON.stringify(d.source), d.aggregation, JSON.stringify(d.window), d.defaultValue, d.description],
+      [
+        d.name,
+        d.entity,
+        JSON.stringify(d.source),
+        d.aggregation,
+        JSON.stringify(d.window),
+        d.defaultValue,
+        d.description,
+      ],
     );
     return rows.length === 1;
   }
 
   /** Optimistic update of what a patch may change; false when someone changed the row since `expectedVersion`. */
-  async updateDefinition(manager: EntityManager, name: string, patch: { defaultValue: number; description: string }, expectedVersion: number): Promise<boolean> {
+  async updateDefinition(
+    manager: EntityManager,
+    name: string,
+    patch: { defaultValue: number; description: string },
+    expectedVersion: number,
+  ): Promise<boolean> {
     const [rows]: [unknown[], number] = await manager.query(
       `UPDATE feature_definitions SET default_value = $2, description = $3, version = version + 1, updated_at = now()
        WHERE name = $1 AND version = $4 RETURNING name`,
@@ -117,7 +130,17 @@ export class FeaturesRepository {
    */
   async addStates(rows: StateRow[], manager: EntityManager = this.db.manager): Promise<void> {
     if (!rows.length) return;
-    rows.sort((a, b) => (a.entityId < b.entityId ? -1 : a.entityId > b.entityId ? 1 : a.stateKey < b.stateKey ? -1 : a.stateKey > b.stateKey ? 1 : a.bucket - b.bucket));
+    rows.sort((a, b) =>
+      a.entityId < b.entityId
+        ? -1
+        : a.entityId > b.entityId
+          ? 1
+          : a.stateKey < b.stateKey
+            ? -1
+            : a.stateKey > b.stateKey
+              ? 1
+              : a.bucket - b.bucket,
+    );
     const decayed = (col: 'count' | 'sum') =>
       `s.${col} * power(2::float8, (s.ref_ms - greatest(s.ref_ms, excluded.ref_ms))::float8 / s.half_life_ms)
        + excluded.${col} * power(2::float8, (excluded.ref_ms - greatest(s.ref_ms, excluded.ref_ms))::float8 / s.half_life_ms)`;
@@ -149,9 +172,24 @@ export class FeaturesRepository {
    * their entries still in `feature_queue` for these metrics (read-through). A queue batch deletes its entries and
    * adds their state in one transaction, so each event is seen exactly once: in the state or in the queue.
    */
-  async statesReadThrough(unitIds: readonly string[], stateKeys: readonly string[], metrics: readonly string[], manager: EntityManager = this.db.manager): Promise<{ states: StoredState[]; queued: QueuedEvent[] }> {
+  async statesReadThrough(
+    unitIds: readonly string[],
+    stateKeys: readonly string[],
+    metrics: readonly string[],
+    manager: EntityManager = this.db.manager,
+  ): Promise<{ states: StoredState[]; queued: QueuedEvent[] }> {
     if (!unitIds.length || !stateKeys.length) return { states: [], queued: [] };
-    const rows: Array<{ q: boolean; entity_id: string; state_key: string; bucket: string; count: number; sum: number; ref_ms: string | null; last_ms: string; last_value: number }> = await manager.query(
+    const rows: Array<{
+      q: boolean;
+      entity_id: string;
+      state_key: string;
+      bucket: string;
+      count: number;
+      sum: number;
+      ref_ms: string | null;
+      last_ms: string;
+      last_value: number;
+    }> = await manager.query(
       `SELECT false AS q, entity_id, state_key, bucket, count, sum, ref_ms, last_ms, last_value FROM feature_state WHERE entity_id = ANY($1::text[]) AND state_key = ANY($2::text[])
        UNION ALL
        SELECT true, unit_id, metric, NULL, NULL, value, NULL, ${TS_MS}, NULL FROM feature_queue WHERE $3::text[] <> '{}' AND unit_id = ANY($1::text[]) AND metric = ANY($3::text[])`,
@@ -160,8 +198,26 @@ export class FeaturesRepository {
     const states: StoredState[] = [];
     const queued: QueuedEvent[] = [];
     for (const r of rows) {
-      if (r.q) queued.push({ unitId: r.entity_id, metric: r.state_key, value: r.sum, ms: Number(r.last_ms), receivedMs: 0, writeId: '' });
-      else states.push({ entityId: r.entity_id, stateKey: r.state_key, bucket: Number(r.bucket), count: r.count, sum: r.sum, refMs: r.ref_ms === null ? null : Number(r.ref_ms), lastMs: Number(r.last_ms), lastValue: r.last_value });
+      if (r.q)
+        queued.push({
+          unitId: r.entity_id,
+          metric: r.state_key,
+          value: r.sum,
+          ms: Number(r.last_ms),
+          receivedMs: 0,
+          writeId: '',
+        });
+      else
+        states.push({
+          entityId: r.entity_id,
+          stateKey: r.state_key,
+          bucket: Number(r.bucket),
+          count: r.count,
+          sum: r.sum,
+          refMs: r.ref_ms === null ? null : Number(r.ref_ms),
+          lastMs: Number(r.last_ms),
+          lastValue: r.last_value,
+        });
     }
     return { states, queued };
   }
@@ -172,20 +228,36 @@ export class FeaturesRepository {
       await manager.query(`SELECT pg_advisory_xact_lock($1)`, [FEATURE_QUEUE_LOCK]);
       return true;
     }
-    const [{ locked }]: [{ locked: boolean }] = await manager.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [FEATURE_QUEUE_LOCK]);
+    const [{ locked }]: [{ locked: boolean }] = await manager.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [
+      FEATURE_QUEUE_LOCK,
+    ]);
     return locked;
   }
 
   /** Takes (deletes and returns) up to `limit` queued events, inside the caller's transaction (which holds the queue lock). */
   async takeQueued(manager: EntityManager, limit: number): Promise<QueuedEvent[]> {
-    const rows: Array<{ unit_id: string; metric: string; value: number; ms: string; received_ms: string; write_id: string }> = await manager.query(
+    const rows: Array<{
+      unit_id: string;
+      metric: string;
+      value: number;
+      ms: string;
+      received_ms: string;
+      write_id: string;
+    }> = await manager.query(
       `WITH taken AS (
          DELETE FROM feature_queue WHERE ctid = ANY(ARRAY(SELECT ctid FROM feature_queue LIMIT $1))
          RETURNING unit_id, metric, value, ${TS_MS} AS ms, received_ms, write_id)
        SELECT * FROM taken`,
       [limit],
     );
-    return rows.map((r) => ({ unitId: r.unit_id, metric: r.metric, value: r.value, ms: Number(r.ms), receivedMs: Number(r.received_ms), writeId: String(r.write_id) }));
+    return rows.map((r) => ({
+      unitId: r.unit_id,
+      metric: r.metric,
+      value: r.value,
+      ms: Number(r.ms),
+      receivedMs: Number(r.received_ms),
+      writeId: String(r.write_id),
+    }));
   }
 
   /** Entries waiting in the feature queue (for /metrics and tests). */
@@ -199,7 +271,10 @@ export class FeaturesRepository {
    * queue lock: no batch holding the unit's entries can commit their state after the erasure.
    */
   async eraseQueued(manager: EntityManager, unitId: string): Promise<number> {
-    const [{ n }]: [{ n: number }] = await manager.query(`WITH d AS (DELETE FROM feature_queue WHERE unit_id = $1 RETURNING 1) SELECT count(*)::int AS n FROM d`, [unitId]);
+    const [{ n }]: [{ n: number }] = await manager.query(
+      `WITH d AS (DELETE FROM feature_queue WHERE unit_id = $1 RETURNING 1) SELECT count(*)::int AS n FROM d`,
+      [unitId],
+    );
     return n;
   }
 
@@ -235,7 +310,10 @@ export class FeaturesRepository {
    * Adds interactions to units' histories (one statement: insert, a repeated (unit, time, item) ignored), then
    * drops each touched unit's entries beyond the newest `capacity` (libs/features `addInteractions` is the reference).
    */
-  async addHistory(rows: ReadonlyArray<{ unitId: string; itemId: string; ms: number }>, capacity: number): Promise<void> {
+  async addHistory(
+    rows: ReadonlyArray<{ unitId: string; itemId: string; ms: number }>,
+    capacity: number,
+  ): Promise<void> {
     if (!rows.length) return;
     const sorted = [...rows].sort((a, b) => (a.unitId < b.unitId ? -1 : a.unitId > b.unitId ? 1 : a.ms - b.ms));
     const units = [...new Set(sorted.map((r) => r.unitId))];
@@ -269,21 +347,32 @@ export class FeaturesRepository {
    * erasure transaction; runs before the decisions lose their unit link. Returns the history rows removed.
    */
   async eraseHistory(manager: EntityManager, unitId: string): Promise<number> {
-    await manager.query(`UPDATE decisions SET shortlist = shortlist - 'history' WHERE unit_id = $1 AND shortlist ? 'history'`, [unitId]);
-    const [{ n }]: [{ n: number }] = await manager.query(`WITH d AS (DELETE FROM unit_history WHERE unit_id = $1 RETURNING 1) SELECT count(*)::int AS n FROM d`, [unitId]);
+    await manager.query(
+      `UPDATE decisions SET shortlist = shortlist - 'history' WHERE unit_id = $1 AND shortlist ? 'history'`,
+      [unitId],
+    );
+    const [{ n }]: [{ n: number }] = await manager.query(
+      `WITH d AS (DELETE FROM unit_history WHERE unit_id = $1 RETURNING 1) SELECT count(*)::int AS n FROM d`,
+      [unitId],
+    );
     return n;
   }
 
   /** Whether any stored ranker model's signature declares a history input (a sequence ranker). */
   async sequenceRankerStored(): Promise<boolean> {
-    const [{ known }]: [{ known: boolean }] = await this.db.query(`SELECT EXISTS (SELECT 1 FROM ranker_models WHERE signature ? 'historyInput') AS known`);
+    const [{ known }]: [{ known: boolean }] = await this.db.query(
+      `SELECT EXISTS (SELECT 1 FROM ranker_models WHERE signature ? 'historyInput') AS known`,
+    );
     return known;
   }
 
   /** The unit of each decision (null once erased): what reward features are credited to. */
   async unitsOfDecisions(decisionIds: readonly string[]): Promise<Map<string, string | null>> {
     if (!decisionIds.length) return new Map();
-    const rows: Array<{ id: string; unit_id: string | null }> = await this.db.query(`SELECT id, unit_id FROM decisions WHERE id = ANY($1::uuid[])`, [decisionIds]);
+    const rows: Array<{ id: string; unit_id: string | null }> = await this.db.query(
+      `SELECT id, unit_id FROM decisions WHERE id = ANY($1::uuid[])`,
+      [decisionIds],
+    );
     return new Map(rows.map((r) => [r.id, r.unit_id]));
   }
 }
@@ -329,7 +418,13 @@ export class TrainingExportRepository {
    * A page of shown slots in (time, decision, position) order after `after` (keyset: each page is one index range
    * of decision_slots_experiment_time), within [from, to).
    */
-  async slots(experimentId: string, from: string | null, to: string | null, after: { createdAt: string; decisionId: string; position: number } | null, limit: number): Promise<LoggedSlotRow[]> {
+  async slots(
+    experimentId: string,
+    from: string | null,
+    to: string | null,
+    after: { createdAt: string; decisionId: string; position: number } | null,
+    limit: number,
+  ): Promise<LoggedSlotRow[]> {
     return this.db.query(
       `SELECT s.decision_id, to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at, s.created_at::text AS created_at,
               d.unit_id, s.variant_key, d.model_version, d.policy->>'type' AS policy, d.context,

@@ -12,4 +12,11 @@ export { FeatureQueueWorker } from './feature-queue.worker';
 
 /** The online feature store: definitions, incremental state from events / rewards / impressions, values for rank. */
 export const FEATURE_CONTROLLERS = [FeatureDefinitionsController, FeatureValuesController, TrainingExportController];
-export const FEATURE_PROVIDERS = [FeaturesRepository, FeatureDefinitionsService, FeatureStoreService, FeatureQueueWorker, TrainingExportRepository, TrainingExportService];
+export const FEATURE_PROVIDERS = [
+  FeaturesRepository,
+  FeatureDefinitionsService,
+  FeatureStoreService,
+  FeatureQueueWorker,
+  TrainingExportRepository,
+  TrainingExportService,
+];

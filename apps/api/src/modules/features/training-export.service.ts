@@ -20,7 +20,10 @@ export class TrainingExportService {
     if (!found) throw Problem.notFound(`No experiment with key "${key}".`);
     const exp = found;
     const repo = this.repo;
-    const line = format === 'csv' ? (r: LoggedSlotRow) => csvLine(r, exp) : (r: LoggedSlotRow) => JSON.stringify(jsonRow(r, exp)) + '\n';
+    const line =
+      format === 'csv'
+        ? (r: LoggedSlotRow) => csvLine(r, exp)
+        : (r: LoggedSlotRow) => JSON.stringify(jsonRow(r, exp)) + '\n';
     async function* rows(): AsyncGenerator<string> {
       if (format === 'csv') yield csvHeader(exp) + '\n';
       let after: { createdAt: string; decisionId: string; position: number } | null = null;
@@ -37,15 +40,45 @@ export class TrainingExportService {
   }
 }
 
-const FIXED = ['decisionId', 'at', 'unitId', 'variant', 'modelVersion', 'policy', 'position', 'itemId', 'score', 'propensity', 'explored', 'coldStart', 'reward', 'rewardCount'];
+const FIXED = [
+  'decisionId',
+  'at',
+  'unitId',
+  'variant',
+  'modelVersion',
+  'policy',
+  'position',
+  'itemId',
+  'score',
+  'propensity',
+  'explored',
+  'coldStart',
+  'reward',
+  'rewardCount',
+];
 
 function csvHeader(exp: { context: string[]; item: string[] }): string {
-  return [...FIXED, ...exp.context.map((n) => `context:${n}`), ...exp.item.map((n) => `item:${n}`)].map(csvCell).join(',');
+  return [...FIXED, ...exp.context.map((n) => `context:${n}`), ...exp.item.map((n) => `item:${n}`)]
+    .map(csvCell)
+    .join(',');
 }
 
 function csvLine(r: LoggedSlotRow, exp: { context: string[]; item: string[] }): string {
   const cells: Array<string | number | boolean | null> = [
-    r.decision_id, r.at, r.unit_id, r.variant_key, r.model_version, r.policy, r.position, r.item_id, r.score, r.propensity, r.explored, r.cold_start, r.reward, r.reward_count,
+    r.decision_id,
+    r.at,
+    r.unit_id,
+    r.variant_key,
+    r.model_version,
+    r.policy,
+    r.position,
+    r.item_id,
+    r.score,
+    r.propensity,
+    r.explored,
+    r.cold_start,
+    r.reward,
+    r.reward_count,
     ...exp.context.map((_, i) => r.context?.[i] ?? null),
     ...exp.item.map((_, i) => r.item_features?.[i] ?? null),
   ];

@@ -3,7 +3,12 @@ import { ItemEvents } from './item-events';
 import type { ItemsRepository } from './items.repository';
 
 /** An in-memory stand-in for the items table that counts queries (the cache's contract is "no query when cached"). */
-function catalogOf(rows: Record<string, Record<string, number>>): { cache: CatalogCache; events: ItemEvents; queries: string[][]; rows: typeof rows } {
+function catalogOf(rows: Record<string, Record<string, number>>): {
+  cache: CatalogCache;
+  events: ItemEvents;
+  queries: string[][];
+  rows: typeof rows;
+} {
   const queries: string[][] = [];
   const items = {
     findByIds: async (ids: string[]) => {

@@ -33,7 +33,10 @@ export class ItemsService {
   }
 
   /** One transaction for the whole batch: all items are written or none. */
-  async putBatch(input: BatchItemsInput, actor: Principal): Promise<{ upserted: number; created: number; updated: number }> {
+  async putBatch(
+    input: BatchItemsInput,
+    actor: Principal,
+  ): Promise<{ upserted: number; created: number; updated: number }> {
     const { created } = await this.items.transaction(async (m) => {
       const result = await this.items.upsert(m, input.items);
       await this.audit.append(m, actor, {
@@ -57,5 +60,11 @@ export class ItemsService {
 }
 
 export function itemView(row: ItemEntity): ItemView {
-  return { id: row.id, features: row.features, attributes: row.attributes, createdAt: new Date(row.createdAt).toISOString(), updatedAt: new Date(row.updatedAt).toISOString() };
+  return {
+    id: row.id,
+    features: row.features,
+    attributes: row.attributes,
+    createdAt: new Date(row.createdAt).toISOString(),
+    updatedAt: new Date(row.updatedAt).toISOString(),
+  };
 }

@@ -26,7 +26,15 @@ export class ModelsRepository {
   /** Inserts the next version of `name` (or `version` when given); null when that version exists. */
   async insert(
     manager: EntityManager,
-    model: { name: string; version?: number; signature: unknown; metadata: unknown; bytes: Buffer; sha256: string; createdBy: string },
+    model: {
+      name: string;
+      version?: number;
+      signature: unknown;
+      metadata: unknown;
+      bytes: Buffer;
+      sha256: string;
+      createdBy: string;
+    },
   ): Promise<RankerModelRow | null> {
     // Serialise concurrent uploads of one name so "next version" is unique.
     await manager.query(`SELECT pg_advisory_xact_lock(hashtext('ranker_models:' || $1))`, [model.name]);
@@ -34,7 +42,10 @@ export class ModelsRepository {
     // subqueries in an INSERT (ranker_models is a reference table there).
     let version = model.version;
     if (version === undefined || version === null) {
-      const [{ next }]: [{ next: number }] = await manager.query(`SELECT COALESCE(MAX(version), 0)::int + 1 AS next FROM ranker_models WHERE name = $1`, [model.name]);
+      const [{ next }]: [{ next: number }] = await manager.query(
+        `SELECT COALESCE(MAX(version), 0)::int + 1 AS next FROM ranker_models WHERE name = $1`,
+        [model.name],
+      );
       version = next;
     }
     const rows: RankerModelRow[] = await manager.query(
@@ -42,7 +53,15 @@ export class ModelsRepository {
        VALUES ($1, $2, $3::jsonb, $4::jsonb, $5, $6, $7)
        ON CONFLICT (name, version) DO NOTHING
        RETURNING ${COLUMNS}`,
-      [model.name, version, JSON.stringify(model.signature), JSON.stringify(model.metadata), model.bytes, model.sha256, model.createdBy],
+      [
+        model.name,
+        version,
+        JSON.stringify(model.signature),
+        JSON.stringify(model.metadata),
+        model.bytes,
+        model.sha256,
+        model.createdBy,
+      ],
     );
     return rows[0] ?? null;
   }
@@ -52,10 +71,15 @@ export class ModelsRepository {
   }
 
   find(name: string, version: number): Promise<RankerModelRow | null> {
-    return this.db.query(`SELECT ${COLUMNS} FROM ranker_models WHERE name = $1 AND version = $2`, [name, version]).then((r: RankerModelRow[]) => r[0] ?? null);
+    return this.db
+      .query(`SELECT ${COLUMNS} FROM ranker_models WHERE name = $1 AND version = $2`, [name, version])
+      .then((r: RankerModelRow[]) => r[0] ?? null);
   }
 
-  async loadBytes(name: string, version: number): Promise<{ bytes: Buffer; signature: Record<string, unknown> } | null> {
+  async loadBytes(
+    name: string,
+    version: number,
+  ): Promise<{ bytes: Buffer; signature: Record<string, unknown> } | null> {
     const rows: Array<{ bytes: Buffer; signature: Record<string, unknown> }> = await this.db.query(
       `SELECT bytes, signature FROM ranker_models WHERE name = $1 AND version = $2`,
       [name, version],

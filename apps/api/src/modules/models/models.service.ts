@@ -31,20 +31,49 @@ export class ModelsService implements OnModuleDestroy {
   ) {
     this.scorers = new ScorerCache(async (name, version) => {
       const stored = await this.models.loadBytes(name, version);
-      return stored ? { bytes: new Uint8Array(stored.bytes), signature: stored.signature as unknown as ModelSignature } : null;
+      return stored
+        ? { bytes: new Uint8Array(stored.bytes), signature: stored.signature as unknown as ModelSignature }
+        : null;
     });
   }
 
   async upload(input: UploadModelInput, actor: Principal): Promise<ModelView> {
     const bytes = Buffer.from(input.onnx, 'base64');
     const checked = await validateModel(new Uint8Array(bytes), input.signature);
-    if (!checked.ok) throw Problem.validation(checked.errors.map((e) => ({ path: e.path === 'model' ? 'onnx' : e.path, message: e.message })));
+    if (!checked.ok)
+      throw Problem.validation(
+        checked.errors.map((e) => ({ path: e.path === 'model' ? 'onnx' : e.path, message: e.message })),
+      );
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const metadata = { contextDim: checked.metadata.contextDim, itemDim: checked.metadata.itemDim, embeddingDim: checked.metadata.embeddingDim, kind: checked.metadata.kind, description: input.description ?? null };
+    const metadata = {
+      contextDim: checked.metadata.contextDim,
+      itemDim: checked.metadata.itemDim,
+      embeddingDim: checked.metadata.embeddingDim,
+      kind: checked.metadata.kind,
+      description: input.description ?? null,
+    };
     const row = await this.models.transaction(async (m) => {
-      const inserted = await this.models.insert(m, { name: input.name, version: input.version, signature: checked.signature, metadata, bytes, sha256, createdBy: actor.name });
-      if (!inserted) throw Problem.conflict(`Model ${input.name}@${input.version} already exists; versions are immutable, upload a new version.`, 'duplicate-model');
-      await this.audit.append(m, actor, { action: 'model.upload', entityType: 'model', entityId: formatModelRef(inserted.name, inserted.version), before: null, after: { sha256, metadata } });
+      const inserted = await this.models.insert(m, {
+        name: input.name,
+        version: input.version,
+        signature: checked.signature,
+        metadata,
+        bytes,
+        sha256,
+        createdBy: actor.name,
+      });
+      if (!inserted)
+        throw Problem.conflict(
+          `Model ${input.name}@${input.version} already exists; versions are immutable, upload a new version.`,
+          'duplicate-model',
+        );
+      await this.audit.append(m, actor, {
+        action: 'model.upload',
+        entityType: 'model',
+        entityId: formatModelRef(inserted.name, inserted.version),
+        before: null,
+        after: { sha256, metadata },
+      });
       return inserted;
     });
     return view(row);

@@ -17,7 +17,12 @@ export class MetricsService {
 
   constructor(db: DataSource) {
     collectDefaultMetrics({ register: this.registry, prefix: 'slotwise_' });
-    this.requests = new Counter({ name: 'slotwise_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [this.registry] });
+    this.requests = new Counter({
+      name: 'slotwise_http_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [this.registry],
+    });
     this.latency = new Histogram({
       name: 'slotwise_http_request_duration_seconds',
       help: 'HTTP request latency by route',

@@ -2,14 +2,25 @@ import { createModel } from '@slotwise/bandit';
 import { OpeAccumulator } from './ope-evaluator';
 import type { LoggedDecisionRow } from './ope.repository';
 
-function decision(i: number, ids: string[], slots: Array<[string, number, number]>, scores?: number[]): LoggedDecisionRow {
+function decision(
+  i: number,
+  ids: string[],
+  slots: Array<[string, number, number]>,
+  scores?: number[],
+): LoggedDecisionRow {
   return {
     seq: String(i + 1),
     id: `d${i}`,
     variantKey: 'logs',
     context: [],
     shortlist: { ids, rankerScores: scores ?? ids.map(() => null as unknown as number), features: ids.map(() => []) },
-    slots: slots.map(([itemId, propensity, reward], j) => ({ position: j + 1, itemId, shortlistIndex: ids.indexOf(itemId), propensity, reward })),
+    slots: slots.map(([itemId, propensity, reward], j) => ({
+      position: j + 1,
+      itemId,
+      shortlistIndex: ids.indexOf(itemId),
+      propensity,
+      reward,
+    })),
   };
 }
 
@@ -17,8 +28,18 @@ describe('OpeAccumulator: target action distributions on logged decisions', () =
   it('random target: π_e = 1/n exactly, so IPS = mean of r·(1/n)/π_b', async () => {
     const acc = new OpeAccumulator({ type: 'random' }, 2, 0, 1);
     const ids = ['a', 'b', 'c', 'd'];
-    await acc.add(decision(0, ids, [['a', 0.5, 1], ['b', 0.25, 0]]));
-    await acc.add(decision(1, ids, [['c', 0.2, 1], ['d', 0.4, 1]]));
+    await acc.add(
+      decision(0, ids, [
+        ['a', 0.5, 1],
+        ['b', 0.25, 0],
+      ]),
+    );
+    await acc.add(
+      decision(1, ids, [
+        ['c', 0.2, 1],
+        ['d', 0.4, 1],
+      ]),
+    );
     const r = acc.evaluate({ estimators: ['ips'], alpha: 0.05 });
     const expected = (0.25 / 0.5 + 0 + 0.25 / 0.2 + 0.25 / 0.4) / 4;
     expect(r.estimates[0].value).toBeCloseTo(expected, 14);

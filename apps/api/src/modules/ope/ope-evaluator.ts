@@ -9,7 +9,16 @@
  * position). Actions are indexed over the items seen in the evaluated log.
  */
 import { createRng, rankerKeys, topK, topKInto, type BanditModel, type Candidate, type Rng } from '@slotwise/bandit';
-import { doublyRobust, evaluatePolicy, fitRewardModel, ips, normalInterval, type ActionDistribution, type BanditLog, type RewardEstimates } from '@slotwise/ope';
+import {
+  doublyRobust,
+  evaluatePolicy,
+  fitRewardModel,
+  ips,
+  normalInterval,
+  type ActionDistribution,
+  type BanditLog,
+  type RewardEstimates,
+} from '@slotwise/ope';
 import { banditCandidate } from '../rank/candidates';
 import type { LoggedDecisionRow } from './ope.repository';
 import type { EstimateView, OpeEstimator, OpeResult } from './ope.schema';
@@ -28,8 +37,14 @@ export interface SeriesPoint {
   /** UTC day, YYYY-MM-DD */
   day: string;
   n: number;
-  daily: Record<'ips' | 'dr', { value: number; ci: { lower: number; upper: number; level: number }; stdErr: number } | null>;
-  cumulative: Record<'ips' | 'dr', { value: number; ci: { lower: number; upper: number; level: number }; stdErr: number } | null>;
+  daily: Record<
+    'ips' | 'dr',
+    { value: number; ci: { lower: number; upper: number; level: number }; stdErr: number } | null
+  >;
+  cumulative: Record<
+    'ips' | 'dr',
+    { value: number; ci: { lower: number; upper: number; level: number }; stdErr: number } | null
+  >;
 }
 
 /**
@@ -37,7 +52,13 @@ export interface SeriesPoint {
  * random (1/n) and ε-greedy (ε/n + (1 − ε)·[greedy top-k by posterior mean]); Thompson: the share of `draws` seeded
  * re-draws of its posterior that put each item at each position.
  */
-export async function targetTable(tgt: TargetKind, d: Pick<LoggedDecisionRow, 'context' | 'targetProbs'> & Partial<LoggedDecisionRow>, candidates: Candidate[], k: number, rng: Rng): Promise<Float64Array> {
+export async function targetTable(
+  tgt: TargetKind,
+  d: Pick<LoggedDecisionRow, 'context' | 'targetProbs'> & Partial<LoggedDecisionRow>,
+  candidates: Candidate[],
+  k: number,
+  rng: Rng,
+): Promise<Float64Array> {
   const n = candidates.length;
   const t = new Float64Array(k * n);
   switch (tgt.type) {
@@ -49,7 +70,9 @@ export async function targetTable(tgt: TargetKind, d: Pick<LoggedDecisionRow, 'c
       t.set((d.targetProbs ?? []).slice(0, k * n));
       return t;
     case 'ranker': {
-      const keys = tgt.scores ? Float64Array.from(await tgt.scores(d as LoggedDecisionRow, candidates)) : rankerKeys(candidates);
+      const keys = tgt.scores
+        ? Float64Array.from(await tgt.scores(d as LoggedDecisionRow, candidates))
+        : rankerKeys(candidates);
       topK(keys, k).forEach((i, j) => (t[j * n + i] = 1));
       return t;
     }
@@ -113,7 +136,13 @@ export class OpeAccumulator {
     const n = d.shortlist.ids.length;
     const candidates = d.shortlist.ids.map((_, i) => banditCandidate(d.shortlist, i));
     const k = Math.min(this.slots, n);
-    const table = await targetTable(this.target, d, candidates, k, this.target.type === 'thompson' ? this.rng.split() : this.rng);
+    const table = await targetTable(
+      this.target,
+      d,
+      candidates,
+      k,
+      this.target.type === 'thompson' ? this.rng.split() : this.rng,
+    );
     const global = Int32Array.from(d.shortlist.ids, (id) => {
       let g = this.itemIndex.get(id);
       if (g === undefined) this.itemIndex.set(id, (g = this.itemIndex.size));
@@ -143,13 +172,29 @@ export class OpeAccumulator {
   }
 
   /** The logging policy's own value: mean reward per logged slot with its normal (1 − α) interval. */
-  onPolicy(alpha: number): { value: number; ci: { lower: number; upper: number; level: number }; stdErr: number; n: number } {
+  onPolicy(alpha: number): {
+    value: number;
+    ci: { lower: number; upper: number; level: number };
+    stdErr: number;
+    n: number;
+  } {
     const r = normalInterval(this.reward, alpha);
-    return { value: r.mean, ci: { lower: r.lower, upper: r.upper, level: r.level }, stdErr: r.standardError, n: this.reward.length };
+    return {
+      value: r.mean,
+      ci: { lower: r.lower, upper: r.upper, level: r.level },
+      stdErr: r.standardError,
+      n: this.reward.length,
+    };
   }
 
   /** The accumulated rounds as libs/ope's inputs, with the cross-fitted reward model when one is wanted and can be fitted. */
-  private prepare(wantsModel: boolean): { n: number; log: BanditLog; dist: ActionDistribution; qHat: RewardEstimates | undefined; warnings: string[] } {
+  private prepare(wantsModel: boolean): {
+    n: number;
+    log: BanditLog;
+    dist: ActionDistribution;
+    qHat: RewardEstimates | undefined;
+    warnings: string[];
+  } {
     const n = this.action.length;
     const nItems = this.itemIndex.size;
     const warnings: string[] = [];
@@ -181,9 +226,16 @@ export class OpeAccumulator {
       if (why) warnings.push(`DM, DR, SNDR and Switch-DR skipped: ${why}.`);
       else {
         try {
-          qHat = fitRewardModel(log, { nActions: nItems, context: Float64Array.from(this.contexts), dContext: this.contextDim, folds: n >= 30 ? 3 : 1 });
+          qHat = fitRewardModel(log, {
+            nActions: nItems,
+            context: Float64Array.from(this.contexts),
+            dContext: this.contextDim,
+            folds: n >= 30 ? 3 : 1,
+          });
         } catch (err) {
-          warnings.push(`DM, DR, SNDR and Switch-DR skipped: the reward model could not be fitted (${(err as Error).message}).`);
+          warnings.push(
+            `DM, DR, SNDR and Switch-DR skipped: the reward model could not be fitted (${(err as Error).message}).`,
+          );
         }
       }
     }
@@ -191,12 +243,21 @@ export class OpeAccumulator {
   }
 
   /** Runs the estimators on the accumulated rounds. */
-  evaluate(options: { estimators: readonly OpeEstimator[]; alpha: number; clip?: number }): Omit<OpeResult, 'posterior' | 'actionDistribution'> {
+  evaluate(options: {
+    estimators: readonly OpeEstimator[];
+    alpha: number;
+    clip?: number;
+  }): Omit<OpeResult, 'posterior' | 'actionDistribution'> {
     const { n, log, dist, qHat, warnings } = this.prepare(options.estimators.some((e) => e !== 'ips' && e !== 'snips'));
     const report = evaluatePolicy(log, dist, { alpha: options.alpha, clip: options.clip, qHat });
     const estimates: EstimateView[] = report.estimates
       .filter((e) => options.estimators.includes(e.estimator as OpeEstimator))
-      .map((e) => ({ estimator: e.estimator as OpeEstimator, value: e.value, ci: { lower: e.normal.lower, upper: e.normal.upper, level: e.normal.level }, stdErr: e.standardError }));
+      .map((e) => ({
+        estimator: e.estimator as OpeEstimator,
+        value: e.value,
+        ci: { lower: e.normal.lower, upper: e.normal.upper, level: e.normal.level },
+        stdErr: e.standardError,
+      }));
     const missing = this.unsupportedMass / n;
     if (missing > 1e-9) {
       warnings.push(
@@ -205,10 +266,15 @@ export class OpeAccumulator {
     } else {
       const se = report.weights.meanWeight > 0 ? Math.sqrt(variance(report, log, dist) / n) : 0;
       if (report.weights.meanWeight + 3 * se < 0.9) {
-        warnings.push(`Possible missing support: the mean importance weight is ${report.weights.meanWeight.toFixed(3)} (1 expected when the logging policy covers the target).`);
+        warnings.push(
+          `Possible missing support: the mean importance weight is ${report.weights.meanWeight.toFixed(3)} (1 expected when the logging policy covers the target).`,
+        );
       }
     }
-    if (this.skippedSlots) warnings.push(`${this.skippedSlots} logged slots had no propensity (or lay beyond the experiment's slots) and were left out.`);
+    if (this.skippedSlots)
+      warnings.push(
+        `${this.skippedSlots} logged slots had no propensity (or lay beyond the experiment's slots) and were left out.`,
+      );
     return {
       n,
       decisions: this.decisions,
@@ -229,8 +295,13 @@ export class OpeAccumulator {
    */
   series(options: { alpha: number; clip?: number }): { points: SeriesPoint[]; warnings: string[] } {
     const { n, log, dist, qHat, warnings } = this.prepare(true);
-    const terms = { ips: ips(log, dist, { clip: options.clip }).roundRewards, dr: qHat ? doublyRobust(log, dist, qHat, { clip: options.clip }).roundRewards : null };
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (this.day[a] < this.day[b] ? -1 : this.day[a] > this.day[b] ? 1 : a - b));
+    const terms = {
+      ips: ips(log, dist, { clip: options.clip }).roundRewards,
+      dr: qHat ? doublyRobust(log, dist, qHat, { clip: options.clip }).roundRewards : null,
+    };
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) =>
+      this.day[a] < this.day[b] ? -1 : this.day[a] > this.day[b] ? 1 : a - b,
+    );
     const points: SeriesPoint[] = [];
     const stat = (values: number[]) => {
       if (values.length < 2) return null;
@@ -238,7 +309,7 @@ export class OpeAccumulator {
       return { value: r.mean, ci: { lower: r.lower, upper: r.upper, level: r.level }, stdErr: r.standardError };
     };
     const cumulative: Record<'ips' | 'dr', number[]> = { ips: [], dr: [] };
-    for (let i = 0; i < order.length; ) {
+    for (let i = 0; i < order.length;) {
       const day = this.day[order[i]];
       const today: Record<'ips' | 'dr', number[]> = { ips: [], dr: [] };
       for (; i < order.length && this.day[order[i]] === day; i++) {
@@ -261,7 +332,11 @@ export class OpeAccumulator {
 }
 
 /** Sample variance of the raw importance weights (for the missing-support check). */
-function variance(report: { weights: { meanWeight: number } }, log: BanditLog, dist: { nActions: number; probs: Float64Array }): number {
+function variance(
+  report: { weights: { meanWeight: number } },
+  log: BanditLog,
+  dist: { nActions: number; probs: Float64Array },
+): number {
   const n = log.action.length;
   let s = 0;
   for (let i = 0; i < n; i++) {

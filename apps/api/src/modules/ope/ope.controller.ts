@@ -6,7 +6,17 @@ import { Access, CurrentPrincipal, Principal } from '../../common/auth/access';
 import { Problem } from '../../common/http/problem';
 import { ZodPipe } from '../../common/validation/zod';
 import { experimentKeyParam } from '../experiments/experiment.schema';
-import { importDecisionsSchema, ImportDecisionsInput, OpeRequest, opeRequestSchema, opeRunIdParam, ShadowDecisionsQuery, shadowDecisionsQuerySchema, ShadowQuery, shadowQuerySchema } from './ope.schema';
+import {
+  importDecisionsSchema,
+  ImportDecisionsInput,
+  OpeRequest,
+  opeRequestSchema,
+  opeRunIdParam,
+  ShadowDecisionsQuery,
+  shadowDecisionsQuerySchema,
+  ShadowQuery,
+  shadowQuerySchema,
+} from './ope.schema';
 import { OpeService } from './ope.service';
 
 const keyPipe = new ZodPipe(experimentKeyParam, 'key');
@@ -21,7 +31,12 @@ export class OpeController {
   @Post(':key/ope')
   @Access('experiments:read')
   @ApiBody({ schema: z.toJSONSchema(opeRequestSchema, { io: 'input' }) as object })
-  async start(@Param('key', keyPipe) key: string, @Body(new ZodPipe(opeRequestSchema)) body: OpeRequest, @CurrentPrincipal() actor: Principal, @Res({ passthrough: true }) reply: FastifyReply) {
+  async start(
+    @Param('key', keyPipe) key: string,
+    @Body(new ZodPipe(opeRequestSchema)) body: OpeRequest,
+    @CurrentPrincipal() actor: Principal,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
     const { done, run } = await this.ope.start(key, body, actor);
     reply.status(done ? 200 : 202);
     if (!done) reply.header('location', `/v1/experiments/${key}/ope/${run.id}`);

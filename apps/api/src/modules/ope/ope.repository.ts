@@ -26,7 +26,13 @@ export interface ShadowDecisionView {
   modelVersion: string;
   servedVariant: string;
   servedSlots: Array<{ position: number; itemId: string; propensity: number | null; reward: number }>;
-  shadowSlots: Array<{ position: number; itemId: string; shortlistIndex: number; score: number | null; propensity: number | null }>;
+  shadowSlots: Array<{
+    position: number;
+    itemId: string;
+    shortlistIndex: number;
+    score: number | null;
+    propensity: number | null;
+  }>;
 }
 
 /** One shadow decision logged beside a served one. */
@@ -36,7 +42,13 @@ export interface NewShadowDecision {
   experimentId: string;
   seed: number;
   modelVersion: string;
-  slots: Array<{ position: number; itemId: string; shortlistIndex: number; score: number | null; propensity: number | null }>;
+  slots: Array<{
+    position: number;
+    itemId: string;
+    shortlistIndex: number;
+    score: number | null;
+    propensity: number | null;
+  }>;
   probs: number[];
 }
 
@@ -148,7 +160,11 @@ export class OpeRepository {
   }
 
   /** Served decisions that a shadow variant decided beside, with its logged distribution, in log order (paged). */
-  async shadowPage(filter: LogFilter & { shadow: string }, afterSeq: string, limit: number): Promise<LoggedDecisionRow[]> {
+  async shadowPage(
+    filter: LogFilter & { shadow: string },
+    afterSeq: string,
+    limit: number,
+  ): Promise<LoggedDecisionRow[]> {
     return this.db.query(
       `SELECT d.seq::text AS seq, d.id, d.variant_key AS "variantKey", d.context, d.shortlist,
               to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "createdAt", sd.probs AS "targetProbs",
@@ -165,7 +181,12 @@ export class OpeRepository {
   }
 
   /** A shadow's logged decisions beside the served ones, newest first: both slates with their propensities. */
-  async shadowDecisions(experimentId: string, shadow: string, before: string | null, limit: number): Promise<ShadowDecisionView[]> {
+  async shadowDecisions(
+    experimentId: string,
+    shadow: string,
+    before: string | null,
+    limit: number,
+  ): Promise<ShadowDecisionView[]> {
     return this.db.query(
       `SELECT sd.decision_id AS "decisionId", to_char(sd.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at, sd.seed::float8 AS seed,
               sd.model_version AS "modelVersion", sd.slots AS "shadowSlots", d.variant_key AS "servedVariant",
@@ -179,7 +200,11 @@ export class OpeRepository {
   }
 
   /** Shadow decisions logged per shadow variant in the window (and the served decisions in it, to tell what was missed). */
-  async shadowCounts(experimentId: string, from: string | null, to: string | null): Promise<{ served: number; shadows: Record<string, number> }> {
+  async shadowCounts(
+    experimentId: string,
+    from: string | null,
+    to: string | null,
+  ): Promise<{ served: number; shadows: Record<string, number> }> {
     const rows: Array<{ variant: string; n: number }> = await this.db.query(
       `SELECT variant_key AS variant, count(*)::int AS n FROM shadow_decisions
        WHERE experiment_id = $1 AND ($2::timestamptz IS NULL OR created_at >= $2) AND ($3::timestamptz IS NULL OR created_at < $3) GROUP BY variant_key`,
@@ -215,13 +240,16 @@ export class OpeRepository {
     );
   }
 
-  async insertRun(run: { id: string; experimentId: string; request: unknown; createdBy: string | null }): Promise<void> {
-    await this.db.query(`INSERT INTO ope_runs (id, experiment_id, status, request, created_by) VALUES ($1, $2, 'running', $3, $4)`, [
-      run.id,
-      run.experimentId,
-      JSON.stringify(run.request),
-      run.createdBy,
-    ]);
+  async insertRun(run: {
+    id: string;
+    experimentId: string;
+    request: unknown;
+    createdBy: string | null;
+  }): Promise<void> {
+    await this.db.query(
+      `INSERT INTO ope_runs (id, experiment_id, status, request, created_by) VALUES ($1, $2, 'running', $3, $4)`,
+      [run.id, run.experimentId, JSON.stringify(run.request), run.createdBy],
+    );
   }
 
   async progress(id: string, progress: number): Promise<void> {
@@ -230,9 +258,15 @@ export class OpeRepository {
 
   async finish(id: string, outcome: { result: OpeResult } | { error: OpeRunView['error'] }): Promise<void> {
     if ('result' in outcome) {
-      await this.db.query(`UPDATE ope_runs SET status = 'succeeded', progress = 1, result = $2, finished_at = now() WHERE id = $1`, [id, JSON.stringify(outcome.result)]);
+      await this.db.query(
+        `UPDATE ope_runs SET status = 'succeeded', progress = 1, result = $2, finished_at = now() WHERE id = $1`,
+        [id, JSON.stringify(outcome.result)],
+      );
     } else {
-      await this.db.query(`UPDATE ope_runs SET status = 'failed', error = $2, finished_at = now() WHERE id = $1`, [id, JSON.stringify(outcome.error)]);
+      await this.db.query(`UPDATE ope_runs SET status = 'failed', error = $2, finished_at = now() WHERE id = $1`, [
+        id,
+        JSON.stringify(outcome.error),
+      ]);
     }
   }
 
@@ -243,9 +277,11 @@ export class OpeRepository {
 
   /** Newest first. */
   async runs(experimentId: string, limit: number): Promise<Array<Omit<OpeRunView, 'experiment'>>> {
-    return this.db.query(`${RUN_SELECT} WHERE experiment_id = $1 ORDER BY created_at DESC LIMIT $2`, [experimentId, limit]);
+    return this.db.query(`${RUN_SELECT} WHERE experiment_id = $1 ORDER BY created_at DESC LIMIT $2`, [
+      experimentId,
+      limit,
+    ]);
   }
-
 }
 
 const RUN_SELECT = `SELECT id, status, progress, request, result, error,

@@ -15,7 +15,16 @@ import { toVector } from '../rank/feature-resolver';
 import { RankEngine } from '../rank/rank-engine';
 import { OpeAccumulator, type TargetKind } from './ope-evaluator';
 import { LogFilter, NewImportedDecision, OpeRepository, type ShadowDecisionView } from './ope.repository';
-import { MAX_IMPORT_CANDIDATES, OPE_ESTIMATORS, type ImportDecisionsInput, type OpeRequest, type OpeResult, type OpeRunView, type ShadowDecisionsQuery, type ShadowQuery } from './ope.schema';
+import {
+  MAX_IMPORT_CANDIDATES,
+  OPE_ESTIMATORS,
+  type ImportDecisionsInput,
+  type OpeRequest,
+  type OpeResult,
+  type OpeRunView,
+  type ShadowDecisionsQuery,
+  type ShadowQuery,
+} from './ope.schema';
 import { ShadowService, type ShadowValue } from './shadow.service';
 
 /** Most variants the report's cross-check evaluates (pairs grow quadratically). */
@@ -45,7 +54,13 @@ export interface OffPolicySection {
   estimator: 'dr';
   alpha: number;
   posterior: string;
-  variants: Array<{ variant: string; value: number; ci: { lower: number; upper: number; level: number }; stdErr: number; n: number }>;
+  variants: Array<{
+    variant: string;
+    value: number;
+    ci: { lower: number; upper: number; level: number };
+    stdErr: number;
+    n: number;
+  }>;
   pairs: OffPolicyPair[];
   /** shadow variants (no traffic) evaluated on the served logs they decided beside */
   shadows: ShadowValue[];
@@ -92,19 +107,37 @@ export class OpeService {
   crossCheckComputations = 0;
 
   /** `GET …/ope/shadows/{variant}/decisions`: the shadow's slates beside the served ones, newest first. */
-  async shadowDecisions(key: string, variant: string, q: ShadowDecisionsQuery): Promise<{ decisions: ShadowDecisionView[]; nextBefore: string | null }> {
+  async shadowDecisions(
+    key: string,
+    variant: string,
+    q: ShadowDecisionsQuery,
+  ): Promise<{ decisions: ShadowDecisionView[]; nextBefore: string | null }> {
     const e = await this.ranking(key);
     if (!e.variants.some((v) => v.key === variant && v.shadow)) {
-      throw Problem.notFound(`"${variant}" is not a shadow variant of "${key}" (shadows: ${e.variants.filter((v) => v.shadow).map((v) => v.key).join(', ') || 'none'}).`);
+      throw Problem.notFound(
+        `"${variant}" is not a shadow variant of "${key}" (shadows: ${
+          e.variants
+            .filter((v) => v.shadow)
+            .map((v) => v.key)
+            .join(', ') || 'none'
+        }).`,
+      );
     }
     const decisions = await this.repo.shadowDecisions(e.id, variant, q.before ?? null, q.limit);
     return { decisions, nextBefore: decisions.length === q.limit ? decisions[decisions.length - 1].at : null };
   }
 
   /** `GET …/ope/shadows`: each shadow variant's estimated value on the served logs, over time. */
-  async shadowValues(key: string, q: ShadowQuery): Promise<{ experiment: string; alpha: number; shadows: ShadowValue[] }> {
+  async shadowValues(
+    key: string,
+    q: ShadowQuery,
+  ): Promise<{ experiment: string; alpha: number; shadows: ShadowValue[] }> {
     const e = await this.ranking(key);
-    return { experiment: key, alpha: q.alpha, shadows: await this.shadows.values(e, { alpha: q.alpha, from: q.from ?? null, to: q.to ?? null, clip: q.clip }) };
+    return {
+      experiment: key,
+      alpha: q.alpha,
+      shadows: await this.shadows.values(e, { alpha: q.alpha, from: q.from ?? null, to: q.to ?? null, clip: q.clip }),
+    };
   }
 
   /**
@@ -115,14 +148,23 @@ export class OpeService {
     const e = await this.ranking(key);
     const filter = this.filterOf(e, req);
     const total = await this.repo.count(filter);
-    if (total === 0) throw Problem.validation([{ path: 'logs', message: `no logged decisions${req.logs.variant ? ` of variant "${req.logs.variant}"` : ''} in this window` }]);
+    if (total === 0)
+      throw Problem.validation([
+        {
+          path: 'logs',
+          message: `no logged decisions${req.logs.variant ? ` of variant "${req.logs.variant}"` : ''} in this window`,
+        },
+      ]);
     const target = await this.prepareTarget(e, req);
     const id = randomUUID();
     await this.repo.insertRun({ id, experimentId: e.id, request: req, createdBy: actor?.name ?? null });
     const job = this.execute(id, e, filter, total, target, req);
     this.running.set(id, job);
     void job.finally(() => this.running.delete(id));
-    const done = await Promise.race([job.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), OPE_SYNC_WAIT_MS).unref())]);
+    const done = await Promise.race([
+      job.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), OPE_SYNC_WAIT_MS).unref()),
+    ]);
     return { done, run: (await this.run(key, id))! };
   }
 
@@ -151,18 +193,39 @@ export class OpeService {
     await Promise.allSettled([...this.running.values()]);
   }
 
-  private async execute(id: string, e: ExperimentEntity, filter: LogFilter, total: number, target: PreparedTarget, req: OpeRequest): Promise<void> {
+  private async execute(
+    id: string,
+    e: ExperimentEntity,
+    filter: LogFilter,
+    total: number,
+    target: PreparedTarget,
+    req: OpeRequest,
+  ): Promise<void> {
     try {
-      const result = await this.compute(e, filter, target, req, (done) => this.repo.progress(id, Math.min(0.99, done / total)));
+      const result = await this.compute(e, filter, target, req, (done) =>
+        this.repo.progress(id, Math.min(0.99, done / total)),
+      );
       await this.repo.finish(id, { result });
     } catch (err) {
-      const error = err instanceof Problem ? { detail: err.detail, errors: err.errors } : err instanceof RangeError ? { detail: err.message } : { detail: 'the evaluation failed' };
-      if (!(err instanceof Problem) && !(err instanceof RangeError)) this.logger.error(`OPE run ${id} failed: ${(err as Error).stack ?? String(err)}`);
+      const error =
+        err instanceof Problem
+          ? { detail: err.detail, errors: err.errors }
+          : err instanceof RangeError
+            ? { detail: err.message }
+            : { detail: 'the evaluation failed' };
+      if (!(err instanceof Problem) && !(err instanceof RangeError))
+        this.logger.error(`OPE run ${id} failed: ${(err as Error).stack ?? String(err)}`);
       await this.repo.finish(id, { error }).catch(() => undefined);
     }
   }
 
-  private async compute(e: ExperimentEntity, filter: LogFilter, target: PreparedTarget, req: OpeRequest, progress: (done: number) => Promise<void>): Promise<OpeResult> {
+  private async compute(
+    e: ExperimentEntity,
+    filter: LogFilter,
+    target: PreparedTarget,
+    req: OpeRequest,
+    progress: (done: number) => Promise<void>,
+  ): Promise<OpeResult> {
     const settings = e.settings as unknown as ExperimentSettings;
     const acc = new OpeAccumulator(target.kind, e.slots ?? 1, settings.features.context.length, req.seed);
     let after = '0';
@@ -173,7 +236,10 @@ export class OpeService {
       after = page[page.length - 1].seq;
       await progress(acc.decisions);
     }
-    if (acc.rounds === 0) throw Problem.validation([{ path: 'logs', message: 'the logged decisions in this window have no slots with a propensity' }]);
+    if (acc.rounds === 0)
+      throw Problem.validation([
+        { path: 'logs', message: 'the logged decisions in this window have no slots with a propensity' },
+      ]);
     const result = acc.evaluate({ estimators: req.estimators ?? OPE_ESTIMATORS, alpha: req.alpha, clip: req.clip });
     return { ...result, posterior: target.posterior, actionDistribution: target.method };
   }
@@ -185,7 +251,10 @@ export class OpeService {
    * evaluated decision sees the posterior the variant had then — the same changing policy that produced its
    * randomized A/B value. At most {@link CROSS_CHECK_MAX_VARIANTS} variants.
    */
-  async crossCheck(e: ExperimentEntity, options: { alpha: number; from: string | null; to: string | null }): Promise<OffPolicySection> {
+  async crossCheck(
+    e: ExperimentEntity,
+    options: { alpha: number; from: string | null; to: string | null },
+  ): Promise<OffPolicySection> {
     // The section is a deterministic function of the definition, the options and the logged data (replays from the
     // prior, seeded draws): an unchanged log answers from the cache; a new decision, reward or shadow row recomputes.
     const dataVersion = await this.repo.dataVersion(e.id);
@@ -199,14 +268,19 @@ export class OpeService {
     return section;
   }
 
-  private async computeCrossCheck(e: ExperimentEntity, options: { alpha: number; from: string | null; to: string | null }, dataVersion: string): Promise<OffPolicySection> {
+  private async computeCrossCheck(
+    e: ExperimentEntity,
+    options: { alpha: number; from: string | null; to: string | null },
+    dataVersion: string,
+  ): Promise<OffPolicySection> {
     const settings = e.settings as unknown as ExperimentSettings;
     // shadow variants have no logs of their own: they are evaluated on the served logs (`shadows`)
     const variants = e.variants.filter((v) => v.policy && !v.shadow);
     const section: OffPolicySection = {
       estimator: 'dr',
       alpha: options.alpha,
-      posterior: "each variant's posterior replayed from its prior through its own logged slots and rewards, in log order (time-matched)",
+      posterior:
+        "each variant's posterior replayed from its prior through its own logged slots and rewards, in log order (time-matched)",
       variants: [],
       pairs: [],
       shadows: await this.shadows.values(e, options),
@@ -220,7 +294,11 @@ export class OpeService {
       return section;
     }
     const ranker = settings.ranker.model === 'none' ? null : await this.models.describe(settings.ranker.model);
-    const dims = { contextDim: settings.features.context.length, itemDim: settings.features.item.length, embeddingDim: ranker?.embeddingDim ?? null };
+    const dims = {
+      contextDim: settings.features.context.length,
+      itemDim: settings.features.item.length,
+      embeddingDim: ranker?.embeddingDim ?? null,
+    };
     const onPolicy = new Map<string, OffPolicySection['variants'][number]>();
     for (const target of variants) {
       for (const logs of variants) {
@@ -234,15 +312,26 @@ export class OpeService {
           break;
         }
         const kind: TargetKind =
-          spec.type === 'thompson' ? { type: 'thompson', model: model!, draws: CROSS_CHECK_DRAWS } : spec.type === 'epsilon-greedy' ? { type: 'epsilon-greedy', epsilon: spec.epsilon, model: model! } : { type: spec.type };
+          spec.type === 'thompson'
+            ? { type: 'thompson', model: model!, draws: CROSS_CHECK_DRAWS }
+            : spec.type === 'epsilon-greedy'
+              ? { type: 'epsilon-greedy', epsilon: spec.epsilon, model: model! }
+              : { type: spec.type };
         const acc = new OpeAccumulator(kind, e.slots ?? 1, dims.contextDim, 1);
-        const filter: LogFilter = { experimentId: e.id, variantKeys: [target.key, logs.key], from: options.from, to: options.to };
+        const filter: LogFilter = {
+          experimentId: e.id,
+          variantKeys: [target.key, logs.key],
+          from: options.from,
+          to: options.to,
+        };
         let after = '0';
         for (;;) {
           const page = await this.repo.page(filter, after, PAGE);
           for (const d of page) {
             if (d.variantKey === logs.key) await acc.add(d);
-            else if (model) for (const s of d.slots) model.observe(d.context, banditCandidate(d.shortlist, s.shortlistIndex), s.reward, s.position - 1);
+            else if (model)
+              for (const s of d.slots)
+                model.observe(d.context, banditCandidate(d.shortlist, s.shortlistIndex), s.reward, s.position - 1);
           }
           if (page.length < PAGE) break;
           after = page[page.length - 1].seq;
@@ -251,7 +340,20 @@ export class OpeService {
         if (!onPolicy.has(logs.key)) onPolicy.set(logs.key, { variant: logs.key, ...acc.onPolicy(options.alpha) });
         const r = acc.evaluate({ estimators: ['dr', 'snips'], alpha: options.alpha });
         const est = r.estimates.find((x) => x.estimator === 'dr') ?? r.estimates.find((x) => x.estimator === 'snips')!;
-        section.pairs.push({ target: target.key, logs: logs.key, estimator: est.estimator, value: est.value, ci: est.ci, stdErr: est.stdErr, n: r.n, effectiveSampleSize: r.effectiveSampleSize, warnings: r.warnings, onPolicy: null, covers: null, statement: '' });
+        section.pairs.push({
+          target: target.key,
+          logs: logs.key,
+          estimator: est.estimator,
+          value: est.value,
+          ci: est.ci,
+          stdErr: est.stdErr,
+          n: r.n,
+          effectiveSampleSize: r.effectiveSampleSize,
+          warnings: r.warnings,
+          onPolicy: null,
+          covers: null,
+          statement: '',
+        });
       }
     }
     section.variants = [...onPolicy.values()];
@@ -274,15 +376,29 @@ export class OpeService {
   private async ranking(key: string): Promise<ExperimentEntity> {
     const e = await this.experiments.findByKey(key);
     if (!e) throw Problem.notFound(`No experiment with key "${key}".`);
-    if (e.kind !== 'ranking') throw Problem.badRequest(`Experiment "${key}" is an A/B experiment; off-policy evaluation needs logged ranking decisions.`, [{ path: 'experiment', message: 'is not a ranking experiment' }]);
+    if (e.kind !== 'ranking')
+      throw Problem.badRequest(
+        `Experiment "${key}" is an A/B experiment; off-policy evaluation needs logged ranking decisions.`,
+        [{ path: 'experiment', message: 'is not a ranking experiment' }],
+      );
     return e;
   }
 
   private filterOf(e: ExperimentEntity, req: OpeRequest): LogFilter {
     if (req.logs.variant !== undefined && !e.variants.some((v) => v.key === req.logs.variant)) {
-      throw Problem.validation([{ path: 'logs.variant', message: `"${req.logs.variant}" is not a variant of ${e.key} (${e.variants.map((v) => v.key).join(', ')})` }]);
+      throw Problem.validation([
+        {
+          path: 'logs.variant',
+          message: `"${req.logs.variant}" is not a variant of ${e.key} (${e.variants.map((v) => v.key).join(', ')})`,
+        },
+      ]);
     }
-    return { experimentId: e.id, variantKeys: req.logs.variant === undefined ? null : [req.logs.variant], from: req.logs.from ?? null, to: req.logs.to ?? null };
+    return {
+      experimentId: e.id,
+      variantKeys: req.logs.variant === undefined ? null : [req.logs.variant],
+      from: req.logs.from ?? null,
+      to: req.logs.to ?? null,
+    };
   }
 
   /**
@@ -298,8 +414,16 @@ export class OpeService {
       const m = await this.models.describe(p.ranker);
       if (!m) throw Problem.validation([{ path: 'policy.ranker', message: `no uploaded model ${p.ranker}` }]);
       const errors: FieldError[] = [];
-      if (m.contextDim !== null && m.contextDim !== settings.features.context.length) errors.push({ path: 'policy.ranker', message: `takes ${m.contextDim} context features; this experiment's schema has ${settings.features.context.length}` });
-      if (m.itemDim !== null && m.itemDim !== settings.features.item.length) errors.push({ path: 'policy.ranker', message: `takes ${m.itemDim} item features; this experiment's schema has ${settings.features.item.length}` });
+      if (m.contextDim !== null && m.contextDim !== settings.features.context.length)
+        errors.push({
+          path: 'policy.ranker',
+          message: `takes ${m.contextDim} context features; this experiment's schema has ${settings.features.context.length}`,
+        });
+      if (m.itemDim !== null && m.itemDim !== settings.features.item.length)
+        errors.push({
+          path: 'policy.ranker',
+          message: `takes ${m.itemDim} item features; this experiment's schema has ${settings.features.item.length}`,
+        });
       if (errors.length) throw Problem.validation(errors);
       const scorer = await this.models.scorer(p.ranker);
       const d = settings.features.item.length;
@@ -322,19 +446,31 @@ export class OpeService {
     let posterior: string;
     if ('variant' in p) {
       const v = e.variants.find((x) => x.key === p.variant);
-      if (!v) throw Problem.validation([{ path: 'policy.variant', message: `"${p.variant}" is not a variant of ${e.key} (${e.variants.map((x) => x.key).join(', ')})` }]);
+      if (!v)
+        throw Problem.validation([
+          {
+            path: 'policy.variant',
+            message: `"${p.variant}" is not a variant of ${e.key} (${e.variants.map((x) => x.key).join(', ')})`,
+          },
+        ]);
       spec = v.policy as PolicySpec;
       const runtime = await this.engine.runtime(e.key);
       const live = runtime.variants.get(v.key)?.model ?? null;
       // A copy: evaluation must not see (or race with) the serving posterior's later updates.
       model = live ? modelFromSnapshot(live.snapshot() as ModelSnapshot) : null;
-      posterior = live ? `variant "${v.key}": its current posterior (stored version ${runtime.variants.get(v.key)!.storedVersion} plus this replica's pending updates), fixed for the whole log` : 'none';
+      posterior = live
+        ? `variant "${v.key}": its current posterior (stored version ${runtime.variants.get(v.key)!.storedVersion} plus this replica's pending updates), fixed for the whole log`
+        : 'none';
     } else {
       spec = p;
       const ranker = settings.ranker.model === 'none' ? null : await this.models.describe(settings.ranker.model);
       let modelSpec;
       try {
-        modelSpec = modelSpecFor(spec, { contextDim: settings.features.context.length, itemDim: settings.features.item.length, embeddingDim: ranker?.embeddingDim ?? null });
+        modelSpec = modelSpecFor(spec, {
+          contextDim: settings.features.context.length,
+          itemDim: settings.features.item.length,
+          embeddingDim: ranker?.embeddingDim ?? null,
+        });
       } catch (err) {
         throw Problem.validation([{ path: 'policy.model', message: (err as Error).message }]);
       }
@@ -349,7 +485,11 @@ export class OpeService {
       case 'epsilon-greedy':
         return { kind: { type: 'epsilon-greedy', epsilon: spec.epsilon, model: model! }, posterior, method: exact };
       case 'thompson':
-        return { kind: { type: 'thompson', model: model!, draws: req.draws }, posterior, method: { method: 'monte-carlo', draws: req.draws } };
+        return {
+          kind: { type: 'thompson', model: model!, draws: req.draws },
+          posterior,
+          method: { method: 'monte-carlo', draws: req.draws },
+        };
     }
   }
 
@@ -358,9 +498,16 @@ export class OpeService {
    * whole (every error with its path, nothing stored on error); idempotent by decision id (a decision imported
    * again is counted as a duplicate and changes nothing).
    */
-  async importDecisions(key: string, body: ImportDecisionsInput): Promise<{ received: number; imported: number; duplicates: number }> {
+  async importDecisions(
+    key: string,
+    body: ImportDecisionsInput,
+  ): Promise<{ received: number; imported: number; duplicates: number }> {
     const e = await this.ranking(key);
-    if (e.assignment !== 'external') throw Problem.conflict(`Experiment "${key}" is assigned by Slotwise; its decisions are logged by /v1/rank. Import needs assignment "external".`, 'not-external');
+    if (e.assignment !== 'external')
+      throw Problem.conflict(
+        `Experiment "${key}" is assigned by Slotwise; its decisions are logged by /v1/rank. Import needs assignment "external".`,
+        'not-external',
+      );
     const settings = e.settings as unknown as ExperimentSettings;
     const names = settings.features;
     const variants = new Set(e.variants.map((v) => v.key));
@@ -370,50 +517,91 @@ export class OpeService {
     const errors: FieldError[] = [];
     // Decisions that name no candidates chose from the catalog as it was at their time (items created no later).
     const catalogTimes = await this.catalogAt(body.decisions.filter((d) => !d.candidates).map((d) => d.timestamp));
-    const candidatesOf = (d: ImportDecisionsInput['decisions'][number], at: string): NonNullable<ImportDecisionsInput['decisions'][number]['candidates']> => {
+    const candidatesOf = (
+      d: ImportDecisionsInput['decisions'][number],
+      at: string,
+    ): NonNullable<ImportDecisionsInput['decisions'][number]['candidates']> => {
       if (d.candidates) return d.candidates;
       const t = Date.parse(d.timestamp);
       const items = catalogTimes.items.filter((c) => Date.parse(c.createdAt) <= t);
       if (catalogTimes.truncated && items.length === catalogTimes.items.length) {
-        errors.push({ path: `${at}.candidates`, message: `required: the catalog at ${d.timestamp} has more than ${MAX_IMPORT_CANDIDATES} items; send the decision's candidates` });
+        errors.push({
+          path: `${at}.candidates`,
+          message: `required: the catalog at ${d.timestamp} has more than ${MAX_IMPORT_CANDIDATES} items; send the decision's candidates`,
+        });
         return [];
       }
-      if (!items.length) errors.push({ path: `${at}.candidates`, message: `required: the catalog was empty at ${d.timestamp}; send the decision's candidates` });
+      if (!items.length)
+        errors.push({
+          path: `${at}.candidates`,
+          message: `required: the catalog was empty at ${d.timestamp}; send the decision's candidates`,
+        });
       return items.map((c) => ({ id: c.id }));
     };
     const candidateLists = body.decisions.map((d, i) => candidatesOf(d, `decisions[${i}]`));
-    const needCatalog = names.item.length ? [...new Set(candidateLists.flatMap((list) => list.filter((c) => c.features === undefined).map((c) => c.id)))] : [];
+    const needCatalog = names.item.length
+      ? [...new Set(candidateLists.flatMap((list) => list.filter((c) => c.features === undefined).map((c) => c.id)))]
+      : [];
     const catalog = needCatalog.length ? await this.catalog.vectors(needCatalog, names.item) : new Map();
     const rows: NewImportedDecision[] = body.decisions.map((d, i) => {
       const at = `decisions[${i}]`;
       const candidates = candidateLists[i];
-      if (seen.has(d.decisionId)) errors.push({ path: `${at}.decisionId`, message: `"${d.decisionId}" appears twice in this request` });
+      if (seen.has(d.decisionId))
+        errors.push({ path: `${at}.decisionId`, message: `"${d.decisionId}" appears twice in this request` });
       seen.add(d.decisionId);
-      if (!variants.has(d.variant)) errors.push({ path: `${at}.variant`, message: `"${d.variant}" is not a variant of ${key} (${[...variants].join(', ')})` });
-      else if (shadows.has(d.variant)) errors.push({ path: `${at}.variant`, message: `"${d.variant}" is a shadow variant: it serves no decisions` });
+      if (!variants.has(d.variant))
+        errors.push({
+          path: `${at}.variant`,
+          message: `"${d.variant}" is not a variant of ${key} (${[...variants].join(', ')})`,
+        });
+      else if (shadows.has(d.variant))
+        errors.push({ path: `${at}.variant`, message: `"${d.variant}" is a shadow variant: it serves no decisions` });
       const context = toVector(d.context, names.context, `${at}.context`, errors);
       const index = new Map<string, number>();
       const features = candidates.map((c, j) => {
-        if (index.has(c.id)) errors.push({ path: `${at}.candidates[${j}].id`, message: `duplicate candidate "${c.id}"` });
+        if (index.has(c.id))
+          errors.push({ path: `${at}.candidates[${j}].id`, message: `duplicate candidate "${c.id}"` });
         index.set(c.id, j);
-        if (c.features !== undefined || names.item.length === 0) return Array.from(toVector(c.features, names.item, `${at}.candidates[${j}].features`, errors));
+        if (c.features !== undefined || names.item.length === 0)
+          return Array.from(toVector(c.features, names.item, `${at}.candidates[${j}].features`, errors));
         const stored = catalog.get(c.id)?.vector;
-        if (!stored) errors.push({ path: `${at}.candidates[${j}].features`, message: `missing: "${c.id}" is not in the catalog (or lacks a schema feature), so send its features` });
+        if (!stored)
+          errors.push({
+            path: `${at}.candidates[${j}].features`,
+            message: `missing: "${c.id}" is not in the catalog (or lacks a schema feature), so send its features`,
+          });
         return stored ? Array.from(stored as ArrayLike<number>) : new Array<number>(names.item.length).fill(0);
       });
       const positions = new Set<number>();
       const shown = new Set<string>();
       const slotRows = d.slots.map((s, j) => {
-        if (positions.has(s.position)) errors.push({ path: `${at}.slots[${j}].position`, message: `position ${s.position} appears twice in this decision` });
+        if (positions.has(s.position))
+          errors.push({
+            path: `${at}.slots[${j}].position`,
+            message: `position ${s.position} appears twice in this decision`,
+          });
         positions.add(s.position);
-        if (s.position > slots) errors.push({ path: `${at}.slots[${j}].position`, message: `the experiment has ${slots} slots` });
-        if (shown.has(s.itemId)) errors.push({ path: `${at}.slots[${j}].itemId`, message: `"${s.itemId}" is shown twice in this decision` });
+        if (s.position > slots)
+          errors.push({ path: `${at}.slots[${j}].position`, message: `the experiment has ${slots} slots` });
+        if (shown.has(s.itemId))
+          errors.push({ path: `${at}.slots[${j}].itemId`, message: `"${s.itemId}" is shown twice in this decision` });
         shown.add(s.itemId);
         const shortlistIndex = index.get(s.itemId);
         if (shortlistIndex === undefined && candidates.length) {
-          errors.push({ path: `${at}.slots[${j}].itemId`, message: d.candidates ? `"${s.itemId}" is not among the decision's candidates` : `"${s.itemId}" was not in the catalog at ${d.timestamp}` });
+          errors.push({
+            path: `${at}.slots[${j}].itemId`,
+            message: d.candidates
+              ? `"${s.itemId}" is not among the decision's candidates`
+              : `"${s.itemId}" was not in the catalog at ${d.timestamp}`,
+          });
         }
-        return { position: s.position, itemId: s.itemId, shortlistIndex: shortlistIndex ?? 0, propensity: s.propensity, reward: s.reward };
+        return {
+          position: s.position,
+          itemId: s.itemId,
+          shortlistIndex: shortlistIndex ?? 0,
+          propensity: s.propensity,
+          reward: s.reward,
+        };
       });
       return {
         id: importedDecisionUuid(e.id, d.decisionId),
@@ -423,7 +611,11 @@ export class OpeService {
         unitId: d.unitId ?? null,
         createdAt: d.timestamp,
         context: Array.from(context),
-        shortlist: { ids: candidates.map((c) => c.id), rankerScores: candidates.map((c) => c.rankerScore ?? (null as unknown as number)), features },
+        shortlist: {
+          ids: candidates.map((c) => c.id),
+          rankerScores: candidates.map((c) => c.rankerScore ?? (null as unknown as number)),
+          features,
+        },
         slots: slotRows,
       };
     });
@@ -437,11 +629,15 @@ export class OpeService {
   }
 
   /** The catalog items created up to the latest of `times`, oldest first; `truncated` when there were more than the cap. */
-  private async catalogAt(times: string[]): Promise<{ items: Array<{ id: string; createdAt: string }>; truncated: boolean }> {
+  private async catalogAt(
+    times: string[],
+  ): Promise<{ items: Array<{ id: string; createdAt: string }>; truncated: boolean }> {
     if (!times.length) return { items: [], truncated: false };
     const latest = times.reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b));
     const items = await this.repo.catalogAt(latest, MAX_IMPORT_CANDIDATES + 1);
-    return items.length > MAX_IMPORT_CANDIDATES ? { items: items.slice(0, MAX_IMPORT_CANDIDATES), truncated: true } : { items, truncated: false };
+    return items.length > MAX_IMPORT_CANDIDATES
+      ? { items: items.slice(0, MAX_IMPORT_CANDIDATES), truncated: true }
+      : { items, truncated: false };
   }
 }
 

@@ -94,7 +94,9 @@ export class ShadowService implements OnModuleDestroy {
             try {
               rows.push(await shadowDecision(d, v));
             } catch (err) {
-              this.logger.warn(`shadow ${d.runtime.key}/${key} could not decide beside ${d.decisionId}: ${(err as Error).message}`);
+              this.logger.warn(
+                `shadow ${d.runtime.key}/${key} could not decide beside ${d.decisionId}: ${(err as Error).message}`,
+              );
             }
           }
         }
@@ -116,22 +118,43 @@ export class ShadowService implements OnModuleDestroy {
    * Each shadow variant's value on the served logs: libs/ope's estimators with π_e = the shadow's logged distribution
    * at each decision (the policy and posterior it had then), plus IPS and DR per day and cumulative.
    */
-  async values(e: ExperimentEntity, options: { alpha: number; from: string | null; to: string | null; clip?: number }): Promise<ShadowValue[]> {
+  async values(
+    e: ExperimentEntity,
+    options: { alpha: number; from: string | null; to: string | null; clip?: number },
+  ): Promise<ShadowValue[]> {
     const shadows = e.variants.filter((v) => v.shadow).sort((a, b) => a.position - b.position);
     if (!shadows.length) return [];
     const counts = await this.repo.shadowCounts(e.id, options.from, options.to);
     const out: ShadowValue[] = [];
     for (const s of shadows) {
-      const acc = new OpeAccumulator({ type: 'logged' }, e.slots ?? 1, ((e.settings as { features?: { context?: string[] } }).features?.context ?? []).length, 1);
+      const acc = new OpeAccumulator(
+        { type: 'logged' },
+        e.slots ?? 1,
+        ((e.settings as { features?: { context?: string[] } }).features?.context ?? []).length,
+        1,
+      );
       let after = '0';
       for (;;) {
-        const page = await this.repo.shadowPage({ experimentId: e.id, variantKeys: null, from: options.from, to: options.to, shadow: s.key }, after, PAGE);
+        const page = await this.repo.shadowPage(
+          { experimentId: e.id, variantKeys: null, from: options.from, to: options.to, shadow: s.key },
+          after,
+          PAGE,
+        );
         for (const d of page) await acc.add(d);
         if (page.length < PAGE) break;
         after = page[page.length - 1].seq;
       }
-      const value: ShadowValue = { variant: s.key, policy: s.policy as PolicySpec, servedDecisions: counts.served, shadowDecisions: counts.shadows[s.key] ?? 0, estimate: null, series: [], warnings: [] };
-      if (acc.rounds < 2) value.warnings.push('Fewer than 2 logged rounds beside this shadow in the window: no estimate yet.');
+      const value: ShadowValue = {
+        variant: s.key,
+        policy: s.policy as PolicySpec,
+        servedDecisions: counts.served,
+        shadowDecisions: counts.shadows[s.key] ?? 0,
+        estimate: null,
+        series: [],
+        warnings: [],
+      };
+      if (acc.rounds < 2)
+        value.warnings.push('Fewer than 2 logged rounds beside this shadow in the window: no estimate yet.');
       else {
         value.estimate = acc.evaluate({ estimators: OPE_ESTIMATORS, alpha: options.alpha, clip: options.clip });
         const series = acc.series({ alpha: options.alpha, clip: options.clip });
@@ -139,7 +162,9 @@ export class ShadowService implements OnModuleDestroy {
         value.warnings = value.estimate.warnings;
       }
       if (value.shadowDecisions < value.servedDecisions) {
-        value.warnings.push(`${value.servedDecisions - value.shadowDecisions} served decisions have no decision of this shadow (made before it was added, or lost to a crash or a full queue).`);
+        value.warnings.push(
+          `${value.servedDecisions - value.shadowDecisions} served decisions have no decision of this shadow (made before it was added, or lost to a crash or a full queue).`,
+        );
       }
       out.push(value);
     }
@@ -171,7 +196,10 @@ function keyHash(key: string): number {
 export async function shadowDecision(d: ServedDecision, v: VariantRuntime): Promise<NewShadowDecision> {
   const seed = (d.seed + keyHash(v.key)) % (2 ** 31 - 1);
   const rng = createRng(seed);
-  const decision = v.policy.decide({ context: d.context, candidates: d.candidates, slots: d.k, propensityDraws: v.propensityDraws, explain: false }, rng);
+  const decision = v.policy.decide(
+    { context: d.context, candidates: d.candidates, slots: d.k, propensityDraws: v.propensityDraws, explain: false },
+    rng,
+  );
   const probs = await targetTable(shadowKind(v), { context: Array.from(d.context) }, d.candidates, d.k, rng.split());
   return {
     decisionId: d.decisionId,
@@ -179,7 +207,13 @@ export async function shadowDecision(d: ServedDecision, v: VariantRuntime): Prom
     experimentId: d.runtime.id,
     seed,
     modelVersion: `${d.runtime.settings.ranker.model}+${v.spec.type}${v.model ? `:${v.model.type}@${v.storedVersion}` : ''}`,
-    slots: decision.slots.map((s) => ({ position: s.position, itemId: s.itemId, shortlistIndex: s.index, score: finiteOrNull(s.score), propensity: finiteOrNull(s.propensity) })),
+    slots: decision.slots.map((s) => ({
+      position: s.position,
+      itemId: s.itemId,
+      shortlistIndex: s.index,
+      score: finiteOrNull(s.score),
+      propensity: finiteOrNull(s.propensity),
+    })),
     probs: Array.from(probs),
   };
 }

@@ -10,7 +10,11 @@ function runtime(): ExperimentRuntime {
     id: '00000000-0000-4000-8000-000000000001',
     key: 'exp',
     slots: 2,
-    settings: { features: { context: ['age'], item: ['price'] }, ranker: { model: 'none', shortlist: 50 }, coldStartThreshold: 100 },
+    settings: {
+      features: { context: ['age'], item: ['price'] },
+      ranker: { model: 'none', shortlist: 50 },
+      coldStartThreshold: 100,
+    },
     variants: [],
   } as unknown as ExperimentEntity);
 }
@@ -28,7 +32,13 @@ function logged(i: number, day: string, probs: number[], slots: Array<[number, n
     createdAt: `${day}T12:00:00.000000Z`,
     targetProbs: probs,
     shortlist: { ids, rankerScores: [1, 0], features: [[], []] },
-    slots: slots.map(([index, propensity, reward], j) => ({ position: j + 1, itemId: ids[index], shortlistIndex: index, propensity, reward })),
+    slots: slots.map(([index, propensity, reward], j) => ({
+      position: j + 1,
+      itemId: ids[index],
+      shortlistIndex: index,
+      propensity,
+      reward,
+    })),
   };
 }
 
@@ -36,7 +46,14 @@ describe('shadow decisions', () => {
   it('a random shadow logs its slate with propensities and π = 1/n at every position, from a seed derived from the served one', async () => {
     const v = buildVariant('apprentice', { type: 'random' }, null, null);
     const rt = runtime();
-    const d = { runtime: rt, decisionId: 'dec-1', seed: 42, context: Float64Array.of(0.3), candidates: candidates(4), k: 2 };
+    const d = {
+      runtime: rt,
+      decisionId: 'dec-1',
+      seed: 42,
+      context: Float64Array.of(0.3),
+      candidates: candidates(4),
+      k: 2,
+    };
     const a = await shadowDecision(d, v);
     const b = await shadowDecision(d, v);
     expect(a).toEqual(b);
@@ -49,9 +66,23 @@ describe('shadow decisions', () => {
   });
 
   it('an ε-greedy shadow logs ε/n + (1 − ε) on its greedy slate; rows sum to 1', async () => {
-    const spec = { type: 'epsilon-greedy' as const, epsilon: 0.2, model: 'linear' as const, lambda: 0.25, a0: 6, b0: 6 };
+    const spec = {
+      type: 'epsilon-greedy' as const,
+      epsilon: 0.2,
+      model: 'linear' as const,
+      lambda: 0.25,
+      a0: 6,
+      b0: 6,
+    };
     const v = buildVariant('eg', spec, modelSpecFor(spec, { contextDim: 1, itemDim: 1, embeddingDim: null }), null);
-    const d = { runtime: runtime(), decisionId: 'dec-2', seed: 7, context: Float64Array.of(1), candidates: candidates(5), k: 2 };
+    const d = {
+      runtime: runtime(),
+      decisionId: 'dec-2',
+      seed: 7,
+      context: Float64Array.of(1),
+      candidates: candidates(5),
+      k: 2,
+    };
     const row = await shadowDecision(d, v);
     for (let j = 0; j < 2; j++) {
       const p = row.probs.slice(j * 5, (j + 1) * 5);
@@ -62,7 +93,13 @@ describe('shadow decisions', () => {
   });
 
   it("targetTable 'logged' takes the logged distribution and pads positions the served request did not ask for", async () => {
-    const t = await targetTable({ type: 'logged' }, { context: [], targetProbs: [0.5, 0.5] }, [{ id: 'a' }, { id: 'b' }], 2, undefined as never);
+    const t = await targetTable(
+      { type: 'logged' },
+      { context: [], targetProbs: [0.5, 0.5] },
+      [{ id: 'a' }, { id: 'b' }],
+      2,
+      undefined as never,
+    );
     expect(Array.from(t)).toEqual([0.5, 0.5, 0, 0]);
   });
 });
@@ -86,7 +123,10 @@ describe('OpeAccumulator.series: the estimate over time', () => {
       ['2026-01-01', 3],
       ['2026-01-02', 2],
     ]);
-    const check = (got: { value: number; ci: { lower: number; upper: number }; stdErr: number } | null, terms: number[]) => {
+    const check = (
+      got: { value: number; ci: { lower: number; upper: number }; stdErr: number } | null,
+      terms: number[],
+    ) => {
       const want = normalInterval(terms, 0.05);
       expect(got!.value).toBeCloseTo(want.mean, 14);
       expect(got!.stdErr).toBeCloseTo(want.standardError, 14);

@@ -15,7 +15,10 @@ export class DecisionLogController {
   /** The decision log: recent decisions with their shown slots, propensities, rewards and what was stored about each slot. */
   @Get(':key/decisions')
   @Access('experiments:read')
-  recent(@Param('key', new ZodPipe(experimentKeyParam, 'key')) key: string, @Query(new ZodPipe(decisionsQuerySchema, 'query')) query: DecisionsQuery) {
+  recent(
+    @Param('key', new ZodPipe(experimentKeyParam, 'key')) key: string,
+    @Query(new ZodPipe(decisionsQuerySchema, 'query')) query: DecisionsQuery,
+  ) {
     return this.log.recent(key, query);
   }
 }

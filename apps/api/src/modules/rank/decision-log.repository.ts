@@ -13,7 +13,12 @@ export class DecisionLogRepository {
    * as `before` skips nothing; decisions with the very same timestamp as a page's last one are the only ones a page
    * boundary can drop.
    */
-  async recent(experimentId: string, limit: number, before: string | null, variant: string | null): Promise<LoggedDecision[]> {
+  async recent(
+    experimentId: string,
+    limit: number,
+    before: string | null,
+    variant: string | null,
+  ): Promise<LoggedDecision[]> {
     return this.db.query(
       `WITH d AS (
          SELECT id, seq, variant_key, unit_id, created_at, model_version, policy->>'type' AS policy, candidate_count, shortlist

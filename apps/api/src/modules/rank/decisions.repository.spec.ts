@@ -67,7 +67,9 @@ describe('DecisionsRepository (on the database)', () => {
     const bad = decision(randomUUID(), 'no-such-experiment'); // violates the experiment foreign key
     const results = await Promise.allSettled([repo.insert(good[0]), repo.insert(bad), repo.insert(good[1])]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect((await stored([...good, bad].map((d) => d.id))).map((r: { id: string }) => r.id)).toEqual(good.map((d) => d.id));
+    expect((await stored([...good, bad].map((d) => d.id))).map((r: { id: string }) => r.id)).toEqual(
+      good.map((d) => d.id),
+    );
   });
 
   it('writes what is still pending before the module is destroyed', async () => {

@@ -16,7 +16,15 @@ export interface NewDecision {
   shortlist: StoredShortlist;
   candidateCount: number;
   replica: string;
-  slots: Array<{ position: number; itemId: string; shortlistIndex: number; score: number | null; propensity: number | null; explored: boolean; coldStart: boolean }>;
+  slots: Array<{
+    position: number;
+    itemId: string;
+    shortlistIndex: number;
+    score: number | null;
+    propensity: number | null;
+    explored: boolean;
+    coldStart: boolean;
+  }>;
 }
 
 /** A (decision, item) pair a reward names, with what is needed to validate it and to correct the posterior. */
@@ -74,7 +82,11 @@ export class DecisionsRepository implements OnModuleDestroy {
   constructor(private readonly db: DataSource) {
     // A server pool writes a few batches in parallel (measured: 2 beat 1 and 4 on a 2-core server); the rest of the pool serves reads.
     const poolSize = (db.options as { poolSize?: number }).poolSize ?? 1;
-    this.inserts = new GroupCommit((batch) => this.insertBatch(batch), INSERT_BATCH_MAX, Math.max(1, Math.floor(poolSize / 4)));
+    this.inserts = new GroupCommit(
+      (batch) => this.insertBatch(batch),
+      INSERT_BATCH_MAX,
+      Math.max(1, Math.floor(poolSize / 4)),
+    );
   }
 
   /** A pending batch is written before the database closes (it closes after the modules are destroyed). */
@@ -153,7 +165,10 @@ export class DecisionsRepository implements OnModuleDestroy {
    * their reward totals. Citus runs FOR UPDATE only on one shard per statement, so there it takes one statement per
    * decision (a decision's slots share its shard), in the same order; a plain server takes them in one statement.
    */
-  private async lockSlots(m: EntityManager, slotKeys: Array<{ decisionId: string; itemId: string }>): Promise<Array<{ decision_id: string; item_id: string; reward: number }>> {
+  private async lockSlots(
+    m: EntityManager,
+    slotKeys: Array<{ decisionId: string; itemId: string }>,
+  ): Promise<Array<{ decision_id: string; item_id: string; reward: number }>> {
     if (!(await isCitus(this.db, m))) {
       return m.query(
         `SELECT s.decision_id, s.item_id, s.reward FROM decision_slots s
@@ -172,10 +187,10 @@ export class DecisionsRepository implements OnModuleDestroy {
     const locked: Array<{ decision_id: string; item_id: string; reward: number }> = [];
     for (const decisionId of [...byDecision.keys()].sort()) {
       locked.push(
-        ...(await m.query(`SELECT decision_id, item_id, reward FROM decision_slots WHERE decision_id = $1 AND item_id = ANY($2::text[]) ORDER BY item_id FOR UPDATE`, [
-          decisionId,
-          byDecision.get(decisionId),
-        ])),
+        ...(await m.query(
+          `SELECT decision_id, item_id, reward FROM decision_slots WHERE decision_id = $1 AND item_id = ANY($2::text[]) ORDER BY item_id FOR UPDATE`,
+          [decisionId, byDecision.get(decisionId)],
+        )),
       );
     }
     return locked;
@@ -184,7 +199,10 @@ export class DecisionsRepository implements OnModuleDestroy {
   /** The event ids among `eventIds` that a stored reward already has (retries are duplicates before any other check). */
   async existingRewardEventIds(eventIds: string[]): Promise<Set<string>> {
     if (!eventIds.length) return new Set();
-    const rows: Array<{ event_id: string }> = await this.db.query(`SELECT event_id FROM rewards WHERE event_id = ANY($1::text[])`, [eventIds]);
+    const rows: Array<{ event_id: string }> = await this.db.query(
+      `SELECT event_id FROM rewards WHERE event_id = ANY($1::text[])`,
+      [eventIds],
+    );
     return new Set(rows.map((r) => r.event_id));
   }
 
@@ -199,7 +217,11 @@ export class DecisionsRepository implements OnModuleDestroy {
   async storeRewards(
     rows: RewardRow[],
     replica: string,
-  ): Promise<{ applied: AppliedReward[]; duplicateEventIds: Set<string>; outOfRange: Array<{ row: number; total: number }> }> {
+  ): Promise<{
+    applied: AppliedReward[];
+    duplicateEventIds: Set<string>;
+    outOfRange: Array<{ row: number; total: number }>;
+  }> {
     return shardOrderedTransaction(this.db, async (m) => {
       const slotKeys = [...new Map(rows.map((r) => [`${r.decisionId}\u0000${r.itemId}`, r])).values()];
       const locked = await this.lockSlots(m, slotKeys);
@@ -222,7 +244,13 @@ export class DecisionsRepository implements OnModuleDestroy {
         admitted.push(r);
       });
       if (!admitted.length) return { applied: [], duplicateEventIds, outOfRange };
-      const inserted: Array<{ seq: string; decision_id: string; item_id: string; value: number; event_id: string | null }> = await m.query(
+      const inserted: Array<{
+        seq: string;
+        decision_id: string;
+        item_id: string;
+        value: number;
+        event_id: string | null;
+      }> = await m.query(
         `INSERT INTO rewards (event_id, decision_id, item_id, value, occurred_at, replica)
          SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::float8[], $5::timestamptz[], $6::text[])
          ON CONFLICT DO NOTHING
@@ -240,7 +268,10 @@ export class DecisionsRepository implements OnModuleDestroy {
       // A concurrent batch committed one of these eventIds after the check above: the range check counted that row,
       // so roll back and let the client retry (503), when the row is classified as the duplicate it is.
       if (admitted.some((r) => r.eventId !== null && !insertedEvents.has(r.eventId))) throw new ConcurrentRewardError();
-      const bySlot = new Map<string, { decisionId: string; itemId: string; sum: number; count: number; seqs: string[] }>();
+      const bySlot = new Map<
+        string,
+        { decisionId: string; itemId: string; sum: number; count: number; seqs: string[] }
+      >();
       // Sums in the admitted order (the order the range check used), seqs from what was inserted.
       for (const r of admitted) {
         const k = `${r.decisionId}\u0000${r.itemId}`;
@@ -272,7 +303,10 @@ export class DecisionsRepository implements OnModuleDestroy {
   private async existingEventIdsIn(m: EntityManager, rows: RewardRow[]): Promise<Set<string>> {
     const ids = rows.flatMap((r) => (r.eventId === null ? [] : [r.eventId]));
     if (!ids.length) return new Set();
-    const found: Array<{ event_id: string }> = await m.query(`SELECT event_id FROM rewards WHERE event_id = ANY($1::text[])`, [ids]);
+    const found: Array<{ event_id: string }> = await m.query(
+      `SELECT event_id FROM rewards WHERE event_id = ANY($1::text[])`,
+      [ids],
+    );
     return new Set(found.map((r) => r.event_id));
   }
 }

@@ -77,10 +77,19 @@ export class DeferredPropensities implements OnModuleDestroy {
           const props = job.compute();
           job.itemIds.forEach((itemId, j) => rows.push({ decisionId: job.decisionId, itemId, propensity: props[j] }));
         } catch (err) {
-          this.logger.error(`propensities of decision ${job.decisionId} failed: ${err instanceof Error ? err.message : String(err)}`);
+          this.logger.error(
+            `propensities of decision ${job.decisionId} failed: ${err instanceof Error ? err.message : String(err)}`,
+          );
         }
       } while (this.jobs.length && performance.now() < until);
-      if (rows.length) this.updates.submit(rows).catch((err: unknown) => this.logger.error(`writing ${rows.length} deferred propensities failed: ${err instanceof Error ? err.message : String(err)}`));
+      if (rows.length)
+        this.updates
+          .submit(rows)
+          .catch((err: unknown) =>
+            this.logger.error(
+              `writing ${rows.length} deferred propensities failed: ${err instanceof Error ? err.message : String(err)}`,
+            ),
+          );
       await new Promise<void>((r) => setImmediate(r));
     }
   }

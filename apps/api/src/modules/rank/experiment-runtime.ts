@@ -39,7 +39,9 @@ export class VariantRuntime {
     readonly deferPropensities = false,
   ) {
     // The policy reads the model object: a replaced model (rebuild, quarantine) gets a new policy.
-    this.serving = model ? new ServingState(model, (m) => (this._policy = createPolicy(policyConfig, m as BanditModel))) : null;
+    this.serving = model
+      ? new ServingState(model, (m) => (this._policy = createPolicy(policyConfig, m as BanditModel)))
+      : null;
     this._policy = createPolicy(policyConfig, model as BanditModel | null);
   }
 
@@ -103,7 +105,10 @@ export class ExperimentRuntime {
 }
 
 /** The posterior model a policy needs, built from the experiment's feature schema (and the ranker's embedding width). */
-export function modelSpecFor(spec: PolicySpec, dims: { contextDim: number; itemDim: number; embeddingDim: number | null }): ModelSpec | null {
+export function modelSpecFor(
+  spec: PolicySpec,
+  dims: { contextDim: number; itemDim: number; embeddingDim: number | null },
+): ModelSpec | null {
   if (spec.type !== 'thompson' && spec.type !== 'epsilon-greedy') return null;
   const prior = { lambda: spec.lambda, a0: spec.a0, b0: spec.b0, ...(spec.noise ? { noise: spec.noise } : {}) };
   switch (spec.model) {
@@ -112,14 +117,25 @@ export function modelSpecFor(spec: PolicySpec, dims: { contextDim: number; itemD
     case 'linear':
       return { type: 'linear', contextDim: dims.contextDim, itemDim: dims.itemDim, ...prior };
     case 'hybrid':
-      return { type: 'hybrid', contextDim: dims.contextDim, itemDim: dims.itemDim, ...prior, ...(spec.itemLambda ? { itemLambda: spec.itemLambda } : {}) };
+      return {
+        type: 'hybrid',
+        contextDim: dims.contextDim,
+        itemDim: dims.itemDim,
+        ...prior,
+        ...(spec.itemLambda ? { itemLambda: spec.itemLambda } : {}),
+      };
     case 'neural-linear':
       if (!dims.embeddingDim) throw new Error('neural-linear needs a ranker model with an embedding output');
       return { type: 'neural-linear', embeddingDim: dims.embeddingDim, ...prior };
   }
 }
 
-export function buildVariant(key: string, spec: PolicySpec, modelSpec: ModelSpec | null, stored: ModelSnapshot | null): VariantRuntime {
+export function buildVariant(
+  key: string,
+  spec: PolicySpec,
+  modelSpec: ModelSpec | null,
+  stored: ModelSnapshot | null,
+): VariantRuntime {
   let model: AnyModel | null = null;
   if (modelSpec) {
     model = createModel(modelSpec);
@@ -127,10 +143,21 @@ export function buildVariant(key: string, spec: PolicySpec, modelSpec: ModelSpec
     if (stored) model = modelFromSnapshot(stored);
   }
   const policyConfig = (
-    spec.type === 'thompson' ? { type: 'thompson', model: spec.model } : spec.type === 'epsilon-greedy' ? { type: 'epsilon-greedy', epsilon: spec.epsilon, model: spec.model } : { type: spec.type }
+    spec.type === 'thompson'
+      ? { type: 'thompson', model: spec.model }
+      : spec.type === 'epsilon-greedy'
+        ? { type: 'epsilon-greedy', epsilon: spec.epsilon, model: spec.model }
+        : { type: spec.type }
   ) as PolicyConfig;
   const draws = spec.type === 'thompson' ? spec.propensityDraws : DEFAULT_PROPENSITY_DRAWS;
-  return new VariantRuntime(key, spec, policyConfig, model, draws, spec.type === 'thompson' && spec.propensities === 'deferred');
+  return new VariantRuntime(
+    key,
+    spec,
+    policyConfig,
+    model,
+    draws,
+    spec.type === 'thompson' && spec.propensities === 'deferred',
+  );
 }
 
 /** The bandit's view of a shortlisted candidate. */

@@ -49,19 +49,31 @@ const rate = (part: number, whole: number) => (whole > 0 ? part / whole : null);
 export class ExplorationRepository {
   constructor(private readonly db: DataSource) {}
 
-  async byVariant(experimentId: string, from: Date | null, to: Date | null): Promise<Array<ExplorationFigures & { variant: string }>> {
-    const rows: Array<{ variant: string; decisions: string; slots: string; explored: string; cold: string }> = await this.db.query(
-      `SELECT variant_key AS variant, count(DISTINCT decision_id) AS decisions, count(*) AS slots,
+  async byVariant(
+    experimentId: string,
+    from: Date | null,
+    to: Date | null,
+  ): Promise<Array<ExplorationFigures & { variant: string }>> {
+    const rows: Array<{ variant: string; decisions: string; slots: string; explored: string; cold: string }> =
+      await this.db.query(
+        `SELECT variant_key AS variant, count(DISTINCT decision_id) AS decisions, count(*) AS slots,
               count(*) FILTER (WHERE explored) AS explored, count(*) FILTER (WHERE cold_start) AS cold
        FROM decision_slots
        WHERE experiment_id = $1 AND ($2::timestamptz IS NULL OR created_at >= $2) AND ($3::timestamptz IS NULL OR created_at < $3)
        GROUP BY variant_key ORDER BY variant_key`,
-      [experimentId, from, to],
+        [experimentId, from, to],
+      );
+    return rows.map((r) =>
+      figures(r.variant, Number(r.decisions), Number(r.slots), Number(r.explored), Number(r.cold)),
     );
-    return rows.map((r) => figures(r.variant, Number(r.decisions), Number(r.slots), Number(r.explored), Number(r.cold)));
   }
 
-  async coldStart(experimentId: string, threshold: number, from: Date | null, to: Date | null): Promise<ColdStartFigures> {
+  async coldStart(
+    experimentId: string,
+    threshold: number,
+    from: Date | null,
+    to: Date | null,
+  ): Promise<ColdStartFigures> {
     const [counts] = await this.db.query(
       `WITH shortlisted AS (
          SELECT DISTINCT jsonb_array_elements_text(shortlist->'ids') AS item_id FROM decisions
@@ -96,8 +108,9 @@ export class ExplorationRepository {
 
   /** The `limit` items with the most shown slots in the window (ties: item id), with reward sums and lifetime impressions. */
   async topItems(experimentId: string, from: Date | null, to: Date | null, limit: number): Promise<ItemCounts[]> {
-    const rows: Array<{ item_id: string; n: number; r: number; rr: number; binary: boolean; lifetime: number }> = await this.db.query(
-      `WITH w AS (
+    const rows: Array<{ item_id: string; n: number; r: number; rr: number; binary: boolean; lifetime: number }> =
+      await this.db.query(
+        `WITH w AS (
          SELECT item_id, count(*)::int AS n, sum(reward)::float8 AS r, sum(reward * reward)::float8 AS rr, bool_and(reward IN (0, 1)) AS binary
          FROM decision_slots
          WHERE experiment_id = $1 AND ($2::timestamptz IS NULL OR created_at >= $2) AND ($3::timestamptz IS NULL OR created_at < $3)
@@ -107,8 +120,8 @@ export class ExplorationRepository {
          WHERE experiment_id = $1 AND item_id IN (SELECT item_id FROM w) GROUP BY item_id)
        SELECT w.item_id, w.n, w.r, w.rr, w.binary, life.n AS lifetime
        FROM w JOIN life USING (item_id) ORDER BY w.n DESC, w.item_id`,
-      [experimentId, from, to, limit],
-    );
+        [experimentId, from, to, limit],
+      );
     return rows.map((r) => ({
       itemId: r.item_id,
       impressions: Number(r.n),
@@ -123,7 +136,13 @@ export class ExplorationRepository {
    * Cold items (the same set `coldStart` counts: shortlisted by a decision in the window, fewer than `threshold` shown
    * slots over the experiment's log), most impressions first (ties: item id), with the impressions still missing.
    */
-  async coldItems(experimentId: string, threshold: number, from: Date | null, to: Date | null, limit: number): Promise<ColdItem[]> {
+  async coldItems(
+    experimentId: string,
+    threshold: number,
+    from: Date | null,
+    to: Date | null,
+    limit: number,
+  ): Promise<ColdItem[]> {
     const rows: Array<{ item_id: string; n: number; remaining: number }> = await this.db.query(
       `WITH shortlisted AS (
          SELECT DISTINCT jsonb_array_elements_text(shortlist->'ids') AS item_id FROM decisions
@@ -137,8 +156,22 @@ export class ExplorationRepository {
   }
 }
 
-function figures(variant: string, decisions: number, slots: number, explored: number, cold: number): ExplorationFigures & { variant: string } {
-  return { variant, decisions, slots, exploredSlots: explored, coldSlots: cold, exploreRate: rate(explored, slots), coldStartRate: rate(cold, slots) };
+function figures(
+  variant: string,
+  decisions: number,
+  slots: number,
+  explored: number,
+  cold: number,
+): ExplorationFigures & { variant: string } {
+  return {
+    variant,
+    decisions,
+    slots,
+    exploredSlots: explored,
+    coldSlots: cold,
+    exploreRate: rate(explored, slots),
+    coldStartRate: rate(cold, slots),
+  };
 }
 
 export function totalOf(rows: ExplorationFigures[]): ExplorationFigures {
@@ -146,5 +179,12 @@ export function totalOf(rows: ExplorationFigures[]): ExplorationFigures {
   const slots = sum((r) => r.slots);
   const explored = sum((r) => r.exploredSlots);
   const cold = sum((r) => r.coldSlots);
-  return { decisions: sum((r) => r.decisions), slots, exploredSlots: explored, coldSlots: cold, exploreRate: rate(explored, slots), coldStartRate: rate(cold, slots) };
+  return {
+    decisions: sum((r) => r.decisions),
+    slots,
+    exploredSlots: explored,
+    coldSlots: cold,
+    exploreRate: rate(explored, slots),
+    coldStartRate: rate(cold, slots),
+  };
 }

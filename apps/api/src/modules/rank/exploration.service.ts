@@ -18,7 +18,13 @@ export interface ExplorationSection {
   graduatedItems: number;
   medianDecisionsToGraduate: number | null;
   coldStartThreshold: number;
-  variants: Array<{ variant: string; decisions: number; slots: number; exploreRate: number | null; coldStartRate: number | null }>;
+  variants: Array<{
+    variant: string;
+    decisions: number;
+    slots: number;
+    exploreRate: number | null;
+    coldStartRate: number | null;
+  }>;
   /** The most-shown items in the window; `topItemsMethod` says what their posterior mean and interval are. */
   topItems: TopItem[];
   topItemsMethod: TopItemsMethod;
@@ -59,13 +65,25 @@ const clip01 = (x: number) => Math.min(1, Math.max(0, x));
 export function summariseItem(c: ItemCounts, method: TopItemsMethod, threshold: number): TopItem {
   const n = c.impressions;
   const rewardRate = c.rewards / n;
-  const base = { itemId: c.itemId, impressions: n, rewards: c.rewards, rewardRate, cold: c.lifetimeImpressions < threshold };
+  const base = {
+    itemId: c.itemId,
+    impressions: n,
+    rewards: c.rewards,
+    rewardRate,
+    cold: c.lifetimeImpressions < threshold,
+  };
   if (method === 'beta-normal') {
     const a = 1 + c.rewards;
     const b = Math.max(1 + n - c.rewards, Number.EPSILON);
     const mean = a / (a + b);
     const sd = Math.sqrt((a * b) / ((a + b) ** 2 * (a + b + 1)));
-    return { ...base, posteriorMean: mean, lower: clip01(mean - Z95 * sd), upper: clip01(mean + Z95 * sd), interval: 'beta-normal' };
+    return {
+      ...base,
+      posteriorMean: mean,
+      lower: clip01(mean - Z95 * sd),
+      upper: clip01(mean + Z95 * sd),
+      interval: 'beta-normal',
+    };
   }
   if (c.binary) {
     const z2 = Z95 * Z95;
@@ -84,7 +102,9 @@ export function summariseItem(c: ItemCounts, method: TopItemsMethod, threshold: 
 
 /** `beta-normal` when every variant that learns (thompson / epsilon-greedy) uses the beta model, else `empirical`. */
 export function topItemsMethod(policies: Array<Record<string, unknown> | null>): TopItemsMethod {
-  const models = policies.filter((p) => p && (p.type === 'thompson' || p.type === 'epsilon-greedy')).map((p) => p!.model ?? 'hybrid');
+  const models = policies
+    .filter((p) => p && (p.type === 'thompson' || p.type === 'epsilon-greedy'))
+    .map((p) => p!.model ?? 'hybrid');
   return models.length > 0 && models.every((m) => m === 'beta') ? 'beta-normal' : 'empirical';
 }
 
@@ -114,7 +134,13 @@ export class ExplorationService {
       coldStartRate: total.coldStartRate,
       ...cold,
       coldStartThreshold: threshold,
-      variants: variants.map((v) => ({ variant: v.variant, decisions: v.decisions, slots: v.slots, exploreRate: v.exploreRate, coldStartRate: v.coldStartRate })),
+      variants: variants.map((v) => ({
+        variant: v.variant,
+        decisions: v.decisions,
+        slots: v.slots,
+        exploreRate: v.exploreRate,
+        coldStartRate: v.coldStartRate,
+      })),
       topItems: top.map((c) => summariseItem(c, method, threshold)),
       topItemsMethod: method,
       coldItemList,

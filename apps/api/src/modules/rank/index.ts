@@ -24,7 +24,13 @@ import { ReplicaLease, ReplicaLeaseRepository } from './replica-lease';
 import { RewardsService } from './rewards.service';
 
 /** Ranked slots: ranker models, rank, rewards, posterior state, exploration figures. */
-export const RANK_CONTROLLERS = [ModelsController, RankController, ReportsController, StatsController, DecisionLogController];
+export const RANK_CONTROLLERS = [
+  ModelsController,
+  RankController,
+  ReportsController,
+  StatsController,
+  DecisionLogController,
+];
 export const RANK_PROVIDERS = [
   CatalogCache,
   ModelsRepository,

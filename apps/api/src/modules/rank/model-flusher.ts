@@ -41,7 +41,14 @@ export class ModelFlusher {
     }
     let result: { before: number; after: number };
     try {
-      result = await this.state.addDelta(runtime.id, variant.key, taken.delta, taken.decisionIds, taken.rewardSeqs, this.lease.token);
+      result = await this.state.addDelta(
+        runtime.id,
+        variant.key,
+        taken.delta,
+        taken.decisionIds,
+        taken.rewardSeqs,
+        this.lease.token,
+      );
     } catch (err) {
       if (err instanceof ReplicaLeaseLostError) {
         // Not committed, and never to be: the process now holding the id replays these rows.
@@ -69,14 +76,22 @@ export class ModelFlusher {
    * Finds out whether an in-doubt flush committed: if it did, its delta is already stored (reload to learn the
    * version); if not, the delta and its rows go back into the pending delta. False while it cannot be told.
    */
-  private async settleInDoubt(runtime: ExperimentRuntime, variant: VariantRuntime, serving: ServingState): Promise<boolean> {
+  private async settleInDoubt(
+    runtime: ExperimentRuntime,
+    variant: VariantRuntime,
+    serving: ServingState,
+  ): Promise<boolean> {
     const doubt = serving.inDoubt!;
     let committed: boolean;
     try {
-      const probe = doubt.decisionIds.length ? { decisionId: doubt.decisionIds[0] } : { rewardSeq: doubt.rewardSeqs[0] };
+      const probe = doubt.decisionIds.length
+        ? { decisionId: doubt.decisionIds[0] }
+        : { rewardSeq: doubt.rewardSeqs[0] };
       committed = await this.state.flushCommitted(runtime.id, variant.key, probe);
     } catch (err) {
-      this.logger.warn(`cannot tell yet whether the failed flush of ${runtime.key}/${variant.key} committed: ${(err as Error).message}`);
+      this.logger.warn(
+        `cannot tell yet whether the failed flush of ${runtime.key}/${variant.key} committed: ${(err as Error).message}`,
+      );
       return false;
     }
     serving.settle(committed);
@@ -109,7 +124,9 @@ export class ModelFlusher {
     try {
       const rebuiltAfter = serving.rebase(stored.snapshot, finiteSnapshot);
       if (rebuiltAfter) {
-        this.logger.warn(`rebase of ${runtime.key}/${variant.key} on version ${stored.version} failed (${rebuiltAfter.message}); rebuilt from the stored posterior`);
+        this.logger.warn(
+          `rebase of ${runtime.key}/${variant.key} on version ${stored.version} failed (${rebuiltAfter.message}); rebuilt from the stored posterior`,
+        );
       }
     } catch (err) {
       this.quarantine(runtime, variant, `stored posterior version ${stored.version}: ${(err as Error).message}`);
@@ -125,7 +142,9 @@ export class ModelFlusher {
    */
   quarantine(runtime: ExperimentRuntime, variant: VariantRuntime, reason: string): void {
     variant.serving?.enterQuarantine(reason);
-    this.logger.error(`quarantined the posterior of ${runtime.key}/${variant.key}: ${reason}; rank answers 503 for this variant until the process restarts`);
+    this.logger.error(
+      `quarantined the posterior of ${runtime.key}/${variant.key}: ${reason}; rank answers 503 for this variant until the process restarts`,
+    );
   }
 }
 

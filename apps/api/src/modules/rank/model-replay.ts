@@ -26,7 +26,11 @@ export class ModelReplay {
     const contexts = new Map<string, { context: number[]; shortlist: StoredShortlist }>();
     for (const d of decisions) {
       contexts.set(d.id, d);
-      serving.recordDecision(d.id, d.context, d.slots.map((s) => ({ candidate: banditCandidate(d.shortlist, s.shortlistIndex), slot: s.position - 1 })));
+      serving.recordDecision(
+        d.id,
+        d.context,
+        d.slots.map((s) => ({ candidate: banditCandidate(d.shortlist, s.shortlistIndex), slot: s.position - 1 })),
+      );
     }
     const rewards = await this.state.unappliedRewards(this.config.replicaId, runtime.id, variant.key);
     if (!rewards.length) {
@@ -35,7 +39,11 @@ export class ModelReplay {
     }
     // Each slot's total before the unapplied rewards = its stored total minus those rewards.
     const unappliedSum = new Map<string, number>();
-    for (const r of rewards) unappliedSum.set(decisionItemKey(r.decisionId, r.itemId), (unappliedSum.get(decisionItemKey(r.decisionId, r.itemId)) ?? 0) + r.value);
+    for (const r of rewards)
+      unappliedSum.set(
+        decisionItemKey(r.decisionId, r.itemId),
+        (unappliedSum.get(decisionItemKey(r.decisionId, r.itemId)) ?? 0) + r.value,
+      );
     const running = new Map<string, number>();
     const missing = rewards.filter((r) => !contexts.has(r.decisionId)).map((r) => r.decisionId);
     for (const d of await this.state.decisionContexts([...new Set(missing)])) contexts.set(d.id, d);
@@ -48,6 +56,8 @@ export class ModelReplay {
       serving.recordReward([r.seq], d.context, banditCandidate(d.shortlist, index), before, after, r.position - 1);
       running.set(k, after);
     }
-    this.logger.log(`replayed ${decisions.length} decisions and ${rewards.length} rewards of ${runtime.key}/${variant.key}`);
+    this.logger.log(
+      `replayed ${decisions.length} decisions and ${rewards.length} rewards of ${runtime.key}/${variant.key}`,
+    );
   }
 }

@@ -44,7 +44,9 @@ export interface DecisionHistory {
 /** This process no longer holds its replica id (another process with the same SLOTWISE_REPLICA_ID took it over). */
 export class ReplicaLeaseLostError extends Error {
   constructor(readonly replicaId: string) {
-    super(`this process no longer holds replica id "${replicaId}": another process with the same SLOTWISE_REPLICA_ID took it over`);
+    super(
+      `this process no longer holds replica id "${replicaId}": another process with the same SLOTWISE_REPLICA_ID took it over`,
+    );
   }
 }
 
@@ -60,7 +62,9 @@ export class ModelStateRepository {
    */
   async load(experimentId: string, variantKey: string): Promise<{ snapshot: ModelSnapshot; version: number } | null> {
     return this.db.transaction('REPEATABLE READ', async (m) => {
-      const rows: Array<PackedStats & { model_type: ModelSnapshot['type']; config: ModelSnapshot['config']; version: string }> = await m.query(
+      const rows: Array<
+        PackedStats & { model_type: ModelSnapshot['type']; config: ModelSnapshot['config']; version: string }
+      > = await m.query(
         `SELECT model_type, config, stats_layout AS layout, stats_values AS "values", version FROM model_state WHERE experiment_id = $1 AND variant_key = $2`,
         [experimentId, variantKey],
       );
@@ -70,7 +74,8 @@ export class ModelStateRepository {
         [experimentId, variantKey],
       );
       const stats = unpackStats(rows[0]) as ModelSnapshot['stats'];
-      if (items.length || 'items' in stats) Object.assign(stats, { items: Object.fromEntries(items.map((r) => [r.item_id, unpackStats(r)])) });
+      if (items.length || 'items' in stats)
+        Object.assign(stats, { items: Object.fromEntries(items.map((r) => [r.item_id, unpackStats(r)])) });
       // The row holds what a flush of this model type wrote: the bandit library's snapshot of that type.
       const snapshot = { type: rows[0].model_type, version: 1, config: rows[0].config, stats } as ModelSnapshot;
       return { snapshot, version: Number(rows[0].version) };
@@ -79,7 +84,10 @@ export class ModelStateRepository {
 
   /** The stored version of a variant's posterior (0 when none was flushed): a cheap staleness check. */
   async storedVersion(experimentId: string, variantKey: string): Promise<number> {
-    const rows: Array<{ version: string }> = await this.db.query(`SELECT version FROM model_state WHERE experiment_id = $1 AND variant_key = $2`, [experimentId, variantKey]);
+    const rows: Array<{ version: string }> = await this.db.query(
+      `SELECT version FROM model_state WHERE experiment_id = $1 AND variant_key = $2`,
+      [experimentId, variantKey],
+    );
     return rows.length ? Number(rows[0].version) : 0;
   }
 
@@ -88,9 +96,16 @@ export class ModelStateRepository {
    * `in_model` mark of one of its rows tells, since the marks and the statistics change in one transaction. The
    * variant's row is locked first, so a flush transaction still running on the server finishes before the answer.
    */
-  async flushCommitted(experimentId: string, variantKey: string, probe: { decisionId: string } | { rewardSeq: string }): Promise<boolean> {
+  async flushCommitted(
+    experimentId: string,
+    variantKey: string,
+    probe: { decisionId: string } | { rewardSeq: string },
+  ): Promise<boolean> {
     return this.db.transaction(async (m) => {
-      await m.query(`SELECT 1 FROM model_state WHERE experiment_id = $1 AND variant_key = $2 FOR UPDATE`, [experimentId, variantKey]);
+      await m.query(`SELECT 1 FROM model_state WHERE experiment_id = $1 AND variant_key = $2 FOR UPDATE`, [
+        experimentId,
+        variantKey,
+      ]);
       const rows: Array<{ in_model: boolean }> =
         'decisionId' in probe
           ? await m.query(`SELECT in_model FROM decisions WHERE id = $1`, [probe.decisionId])
@@ -116,12 +131,18 @@ export class ModelStateRepository {
   ): Promise<{ before: number; after: number }> {
     return this.db.transaction(async (m) => {
       if (lease) {
-        const held: unknown[] = await m.query(`SELECT 1 FROM replica_leases WHERE replica_id = $1 AND holder = $2 FOR SHARE`, [lease.replicaId, lease.holder]);
+        const held: unknown[] = await m.query(
+          `SELECT 1 FROM replica_leases WHERE replica_id = $1 AND holder = $2 FOR SHARE`,
+          [lease.replicaId, lease.holder],
+        );
         if (!held.length) throw new ReplicaLeaseLostError(lease.replicaId);
       }
       const { items: itemDelta, ...sharedDelta }: { items?: Record<string, unknown> } = delta.stats;
       const lockState = (): Promise<Array<PackedStats & { version: string }>> =>
-        m.query(`SELECT stats_layout AS layout, stats_values AS "values", version FROM model_state WHERE experiment_id = $1 AND variant_key = $2 FOR UPDATE`, [experimentId, variantKey]);
+        m.query(
+          `SELECT stats_layout AS layout, stats_values AS "values", version FROM model_state WHERE experiment_id = $1 AND variant_key = $2 FOR UPDATE`,
+          [experimentId, variantKey],
+        );
       let [row] = await lockState();
       if (!row) {
         // The first flush creates an empty state (a no-op if another replica just did) and locks it like any other.
@@ -155,8 +176,10 @@ export class ModelStateRepository {
           [experimentId, variantKey, ids, merged.layouts, merged.values, merged.starts, merged.lengths],
         );
       }
-      if (decisionIds.length) await m.query(`UPDATE decisions SET in_model = true WHERE id = ANY($1::uuid[])`, [decisionIds]);
-      if (rewardSeqs.length) await m.query(`UPDATE rewards SET in_model = true WHERE seq = ANY($1::bigint[])`, [rewardSeqs]);
+      if (decisionIds.length)
+        await m.query(`UPDATE decisions SET in_model = true WHERE id = ANY($1::uuid[])`, [decisionIds]);
+      if (rewardSeqs.length)
+        await m.query(`UPDATE rewards SET in_model = true WHERE seq = ANY($1::bigint[])`, [rewardSeqs]);
       return { before, after: before + 1 };
     });
   }

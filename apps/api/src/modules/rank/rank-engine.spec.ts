@@ -17,7 +17,9 @@ import type { ReplicaLease } from './replica-lease';
 describe('RankEngine.readyToDecide: the idle-replica version check', () => {
   // Infrastructure the check does not use (events, bus, metrics, health) is inert; the variant and its model are real.
   const storedVersionCalls: string[] = [];
-  const state = { storedVersion: async (_e: string, v: string) => (storedVersionCalls.push(v), 0) } as unknown as ModelStateRepository;
+  const state = {
+    storedVersion: async (_e: string, v: string) => (storedVersionCalls.push(v), 0),
+  } as unknown as ModelStateRepository;
   const engine = new RankEngine(
     {} as ExperimentsRepository,
     state,
@@ -39,7 +41,10 @@ describe('RankEngine.readyToDecide: the idle-replica version check', () => {
     variant.syncedAt = Date.now() - 10_000;
     let endPass!: () => void;
     const pass = variant.exclusive(() => new Promise<void>((r) => (endPass = r)));
-    const waited = await Promise.race([engine.readyToDecide(runtime, variant).then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 500))]);
+    const waited = await Promise.race([
+      engine.readyToDecide(runtime, variant).then(() => false),
+      new Promise<boolean>((r) => setTimeout(() => r(true), 500)),
+    ]);
     expect(waited).toBe(false);
     expect(storedVersionCalls).toEqual([]);
     endPass();

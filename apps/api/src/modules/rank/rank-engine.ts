@@ -55,7 +55,9 @@ export class RankEngine implements OnApplicationBootstrap, OnModuleDestroy {
       // Another replica's flush committed a version: reload now rather than at our next flush or idle check.
       bus.on('model', (m) => void this.heard(m.experimentId, m.variant, m.version)),
       // Versions may have been missed while the listener was away: every variant checks before its next decision.
-      bus.onResync(() => void this.loaded().then((rs) => rs.forEach((r) => r.variants.forEach((v) => (v.syncedAt = 0))))),
+      bus.onResync(
+        () => void this.loaded().then((rs) => rs.forEach((r) => r.variants.forEach((v) => (v.syncedAt = 0)))),
+      ),
     ];
     const quarantined = () => this.quarantined();
     new Gauge({
@@ -132,7 +134,18 @@ export class RankEngine implements OnApplicationBootstrap, OnModuleDestroy {
   /** Variants quarantined on this process (for /health and /metrics). */
   async quarantined(): Promise<Array<{ experiment: string; variant: string; reason: string; since: string }>> {
     return (await this.loaded()).flatMap((r) =>
-      [...r.variants.values()].flatMap((v) => (v.quarantine ? [{ experiment: r.key, variant: v.key, reason: v.quarantine.reason, since: v.quarantine.since.toISOString() }] : [])),
+      [...r.variants.values()].flatMap((v) =>
+        v.quarantine
+          ? [
+              {
+                experiment: r.key,
+                variant: v.key,
+                reason: v.quarantine.reason,
+                since: v.quarantine.since.toISOString(),
+              },
+            ]
+          : [],
+      ),
     );
   }
 
@@ -144,7 +157,12 @@ export class RankEngine implements OnApplicationBootstrap, OnModuleDestroy {
   async readyToDecide(runtime: ExperimentRuntime, variant: VariantRuntime): Promise<void> {
     // Not while a flush or reload of the variant runs: it takes the stored version itself, and waiting for it put
     // every request that arrived during a flush pass behind the whole pass.
-    if (variant.model && !variant.quarantine && !variant.busy && Date.now() - variant.syncedAt > this.config.modelFlushMs) {
+    if (
+      variant.model &&
+      !variant.quarantine &&
+      !variant.busy &&
+      Date.now() - variant.syncedAt > this.config.modelFlushMs
+    ) {
       await variant.exclusive(async () => {
         if (variant.quarantine || Date.now() - variant.syncedAt <= this.config.modelFlushMs) return;
         const version = await this.state.storedVersion(runtime.id, variant.key);
@@ -166,24 +184,37 @@ export class RankEngine implements OnApplicationBootstrap, OnModuleDestroy {
     const entity = await this.experiments.findByKey(key);
     if (!entity) throw Problem.notFound(`No experiment with key "${key}".`);
     if (entity.kind !== 'ranking') {
-      throw Problem.badRequest(`Experiment "${key}" is an A/B experiment; ask /v1/assign for its variant.`, [{ path: 'experiment', message: 'is not a ranking experiment' }]);
+      throw Problem.badRequest(`Experiment "${key}" is an A/B experiment; ask /v1/assign for its variant.`, [
+        { path: 'experiment', message: 'is not a ranking experiment' },
+      ]);
     }
     const runtime = new ExperimentRuntime(entity);
     this.keysById.set(entity.id, key);
-    const ranker = runtime.settings.ranker.model === 'none' ? null : await this.models.describe(runtime.settings.ranker.model);
-    const dims = { contextDim: runtime.settings.features.context.length, itemDim: runtime.settings.features.item.length, embeddingDim: ranker?.embeddingDim ?? null };
+    const ranker =
+      runtime.settings.ranker.model === 'none' ? null : await this.models.describe(runtime.settings.ranker.model);
+    const dims = {
+      contextDim: runtime.settings.features.context.length,
+      itemDim: runtime.settings.features.item.length,
+      embeddingDim: ranker?.embeddingDim ?? null,
+    };
     for (const v of entity.variants.sort((a, b) => a.position - b.position)) {
       const spec = v.policy as PolicySpec;
       let modelSpec;
       try {
         modelSpec = modelSpecFor(spec, dims);
       } catch (err) {
-        throw Problem.conflict(`Variant "${v.key}" of "${key}" cannot serve: ${(err as Error).message}.`, 'misconfigured');
+        throw Problem.conflict(
+          `Variant "${v.key}" of "${key}" cannot serve: ${(err as Error).message}.`,
+          'misconfigured',
+        );
       }
       const stored = modelSpec ? await this.state.load(entity.id, v.key) : null;
       const snapshot = stored?.snapshot ?? null;
       // Building the model factors its precision matrices: it fails unless they are positive definite.
-      let unusable = snapshot && nonFiniteStatistic(snapshot.stats) ? `statistic ${nonFiniteStatistic(snapshot.stats)} is not a finite number` : null;
+      let unusable =
+        snapshot && nonFiniteStatistic(snapshot.stats)
+          ? `statistic ${nonFiniteStatistic(snapshot.stats)} is not a finite number`
+          : null;
       let variant: VariantRuntime | undefined;
       if (!unusable) {
         try {
@@ -206,7 +237,11 @@ export class RankEngine implements OnApplicationBootstrap, OnModuleDestroy {
           const bad = nonFiniteStatistic(variant.serving.pendingDelta().stats);
           if (bad) throw new Error(`replayed statistic ${bad} is not a finite number`);
         } catch (err) {
-          this.flusher.quarantine(runtime, variant, `replay of this replica's unflushed rows failed: ${(err as Error).message}`);
+          this.flusher.quarantine(
+            runtime,
+            variant,
+            `replay of this replica's unflushed rows failed: ${(err as Error).message}`,
+          );
         }
       }
     }
@@ -256,7 +291,8 @@ export class RankEngine implements OnApplicationBootstrap, OnModuleDestroy {
             const serving = variant.serving;
             // Rewards still arrive for a quarantined variant: their rows stay for the replay at restart.
             if (serving?.quarantine && serving.hasPending) serving.dropPending();
-            if (serving && !serving.quarantine && (serving.hasPending || serving.inDoubt)) await variant.exclusive(() => this.flusher.flushVariant(runtime, variant));
+            if (serving && !serving.quarantine && (serving.hasPending || serving.inDoubt))
+              await variant.exclusive(() => this.flusher.flushVariant(runtime, variant));
           }
         }
       } finally {
@@ -266,4 +302,3 @@ export class RankEngine implements OnApplicationBootstrap, OnModuleDestroy {
     return this.flushing;
   }
 }
-

@@ -3,7 +3,13 @@ import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { Access } from '../../common/auth/access';
 import { ZodPipe } from '../../common/validation/zod';
-import { rankRequestDocumentation, rankRequestSchema, RankRequest, rewardsRequestSchema, RewardsRequest } from './rank.schema';
+import {
+  rankRequestDocumentation,
+  rankRequestSchema,
+  RankRequest,
+  rewardsRequestSchema,
+  RewardsRequest,
+} from './rank.schema';
 import { RankService } from './rank.service';
 import { RewardsService } from './rewards.service';
 

@@ -61,7 +61,11 @@ export class RankService {
     // Stored features (feature store) are read while the variant is assigned, not after (null: the schema names none).
     const fill = this.storedFeatures(runtime, req);
     // The A/B engine decides the variant (targeting, traffic, layers, phases, ship) and logs the first exposure.
-    const assignment = await this.assignment.assignForServing(req.experiment, req.unitId, (req.attributes ?? {}) as UnitAttributes);
+    const assignment = await this.assignment.assignForServing(
+      req.experiment,
+      req.unitId,
+      (req.attributes ?? {}) as UnitAttributes,
+    );
     const served = assignment.inExperiment || assignment.reason === 'shipped' ? assignment.variant : null;
     if (!served) return this.baseline(runtime, req, k, assignment.reason ?? 'not_in_experiment', fill);
     const variant = runtime.variants.get(served)!;
@@ -75,14 +79,20 @@ export class RankService {
       id: req.candidates[i].id,
       features: scored.features[i],
       rankerScore: scored.rankerScores[i],
-      ...(scored.embeddings ? { embedding: scored.embeddings.subarray(i * scored.embeddingDim!, (i + 1) * scored.embeddingDim!) } : {}),
+      ...(scored.embeddings
+        ? { embedding: scored.embeddings.subarray(i * scored.embeddingDim!, (i + 1) * scored.embeddingDim!) }
+        : {}),
     }));
 
     const seed = this.seeds ? this.seeds.int(2 ** 31 - 1) : randomInt(0, 2 ** 31 - 1);
     const decision = variant.policy.decide(
       {
-        context: scored.context, candidates, slots: k, propensityDraws: variant.propensityDraws,
-        explain: req.explain ? { names: runtime.featureNames(), top: 5 } : false, deferPropensities: variant.deferPropensities,
+        context: scored.context,
+        candidates,
+        slots: k,
+        propensityDraws: variant.propensityDraws,
+        explain: req.explain ? { names: runtime.featureNames(), top: 5 } : false,
+        deferPropensities: variant.deferPropensities,
       },
       createRng(seed),
     );
@@ -93,7 +103,13 @@ export class RankService {
       ids: candidates.map((c) => c.id),
       rankerScores: candidates.map((c) => c.rankerScore!),
       features: candidates.map((c) => Array.from(c.features)),
-      ...(scored.embeddings ? { embeddings: Object.fromEntries(decision.slots.map((s) => [String(s.index), Array.from(candidates[s.index].embedding!)])) } : {}),
+      ...(scored.embeddings
+        ? {
+            embeddings: Object.fromEntries(
+              decision.slots.map((s) => [String(s.index), Array.from(candidates[s.index].embedding!)]),
+            ),
+          }
+        : {}),
       ...(scored.history ? { history: scored.history } : {}),
     };
     await this.decisions.insert({
@@ -119,14 +135,27 @@ export class RankService {
       })),
     });
     // propensities: "deferred" — computed and written after the answer (the decision above is already durable)
-    if (decision.deferredPropensities) this.deferred.enqueue(decisionId, decision.slots.map((s) => s.itemId), decision.deferredPropensities);
+    if (decision.deferredPropensities)
+      this.deferred.enqueue(
+        decisionId,
+        decision.slots.map((s) => s.itemId),
+        decision.deferredPropensities,
+      );
     // Durable: now the shown slots count as observations with the default reward 0 (corrected when rewards arrive).
-    variant.serving?.recordDecision(decisionId, scored.context, decision.slots.map((s) => ({ candidate: candidates[s.index], slot: s.position - 1 })));
+    variant.serving?.recordDecision(
+      decisionId,
+      scored.context,
+      decision.slots.map((s) => ({ candidate: candidates[s.index], slot: s.position - 1 })),
+    );
     // Observers of durable decisions (shadow variants): they defer their own work off this request.
     this.hooks.after(runtime, () => ({ runtime, decisionId, seed, context: scored.context, candidates, k }));
     for (const s of decision.slots) runtime.impressions.set(s.itemId, (runtime.impressions.get(s.itemId) ?? 0) + 1);
     // Feature store: the shown slots feed impression-sourced features (no I/O when none is defined).
-    await this.features.recordImpressions(req.unitId, decision.slots.map((s) => s.itemId), Date.now());
+    await this.features.recordImpressions(
+      req.unitId,
+      decision.slots.map((s) => s.itemId),
+      Date.now(),
+    );
 
     return {
       decisionId,
@@ -134,14 +163,34 @@ export class RankService {
       variant: variant.key,
       modelVersion,
       slots: this.slotsOf(decision, candidates, cold, runtime, req.explain),
-      ...(req.explain && scored.stored ? { storedFeatures: storedFeaturesShown(scored.stored, decision.slots.map((s) => s.itemId)) } : {}),
+      ...(req.explain && scored.stored
+        ? {
+            storedFeatures: storedFeaturesShown(
+              scored.stored,
+              decision.slots.map((s) => s.itemId),
+            ),
+          }
+        : {}),
       ...(req.explain && scored.history ? { history: scored.history } : {}),
     };
   }
 
-  private slotsOf(decision: SlateDecision, candidates: BanditCandidate[], cold: boolean[], runtime: ExperimentRuntime, explain: boolean): RankedSlot[] {
+  private slotsOf(
+    decision: SlateDecision,
+    candidates: BanditCandidate[],
+    cold: boolean[],
+    runtime: ExperimentRuntime,
+    explain: boolean,
+  ): RankedSlot[] {
     return decision.slots.map((s, j) => {
-      const slot: RankedSlot = { position: s.position, itemId: s.itemId, score: finite(s.score), propensity: finite(s.propensity), explored: s.explored, coldStart: cold[j] };
+      const slot: RankedSlot = {
+        position: s.position,
+        itemId: s.itemId,
+        score: finite(s.score),
+        propensity: finite(s.propensity),
+        explored: s.explored,
+        coldStart: cold[j],
+      };
       if (explain) {
         slot.explanation = {
           rankerScore: finite(candidates[s.index].rankerScore ?? null),
@@ -166,39 +215,76 @@ export class RankService {
   }
 
   /** Features resolved (request, else catalog), then the ranker's scores for every candidate in one batch. */
-  private async score(runtime: ExperimentRuntime, req: RankRequest, storedFeatures: Promise<RankFeatureFill | null>): Promise<ScoredCandidates> {
+  private async score(
+    runtime: ExperimentRuntime,
+    req: RankRequest,
+    storedFeatures: Promise<RankFeatureFill | null>,
+  ): Promise<ScoredCandidates> {
     const names = runtime.featureNames();
     const errors: FieldError[] = [];
     // Stored features (feature store) named by the schema fill in under what the request or the catalog sends.
     const fill = await storedFeatures;
     const context = toVector(fill ? fill.mergeContext(req.context) : req.context, names.context, 'context', errors);
-    const needCatalog = names.item.length > 0 ? req.candidates.filter((c) => c.features === undefined).map((c) => c.id) : [];
-    const catalog = needCatalog.length ? await this.catalog.vectors(needCatalog, names.item) : new Map<string, CatalogFeatures>();
+    const needCatalog =
+      names.item.length > 0 ? req.candidates.filter((c) => c.features === undefined).map((c) => c.id) : [];
+    const catalog = needCatalog.length
+      ? await this.catalog.vectors(needCatalog, names.item)
+      : new Map<string, CatalogFeatures>();
     const features = req.candidates.map((c, i) => {
-      if (c.features !== undefined || names.item.length === 0) return toVector(fill ? fill.mergeItem(c.id, c.features) : c.features, names.item, `candidates[${i}].features`, errors);
+      if (c.features !== undefined || names.item.length === 0)
+        return toVector(
+          fill ? fill.mergeItem(c.id, c.features) : c.features,
+          names.item,
+          `candidates[${i}].features`,
+          errors,
+        );
       const stored = catalog.get(c.id);
       if (!stored?.features) {
-        errors.push({ path: `candidates[${i}].features`, message: `missing: "${c.id}" is not in the catalog, so send its features` });
+        errors.push({
+          path: `candidates[${i}].features`,
+          message: `missing: "${c.id}" is not in the catalog, so send its features`,
+        });
         return new Float64Array(names.item.length);
       }
       // the cached vector is shared: everything downstream only reads candidate features
-      return stored.vector ?? toVector(fill ? fill.mergeItem(c.id, stored.features) : stored.features, names.item, `candidates[${i}].features`, errors);
+      return (
+        stored.vector ??
+        toVector(
+          fill ? fill.mergeItem(c.id, stored.features) : stored.features,
+          names.item,
+          `candidates[${i}].features`,
+          errors,
+        )
+      );
     });
     // A shown slot becomes an observation: values that would overflow the posterior's sums are refused before any write.
     tooLarge(context, names.context, Array.isArray(req.context) ? 'context' : 'context.', errors);
-    features.forEach((f, i) => tooLarge(f, names.item, `candidates[${i}].features${Array.isArray(req.candidates[i].features) ? '' : '.'}`, errors));
+    features.forEach((f, i) =>
+      tooLarge(
+        f,
+        names.item,
+        `candidates[${i}].features${Array.isArray(req.candidates[i].features) ? '' : '.'}`,
+        errors,
+      ),
+    );
     if (errors.length) throw Problem.validation(errors.slice(0, 50));
     const n = req.candidates.length;
     const scorer = await this.models.scorer(runtime.settings.ranker.model);
     const d = names.item.length;
     const items = new Float32Array(n * d);
     features.forEach((f, i) => items.set(f, i * d));
-    const history = scorer.metadata.historyLength ? await this.historyInput(req, scorer.metadata.historyLength, names.item, features) : undefined;
+    const history = scorer.metadata.historyLength
+      ? await this.historyInput(req, scorer.metadata.historyLength, names.item, features)
+      : undefined;
     let result;
     try {
       result = await scorer.score(Float32Array.from(context), items, n, history?.matrix);
     } catch (err) {
-      if (err instanceof RankerInputError) throw Problem.conflict(`The ranker ${runtime.settings.ranker.model} cannot score this experiment's features: ${err.message}`, 'misconfigured');
+      if (err instanceof RankerInputError)
+        throw Problem.conflict(
+          `The ranker ${runtime.settings.ranker.model} cannot score this experiment's features: ${err.message}`,
+          'misconfigured',
+        );
       throw err;
     }
     return {
@@ -216,11 +302,19 @@ export class RankService {
    * A sequence ranker's history input (feature store): the unit's last k interacted items, each described by its
    * features in this request (a candidate), else in the catalog; an item with neither is a zero row, like padding.
    */
-  private async historyInput(req: RankRequest, k: number, itemNames: readonly string[], features: Float64Array[]): Promise<{ itemIds: string[]; rows: number[][]; matrix: Float32Array }> {
+  private async historyInput(
+    req: RankRequest,
+    k: number,
+    itemNames: readonly string[],
+    features: Float64Array[],
+  ): Promise<{ itemIds: string[]; rows: number[][]; matrix: Float32Array }> {
     const itemIds = await this.features.history(req.unitId, k);
     const sent = new Map<string, Float64Array>(req.candidates.map((c, i) => [c.id, features[i]]));
     const others = itemIds.filter((id) => !sent.has(id));
-    const catalog = others.length && itemNames.length ? await this.catalog.vectors(others, itemNames) : new Map<string, CatalogFeatures>();
+    const catalog =
+      others.length && itemNames.length
+        ? await this.catalog.vectors(others, itemNames)
+        : new Map<string, CatalogFeatures>();
     const vectorOf = (id: string) => sent.get(id) ?? catalog.get(id)?.vector ?? undefined;
     // Logged at full precision (as the decision's other features are); the model is fed float32.
     const rows = itemIds.map((id) => Array.from(vectorOf(id) ?? new Float64Array(itemNames.length)));
@@ -232,13 +326,24 @@ export class RankService {
    * the two overlap). A failure surfaces where it is awaited (score); until then it is not an unhandled rejection.
    */
   private storedFeatures(runtime: ExperimentRuntime, req: RankRequest): Promise<RankFeatureFill | null> {
-    const fill = this.features.forRank(runtime.featureNames(), req.unitId, req.candidates.map((c) => c.id), Date.now());
+    const fill = this.features.forRank(
+      runtime.featureNames(),
+      req.unitId,
+      req.candidates.map((c) => c.id),
+      Date.now(),
+    );
     fill.catch(() => undefined);
     return fill;
   }
 
   /** Not serving this unit (experiment not running, or the unit is outside it): the baseline order, never an error page. */
-  private async baseline(runtime: ExperimentRuntime, req: RankRequest, k: number, reason: string, fill: Promise<RankFeatureFill | null>): Promise<RankResponse> {
+  private async baseline(
+    runtime: ExperimentRuntime,
+    req: RankRequest,
+    k: number,
+    reason: string,
+    fill: Promise<RankFeatureFill | null>,
+  ): Promise<RankResponse> {
     let order: number[];
     try {
       order = topN((await this.score(runtime, req, fill)).rankerScores, k);
@@ -251,7 +356,14 @@ export class RankService {
       variant: null,
       modelVersion: runtime.settings.ranker.model,
       reason,
-      slots: order.map((i, j) => ({ position: j + 1, itemId: req.candidates[i].id, score: null, propensity: null, explored: false, coldStart: false })),
+      slots: order.map((i, j) => ({
+        position: j + 1,
+        itemId: req.candidates[i].id,
+        score: null,
+        propensity: null,
+        explored: false,
+        coldStart: false,
+      })),
     };
   }
 }
@@ -259,14 +371,20 @@ export class RankService {
 function tooLarge(v: Float64Array, names: readonly string[], prefix: string, errors: FieldError[]): void {
   for (let i = 0; i < v.length; i++) {
     if (Math.abs(v[i]) > MAX_FEATURE_MAGNITUDE) {
-      errors.push({ path: prefix.endsWith('.') ? `${prefix}${names[i]}` : `${prefix}[${i}]`, message: `${FEATURE_RANGE_MESSAGE} (larger values overflow the posterior statistics)` });
+      errors.push({
+        path: prefix.endsWith('.') ? `${prefix}${names[i]}` : `${prefix}[${i}]`,
+        message: `${FEATURE_RANGE_MESSAGE} (larger values overflow the posterior statistics)`,
+      });
     }
   }
 }
 
 /** `explain: true`: the stored feature values this decision used, by name (context, and the shown items'). */
 function storedFeaturesShown(stored: RankFeatureFill, shown: string[]): NonNullable<RankResponse['storedFeatures']> {
-  return { context: stored.context, items: Object.fromEntries(shown.filter((id) => stored.items.has(id)).map((id) => [id, stored.items.get(id)!])) };
+  return {
+    context: stored.context,
+    items: Object.fromEntries(shown.filter((id) => stored.items.has(id)).map((id) => [id, stored.items.get(id)!])),
+  };
 }
 
 function finite(x: number | null | undefined): number | null {

@@ -43,7 +43,10 @@ export class ReplicaLeaseRepository {
 
   /** Renews the heartbeat; false when the lease is no longer this holder's. */
   async renew(replicaId: string, holder: string): Promise<boolean> {
-    const [, affected]: [unknown, number] = await this.db.query(`UPDATE replica_leases SET heartbeat_at = now() WHERE replica_id = $1 AND holder = $2`, [replicaId, holder]);
+    const [, affected]: [unknown, number] = await this.db.query(
+      `UPDATE replica_leases SET heartbeat_at = now() WHERE replica_id = $1 AND holder = $2`,
+      [replicaId, holder],
+    );
     return affected > 0;
   }
 
@@ -94,7 +97,10 @@ export class ReplicaLease implements OnModuleInit, BeforeApplicationShutdown {
     const embedded = !this.config.databaseUrl;
     const deadline = Date.now() + (ttl + 1) * 1000;
     let other = await this.leases.claim(this.replicaId, this.holder, ttl, embedded);
-    if (other) this.logger.warn(`replica id "${this.replicaId}" is held by ${other.host} pid ${other.pid} (heartbeat ${other.age_seconds.toFixed(1)} s ago); waiting up to ${ttl} s for it to lapse`);
+    if (other)
+      this.logger.warn(
+        `replica id "${this.replicaId}" is held by ${other.host} pid ${other.pid} (heartbeat ${other.age_seconds.toFixed(1)} s ago); waiting up to ${ttl} s for it to lapse`,
+      );
     while (other && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 250));
       other = await this.leases.claim(this.replicaId, this.holder, ttl, false);
@@ -114,7 +120,9 @@ export class ReplicaLease implements OnModuleInit, BeforeApplicationShutdown {
     try {
       if (!(await this.leases.renew(this.replicaId, this.holder))) {
         this.lost = true;
-        this.logger.error(`lost the lease of replica id "${this.replicaId}" to another process: rank and rewards answer 503 on this process; restart it with its own SLOTWISE_REPLICA_ID`);
+        this.logger.error(
+          `lost the lease of replica id "${this.replicaId}" to another process: rank and rewards answer 503 on this process; restart it with its own SLOTWISE_REPLICA_ID`,
+        );
       }
     } catch (err) {
       // The database is unreachable: the flush's lease check keeps the statistics right if the lease lapses meanwhile.
@@ -130,7 +138,10 @@ export class ReplicaLease implements OnModuleInit, BeforeApplicationShutdown {
 
   /** A flush found the lease gone. */
   markLost(): void {
-    if (!this.lost) this.logger.error(`replica id "${this.replicaId}" is held by another process: this process stops writing under it`);
+    if (!this.lost)
+      this.logger.error(
+        `replica id "${this.replicaId}" is held by another process: this process stops writing under it`,
+      );
     this.lost = true;
   }
 }

@@ -40,7 +40,10 @@ export class RewardsService {
     const rejected: RewardsResult['rejected'] = [];
     const pairs = uniquePairs(req.rewards);
     const eventIds = [...new Set(req.rewards.flatMap((r) => (r.eventId === undefined ? [] : [r.eventId])))];
-    const [targetList, storedEvents] = await Promise.all([this.decisions.rewardTargets(pairs), this.decisions.existingRewardEventIds(eventIds)]);
+    const [targetList, storedEvents] = await Promise.all([
+      this.decisions.rewardTargets(pairs),
+      this.decisions.existingRewardEventIds(eventIds),
+    ]);
     const targets = new Map(targetList.map((t) => [key(t.decisionId, t.itemId), t]));
     const now = Date.now();
     const rows: RewardRow[] = [];
@@ -73,18 +76,28 @@ export class RewardsService {
         continue;
       }
       batchSums.set(k, sum);
-      rows.push({ decisionId: r.decisionId, itemId: r.itemId, value: r.value, eventId: r.eventId ?? null, occurredAt: r.timestamp ? new Date(r.timestamp) : new Date(now), totalRange: checked.range });
+      rows.push({
+        decisionId: r.decisionId,
+        itemId: r.itemId,
+        value: r.value,
+        eventId: r.eventId ?? null,
+        occurredAt: r.timestamp ? new Date(r.timestamp) : new Date(now),
+        totalRange: checked.range,
+      });
       rowIndex.push(index);
       rowModel.push(checked.model);
     }
     if (!rows.length) return { accepted: 0, duplicates, rejected };
     const { applied, duplicateEventIds, outOfRange } = await this.decisions.storeRewards(rows, this.config.replicaId);
     // A concurrent batch moved the slot's total between the check above and the lock.
-    for (const o of outOfRange) rejected.push({ index: rowIndex[o.row], reason: totalReason(rowModel[o.row], rows[o.row].totalRange, o.total) });
+    for (const o of outOfRange)
+      rejected.push({ index: rowIndex[o.row], reason: totalReason(rowModel[o.row], rows[o.row].totalRange, o.total) });
     rejected.sort((a, b) => a.index - b.index);
     // Feature store: the stored, non-duplicate, in-range rewards feed reward-sourced features (no I/O when none is defined).
     const outOfRangeRows = new Set(outOfRange.map((o) => o.row));
-    await this.features.recordRewards(rows.filter((r, i) => !outOfRangeRows.has(i) && (r.eventId === null || !duplicateEventIds.has(r.eventId))));
+    await this.features.recordRewards(
+      rows.filter((r, i) => !outOfRangeRows.has(i) && (r.eventId === null || !duplicateEventIds.has(r.eventId))),
+    );
     // Durable. Now correct the posteriors by the difference between each slot's old and new reward totals.
     for (const a of applied) {
       const target = targets.get(key(a.decisionId, a.itemId))!;
@@ -92,7 +105,12 @@ export class RewardsService {
       const variant = runtime.variants.get(target.variantKey);
       if (variant?.serving) {
         const candidate = banditCandidate(
-          { ids: [target.itemId], rankerScores: [0], features: [target.features ?? []], ...(target.embedding ? { embeddings: { '0': target.embedding } } : {}) },
+          {
+            ids: [target.itemId],
+            rankerScores: [0],
+            features: [target.features ?? []],
+            ...(target.embedding ? { embeddings: { '0': target.embedding } } : {}),
+          },
           0,
         );
         variant.serving.recordReward(a.seqs, target.context, candidate, a.before, a.after, target.position! - 1);
@@ -103,7 +121,11 @@ export class RewardsService {
   }
 
   /** A rejection reason, or the model and the range the slot's total must stay in. */
-  private async check(target: RewardTarget | undefined, r: RewardsRequest['rewards'][number], now: number): Promise<string | { model: string | null; range: readonly [number, number] }> {
+  private async check(
+    target: RewardTarget | undefined,
+    r: RewardsRequest['rewards'][number],
+    now: number,
+  ): Promise<string | { model: string | null; range: readonly [number, number] }> {
     if (!target) return 'unknown decision';
     if (target.shortlistIndex === null) return `item "${r.itemId}" was not shown in this decision`;
     const decidedAt = new Date(target.createdAt).getTime();
@@ -112,7 +134,8 @@ export class RewardsService {
     if (at < decidedAt - CLOCK_SKEW_MS) return 'timestamp is before the decision';
     const runtime = await this.engine.runtimeById(target.experimentId);
     const windowMs = runtime.settings.rewardWindowSeconds * 1000;
-    if (Math.max(at, now) > decidedAt + windowMs) return `reward window of ${runtime.settings.rewardWindowSeconds} s has closed`;
+    if (Math.max(at, now) > decidedAt + windowMs)
+      return `reward window of ${runtime.settings.rewardWindowSeconds} s has closed`;
     const model = runtime.variants.get(target.variantKey)?.model?.type ?? null;
     const range = rewardRange(model);
     if (model === 'beta' && !(r.value >= 0 && r.value <= 1)) return 'the beta model takes rewards in [0, 1]';

@@ -12,14 +12,20 @@ describe('ServingState: a pending delta and its pending row ids move together', 
   it('takePending returns exactly the recorded decisions and rewards and the delta of their effects', () => {
     const state = new ServingState(fresh());
     const reference = fresh();
-    state.recordDecision('d1', contexts[0], [{ candidate: items[0], slot: 0 }, { candidate: items[1], slot: 1 }]);
+    state.recordDecision('d1', contexts[0], [
+      { candidate: items[0], slot: 0 },
+      { candidate: items[1], slot: 1 },
+    ]);
     state.recordReward(['7', '8'], contexts[0], items[1], 0, 1, 1);
     reference.observe(contexts[0], items[0], 0);
     reference.observe(contexts[0], items[1], 0);
     reference.correct(contexts[0], items[1], 0, 1);
     expect(state.hasPending).toBe(true);
     const taken = state.takePending()!;
-    expect({ decisionIds: taken.decisionIds, rewardSeqs: taken.rewardSeqs }).toEqual({ decisionIds: ['d1'], rewardSeqs: ['7', '8'] });
+    expect({ decisionIds: taken.decisionIds, rewardSeqs: taken.rewardSeqs }).toEqual({
+      decisionIds: ['d1'],
+      rewardSeqs: ['7', '8'],
+    });
     expect(json(taken.delta)).toBe(json(reference.takeDelta()));
     expect(state.hasPending).toBe(false);
     expect(state.takePending()).toBeNull();

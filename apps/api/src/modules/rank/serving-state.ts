@@ -1,4 +1,12 @@
-import { type AnyModel, type BanditModel, type Candidate, type ModelSnapshot, type Vector, modelFromSnapshot, posteriorHealth } from '@slotwise/bandit';
+import {
+  type AnyModel,
+  type BanditModel,
+  type Candidate,
+  type ModelSnapshot,
+  type Vector,
+  modelFromSnapshot,
+  posteriorHealth,
+} from '@slotwise/bandit';
 
 /**
  * A variant's pending delta taken for a flush, together with exactly the decisions and rewards whose effects it
@@ -78,7 +86,14 @@ export class ServingState {
    * Durable rewards (`seqs`, or replayed ones) that moved a shown slot's total from `before` to `after`. Applied even
    * while quarantined (the model is never flushed then; the rows are replayed at the next start).
    */
-  recordReward(seqs: readonly string[], context: Vector, candidate: Candidate, before: number, after: number, slot: number): void {
+  recordReward(
+    seqs: readonly string[],
+    context: Vector,
+    candidate: Candidate,
+    before: number,
+    after: number,
+    slot: number,
+  ): void {
     this.bandit.correct(context, candidate, before, after, slot);
     this.rewardSeqs.push(...seqs);
   }
@@ -91,7 +106,11 @@ export class ServingState {
   /** Takes the pending delta and its rows for a flush (null when nothing is pending). */
   takePending(): PendingFlush | null {
     if (!this.hasPending) return null;
-    const taken: PendingFlush = { delta: this.bandit.takeDelta(), decisionIds: this.decisionIds, rewardSeqs: this.rewardSeqs };
+    const taken: PendingFlush = {
+      delta: this.bandit.takeDelta(),
+      decisionIds: this.decisionIds,
+      rewardSeqs: this.rewardSeqs,
+    };
     this.decisionIds = [];
     this.rewardSeqs = [];
     return taken;

@@ -1,7 +1,20 @@
 import { addStats, packedColumns, packStats, unpackStats } from './stats-codec';
 
 /** Doubles that text formats tend to get wrong: signed zero, subnormals, extremes, long mantissas. */
-const AWKWARD = [-0, 0, 5e-324, -5e-324, 2.2250738585072014e-308, Number.MAX_VALUE, -Number.MAX_VALUE, 0.1 + 0.2, 1 / 3, Math.PI * 1e300, Infinity, -Infinity];
+const AWKWARD = [
+  -0,
+  0,
+  5e-324,
+  -5e-324,
+  2.2250738585072014e-308,
+  Number.MAX_VALUE,
+  -Number.MAX_VALUE,
+  0.1 + 0.2,
+  1 / 3,
+  Math.PI * 1e300,
+  Infinity,
+  -Infinity,
+];
 
 function randomDoubles(n: number, seed: number): number[] {
   // Random bit patterns (not Math.random(), whose doubles have short mantissas), skipping NaNs.
@@ -11,17 +24,29 @@ function randomDoubles(n: number, seed: number): number[] {
   return Array.from(new Float64Array(bytes.buffer)).map((x) => (Number.isNaN(x) ? 1.5 : x));
 }
 
-const sameBits = (a: ArrayLike<number>, b: ArrayLike<number>) => Buffer.from(Float64Array.from(a).buffer).equals(Buffer.from(Float64Array.from(b).buffer));
+const sameBits = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+  Buffer.from(Float64Array.from(a).buffer).equals(Buffer.from(Float64Array.from(b).buffer));
 
 describe('stats codec', () => {
   it('packs and unpacks every double bit-exactly, scalars and arrays, with the tree shape in the layout', () => {
     const zz = randomDoubles(289 * 289, 1);
-    const tree = { n: 12, yy: -0, zz, zr: AWKWARD, small: [1, 2], empty: [], nested: { a: [[3, 4], { b: 5e-324 }], flag: true, label: 'x', none: null } };
+    const tree = {
+      n: 12,
+      yy: -0,
+      zz,
+      zr: AWKWARD,
+      small: [1, 2],
+      empty: [],
+      nested: { a: [[3, 4], { b: 5e-324 }], flag: true, label: 'x', none: null },
+    };
     const packed = packStats(tree);
     expect(packed.values.byteLength).toBe(8 * (2 + zz.length + AWKWARD.length + 2 + 2 + 1));
     expect(JSON.stringify(packed.layout).length).toBeLessThan(300);
     // The layout goes through jsonb as JSON text.
-    const back = unpackStats({ layout: JSON.parse(JSON.stringify(packed.layout)), values: packed.values }) as typeof tree;
+    const back = unpackStats({
+      layout: JSON.parse(JSON.stringify(packed.layout)),
+      values: packed.values,
+    }) as typeof tree;
     expect(back).toEqual(tree);
     expect(Object.is(back.yy, -0)).toBe(true);
     expect(sameBits(back.zz, zz)).toBe(true);
@@ -47,13 +72,28 @@ describe('stats codec', () => {
   it('adds trees exactly as element-wise IEEE sums, treating missing keys as zero', () => {
     const a = { n: 3, zz: randomDoubles(1000, 3), items: { x: [1, 2] } };
     const b = { n: 4, zz: randomDoubles(1000, 4), items: { x: [10, 20], y: [5, 6] }, yy: 2 };
-    const sum = addStats(unpackStats(packStats(a), { views: true }), b) as { n: number; zz: Float64Array; items: Record<string, Float64Array>; yy: number };
+    const sum = addStats(unpackStats(packStats(a), { views: true }), b) as {
+      n: number;
+      zz: Float64Array;
+      items: Record<string, Float64Array>;
+      yy: number;
+    };
     expect(sum.n).toBe(7);
     expect(sum.yy).toBe(2);
-    expect(sameBits(sum.zz, a.zz.map((x, i) => x + b.zz[i]))).toBe(true);
+    expect(
+      sameBits(
+        sum.zz,
+        a.zz.map((x, i) => x + b.zz[i]),
+      ),
+    ).toBe(true);
     expect(Array.from(sum.items.x)).toEqual([11, 22]);
     expect(sum.items.y).toEqual([5, 6]);
-    expect(unpackStats(packStats(sum))).toEqual({ n: 7, yy: 2, zz: a.zz.map((x, i) => x + b.zz[i]), items: { x: [11, 22], y: [5, 6] } });
+    expect(unpackStats(packStats(sum))).toEqual({
+      n: 7,
+      yy: 2,
+      zz: a.zz.map((x, i) => x + b.zz[i]),
+      items: { x: [11, 22], y: [5, 6] },
+    });
   });
 
   it('refuses to add statistics of different shapes', () => {

@@ -14,7 +14,8 @@ export interface PackedStats {
   values: Buffer;
 }
 
-if (new Uint8Array(Float64Array.of(1).buffer)[7] !== 0x3f) throw new Error('stats-codec assumes a little-endian platform');
+if (new Uint8Array(Float64Array.of(1).buffer)[7] !== 0x3f)
+  throw new Error('stats-codec assumes a little-endian platform');
 
 function isNumberArray(value: unknown): value is NumberArray {
   if (value instanceof Float64Array) return true;
@@ -63,7 +64,8 @@ export function packStats(tree: unknown): PackedStats {
  */
 export function unpackStats(packed: PackedStats, options: { views?: boolean } = {}): unknown {
   const { values } = packed;
-  if (values.byteLength % 8 !== 0) throw new RangeError(`packed statistics are ${values.byteLength} bytes, not a whole number of doubles`);
+  if (values.byteLength % 8 !== 0)
+    throw new RangeError(`packed statistics are ${values.byteLength} bytes, not a whole number of doubles`);
   // A copy: aligned for Float64Array, and the caller's buffer is not written through the views.
   const all = new Float64Array(values.byteLength / 8);
   new Uint8Array(all.buffer).set(values);
@@ -95,7 +97,13 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function checkSlot(offset: number, length: number, size: number): number {
-  if (!(Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length >= 0 && offset + length <= size)) {
+  if (!(
+    Number.isInteger(offset) &&
+    Number.isInteger(length) &&
+    offset >= 0 &&
+    length >= 0 &&
+    offset + length <= size
+  )) {
     throw new RangeError(`packed statistics: slot [${offset}, ${length}] is outside ${size} values`);
   }
   return offset;
@@ -111,13 +119,15 @@ export function addStats(a: unknown, b: unknown): unknown {
   if (b === undefined) return a;
   if (typeof a === 'number' && typeof b === 'number') return a + b;
   if (isNumberArray(a) && isNumberArray(b)) {
-    if (a.length !== b.length) throw new RangeError(`cannot add statistics arrays of lengths ${a.length} and ${b.length}`);
+    if (a.length !== b.length)
+      throw new RangeError(`cannot add statistics arrays of lengths ${a.length} and ${b.length}`);
     const sum = new Float64Array(a.length);
     for (let i = 0; i < sum.length; i++) sum[i] = a[i] + b[i];
     return sum;
   }
   if (Array.isArray(a) && Array.isArray(b)) {
-    if (a.length !== b.length) throw new RangeError(`cannot add statistics arrays of lengths ${a.length} and ${b.length}`);
+    if (a.length !== b.length)
+      throw new RangeError(`cannot add statistics arrays of lengths ${a.length} and ${b.length}`);
     return a.map((x, i) => addStats(x, b[i]));
   }
   if (isRecord(a) && isRecord(b)) {
@@ -133,12 +143,25 @@ export function addStats(a: unknown, b: unknown): unknown {
  * parameter: a `bytea[]` would go as hex text, twice the size) that `substring(values FROM start + 1 FOR length)`
  * cuts again.
  */
-export function packedColumns(list: readonly PackedStats[]): { layouts: string[]; values: Buffer; starts: number[]; lengths: number[] } {
+export function packedColumns(list: readonly PackedStats[]): {
+  layouts: string[];
+  values: Buffer;
+  starts: number[];
+  lengths: number[];
+} {
   const starts: number[] = [];
   let at = 0;
   for (const p of list) {
     starts.push(at);
     at += p.values.byteLength;
   }
-  return { layouts: list.map((p) => JSON.stringify(p.layout)), values: Buffer.concat(list.map((p) => p.values), at), starts, lengths: list.map((p) => p.values.byteLength) };
+  return {
+    layouts: list.map((p) => JSON.stringify(p.layout)),
+    values: Buffer.concat(
+      list.map((p) => p.values),
+      at,
+    ),
+    starts,
+    lengths: list.map((p) => p.values.byteLength),
+  };
 }

@@ -11,7 +11,22 @@ import type { ComparisonResult, VariantStats } from './report-stats';
 type VariantRow = Pick<VariantStats, 'variant' | 'units' | 'sum' | 'mean' | 'stdDev' | 'denominatorSum'>;
 type ComparisonRow = Pick<
   ComparisonResult,
-  'variant' | 'baseline' | 'absoluteLift' | 'relativeLift' | 'relativeLiftReason' | 'ci' | 'relativeCi' | 'pValue' | 'adjustedPValue' | 'relativeAdjustedPValue' | 'significant' | 'significance' | 'sequential' | 'bayesian' | 'cuped' | 'reason'
+  | 'variant'
+  | 'baseline'
+  | 'absoluteLift'
+  | 'relativeLift'
+  | 'relativeLiftReason'
+  | 'ci'
+  | 'relativeCi'
+  | 'pValue'
+  | 'adjustedPValue'
+  | 'relativeAdjustedPValue'
+  | 'significant'
+  | 'significance'
+  | 'sequential'
+  | 'bayesian'
+  | 'cuped'
+  | 'reason'
 >;
 interface MetricBlock {
   metric: string;
@@ -30,10 +45,34 @@ interface ReportView {
   phase: number;
   baseline: string;
   window: { from: string | null; to: string | null; end: string };
-  options: { correction: string; cuped: boolean; sequential: boolean; tuningN: number; segment: { attribute: string; value: string } | null };
-  srm: { observed: Record<string, number>; expected: Record<string, number> | null; chiSquare: number | null; pValue: number | null; flagged: boolean; reason: string | null };
-  health: { multipleExposures: { units: number; totalUnits: number; fraction: number | null; flagged: boolean }; unitsPerDay: number | null };
-  recommendation: { decision: string; variant: string | null; reason: string; details: string[]; estimatedDays: number | null; basis: string; basisReason: string };
+  options: {
+    correction: string;
+    cuped: boolean;
+    sequential: boolean;
+    tuningN: number;
+    segment: { attribute: string; value: string } | null;
+  };
+  srm: {
+    observed: Record<string, number>;
+    expected: Record<string, number> | null;
+    chiSquare: number | null;
+    pValue: number | null;
+    flagged: boolean;
+    reason: string | null;
+  };
+  health: {
+    multipleExposures: { units: number; totalUnits: number; fraction: number | null; flagged: boolean };
+    unitsPerDay: number | null;
+  };
+  recommendation: {
+    decision: string;
+    variant: string | null;
+    reason: string;
+    details: string[];
+    estimatedDays: number | null;
+    basis: string;
+    basisReason: string;
+  };
   metrics: MetricBlock[];
   exploration: Record<string, unknown> | null;
 }
@@ -115,7 +154,10 @@ export function reportCsv(raw: Record<string, unknown>): string {
 }
 
 const esc = (s: unknown): string =>
-  String(s ?? '').replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
+  String(s ?? '').replace(
+    /[&<>"']/g,
+    (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!,
+  );
 
 /** Numbers for reading: 6 significant digits (plain notation where sensible), '–' for null. */
 export function fmt(x: unknown, digits = 6): string {
@@ -125,8 +167,10 @@ export function fmt(x: unknown, digits = 6): string {
   if (a >= 1e9 || a < 1e-4) return x.toExponential(digits - 1);
   return String(Number(x.toPrecision(digits)));
 }
-const pct = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${fmt(100 * x, 4)} %` : '–');
-const interval = (i: Interval | null | undefined, f: (x: number) => string = (x) => fmt(x)) => (i ? `${f(i.lower)} to ${f(i.upper)}` : '–');
+const pct = (x: number | null | undefined) =>
+  typeof x === 'number' && Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${fmt(100 * x, 4)} %` : '–';
+const interval = (i: Interval | null | undefined, f: (x: number) => string = (x) => fmt(x)) =>
+  i ? `${f(i.lower)} to ${f(i.upper)}` : '–';
 
 const STYLE = `
 body{font:14px/1.45 -apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#1b1f24;margin:2rem auto;max-width:1100px;padding:0 1rem}
@@ -166,16 +210,23 @@ export function reportHtml(raw: Record<string, unknown>): string {
       .join('<br>')}</td><td class="${srm.flagged ? 'bad' : ''}">${srm.flagged ? 'yes' : 'no'}</td></tr>`,
   );
   const me = r.health.multipleExposures;
-  parts.push(`<tr><td>Units exposed to several variants</td><td>${esc(me.units)} of ${esc(me.totalUnits)} (${pct(me.fraction)})</td><td class="${me.flagged ? 'bad' : ''}">${me.flagged ? 'yes' : 'no'}</td></tr>`);
+  parts.push(
+    `<tr><td>Units exposed to several variants</td><td>${esc(me.units)} of ${esc(me.totalUnits)} (${pct(me.fraction)})</td><td class="${me.flagged ? 'bad' : ''}">${me.flagged ? 'yes' : 'no'}</td></tr>`,
+  );
   parts.push(`<tr><td>New units per day</td><td>${fmt(r.health.unitsPerDay, 4)}</td><td></td></tr></tbody></table>`);
 
   for (const m of r.metrics) {
-    parts.push(`<h2>${esc(m.metric)} <span class="muted">(${esc(m.role)}, ${esc(m.type)}, ${esc(m.direction)}${m.guardrailMargin !== undefined ? `, margin ${pct(m.guardrailMargin)}` : ''})</span></h2>`);
+    parts.push(
+      `<h2>${esc(m.metric)} <span class="muted">(${esc(m.role)}, ${esc(m.type)}, ${esc(m.direction)}${m.guardrailMargin !== undefined ? `, margin ${pct(m.guardrailMargin)}` : ''})</span></h2>`,
+    );
     const ratio = m.variants.some((v) => v.denominatorSum !== undefined);
     parts.push(
       `<table><thead><tr><th>Variant</th><th>Units</th><th>Sum</th>${ratio ? '<th>Denominator</th>' : ''}<th>Mean</th><th>Std. dev.</th></tr></thead><tbody>` +
         m.variants
-          .map((v) => `<tr><td>${esc(v.variant)}</td><td>${esc(v.units)}</td><td>${fmt(v.sum)}</td>${ratio ? `<td>${fmt(v.denominatorSum)}</td>` : ''}<td>${fmt(v.mean)}</td><td>${fmt(v.stdDev)}</td></tr>`)
+          .map(
+            (v) =>
+              `<tr><td>${esc(v.variant)}</td><td>${esc(v.units)}</td><td>${fmt(v.sum)}</td>${ratio ? `<td>${fmt(v.denominatorSum)}</td>` : ''}<td>${fmt(v.mean)}</td><td>${fmt(v.stdDev)}</td></tr>`,
+          )
           .join('') +
         `</tbody></table>`,
     );
@@ -197,12 +248,27 @@ export function reportHtml(raw: Record<string, unknown>): string {
     }
   }
   const ex = r.exploration as
-    | (Record<string, number | null> & { variants?: Array<{ variant: string; decisions: number; slots: number; exploreRate: number | null; coldStartRate: number | null }> })
+    | (Record<string, number | null> & {
+        variants?: Array<{
+          variant: string;
+          decisions: number;
+          slots: number;
+          exploreRate: number | null;
+          coldStartRate: number | null;
+        }>;
+      })
     | null;
   if (ex) {
-    parts.push(`<h2>Exploration</h2><table><thead><tr><th>Scope</th><th>Decisions</th><th>Slots</th><th>Explore rate</th><th>Cold-start rate</th></tr></thead><tbody>`);
-    parts.push(`<tr><td>all variants</td><td>${esc(ex.decisions)}</td><td>${esc(ex.slots)}</td><td>${pct(ex.exploreRate)}</td><td>${pct(ex.coldStartRate)}</td></tr>`);
-    for (const v of ex.variants ?? []) parts.push(`<tr><td>${esc(v.variant)}</td><td>${esc(v.decisions)}</td><td>${esc(v.slots)}</td><td>${pct(v.exploreRate)}</td><td>${pct(v.coldStartRate)}</td></tr>`);
+    parts.push(
+      `<h2>Exploration</h2><table><thead><tr><th>Scope</th><th>Decisions</th><th>Slots</th><th>Explore rate</th><th>Cold-start rate</th></tr></thead><tbody>`,
+    );
+    parts.push(
+      `<tr><td>all variants</td><td>${esc(ex.decisions)}</td><td>${esc(ex.slots)}</td><td>${pct(ex.exploreRate)}</td><td>${pct(ex.coldStartRate)}</td></tr>`,
+    );
+    for (const v of ex.variants ?? [])
+      parts.push(
+        `<tr><td>${esc(v.variant)}</td><td>${esc(v.decisions)}</td><td>${esc(v.slots)}</td><td>${pct(v.exploreRate)}</td><td>${pct(v.coldStartRate)}</td></tr>`,
+      );
     parts.push(`</tbody></table>`);
     parts.push(
       `<p class="muted">Cold items ${esc(ex.coldItems)} (shown ${esc(ex.coldItemsShown)}), graduated ${esc(ex.graduatedItems)}, median decisions to graduate ${fmt(ex.medianDecisionsToGraduate)}, threshold ${esc(ex.coldStartThreshold)} rewarded impressions.</p>`,

@@ -58,7 +58,13 @@ export interface ComparisonResult {
    * `alwaysValid` (mSPRT). `basis` names the one `significant` copies. The absolute and relative tests are
    * different approximations and can disagree near the threshold; `agree` says whether they do.
    */
-  significance: { basis: 'fixed-horizon' | 'always-valid'; absolute: boolean; relative: boolean | null; alwaysValid: boolean; agree: boolean | null };
+  significance: {
+    basis: 'fixed-horizon' | 'always-valid';
+    absolute: boolean;
+    relative: boolean | null;
+    alwaysValid: boolean;
+    agree: boolean | null;
+  };
   /** standard error of absoluteLift */
   standardError: number | null;
   /** standard error of relativeLift (delta method) */
@@ -67,7 +73,12 @@ export interface ComparisonResult {
   degreesOfFreedom: number | null;
   sequential: { pValue: number | null; ci: Interval | null; adjustedPValue: number | null; tuningN: number };
   /** Gaussian approximation of the absolute difference (flat prior), signed by the metric's direction; losses in metric units */
-  bayesian: { chanceToBeatBaseline: number | null; expectedLoss: number | null; expectedLossControl: number | null; scale: 'absolute' };
+  bayesian: {
+    chanceToBeatBaseline: number | null;
+    expectedLoss: number | null;
+    expectedLossControl: number | null;
+    scale: 'absolute';
+  };
   cuped?: { applied: boolean; theta: number | null; varianceReduction: number | null; note: string | null };
   reason: string | null;
 }
@@ -81,7 +92,8 @@ export interface CompareOptions {
   previous?: { pValue: number | null; ci: Interval | null } | null;
 }
 
-const finiteOrNull = (x: number | null | undefined): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+const finiteOrNull = (x: number | null | undefined): number | null =>
+  typeof x === 'number' && Number.isFinite(x) ? x : null;
 
 /** A plain metric's arm from the SQL moments (avg / var_samp: stable at any offset). */
 export function plainArm(a: MomentAggregate): ArmSummary {
@@ -108,7 +120,14 @@ export function cupedArm(a: MomentAggregate): BivariateSummary | null {
   const m = a.moments;
   if (m.meanX === undefined) return null;
   const two = a.units > 1;
-  return { n: a.units, meanX: m.meanX, meanY: m.meanY, varianceX: two ? (m.varianceX ?? 0) : 0, varianceY: two ? m.varianceY : 0, covarianceXY: two ? (m.covarianceYX ?? 0) : 0 };
+  return {
+    n: a.units,
+    meanX: m.meanX,
+    meanY: m.meanY,
+    varianceX: two ? (m.varianceX ?? 0) : 0,
+    varianceY: two ? m.varianceY : 0,
+    covarianceXY: two ? (m.covarianceYX ?? 0) : 0,
+  };
 }
 
 /** A ratio arm as an ArmSummary with mean R and variance n·Var(R): Welch / relative-lift / mSPRT / Bayesian maths on it equal the delta method. */
@@ -120,7 +139,13 @@ export function ratioPseudoArm(a: MomentAggregate): ArmSummary | null {
 export function variantStats(a: MomentAggregate, shape: MetricShape): VariantStats {
   if (shape === 'plain') {
     const s = plainArm(a);
-    return { variant: a.variant, units: a.units, sum: a.sum, mean: a.units > 0 ? s.mean : null, stdDev: a.units > 1 ? Math.sqrt(s.variance) : null };
+    return {
+      variant: a.variant,
+      units: a.units,
+      sum: a.sum,
+      mean: a.units > 0 ? s.mean : null,
+      stdDev: a.units > 1 ? Math.sqrt(s.variance) : null,
+    };
   }
   const den = a.denominator?.sum ?? 0;
   const pseudo = ratioPseudoArm(a);
@@ -135,7 +160,12 @@ export function variantStats(a: MomentAggregate, shape: MetricShape): VariantSta
 }
 
 /** Compare one treatment variant with the baseline on one metric. */
-export function compare(baselineAgg: MomentAggregate, treatmentAgg: MomentAggregate, shape: MetricShape, o: CompareOptions): ComparisonResult {
+export function compare(
+  baselineAgg: MomentAggregate,
+  treatmentAgg: MomentAggregate,
+  shape: MetricShape,
+  o: CompareOptions,
+): ComparisonResult {
   const out: ComparisonResult = {
     variant: treatmentAgg.variant,
     baseline: baselineAgg.variant,
@@ -170,14 +200,24 @@ export function compare(baselineAgg: MomentAggregate, treatmentAgg: MomentAggreg
       const bt = cupedArm(treatmentAgg);
       if (bc && bt) {
         const cu = cupedTest(bc, bt, { alpha: o.alpha });
-        out.cuped = { applied: cu.reason === null, theta: finiteOrNull(cu.theta), varianceReduction: finiteOrNull(cu.varianceReduction), note: cu.note ?? cu.reason };
+        out.cuped = {
+          applied: cu.reason === null,
+          theta: finiteOrNull(cu.theta),
+          varianceReduction: finiteOrNull(cu.varianceReduction),
+          note: cu.note ?? cu.reason,
+        };
         if (cu.reason === null && cu.controlAdjusted && cu.treatmentAdjusted) {
           welch = cu.welch;
           rel = cu.relative;
           arms = [cu.controlAdjusted, cu.treatmentAdjusted];
         }
       } else {
-        out.cuped = { applied: false, theta: null, varianceReduction: null, note: 'no pre-exposure covariate is available for this metric; reported unadjusted' };
+        out.cuped = {
+          applied: false,
+          theta: null,
+          varianceReduction: null,
+          note: 'no pre-exposure covariate is available for this metric; reported unadjusted',
+        };
       }
     }
     out.absoluteLift = finiteOrNull(welch.difference);
@@ -192,7 +232,13 @@ export function compare(baselineAgg: MomentAggregate, treatmentAgg: MomentAggreg
     out.relativeLiftReason = out.relativeLift === null ? rel.reason : null;
     out.reason = welch.reason ?? rel.reason;
   } else {
-    if (o.cuped) out.cuped = { applied: false, theta: null, varianceReduction: null, note: 'CUPED is applied to sum and binary metrics; ratio and mean metrics are reported unadjusted' };
+    if (o.cuped)
+      out.cuped = {
+        applied: false,
+        theta: null,
+        varianceReduction: null,
+        note: 'CUPED is applied to sum and binary metrics; ratio and mean metrics are reported unadjusted',
+      };
     const r = ratioMetricTest(ratioArm(baselineAgg), ratioArm(treatmentAgg), { alpha: o.alpha });
     out.absoluteLift = finiteOrNull(r.difference);
     out.ci = r.ci;
@@ -214,7 +260,12 @@ export function compare(baselineAgg: MomentAggregate, treatmentAgg: MomentAggreg
     // The absolute scale: P(difference better than 0) needs no division by the control mean, so it is defined and
     // sign-correct for negative and near-zero baselines alike.
     const b = bayesianComparison(arms[0], arms[1], { alpha: o.alpha, direction: o.direction, scale: 'absolute' });
-    out.bayesian = { chanceToBeatBaseline: finiteOrNull(b.chanceToBeatBaseline), expectedLoss: finiteOrNull(b.expectedLoss), expectedLossControl: finiteOrNull(b.expectedLossControl), scale: 'absolute' };
+    out.bayesian = {
+      chanceToBeatBaseline: finiteOrNull(b.chanceToBeatBaseline),
+      expectedLoss: finiteOrNull(b.expectedLoss),
+      expectedLossControl: finiteOrNull(b.expectedLossControl),
+      scale: 'absolute',
+    };
   }
   return out;
 }
@@ -224,7 +275,14 @@ export function emptyAggregate(variant: string, shape: MetricShape): MomentAggre
   const moments = { meanY: 0, varianceY: 0 };
   return shape === 'plain'
     ? { variant, units: 0, sum: 0, sumSquares: 0, moments }
-    : { variant, units: 0, sum: 0, sumSquares: 0, denominator: { sum: 0, sumSquares: 0, crossProducts: 0 }, moments: { ...moments, meanD: 0, varianceD: 0, covarianceYD: 0 } };
+    : {
+        variant,
+        units: 0,
+        sum: 0,
+        sumSquares: 0,
+        denominator: { sum: 0, sumSquares: 0, crossProducts: 0 },
+        moments: { ...moments, meanD: 0, varianceD: 0, covarianceYD: 0 },
+      };
 }
 
 /**

@@ -6,7 +6,16 @@ import { Access } from '../../common/auth/access';
 import { ZodPipe } from '../../common/validation/zod';
 import { experimentKeyParam } from '../experiments/experiment.schema';
 import { reportCsv, reportHtml } from './report-render';
-import { PowerInput, powerSchema, ReportOptionsQuery, reportOptionsSchema, ReportQuery, reportQuerySchema, TimeseriesQuery, timeseriesQuerySchema } from './reports.schema';
+import {
+  PowerInput,
+  powerSchema,
+  ReportOptionsQuery,
+  reportOptionsSchema,
+  ReportQuery,
+  reportQuerySchema,
+  TimeseriesQuery,
+  timeseriesQuerySchema,
+} from './reports.schema';
 import { ReportsService } from './reports.service';
 
 const keyPipe = new ZodPipe(experimentKeyParam, 'key');
@@ -21,7 +30,11 @@ export class ReportsController {
   @Get(':key/report')
   @Access('experiments:read')
   @ApiProduces('application/json', 'text/csv')
-  async report(@Param('key', keyPipe) key: string, @Query(new ZodPipe(reportQuerySchema, 'query')) query: ReportQuery, @Res({ passthrough: true }) reply: FastifyReply) {
+  async report(
+    @Param('key', keyPipe) key: string,
+    @Query(new ZodPipe(reportQuerySchema, 'query')) query: ReportQuery,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
     const { format, ...options } = query;
     const report = await this.reports.report(key, options);
     if (format !== 'csv') return report;
@@ -34,7 +47,11 @@ export class ReportsController {
   @Get(':key/report.html')
   @Access('experiments:read')
   @ApiProduces('text/html')
-  async html(@Param('key', keyPipe) key: string, @Query(new ZodPipe(reportOptionsSchema, 'query')) query: ReportOptionsQuery, @Res({ passthrough: true }) reply: FastifyReply) {
+  async html(
+    @Param('key', keyPipe) key: string,
+    @Query(new ZodPipe(reportOptionsSchema, 'query')) query: ReportOptionsQuery,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
     const report = await this.reports.report(key, query);
     reply.header('content-type', 'text/html; charset=utf-8');
     return reportHtml(report);
@@ -44,14 +61,20 @@ export class ReportsController {
   @Post(':key/report/refresh')
   @HttpCode(200)
   @Access('experiments:read')
-  refresh(@Param('key', keyPipe) key: string, @Query(new ZodPipe(reportOptionsSchema, 'query')) query: ReportOptionsQuery) {
+  refresh(
+    @Param('key', keyPipe) key: string,
+    @Query(new ZodPipe(reportOptionsSchema, 'query')) query: ReportOptionsQuery,
+  ) {
     return this.reports.refresh(key, query);
   }
 
   /** Per day: cumulative units, means, lift and CI per comparison, and exploration figures for ranking experiments. */
   @Get(':key/report/timeseries')
   @Access('experiments:read')
-  timeseries(@Param('key', keyPipe) key: string, @Query(new ZodPipe(timeseriesQuerySchema, 'query')) query: TimeseriesQuery) {
+  timeseries(
+    @Param('key', keyPipe) key: string,
+    @Query(new ZodPipe(timeseriesQuerySchema, 'query')) query: TimeseriesQuery,
+  ) {
     return this.reports.timeseries(key, query);
   }
 }

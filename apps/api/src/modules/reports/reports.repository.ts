@@ -107,11 +107,17 @@ export class ReportsRepository {
   ) {}
 
   async phases(experimentId: string): Promise<PhaseInfo[]> {
-    const rows: Array<{ phase: number; weights: Record<string, number>; started_at: Date; ended_at: Date | null }> = await this.db.query(
-      `SELECT phase, weights, started_at, ended_at FROM experiment_phases WHERE experiment_id = $1 ORDER BY phase`,
-      [experimentId],
-    );
-    return rows.map((r) => ({ phase: r.phase, weights: r.weights, startedAt: new Date(r.started_at), endedAt: r.ended_at ? new Date(r.ended_at) : null }));
+    const rows: Array<{ phase: number; weights: Record<string, number>; started_at: Date; ended_at: Date | null }> =
+      await this.db.query(
+        `SELECT phase, weights, started_at, ended_at FROM experiment_phases WHERE experiment_id = $1 ORDER BY phase`,
+        [experimentId],
+      );
+    return rows.map((r) => ({
+      phase: r.phase,
+      weights: r.weights,
+      startedAt: new Date(r.started_at),
+      endedAt: r.ended_at ? new Date(r.ended_at) : null,
+    }));
   }
 
   /** The analysed units of the phase (see exposedUnitsCtes). */
@@ -124,7 +130,12 @@ export class ReportsRepository {
    * the exposure rollups (one row per unit, after draining the rollup queue) unless `rollups` is false (the raw
    * exposures grouped per unit: the equality test's reference).
    */
-  async population(experimentId: string, phase: number, decisionsFallback: boolean, rollups = true): Promise<Population> {
+  async population(
+    experimentId: string,
+    phase: number,
+    decisionsFallback: boolean,
+    rollups = true,
+  ): Promise<Population> {
     const fromRollups = rollups;
     if (fromRollups) await this.rollups.drain();
     const rows: Raw[] = await this.db.query(
@@ -205,7 +216,14 @@ export class ReportsRepository {
       sumSquares: n(r.s_yy),
       denominator: { sum: n(r.s_d), sumSquares: n(r.s_dd), crossProducts: n(r.s_yd) },
       // var_samp / covar_samp over the per-unit rows (Youngs–Cramer): stable at any offset
-      moments: { meanY: n(r.m_y), varianceY: n(r.v_y), meanD: n(r.m_d), varianceD: n(r.v_d), covarianceYD: n(r.c_yd), linearizedVariance: n(r.v_lin) },
+      moments: {
+        meanY: n(r.m_y),
+        varianceY: n(r.v_y),
+        meanD: n(r.m_d),
+        varianceD: n(r.v_d),
+        covarianceYD: n(r.c_yd),
+        linearizedVariance: n(r.v_lin),
+      },
     }));
   }
 
@@ -220,7 +238,13 @@ export class ReportsRepository {
    * bucket) with a change; the caller carries a variant's last row forward.
    * `metric` is an event metric spec, or `reward` / `reward_rate` (then the decision log is the source).
    */
-  async seriesPoints(scope: UnitsScope, metric: MetricSpec | 'reward' | 'reward_rate', start: Date, buckets: number, bucketSeconds: number): Promise<SeriesPoint[]> {
+  async seriesPoints(
+    scope: UnitsScope,
+    metric: MetricSpec | 'reward' | 'reward_rate',
+    start: Date,
+    buckets: number,
+    bucketSeconds: number,
+  ): Promise<SeriesPoint[]> {
     const p = new Params();
     const isReward = metric === 'reward' || metric === 'reward_rate';
     const spec = isReward ? null : metric;
@@ -316,12 +340,24 @@ export class ReportsRepository {
       units: n(r.units),
       sum: n(r.s_y),
       denominatorSum: n(r.s_d),
-      moments: { meanY: n(r.m_y), varianceY: n(r.v_y), meanD: n(r.m_d), varianceD: n(r.v_d), covarianceYD: n(r.c_yd), linearizedVariance: n(r.v_lin) },
+      moments: {
+        meanY: n(r.m_y),
+        varianceY: n(r.v_y),
+        meanD: n(r.m_d),
+        varianceD: n(r.v_d),
+        covarianceYD: n(r.c_yd),
+        linearizedVariance: n(r.v_lin),
+      },
     }));
   }
 
   /** Decisions, slots, explored and cold-start slots per variant and bucket of `bucketSeconds` (ranking experiments). */
-  async explorationByDay(experimentId: string, start: Date, buckets: number, bucketSeconds: number): Promise<ExplorationDay[]> {
+  async explorationByDay(
+    experimentId: string,
+    start: Date,
+    buckets: number,
+    bucketSeconds: number,
+  ): Promise<ExplorationDay[]> {
     const rows: Raw[] = await this.db.query(
       `SELECT variant_key AS variant, floor(extract(epoch FROM (created_at - $2::timestamptz)) / $4::float8)::int AS k,
               count(DISTINCT decision_id)::int AS decisions, count(*)::int AS slots,
@@ -331,14 +367,27 @@ export class ReportsRepository {
        GROUP BY 1, 2 ORDER BY 2, 1`,
       [experimentId, start.toISOString(), buckets, bucketSeconds],
     );
-    return rows.map((r) => ({ variant: String(r.variant), k: n(r.k), decisions: n(r.decisions), slots: n(r.slots), explored: n(r.explored), cold: n(r.cold) }));
+    return rows.map((r) => ({
+      variant: String(r.variant),
+      k: n(r.k),
+      decisions: n(r.decisions),
+      slots: n(r.slots),
+      explored: n(r.explored),
+      cold: n(r.cold),
+    }));
   }
 
   /**
    * Per bucket, the share of that bucket's shown slots (all variants) that went to each of the `top` items with the
    * most shown slots over the whole series (ties: item id). Same bucket bounds as explorationByDay.
    */
-  async selectionShareByDay(experimentId: string, start: Date, buckets: number, bucketSeconds: number, top: number): Promise<SelectionShareDay[]> {
+  async selectionShareByDay(
+    experimentId: string,
+    start: Date,
+    buckets: number,
+    bucketSeconds: number,
+    top: number,
+  ): Promise<SelectionShareDay[]> {
     const rows: Raw[] = await this.db.query(
       `WITH s AS (
          SELECT item_id, floor(extract(epoch FROM (created_at - $2::timestamptz)) / $5::float8)::int AS k
@@ -357,16 +406,30 @@ export class ReportsRepository {
   // ---- cache --------------------------------------------------------------------------------------------------
 
   async cached(experimentId: string, optionsKey: string): Promise<CachedReport | null> {
-    const rows: Array<{ report: Record<string, unknown>; generated_at: Date; compute_ms: number }> = await this.db.query(
-      `UPDATE report_cache SET last_read_at = now() WHERE experiment_id = $1 AND options_key = $2 RETURNING report, generated_at, compute_ms`,
-      [experimentId, optionsKey],
-    );
+    const rows: Array<{ report: Record<string, unknown>; generated_at: Date; compute_ms: number }> =
+      await this.db.query(
+        `UPDATE report_cache SET last_read_at = now() WHERE experiment_id = $1 AND options_key = $2 RETURNING report, generated_at, compute_ms`,
+        [experimentId, optionsKey],
+      );
     // TypeORM answers UPDATE … RETURNING with [rows, affectedCount].
-    const list = (Array.isArray(rows[0]) ? rows[0] : rows) as unknown as Array<{ report: Record<string, unknown>; generated_at: Date; compute_ms: number }>;
-    return list.length ? { report: list[0].report, generatedAt: new Date(list[0].generated_at), computeMs: Number(list[0].compute_ms) } : null;
+    const list = (Array.isArray(rows[0]) ? rows[0] : rows) as unknown as Array<{
+      report: Record<string, unknown>;
+      generated_at: Date;
+      compute_ms: number;
+    }>;
+    return list.length
+      ? { report: list[0].report, generatedAt: new Date(list[0].generated_at), computeMs: Number(list[0].compute_ms) }
+      : null;
   }
 
-  async store(experimentId: string, optionsKey: string, options: unknown, report: unknown, generatedAt: Date, computeMs: number): Promise<void> {
+  async store(
+    experimentId: string,
+    optionsKey: string,
+    options: unknown,
+    report: unknown,
+    generatedAt: Date,
+    computeMs: number,
+  ): Promise<void> {
     await this.db.query(
       `INSERT INTO report_cache (experiment_id, options_key, options, report, generated_at, compute_ms, last_read_at)
        VALUES ($1, $2, $3::jsonb, $4::jsonb, $5, $6, now())
@@ -378,7 +441,11 @@ export class ReportsRepository {
   }
 
   /** Cached reports of running experiments older than `maxAgeMs` and read within `readWithinMs`, oldest first. */
-  async stale(maxAgeMs: number, readWithinMs: number, limit: number): Promise<Array<{ experimentKey: string; options: Record<string, unknown> }>> {
+  async stale(
+    maxAgeMs: number,
+    readWithinMs: number,
+    limit: number,
+  ): Promise<Array<{ experimentKey: string; options: Record<string, unknown> }>> {
     const rows: Array<{ key: string; options: Record<string, unknown> }> = await this.db.query(
       `SELECT e.key, c.options FROM report_cache c JOIN experiments e ON e.id = c.experiment_id
        WHERE e.status = 'running' AND c.generated_at < now() - make_interval(secs => $1::float8 / 1000)

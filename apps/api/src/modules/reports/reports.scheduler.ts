@@ -23,7 +23,12 @@ export class ReportsScheduler implements OnApplicationBootstrap, OnModuleDestroy
     private readonly reports: ReportsService,
     private readonly repo: ReportsRepository,
   ) {
-    this.runner = new PeriodicPass({ intervalMs: REPORT_REFRESH_MS, log: this.log, what: 'report refresh', pass: (maxAgeMs) => this.pass(maxAgeMs ?? REPORT_REFRESH_MS) });
+    this.runner = new PeriodicPass({
+      intervalMs: REPORT_REFRESH_MS,
+      log: this.log,
+      what: 'report refresh',
+      pass: (maxAgeMs) => this.pass(maxAgeMs ?? REPORT_REFRESH_MS),
+    });
   }
 
   onApplicationBootstrap(): void {

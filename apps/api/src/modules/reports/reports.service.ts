@@ -21,8 +21,22 @@ import type { ExperimentSettings } from '../experiments/experiment.view';
 import { ExperimentsRepository } from '../experiments/experiments.repository';
 import { ExplorationService } from '../rank/exploration.service';
 import { OpeService } from '../ope/ope.service';
-import { compare, ComparisonResult, emptyAggregate, markSignificance, MetricShape, variantStats, VariantStats } from './report-stats';
-import type { PowerResultBody, RecommendationBody, ReportBody, SeriesStepBody, TimeseriesBody } from '@slotwise/contracts';
+import {
+  compare,
+  ComparisonResult,
+  emptyAggregate,
+  markSignificance,
+  MetricShape,
+  variantStats,
+  VariantStats,
+} from './report-stats';
+import type {
+  PowerResultBody,
+  RecommendationBody,
+  ReportBody,
+  SeriesStepBody,
+  TimeseriesBody,
+} from '@slotwise/contracts';
 import { PowerInput, ReportOptionsQuery, TimeseriesQuery } from './reports.schema';
 import { MomentAggregate, Population, ReportsRepository, SeriesPoint, UnitsScope } from './reports.repository';
 
@@ -126,8 +140,21 @@ export interface AutomationEvaluation {
   phase: number;
   generatedAt: string;
   srm: { flagged: boolean; pValue: number | null; observed: Record<string, number>; expected: Record<string, number> };
-  guardrailBreaches: Array<{ variant: string; metric: string; estimate: number | null; ci: Interval; nonInferiorityMargin: number; direction: MetricDirection }>;
-  primarySignificant: Array<{ variant: string; metric: string; estimate: number | null; ci: Interval; pValue: number | null }>;
+  guardrailBreaches: Array<{
+    variant: string;
+    metric: string;
+    estimate: number | null;
+    ci: Interval;
+    nonInferiorityMargin: number;
+    direction: MetricDirection;
+  }>;
+  primarySignificant: Array<{
+    variant: string;
+    metric: string;
+    estimate: number | null;
+    ci: Interval;
+    pValue: number | null;
+  }>;
 }
 
 /**
@@ -136,16 +163,33 @@ export interface AutomationEvaluation {
  * margin·|baseline mean| (sign-correct for negative baselines; no interval when the baseline mean is 0).
  * Fixed-horizon: the relative interval ((t − c)/|c|, sign-correct) against the relative margin.
  */
-function guardrailComparisons(guardrails: MetricReport[], baseline: string, variant: string, sequential: boolean): GuardrailComparison[] {
+function guardrailComparisons(
+  guardrails: MetricReport[],
+  baseline: string,
+  variant: string,
+  sequential: boolean,
+): GuardrailComparison[] {
   return guardrails.map((g) => {
     const gc = g.comparisons.find((x) => x.variant === variant);
     const margin = g.guardrailMargin ?? DEFAULT_GUARDRAIL_MARGIN;
     if (sequential) {
       const gb = g.variants.find((v) => v.variant === baseline)?.mean;
       const scale = gb ? Math.abs(gb) : null;
-      return { metric: g.metric, estimate: gc?.absoluteLift ?? null, ci: scale ? (gc?.sequential.ci ?? null) : null, direction: g.direction, nonInferiorityMargin: scale ? margin * scale : margin };
+      return {
+        metric: g.metric,
+        estimate: gc?.absoluteLift ?? null,
+        ci: scale ? (gc?.sequential.ci ?? null) : null,
+        direction: g.direction,
+        nonInferiorityMargin: scale ? margin * scale : margin,
+      };
     }
-    return { metric: g.metric, estimate: gc?.relativeLift ?? null, ci: gc?.relativeCi ?? null, direction: g.direction, nonInferiorityMargin: margin };
+    return {
+      metric: g.metric,
+      estimate: gc?.relativeLift ?? null,
+      ci: gc?.relativeCi ?? null,
+      direction: g.direction,
+      nonInferiorityMargin: margin,
+    };
   });
 }
 
@@ -197,7 +241,11 @@ export class ReportsService {
     const started = performance.now();
     const report = await this.compute(e, opts);
     const ms = performance.now() - started;
-    report.cache = { cachedAt: report.generatedAt, refreshSeconds: REPORT_REFRESH_MS / 1000, computeMs: Math.round(ms * 10) / 10 };
+    report.cache = {
+      cachedAt: report.generatedAt,
+      refreshSeconds: REPORT_REFRESH_MS / 1000,
+      computeMs: Math.round(ms * 10) / 10,
+    };
     await this.repo.store(e.id, stableStringify(opts), opts, report, new Date(String(report.generatedAt)), ms);
     return report;
   }
@@ -206,15 +254,28 @@ export class ReportsService {
 
   private async context(e: ExperimentEntity, opts: ReportOptions, metricsOverride?: string[] | null): Promise<Context> {
     // Shadow variants take no traffic: no units, no comparison, no SRM share (their value is in offPolicy.shadows).
-    const variants = [...e.variants].filter((v) => !v.shadow).sort((a, b) => a.position - b.position).map((v) => v.key);
+    const variants = [...e.variants]
+      .filter((v) => !v.shadow)
+      .sort((a, b) => a.position - b.position)
+      .map((v) => v.key);
     const baseline = opts.baseline ?? variants[0];
-    if (!variants.includes(baseline)) throw Problem.validation([{ path: 'query.baseline', message: `"${baseline}" is not a variant of "${e.key}" (${variants.join(', ')})` }]);
+    if (!variants.includes(baseline))
+      throw Problem.validation([
+        { path: 'query.baseline', message: `"${baseline}" is not a variant of "${e.key}" (${variants.join(', ')})` },
+      ]);
     const phases = await this.repo.phases(e.id);
     const current = phases.length ? phases[phases.length - 1].phase : 1;
     const phase = opts.phase ?? current;
-    if (phase > current) throw Problem.validation([{ path: 'query.phase', message: `experiment "${e.key}" has ${current === 1 ? 'one phase' : `phases 1–${current}`}` }]);
+    if (phase > current)
+      throw Problem.validation([
+        {
+          path: 'query.phase',
+          message: `experiment "${e.key}" has ${current === 1 ? 'one phase' : `phases 1–${current}`}`,
+        },
+      ]);
     const row = phases.find((p) => p.phase === phase);
-    const weights = row?.weights ?? Object.fromEntries(e.variants.filter((v) => !v.shadow).map((v) => [v.key, v.weight]));
+    const weights =
+      row?.weights ?? Object.fromEntries(e.variants.filter((v) => !v.shadow).map((v) => [v.key, v.weight]));
     const scope: UnitsScope = {
       experimentId: e.id,
       phase,
@@ -245,9 +306,23 @@ export class ReportsService {
       const r = role.get(key) ?? 'requested';
       if (key === REWARD || key === REWARD_RATE) {
         if (e.kind !== 'ranking') {
-          throw Problem.validation([{ path: requested ? `query.metrics[${i}]` : 'metrics', message: `"${key}" is a built-in metric of ranking experiments; "${e.key}" is an "${e.kind}" experiment` }]);
+          throw Problem.validation([
+            {
+              path: requested ? `query.metrics[${i}]` : 'metrics',
+              message: `"${key}" is a built-in metric of ranking experiments; "${e.key}" is an "${e.kind}" experiment`,
+            },
+          ]);
         }
-        plans.push({ key, role: r, source: key, spec: null, type: key === REWARD ? 'sum' : 'ratio', shape: key === REWARD ? 'plain' : 'ratio', direction: 'higher-is-better', guardrailMargin: null });
+        plans.push({
+          key,
+          role: r,
+          source: key,
+          spec: null,
+          type: key === REWARD ? 'sum' : 'ratio',
+          shape: key === REWARD ? 'plain' : 'ratio',
+          direction: 'higher-is-better',
+          guardrailMargin: null,
+        });
         continue;
       }
       const def = await this.metricDefinitions.findByKey(key);
@@ -281,7 +356,13 @@ export class ReportsService {
     }
     return this.repo.rewardAggregate(ctx.scope).then((rows) =>
       plan.source === REWARD
-        ? rows.map(({ variant, units, sum, sumSquares, moments }) => ({ variant, units, sum, sumSquares, moments: { meanY: moments.meanY, varianceY: moments.varianceY } }))
+        ? rows.map(({ variant, units, sum, sumSquares, moments }) => ({
+            variant,
+            units,
+            sum,
+            sumSquares,
+            moments: { meanY: moments.meanY, varianceY: moments.varianceY },
+          }))
         : rows,
     );
   }
@@ -310,7 +391,14 @@ export class ReportsService {
       const variants = ctx.variants.map((v) => variantStats(aggOf(v), plan.shape));
       const comparisons = ctx.variants
         .filter((v) => v !== ctx.baseline)
-        .map((v) => compare(aggOf(ctx.baseline), aggOf(v), plan.shape, { alpha: opts.alpha, tuningN: opts.tuningN, direction: plan.direction, cuped: opts.cuped }));
+        .map((v) =>
+          compare(aggOf(ctx.baseline), aggOf(v), plan.shape, {
+            alpha: opts.alpha,
+            tuningN: opts.tuningN,
+            direction: plan.direction,
+            cuped: opts.cuped,
+          }),
+        );
       return {
         metric: plan.key,
         role: plan.role,
@@ -324,9 +412,18 @@ export class ReportsService {
 
     // Multiple testing across every metric and variant (each scale its own family of the same comparisons).
     const all = metrics.flatMap((m) => m.comparisons);
-    const adjusted = adjustPValues(all.map((c) => c.pValue), opts.correction);
-    const adjustedRel = adjustPValues(all.map((c) => c.relativePValue), opts.correction);
-    const adjustedSeq = adjustPValues(all.map((c) => c.sequential.pValue), opts.correction);
+    const adjusted = adjustPValues(
+      all.map((c) => c.pValue),
+      opts.correction,
+    );
+    const adjustedRel = adjustPValues(
+      all.map((c) => c.relativePValue),
+      opts.correction,
+    );
+    const adjustedSeq = adjustPValues(
+      all.map((c) => c.sequential.pValue),
+      opts.correction,
+    );
     all.forEach((c, i) => {
       c.adjustedPValue = adjusted[i];
       c.relativeAdjustedPValue = adjustedRel[i];
@@ -334,7 +431,9 @@ export class ReportsService {
     });
 
     // Health.
-    const observed = metrics.length ? Object.fromEntries(metrics[0].variants.map((v) => [v.variant, v.units])) : { ...population.unitsPerVariant };
+    const observed = metrics.length
+      ? Object.fromEntries(metrics[0].variants.map((v) => [v.variant, v.units]))
+      : { ...population.unitsPerVariant };
     const srm = sampleRatioMismatch(observed, ctx.weights);
     const health = this.health(ctx, population, srm.flagged, srm.pValue);
     const basis = this.recommendationBasis(ctx, opts, metrics);
@@ -362,7 +461,16 @@ export class ReportsService {
         mde: opts.mde,
         power: opts.power,
       },
-      srm: { observed: srm.observed, expected: srm.expected, chiSquare: srm.chiSquare, degreesOfFreedom: srm.degreesOfFreedom, pValue: srm.pValue, flagged: srm.flagged, threshold: srm.threshold, reason: srm.reason },
+      srm: {
+        observed: srm.observed,
+        expected: srm.expected,
+        chiSquare: srm.chiSquare,
+        degreesOfFreedom: srm.degreesOfFreedom,
+        pValue: srm.pValue,
+        flagged: srm.flagged,
+        threshold: srm.threshold,
+        reason: srm.reason,
+      },
       health,
       recommendation,
       metrics,
@@ -396,7 +504,13 @@ export class ReportsService {
     return {
       healthy: !srmFlagged && !multipleFlagged,
       srm: { flagged: srmFlagged, pValue: srmP },
-      multipleExposures: { units: population.multipleExposures, totalUnits: total, fraction, flagged: multipleFlagged, maxFraction: MAX_MULTIPLE_EXPOSURE_FRACTION },
+      multipleExposures: {
+        units: population.multipleExposures,
+        totalUnits: total,
+        fraction,
+        flagged: multipleFlagged,
+        maxFraction: MAX_MULTIPLE_EXPOSURE_FRACTION,
+      },
       unitsSource: population.source,
       firstExposureAt: population.firstAt?.toISOString() ?? null,
       lastExposureAt: population.lastAt?.toISOString() ?? null,
@@ -417,7 +531,11 @@ export class ReportsService {
    * (`plannedEnd`). A stopped / paused / draft experiment gets its single fixed-horizon analysis. `sequential=true`
    * or `false` overrides.
    */
-  private recommendationBasis(ctx: Context, opts: ReportOptions, metrics: MetricReport[]): { basis: 'always-valid' | 'fixed-horizon'; basisReason: string; plannedUnits: number | null } {
+  private recommendationBasis(
+    ctx: Context,
+    opts: ReportOptions,
+    metrics: MetricReport[],
+  ): { basis: 'always-valid' | 'fixed-horizon'; basisReason: string; plannedUnits: number | null } {
     const primary = this.primaryOf(ctx, metrics);
     const units = primary ? primary.variants.reduce((a, v) => a + v.units, 0) : 0;
     let plannedUnits = opts.plannedUnits ?? null;
@@ -437,16 +555,32 @@ export class ReportsService {
       }
     }
     if (opts.sequential !== null && opts.sequential !== undefined) {
-      return { basis: opts.sequential ? 'always-valid' : 'fixed-horizon', basisReason: `sequential=${opts.sequential} was requested`, plannedUnits };
+      return {
+        basis: opts.sequential ? 'always-valid' : 'fixed-horizon',
+        basisReason: `sequential=${opts.sequential} was requested`,
+        plannedUnits,
+      };
     }
     if (ctx.e.status !== 'running') {
-      return { basis: 'fixed-horizon', basisReason: `the experiment is ${ctx.e.status}: the data are final, so the fixed-horizon test applies`, plannedUnits };
+      return {
+        basis: 'fixed-horizon',
+        basisReason: `the experiment is ${ctx.e.status}: the data are final, so the fixed-horizon test applies`,
+        plannedUnits,
+      };
     }
     if (opts.plannedEnd && Date.now() >= Date.parse(opts.plannedEnd)) {
-      return { basis: 'fixed-horizon', basisReason: `the planned end (${opts.plannedEnd}) has been reached`, plannedUnits };
+      return {
+        basis: 'fixed-horizon',
+        basisReason: `the planned end (${opts.plannedEnd}) has been reached`,
+        plannedUnits,
+      };
     }
     if (plannedUnits !== null && units >= plannedUnits) {
-      return { basis: 'fixed-horizon', basisReason: `the planned sample size (${plannedUnits} units) has been reached (${units} units)`, plannedUnits };
+      return {
+        basis: 'fixed-horizon',
+        basisReason: `the planned sample size (${plannedUnits} units) has been reached (${units} units)`,
+        plannedUnits,
+      };
     }
     return {
       basis: 'always-valid',
@@ -467,12 +601,38 @@ export class ReportsService {
   ): RecommendationBody {
     const primary = this.primaryOf(ctx, metrics);
     const guardrails = metrics.filter((m) => m.role === 'guardrail' && m !== primary);
-    const multipleExposure = { units: population.multipleExposures, totalUnits: Object.values(population.unitsPerVariant).reduce((a, b) => a + b, 0) + population.multipleExposures, maxFraction: MAX_MULTIPLE_EXPOSURE_FRACTION };
+    const multipleExposure = {
+      units: population.multipleExposures,
+      totalUnits: Object.values(population.unitsPerVariant).reduce((a, b) => a + b, 0) + population.multipleExposures,
+      maxFraction: MAX_MULTIPLE_EXPOSURE_FRACTION,
+    };
     const sequential = basisInfo.basis === 'always-valid';
-    const base = { metric: primary?.metric ?? null, alpha: opts.alpha, power: opts.power, mde: opts.mde, unitsPerDay, basis: basisInfo.basis, basisReason: basisInfo.basisReason, plannedUnits: basisInfo.plannedUnits };
+    const base = {
+      metric: primary?.metric ?? null,
+      alpha: opts.alpha,
+      power: opts.power,
+      mde: opts.mde,
+      unitsPerDay,
+      basis: basisInfo.basis,
+      basisReason: basisInfo.basisReason,
+      plannedUnits: basisInfo.plannedUnits,
+    };
     if (!primary) {
       const d = recommendDecision({ primary: { metric: '(none)', estimate: null, ci: null }, srm, multipleExposure });
-      return { ...base, decision: d.decision, variant: null, reason: d.decision === 'unhealthy' ? d.reason : 'Keep running: the report has no metric to judge (set metrics.primary).', details: d.details, requiredUnits: null, extraUnits: null, estimatedDays: null, variants: [] };
+      return {
+        ...base,
+        decision: d.decision,
+        variant: null,
+        reason:
+          d.decision === 'unhealthy'
+            ? d.reason
+            : 'Keep running: the report has no metric to judge (set metrics.primary).',
+        details: d.details,
+        requiredUnits: null,
+        extraUnits: null,
+        estimatedDays: null,
+        variants: [],
+      };
     }
     const baselineStats = primary.variants.find((v) => v.variant === ctx.baseline);
     const perVariant = primary.comparisons.map((c) => {
@@ -495,13 +655,32 @@ export class ReportsService {
         guardrails: gs,
         srm,
         multipleExposure,
-        traffic: unitsPerDay ? { unitsPerDay: unitsPerDay * ((baselineStats?.units ?? 0) + (t?.units ?? 0)) / Math.max(1, primary.variants.reduce((a, v) => a + v.units, 0)) } : null,
+        traffic: unitsPerDay
+          ? {
+              unitsPerDay:
+                (unitsPerDay * ((baselineStats?.units ?? 0) + (t?.units ?? 0))) /
+                Math.max(
+                  1,
+                  primary.variants.reduce((a, v) => a + v.units, 0),
+                ),
+            }
+          : null,
       });
-      return { variant: c.variant, decision: d.decision, reason: d.reason, details: d.details, requiredUnits: d.requiredUnits, extraUnits: d.extraUnits, estimatedDays: d.extraDays, lift: c.absoluteLift };
+      return {
+        variant: c.variant,
+        decision: d.decision,
+        reason: d.reason,
+        details: d.details,
+        requiredUnits: d.requiredUnits,
+        extraUnits: d.extraUnits,
+        estimatedDays: d.extraDays,
+        lift: c.absoluteLift,
+      };
     });
     const pick = (() => {
       if (!perVariant.length) return null;
-      if (perVariant.some((v) => v.decision === 'unhealthy')) return perVariant.find((v) => v.decision === 'unhealthy')!;
+      if (perVariant.some((v) => v.decision === 'unhealthy'))
+        return perVariant.find((v) => v.decision === 'unhealthy')!;
       const ships = perVariant.filter((v) => v.decision === 'ship');
       const sign = primary.direction === 'lower-is-better' ? -1 : 1;
       if (ships.length) return ships.sort((a, b) => sign * ((b.lift ?? 0) - (a.lift ?? 0)))[0];
@@ -510,7 +689,18 @@ export class ReportsService {
       if (!running.length) return perVariant[0];
       return running.sort((a, b) => (b.estimatedDays ?? Infinity) - (a.estimatedDays ?? Infinity))[0];
     })();
-    if (!pick) return { ...base, decision: 'keep-running', variant: null, reason: 'Keep running: the experiment has a single variant.', details: [], requiredUnits: null, extraUnits: null, estimatedDays: null, variants: [] };
+    if (!pick)
+      return {
+        ...base,
+        decision: 'keep-running',
+        variant: null,
+        reason: 'Keep running: the experiment has a single variant.',
+        details: [],
+        requiredUnits: null,
+        extraUnits: null,
+        estimatedDays: null,
+        variants: [],
+      };
     const decision = pick.decision;
     const reason = perVariant.length > 1 && decision !== 'unhealthy' ? `${pick.variant}: ${pick.reason}` : pick.reason;
     return {
@@ -538,19 +728,40 @@ export class ReportsService {
     const srm = report.srm as AutomationEvaluation['srm'];
     const ctx = { baseline: String(report.baseline) };
     const primaryKey = (e.settings as unknown as ExperimentSettings).metrics?.primary;
-    const primary = metrics.find((m) => m.metric === primaryKey) ?? metrics.find((m) => m.role === 'primary') ?? metrics[0];
+    const primary =
+      metrics.find((m) => m.metric === primaryKey) ?? metrics.find((m) => m.role === 'primary') ?? metrics[0];
     const guardrails = metrics.filter((m) => m.role === 'guardrail' && m !== primary);
     const breaches: AutomationEvaluation['guardrailBreaches'] = [];
     const significant: AutomationEvaluation['primarySignificant'] = [];
     for (const c of primary?.comparisons ?? []) {
       for (const g of guardrailComparisons(guardrails, ctx.baseline, c.variant, true)) {
-        if (guardrailBreached(g)) breaches.push({ variant: c.variant, metric: g.metric, estimate: g.estimate, ci: g.ci!, nonInferiorityMargin: g.nonInferiorityMargin, direction: g.direction ?? 'higher-is-better' });
+        if (guardrailBreached(g))
+          breaches.push({
+            variant: c.variant,
+            metric: g.metric,
+            estimate: g.estimate,
+            ci: g.ci!,
+            nonInferiorityMargin: g.nonInferiorityMargin,
+            direction: g.direction ?? 'higher-is-better',
+          });
       }
       if (c.significance?.alwaysValid && c.sequential.ci) {
-        significant.push({ variant: c.variant, metric: primary!.metric, estimate: c.absoluteLift, ci: c.sequential.ci, pValue: c.sequential.adjustedPValue ?? c.sequential.pValue });
+        significant.push({
+          variant: c.variant,
+          metric: primary!.metric,
+          estimate: c.absoluteLift,
+          ci: c.sequential.ci,
+          pValue: c.sequential.adjustedPValue ?? c.sequential.pValue,
+        });
       }
     }
-    return { phase: Number(report.phase), generatedAt: String(report.generatedAt), srm, guardrailBreaches: breaches, primarySignificant: significant };
+    return {
+      phase: Number(report.phase),
+      generatedAt: String(report.generatedAt),
+      srm,
+      guardrailBreaches: breaches,
+      primarySignificant: significant,
+    };
   }
 
   // ---- time series ------------------------------------------------------------------------------------------
@@ -560,25 +771,50 @@ export class ReportsService {
     const opts = normalizeOptions(query);
     const ctx = await this.context(e, opts);
     const population = await this.repo.population(e.id, ctx.phase, e.kind === 'ranking');
-    const empty = { experiment: e.key, status: e.status, generatedAt: new Date().toISOString(), alpha: opts.alpha, phase: ctx.phase, baseline: ctx.baseline, metrics: ctx.plans.map((p) => p.key) };
-    const firstAt = ctx.scope.from && population.firstAt && ctx.scope.from > population.firstAt ? ctx.scope.from : population.firstAt;
+    const empty = {
+      experiment: e.key,
+      status: e.status,
+      generatedAt: new Date().toISOString(),
+      alpha: opts.alpha,
+      phase: ctx.phase,
+      baseline: ctx.baseline,
+      metrics: ctx.plans.map((p) => p.key),
+    };
+    const firstAt =
+      ctx.scope.from && population.firstAt && ctx.scope.from > population.firstAt ? ctx.scope.from : population.firstAt;
     if (!firstAt) return { ...empty, bucket: query.bucket && query.bucket !== 'auto' ? query.bucket : 'day', days: [] };
     const end = this.analysisEnd(ctx);
     // A young experiment would show one dot per day: pick the step from the span (or take the requested one).
     const span = end.getTime() - firstAt.getTime();
-    const bucket: Bucket = query.bucket && query.bucket !== 'auto' ? query.bucket : span <= AUTO_MINUTE_SPAN_MS ? 'minute' : span <= AUTO_HOUR_SPAN_MS ? 'hour' : 'day';
+    const bucket: Bucket =
+      query.bucket && query.bucket !== 'auto'
+        ? query.bucket
+        : span <= AUTO_MINUTE_SPAN_MS
+          ? 'minute'
+          : span <= AUTO_HOUR_SPAN_MS
+            ? 'hour'
+            : 'day';
     const width = BUCKET_MS[bucket];
     const start = new Date(Math.floor(firstAt.getTime() / width) * width);
     const days = Math.max(1, Math.ceil((end.getTime() - start.getTime()) / width));
     if (days > MAX_SERIES_DAYS) {
       throw Problem.validation([
-        { path: query.bucket && query.bucket !== 'auto' ? 'query.bucket' : 'query.from', message: `the series would have ${days} ${bucket} steps (at most ${MAX_SERIES_DAYS}); narrow it with from / to${bucket === 'day' ? '' : ' or choose a wider bucket'}` },
+        {
+          path: query.bucket && query.bucket !== 'auto' ? 'query.bucket' : 'query.from',
+          message: `the series would have ${days} ${bucket} steps (at most ${MAX_SERIES_DAYS}); narrow it with from / to${bucket === 'day' ? '' : ' or choose a wider bucket'}`,
+        },
       ]);
     }
     const [points, explorationDays, shareDays] = await Promise.all([
-      Promise.all(ctx.plans.map((p) => this.repo.seriesPoints(ctx.scope, p.source === 'events' ? p.spec! : p.source, start, days, width / 1000))),
+      Promise.all(
+        ctx.plans.map((p) =>
+          this.repo.seriesPoints(ctx.scope, p.source === 'events' ? p.spec! : p.source, start, days, width / 1000),
+        ),
+      ),
       e.kind === 'ranking' ? this.repo.explorationByDay(e.id, start, days, width / 1000) : Promise.resolve(null),
-      e.kind === 'ranking' ? this.repo.selectionShareByDay(e.id, start, days, width / 1000, SELECTION_SHARE_ITEMS) : Promise.resolve(null),
+      e.kind === 'ranking'
+        ? this.repo.selectionShareByDay(e.id, start, days, width / 1000, SELECTION_SHARE_ITEMS)
+        : Promise.resolve(null),
     ]);
     // The latest cumulative statistics per metric and variant (SQL returns a row only for steps with a change).
     const running = ctx.plans.map((plan) => new Map(ctx.variants.map((v) => [v, emptyAggregate(v, plan.shape)])));
@@ -589,7 +825,10 @@ export class ReportsService {
       return m;
     };
     const pointSteps = points.map(byStep);
-    const explore = { total: { decisions: 0, slots: 0, explored: 0, cold: 0 }, variants: new Map<string, { decisions: number; slots: number; explored: number; cold: number }>() };
+    const explore = {
+      total: { decisions: 0, slots: 0, explored: 0, cold: 0 },
+      variants: new Map<string, { decisions: number; slots: number; explored: number; cold: number }>(),
+    };
     const rate = (a: number, b: number) => (b > 0 ? a / b : null);
     const out: SeriesStepBody[] = [];
     for (let k = 0; k < days; k++) {
@@ -598,7 +837,13 @@ export class ReportsService {
       const metricsOut = ctx.plans.map((plan, i) => {
         for (const d of pointSteps[i].get(k) ?? []) {
           if (!running[i].has(d.variant)) continue;
-          const agg: MomentAggregate = { variant: d.variant, units: d.units, sum: d.sum, sumSquares: 0, moments: d.moments };
+          const agg: MomentAggregate = {
+            variant: d.variant,
+            units: d.units,
+            sum: d.sum,
+            sumSquares: 0,
+            moments: d.moments,
+          };
           if (plan.shape === 'ratio') agg.denominator = { sum: d.denominatorSum, sumSquares: 0, crossProducts: 0 };
           else agg.moments = { meanY: d.moments.meanY, varianceY: d.moments.varianceY };
           running[i].set(d.variant, agg);
@@ -611,8 +856,15 @@ export class ReportsService {
         const comparisons = ctx.variants
           .filter((v) => v !== ctx.baseline)
           .map((v) => {
-            const c = compare(agg(ctx.baseline), agg(v), plan.shape, { alpha: opts.alpha, tuningN: opts.tuningN, direction: plan.direction, cuped: false, previous: previous[i].get(v) ?? null });
-            if (c.sequential.pValue !== null || c.sequential.ci) previous[i].set(v, { pValue: c.sequential.pValue, ci: c.sequential.ci });
+            const c = compare(agg(ctx.baseline), agg(v), plan.shape, {
+              alpha: opts.alpha,
+              tuningN: opts.tuningN,
+              direction: plan.direction,
+              cuped: false,
+              previous: previous[i].get(v) ?? null,
+            });
+            if (c.sequential.pValue !== null || c.sequential.ci)
+              previous[i].set(v, { pValue: c.sequential.pValue, ci: c.sequential.ci });
             return {
               variant: c.variant,
               baseline: c.baseline,
@@ -630,7 +882,13 @@ export class ReportsService {
         return { metric: plan.key, variants, comparisons };
       });
       const units = Object.fromEntries(ctx.variants.map((v) => [v, running[0]?.get(v)?.units ?? 0]));
-      const day: SeriesStepBody = { date: dayStart.toISOString().slice(0, 10), start: dayStart.toISOString(), end: dayEnd.toISOString(), units, metrics: metricsOut };
+      const day: SeriesStepBody = {
+        date: dayStart.toISOString().slice(0, 10),
+        start: dayStart.toISOString(),
+        end: dayEnd.toISOString(),
+        units,
+        metrics: metricsOut,
+      };
       if (explorationDays) {
         const today = { decisions: 0, slots: 0, explored: 0, cold: 0 };
         for (const r of explorationDays.filter((x) => x.k === k)) {
@@ -648,12 +906,24 @@ export class ReportsService {
           slots: t.slots,
           exploreRate: rate(t.explored, t.slots),
           coldStartRate: rate(t.cold, t.slots),
-          day: { decisions: today.decisions, slots: today.slots, exploreRate: rate(today.explored, today.slots), coldStartRate: rate(today.cold, today.slots) },
-          variants: [...explore.variants.entries()].map(([variant, v]) => ({ variant, decisions: v.decisions, slots: v.slots, exploreRate: rate(v.explored, v.slots), coldStartRate: rate(v.cold, v.slots) })),
+          day: {
+            decisions: today.decisions,
+            slots: today.slots,
+            exploreRate: rate(today.explored, today.slots),
+            coldStartRate: rate(today.cold, today.slots),
+          },
+          variants: [...explore.variants.entries()].map(([variant, v]) => ({
+            variant,
+            decisions: v.decisions,
+            slots: v.slots,
+            exploreRate: rate(v.explored, v.slots),
+            coldStartRate: rate(v.cold, v.slots),
+          })),
         };
       }
       // Ranking experiments: {itemId: share of this day's shown slots} for the series' most shown items ({} on a day without slots).
-      if (shareDays) day.selectionShare = Object.fromEntries(shareDays.filter((x) => x.k === k).map((x) => [x.itemId, x.share]));
+      if (shareDays)
+        day.selectionShare = Object.fromEntries(shareDays.filter((x) => x.k === k).map((x) => [x.itemId, x.share]));
       out.push(day);
     }
     return { ...empty, bucket, start: start.toISOString(), end: end.toISOString(), days: out };
@@ -662,15 +932,49 @@ export class ReportsService {
   // ---- power -------------------------------------------------------------------------------------------------
 
   power(input: PowerInput): PowerResultBody {
-    const baseline = 'proportion' in input.baseline ? { proportion: input.baseline.proportion } : { mean: input.baseline.mean, stdDev: input.baseline.stdDev };
+    const baseline =
+      'proportion' in input.baseline
+        ? { proportion: input.baseline.proportion }
+        : { mean: input.baseline.mean, stdDev: input.baseline.stdDev };
     if (input.mde !== undefined) {
-      const r = sampleSizePerArm({ baseline, mde: input.mde, mdeType: input.mdeType, alpha: input.alpha, power: input.power, ratio: input.ratio });
-      if (r.reason) throw Problem.validation([{ path: input.mdeType === 'relative' && r.reason.includes('baseline') ? 'baseline' : 'mde', message: r.reason }]);
+      const r = sampleSizePerArm({
+        baseline,
+        mde: input.mde,
+        mdeType: input.mdeType,
+        alpha: input.alpha,
+        power: input.power,
+        ratio: input.ratio,
+      });
+      if (r.reason)
+        throw Problem.validation([
+          {
+            path: input.mdeType === 'relative' && r.reason.includes('baseline') ? 'baseline' : 'mde',
+            message: r.reason,
+          },
+        ]);
       const days = input.unitsPerDay && r.totalRounded !== null ? Math.ceil(r.totalRounded / input.unitsPerDay) : null;
-      return { solveFor: 'sampleSize', method: 'two-sided z-test (statsmodels NormalIndPower)', mdeType: input.mdeType, ...r, days };
+      return {
+        solveFor: 'sampleSize',
+        method: 'two-sided z-test (statsmodels NormalIndPower)',
+        mdeType: input.mdeType,
+        ...r,
+        days,
+      };
     }
-    const r = minimumDetectableEffect({ baseline, nControl: input.nControl!, ratio: input.ratio, alpha: input.alpha, power: input.power });
+    const r = minimumDetectableEffect({
+      baseline,
+      nControl: input.nControl!,
+      ratio: input.ratio,
+      alpha: input.alpha,
+      power: input.power,
+    });
     if (r.reason) throw Problem.validation([{ path: 'baseline', message: r.reason }]);
-    return { solveFor: 'mde', method: 'two-sided z-test (statsmodels NormalIndPower)', nControl: input.nControl!, nTreatment: input.nControl! * input.ratio, ...r };
+    return {
+      solveFor: 'mde',
+      method: 'two-sided z-test (statsmodels NormalIndPower)',
+      nControl: input.nControl!,
+      nTreatment: input.nControl! * input.ratio,
+      ...r,
+    };
   }
 }

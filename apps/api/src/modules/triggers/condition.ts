@@ -14,10 +14,16 @@ export function conditionErrors(condition: unknown, feature: FeatureLookup): Fie
   if (errors.length) return errors;
   for (const { attr, path } of ruleAttributes(condition as Rule, 'condition')) {
     const f = feature(attr);
-    if (!f) errors.push({ path: `${path}.attr`, message: `unknown feature "${attr}": define it under /v1/features first` });
-    else if (f.entity !== 'unit') errors.push({ path: `${path}.attr`, message: `"${attr}" is an item feature; a trigger's condition reads unit features (unit.*)` });
+    if (!f)
+      errors.push({ path: `${path}.attr`, message: `unknown feature "${attr}": define it under /v1/features first` });
+    else if (f.entity !== 'unit')
+      errors.push({
+        path: `${path}.attr`,
+        message: `"${attr}" is an item feature; a trigger's condition reads unit features (unit.*)`,
+      });
   }
-  if (!errors.length && !ruleAttributes(condition as Rule, 'condition').length) errors.push({ path: 'condition', message: 'must name at least one unit feature' });
+  if (!errors.length && !ruleAttributes(condition as Rule, 'condition').length)
+    errors.push({ path: 'condition', message: 'must name at least one unit feature' });
   return errors;
 }
 
@@ -52,7 +58,12 @@ export interface EdgeState {
  * the unit counts as inside and does not fire while it stays inside). A unit that no longer matches leaves, and may
  * fire again on its next entry. Staying inside never fires.
  */
-export function nextEdge(state: EdgeState, matches: boolean, atMs: number, cooldownMs: number): { state: EdgeState; fire: boolean } {
+export function nextEdge(
+  state: EdgeState,
+  matches: boolean,
+  atMs: number,
+  cooldownMs: number,
+): { state: EdgeState; fire: boolean } {
   if (!matches) return { state: { inside: false, lastFiredMs: state.lastFiredMs }, fire: false };
   if (state.inside) return { state, fire: false };
   const cooled = state.lastFiredMs === null || atMs - state.lastFiredMs >= cooldownMs;

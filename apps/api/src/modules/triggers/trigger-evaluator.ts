@@ -48,15 +48,24 @@ export class TriggerEvaluator implements UnitFeaturesListener {
     this.cached = null;
   }
 
-  async watchedStateKeys(manager: EntityManager, read: Pick<UnitFeatureReader, 'stateKeyOf'>): Promise<ReadonlySet<string>> {
+  async watchedStateKeys(
+    manager: EntityManager,
+    read: Pick<UnitFeatureReader, 'stateKeyOf'>,
+  ): Promise<ReadonlySet<string>> {
     return new Set((await this.enabled(manager, read)).flatMap((t) => [...t.stateKeys]));
   }
 
-  async unitsUpdated(manager: EntityManager, touched: ReadonlyMap<string, ReadonlySet<string>>, atMs: number, read: UnitFeatureReader): Promise<void> {
+  async unitsUpdated(
+    manager: EntityManager,
+    touched: ReadonlyMap<string, ReadonlySet<string>>,
+    atMs: number,
+    read: UnitFeatureReader,
+  ): Promise<void> {
     const triggers = await this.enabled(manager, read);
     if (!triggers.length) return;
     const pairs: Array<{ trigger: CompiledTrigger; unitId: string }> = [];
-    for (const [unitId, keys] of touched) for (const t of triggers) if ([...keys].some((k) => t.stateKeys.has(k))) pairs.push({ trigger: t, unitId });
+    for (const [unitId, keys] of touched)
+      for (const t of triggers) if ([...keys].some((k) => t.stateKeys.has(k))) pairs.push({ trigger: t, unitId });
     if (!pairs.length) return;
     const byId = new Map(triggers.map((t) => [t.row.id, t]));
     const locked = await this.repo.lockStates(
@@ -72,20 +81,47 @@ export class TriggerEvaluator implements UnitFeaturesListener {
     for (const s of locked) {
       const t = byId.get(s.triggerId)!;
       const unitValues = values.get(s.unitId) ?? {};
-      const next = nextEdge({ inside: s.inside, lastFiredMs: s.lastFiredMs }, t.predicate(unitValues), atMs, t.row.cooldownSeconds * 1000);
-      if (next.state.inside !== s.inside || next.state.lastFiredMs !== s.lastFiredMs) changed.push({ ...s, ...next.state });
-      if (next.fire) firings.push({ id: randomUUID(), triggerId: t.row.id, unitId: s.unitId, firedAt, values: Object.fromEntries(t.row.features.map((n) => [n, unitValues[n]])) });
+      const next = nextEdge(
+        { inside: s.inside, lastFiredMs: s.lastFiredMs },
+        t.predicate(unitValues),
+        atMs,
+        t.row.cooldownSeconds * 1000,
+      );
+      if (next.state.inside !== s.inside || next.state.lastFiredMs !== s.lastFiredMs)
+        changed.push({ ...s, ...next.state });
+      if (next.fire)
+        firings.push({
+          id: randomUUID(),
+          triggerId: t.row.id,
+          unitId: s.unitId,
+          firedAt,
+          values: Object.fromEntries(t.row.features.map((n) => [n, unitValues[n]])),
+        });
     }
     await this.repo.saveStates(manager, changed);
     await this.repo.insertFirings(manager, firings);
     for (const f of firings) {
       const t = byId.get(f.triggerId)!.row;
-      await this.outbox.enqueue(manager, 'trigger.fired', { firingId: f.id, trigger: { id: t.id, name: t.name, condition: t.condition, cooldownSeconds: t.cooldownSeconds }, unitId: f.unitId, firedAt: firedAt.toISOString(), values: f.values }, firedAt);
+      await this.outbox.enqueue(
+        manager,
+        'trigger.fired',
+        {
+          firingId: f.id,
+          trigger: { id: t.id, name: t.name, condition: t.condition, cooldownSeconds: t.cooldownSeconds },
+          unitId: f.unitId,
+          firedAt: firedAt.toISOString(),
+          values: f.values,
+        },
+        firedAt,
+      );
     }
   }
 
   /** Enabled triggers, compiled, reloaded when older than {@link TRIGGERS_TTL_MS} (through `manager`: we are inside a transaction). */
-  private async enabled(manager: EntityManager, read: Pick<UnitFeatureReader, 'stateKeyOf'>): Promise<CompiledTrigger[]> {
+  private async enabled(
+    manager: EntityManager,
+    read: Pick<UnitFeatureReader, 'stateKeyOf'>,
+  ): Promise<CompiledTrigger[]> {
     const now = Date.now();
     if (this.cached && now - this.cached.at < TRIGGERS_TTL_MS) return this.cached.triggers;
     // A feature's state key never changes (its source and window cannot be patched) and features are never deleted.

@@ -3,7 +3,15 @@ import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { Access, CurrentPrincipal, Principal } from '../../common/auth/access';
 import { ZodPipe } from '../../common/validation/zod';
-import { createTriggerSchema, CreateTriggerInput, listFiringsQuery, ListFiringsQuery, patchTriggerSchema, PatchTriggerInput, triggerIdParam } from './triggers.schema';
+import {
+  createTriggerSchema,
+  CreateTriggerInput,
+  listFiringsQuery,
+  ListFiringsQuery,
+  patchTriggerSchema,
+  PatchTriggerInput,
+  triggerIdParam,
+} from './triggers.schema';
 import { TriggersService } from './triggers.service';
 
 const idPipe = new ZodPipe(triggerIdParam, 'id');
@@ -38,7 +46,11 @@ export class TriggersController {
   @Patch(':id')
   @Access('webhooks:manage')
   @ApiBody({ schema: schemaOf(patchTriggerSchema) })
-  patch(@Param('id', idPipe) id: string, @Body(new ZodPipe(patchTriggerSchema)) body: PatchTriggerInput, @CurrentPrincipal() actor: Principal) {
+  patch(
+    @Param('id', idPipe) id: string,
+    @Body(new ZodPipe(patchTriggerSchema)) body: PatchTriggerInput,
+    @CurrentPrincipal() actor: Principal,
+  ) {
     return this.triggers.patch(id, body, actor);
   }
 

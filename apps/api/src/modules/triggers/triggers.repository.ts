@@ -45,7 +45,10 @@ export class TriggersRepository {
   }
 
   /** False when the name is taken. */
-  async insert(manager: EntityManager, t: Omit<TriggerRow, 'version' | 'createdAt' | 'updatedAt'>): Promise<TriggerRow | null> {
+  async insert(
+    manager: EntityManager,
+    t: Omit<TriggerRow, 'version' | 'createdAt' | 'updatedAt'>,
+  ): Promise<TriggerRow | null> {
     const rows: TriggerRow[] = await manager.query(
       `INSERT INTO triggers (id, name, description, condition, features, cooldown_seconds, enabled) VALUES ($1,$2,$3,$4::jsonb,$5,$6,$7)
        ON CONFLICT (name) DO NOTHING RETURNING ${TRIGGER_COLUMNS}`,
@@ -68,7 +71,12 @@ export class TriggersRepository {
   }
 
   /** Optimistic update (null when the row changed since `expectedVersion` or is gone). */
-  async update(manager: EntityManager, id: string, t: Pick<TriggerRow, 'description' | 'condition' | 'features' | 'cooldownSeconds' | 'enabled'>, expectedVersion: number): Promise<TriggerRow | null> {
+  async update(
+    manager: EntityManager,
+    id: string,
+    t: Pick<TriggerRow, 'description' | 'condition' | 'features' | 'cooldownSeconds' | 'enabled'>,
+    expectedVersion: number,
+  ): Promise<TriggerRow | null> {
     const [rows]: [TriggerRow[], number] = await manager.query(
       `UPDATE triggers SET description = $2, condition = $3::jsonb, features = $4, cooldown_seconds = $5, enabled = $6, version = version + 1, updated_at = now()
        WHERE id = $1 AND version = $7 RETURNING ${TRIGGER_COLUMNS}`,
@@ -79,7 +87,10 @@ export class TriggersRepository {
 
   /** A changed condition starts afresh: every unit counts as outside (last firings, and so cooldowns, are kept). */
   async resetInside(manager: EntityManager, id: string): Promise<void> {
-    await manager.query(`UPDATE trigger_states SET inside = false, updated_at = now() WHERE trigger_id = $1 AND inside`, [id]);
+    await manager.query(
+      `UPDATE trigger_states SET inside = false, updated_at = now() WHERE trigger_id = $1 AND inside`,
+      [id],
+    );
   }
 
   /** Deletes the trigger with its states and firings (cascade). */
@@ -94,7 +105,10 @@ export class TriggersRepository {
    * evaluations wait for each other instead of deadlocking; a waiting one reads the state the first committed
    * (READ COMMITTED re-reads a row after the lock it waited for is released).
    */
-  async lockStates(manager: EntityManager, pairs: ReadonlyArray<{ triggerId: string; unitId: string }>): Promise<LockedState[]> {
+  async lockStates(
+    manager: EntityManager,
+    pairs: ReadonlyArray<{ triggerId: string; unitId: string }>,
+  ): Promise<LockedState[]> {
     const triggerIds = pairs.map((p) => p.triggerId);
     const unitIds = pairs.map((p) => p.unitId);
     await manager.query(
@@ -129,7 +143,12 @@ export class TriggersRepository {
         )),
       );
     }
-    return rows.map((r) => ({ triggerId: r.trigger_id, unitId: r.unit_id, inside: r.inside, lastFiredMs: r.last_fired_ms === null ? null : Number(r.last_fired_ms) }));
+    return rows.map((r) => ({
+      triggerId: r.trigger_id,
+      unitId: r.unit_id,
+      inside: r.inside,
+      lastFiredMs: r.last_fired_ms === null ? null : Number(r.last_fired_ms),
+    }));
   }
 
   /** Writes changed edge states (rows locked by {@link lockStates} in the same transaction). */
@@ -139,7 +158,12 @@ export class TriggersRepository {
       `UPDATE trigger_states s SET inside = p.inside, last_fired_at = CASE WHEN p.last_fired_ms IS NULL THEN NULL ELSE to_timestamp(p.last_fired_ms / 1000.0) END, updated_at = now()
        FROM unnest($1::uuid[], $2::text[], $3::boolean[], $4::float8[]) AS p(trigger_id, unit_id, inside, last_fired_ms)
        WHERE s.trigger_id = p.trigger_id AND s.unit_id = p.unit_id`,
-      [states.map((s) => s.triggerId), states.map((s) => s.unitId), states.map((s) => s.inside), states.map((s) => s.lastFiredMs)],
+      [
+        states.map((s) => s.triggerId),
+        states.map((s) => s.unitId),
+        states.map((s) => s.inside),
+        states.map((s) => s.lastFiredMs),
+      ],
     );
   }
 
@@ -148,12 +172,21 @@ export class TriggersRepository {
     await manager.query(
       `INSERT INTO trigger_firings (id, trigger_id, unit_id, fired_at, feature_values)
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::jsonb[])`,
-      [firings.map((f) => f.id), firings.map((f) => f.triggerId), firings.map((f) => f.unitId), firings.map((f) => f.firedAt.toISOString()), firings.map((f) => JSON.stringify(f.values))],
+      [
+        firings.map((f) => f.id),
+        firings.map((f) => f.triggerId),
+        firings.map((f) => f.unitId),
+        firings.map((f) => f.firedAt.toISOString()),
+        firings.map((f) => JSON.stringify(f.values)),
+      ],
     );
   }
 
   firings(triggerId: string, limit: number): Promise<FiringRow[]> {
-    return this.db.query(`SELECT ${FIRING_COLUMNS} FROM trigger_firings WHERE trigger_id = $1 ORDER BY fired_at DESC, id LIMIT $2`, [triggerId, limit]);
+    return this.db.query(
+      `SELECT ${FIRING_COLUMNS} FROM trigger_firings WHERE trigger_id = $1 ORDER BY fired_at DESC, id LIMIT $2`,
+      [triggerId, limit],
+    );
   }
 
   /** Erase a unit's edge states and firings (inside the erasure transaction); returns the rows removed. */

@@ -13,7 +13,12 @@ const cooldown = z
  * service (rule validation, then the features), which reports paths under `condition`.
  */
 export const createTriggerSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,99}$/, 'must be 1–100 characters of a–z, 0–9, _ . - (starting with a letter or digit)'),
+  name: z
+    .string()
+    .regex(
+      /^[a-z0-9][a-z0-9_.-]{0,99}$/,
+      'must be 1–100 characters of a–z, 0–9, _ . - (starting with a letter or digit)',
+    ),
   description: z.string().max(2000).default(''),
   condition: z.unknown().refine((v) => v !== undefined, 'is required'),
   /** per unit: an entry less than this long after the unit's last firing does not fire */

@@ -19,9 +19,19 @@ const viewOf = (t: TriggerRow): TriggerView => ({
   updatedAt: new Date(t.updatedAt).toISOString(),
 });
 
-const firingView = (f: FiringRow) => ({ id: f.id, unitId: f.unitId, firedAt: new Date(f.firedAt).toISOString(), values: f.values });
+const firingView = (f: FiringRow) => ({
+  id: f.id,
+  unitId: f.unitId,
+  firedAt: new Date(f.firedAt).toISOString(),
+  values: f.values,
+});
 
-const audited = (t: Pick<TriggerRow, 'name' | 'condition' | 'cooldownSeconds' | 'enabled'>) => ({ name: t.name, condition: t.condition, cooldownSeconds: t.cooldownSeconds, enabled: t.enabled });
+const audited = (t: Pick<TriggerRow, 'name' | 'condition' | 'cooldownSeconds' | 'enabled'>) => ({
+  name: t.name,
+  condition: t.condition,
+  cooldownSeconds: t.cooldownSeconds,
+  enabled: t.enabled,
+});
 
 /** `POST/GET/PATCH/DELETE /v1/triggers`: definitions (audited) and their recent firings. */
 @Injectable()
@@ -44,9 +54,29 @@ export class TriggersService {
   async create(input: CreateTriggerInput, actor: Principal): Promise<TriggerView> {
     const features = await this.checkCondition(input.condition);
     const row = await this.repo.transaction(async (m) => {
-      const row = await this.repo.insert(m, { id: randomUUID(), name: input.name, description: input.description, condition: input.condition as Rule, features, cooldownSeconds: input.cooldownSeconds, enabled: input.enabled });
-      if (!row) throw new Problem(409, `A trigger named "${input.name}" already exists.`, [{ path: 'name', message: 'already taken' }], 'duplicate-key');
-      await this.audit.append(m, actor, { action: 'trigger.create', entityType: 'trigger', entityId: row.id, before: null, after: audited(row) });
+      const row = await this.repo.insert(m, {
+        id: randomUUID(),
+        name: input.name,
+        description: input.description,
+        condition: input.condition as Rule,
+        features,
+        cooldownSeconds: input.cooldownSeconds,
+        enabled: input.enabled,
+      });
+      if (!row)
+        throw new Problem(
+          409,
+          `A trigger named "${input.name}" already exists.`,
+          [{ path: 'name', message: 'already taken' }],
+          'duplicate-key',
+        );
+      await this.audit.append(m, actor, {
+        action: 'trigger.create',
+        entityType: 'trigger',
+        entityId: row.id,
+        before: null,
+        after: audited(row),
+      });
       return row;
     });
     this.evaluator.forget();
@@ -75,9 +105,20 @@ export class TriggersService {
         enabled: patch.enabled ?? current.enabled,
       };
       const row = await this.repo.update(m, id, next, current.version);
-      if (!row) throw Problem.conflict(`Trigger ${id} was changed by someone else; read it again and retry.`, 'concurrent-change');
-      if (features && JSON.stringify(current.condition) !== JSON.stringify(row.condition)) await this.repo.resetInside(m, id);
-      await this.audit.append(m, actor, { action: 'trigger.update', entityType: 'trigger', entityId: id, before: audited(current), after: audited(row) });
+      if (!row)
+        throw Problem.conflict(
+          `Trigger ${id} was changed by someone else; read it again and retry.`,
+          'concurrent-change',
+        );
+      if (features && JSON.stringify(current.condition) !== JSON.stringify(row.condition))
+        await this.repo.resetInside(m, id);
+      await this.audit.append(m, actor, {
+        action: 'trigger.update',
+        entityType: 'trigger',
+        entityId: id,
+        before: audited(current),
+        after: audited(row),
+      });
       return row;
     });
     this.evaluator.forget();
@@ -88,7 +129,13 @@ export class TriggersService {
     await this.repo.transaction(async (m) => {
       const current = await this.repo.find(id, m);
       if (!current || !(await this.repo.delete(m, id))) throw Problem.notFound(`No trigger ${id}.`);
-      await this.audit.append(m, actor, { action: 'trigger.delete', entityType: 'trigger', entityId: id, before: audited(current), after: null });
+      await this.audit.append(m, actor, {
+        action: 'trigger.delete',
+        entityType: 'trigger',
+        entityId: id,
+        before: audited(current),
+        after: null,
+      });
     });
     this.evaluator.forget();
   }

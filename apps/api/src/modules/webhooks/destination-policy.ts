@@ -82,7 +82,11 @@ export class DestinationPolicy {
   /** Every address `hostname` resolves to, refused as a whole when any one of them is refused. */
   async resolve(hostname: string): Promise<LookupAddress[]> {
     const host = hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
-    const addresses: LookupAddress[] = isIP(host) ? [{ address: host, family: isIP(host) }] : await new Promise((resolve, reject) => dnsLookup(host, { all: true }, (err, list) => (err ? reject(err) : resolve(list))));
+    const addresses: LookupAddress[] = isIP(host)
+      ? [{ address: host, family: isIP(host) }]
+      : await new Promise((resolve, reject) =>
+          dnsLookup(host, { all: true }, (err, list) => (err ? reject(err) : resolve(list))),
+        );
     if (!addresses.length) throw new Error(`${host} has no address`);
     for (const a of addresses) {
       const why = this.refusal(a.address);

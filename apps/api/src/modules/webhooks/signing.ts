@@ -30,14 +30,23 @@ export function sign(secret: string, id: string, timestamp: number, body: string
 
 /** The three Standard Webhooks headers for one delivery attempt. */
 export function signedHeaders(secret: string, id: string, timestamp: number, body: string): Record<string, string> {
-  return { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': sign(secret, id, timestamp, body) };
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': sign(secret, id, timestamp, body),
+  };
 }
 
 /**
  * A receiver's check: true when one of the space-separated `v1,` signatures matches and the timestamp is within
  * the tolerance of `nowSeconds`. Constant-time comparison.
  */
-export function verify(secret: string, headers: { id: string; timestamp: string; signature: string }, body: string, nowSeconds = Math.floor(Date.now() / 1000)): boolean {
+export function verify(
+  secret: string,
+  headers: { id: string; timestamp: string; signature: string },
+  body: string,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): boolean {
   const ts = Number(headers.timestamp);
   if (!/^\d+$/.test(headers.timestamp) || Math.abs(nowSeconds - ts) > TIMESTAMP_TOLERANCE_SECONDS) return false;
   const expected = Buffer.from(sign(secret, headers.id, ts, body).slice(3), 'base64');

@@ -94,8 +94,19 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
   }
 
   private async attempt(d: ClaimedDelivery): Promise<void> {
-    const r = await sendWebhook(this.policy, { url: d.url, secret: d.secret, id: d.id, body: d.body }, this.config.webhookTimeoutMs);
+    const r = await sendWebhook(
+      this.policy,
+      { url: d.url, secret: d.secret, id: d.id, body: d.body },
+      this.config.webhookTimeoutMs,
+    );
     if (r.ok) await this.repo.markDelivered(d.id, r.statusCode ?? 200);
-    else await this.repo.markFailed(d.id, d.attempts, r.statusCode, r.error ?? 'failed', retryDelayMs(d.attempts, this.config.webhookRetryBaseMs, this.uniform));
+    else
+      await this.repo.markFailed(
+        d.id,
+        d.attempts,
+        r.statusCode,
+        r.error ?? 'failed',
+        retryDelayMs(d.attempts, this.config.webhookRetryBaseMs, this.uniform),
+      );
   }
 }

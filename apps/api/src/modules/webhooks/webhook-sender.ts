@@ -19,7 +19,12 @@ const MAX_ERROR_BODY = 200;
  * every attempt, a new timestamp and signature). Success = a 2xx answer within `timeoutMs`; redirects are not
  * followed (a 3xx is a failure). Connects only to addresses the policy allows (checked at connect time).
  */
-export function sendWebhook(policy: DestinationPolicy, target: { url: string; secret: string; id: string; body: string }, timeoutMs: number, nowSeconds = Math.floor(Date.now() / 1000)): Promise<SendResult> {
+export function sendWebhook(
+  policy: DestinationPolicy,
+  target: { url: string; secret: string; id: string; body: string },
+  timeoutMs: number,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): Promise<SendResult> {
   return new Promise((resolve) => {
     let settled = false;
     const done = (r: SendResult) => {
@@ -42,7 +47,11 @@ export function sendWebhook(policy: DestinationPolicy, target: { url: string; se
       url,
       {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'Slotwise-Webhooks/1', ...signedHeaders(target.secret, target.id, nowSeconds, target.body) },
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Slotwise-Webhooks/1',
+          ...signedHeaders(target.secret, target.id, nowSeconds, target.body),
+        },
         lookup: policy.lookup() as never,
         signal: AbortSignal.timeout(timeoutMs),
       },
@@ -53,11 +62,28 @@ export function sendWebhook(policy: DestinationPolicy, target: { url: string; se
         res.on('data', (chunk: string) => {
           if (text.length < MAX_ERROR_BODY) text += chunk;
         });
-        res.on('end', () => (status >= 200 && status < 300 ? done({ ok: true, statusCode: status, error: null }) : done({ ok: false, statusCode: status, error: `HTTP ${status}${text ? `: ${text.slice(0, MAX_ERROR_BODY)}` : ''}` })));
+        res.on('end', () =>
+          status >= 200 && status < 300
+            ? done({ ok: true, statusCode: status, error: null })
+            : done({
+                ok: false,
+                statusCode: status,
+                error: `HTTP ${status}${text ? `: ${text.slice(0, MAX_ERROR_BODY)}` : ''}`,
+              }),
+        );
         res.on('error', (err) => done({ ok: false, statusCode: status, error: err.message }));
       },
     );
-    req.on('error', (err: Error & { code?: string }) => done({ ok: false, statusCode: null, error: err.name === 'AbortError' || err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : `${err.code ? `${err.code}: ` : ''}${err.message}` }));
+    req.on('error', (err: Error & { code?: string }) =>
+      done({
+        ok: false,
+        statusCode: null,
+        error:
+          err.name === 'AbortError' || err.name === 'TimeoutError'
+            ? `no answer within ${timeoutMs} ms`
+            : `${err.code ? `${err.code}: ` : ''}${err.message}`,
+      }),
+    );
     req.end(target.body);
   });
 }

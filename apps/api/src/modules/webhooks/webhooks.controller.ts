@@ -4,7 +4,16 @@ import { z } from 'zod';
 import { Access, CurrentPrincipal, Principal } from '../../common/auth/access';
 import { ZodPipe } from '../../common/validation/zod';
 import { WEBHOOK_EVENT_TYPES } from './event-types';
-import { createWebhookSchema, CreateWebhookInput, deliveryIdParam, listDeliveriesQuery, ListDeliveriesQuery, patchWebhookSchema, PatchWebhookInput, webhookIdParam } from './webhooks.schema';
+import {
+  createWebhookSchema,
+  CreateWebhookInput,
+  deliveryIdParam,
+  listDeliveriesQuery,
+  ListDeliveriesQuery,
+  patchWebhookSchema,
+  PatchWebhookInput,
+  webhookIdParam,
+} from './webhooks.schema';
 import { WebhooksService } from './webhooks.service';
 
 const idPipe = new ZodPipe(webhookIdParam, 'id');
@@ -39,7 +48,11 @@ export class WebhooksController {
   @Patch(':id')
   @Access('webhooks:manage')
   @ApiBody({ schema: z.toJSONSchema(patchWebhookSchema, { io: 'input', unrepresentable: 'any' }) as object })
-  patch(@Param('id', idPipe) id: string, @Body(new ZodPipe(patchWebhookSchema)) body: PatchWebhookInput, @CurrentPrincipal() actor: Principal) {
+  patch(
+    @Param('id', idPipe) id: string,
+    @Body(new ZodPipe(patchWebhookSchema)) body: PatchWebhookInput,
+    @CurrentPrincipal() actor: Principal,
+  ) {
     return this.webhooks.patch(id, body, actor);
   }
 
@@ -52,7 +65,10 @@ export class WebhooksController {
 
   @Get(':id/deliveries')
   @Access('webhooks:manage')
-  deliveries(@Param('id', idPipe) id: string, @Query(new ZodPipe(listDeliveriesQuery, 'query')) query: ListDeliveriesQuery) {
+  deliveries(
+    @Param('id', idPipe) id: string,
+    @Query(new ZodPipe(listDeliveriesQuery, 'query')) query: ListDeliveriesQuery,
+  ) {
     return this.webhooks.deliveries(id, query);
   }
 
@@ -74,7 +90,11 @@ export class WebhooksController {
   @Post(':id/deliveries/:deliveryId/redeliver')
   @HttpCode(202)
   @Access('webhooks:manage')
-  redeliver(@Param('id', idPipe) id: string, @Param('deliveryId', deliveryPipe) deliveryId: string, @CurrentPrincipal() actor: Principal) {
+  redeliver(
+    @Param('id', idPipe) id: string,
+    @Param('deliveryId', deliveryPipe) deliveryId: string,
+    @CurrentPrincipal() actor: Principal,
+  ) {
     return this.webhooks.redeliver(id, deliveryId, actor);
   }
 }

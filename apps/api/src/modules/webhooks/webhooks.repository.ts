@@ -63,14 +63,10 @@ export class WebhooksRepository {
   }
 
   async insert(manager: EntityManager, w: Omit<WebhookRow, 'createdAt' | 'updatedAt'>): Promise<WebhookRow> {
-    const rows: WebhookRow[] = await manager.query(`INSERT INTO webhooks (id, url, description, event_types, secret, enabled) VALUES ($1,$2,$3,$4,$5,$6) RETURNING ${WEBHOOK_COLUMNS}`, [
-      w.id,
-      w.url,
-      w.description,
-      w.eventTypes,
-      w.secret,
-      w.enabled,
-    ]);
+    const rows: WebhookRow[] = await manager.query(
+      `INSERT INTO webhooks (id, url, description, event_types, secret, enabled) VALUES ($1,$2,$3,$4,$5,$6) RETURNING ${WEBHOOK_COLUMNS}`,
+      [w.id, w.url, w.description, w.eventTypes, w.secret, w.enabled],
+    );
     return rows[0];
   }
 
@@ -83,7 +79,11 @@ export class WebhooksRepository {
     return rows[0] ?? null;
   }
 
-  async update(manager: EntityManager, id: string, w: Pick<WebhookRow, 'url' | 'description' | 'eventTypes' | 'secret' | 'enabled'>): Promise<WebhookRow | null> {
+  async update(
+    manager: EntityManager,
+    id: string,
+    w: Pick<WebhookRow, 'url' | 'description' | 'eventTypes' | 'secret' | 'enabled'>,
+  ): Promise<WebhookRow | null> {
     const [rows]: [WebhookRow[], number] = await manager.query(
       `UPDATE webhooks SET url=$2, description=$3, event_types=$4, secret=$5, enabled=$6, updated_at=now() WHERE id=$1 RETURNING ${WEBHOOK_COLUMNS}`,
       [id, w.url, w.description, w.eventTypes, w.secret, w.enabled],
@@ -113,7 +113,10 @@ export class WebhooksRepository {
 
   /** Whether any enabled webhook subscribes to one of `types` (work nobody listens to can be skipped). */
   async anySubscribed(types: readonly string[]): Promise<boolean> {
-    const rows: unknown[] = await this.db.query(`SELECT 1 FROM webhooks WHERE enabled AND event_types && $1::text[] LIMIT 1`, [types]);
+    const rows: unknown[] = await this.db.query(
+      `SELECT 1 FROM webhooks WHERE enabled AND event_types && $1::text[] LIMIT 1`,
+      [types],
+    );
     return rows.length > 0;
   }
 
@@ -148,14 +151,23 @@ export class WebhooksRepository {
 
   /** Records a successful attempt (only while the row is still pending: a redelivered or failed row keeps its state). */
   async markDelivered(id: string, statusCode: number): Promise<void> {
-    await this.db.query(`UPDATE webhook_deliveries SET status = 'delivered', delivered_at = now(), last_status_code = $2, last_error = NULL WHERE id = $1 AND status = 'pending'`, [id, statusCode]);
+    await this.db.query(
+      `UPDATE webhook_deliveries SET status = 'delivered', delivered_at = now(), last_status_code = $2, last_error = NULL WHERE id = $1 AND status = 'pending'`,
+      [id, statusCode],
+    );
   }
 
   /**
    * Records a failed attempt `attempt`: due again after `retryMs`, or failed when that is past its expiry. Only the
    * latest claim writes (a stale worker whose lease was taken over does not).
    */
-  async markFailed(id: string, attempt: number, statusCode: number | null, error: string, retryMs: number): Promise<void> {
+  async markFailed(
+    id: string,
+    attempt: number,
+    statusCode: number | null,
+    error: string,
+    retryMs: number,
+  ): Promise<void> {
     // Two statements in one transaction, not `status = CASE WHEN now() + … > expires_at`: Citus refuses a
     // non-immutable function inside CASE in an UPDATE (webhook_deliveries is a reference table there).
     await this.db.transaction(async (m) => {
@@ -164,7 +176,10 @@ export class WebhooksRepository {
          WHERE id = $1 AND attempts = $2 AND status = 'pending'`,
         [id, attempt, statusCode, error, retryMs],
       );
-      await m.query(`UPDATE webhook_deliveries SET status = 'failed' WHERE id = $1 AND attempts = $2 AND status = 'pending' AND next_attempt_at > expires_at`, [id, attempt]);
+      await m.query(
+        `UPDATE webhook_deliveries SET status = 'failed' WHERE id = $1 AND attempts = $2 AND status = 'pending' AND next_attempt_at > expires_at`,
+        [id, attempt],
+      );
     });
   }
 
@@ -176,7 +191,10 @@ export class WebhooksRepository {
   }
 
   async delivery(webhookId: string, id: string): Promise<DeliveryRow | null> {
-    const rows: DeliveryRow[] = await this.db.query(`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE webhook_id = $1 AND id = $2`, [webhookId, id]);
+    const rows: DeliveryRow[] = await this.db.query(
+      `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE webhook_id = $1 AND id = $2`,
+      [webhookId, id],
+    );
     return rows[0] ?? null;
   }
 

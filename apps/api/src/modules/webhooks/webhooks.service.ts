@@ -68,7 +68,8 @@ export class WebhooksService {
     try {
       await this.policy.resolve(new URL(url).hostname);
     } catch (err) {
-      const message = err instanceof DestinationRefused ? err.message : `the host does not resolve (${(err as Error).message})`;
+      const message =
+        err instanceof DestinationRefused ? err.message : `the host does not resolve (${(err as Error).message})`;
       throw Problem.validation([{ path: 'url', message }]);
     }
   }
@@ -78,8 +79,21 @@ export class WebhooksService {
     await this.checkDestination(input.url);
     const secret = input.secret ?? generateSecret();
     const row = await this.repo.transaction(async (m) => {
-      const row = await this.repo.insert(m, { id: randomUUID(), url: input.url, description: input.description, eventTypes: input.eventTypes, secret, enabled: input.enabled });
-      await this.audit.append(m, actor, { action: 'webhook.create', entityType: 'webhook', entityId: row.id, before: null, after: { url: row.url, eventTypes: row.eventTypes, enabled: row.enabled } });
+      const row = await this.repo.insert(m, {
+        id: randomUUID(),
+        url: input.url,
+        description: input.description,
+        eventTypes: input.eventTypes,
+        secret,
+        enabled: input.enabled,
+      });
+      await this.audit.append(m, actor, {
+        action: 'webhook.create',
+        entityType: 'webhook',
+        entityId: row.id,
+        before: null,
+        after: { url: row.url, eventTypes: row.eventTypes, enabled: row.enabled },
+      });
       return row;
     });
     return { ...viewOf(row), secret };
@@ -107,11 +121,16 @@ export class WebhooksService {
       const row = await this.repo.update(m, id, next);
       if (!row) throw Problem.notFound(`No webhook ${id}.`);
       await this.audit.append(m, actor, {
-      action: 'webhook.update',
-      entityType: 'webhook',
-      entityId: id,
-      before: { url: current.url, eventTypes: current.eventTypes, enabled: current.enabled },
-        after: { url: row.url, eventTypes: row.eventTypes, enabled: row.enabled, ...(patch.secret ? { secretRotated: true } : {}) },
+        action: 'webhook.update',
+        entityType: 'webhook',
+        entityId: id,
+        before: { url: current.url, eventTypes: current.eventTypes, enabled: current.enabled },
+        after: {
+          url: row.url,
+          eventTypes: row.eventTypes,
+          enabled: row.enabled,
+          ...(patch.secret ? { secretRotated: true } : {}),
+        },
       });
       return viewOf(row);
     });
@@ -121,7 +140,13 @@ export class WebhooksService {
     const current = await this.require(id);
     await this.repo.transaction(async (m) => {
       if (!(await this.repo.delete(m, id))) throw Problem.notFound(`No webhook ${id}.`);
-      await this.audit.append(m, actor, { action: 'webhook.delete', entityType: 'webhook', entityId: id, before: { url: current.url, eventTypes: current.eventTypes }, after: null });
+      await this.audit.append(m, actor, {
+        action: 'webhook.delete',
+        entityType: 'webhook',
+        entityId: id,
+        before: { url: current.url, eventTypes: current.eventTypes },
+        after: null,
+      });
     });
   }
 
@@ -139,7 +164,11 @@ export class WebhooksService {
   /** "Send test": a `webhook.test` delivery to this webhook only, attempted right away. */
   async sendTest(id: string, actor: Principal) {
     const w = await this.require(id);
-    const d = await this.repo.enqueueTo(w.id, TEST_EVENT_TYPE, { webhook: w.id, message: 'Test delivery from Slotwise', actor: actor.name });
+    const d = await this.repo.enqueueTo(w.id, TEST_EVENT_TYPE, {
+      webhook: w.id,
+      message: 'Test delivery from Slotwise',
+      actor: actor.name,
+    });
     this.dispatcher.wake();
     return deliveryView(d);
   }
@@ -149,7 +178,13 @@ export class WebhooksService {
     const d = await this.repo.transaction(async (m) => {
       const d = await this.repo.redeliver(m, id, deliveryId);
       if (!d) throw Problem.notFound(`No delivery ${deliveryId} of webhook ${id}.`);
-      await this.audit.append(m, actor, { action: 'webhook.redeliver', entityType: 'webhook', entityId: id, before: null, after: { delivery: deliveryId } });
+      await this.audit.append(m, actor, {
+        action: 'webhook.redeliver',
+        entityType: 'webhook',
+        entityId: id,
+        before: null,
+        after: { delivery: deliveryId },
+      });
       return d;
     });
     this.dispatcher.wake();

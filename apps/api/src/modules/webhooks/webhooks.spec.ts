@@ -15,7 +15,11 @@ describe('Standard Webhooks signing', () => {
   });
 
   it('verifies the vector among several signatures, and refuses a changed body, a wrong secret or a stale timestamp', () => {
-    const headers = { id, timestamp: String(timestamp), signature: 'v1,bm9wZQ== v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=' };
+    const headers = {
+      id,
+      timestamp: String(timestamp),
+      signature: 'v1,bm9wZQ== v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
+    };
     expect(verify(secret, headers, body, timestamp + 10)).toBe(true);
     expect(verify(secret, headers, '{"test": 2432232315}', timestamp)).toBe(false);
     expect(verify(generateSecret(), headers, body, timestamp)).toBe(false);
@@ -57,9 +61,12 @@ describe('DestinationPolicy (SSRF)', () => {
     expect(strict.refusal(a)).toMatch(/non-public|private/);
   });
 
-  it.each(['93.184.216.34', '8.8.8.8', '172.32.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8'])('allows the public address %s', (a) => {
-    expect(strict.refusal(a)).toBeNull();
-  });
+  it.each(['93.184.216.34', '8.8.8.8', '172.32.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8'])(
+    'allows the public address %s',
+    (a) => {
+      expect(strict.refusal(a)).toBeNull();
+    },
+  );
 
   it('allows listed CIDRs only, or everything when on', () => {
     const listed = new DestinationPolicy(['127.0.0.0/8', '::1']);
@@ -72,7 +79,9 @@ describe('DestinationPolicy (SSRF)', () => {
   it('judges every address a name resolves to (localhost is loopback)', async () => {
     await expect(strict.resolve('localhost')).rejects.toThrow(/non-public/);
     await expect(strict.resolve('[::1]')).rejects.toThrow(/non-public/);
-    await expect(new DestinationPolicy('on').resolve('127.0.0.1')).resolves.toEqual([{ address: '127.0.0.1', family: 4 }]);
+    await expect(new DestinationPolicy('on').resolve('127.0.0.1')).resolves.toEqual([
+      { address: '127.0.0.1', family: 4 },
+    ]);
   });
 });
 
