@@ -71,6 +71,24 @@ export default tseslint.config(
     },
   },
   {
+    // Test fixtures and the ranker benchmark live in libs/ranker-fixtures, out of the production barrel.
+    files: ['libs/ranker/src/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@slotwise/ranker-fixtures', '**/ranker-fixtures/**', '**/fixtures/**'],
+              message: 'libs/ranker production code must not import its test fixtures (libs/ranker-fixtures).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // No app imports another app (apps/api, apps/simulator, apps/console): shared code lives in libs/.
     files: ['apps/api/**/*.ts'],
     rules: {

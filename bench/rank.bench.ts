@@ -1,6 +1,6 @@
 import Fastify from 'fastify';
 import { createRng } from '@slotwise/bandit';
-import { FIXTURE_SPLIT_SIGNATURE, loadFixtureModel } from '@slotwise/ranker';
+import { FIXTURE_SPLIT_SIGNATURE, loadFixtureModel } from '@slotwise/ranker-fixtures';
 import { createApp } from '../apps/api/src/app.factory';
 import { loadConfig } from '../apps/api/src/config/app-config';
 import { join } from 'node:path';

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import { runBanditBench } from '@slotwise/bandit';
-import { benchRanker } from '@slotwise/ranker';
+import { benchRanker } from '@slotwise/ranker-fixtures';
 import { benchEvents } from './events.bench';
 import { benchFeatures } from './features.bench';
 import { benchNumpyReference } from './numpy-reference.bench';

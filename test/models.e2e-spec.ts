@@ -1,4 +1,4 @@
-import { FIXTURE_SPLIT_SIGNATURE, loadFixtureModel } from '@slotwise/ranker';
+import { FIXTURE_SPLIT_SIGNATURE, loadFixtureModel } from '@slotwise/ranker-fixtures';
 import { startTestApp, TestApp } from './support/test-app';
 
 const names = (prefix: string) => Array.from({ length: 16 }, (_, i) => `${prefix}${i}`);

@@ -1,4 +1,4 @@
-import { FIXTURE_SPLIT_SIGNATURE, loadFixtureModel } from '@slotwise/ranker';
+import { FIXTURE_SPLIT_SIGNATURE, loadFixtureModel } from '@slotwise/ranker-fixtures';
 import golden from '../libs/ope/src/__golden__/obd.json';
 import { loadObd } from '../libs/ope/src/testing/obd';
 import { rankingExperiment, startTestApp, TestApp } from './support/test-app';

@@ -5,7 +5,7 @@
  */
 import { DEFAULT_EPSILON } from '@slotwise/bandit';
 import { decisionItemKey } from '@slotwise/contracts';
-import { loadFixtureModel } from '@slotwise/ranker';
+import { loadFixtureModel } from '@slotwise/ranker-fixtures';
 import { randomBytes } from 'node:crypto';
 import { SlotwiseClient } from './client';
 import { oracleSlate, slateValue, VariantSummary, VariantTracker } from './metrics';

@@ -1,7 +1,12 @@
 /** @jest-environment ./libs/ranker/testing/onnx-jest-environment.js */
 import { readFileSync } from 'fs';
 import { RankerInputError, RankerModelError } from './errors';
-import { FIXTURE_CONCAT_SIGNATURE, FIXTURE_SPLIT_SIGNATURE, fixturePath, loadFixtureModel } from './fixtures';
+import {
+  FIXTURE_CONCAT_SIGNATURE,
+  FIXTURE_SPLIT_SIGNATURE,
+  fixturePath,
+  loadFixtureModel,
+} from '@slotwise/ranker-fixtures';
 import { mulberry32, OnnxScorer, validateModel } from './onnx-scorer';
 import { ModelSignature } from './signature';
 import { topN } from './topn';

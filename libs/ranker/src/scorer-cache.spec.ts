@@ -1,7 +1,7 @@
 /** @jest-environment ./libs/ranker/testing/onnx-jest-environment.js */
 import { readFileSync } from 'fs';
 import { RankerModelError } from './errors';
-import { fixturePath, loadFixtureModel } from './fixtures';
+import { fixturePath, loadFixtureModel } from '@slotwise/ranker-fixtures';
 import { NoneScorer } from './scorer';
 import { ModelLoader, ScorerCache, StoredModel } from './scorer-cache';
 

@@ -12,7 +12,8 @@
  * construction (it knows a nonlinear part of the truth, not q, not W, not the season).
  */
 import { createRng, type Rng } from '@slotwise/bandit';
-import { loadFixtureModel, OnnxScorer } from '@slotwise/ranker';
+import { OnnxScorer } from '@slotwise/ranker';
+import { loadFixtureModel } from '@slotwise/ranker-fixtures';
 import type { RequestTruth, World, WorldCandidate, WorldRequest, WorldSpec } from './world';
 
 export interface EcommerceOptions {

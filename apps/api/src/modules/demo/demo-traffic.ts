@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { ApiError, SlotwiseClient } from '@slotwise/client';
 import { decisionItemKey } from '@slotwise/contracts';
 import { EcommerceWorld } from '@slotwise/simulation';
-import { fixturePath, loadFixtureModel } from '@slotwise/ranker';
+import { fixturePath, loadFixtureModel } from '@slotwise/ranker-fixtures';
 
 export const DEMO_RANKING = 'demo-home-feed';
 export const DEMO_AB = 'demo-checkout-button';

@@ -1,5 +1,5 @@
-import { loadFixtureModel } from './fixtures';
-import { mulberry32, OnnxScorer, OnnxScorerOptions } from './onnx-scorer';
+import { mulberry32, OnnxScorer, type OnnxScorerOptions } from '@slotwise/ranker';
+import { loadFixtureModel } from './index';
 
 export interface RankerBenchOptions extends Omit<OnnxScorerOptions, 'ref'> {
   /** Candidates per scoring (default 500). */
