@@ -584,12 +584,36 @@ export const timeseriesSchema = z.object({
 export type TimeseriesBody = z.infer<typeof timeseriesSchema>;
 
 /** `POST /v1/stats/power`: a sample size per arm for an MDE, or the MDE for a sample size. */
-export const powerResultSchema = z.union([
-  z
-    .object({ solveFor: z.literal('sampleSize'), method: z.string(), mdeType: z.string(), days: nullableNum })
-    .catchall(z.unknown()),
-  z.object({ solveFor: z.literal('mde'), method: z.string(), nControl: num, nTreatment: num }).catchall(z.unknown()),
-]);
+/** POST /v1/stats/power: libs/stats' SampleSizeResult / MdeResult (power.ts) with the method and solved quantity. */
+const powerCommon = {
+  method: z.string(),
+  alpha: num,
+  power: num,
+  ratio: num,
+  effectSize: nullableNum,
+  absoluteMde: nullableNum,
+  reason: z.string().nullable(),
+};
+export const sampleSizeResultSchema = z.object({
+  solveFor: z.literal('sampleSize'),
+  mdeType: z.enum(['relative', 'absolute']),
+  ...powerCommon,
+  nControl: nullableNum,
+  nTreatment: nullableNum,
+  nControlRounded: nullableNum,
+  nTreatmentRounded: nullableNum,
+  totalRounded: nullableNum,
+  /** totalRounded ÷ unitsPerDay, rounded up; null without unitsPerDay */
+  days: nullableNum,
+});
+export const mdeResultSchema = z.object({
+  solveFor: z.literal('mde'),
+  ...powerCommon,
+  nControl: num,
+  nTreatment: num,
+  relativeMde: nullableNum,
+});
+export const powerResultSchema = z.union([sampleSizeResultSchema, mdeResultSchema]);
 
 export type PowerResultBody = z.infer<typeof powerResultSchema>;
 

@@ -10,8 +10,10 @@ import {
   MODEL_REF_PATTERN,
   POLICY_DEFAULTS,
   POLICY_TYPES,
+  type sampleSizeResultSchema,
   THOMPSON_MODELS,
 } from '@slotwise/contracts';
+import type { z } from 'zod';
 import type { Experiment } from '../lib/types';
 
 const KEY_RE = EXPERIMENT_KEY;
@@ -778,11 +780,7 @@ function Review({ d }: { d: Draft }) {
   );
 }
 
-interface PowerResult {
-  nControlRounded?: number | null;
-  totalRounded?: number | null;
-  reason?: string | null;
-}
+type PowerResult = z.infer<typeof sampleSizeResultSchema>;
 
 /** Sample size from POST /v1/stats/power, shown only when the server has that calculator. */
 function SampleSize({ variants }: { variants: number }) {
