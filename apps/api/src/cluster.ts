@@ -1,6 +1,14 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { AppConfig } from './config/app-config';
 
+/** What a worker sends its primary once it has written its "listening on" line (see `announceWorkerReady`). */
+const WORKER_READY = 'slotwise:worker-ready';
+
+/** In a cluster worker, tells the primary that this worker listens and has said so on stdout; elsewhere, nothing. */
+export function announceWorkerReady(): void {
+  if (cluster.isWorker && process.send) process.send(WORKER_READY);
+}
+
 /**
  * The primary of `WORKERS` > 1 (node:cluster): it serves no requests; it forks worker 1, waits until it listens
  * (start-up applies migrations and creates the first admin key — one process at a time), then forks the others on the
@@ -21,7 +29,15 @@ export async function runClusterPrimary(
     new Promise((resolve, reject) => {
       const worker = cluster.fork({ SLOTWISE_WORKER_INDEX: String(index) });
       byIndex.set(index, worker);
-      worker.once('listening', () => resolve());
+      // Not the 'listening' event: it fires when the worker's socket is bound, before the worker has written its own
+      // "listening on" line, so "all N workers listening" could reach stdout before a worker's line (a supervisor or
+      // test reading the primary's line would miss it).
+      const onMessage = (message: unknown) => {
+        if (message !== WORKER_READY) return;
+        worker.off('message', onMessage);
+        resolve();
+      };
+      worker.on('message', onMessage);
       worker.once('exit', (code, signal) => {
         if (byIndex.get(index) === worker) byIndex.delete(index);
         if (stopping) return;

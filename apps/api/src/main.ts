@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApp } from './app.factory';
-import { runClusterPrimary } from './cluster';
+import { announceWorkerReady, runClusterPrimary } from './cluster';
 import { ConfigError, loadConfig, readProcessEnv } from './config/app-config';
 import { DataDirLockedError } from './database/embedded-postgres';
 import { DemoService } from './modules/demo/demo.service';
@@ -71,6 +71,7 @@ async function main(): Promise<void> {
     `Slotwise ${config.version} listening on ${base} (database: ${config.databaseUrl ? 'PostgreSQL server' : `embedded, ${config.dataDir}`}` +
       `${config.workerIndex !== undefined ? `; worker ${config.workerIndex} of ${config.workers}, replica ${config.replicaId}` : ''}); API docs at ${base}/docs\n`,
   );
+  announceWorkerReady();
 
   // The demo workspace (SLOTWISE_DEMO): seeded through the HTTP API on a first start with an empty database.
   running.app
