@@ -635,8 +635,15 @@ describeBrowser('console in Chromium', () => {
       (await t.call('POST', '/v1/events', { body: { events: [{ unitId: 'reader-1', metric: 'depth', value: 4 }] } }))
         .body.accepted,
     ).toBe(1);
-    await page.getByTestId('firings').getByRole('button', { name: 'Refresh' }).click();
-    await page.getByTestId('firings-table').getByText('unit.page_depth = 4').waitFor();
+    // The event's feature update (and so the firing) is applied by the feature-queue worker after the 2xx (issue 17):
+    // refresh until it shows, as a user would.
+    const firing = page.getByTestId('firings-table').getByText('unit.page_depth = 4');
+    for (let tries = 0; ; tries++) {
+      await page.getByTestId('firings').getByRole('button', { name: 'Refresh' }).click();
+      if (await firing.isVisible().catch(() => false)) break;
+      if (tries === 50) await firing.waitFor({ timeout: 1000 }); // fails with the locator's message
+      await new Promise((r) => setTimeout(r, 200));
+    }
     expect(await page.getByTestId('firings-table').getByText('reader-1').count()).toBe(1);
     await shot(page, '13c-triggers');
 
