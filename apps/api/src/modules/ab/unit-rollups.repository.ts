@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { runBatches } from '../../common/periodic-pass';
 import { isCitus } from '../../database/citus';
 
 /** Advisory lock key of rollup maintenance ("swroll"): one worker at a time across all replicas. */
@@ -121,13 +122,8 @@ export class UnitRollupsRepository {
   }
 
   /** Processes the whole queue as it stands (waiting for another replica's batch): afterwards the rollups hold every write committed before the call. */
-  async drain(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const n = await this.processBatch(ROLLUP_DRAIN_BATCH_UNITS, true);
-      total += n;
-      if (n < ROLLUP_DRAIN_BATCH_UNITS) return total;
-    }
+  drain(): Promise<number> {
+    return runBatches(() => this.processBatch(ROLLUP_DRAIN_BATCH_UNITS, true), ROLLUP_DRAIN_BATCH_UNITS, Infinity);
   }
 
   /** Whether the phase's analysis has no end yet (phase open, experiment not stopped): only then do the rollups, which have no upper time bound, equal the report's window. */

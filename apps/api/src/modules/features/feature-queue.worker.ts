@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { runBatches } from '../../common/periodic-pass';
 import { FeatureStoreService } from './feature-store.service';
 
 /** How often the queue is looked at for other replicas' writes (this replica's writes wake the worker). */
@@ -49,13 +50,8 @@ export class FeatureQueueWorker implements OnApplicationBootstrap, OnModuleDestr
   }
 
   /** Applies the whole queue as it stands (waiting for another replica's batch): afterwards the state holds every event committed before the call. */
-  async drain(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const n = await this.store.applyQueued(FEATURE_QUEUE_BATCH, true);
-      total += n;
-      if (n < FEATURE_QUEUE_BATCH) return total;
-    }
+  drain(): Promise<number> {
+    return runBatches(() => this.store.applyQueued(FEATURE_QUEUE_BATCH, true), FEATURE_QUEUE_BATCH, Infinity);
   }
 
   private tick(): Promise<void> {
@@ -67,8 +63,12 @@ export class FeatureQueueWorker implements OnApplicationBootstrap, OnModuleDestr
       try {
         do {
           this.again = false;
-          for (let i = 0; i < BATCHES_PER_TICK && !this.stopped; i++)
-            if ((await this.store.applyQueued(FEATURE_QUEUE_BATCH)) < FEATURE_QUEUE_BATCH) break;
+          await runBatches(
+            () => this.store.applyQueued(FEATURE_QUEUE_BATCH),
+            FEATURE_QUEUE_BATCH,
+            BATCHES_PER_TICK,
+            () => this.stopped,
+          );
         } while (this.again && !this.stopped);
       } catch (err) {
         this.log.warn(`feature queue batch failed, retried next tick: ${(err as Error).message}`);
