@@ -249,9 +249,8 @@ describe('online feature store (issue 17): definitions, events → state → the
   });
 
   it('DELETE /v1/units/{id} erases the unit feature state', async () => {
-    const before: Array<{ n: number }> = await db.query(
-      `SELECT count(*)::int AS n FROM feature_state WHERE entity_id = 'u-1'`,
-    );
+    const unitRows = `SELECT (SELECT count(*) FROM feature_state WHERE entity_id = 'u-1')::int + (SELECT count(*) FROM unit_feature_state WHERE unit_id = 'u-1')::int AS n`;
+    const before: Array<{ n: number }> = await db.query(unitRows);
     expect(before[0].n).toBeGreaterThan(0);
     // An accepted click not yet applied by the queue worker (as if from another replica): the erasure removes it
     // from the queue, or, if a batch took it first, waits for that batch and removes the state it wrote.
@@ -263,7 +262,7 @@ describe('online feature store (issue 17): definitions, events → state → the
     expect(erased.body.erased.features).toBeGreaterThanOrEqual(before[0].n);
     expect(erased.body.erased.queuedFeatureEvents).toBeLessThanOrEqual(1);
     await t.running.app.get(FeatureQueueWorker).drain();
-    expect((await db.query(`SELECT count(*)::int AS n FROM feature_state WHERE entity_id = 'u-1'`))[0].n).toBe(0);
+    expect((await db.query(unitRows))[0].n).toBe(0);
     expect((await db.query(`SELECT count(*)::int AS n FROM feature_queue WHERE unit_id = 'u-1'`))[0].n).toBe(0);
     // and the history the features came from: the unit's events, and its link from the decisions
     expect(erased.body.erased.events).toBe(4);
@@ -382,8 +381,14 @@ describe('feature state in PostgreSQL equals the batch recomputation from the ra
     // Applied: the queue is empty and the state alone gives the same values.
     await t.running.app.get(FeatureQueueWorker).drain();
     expect((await db.query(`SELECT count(*)::int AS n FROM feature_queue`))[0].n).toBe(0);
-    // features that differ only in their aggregation share one state: 10 features, 5 (source, window) states
-    expect((await db.query(`SELECT count(DISTINCT state_key)::int AS n FROM feature_state`))[0].n).toBe(5);
+    // features that differ only in their aggregation share one state: 10 features, 5 (source, window) states, kept
+    // in one row per unit (migration UnitFeatureState1766000000000)
+    expect(
+      (await db.query(`SELECT count(DISTINCT k)::int AS n FROM unit_feature_state, jsonb_object_keys(states) AS k`))[0]
+        .n,
+    ).toBe(5);
+    expect((await db.query(`SELECT count(*)::int AS n FROM unit_feature_state`))[0].n).toBe(3); // p-1..p-3
+    expect((await db.query(`SELECT count(*)::int AS n FROM feature_state`))[0].n).toBe(0);
     await matchesBatch('applied');
   });
 

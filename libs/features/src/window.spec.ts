@@ -1,5 +1,14 @@
 import golden from './__golden__/windows.json';
-import { Aggregation, BucketState, FeatureEvent, FeatureWindow, foldEvents, merge, valueAt } from './window';
+import {
+  Aggregation,
+  BucketState,
+  FeatureEvent,
+  FeatureWindow,
+  foldEvents,
+  merge,
+  mergeStates,
+  valueAt,
+} from './window';
 
 type GoldenEvent = FeatureEvent & { arrivedMs: number };
 const events = golden.events as GoldenEvent[];
@@ -19,6 +28,18 @@ function incrementalStates(window: FeatureWindow, upTo: number, batch: number): 
   return [...stored.values()];
 }
 
+/** As the API's unit state: one stored list per entity, each batch folded and merged into it (mergeStates). */
+function rowStates(window: FeatureWindow, upTo: number, batch: number): BucketState[] {
+  let stored: BucketState[] = [];
+  const arrived = events.filter((e) => e.arrivedMs <= upTo);
+  for (let i = 0; i < arrived.length; i += batch) {
+    const chunk = arrived.slice(i, i + batch);
+    const at = chunk[chunk.length - 1].arrivedMs;
+    stored = mergeStates(window, stored, foldEvents(window, chunk, at), at);
+  }
+  return stored;
+}
+
 function close(actual: number | null, expected: number | null, rel = 1e-9): void {
   if (expected === null) return expect(actual).toBeNull();
   expect(actual).not.toBeNull();
@@ -33,6 +54,21 @@ describe('feature windows against the NumPy batch recomputation (tools/features/
       golden.queries.forEach((t, q) => {
         for (const batch of [1, 37])
           close(valueAt(window, c.aggregation as Aggregation, incrementalStates(window, t, batch), t), c.values[q]);
+      });
+    });
+  }
+
+  for (const c of golden.cases) {
+    const window = c.window as FeatureWindow;
+    const label = window.type === 'sliding' ? `sliding ${window.ms} ms` : `decay half-life ${window.halfLifeMs} ms`;
+    it(`${c.aggregation} over ${label}, kept as one merged list per entity (mergeStates), batches of 1 and 37`, () => {
+      golden.queries.forEach((t, q) => {
+        for (const batch of [1, 37]) {
+          const states = rowStates(window, t, batch);
+          close(valueAt(window, c.aggregation as Aggregation, states, t), c.values[q]);
+          // one state per bucket, in bucket order, none older than the window at the last batch
+          expect(states.map((s) => s.bucket)).toEqual([...new Set(states.map((s) => s.bucket))].sort((a, b) => a - b));
+        }
       });
     });
   }

@@ -107,6 +107,28 @@ export function foldEvents(window: FeatureWindow, events: readonly FeatureEvent[
 }
 
 /**
+ * Adds folded states (`added`, e.g. from {@link foldEvents}) to an entity's stored states of the same feature state,
+ * bucket by bucket with {@link merge}; returns the new list (bucket order), the inputs unchanged. Sliding buckets
+ * older than {@link oldestLiveBucket} at `nowMs` are dropped: no read at `nowMs` or later can see them (so a state
+ * kept as one row stays about one window long). What one stored row per (entity, state) holds after a batch.
+ */
+export function mergeStates(
+  window: FeatureWindow,
+  stored: readonly BucketState[],
+  added: readonly BucketState[],
+  nowMs: number,
+): BucketState[] {
+  const oldest = window.type === 'sliding' ? oldestLiveBucket(window.ms, nowMs) : -Infinity;
+  const byBucket = new Map<number, BucketState>();
+  for (const s of [...stored, ...added]) {
+    if (s.bucket < oldest) continue;
+    const seen = byBucket.get(s.bucket);
+    byBucket.set(s.bucket, seen ? merge(window, seen, s) : s);
+  }
+  return [...byBucket.values()].sort((a, b) => a.bucket - b.bucket);
+}
+
+/**
  * A feature's value at `atMs` from an entity's states (any order; sliding buckets outside the window are ignored),
  * or null when the window holds no event. Sliding over the buckets b ∈ (⌊t/width⌋ − count, ⌊t/width⌋]:
  * count, sum, mean = sum/count, rate = count / window hours, last = the latest event's value, timeSinceLast =

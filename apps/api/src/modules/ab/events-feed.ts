@@ -9,8 +9,8 @@ import type { EventRow } from './events.repository';
 export interface AcceptedEventsListener {
   /** The metrics among these rows whose stored events are to be queued for it (none: the plain insert). */
   queuedMetrics(rows: readonly EventRow[]): Promise<readonly string[]>;
-  /** A write that queued entries has committed (on this replica). */
-  queued(): void;
+  /** A write that queued entries has committed (on this replica); `unitIds`: the units of its queued rows. */
+  queued(unitIds: readonly string[]): void;
 }
 
 /** Where a listener of accepted events registers (the features module does, at start). */

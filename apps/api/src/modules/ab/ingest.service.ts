@@ -51,7 +51,7 @@ export class IngestService {
     const metrics = listener ? await listener.queuedMetrics(rows) : [];
     if (!metrics.length) return this.events.insert(rows);
     const stored = await this.events.insert(rows, { metrics, receivedMs: now, writeId: randomInt(0, 2 ** 48 - 1) });
-    if (stored) listener!.queued();
+    if (stored) listener!.queued(rows.filter((r) => metrics.includes(r.metric)).map((r) => r.unitId));
     return stored;
   }
 

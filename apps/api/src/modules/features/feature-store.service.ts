@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { MAX_FEATURE_MAGNITUDE } from '@slotwise/bandit';
 import {
   BucketState,
@@ -6,18 +6,22 @@ import {
   FeatureEvent,
   foldEvents,
   HISTORY_CAPACITY,
+  mergeStates,
   oldestLiveBucket,
   stateOf,
   valueAt,
 } from '@slotwise/features';
 import type { EntityManager } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { AcceptedEventsListener, EventRow, EventsFeed, UnitErasureService } from '../ab';
 import { CompiledFeature, FeatureCatalog, FeatureDefinitionsService } from './feature-definitions.service';
-import { FeaturesRepository, StateRow } from './features.repository';
+import { FeaturesRepository, StateRow, UnitStates } from './features.repository';
 
 /** How long an item's stored feature values are reused by rank (unit features are read through on every rank). */
 export const ITEM_CACHE_MS = 1000;
 const ITEM_CACHE_MAX = 200_000;
+/** Units whose feature states the embedded database's process keeps (see FeatureStoreService's unit cache). */
+const UNIT_CACHE_MAX = 100_000;
 const PRUNE_EVERY_MS = 5 * 60_000;
 /** How long "no stored ranker has a history input" is trusted before it is asked again. */
 export const SEQUENCE_CHECK_TTL_MS = 1000;
@@ -77,15 +81,31 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
   private unitListener: UnitFeaturesListener | null = null;
   private queueWaker: (() => void) | null = null;
   private sequenceRanker = { known: false, at: -Infinity };
+  /**
+   * Embedded database only (one process, one connection): unit id → state key → the unit's states as a read-through
+   * read gives them (stored state and still-queued entries). Every write of a unit's state in this process drops its
+   * entry after it commits (events: `queued`; rewards, impressions; erasure, whose transaction holds the only
+   * connection, so no read can run before it commits), and a read stores what it read only if no entry was dropped
+   * meanwhile (`unitEpoch`). The queue worker's batches move entries from the queue into the state without changing
+   * any value, and refill the entries of the units they leave with nothing queued. Null on a server: other replicas
+   * write there, and a read goes to PostgreSQL every time (one round trip; see docs/feature-store.md).
+   */
+  private readonly unitCache: Map<string, UnitStates> | null;
+  private unitEpoch = 0;
 
   constructor(
     private readonly definitions: FeatureDefinitionsService,
     private readonly repo: FeaturesRepository,
     feed: EventsFeed,
     erasure: UnitErasureService,
+    @Inject(APP_CONFIG) config: AppConfig,
   ) {
+    this.unitCache = config.databaseUrl ? null : new Map();
     feed.register(this);
-    erasure.register('features', (m, unitId) => this.repo.eraseUnit(m, unitId));
+    erasure.register('features', (m, unitId) => {
+      this.forgetUnits([unitId]);
+      return this.repo.eraseUnit(m, unitId);
+    });
     // After 'features', which took the queue lock: the unit's events not yet folded into its state.
     erasure.register('queuedFeatureEvents', (m, unitId) => this.repo.eraseQueued(m, unitId));
     // Registered before the rank module's 'decisions' eraser (this service is its dependency), so the decisions
@@ -137,9 +157,17 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
     return [...new Set(rows.map((r) => r.metric))].filter((m) => byMetric.has(m));
   }
 
-  /** A write on this replica queued events: the worker looks soon (other replicas' writes: at its next tick). */
-  queued(): void {
+  /** A write on this replica queued events of these units: the worker looks soon (other replicas' writes: at its next tick). */
+  queued(unitIds: readonly string[]): void {
+    this.forgetUnits(unitIds);
     this.queueWaker?.();
+  }
+
+  /** Drops these units' cached states (after a write of them committed, or inside an erasure: see `unitCache`). */
+  private forgetUnits(unitIds: Iterable<string>): void {
+    if (!this.unitCache) return;
+    this.unitEpoch++;
+    for (const id of unitIds) this.unitCache.delete(id);
   }
 
   /** Set by the queue worker: how {@link queued} wakes it. */
@@ -150,46 +178,84 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
   /**
    * One batch of the feature queue (see migration FeatureQueue1765900000000): takes up to `limit` queued events
    * and adds them, each at its own timestamp, to every state its metric feeds, in one transaction with the
-   * entries' delete — so each event is applied exactly once, whichever replica runs the batch. States no trigger
-   * watches take the whole batch in one statement; watched unit states are applied write by write (in receipt
-   * order), each followed by the triggers' evaluation at the write's receipt time. `wait`: wait for another
+   * entries' delete — so each event is applied exactly once, whichever replica runs the batch. The batch's units'
+   * `unit_feature_state` rows are read once, merged in memory (libs/features `mergeStates`) and written back in one
+   * multi-row upsert; states no trigger watches take the whole batch at once, watched ones are applied write by
+   * write (in receipt order), each written and followed by the triggers' evaluation at the write's receipt time
+   * (the states of later writes are not yet in what the triggers read). `wait`: wait for another
    * replica's batch instead of skipping. Returns how many entries were taken (0: empty, or skipped).
    */
   async applyQueued(limit: number, wait = false): Promise<number> {
     let catalog = await this.definitions.catalog();
-    return this.repo.transaction(async (m) => {
-      if (!(await this.repo.lockQueue(m, wait))) return 0;
-      const entries = await this.repo.takeQueued(m, limit);
-      if (!entries.length) return 0;
-      // A definition made on another replica less than a TTL ago: its events are already queued there.
-      if (entries.some((e) => !catalog.byMetric.has(e.metric))) catalog = await this.definitions.catalog(0, m);
-      const watched = this.unitListener
-        ? await this.unitListener.watchedStateKeys(m, {
-            stateKeyOf: (name) => catalog.byName.get(name)?.stateKey ?? null,
-          })
-        : new Set<string>();
-      const states = new Map([...catalog.byMetric].map(([metric, features]) => [metric, oneper(features)]));
-      const unwatched = new Groups();
-      const writes = new Map<string, { receivedMs: number; groups: Groups }>();
-      for (const e of entries) {
-        for (const f of states.get(e.metric) ?? []) {
-          if (!watched.has(f.stateKey)) {
-            unwatched.add(f, e.unitId, e);
-            continue;
+    try {
+      return await this.repo.transaction(async (m) => {
+        if (!(await this.repo.lockQueue(m, wait))) return 0;
+        const entries = await this.repo.takeQueued(m, limit);
+        if (!entries.length) return 0;
+        // A definition made on another replica less than a TTL ago: its events are already queued there.
+        if (entries.some((e) => !catalog.byMetric.has(e.metric))) catalog = await this.definitions.catalog(0, m);
+        const watched = this.unitListener
+          ? await this.unitListener.watchedStateKeys(m, {
+              stateKeyOf: (name) => catalog.byName.get(name)?.stateKey ?? null,
+            })
+          : new Set<string>();
+        const states = new Map([...catalog.byMetric].map(([metric, features]) => [metric, oneper(features)]));
+        const unwatched = new Groups();
+        const writes = new Map<string, { receivedMs: number; groups: Groups }>();
+        for (const e of entries) {
+          for (const f of states.get(e.metric) ?? []) {
+            if (!watched.has(f.stateKey)) {
+              unwatched.add(f, e.unitId, e);
+              continue;
+            }
+            let w = writes.get(e.writeId);
+            if (!w) writes.set(e.writeId, (w = { receivedMs: e.receivedMs, groups: new Groups() }));
+            w.groups.add(f, e.unitId, e);
           }
-          let w = writes.get(e.writeId);
-          if (!w) writes.set(e.writeId, (w = { receivedMs: e.receivedMs, groups: new Groups() }));
-          w.groups.add(f, e.unitId, e);
         }
-      }
-      const now = Date.now();
-      await this.repo.addStates(unwatched.fold(now), m);
-      const ordered = [...writes.entries()].sort(
-        ([ia, a], [ib, b]) => a.receivedMs - b.receivedMs || (ia < ib ? -1 : ia > ib ? 1 : 0),
-      );
-      for (const [, w] of ordered) await this.addStates(catalog, w.groups.fold(now), w.receivedMs, m);
-      return entries.length;
-    });
+        const now = Date.now();
+        // One row per unit (migration UnitFeatureState1766000000000): read the batch's units, merge, write back.
+        const units = [...new Set(entries.map((e) => e.unitId))];
+        const stored = await this.repo.unitStates(m, units);
+        const dirty = new Set<string>();
+        const flush = async () => {
+          await this.repo.putUnitStates(m, new Map([...dirty].map((id) => [id, stored.get(id)!])));
+          dirty.clear();
+        };
+        unwatched.mergeInto(stored, now, dirty);
+        const ordered = [...writes.entries()].sort(
+          ([ia, a], [ib, b]) => a.receivedMs - b.receivedMs || (ia < ib ? -1 : ia > ib ? 1 : 0),
+        );
+        for (const [, w] of ordered) {
+          const touched = w.groups.mergeInto(stored, now, dirty);
+          await flush();
+          if (touched.size)
+            await this.unitListener!.unitsUpdated(m, touched, w.receivedMs, {
+              stateKeyOf: (name) => catalog.byName.get(name)?.stateKey ?? null,
+              values: (unitIds, names) => this.valuesWith(catalog, 'unit', unitIds, w.receivedMs, names, m),
+            });
+        }
+        await flush();
+        if (this.unitCache) {
+          // Units left with nothing queued: their event states are now exactly the row (before the commit, so a write
+          // committed after it drops the entry again; a failed commit clears the cache below).
+          const pending = entries.length >= limit ? await this.repo.unitsStillQueued(m, units) : new Set<string>();
+          const eventKeys = [...new Set([...states.values()].flat().map((f) => f.stateKey))];
+          for (const id of units) {
+            if (pending.has(id)) continue;
+            const entry = this.unitCache.get(id) ?? new Map<string, BucketState[]>();
+            const row = stored.get(id);
+            for (const k of eventKeys) entry.set(k, row?.get(k) ?? []);
+            this.unitCache.set(id, entry);
+          }
+          if (this.unitCache.size > UNIT_CACHE_MAX) this.unitCache.clear();
+        }
+        return entries.length;
+      });
+    } catch (err) {
+      this.unitCache?.clear();
+      throw err;
+    }
   }
 
   /** Slots shown by a stored decision: value 1 each, to the unit's and each item's impression features. */
@@ -202,6 +268,7 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
       for (const itemId of itemIds) groups.add(f, f.entity === 'unit' ? unitId : itemId, { ms: atMs, value: 1 });
     await this.addStates(catalog, groups.fold(atMs), atMs);
     this.forgetItems(itemIds);
+    if (impressions.some((f) => f.entity === 'unit')) this.forgetUnits([unitId]);
   }
 
   /** Stored, non-duplicate rewards: their value at their time, to the decision's unit's and the item's reward features. */
@@ -240,6 +307,8 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
     const now = Date.now();
     await this.addStates(catalog, groups.fold(now), now);
     this.forgetItems(rewards.map((r) => r.itemId));
+    if (states.some((f) => f.entity === 'unit'))
+      this.forgetUnits(rewards.flatMap((r) => (units.get(r.decisionId) ? [units.get(r.decisionId)!] : [])));
   }
 
   /**
@@ -286,32 +355,52 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
       : all.filter((f) => f.entity === entity);
     const out = new Map<string, Named>(entityIds.map((id) => [id, {}]));
     if (!features.length || !entityIds.length) return out;
-    const byKey = new Map<string, BucketState[]>();
-    const push = (entityId: string, stateKey: string, s: BucketState) => {
-      const k = `${entityId}\u0000${stateKey}`;
-      const list = byKey.get(k);
-      if (list) list.push(s);
-      else byKey.set(k, [s]);
-    };
     const stateKeys = [...new Set(features.map((f) => f.stateKey))];
-    const metrics =
-      manager || entity !== 'unit'
-        ? []
-        : [...new Set(features.flatMap((f) => (f.source.type === 'event' ? [f.source.metric] : [])))];
-    const { states, queued } = await this.repo.statesReadThrough(entityIds, stateKeys, metrics, manager);
-    for (const s of states) push(s.entityId, s.stateKey, s);
-    if (queued.length) {
-      // Each queued event as a state of its own, for every requested state its metric feeds (valueAt adds them up).
-      const fed = new Map<string, CompiledFeature[]>();
-      for (const f of oneper(features))
-        if (f.source.type === 'event') fed.set(f.source.metric, [...(fed.get(f.source.metric) ?? []), f]);
-      for (const e of queued) for (const f of fed.get(e.metric) ?? []) push(e.unitId, f.stateKey, stateOf(f.window, e));
+    const cache = entity === 'unit' && !manager ? this.unitCache : null;
+    const byEntity = new Map<string, UnitStates>();
+    const misses: string[] = [];
+    for (const id of new Set(entityIds)) {
+      const hit = cache?.get(id);
+      if (hit && stateKeys.every((k) => hit.has(k))) byEntity.set(id, hit);
+      else misses.push(id);
+    }
+    if (misses.length) {
+      const epoch = this.unitEpoch;
+      const metrics =
+        manager || entity !== 'unit'
+          ? []
+          : [...new Set(features.flatMap((f) => (f.source.type === 'event' ? [f.source.metric] : [])))];
+      const { states, queued } = await this.repo.statesReadThrough(
+        misses,
+        stateKeys,
+        metrics,
+        entity === 'unit',
+        manager,
+      );
+      for (const id of misses) byEntity.set(id, new Map(stateKeys.map((k) => [k, []])));
+      for (const s of states) byEntity.get(s.entityId)!.get(s.stateKey)!.push(s);
+      if (queued.length) {
+        // Each queued event as a state of its own, for every requested state its metric feeds (valueAt adds them up).
+        const fed = new Map<string, CompiledFeature[]>();
+        for (const f of oneper(features))
+          if (f.source.type === 'event') fed.set(f.source.metric, [...(fed.get(f.source.metric) ?? []), f]);
+        for (const e of queued)
+          for (const f of fed.get(e.metric) ?? []) byEntity.get(e.unitId)!.get(f.stateKey)!.push(stateOf(f.window, e));
+      }
+      if (cache && epoch === this.unitEpoch) {
+        if (cache.size > UNIT_CACHE_MAX) cache.clear();
+        for (const id of misses) {
+          const entry = cache.get(id);
+          if (entry) for (const [k, list] of byEntity.get(id)!) entry.set(k, list);
+          else cache.set(id, byEntity.get(id)!);
+        }
+      }
     }
     for (const id of entityIds) {
       const values = out.get(id)!;
+      const held = byEntity.get(id)!;
       for (const f of features)
-        values[f.name] =
-          valueAt(f.window, f.aggregation, byKey.get(`${id}\u0000${f.stateKey}`) ?? [], atMs) ?? f.defaultValue;
+        values[f.name] = valueAt(f.window, f.aggregation, held.get(f.stateKey) ?? [], atMs) ?? f.defaultValue;
     }
     return out;
   }
@@ -450,5 +539,25 @@ class Groups {
         rows.push({ ...s, entityId, stateKey: feature.stateKey, halfLifeMs });
     }
     return rows;
+  }
+
+  /**
+   * Folds each group and merges it into its unit's states in `units` (libs/features `mergeStates`; a unit without
+   * states gets an entry), adding the units changed to `dirty`. Returns unit id → the state keys written.
+   */
+  mergeInto(units: Map<string, UnitStates>, nowMs: number, dirty: Set<string>): Map<string, Set<string>> {
+    const touched = new Map<string, Set<string>>();
+    for (const { feature, entityId, events } of this.groups.values()) {
+      const folded = foldEvents(feature.window, events, nowMs);
+      if (!folded.length) continue;
+      let states = units.get(entityId);
+      if (!states) units.set(entityId, (states = new Map()));
+      states.set(feature.stateKey, mergeStates(feature.window, states.get(feature.stateKey) ?? [], folded, nowMs));
+      dirty.add(entityId);
+      const keys = touched.get(entityId);
+      if (keys) keys.add(feature.stateKey);
+      else touched.set(entityId, new Set([feature.stateKey]));
+    }
+    return touched;
   }
 }

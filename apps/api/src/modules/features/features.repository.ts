@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { BucketState } from '@slotwise/features';
 import { DataSource, EntityManager } from 'typeorm';
+import { isCitus } from '../../database/citus';
 import type { FeatureDefinitionInput, FeatureDefinitionView } from './feature.schema';
 
 interface RawDefinition {
@@ -42,6 +43,39 @@ export interface StoredState extends BucketState {
   entityId: string;
   stateKey: string;
 }
+
+/** A unit's event-sourced feature states by state key (one `unit_feature_state` row, migration UnitFeatureState1766000000000). */
+export type UnitStates = Map<string, BucketState[]>;
+
+/** A bucket as stored in `unit_feature_state.states`: [bucket, count, sum, ref_ms, last_ms, last_value]. */
+type PackedBucket = [number, number, number, number | null, number, number];
+
+const unpackStates = (raw: unknown): UnitStates => {
+  const obj = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Record<string, PackedBucket[]>;
+  return new Map(
+    Object.entries(obj).map(([key, buckets]) => [
+      key,
+      buckets.map(([bucket, count, sum, refMs, lastMs, lastValue]) => ({
+        bucket,
+        count,
+        sum,
+        refMs,
+        lastMs,
+        lastValue,
+      })),
+    ]),
+  );
+};
+
+const packStates = (states: UnitStates): string =>
+  JSON.stringify(
+    Object.fromEntries(
+      [...states].map(([key, list]) => [
+        key,
+        list.map((b) => [b.bucket, b.count, b.sum, b.refMs, b.lastMs, b.lastValue]),
+      ]),
+    ),
+  );
 
 /** An accepted event waiting in `feature_queue` (migration FeatureQueue1765900000000). */
 export interface QueuedEvent {
@@ -168,19 +202,21 @@ export class FeaturesRepository {
   }
 
   /**
-   * The stored states of these units under these state keys, and — in the same statement, so in one snapshot —
-   * their entries still in `feature_queue` for these metrics (read-through). A queue batch deletes its entries and
-   * adds their state in one transaction, so each event is seen exactly once: in the state or in the queue.
+   * The stored states of these entities under these state keys — `feature_state` rows, and for units (`units`) their
+   * `unit_feature_state` row — and, in the same statement, so in one snapshot, their entries still in
+   * `feature_queue` for these metrics (read-through). A queue batch deletes its entries and writes their state in
+   * one transaction, so each event is seen exactly once: in the state or in the queue.
    */
   async statesReadThrough(
-    unitIds: readonly string[],
+    entityIds: readonly string[],
     stateKeys: readonly string[],
     metrics: readonly string[],
+    units: boolean,
     manager: EntityManager = this.db.manager,
   ): Promise<{ states: StoredState[]; queued: QueuedEvent[] }> {
-    if (!unitIds.length || !stateKeys.length) return { states: [], queued: [] };
+    if (!entityIds.length || !stateKeys.length) return { states: [], queued: [] };
     const rows: Array<{
-      q: boolean;
+      k: number;
       entity_id: string;
       state_key: string;
       bucket: string;
@@ -189,16 +225,20 @@ export class FeaturesRepository {
       ref_ms: string | null;
       last_ms: string;
       last_value: number;
+      states: unknown;
     }> = await manager.query(
-      `SELECT false AS q, entity_id, state_key, bucket, count, sum, ref_ms, last_ms, last_value FROM feature_state WHERE entity_id = ANY($1::text[]) AND state_key = ANY($2::text[])
+      `SELECT 0 AS k, entity_id, state_key, bucket, count, sum, ref_ms, last_ms, last_value, NULL::jsonb AS states FROM feature_state WHERE entity_id = ANY($1::text[]) AND state_key = ANY($2::text[])
        UNION ALL
-       SELECT true, unit_id, metric, NULL, NULL, value, NULL, ${TS_MS}, NULL FROM feature_queue WHERE $3::text[] <> '{}' AND unit_id = ANY($1::text[]) AND metric = ANY($3::text[])`,
-      [unitIds, stateKeys, metrics],
+       SELECT 1, unit_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, states FROM unit_feature_state WHERE $4::bool AND unit_id = ANY($1::text[])
+       UNION ALL
+       SELECT 2, unit_id, metric, NULL, NULL, value, NULL, ${TS_MS}, NULL, NULL FROM feature_queue WHERE $3::text[] <> '{}' AND unit_id = ANY($1::text[]) AND metric = ANY($3::text[])`,
+      [entityIds, stateKeys, metrics, units],
     );
     const states: StoredState[] = [];
     const queued: QueuedEvent[] = [];
+    const wanted = new Set(stateKeys);
     for (const r of rows) {
-      if (r.q)
+      if (r.k === 2)
         queued.push({
           unitId: r.entity_id,
           metric: r.state_key,
@@ -207,7 +247,10 @@ export class FeaturesRepository {
           receivedMs: 0,
           writeId: '',
         });
-      else
+      else if (r.k === 1) {
+        for (const [stateKey, list] of unpackStates(r.states))
+          if (wanted.has(stateKey)) for (const b of list) states.push({ ...b, entityId: r.entity_id, stateKey });
+      } else
         states.push({
           entityId: r.entity_id,
           stateKey: r.state_key,
@@ -220,6 +263,40 @@ export class FeaturesRepository {
         });
     }
     return { states, queued };
+  }
+
+  /**
+   * The `unit_feature_state` rows of these units, inside the queue batch's transaction (which holds the queue lock:
+   * no other writer of these rows runs meanwhile, so no row lock is needed). Units without a row are absent.
+   */
+  async unitStates(manager: EntityManager, unitIds: readonly string[]): Promise<Map<string, UnitStates>> {
+    if (!unitIds.length) return new Map();
+    const rows: Array<{ unit_id: string; states: unknown }> = await manager.query(
+      `SELECT unit_id, states FROM unit_feature_state WHERE unit_id = ANY($1::text[])`,
+      [unitIds],
+    );
+    return new Map(rows.map((r) => [r.unit_id, unpackStates(r.states)]));
+  }
+
+  /** Writes these units' whole event-sourced states in one multi-row upsert (inside the queue batch's transaction). */
+  async putUnitStates(manager: EntityManager, units: ReadonlyMap<string, UnitStates>): Promise<void> {
+    if (!units.size) return;
+    const ids = [...units.keys()].sort();
+    await manager.query(
+      `INSERT INTO unit_feature_state (unit_id, states) SELECT * FROM unnest($1::text[], $2::jsonb[])
+       ON CONFLICT (unit_id) DO UPDATE SET states = excluded.states`,
+      [ids, ids.map((id) => packStates(units.get(id)!))],
+    );
+  }
+
+  /** Which of these units still have entries in the queue (inside the batch's transaction, after its take). */
+  async unitsStillQueued(manager: EntityManager, unitIds: readonly string[]): Promise<Set<string>> {
+    if (!unitIds.length) return new Set();
+    const rows: Array<{ unit_id: string }> = await manager.query(
+      `SELECT DISTINCT unit_id FROM feature_queue WHERE unit_id = ANY($1::text[])`,
+      [unitIds],
+    );
+    return new Set(rows.map((r) => r.unit_id));
   }
 
   /** The feature-queue lock for this transaction: `wait` blocks until another replica's batch is done, else false when one runs. */
@@ -245,7 +322,12 @@ export class FeaturesRepository {
       write_id: string;
     }> = await manager.query(
       `WITH taken AS (
-         DELETE FROM feature_queue WHERE ctid = ANY(ARRAY(SELECT ctid FROM feature_queue LIMIT $1))
+         DELETE FROM feature_queue WHERE ${
+           // Citus: ctid is per shard, so whole units are taken (a batch may pass `limit` by a unit's entries).
+           (await isCitus(this.db, manager))
+             ? `unit_id IN (SELECT unit_id FROM feature_queue LIMIT $1)`
+             : `ctid = ANY(ARRAY(SELECT ctid FROM feature_queue LIMIT $1))`
+         }
          RETURNING unit_id, metric, value, ${TS_MS} AS ms, received_ms, write_id)
        SELECT * FROM taken`,
       [limit],
@@ -279,7 +361,8 @@ export class FeaturesRepository {
   }
 
   /**
-   * Erase a unit's feature state (every unit state key), inside the erasure transaction; returns the rows removed.
+   * Erase a unit's feature state (every unit state key: its `feature_state` rows and its `unit_feature_state` row),
+   * inside the erasure transaction; returns the rows removed.
    * It first waits for the feature-queue lock (before any state row lock, the order a queue batch takes them in),
    * so a batch that took the unit's queued events has committed, and the next one sees them erased.
    */
@@ -289,7 +372,11 @@ export class FeaturesRepository {
       `WITH d AS (DELETE FROM feature_state WHERE entity_id = $1 AND state_key LIKE 'unit:%' RETURNING 1) SELECT count(*)::int AS n FROM d`,
       [unitId],
     );
-    return n;
+    const [{ u }]: [{ u: number }] = await manager.query(
+      `WITH d AS (DELETE FROM unit_feature_state WHERE unit_id = $1 RETURNING 1) SELECT count(*)::int AS u FROM d`,
+      [unitId],
+    );
+    return n + u;
   }
 
   /**
