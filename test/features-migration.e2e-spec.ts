@@ -42,7 +42,7 @@ describe('migration UnitFeatureState1766000000000 moves event-sourced unit state
       await ds.runMigrations({ transaction: 'each' });
 
       const units: Array<{ unit_id: string; states: unknown }> = await ds.query(
-        `SELECT unit_id, states FROM unit_feature_state ORDER BY unit_id`,
+        `SELECT unit_id, states::jsonb AS states FROM unit_feature_state ORDER BY unit_id`,
       );
       expect(units).toEqual([
         {

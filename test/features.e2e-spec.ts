@@ -384,8 +384,11 @@ describe('feature state in PostgreSQL equals the batch recomputation from the ra
     // features that differ only in their aggregation share one state: 10 features, 5 (source, window) states, kept
     // in one row per unit (migration UnitFeatureState1766000000000)
     expect(
-      (await db.query(`SELECT count(DISTINCT k)::int AS n FROM unit_feature_state, jsonb_object_keys(states) AS k`))[0]
-        .n,
+      (
+        await db.query(
+          `SELECT count(DISTINCT k)::int AS n FROM unit_feature_state, jsonb_object_keys(states::jsonb) AS k`,
+        )
+      )[0].n,
     ).toBe(5);
     expect((await db.query(`SELECT count(*)::int AS n FROM unit_feature_state`))[0].n).toBe(3); // p-1..p-3
     expect((await db.query(`SELECT count(*)::int AS n FROM feature_state`))[0].n).toBe(0);

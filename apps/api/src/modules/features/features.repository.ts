@@ -50,8 +50,8 @@ export type UnitStates = Map<string, BucketState[]>;
 /** A bucket as stored in `unit_feature_state.states`: [bucket, count, sum, ref_ms, last_ms, last_value]. */
 type PackedBucket = [number, number, number, number | null, number, number];
 
-const unpackStates = (raw: unknown): UnitStates => {
-  const obj = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Record<string, PackedBucket[]>;
+const unpackStates = (raw: string): UnitStates => {
+  const obj = JSON.parse(raw) as Record<string, PackedBucket[]>;
   return new Map(
     Object.entries(obj).map(([key, buckets]) => [
       key,
@@ -225,9 +225,9 @@ export class FeaturesRepository {
       ref_ms: string | null;
       last_ms: string;
       last_value: number;
-      states: unknown;
+      states: string | null;
     }> = await manager.query(
-      `SELECT 0 AS k, entity_id, state_key, bucket, count, sum, ref_ms, last_ms, last_value, NULL::jsonb AS states FROM feature_state WHERE entity_id = ANY($1::text[]) AND state_key = ANY($2::text[])
+      `SELECT 0 AS k, entity_id, state_key, bucket, count, sum, ref_ms, last_ms, last_value, NULL::text AS states FROM feature_state WHERE entity_id = ANY($1::text[]) AND state_key = ANY($2::text[])
        UNION ALL
        SELECT 1, unit_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, states FROM unit_feature_state WHERE $4::bool AND unit_id = ANY($1::text[])
        UNION ALL
@@ -248,7 +248,7 @@ export class FeaturesRepository {
           writeId: '',
         });
       else if (r.k === 1) {
-        for (const [stateKey, list] of unpackStates(r.states))
+        for (const [stateKey, list] of unpackStates(r.states!))
           if (wanted.has(stateKey)) for (const b of list) states.push({ ...b, entityId: r.entity_id, stateKey });
       } else
         states.push({
@@ -271,7 +271,7 @@ export class FeaturesRepository {
    */
   async unitStates(manager: EntityManager, unitIds: readonly string[]): Promise<Map<string, UnitStates>> {
     if (!unitIds.length) return new Map();
-    const rows: Array<{ unit_id: string; states: unknown }> = await manager.query(
+    const rows: Array<{ unit_id: string; states: string }> = await manager.query(
       `SELECT unit_id, states FROM unit_feature_state WHERE unit_id = ANY($1::text[])`,
       [unitIds],
     );
@@ -283,7 +283,7 @@ export class FeaturesRepository {
     if (!units.size) return;
     const ids = [...units.keys()].sort();
     await manager.query(
-      `INSERT INTO unit_feature_state (unit_id, states) SELECT * FROM unnest($1::text[], $2::jsonb[])
+      `INSERT INTO unit_feature_state (unit_id, states) SELECT * FROM unnest($1::text[], $2::text[])
        ON CONFLICT (unit_id) DO UPDATE SET states = excluded.states`,
       [ids, ids.map((id) => packStates(units.get(id)!))],
     );
