@@ -114,6 +114,11 @@ describe('stored unit features: the next rank sees every write of the unit (per-
     a = await startTestApp({ db, env: { SLOTWISE_REPLICA_ID: 'replica-a' } });
     b = await startTestApp({ db, env: { SLOTWISE_REPLICA_ID: 'replica-b' } });
     await setUp(a);
+    // b takes definitions made on a within DEFINITIONS_TTL_MS (1 s); until then its rank refuses the unknown names
+    const until = Date.now() + 5_000;
+    const probe = { experiment: 'cache', unitId: 'probe', candidates };
+    while ((await b.call('POST', '/v1/rank', { body: probe })).status !== 200 && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 100));
   });
   afterAll(async () => {
     await a?.close().catch(() => undefined);
