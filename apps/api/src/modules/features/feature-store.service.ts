@@ -17,7 +17,7 @@ import { AcceptedEventsListener, EventRow, EventsFeed, UnitErasureService } from
 import { CompiledFeature, FeatureCatalog, FeatureDefinitionsService } from './feature-definitions.service';
 import { FeaturesRepository, StateRow, UnitStates } from './features.repository';
 
-/** How long an item's stored feature values are reused by rank (unit features are read through on every rank). */
+/** How long an item's stored feature values are reused by rank (unit features are always current: read through, or the embedded database's exact unit cache). */
 export const ITEM_CACHE_MS = 1000;
 const ITEM_CACHE_MAX = 200_000;
 /** Units whose feature states the embedded database's process keeps (see FeatureStoreService's unit cache). */
@@ -408,7 +408,7 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
   /**
    * What a rank needs: the experiment schema's names that are stored features (unit features among the context
    * names, item features among the item names), read at `atMs`. Null when the schema names none (no I/O then).
-   * Unit values are read through; item values may be up to {@link ITEM_CACHE_MS} old (reads of 2,000 candidates
+   * Unit values are read through (on the embedded database from the exact unit cache when it holds them); item values may be up to {@link ITEM_CACHE_MS} old (reads of 2,000 candidates
    * per rank would otherwise dominate).
    */
   async forRank(
