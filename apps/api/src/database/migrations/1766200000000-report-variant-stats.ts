@@ -54,8 +54,10 @@ export class ReportVariantStats1766200000000 implements MigrationInterface {
     const citus: unknown[] = await q.query(`SELECT 1 FROM pg_extension WHERE extname = 'citus'`);
     if (citus.length) {
       await q.query(`SET LOCAL citus.multi_shard_modify_mode TO 'sequential'`);
+      // Not yet hash-distributed: absent from pg_dist_partition, or a "Citus local table" (partmethod 'n'), which
+      // Citus makes of a local table with a foreign key to a reference table (experiments).
       const distributed: unknown[] = await q.query(
-        `SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'unit_exposure_rollups'::regclass`,
+        `SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'unit_exposure_rollups'::regclass AND partmethod = 'h'`,
       );
       if (!distributed.length)
         await q.query(`SELECT create_distributed_table('unit_exposure_rollups', 'unit_id', colocate_with => 'events')`);

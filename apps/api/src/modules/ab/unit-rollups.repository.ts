@@ -43,8 +43,13 @@ export const ROLLUP_DRAIN_BATCH_UNITS = 1_000_000;
  *   the single-variant units, the unit's events of the metric from its first exposure in the phase on — Σ value in
  *   (ts, value) order and the count.
  *
- * Maintenance is a recomputation, never an increment: a batch takes queued units, deletes their rollup rows and
- * recomputes them from the raw exposures and events, in one transaction. So a unit processed twice (a retry, a
+ * - `variant_metric_stats`, `variant_exposure_stats` (migration ReportVariantStats1766200000000): per variant the exact
+ *   (numeric) sums over those rows that the report's plain metrics and population figures need.
+ *
+ * Per-unit maintenance is a recomputation, never an increment: a batch takes queued units, deletes their rollup rows
+ * and recomputes them from the raw exposures and events, in one transaction; the same transaction adds to the
+ * per-variant sums the batch units' contribution after minus before (exact numeric arithmetic, so they stay the sum
+ * over the current unit rows). So a unit processed twice (a retry, a
  * write that committed while its unit was being recomputed, a unit queued by both an event and an exposure) ends
  * with the same rows, and a retried event (same eventId, not stored twice) is counted once. Batches are serialised
  * by an advisory lock, so replicas never recompute the same unit concurrently.
@@ -97,10 +102,11 @@ export class UnitRollupsRepository {
       const x = `SELECT r.experiment_id, r.phase, r.variant, r.unit_id, r.first_at FROM unit_exposure_rollups r ${batch.join('r')} AND r.variant IS NOT NULL`;
       await m.query(
         citus
-          ? // Citus plans no recursive CTE over distributed tables; each shard joins its own units' rows.
+          ? // Citus plans no recursive CTE over distributed tables; each shard joins its own units' rows. No COLLATE:
+            // Citus co-locates only distribution columns of one collation, so there both sides already share it.
             `INSERT INTO unit_metric_rollups (experiment_id, phase, metric, variant, unit_id, value_sum, event_count)
              SELECT x.experiment_id, x.phase, ev.metric, x.variant, x.unit_id, ${sum}
-             FROM (${x}) x JOIN events ev ON ev.unit_id = x.unit_id COLLATE "C" AND ev.ts >= x.first_at
+             FROM (${x}) x JOIN events ev ON ev.unit_id = x.unit_id AND ev.ts >= x.first_at
              GROUP BY 1, 2, 3, 4, 5`
           : // The metrics are walked by a loose index scan of events_metric_unit_ts, then each (metric, unit) range
             // from the unit's first exposure on is read through it.
