@@ -18,13 +18,11 @@ interface UnitBatch {
 
 /** The numeric sums of variant_metric_stats (ReportVariantStats1766200000000), in column order. */
 const METRIC_SUMS = ['units', 'value_sum', 'value_squares', 'count_sum', 'count_squares', 'value_count_products'];
-type MetricStatsRow = Record<'experiment_id' | 'metric' | 'variant' | (typeof METRIC_SUMS)[number], string> & {
-  phase: number;
-};
-type ExposureStatsRow = { experiment_id: string; phase: number; variant: string; units: string };
+/** A row of per-variant sums as read back: its key columns, and each sum as exact decimal text. */
+type StatsRow = Record<string, string | number>;
 interface VariantStats {
-  metrics: MetricStatsRow[];
-  exposures: ExposureStatsRow[];
+  metrics: StatsRow[];
+  exposures: StatsRow[];
 }
 
 /** Advisory lock key of rollup maintenance ("swroll"): one worker at a time across all replicas. */
@@ -76,6 +74,8 @@ export class UnitRollupsRepository {
       const any: unknown[] = await m.query(`SELECT 1 FROM rollup_queue LIMIT 1`);
       if (!any.length) return 0;
       const citus = await isCitus(this.db, m);
+      // On Citus the batch writes every unit shard, then the experiment-keyed statistics: on one connection per node,
+      // in shard order (as shardOrderedTransaction does), so the later writes see the earlier ones' connections.
       if (citus) await m.query(`SET LOCAL citus.multi_shard_modify_mode TO 'sequential'`);
       // float8 → text must be the shortest round-trip form (PostgreSQL ≥ 12 with extra_float_digits > 0, the
       // default): the variant statistics convert each unit value to numeric through it, exactly.
@@ -180,7 +180,7 @@ export class UnitRollupsRepository {
    * text: each float8 value_sum goes to numeric through its shortest round-trip text (a direct cast keeps 15 digits).
    */
   private async variantStatsOf(m: EntityManager, batch: UnitBatch): Promise<VariantStats> {
-    const metrics: MetricStatsRow[] = await m.query(
+    const metrics: StatsRow[] = await m.query(
       `SELECT r.experiment_id, r.phase, r.metric, r.variant, count(*)::text AS units, sum(r.y)::text AS value_sum,
               sum(r.y * r.y)::text AS value_squares, sum(r.c)::text AS count_sum, sum(r.c * r.c)::text AS count_squares,
               sum(r.y * r.c)::text AS value_count_products
@@ -189,7 +189,7 @@ export class UnitRollupsRepository {
        GROUP BY r.experiment_id, r.phase, r.metric, r.variant`,
       batch.params,
     );
-    const exposures: ExposureStatsRow[] = await m.query(
+    const exposures: StatsRow[] = await m.query(
       `SELECT r.experiment_id, r.phase, r.variant, count(*)::text AS units
        FROM unit_exposure_rollups r ${batch.join('r')} AND r.variant IS NOT NULL
        GROUP BY r.experiment_id, r.phase, r.variant`,
@@ -221,16 +221,20 @@ export class UnitRollupsRepository {
     );
   }
 
-  private async applyDeltas<R extends Record<string, string | number>>(
+  /**
+   * Upserts into `table`, per key, each of `sums` += after − before (numeric text; a side without the key counts 0):
+   * multi-row INSERT … ON CONFLICT, which Citus routes by key.
+   */
+  private async applyDeltas(
     m: EntityManager,
     table: string,
     keys: string[],
     sums: string[],
-    before: R[],
-    after: R[],
+    before: StatsRow[],
+    after: StatsRow[],
   ): Promise<void> {
-    const keyOf = (r: R) => JSON.stringify(keys.map((k) => String(r[k])));
-    const pairs = new Map<string, { key: R; before?: R; after?: R }>();
+    const keyOf = (r: StatsRow) => JSON.stringify(keys.map((k) => String(r[k])));
+    const pairs = new Map<string, { key: StatsRow; before?: StatsRow; after?: StatsRow }>();
     for (const r of before) pairs.set(keyOf(r), { key: r, before: r });
     for (const r of after) {
       const p = pairs.get(keyOf(r));
