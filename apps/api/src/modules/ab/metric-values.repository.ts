@@ -231,26 +231,7 @@ export class MetricValuesRepository {
        ) v ORDER BY variant`,
       [q.experimentId, q.phase, m.numerator],
     );
-    return rows.map((r) => {
-      const a: MetricAggregate = {
-        variant: String(r.variant),
-        units: num(r.units),
-        sum: num(r.s_y),
-        sumSquares: num(r.s_yy),
-      };
-      if (m.type === 'mean') a.denominator = { sum: num(r.s_d), sumSquares: num(r.s_dd), crossProducts: num(r.s_yd) };
-      if (q.moments) {
-        a.moments = { meanY: num(r.m_y), varianceY: num(r.v_y) };
-        if (m.type === 'mean')
-          Object.assign(a.moments, {
-            meanD: num(r.m_d),
-            varianceD: num(r.v_d),
-            covarianceYD: num(r.c_yd),
-            linearizedVariance: num(r.v_lin),
-          });
-      }
-      return a;
-    });
+    return rows.map((r) => aggregateOf(r, m.type === 'mean', false, q.moments === true));
   }
 
   async aggregate(q: MetricValuesQuery): Promise<MetricAggregate[]> {
@@ -357,39 +338,45 @@ export class MetricValuesRepository {
       }
       SELECT ${out.join(', ')} FROM (SELECT * FROM ${q.moments && twoPart ? 'cr' : 'c'} ORDER BY variant COLLATE "C", unit_id COLLATE "C") o GROUP BY variant ORDER BY variant COLLATE "C"`;
     const rows: Raw[] = await this.db.query(sql, params);
-    return rows.map((r) => {
-      const a: MetricAggregate = {
-        variant: String(r.variant),
-        units: num(r.units),
-        sum: num(r.s_y),
-        sumSquares: num(r.s_yy),
-      };
-      if (twoPart) a.denominator = { sum: num(r.s_d), sumSquares: num(r.s_dd), crossProducts: num(r.s_yd) };
-      if (cuped) {
-        a.covariate = { sum: num(r.s_x), sumSquares: num(r.s_xx), crossProducts: num(r.s_yx) };
-        if (twoPart) {
-          a.covariate.denominator = {
-            sum: num(r.s_xd),
-            sumSquares: num(r.s_xdxd),
-            crossCovariate: num(r.s_xxd),
-            crossValue: num(r.s_yxd),
-            crossDenominatorCovariate: num(r.s_dx),
-            crossDenominator: num(r.s_dxd),
-          };
-        }
-      }
-      if (q.moments) {
-        a.moments = { meanY: num(r.m_y), varianceY: num(r.v_y) };
-        if (twoPart)
-          Object.assign(a.moments, {
-            meanD: num(r.m_d),
-            varianceD: num(r.v_d),
-            covarianceYD: num(r.c_yd),
-            linearizedVariance: num(r.v_lin),
-          });
-        if (cuped) Object.assign(a.moments, { meanX: num(r.m_x), varianceX: num(r.v_x), covarianceYX: num(r.c_yx) });
-      }
-      return a;
-    });
+    return rows.map((r) => aggregateOf(r, twoPart, cuped > 0, q.moments === true));
   }
+}
+
+/**
+ * A result row of the aggregate SQL (columns s_y, s_yy, s_d …; m_y, v_y … with moments) as a MetricAggregate; both
+ * the per-unit and the per-variant-statistics statements name their columns so.
+ */
+function aggregateOf(r: Raw, twoPart: boolean, cuped: boolean, moments: boolean): MetricAggregate {
+  const a: MetricAggregate = {
+    variant: String(r.variant),
+    units: num(r.units),
+    sum: num(r.s_y),
+    sumSquares: num(r.s_yy),
+  };
+  if (twoPart) a.denominator = { sum: num(r.s_d), sumSquares: num(r.s_dd), crossProducts: num(r.s_yd) };
+  if (cuped) {
+    a.covariate = { sum: num(r.s_x), sumSquares: num(r.s_xx), crossProducts: num(r.s_yx) };
+    if (twoPart) {
+      a.covariate.denominator = {
+        sum: num(r.s_xd),
+        sumSquares: num(r.s_xdxd),
+        crossCovariate: num(r.s_xxd),
+        crossValue: num(r.s_yxd),
+        crossDenominatorCovariate: num(r.s_dx),
+        crossDenominator: num(r.s_dxd),
+      };
+    }
+  }
+  if (moments) {
+    a.moments = { meanY: num(r.m_y), varianceY: num(r.v_y) };
+    if (twoPart)
+      Object.assign(a.moments, {
+        meanD: num(r.m_d),
+        varianceD: num(r.v_d),
+        covarianceYD: num(r.c_yd),
+        linearizedVariance: num(r.v_lin),
+      });
+    if (cuped) Object.assign(a.moments, { meanX: num(r.m_x), varianceX: num(r.v_x), covarianceYX: num(r.c_yx) });
+  }
+  return a;
 }
