@@ -37,7 +37,8 @@ async function timed(runs: number, work: () => Promise<unknown>): Promise<{ medi
  *     `GET …/report` for reference;
  *   - bare: `GROUP BY variant` of per-unit sums (exposures LEFT JOIN events from first exposure on), the least
  *     SQL a report of this metric computed from the raw events must run;
- *   - the primary metric's aggregate alone, from the per-unit rollups and from the raw events;
+ *   - the primary metric's aggregate alone: the report's path (the per-variant statistics, a `sum` metric), from the
+ *     per-unit rollups (`variantStats: false`) and from the raw events;
  * and prints report / bare. The generated rows are queued for the report rollups and the catch-up (the background
  * worker's job as events arrive) is timed before, on its own (`rollupCatchUpSeconds`); the report target is ≤ 3 s
  * at 1M units / 10M events on a server (issue 19). The database is dropped afterwards unless BENCH_REPORT_KEEP=1.
@@ -166,6 +167,7 @@ export async function benchReport(options: { serverUrl?: string } = {}): Promise
     const metricValues = running.app.get(MetricValuesRepository);
     const query = { experimentId: id, phase: 1, metric: defaultMetricSpec('purchase'), moments: true };
     const aggregateRollups = await timed(runs, () => metricValues.aggregate(query));
+    const aggregateUnitRollups = await timed(runs, () => metricValues.aggregate({ ...query, variantStats: false }));
     const aggregateRaw = await timed(runs, () => metricValues.aggregate({ ...query, rollups: false }));
 
     // the report and the bare aggregate agree
@@ -199,12 +201,14 @@ export async function benchReport(options: { serverUrl?: string } = {}): Promise
       reportTarget: server ? '≤ 3000 ms at 1M units / 10M events' : undefined,
       cachedReportMs: cached.medianMs,
       metricAggregateFromRollupsMs: aggregateRollups.medianMs,
+      metricAggregateFromUnitRollupsMs: aggregateUnitRollups.medianMs,
       metricAggregateFromRawEventsMs: aggregateRaw.medianMs,
       runs: {
         bare: bare.runsMs,
         report: computed.runsMs,
         cached: cached.runsMs,
         aggregateRollups: aggregateRollups.runsMs,
+        aggregateUnitRollups: aggregateUnitRollups.runsMs,
         aggregateRaw: aggregateRaw.runsMs,
       },
       ratio: Math.round((computed.medianMs / bare.medianMs) * 1000) / 1000,

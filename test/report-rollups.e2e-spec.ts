@@ -8,10 +8,23 @@ import { abExperiment, startTestApp, TestApp } from './support/test-app';
 /**
  * The report's per-unit rollups (unit_exposure_rollups, unit_metric_rollups) against the raw-table computation, on random data through the
  * HTTP API: every figure of every metric shape must be the same float64, bit for bit (toEqual compares with
- * Object.is). The values are random reals with full mantissas, so any difference in which events are counted or in
+ * Object.is). The per-variant statistics (variant_metric_stats, variant_exposure_stats) must equal, exactly as
+ * decimals, their recomputation from the unit rollups and from the raw tables, and the report's figures from them
+ * the per-unit figures to 1e-12 relative (exact sums rounded once against float8 sums). The values are random reals with full mantissas, so any difference in which events are counted or in
  * the order they are summed shows up. The data includes retried event batches (same eventIds), units exposed to
  * both variants, events before first exposure, equal timestamps and an exposure moved earlier after its events.
  */
+/** Every number of `a` within `relative` of the same number in `b`; everything else (shapes, keys, strings) equal. */
+function expectClose(a: unknown, b: unknown, relative: number, path = ''): void {
+  if (typeof a === 'number' && typeof b === 'number') {
+    if (Math.abs(a - b) > relative * Math.max(Math.abs(a), Math.abs(b))) expect([path, a]).toEqual([path, b]);
+  } else if (a && b && typeof a === 'object' && typeof b === 'object') {
+    expect([path, Object.keys(a).sort()]).toEqual([path, Object.keys(b).sort()]);
+    for (const k of Object.keys(a))
+      expectClose((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], relative, `${path}.${k}`);
+  } else expect([path, a]).toEqual([path, b]);
+}
+
 /**
  * Rollup figures against raw-table figures: the same float64s (toEqual, Object.is per number). On Citus each shard
  * sums its own units and the coordinator adds the shards' partial sums in an order that depends on the plan (the two
@@ -26,16 +39,54 @@ async function expectSameFigures(t: TestApp, fromRollups: unknown, raw: unknown)
   console.log(
     'on Citus: totals over units compared to 1e-12 relative, not bit for bit (shards add partial sums in plan order)',
   );
-  const close = (a: unknown, b: unknown, path: string): void => {
-    if (typeof a === 'number' && typeof b === 'number') {
-      if (Math.abs(a - b) > 1e-12 * Math.max(Math.abs(a), Math.abs(b))) expect([path, a]).toEqual([path, b]);
-    } else if (a && b && typeof a === 'object' && typeof b === 'object') {
-      expect([path, Object.keys(a).sort()]).toEqual([path, Object.keys(b).sort()]);
-      for (const k of Object.keys(a))
-        close((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`);
-    } else expect([path, a]).toEqual([path, b]);
+  expectClose(fromRollups, raw, 1e-12);
+}
+
+/**
+ * The per-variant statistics (variant_metric_stats, variant_exposure_stats) as exact decimal text, next to the same
+ * sums computed from scratch over `source` (compared as decimals: trim_scale drops trailing zeros): 'rollups' (the unit rollups) or 'raw' (the raw exposures and events
+ * grouped per unit, each unit's float8 sum in the report's (ts, value) order). Numeric sums are exact, so the two
+ * must be equal as text whatever order and history of batches maintained the statistics.
+ */
+async function variantStats(db: DataSource): Promise<{ metrics: unknown[]; exposures: unknown[] }> {
+  return {
+    metrics: await db.query(
+      `SELECT experiment_id, phase, metric, variant, units::text, trim_scale(value_sum)::text AS value_sum,
+              trim_scale(value_squares)::text AS value_squares, trim_scale(count_sum)::text AS count_sum,
+              trim_scale(count_squares)::text AS count_squares, trim_scale(value_count_products)::text AS value_count_products
+       FROM variant_metric_stats WHERE units <> 0 ORDER BY experiment_id, phase, metric, variant`,
+    ),
+    exposures: await db.query(
+      `SELECT experiment_id, phase, variant, units::text FROM variant_exposure_stats WHERE units <> 0 ORDER BY experiment_id, phase, variant`,
+    ),
   };
-  close(fromRollups, raw, '');
+}
+async function recomputedVariantStats(
+  db: DataSource,
+  source: 'rollups' | 'raw',
+): Promise<{ metrics: unknown[]; exposures: unknown[] }> {
+  const x =
+    source === 'rollups'
+      ? `SELECT unit_id COLLATE "default" AS unit_id, experiment_id, phase, variant COLLATE "default" AS variant, first_at FROM unit_exposure_rollups WHERE variant IS NOT NULL`
+      : `SELECT unit_id, experiment_id, phase, min(variant) AS variant, min(first_at) AS first_at FROM exposures GROUP BY unit_id, experiment_id, phase HAVING count(*) = 1`;
+  const perUnit =
+    source === 'rollups'
+      ? `SELECT experiment_id, phase, metric, variant COLLATE "default" AS variant, value_sum AS y, event_count AS c FROM unit_metric_rollups`
+      : `SELECT x.experiment_id, x.phase, ev.metric, x.variant, sum(ev.value ORDER BY ev.ts, ev.value) AS y, count(*) AS c
+         FROM x JOIN events ev ON ev.unit_id = x.unit_id AND ev.ts >= x.first_at GROUP BY x.experiment_id, x.phase, ev.metric, x.variant, x.unit_id`;
+  return {
+    metrics: await db.query(
+      `WITH x AS (${x}), u AS (SELECT experiment_id, phase, metric, variant, y::text::numeric AS y, c::numeric AS c FROM (${perUnit}) p)
+       SELECT experiment_id, phase, metric, variant, count(*)::text AS units, trim_scale(sum(y))::text AS value_sum,
+              trim_scale(sum(y * y))::text AS value_squares, trim_scale(sum(c))::text AS count_sum,
+              trim_scale(sum(c * c))::text AS count_squares,
+              trim_scale(sum(y * c))::text AS value_count_products
+       FROM u GROUP BY experiment_id, phase, metric, variant ORDER BY experiment_id, phase, metric, variant COLLATE "C"`,
+    ),
+    exposures: await db.query(
+      `WITH x AS (${x}) SELECT experiment_id, phase, variant, count(*)::text AS units FROM x GROUP BY experiment_id, phase, variant ORDER BY experiment_id, phase, variant COLLATE "C"`,
+    ),
+  };
 }
 
 describe('report rollups equal the raw-table computation (random data)', () => {
@@ -147,10 +198,12 @@ describe('report rollups equal the raw-table computation (random data)', () => {
     '%s: every figure is the same float64 from the rollups as from the raw events',
     async (_name, metric, extra) => {
       const q: MetricValuesQuery = { experimentId, phase: 1, metric, moments: true, ...extra };
-      const fromRollups = await metricValues.aggregate(q);
+      const fromRollups = await metricValues.aggregate({ ...q, variantStats: false });
       const raw = await metricValues.aggregate({ ...q, rollups: false });
       expect(raw.map((r) => r.units).reduce((a, b) => a + b, 0)).toBeGreaterThan(20);
       await expectSameFigures(t, fromRollups, raw);
+      // the report's default: the per-variant statistics where they apply (sum, binary, mean; no cap, no filter)
+      expectClose(await metricValues.aggregate(q), fromRollups, 1e-12);
     },
   );
 
@@ -201,6 +254,58 @@ describe('report rollups equal the raw-table computation (random data)', () => {
     expect(await db.query(`SELECT * FROM unit_exposure_rollups ORDER BY unit_id, experiment_id, phase`)).toEqual(
       exposuresBefore,
     );
+  });
+
+  it('the per-variant statistics are exactly their recomputation from the unit rollups and from the raw tables, through new and retried events, a unit becoming multiply exposed and recomputations', async () => {
+    const db = t.running.app.get(DataSource);
+    const rollups = t.running.app.get(UnitRollupsRepository);
+    const expectExact = async () => {
+      await rollups.drain();
+      const kept = await variantStats(db);
+      expect(kept).toEqual(await recomputedVariantStats(db, 'rollups'));
+      expect(kept).toEqual(await recomputedVariantStats(db, 'raw'));
+      return kept;
+    };
+    const first = await expectExact();
+    expect(first.metrics.length).toBe(4); // m1, m2 × control, treatment
+    expect(first.exposures.length).toBe(2);
+
+    // new events on exposed units, retried with other values (stored once), events of a third metric; a unit
+    // exposed to the other variant (leaves the analysis); a new unit
+    const rng = createRng(1919);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const late = Date.parse('2026-01-06T12:00:00Z');
+    const events = Array.from({ length: 300 }, (_, i) => ({
+      eventId: `late${i}`,
+      unitId: `u${Math.floor(rng.uniform() * 60)}`,
+      metric: ['m1', 'm2', 'm3'][i % 3],
+      value: (rng.uniform() - 0.3) * 10 ** Math.floor(rng.uniform() * 5),
+      timestamp: iso(late + i * 1000),
+    }));
+    expect((await t.call('POST', '/v1/events', { body: { events } })).body.accepted).toBe(300);
+    const retried = events.map((e) => ({ ...e, value: e.value + 1 }));
+    expect((await t.call('POST', '/v1/events', { body: { events: retried } })).body.duplicates).toBe(300);
+    const [{ variant }] = await db.query(
+      `SELECT variant FROM unit_exposure_rollups WHERE unit_id = 'u3' AND variant IS NOT NULL`,
+    );
+    const exposures = [
+      {
+        experiment: 'rollups',
+        unitId: 'u3',
+        variant: variant === 'control' ? 'treatment' : 'control',
+        timestamp: iso(late),
+      },
+      { experiment: 'rollups', unitId: 'new-unit', variant: 'control', timestamp: iso(late - 3_600_000) },
+    ];
+    expect((await t.call('POST', '/v1/exposures', { body: { exposures } })).status).toBe(200);
+    const second = await expectExact();
+    expect(second).not.toEqual(first);
+    expect(second.metrics.length).toBe(6);
+
+    // every unit recomputed twice over: nothing changes
+    await db.query(`INSERT INTO rollup_queue (unit_id) SELECT DISTINCT unit_id FROM exposures`);
+    await db.query(`INSERT INTO rollup_queue (unit_id) SELECT DISTINCT unit_id FROM events`);
+    expect(await expectExact()).toEqual(second);
   });
 });
 
@@ -266,7 +371,9 @@ describe('event retention (SLOTWISE_EVENT_RETENTION_DAYS)', () => {
     expect(await t.running.app.get(EventRetentionWorker).runOnce()).toBe(0);
 
     const after = await metricValues.aggregate(q);
-    await expectSameFigures(t, after, await metricValues.aggregate({ ...q, rollups: false }));
+    const perUnit = await metricValues.aggregate({ ...q, variantStats: false });
+    await expectSameFigures(t, perUnit, await metricValues.aggregate({ ...q, rollups: false }));
+    expectClose(after, perUnit, 1e-12);
     expect(after.map((a) => a.sum)).not.toEqual(before.map((a) => a.sum));
     expect(after.reduce((s, a) => s + a.sum, 0)).toBeCloseTo(
       events.filter((_, i) => i % 5 >= 3).reduce((s, e) => s + e.value, 0),

@@ -41,6 +41,8 @@ export interface MetricValuesQuery {
   moments?: boolean;
   /** false: read the raw events even where the per-unit rollups apply (the equality test's reference). */
   rollups?: boolean;
+  /** false: read the per-unit rollups even where the per-variant statistics apply (the equality test's reference). */
+  variantStats?: boolean;
 }
 
 /**
@@ -180,6 +182,58 @@ export class MetricValuesRepository {
     return rows.length ? metricSpecOf(rows[0]) : defaultMetricSpec(key);
   }
 
+  /**
+   * The aggregate from the per-variant sufficient statistics (variant_metric_stats, variant_exposure_stats; migration
+   * ReportVariantStats1766200000000), O(variants) rows whatever the volume. Used, after draining the rollup queue,
+   * where the rollups apply (see useRollups) and the metric is `sum`, `binary` or `mean` with no capping, and the
+   * query has no `from` and no `segment`; everything else (ratio metrics: their Σ numerator·denominator crosses two
+   * event metrics; capping: a fixed cap is not additive over unit sums, a percentile one needs the units' quantile;
+   * filters on units) reads the per-unit rollups or the raw events.
+   *
+   * The sums are exact decimals (numeric) of the per-unit float8 values, rounded once to float8 here; the per-unit
+   * path adds float8s in (variant, unit) order, so the two agree to rounding (≈ 1e-15 relative), not bit for bit.
+   * Moments use the exact sums, so the textbook formulas lose nothing (the cancellation Youngs–Cramer avoids in
+   * float8 does not occur): var_samp = (n·Σy² − (Σy)²) / (n·(n − 1)), covar_samp = (n·Σyd − Σy·Σd) / (n·(n − 1)),
+   * and with R = Σy / Σd, var_samp(y − R·d) = ((Σd)²·Σy² − 2·Σy·Σd·Σyd + (Σy)²·Σd²) / ((Σd)²·(n − 1)), since
+   * Σ(y − R·d) = 0 exactly. Each is one numeric division (≥ 16 significant digits), then rounded to float8.
+   */
+  private async fromVariantStats(q: MetricValuesQuery): Promise<MetricAggregate[]> {
+    const m = q.metric;
+    // y: the unit value; binary: 1 for units with an event (the rows of the metric's rollups), so Σy = Σy² = units
+    const [Y, YY] = m.type === 'binary' ? ['k', 'k'] : ['sy', 'syy'];
+    const variance = (a: string, b: string, ab: string) =>
+      `CASE WHEN n > 1 THEN ((n * ${ab} - ${a} * ${b}) / (n * (n - 1)))::float8 END`;
+    const cols = [
+      `${Y}::float8 AS s_y`,
+      `${YY}::float8 AS s_yy`,
+      `(${Y} / n)::float8 AS m_y`,
+      `${variance(Y, Y, YY)} AS v_y`,
+    ];
+    if (m.type === 'mean')
+      cols.push(
+        `sd::float8 AS s_d`,
+        `sdd::float8 AS s_dd`,
+        `syd::float8 AS s_yd`,
+        `(sd / n)::float8 AS m_d`,
+        `${variance('sd', 'sd', 'sdd')} AS v_d`,
+        `${variance('sy', 'sd', 'syd')} AS c_yd`,
+        `CASE WHEN n > 1 AND sd <> 0 THEN ((sd * sd * syy - 2 * sy * sd * syd + sy * sy * sdd) / (sd * sd * (n - 1)))::float8 END AS v_lin`,
+      );
+    const rows: Raw[] = await this.db.query(
+      `SELECT variant, units, ${cols.join(', ')}
+       FROM (
+         SELECT x.variant, x.units::int AS units, x.units::numeric AS n, COALESCE(s.units, 0)::numeric AS k,
+                COALESCE(s.value_sum, 0) AS sy, COALESCE(s.value_squares, 0) AS syy, COALESCE(s.count_sum, 0) AS sd,
+                COALESCE(s.count_squares, 0) AS sdd, COALESCE(s.value_count_products, 0) AS syd
+         FROM variant_exposure_stats x
+         LEFT JOIN variant_metric_stats s ON s.experiment_id = x.experiment_id AND s.phase = x.phase AND s.metric = $3 AND s.variant = x.variant
+         WHERE x.experiment_id = $1 AND x.phase = $2 AND x.units > 0
+       ) v ORDER BY variant`,
+      [q.experimentId, q.phase, m.numerator],
+    );
+    return rows.map((r) => aggregateOf(r, m.type === 'mean', false, q.moments === true));
+  }
+
   async aggregate(q: MetricValuesQuery): Promise<MetricAggregate[]> {
     const m = q.metric;
     const twoPart = m.type === 'ratio' || m.type === 'mean';
@@ -196,6 +250,8 @@ export class MetricValuesRepository {
     const rollup = await this.useRollups(q, cuped);
     // Every write committed before this call is then in the rollups (bounded batches, usually already done).
     if (rollup) await this.rollups!.drain();
+    if (rollup && q.variantStats !== false && !q.from && !q.segment && !m.capping && m.type !== 'ratio')
+      return this.fromVariantStats(q);
     const post = `ev.ts >= w.first_at`;
     const pre = `ev.ts < w.first_at`;
     const valueOf = (when: string) =>
@@ -282,39 +338,45 @@ export class MetricValuesRepository {
       }
       SELECT ${out.join(', ')} FROM (SELECT * FROM ${q.moments && twoPart ? 'cr' : 'c'} ORDER BY variant COLLATE "C", unit_id COLLATE "C") o GROUP BY variant ORDER BY variant COLLATE "C"`;
     const rows: Raw[] = await this.db.query(sql, params);
-    return rows.map((r) => {
-      const a: MetricAggregate = {
-        variant: String(r.variant),
-        units: num(r.units),
-        sum: num(r.s_y),
-        sumSquares: num(r.s_yy),
-      };
-      if (twoPart) a.denominator = { sum: num(r.s_d), sumSquares: num(r.s_dd), crossProducts: num(r.s_yd) };
-      if (cuped) {
-        a.covariate = { sum: num(r.s_x), sumSquares: num(r.s_xx), crossProducts: num(r.s_yx) };
-        if (twoPart) {
-          a.covariate.denominator = {
-            sum: num(r.s_xd),
-            sumSquares: num(r.s_xdxd),
-            crossCovariate: num(r.s_xxd),
-            crossValue: num(r.s_yxd),
-            crossDenominatorCovariate: num(r.s_dx),
-            crossDenominator: num(r.s_dxd),
-          };
-        }
-      }
-      if (q.moments) {
-        a.moments = { meanY: num(r.m_y), varianceY: num(r.v_y) };
-        if (twoPart)
-          Object.assign(a.moments, {
-            meanD: num(r.m_d),
-            varianceD: num(r.v_d),
-            covarianceYD: num(r.c_yd),
-            linearizedVariance: num(r.v_lin),
-          });
-        if (cuped) Object.assign(a.moments, { meanX: num(r.m_x), varianceX: num(r.v_x), covarianceYX: num(r.c_yx) });
-      }
-      return a;
-    });
+    return rows.map((r) => aggregateOf(r, twoPart, cuped > 0, q.moments === true));
   }
+}
+
+/**
+ * A result row of the aggregate SQL (columns s_y, s_yy, s_d …; m_y, v_y … with moments) as a MetricAggregate; both
+ * the per-unit and the per-variant-statistics statements name their columns so.
+ */
+function aggregateOf(r: Raw, twoPart: boolean, cuped: boolean, moments: boolean): MetricAggregate {
+  const a: MetricAggregate = {
+    variant: String(r.variant),
+    units: num(r.units),
+    sum: num(r.s_y),
+    sumSquares: num(r.s_yy),
+  };
+  if (twoPart) a.denominator = { sum: num(r.s_d), sumSquares: num(r.s_dd), crossProducts: num(r.s_yd) };
+  if (cuped) {
+    a.covariate = { sum: num(r.s_x), sumSquares: num(r.s_xx), crossProducts: num(r.s_yx) };
+    if (twoPart) {
+      a.covariate.denominator = {
+        sum: num(r.s_xd),
+        sumSquares: num(r.s_xdxd),
+        crossCovariate: num(r.s_xxd),
+        crossValue: num(r.s_yxd),
+        crossDenominatorCovariate: num(r.s_dx),
+        crossDenominator: num(r.s_dxd),
+      };
+    }
+  }
+  if (moments) {
+    a.moments = { meanY: num(r.m_y), varianceY: num(r.v_y) };
+    if (twoPart)
+      Object.assign(a.moments, {
+        meanD: num(r.m_d),
+        varianceD: num(r.v_d),
+        covarianceYD: num(r.c_yd),
+        linearizedVariance: num(r.v_lin),
+      });
+    if (cuped) Object.assign(a.moments, { meanX: num(r.m_x), varianceX: num(r.v_x), covarianceYX: num(r.c_yx) });
+  }
+  return a;
 }

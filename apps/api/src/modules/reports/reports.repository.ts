@@ -126,9 +126,10 @@ export class ReportsRepository {
   }
 
   /**
-   * Health of the phase's assignment: units per variant, multiple exposures, first / last exposure time. Read from
-   * the exposure rollups (one row per unit, after draining the rollup queue) unless `rollups` is false (the raw
-   * exposures grouped per unit: the equality test's reference).
+   * Health of the phase's assignment: units per variant, multiple exposures, first / last exposure time. Read, after
+   * draining the rollup queue, from the per-variant unit counts (variant_exposure_stats) and two partial indexes of
+   * the exposure rollups (ReportVariantStats1766200000000), O(variants) whatever the volume; unless `rollups` is
+   * false (the raw exposures grouped per unit: the equality test's reference).
    */
   async population(
     experimentId: string,
@@ -136,27 +137,45 @@ export class ReportsRepository {
     decisionsFallback: boolean,
     rollups = true,
   ): Promise<Population> {
-    const fromRollups = rollups;
-    if (fromRollups) await this.rollups.drain();
-    const rows: Raw[] = await this.db.query(
-      `WITH per_unit AS (
-         ${
-           fromRollups
-             ? `SELECT variant COLLATE "default" AS variant, first_at FROM unit_exposure_rollups WHERE experiment_id = $1 AND phase = $2`
-             : `SELECT CASE WHEN count(*) = 1 THEN min(variant) END AS variant, min(first_at) AS first_at
-         FROM exposures WHERE experiment_id = $1 AND phase = $2 GROUP BY unit_id`
-         }
-       ),
-       from_decisions AS (
-         SELECT CASE WHEN count(DISTINCT variant_key) = 1 THEN min(variant_key) END AS variant, min(created_at) AS first_at
-         FROM decisions
-         WHERE $3 AND experiment_id = $1 AND unit_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM exposures WHERE experiment_id = $1 AND phase = $2)
-         GROUP BY unit_id
-       ),
-       u AS (SELECT *, 'exposures' AS source FROM per_unit UNION ALL SELECT *, 'decisions' AS source FROM from_decisions)
-       SELECT variant, source, count(*)::int AS units, min(first_at) AS first_at, max(first_at) AS last_at FROM u GROUP BY variant, source`,
-      [experimentId, phase, decisionsFallback],
-    );
+    const perUnit = rollups
+      ? null
+      : `SELECT CASE WHEN count(*) = 1 THEN min(variant) END AS variant, min(first_at) AS first_at
+         FROM exposures WHERE experiment_id = $1 AND phase = $2 GROUP BY unit_id`;
+    let rows: Raw[] = [];
+    if (rollups) {
+      await this.rollups.drain();
+      // Three statements, not scalar subqueries: Citus refuses a subquery over a distributed table in a target list.
+      const variants: Raw[] = await this.db.query(
+        `SELECT variant COLLATE "default" AS variant, units::int AS units FROM variant_exposure_stats WHERE experiment_id = $1 AND phase = $2 AND units > 0`,
+        [experimentId, phase],
+      );
+      const [span]: Raw[] = await this.db.query(
+        `SELECT min(first_at) AS first_at, max(first_at) AS last_at FROM unit_exposure_rollups WHERE experiment_id = $1 AND phase = $2 AND variant IS NOT NULL`,
+        [experimentId, phase],
+      );
+      const [{ multiple }]: Array<{ multiple: number }> = await this.db.query(
+        `SELECT count(*)::int AS multiple FROM unit_exposure_rollups WHERE experiment_id = $1 AND phase = $2 AND variant IS NULL`,
+        [experimentId, phase],
+      );
+      rows = variants.map((v) => ({ ...v, source: 'exposures', first_at: span.first_at, last_at: span.last_at }));
+      if (multiple) rows.push({ variant: null, source: 'exposures', units: multiple });
+    }
+    if (perUnit || (decisionsFallback && !rows.length)) {
+      rows = rows.concat(
+        await this.db.query(
+          `WITH per_unit AS (${perUnit ?? 'SELECT NULL::text AS variant, NULL::timestamptz AS first_at WHERE false'}),
+           from_decisions AS (
+             SELECT CASE WHEN count(DISTINCT variant_key) = 1 THEN min(variant_key) END AS variant, min(created_at) AS first_at
+             FROM decisions
+             WHERE $3 AND experiment_id = $1 AND unit_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM exposures WHERE experiment_id = $1 AND phase = $2)
+             GROUP BY unit_id
+           ),
+           u AS (SELECT *, 'exposures' AS source FROM per_unit UNION ALL SELECT *, 'decisions' AS source FROM from_decisions)
+           SELECT variant, source, count(*)::int AS units, min(first_at) AS first_at, max(first_at) AS last_at FROM u GROUP BY variant, source`,
+          [experimentId, phase, decisionsFallback],
+        ),
+      );
+    }
     const out: Population = { unitsPerVariant: {}, multipleExposures: 0, firstAt: null, lastAt: null, source: 'none' };
     for (const r of rows) {
       out.source = r.source as Population['source'];
