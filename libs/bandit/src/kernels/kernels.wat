@@ -6,14 +6,88 @@
 (module
   (memory (export "memory") 1)
 
-  ;; Y[a] = L⁻¹ B[a] for each of `rows` right-hand sides (rows × d); L lower-triangular d × d. Two rows per pass.
+  ;; Y[a] = L⁻¹ B[a] for each of `rows` right-hand sides (rows × d); L lower-triangular d × d. Four rows per pass,
+  ;; then two, then one.
   (func (export "forward_solve_rows") (param $L i32) (param $B i32) (param $Y i32) (param $rows i32) (param $d i32)
-    (local $rowBytes i32) (local $a i32) (local $i i32) (local $k i32) (local $li i32)
-    (local $ya i32) (local $yb i32) (local $ba i32) (local $bb i32)
-    (local $accA v128) (local $accB v128) (local $l v128)
-    (local $sA f64) (local $sB f64) (local $lik f64) (local $lii f64)
+    (local $rowBytes i32) (local $a i32) (local $i i32) (local $k i32) (local $li i32) (local $off i32)
+    (local $ya i32) (local $yb i32) (local $yc i32) (local $yd i32) (local $ba i32) (local $bb i32) (local $bc i32) (local $bd i32)
+    (local $accA v128) (local $accB v128) (local $accC v128) (local $accD v128) (local $l v128)
+    (local $sA f64) (local $sB f64) (local $sC f64) (local $sD f64) (local $lik f64) (local $lii f64)
     (local.set $rowBytes (i32.shl (local.get $d) (i32.const 3)))
     (local.set $a (i32.const 0))
+    ;; Four rows per pass first: each pair of L entries loaded once serves four right-hand sides, and the four
+    ;; accumulators are independent add chains. Every row keeps its own two-lane order, so the results are the same
+    ;; bits as the two-row pass below (and the TypeScript loops).
+    (block $quadsDone
+      (loop $quads
+        (br_if $quadsDone (i32.ge_s (i32.add (local.get $a) (i32.const 3)) (local.get $rows)))
+        (local.set $ya (i32.add (local.get $Y) (i32.mul (local.get $a) (local.get $rowBytes))))
+        (local.set $yb (i32.add (local.get $ya) (local.get $rowBytes)))
+        (local.set $yc (i32.add (local.get $yb) (local.get $rowBytes)))
+        (local.set $yd (i32.add (local.get $yc) (local.get $rowBytes)))
+        (local.set $ba (i32.add (local.get $B) (i32.mul (local.get $a) (local.get $rowBytes))))
+        (local.set $bb (i32.add (local.get $ba) (local.get $rowBytes)))
+        (local.set $bc (i32.add (local.get $bb) (local.get $rowBytes)))
+        (local.set $bd (i32.add (local.get $bc) (local.get $rowBytes)))
+        (local.set $i (i32.const 0))
+        (block $qRowsDone
+          (loop $qRow
+            (br_if $qRowsDone (i32.ge_s (local.get $i) (local.get $d)))
+            (local.set $li (i32.add (local.get $L) (i32.mul (local.get $i) (local.get $rowBytes))))
+            (local.set $accA (f64x2.splat (f64.const 0)))
+            (local.set $accB (f64x2.splat (f64.const 0)))
+            (local.set $accC (f64x2.splat (f64.const 0)))
+            (local.set $accD (f64x2.splat (f64.const 0)))
+            (local.set $k (i32.const 0))
+            (block $qDotDone
+              (loop $qDot
+                (br_if $qDotDone (i32.ge_s (i32.add (local.get $k) (i32.const 1)) (local.get $i)))
+                (local.set $off (i32.shl (local.get $k) (i32.const 3)))
+                (local.set $l (v128.load (i32.add (local.get $li) (local.get $off))))
+                (local.set $accA (f64x2.add (local.get $accA)
+                  (f64x2.mul (local.get $l) (v128.load (i32.add (local.get $ya) (local.get $off))))))
+                (local.set $accB (f64x2.add (local.get $accB)
+                  (f64x2.mul (local.get $l) (v128.load (i32.add (local.get $yb) (local.get $off))))))
+                (local.set $accC (f64x2.add (local.get $accC)
+                  (f64x2.mul (local.get $l) (v128.load (i32.add (local.get $yc) (local.get $off))))))
+                (local.set $accD (f64x2.add (local.get $accD)
+                  (f64x2.mul (local.get $l) (v128.load (i32.add (local.get $yd) (local.get $off))))))
+                (local.set $k (i32.add (local.get $k) (i32.const 2)))
+                (br $qDot)))
+            (local.set $sA (f64x2.extract_lane 0 (local.get $accA)))
+            (local.set $sB (f64x2.extract_lane 0 (local.get $accB)))
+            (local.set $sC (f64x2.extract_lane 0 (local.get $accC)))
+            (local.set $sD (f64x2.extract_lane 0 (local.get $accD)))
+            (if (i32.lt_s (local.get $k) (local.get $i))
+              (then
+                (local.set $off (i32.shl (local.get $k) (i32.const 3)))
+                (local.set $lik (f64.load (i32.add (local.get $li) (local.get $off))))
+                (local.set $sA (f64.add (local.get $sA)
+                  (f64.mul (local.get $lik) (f64.load (i32.add (local.get $ya) (local.get $off))))))
+                (local.set $sB (f64.add (local.get $sB)
+                  (f64.mul (local.get $lik) (f64.load (i32.add (local.get $yb) (local.get $off))))))
+                (local.set $sC (f64.add (local.get $sC)
+                  (f64.mul (local.get $lik) (f64.load (i32.add (local.get $yc) (local.get $off))))))
+                (local.set $sD (f64.add (local.get $sD)
+                  (f64.mul (local.get $lik) (f64.load (i32.add (local.get $yd) (local.get $off))))))))
+            (local.set $off (i32.shl (local.get $i) (i32.const 3)))
+            (local.set $lii (f64.load (i32.add (local.get $li) (local.get $off))))
+            (local.set $sA (f64.add (local.get $sA) (f64x2.extract_lane 1 (local.get $accA))))
+            (f64.store (i32.add (local.get $ya) (local.get $off))
+              (f64.div (f64.sub (f64.load (i32.add (local.get $ba) (local.get $off))) (local.get $sA)) (local.get $lii)))
+            (local.set $sB (f64.add (local.get $sB) (f64x2.extract_lane 1 (local.get $accB))))
+            (f64.store (i32.add (local.get $yb) (local.get $off))
+              (f64.div (f64.sub (f64.load (i32.add (local.get $bb) (local.get $off))) (local.get $sB)) (local.get $lii)))
+            (local.set $sC (f64.add (local.get $sC) (f64x2.extract_lane 1 (local.get $accC))))
+            (f64.store (i32.add (local.get $yc) (local.get $off))
+              (f64.div (f64.sub (f64.load (i32.add (local.get $bc) (local.get $off))) (local.get $sC)) (local.get $lii)))
+            (local.set $sD (f64.add (local.get $sD) (f64x2.extract_lane 1 (local.get $accD))))
+            (f64.store (i32.add (local.get $yd) (local.get $off))
+              (f64.div (f64.sub (f64.load (i32.add (local.get $bd) (local.get $off))) (local.get $sD)) (local.get $lii)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $qRow)))
+        (local.set $a (i32.add (local.get $a) (i32.const 4)))
+        (br $quads)))
     (block $pairsDone
       (loop $pairs
         (br_if $pairsDone (i32.ge_s (i32.add (local.get $a) (i32.const 1)) (local.get $rows)))
