@@ -68,6 +68,12 @@ export interface SnapshotBase<T extends ModelType, C, S> {
   stats: S;
 }
 
+/** Options of {@link BanditModel.takeDelta}. */
+export interface DeltaOptions {
+  /** number arrays may be Float64Array (no per-number copy; the taken arrays belong to the caller) */
+  typedArrays?: boolean;
+}
+
 /**
  * A Thompson-sampling model holding additive sufficient statistics. The state is (prior config, stats); a delta
  * has the same shape as a snapshot and adds to it element-wise, so replicas merge exactly.
@@ -90,8 +96,12 @@ export interface BanditModel<
   /** Number of observations (shown slots) recorded for an item; hybrid/beta per item, linear overall. */
   observations(itemId?: string): number;
   snapshot(): S;
-  /** The statistics accumulated since the last takeDelta(), then resets them. */
-  takeDelta(): S;
+  /**
+   * The statistics accumulated since the last takeDelta(), then resets them. With `{ typedArrays: true }` a model may
+   * hand over its own pending buffers as Float64Array leaves instead of copying them into number[] (the caller then
+   * owns them): for binary packing (the API's flush), not for JSON.stringify, which writes a typed array as an object.
+   */
+  takeDelta(options?: DeltaOptions): S;
   /** The pending delta without resetting it. */
   peekDelta(): S;
   /** Puts a taken delta back into the pending delta (e.g. its write to the database failed). */
