@@ -57,6 +57,12 @@ export interface SlateScorer {
    * exactly distributed as redraw(); a pair costs one draw's variates and product.
    */
   redrawPairs?(rng: Rng, pairs: number, out: Float64Array): void;
+  /**
+   * redrawPairs(rng, pairs, …) followed by counting (optional): each of the 2·pairs draws is filled greedily (top
+   * chosen.length, ties to the lower index) and counts[j] += 1 where slot j holds chosen[j]. Same variates and counts
+   * as redrawPairs plus counting in the caller; the draws themselves are not handed back.
+   */
+  redrawPairCounts?(rng: Rng, pairs: number, chosen: Int32Array, counts: Float64Array): void;
   /** Gaussian models: the n×n score covariance per unit noise variance σ² (the draw's covariance is σ² times it). */
   covariance?(): Float64Array;
 }
