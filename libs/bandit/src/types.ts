@@ -1,3 +1,4 @@
+import type { ScoreDistribution } from './policies/propensity-job';
 import type { Rng } from './rng';
 
 /** A numeric vector: number[] or a typed array. */
@@ -65,6 +66,11 @@ export interface SlateScorer {
   redrawPairCounts?(rng: Rng, pairs: number, chosen: Int32Array, counts: Float64Array): void;
   /** Gaussian models: the n×n score covariance per unit noise variance σ² (the draw's covariance is σ² times it). */
   covariance?(): Float64Array;
+  /**
+   * Gaussian models: the fixed distribution the propensity re-draws use (means, covariance factor, noise posterior),
+   * as plain data for a {@link PropensityJob} run elsewhere (forces the covariance and its factor).
+   */
+  scoreDistribution?(): ScoreDistribution;
 }
 
 export interface SnapshotBase<T extends ModelType, C, S> {

@@ -997,6 +997,10 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
       redrawPairCounts(rng: Rng, pairs: number, chosen: Int32Array, counts: Float64Array): void {
         scoreSampler().countPairs(rng, pairs, chosen, counts);
       },
+      scoreDistribution() {
+        const { mean: m, F, r, lower, an: a, bn: b } = scoreSampler();
+        return { mean: m, F, r, lower, an: a, bn: b };
+      },
       covariance,
     };
   }
