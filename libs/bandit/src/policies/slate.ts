@@ -167,7 +167,8 @@ export function monteCarloPropensitiesStopped(
     draws: used,
   });
   if (scorer.redrawPairs) {
-    const buf = new Float64Array(PROPENSITY_BLOCK * n);
+    // the draws are written out only without redrawPairCounts (and for an odd last draw)
+    const buf = new Float64Array((scorer.redrawPairCounts ? 1 : PROPENSITY_BLOCK) * n);
     const pairs = draws >> 1;
     for (let t = 0; t < pairs; t += PROPENSITY_BLOCK >> 1) {
       const m = Math.min(PROPENSITY_BLOCK >> 1, pairs - t);
