@@ -187,28 +187,98 @@
                    (f64.load (i32.add (local.get $y) (i32.shl (local.get $k) (i32.const 3)))))))))
     (f64.add (local.get $s) (f64x2.extract_lane 1 (local.get $acc))))
 
-  ;; S = Y Yᵀ (rows × rows, full) for Y rows × d.
+  ;; S[a][b] = S[b][a] = v (S rows × rows).
+  (func $put (param $S i32) (param $rows i32) (param $a i32) (param $b i32) (param $v f64)
+    (f64.store (i32.add (local.get $S) (i32.shl (i32.add (i32.mul (local.get $a) (local.get $rows)) (local.get $b)) (i32.const 3))) (local.get $v))
+    (f64.store (i32.add (local.get $S) (i32.shl (i32.add (i32.mul (local.get $b) (local.get $rows)) (local.get $a)) (i32.const 3))) (local.get $v)))
+
+  ;; $dot's ending: lane 0, plus the odd tail's product when there is one, plus lane 1.
+  (func $finish (param $acc v128) (param $hasTail i32) (param $tail f64) (result f64)
+    (local $s f64)
+    (local.set $s (f64x2.extract_lane 0 (local.get $acc)))
+    (if (local.get $hasTail) (then (local.set $s (f64.add (local.get $s) (local.get $tail)))))
+    (f64.add (local.get $s) (f64x2.extract_lane 1 (local.get $acc))))
+
+  ;; S = Y Yᵀ (rows × rows, full) for Y rows × d. Off-diagonal 2 × 2 blocks of rows (a, a+1) × (b, b+1) share their
+  ;; loads and run four independent add chains; every entry is summed exactly as $dot sums it (bit-identical).
   (func (export "gram_rows") (param $Y i32) (param $S i32) (param $rows i32) (param $d i32)
-    (local $a i32) (local $b i32) (local $v f64) (local $rowBytes i32)
+    (local $a i32) (local $b i32) (local $rowBytes i32) (local $k i32) (local $off i32) (local $hasTail i32)
+    (local $ya i32) (local $ya1 i32) (local $yb i32) (local $yb1 i32)
+    (local $va v128) (local $va1 v128) (local $vb v128) (local $vb1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $ta f64) (local $ta1 f64) (local $tb f64) (local $tb1 f64)
     (local.set $rowBytes (i32.shl (local.get $d) (i32.const 3)))
     (local.set $a (i32.const 0))
-    (block $aDone
-      (loop $aNext
-        (br_if $aDone (i32.ge_s (local.get $a) (local.get $rows)))
+    (block $pairsDone
+      (loop $pairs
+        (br_if $pairsDone (i32.ge_s (i32.add (local.get $a) (i32.const 1)) (local.get $rows)))
+        (local.set $ya (i32.add (local.get $Y) (i32.mul (local.get $a) (local.get $rowBytes))))
+        (local.set $ya1 (i32.add (local.get $ya) (local.get $rowBytes)))
+        ;; blocks (a, a+1) × (b, b+1) for b + 1 < a
         (local.set $b (i32.const 0))
-        (block $bDone
-          (loop $bNext
-            (br_if $bDone (i32.gt_s (local.get $b) (local.get $a)))
-            (local.set $v (call $dot
-              (i32.add (local.get $Y) (i32.mul (local.get $a) (local.get $rowBytes)))
-              (i32.add (local.get $Y) (i32.mul (local.get $b) (local.get $rowBytes)))
-              (local.get $d)))
-            (f64.store (i32.add (local.get $S) (i32.shl (i32.add (i32.mul (local.get $a) (local.get $rows)) (local.get $b)) (i32.const 3))) (local.get $v))
-            (f64.store (i32.add (local.get $S) (i32.shl (i32.add (i32.mul (local.get $b) (local.get $rows)) (local.get $a)) (i32.const 3))) (local.get $v))
+        (block $blocksDone
+          (loop $blocks
+            (br_if $blocksDone (i32.ge_s (i32.add (local.get $b) (i32.const 1)) (local.get $a)))
+            (local.set $yb (i32.add (local.get $Y) (i32.mul (local.get $b) (local.get $rowBytes))))
+            (local.set $yb1 (i32.add (local.get $yb) (local.get $rowBytes)))
+            (local.set $c00 (f64x2.splat (f64.const 0)))
+            (local.set $c01 (f64x2.splat (f64.const 0)))
+            (local.set $c10 (f64x2.splat (f64.const 0)))
+            (local.set $c11 (f64x2.splat (f64.const 0)))
+            (local.set $k (i32.const 0))
+            (block $dotDone
+              (loop $dot
+                (br_if $dotDone (i32.ge_s (i32.add (local.get $k) (i32.const 1)) (local.get $d)))
+                (local.set $off (i32.shl (local.get $k) (i32.const 3)))
+                (local.set $va (v128.load (i32.add (local.get $ya) (local.get $off))))
+                (local.set $va1 (v128.load (i32.add (local.get $ya1) (local.get $off))))
+                (local.set $vb (v128.load (i32.add (local.get $yb) (local.get $off))))
+                (local.set $vb1 (v128.load (i32.add (local.get $yb1) (local.get $off))))
+                (local.set $c00 (f64x2.add (local.get $c00) (f64x2.mul (local.get $va) (local.get $vb))))
+                (local.set $c01 (f64x2.add (local.get $c01) (f64x2.mul (local.get $va) (local.get $vb1))))
+                (local.set $c10 (f64x2.add (local.get $c10) (f64x2.mul (local.get $va1) (local.get $vb))))
+                (local.set $c11 (f64x2.add (local.get $c11) (f64x2.mul (local.get $va1) (local.get $vb1))))
+                (local.set $k (i32.add (local.get $k) (i32.const 2)))
+                (br $dot)))
+            (local.set $hasTail (i32.lt_s (local.get $k) (local.get $d)))
+            (local.set $off (i32.shl (local.get $k) (i32.const 3)))
+            (if (local.get $hasTail)
+              (then
+                (local.set $ta (f64.load (i32.add (local.get $ya) (local.get $off))))
+                (local.set $ta1 (f64.load (i32.add (local.get $ya1) (local.get $off))))
+                (local.set $tb (f64.load (i32.add (local.get $yb) (local.get $off))))
+                (local.set $tb1 (f64.load (i32.add (local.get $yb1) (local.get $off))))))
+            (call $put (local.get $S) (local.get $rows) (local.get $a) (local.get $b)
+              (call $finish (local.get $c00) (local.get $hasTail) (f64.mul (local.get $ta) (local.get $tb))))
+            (call $put (local.get $S) (local.get $rows) (local.get $a) (i32.add (local.get $b) (i32.const 1))
+              (call $finish (local.get $c01) (local.get $hasTail) (f64.mul (local.get $ta) (local.get $tb1))))
+            (call $put (local.get $S) (local.get $rows) (i32.add (local.get $a) (i32.const 1)) (local.get $b)
+              (call $finish (local.get $c10) (local.get $hasTail) (f64.mul (local.get $ta1) (local.get $tb))))
+            (call $put (local.get $S) (local.get $rows) (i32.add (local.get $a) (i32.const 1)) (i32.add (local.get $b) (i32.const 1))
+              (call $finish (local.get $c11) (local.get $hasTail) (f64.mul (local.get $ta1) (local.get $tb1))))
+            (local.set $b (i32.add (local.get $b) (i32.const 2)))
+            (br $blocks)))
+        ;; the diagonal block: (a, a), (a+1, a), (a+1, a+1)
+        (call $put (local.get $S) (local.get $rows) (local.get $a) (local.get $a)
+          (call $dot (local.get $ya) (local.get $ya) (local.get $d)))
+        (call $put (local.get $S) (local.get $rows) (i32.add (local.get $a) (i32.const 1)) (local.get $a)
+          (call $dot (local.get $ya1) (local.get $ya) (local.get $d)))
+        (call $put (local.get $S) (local.get $rows) (i32.add (local.get $a) (i32.const 1)) (i32.add (local.get $a) (i32.const 1))
+          (call $dot (local.get $ya1) (local.get $ya1) (local.get $d)))
+        (local.set $a (i32.add (local.get $a) (i32.const 2)))
+        (br $pairs)))
+    ;; an odd last row against every row
+    (if (i32.lt_s (local.get $a) (local.get $rows))
+      (then
+        (local.set $ya (i32.add (local.get $Y) (i32.mul (local.get $a) (local.get $rowBytes))))
+        (local.set $b (i32.const 0))
+        (block $lastDone
+          (loop $last
+            (br_if $lastDone (i32.gt_s (local.get $b) (local.get $a)))
+            (call $put (local.get $S) (local.get $rows) (local.get $a) (local.get $b)
+              (call $dot (local.get $ya) (i32.add (local.get $Y) (i32.mul (local.get $b) (local.get $rowBytes))) (local.get $d)))
             (local.set $b (i32.add (local.get $b) (i32.const 1)))
-            (br $bNext)))
-        (local.set $a (i32.add (local.get $a) (i32.const 1)))
-        (br $aNext))))
+            (br $last))))))
 
   ;; OUT[t] = MEAN + SIG[t] · F Z[t] for `count` draws: F is n × r (lower-triangular rows when $lower), Z count × r,
   ;; OUT count × n. Two draws share each row of F.
