@@ -85,7 +85,7 @@ describe('kernels', () => {
     expect(bytes.toString('base64')).toBe(KERNELS_WASM_BASE64);
   });
 
-  it('pairTopCounts: both backends count the written-out antithetic draws exactly, ties to the lower index', () => {
+  it('pairTopCounts: both backends count the written-out antithetic draws exactly, ties to the lower index, in any visiting order', () => {
     const r = new Rng(33);
     for (const [n, k, pairs, tied] of [
       [1, 1, 1, false],
@@ -120,11 +120,15 @@ describe('kernels', () => {
           for (let j = 0; j < k; j++) if (order[j] === chosen[j]) expected[j] += 1;
         }
       }
-      for (const backend of ['wasm', 'typescript'] as const) {
-        const counts = new Float64Array(k);
-        on(backend, () => pairTopCounts(F, zetas, mean, sigmas, n, n, pairs, true, chosen, counts));
-        expect(Array.from(counts)).toEqual(Array.from(expected));
-      }
+      // visiting orders (identity, reversed, by decreasing mean with ties in either order) never change the counts
+      const reversed = Int32Array.from({ length: n }, (_, i) => n - 1 - i);
+      const byMean = Int32Array.from(mean.keys()).sort((a, b) => mean[b] - mean[a] || b - a);
+      for (const backend of ['wasm', 'typescript'] as const)
+        for (const visit of [undefined, reversed, byMean]) {
+          const counts = new Float64Array(k);
+          on(backend, () => pairTopCounts(F, zetas, mean, sigmas, n, n, pairs, true, chosen, counts, visit));
+          expect(Array.from(counts)).toEqual(Array.from(expected));
+        }
       if (tied) expect(Array.from(expected)).toEqual(new Array(k).fill(2 * pairs));
     }
   });

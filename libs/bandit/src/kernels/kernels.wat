@@ -429,37 +429,47 @@
                   (call $dot (i32.add (local.get $F) (i32.shl (i32.mul (local.get $i) (local.get $r)) (i32.const 3))) (local.get $za) (local.get $end)))))
             (local.set $i (i32.add (local.get $i) (i32.const 1)))
             (br $row1))))))
-  ;; Greedy top-k of ROW (n f64; largest first, ties: lower index first, as slate.ts topKAt) into ORDER (k i32) and
-  ;; VALUES (k f64), then COUNTS[j] += 1 where ORDER[j] = CHOSEN[j]. Same comparisons in the same order as topKAt.
-  (func $top_count (param $ROW i32) (param $n i32) (param $k i32) (param $CHOSEN i32) (param $COUNTS i32)
-        (param $ORDER i32) (param $VALUES i32)
-    (local $i i32) (local $p i32) (local $filled i32) (local $v f64) (local $last f64) (local $j i32)
+  ;; Greedy top-k of ROW (n f64) into ORDER (k i32, candidate indices) and VALUES (k f64), then COUNTS[j] += 1 where
+  ;; ORDER[j] = CHOSEN[j]. ROW[p] is the score of candidate VISIT[p]: largest first, ties to the lower candidate index,
+  ;; whatever the visiting order — the order of slate.ts topKAt. Visiting by decreasing mean fills the list with the
+  ;; likely winners first, so most later scores fail the first comparison (fewer mispredicted insertions).
+  (func $top_count (param $ROW i32) (param $VISIT i32) (param $n i32) (param $k i32) (param $CHOSEN i32)
+        (param $COUNTS i32) (param $ORDER i32) (param $VALUES i32)
+    (local $p i32) (local $q i32) (local $filled i32) (local $idx i32) (local $lastIdx i32) (local $j i32)
+    (local $v f64) (local $last f64) (local $u f64)
     (local.set $last (f64.const -inf))
-    (local.set $i (i32.const 0))
+    (local.set $p (i32.const 0))
     (block $done
       (loop $next
-        (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
-        (local.set $v (f64.load (i32.add (local.get $ROW) (i32.shl (local.get $i) (i32.const 3)))))
+        (br_if $done (i32.ge_s (local.get $p) (local.get $n)))
+        (local.set $v (f64.load (i32.add (local.get $ROW) (i32.shl (local.get $p) (i32.const 3)))))
+        (local.set $idx (i32.load (i32.add (local.get $VISIT) (i32.shl (local.get $p) (i32.const 2)))))
         (block $skip
-          (br_if $skip (i32.and (i32.eq (local.get $filled) (local.get $k)) (i32.eqz (f64.gt (local.get $v) (local.get $last)))))
-          (local.set $p (select (local.get $filled) (i32.sub (local.get $k) (i32.const 1)) (i32.lt_s (local.get $filled) (local.get $k))))
+          ;; a full list keeps (v, idx) only when it ranks before the last entry
+          (br_if $skip (i32.and (i32.eq (local.get $filled) (local.get $k))
+            (i32.eqz (i32.or (f64.gt (local.get $v) (local.get $last))
+              (i32.and (f64.eq (local.get $v) (local.get $last)) (i32.lt_s (local.get $idx) (local.get $lastIdx)))))))
+          (local.set $q (select (local.get $filled) (i32.sub (local.get $k) (i32.const 1)) (i32.lt_s (local.get $filled) (local.get $k))))
           (block $placed
             (loop $shift
-              (br_if $placed (i32.le_s (local.get $p) (i32.const 0)))
-              (br_if $placed (i32.eqz (f64.gt (local.get $v)
-                (f64.load (i32.add (local.get $VALUES) (i32.shl (i32.sub (local.get $p) (i32.const 1)) (i32.const 3)))))))
-              (f64.store (i32.add (local.get $VALUES) (i32.shl (local.get $p) (i32.const 3)))
-                (f64.load (i32.add (local.get $VALUES) (i32.shl (i32.sub (local.get $p) (i32.const 1)) (i32.const 3)))))
-              (i32.store (i32.add (local.get $ORDER) (i32.shl (local.get $p) (i32.const 2)))
-                (i32.load (i32.add (local.get $ORDER) (i32.shl (i32.sub (local.get $p) (i32.const 1)) (i32.const 2)))))
-              (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+              (br_if $placed (i32.le_s (local.get $q) (i32.const 0)))
+              (local.set $u (f64.load (i32.add (local.get $VALUES) (i32.shl (i32.sub (local.get $q) (i32.const 1)) (i32.const 3)))))
+              (br_if $placed (i32.eqz (i32.or (f64.gt (local.get $v) (local.get $u))
+                (i32.and (f64.eq (local.get $v) (local.get $u))
+                  (i32.lt_s (local.get $idx)
+                    (i32.load (i32.add (local.get $ORDER) (i32.shl (i32.sub (local.get $q) (i32.const 1)) (i32.const 2)))))))))
+              (f64.store (i32.add (local.get $VALUES) (i32.shl (local.get $q) (i32.const 3))) (local.get $u))
+              (i32.store (i32.add (local.get $ORDER) (i32.shl (local.get $q) (i32.const 2)))
+                (i32.load (i32.add (local.get $ORDER) (i32.shl (i32.sub (local.get $q) (i32.const 1)) (i32.const 2)))))
+              (local.set $q (i32.sub (local.get $q) (i32.const 1)))
               (br $shift)))
-          (f64.store (i32.add (local.get $VALUES) (i32.shl (local.get $p) (i32.const 3))) (local.get $v))
-          (i32.store (i32.add (local.get $ORDER) (i32.shl (local.get $p) (i32.const 2))) (local.get $i))
+          (f64.store (i32.add (local.get $VALUES) (i32.shl (local.get $q) (i32.const 3))) (local.get $v))
+          (i32.store (i32.add (local.get $ORDER) (i32.shl (local.get $q) (i32.const 2))) (local.get $idx))
           (if (i32.lt_s (local.get $filled) (local.get $k))
             (then (local.set $filled (i32.add (local.get $filled) (i32.const 1)))))
-          (local.set $last (f64.load (i32.add (local.get $VALUES) (i32.shl (i32.sub (local.get $k) (i32.const 1)) (i32.const 3))))))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (local.set $last (f64.load (i32.add (local.get $VALUES) (i32.shl (i32.sub (local.get $k) (i32.const 1)) (i32.const 3)))))
+          (local.set $lastIdx (i32.load (i32.add (local.get $ORDER) (i32.shl (i32.sub (local.get $k) (i32.const 1)) (i32.const 2))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $next)))
     (local.set $j (i32.const 0))
     (block $countDone
@@ -474,11 +484,14 @@
         (br $count))))
 
   ;; Antithetic pairs counted in place: for pair t, with d_i = SIG[t] · P[t][i] (P pairs × n: the products F ζ_t),
-  ;; the rows MEAN + d and MEAN − d (built in ROW, n f64) each go through $top_count — the rows nig.ts samplePairs
-  ;; writes and slate.ts counts, with the same operations, without handing them back to JavaScript.
-  (func (export "pair_counts") (param $P i32) (param $MEAN i32) (param $SIG i32) (param $ROW i32) (param $n i32)
-        (param $pairs i32) (param $k i32) (param $CHOSEN i32) (param $COUNTS i32) (param $ORDER i32) (param $VALUES i32)
+  ;; the rows MEAN + d and MEAN − d each go through $top_count, visited in the order VISIT (n i32, a permutation of
+  ;; the candidates; ROW holds them in that order) — the draws nig.ts samplePairs writes, with the same operations,
+  ;; without handing them back to JavaScript.
+  (func (export "pair_counts") (param $P i32) (param $MEAN i32) (param $SIG i32) (param $ROW i32) (param $VISIT i32)
+        (param $n i32) (param $pairs i32) (param $k i32) (param $CHOSEN i32) (param $COUNTS i32) (param $ORDER i32)
+        (param $VALUES i32)
     (local $t i32) (local $i i32) (local $pt i32) (local $s f64) (local $d f64) (local $at i32) (local $sign i32)
+    (local $p i32)
     (local.set $t (i32.const 0))
     (block $done
       (loop $pair
@@ -489,20 +502,21 @@
         (block $rowsDone
           (loop $row
             (br_if $rowsDone (i32.ge_s (local.get $sign) (i32.const 2)))
-            (local.set $i (i32.const 0))
+            (local.set $p (i32.const 0))
             (block $fillDone
               (loop $fill
-                (br_if $fillDone (i32.ge_s (local.get $i) (local.get $n)))
+                (br_if $fillDone (i32.ge_s (local.get $p) (local.get $n)))
+                (local.set $i (i32.load (i32.add (local.get $VISIT) (i32.shl (local.get $p) (i32.const 2)))))
                 (local.set $at (i32.shl (local.get $i) (i32.const 3)))
                 (local.set $d (f64.mul (local.get $s) (f64.load (i32.add (local.get $pt) (local.get $at)))))
-                (f64.store (i32.add (local.get $ROW) (local.get $at))
+                (f64.store (i32.add (local.get $ROW) (i32.shl (local.get $p) (i32.const 3)))
                   (if (result f64) (local.get $sign)
                     (then (f64.sub (f64.load (i32.add (local.get $MEAN) (local.get $at))) (local.get $d)))
                     (else (f64.add (f64.load (i32.add (local.get $MEAN) (local.get $at))) (local.get $d)))))
-                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (local.set $p (i32.add (local.get $p) (i32.const 1)))
                 (br $fill)))
-            (call $top_count (local.get $ROW) (local.get $n) (local.get $k) (local.get $CHOSEN) (local.get $COUNTS)
-              (local.get $ORDER) (local.get $VALUES))
+            (call $top_count (local.get $ROW) (local.get $VISIT) (local.get $n) (local.get $k) (local.get $CHOSEN)
+              (local.get $COUNTS) (local.get $ORDER) (local.get $VALUES))
             (local.set $sign (i32.add (local.get $sign) (i32.const 1)))
             (br $row)))
         (local.set $t (i32.add (local.get $t) (i32.const 1)))

@@ -204,8 +204,12 @@ export class NigScoreSampler {
       sigmas[t] = Math.sqrt(this.bn / rng.gamma(this.an, 1));
       rng.normals(zetas, t * r, (t + 1) * r);
     }
-    pairTopCounts(F, zetas, mean, sigmas, mean.length, r, pairs, this.lower, chosen, counts);
+    // candidates by decreasing mean enter the top-k list first (same counts, fewer insertions; see pairTopCounts)
+    this.byMean ??= Int32Array.from(mean.keys()).sort((a, b) => mean[b] - mean[a] || a - b);
+    pairTopCounts(F, zetas, mean, sigmas, mean.length, r, pairs, this.lower, chosen, counts, this.byMean);
   }
+
+  private byMean: Int32Array | null = null;
 
   /** The draw for given variates (golden tests): g ~ Gamma(an, 1), ζ ~ N(0, I_r). */
   fromVariates(g: number, zeta: ArrayLike<number>, out: Float64Array): Float64Array {
