@@ -1,3 +1,4 @@
+import type { ScoreDistribution } from './policies/propensity-job';
 import type { Rng } from './rng';
 
 /** A numeric vector: number[] or a typed array. */
@@ -57,8 +58,19 @@ export interface SlateScorer {
    * exactly distributed as redraw(); a pair costs one draw's variates and product.
    */
   redrawPairs?(rng: Rng, pairs: number, out: Float64Array): void;
+  /**
+   * redrawPairs(rng, pairs, …) followed by counting (optional): each of the 2·pairs draws is filled greedily (top
+   * chosen.length, ties to the lower index) and counts[j] += 1 where slot j holds chosen[j]. Same variates and counts
+   * as redrawPairs plus counting in the caller; the draws themselves are not handed back.
+   */
+  redrawPairCounts?(rng: Rng, pairs: number, chosen: Int32Array, counts: Float64Array): void;
   /** Gaussian models: the n×n score covariance per unit noise variance σ² (the draw's covariance is σ² times it). */
   covariance?(): Float64Array;
+  /**
+   * Gaussian models: the fixed distribution the propensity re-draws use (means, covariance factor, noise posterior),
+   * as plain data for a {@link PropensityJob} run elsewhere (forces the covariance and its factor).
+   */
+  scoreDistribution?(): ScoreDistribution;
 }
 
 export interface SnapshotBase<T extends ModelType, C, S> {
@@ -66,6 +78,12 @@ export interface SnapshotBase<T extends ModelType, C, S> {
   version: 1;
   config: C;
   stats: S;
+}
+
+/** Options of {@link BanditModel.takeDelta}. */
+export interface DeltaOptions {
+  /** number arrays may be Float64Array (no per-number copy; the taken arrays belong to the caller) */
+  typedArrays?: boolean;
 }
 
 /**
@@ -90,8 +108,12 @@ export interface BanditModel<
   /** Number of observations (shown slots) recorded for an item; hybrid/beta per item, linear overall. */
   observations(itemId?: string): number;
   snapshot(): S;
-  /** The statistics accumulated since the last takeDelta(), then resets them. */
-  takeDelta(): S;
+  /**
+   * The statistics accumulated since the last takeDelta(), then resets them. With `{ typedArrays: true }` a model may
+   * hand over its own pending buffers as Float64Array leaves instead of copying them into number[] (the caller then
+   * owns them): for binary packing (the API's flush), not for JSON.stringify, which writes a typed array as an object.
+   */
+  takeDelta(options?: DeltaOptions): S;
   /** The pending delta without resetting it. */
   peekDelta(): S;
   /** Puts a taken delta back into the pending delta (e.g. its write to the database failed). */

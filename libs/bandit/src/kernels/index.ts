@@ -28,6 +28,20 @@ interface KernelExports {
     count: number,
     lower: number,
   ): void;
+  pair_counts(
+    P: number,
+    mean: number,
+    sigmas: number,
+    row: number,
+    visit: number,
+    n: number,
+    pairs: number,
+    k: number,
+    chosen: number,
+    counts: number,
+    order: number,
+    values: number,
+  ): void;
 }
 
 export type KernelBackend = 'wasm' | 'typescript';
@@ -186,5 +200,154 @@ function scoreDrawsTs(
       if (j < end) s0 += F[row + j] * zetas[za + j];
       out[oa + i] = mean[i] + sigmas[t] * (s0 + s1);
     }
+  }
+}
+
+/**
+ * Greedy top-k of scores[offset, offset + n) (largest first, ties: lower index first) into `order` and `values`
+ * (scratch of length ≥ k): one pass with an insertion list of length k, O(n) per draw for small k.
+ */
+export function topKAt(
+  scores: Float64Array,
+  offset: number,
+  n: number,
+  k: number,
+  order: Int32Array,
+  values: Float64Array,
+): void {
+  let filled = 0;
+  let last = -Infinity; // values[k − 1] once filled
+  for (let i = 0; i < n; i++) {
+    const v = scores[offset + i];
+    if (filled === k && !(v > last)) continue;
+    // strictly greater moves ahead, so an equal score keeps the earlier (lower) index in front
+    let p = filled < k ? filled : k - 1;
+    while (p > 0 && v > values[p - 1]) {
+      values[p] = values[p - 1];
+      order[p] = order[p - 1];
+      p--;
+    }
+    values[p] = v;
+    order[p] = i;
+    if (filled < k) filled++;
+    last = values[k - 1];
+  }
+}
+
+/**
+ * Antithetic re-draws counted without leaving the kernels: for pair t, p_t = F ζ_t (as {@link scoreDraws} with zero
+ * mean and unit σ), d = sigmas[t] · p_t, and the two draws mean + d and mean − d are each filled greedily (top
+ * `chosen.length`, {@link topKAt}); counts[j] += 1 when slot j holds chosen[j]. The same operations in the same order
+ * as writing the draws out (NigScoreSampler.samplePairs) and counting them in JavaScript, so the counts are identical;
+ * it saves handing 2 · pairs · n scores back and the JavaScript top-k loop. `visit` (a permutation of 0..n−1, e.g. by
+ * decreasing mean; default the identity) is the order in which candidates enter the top-k list: ties still go to the
+ * lower index, so the result does not depend on it, but visiting likely winners first skips most later insertions.
+ */
+export function pairTopCounts(
+  F: Float64Array,
+  zetas: Float64Array,
+  mean: Float64Array,
+  sigmas: Float64Array,
+  n: number,
+  r: number,
+  pairs: number,
+  lower: boolean,
+  chosen: Int32Array,
+  counts: Float64Array,
+  visit: Int32Array = identityOrder(n),
+): void {
+  const k = chosen.length;
+  if (k === 0 || pairs === 0) return;
+  const w = instance();
+  if (!w) return pairTopCountsTs(F, zetas, mean, sigmas, n, r, pairs, lower, chosen, counts, visit);
+  const { offsets, view } = regions(
+    w,
+    [n * r, pairs * r, n, pairs, pairs * n, n, pairs, n, n, k, k, k, k],
+    resident?.bytes ?? 0,
+  );
+  const [fAt, zAt, zeroAt, oneAt, pAt, mAt, sAt, rowAt, visitAt, chAt, cAt, oAt, vAt] = offsets;
+  view.set(F.subarray(0, n * r), fAt / 8);
+  view.set(zetas.subarray(0, pairs * r), zAt / 8);
+  view.fill(0, zeroAt / 8, zeroAt / 8 + n);
+  view.fill(1, oneAt / 8, oneAt / 8 + pairs);
+  view.set(mean.subarray(0, n), mAt / 8);
+  view.set(sigmas.subarray(0, pairs), sAt / 8);
+  new Int32Array(view.buffer, chAt, k).set(chosen);
+  new Int32Array(view.buffer, visitAt, n).set(visit.subarray(0, n));
+  view.set(counts.subarray(0, k), cAt / 8);
+  w.score_draws(fAt, zAt, zeroAt, oneAt, pAt, n, r, pairs, lower ? 1 : 0);
+  w.pair_counts(pAt, mAt, sAt, rowAt, visitAt, n, pairs, k, chAt, cAt, oAt, vAt);
+  counts.set(view.subarray(cAt / 8, cAt / 8 + k));
+}
+
+function pairTopCountsTs(
+  F: Float64Array,
+  zetas: Float64Array,
+  mean: Float64Array,
+  sigmas: Float64Array,
+  n: number,
+  r: number,
+  pairs: number,
+  lower: boolean,
+  chosen: Int32Array,
+  counts: Float64Array,
+  visit: Int32Array,
+): void {
+  const k = chosen.length;
+  const prods = new Float64Array(pairs * n);
+  scoreDrawsTs(F, zetas, new Float64Array(n), new Float64Array(pairs).fill(1), prods, n, r, pairs, lower);
+  const row = new Float64Array(n);
+  const order = new Int32Array(k);
+  const values = new Float64Array(k);
+  for (let t = 0; t < pairs; t++) {
+    const s = sigmas[t];
+    const p = t * n;
+    for (let sign = 0; sign < 2; sign++) {
+      for (let q = 0; q < n; q++) {
+        const i = visit[q];
+        const d = s * prods[p + i];
+        row[q] = sign ? mean[i] - d : mean[i] + d;
+      }
+      topKVisited(row, visit, n, k, order, values);
+      for (let j = 0; j < k; j++) if (order[j] === chosen[j]) counts[j] += 1;
+    }
+  }
+}
+
+/** 0, 1, …, n − 1. */
+export function identityOrder(n: number): Int32Array {
+  return Int32Array.from({ length: n }, (_, i) => i);
+}
+
+/**
+ * {@link topKAt} over candidates visited in the order `visit` (row[q] is candidate visit[q]'s score): the same list
+ * (largest first, ties to the lower candidate index) whatever the order — the form of the kernel's $top_count.
+ */
+function topKVisited(
+  row: Float64Array,
+  visit: Int32Array,
+  n: number,
+  k: number,
+  order: Int32Array,
+  values: Float64Array,
+): void {
+  let filled = 0;
+  let last = -Infinity;
+  let lastIdx = 0;
+  for (let q = 0; q < n; q++) {
+    const v = row[q];
+    const idx = visit[q];
+    if (filled === k && !(v > last || (v === last && idx < lastIdx))) continue;
+    let p = filled < k ? filled : k - 1;
+    while (p > 0 && (v > values[p - 1] || (v === values[p - 1] && idx < order[p - 1]))) {
+      values[p] = values[p - 1];
+      order[p] = order[p - 1];
+      p--;
+    }
+    values[p] = v;
+    order[p] = idx;
+    if (filled < k) filled++;
+    last = values[k - 1];
+    lastIdx = order[k - 1];
   }
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import wabt from 'wabt';
 import { addOuterLower, cholesky, identity } from '../linalg';
 import { Rng } from '../rng';
-import { kernelBackend, scoreDraws, setKernelBackend, solvedGram } from './index';
+import { kernelBackend, pairTopCounts, scoreDraws, setKernelBackend, solvedGram, topKAt } from './index';
 import { KERNELS_WASM_BASE64 } from './kernels-wasm';
 
 /** Runs `f` on one backend, then restores WebAssembly. */
@@ -33,12 +33,13 @@ describe('kernels', () => {
     expect(on('typescript', kernelBackend)).toBe('typescript');
   });
 
-  it('solvedGram: WebAssembly and TypeScript give bit-identical matrices (odd and even sizes)', () => {
+  it('solvedGram: WebAssembly and TypeScript give bit-identical matrices (odd and even sizes; 4-, 2- and 1-row passes)', () => {
     const r = new Rng(31);
     for (const [rows, d] of [
       [1, 1],
       [2, 3],
       [5, 17],
+      [7, 16],
       [50, 289],
     ]) {
       const L = factor(r, d);
@@ -82,5 +83,53 @@ describe('kernels', () => {
     const bytes = Buffer.from(module.toBinary({ write_debug_names: false }).buffer);
     module.destroy();
     expect(bytes.toString('base64')).toBe(KERNELS_WASM_BASE64);
+  });
+
+  it('pairTopCounts: both backends count the written-out antithetic draws exactly, ties to the lower index, in any visiting order', () => {
+    const r = new Rng(33);
+    for (const [n, k, pairs, tied] of [
+      [1, 1, 1, false],
+      [9, 3, 5, false],
+      [50, 5, 32, false],
+      [12, 4, 6, true],
+    ] as const) {
+      // tied: F = 0, so every draw is the mean, whose equal entries must keep the lower index in front
+      const F = Float64Array.from({ length: n * n }, (_, i) => (tied || i % n > Math.floor(i / n) ? 0 : r.normal()));
+      const zetas = Float64Array.from({ length: pairs * n }, () => r.normal());
+      const mean = Float64Array.from({ length: n }, (_, i) => (tied ? [0.5, 1, 1, 0.5][i % 4] : r.normal() * 0.3));
+      const sigmas = Float64Array.from({ length: pairs }, () => 0.5 + r.uniform());
+      const chosen = new Int32Array(k);
+      topKAt(mean, 0, n, k, chosen, new Float64Array(k));
+      if (!tied) chosen.reverse(); // some slots then match only in some draws
+      // reference: the draws written out as samplePairs does, counted with topKAt
+      const prods = new Float64Array(pairs * n);
+      on('typescript', () =>
+        scoreDraws(F, zetas, new Float64Array(n), new Float64Array(pairs).fill(1), prods, n, n, pairs, true),
+      );
+      const expected = new Float64Array(k);
+      const row = new Float64Array(2 * n);
+      const order = new Int32Array(k);
+      for (let t = 0; t < pairs; t++) {
+        for (let i = 0; i < n; i++) {
+          const d = sigmas[t] * prods[t * n + i];
+          row[i] = mean[i] + d;
+          row[n + i] = mean[i] - d;
+        }
+        for (const at of [0, n]) {
+          topKAt(row, at, n, k, order, new Float64Array(k));
+          for (let j = 0; j < k; j++) if (order[j] === chosen[j]) expected[j] += 1;
+        }
+      }
+      // visiting orders (identity, reversed, by decreasing mean with ties in either order) never change the counts
+      const reversed = Int32Array.from({ length: n }, (_, i) => n - 1 - i);
+      const byMean = Int32Array.from(mean.keys()).sort((a, b) => mean[b] - mean[a] || b - a);
+      for (const backend of ['wasm', 'typescript'] as const)
+        for (const visit of [undefined, reversed, byMean]) {
+          const counts = new Float64Array(k);
+          on(backend, () => pairTopCounts(F, zetas, mean, sigmas, n, n, pairs, true, chosen, counts, visit));
+          expect(Array.from(counts)).toEqual(Array.from(expected));
+        }
+      if (tied) expect(Array.from(expected)).toEqual(new Array(k).fill(2 * pairs));
+    }
   });
 });

@@ -6,14 +6,88 @@
 (module
   (memory (export "memory") 1)
 
-  ;; Y[a] = L⁻¹ B[a] for each of `rows` right-hand sides (rows × d); L lower-triangular d × d. Two rows per pass.
+  ;; Y[a] = L⁻¹ B[a] for each of `rows` right-hand sides (rows × d); L lower-triangular d × d. Four rows per pass,
+  ;; then two, then one.
   (func (export "forward_solve_rows") (param $L i32) (param $B i32) (param $Y i32) (param $rows i32) (param $d i32)
-    (local $rowBytes i32) (local $a i32) (local $i i32) (local $k i32) (local $li i32)
-    (local $ya i32) (local $yb i32) (local $ba i32) (local $bb i32)
-    (local $accA v128) (local $accB v128) (local $l v128)
-    (local $sA f64) (local $sB f64) (local $lik f64) (local $lii f64)
+    (local $rowBytes i32) (local $a i32) (local $i i32) (local $k i32) (local $li i32) (local $off i32)
+    (local $ya i32) (local $yb i32) (local $yc i32) (local $yd i32) (local $ba i32) (local $bb i32) (local $bc i32) (local $bd i32)
+    (local $accA v128) (local $accB v128) (local $accC v128) (local $accD v128) (local $l v128)
+    (local $sA f64) (local $sB f64) (local $sC f64) (local $sD f64) (local $lik f64) (local $lii f64)
     (local.set $rowBytes (i32.shl (local.get $d) (i32.const 3)))
     (local.set $a (i32.const 0))
+    ;; Four rows per pass first: each pair of L entries loaded once serves four right-hand sides, and the four
+    ;; accumulators are independent add chains. Every row keeps its own two-lane order, so the results are the same
+    ;; bits as the two-row pass below (and the TypeScript loops).
+    (block $quadsDone
+      (loop $quads
+        (br_if $quadsDone (i32.ge_s (i32.add (local.get $a) (i32.const 3)) (local.get $rows)))
+        (local.set $ya (i32.add (local.get $Y) (i32.mul (local.get $a) (local.get $rowBytes))))
+        (local.set $yb (i32.add (local.get $ya) (local.get $rowBytes)))
+        (local.set $yc (i32.add (local.get $yb) (local.get $rowBytes)))
+        (local.set $yd (i32.add (local.get $yc) (local.get $rowBytes)))
+        (local.set $ba (i32.add (local.get $B) (i32.mul (local.get $a) (local.get $rowBytes))))
+        (local.set $bb (i32.add (local.get $ba) (local.get $rowBytes)))
+        (local.set $bc (i32.add (local.get $bb) (local.get $rowBytes)))
+        (local.set $bd (i32.add (local.get $bc) (local.get $rowBytes)))
+        (local.set $i (i32.const 0))
+        (block $qRowsDone
+          (loop $qRow
+            (br_if $qRowsDone (i32.ge_s (local.get $i) (local.get $d)))
+            (local.set $li (i32.add (local.get $L) (i32.mul (local.get $i) (local.get $rowBytes))))
+            (local.set $accA (f64x2.splat (f64.const 0)))
+            (local.set $accB (f64x2.splat (f64.const 0)))
+            (local.set $accC (f64x2.splat (f64.const 0)))
+            (local.set $accD (f64x2.splat (f64.const 0)))
+            (local.set $k (i32.const 0))
+            (block $qDotDone
+              (loop $qDot
+                (br_if $qDotDone (i32.ge_s (i32.add (local.get $k) (i32.const 1)) (local.get $i)))
+                (local.set $off (i32.shl (local.get $k) (i32.const 3)))
+                (local.set $l (v128.load (i32.add (local.get $li) (local.get $off))))
+                (local.set $accA (f64x2.add (local.get $accA)
+                  (f64x2.mul (local.get $l) (v128.load (i32.add (local.get $ya) (local.get $off))))))
+                (local.set $accB (f64x2.add (local.get $accB)
+                  (f64x2.mul (local.get $l) (v128.load (i32.add (local.get $yb) (local.get $off))))))
+                (local.set $accC (f64x2.add (local.get $accC)
+                  (f64x2.mul (local.get $l) (v128.load (i32.add (local.get $yc) (local.get $off))))))
+                (local.set $accD (f64x2.add (local.get $accD)
+                  (f64x2.mul (local.get $l) (v128.load (i32.add (local.get $yd) (local.get $off))))))
+                (local.set $k (i32.add (local.get $k) (i32.const 2)))
+                (br $qDot)))
+            (local.set $sA (f64x2.extract_lane 0 (local.get $accA)))
+            (local.set $sB (f64x2.extract_lane 0 (local.get $accB)))
+            (local.set $sC (f64x2.extract_lane 0 (local.get $accC)))
+            (local.set $sD (f64x2.extract_lane 0 (local.get $accD)))
+            (if (i32.lt_s (local.get $k) (local.get $i))
+              (then
+                (local.set $off (i32.shl (local.get $k) (i32.const 3)))
+                (local.set $lik (f64.load (i32.add (local.get $li) (local.get $off))))
+                (local.set $sA (f64.add (local.get $sA)
+                  (f64.mul (local.get $lik) (f64.load (i32.add (local.get $ya) (local.get $off))))))
+                (local.set $sB (f64.add (local.get $sB)
+                  (f64.mul (local.get $lik) (f64.load (i32.add (local.get $yb) (local.get $off))))))
+                (local.set $sC (f64.add (local.get $sC)
+                  (f64.mul (local.get $lik) (f64.load (i32.add (local.get $yc) (local.get $off))))))
+                (local.set $sD (f64.add (local.get $sD)
+                  (f64.mul (local.get $lik) (f64.load (i32.add (local.get $yd) (local.get $off))))))))
+            (local.set $off (i32.shl (local.get $i) (i32.const 3)))
+            (local.set $lii (f64.load (i32.add (local.get $li) (local.get $off))))
+            (local.set $sA (f64.add (local.get $sA) (f64x2.extract_lane 1 (local.get $accA))))
+            (f64.store (i32.add (local.get $ya) (local.get $off))
+              (f64.div (f64.sub (f64.load (i32.add (local.get $ba) (local.get $off))) (local.get $sA)) (local.get $lii)))
+            (local.set $sB (f64.add (local.get $sB) (f64x2.extract_lane 1 (local.get $accB))))
+            (f64.store (i32.add (local.get $yb) (local.get $off))
+              (f64.div (f64.sub (f64.load (i32.add (local.get $bb) (local.get $off))) (local.get $sB)) (local.get $lii)))
+            (local.set $sC (f64.add (local.get $sC) (f64x2.extract_lane 1 (local.get $accC))))
+            (f64.store (i32.add (local.get $yc) (local.get $off))
+              (f64.div (f64.sub (f64.load (i32.add (local.get $bc) (local.get $off))) (local.get $sC)) (local.get $lii)))
+            (local.set $sD (f64.add (local.get $sD) (f64x2.extract_lane 1 (local.get $accD))))
+            (f64.store (i32.add (local.get $yd) (local.get $off))
+              (f64.div (f64.sub (f64.load (i32.add (local.get $bd) (local.get $off))) (local.get $sD)) (local.get $lii)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $qRow)))
+        (local.set $a (i32.add (local.get $a) (i32.const 4)))
+        (br $quads)))
     (block $pairsDone
       (loop $pairs
         (br_if $pairsDone (i32.ge_s (i32.add (local.get $a) (i32.const 1)) (local.get $rows)))
@@ -113,38 +187,182 @@
                    (f64.load (i32.add (local.get $y) (i32.shl (local.get $k) (i32.const 3)))))))))
     (f64.add (local.get $s) (f64x2.extract_lane 1 (local.get $acc))))
 
-  ;; S = Y Yᵀ (rows × rows, full) for Y rows × d.
+  ;; S[a][b] = S[b][a] = v (S rows × rows).
+  (func $put (param $S i32) (param $rows i32) (param $a i32) (param $b i32) (param $v f64)
+    (f64.store (i32.add (local.get $S) (i32.shl (i32.add (i32.mul (local.get $a) (local.get $rows)) (local.get $b)) (i32.const 3))) (local.get $v))
+    (f64.store (i32.add (local.get $S) (i32.shl (i32.add (i32.mul (local.get $b) (local.get $rows)) (local.get $a)) (i32.const 3))) (local.get $v)))
+
+  ;; $dot's ending: lane 0, plus the odd tail's product when there is one, plus lane 1.
+  (func $finish (param $acc v128) (param $hasTail i32) (param $tail f64) (result f64)
+    (local $s f64)
+    (local.set $s (f64x2.extract_lane 0 (local.get $acc)))
+    (if (local.get $hasTail) (then (local.set $s (f64.add (local.get $s) (local.get $tail)))))
+    (f64.add (local.get $s) (f64x2.extract_lane 1 (local.get $acc))))
+
+  ;; S = Y Yᵀ (rows × rows, full) for Y rows × d. Off-diagonal 2 × 2 blocks of rows (a, a+1) × (b, b+1) share their
+  ;; loads and run four independent add chains; every entry is summed exactly as $dot sums it (bit-identical).
   (func (export "gram_rows") (param $Y i32) (param $S i32) (param $rows i32) (param $d i32)
-    (local $a i32) (local $b i32) (local $v f64) (local $rowBytes i32)
+    (local $a i32) (local $b i32) (local $rowBytes i32) (local $k i32) (local $off i32) (local $hasTail i32)
+    (local $ya i32) (local $ya1 i32) (local $yb i32) (local $yb1 i32)
+    (local $va v128) (local $va1 v128) (local $vb v128) (local $vb1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $ta f64) (local $ta1 f64) (local $tb f64) (local $tb1 f64)
     (local.set $rowBytes (i32.shl (local.get $d) (i32.const 3)))
     (local.set $a (i32.const 0))
-    (block $aDone
-      (loop $aNext
-        (br_if $aDone (i32.ge_s (local.get $a) (local.get $rows)))
+    (block $pairsDone
+      (loop $pairs
+        (br_if $pairsDone (i32.ge_s (i32.add (local.get $a) (i32.const 1)) (local.get $rows)))
+        (local.set $ya (i32.add (local.get $Y) (i32.mul (local.get $a) (local.get $rowBytes))))
+        (local.set $ya1 (i32.add (local.get $ya) (local.get $rowBytes)))
+        ;; blocks (a, a+1) × (b, b+1) for b + 1 < a
         (local.set $b (i32.const 0))
-        (block $bDone
-          (loop $bNext
-            (br_if $bDone (i32.gt_s (local.get $b) (local.get $a)))
-            (local.set $v (call $dot
-              (i32.add (local.get $Y) (i32.mul (local.get $a) (local.get $rowBytes)))
-              (i32.add (local.get $Y) (i32.mul (local.get $b) (local.get $rowBytes)))
-              (local.get $d)))
-            (f64.store (i32.add (local.get $S) (i32.shl (i32.add (i32.mul (local.get $a) (local.get $rows)) (local.get $b)) (i32.const 3))) (local.get $v))
-            (f64.store (i32.add (local.get $S) (i32.shl (i32.add (i32.mul (local.get $b) (local.get $rows)) (local.get $a)) (i32.const 3))) (local.get $v))
+        (block $blocksDone
+          (loop $blocks
+            (br_if $blocksDone (i32.ge_s (i32.add (local.get $b) (i32.const 1)) (local.get $a)))
+            (local.set $yb (i32.add (local.get $Y) (i32.mul (local.get $b) (local.get $rowBytes))))
+            (local.set $yb1 (i32.add (local.get $yb) (local.get $rowBytes)))
+            (local.set $c00 (f64x2.splat (f64.const 0)))
+            (local.set $c01 (f64x2.splat (f64.const 0)))
+            (local.set $c10 (f64x2.splat (f64.const 0)))
+            (local.set $c11 (f64x2.splat (f64.const 0)))
+            (local.set $k (i32.const 0))
+            (block $dotDone
+              (loop $dot
+                (br_if $dotDone (i32.ge_s (i32.add (local.get $k) (i32.const 1)) (local.get $d)))
+                (local.set $off (i32.shl (local.get $k) (i32.const 3)))
+                (local.set $va (v128.load (i32.add (local.get $ya) (local.get $off))))
+                (local.set $va1 (v128.load (i32.add (local.get $ya1) (local.get $off))))
+                (local.set $vb (v128.load (i32.add (local.get $yb) (local.get $off))))
+                (local.set $vb1 (v128.load (i32.add (local.get $yb1) (local.get $off))))
+                (local.set $c00 (f64x2.add (local.get $c00) (f64x2.mul (local.get $va) (local.get $vb))))
+                (local.set $c01 (f64x2.add (local.get $c01) (f64x2.mul (local.get $va) (local.get $vb1))))
+                (local.set $c10 (f64x2.add (local.get $c10) (f64x2.mul (local.get $va1) (local.get $vb))))
+                (local.set $c11 (f64x2.add (local.get $c11) (f64x2.mul (local.get $va1) (local.get $vb1))))
+                (local.set $k (i32.add (local.get $k) (i32.const 2)))
+                (br $dot)))
+            (local.set $hasTail (i32.lt_s (local.get $k) (local.get $d)))
+            (local.set $off (i32.shl (local.get $k) (i32.const 3)))
+            (if (local.get $hasTail)
+              (then
+                (local.set $ta (f64.load (i32.add (local.get $ya) (local.get $off))))
+                (local.set $ta1 (f64.load (i32.add (local.get $ya1) (local.get $off))))
+                (local.set $tb (f64.load (i32.add (local.get $yb) (local.get $off))))
+                (local.set $tb1 (f64.load (i32.add (local.get $yb1) (local.get $off))))))
+            (call $put (local.get $S) (local.get $rows) (local.get $a) (local.get $b)
+              (call $finish (local.get $c00) (local.get $hasTail) (f64.mul (local.get $ta) (local.get $tb))))
+            (call $put (local.get $S) (local.get $rows) (local.get $a) (i32.add (local.get $b) (i32.const 1))
+              (call $finish (local.get $c01) (local.get $hasTail) (f64.mul (local.get $ta) (local.get $tb1))))
+            (call $put (local.get $S) (local.get $rows) (i32.add (local.get $a) (i32.const 1)) (local.get $b)
+              (call $finish (local.get $c10) (local.get $hasTail) (f64.mul (local.get $ta1) (local.get $tb))))
+            (call $put (local.get $S) (local.get $rows) (i32.add (local.get $a) (i32.const 1)) (i32.add (local.get $b) (i32.const 1))
+              (call $finish (local.get $c11) (local.get $hasTail) (f64.mul (local.get $ta1) (local.get $tb1))))
+            (local.set $b (i32.add (local.get $b) (i32.const 2)))
+            (br $blocks)))
+        ;; the diagonal block: (a, a), (a+1, a), (a+1, a+1)
+        (call $put (local.get $S) (local.get $rows) (local.get $a) (local.get $a)
+          (call $dot (local.get $ya) (local.get $ya) (local.get $d)))
+        (call $put (local.get $S) (local.get $rows) (i32.add (local.get $a) (i32.const 1)) (local.get $a)
+          (call $dot (local.get $ya1) (local.get $ya) (local.get $d)))
+        (call $put (local.get $S) (local.get $rows) (i32.add (local.get $a) (i32.const 1)) (i32.add (local.get $a) (i32.const 1))
+          (call $dot (local.get $ya1) (local.get $ya1) (local.get $d)))
+        (local.set $a (i32.add (local.get $a) (i32.const 2)))
+        (br $pairs)))
+    ;; an odd last row against every row
+    (if (i32.lt_s (local.get $a) (local.get $rows))
+      (then
+        (local.set $ya (i32.add (local.get $Y) (i32.mul (local.get $a) (local.get $rowBytes))))
+        (local.set $b (i32.const 0))
+        (block $lastDone
+          (loop $last
+            (br_if $lastDone (i32.gt_s (local.get $b) (local.get $a)))
+            (call $put (local.get $S) (local.get $rows) (local.get $a) (local.get $b)
+              (call $dot (local.get $ya) (i32.add (local.get $Y) (i32.mul (local.get $b) (local.get $rowBytes))) (local.get $d)))
             (local.set $b (i32.add (local.get $b) (i32.const 1)))
-            (br $bNext)))
-        (local.set $a (i32.add (local.get $a) (i32.const 1)))
-        (br $aNext))))
+            (br $last))))))
 
   ;; OUT[t] = MEAN + SIG[t] · F Z[t] for `count` draws: F is n × r (lower-triangular rows when $lower), Z count × r,
   ;; OUT count × n. Two draws share each row of F.
   (func (export "score_draws") (param $F i32) (param $Z i32) (param $MEAN i32) (param $SIG i32) (param $OUT i32)
         (param $n i32) (param $r i32) (param $count i32) (param $lower i32)
-    (local $t i32) (local $i i32) (local $k i32) (local $end i32) (local $fi i32)
-    (local $za i32) (local $zb i32) (local $oa i32) (local $ob i32)
-    (local $accA v128) (local $accB v128) (local $f v128)
-    (local $sA f64) (local $sB f64) (local $fk f64) (local $m f64)
+    (local $t i32) (local $i i32) (local $k i32) (local $end i32) (local $fi i32) (local $off i32)
+    (local $za i32) (local $zb i32) (local $zc i32) (local $zd i32) (local $oa i32) (local $ob i32) (local $oc i32) (local $od i32)
+    (local $accA v128) (local $accB v128) (local $accC v128) (local $accD v128) (local $f v128)
+    (local $sA f64) (local $sB f64) (local $sC f64) (local $sD f64) (local $fk f64) (local $m f64)
     (local.set $t (i32.const 0))
+    ;; four draws per pass first (one load of F for four ζ, four independent add chains; each draw summed as below)
+    (block $quadsDone
+      (loop $quads
+        (br_if $quadsDone (i32.ge_s (i32.add (local.get $t) (i32.const 3)) (local.get $count)))
+        (local.set $za (i32.add (local.get $Z) (i32.shl (i32.mul (local.get $t) (local.get $r)) (i32.const 3))))
+        (local.set $zb (i32.add (local.get $za) (i32.shl (local.get $r) (i32.const 3))))
+        (local.set $zc (i32.add (local.get $zb) (i32.shl (local.get $r) (i32.const 3))))
+        (local.set $zd (i32.add (local.get $zc) (i32.shl (local.get $r) (i32.const 3))))
+        (local.set $oa (i32.add (local.get $OUT) (i32.shl (i32.mul (local.get $t) (local.get $n)) (i32.const 3))))
+        (local.set $ob (i32.add (local.get $oa) (i32.shl (local.get $n) (i32.const 3))))
+        (local.set $oc (i32.add (local.get $ob) (i32.shl (local.get $n) (i32.const 3))))
+        (local.set $od (i32.add (local.get $oc) (i32.shl (local.get $n) (i32.const 3))))
+        (local.set $i (i32.const 0))
+        (block $qRowsDone
+          (loop $qRow
+            (br_if $qRowsDone (i32.ge_s (local.get $i) (local.get $n)))
+            (local.set $end (local.get $r))
+            (if (i32.and (local.get $lower) (i32.lt_s (i32.add (local.get $i) (i32.const 1)) (local.get $r)))
+              (then (local.set $end (i32.add (local.get $i) (i32.const 1)))))
+            (local.set $fi (i32.add (local.get $F) (i32.shl (i32.mul (local.get $i) (local.get $r)) (i32.const 3))))
+            (local.set $accA (f64x2.splat (f64.const 0)))
+            (local.set $accB (f64x2.splat (f64.const 0)))
+            (local.set $accC (f64x2.splat (f64.const 0)))
+            (local.set $accD (f64x2.splat (f64.const 0)))
+            (local.set $k (i32.const 0))
+            (block $qDotDone
+              (loop $qDot
+                (br_if $qDotDone (i32.ge_s (i32.add (local.get $k) (i32.const 1)) (local.get $end)))
+                (local.set $off (i32.shl (local.get $k) (i32.const 3)))
+                (local.set $f (v128.load (i32.add (local.get $fi) (local.get $off))))
+                (local.set $accA (f64x2.add (local.get $accA)
+                  (f64x2.mul (local.get $f) (v128.load (i32.add (local.get $za) (local.get $off))))))
+                (local.set $accB (f64x2.add (local.get $accB)
+                  (f64x2.mul (local.get $f) (v128.load (i32.add (local.get $zb) (local.get $off))))))
+                (local.set $accC (f64x2.add (local.get $accC)
+                  (f64x2.mul (local.get $f) (v128.load (i32.add (local.get $zc) (local.get $off))))))
+                (local.set $accD (f64x2.add (local.get $accD)
+                  (f64x2.mul (local.get $f) (v128.load (i32.add (local.get $zd) (local.get $off))))))
+                (local.set $k (i32.add (local.get $k) (i32.const 2)))
+                (br $qDot)))
+            (local.set $sA (f64x2.extract_lane 0 (local.get $accA)))
+            (local.set $sB (f64x2.extract_lane 0 (local.get $accB)))
+            (local.set $sC (f64x2.extract_lane 0 (local.get $accC)))
+            (local.set $sD (f64x2.extract_lane 0 (local.get $accD)))
+            (if (i32.lt_s (local.get $k) (local.get $end))
+              (then
+                (local.set $off (i32.shl (local.get $k) (i32.const 3)))
+                (local.set $fk (f64.load (i32.add (local.get $fi) (local.get $off))))
+                (local.set $sA (f64.add (local.get $sA)
+                  (f64.mul (local.get $fk) (f64.load (i32.add (local.get $za) (local.get $off))))))
+                (local.set $sB (f64.add (local.get $sB)
+                  (f64.mul (local.get $fk) (f64.load (i32.add (local.get $zb) (local.get $off))))))
+                (local.set $sC (f64.add (local.get $sC)
+                  (f64.mul (local.get $fk) (f64.load (i32.add (local.get $zc) (local.get $off))))))
+                (local.set $sD (f64.add (local.get $sD)
+                  (f64.mul (local.get $fk) (f64.load (i32.add (local.get $zd) (local.get $off))))))))
+            (local.set $sA (f64.add (local.get $sA) (f64x2.extract_lane 1 (local.get $accA))))
+            (local.set $sB (f64.add (local.get $sB) (f64x2.extract_lane 1 (local.get $accB))))
+            (local.set $sC (f64.add (local.get $sC) (f64x2.extract_lane 1 (local.get $accC))))
+            (local.set $sD (f64.add (local.get $sD) (f64x2.extract_lane 1 (local.get $accD))))
+            (local.set $off (i32.shl (local.get $i) (i32.const 3)))
+            (local.set $m (f64.load (i32.add (local.get $MEAN) (local.get $off))))
+            (f64.store (i32.add (local.get $oa) (local.get $off))
+              (f64.add (local.get $m) (f64.mul (f64.load (i32.add (local.get $SIG) (i32.shl (i32.add (local.get $t) (i32.const 0)) (i32.const 3)))) (local.get $sA))))
+            (f64.store (i32.add (local.get $ob) (local.get $off))
+              (f64.add (local.get $m) (f64.mul (f64.load (i32.add (local.get $SIG) (i32.shl (i32.add (local.get $t) (i32.const 1)) (i32.const 3)))) (local.get $sB))))
+            (f64.store (i32.add (local.get $oc) (local.get $off))
+              (f64.add (local.get $m) (f64.mul (f64.load (i32.add (local.get $SIG) (i32.shl (i32.add (local.get $t) (i32.const 2)) (i32.const 3)))) (local.get $sC))))
+            (f64.store (i32.add (local.get $od) (local.get $off))
+              (f64.add (local.get $m) (f64.mul (f64.load (i32.add (local.get $SIG) (i32.shl (i32.add (local.get $t) (i32.const 3)) (i32.const 3)))) (local.get $sD))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $qRow)))
+        (local.set $t (i32.add (local.get $t) (i32.const 4)))
+        (br $quads)))
     (block $pairsDone
       (loop $pairs
         (br_if $pairsDone (i32.ge_s (i32.add (local.get $t) (i32.const 1)) (local.get $count)))
@@ -210,4 +428,97 @@
                 (f64.mul (f64.load (i32.add (local.get $SIG) (i32.shl (local.get $t) (i32.const 3))))
                   (call $dot (i32.add (local.get $F) (i32.shl (i32.mul (local.get $i) (local.get $r)) (i32.const 3))) (local.get $za) (local.get $end)))))
             (local.set $i (i32.add (local.get $i) (i32.const 1)))
-            (br $row1)))))))
+            (br $row1))))))
+  ;; Greedy top-k of ROW (n f64) into ORDER (k i32, candidate indices) and VALUES (k f64), then COUNTS[j] += 1 where
+  ;; ORDER[j] = CHOSEN[j]. ROW[p] is the score of candidate VISIT[p]: largest first, ties to the lower candidate index,
+  ;; whatever the visiting order — the order of slate.ts topKAt. Visiting by decreasing mean fills the list with the
+  ;; likely winners first, so most later scores fail the first comparison (fewer mispredicted insertions).
+  (func $top_count (param $ROW i32) (param $VISIT i32) (param $n i32) (param $k i32) (param $CHOSEN i32)
+        (param $COUNTS i32) (param $ORDER i32) (param $VALUES i32)
+    (local $p i32) (local $q i32) (local $filled i32) (local $idx i32) (local $lastIdx i32) (local $j i32)
+    (local $v f64) (local $last f64) (local $u f64)
+    (local.set $last (f64.const -inf))
+    (local.set $p (i32.const 0))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_s (local.get $p) (local.get $n)))
+        (local.set $v (f64.load (i32.add (local.get $ROW) (i32.shl (local.get $p) (i32.const 3)))))
+        (local.set $idx (i32.load (i32.add (local.get $VISIT) (i32.shl (local.get $p) (i32.const 2)))))
+        (block $skip
+          ;; a full list keeps (v, idx) only when it ranks before the last entry
+          (br_if $skip (i32.and (i32.eq (local.get $filled) (local.get $k))
+            (i32.eqz (i32.or (f64.gt (local.get $v) (local.get $last))
+              (i32.and (f64.eq (local.get $v) (local.get $last)) (i32.lt_s (local.get $idx) (local.get $lastIdx)))))))
+          (local.set $q (select (local.get $filled) (i32.sub (local.get $k) (i32.const 1)) (i32.lt_s (local.get $filled) (local.get $k))))
+          (block $placed
+            (loop $shift
+              (br_if $placed (i32.le_s (local.get $q) (i32.const 0)))
+              (local.set $u (f64.load (i32.add (local.get $VALUES) (i32.shl (i32.sub (local.get $q) (i32.const 1)) (i32.const 3)))))
+              (br_if $placed (i32.eqz (i32.or (f64.gt (local.get $v) (local.get $u))
+                (i32.and (f64.eq (local.get $v) (local.get $u))
+                  (i32.lt_s (local.get $idx)
+                    (i32.load (i32.add (local.get $ORDER) (i32.shl (i32.sub (local.get $q) (i32.const 1)) (i32.const 2)))))))))
+              (f64.store (i32.add (local.get $VALUES) (i32.shl (local.get $q) (i32.const 3))) (local.get $u))
+              (i32.store (i32.add (local.get $ORDER) (i32.shl (local.get $q) (i32.const 2)))
+                (i32.load (i32.add (local.get $ORDER) (i32.shl (i32.sub (local.get $q) (i32.const 1)) (i32.const 2)))))
+              (local.set $q (i32.sub (local.get $q) (i32.const 1)))
+              (br $shift)))
+          (f64.store (i32.add (local.get $VALUES) (i32.shl (local.get $q) (i32.const 3))) (local.get $v))
+          (i32.store (i32.add (local.get $ORDER) (i32.shl (local.get $q) (i32.const 2))) (local.get $idx))
+          (if (i32.lt_s (local.get $filled) (local.get $k))
+            (then (local.set $filled (i32.add (local.get $filled) (i32.const 1)))))
+          (local.set $last (f64.load (i32.add (local.get $VALUES) (i32.shl (i32.sub (local.get $k) (i32.const 1)) (i32.const 3)))))
+          (local.set $lastIdx (i32.load (i32.add (local.get $ORDER) (i32.shl (i32.sub (local.get $k) (i32.const 1)) (i32.const 2))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $next)))
+    (local.set $j (i32.const 0))
+    (block $countDone
+      (loop $count
+        (br_if $countDone (i32.ge_s (local.get $j) (local.get $k)))
+        (if (i32.eq (i32.load (i32.add (local.get $ORDER) (i32.shl (local.get $j) (i32.const 2))))
+                    (i32.load (i32.add (local.get $CHOSEN) (i32.shl (local.get $j) (i32.const 2)))))
+          (then
+            (f64.store (i32.add (local.get $COUNTS) (i32.shl (local.get $j) (i32.const 3)))
+              (f64.add (f64.load (i32.add (local.get $COUNTS) (i32.shl (local.get $j) (i32.const 3)))) (f64.const 1)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $count))))
+
+  ;; Antithetic pairs counted in place: for pair t, with d_i = SIG[t] · P[t][i] (P pairs × n: the products F ζ_t),
+  ;; the rows MEAN + d and MEAN − d each go through $top_count, visited in the order VISIT (n i32, a permutation of
+  ;; the candidates; ROW holds them in that order) — the draws nig.ts samplePairs writes, with the same operations,
+  ;; without handing them back to JavaScript.
+  (func (export "pair_counts") (param $P i32) (param $MEAN i32) (param $SIG i32) (param $ROW i32) (param $VISIT i32)
+        (param $n i32) (param $pairs i32) (param $k i32) (param $CHOSEN i32) (param $COUNTS i32) (param $ORDER i32)
+        (param $VALUES i32)
+    (local $t i32) (local $i i32) (local $pt i32) (local $s f64) (local $d f64) (local $at i32) (local $sign i32)
+    (local $p i32)
+    (local.set $t (i32.const 0))
+    (block $done
+      (loop $pair
+        (br_if $done (i32.ge_s (local.get $t) (local.get $pairs)))
+        (local.set $s (f64.load (i32.add (local.get $SIG) (i32.shl (local.get $t) (i32.const 3)))))
+        (local.set $pt (i32.add (local.get $P) (i32.shl (i32.mul (local.get $t) (local.get $n)) (i32.const 3))))
+        (local.set $sign (i32.const 0))
+        (block $rowsDone
+          (loop $row
+            (br_if $rowsDone (i32.ge_s (local.get $sign) (i32.const 2)))
+            (local.set $p (i32.const 0))
+            (block $fillDone
+              (loop $fill
+                (br_if $fillDone (i32.ge_s (local.get $p) (local.get $n)))
+                (local.set $i (i32.load (i32.add (local.get $VISIT) (i32.shl (local.get $p) (i32.const 2)))))
+                (local.set $at (i32.shl (local.get $i) (i32.const 3)))
+                (local.set $d (f64.mul (local.get $s) (f64.load (i32.add (local.get $pt) (local.get $at)))))
+                (f64.store (i32.add (local.get $ROW) (i32.shl (local.get $p) (i32.const 3)))
+                  (if (result f64) (local.get $sign)
+                    (then (f64.sub (f64.load (i32.add (local.get $MEAN) (local.get $at))) (local.get $d)))
+                    (else (f64.add (f64.load (i32.add (local.get $MEAN) (local.get $at))) (local.get $d)))))
+                (local.set $p (i32.add (local.get $p) (i32.const 1)))
+                (br $fill)))
+            (call $top_count (local.get $ROW) (local.get $VISIT) (local.get $n) (local.get $k) (local.get $CHOSEN)
+              (local.get $COUNTS) (local.get $ORDER) (local.get $VALUES))
+            (local.set $sign (i32.add (local.get $sign) (i32.const 1)))
+            (br $row)))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $pair))))
+)

@@ -1,7 +1,8 @@
 import { Rng } from '../rng';
 import { cholSolve, cholesky } from '../linalg';
-import { monteCarloPropensities, topK } from '../policies/slate';
-import type { Candidate } from '../types';
+import { setKernelBackend } from '../kernels';
+import { monteCarloPropensities, monteCarloPropensitiesStopped, topK } from '../policies/slate';
+import type { Candidate, SlateScorer } from '../types';
 import { HybridModel } from './hybrid';
 
 /**
@@ -114,6 +115,39 @@ describe('hybrid decision hot path (issue 13)', () => {
       check(a.m);
       a.m.mergeDelta(b.m.peekDelta());
       check(a.m);
+    }
+  });
+
+  it('re-draws counted in the kernels (redrawPairCounts) give the propensities of redrawPairs plus counting, both backends', () => {
+    const { m, cands, ctx } = setup('item');
+    const sc = m.prepare(ctx, cands);
+    expect(sc.redrawPairCounts).toBeDefined();
+    // the same scorer without the fused path: the slate code then writes the draws out and counts them itself
+    const written: SlateScorer = {
+      n: sc.n,
+      mean: sc.mean,
+      sdOf: (i) => sc.sdOf(i),
+      draw: (rng) => sc.draw(rng),
+      redraw: (rng, out) => sc.redraw(rng, out),
+      redrawPairs: (rng, pairs, out) => sc.redrawPairs!(rng, pairs, out),
+    };
+    for (const backend of ['wasm', 'typescript'] as const) {
+      setKernelBackend(backend);
+      try {
+        for (const [k, draws, target] of [
+          [3, 1000, 'auto'],
+          [3, 777, null],
+          [1, 300, 0.01],
+          [7, 64, null],
+        ] as const) {
+          const chosen = topK(sc.draw(new Rng(k)), k);
+          const fused = monteCarloPropensitiesStopped(sc, chosen, draws, new Rng(draws), target);
+          const reference = monteCarloPropensitiesStopped(written, chosen, draws, new Rng(draws), target);
+          expect(fused).toEqual(reference);
+        }
+      } finally {
+        setKernelBackend('wasm');
+      }
     }
   });
 });

@@ -1,5 +1,5 @@
 /** Normal–Inverse-Gamma helpers shared by the linear, neural-linear and hybrid models. */
-import { scoreDraws } from '../kernels';
+import { pairTopCounts, scoreDraws } from '../kernels';
 import { choleskySemidefinite } from '../linalg';
 import type { OptionSpec } from '../policies/types';
 import type { Rng } from '../rng';
@@ -191,6 +191,25 @@ export class NigScoreSampler {
     }
     return out;
   }
+
+  /**
+   * samplePairs(rng, pairs, …) with the 2·pairs draws counted instead of returned (see SlateScorer.redrawPairCounts):
+   * the same variates in the same order, the same products (pairTopCounts), the same greedy filling.
+   */
+  countPairs(rng: Rng, pairs: number, chosen: Int32Array, counts: Float64Array): void {
+    const { mean, F, r } = this;
+    const zetas = this.zetaBlock.length >= pairs * r ? this.zetaBlock : (this.zetaBlock = new Float64Array(pairs * r));
+    const sigmas = new Float64Array(pairs);
+    for (let t = 0; t < pairs; t++) {
+      sigmas[t] = Math.sqrt(this.bn / rng.gamma(this.an, 1));
+      rng.normals(zetas, t * r, (t + 1) * r);
+    }
+    // candidates by decreasing mean enter the top-k list first (same counts, fewer insertions; see pairTopCounts)
+    this.byMean ??= Int32Array.from(mean.keys()).sort((a, b) => mean[b] - mean[a] || a - b);
+    pairTopCounts(F, zetas, mean, sigmas, mean.length, r, pairs, this.lower, chosen, counts, this.byMean);
+  }
+
+  private byMean: Int32Array | null = null;
 
   /** The draw for given variates (golden tests): g ~ Gamma(an, 1), ζ ~ N(0, I_r). */
   fromVariates(g: number, zeta: ArrayLike<number>, out: Float64Array): Float64Array {

@@ -1,4 +1,5 @@
 /** Shared slate mechanics: greedy filling, greedy-with-mean, Monte-Carlo propensities, explanations. */
+import { topKAt } from '../kernels';
 import type { Rng } from '../rng';
 import type { BanditModel, Candidate, SlateScorer } from '../types';
 import type { DecisionInput, SlotDecision } from './types';
@@ -166,12 +167,17 @@ export function monteCarloPropensitiesStopped(
     draws: used,
   });
   if (scorer.redrawPairs) {
-    const buf = new Float64Array(PROPENSITY_BLOCK * n);
+    // the draws are written out only without redrawPairCounts (and for an odd last draw)
+    const buf = new Float64Array((scorer.redrawPairCounts ? 1 : PROPENSITY_BLOCK) * n);
     const pairs = draws >> 1;
     for (let t = 0; t < pairs; t += PROPENSITY_BLOCK >> 1) {
       const m = Math.min(PROPENSITY_BLOCK >> 1, pairs - t);
-      scorer.redrawPairs(rng, m, buf);
-      countRows(buf, 2 * m);
+      // the same draws and counts, counted inside the kernels when the scorer can (no scores handed back)
+      if (scorer.redrawPairCounts) scorer.redrawPairCounts(rng, m, chosenAt, counts);
+      else {
+        scorer.redrawPairs(rng, m, buf);
+        countRows(buf, 2 * m);
+      }
       if (stop(2 * (t + m))) return result(2 * (t + m));
     }
     if (draws & 1) {
@@ -212,33 +218,6 @@ export function topKInto(scores: ArrayLike<number>, k: number, order: Int32Array
     values[p] = v;
     order[p] = i;
     if (filled < k) filled++;
-  }
-}
-
-/** {@link topKInto} over scores[offset, offset + n) of a Float64Array (monomorphic, no subarray per row). */
-function topKAt(
-  scores: Float64Array,
-  offset: number,
-  n: number,
-  k: number,
-  order: Int32Array,
-  values: Float64Array,
-): void {
-  let filled = 0;
-  let last = -Infinity; // values[k − 1] once filled
-  for (let i = 0; i < n; i++) {
-    const v = scores[offset + i];
-    if (filled === k && !(v > last)) continue;
-    let p = filled < k ? filled : k - 1;
-    while (p > 0 && v > values[p - 1]) {
-      values[p] = values[p - 1];
-      order[p] = order[p - 1];
-      p--;
-    }
-    values[p] = v;
-    order[p] = i;
-    if (filled < k) filled++;
-    last = values[k - 1];
   }
 }
 

@@ -15,6 +15,7 @@ import {
   monteCarloPropensities,
   topK,
 } from './slate';
+import type { PropensityJob } from './propensity-job';
 import type { DecisionInput, OptionSpec, PolicyDefinition, SlateDecision, SlatePolicy } from './types';
 
 /**
@@ -65,9 +66,13 @@ export class ThompsonPolicy implements SlatePolicy {
     const child = wanted ? rng.split('ziggurat') : null;
     const target = input.propensityError === undefined ? 'auto' : input.propensityError;
     let deferred: (() => number[]) | undefined;
+    let job: PropensityJob | undefined;
     if (child && input.deferPropensities) {
       // Fix the joint score distribution now (the covariance and its factor read the model's current factor, which
       // the observations of this very decision update next); the re-draws and counting run when called.
+      const distribution = scorer.scoreDistribution?.();
+      if (distribution)
+        job = { ...distribution, chosen: Int32Array.from(chosen), draws, maxError: target, rng: child.getState() };
       scorer.redrawPairs?.(child, 0, new Float64Array(0));
       if (!scorer.redrawPairs) scorer.covariance?.();
       let done: number[] | null = null;
@@ -87,6 +92,7 @@ export class ThompsonPolicy implements SlatePolicy {
       slots,
       propensity: { method: props || deferred ? 'monte-carlo' : 'none', draws: props || deferred ? draws : 0 },
       ...(deferred ? { deferredPropensities: deferred } : {}),
+      ...(job ? { propensityJob: job } : {}),
     };
   }
 }

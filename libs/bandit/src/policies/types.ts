@@ -1,5 +1,6 @@
 import type { Rng } from '../rng';
 import type { BanditModel, Candidate, Contribution, FeatureNames, ModelType, Vector } from '../types';
+import type { PropensityJob } from './propensity-job';
 
 export type PolicyType = 'thompson' | 'epsilon-greedy' | 'random' | 'ranker';
 
@@ -65,6 +66,11 @@ export interface SlateDecision {
    * the call.
    */
   deferredPropensities?: () => number[];
+  /**
+   * With `deferPropensities` and a Gaussian scorer: the same computation as plain data (runPropensityJob gives
+   * exactly deferredPropensities()'s numbers), for running it in a worker thread.
+   */
+  propensityJob?: PropensityJob;
 }
 
 export interface SlatePolicy {

@@ -1,11 +1,15 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import type { PropensityJob } from '@slotwise/bandit';
 import { GroupCommit } from '../../common/group-commit';
 import { DecisionsRepository } from './decisions.repository';
+import { PropensityWorkers } from './propensity-workers';
 
 interface Job {
   decisionId: string;
   itemIds: string[];
   compute: () => number[];
+  /** the same computation as data, for the worker thread (Gaussian models) */
+  data?: PropensityJob;
 }
 
 type Row = { decisionId: string; itemId: string; propensity: number };
@@ -24,6 +28,10 @@ const SLICE_MS = 8;
  * written before the database closes. A crash (kill -9, power loss) loses the propensities of decisions still queued
  * or being written — at most the last ~second's decisions; their slots keep propensity NULL (OPE treats such slots
  * as without support) while the decision, its slots and its observation in the posterior are durable as always.
+ *
+ * Jobs that come as data (`PropensityJob`, the hybrid model) run in a worker thread ({@link PropensityWorkers}), so
+ * the re-draws do not take the event loop's time; a job the worker cannot run is computed here instead. Either way
+ * the numbers are the same (the job is the decision-time distribution and stream).
  */
 @Injectable()
 export class DeferredPropensities implements OnModuleDestroy {
@@ -31,15 +39,57 @@ export class DeferredPropensities implements OnModuleDestroy {
   private readonly jobs: Job[] = [];
   private running: Promise<void> | null = null;
   private readonly updates: GroupCommit<Row[]>;
+  private readonly workers = new PropensityWorkers();
+  /** worker results not yet handed to the batched UPDATE */
+  private readonly offloaded = new Set<Promise<void>>();
 
   constructor(private readonly decisions: DecisionsRepository) {
     this.updates = new GroupCommit((batches) => this.decisions.setPropensities(batches.flat()), UPDATE_BATCH_MAX);
   }
 
-  /** Queues a stored decision's propensities (`compute` gives one per item of `itemIds`, in slot order). */
-  enqueue(decisionId: string, itemIds: string[], compute: () => number[]): void {
-    this.jobs.push({ decisionId, itemIds, compute });
-    this.kick();
+  /**
+   * Queues a stored decision's propensities (`compute` gives one per item of `itemIds`, in slot order; `data`, when
+   * given, is the same computation for the worker thread).
+   */
+  enqueue(decisionId: string, itemIds: string[], compute: () => number[], data?: PropensityJob): void {
+    const job: Job = { decisionId, itemIds, compute, data };
+    // to the worker once it has loaded (until then, and without data, on this thread as before)
+    if (data && this.workers.available) this.offload(job);
+    else {
+      this.jobs.push(job);
+      this.kick();
+    }
+  }
+
+  /** Runs a job in the worker thread; if the worker fails it, the job joins the in-thread queue. */
+  private offload(job: Job): void {
+    const done: Promise<void> = this.workers.run(job.data!).then(
+      (props) => this.write(this.rowsOf(job, props)),
+      (err: unknown) => {
+        this.logger.warn(
+          `propensity worker failed decision ${job.decisionId} (${err instanceof Error ? err.message : String(err)}); computing it here`,
+        );
+        this.jobs.push({ ...job, data: undefined });
+        this.kick();
+      },
+    );
+    this.offloaded.add(done);
+    void done.finally(() => this.offloaded.delete(done));
+  }
+
+  private rowsOf(job: Job, props: number[]): Row[] {
+    return job.itemIds.map((itemId, j) => ({ decisionId: job.decisionId, itemId, propensity: props[j] }));
+  }
+
+  private write(rows: Row[]): void {
+    if (!rows.length) return;
+    this.updates
+      .submit(rows)
+      .catch((err: unknown) =>
+        this.logger.error(
+          `writing ${rows.length} deferred propensities failed: ${err instanceof Error ? err.message : String(err)}`,
+        ),
+      );
   }
 
   /** Starts the worker unless it runs; it works the queue off, so a job queued while it runs is taken by it. */
@@ -51,16 +101,18 @@ export class DeferredPropensities implements OnModuleDestroy {
     });
   }
 
-  /** Decisions queued and not yet written (for tests and shutdown). */
+  /** Decisions queued or in the worker, not yet handed to the batched UPDATE (for tests and shutdown). */
   get pending(): number {
-    return this.jobs.length;
+    return this.jobs.length + this.offloaded.size;
   }
 
   async onModuleDestroy(): Promise<void> {
-    while (this.jobs.length || this.running) {
+    while (this.jobs.length || this.running || this.offloaded.size) {
+      await Promise.all([...this.offloaded]);
       this.kick();
       await this.running;
     }
+    await this.workers.stop();
     await this.updates.drain();
   }
 
@@ -74,22 +126,14 @@ export class DeferredPropensities implements OnModuleDestroy {
       do {
         const job = this.jobs.shift() as Job;
         try {
-          const props = job.compute();
-          job.itemIds.forEach((itemId, j) => rows.push({ decisionId: job.decisionId, itemId, propensity: props[j] }));
+          rows.push(...this.rowsOf(job, job.compute()));
         } catch (err) {
           this.logger.error(
             `propensities of decision ${job.decisionId} failed: ${err instanceof Error ? err.message : String(err)}`,
           );
         }
       } while (this.jobs.length && performance.now() < until);
-      if (rows.length)
-        this.updates
-          .submit(rows)
-          .catch((err: unknown) =>
-            this.logger.error(
-              `writing ${rows.length} deferred propensities failed: ${err instanceof Error ? err.message : String(err)}`,
-            ),
-          );
+      this.write(rows);
       await new Promise<void>((r) => setImmediate(r));
     }
   }

@@ -140,6 +140,7 @@ export class RankService {
         decisionId,
         decision.slots.map((s) => s.itemId),
         decision.deferredPropensities,
+        decision.propensityJob,
       );
     // Durable: now the shown slots count as observations with the default reward 0 (corrected when rewards arrive).
     variant.serving?.recordDecision(

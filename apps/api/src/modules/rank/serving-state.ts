@@ -107,7 +107,8 @@ export class ServingState {
   takePending(): PendingFlush | null {
     if (!this.hasPending) return null;
     const taken: PendingFlush = {
-      delta: this.bandit.takeDelta(),
+      // typed arrays: the flush packs them into one buffer (a memcpy per array), never as JSON
+      delta: this.bandit.takeDelta({ typedArrays: true }),
       decisionIds: this.decisionIds,
       rewardSeqs: this.rewardSeqs,
     };
