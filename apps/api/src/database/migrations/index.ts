@@ -18,6 +18,7 @@ import { EventTimeIndex1765645201000 } from './1765645201000-event-time-index';
 import { FeatureQueue1765900000000 } from './1765900000000-feature-queue';
 import { CitusRollups1765910000000 } from './1765910000000-citus-rollups';
 import { ReportExposureRollups1765920000000 } from './1765920000000-report-exposure-rollups';
+import { CitusReportRollups1766100000000 } from './1766100000000-citus-report-rollups';
 
 /** Every migration, oldest first. New migrations are appended here. */
 export const MIGRATIONS = [
@@ -41,4 +42,5 @@ export const MIGRATIONS = [
   FeatureQueue1765900000000,
   CitusRollups1765910000000,
   ReportExposureRollups1765920000000,
+  CitusReportRollups1766100000000,
 ];
