@@ -81,6 +81,7 @@ describe('database', () => {
         'trigger_states',
         'unit_history',
         'unit_metric_rollups',
+        'unit_exposure_rollups',
         'rollup_queue',
       ]) {
         expect([table, kind[table]]).toEqual([table, 'distributed']);
@@ -88,7 +89,17 @@ describe('database', () => {
       // co-located with events: the rollup batch and the report join them on the unit within a shard
       const groups: Array<{ table: string; colocationid: number }> = await ds.query(
         `SELECT logicalrelid::text AS table, colocationid FROM pg_dist_partition WHERE logicalrelid = ANY($1::regclass[])`,
-        [['events', 'exposures', 'unit_metric_rollups', 'rollup_queue', 'unit_history', 'trigger_states']],
+        [
+          [
+            'events',
+            'exposures',
+            'unit_metric_rollups',
+            'unit_exposure_rollups',
+            'rollup_queue',
+            'unit_history',
+            'trigger_states',
+          ],
+        ],
       );
       expect(new Set(groups.map((g) => g.colocationid)).size).toBe(1);
     });

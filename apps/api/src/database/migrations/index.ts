@@ -19,6 +19,7 @@ import { FeatureQueue1765900000000 } from './1765900000000-feature-queue';
 import { CitusRollups1765910000000 } from './1765910000000-citus-rollups';
 import { ReportExposureRollups1765920000000 } from './1765920000000-report-exposure-rollups';
 import { UnitFeatureState1766000000000 } from './1766000000000-unit-feature-state';
+import { CitusReportRollups1766100000000 } from './1766100000000-citus-report-rollups';
 import { ReportVariantStats1766200000000 } from './1766200000000-report-variant-stats';
 
 /** Every migration, oldest first. New migrations are appended here. */
@@ -44,5 +45,6 @@ export const MIGRATIONS = [
   CitusRollups1765910000000,
   ReportExposureRollups1765920000000,
   UnitFeatureState1766000000000,
+  CitusReportRollups1766100000000,
   ReportVariantStats1766200000000,
 ];

@@ -20,16 +20,12 @@ export class DecisionLogRepository {
     variant: string | null,
   ): Promise<LoggedDecision[]> {
     return this.db.query(
-      `WITH d AS (
-         SELECT id, seq, variant_key, unit_id, created_at, model_version, policy->>'type' AS policy, candidate_count, shortlist
-         FROM decisions
-         WHERE experiment_id = $1 AND ($2::timestamptz IS NULL OR created_at < $2::timestamptz) AND ($3::text IS NULL OR variant_key = $3::text)
-         ORDER BY created_at DESC, seq DESC
-         LIMIT $4
-       )
-       SELECT d.id AS "decisionId",
+      // One SELECT over decisions, no CTE: Citus refuses a correlated subquery when the FROM clause holds a CTE or
+      // subquery. Without one it runs the slot subquery beside each decision on its shard (slots are co-located with
+      // their decision), and PostgreSQL evaluates it only for the rows the LIMIT keeps.
+      `SELECT d.id AS "decisionId",
               to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at,
-              d.unit_id AS "unitId", d.variant_key AS variant, d.model_version AS "modelVersion", d.policy,
+              d.unit_id AS "unitId", d.variant_key AS variant, d.model_version AS "modelVersion", d.policy->>'type' AS policy,
               COALESCE((
                 SELECT jsonb_agg(jsonb_build_object(
                          'position', s.position, 'itemId', s.item_id, 'score', s.score, 'propensity', s.propensity,
@@ -42,8 +38,10 @@ export class DecisionLogRepository {
                            'candidateCount', d.candidate_count))
                        ORDER BY s.position)
                 FROM decision_slots s WHERE s.decision_id = d.id), '[]'::jsonb) AS slots
-       FROM d
-       ORDER BY d.created_at DESC, d.seq DESC`,
+       FROM decisions d
+       WHERE d.experiment_id = $1 AND ($2::timestamptz IS NULL OR d.created_at < $2::timestamptz) AND ($3::text IS NULL OR d.variant_key = $3::text)
+       ORDER BY d.created_at DESC, d.seq DESC
+       LIMIT $4`,
       [experimentId, before, variant, limit],
     );
   }

@@ -85,6 +85,8 @@ export class ExplorationRepository {
        FROM shortlisted l LEFT JOIN shown s USING (item_id)`,
       [experimentId, threshold, from, to],
     );
+    // The decisions between an item's first impression and its graduation are counted by a join and grouping, not
+    // a correlated subquery per item: Citus refuses one next to a CTE.
     const [median] = await this.db.query(
       `WITH ranked AS (
          SELECT item_id, created_at, row_number() OVER (PARTITION BY item_id ORDER BY created_at, decision_id) AS rn
@@ -92,10 +94,13 @@ export class ExplorationRepository {
        grad AS (
          SELECT r.item_id, f.first_at, r.created_at AS grad_at FROM ranked r
          JOIN (SELECT item_id, min(created_at) AS first_at FROM decision_slots WHERE experiment_id = $1 GROUP BY item_id) f USING (item_id)
-         WHERE r.rn = $2)
-       SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY (
-         SELECT count(*) FROM decisions d WHERE d.experiment_id = $1 AND d.created_at >= g.first_at AND d.created_at <= g.grad_at)) AS median
-       FROM grad g`,
+         WHERE r.rn = $2),
+       spans AS (
+         SELECT g.item_id, count(*) AS n FROM grad g
+         JOIN decisions d ON d.experiment_id = $1 AND d.created_at >= g.first_at AND d.created_at <= g.grad_at
+         GROUP BY g.item_id)
+       SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY COALESCE(b.n, 0)) AS median
+       FROM grad g LEFT JOIN spans b USING (item_id)`,
       [experimentId, threshold],
     );
     return {
