@@ -150,6 +150,7 @@ describe('LinearModel (NIG, LinFullPost)', () => {
     const reordered = {
       ...snap,
       config: {
+        itemEffect: 'twins' as const,
         positionModel: 'pbm' as const,
         noise: 'item' as const,
         features: snap.config.features,
