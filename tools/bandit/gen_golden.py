@@ -308,13 +308,12 @@ def nig(P, bvec, yy, n):
     return mu, an, bn
 
 
-def noise_scales(cands, obs, y, an, bn, item_x=None, predict=None):
+def noise_scales(cands, obs, y, an, bn, item_x):
     """Per-item noise scales c_a (nig.ts itemNoiseScale): E_a = (a0*bn/an + RSS_a/2)/(a0 + n_a/2), c_a =
-    sqrt(E_a/(bn/an)); 1 for an unseen item. RSS_a:
-    - hybrid (item_x): LinFullPost's per-action y'y - mu'Lambda mu of the item's own ridge regression (prior lambda)
-      of its rewards on item_x(observation) = [1, context];
-    - linear (predict): the item's squared residuals around the posterior-mean regression evaluated with the
-      CANDIDATE's features and each observation's context (TypeScript gets it from per-item sums)."""
+    sqrt(E_a/(bn/an)); 1 for an unseen item. RSS_a is LinFullPost's per-action y'y - mu'Lambda mu of the item's own
+    ridge regression (prior lambda) of its rewards on item_x(observation) = [1, context] (hybrid and linear; until
+    issue 12 session 7 linear used the residual around its shared posterior mean, which vanishes while an item has
+    fewer observations than the model has coefficients)."""
     a0, lam = PRIOR['a0'], PRIOR['lambda']
     pooled = bn / an
     out = []
@@ -324,12 +323,9 @@ def noise_scales(cands, obs, y, an, bn, item_x=None, predict=None):
             out.append(1.0)
             continue
         ya = y[rows]
-        if predict is not None:
-            rss = float(sum((y[t] - predict(c, obs[t])) ** 2 for t in rows))
-        else:
-            X = np.array([item_x(obs[t]) for t in rows])
-            P = X.T @ X + lam * np.eye(X.shape[1])
-            rss = float(ya @ ya - ya @ X @ np.linalg.solve(P, X.T @ ya))
+        X = np.array([item_x(obs[t]) for t in rows])
+        P = X.T @ X + lam * np.eye(X.shape[1])
+        rss = float(ya @ ya - ya @ X @ np.linalg.solve(P, X.T @ ya))
         out.append(math.sqrt((a0 * pooled + 0.5 * rss) / (a0 + len(rows) / 2) / pooled))
     return np.array(out)
 
@@ -377,7 +373,7 @@ def gen_linear():
     redraw = m + math.sqrt(bn / gv3) * np.linalg.cholesky(S) @ z3
     sd = np.sqrt(np.diag(S) * bn / (an - 1))
     # per-item noise (the default): S_item = D S D, the same variates scaled per item around the mean
-    c = noise_scales(cands, obs, y, an, bn, predict=lambda cand, o: np.array([1.0] + o['context'] + cand['features']) @ mu)
+    c = noise_scales(cands, obs, y, an, bn, item_x=lambda o: [1.0] + o['context'])
     S_item = S * np.outer(c, c)
     item = {'noiseScale': lst(c), 'covariance': lst(S_item), 'sd': lst(c * sd), 'drawn': lst(m + c * (drawn - m)),
             'redrawn': lst(m + math.sqrt(bn / gv3) * np.linalg.cholesky(S_item) @ z3)}

@@ -12,9 +12,13 @@ posterior mean mu (two-stage empirical Bayes), with the row's examination kappa_
   tau2 = (sum_a W_a^2 / N_a - s2 * #{a: N_a > 0}) / sum_a N_a  (method of moments, s2 = bn/an),
   lambda_d = clip(s2 / tau2, 1, 100)  (100 when tau2 <= 0),
   P_a = lambda_d + N_a,   m_a = W_a / P_a,
-per-item noise scale c_a^2 = E_a / (bn/an), E_a = (a0 bn/an + RSS_a/2) / (a0 + n_a/2), RSS_a = sum_rows(a) (y - x^T mu)^2,
+per-item noise scale c_a^2 = E_a / (bn/an), E_a = (a0 bn/an + RSS_a/2) / (a0 + n_a/2), RSS_a = y_a^T y_a - y_a^T C_a
+(C_a^T C_a + lambda I)^-1 C_a^T y_a (LinFullPost's per-action quantity of the item's own ridge regression on its rows'
+C_a = [1, context]),
 and for a probe context the score mean x_a^T mu + m_a and the unit-variance score covariance
   S = D X Lambda^-1 X^T D + diag(c_a^2 / P_a)   (D = diag c),  Lambda = lambda I + sum_k kappa_k^2 X_k^T X_k.
+With itemEffect 'twins' (the default) only the probe's feature twins (items with equal feature vectors: 0, 1, 2) keep
+their m_a and c_a^2 / P_a (lambda_d still estimated over all 8 items); the others get 0 ('twins*' keys).
 Everything is computed from the rows directly (not from the sums the TypeScript keeps).
 """
 import json
@@ -89,7 +93,8 @@ def main():
     for a in range(n_items):
         sel = a_of == a
         P = lam_item + N[a]
-        rss = float(np.sum((y[sel] - fit[sel]) ** 2))
+        Ca = np.array([[1.0] + rows[t]['context'] for t in np.flatnonzero(sel)])
+        rss = float(y[sel] @ y[sel] - y[sel] @ Ca @ np.linalg.solve(Ca.T @ Ca + LAMBDA * np.eye(C + 1), Ca.T @ y[sel]))
         e = (A0 * bn / an + 0.5 * rss) / (A0 + sel.sum() / 2)
         c2 = e / (bn / an)
         effect_mean.append(float(W[a] / P))
@@ -101,6 +106,13 @@ def main():
     cov = D @ Xp @ np.linalg.solve(lam, Xp.T) @ D + np.diag(effect_var)
     score_mean = Xp @ mu + np.array(effect_mean)
     score_sd = np.sqrt(np.diag(cov) * bn / (an - 1))
+    keys = [tuple(items[a]) for a in range(n_items)]
+    twins = [a for a in range(n_items) if keys.count(keys[a]) > 1]
+    tmask = np.array([1.0 if a in twins else 0.0 for a in range(n_items)])
+    cov_twins = D @ Xp @ np.linalg.solve(lam, Xp.T) @ D + np.diag(np.array(effect_var) * tmask)
+    twins_out = {'twins': twins, 'twinsScoreMean': (Xp @ mu + np.array(effect_mean) * tmask).tolist(),
+                 'twinsCovariance': cov_twins.ravel().tolist(),
+                 'twinsScoreSd': np.sqrt(np.diag(cov_twins) * bn / (an - 1)).tolist()}
     out = {
         'description': 'tools/bandit/gen_item_effect_golden.py: per-item random intercepts on a PBM slate log with feature twins (items 0, 1, 2)',
         'prior': {'lambda': LAMBDA, 'a0': A0, 'b0': B0, 'itemEffectPrecision': LAMBDA_ITEM_MIN, 'itemEffectPrecisionMax': LAMBDA_ITEM_MAX},
@@ -109,7 +121,7 @@ def main():
         'kappa': kap.tolist(), 'an': an, 'bn': bn,
         'effectMean': effect_mean, 'effectVariance': effect_var, 'noiseScale': scale,
         'probe': probe.tolist(), 'scoreMean': score_mean.tolist(), 'scoreMeanWithoutItemEffect': (Xp @ mu).tolist(),
-        'covariance': cov.ravel().tolist(), 'scoreSd': score_sd.tolist(),
+        'covariance': cov.ravel().tolist(), 'scoreSd': score_sd.tolist(), **twins_out,
     }
     path = os.path.join(os.path.dirname(__file__), '..', '..', 'libs', 'bandit', 'src', '__golden__', 'item-effect.json')
     with open(path, 'w') as f:

@@ -8,7 +8,7 @@ const rows = golden.rows as Array<{ context: number[]; item: number; slot: numbe
 const candidate = (a: number) => ({ id: `item-${a}`, features: golden.items[a] });
 const candidates = golden.items.map((_, a) => candidate(a));
 
-function fitted(itemEffect: 'intercept' | 'none', part: (i: number) => boolean = () => true): LinearModel {
+function fitted(itemEffect: 'intercept' | 'twins' | 'none', part: (i: number) => boolean = () => true): LinearModel {
   const m = LinearModel.create({
     contextDim: golden.contextDim,
     itemDim: golden.itemDim,
@@ -111,12 +111,80 @@ describe('LinearModel per-item effect (itemEffect "intercept")', () => {
     delete old.config.itemEffect;
     delete old.stats.itemSlots;
     expect(LinearModel.fromSnapshot(old).itemEffects(candidates)).toBeNull();
-    // not the default (yet): a model created without the option has none, and its config has no itemEffect key
-    const plain = LinearModel.create({ contextDim: 2, itemDim: 2 });
+    // the default is 'twins'; 'none' is stored as no itemEffect key, as before the term existed
+    expect(LinearModel.create({ contextDim: 2, itemDim: 2 }).config.itemEffect).toBe('twins');
+    const plain = LinearModel.create({ contextDim: 2, itemDim: 2, itemEffect: 'none' });
     expect(plain.itemEffects(candidates)).toBeNull();
     expect('itemEffect' in plain.config).toBe(false);
     expect(() =>
       LinearModel.create({ contextDim: 2, itemDim: 2, itemEffect: 'intercept', itemEffectPrecision: 0 }),
     ).toThrow(/itemEffectPrecision/);
+  });
+});
+
+describe('itemEffect "twins" (the default): the per-item intercept for feature twins only', () => {
+  it('twins get the NumPy two-stage effect, the other candidates none (1e-9)', () => {
+    const m = fitted('twins');
+    expect(Array.from(m.featureTwins(candidates))).toEqual(golden.twins);
+    const fx = m.itemEffects(candidates)!;
+    expect(fx.precision).toBeCloseTo(golden.lambdaItem, 9); // λ_δ still estimated over all candidates
+    expect(Array.from(fx.drawn)).toEqual(golden.twins);
+    expectClose(
+      Array.from(fx.mean),
+      golden.effectMean.map((v, a) => (golden.twins.includes(a) ? v : 0)),
+      1e-9,
+      'effect mean',
+    );
+    const scorer = m.prepare(golden.probe, candidates);
+    expectClose(Array.from(scorer.mean), golden.twinsScoreMean, 1e-9, 'score mean');
+    expectClose(Array.from(scorer.covariance!()), golden.twinsCovariance, 1e-9, 'covariance');
+    expectClose(
+      candidates.map((_, i) => scorer.sdOf(i)),
+      golden.twinsScoreSd,
+      1e-9,
+      'score sd',
+    );
+  });
+
+  it('a request without twins is byte-identical to "none": the same scores, re-draws and variates consumed', () => {
+    // items 2–7: item 2 shares its features with items 0 and 1 only, so this request has no twins
+    const twinFree = candidates.slice(2);
+    const [twins, none] = [fitted('twins'), fitted('none')];
+    expect(twins.featureTwins(twinFree).length).toBe(0);
+    expect(twins.itemEffects(twinFree)).toBeNull();
+    const [a, b] = [twins.prepare(golden.probe, twinFree), none.prepare(golden.probe, twinFree)];
+    const [ra, rb] = [createRng(7), createRng(7)];
+    expect(a.draw(ra)).toEqual(b.draw(rb));
+    const [oa, ob] = [new Float64Array(twinFree.length * 8), new Float64Array(twinFree.length * 8)];
+    a.redrawPairs!(ra, 4, oa);
+    b.redrawPairs!(rb, 4, ob);
+    expect(oa).toEqual(ob);
+    expect(ra.uniform()).toBe(rb.uniform()); // the stream continues at the same place
+  });
+
+  it('with twins: the non-twins score exactly as "none", ζ is drawn for the twins only', () => {
+    const [m, none] = [fitted('twins'), fitted('none')];
+    const drawn = m.prepare(golden.probe, candidates).draw(createRng(42));
+    const plain = none.prepare(golden.probe, candidates).draw(createRng(42));
+    const rng = createRng(42);
+    const g = rng.gamma(m.an(), 1);
+    rng.normals(new Float64Array(m.d));
+    const zeta = rng.normals(new Float64Array(golden.twins.length));
+    const sigma = Math.sqrt(m.bn() / g);
+    candidates.forEach((_, i) => {
+      const j = golden.twins.indexOf(i);
+      if (j < 0) expect(drawn[i]).toBe(plain[i]);
+      else
+        expect(drawn[i]).toBeCloseTo(
+          plain[i] + golden.effectMean[i] + sigma * Math.sqrt(golden.effectVariance[i]) * zeta[j],
+          9,
+        );
+    });
+  });
+
+  it('absent item features count as zeros when finding twins', () => {
+    const m = LinearModel.create({ contextDim: 2, itemDim: 2 });
+    const got = m.featureTwins([{ id: 'a' }, { id: 'b', features: [0, 0] }, { id: 'c', features: [1, 0] }]);
+    expect(Array.from(got)).toEqual([0, 1]);
   });
 });

@@ -104,13 +104,24 @@ describe('LinearModel (NIG, LinFullPost)', () => {
       { id: 'new', features: [1] },
     ];
     expectClose(merged.noiseScales(cands) as Float64Array, m.noiseScales(cands) as Float64Array, 1e-12, 'c'); // bn: summation order
-    // item a: RSS = Σ (y − xᵀμ)² over its 2 rewards; c_a² = ((a0·bn/an + RSS/2)/(a0 + 1)) / (bn/an); unseen: 1
+    // item a: LinFullPost's RSS of its own ridge on c̃ = [1, context] (λ = 0.25), rows [1, 1] → 3 and [1, 0.5] → −1:
+    // RSS = yᵀy − bᵀ(CᵀC + λI)⁻¹b with CᵀC = [[2, 1.5], [1.5, 1.25]], b = Cᵀy = [2, 2.5];
+    // c_a² = ((a0·bn/an + RSS/2)/(a0 + 1)) / (bn/an); unseen: 1
     const pooled = m.bn() / m.an();
-    const mu = m.posteriorMean();
-    const pred = (ctx: number) => m.encode([ctx], { id: 'a', features: [2] }).reduce((s, v, i) => s + v * mu[i], 0);
-    const rss = (3 - pred(1)) ** 2 + (-1 - pred(0.5)) ** 2;
+    const [p, q, r] = [2 + 0.25, 1.5, 1.25 + 0.25];
+    const det = p * r - q * q;
+    const rss = 10 - (2 * (r * 2 - q * 2.5) + 2.5 * (p * 2.5 - q * 2)) / det;
     expect((m.noiseScales(cands) as Float64Array)[0]).toBeCloseTo(Math.sqrt((6 * pooled + rss / 2) / 7 / pooled), 12);
     expect((m.noiseScales(cands) as Float64Array)[2]).toBe(1);
+    // the cached RSS follows the item's sums: a further reward of a changes c_a as a fresh model's
+    const again = LinearModel.fromSnapshot(m.snapshot());
+    for (const x of [m, again]) x.observe([2], { id: 'a', features: [2] }, 5);
+    expectClose(
+      m.noiseScales(cands) as Float64Array,
+      again.noiseScales(cands) as Float64Array,
+      1e-12,
+      'c after observe',
+    );
     // the database's copy may have no items at all (no item rows yet): loads with empty sums
     const noRows = m.snapshot();
     delete noRows.stats.items;
@@ -139,6 +150,7 @@ describe('LinearModel (NIG, LinFullPost)', () => {
     const reordered = {
       ...snap,
       config: {
+        itemEffect: 'twins' as const,
         positionModel: 'pbm' as const,
         noise: 'item' as const,
         features: snap.config.features,

@@ -70,8 +70,13 @@ export interface LinearConfig extends NigPrior {
  * [itemEffectPrecision, ITEM_EFFECT_PRECISION_MAX]),
  * and drawn independently per item, δ_a = m_a + σ c_a ζ_a / √P_a (c_a the per-item noise scale, σ the request's
  * σ draw, ζ_a ~ N(0, 1) consumed after β's normals). The unit-σ² score covariance gains diag(c_a²/P_a).
+ * `twins` (the default since issue 12, session 7): the same term, applied only to the request's FEATURE TWINS —
+ * candidates whose item-feature vector equals another candidate's, the ones the features cannot tell apart; every
+ * other candidate scores as with `none` (δ_a = 0, no variance), and λ_δ is still estimated over all candidates.
+ * ζ is drawn only for the twins (in candidate order), so a request without twins consumes exactly `none`'s variates
+ * and takes `none`'s code path: its decision and propensities are byte-identical to `none`'s.
  */
-export type ItemEffect = 'none' | 'intercept';
+export type ItemEffect = 'none' | 'intercept' | 'twins';
 
 /**
  * Default smallest λ_δ: at most one pseudo-observation's weight for the prior (prior sd of δ_a ≤ σ, the reward noise),
@@ -145,9 +150,8 @@ export interface LinearOptions extends Partial<NigPrior> {
   /** default 'pbm' (learned per-slot examination); 'none' treats every slot alike */
   positionModel?: PositionModel;
   /**
-   * default 'none' (features only); 'intercept' adds a per-item random intercept shrunk to the shared model. Not the
-   * default yet: it fixes the OBD replay's abandoned item-17 but changed the mushroom reproduction's outcome
-   * (libs/bandit learning.spec.ts: "act" unshown late in seed 1; docs/simulation.md, issue 12 session 5)
+   * default 'twins' (the per-item random intercept for feature twins only: fixes the OBD replay's abandoned item-17,
+   * leaves requests without twins exactly as 'none'); 'intercept' for every item; 'none' features only
    */
   itemEffect?: ItemEffect;
   /** default {@link ITEM_EFFECT_PRECISION} */
@@ -401,21 +405,19 @@ class RawStats {
     return out;
   }
   /**
-   * Item a's residual sum of squares around a prediction that is linear in c̃ with coefficients γ:
-   * Σ_a (y − c̃ᵀγ)² = Σy² − 2γᵀΣc̃y + γᵀ(Σc̃c̃ᵀ)γ (≥ 0; clamped against rounding).
+   * Item a's LinFullPost quantity yᵀy − μ_aᵀΛ_aμ_a of its OWN ridge regression on c̃ (prior precision λ):
+   *   RSS_a = Σy² − (Σc̃y)ᵀ(λI + Σc̃c̃ᵀ)⁻¹(Σc̃y)  (≥ 0; clamped against rounding),
+   * whose expectation under the prior β_a | σ² ~ N(0, σ²/λ I) is n_a σ² (Riquelme et al. 2018): unlike the residual
+   * around a fit, it does not vanish while the item has fewer observations than c̃ has entries. O(k³).
    */
-  itemRss(id: string, gamma: ArrayLike<number>): { n: number; rss: number } {
+  itemOwnRss(id: string, lambda: number): { n: number; rss: number } {
     const it = this.items?.get(id);
     if (!it || it[0] <= 0) return { n: 0, rss: 0 };
     const k = this.k;
-    let rss = it[1];
-    for (let i = 0; i < k; i++) {
-      rss -= 2 * gamma[i] * it[2 + i];
-      let q = 0;
-      for (let j = 0; j < k; j++) q += it[2 + k + i * k + j] * gamma[j];
-      rss += gamma[i] * q;
-    }
-    return { n: it[0], rss: Math.max(0, rss) };
+    const A = Float64Array.from(it.subarray(2 + k));
+    for (let i = 0; i < k; i++) A[i * k + i] += lambda;
+    const w = forwardSolve(cholesky(A, k), it.subarray(2, 2 + k), k);
+    return { n: it[0], rss: Math.max(0, it[1] - dot(w, w, k)) };
   }
   /**
    * Item a's per-item-effect sums around the prediction κ_k c̃ᵀγ: precision Σ_k κ_k² n_{a,k} and
@@ -490,10 +492,14 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
   private sinceKappa = 0;
   private readonly sbuf: Float64Array;
   private readonly kbuf: Float64Array;
-  /** itemEffect 'intercept' */
+  /** itemEffect 'intercept' or 'twins' */
   private readonly itemEffect: boolean;
+  /** itemEffect 'twins': the term only for candidates sharing their item features with another candidate */
+  private readonly twinsOnly: boolean;
   /** λ_δ */
   private readonly lambdaItem: number;
+  /** per item: its own-ridge RSS for the noise scale ({@link noiseScales}), dropped when the item's sums change */
+  private readonly ownRss = new Map<string, { n: number; rss: number }>();
 
   constructor(config: LinearConfig, type: 'linear' | 'neural-linear' = 'linear') {
     this.type = type;
@@ -504,12 +510,18 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     const d = (this.d = this.map.dim);
     if (config.positionModel !== undefined && config.positionModel !== 'none' && config.positionModel !== 'pbm')
       throw new RangeError(`positionModel must be "none" or "pbm", got ${String(config.positionModel)}`);
-    if (config.itemEffect !== undefined && config.itemEffect !== 'none' && config.itemEffect !== 'intercept')
-      throw new RangeError(`itemEffect must be "none" or "intercept", got ${String(config.itemEffect)}`);
+    if (
+      config.itemEffect !== undefined &&
+      config.itemEffect !== 'none' &&
+      config.itemEffect !== 'intercept' &&
+      config.itemEffect !== 'twins'
+    )
+      throw new RangeError(`itemEffect must be "none", "intercept" or "twins", got ${String(config.itemEffect)}`);
     const kind = this.config.features.kind;
-    this.itemEffect = config.itemEffect === 'intercept';
+    this.itemEffect = config.itemEffect === 'intercept' || config.itemEffect === 'twins';
+    this.twinsOnly = config.itemEffect === 'twins';
     if (this.itemEffect && kind === 'embedding')
-      throw new RangeError('itemEffect "intercept" needs item features (not the embedding map)');
+      throw new RangeError(`itemEffect "${config.itemEffect}" needs item features (not the embedding map)`);
     const lambdaItem = config.itemEffectPrecision ?? ITEM_EFFECT_PRECISION;
     if (!(typeof lambdaItem === 'number' && lambdaItem > 0 && Number.isFinite(lambdaItem)))
       throw new RangeError(`itemEffectPrecision must be a positive number, got ${String(lambdaItem)}`);
@@ -537,13 +549,13 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
       features: { kind: opts.featureMap ?? 'interaction', contextDim: opts.contextDim, itemDim: opts.itemDim },
       noise: opts.noise ?? 'item',
       positionModel: opts.positionModel ?? 'pbm',
-      // absent = 'none': the default's config stays byte-identical to the stored posteriors' (deltas still merge)
-      ...(opts.itemEffect === 'intercept'
-        ? {
-            itemEffect: 'intercept' as const,
+      // 'none' is written as an absent key, as in the posteriors stored before the per-item term existed
+      ...(opts.itemEffect === 'none'
+        ? {}
+        : {
+            itemEffect: opts.itemEffect ?? ('twins' as const),
             ...(opts.itemEffectPrecision === undefined ? {} : { itemEffectPrecision: opts.itemEffectPrecision }),
-          }
-        : {}),
+          }),
     });
   }
 
@@ -756,6 +768,7 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
   observe(context: Vector, candidate: Candidate, reward = 0, slot = 0): void {
     this.observeVector(this.map.encode(context, candidate, this.xbuf), reward, slot);
     if (this.stats.items) {
+      this.ownRss.delete(candidate.id);
       const c = this.itemContext(context);
       this.stats.observeItem(candidate.id, c, reward);
       this.delta.observeItem(candidate.id, c, reward);
@@ -767,6 +780,7 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
   correct(context: Vector, candidate: Candidate, oldReward: number, newReward: number, slot = 0): void {
     this.correctVector(this.map.encode(context, candidate, this.xbuf), oldReward, newReward, slot);
     if (this.stats.items) {
+      this.ownRss.delete(candidate.id);
       const c = this.itemContext(context);
       this.stats.correctItem(candidate.id, c, oldReward, newReward);
       this.delta.correctItem(candidate.id, c, oldReward, newReward);
@@ -815,9 +829,18 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
   }
 
   /**
-   * Per-item noise scales c_a of the candidates ({@link itemNoiseScale}); null with pooled noise. RSS_a is the item's
-   * residual around the posterior-mean regression, evaluated with the candidate's current features (exact while an
-   * item's features do not change); for embedding maps, around the item's own mean reward.
+   * Per-item noise scales c_a of the candidates ({@link itemNoiseScale}); null with pooled noise. RSS_a is
+   * LinFullPost's per-action quantity of the item's own ridge regression on c̃ = [1, context] (c̃ = [1] for the
+   * item and embedding maps) with the model's λ ({@link RawStats.itemOwnRss}), as the hybrid model's. Cached per item
+   * until its sums change.
+   *
+   * Why not the residual around the shared posterior mean (used until issue 12, session 7): the interaction map has
+   * (C+1)(m+1) coefficients, so a rarely chosen item's few rewards are fitted almost exactly and that residual is ≈ 0.
+   * E_a then falls to the pooled estimate, which the thousands of exactly fitted rewards of the frequent items drive
+   * towards 0: in the mushroom reproduction (117 one-hot features; "act" pays +5 / −35, "skip" always 0) "act" kept
+   * c_a ≈ 0.9 with bn/an → 0.03 after 9 draws of "act", its score sd fell from 4.7 to 1.4 against a mean of −15, and
+   * it was not tried again (late recall < 0.6 in 7 of 40 seeds, 0.004 in one). The own-ridge quantity keeps the
+   * prior's λ|μ_a|² term, so it stays near n_a σ_a² (c_a ≈ 1.8 there).
    */
   noiseScales(candidates: readonly Candidate[]): Float64Array | null {
     if (!this.stats.items || this.config.noise !== 'item') return null;
@@ -826,22 +849,26 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     return Float64Array.from(candidates, (c) => {
       const it = this.stats.items?.get(c.id);
       if (!it || it[0] <= 0) return 1;
-      const g = this.itemCoefficients(c) ?? Float64Array.of(it[2] / it[0]);
-      const { n, rss } = this.stats.itemRss(c.id, g);
-      return itemNoiseScale(this.config, an, bn, n, rss);
+      let own = this.ownRss.get(c.id);
+      if (!own) this.ownRss.set(c.id, (own = this.stats.itemOwnRss(c.id, this.config.lambda)));
+      return itemNoiseScale(this.config, an, bn, own.n, own.rss);
     });
   }
 
   /**
    * The per-item effects' posterior ({@link ItemEffect}) for the candidates: mean m_a and unit-σ² variance
-   * c_a²/P_a (c_a = 1 without per-item noise), and the prior precision λ_δ estimated over these candidates; null
-   * when itemEffect is 'none'. An unseen item: m_a = 0, variance c_a²/λ_δ.
+   * c_a²/P_a (c_a = 1 without per-item noise), the prior precision λ_δ estimated over these candidates, and the
+   * indices of the candidates that get the term (`drawn`: all, or with 'twins' the feature twins; the others have
+   * mean and variance 0); null when itemEffect is 'none', or 'twins' and the request has no twins. An unseen item:
+   * m_a = 0, variance c_a²/λ_δ.
    */
   itemEffects(
     candidates: readonly Candidate[],
     scale: Float64Array | null = this.noiseScales(candidates),
-  ): { mean: Float64Array; variance: Float64Array; precision: number } | null {
+  ): { mean: Float64Array; variance: Float64Array; precision: number; drawn: Int32Array } | null {
     if (!this.itemEffect) return null;
+    const drawn = this.twinsOnly ? this.featureTwins(candidates) : Int32Array.from(candidates, (_, i) => i);
+    if (drawn.length === 0) return null;
     const n = candidates.length;
     const mean = new Float64Array(n);
     const variance = new Float64Array(n);
@@ -860,13 +887,33 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
       W[i] = weighted;
     }
     const lambda = this.itemEffectPrecisionFor(N, W);
-    for (let i = 0; i < n; i++) {
+    for (const i of drawn) {
       const P = lambda + N[i];
       const ca = scale ? scale[i] : 1;
       mean[i] = W[i] / P;
       variance[i] = (ca * ca) / P;
     }
-    return { mean, variance, precision: lambda };
+    return { mean, variance, precision: lambda, drawn };
+  }
+
+  /**
+   * Indices (ascending) of the candidates whose item-feature vector (absent: zeros) equals another candidate's, exactly.
+   * O(n·m).
+   */
+  featureTwins(candidates: readonly Candidate[]): Int32Array {
+    const m = this.config.features.itemDim;
+    const groups = new Map<string, number>();
+    const keys = candidates.map((c) => {
+      const key =
+        c.features === undefined ? '' : Array.from(checkVector(c.features, m, `candidate ${c.id} features`)).join(',');
+      // absent features are zeros: the same key as an explicit zero vector
+      const k = key === '' || /^(-?0,)*-?0$/.test(key) ? 'zero' : key;
+      groups.set(k, (groups.get(k) ?? 0) + 1);
+      return k;
+    });
+    const out: number[] = [];
+    keys.forEach((k, i) => (groups.get(k) as number) > 1 && out.push(i));
+    return Int32Array.from(out);
   }
 
   /**
@@ -952,18 +999,16 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
       draw: (rng: Rng): Float64Array => {
         const s = new Float64Array(n);
         if (effects) {
-          // the same variates as sampleCoefficients (gamma, d normals), then one normal per candidate for δ
+          // the same variates as sampleCoefficients (gamma, d normals), then one normal per drawn candidate for δ
           const g = rng.gamma(an, 1);
           const beta = this.coefficientsFromVariates(g, rng.normals(new Float64Array(d)));
-          const zeta = rng.normals(new Float64Array(n));
+          const zeta = rng.normals(new Float64Array(effects.drawn.length));
           const sigma = Math.sqrt(bn / g);
           for (let i = 0; i < n; i++) {
             const c = scale ? scale[i] : 1;
-            s[i] =
-              mean[i] +
-              c * (dot(X.subarray(i * d, (i + 1) * d), beta, d) - base[i]) +
-              sigma * Math.sqrt(effects.variance[i]) * zeta[i];
+            s[i] = mean[i] + c * (dot(X.subarray(i * d, (i + 1) * d), beta, d) - base[i]);
           }
+          effects.drawn.forEach((i, j) => (s[i] += sigma * Math.sqrt(effects.variance[i]) * zeta[j]));
           return s;
         }
         const beta = this.sampleCoefficients(rng);
@@ -1029,6 +1074,7 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
   mergeDelta(delta: LinearSnapshot): void {
     this.checkCompatible(delta);
     this.stats.add(delta.stats);
+    this.ownRss.clear();
     this.estimateExamination();
   }
 
@@ -1037,6 +1083,7 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     this.stats.reset();
     this.stats.add(merged.stats);
     this.stats.add(this.delta, 1, 'rest');
+    this.ownRss.clear();
     this.estimateExamination();
   }
 }
