@@ -19,6 +19,10 @@ export class UnitFeatureState1766000000000 implements MigrationInterface {
   name = 'UnitFeatureState1766000000000';
 
   async up(q: QueryRunner): Promise<void> {
+    // Citus distributes a table only in a transaction that has run no multi-shard statement in parallel mode, so the
+    // mode is set before the move below touches the distributed feature_state.
+    const citus: unknown[] = await q.query(`SELECT 1 FROM pg_extension WHERE extname = 'citus'`);
+    if (citus.length) await q.query(`SET LOCAL citus.multi_shard_modify_mode TO 'sequential'`);
     await q.query(`CREATE TABLE unit_feature_state (unit_id text PRIMARY KEY, states text NOT NULL)`);
     await q.query(`
       INSERT INTO unit_feature_state (unit_id, states)
@@ -28,9 +32,7 @@ export class UnitFeatureState1766000000000 implements MigrationInterface {
         FROM feature_state WHERE state_key LIKE 'unit:event:%' GROUP BY entity_id, state_key) s
       GROUP BY entity_id`);
     await q.query(`DELETE FROM feature_state WHERE state_key LIKE 'unit:event:%'`);
-    const citus: unknown[] = await q.query(`SELECT 1 FROM pg_extension WHERE extname = 'citus'`);
     if (!citus.length) return;
-    await q.query(`SET LOCAL citus.multi_shard_modify_mode TO 'sequential'`);
     await q.query(`SELECT create_distributed_table('unit_feature_state', 'unit_id', colocate_with => 'events')`);
     await q.query(`SELECT create_distributed_table('feature_queue', 'unit_id', colocate_with => 'events')`);
   }
