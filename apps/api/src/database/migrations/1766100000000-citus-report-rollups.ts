@@ -33,11 +33,19 @@ export class CitusReportRollups1766100000000 implements MigrationInterface {
     if (!citus.length) return;
     await q.query(`SET LOCAL citus.multi_shard_modify_mode TO 'sequential'`);
     for (const table of TABLES) {
+      // Not cascade_via_foreign_keys: that would also undistribute `experiments` (a reference table) and every table
+      // referring to it. The table's foreign keys are dropped around the undistribution and put back as they were.
+      const foreignKeys: Array<{ name: string; definition: string }> = await q.query(
+        `SELECT conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f'`,
+        [table],
+      );
+      for (const fk of foreignKeys) await q.query(`ALTER TABLE ${table} DROP CONSTRAINT "${fk.name}"`);
       await q.query(
-        `SELECT undistribute_table($1, cascade_via_foreign_keys => true) WHERE EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = $1::regclass)`,
+        `SELECT undistribute_table($1) WHERE EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = $1::regclass)`,
         [table],
       );
       await q.query(`ALTER TABLE ${table} ALTER COLUMN unit_id TYPE text COLLATE "C"`);
+      for (const fk of foreignKeys) await q.query(`ALTER TABLE ${table} ADD CONSTRAINT "${fk.name}" ${fk.definition}`);
     }
   }
 }

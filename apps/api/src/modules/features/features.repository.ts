@@ -328,8 +328,8 @@ export class FeaturesRepository {
              ? `unit_id IN (SELECT unit_id FROM feature_queue LIMIT $1)`
              : `ctid = ANY(ARRAY(SELECT ctid FROM feature_queue LIMIT $1))`
          }
-         RETURNING unit_id, metric, value, ${TS_MS} AS ms, received_ms, write_id)
-       SELECT * FROM taken`,
+         RETURNING unit_id, metric, value, ts, received_ms, write_id)
+       SELECT unit_id, metric, value, ${TS_MS} AS ms, received_ms, write_id FROM taken`,
       [limit],
     );
     return rows.map((r) => ({
