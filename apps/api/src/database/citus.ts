@@ -1,21 +1,27 @@
 import { DataSource, EntityManager } from 'typeorm';
 
-const known = new WeakMap<DataSource, Promise<boolean>>();
+const answered = new WeakMap<DataSource, boolean>();
+const askedOnPool = new WeakMap<DataSource, Promise<boolean>>();
 
 /**
  * Whether `db` is a Citus coordinator's database (the `citus` extension is loaded in it; see docs/scale-out.md).
- * Asked once per DataSource. Repositories use it only where Citus refuses a statement a plain server runs faster.
- * Inside a transaction pass its `manager`: the first answer is then read on that transaction's connection, since
- * asking the pool for a second one deadlocks the embedded database (one connection).
+ * Asked until first answered, then remembered per DataSource. Repositories use it only where Citus refuses a
+ * statement a plain server runs faster. Inside a transaction pass its `manager`: until the answer is known it is read
+ * on that transaction's connection and never waits for an ask still queued on the pool, which would wait for the
+ * very connection the transaction holds (the embedded database has one: a deadlock until the pool's connect timeout).
  */
 export function isCitus(db: DataSource, manager?: EntityManager): Promise<boolean> {
-  let answer = known.get(db);
-  if (!answer) {
-    answer = (manager ?? db)
-      .query(`SELECT 1 FROM pg_extension WHERE extname = 'citus'`)
-      .then((rows: unknown[]) => rows.length > 0);
-    known.set(db, answer);
-    answer.catch(() => known.delete(db)); // a failed first ask (e.g. an aborted transaction) is asked again
+  const known = answered.get(db);
+  if (known !== undefined) return Promise.resolve(known);
+  const pending = manager ? undefined : askedOnPool.get(db);
+  if (pending) return pending;
+  const answer = (manager ?? db).query(`SELECT 1 FROM pg_extension WHERE extname = 'citus'`).then((rows: unknown[]) => {
+    answered.set(db, rows.length > 0);
+    return rows.length > 0;
+  });
+  if (!manager) {
+    askedOnPool.set(db, answer);
+    answer.catch(() => askedOnPool.delete(db)); // a failed ask is asked again
   }
   return answer;
 }
