@@ -11,6 +11,7 @@ export * from './models/hybrid';
 export * from './models/registry';
 export * from './policies/types';
 export * from './policies/slate';
+export { topKAt } from './kernels';
 export * from './policies/propensity-job';
 export * from './policies/thompson';
 export * from './policies/epsilon-greedy';

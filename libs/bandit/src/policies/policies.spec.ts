@@ -8,7 +8,8 @@ import { EpsilonGreedyPolicy } from './epsilon-greedy';
 import { RandomPolicy } from './random';
 import { RankerPolicy } from './ranker';
 import { POLICIES, PolicyConfigError, createPolicy, parsePolicyConfig, policyModelType } from './registry';
-import { greedyGivenEarlier, topK, topKInto } from './slate';
+import { topKAt } from '../kernels';
+import { greedyGivenEarlier, topK } from './slate';
 import { ThompsonPolicy } from './thompson';
 
 const vec = (r: Rng, k: number): number[] => Array.from({ length: k }, () => r.normal());
@@ -30,7 +31,7 @@ function hybridSetup(seed = 1): { m: HybridModel; cands: Candidate[]; ctx: numbe
 }
 
 describe('slate helpers', () => {
-  it("topKInto (one pass) gives exactly topK's order, ties included", () => {
+  it("topKAt (one pass, the re-draws' top-k) gives exactly topK's order, ties included", () => {
     const r = new Rng(11);
     for (let t = 0; t < 500; t++) {
       const n = 1 + r.int(30);
@@ -38,7 +39,7 @@ describe('slate helpers', () => {
       // few distinct values, so ties are frequent
       const scores = Array.from({ length: n }, () => r.int(6) - 2);
       const order = new Int32Array(k);
-      topKInto(scores, k, order, new Float64Array(k));
+      topKAt(Float64Array.from(scores), 0, n, k, order, new Float64Array(k));
       expect(Array.from(order)).toEqual(Array.from(topK(scores, k)));
     }
   });

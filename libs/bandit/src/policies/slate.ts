@@ -198,29 +198,6 @@ export function monteCarloPropensitiesStopped(
   return result(draws);
 }
 
-/**
- * The same order as {@link topK} (largest first, ties: lower index first) in one pass with an insertion list of
- * length k — O(n) per draw for small k instead of O(n·k). `order` and `values` are scratch of length ≥ k.
- */
-export function topKInto(scores: ArrayLike<number>, k: number, order: Int32Array, values: Float64Array): void {
-  const n = scores.length;
-  let filled = 0;
-  for (let i = 0; i < n; i++) {
-    const v = scores[i];
-    if (filled === k && !(v > values[k - 1])) continue;
-    // strictly greater moves ahead, so an equal score keeps the earlier (lower) index in front
-    let p = filled < k ? filled : k - 1;
-    while (p > 0 && v > values[p - 1]) {
-      values[p] = values[p - 1];
-      order[p] = order[p - 1];
-      p--;
-    }
-    values[p] = v;
-    order[p] = i;
-    if (filled < k) filled++;
-  }
-}
-
 /** Baseline order key: ranker score (missing = −∞, so unscored candidates follow in input order). */
 export function rankerKeys(candidates: readonly Candidate[]): Float64Array {
   return Float64Array.from(candidates, (c) =>

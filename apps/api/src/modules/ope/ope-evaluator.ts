@@ -8,7 +8,7 @@
  * Thompson sampling by `draws` seeded re-draws of its posterior (the share of draws that put each item at each
  * position). Actions are indexed over the items seen in the evaluated log.
  */
-import { createRng, rankerKeys, topK, topKInto, type BanditModel, type Candidate, type Rng } from '@slotwise/bandit';
+import { createRng, rankerKeys, topK, topKAt, type BanditModel, type Candidate, type Rng } from '@slotwise/bandit';
 import {
   doublyRobust,
   evaluatePolicy,
@@ -89,7 +89,7 @@ export async function targetTable(
       const values = new Float64Array(k);
       for (let s = 0; s < tgt.draws; s++) {
         scorer.redraw(rng, buf);
-        topKInto(buf, k, order, values);
+        topKAt(buf, 0, n, k, order, values);
         for (let j = 0; j < k; j++) t[j * n + order[j]] += 1;
       }
       // counts, then one division: summing 1/draws could round above 1
