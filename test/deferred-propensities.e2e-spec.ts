@@ -1,6 +1,7 @@
 import { createModel, createRng, ThompsonPolicy, type BanditModel } from '@slotwise/bandit';
 import { DataSource } from 'typeorm';
 import { policySchema } from '../apps/api/src/modules/experiments/experiment.schema';
+import { DeferredPropensities } from '../apps/api/src/modules/rank/deferred-propensities';
 import { modelSpecFor } from '../apps/api/src/modules/rank/experiment-runtime';
 import { rankingExperiment, startTestApp, TestApp } from './support/test-app';
 
@@ -113,6 +114,56 @@ describe('deferred propensities', () => {
     const log = await t.call('GET', '/v1/experiments/deferred/decisions?limit=5');
     expect(log.status).toBe(200);
     for (const d of log.body.decisions) for (const s of d.slots) expect(s.propensity).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('inline propensities are computed on the worker thread and equal the in-process decision exactly', async () => {
+    const INLINE = { ...POLICY, propensities: 'inline' } as const;
+    const created = await t.call('POST', '/v1/experiments', {
+      body: rankingExperiment('inline-worker', {
+        slots: 3,
+        features: { context: ['age', 'visits'], item: ['price', 'size'] },
+        variants: [{ key: 'ts', weight: 1, policy: INLINE }],
+      }),
+    });
+    expect(created.status).toBe(201);
+    expect((await t.call('POST', '/v1/experiments/inline-worker/start')).status).toBe(200);
+    const deferred = t.running.app.get(DeferredPropensities);
+    expect(await deferred.whenOffloading()).toBe(true);
+    const before = deferred.inlineOnWorker;
+    const res = await t.call('POST', '/v1/rank', {
+      body: {
+        experiment: 'inline-worker',
+        unitId: 'u-inline',
+        context: { age: -0.5, visits: 1 },
+        candidates: candidates(3),
+      },
+    });
+    expect(res.status).toBe(200);
+    expect(deferred.inlineOnWorker).toBe(before + 1);
+    const answered = res.body.slots.map((s: { propensity: number | null }) => s.propensity);
+    // the answer and the log carry them (inline), and they are what the in-process inline decision gives
+    const [row] = await db.query(`SELECT seed, context, shortlist FROM decisions WHERE id = $1`, [res.body.decisionId]);
+    expect(await slotPropensities(res.body.decisionId)).toEqual(answered);
+    const model = createModel(
+      modelSpecFor(policySchema.parse(INLINE), { contextDim: 2, itemDim: 2, embeddingDim: null })!,
+    ) as BanditModel;
+    const shortlist = row.shortlist as { ids: string[]; rankerScores: number[]; features: number[][] };
+    const replay = new ThompsonPolicy(model).decide(
+      {
+        context: row.context,
+        candidates: shortlist.ids.map((id, i) => ({
+          id,
+          features: shortlist.features[i],
+          rankerScore: shortlist.rankerScores[i],
+        })),
+        slots: 3,
+        propensityDraws: INLINE.propensityDraws,
+      },
+      createRng(Number(row.seed)),
+    );
+    expect(replay.slots.map((s) => s.itemId)).toEqual(res.body.slots.map((s: { itemId: string }) => s.itemId));
+    expect(answered).toEqual(replay.slots.map((s) => s.propensity));
+    expect(answered.every((p: number) => p > 0 && p <= 1)).toBe(true);
   }, 60_000);
 
   it('refuses an unknown mode with the path', async () => {

@@ -1,4 +1,4 @@
-import type { ScoreDistribution } from './policies/propensity-job';
+import type { ScoreCovarianceInputs, ScoreDistribution } from './policies/propensity-job';
 import type { Rng } from './rng';
 
 /** A numeric vector: number[] or a typed array. */
@@ -71,6 +71,12 @@ export interface SlateScorer {
    * as plain data for a {@link PropensityJob} run elsewhere (forces the covariance and its factor).
    */
   scoreDistribution?(): ScoreDistribution;
+  /**
+   * Gaussian models whose covariance is a solve away (the hybrid model): what the covariance is formed from, copied
+   * where the model would change it, WITHOUT forming it — so a {@link PropensityJob} in another thread does that work
+   * and the decision never pays for it. Gives the same distribution as scoreDistribution().
+   */
+  scoreCovarianceInputs?(): ScoreCovarianceInputs;
 }
 
 export interface SnapshotBase<T extends ModelType, C, S> {

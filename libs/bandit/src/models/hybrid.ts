@@ -1001,6 +1001,8 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
         const { mean: m, F, r, lower, an: a, bn: b } = scoreSampler();
         return { mean: m, F, r, lower, an: a, bn: b };
       },
+      // the covariance's inputs as of now: G, v and mean belong to this scorer; the factor is copied (observe moves it)
+      scoreCovarianceInputs: () => ({ mean, G, v, L: L.slice(0, dz * dz), d: dz, an, bn }),
       covariance,
     };
   }

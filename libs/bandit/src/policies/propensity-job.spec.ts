@@ -1,7 +1,7 @@
 import { HybridModel } from '../models/hybrid';
 import { Rng } from '../rng';
 import type { Candidate } from '../types';
-import { runPropensityJob } from './propensity-job';
+import { covarianceFromInputs, runPropensityJob } from './propensity-job';
 import { ThompsonPolicy } from './thompson';
 
 describe('PropensityJob: deferred propensities as data (worker threads)', () => {
@@ -33,5 +33,26 @@ describe('PropensityJob: deferred propensities as data (worker threads)', () => 
       expect(fromJob).toEqual(inline.slots.map((s) => s.propensity));
       expect(deferred.slots.map((s) => s.itemId)).toEqual(inline.slots.map((s) => s.itemId));
     }
+  });
+
+  it('the hybrid job carries the covariance inputs (a copy of the factor), not the formed covariance', () => {
+    const context = vec(3);
+    const candidates = r.samplePrefix(30, 10).map((i) => catalog[i]);
+    const input = { context, candidates, slots: 3, propensityDraws: 500, deferPropensities: true };
+    const deferred = policy.decide(input, new Rng(7));
+    const job = deferred.propensityJob!;
+    // the decision left the n forward solves, the Gram matrix and its factorisation to whoever runs the job
+    expect('F' in job).toBe(false);
+    if (!('G' in job)) throw new Error('expected the covariance inputs');
+    expect(job.G.length).toBe(10 * model.dz);
+    expect(job.L.length).toBe(model.dz * model.dz);
+    const L = Float64Array.from(job.L);
+    const expected = structuredClone(job);
+    // the covariance it forms is the scorer's own (the same kernels), exactly
+    expect(covarianceFromInputs(expected)).toEqual(model.prepare(context, candidates).covariance!());
+    for (const s of deferred.slots) model.observe(context, candidates[s.index], 0);
+    // the model's factor moved; the job's copy did not
+    expect(job.L).toEqual(L);
+    expect(runPropensityJob(expected)).toEqual(deferred.deferredPropensities!());
   });
 });

@@ -1,8 +1,11 @@
 /**
  * Deferred Monte-Carlo propensities as plain data (issue 13): everything the re-draws of a Gaussian model's decision
- * read — the score means, the factor of their covariance, the noise posterior and the re-draw stream's state — so
- * they can run in another thread (structured clone) and give exactly the numbers of the in-thread computation.
+ * read — the score means, the factor of their covariance (or, for the hybrid model, the inputs it is formed from),
+ * the noise posterior and the re-draw stream's state — so they can run in another thread (structured clone) and give
+ * exactly the numbers of the in-thread computation.
  */
+import { solvedGram } from '../kernels';
+import { choleskySemidefinite } from '../linalg';
 import { NigScoreSampler } from '../models/nig';
 import { Rng, type RngState } from '../rng';
 import type { SlateScorer } from '../types';
@@ -20,7 +23,41 @@ export interface ScoreDistribution {
   bn: number;
 }
 
-export interface PropensityJob extends ScoreDistribution {
+/**
+ * The same distribution before its covariance is formed (the hybrid model): S = Y Yᵀ + diag(v) with Y = G L⁻ᵀ, the
+ * unit-σ² score covariance, then F = its semidefinite Cholesky factor. Forming it (n forward solves with the d × d
+ * factor, the n × n Gram matrix, the factorisation: ~0.4 ms at n = 50, d = 289) is then the job's work, not the
+ * decision's. `L` is a copy (the model's factor moves with the next observation).
+ */
+export interface ScoreCovarianceInputs {
+  /** n posterior mean scores */
+  mean: Float64Array;
+  /** n × d, row-major */
+  G: Float64Array;
+  /** n diagonal terms */
+  v: Float64Array;
+  /** d × d lower-triangular factor, row-major */
+  L: Float64Array;
+  d: number;
+  an: number;
+  bn: number;
+}
+
+/** S = (G L⁻ᵀ)(G L⁻ᵀ)ᵀ + diag(v) (n × n): the kernels' solvedGram, so the numbers equal the model's own covariance(). */
+export function covarianceFromInputs(c: ScoreCovarianceInputs): Float64Array {
+  const n = c.mean.length;
+  const S = solvedGram(c.L, c.G, n, c.d);
+  for (let a = 0; a < n; a++) S[a * n + a] += c.v[a];
+  return S;
+}
+
+/** The factored distribution of {@link ScoreCovarianceInputs}: F = semidefinite Cholesky factor of the covariance. */
+export function distributionFromInputs(c: ScoreCovarianceInputs): ScoreDistribution {
+  const n = c.mean.length;
+  return { mean: c.mean, F: choleskySemidefinite(covarianceFromInputs(c), n), r: n, lower: true, an: c.an, bn: c.bn };
+}
+
+interface PropensityJobRun {
   /** the decision's candidate index per slot */
   chosen: Int32Array;
   draws: number;
@@ -28,6 +65,9 @@ export interface PropensityJob extends ScoreDistribution {
   /** the re-draw stream's state at decision time */
   rng: RngState;
 }
+
+/** A re-draw job: the fixed score distribution (factored, or as the inputs of its covariance) and the run's settings. */
+export type PropensityJob = (ScoreDistribution | ScoreCovarianceInputs) & PropensityJobRun;
 
 /** A scorer that re-draws from a fixed distribution (the propensity paths of the Gaussian models' scorers). */
 function distributionScorer(d: ScoreDistribution): SlateScorer {
@@ -46,5 +86,6 @@ function distributionScorer(d: ScoreDistribution): SlateScorer {
 
 /** The job's per-slot propensities: monteCarloPropensities on the job's distribution and stream. */
 export function runPropensityJob(job: PropensityJob): number[] {
-  return monteCarloPropensities(distributionScorer(job), job.chosen, job.draws, Rng.fromState(job.rng), job.maxError);
+  const d = 'G' in job ? distributionFromInputs(job) : job;
+  return monteCarloPropensities(distributionScorer(d), job.chosen, job.draws, Rng.fromState(job.rng), job.maxError);
 }

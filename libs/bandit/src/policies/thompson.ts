@@ -15,7 +15,7 @@ import {
   monteCarloPropensities,
   topK,
 } from './slate';
-import type { PropensityJob } from './propensity-job';
+import { type PropensityJob, runPropensityJob } from './propensity-job';
 import type { DecisionInput, OptionSpec, PolicyDefinition, SlateDecision, SlatePolicy } from './types';
 
 /**
@@ -69,14 +69,20 @@ export class ThompsonPolicy implements SlatePolicy {
     let job: PropensityJob | undefined;
     if (child && input.deferPropensities) {
       // Fix the joint score distribution now (the covariance and its factor read the model's current factor, which
-      // the observations of this very decision update next); the re-draws and counting run when called.
-      const distribution = scorer.scoreDistribution?.();
+      // the observations of this very decision update next); the re-draws and counting run when called. The hybrid
+      // model hands over the covariance's inputs (a copy of its factor) instead of forming it: that is the job's work.
+      const distribution = scorer.scoreCovarianceInputs?.() ?? scorer.scoreDistribution?.();
       if (distribution)
         job = { ...distribution, chosen: Int32Array.from(chosen), draws, maxError: target, rng: child.getState() };
-      scorer.redrawPairs?.(child, 0, new Float64Array(0));
-      if (!scorer.redrawPairs) scorer.covariance?.();
       let done: number[] | null = null;
-      deferred = () => (done ??= monteCarloPropensities(scorer, chosen, draws, child, target));
+      if (job) {
+        const fixed = job;
+        deferred = () => (done ??= runPropensityJob(fixed));
+      } else {
+        scorer.redrawPairs?.(child, 0, new Float64Array(0));
+        if (!scorer.redrawPairs) scorer.covariance?.();
+        deferred = () => (done ??= monteCarloPropensities(scorer, chosen, draws, child, target));
+      }
     }
     const props = child && !deferred ? monteCarloPropensities(scorer, chosen, draws, child, target) : null;
     const slots = buildSlots(cands, chosen, greedy, {

@@ -61,6 +61,39 @@ export class DeferredPropensities implements OnModuleDestroy {
     }
   }
 
+  /** Inline jobs the worker thread has answered (tests; the rest were computed on this thread). */
+  inlineOnWorker = 0;
+
+  /** Whether the worker thread takes jobs now (starts it on the first ask; false until it has loaded). */
+  get offloading(): boolean {
+    return this.workers.available;
+  }
+
+  /** Resolves once the worker thread takes jobs (false: it could not start). */
+  whenOffloading(): Promise<boolean> {
+    return this.workers.whenReady();
+  }
+
+  /**
+   * Inline propensities (thompson `propensities: "inline"`) computed in the worker thread and awaited: the answer
+   * still carries them, but the event loop serves other requests while the re-draws run on the other core. Without
+   * `data`, before the thread has loaded, or if it fails the job, they are computed here — the same numbers either way.
+   */
+  async compute(compute: () => number[], data?: PropensityJob): Promise<number[]> {
+    if (data && this.workers.available) {
+      try {
+        const props = await this.workers.run(data);
+        this.inlineOnWorker += 1;
+        return props;
+      } catch (err) {
+        this.logger.warn(
+          `propensity worker failed an inline job (${err instanceof Error ? err.message : String(err)}); computing it here`,
+        );
+      }
+    }
+    return compute();
+  }
+
   /** Runs a job in the worker thread; if the worker fails it, the job joins the in-thread queue. */
   private offload(job: Job): void {
     const done: Promise<void> = this.workers.run(job.data!).then(

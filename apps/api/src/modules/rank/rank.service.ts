@@ -85,6 +85,8 @@ export class RankService {
     }));
 
     const seed = this.seeds ? this.seeds.int(2 ** 31 - 1) : randomInt(0, 2 ** 31 - 1);
+    // Inline propensities go to the worker thread when it runs (decided as deferred, then awaited below): same numbers.
+    const offload = !variant.deferPropensities && this.deferred.offloading;
     const decision = variant.policy.decide(
       {
         context: scored.context,
@@ -92,10 +94,16 @@ export class RankService {
         slots: k,
         propensityDraws: variant.propensityDraws,
         explain: req.explain ? { names: runtime.featureNames(), top: 5 } : false,
-        deferPropensities: variant.deferPropensities,
+        deferPropensities: variant.deferPropensities || offload,
       },
       createRng(seed),
     );
+    if (offload && decision.deferredPropensities) {
+      const props = await this.deferred.compute(decision.deferredPropensities, decision.propensityJob);
+      decision.slots.forEach((s, j) => (s.propensity = props[j]));
+      delete decision.deferredPropensities;
+      delete decision.propensityJob;
+    }
     const decisionId = randomUUID();
     const modelVersion = this.modelVersion(runtime, variant.key);
     const cold = decision.slots.map((s) => runtime.isCold(s.itemId));
