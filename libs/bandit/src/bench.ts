@@ -91,6 +91,12 @@ export interface DecisionBench {
   usPerDecision: number;
   /** the same without propensities */
   usPerDecisionNoPropensities: number;
+  /**
+   * the main thread's share when the propensities are a job for the worker thread (deferred, and inline once the
+   * worker runs): the decision plus handing over the covariance inputs (a copy of the factor), and a structured clone
+   * of the job (what postMessage does; an upper bound, as it also deserialises)
+   */
+  usPerDecisionJob: number;
   usPerObserve: number;
   /** reload: rebase on a merged state in which another replica touched `touchedItems` items */
   msPerRebase: number;
@@ -153,19 +159,23 @@ export function benchDecision(
     context: vec(cd),
     candidates: rng.samplePrefix(nItems, nc).map((i) => catalog[i]),
   }));
-  const run = (pd: number): number => {
-    for (let t = 0; t < Math.min(decisions, 5); t++)
-      policy.decide({ ...requests[t], slots, propensityDraws: pd }, new Rng(t)); // warm-up
+  const run = (pd: number, job = false): number => {
+    const decide = (t: number): void => {
+      const d = policy.decide({ ...requests[t], slots, propensityDraws: pd, deferPropensities: job }, new Rng(t));
+      if (job) structuredClone(d.propensityJob);
+    };
+    for (let t = 0; t < Math.min(decisions, 5); t++) decide(t); // warm-up
     const times: number[] = [];
     for (let t = 0; t < decisions; t++) {
       const s = nowUs();
-      policy.decide({ ...requests[t], slots, propensityDraws: pd }, new Rng(t));
+      decide(t);
       times.push(nowUs() - s);
     }
     return median(times);
   };
   const usPerDecisionNoPropensities = run(0);
   const usPerDecision = run(draws);
+  const usPerDecisionJob = run(draws, true);
   return {
     model: 'hybrid',
     candidates: nc,
@@ -176,6 +186,7 @@ export function benchDecision(
     decisions,
     usPerDecision,
     usPerDecisionNoPropensities,
+    usPerDecisionJob,
     usPerObserve,
     msPerRebase,
     touchedItems: touched.size,

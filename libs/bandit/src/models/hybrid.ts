@@ -1002,7 +1002,8 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
         return { mean: m, F, r, lower, an: a, bn: b };
       },
       // the covariance's inputs as of now: G, v and mean belong to this scorer; the factor is copied (observe moves it)
-      scoreCovarianceInputs: () => ({ mean, G, v, L: L.slice(0, dz * dz), d: dz, an, bn }),
+      // into shared memory where there is any, so handing the job to a worker thread does not copy its d_z² doubles again
+      scoreCovarianceInputs: () => ({ mean, G, v, L: sharedCopy(L, dz * dz), d: dz, an, bn }),
       covariance,
     };
   }
@@ -1162,6 +1163,19 @@ function scoreCovariance(
   const S = solvedGram(L, G, n, dz, version);
   for (let a = 0; a < n; a++) S[a * n + a] += v[a];
   return S;
+}
+
+/**
+ * The first `length` entries of `a` in a new array, backed by a SharedArrayBuffer when the runtime has one (Node;
+ * browsers only when cross-origin isolated): postMessage then shares it instead of copying. Read-only after this.
+ */
+function sharedCopy(a: Float64Array, length: number): Float64Array {
+  const out =
+    typeof SharedArrayBuffer === 'function'
+      ? new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT))
+      : new Float64Array(length);
+  out.set(a.subarray(0, length));
+  return out;
 }
 
 function allFinite(v: Vector): boolean {
