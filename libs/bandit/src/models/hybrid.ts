@@ -1001,9 +1001,9 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
         const { mean: m, F, r, lower, an: a, bn: b } = scoreSampler();
         return { mean: m, F, r, lower, an: a, bn: b };
       },
-      // the covariance's inputs as of now: G, v and mean belong to this scorer; the factor is copied (observe moves it)
-      // into shared memory where there is any, so handing the job to a worker thread does not copy its d_z² doubles again
-      scoreCovarianceInputs: () => ({ mean, G, v, L: sharedCopy(L, dz * dz), d: dz, an, bn }),
+      // the covariance's inputs as of now: G, v and mean belong to this scorer; the factor's lower triangle is copied
+      // (observe moves it) into shared memory where there is any, so a worker thread gets it without another copy
+      scoreCovarianceInputs: () => ({ mean, G, v, L: sharedLowerPacked(L, dz), d: dz, an, bn }),
       covariance,
     };
   }
@@ -1166,15 +1166,17 @@ function scoreCovariance(
 }
 
 /**
- * The first `length` entries of `a` in a new array, backed by a SharedArrayBuffer when the runtime has one (Node;
- * browsers only when cross-origin isolated): postMessage then shares it instead of copying. Read-only after this.
+ * The lower triangle of the d × d row-major `L`, packed by rows (row i: entries 0..i from offset i(i + 1)/2; half the
+ * bytes of the square), in a SharedArrayBuffer when the runtime has one (Node; browsers only when cross-origin
+ * isolated): postMessage then shares it instead of copying. Read-only after this; unpacked by unpackLower.
  */
-function sharedCopy(a: Float64Array, length: number): Float64Array {
+function sharedLowerPacked(L: Float64Array, d: number): Float64Array {
+  const length = (d * (d + 1)) / 2;
   const out =
     typeof SharedArrayBuffer === 'function'
       ? new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT))
       : new Float64Array(length);
-  out.set(a.subarray(0, length));
+  for (let i = 0, at = 0; i < d; at += ++i) out.set(L.subarray(i * d, i * d + i + 1), at);
   return out;
 }
 

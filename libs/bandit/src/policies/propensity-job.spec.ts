@@ -35,7 +35,7 @@ describe('PropensityJob: deferred propensities as data (worker threads)', () => 
     }
   });
 
-  it('the hybrid job carries the covariance inputs (a copy of the factor), not the formed covariance', () => {
+  it('the hybrid job carries the covariance inputs (a packed copy of the factor), not the formed covariance', () => {
     const context = vec(3);
     const candidates = r.samplePrefix(30, 10).map((i) => catalog[i]);
     const input = { context, candidates, slots: 3, propensityDraws: 500, deferPropensities: true };
@@ -45,7 +45,7 @@ describe('PropensityJob: deferred propensities as data (worker threads)', () => 
     expect('F' in job).toBe(false);
     if (!('G' in job)) throw new Error('expected the covariance inputs');
     expect(job.G.length).toBe(10 * model.dz);
-    expect(job.L.length).toBe(model.dz * model.dz);
+    expect(job.L.length).toBe((model.dz * (model.dz + 1)) / 2);
     const L = Float64Array.from(job.L);
     const expected = structuredClone(job);
     // the covariance it forms is the scorer's own (the same kernels), exactly

@@ -36,7 +36,7 @@ export interface ScoreCovarianceInputs {
   G: Float64Array;
   /** n diagonal terms */
   v: Float64Array;
-  /** d × d lower-triangular factor, row-major */
+  /** the d × d lower-triangular factor, its lower triangle packed by rows (row i from offset i(i + 1)/2) */
   L: Float64Array;
   d: number;
   an: number;
@@ -45,8 +45,13 @@ export interface ScoreCovarianceInputs {
 
 /** S = (G L⁻ᵀ)(G L⁻ᵀ)ᵀ + diag(v) (n × n): the kernels' solvedGram, so the numbers equal the model's own covariance(). */
 export function covarianceFromInputs(c: ScoreCovarianceInputs): Float64Array {
+  const { d } = c;
   const n = c.mean.length;
-  const S = solvedGram(c.L, c.G, n, c.d);
+  if (c.L.length !== (d * (d + 1)) / 2) throw new RangeError(`L must hold d(d + 1)/2 = ${(d * (d + 1)) / 2} entries`);
+  // the square factor (zeros above the diagonal, which the solves never read)
+  const L = new Float64Array(d * d);
+  for (let i = 0, at = 0; i < d; at += ++i) L.set(c.L.subarray(at, at + i + 1), i * d);
+  const S = solvedGram(L, c.G, n, d);
   for (let a = 0; a < n; a++) S[a * n + a] += c.v[a];
   return S;
 }
