@@ -16,7 +16,7 @@
  * adds ũũᵀ with ũ = (z − B_aᵀA_a⁻¹x)/√(1 + xᵀA_a⁻¹x) (old A_a, B_a), so observe is O(d_z² + d_z d_x).
  * A merge recomputes everything from the raw statistics (O(d_z³ + items · d_z² d_x)).
  */
-import { solvedGram } from '../kernels';
+import { cholUpdateFactor, solvedGram } from '../kernels';
 import {
   addOuterLower,
   backSolveTransposed,
@@ -422,6 +422,11 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
   private readonly wx: Float64Array;
   private readonly xbuf: Float64Array;
   private readonly zbuf: Float64Array;
+  /** observe's scratch: A_a⁻¹x, the d_x rank-one work row, the k ũ rows and the k z rows of a slate */
+  private readonly wsolve: Float64Array;
+  private readonly wx2: Float64Array;
+  private ubuf = new Float64Array(0);
+  private zsbuf = new Float64Array(0);
   /** item features of a candidate sent without any (all zeros, as encodeShared reads it) */
   private readonly zeroItem: Float64Array;
   /** scratch of encodeShared */
@@ -461,6 +466,8 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
     this.wx = new Float64Array(this.dx);
     this.xbuf = new Float64Array(this.dx);
     this.zbuf = new Float64Array(this.dz);
+    this.wsolve = new Float64Array(this.dx);
+    this.wx2 = new Float64Array(this.dx);
     this.zeroItem = new Float64Array(this.m);
     this.fbuf = new Float64Array(this.m);
     this.rebuild();
@@ -718,28 +725,65 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
   }
 
   observe(context: Vector, candidate: Candidate, reward = 0): void {
-    checkReward(reward);
-    const x = this.encodeContext(context, this.xbuf);
-    const z = this.encodeShared(x, candidate, this.zbuf);
-    const id = candidate.id;
+    this.observeShown(context, [{ candidate, reward }]);
+  }
+
+  /**
+   * Records the shown slots of one decision (one context), each with its reward (default 0): the same state, bit for
+   * bit, as calling {@link observe} for each in order, but the shared factor gets one rank-k update (one pass over its
+   * d_z² entries, in WebAssembly when available) instead of k rank-one passes. Every ũ reads only its own item's
+   * statistics, so all k are formed first from the state before the slate; a slate naming an item twice falls back
+   * to one observation at a time (the second ũ needs the first one's item update).
+   */
+  observeShown(context: Vector, shown: ReadonlyArray<{ candidate: Candidate; reward?: number; slot?: number }>): void {
+    const k = shown.length;
+    if (k === 0) return;
+    for (const s of shown) checkReward(s.reward ?? 0);
+    const ids = new Set<string>();
+    for (const s of shown) ids.add(s.candidate.id);
+    if (ids.size < k) {
+      for (const s of shown) this.observeShown(context, [s]);
+      return;
+    }
     const { dx, dz } = this;
-    const d = this.ensureDerived(id);
-    const w = cholSolve(d.La, x, dx, new Float64Array(dx));
-    const c = 1 + dot(x, w, dx);
-    const sc = 1 / Math.sqrt(c);
-    const u = this.btw(id, w, this.wz);
-    for (let i = 0; i < dz; i++) u[i] = (z[i] - u[i]) * sc;
-    const it = this.stats.items.get(id);
-    const rt = (reward - (it ? dot(w, it.xr, dx) : 0)) * sc;
-    for (let i = 0; i < dz; i++) this.bt[i] += u[i] * rt;
-    cholUpdate(this.L0, u, dz, new Float64Array(dz));
-    this.factorVersion++;
-    const f = this.itemVector(candidate);
-    this.stats.observe(id, x, z, f, reward, false);
-    this.delta.observe(id, x, z, f, reward, true);
-    d.kron = undefined; // zx and xx changed
-    cholUpdate(d.La, x, dx, new Float64Array(dx));
-    this.refreshQ(id, d);
+    const x = this.encodeContext(context, this.xbuf);
+    if (this.ubuf.length < k * dz) this.ubuf = new Float64Array(k * dz);
+    const U = this.ubuf;
+    const zs = this.zsbuf.length < k * dz ? (this.zsbuf = new Float64Array(k * dz)) : this.zsbuf;
+    // every z first: a candidate with bad features throws before any state changes
+    for (let s = 0; s < k; s++) this.encodeShared(x, shown[s].candidate, zs.subarray(s * dz, (s + 1) * dz));
+    // ũ_s = (z − B_aᵀA_a⁻¹x)/√(1 + xᵀA_a⁻¹x) and r̃_s, from each item's statistics before this slate
+    for (let s = 0; s < k; s++) {
+      const { candidate } = shown[s];
+      const reward = shown[s].reward ?? 0;
+      const z = zs.subarray(s * dz, (s + 1) * dz);
+      const id = candidate.id;
+      const d = this.ensureDerived(id);
+      const w = cholSolve(d.La, x, dx, this.wsolve);
+      const c = 1 + dot(x, w, dx);
+      const sc = 1 / Math.sqrt(c);
+      const u = this.btw(id, w, U.subarray(s * dz, (s + 1) * dz));
+      for (let i = 0; i < dz; i++) u[i] = (z[i] - u[i]) * sc;
+      const it = this.stats.items.get(id);
+      const rt = (reward - (it ? dot(w, it.xr, dx) : 0)) * sc;
+      for (let i = 0; i < dz; i++) this.bt[i] += u[i] * rt;
+    }
+    const version = this.factorVersion;
+    this.factorVersion += k;
+    cholUpdateFactor(this.L0, U, k, dz, version, this.factorVersion);
+    for (let s = 0; s < k; s++) {
+      const { candidate } = shown[s];
+      const reward = shown[s].reward ?? 0;
+      const z = zs.subarray(s * dz, (s + 1) * dz);
+      const id = candidate.id;
+      const d = this.ensureDerived(id);
+      const f = this.itemVector(candidate);
+      this.stats.observe(id, x, z, f, reward, false);
+      this.delta.observe(id, x, z, f, reward, true);
+      d.kron = undefined; // zx and xx changed
+      cholUpdate(d.La, x, dx, this.wx2);
+      this.refreshQ(id, d);
+    }
     this.betaDirty = true;
   }
 
