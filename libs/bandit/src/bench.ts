@@ -208,7 +208,7 @@ export interface ObserveBench {
  * The update path of a rank request at the benchmark request's shape (defaults: hybrid 16 context × 17 item features,
  * d_z = 289, 5 shown slots at reward 0, 200 catalog items after 2,000 observations, the delta taken every 200 slates
  * as the flusher does). Two identical models get the same slates, one by `observe` per slot and one by
- * `observeShown`, interleaved in rounds of 20 slates so a loaded machine slows both alike.
+ * `observeShown`, interleaved in rounds of 10 slates so a loaded machine slows both alike.
  */
 export function benchHybridObserve(
   opts: { contextDim?: number; itemDim?: number; slots?: number; rounds?: number; seed?: number } = {},
@@ -216,8 +216,8 @@ export function benchHybridObserve(
   const cd = opts.contextDim ?? 16;
   const id = opts.itemDim ?? 17;
   const slots = opts.slots ?? 5;
-  const rounds = opts.rounds ?? 15;
-  const perRound = 20;
+  const rounds = opts.rounds ?? 30;
+  const perRound = 10;
   const rng = new Rng(opts.seed ?? 11);
   const vec = (k: number): number[] => Array.from({ length: k }, () => rng.normal() / Math.sqrt(k));
   const catalog: Candidate[] = Array.from({ length: 200 }, (_, i) => ({ id: `item-${i}`, features: vec(id) }));

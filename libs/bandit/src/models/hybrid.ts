@@ -208,7 +208,8 @@ class HybridRaw {
     }
     return it;
   }
-  observe(id: string, x: Vector, z: Vector, f: Vector, r: number, withZZ = true): void {
+  /** withZX false: the caller has added z xᵀ to the item's zx itself. */
+  observe(id: string, x: Vector, z: Vector, f: Vector, r: number, withZZ = true, withZX = true): void {
     const { dx, dz } = this;
     this.n += 1;
     this.yy += r * r;
@@ -221,7 +222,7 @@ class HybridRaw {
     it.n += 1;
     it.yy += r * r;
     addOuterLower(it.xx, x, dx);
-    for (let i = 0; i < dz; i++) {
+    for (let i = 0; withZX && i < dz; i++) {
       const zi = z[i];
       if (zi === 0) continue;
       const row = i * dx;
@@ -752,7 +753,9 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
     const zs = this.zsbuf.length < k * dz ? (this.zsbuf = new Float64Array(k * dz)) : this.zsbuf;
     // every z first: a candidate with bad features throws before any state changes
     for (let s = 0; s < k; s++) this.encodeShared(x, shown[s].candidate, zs.subarray(s * dz, (s + 1) * dz));
-    // ũ_s = (z − B_aᵀA_a⁻¹x)/√(1 + xᵀA_a⁻¹x) and r̃_s, from each item's statistics before this slate
+    // Per slot: ũ_s = (z − B_aᵀA_a⁻¹x)/√(1 + xᵀA_a⁻¹x) and r̃_s from the item's statistics before it, then the item's
+    // update. Each ũ reads only its own item (ids are distinct here) and the shared factor is read by none of this,
+    // so the factor's k rank-one updates can all come last; b0, q and the shared sums still change in slot order.
     for (let s = 0; s < k; s++) {
       const { candidate } = shown[s];
       const reward = shown[s].reward ?? 0;
@@ -762,28 +765,44 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
       const w = cholSolve(d.La, x, dx, this.wsolve);
       const c = 1 + dot(x, w, dx);
       const sc = 1 / Math.sqrt(c);
-      const u = this.btw(id, w, U.subarray(s * dz, (s + 1) * dz));
-      for (let i = 0; i < dz; i++) u[i] = (z[i] - u[i]) * sc;
+      const u = U.subarray(s * dz, (s + 1) * dz);
       const it = this.stats.items.get(id);
       const rt = (reward - (it ? dot(w, it.xr, dx) : 0)) * sc;
-      for (let i = 0; i < dz; i++) this.bt[i] += u[i] * rt;
-    }
-    const version = this.factorVersion;
-    this.factorVersion += k;
-    cholUpdateFactor(this.L0, U, k, dz, version, this.factorVersion);
-    for (let s = 0; s < k; s++) {
-      const { candidate } = shown[s];
-      const reward = shown[s].reward ?? 0;
-      const z = zs.subarray(s * dz, (s + 1) * dz);
-      const id = candidate.id;
-      const d = this.ensureDerived(id);
       const f = this.itemVector(candidate);
-      this.stats.observe(id, x, z, f, reward, false);
-      this.delta.observe(id, x, z, f, reward, true);
+      if (it) {
+        // B_aᵀw and the z xᵀ additions to the item's ZᵀX (kept and pending) in one pass over its rows: each row is
+        // read for the dot product before it is changed, and the sums run in btw's and observe's order (same bits)
+        const zx = it.zx;
+        const dzx = this.delta.item(id).zx;
+        for (let i = 0; i < dz; i++) {
+          const row = i * dx;
+          let bw = 0;
+          for (let j = 0; j < dx; j++) bw += zx[row + j] * w[j];
+          const zi = z[i];
+          u[i] = (zi - bw) * sc;
+          if (zi === 0) continue;
+          for (let j = 0; j < dx; j++) {
+            const p = zi * x[j];
+            zx[row + j] += p;
+            dzx[row + j] += p;
+          }
+        }
+        this.stats.observe(id, x, z, f, reward, false, false);
+        this.delta.observe(id, x, z, f, reward, true, false);
+      } else {
+        // a new item: B_a = 0
+        for (let i = 0; i < dz; i++) u[i] = (z[i] - 0) * sc;
+        this.stats.observe(id, x, z, f, reward, false);
+        this.delta.observe(id, x, z, f, reward, true);
+      }
+      for (let i = 0; i < dz; i++) this.bt[i] += u[i] * rt;
       d.kron = undefined; // zx and xx changed
       cholUpdate(d.La, x, dx, this.wx2);
       this.refreshQ(id, d);
     }
+    const version = this.factorVersion;
+    this.factorVersion += k;
+    cholUpdateFactor(this.L0, U, k, dz, version, this.factorVersion);
     this.betaDirty = true;
   }
 
