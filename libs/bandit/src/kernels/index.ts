@@ -2,7 +2,8 @@
  * The two dense loops of the propensity path — the score covariance (forward solves with the shared factor, then a
  * Gram matrix) and the re-draws (a triangular product per draw) — in WebAssembly SIMD when the runtime has it, else in
  * TypeScript. Both backends sum in the same order (two accumulators: even and odd indices), so they give bit-identical
- * numbers (kernels.spec.ts): the choice never changes a decision, a propensity or a golden value.
+ * numbers (kernels.spec.ts): the choice never changes a decision, a propensity or a golden value. The update path's
+ * rank-k Cholesky update ({@link cholUpdateFactor}) is here too, on the factor the decision kernels keep.
  */
 import { cholUpdate, forwardSolveRows, gramRows } from '../linalg';
 import { KERNELS_WASM_BASE64 } from './kernels-wasm';
