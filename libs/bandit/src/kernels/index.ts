@@ -119,7 +119,7 @@ export function solvedGram(L: Float64Array, G: Float64Array, rows: number, d: nu
 
 /**
  * k rank-one updates of a Cholesky factor in place: L ← chol(L Lᵀ + Σ_u U_u U_uᵀ) (L lower-triangular d × d, U k × d
- * row-major): k successive linalg.ts `cholUpdate` calls in TypeScript; in WebAssembly one pass over L (read and
+ * row-major): k successive linalg.ts `cholUpdate` calls in TypeScript (and for k = 1); in WebAssembly one pass over L (read and
  * written once instead of k times, the k rotation chains of a row overlapping), bit-identical to them (kernels.spec.ts).
  * In WebAssembly the factor is updated where {@link solvedGram} keeps it: when `version` names the resident copy of
  * this L it is not copied in, and with `newVersion` the updated copy stays resident under it, so the next decision
@@ -134,7 +134,9 @@ export function cholUpdateFactor(
   newVersion?: number,
 ): void {
   const kx = instance();
-  if (!kx) {
+  // a single update stays in TypeScript: with no second update to overlap, the WebAssembly pass and its copy back
+  // were no faster (loaded-machine A/B at d = 289); the bits are the same either way
+  if (!kx || k < 2) {
     const work = scratch(d);
     for (let u = 0; u < k; u++) cholUpdate(L, U.subarray(u * d, (u + 1) * d), d, work);
     if (resident?.L === L) resident = null;

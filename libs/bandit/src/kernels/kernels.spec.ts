@@ -63,13 +63,14 @@ describe('kernels', () => {
     const r = new Rng(35);
     // d = 1…7 and 289 cover the full 4-column blocks (two-row lanes plus an odd last row) and the narrow last block
     for (const [d, k] of [
-      [1, 1],
+      [1, 2],
       [2, 3],
       [5, 2],
       [7, 5],
-      [8, 1],
+      [8, 2],
       [16, 4],
       [289, 5],
+      [6, 1], // k = 1 takes the TypeScript loop on both backends
     ]) {
       const L = factor(r, d);
       const U = Float64Array.from({ length: k * d }, () => r.normal());
