@@ -815,7 +815,7 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
     const { dx, dz } = this;
     const dr = newReward - oldReward;
     const d = this.ensureDerived(id);
-    const w = cholSolve(d.La, x, dx, new Float64Array(dx));
+    const w = cholSolve(d.La, x, dx, this.wsolve);
     const bw = this.btw(id, w, this.wz);
     for (let i = 0; i < dz; i++) this.bt[i] += (z[i] - bw[i]) * dr;
     this.stats.correct(id, x, z, oldReward, newReward);
