@@ -72,6 +72,12 @@ async function main(): Promise<void> {
     console.log(
       `posterior update at d=64: ${bandit.linearUpdate.usPerUpdate.toFixed(2)} µs (target ≤ 10 µs); reward correction ${bandit.linearUpdate.usPerCorrection.toFixed(2)} µs`,
     );
+    const ho = bandit.hybridObserve;
+    console.log(
+      `hybrid update at d_z=${ho.dz}, ${ho.slots} shown slots: observe per slot ${ho.usPerSlateObserve.toFixed(0)} µs, ` +
+        `observeShown (${ho.backend}) ${ho.usPerSlateShown.toFixed(0)} µs per slate → ratio ${ho.ratio.toFixed(3)} ` +
+        `(TypeScript kernels ${ho.ratioTypescript.toFixed(3)}; same process, interleaved)`,
+    );
     console.log(`in-process decision: ${JSON.stringify(bandit.decision)}`);
     const numpyReference = await benchNumpyReference();
     out.numpyReference = numpyReference;

@@ -1,4 +1,4 @@
-import { benchDecision, benchLinearUpdate } from './bench';
+import { benchDecision, benchHybridObserve, benchLinearUpdate } from './bench';
 
 // Smoke test only: the figures come from `npm run bench`, never from a timed unit test.
 describe('bench functions', () => {
@@ -17,5 +17,8 @@ describe('bench functions', () => {
     });
     expect(Number.isFinite(d.usPerDecision)).toBe(true);
     expect(d.candidates).toBe(6);
+    const o = benchHybridObserve({ contextDim: 2, itemDim: 3, slots: 3, rounds: 2 });
+    expect(o.dz).toBe(9);
+    expect(Number.isFinite(o.ratio) && Number.isFinite(o.ratioTypescript)).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * In-process micro-benchmarks for `npm run bench`. Each function returns figures (no printing, no timing asserts).
  */
+import { kernelBackend, setKernelBackend } from './kernels';
 import { HybridModel } from './models/hybrid';
 import { LinearModel } from './models/linear';
 import { DEFAULT_PROPENSITY_DRAWS } from './policies/slate';
@@ -193,13 +194,122 @@ export function benchDecision(
   };
 }
 
+export interface ObserveBench {
+  model: 'hybrid';
+  contextDim: number;
+  itemDim: number;
+  /** shared dimension d_z = (contextDim + 1) · itemDim */
+  dz: number;
+  slots: number;
+  /** slates timed per variant */
+  slates: number;
+  /** kernels used by observeShown ('wasm' unless the runtime lacks WebAssembly SIMD) */
+  backend: 'wasm' | 'typescript';
+  /** median µs to record one slate by `observe` per shown slot (k rank-one passes over the shared factor) */
+  usPerSlateObserve: number;
+  /** median µs to record the same slate by `observeShown` (one rank-k pass, same bits) */
+  usPerSlateShown: number;
+  /** median over rounds of (observeShown ÷ observe per slot) timed back to back in one process: robust to load */
+  ratio: number;
+  /** the same ratio with the TypeScript kernels (no WebAssembly: k cholUpdate calls) */
+  ratioTypescript: number;
+}
+
+/**
+ * The update path of a rank request at the benchmark request's shape (defaults: hybrid 16 context × 17 item features,
+ * d_z = 289, 5 shown slots at reward 0, 200 catalog items after 2,000 observations, the delta taken every 200 slates
+ * as the flusher does). Two identical models get the same slates, one by `observe` per slot and one by
+ * `observeShown`, interleaved in rounds of 10 slates so a loaded machine slows both alike.
+ */
+export function benchHybridObserve(
+  opts: { contextDim?: number; itemDim?: number; slots?: number; rounds?: number; seed?: number } = {},
+): ObserveBench {
+  const cd = opts.contextDim ?? 16;
+  const id = opts.itemDim ?? 17;
+  const slots = opts.slots ?? 5;
+  const rounds = opts.rounds ?? 30;
+  const perRound = 10;
+  const rng = new Rng(opts.seed ?? 11);
+  const vec = (k: number): number[] => Array.from({ length: k }, () => rng.normal() / Math.sqrt(k));
+  const catalog: Candidate[] = Array.from({ length: 200 }, (_, i) => ({ id: `item-${i}`, features: vec(id) }));
+  const perSlot = HybridModel.create({ contextDim: cd, itemDim: id });
+  for (let t = 0; t < 2000; t++)
+    perSlot.observe(vec(cd), catalog[rng.int(catalog.length)], rng.uniform() < 0.1 ? 1 : 0);
+  perSlot.takeDelta();
+  const shown = HybridModel.fromSnapshot(perSlot.snapshot());
+  const contexts = Array.from({ length: 256 }, () => vec(cd));
+  const slates = Array.from({ length: 256 }, () =>
+    rng.samplePrefix(catalog.length, slots).map((i, slot) => ({ candidate: catalog[i], reward: 0, slot })),
+  );
+  let t = 0;
+  const time = (m: HybridModel, batched: boolean, from: number): number => {
+    const s = nowUs();
+    for (let j = from; j < from + perRound; j++) {
+      const ctx = contexts[j & 255];
+      const slate = slates[j & 255];
+      if (batched) m.observeShown(ctx, slate);
+      else for (const o of slate) m.observe(ctx, o.candidate, o.reward);
+      if (j % 200 === 199) m.takeDelta({ typedArrays: true });
+    }
+    return (nowUs() - s) / perRound;
+  };
+  const measure = (): { a: number[]; b: number[]; r: number[] } => {
+    const a: number[] = [];
+    const b: number[] = [];
+    const r: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      // alternate which goes first, so neither always runs on a warmer cache
+      const first = round % 2 === 0;
+      const x = first ? time(perSlot, false, t) : 0;
+      const y = time(shown, true, t);
+      const x2 = first ? x : time(perSlot, false, t);
+      t += perRound;
+      a.push(x2);
+      b.push(y);
+      r.push(y / x2);
+    }
+    return { a, b, r };
+  };
+  time(perSlot, false, 0);
+  time(shown, true, 0); // warm-up
+  t = perRound;
+  const backend = kernelBackend();
+  const main = measure();
+  setKernelBackend('typescript');
+  let ts: number[];
+  try {
+    ts = measure().r;
+  } finally {
+    setKernelBackend('wasm');
+  }
+  return {
+    model: 'hybrid',
+    contextDim: cd,
+    itemDim: id,
+    dz: (cd + 1) * id,
+    slots,
+    slates: rounds * perRound,
+    backend,
+    usPerSlateObserve: median(main.a),
+    usPerSlateShown: median(main.b),
+    ratio: median(main.r),
+    ratioTypescript: median(ts),
+  };
+}
+
 /** All bandit figures for `npm run bench`. */
 export function runBanditBench(): {
   calibration: { nsPerMultiplyAdd: number };
   linearUpdate: UpdateBench;
+  hybridObserve: ObserveBench;
   decision: DecisionBench;
 } {
-  return { calibration: benchCalibration(), linearUpdate: benchLinearUpdate(), decision: benchDecision() };
+  return {
+    calibration: benchCalibration(),
+    linearUpdate: benchLinearUpdate(),
+    hybridObserve: benchHybridObserve(),
+    decision: benchDecision(),
+  };
 }
 
 /**

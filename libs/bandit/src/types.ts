@@ -105,6 +105,11 @@ export interface BanditModel<
    * (0 = top, the default); models with a position model (linear 'pbm') weigh it by the slot's examination.
    */
   observe(context: Vector, candidate: Candidate, reward?: number, slot?: number): void;
+  /**
+   * Optional: the shown slots of one decision at once, leaving exactly the state of `observe` called for each in
+   * order (models implement it where batching is cheaper; hybrid: one rank-k factor update).
+   */
+  observeShown?(context: Vector, shown: ReadonlyArray<{ candidate: Candidate; reward?: number; slot?: number }>): void;
   /** Replaces an observed reward: changes only reward-side statistics. slot: as given to observe. */
   correct(context: Vector, candidate: Candidate, oldReward: number, newReward: number, slot?: number): void;
   /** Posterior scores of the candidates in this context. Candidate ids must be unique. */

@@ -2,9 +2,10 @@
  * The two dense loops of the propensity path — the score covariance (forward solves with the shared factor, then a
  * Gram matrix) and the re-draws (a triangular product per draw) — in WebAssembly SIMD when the runtime has it, else in
  * TypeScript. Both backends sum in the same order (two accumulators: even and odd indices), so they give bit-identical
- * numbers (kernels.spec.ts): the choice never changes a decision, a propensity or a golden value.
+ * numbers (kernels.spec.ts): the choice never changes a decision, a propensity or a golden value. The update path's
+ * rank-k Cholesky update ({@link cholUpdateFactor}) is here too, on the factor the decision kernels keep.
  */
-import { forwardSolveRows, gramRows } from '../linalg';
+import { cholUpdate, forwardSolveRows, gramRows } from '../linalg';
 import { KERNELS_WASM_BASE64 } from './kernels-wasm';
 
 /** The part of the WebAssembly API used here (the project's type libraries do not declare it; Node and browsers have it). */
@@ -17,6 +18,7 @@ interface KernelExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
   forward_solve_rows(L: number, B: number, Y: number, rows: number, d: number): void;
   gram_rows(Y: number, S: number, rows: number, d: number): void;
+  chol_update(L: number, W: number, ROT: number, k: number, d: number): void;
   score_draws(
     F: number,
     Z: number,
@@ -113,6 +115,50 @@ export function solvedGram(L: Float64Array, G: Float64Array, rows: number, d: nu
   k.forward_solve_rows(lAt, gAt, yAt, rows, d);
   k.gram_rows(yAt, sAt, rows, d);
   return view.slice(sAt / 8, sAt / 8 + rows * rows);
+}
+
+/**
+ * k rank-one updates of a Cholesky factor in place: L ← chol(L Lᵀ + Σ_u U_u U_uᵀ) (L lower-triangular d × d, U k × d
+ * row-major): k successive linalg.ts `cholUpdate` calls in TypeScript (and for k = 1); in WebAssembly one pass over L (read and
+ * written once instead of k times, the k rotation chains of a row overlapping), bit-identical to them (kernels.spec.ts).
+ * In WebAssembly the factor is updated where {@link solvedGram} keeps it: when `version` names the resident copy of
+ * this L it is not copied in, and with `newVersion` the updated copy stays resident under it, so the next decision
+ * on that factor skips its d² copy too (an observation right after a decision moves only the lower triangle back).
+ */
+export function cholUpdateFactor(
+  L: Float64Array,
+  U: Float64Array,
+  k: number,
+  d: number,
+  version?: number,
+  newVersion?: number,
+): void {
+  const kx = instance();
+  // a single update stays in TypeScript: with no second update to overlap, the WebAssembly pass and its copy back
+  // were no faster (loaded-machine A/B at d = 289); the bits are the same either way
+  if (!kx || k < 2) {
+    const work = scratch(d);
+    for (let u = 0; u < k; u++) cholUpdate(L, U.subarray(u * d, (u + 1) * d), d, work);
+    if (resident?.L === L) resident = null;
+    return;
+  }
+  const { offsets, view } = regions(kx, [d * d, k * d, 12 * k]);
+  const [lAt, wAt, rAt] = offsets;
+  const same =
+    version !== undefined && resident !== null && resident.L === L && resident.version === version && resident.d === d;
+  if (!same) view.set(L.subarray(0, d * d), lAt / 8);
+  view.set(U.subarray(0, k * d), wAt / 8);
+  kx.chol_update(lAt, wAt, rAt, k, d);
+  // only the lower triangle changes
+  const base = lAt / 8;
+  for (let i = 0, p = base; i < d; i++, p += d) L.set(view.subarray(p, p + i + 1), i * d);
+  resident = newVersion === undefined ? null : { L, version: newVersion, d, bytes: aligned(d * d) };
+}
+
+let scratchBuf = new Float64Array(0);
+function scratch(n: number): Float64Array {
+  if (scratchBuf.length < n) scratchBuf = new Float64Array(n);
+  return scratchBuf;
 }
 
 /**

@@ -1,9 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import wabt from 'wabt';
-import { addOuterLower, cholesky, identity } from '../linalg';
+import { addOuterLower, cholUpdate, cholesky, identity } from '../linalg';
 import { Rng } from '../rng';
-import { kernelBackend, pairTopCounts, scoreDraws, setKernelBackend, solvedGram, topKAt } from './index';
+import {
+  cholUpdateFactor,
+  kernelBackend,
+  pairTopCounts,
+  scoreDraws,
+  setKernelBackend,
+  solvedGram,
+  topKAt,
+} from './index';
 import { KERNELS_WASM_BASE64 } from './kernels-wasm';
 
 /** Runs `f` on one backend, then restores WebAssembly. */
@@ -49,6 +57,57 @@ describe('kernels', () => {
       expect(Array.from(fast)).toEqual(Array.from(reference));
       expect(fast[0]).toBeGreaterThan(0);
     }
+  });
+
+  it('cholUpdateFactor: the WebAssembly rank-k pass equals k successive cholUpdate calls bit for bit', () => {
+    const r = new Rng(35);
+    // d = 1…7 and 289 cover the full 4-column blocks (two-row lanes plus an odd last row) and the narrow last block
+    for (const [d, k] of [
+      [1, 2],
+      [2, 3],
+      [5, 2],
+      [7, 5],
+      [8, 2],
+      [16, 4],
+      [289, 5],
+      [6, 1], // k = 1 takes the TypeScript loop on both backends
+    ]) {
+      const L = factor(r, d);
+      const U = Float64Array.from({ length: k * d }, () => r.normal());
+      // zero entries take the identity rotation (first update) and a zero update row (last) changes nothing
+      if (d > 1) U[0] = 0;
+      if (d > 3) U[2] = 0;
+      if (k > 1) U.fill(0, (k - 1) * d);
+      const sequential = Float64Array.from(L);
+      for (let u = 0; u < k; u++) cholUpdate(sequential, U.subarray(u * d, (u + 1) * d), d);
+      const fast = Float64Array.from(L);
+      on('wasm', () => cholUpdateFactor(fast, U, k, d));
+      const fallback = Float64Array.from(L);
+      on('typescript', () => cholUpdateFactor(fallback, U, k, d));
+      expect(Array.from(fast)).toEqual(Array.from(sequential));
+      expect(Array.from(fallback)).toEqual(Array.from(sequential));
+      expect(fast).not.toEqual(L);
+    }
+  });
+
+  it('cholUpdateFactor keeps the updated factor resident for solvedGram under its new version', () => {
+    const r = new Rng(36);
+    const d = 23;
+    const L = factor(r, d);
+    const G = Float64Array.from({ length: 3 * d }, () => r.normal());
+    const U = Float64Array.from({ length: 2 * d }, () => r.normal());
+    solvedGram(L, G, 3, d, 1); // L resident as version 1
+    cholUpdateFactor(L, U, 2, d, 1, 2); // updated where it lies, resident as version 2
+    const resident = solvedGram(L, G, 3, d, 2); // no copy: reads the resident factor
+    const copied = solvedGram(Float64Array.from(L), G, 3, d); // copies the JavaScript factor
+    expect(Array.from(resident)).toEqual(Array.from(copied));
+    // the TypeScript backend changes L in JavaScript only: the resident copy is dropped, so a later WebAssembly call
+    // naming the old version copies L in afresh instead of updating the stale copy
+    const expected = Float64Array.from(L);
+    for (let t = 0; t < 2; t++) for (let u = 0; u < 2; u++) cholUpdate(expected, U.subarray(u * d, (u + 1) * d), d);
+    on('typescript', () => cholUpdateFactor(L, U, 2, d, 2, 3));
+    cholUpdateFactor(L, U, 2, d, 2, 3);
+    expect(Array.from(L)).toEqual(Array.from(expected));
   });
 
   it('scoreDraws: WebAssembly and TypeScript give bit-identical draws (lower and full factors, odd and even counts)', () => {

@@ -521,4 +521,262 @@
             (br $row)))
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br $pair))))
+
+;; k rank-one updates of the lower-triangular d × d factor L in one pass: L ← chol(L Lᵀ + Σ_u W_u W_uᵀ), W (k × d)
+;; holding the update rows (overwritten as work). Every entry of L and of each W row goes through exactly the
+;; operations of k successive linalg.ts cholUpdate calls — the same 4-column blocks, update u's rotation of a column
+;; after update u−1's, l = (l + s w)/c as (l + s w)·(1/c), w = c w − s l, the identity rotation when w = 0 — only the
+;; traversal differs (and WebAssembly has no fused multiply-add), so the bits are theirs (tested). ROT is 12 k doubles
+;; of scratch: per update c, s, 1/c of the block's four columns.
+  (func (export "chol_update") (param $L i32) (param $W i32) (param $ROT i32) (param $k i32) (param $d i32)
+    (local $rowBytes i32) (local $k0 i32) (local $kb i32) (local $u i32) (local $b i32) (local $q i32) (local $i i32)
+    (local $wu i32) (local $ru i32) (local $rk i32) (local $p i32) (local $at i32) (local $wAt i32)
+    (local $w f64) (local $lik f64) (local $lkk f64) (local $r f64) (local $ck f64) (local $s f64)
+    (local $l0 v128) (local $l1 v128) (local $l2 v128) (local $l3 v128) (local $vw v128) (local $vs v128)
+    (local $m0 v128) (local $m1 v128) (local $m2 v128) (local $m3 v128) (local $vx v128) (local $vi v128) (local $vc v128)
+    (local $p2 i32) (local $at2 i32)
+    (local.set $rowBytes (i32.shl (local.get $d) (i32.const 3)))
+    (local.set $k0 (i32.const 0))
+    (block $blocksDone
+      (loop $blocks
+        (br_if $blocksDone (i32.ge_s (local.get $k0) (local.get $d)))
+        (local.set $kb (i32.sub (local.get $d) (local.get $k0)))
+        (if (i32.gt_s (local.get $kb) (i32.const 4)) (then (local.set $kb (i32.const 4))))
+        ;; the block's diagonal triangle, update after update
+        (local.set $u (i32.const 0))
+        (block $triDone
+          (loop $tri
+            (br_if $triDone (i32.ge_s (local.get $u) (local.get $k)))
+            (local.set $wu (i32.add (local.get $W) (i32.mul (local.get $u) (local.get $rowBytes))))
+            (local.set $ru (i32.add (local.get $ROT) (i32.mul (local.get $u) (i32.const 96))))
+            (local.set $b (i32.const 0))
+            (block $diagDone
+              (loop $diag
+                (br_if $diagDone (i32.ge_s (local.get $b) (local.get $kb)))
+                ;; rk = byte offset of L[k0 + b, k0]
+                (local.set $rk (i32.add (local.get $L) (i32.add
+                  (i32.mul (i32.add (local.get $k0) (local.get $b)) (local.get $rowBytes))
+                  (i32.shl (local.get $k0) (i32.const 3)))))
+                (local.set $wAt (i32.add (local.get $wu) (i32.shl (i32.add (local.get $k0) (local.get $b)) (i32.const 3))))
+                (local.set $w (f64.load (local.get $wAt)))
+                (local.set $q (i32.const 0))
+                (block $offDone
+                  (loop $off
+                    (br_if $offDone (i32.ge_s (local.get $q) (local.get $b)))
+                    (local.set $at (i32.add (local.get $rk) (i32.shl (local.get $q) (i32.const 3))))
+                    (local.set $s (f64.load offset=32 (i32.add (local.get $ru) (i32.shl (local.get $q) (i32.const 3)))))
+                    (local.set $lik (f64.mul
+                      (f64.add (f64.load (local.get $at)) (f64.mul (local.get $s) (local.get $w)))
+                      (f64.load offset=64 (i32.add (local.get $ru) (i32.shl (local.get $q) (i32.const 3))))))
+                    (f64.store (local.get $at) (local.get $lik))
+                    (local.set $w (f64.sub
+                      (f64.mul (f64.load (i32.add (local.get $ru) (i32.shl (local.get $q) (i32.const 3)))) (local.get $w))
+                      (f64.mul (local.get $s) (local.get $lik))))
+                    (local.set $q (i32.add (local.get $q) (i32.const 1)))
+                    (br $off)))
+                (f64.store (local.get $wAt) (local.get $w))
+                (local.set $at (i32.add (local.get $ru) (i32.shl (local.get $b) (i32.const 3))))
+                (if (f64.eq (local.get $w) (f64.const 0))
+                  (then
+                    (f64.store (local.get $at) (f64.const 1))
+                    (f64.store offset=32 (local.get $at) (f64.const 0))
+                    (f64.store offset=64 (local.get $at) (f64.const 1)))
+                  (else
+                    (local.set $p (i32.add (local.get $rk) (i32.shl (local.get $b) (i32.const 3))))
+                    (local.set $lkk (f64.load (local.get $p)))
+                    (local.set $r (f64.sqrt (f64.add
+                      (f64.mul (local.get $lkk) (local.get $lkk)) (f64.mul (local.get $w) (local.get $w)))))
+                    (local.set $ck (f64.div (local.get $r) (local.get $lkk)))
+                    (f64.store (local.get $at) (local.get $ck))
+                    (f64.store offset=32 (local.get $at) (f64.div (local.get $w) (local.get $lkk)))
+                    (f64.store offset=64 (local.get $at) (f64.div (f64.const 1) (local.get $ck)))
+                    (f64.store (local.get $p) (local.get $r))))
+                (local.set $b (i32.add (local.get $b) (i32.const 1)))
+                (br $diag)))
+            (local.set $u (i32.add (local.get $u) (i32.const 1)))
+            (br $tri)))
+        ;; the rows below it: each entry takes update 0's rotation, then update 1's, … A full block (four columns)
+        ;; takes four rows per pass, then two, two rows in each v128 (the rows are independent and share the rotations), its four
+        ;; entries kept in registers across the k updates.
+        (local.set $i (i32.add (local.get $k0) (local.get $kb)))
+        (if (i32.eq (local.get $kb) (i32.const 4))
+          (then
+            ;; four rows per pass (two lane pairs): each rotation's three splats serve both pairs
+            (block $quadsDone
+              (loop $quads
+                (br_if $quadsDone (i32.ge_s (i32.add (local.get $i) (i32.const 3)) (local.get $d)))
+                (local.set $p (i32.add (local.get $L) (i32.add
+                  (i32.mul (local.get $i) (local.get $rowBytes)) (i32.shl (local.get $k0) (i32.const 3)))))
+                (local.set $at (i32.add (local.get $p) (local.get $rowBytes)))
+                (local.set $p2 (i32.add (local.get $at) (local.get $rowBytes)))
+                (local.set $at2 (i32.add (local.get $p2) (local.get $rowBytes)))
+                (local.set $l0 (f64x2.replace_lane 1
+                  (f64x2.splat (f64.load (local.get $p))) (f64.load (local.get $at))))
+                (local.set $l1 (f64x2.replace_lane 1
+                  (f64x2.splat (f64.load offset=8 (local.get $p))) (f64.load offset=8 (local.get $at))))
+                (local.set $l2 (f64x2.replace_lane 1
+                  (f64x2.splat (f64.load offset=16 (local.get $p))) (f64.load offset=16 (local.get $at))))
+                (local.set $l3 (f64x2.replace_lane 1
+                  (f64x2.splat (f64.load offset=24 (local.get $p))) (f64.load offset=24 (local.get $at))))
+                (local.set $m0 (f64x2.replace_lane 1
+                  (f64x2.splat (f64.load (local.get $p2))) (f64.load (local.get $at2))))
+                (local.set $m1 (f64x2.replace_lane 1
+                  (f64x2.splat (f64.load offset=8 (local.get $p2))) (f64.load offset=8 (local.get $at2))))
+                (local.set $m2 (f64x2.replace_lane 1
+                  (f64x2.splat (f64.load offset=16 (local.get $p2))) (f64.load offset=16 (local.get $at2))))
+                (local.set $m3 (f64x2.replace_lane 1
+                  (f64x2.splat (f64.load offset=24 (local.get $p2))) (f64.load offset=24 (local.get $at2))))
+                (local.set $wAt (i32.add (local.get $W) (i32.shl (local.get $i) (i32.const 3))))
+                (local.set $ru (local.get $ROT))
+                (local.set $u (i32.const 0))
+                (block $qUpdDone
+                  (loop $qUpd
+                    (br_if $qUpdDone (i32.ge_s (local.get $u) (local.get $k)))
+                    (local.set $vw (v128.load (local.get $wAt)))
+                    (local.set $vx (v128.load offset=16 (local.get $wAt)))
+                    (local.set $vs (v128.load64_splat offset=32 (local.get $ru)))
+                    (local.set $vi (v128.load64_splat offset=64 (local.get $ru)))
+                    (local.set $vc (v128.load64_splat (local.get $ru)))
+                    (local.set $l0 (f64x2.mul (f64x2.add (local.get $l0) (f64x2.mul (local.get $vs) (local.get $vw))) (local.get $vi)))
+                    (local.set $vw (f64x2.sub (f64x2.mul (local.get $vc) (local.get $vw)) (f64x2.mul (local.get $vs) (local.get $l0))))
+                    (local.set $m0 (f64x2.mul (f64x2.add (local.get $m0) (f64x2.mul (local.get $vs) (local.get $vx))) (local.get $vi)))
+                    (local.set $vx (f64x2.sub (f64x2.mul (local.get $vc) (local.get $vx)) (f64x2.mul (local.get $vs) (local.get $m0))))
+                    (local.set $vs (v128.load64_splat offset=40 (local.get $ru)))
+                    (local.set $vi (v128.load64_splat offset=72 (local.get $ru)))
+                    (local.set $vc (v128.load64_splat offset=8 (local.get $ru)))
+                    (local.set $l1 (f64x2.mul (f64x2.add (local.get $l1) (f64x2.mul (local.get $vs) (local.get $vw))) (local.get $vi)))
+                    (local.set $vw (f64x2.sub (f64x2.mul (local.get $vc) (local.get $vw)) (f64x2.mul (local.get $vs) (local.get $l1))))
+                    (local.set $m1 (f64x2.mul (f64x2.add (local.get $m1) (f64x2.mul (local.get $vs) (local.get $vx))) (local.get $vi)))
+                    (local.set $vx (f64x2.sub (f64x2.mul (local.get $vc) (local.get $vx)) (f64x2.mul (local.get $vs) (local.get $m1))))
+                    (local.set $vs (v128.load64_splat offset=48 (local.get $ru)))
+                    (local.set $vi (v128.load64_splat offset=80 (local.get $ru)))
+                    (local.set $vc (v128.load64_splat offset=16 (local.get $ru)))
+                    (local.set $l2 (f64x2.mul (f64x2.add (local.get $l2) (f64x2.mul (local.get $vs) (local.get $vw))) (local.get $vi)))
+                    (local.set $vw (f64x2.sub (f64x2.mul (local.get $vc) (local.get $vw)) (f64x2.mul (local.get $vs) (local.get $l2))))
+                    (local.set $m2 (f64x2.mul (f64x2.add (local.get $m2) (f64x2.mul (local.get $vs) (local.get $vx))) (local.get $vi)))
+                    (local.set $vx (f64x2.sub (f64x2.mul (local.get $vc) (local.get $vx)) (f64x2.mul (local.get $vs) (local.get $m2))))
+                    (local.set $vs (v128.load64_splat offset=56 (local.get $ru)))
+                    (local.set $vi (v128.load64_splat offset=88 (local.get $ru)))
+                    (local.set $vc (v128.load64_splat offset=24 (local.get $ru)))
+                    (local.set $l3 (f64x2.mul (f64x2.add (local.get $l3) (f64x2.mul (local.get $vs) (local.get $vw))) (local.get $vi)))
+                    (local.set $vw (f64x2.sub (f64x2.mul (local.get $vc) (local.get $vw)) (f64x2.mul (local.get $vs) (local.get $l3))))
+                    (local.set $m3 (f64x2.mul (f64x2.add (local.get $m3) (f64x2.mul (local.get $vs) (local.get $vx))) (local.get $vi)))
+                    (local.set $vx (f64x2.sub (f64x2.mul (local.get $vc) (local.get $vx)) (f64x2.mul (local.get $vs) (local.get $m3))))
+                    (v128.store (local.get $wAt) (local.get $vw))
+                    (v128.store offset=16 (local.get $wAt) (local.get $vx))
+                    (local.set $wAt (i32.add (local.get $wAt) (local.get $rowBytes)))
+                    (local.set $ru (i32.add (local.get $ru) (i32.const 96)))
+                    (local.set $u (i32.add (local.get $u) (i32.const 1)))
+                    (br $qUpd)))
+                (f64.store (local.get $p) (f64x2.extract_lane 0 (local.get $l0)))
+                (f64.store (local.get $at) (f64x2.extract_lane 1 (local.get $l0)))
+                (f64.store offset=8 (local.get $p) (f64x2.extract_lane 0 (local.get $l1)))
+                (f64.store offset=8 (local.get $at) (f64x2.extract_lane 1 (local.get $l1)))
+                (f64.store offset=16 (local.get $p) (f64x2.extract_lane 0 (local.get $l2)))
+                (f64.store offset=16 (local.get $at) (f64x2.extract_lane 1 (local.get $l2)))
+                (f64.store offset=24 (local.get $p) (f64x2.extract_lane 0 (local.get $l3)))
+                (f64.store offset=24 (local.get $at) (f64x2.extract_lane 1 (local.get $l3)))
+                (f64.store (local.get $p2) (f64x2.extract_lane 0 (local.get $m0)))
+                (f64.store (local.get $at2) (f64x2.extract_lane 1 (local.get $m0)))
+                (f64.store offset=8 (local.get $p2) (f64x2.extract_lane 0 (local.get $m1)))
+                (f64.store offset=8 (local.get $at2) (f64x2.extract_lane 1 (local.get $m1)))
+                (f64.store offset=16 (local.get $p2) (f64x2.extract_lane 0 (local.get $m2)))
+                (f64.store offset=16 (local.get $at2) (f64x2.extract_lane 1 (local.get $m2)))
+                (f64.store offset=24 (local.get $p2) (f64x2.extract_lane 0 (local.get $m3)))
+                (f64.store offset=24 (local.get $at2) (f64x2.extract_lane 1 (local.get $m3)))
+                (local.set $i (i32.add (local.get $i) (i32.const 4)))
+                (br $quads)))
+            (block $pairsDone
+              (loop $pairs
+                (br_if $pairsDone (i32.ge_s (i32.add (local.get $i) (i32.const 1)) (local.get $d)))
+                (local.set $p (i32.add (local.get $L) (i32.add
+                  (i32.mul (local.get $i) (local.get $rowBytes)) (i32.shl (local.get $k0) (i32.const 3)))))
+                (local.set $at (i32.add (local.get $p) (local.get $rowBytes)))
+                (local.set $l0 (f64x2.replace_lane 1 (f64x2.splat (f64.load (local.get $p))) (f64.load (local.get $at))))
+                (local.set $l1 (f64x2.replace_lane 1
+                  (f64x2.splat (f64.load offset=8 (local.get $p))) (f64.load offset=8 (local.get $at))))
+                (local.set $l2 (f64x2.replace_lane 1
+                  (f64x2.splat (f64.load offset=16 (local.get $p))) (f64.load offset=16 (local.get $at))))
+                (local.set $l3 (f64x2.replace_lane 1
+                  (f64x2.splat (f64.load offset=24 (local.get $p))) (f64.load offset=24 (local.get $at))))
+                (local.set $wAt (i32.add (local.get $W) (i32.shl (local.get $i) (i32.const 3))))
+                (local.set $ru (local.get $ROT))
+                (local.set $u (i32.const 0))
+                (block $vUpdDone
+                  (loop $vUpd
+                    (br_if $vUpdDone (i32.ge_s (local.get $u) (local.get $k)))
+                    (local.set $vw (v128.load (local.get $wAt)))
+                    (local.set $vs (v128.load64_splat offset=32 (local.get $ru)))
+                    (local.set $l0 (f64x2.mul (f64x2.add (local.get $l0) (f64x2.mul (local.get $vs) (local.get $vw)))
+                      (v128.load64_splat offset=64 (local.get $ru))))
+                    (local.set $vw (f64x2.sub (f64x2.mul (v128.load64_splat (local.get $ru)) (local.get $vw))
+                      (f64x2.mul (local.get $vs) (local.get $l0))))
+                    (local.set $vs (v128.load64_splat offset=40 (local.get $ru)))
+                    (local.set $l1 (f64x2.mul (f64x2.add (local.get $l1) (f64x2.mul (local.get $vs) (local.get $vw)))
+                      (v128.load64_splat offset=72 (local.get $ru))))
+                    (local.set $vw (f64x2.sub (f64x2.mul (v128.load64_splat offset=8 (local.get $ru)) (local.get $vw))
+                      (f64x2.mul (local.get $vs) (local.get $l1))))
+                    (local.set $vs (v128.load64_splat offset=48 (local.get $ru)))
+                    (local.set $l2 (f64x2.mul (f64x2.add (local.get $l2) (f64x2.mul (local.get $vs) (local.get $vw)))
+                      (v128.load64_splat offset=80 (local.get $ru))))
+                    (local.set $vw (f64x2.sub (f64x2.mul (v128.load64_splat offset=16 (local.get $ru)) (local.get $vw))
+                      (f64x2.mul (local.get $vs) (local.get $l2))))
+                    (local.set $vs (v128.load64_splat offset=56 (local.get $ru)))
+                    (local.set $l3 (f64x2.mul (f64x2.add (local.get $l3) (f64x2.mul (local.get $vs) (local.get $vw)))
+                      (v128.load64_splat offset=88 (local.get $ru))))
+                    (local.set $vw (f64x2.sub (f64x2.mul (v128.load64_splat offset=24 (local.get $ru)) (local.get $vw))
+                      (f64x2.mul (local.get $vs) (local.get $l3))))
+                    (v128.store (local.get $wAt) (local.get $vw))
+                    (local.set $wAt (i32.add (local.get $wAt) (local.get $rowBytes)))
+                    (local.set $ru (i32.add (local.get $ru) (i32.const 96)))
+                    (local.set $u (i32.add (local.get $u) (i32.const 1)))
+                    (br $vUpd)))
+                (f64.store (local.get $p) (f64x2.extract_lane 0 (local.get $l0)))
+                (f64.store offset=8 (local.get $p) (f64x2.extract_lane 0 (local.get $l1)))
+                (f64.store offset=16 (local.get $p) (f64x2.extract_lane 0 (local.get $l2)))
+                (f64.store offset=24 (local.get $p) (f64x2.extract_lane 0 (local.get $l3)))
+                (f64.store (local.get $at) (f64x2.extract_lane 1 (local.get $l0)))
+                (f64.store offset=8 (local.get $at) (f64x2.extract_lane 1 (local.get $l1)))
+                (f64.store offset=16 (local.get $at) (f64x2.extract_lane 1 (local.get $l2)))
+                (f64.store offset=24 (local.get $at) (f64x2.extract_lane 1 (local.get $l3)))
+                (local.set $i (i32.add (local.get $i) (i32.const 2)))
+                (br $pairs)))))
+        ;; a last odd row, and every row of a narrower last block, one entry at a time
+        (block $rowsDone
+          (loop $rows
+            (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $d)))
+            (local.set $p (i32.add (local.get $L) (i32.add
+              (i32.mul (local.get $i) (local.get $rowBytes)) (i32.shl (local.get $k0) (i32.const 3)))))
+            (local.set $u (i32.const 0))
+            (block $updDone
+              (loop $upd
+                (br_if $updDone (i32.ge_s (local.get $u) (local.get $k)))
+                (local.set $ru (i32.add (local.get $ROT) (i32.mul (local.get $u) (i32.const 96))))
+                (local.set $wAt (i32.add (i32.add (local.get $W) (i32.mul (local.get $u) (local.get $rowBytes)))
+                  (i32.shl (local.get $i) (i32.const 3))))
+                (local.set $w (f64.load (local.get $wAt)))
+                (local.set $q (i32.const 0))
+                (block $colDone
+                  (loop $col
+                    (br_if $colDone (i32.ge_s (local.get $q) (local.get $kb)))
+                    (local.set $at (i32.add (local.get $p) (i32.shl (local.get $q) (i32.const 3))))
+                    (local.set $rk (i32.add (local.get $ru) (i32.shl (local.get $q) (i32.const 3))))
+                    (local.set $s (f64.load offset=32 (local.get $rk)))
+                    (local.set $lik (f64.mul
+                      (f64.add (f64.load (local.get $at)) (f64.mul (local.get $s) (local.get $w)))
+                      (f64.load offset=64 (local.get $rk))))
+                    (f64.store (local.get $at) (local.get $lik))
+                    (local.set $w (f64.sub
+                      (f64.mul (f64.load (local.get $rk)) (local.get $w))
+                      (f64.mul (local.get $s) (local.get $lik))))
+                    (local.set $q (i32.add (local.get $q) (i32.const 1)))
+                    (br $col)))
+                (f64.store (local.get $wAt) (local.get $w))
+                (local.set $u (i32.add (local.get $u) (i32.const 1)))
+                (br $upd)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $rows)))
+        (local.set $k0 (i32.add (local.get $k0) (i32.const 4)))
+        (br $blocks)))
+  )
 )

@@ -16,7 +16,7 @@
  * adds ũũᵀ with ũ = (z − B_aᵀA_a⁻¹x)/√(1 + xᵀA_a⁻¹x) (old A_a, B_a), so observe is O(d_z² + d_z d_x).
  * A merge recomputes everything from the raw statistics (O(d_z³ + items · d_z² d_x)).
  */
-import { solvedGram } from '../kernels';
+import { cholUpdateFactor, solvedGram } from '../kernels';
 import {
   addOuterLower,
   backSolveTransposed,
@@ -208,7 +208,8 @@ class HybridRaw {
     }
     return it;
   }
-  observe(id: string, x: Vector, z: Vector, f: Vector, r: number, withZZ = true): void {
+  /** withZX false: the caller has added z xᵀ to the item's zx itself. */
+  observe(id: string, x: Vector, z: Vector, f: Vector, r: number, withZZ = true, withZX = true): void {
     const { dx, dz } = this;
     this.n += 1;
     this.yy += r * r;
@@ -221,7 +222,7 @@ class HybridRaw {
     it.n += 1;
     it.yy += r * r;
     addOuterLower(it.xx, x, dx);
-    for (let i = 0; i < dz; i++) {
+    for (let i = 0; withZX && i < dz; i++) {
       const zi = z[i];
       if (zi === 0) continue;
       const row = i * dx;
@@ -422,6 +423,11 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
   private readonly wx: Float64Array;
   private readonly xbuf: Float64Array;
   private readonly zbuf: Float64Array;
+  /** observe's scratch: A_a⁻¹x, the d_x rank-one work row, the k ũ rows and the k z rows of a slate */
+  private readonly wsolve: Float64Array;
+  private readonly wx2: Float64Array;
+  private ubuf = new Float64Array(0);
+  private zsbuf = new Float64Array(0);
   /** item features of a candidate sent without any (all zeros, as encodeShared reads it) */
   private readonly zeroItem: Float64Array;
   /** scratch of encodeShared */
@@ -461,6 +467,8 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
     this.wx = new Float64Array(this.dx);
     this.xbuf = new Float64Array(this.dx);
     this.zbuf = new Float64Array(this.dz);
+    this.wsolve = new Float64Array(this.dx);
+    this.wx2 = new Float64Array(this.dx);
     this.zeroItem = new Float64Array(this.m);
     this.fbuf = new Float64Array(this.m);
     this.rebuild();
@@ -718,28 +726,83 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
   }
 
   observe(context: Vector, candidate: Candidate, reward = 0): void {
-    checkReward(reward);
-    const x = this.encodeContext(context, this.xbuf);
-    const z = this.encodeShared(x, candidate, this.zbuf);
-    const id = candidate.id;
+    this.observeShown(context, [{ candidate, reward }]);
+  }
+
+  /**
+   * Records the shown slots of one decision (one context), each with its reward (default 0): the same state, bit for
+   * bit, as calling {@link observe} for each in order, but the shared factor gets one rank-k update (one pass over its
+   * d_z² entries, in WebAssembly when available) instead of k rank-one passes. Every ũ reads only its own item's
+   * statistics, so all k are formed first from the state before the slate; a slate naming an item twice falls back
+   * to one observation at a time (the second ũ needs the first one's item update).
+   */
+  observeShown(context: Vector, shown: ReadonlyArray<{ candidate: Candidate; reward?: number; slot?: number }>): void {
+    const k = shown.length;
+    if (k === 0) return;
+    for (const s of shown) checkReward(s.reward ?? 0);
+    const ids = new Set<string>();
+    for (const s of shown) ids.add(s.candidate.id);
+    if (ids.size < k) {
+      for (const s of shown) this.observeShown(context, [s]);
+      return;
+    }
     const { dx, dz } = this;
-    const d = this.ensureDerived(id);
-    const w = cholSolve(d.La, x, dx, new Float64Array(dx));
-    const c = 1 + dot(x, w, dx);
-    const sc = 1 / Math.sqrt(c);
-    const u = this.btw(id, w, this.wz);
-    for (let i = 0; i < dz; i++) u[i] = (z[i] - u[i]) * sc;
-    const it = this.stats.items.get(id);
-    const rt = (reward - (it ? dot(w, it.xr, dx) : 0)) * sc;
-    for (let i = 0; i < dz; i++) this.bt[i] += u[i] * rt;
-    cholUpdate(this.L0, u, dz, new Float64Array(dz));
-    this.factorVersion++;
-    const f = this.itemVector(candidate);
-    this.stats.observe(id, x, z, f, reward, false);
-    this.delta.observe(id, x, z, f, reward, true);
-    d.kron = undefined; // zx and xx changed
-    cholUpdate(d.La, x, dx, new Float64Array(dx));
-    this.refreshQ(id, d);
+    const x = this.encodeContext(context, this.xbuf);
+    if (this.ubuf.length < k * dz) this.ubuf = new Float64Array(k * dz);
+    const U = this.ubuf;
+    const zs = this.zsbuf.length < k * dz ? (this.zsbuf = new Float64Array(k * dz)) : this.zsbuf;
+    // every z first: a candidate with bad features throws before any state changes
+    for (let s = 0; s < k; s++) this.encodeShared(x, shown[s].candidate, zs.subarray(s * dz, (s + 1) * dz));
+    // Per slot: ũ_s = (z − B_aᵀA_a⁻¹x)/√(1 + xᵀA_a⁻¹x) and r̃_s from the item's statistics before it, then the item's
+    // update. Each ũ reads only its own item (ids are distinct here) and the shared factor is read by none of this,
+    // so the factor's k rank-one updates can all come last; b0, q and the shared sums still change in slot order.
+    for (let s = 0; s < k; s++) {
+      const { candidate } = shown[s];
+      const reward = shown[s].reward ?? 0;
+      const z = zs.subarray(s * dz, (s + 1) * dz);
+      const id = candidate.id;
+      const d = this.ensureDerived(id);
+      const w = cholSolve(d.La, x, dx, this.wsolve);
+      const c = 1 + dot(x, w, dx);
+      const sc = 1 / Math.sqrt(c);
+      const u = U.subarray(s * dz, (s + 1) * dz);
+      const it = this.stats.items.get(id);
+      const rt = (reward - (it ? dot(w, it.xr, dx) : 0)) * sc;
+      const f = this.itemVector(candidate);
+      if (it) {
+        // B_aᵀw and the z xᵀ additions to the item's ZᵀX (kept and pending) in one pass over its rows: each row is
+        // read for the dot product before it is changed, and the sums run in btw's and observe's order (same bits)
+        const zx = it.zx;
+        const dzx = this.delta.item(id).zx;
+        for (let i = 0; i < dz; i++) {
+          const row = i * dx;
+          let bw = 0;
+          for (let j = 0; j < dx; j++) bw += zx[row + j] * w[j];
+          const zi = z[i];
+          u[i] = (zi - bw) * sc;
+          if (zi === 0) continue;
+          for (let j = 0; j < dx; j++) {
+            const p = zi * x[j];
+            zx[row + j] += p;
+            dzx[row + j] += p;
+          }
+        }
+        this.stats.observe(id, x, z, f, reward, false, false);
+        this.delta.observe(id, x, z, f, reward, true, false);
+      } else {
+        // a new item: B_a = 0
+        for (let i = 0; i < dz; i++) u[i] = (z[i] - 0) * sc;
+        this.stats.observe(id, x, z, f, reward, false);
+        this.delta.observe(id, x, z, f, reward, true);
+      }
+      for (let i = 0; i < dz; i++) this.bt[i] += u[i] * rt;
+      d.kron = undefined; // zx and xx changed
+      cholUpdate(d.La, x, dx, this.wx2);
+      this.refreshQ(id, d);
+    }
+    const version = this.factorVersion;
+    this.factorVersion += k;
+    cholUpdateFactor(this.L0, U, k, dz, version, this.factorVersion);
     this.betaDirty = true;
   }
 
@@ -752,7 +815,7 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
     const { dx, dz } = this;
     const dr = newReward - oldReward;
     const d = this.ensureDerived(id);
-    const w = cholSolve(d.La, x, dx, new Float64Array(dx));
+    const w = cholSolve(d.La, x, dx, this.wsolve);
     const bw = this.btw(id, w, this.wz);
     for (let i = 0; i < dz; i++) this.bt[i] += (z[i] - bw[i]) * dr;
     this.stats.correct(id, x, z, oldReward, newReward);

@@ -33,6 +33,23 @@ describe('ServingState: a pending delta and its pending row ids move together', 
     expect(state.takePending()).toBeNull();
   });
 
+  it('recordDecision leaves the model exactly as observe per shown slot (hybrid: one rank-k factor update)', () => {
+    const state = new ServingState(fresh());
+    const reference = fresh();
+    for (let t = 0; t < 12; t++) {
+      const shown = [0, 1, 2, 3].map((i) => ({ candidate: items[(i + t) % 4], slot: i }));
+      state.recordDecision(`d${t}`, contexts[t % 6], shown);
+      for (const s of shown) reference.observe(contexts[t % 6], s.candidate, 0);
+    }
+    const model = state.model as HybridModel;
+    expect(json(model.snapshot())).toBe(json(reference.snapshot()));
+    const [a, b] = [model.posterior(), reference.posterior()];
+    expect([Array.from(a.A0), Array.from(a.beta)]).toEqual([Array.from(b.A0), Array.from(b.beta)]);
+    expect(Array.from(model.prepare(contexts[0], items).mean)).toEqual(
+      Array.from(reference.prepare(contexts[0], items).mean),
+    );
+  });
+
   it('restorePending puts a failed flush back in front of what arrived meanwhile; the next take has both', () => {
     const state = new ServingState(fresh());
     state.recordDecision('d1', contexts[1], [{ candidate: items[2], slot: 0 }]);

@@ -78,7 +78,9 @@ export class ServingState {
    */
   recordDecision(decisionId: string, context: Vector, shown: readonly ShownSlot[]): void {
     if (this.quarantined) return;
-    for (const s of shown) this.bandit.observe(context, s.candidate, 0, s.slot);
+    // hybrid: one rank-k update of the shared factor for the slate instead of one pass per slot (same state)
+    if (this.bandit.observeShown) this.bandit.observeShown(context, shown);
+    else for (const s of shown) this.bandit.observe(context, s.candidate, 0, s.slot);
     this.decisionIds.push(decisionId);
   }
 
