@@ -104,6 +104,67 @@ describe('stored unit features: the next rank sees every write of the unit (per-
   });
 });
 
+describe('feature queue batches: the applied unit state (kept in memory on the embedded database) stays exact', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ db: await freshDatabase() });
+    await setUp(t);
+  });
+  afterAll(() => t.close(true));
+
+  const clicks = async (unitId: string, ids: readonly string[]) =>
+    expect(
+      (
+        await t.call('POST', '/v1/events', {
+          body: { events: ids.map((eventId) => ({ unitId, metric: 'click', eventId })) },
+        })
+      ).body.accepted,
+    ).toBe(ids.length);
+  const storedRow = async (unitId: string): Promise<string | null> =>
+    (await t.running.app.get(DataSource).query(`SELECT states FROM unit_feature_state WHERE unit_id = $1`, [unitId]))[0]
+      ?.states ?? null;
+
+  it('a batch whose state write fails deletes no queue entry, and the next batch applies each event once', async () => {
+    const db = t.running.app.get(DataSource);
+    const queue = t.running.app.get(FeatureQueueWorker);
+    await clicks('u-f', ['f-1', 'f-2', 'f-3']);
+    await queue.drain();
+    expect((await rank(t, 'u-f')).used).toEqual([3, 0]);
+    // Every later write of unit_feature_state fails (a real constraint violation, after the take in the same transaction).
+    await db.query(`ALTER TABLE unit_feature_state ADD CONSTRAINT feat5_reject CHECK (states = 'never') NOT VALID`);
+    try {
+      await clicks('u-f', ['f-4', 'f-5']);
+      await expect(queue.drain()).rejects.toThrow();
+      expect(await t.running.app.get(FeaturesRepository).queuedCount()).toBe(2); // the entries are still queued
+      expect((await rank(t, 'u-f')).used).toEqual([5, 0]); // read through: row (3) + queue (2)
+    } finally {
+      await db.query(`ALTER TABLE unit_feature_state DROP CONSTRAINT feat5_reject`);
+    }
+    await queue.drain();
+    expect(await t.running.app.get(FeaturesRepository).queuedCount()).toBe(0);
+    expect((await rank(t, 'u-f')).used).toEqual([5, 0]);
+    // The row itself: five events' worth of counts (the failed batch's merge was not kept anywhere).
+    const row = JSON.parse((await storedRow('u-f'))!) as Record<string, number[][]>;
+    const counted = Object.values(row).map((buckets) => buckets.reduce((n, b) => n + b[1], 0));
+    expect(counted).toEqual([5]);
+  });
+
+  it('erasure removes the applied state from memory too: events after it start from nothing', async () => {
+    const queue = t.running.app.get(FeatureQueueWorker);
+    await clicks('u-x', ['x-1', 'x-2']);
+    await queue.drain();
+    expect((await rank(t, 'u-x')).used).toEqual([2, 0]);
+    expect((await t.call('DELETE', '/v1/units/u-x')).status).toBe(200);
+    expect(await storedRow('u-x')).toBeNull();
+    await clicks('u-x', ['x-3']);
+    await queue.drain();
+    const row = JSON.parse((await storedRow('u-x'))!) as Record<string, number[][]>;
+    expect(Object.values(row).map((buckets) => buckets.reduce((n, b) => n + b[1], 0))).toEqual([1]);
+    expect((await rank(t, 'u-x')).used).toEqual([1, 0]);
+  });
+});
+
 (SERVER_URL ? describe : describe.skip)('stored unit features across two replicas on one PostgreSQL server', () => {
   let db: TestDatabase;
   let a: TestApp;
@@ -137,5 +198,27 @@ describe('stored unit features: the next rank sees every write of the unit (per-
     }
     await a.running.app.get(FeatureQueueWorker).drain();
     expect((await rank(b, 'u-r')).used).toEqual([3, 0]);
+  });
+
+  it("batches on both replicas apply the same unit's events: neither overwrites the other's state", async () => {
+    const click = (t: TestApp, eventId: string) =>
+      t.call('POST', '/v1/events', { body: { events: [{ unitId: 'u-ab', metric: 'click', eventId }] } });
+    let n = 0;
+    for (const [sender, applier] of [
+      [a, a],
+      [b, b],
+      [a, a],
+      [b, a],
+    ] as const) {
+      expect((await click(sender, `ab-${++n}`)).body.accepted).toBe(1);
+      await applier.running.app.get(FeatureQueueWorker).drain();
+      expect((await rank(a, 'u-ab')).used).toEqual([n, 0]);
+      expect((await rank(b, 'u-ab')).used).toEqual([n, 0]);
+    }
+    const [{ states }] = await a.running.app
+      .get(DataSource)
+      .query(`SELECT states FROM unit_feature_state WHERE unit_id = 'u-ab'`);
+    const row = JSON.parse(states as string) as Record<string, number[][]>;
+    expect(Object.values(row).map((buckets) => buckets.reduce((c, bucket) => c + bucket[1], 0))).toEqual([4]);
   });
 });

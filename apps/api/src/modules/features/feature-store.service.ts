@@ -92,6 +92,14 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
    */
   private readonly unitCache: Map<string, UnitStates> | null;
   private unitEpoch = 0;
+  /**
+   * Embedded database only: unit id → its `unit_feature_state` row as last written (an empty map: no row), so a queue
+   * batch reads only the rows of units it has not seen. Exact because the queue worker is the row's only writer and,
+   * on one connection, batches and erasures run one after another: a batch replaces its units' entries as its last
+   * step inside its transaction, a failed batch clears the map, and erasure drops the unit's entry. Null on a
+   * server: another replica's batch may have written the row since (the batch reads its rows in the take's statement).
+   */
+  private readonly appliedUnits: Map<string, UnitStates> | null;
 
   constructor(
     private readonly definitions: FeatureDefinitionsService,
@@ -101,9 +109,11 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.unitCache = config.databaseUrl ? null : new Map();
+    this.appliedUnits = config.databaseUrl ? null : new Map();
     feed.register(this);
     erasure.register('features', (m, unitId) => {
       this.forgetUnits([unitId]);
+      this.appliedUnits?.delete(unitId);
       return this.repo.eraseUnit(m, unitId);
     });
     // After 'features', which took the queue lock: the unit's events not yet folded into its state.
@@ -190,7 +200,10 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
     try {
       return await this.repo.transaction(async (m) => {
         if (!(await this.repo.lockQueue(m, wait))) return 0;
-        const entries = await this.repo.takeQueued(m, limit);
+        const applied = this.appliedUnits;
+        // On a server the take returns the batch's unit rows too (one round trip); on the embedded database rows
+        // already in `appliedUnits` are not read again.
+        const { entries, states: read } = await this.repo.takeQueued(m, limit, !applied);
         if (!entries.length) return 0;
         // A definition made on another replica less than a TTL ago: its events are already queued there.
         if (entries.some((e) => !catalog.byMetric.has(e.metric))) catalog = await this.definitions.catalog(0, m);
@@ -216,7 +229,12 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
         const now = Date.now();
         // One row per unit (migration UnitFeatureState1766000000000): read the batch's units, merge, write back.
         const units = [...new Set(entries.map((e) => e.unitId))];
-        const stored = await this.repo.unitStates(m, units);
+        if (applied) {
+          const unseen = units.filter((id) => !applied.has(id));
+          if (unseen.length) for (const [id, row] of await this.repo.unitStates(m, unseen)) read.set(id, row);
+        }
+        // Copies: the merge replaces state lists in these maps, and `appliedUnits` may change only once all is written.
+        const stored = new Map(units.map((id) => [id, new Map(applied?.get(id) ?? read.get(id))]));
         const dirty = new Set<string>();
         const flush = async () => {
           await this.repo.putUnitStates(m, new Map([...dirty].map((id) => [id, stored.get(id)!])));
@@ -236,6 +254,10 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
             });
         }
         await flush();
+        if (applied) {
+          if (applied.size > UNIT_CACHE_MAX) applied.clear();
+          for (const [id, row] of stored) applied.set(id, row);
+        }
         if (this.unitCache) {
           // Units left with nothing queued: their event states are now exactly the row (before the commit, so a write
           // committed after it drops the entry again; a failed commit clears the cache below).
@@ -254,6 +276,7 @@ export class FeatureStoreService implements AcceptedEventsListener, OnModuleInit
       });
     } catch (err) {
       this.unitCache?.clear();
+      this.appliedUnits?.clear();
       throw err;
     }
   }

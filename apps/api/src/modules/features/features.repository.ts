@@ -311,15 +311,24 @@ export class FeaturesRepository {
     return locked;
   }
 
-  /** Takes (deletes and returns) up to `limit` queued events, inside the caller's transaction (which holds the queue lock). */
-  async takeQueued(manager: EntityManager, limit: number): Promise<QueuedEvent[]> {
+  /**
+   * Takes (deletes and returns) up to `limit` queued events, inside the caller's transaction (which holds the queue
+   * lock). `withStates`: in the same statement, the `unit_feature_state` rows of the units taken (the take and the
+   * row read in one round trip; no row lock is needed, the queue lock keeps every other writer of these rows out).
+   */
+  async takeQueued(
+    manager: EntityManager,
+    limit: number,
+    withStates = false,
+  ): Promise<{ entries: QueuedEvent[]; states: Map<string, UnitStates> }> {
     const rows: Array<{
       unit_id: string;
-      metric: string;
+      metric: string | null;
       value: number;
       ms: string;
       received_ms: string;
       write_id: string;
+      states: string | null;
     }> = await manager.query(
       `WITH taken AS (
          DELETE FROM feature_queue WHERE ${
@@ -329,17 +338,27 @@ export class FeaturesRepository {
              : `ctid = ANY(ARRAY(SELECT ctid FROM feature_queue LIMIT $1))`
          }
          RETURNING unit_id, metric, value, ts, received_ms, write_id)
-       SELECT unit_id, metric, value, ${TS_MS} AS ms, received_ms, write_id FROM taken`,
-      [limit],
+       SELECT unit_id, metric, value, ${TS_MS} AS ms, received_ms, write_id, NULL::text AS states FROM taken
+       UNION ALL
+       SELECT unit_id, NULL, NULL, NULL, NULL, NULL, states FROM unit_feature_state
+       WHERE $2::bool AND unit_id IN (SELECT unit_id FROM taken)`,
+      [limit, withStates],
     );
-    return rows.map((r) => ({
-      unitId: r.unit_id,
-      metric: r.metric,
-      value: r.value,
-      ms: Number(r.ms),
-      receivedMs: Number(r.received_ms),
-      writeId: String(r.write_id),
-    }));
+    const entries: QueuedEvent[] = [];
+    const states = new Map<string, UnitStates>();
+    for (const r of rows) {
+      if (r.metric === null) states.set(r.unit_id, unpackStates(r.states!));
+      else
+        entries.push({
+          unitId: r.unit_id,
+          metric: r.metric,
+          value: r.value,
+          ms: Number(r.ms),
+          receivedMs: Number(r.received_ms),
+          writeId: String(r.write_id),
+        });
+    }
+    return { entries, states };
   }
 
   /** Entries waiting in the feature queue (for /metrics and tests). */
