@@ -511,7 +511,7 @@ describeBrowser('console in Chromium', () => {
       expect(hint).toContain('ahead since 2026-11-25');
       expect(hint).toContain('97.2% chance to beat');
       await page.locator('[data-testid="reward-by-variant-chart"] canvas').waitFor();
-      await shot(page, '09c-bandit-reward-race');
+      await shot(page, '09d-bandit-reward-race');
     } finally {
       await page.unroute(`**/v1/experiments/${KEY}/report`);
       await page.unroute(`**/v1/experiments/${KEY}/report/timeseries`);
