@@ -1,3 +1,4 @@
+import { DEFAULT_THOMPSON_MODEL } from '@slotwise/contracts';
 import { DemoService, demoEnabled } from '../apps/api/src/modules/demo/demo.service';
 import { DEMO_AB, DEMO_RANKING } from '../apps/api/src/modules/demo/demo-traffic';
 import { startTestApp, TestApp } from './support/test-app';
@@ -41,6 +42,8 @@ describe('demo workspace', () => {
         'ranker',
         'thompson',
       ]);
+      // the Thompson variant is what a new experiment gets by default (its model is filled in from the default)
+      expect(ranking.body.variants[1].policy.model).toBe(DEFAULT_THOMPSON_MODEL);
       const ab = await app.call('GET', `/v1/experiments/${DEMO_AB}`);
       expect(ab.body).toMatchObject({
         status: 'running',

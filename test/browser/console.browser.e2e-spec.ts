@@ -192,6 +192,39 @@ const SERIES_FIXTURE = timeseriesSchema.parse({
   }),
 });
 
+/**
+ * A bandit variant's race against the ranker order (libs/contracts `timeseriesSchema`): `ts` trails for three days,
+ * then leads from 2026-11-22 on (cumulative means per variant, with the matching lifts).
+ */
+const RACE_FIXTURE = timeseriesSchema.parse({
+  ...SERIES_FIXTURE,
+  days: SERIES_FIXTURE.days.map((step, d) => {
+    const ts = 0.1 + 0.0035 * d; // 0.100 … 0.1315; control stays at 0.12
+    const lift = (ts - 0.12) / 0.12;
+    const c = comparison('ts', lift, lift - 0.05, lift + 0.05, 0.2, 0.5);
+    return {
+      ...step,
+      metrics: [
+        {
+          metric: 'reward',
+          variants: [
+            { variant: 'control', units: 4000 * (d + 1), mean: 0.12, stdDev: 0.41 },
+            { variant: 'ts', units: 4050 * (d + 1), mean: ts, stdDev: 0.42 },
+          ],
+          comparisons: [
+            {
+              ...c,
+              absoluteLift: ts - 0.12,
+              sequential: { pValue: c.sequential.pValue, ci: c.sequential.ci },
+              chanceToBeatBaseline: 0.5,
+            },
+          ],
+        },
+      ],
+    };
+  }),
+});
+
 async function shot(page: Page, name: string): Promise<void> {
   await page.waitForTimeout(350); // let charts finish their entry animation
   expect(await page.getByText('This page failed to display.').count()).toBe(0);
@@ -390,6 +423,7 @@ describeBrowser('console in Chromium', () => {
     await page.getByTestId('decisions').waitFor();
     await page.getByTestId('exploration-stats').waitFor(); // the ranking experiment has decisions: the report's exploration section
     expect(await page.getByTestId('explore-rate').count()).toBe(1);
+    await page.getByTestId('reward-by-variant').waitFor(); // the variants' reward race (the primary metric)
     expect(await page.locator('[data-testid="decisions"] li').count()).toBeGreaterThan(0);
     expect(
       await page.getByText(/this server does not|not offered by this server|not browsable on this server/i).count(),
@@ -449,6 +483,35 @@ describeBrowser('console in Chromium', () => {
       await page.getByTestId('print-link').click();
       await page.locator('.print-page [data-testid="results-table"]').first().waitFor();
       await shot(page, '08c-printable-report');
+    } finally {
+      await page.unroute(`**/v1/experiments/${KEY}/report`);
+      await page.unroute(`**/v1/experiments/${KEY}/report/timeseries`);
+    }
+    await page.goto(`${t.baseUrl}/experiments/${KEY}`);
+  });
+
+  it('the bandit page shows which variant earns more and since when (report and series in the contract shape, served by page.route)', async () => {
+    await page.route(`**/v1/experiments/${KEY}/report`, (route) =>
+      route.fulfill({ contentType: 'application/json', body: JSON.stringify(REPORT_FIXTURE) }),
+    );
+    await page.route(`**/v1/experiments/${KEY}/report/timeseries`, (route) =>
+      route.fulfill({ contentType: 'application/json', body: JSON.stringify(RACE_FIXTURE) }),
+    );
+    try {
+      await page.goto(`${t.baseUrl}/experiments/${KEY}/bandit`);
+      await page.getByTestId('reward-by-variant').waitFor();
+      expect(await page.getByTestId('reward-by-variant').locator('h2').textContent()).toBe(
+        'Reward by variant (reward)',
+      );
+      // the report's means: ts 0.1249 > control 0.12; its lift and chance to beat control
+      expect(await page.getByTestId('reward-leader').locator('.stat-value').textContent()).toBe('ts');
+      expect(await page.getByTestId('reward-lift-ts').locator('.stat-value').textContent()).toBe('+4.1%');
+      const hint = await page.getByTestId('reward-lift-ts').locator('.stat-hint').textContent();
+      // ts's cumulative mean passes control's (0.12) on the 7th day (0.1 + 0.0035·6 = 0.121) and stays ahead
+      expect(hint).toContain('ahead since 2026-11-25');
+      expect(hint).toContain('97.2% chance to beat');
+      await page.locator('[data-testid="reward-by-variant-chart"] canvas').waitFor();
+      await shot(page, '09d-bandit-reward-race');
     } finally {
       await page.unroute(`**/v1/experiments/${KEY}/report`);
       await page.unroute(`**/v1/experiments/${KEY}/report/timeseries`);

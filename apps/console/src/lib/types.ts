@@ -15,7 +15,7 @@ import type {
   timeseriesSchema,
 } from '@slotwise/contracts';
 import type { z } from 'zod';
-import { signedPct } from './format';
+import { isNum, signedPct } from './format';
 
 export type Role = ConsoleRole;
 export type User = z.infer<typeof consoleUserSchema>;
@@ -52,6 +52,71 @@ export function totalUnits(report: Report): number {
   const m = report.metrics[0];
   if (m) return m.variants.reduce((s, v) => s + v.units, 0);
   return Object.values(report.srm.observed).reduce((s, n) => s + n, 0);
+}
+
+/** The bandit page's reward comparison, derived from the report and its time series (nothing else is fetched). */
+export interface RewardRace {
+  metric: string;
+  baseline: string;
+  lowerIsBetter: boolean;
+  variants: string[];
+  /** the variant with the best cumulative mean in the report (null without units) */
+  leader: string | null;
+  /** the report's comparison of each other variant with the baseline; `aheadSince`: the step label from which the
+   * variant's cumulative lift over the baseline stayed favourable up to the last step (null: not ahead now) */
+  comparisons: Array<{
+    variant: string;
+    relativeLift: number | null;
+    chance: number | null;
+    aheadSince: string | null;
+  }>;
+  /** per step: each variant's cumulative mean (absent when the step has no statistics for it) */
+  steps: Array<{ label: string; means: Record<string, number> }>;
+}
+
+/** The primary metric's race between variants (null when the report has no metric). */
+export function rewardRace(report: Report, series: Timeseries): RewardRace | null {
+  const m = report.metrics.find((x) => x.role === 'primary') ?? report.metrics[0];
+  if (!m) return null;
+  const lowerIsBetter = m.direction === 'lower-is-better' || m.direction === 'decrease';
+  const better = (a: number, b: number) => (lowerIsBetter ? a < b : a > b);
+  let leader: string | null = null;
+  let best = NaN;
+  for (const v of m.variants) {
+    if (v.units > 0 && isNum(v.mean) && (leader === null || better(v.mean, best))) {
+      leader = v.variant;
+      best = v.mean;
+    }
+  }
+  const steps = series.days.map((step) => {
+    const sm = step.metrics.find((x) => x.metric === m.metric);
+    const means: Record<string, number> = {};
+    for (const v of sm?.variants ?? []) if (v.units > 0 && isNum(v.mean)) means[v.variant] = v.mean;
+    return { label: stepLabel(step, series.bucket), lifts: sm?.comparisons ?? [], means };
+  });
+  const comparisons = m.comparisons.map((c) => {
+    let aheadSince: string | null = null;
+    for (let i = steps.length - 1; i >= 0; i--) {
+      const lift = steps[i].lifts.find((x) => x.variant === c.variant)?.absoluteLift;
+      if (!isNum(lift) || !better(lift, 0)) break;
+      aheadSince = steps[i].label;
+    }
+    return {
+      variant: c.variant,
+      relativeLift: c.relativeLift,
+      chance: c.bayesian.chanceToBeatBaseline,
+      aheadSince,
+    };
+  });
+  return {
+    metric: m.metric,
+    baseline: report.baseline,
+    lowerIsBetter,
+    variants: m.variants.map((v) => v.variant),
+    leader,
+    comparisons,
+    steps: steps.map(({ label, means }) => ({ label, means })),
+  };
 }
 
 export type Verdict = Report['recommendation']['decision'] | 'no-data';

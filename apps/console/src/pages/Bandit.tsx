@@ -2,9 +2,10 @@ import { useMemo, useState } from 'react';
 import { Chart } from '../components/Chart';
 import { Badge, Card, EmptyState, ErrorBox, Spinner, Stat, useAsync } from '../components/ui';
 import { client } from '../lib/api';
-import { dateTime, int, isNum, num, pct } from '../lib/format';
-import { stepLabel } from '../lib/types';
-import type { DecisionRow, Experiment, Exploration, Timeseries } from '../lib/types';
+import { PALETTE } from '../components/Chart';
+import { dateTime, int, isNum, num, pct, signedPct } from '../lib/format';
+import { rewardRace, stepLabel } from '../lib/types';
+import type { DecisionRow, Experiment, Exploration, RewardRace, Timeseries } from '../lib/types';
 import { useReport } from './Results';
 
 /**
@@ -29,6 +30,7 @@ export function BanditView({ experiment: e }: { experiment: Experiment }) {
             : 'An A/B experiment has no bandit policy: exploration figures belong to ranking experiments.'}
         </EmptyState>
       )}
+      <RewardByVariant race={rewardRace(report, series)} bucket={series.bucket} />
       <div className="grid-2">
         <ExplorationOverTime series={series} />
         <SelectionShare series={series} />
@@ -126,6 +128,67 @@ function ExplorationSummary({ ex, threshold }: { ex: Exploration; threshold: num
         </Card>
       )}
     </>
+  );
+}
+
+/**
+ * Who earns more: the primary metric's cumulative mean per variant at the end of every step of the time series, and
+ * the report's lift of each variant over the baseline (a bandit variant starts by exploring, so it usually trails
+ * first; this shows when it took the lead).
+ */
+function RewardByVariant({ race, bucket }: { race: RewardRace | null; bucket: string }) {
+  const option = useMemo(() => {
+    if (!race || race.steps.length === 0) return null;
+    return {
+      grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
+      legend: { top: 0 },
+      tooltip: { trigger: 'axis', valueFormatter: (v: number) => num(v) },
+      xAxis: { type: 'category', data: race.steps.map((s) => s.label), boundaryGap: false },
+      yAxis: { type: 'value', scale: true, splitLine: { lineStyle: { color: '#eef0f4' } } },
+      series: race.variants.map((v, i) => ({
+        name: v,
+        type: 'line',
+        symbolSize: 4,
+        color: PALETTE[i % PALETTE.length],
+        data: race.steps.map((s) => s.means[v] ?? null),
+      })),
+    };
+  }, [race]);
+  if (!race) return null;
+  return (
+    <Card title={`Reward by variant (${race.metric})`} testId="reward-by-variant">
+      <div className="stats">
+        <Stat
+          label="Leading"
+          value={race.leader ?? '—'}
+          hint={`highest ${race.lowerIsBetter ? '(lowest) ' : ''}mean ${race.metric} per unit so far`}
+          testId="reward-leader"
+        />
+        {race.comparisons.map((c) => (
+          <Stat
+            key={c.variant}
+            label={`${c.variant} vs ${race.baseline}`}
+            value={signedPct(c.relativeLift)}
+            hint={
+              c.aheadSince
+                ? `ahead since ${c.aheadSince}${isNum(c.chance) ? ` · ${pct(c.chance)} chance to beat` : ''}`
+                : `behind or level so far${isNum(c.chance) ? ` · ${pct(c.chance)} chance to beat` : ''}`
+            }
+            testId={`reward-lift-${c.variant}`}
+          />
+        ))}
+      </div>
+      {option ? (
+        <Chart
+          option={option}
+          height={260}
+          testId="reward-by-variant-chart"
+          label={`Cumulative mean ${race.metric} per unit per variant, per ${bucket}`}
+        />
+      ) : (
+        <p className="muted">Appears after the first rewards.</p>
+      )}
+    </Card>
   );
 }
 
