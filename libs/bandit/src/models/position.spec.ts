@@ -90,3 +90,40 @@ describe('LinearModel position-based click model (positionModel "pbm")', () => {
     expect(() => pbm.observe(rows[0].context, candidate(0), 0, -1)).toThrow(/slot must be an integer ≥ 0/);
   });
 });
+
+describe('position model weights (issue 12, session 8)', () => {
+  it('regression: a slot-k observation adds κ_k·xxᵀ to the precision (Bernoulli PBM Fisher information), not κ_k²·xxᵀ', () => {
+    // Before: the homoscedastic fit with regressor κ_k·x added κ_k²·xxᵀ, so a click model's evidence at a lower slot
+    // (whose reward variance shrinks with κ_k) counted κ_k times too little and those slots' items stayed over-explored.
+    const m = fitted('pbm');
+    m.estimateExamination();
+    const kappa = m.examination(3);
+    expect(kappa).toBeLessThan(0.5);
+    const before = m.posterior().precision;
+    const r = rows[0];
+    m.observe(r.context, candidate(r.item), 1, 3);
+    const after = m.posterior().precision;
+    const x = m.encode(r.context, candidate(r.item));
+    const d = x.length;
+    const added = Array.from(after, (v, i) => v - before[i]);
+    const expected = Array.from(after, (_, i) => kappa * x[Math.floor(i / d)] * x[i % d]);
+    expectClose(added, expected, 1e-9);
+    // its reward enters Xᵀy unscaled and y²/κ_k the noise scale: the state still equals a refit from the stored sums
+    m.estimateExamination();
+    const refit = LinearModel.fromSnapshot(m.snapshot());
+    expectClose(Array.from(refit.posteriorMean()), Array.from(m.posteriorMean()), 1e-9);
+    expectScalar(refit.bn(), m.bn(), 1e-9);
+  });
+
+  it('the per-slot sums carry y_kᵀy_k, so bn is a function of the additive statistics', () => {
+    const whole = fitted('pbm');
+    whole.estimateExamination();
+    const positions = whole.snapshot().stats.positions ?? {};
+    const yy = (slot: number) => rows.filter((r) => r.slot === slot).reduce((s, r) => s + r.reward * r.reward, 0);
+    for (const k of ['1', '2', '3']) expect(positions[k].yy).toBe(yy(Number(k)));
+    const a = fitted('pbm', (i) => i % 2 === 0);
+    a.takeDelta();
+    a.mergeDelta(fitted('pbm', (i) => i % 2 === 1).takeDelta());
+    expectScalar(a.bn(), golden.bn, 1e-9);
+  });
+});
