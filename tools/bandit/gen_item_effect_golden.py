@@ -27,7 +27,7 @@ import os
 import numpy as np
 
 LAMBDA, A0, B0 = 0.25, 6.0, 6.0
-KAPPA_MIN, TAU, ROUNDS = 0.05, 0.25, 3
+KAPPA_MIN, TAU, ROUNDS = 0.05, 0.25, 30
 LAMBDA_ITEM_MIN, LAMBDA_ITEM_MAX = 1.0, 100.0
 
 

@@ -11,7 +11,7 @@ variance shrinks with examination; PBM-UCB's effective views sum_k kappa_k n_k, 
   Lambda = lambda I + sum_k kappa_k X_k^T X_k,  b = sum_k X_k^T y,  mu = Lambda^-1 b
   kappa_k = clip((mu^T X_k^T y / s2 + 1/tau^2) / (mu^T X_k^T X_k mu / s2 + 1/tau^2), 0.05, 1),
   s2 = bn/an (the posterior noise estimate at the current kappa), tau = 0.25
-(kappa_0 = 1), 3 rounds, then mu with the final kappa; bn = b0 + (sum_k y_k^T y_k / kappa_k - mu^T b) / 2, an = a0 + n/2.
+(kappa_0 = 1), 30 rounds (libs/bandit KAPPA_ROUNDS: ALS contracts slowly, ~x0.8 per round), then mu with the final kappa; bn = b0 + (sum_k y_k^T y_k / kappa_k - mu^T b) / 2, an = a0 + n/2.
 """
 import json
 import os
@@ -19,7 +19,7 @@ import os
 import numpy as np
 
 LAMBDA, A0, B0 = 0.25, 6.0, 6.0
-KAPPA_MIN, TAU, ROUNDS = 0.05, 0.25, 3
+KAPPA_MIN, TAU, ROUNDS = 0.05, 0.25, 30
 
 
 def features(context, item):

@@ -171,6 +171,15 @@ export interface LinearOptions extends Partial<NigPrior> {
 export const KAPPA_MIN = 0.05;
 /** Prior sd τ of κ_k around 1 (examination-probability scale): the data outweigh it once κ_k is known to ±τ. */
 export const KAPPA_PRIOR_SD = 0.25;
+/**
+ * Alternating-least-squares rounds of κ from κ = 1 (a load, or an explicit estimate). ALS contracts slowly here — the
+ * lower slots pull μ towards their own κ, about ×0.8 per round with 5 slots — so 3 rounds (until issue 12 session 8)
+ * stopped at κ ≈ .90/.71/.52/.40 against a converged .76/.57/.41/.31 (true .75/.55/.40/.30; NumPy check on a seeded
+ * 5-slot log) and under-debiased the lower slots. 30 rounds leave ≈ 0.3·0.8³⁰ ≈ 1e-4.
+ */
+export const KAPPA_ROUNDS = 30;
+/** Rounds of a re-estimate that continues from the current κ (after observations, merges, rebases). */
+export const KAPPA_WARM_ROUNDS = 3;
 
 class RawStats {
   n = 0;
@@ -648,14 +657,19 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
    * κ_k ~ N(1, τ²), τ = KAPPA_PRIOR_SD:
    *   κ_k = (μᵀX_kᵀy / σ̂² + 1/τ²) / (μᵀX_kᵀX_kμ / σ̂² + 1/τ²),
    * clamped to [KAPPA_MIN, 1]; then μ is refitted with the new κ. With rare rewards (little information about κ per
-   * observation) κ stays near 1, i.e. near the model without position bias. Starts from κ = 1 and runs `rounds` rounds, so κ
-   * is a function of the additive sums only: replicas holding the same statistics hold the same κ.
+   * observation) κ stays near 1, i.e. near the model without position bias. `from: 'prior'` starts from κ = 1 and runs
+   * `rounds` rounds (KAPPA_ROUNDS: converged to ≈ 1e-4), so κ is a function of the additive sums: a load or an
+   * explicit estimate on replicas holding the same statistics gives the same κ. `'current'` continues from the
+   * current κ (the re-estimates after observations, merges and rebases: KAPPA_WARM_ROUNDS each, so κ tracks the
+   * fixed point at a tenth of the cost).
    */
-  estimateExamination(rounds = 3): void {
+  estimateExamination(rounds = KAPPA_ROUNDS, from: 'prior' | 'current' = 'prior'): void {
     this.sinceKappa = 0;
-    this.kappa.clear();
     const positions = this.stats.positions;
+    if (from === 'prior') this.kappa.clear();
+    else for (const k of [...this.kappa.keys()]) if (!positions?.has(k)) this.kappa.delete(k);
     if (!positions || positions.size === 0 || this.stats.n <= 0) {
+      this.kappa.clear();
       this.refactor();
       return;
     }
@@ -721,7 +735,7 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
   /** κ is re-estimated after every max(50, n/10) observations at slots ≥ 1 (O(P·d³) each time). */
   private maybeEstimateExamination(): void {
     this.sinceKappa += 1;
-    if (this.sinceKappa >= Math.max(50, this.stats.n / 10)) this.estimateExamination();
+    if (this.sinceKappa >= Math.max(50, this.stats.n / 10)) this.estimateExamination(KAPPA_WARM_ROUNDS, 'current');
   }
 
   /** μn (cached; recomputed in O(d²) after changes). */
@@ -1093,7 +1107,7 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     this.checkCompatible(delta);
     this.stats.add(delta.stats);
     this.ownRss.clear();
-    this.estimateExamination();
+    this.estimateExamination(KAPPA_WARM_ROUNDS, 'current');
   }
 
   rebase(merged: LinearSnapshot): void {
@@ -1102,7 +1116,7 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     this.stats.add(merged.stats);
     this.stats.add(this.delta, 1, 'rest');
     this.ownRss.clear();
-    this.estimateExamination();
+    this.estimateExamination(KAPPA_WARM_ROUNDS, 'current');
   }
 }
 

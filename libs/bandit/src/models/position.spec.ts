@@ -1,6 +1,6 @@
 import golden from '../__golden__/position.json';
 import { expectClose, expectScalar } from '../testing';
-import { LinearModel } from './linear';
+import { KAPPA_ROUNDS, LinearModel } from './linear';
 
 /** The golden slate log (tools/bandit/gen_position_golden.py): PBM clicks over 4 slots, 400 decisions. */
 const rows = golden.rows as Array<{ context: number[]; item: number; slot: number; reward: number }>;
@@ -43,6 +43,8 @@ describe('LinearModel position-based click model (positionModel "pbm")', () => {
     );
     expectClose(Array.from(m.posteriorMean()), golden.mean, 1e-9);
     expect(m.an()).toBe(golden.an);
+    // KAPPA_ROUNDS from κ = 1: near the truth (1, .7, .45, .25) on this small log, not stopped early at 3 rounds
+    expect(KAPPA_ROUNDS).toBe(30);
     expectScalar(m.bn(), golden.bn, 1e-9);
     // lower slots are examined less: κ falls with the slot, as in the truth
     expect(golden.kappa[1]).toBeGreaterThan(golden.kappa[2]);
@@ -68,6 +70,9 @@ describe('LinearModel position-based click model (positionModel "pbm")', () => {
     const b = fitted('pbm', (i) => i % 2 === 1);
     a.takeDelta();
     a.mergeDelta(b.takeDelta());
+    // the merge continued from a's κ (KAPPA_WARM_ROUNDS rounds): near the fixed point, not at it
+    expect(Math.abs(a.examination(3) - golden.kappa[3])).toBeLessThan(0.05);
+    a.estimateExamination(); // from κ = 1, as a load
     for (const m of [restored, a]) {
       expectClose(
         [0, 1, 2, 3].map((k) => m.examination(k)),
@@ -124,6 +129,20 @@ describe('position model weights (issue 12, session 8)', () => {
     const a = fitted('pbm', (i) => i % 2 === 0);
     a.takeDelta();
     a.mergeDelta(fitted('pbm', (i) => i % 2 === 1).takeDelta());
+    a.estimateExamination();
     expectScalar(a.bn(), golden.bn, 1e-9);
+  });
+});
+
+describe('examination estimate converges (issue 12, session 8)', () => {
+  it('regression: κ from κ = 1 is at the alternating-least-squares fixed point, not stopped 3 rounds in', () => {
+    // Before: 3 rounds from κ = 1 (ALS contracts ≈ ×0.8 per round) left κ ≈ .83/.51/.33 on this log while the fixed
+    // point is .77/.48/.32 (truth .7/.45/.25): the lower slots were treated as examined more than they are.
+    const m = fitted('pbm');
+    m.estimateExamination();
+    const first = [1, 2, 3].map((k) => m.examination(k));
+    m.estimateExamination(KAPPA_ROUNDS, 'current');
+    const again = [1, 2, 3].map((k) => m.examination(k));
+    for (let k = 0; k < 3; k++) expect(Math.abs(again[k] - first[k])).toBeLessThan(1e-3);
   });
 });
