@@ -8,7 +8,7 @@ replay's item-03, item-17 and item-21) but differ in a per-item intercept the fe
 posterior (examination kappa by alternating least squares, as tools/bandit/gen_position_golden.py) is computed from the
 rows, then each item's random intercept delta_a | s2 ~ N(0, s2 / lambda_d), fitted on its residuals around the shared
 posterior mean mu (two-stage empirical Bayes), with the row's examination kappa_k:
-  N_a = sum_rows(a) kappa_k^2,  W_a = sum_rows(a) kappa_k (y - kappa_k x^T mu),
+  N_a = sum_rows(a) kappa_k,  W_a = sum_rows(a) (y - kappa_k x^T mu)   (regressor kappa_k, weight 1/kappa_k),
   tau2 = (sum_a W_a^2 / N_a - s2 * #{a: N_a > 0}) / sum_a N_a  (method of moments, s2 = bn/an),
   lambda_d = clip(s2 / tau2, 1, 100)  (100 when tau2 <= 0),
   P_a = lambda_d + N_a,   m_a = W_a / P_a,
@@ -16,7 +16,7 @@ per-item noise scale c_a^2 = E_a / (bn/an), E_a = (a0 bn/an + RSS_a/2) / (a0 + n
 (C_a^T C_a + lambda I)^-1 C_a^T y_a (LinFullPost's per-action quantity of the item's own ridge regression on its rows'
 C_a = [1, context]),
 and for a probe context the score mean x_a^T mu + m_a and the unit-variance score covariance
-  S = D X Lambda^-1 X^T D + diag(c_a^2 / P_a)   (D = diag c),  Lambda = lambda I + sum_k kappa_k^2 X_k^T X_k.
+  S = D X Lambda^-1 X^T D + diag(c_a^2 / P_a)   (D = diag c),  Lambda = lambda I + sum_k kappa_k X_k^T X_k.
 With itemEffect 'twins' (the default) only the probe's feature twins (items with equal feature vectors: 0, 1, 2) keep
 their m_a and c_a^2 / P_a (lambda_d still estimated over all 8 items); the others get 0 ('twins*' keys).
 Everything is computed from the rows directly (not from the sums the TypeScript keeps).
@@ -27,7 +27,7 @@ import os
 import numpy as np
 
 LAMBDA, A0, B0 = 0.25, 6.0, 6.0
-KAPPA_MIN, TAU, ROUNDS = 0.05, 0.25, 3
+KAPPA_MIN, TAU, ROUNDS = 0.05, 0.25, 30
 LAMBDA_ITEM_MIN, LAMBDA_ITEM_MAX = 1.0, 100.0
 
 
@@ -66,25 +66,32 @@ def main():
     xyk = {s: X[k == s].T @ y[k == s] for s in range(1, slots)}
     n = len(rows)
 
+    yyk = {s: float(y[k == s] @ y[k == s]) for s in range(1, slots)}
+
+    def weighted_yy(kappa):
+        # slot k's noise variance is kappa_k s2 (weight 1/kappa_k): sum_k y_k^T y_k / kappa_k
+        return float(y @ y) + sum((1 / kappa[s] - 1) * yyk[s] for s in yyk)
+
     def posterior(kappa):
-        lam = LAMBDA * np.eye(d) + XX + sum((kappa[s] ** 2 - 1) * XXk[s] for s in XXk)
-        b = xy + sum((kappa[s] - 1) * xyk[s] for s in xyk)
+        # regressor kappa_k x with weight 1/kappa_k: Lambda = lambda I + sum_k kappa_k X_k^T X_k, b = X^T y
+        lam = LAMBDA * np.eye(d) + XX + sum((kappa[s] - 1) * XXk[s] for s in XXk)
+        b = xy
         return np.linalg.solve(lam, b), b, lam
 
     an = A0 + n / 2
     kappa = {s: 1.0 for s in XXk}
     for _ in range(ROUNDS):
         mu, b, _ = posterior(kappa)
-        s2 = (B0 + 0.5 * max(0.0, float(y @ y - mu @ b))) / an
+        s2 = (B0 + 0.5 * max(0.0, weighted_yy(kappa) - float(mu @ b))) / an
         prior = 1 / TAU ** 2
         kappa = {s: float(np.clip((mu @ xyk[s] / s2 + prior) / (mu @ XXk[s] @ mu / s2 + prior), KAPPA_MIN, 1.0)) for s in XXk}
     mu, b, lam = posterior(kappa)
-    bn = B0 + 0.5 * max(0.0, float(y @ y - mu @ b))
+    bn = B0 + 0.5 * max(0.0, weighted_yy(kappa) - float(mu @ b))
     kap = np.array([1.0] + [kappa[s] for s in range(1, slots)])
     kr = kap[k]
     fit = X @ mu
-    N = np.array([float(np.sum(kr[a_of == a] ** 2)) for a in range(n_items)])
-    W = np.array([float(np.sum(kr[a_of == a] * (y[a_of == a] - kr[a_of == a] * fit[a_of == a]))) for a in range(n_items)])
+    N = np.array([float(np.sum(kr[a_of == a])) for a in range(n_items)])
+    W = np.array([float(np.sum(y[a_of == a] - kr[a_of == a] * fit[a_of == a])) for a in range(n_items)])
     s2 = bn / an
     seen = N > 0
     tau2 = (np.sum(W[seen] ** 2 / N[seen]) - s2 * seen.sum()) / N.sum()

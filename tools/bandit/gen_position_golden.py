@@ -5,11 +5,13 @@
 
 A seeded slate log from a position-based model (Craswell et al. 2008; Chuklin, Markov & de Rijke 2015): slot k is
 examined with probability kappa_k, an examined item is clicked with probability sigmoid(relevance). The log's sums per
-slot (X_k^T X_k, X_k^T y) give the examination estimate by alternating least squares, starting from kappa = 1:
-  Lambda = lambda I + sum_k kappa_k^2 X_k^T X_k,  b = sum_k kappa_k X_k^T y,  mu = Lambda^-1 b
+slot (X_k^T X_k, X_k^T y, y_k^T y_k) give the examination estimate by alternating least squares, starting from kappa = 1.
+Slot k's row is the regressor kappa_k x with noise variance kappa_k s2 (weight 1/kappa_k: a click model's reward
+variance shrinks with examination; PBM-UCB's effective views sum_k kappa_k n_k, Lagree, Vernade & Cappe 2016):
+  Lambda = lambda I + sum_k kappa_k X_k^T X_k,  b = sum_k X_k^T y,  mu = Lambda^-1 b
   kappa_k = clip((mu^T X_k^T y / s2 + 1/tau^2) / (mu^T X_k^T X_k mu / s2 + 1/tau^2), 0.05, 1),
   s2 = bn/an (the posterior noise estimate at the current kappa), tau = 0.25
-(kappa_0 = 1), 3 rounds, then mu with the final kappa; bn = b0 + (y^T y - mu^T b) / 2, an = a0 + n/2.
+(kappa_0 = 1), 30 rounds (libs/bandit KAPPA_ROUNDS: ALS contracts slowly, ~x0.8 per round), then mu with the final kappa; bn = b0 + (sum_k y_k^T y_k / kappa_k - mu^T b) / 2, an = a0 + n/2.
 """
 import json
 import os
@@ -17,7 +19,7 @@ import os
 import numpy as np
 
 LAMBDA, A0, B0 = 0.25, 6.0, 6.0
-KAPPA_MIN, TAU, ROUNDS = 0.05, 0.25, 3
+KAPPA_MIN, TAU, ROUNDS = 0.05, 0.25, 30
 
 
 def features(context, item):
@@ -50,20 +52,27 @@ def main():
     xyk = {s: X[k == s].T @ y[k == s] for s in range(1, slots)}
     n = len(rows)
 
+    yyk = {s: float(y[k == s] @ y[k == s]) for s in range(1, slots)}
+
+    def weighted_yy(kappa):
+        # slot k's noise variance is kappa_k s2 (weight 1/kappa_k): sum_k y_k^T y_k / kappa_k
+        return float(y @ y) + sum((1 / kappa[s] - 1) * yyk[s] for s in yyk)
+
     def posterior(kappa):
-        lam = LAMBDA * np.eye(d) + XX + sum((kappa[s] ** 2 - 1) * XXk[s] for s in XXk)
-        b = xy + sum((kappa[s] - 1) * xyk[s] for s in xyk)
+        # regressor kappa_k x with weight 1/kappa_k: Lambda = lambda I + sum_k kappa_k X_k^T X_k, b = X^T y
+        lam = LAMBDA * np.eye(d) + XX + sum((kappa[s] - 1) * XXk[s] for s in XXk)
+        b = xy
         return np.linalg.solve(lam, b), b
 
     an = A0 + n / 2
     kappa = {s: 1.0 for s in XXk}
     for _ in range(ROUNDS):
         mu, b = posterior(kappa)
-        s2 = (B0 + 0.5 * max(0.0, float(y @ y - mu @ b))) / an
+        s2 = (B0 + 0.5 * max(0.0, weighted_yy(kappa) - float(mu @ b))) / an
         prior = 1 / TAU ** 2
         kappa = {s: float(np.clip((mu @ xyk[s] / s2 + prior) / (mu @ XXk[s] @ mu / s2 + prior), KAPPA_MIN, 1.0)) for s in XXk}
     mu, b = posterior(kappa)
-    bn = B0 + 0.5 * max(0.0, float(y @ y - mu @ b))
+    bn = B0 + 0.5 * max(0.0, weighted_yy(kappa) - float(mu @ b))
     # without the position model (every slot alike): the plain ridge posterior mean
     mu_none = np.linalg.solve(LAMBDA * np.eye(d) + XX, xy)
     # error of the predicted relevance P(click | examined) = x^T mu against the truth sigmoid(x^T beta), over the log

@@ -100,6 +100,8 @@ describe('LinearModel per-item effect (itemEffect "intercept")', () => {
     const b = fitted('intercept', (i) => i % 2 === 1);
     a.takeDelta();
     a.mergeDelta(b.takeDelta());
+    // a merge continues κ from the replica's own (KAPPA_WARM_ROUNDS); re-estimated from κ = 1 it is the load's
+    a.estimateExamination();
     for (const m of [restored, a]) {
       const got = m.itemEffects(candidates)!;
       expectClose(Array.from(got.mean), Array.from(want.mean), 1e-9);

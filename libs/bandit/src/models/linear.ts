@@ -65,7 +65,7 @@ export interface LinearConfig extends NigPrior {
  * term, as the per-arm blocks of Li et al. 2010's hybrid LinUCB, reduced to one coefficient). It is fitted on the
  * item's residuals around the shared posterior mean μ (two-stage empirical Bayes: β's posterior is not refitted on
  * δ), with the position model's examination κ_k (rows of item a at slot k, prediction xᵀμ = c̃ᵀγ_a):
- *   N_a = Σ_k κ_k² n_{a,k},  W_a = Σ_k κ_k (Σy_{a,k} − κ_k γ_aᵀΣc̃_{a,k}),  P_a = λ_δ + N_a,  m_a = W_a / P_a,
+ *   N_a = Σ_k κ_k n_{a,k},  W_a = Σ_k (Σy_{a,k} − κ_k γ_aᵀΣc̃_{a,k}),  P_a = λ_δ + N_a,  m_a = W_a / P_a,
  * λ_δ estimated per request by empirical Bayes over the candidates (see itemEffectPrecisionFor: bounded by
  * [itemEffectPrecision, ITEM_EFFECT_PRECISION_MAX]),
  * and drawn independently per item, δ_a = m_a + σ c_a ζ_a / √P_a (c_a the per-item noise scale, σ the request's
@@ -97,16 +97,25 @@ export const ITEM_EFFECT_PRECISION_MAX = 100;
  * Web Search", ch. 3): a result at slot k is examined with probability κ_k (κ_0 = 1 for the top slot) and, if
  * examined, rewards with its relevance, so E[y | x, k] = κ_k · xᵀβ (as in PBM-TS, Komiyama et al. 2015, and the
  * position discounts of Lattimore et al. 2018 TopRank / Li et al. 2016 cascading linear bandits). The regression takes
- * the regressor κ_k·x: a slot's update weighs κ_k² in the precision, so a non-click at a rarely examined slot is weak
- * evidence. κ is learned from the per-slot sums by alternating least squares ({@link LinearModel.examination}).
+ * the regressor κ_k·x with noise variance κ_k σ² (weight 1/κ_k): a click model's reward at slot k is examination ×
+ * relevance, so its variance κ_k p (1 − κ_k p) shrinks with κ_k (≈ κ_k · p(1 − p) for small p), and the Bernoulli
+ * PBM's Fisher information about the relevance at slot k is κ_k (1 − p)/(1 − κ_k p) ≈ κ_k times the top slot's. So
+ * a slot-k observation weighs κ_k in the precision (PBM-UCB's "effective number of views" Σ_k κ_k n_k, Lagrée,
+ * Vernade & Cappé 2016) — weak evidence at a rarely examined slot, but not the κ_k² of a homoscedastic fit, which
+ * left the lower slots' items over-explored (issue 12, session 8) — and its Xᵀy enters unscaled:
+ *   Λn = λI + Σ_k κ_k X_kᵀX_k,  Λn μn = Σ_k X_kᵀy,  bn = b0 + ½(Σ_k y_kᵀy_k / κ_k − μnᵀΛnμn),
+ * σ² being the top slot's noise. κ is learned from the per-slot sums by alternating least squares
+ * ({@link LinearModel.examination}).
  */
 export type PositionModel = 'none' | 'pbm';
 
-/** Per-slot sums (slot index k ≥ 1; slot 0 is the rest): n_k, X_kᵀy, X_kᵀX_k (d×d, symmetric). */
+/** Per-slot sums (slot index k ≥ 1; slot 0 is the rest): n_k, X_kᵀy, X_kᵀX_k (d×d, symmetric), y_kᵀy_k. */
 export interface LinearPositionStats {
   n: number;
   xy: number[];
   xx: number[];
+  /** absent in snapshots written before issue 12 session 8: 0 (bn then leaves out the slots' 1/κ_k − 1 share) */
+  yy?: number;
 }
 
 /**
@@ -162,6 +171,15 @@ export interface LinearOptions extends Partial<NigPrior> {
 export const KAPPA_MIN = 0.05;
 /** Prior sd τ of κ_k around 1 (examination-probability scale): the data outweigh it once κ_k is known to ±τ. */
 export const KAPPA_PRIOR_SD = 0.25;
+/**
+ * Alternating-least-squares rounds of κ from κ = 1 (a load, or an explicit estimate). ALS contracts slowly here — the
+ * lower slots pull μ towards their own κ, about ×0.8 per round with 5 slots — so 3 rounds (until issue 12 session 8)
+ * stopped at κ ≈ .90/.71/.52/.40 against a converged .76/.57/.41/.31 (true .75/.55/.40/.30; NumPy check on a seeded
+ * 5-slot log) and under-debiased the lower slots. 30 rounds leave ≈ 0.3·0.8³⁰ ≈ 1e-4.
+ */
+export const KAPPA_ROUNDS = 30;
+/** Rounds of a re-estimate that continues from the current κ (after observations, merges, rebases). */
+export const KAPPA_WARM_ROUNDS = 3;
 
 class RawStats {
   n = 0;
@@ -171,7 +189,7 @@ class RawStats {
   readonly xx: Float64Array;
   /** per item [n, Σy², Σ c̃y (k), Σ c̃c̃ᵀ (k², full)] with c̃ = [1, context] (noise 'item'), else null */
   readonly items: Map<string, Float64Array> | null;
-  /** per slot k ≥ 1: [n, X_kᵀy (d), X_kᵀX_k (d², lower triangle authoritative)] (positionModel 'pbm'), else null */
+  /** per slot k ≥ 1: [n, X_kᵀy (d), X_kᵀX_k (d², lower triangle authoritative), y_kᵀy_k] (positionModel 'pbm'), else null */
   readonly positions: Map<number, Float64Array> | null;
   /** per item, per slot k ≥ 1: [n, Σy, Σc̃ (k)] (itemEffect with the position model), else null */
   readonly itemSlots: Map<string, Map<number, Float64Array>> | null;
@@ -235,7 +253,7 @@ class RawStats {
   positionRow(slot: number): Float64Array {
     const positions = this.positions as Map<number, Float64Array>;
     let p = positions.get(slot);
-    if (!p) positions.set(slot, (p = new Float64Array(1 + this.d + this.d * this.d)));
+    if (!p) positions.set(slot, (p = new Float64Array(2 + this.d + this.d * this.d)));
     return p;
   }
   /** Slot k ≥ 1's sums (slot 0's are the totals minus the others', never kept apart). */
@@ -245,12 +263,15 @@ class RawStats {
     const d = this.d;
     p[0] += 1;
     for (let i = 0; i < d; i++) p[1 + i] += r * x[i];
-    if (withXX) addOuterLower(p.subarray(1 + d), x, d);
+    p[1 + d + d * d] += r * r;
+    if (withXX) addOuterLower(p.subarray(1 + d, 1 + d + d * d), x, d);
   }
   correctPosition(slot: number, x: Vector, oldR: number, newR: number): void {
     if (!this.positions || slot < 1) return;
     const p = this.positionRow(slot);
-    for (let i = 0; i < this.d; i++) p[1 + i] += (newR - oldR) * x[i];
+    const d = this.d;
+    for (let i = 0; i < d; i++) p[1 + i] += (newR - oldR) * x[i];
+    p[1 + d + d * d] += newR * newR - oldR * oldR;
   }
   addPositions(
     positions: Record<string, LinearPositionStats> | Map<number, Float64Array> | null | undefined,
@@ -268,12 +289,16 @@ class RawStats {
               throw new RangeError(`position stats: slot "${k}" is not an integer ≥ 1`);
             if (v.xy.length !== d || v.xx.length !== d * d)
               throw new RangeError(`position ${k}: stats dimension mismatch`);
-            return [slot, [v.n, ...v.xy, ...v.xx]];
+            return [slot, [v.n, ...v.xy, ...v.xx, v.yy ?? 0]];
           });
+    const last = 1 + d + d * d; // y_kᵀy_k goes with n and X_kᵀy
     for (const [slot, v] of entries) {
       const p = this.positionRow(slot);
-      if (parts !== 'xx') for (let i = 0; i <= d; i++) p[i] += sign * v[i];
-      if (parts !== 'rest') for (let i = 1 + d; i < p.length; i++) p[i] += sign * v[i];
+      if (parts !== 'xx') {
+        for (let i = 0; i <= d; i++) p[i] += sign * v[i];
+        p[last] += sign * v[last];
+      }
+      if (parts !== 'rest') for (let i = 1 + d; i < last; i++) p[i] += sign * v[i];
     }
   }
   private itemRow(id: string): Float64Array {
@@ -387,7 +412,8 @@ class RawStats {
         out.positions[String(slot)] = {
           n: p[0],
           xy: Array.from(p.subarray(1, 1 + d)),
-          xx: Array.from(symmetrizeFromLower(Float64Array.from(p.subarray(1 + d)), d)),
+          xx: Array.from(symmetrizeFromLower(Float64Array.from(p.subarray(1 + d, 1 + d + d * d)), d)),
+          yy: p[1 + d + d * d],
         };
       }
     }
@@ -420,8 +446,9 @@ class RawStats {
     return { n: it[0], rss: Math.max(0, it[1] - dot(w, w, k)) };
   }
   /**
-   * Item a's per-item-effect sums around the prediction κ_k c̃ᵀγ: precision Σ_k κ_k² n_{a,k} and
-   * Σ_k κ_k (Σy_{a,k} − κ_k γᵀΣc̃_{a,k}) (slot 0, κ = 1: the totals minus the slots ≥ 1; Σc̃ is row 0 of Σc̃c̃ᵀ as c̃_0 = 1).
+   * Item a's per-item-effect sums around the prediction κ_k c̃ᵀγ, with the position model's weights (regressor κ_k,
+   * noise variance κ_k σ²): precision Σ_k κ_k n_{a,k} and Σ_k (Σy_{a,k} − κ_k γᵀΣc̃_{a,k}) (slot 0, κ = 1: the
+   * totals minus the slots ≥ 1; Σc̃ is row 0 of Σc̃c̃ᵀ as c̃_0 = 1).
    */
   itemEffectSums(
     id: string,
@@ -446,8 +473,8 @@ class RawStats {
         n0 -= r[0];
         y0 -= r[1];
         pred0 -= pred;
-        precision += kappa * kappa * r[0];
-        weighted += kappa * (r[1] - kappa * pred);
+        precision += kappa * r[0];
+        weighted += r[1] - kappa * pred;
       }
     return { precision: precision + n0, weighted: weighted + y0 - pred0 };
   }
@@ -490,7 +517,6 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
   private readonly kappa = new Map<number, number>();
   /** observations at slots ≥ 1 since κ was last estimated */
   private sinceKappa = 0;
-  private readonly sbuf: Float64Array;
   private readonly kbuf: Float64Array;
   /** itemEffect 'intercept' or 'twins' */
   private readonly itemEffect: boolean;
@@ -532,7 +558,6 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     this.cbuf = new Float64Array(this.k);
     this.stats = new RawStats(d, perItem, this.k, perPosition, this.itemEffect && perPosition);
     this.delta = new RawStats(d, perItem, this.k, perPosition, this.itemEffect && perPosition);
-    this.sbuf = new Float64Array(d);
     this.kbuf = new Float64Array(d);
     this.L = new Float64Array(d * d);
     this.mu = new Float64Array(d);
@@ -587,21 +612,21 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     const A = new Float64Array(d * d);
     const s = this.stats.positions?.get(slot);
     const p = this.delta.positions?.get(slot);
-    if (s) A.set(s.subarray(1 + d));
+    if (s) A.set(s.subarray(1 + d, 1 + d + d * d));
     if (p) for (let i = 0; i < A.length; i++) A[i] += p[1 + d + i];
     return A;
   }
 
   /**
    * Recomputes the Cholesky factor of Λn from the statistics (after merges, or a new κ). O(d³).
-   * Λn = λI + Σ_k κ_k² X_kᵀX_k = λI + XᵀX + Σ_{k≥1} (κ_k² − 1) X_kᵀX_k.
+   * Λn = λI + Σ_k κ_k X_kᵀX_k = λI + XᵀX + Σ_{k≥1} (κ_k − 1) X_kᵀX_k (see {@link PositionModel}).
    */
   private refactor(): void {
     const d = this.d;
     const A = this.totalXX();
     for (const [slot, kappa] of this.kappa) {
       const P = this.positionXX(slot);
-      const w = kappa * kappa - 1;
+      const w = kappa - 1;
       for (let i = 0; i < A.length; i++) A[i] += w * P[i];
     }
     for (let i = 0; i < d; i++) A[i * d + i] += this.config.lambda;
@@ -609,16 +634,15 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     this.muDirty = true;
   }
 
-  /** The regression's Xᵀy with scaled regressors: Σ_k κ_k X_kᵀy = Xᵀy + Σ_{k≥1} (κ_k − 1) X_kᵀy. */
-  private weightedXy(): Float64Array {
-    const d = this.d;
-    const b = this.sbuf;
-    b.set(this.stats.xy);
+  /** The weighted yᵀy: Σ_k y_kᵀy_k / κ_k = yᵀy + Σ_{k≥1} (1/κ_k − 1) y_kᵀy_k (see {@link PositionModel}). */
+  private weightedYy(): number {
+    let yy = this.stats.yy;
+    const last = 1 + this.d + this.d * this.d;
     for (const [slot, kappa] of this.kappa) {
       const p = this.stats.positions?.get(slot);
-      if (p) for (let i = 0; i < d; i++) b[i] += (kappa - 1) * p[1 + i];
+      if (p) yy += (1 / kappa - 1) * p[last];
     }
-    return b;
+    return yy;
   }
 
   /** κ_k of slot k (0-based; 1 for the top slot, for unseen slots and without the position model). */
@@ -633,14 +657,19 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
    * κ_k ~ N(1, τ²), τ = KAPPA_PRIOR_SD:
    *   κ_k = (μᵀX_kᵀy / σ̂² + 1/τ²) / (μᵀX_kᵀX_kμ / σ̂² + 1/τ²),
    * clamped to [KAPPA_MIN, 1]; then μ is refitted with the new κ. With rare rewards (little information about κ per
-   * observation) κ stays near 1, i.e. near the model without position bias. Starts from κ = 1 and runs `rounds` rounds, so κ
-   * is a function of the additive sums only: replicas holding the same statistics hold the same κ.
+   * observation) κ stays near 1, i.e. near the model without position bias. `from: 'prior'` starts from κ = 1 and runs
+   * `rounds` rounds (KAPPA_ROUNDS: converged to ≈ 1e-4), so κ is a function of the additive sums: a load or an
+   * explicit estimate on replicas holding the same statistics gives the same κ. `'current'` continues from the
+   * current κ (the re-estimates after observations, merges and rebases: KAPPA_WARM_ROUNDS each, so κ tracks the
+   * fixed point at a tenth of the cost).
    */
-  estimateExamination(rounds = 3): void {
+  estimateExamination(rounds = KAPPA_ROUNDS, from: 'prior' | 'current' = 'prior'): void {
     this.sinceKappa = 0;
-    this.kappa.clear();
     const positions = this.stats.positions;
+    if (from === 'prior') this.kappa.clear();
+    else for (const k of [...this.kappa.keys()]) if (!positions?.has(k)) this.kappa.delete(k);
     if (!positions || positions.size === 0 || this.stats.n <= 0) {
+      this.kappa.clear();
       this.refactor();
       return;
     }
@@ -681,8 +710,10 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     this.delta.observePosition(slot, x, reward, true);
     const kappa = this.stats.positions ? this.examination(slot) : 1;
     if (kappa !== 1) {
+      // precision weight κ_k: the regressor κ_k·x with weight 1/κ_k (see PositionModel)
       const xs = this.kbuf;
-      for (let i = 0; i < this.d; i++) xs[i] = kappa * x[i];
+      const w = Math.sqrt(kappa);
+      for (let i = 0; i < this.d; i++) xs[i] = w * x[i];
       cholUpdate(this.L, xs, this.d, this.work);
     } else cholUpdate(this.L, x, this.d, this.work);
     this.muDirty = true;
@@ -704,13 +735,14 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
   /** κ is re-estimated after every max(50, n/10) observations at slots ≥ 1 (O(P·d³) each time). */
   private maybeEstimateExamination(): void {
     this.sinceKappa += 1;
-    if (this.sinceKappa >= Math.max(50, this.stats.n / 10)) this.estimateExamination();
+    if (this.sinceKappa >= Math.max(50, this.stats.n / 10)) this.estimateExamination(KAPPA_WARM_ROUNDS, 'current');
   }
 
   /** μn (cached; recomputed in O(d²) after changes). */
   posteriorMean(): Float64Array {
     if (this.muDirty) {
-      this.mu = cholSolve(this.L, this.kappa.size ? this.weightedXy() : this.stats.xy, this.d, this.mu);
+      // the κ-weighted regression's Λμ = Σ_k X_kᵀy = Xᵀy (regressor κ_k·x, weight 1/κ_k)
+      this.mu = cholSolve(this.L, this.stats.xy, this.d, this.mu);
       this.muDirty = false;
     }
     return this.mu;
@@ -723,7 +755,7 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     for (let i = 0; i < d; i++) precision[i * d + i] += this.config.lambda;
     for (const [slot, kappa] of this.kappa) {
       const P = symmetrizeFromLower(this.positionXX(slot), d);
-      for (let i = 0; i < precision.length; i++) precision[i] += (kappa * kappa - 1) * P[i];
+      for (let i = 0; i < precision.length; i++) precision[i] += (kappa - 1) * P[i];
     }
     return { d, mean, precision, cholesky: Float64Array.from(this.L), an: this.an(), bn: this.bn(), n: this.stats.n };
   }
@@ -733,9 +765,9 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
   }
 
   bn(): number {
-    // μᵀΛμ = μᵀXᵀy since Λμ = Xᵀy (the κ-weighted Xᵀy under the position model)
+    // μᵀΛμ = μᵀXᵀy since Λμ = Xᵀy (also under the position model's weights; yᵀy is then the weighted one)
     const mu = this.posteriorMean();
-    return posteriorScale(this.config, this.stats.yy, dot(mu, this.kappa.size ? this.weightedXy() : this.stats.xy));
+    return posteriorScale(this.config, this.kappa.size ? this.weightedYy() : this.stats.yy, dot(mu, this.stats.xy));
   }
 
   /** β = μn + σ L⁻ᵀ z with σ² = bn/g: the coefficient draw for given variates g ~ Gamma(an,1), z ~ N(0, I_d). */
@@ -1075,7 +1107,7 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     this.checkCompatible(delta);
     this.stats.add(delta.stats);
     this.ownRss.clear();
-    this.estimateExamination();
+    this.estimateExamination(KAPPA_WARM_ROUNDS, 'current');
   }
 
   rebase(merged: LinearSnapshot): void {
@@ -1084,7 +1116,7 @@ export class LinearModel implements BanditModel<LinearSnapshot> {
     this.stats.add(merged.stats);
     this.stats.add(this.delta, 1, 'rest');
     this.ownRss.clear();
-    this.estimateExamination();
+    this.estimateExamination(KAPPA_WARM_ROUNDS, 'current');
   }
 }
 
