@@ -17,6 +17,36 @@ const candidates = (t: number) =>
     features: { price: ((i * 7 + t) % 5) - 2, size: ((i * 3) % 4) - 1.5 },
   }));
 
+interface LoggedRow {
+  seed: string | number;
+  context: number[];
+  shortlist: { ids: string[]; rankerScores: number[]; features: number[][] };
+}
+
+/** The decision a logged row gives when replayed in process from the prior with the row's seed (3 slots). */
+function replayLogged(
+  row: LoggedRow,
+  policy: Omit<typeof POLICY, 'propensities'> & { propensities: 'inline' | 'deferred' },
+) {
+  const model = createModel(
+    modelSpecFor(policySchema.parse(policy), { contextDim: 2, itemDim: 2, embeddingDim: null })!,
+  ) as BanditModel;
+  const shortlist = row.shortlist;
+  return new ThompsonPolicy(model).decide(
+    {
+      context: row.context,
+      candidates: shortlist.ids.map((id, i) => ({
+        id,
+        features: shortlist.features[i],
+        rankerScore: shortlist.rankerScores[i],
+      })),
+      slots: 3,
+      propensityDraws: policy.propensityDraws,
+    },
+    createRng(Number(row.seed)),
+  );
+}
+
 describe('deferred propensities', () => {
   let t: TestApp;
   let db: DataSource;
@@ -72,23 +102,7 @@ describe('deferred propensities', () => {
     expect(await waitForPropensities([res.body.decisionId], 1000)).toBeLessThanOrEqual(1000);
 
     // exact replay: the first decision of a fresh variant was drawn from the prior; same seed, row and model → same numbers
-    const model = createModel(
-      modelSpecFor(policySchema.parse(POLICY), { contextDim: 2, itemDim: 2, embeddingDim: null })!,
-    ) as BanditModel;
-    const shortlist = row.shortlist as { ids: string[]; rankerScores: number[]; features: number[][] };
-    const replay = new ThompsonPolicy(model).decide(
-      {
-        context: row.context,
-        candidates: shortlist.ids.map((id, i) => ({
-          id,
-          features: shortlist.features[i],
-          rankerScore: shortlist.rankerScores[i],
-        })),
-        slots: 3,
-        propensityDraws: POLICY.propensityDraws,
-      },
-      createRng(Number(row.seed)),
-    );
+    const replay = replayLogged(row, POLICY);
     expect(replay.slots.map((s) => s.itemId)).toEqual(res.body.slots.map((s: { itemId: string }) => s.itemId));
     expect(await slotPropensities(res.body.decisionId)).toEqual(replay.slots.map((s) => s.propensity));
   }, 60_000);
@@ -144,23 +158,7 @@ describe('deferred propensities', () => {
     // the answer and the log carry them (inline), and they are what the in-process inline decision gives
     const [row] = await db.query(`SELECT seed, context, shortlist FROM decisions WHERE id = $1`, [res.body.decisionId]);
     expect(await slotPropensities(res.body.decisionId)).toEqual(answered);
-    const model = createModel(
-      modelSpecFor(policySchema.parse(INLINE), { contextDim: 2, itemDim: 2, embeddingDim: null })!,
-    ) as BanditModel;
-    const shortlist = row.shortlist as { ids: string[]; rankerScores: number[]; features: number[][] };
-    const replay = new ThompsonPolicy(model).decide(
-      {
-        context: row.context,
-        candidates: shortlist.ids.map((id, i) => ({
-          id,
-          features: shortlist.features[i],
-          rankerScore: shortlist.rankerScores[i],
-        })),
-        slots: 3,
-        propensityDraws: INLINE.propensityDraws,
-      },
-      createRng(Number(row.seed)),
-    );
+    const replay = replayLogged(row, INLINE);
     expect(replay.slots.map((s) => s.itemId)).toEqual(res.body.slots.map((s: { itemId: string }) => s.itemId));
     expect(answered).toEqual(replay.slots.map((s) => s.propensity));
     expect(answered.every((p: number) => p > 0 && p <= 1)).toBe(true);

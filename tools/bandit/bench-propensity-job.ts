@@ -3,25 +3,9 @@
 // the covariance's inputs (scoreCovarianceInputs), each with and without a structured clone (what postMessage does).
 // Also the whole decision in-thread (1,000 draws) and without propensities. Medians in µs.
 // Usage: node tools/bandit/run-ts.js tools/bandit/bench-propensity-job.ts
-import { HybridModel, Rng, ThompsonPolicy, type Candidate } from '@slotwise/bandit';
+import { Rng, hybridDecisionFixture } from '@slotwise/bandit';
 
-const rng = new Rng(7);
-const vec = (k: number): number[] => Array.from({ length: k }, () => rng.normal() / Math.sqrt(k));
-const catalog: Candidate[] = Array.from({ length: 200 }, (_, i) => ({
-  id: `item-${i}`,
-  features: vec(16),
-  rankerScore: rng.uniform(),
-}));
-const model = HybridModel.create({ contextDim: 16, itemDim: 16 });
-for (let t = 0; t < 2000; t++) model.observe(vec(16), catalog[rng.int(200)], rng.uniform() < 0.1 ? 1 : 0);
-model.takeDelta();
-const policy = new ThompsonPolicy(model);
-const reqs = Array.from({ length: 16 }, () => ({
-  context: vec(16),
-  candidates: rng.samplePrefix(200, 50).map((i) => catalog[i]),
-  slots: 5,
-  propensityDraws: 1000,
-}));
+const { model, policy, requests: reqs } = hybridDecisionFixture({ propensityDraws: 1000 });
 const now = () => performance.now() * 1000;
 const med = (a: number[]) => a.slice().sort((x, y) => x - y)[a.length >> 1];
 const T = {

@@ -313,11 +313,15 @@ export function runBanditBench(): {
 }
 
 /**
- * A prepared hybrid decision workload (the benchDecision defaults: 200 catalog items after 2,000 observations, 50
- * candidates, 5 slots, 16 × 16 features) whose `run(k)` times k decisions with `propensityDraws` re-draws and returns
- * the median µs — for interleaving with the NumPy reference (tools/bandit/numpy_decision.py) under the same load.
+ * The decision workload of {@link decisionTimer} and tools/bandit/bench-propensity-job.ts: a hybrid model (16 × 16
+ * features) after 2,000 observations of a 200-item catalog, its Thompson policy, and 16 requests of 50 candidates and
+ * 5 slots with `propensityDraws` re-draws. Deterministic for a seed.
  */
-export function decisionTimer(opts: { propensityDraws?: number; seed?: number } = {}): { run(k: number): number } {
+export function hybridDecisionFixture(opts: { propensityDraws?: number; seed?: number } = {}): {
+  model: HybridModel;
+  policy: ThompsonPolicy;
+  requests: Array<{ context: number[]; candidates: Candidate[]; slots: number; propensityDraws: number }>;
+} {
   const draws = opts.propensityDraws ?? DEFAULT_PROPENSITY_DRAWS;
   const rng = new Rng(opts.seed ?? 7);
   const vec = (k: number): number[] => Array.from({ length: k }, () => rng.normal() / Math.sqrt(k));
@@ -336,6 +340,16 @@ export function decisionTimer(opts: { propensityDraws?: number; seed?: number } 
     slots: 5,
     propensityDraws: draws,
   }));
+  return { model, policy, requests };
+}
+
+/**
+ * A prepared hybrid decision workload ({@link hybridDecisionFixture}) whose `run(k)` times k decisions with
+ * `propensityDraws` re-draws and returns the median µs — for interleaving with the NumPy reference
+ * (tools/bandit/numpy_decision.py) under the same load.
+ */
+export function decisionTimer(opts: { propensityDraws?: number; seed?: number } = {}): { run(k: number): number } {
+  const { policy, requests } = hybridDecisionFixture(opts);
   for (let t = 0; t < 5; t++) policy.decide(requests[t], new Rng(t)); // warm-up
   let seed = 0;
   return {
