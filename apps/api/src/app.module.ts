@@ -5,6 +5,8 @@ import { ApiKeyGuard } from './common/auth/api-key.guard';
 import { ProblemFilter } from './common/http/problem.filter';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 import { ClusterBus } from './database/cluster-bus';
+import { EmbeddedVacuumWorker } from './database/embedded-vacuum.worker';
+import { MaintenanceRepository } from './database/maintenance.repository';
 import { dataSourceOptions } from './database/data-source';
 import { AB_CONTROLLERS, AB_PROVIDERS } from './modules/ab';
 import { ApiKeysController } from './modules/api-keys/api-keys.controller';
@@ -59,6 +61,8 @@ export class AppModule {
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         ClusterBus,
+        MaintenanceRepository,
+        EmbeddedVacuumWorker,
         MetricsService,
         HealthService,
         AuditRepository,
