@@ -385,6 +385,22 @@ describe('Foundation over HTTP', () => {
       });
     });
 
+    it('the audit log can be filtered by every entity type it records (metric, layer, …)', async () => {
+      expect(
+        (await t.call('POST', '/v1/metrics', { body: { key: 'audit-metric', name: 'Audited', type: 'sum' } })).status,
+      ).toBe(201);
+      expect((await t.call('PUT', '/v1/layers/audit-layer', { body: { holdoutPercent: 5 } })).status).toBe(200);
+      const metric = await t.call('GET', '/v1/audit?entityType=metric&entityId=audit-metric');
+      expect(metric.status).toBe(200);
+      expect(metric.body.entries[0]).toMatchObject({ action: 'metric.create', entityType: 'metric' });
+      const layer = await t.call('GET', '/v1/audit?entityType=layer&entityId=audit-layer');
+      expect(layer.status).toBe(200);
+      expect(layer.body.entries[0]).toMatchObject({ entityType: 'layer', entityId: 'audit-layer' });
+      const unknown = await t.call('GET', '/v1/audit?entityType=spaceship');
+      expect(unknown.status).toBe(400);
+      expect(unknown.body.errors[0].path).toBe('query.entityType');
+    });
+
     it('400 with paths for bad features; 404 for a missing item', async () => {
       const res = await t.call('PUT', '/v1/items/i-2', { body: { features: { price: 'cheap' }, colour: 'red' } });
       expect(res.status).toBe(400);

@@ -3,9 +3,26 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuditEntryEntity } from '../../database/entities/audit-entry.entity';
 import type { Principal } from '../../common/auth/access';
 
+/** Every kind of entity the audit log records; `GET /v1/audit?entityType=` accepts exactly these. */
+export const AUDIT_ENTITY_TYPES = [
+  'experiment',
+  'experiment-phase',
+  'item',
+  'api-key',
+  'console-user',
+  'feature',
+  'webhook',
+  'trigger',
+  'metric',
+  'layer',
+  'model',
+  'unit-erasure',
+] as const;
+export type AuditEntityType = (typeof AUDIT_ENTITY_TYPES)[number];
+
 export interface AuditRecord {
   action: string;
-  entityType: string;
+  entityType: AuditEntityType;
   entityId: string;
   before: unknown;
   after: unknown;

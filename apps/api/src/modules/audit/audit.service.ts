@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { AuditRepository } from './audit.repository';
+import { AUDIT_ENTITY_TYPES, AuditRepository } from './audit.repository';
 import { z } from 'zod';
 
 export const auditQuerySchema = z.strictObject({
-  entityType: z.enum(['experiment', 'item', 'api-key', 'feature', 'webhook', 'trigger']).optional(),
+  entityType: z.enum(AUDIT_ENTITY_TYPES).optional(),
   entityId: z.string().max(256).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   before: z.string().regex(/^\d+$/, 'must be an audit entry id').optional(),
