@@ -1,3 +1,4 @@
+import { reportSchema } from '@slotwise/contracts';
 import { OpeService } from '../apps/api/src/modules/ope/ope.service';
 import { ShadowService } from '../apps/api/src/modules/ope/shadow.service';
 import { abExperiment, rankingExperiment, startTestApp, TestApp } from './support/test-app';
@@ -194,6 +195,8 @@ describe('shadow variants over HTTP', () => {
 
     const report = (await t.call('POST', '/v1/experiments/apprentice/report/refresh')).body;
     expect(report.offPolicy.shadows.map((s: { variant: string }) => s.variant)).toEqual(['eg']);
+    // the shared contract keeps every field the API sends in offPolicy (it dropped shadows, computedAt, dataVersion)
+    expect(Object.keys(reportSchema.parse(report).offPolicy!).sort()).toEqual(Object.keys(report.offPolicy).sort());
     expect(report.offPolicy.shadows[0].estimate.estimates[0].value).toBeCloseTo(ips.value, 12);
     expect(
       report.offPolicy.pairs.every((p: { target: string; logs: string }) => p.target !== 'eg' && p.logs !== 'eg'),

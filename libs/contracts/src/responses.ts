@@ -344,7 +344,12 @@ export const offPolicySectionSchema = z.object({
       statement: z.string(),
     }),
   ),
+  /** shadow variants (no traffic) evaluated on the served logs they decided beside */
+  shadows: z.array(shadowValueSchema),
   warnings: z.array(z.string()),
+  /** when the section was computed (ISO 8601) and from which data (decisions|rewards|shadow rows): cached until it changes */
+  computedAt: z.string(),
+  dataVersion: z.string(),
 });
 
 // ---- reports ----------------------------------------------------------------------------------------------------
