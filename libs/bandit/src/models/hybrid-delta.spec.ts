@@ -59,3 +59,80 @@ describe('HybridModel.takeDelta({ typedArrays: true }) (the flush path)', () => 
     expect(plain(a.peekDelta().stats)).toEqual(pending);
   });
 });
+
+describe('HybridModel.takeDeltaInSteps (the flush path, between requests)', () => {
+  const rng = new Rng(43);
+  const vec = (k: number) => Array.from({ length: k }, () => rng.normal());
+  const catalog: Candidate[] = Array.from({ length: 30 }, (_, i) => ({ id: `item-${i}`, features: vec(4) }));
+  const steps = Array.from({ length: 700 }, () => ({
+    context: vec(3),
+    item: catalog[rng.int(catalog.length)],
+    reward: rng.uniform() < 0.3 ? 1 : 0,
+  }));
+
+  it('splits the ZᵀZ expansion into steps and gives bit-identical numbers to takeDelta, with observations, rewards and reads in between', () => {
+    const a = HybridModel.create({ contextDim: 3, itemDim: 4 });
+    const b = HybridModel.create({ contextDim: 3, itemDim: 4 });
+    let t = 0;
+    const feed = (n: number): void => {
+      for (const end = Math.min(steps.length, t + n); t < end; t++) {
+        const { context, item, reward } = steps[t];
+        a.observe(context, item, reward);
+        b.observe(context, item, reward);
+        if (t % 5 === 2) {
+          a.correct(context, item, reward, reward + 1);
+          b.correct(context, item, reward, reward + 1);
+        }
+      }
+    };
+    for (let round = 0; round < 4; round++) {
+      feed(70);
+      const inSteps = a.takeDeltaInSteps();
+      const whole = b.takeDelta({ typedArrays: true });
+      // one group per step: a delta of many (item, features) groups needs many steps
+      let stepsTaken = 1;
+      while (!inSteps.step(1)) {
+        stepsTaken++;
+        // requests between steps: observations into the next delta, posterior draws
+        feed(3);
+        const context = vec(3);
+        expect(Array.from(a.prepare(context, catalog).draw(new Rng(round)))).toEqual(
+          Array.from(b.prepare(context, catalog).draw(new Rng(round))),
+        );
+      }
+      expect(stepsTaken).toBeGreaterThan(10);
+      expect(plain(inSteps.finish().stats)).toEqual(plain(whole.stats));
+      expect(JSON.stringify(a.snapshot())).toBe(JSON.stringify(b.snapshot()));
+    }
+  });
+
+  it('finishes an unfinished take before anything reads the statistics (snapshot, another take, restore)', () => {
+    const a = HybridModel.create({ contextDim: 3, itemDim: 4 });
+    const b = HybridModel.create({ contextDim: 3, itemDim: 4 });
+    for (const { context, item, reward } of steps.slice(0, 120)) {
+      a.observe(context, item, reward);
+      b.observe(context, item, reward);
+    }
+    const inSteps = a.takeDeltaInSteps();
+    const whole = b.takeDelta({ typedArrays: true });
+    expect(inSteps.step(2)).toBe(false);
+    // snapshot() mid-take sees the whole taken ZᵀZ
+    expect(JSON.stringify(a.snapshot())).toBe(JSON.stringify(b.snapshot()));
+    expect(inSteps.step(2)).toBe(true);
+    const taken = inSteps.finish();
+    expect(plain(taken.stats)).toEqual(plain(whole.stats));
+    // a flush that did not commit puts it back: the state before the take
+    a.restoreDelta(taken);
+    b.restoreDelta(whole);
+    expect(JSON.stringify(a.snapshot())).toBe(JSON.stringify(b.snapshot()));
+    expect(plain(a.peekDelta().stats)).toEqual(plain(b.peekDelta().stats));
+    // a second take while the first is mid-way takes nothing of it twice
+    const first = a.takeDeltaInSteps();
+    first.step(1);
+    const second = a.takeDelta({ typedArrays: true });
+    const bFirst = b.takeDelta({ typedArrays: true });
+    expect(plain(first.finish().stats)).toEqual(plain(bFirst.stats));
+    expect(second.stats.n).toBe(0);
+    expect(JSON.stringify(a.snapshot())).toBe(JSON.stringify(b.snapshot()));
+  });
+});
