@@ -105,6 +105,9 @@ export async function createApp(config: AppConfig): Promise<RunningApp> {
         .build(),
     );
     applyResponseSchemas(document); // response schemas from libs/contracts
+    // The schemas are zod's JSON Schema 2020-12 (type arrays for null, numeric exclusiveMinimum, const): OpenAPI 3.1's
+    // dialect, not 3.0's, which Nest's builder declares.
+    document.openapi = '3.1.0';
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
 
     registerConsoleStatic(fastify); // the console SPA at / (dist/console), outside /v1
