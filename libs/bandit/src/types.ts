@@ -93,19 +93,6 @@ export interface DeltaOptions {
 }
 
 /**
- * A taken delta whose remaining work (hybrid: expanding the grouped ZᵀZ to d_z × d_z) runs in bounded steps, so a
- * server can serve requests between them. The model is already reset when this exists; any other call on the model
- * that reads its statistics first finishes the remaining work synchronously, so the numbers never depend on how the
- * work was split.
- */
-export interface DeltaInSteps<S> {
-  /** Does up to `budget` units of the remaining work (hybrid: (item, item-features) groups); true when none remains. */
-  step(budget: number): boolean;
-  /** The delta, exactly what takeDelta({ typedArrays: true }) returns; finishes the remaining work first. */
-  finish(): S;
-}
-
-/**
  * A Thompson-sampling model holding additive sufficient statistics. The state is (prior config, stats); a delta
  * has the same shape as a snapshot and adds to it element-wise, so replicas merge exactly.
  */
@@ -138,11 +125,6 @@ export interface BanditModel<
    * owns them): for binary packing (the API's flush), not for JSON.stringify, which writes a typed array as an object.
    */
   takeDelta(options?: DeltaOptions): S;
-  /**
-   * Optional: takeDelta({ typedArrays: true }) with its deferred work done in steps ({@link DeltaInSteps}); models
-   * implement it where that work is large (hybrid: O(groups · d_x² · d_item²) at each take).
-   */
-  takeDeltaInSteps?(): DeltaInSteps<S>;
   /** The pending delta without resetting it. */
   peekDelta(): S;
   /** Puts a taken delta back into the pending delta (e.g. its write to the database failed). */

@@ -33,7 +33,6 @@ import {
   type BanditModel,
   type Candidate,
   type Contribution,
-  type DeltaInSteps,
   type DeltaOptions,
   type FeatureNames,
   type SlateScorer,
@@ -130,9 +129,6 @@ class ItemRaw {
 class PendingOuterProducts {
   private readonly groups = new Map<string, Array<{ f: Float64Array; xx: Float64Array }>>();
   private count = 0;
-  /** the groups in settling order, once settling began (settleSome), and the next one to expand */
-  private queue: Array<{ f: Float64Array; xx: Float64Array }> | null = null;
-  private next = 0;
   constructor(
     readonly dx: number,
     readonly m: number,
@@ -143,8 +139,6 @@ class PendingOuterProducts {
   }
 
   add(id: string, x: Vector, f: Vector): void {
-    // only a taken delta is settled in steps, and nothing observes into it
-    if (this.queue) throw new Error('internal: observation added to a ZᵀZ being settled');
     let list = this.groups.get(id);
     if (!list) this.groups.set(id, (list = []));
     let g = list.find((e) => e.f.every((v, i) => v === f[i]));
@@ -158,50 +152,32 @@ class PendingOuterProducts {
 
   /** Adds every group's (Σ x xᵀ) ⊗ f fᵀ to the lower triangle of zz (d_z × d_z), then forgets them. */
   settleInto(zz: Float64Array): void {
-    this.settleSome(zz, Infinity);
-  }
-
-  /**
-   * settleInto in steps: expands up to `budget` groups (in the order settleInto would), true when all are done (then
-   * forgets them). The sums are the same however the groups are split into steps.
-   */
-  settleSome(zz: Float64Array, budget: number): boolean {
-    if (!this.queue) {
-      this.queue = [];
-      for (const list of this.groups.values()) for (const g of list) this.queue.push(g);
-      this.next = 0;
-    }
-    const end = Math.min(this.queue.length, this.next + budget);
-    for (; this.next < end; this.next++) this.expand(this.queue[this.next], zz);
-    if (this.next < this.queue.length) return false;
-    this.clear();
-    return true;
-  }
-
-  private expand({ f, xx }: { f: Float64Array; xx: Float64Array }, zz: Float64Array): void {
     const { dx, m } = this;
     const dz = dx * m;
-    for (let a = 0; a < dx; a++) {
-      for (let b = 0; b < m; b++) {
-        const fb = f[b];
-        if (fb === 0) continue;
-        const row = (a * m + b) * dz;
-        for (let c = 0; c <= a; c++) {
-          const w = xx[a * dx + c] * fb;
-          if (w === 0) continue;
-          const end = c < a ? m : b + 1;
-          const col = row + c * m;
-          for (let d = 0; d < end; d++) zz[col + d] += w * f[d];
+    for (const list of this.groups.values()) {
+      for (const { f, xx } of list) {
+        for (let a = 0; a < dx; a++) {
+          for (let b = 0; b < m; b++) {
+            const fb = f[b];
+            if (fb === 0) continue;
+            const row = (a * m + b) * dz;
+            for (let c = 0; c <= a; c++) {
+              const w = xx[a * dx + c] * fb;
+              if (w === 0) continue;
+              const end = c < a ? m : b + 1;
+              const col = row + c * m;
+              for (let d = 0; d < end; d++) zz[col + d] += w * f[d];
+            }
+          }
         }
       }
     }
+    this.clear();
   }
 
   clear(): void {
     this.groups.clear();
     this.count = 0;
-    this.queue = null;
-    this.next = 0;
   }
 }
 
@@ -223,10 +199,6 @@ class HybridRaw {
   /** Folds the grouped ZᵀZ into zz; every reader of zz calls it first. */
   settle(): void {
     if (this.pendingZZ?.size) this.pendingZZ.settleInto(this.zz);
-  }
-  /** settle in steps of `budget` groups; true when done */
-  settleSome(budget: number): boolean {
-    return this.pendingZZ?.size ? this.pendingZZ.settleSome(this.zz, budget) : true;
   }
   item(id: string): ItemRaw {
     let it = this.items.get(id);
@@ -434,12 +406,6 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
   private readonly stats: HybridRaw;
   /** replaced by a fresh one when takeDelta hands the buffers over */
   private delta: HybridRaw;
-  /**
-   * A delta taken by takeDeltaInSteps whose ZᵀZ is still being expanded: `stats.zz` lacks it until it is done, so
-   * every reader and writer of `stats.zz` calls finishTake first (the same float operations in the same order as
-   * takeDelta's, only later).
-   */
-  private taking: HybridRaw | null = null;
   private readonly derived = new Map<string, ItemDerived>();
   /** Cholesky factor of Li's A0 */
   private readonly L0: Float64Array;
@@ -565,7 +531,6 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
   }
 
   private totalZZ(): Float64Array {
-    this.finishTake();
     const A = Float64Array.from(this.stats.zz);
     this.delta.settle();
     const D = this.delta.zz;
@@ -575,7 +540,6 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
 
   /** Recomputes every derived quantity from the raw statistics. */
   private rebuild(): void {
-    this.finishTake();
     const { dz } = this;
     const A0 = this.totalZZ(); // lower triangle used
     for (let i = 0; i < dz; i++) A0[i * dz + i] += this.config.lambda;
@@ -630,7 +594,6 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
    * the rounding drift of recomposing A0 from its factor).
    */
   private moveTo(next: HybridRaw): void {
-    this.finishTake();
     const { dz } = this;
     const touched: string[] = [];
     for (const [id, it] of next.items) {
@@ -1180,7 +1143,6 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
   }
 
   snapshot(): HybridSnapshot {
-    this.finishTake();
     const stats = this.stats.toJSON(this.config.noise === 'item');
     stats.zz = Array.from(symmetrizeFromLower(this.totalZZ(), this.dz));
     return { type: 'hybrid', version: 1, config: { ...this.config }, stats };
@@ -1201,71 +1163,23 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
    * into JS arrays, then walking them again to pack them. The numbers are the same either way.
    */
   takeDelta(options?: DeltaOptions): HybridSnapshot {
-    this.finishTake();
     if (!options?.typedArrays) {
       const out = this.peekDelta();
       this.stats.add(out.stats, 'zz');
       this.delta.reset();
       return out;
     }
-    const taken = this.detachDelta();
-    taken.settle();
-    this.addTakenZZ(taken);
-    return this.typedDelta(taken);
-  }
-
-  /**
-   * takeDelta({ typedArrays: true }) whose O(groups · d_x² · d_item²) ZᵀZ expansion (tens of ms per 200 slates at
-   * 17 × 17, all at once) runs in steps of `budget` groups: the model is reset at once (new observations go to the
-   * next delta), and the numbers are exactly takeDelta's however the work is split.
-   */
-  takeDeltaInSteps(): DeltaInSteps<HybridSnapshot> {
-    this.finishTake();
-    const taken = this.detachDelta();
-    this.taking = taken;
-    let out: HybridSnapshot | null = null;
-    return {
-      step: (budget) => {
-        if (this.taking !== taken) return true;
-        if (!taken.settleSome(Math.max(1, Math.floor(budget)))) return false;
-        this.finishTake();
-        return true;
-      },
-      finish: () => {
-        if (this.taking === taken) this.finishTake();
-        return (out ??= this.typedDelta(taken));
-      },
-    };
-  }
-
-  /** Completes a takeDeltaInSteps: the rest of its ZᵀZ, then into stats.zz. */
-  private finishTake(): void {
-    const taken = this.taking;
-    if (!taken) return;
-    this.taking = null;
-    taken.settle();
-    this.addTakenZZ(taken);
-  }
-
-  /** The pending delta handed over; a fresh one takes its place. */
-  private detachDelta(): HybridRaw {
     const taken = this.delta;
-    this.delta = new HybridRaw(this.dx, this.dz);
-    this.delta.pendingZZ = new PendingOuterProducts(this.dx, this.m);
-    return taken;
-  }
-
-  /** stats.zz += the taken delta's settled ZᵀZ (the lower triangle, as add(…, 'zz') reads it, before toTyped mirrors it). */
-  private addTakenZZ(taken: HybridRaw): void {
+    taken.settle();
+    // the lower triangle, as add(…, 'zz') reads it (before toTyped mirrors it in place)
     const { dz } = this;
     const zz = this.stats.zz;
     for (let i = 0; i < dz; i++) {
       const ri = i * dz;
       for (let j = 0; j <= i; j++) zz[ri + j] += taken.zz[ri + j];
     }
-  }
-
-  private typedDelta(taken: HybridRaw): HybridSnapshot {
+    this.delta = new HybridRaw(this.dx, dz);
+    this.delta.pendingZZ = new PendingOuterProducts(this.dx, this.m);
     return {
       type: 'hybrid',
       version: 1,
@@ -1280,14 +1194,12 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
 
   restoreDelta(delta: HybridSnapshot): void {
     this.checkCompatible(delta);
-    this.finishTake();
     this.delta.add(delta.stats);
     this.stats.add(delta.stats, 'zz', -1);
   }
 
   mergeDelta(delta: HybridSnapshot): void {
     this.checkCompatible(delta);
-    this.finishTake();
     const next = this.stats.clone();
     next.add(delta.stats);
     this.moveTo(next);
@@ -1295,7 +1207,6 @@ export class HybridModel implements BanditModel<HybridSnapshot> {
 
   rebase(merged: HybridSnapshot): void {
     this.checkCompatible(merged);
-    this.finishTake();
     const next = new HybridRaw(this.dx, this.dz);
     next.add(merged.stats);
     next.add(this.delta.toJSON(true), 'rest');

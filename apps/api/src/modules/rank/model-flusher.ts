@@ -1,4 +1,3 @@
-import { setImmediate } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
 import { type ModelSnapshot, nonFiniteStatistic } from '@slotwise/bandit';
 import { ClusterBus } from '../../database/cluster-bus';
@@ -6,12 +5,6 @@ import type { ExperimentRuntime, VariantRuntime } from './experiment-runtime';
 import { ModelStateRepository, ReplicaLeaseLostError } from './model-state.repository';
 import { ReplicaLease } from './replica-lease';
 import type { ServingState } from './serving-state';
-
-/**
- * Units of a taken delta's deferred work (hybrid: (item, item-features) groups of its ZᵀZ, ~d_x² · d_item² / 2
- * multiply-adds each) done between two event-loop turns of a flush.
- */
-export const SETTLE_STEP = 32;
 
 /**
  * Writes a variant's pending delta to PostgreSQL and takes the stored versions back (reload, rebase); quarantines a
@@ -37,9 +30,8 @@ export class ModelFlusher {
     const serving = variant.serving;
     if (!serving || serving.quarantine || !this.lease.held) return;
     if (serving.inDoubt && !(await this.settleInDoubt(runtime, variant, serving))) return;
-    // Taken synchronously together: the delta holds exactly these decisions' and rewards' effects. The model's
-    // remaining work on it runs in steps between requests (at once it held the event loop for tens of ms per flush).
-    const taken = await serving.takePendingInSteps(SETTLE_STEP, () => setImmediate());
+    // Taken synchronously together: the delta holds exactly these decisions' and rewards' effects.
+    const taken = serving.takePending();
     if (!taken) return;
     const bad = nonFiniteStatistic(taken.delta.stats);
     if (bad) {

@@ -8,14 +8,8 @@ import {
   useRankingDatabase,
 } from '../../../../../test/support/test-db';
 import { DecisionsRepository } from './decisions.repository';
-import { ITEM_ROWS_PER_STATEMENT, ModelStateRepository, ReplicaLeaseLostError } from './model-state.repository';
-import { addStats, packStats } from './stats-codec';
-
-// A pass-through spy (the real addStats runs): the slicing test counts additions between event-loop turns.
-jest.mock('./stats-codec', () => {
-  const actual: typeof import('./stats-codec') = jest.requireActual('./stats-codec');
-  return { ...actual, addStats: jest.fn(actual.addStats) };
-});
+import { ModelStateRepository, ReplicaLeaseLostError } from './model-state.repository';
+import { packStats } from './stats-codec';
 
 const rng = createRng(11);
 const vector = (n: number) => Float64Array.from({ length: n }, () => rng.normal());
@@ -52,49 +46,6 @@ describe('ModelStateRepository (on the database)', () => {
     expect(loaded!.snapshot.config).toEqual(model.snapshot().config);
     expect(Object.keys(loaded!.snapshot.stats.items!).sort()).toEqual(items.map((i) => i.id).sort());
     expect(canonical(loaded!.snapshot)).toBe(JSON.stringify(reference!.snapshot()));
-  });
-
-  it('adds item rows in slices of ITEM_ROWS_PER_STATEMENT, the event loop turning between slices', async () => {
-    // Regression: all items of a flush were decoded, added and encoded in one synchronous run (40–60 ms per flush
-    // under rank load), which every request in flight waited for.
-    const repo = new ModelStateRepository(ctx.ds);
-    const model = HybridModel.create({ contextDim: 4, itemDim: 3 });
-    const many = Array.from({ length: 3 * ITEM_ROWS_PER_STATEMENT + 5 }, (_, i) => ({
-      id: `many-${i}`,
-      features: vector(3),
-    }));
-    for (const it of many) model.observe(vector(4), it, 1);
-    const first = model.takeDelta();
-    await repo.addDelta(ctx.experimentId, 'slices', first, [], []);
-    for (const it of many) model.observe(vector(4), it, 0);
-    const second = model.takeDelta();
-    const adds = jest.mocked(addStats);
-    adds.mockClear();
-    let atTurn = 0;
-    let most = 0;
-    let turning = true;
-    const turn = (): void => {
-      most = Math.max(most, adds.mock.calls.length - atTurn);
-      atTurn = adds.mock.calls.length;
-      if (turning) setImmediate(turn);
-    };
-    setImmediate(turn);
-    let total: number;
-    try {
-      expect(await repo.addDelta(ctx.experimentId, 'slices', second, [], [])).toEqual({ before: 1, after: 2 });
-    } finally {
-      turning = false;
-      turn();
-      total = adds.mock.calls.length;
-    }
-    // one addition for the shared statistics, one per item
-    expect(total).toBe(many.length + 1);
-    expect(most).toBeLessThanOrEqual(ITEM_ROWS_PER_STATEMENT);
-    const reference = HybridModel.fromSnapshot(first);
-    reference.mergeDelta(second);
-    expect(canonical((await repo.load(ctx.experimentId, 'slices'))!.snapshot)).toBe(
-      JSON.stringify(reference.snapshot()),
-    );
   });
 
   it('keeps beta and linear snapshots (per-item pairs, no items) as they were', async () => {

@@ -50,12 +50,6 @@ export class ReplicaLeaseLostError extends Error {
   }
 }
 
-/**
- * Item rows a flush reads, adds and writes per statement pair (see addDelta): bounds the synchronous work between two
- * event-loop turns to this many items' statistics (16 × ~39 KB for a 17 × 17 hybrid).
- */
-export const ITEM_ROWS_PER_STATEMENT = 16;
-
 @Injectable()
 export class ModelStateRepository {
   constructor(private readonly db: DataSource) {}
@@ -165,26 +159,21 @@ export class ModelStateRepository {
         `UPDATE model_state SET stats_layout = $3::jsonb, stats_values = $4, version = version + 1, updated_at = now() WHERE experiment_id = $1 AND variant_key = $2`,
         [experimentId, variantKey, JSON.stringify(shared.layout), shared.values],
       );
-      // Sorted, so concurrent flushes of two replicas lock shared item rows in the same order.
-      const ids = Object.keys(itemDelta ?? {}).sort();
-      // In slices of ITEM_ROWS_PER_STATEMENT rows: decoding, adding and encoding all items of a flush at once
-      // (~39 KB each for a 17 × 17 hybrid) held the event loop for 40–60 ms per flush, which every request in
-      // flight waited for (the rank p99). Between slices the event loop serves requests while the query runs.
-      for (let from = 0; from < ids.length; from += ITEM_ROWS_PER_STATEMENT) {
-        const slice = ids.slice(from, from + ITEM_ROWS_PER_STATEMENT);
+      const ids = Object.keys(itemDelta ?? {});
+      if (ids.length) {
         const stored: Array<PackedStats & { item_id: string }> = await m.query(
           `SELECT item_id, stats_layout AS layout, stats_values AS "values" FROM model_item_state
-           WHERE experiment_id = $1 AND variant_key = $2 AND item_id = ANY($3) ORDER BY item_id FOR UPDATE`,
-          [experimentId, variantKey, slice],
+           WHERE experiment_id = $1 AND variant_key = $2 AND item_id = ANY($3) FOR UPDATE`,
+          [experimentId, variantKey, ids],
         );
         const current = new Map(stored.map((r) => [r.item_id, unpackStats(r, { views: true })]));
-        const merged = packedColumns(slice.map((id) => packStats(addStats(current.get(id), itemDelta![id]))));
+        const merged = packedColumns(ids.map((id) => packStats(addStats(current.get(id), itemDelta![id]))));
         await m.query(
           `INSERT INTO model_item_state (experiment_id, variant_key, item_id, stats_layout, stats_values)
            SELECT $1, $2, u.item_id, u.layout, substring($5::bytea FROM u.start + 1 FOR u.length)
            FROM unnest($3::text[], $4::jsonb[], $6::int[], $7::int[]) AS u(item_id, layout, start, length)
            ON CONFLICT (experiment_id, variant_key, item_id) DO UPDATE SET stats_layout = EXCLUDED.stats_layout, stats_values = EXCLUDED.stats_values`,
-          [experimentId, variantKey, slice, merged.layouts, merged.values, merged.starts, merged.lengths],
+          [experimentId, variantKey, ids, merged.layouts, merged.values, merged.starts, merged.lengths],
         );
       }
       if (decisionIds.length)

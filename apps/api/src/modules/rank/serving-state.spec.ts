@@ -33,37 +33,6 @@ describe('ServingState: a pending delta and its pending row ids move together', 
     expect(state.takePending()).toBeNull();
   });
 
-  it('takePendingInSteps: the flush takes the same delta and rows as takePending, serving decisions between its steps', async () => {
-    const stepped = new ServingState(fresh());
-    const whole = new ServingState(fresh());
-    // item features vary per decision, so the delta holds many (item, features) groups to expand
-    const slate = (t: number) =>
-      [0, 1].map((i) => ({ candidate: { id: items[(i + t) % 4].id, features: vector(3) }, slot: i }));
-    const decisions = Array.from({ length: 20 }, (_, t) => ({ context: contexts[t % 6], shown: slate(t) }));
-    decisions.forEach((d, t) => {
-      stepped.recordDecision(`d${t}`, d.context, d.shown);
-      whole.recordDecision(`d${t}`, d.context, d.shown);
-    });
-    stepped.recordReward(['3'], contexts[1], decisions[1].shown[0].candidate, 0, 1, 0);
-    whole.recordReward(['3'], contexts[1], decisions[1].shown[0].candidate, 0, 1, 0);
-    const later = { context: contexts[2], shown: slate(99) };
-    let pauses = 0;
-    const taken = (await stepped.takePendingInSteps(4, async () => {
-      // a request served between two steps: it belongs to the next flush
-      if (pauses++ === 0) stepped.recordDecision('later', later.context, later.shown);
-    }))!;
-    const reference = whole.takePending()!;
-    whole.recordDecision('later', later.context, later.shown);
-    expect(pauses).toBeGreaterThan(5);
-    expect({ d: taken.decisionIds, r: taken.rewardSeqs }).toEqual({
-      d: reference.decisionIds,
-      r: reference.rewardSeqs,
-    });
-    expect(json(taken.delta)).toBe(json(reference.delta));
-    expect(JSON.stringify(stepped.model.snapshot())).toBe(JSON.stringify(whole.model.snapshot()));
-    expect(stepped.takePending()!.decisionIds).toEqual(['later']);
-  });
-
   it('recordDecision leaves the model exactly as observe per shown slot (hybrid: one rank-k factor update)', () => {
     const state = new ServingState(fresh());
     const reference = fresh();

@@ -119,24 +119,6 @@ export class ServingState {
     return taken;
   }
 
-  /**
-   * takePending with the model's deferred work (hybrid: the ZᵀZ expansion, tens of ms per flush at 17 × 17) done in
-   * steps of `budget` units with `pause` between them, so requests are served meanwhile. The delta and its rows are
-   * taken synchronously together, as in takePending, and the numbers are exactly takePending's. Models without steps
-   * take at once.
-   */
-  async takePendingInSteps(budget: number, pause: () => Promise<void>): Promise<PendingFlush | null> {
-    if (!this.hasPending) return null;
-    if (!this.bandit.takeDeltaInSteps) return this.takePending();
-    const steps = this.bandit.takeDeltaInSteps();
-    const decisionIds = this.decisionIds;
-    const rewardSeqs = this.rewardSeqs;
-    this.decisionIds = [];
-    this.rewardSeqs = [];
-    while (!steps.step(budget)) await pause();
-    return { delta: steps.finish(), decisionIds, rewardSeqs };
-  }
-
   /** Puts a taken delta and its rows back in front of what became pending since (its flush did not commit). */
   restorePending(taken: PendingFlush): void {
     this.bandit.restoreDelta(taken.delta);
