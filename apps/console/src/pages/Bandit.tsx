@@ -169,11 +169,9 @@ function RewardByVariant({ race, bucket }: { race: RewardRace | null; bucket: st
             key={c.variant}
             label={`${c.variant} vs ${race.baseline}`}
             value={signedPct(c.relativeLift)}
-            hint={
-              c.aheadSince
-                ? `ahead since ${c.aheadSince}${isNum(c.chance) ? ` · ${pct(c.chance)} chance to beat` : ''}`
-                : `behind or level so far${isNum(c.chance) ? ` · ${pct(c.chance)} chance to beat` : ''}`
-            }
+            hint={`${c.aheadSince ? `ahead since ${c.aheadSince}` : 'behind or level so far'}${
+              isNum(c.chance) ? ` · ${pct(c.chance)} chance to beat` : ''
+            }`}
             testId={`reward-lift-${c.variant}`}
           />
         ))}
